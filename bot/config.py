@@ -49,9 +49,11 @@ class TelegramConfig:
 
 @dataclass(frozen=True)
 class MatchingConfig:
-    answer: float = 80.0
-    suggest: float = 55.0
-    margin: float = 6.0
+    """FAQ decision thresholds on the matcher's 0-100 score (see config.yaml)."""
+
+    answer: float = 54.0
+    suggest: float = 42.4
+    margin: float = 4.0
     max_suggestions: int = 3
 
 
@@ -59,7 +61,8 @@ class MatchingConfig:
 class RegistryConfig:
     sample_csv: Path | None = None
     found: float = 88.0
-    candidates: float = 70.0
+    candidates: float = 55.0
+    margin: float = 8.0
     max_candidates: int = 5
 
 
@@ -178,6 +181,7 @@ def load_config(path: str | os.PathLike[str] | None = None,
             sample_csv=_resolve(base, r["sample_csv"]) if r.get("sample_csv") else None,
             found=float(r.get("found", RegistryConfig.found)),
             candidates=float(r.get("candidates", RegistryConfig.candidates)),
+            margin=float(r.get("margin", RegistryConfig.margin)),
             max_candidates=int(r.get("max_candidates", RegistryConfig.max_candidates)),
         )
 

@@ -1,14 +1,20 @@
 """The one text normaliser, shared by FAQ matching and registry search.
 
 People type without diacritics (``e`` for ``ë``, ``c`` for ``ç``), in any case,
-with punctuation, emoji, links and mentions. Everything that compares text
-goes through :func:`fold` first so that both sides look alike.
+with punctuation, emoji, links and mentions, Gheg or Tosk spellings, and with
+greetings and filler around the question. Everything that compares text goes
+through :func:`fold` first so that both sides look alike; FAQ matching goes one
+step further with :func:`terms`, which also drops stopwords and filler, maps a
+few domain synonyms across the two languages onto one concept and stems what
+is left.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection, Mapping
+from functools import lru_cache
 
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _MENTION = re.compile(r"(?<!\w)@\w+")
@@ -36,3 +42,473 @@ def words(text: str) -> list[str]:
     """The folded words of ``text``."""
     folded = fold(text)
     return folded.split() if folded else []
+
+
+# --------------------------------------------------------------------------
+# Word lists (folded). General function words of each language, plus the
+# greetings, politeness and "I wanted to ask" filler people wrap questions in.
+# --------------------------------------------------------------------------
+
+_SQ_STOPWORDS = frozenset("""
+a ai ajo ata ato apo as ashtu atje aty ca cdo cfare cila cilat cili cilet cilin
+cilen c ckemi cka dhe di do dot duhet duhen e eshte esht asht ose ishte ishin
+jane jemi jeni jam je ka kam kemi keni kane kishte kete keto ketu kjo ky kur
+ku kush kujt me mua ne na nese nje nj nuk nga pa pak per perse pse po por qe
+sa se si sic sipas te tek ti tij tim time tone tona tane tani ty u
+une ua vetem ve jo ja ju juaj jone jona yne ime im mi mire te i s ta t ia ja
+cilado cdokush ndonje ndonj dicka dica kane ketij kesaj atij asaj atyre ketyre
+qenka ben bej bejme bene behet behen mund mundem mundet mundemi mundeni
+muj mujm mujme kish ish eshte o osht ishim jena jan jon ene edhe dhe deri
+pra pastaj prandaj sepse megjithese kurse ndersa nderkohe mbi nen prane
+bej bera beri bejme bejne beje bere benim jap jep japim japin jepni jepet dha
+dhashe marr merr marrim marre morem mora vij vjen vijme shkoj shkon shkojme
+shkuam gjej gjejme gjen them thone thoni thote di dim dine kohe kohen kohet
+sot dje neser tani pas para patjeter kryesisht zakonisht vertet saktesisht
+dikush dike dicka gjithcka gjithe gjitha asgje askush ndonjehere gjithmone
+rast rastin menyre menyra lloj pjese muaj muajin javen jave vit vite vitin
+ri re reja rinj vjeter pare fundit tjeter tjetra tjeret ketu atje mire keq
+del dalin doli radhes mbaroj mbarojne mbaron veproj veprojne konkretisht
+drejtperdrejt madh madhe vogel vogla ide normale shtoj shtojme pres presim
+tuaj tuaja juaja saj tij tyre yt jote shoh shohim pashe thote thone
+""".split())
+
+_EN_STOPWORDS = frozenset("""
+a about above after again against all am an and any are as at be because been
+before being below between both but by can could did do does doing down during
+each few for from further had has have having he her here hers herself him
+himself his how i if in into is it its itself just me more most my myself no
+nor not now of off on once only or other our ours ourselves out over own same
+she should so some such than that the their theirs them themselves then there
+these they this those through to too under until up very was we were what when
+where which while who whom why will with would you your yours yourself
+yourselves im ive id dont doesnt isnt arent cant wont wouldnt shouldnt also
+still anything something someone anyone us let lets get got getting go going
+must need needs needed want wants wanted may might shall ever every one
+really actually already yet way like thing things whether either else much
+many lot lots s t d ll re ve m
+give gives given gave make makes made take takes took taken put puts see seen saw
+look looks looking keep keeps kept come comes came know knows knew think thinks
+say says said tell use used find found happen happened happens start started
+next last new old full first second third end time times day days week weeks
+month months year years today tomorrow yesterday always never sometimes usually
+often somewhere everybody everyone everything nobody nothing anybody thing
+exactly basically roughly simply probably maybe perhaps okay ok fine sure right
+kind sort bit able possible small big large little idea ideas normal add added
+worried worry follow almost ready wait waiting try trying happy glad hope etc
+""".split())
+
+# Greetings, politeness and filler: never part of a question's meaning.
+_GREETINGS = frozenset("""
+pershendetje pershendetjet pershendes pershendese tungjatjeta tung ckemi
+miredita mirembrema miremengjes mengjes mirembremje njatjeta hej hey hi hello
+hallo helo hola hiya yo greetings morning evening afternoon good dear sir madam
+team zoti zonja te nderuar nderuar i e salut ciao
+""".split())
+
+_THANKS = frozenset("""
+faleminderit flm falemnderit faleminderes rrofsh rrofshi thanks thank thanx thx
+ty tnx ty appreciated appreciate cheers ok okay oki okej mire shume nice great
+perfect perfekt super you u bravo dakord clear noted kuptova got it much so lot
+all fine good
+""".split())
+
+_FILLER = frozenset("""
+ju lutem lutem please pls plz kindly pyetje pyes pyesja pyesim pyetja
+doja dua deshiroja deshironi deshirojme duam question questions ask asking
+wanted wonder wondering know tell told help helpful info information asked asks
+hello hi hey dear sir madam regards best thanks thank faleminderit
+pershendetje pershendes miredita tung ckemi
+""".split())
+
+# Towns people mention for context ("we are an association in Korçë"); where
+# an NGO is based does not change what it asks.
+_PLACES = frozenset("""
+tirana tirane tiranes tiranen durres durresi durrsit shkoder shkodra shkodres
+shkodren korce korca korces elbasan elbasani elbasanit vlore vlora vlores fier
+fieri fierit berat berati beratit lezhe lezha lezhes diber dibra dibres kukes
+kukesi gjirokaster gjirokastra gjirokastres sarande saranda sarandes pogradec
+pogradeci kavaje kavaja lushnje lushnja kruje kruja permet permeti tepelene
+librazhd peshkopi puke mat burrel kamez kamza
+""".split())
+
+_STOPWORDS = _SQ_STOPWORDS | _EN_STOPWORDS | _GREETINGS | _FILLER | _PLACES
+
+# Only the function words that are clearly one language's, for detection.
+_SQ_MARKERS = frozenset("""
+dhe ose apo per nga nje te ne me si cfare cili cila cilat ku kur kush pse
+eshte jane jemi kemi kam duhet mund nuk qe se sa po por edhe vetem nese
+tone jone juaj ime une ju na i e u ka ta mire shume faleminderit pershendetje
+""".split())
+_EN_MARKERS = frozenset("""
+the and or for from a an to of in on is are was were do does did how what which
+who where when why can could should would will my our your we i you it this that
+there have has with about please thanks hello hi
+""".split())
+
+# A small bilingual glossary of the NGO domain: each group of (folded) words
+# means one concept, in either language, so a question in one language meets
+# phrasings in the other, and a synonym meets the word the FAQ uses. The key
+# names the concept and is the term all the words map to.
+_CONCEPTS: dict[str, tuple[str, ...]] = {
+    # organisations and bodies
+    "ngo": ("ngo", "ngos", "ojf", "ojq", "oshc", "cso", "csos", "nonprofit", "nonprofits",
+            "jofitimprurese", "jofitimprues", "jofitimprur"),
+    "organi": ("organization", "organisation", "organizate", "organizata", "organizat"),
+    "ascs": ("ascs", "amshc", "agjenci", "agjencia", "agjensi", "agjensia", "agency"),
+    "associ": ("association", "associations", "shoqate", "shoqata", "shoqat"),
+    "founda": ("foundation", "foundations", "fondacion", "fondacioni"),
+    "centre": ("centre", "center", "qender", "qendra"),
+    "court": ("court", "courts", "gjykate", "gjykata", "gjykat"),
+    "govern": ("government", "qeveri", "qeveria"),
+    "minist": ("ministry", "ministria", "ministri"),
+    "munici": ("municipality", "municipal", "cityhall"),
+    "counci": ("council", "keshill", "keshilli"),
+    "eu": ("eu", "european", "europe", "europian", "evropian", "evrope"),
+    "company": ("company", "companies", "business", "businesses", "biznes", "kompani",
+                "firm"),
+    # registration and governance
+    "regist": ("register", "registration", "regjistrim", "regjistroj", "regjistrohet"),
+    "establ": ("establish", "establishing", "create", "creating", "setup", "themeloj",
+               "themelim", "themelojme", "krijoj", "krijojme", "krijim", "starting"),
+    "proced": ("procedure", "procedures", "process", "procedur", "procedura", "proces",
+               "procesi", "steps"),
+    "statut": ("statute", "statutes", "statut", "statuti"),
+    "board": ("board", "bord", "bordi"),
+    "chair": ("chair", "chairman", "chairwoman", "chairperson", "president", "kryetar",
+              "kryetari", "kryetare"),
+    "direct": ("director", "drejtor", "drejtori", "drejtoresha", "drejtore"),
+    "repres": ("representative", "perfaqesues", "perfaqesuesi"),
+    "member": ("member", "members", "membership", "anetar", "anetare", "anetaresi"),
+    "assemb": ("assembly", "asamble", "asambleja"),
+    "name": ("name", "rename", "emer", "emri", "emrin"),
+    "change": ("change", "changes", "changing", "amend", "amendment", "modify", "ndryshim",
+               "ndryshoj", "ndryshime", "ndryshojme"),
+    "seat": ("seat", "address", "adrese", "adresa", "seli", "selia", "selise"),
+    "dissol": ("dissolve", "dissolution", "dissolved", "liquidation", "liquidate",
+               "liquidator", "shperbej", "shperbehet", "shperberje", "likuidim",
+               "likuidator", "windup"),
+    "close": ("close", "closing", "closed", "mbyll", "mbyllje", "mbyllet", "mbyllim"),
+    "asset": ("asset", "assets", "property", "pasuri", "pasuria"),
+    # tax, money and banking
+    "tax": ("tax", "taxes", "taxed", "taxation", "tatim", "tatime", "tatimet", "tatimor",
+            "tatohen", "tatohet", "taksa", "takse"),
+    "vat": ("vat", "tvsh"),
+    "exempt": ("exempt", "exemption", "exemptions", "perjashtim", "perjashtohen",
+               "perjashtuar"),
+    "income": ("income", "revenue", "revenues", "ardhura"),
+    "profit": ("profit", "profits", "fitim", "fitimi"),
+    "sell": ("sell", "selling", "sale", "sales", "shes", "shesim", "shitje", "shet"),
+    "donati": ("donation", "donations", "donate", "gift", "dhurim", "dhurime", "dhurata",
+               "dhuratat"),
+    "donor": ("donor", "donors", "donator", "donatore", "donatoret"),
+    "sponso": ("sponsor", "sponsorship", "sponsoring", "sponsorizim", "sponsorizoj",
+               "sponsorizojne"),
+    "fund": ("fund", "funds", "funding", "funded", "fonde", "fondet", "financim", "finance",
+             "financing", "financed", "money"),
+    "cash": ("cash", "kesh"),
+    "bank": ("bank", "banks", "banke", "banka"),
+    "accoun": ("account", "accounts", "llogari", "llogaria"),
+    "bookke": ("accounting", "accountant", "bookkeeping", "books", "kontabilitet",
+               "kontabilist", "kontabiliste"),
+    "statem": ("statements", "pasqyra", "pasqyrat", "bilanc", "bilanci", "balance"),
+    "audit": ("audit", "audited", "auditor", "auditim", "auditues", "auditimi"),
+    "annual": ("annual", "yearly", "vjetor", "vjetore"),
+    "pay": ("pay", "paid", "paying", "payment", "payments", "paguaj", "paguan", "paguar",
+            "paguaje", "paguajme", "paguajne", "pagese", "pagesa"),
+    "salary": ("salary", "salaries", "wage", "wages", "payroll", "paga", "pagat",
+               "listepagesa", "listepagese"),
+    "insura": ("insurance", "sigurime", "sigurimet"),
+    # staff and volunteers
+    "employ": ("employ", "employee", "employees", "employment", "employer", "hire", "hiring",
+               "punonjes", "punonjesi", "punesim", "punesoj", "punesojme", "staff", "staf",
+               "stafi"),
+    "contra": ("contract", "contracts", "kontrate", "kontrata", "kontraten"),
+    "agreem": ("agreement", "agreements", "marreveshje", "marreveshja"),
+    "volunt": ("volunteer", "volunteers", "volunteering", "vullnetar", "vullnetare",
+               "vullnetaret", "vullnetarizem", "vullnetarizmi", "vullnetarizmin"),
+    "minor": ("minor", "minors", "mitur", "underage"),
+    "certif": ("certificate", "certificates", "certifikate", "vertetim", "vertetime"),
+    # ASCS grants
+    "grant": ("grant", "grants", "grante", "granti", "grantin", "grantet"),
+    "call": ("call", "calls", "thirrje", "thirrja", "thirrjet"),
+    "applic": ("apply", "applying", "application", "applications", "aplikim", "aplikoj",
+               "aplikojme", "aplikimi", "aplikimet"),
+    "propos": ("proposal", "proposals", "propozim"),
+    "deadli": ("deadline", "deadlines", "afat", "afati", "afatin"),
+    "budget": ("budget", "budgets", "buxhet", "buxheti", "buxhetin"),
+    "projec": ("project", "projects", "projekt", "projekti", "projektin", "projekte"),
+    "evalua": ("evaluation", "evaluate", "evaluator", "evaluators", "assessment",
+               "vleresim", "vleresimi", "vleresues", "score", "scoring", "pikezim",
+               "pike", "piket"),
+    "winner": ("winner", "winners", "selected", "fitues", "fituesit", "fituese"),
+    "appeal": ("appeal", "appeals", "complaint", "complain", "contest", "ankese", "ankesa",
+               "ankohem", "ankohemi", "ankim"),
+    "advanc": ("advance", "upfront", "paradhenie", "paradhenia"),
+    "tranch": ("tranche", "tranches", "instalment", "installment", "kest", "keste",
+               "kesti"),
+    "report": ("report", "reports", "reporting", "raport", "raporti", "raportim",
+               "raportin"),
+    "invoic": ("invoice", "invoices", "receipt", "receipts", "fature", "fatura", "faturat"),
+    "cofina": ("cofinancing", "cofinance", "bashkefinancim", "bashkefinancimi"),
+    # support, communication, cooperation
+    "traini": ("training", "trainings", "trajnim", "trajnime", "kurs", "kurse", "workshop",
+               "seminar", "coaching"),
+    "media": ("media", "press", "shtyp", "medie", "mediat"),
+    "journa": ("journalist", "journalists", "gazetar", "gazetaret"),
+    "commun": ("communication", "komunikim", "komunikimi"),
+    "strate": ("strategy", "strategies", "strategji", "strategjia", "strategjine"),
+    "fundra": ("fundraising", "fundraise", "raise", "raising", "crowdfunding", "mbledh",
+               "mbledhim"),
+    "free": ("free", "falas"),
+    "consul": ("consultation", "consultations", "konsultim", "konsultime", "konsultimi"),
+    "servic": ("service", "services", "sherbim", "sherbime", "sherbimi", "sherbimet"),
+    "enterp": ("enterprise", "enterprises", "ndermarrje"),
+    "disabi": ("disability", "disabilities", "disabled", "aftesi"),
+    "youth": ("youth", "young", "rinj", "rini", "rinia"),
+    "meet": ("meeting", "meetings", "takim", "takimi"),
+    "roadma": ("roadmap", "udherrefyes", "udherrefyesi"),
+    "civil": ("civil", "civile"),
+    "societ": ("society", "shoqeri", "shoqeria", "shoqerise"),
+    "public": ("public", "publik", "publike"),
+    "law": ("law", "laws", "legal", "legally", "ligj", "ligji", "ligjit", "ligjin", "ligjor",
+            "ligjore", "ligjerisht"),
+    "docume": ("document", "documents", "documentation", "paperwork", "papers", "dokument",
+               "dokumente", "dokumentet", "dokumentacion", "letra", "dosje", "dosja"),
+    "data": ("data", "dhena", "dhenat"),
+    "databa": ("database", "databaza", "databazen", "databaze"),
+    "privac": ("privacy", "privatesi", "privatesia", "gdpr"),
+    "librar": ("library", "biblioteke", "biblioteka", "bibliotek"),
+    "study": ("study", "studies", "research", "studim", "studime"),
+    "email": ("email", "emails", "mail", "webmail", "postel"),
+    "websit": ("website", "web", "site", "faqe", "faqja", "faqen", "faqes"),
+    "office": ("office", "offices", "zyre", "zyra", "zyren"),
+    "phone": ("phone", "telephone", "telefon", "telefoni", "telefonit"),
+    "hours": ("hours", "orar", "orari", "ore", "oret"),
+    "foreig": ("foreign", "abroad", "huaj", "jashte"),
+    "intern": ("international", "nderkombetar", "nderkombetare"),
+    "sancti": ("sanction", "sanctions", "sanksion", "sanksione", "sanksioneve"),
+    "launde": ("laundering", "pastrim"),
+    "owner": ("owner", "owners", "ownership", "pronar", "pronare", "pronaret"),
+    "benefi": ("beneficial", "perfitues", "perfituesit"),
+    "onlin": ("online", "elektronik", "elektronike"),
+    "open": ("open", "opening", "opened", "hap", "hapje", "hapjes", "hapim", "hapet",
+             "hapni", "hapur", "hapen"),
+    "sector": ("sector", "sectors", "sektor", "sektori", "sektorin"),
+    "manage": ("management", "manage", "managing", "menaxhim", "menaxhimi", "menaxhoj"),
+    "advice": ("advice", "tips", "recommendations", "udhezime", "udhezim"),
+    "list": ("list", "lists", "liste", "lista", "listat", "listen"),
+    "partne": ("partner", "partners", "partnership", "partneritet", "partneriteti",
+               "partnere"),
+    "sign": ("sign", "signed", "signing", "signature", "firmos", "firmosim", "firmosur",
+             "nenshkruaj", "nenshkrim", "nenshkruar", "nenshkruajme"),
+    "interv": ("interview", "interviews", "interviste", "intervista"),
+    "rule": ("rule", "rules", "regulation", "regulations", "rregull", "rregulla",
+             "rregullore"),
+    "campai": ("campaign", "campaigns", "fushate", "fushata"),
+    "suppor": ("support", "supports", "mbeshtetje", "mbeshtes", "mbeshtet"),
+    "cooper": ("cooperation", "cooperate", "collaboration", "bashkepunim", "bashkepunimi",
+               "bashkepunoj", "bashkepunojme", "bashke"),
+    "date": ("date", "dates", "datat", "dita"),
+    "status": ("status", "statusi", "statusin", "statusit"),
+    "commty": ("community", "communities", "komunitet", "komuniteti", "komunitetit",
+               "komunitare", "komunitar"),
+    "active": ("active", "activity", "activities", "aktiv", "aktive", "aktivitet",
+               "aktiviteti", "aktivitete", "aktivitetet"),
+    "verify": ("verify", "check", "confirm", "verifikoj", "verifikim", "kontrolloj",
+               "kontroll"),
+}
+# Gheg and colloquial spellings mapped to the standard (Tosk) word.
+_SPELLINGS = {
+    "asht": "eshte", "osht": "eshte", "o": "eshte", "jon": "jane", "jan": "jane",
+    "qfare": "cfare", "qka": "cka", "sesi": "si", "ktu": "ketu", "kto": "keto",
+    "mu": "me", "nji": "nje", "njo": "nje", "shum": "shume", "sot": "sot",
+    "xhiro": "xhiro", "pse": "pse", "kqyr": "shiko", "kerkue": "kerkuar",
+}
+
+_SQ_SUFFIXES = (
+    "imeve", "ohemi", "uarit", "uesit", "ueses",
+    "imet", "imin", "imit", "imve", "ohet", "ohen", "ohem", "ojme", "ojne", "ojn",
+    "oni", "oje", "ove", "uajme", "uajne", "uaj", "uan",
+    "eve", "ave", "uar", "ues", "ime", "imi", "ise", "ite", "ive", "ine",
+    "ie", "in", "it", "ve", "en", "et", "es", "se", "ne", "ja", "je", "ni", "oj",
+    "on", "ue", "im", "ia", "a", "e", "i", "t", "u",
+)
+_EN_SUFFIXES = (
+    "ments", "ment", "ings", "ing", "ies", "ied",
+    "ed", "es", "ly", "s",
+)
+_MIN_STEM = 3
+# Albanian drops the ë of a last syllable when a noun is inflected (qendër ->
+# qendra, emër -> emri, numër -> numri): drop it from every stem.
+_SCHWA = re.compile(r"(?<=[a-z]{2})e([rln])$")
+STEM_LENGTH = 6
+"""Stems are cut to this many letters: Albanian and English domain words
+often share a Latin root (organizata / organisation, regjistrim / register),
+and a fixed prefix also absorbs inflections the suffix list misses."""
+
+
+@lru_cache(maxsize=65536)
+def _strip(word: str) -> str:
+    """The word without its inflection ending (one suffix) and final-syllable ë."""
+    word = _SPELLINGS.get(word, word)
+    if word.isdigit() or len(word) <= _MIN_STEM:
+        return word
+    for suffix in _EN_SUFFIXES + _SQ_SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= _MIN_STEM:
+            word = word[: -len(suffix)]
+            break
+    return _SCHWA.sub(r"\1", word)
+
+
+def stem(word: str) -> str:
+    """A light suffix stemmer for folded Albanian and English words.
+
+    ``regjistrim``, ``regjistrimi``, ``regjistrimin`` and ``regjistrohet`` all
+    become ``regjis``; ``registered`` and ``registration`` become ``regist``.
+    Numbers and short words are left alone.
+    """
+    return _strip(word)[:STEM_LENGTH]
+
+
+def _unique(forms: dict[str, set[str]]) -> dict[str, str]:
+    """Form -> concept for the forms (4+ letters) only one concept has."""
+    return {form: next(iter(concepts)) for form, concepts in forms.items()
+            if len(concepts) == 1 and len(form) >= 4}
+
+
+def _glossary() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """Glossary word -> concept; and, so that other inflections map too, the
+    stripped form and the stem of glossary words -> concept, where no other
+    concept shares them."""
+    by_word: dict[str, str] = {}
+    stripped: dict[str, set[str]] = {}
+    stems: dict[str, set[str]] = {}
+    for concept, group in _CONCEPTS.items():
+        by_word.setdefault(concept, concept)
+        for word in group:
+            by_word.setdefault(word, concept)
+            stripped.setdefault(_strip(word), set()).add(concept)
+            stems.setdefault(stem(word), set()).add(concept)
+    return by_word, _unique(stripped), _unique(stems)
+
+
+_CONCEPT_OF_WORD, _CONCEPT_OF_STRIPPED, _CONCEPT_OF_STEM = _glossary()
+
+
+@lru_cache(maxsize=65536)
+def term(word: str) -> str:
+    """The matching term of one folded word: its concept if the glossary has
+    one (for the word, its stripped form, or its stem), else its stem."""
+    word = _SPELLINGS.get(word, word)
+    stemmed = stem(word)
+    return (_CONCEPT_OF_WORD.get(word) or _CONCEPT_OF_STRIPPED.get(_strip(word))
+            or _CONCEPT_OF_STEM.get(stemmed) or stemmed)
+
+
+def is_stopword(word: str) -> bool:
+    """True for function words, greetings and filler of either language."""
+    return word in _STOPWORDS or _SPELLINGS.get(word, word) in _STOPWORDS
+
+
+# Words people write both joined and apart ("non-profit", "e-mail").
+_COMPOUNDS = {("non", "profit"): "nonprofit", ("e", "mail"): "email",
+              ("road", "map"): "roadmap", ("web", "site"): "website",
+              ("data", "base"): "database", ("web", "mail"): "webmail"}
+
+
+def _join_compounds(tokens: list[str]) -> list[str]:
+    joined: list[str] = []
+    for token in tokens:
+        compound = _COMPOUNDS.get((joined[-1], token)) if joined else None
+        if compound:
+            joined[-1] = compound
+        else:
+            joined.append(token)
+    return joined
+
+
+def content_words(text: str) -> list[str]:
+    """The folded words of ``text`` that carry meaning: stopwords and filler are
+    dropped, and so are numbers other than years (counts, amounts and dates
+    say little about what is asked)."""
+    return [w for w in _join_compounds(words(text))
+            if (len(w) == 4 if w.isdigit() else len(w) > 1 and not is_stopword(w))]
+
+
+def terms(text: str) -> list[str]:
+    """The matching terms of ``text``, in order, stopwords and filler dropped."""
+    return [term(w) for w in content_words(text)]
+
+
+# Letter patterns typical of each language, the last resort of detect_language.
+_SQ_LETTERS = re.compile(r"xh|zh|gj|nj|dh|rr|q|(?:imi|imin|imit|ve|ja|se|ne|it)$")
+_EN_LETTERS = re.compile(r"th|wh|w|ck|ph|ee|oo|(?:tion|ing|ed|ly|ity|ship)$")
+
+def detect_language(text: str,
+                    vocabularies: Mapping[str, Collection[str]] | None = None) -> str:
+    """``"sq"`` or ``"en"``: which language ``text`` is written in.
+
+    Counts the function words of each language; letters only Albanian uses
+    (ë, ç) count for Albanian. A tie (often a few keywords: "verify ngo legal
+    status") is settled by ``vocabularies`` (language -> folded words, e.g. of
+    the FAQ), then by letter patterns typical of each language. Albanian is
+    the default.
+    """
+    lowered = text.casefold()
+    tokens = words(text)
+    sq = sum(1 for w in tokens if w in _SQ_MARKERS)
+    en = sum(1 for w in tokens if w in _EN_MARKERS)
+    if "ë" in lowered or "ç" in lowered:
+        sq += 2
+    if sq == en and vocabularies:
+        sq = sum(1 for w in tokens if w in vocabularies.get("sq", ()))
+        en = sum(1 for w in tokens if w in vocabularies.get("en", ()))
+    if sq == en:
+        sq = sum(1 for w in tokens if _SQ_LETTERS.search(w))
+        en = sum(1 for w in tokens if _EN_LETTERS.search(w))
+    return "en" if en > sq else "sq"
+
+
+_THANKS_EMOJI = frozenset("👍🙏❤💙💚♥😊🙂👌✅🤝")
+_GREETING_EMOJI = frozenset("👋")
+
+
+def smalltalk(text: str) -> str | None:
+    """``"greeting"``, ``"thanks"`` or ``None`` when ``text`` asks something.
+
+    A message is small talk only if every word in it is a greeting, a thank
+    you or filler: "Përshëndetje!", "ok thanks", "👍", "faleminderit shumë".
+    """
+    tokens = words(text)
+    if not tokens:
+        if any(ch in _THANKS_EMOJI for ch in text):
+            return "thanks"
+        if any(ch in _GREETING_EMOJI for ch in text):
+            return "greeting"
+        return None
+    if not all(w in _GREETINGS or w in _THANKS for w in tokens):
+        return None
+    if any(w in _THANKS and w not in _GREETINGS for w in tokens):
+        return "thanks"
+    return "greeting"
+
+
+# "Can I talk to a real person?", "mund të më lidhni me dikë nga stafi?"
+_CONTACT_VERBS = frozenset("""
+talk speak chat connect transfer lidh lidhni lidhim lidhe flas flasim foli fol bisedoj
+""".split())
+_PEOPLE = frozenset("""
+person human humans someone somebody staff operator agent employee people officer
+dike dikush njeri njerez stafi stafin staf punonjes operator zyrtar
+""".split())
+_HUMAN_PHRASES = ("real person", "real human", "live person", "person real", "njeri real",
+                  "njeri te vertete", "person te vertete")
+
+
+def asks_for_staff(text: str) -> bool:
+    """True when the message asks to be put through to a person, not the bot."""
+    tokens = words(text)
+    folded = " ".join(tokens)
+    if any(phrase in folded for phrase in _HUMAN_PHRASES):
+        return True
+    return any(w in _CONTACT_VERBS for w in tokens) and any(w in _PEOPLE for w in tokens)

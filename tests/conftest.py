@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import itertools
+import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
+
+from bot.storage import Database
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = PROJECT_ROOT.parent / "shared" / "bench"
+# The local PostgreSQL server (trust auth); TEST_POSTGRES_URL points elsewhere.
+POSTGRES_URLS = [os.environ["TEST_POSTGRES_URL"]] if os.environ.get("TEST_POSTGRES_URL") else [
+    "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+    "postgresql+psycopg://root@127.0.0.1:5432/test",
+]
 
 
 @pytest.fixture(scope="session")
@@ -21,3 +35,72 @@ def bench_dir() -> Path:
     if not BENCH_DIR.is_dir():
         pytest.skip("../shared/bench is not beside the project")
     return BENCH_DIR
+
+
+def _unreachable(reason: str) -> None:
+    """Skip when PostgreSQL is not there, but fail in CI, where it must be."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"PostgreSQL is required in CI: {reason}")
+    pytest.skip(f"PostgreSQL unreachable: {reason}")
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[URL]:
+    """A database of its own for this test session on the PostgreSQL server; dropped after."""
+    errors = []
+    for candidate in POSTGRES_URLS:
+        admin = create_engine(candidate, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            break
+        except OperationalError as exc:
+            errors.append(str(exc).splitlines()[0])
+            admin.dispose()
+    else:
+        _unreachable("; ".join(errors))
+    name = f"ngo_faq_bot_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(candidate).set(database=name)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+_schemas = itertools.count(1)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty database: a SQLite file, or a fresh schema on PostgreSQL.
+
+    Every test using it (or ``database``) runs once on each.
+    """
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'data' / 'bot.db'}"
+        return
+    server: URL = request.getfixturevalue("postgres_server_url")
+    schema = f"t{next(_schemas)}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield server.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+            hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    """The bot's database, migrated to the latest revision, on SQLite and on PostgreSQL."""
+    db = Database(database_url)
+    try:
+        yield db
+    finally:
+        db.close()

@@ -1,0 +1,166 @@
+"""``ngo-faq-bot run`` (the Telegram bot) and ``ngo-faq-bot chat`` (the same bot in a terminal).
+
+The terminal chat reads standard input line by line, so it works in a pipe
+as well as by hand: a line is a question, ``/command args`` is a command and
+a number presses one of the buttons of the last answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import os
+import re
+import sys
+from typing import TextIO
+
+from bot import phrases
+from bot.config import Config, load_config
+from bot.conversation import Asker, Assistant, Button, Reply
+from bot.faq import FaqError
+from bot.registry import RegistryImportError
+
+TERMINAL_USER_ID = 0  # the person at the terminal, as stored for /lang
+_TAG = re.compile(r"<[^>]+>")
+
+NO_TOKEN_HELP = """\
+No Telegram bot token: starting the terminal chat instead.
+
+To connect the bot to Telegram:
+  1. open https://t.me/BotFather in Telegram and send /newbot;
+  2. choose a name and a username; BotFather answers with a token like 123456:ABC-DEF...;
+  3. start the bot with the token in the environment (never in config.yaml):
+       TELEGRAM_BOT_TOKEN=123456:ABC-DEF... ngo-faq-bot run
+"""
+
+
+def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """Add ``run`` and ``chat``."""
+    run_parser = subparsers.add_parser(
+        "run", help="start the Telegram bot (the terminal chat when there is no token)",
+        description="Start the Telegram bot: long polling, or a webhook when telegram.mode is "
+                    "'webhook' in the configuration. The token comes from TELEGRAM_BOT_TOKEN; "
+                    "without it the terminal chat starts instead.")
+    run_parser.set_defaults(handler=run)
+    chat_parser = subparsers.add_parser(
+        "chat", help="talk to the bot in the terminal, with the same answers as in Telegram",
+        description="Talk to the bot in the terminal. Type a question, a /command, or the "
+                    "number of a button. Reads standard input line by line (Ctrl-D to quit).")
+    chat_parser.add_argument("--lang", choices=phrases.LANGUAGES, default=None,
+                             help="the language to start in (default: from $LANG, else sq)")
+    chat_parser.set_defaults(handler=chat)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    if not config.telegram.token:
+        print(NO_TOKEN_HELP, file=sys.stderr)
+        return _chat(config, None)
+    from handlers.app import run as run_telegram  # the Telegram layer, only when it is needed
+
+    brain = _open(config)
+    if brain is None:
+        return 2
+    try:
+        return run_telegram(config, brain)
+    finally:
+        brain.close()
+
+
+def chat(args: argparse.Namespace) -> int:
+    return _chat(load_config(args.config), args.lang)
+
+
+def _open(config: Config) -> Assistant | None:
+    """The Assistant, or None after explaining why the FAQ or the registry cannot be read."""
+    try:
+        return Assistant.open(config)
+    except FaqError as exc:
+        print(f"error: the FAQ in {config.faq_path} has problems:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+    except RegistryImportError as exc:
+        print(f"error: cannot import the sample registry: {exc}", file=sys.stderr)
+    return None
+
+
+def _chat(config: Config, lang: str | None) -> int:
+    brain = _open(config)
+    if brain is None:
+        return 2
+    try:
+        language_code = lang or (os.environ.get("LANG") or "").split(".")[0]
+        Terminal(brain, Asker(TERMINAL_USER_ID, language_code), sys.stdout).converse(sys.stdin)
+    finally:
+        brain.close()
+    return 0
+
+
+def plain(text: str) -> str:
+    """The terminal rendering of a reply's HTML: no tags, no entities."""
+    return html.unescape(_TAG.sub("", text))
+
+
+class Terminal:
+    """One conversation in a terminal: prints replies, numbers their buttons."""
+
+    def __init__(self, brain: Assistant, asker: Asker, out: TextIO) -> None:
+        self.brain = brain
+        self.asker = asker
+        self.out = out
+        self.choices: list[Button] = []
+
+    def converse(self, lines: TextIO) -> None:
+        interactive = lines.isatty()
+        self.show(self.brain.start(self.asker))
+        while True:
+            if interactive:
+                self.out.write("> ")
+                self.out.flush()
+            line = lines.readline()
+            if not line:
+                return
+            self.handle(line.strip())
+
+    def handle(self, line: str) -> None:
+        if not line:
+            return
+        if line.isdigit() and self.choices:
+            self.press(int(line))
+        elif line.startswith("/"):
+            name, _, argument = line[1:].partition(" ")
+            self.show(self.brain.command(self.asker, name.lower(), argument))
+        else:
+            self.show(self.brain.reply(self.asker, line))
+
+    def press(self, number: int) -> None:
+        if not 1 <= number <= len(self.choices):
+            self.say(f"({number}? {self.describe_choices()})")
+            return
+        pressed = self.brain.press(self.asker, self.choices[number - 1].data)
+        if pressed.notice:
+            self.say(f"({pressed.notice})")
+        if not pressed.valid:
+            return
+        shown = ([pressed.edit] if pressed.edit is not None else []) + list(pressed.replies)
+        if shown:
+            self.show(shown)
+        elif pressed.close:
+            self.choices = []
+
+    def describe_choices(self) -> str:
+        return f"1-{len(self.choices)}" if self.choices else "-"
+
+    def show(self, replies: list[Reply]) -> None:
+        self.choices = []
+        for reply in replies:
+            self.say(plain(reply.text))
+            for row in reply.buttons:
+                for button in row:
+                    self.choices.append(button)
+                    self.say(f"  [{len(self.choices)}] {button.label}")
+            self.say("")
+
+    def say(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()

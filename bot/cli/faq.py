@@ -1,0 +1,172 @@
+"""FAQ subcommands: ``faq check``, ``ask`` and ``eval``.
+
+* ``faq check [PATH]`` validates a FAQ file or folder and lists every problem.
+* ``ask [QUESTION]`` shows what the bot would do with a question (or with each
+  line of stdin), with scores; ``--json`` prints one JSON object a line.
+* ``eval --cases FILE`` measures answer quality on JSON-lines cases and ends
+  with the four figures of the bench README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from bot.config import load_config
+from bot.evaluate import Outcome, evaluate, format_figures, load_cases
+from bot.faq import Faq, FaqError, check_faq, load_faq
+from bot.matcher import Decision, FaqMatcher
+from bot.text import smalltalk
+
+
+def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """Add ``faq check``, ``ask`` and ``eval``."""
+    faq = subparsers.add_parser("faq", help="manage the FAQ files",
+                                description="Manage the FAQ files.")
+    faq_commands = faq.add_subparsers(dest="faq_command", required=True, metavar="COMMAND")
+    check = faq_commands.add_parser(
+        "check", help="validate FAQ files and list every problem",
+        description="Validate a FAQ file or folder (default: the faq path of the config). "
+                    "Prints every problem with its file and line; exit status 1 if any.")
+    check.add_argument("path", nargs="?", metavar="PATH", help="a FAQ YAML file or folder")
+    check.set_defaults(handler=run_check)
+
+    ask = subparsers.add_parser(
+        "ask", help="show what the bot would answer",
+        description="Show the bot's decision (answer, suggest or escalate) and scores for a "
+                    "question, or for each line of stdin when no question is given.")
+    ask.add_argument("question", nargs="?", metavar="QUESTION")
+    ask.add_argument("--faq", metavar="PATH", help="FAQ file or folder (default: from config)")
+    ask.add_argument("--json", action="store_true", help="print one JSON object a line")
+    ask.set_defaults(handler=run_ask)
+
+    ev = subparsers.add_parser(
+        "eval", help="measure answer quality on test cases",
+        description="Decide every case of a JSON-lines file ({\"q\": ..., \"expect\": id or "
+                    "null}) and print answered right, reached, wrong answers and "
+                    "out-of-scope handed on.")
+    ev.add_argument("--faq", metavar="PATH", help="FAQ file or folder (default: from config)")
+    ev.add_argument("--cases", metavar="FILE", required=True, help="JSON-lines cases")
+    ev.add_argument("--verbose", action="store_true", help="list the failing cases")
+    ev.set_defaults(handler=run_eval)
+
+
+def _faq_path(args: argparse.Namespace, given: str | None) -> Path:
+    return Path(given) if given else load_config(args.config).faq_path
+
+
+def _load(path: Path) -> Faq | None:
+    """The FAQ, or None after printing its problems to stderr."""
+    try:
+        return load_faq(path)
+    except FaqError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"error: the FAQ at {path} has {len(exc.problems)} problem(s); "
+              "run `ngo-faq-bot faq check` for details", file=sys.stderr)
+        return None
+
+
+def run_check(args: argparse.Namespace) -> int:
+    path = _faq_path(args, args.path)
+    faq, problems = check_faq(path)
+    if faq is None:
+        for problem in problems:
+            print(problem)
+        print(f"{len(problems)} problem(s) found; the FAQ was not loaded.", file=sys.stderr)
+        return 1
+    print(f"OK: {len(faq)} entries in {len(faq.sources)} file(s), languages "
+          f"{', '.join(faq.languages)}, {faq.phrasing_count} phrasings.")
+    return 0
+
+
+def _matcher(args: argparse.Namespace) -> FaqMatcher | None:
+    config = load_config(args.config)
+    faq = _load(Path(args.faq) if args.faq else config.faq_path)
+    return FaqMatcher(faq, config.matching) if faq is not None else None
+
+
+def decision_json(decision: Decision) -> dict[str, object]:
+    """The ``ask --json`` object of one decision."""
+    top = decision.top
+    return {
+        "question": decision.question,
+        "lang": decision.lang,
+        "decision": decision.decision,
+        "id": top.entry.id if top else None,
+        "score": top.score if top else 0,
+        "suggestions": [m.entry.id for m in decision.suggestions],
+    }
+
+
+def _describe(decision: Decision) -> str:
+    """A few lines a person can read."""
+    lines = [f"? {decision.question}"]
+    talk = smalltalk(decision.question)
+    if talk:
+        lines.append(f"  small talk ({talk}): the bot replies with a short {talk}")
+        return "\n".join(lines)
+    top = decision.top
+    score = f"{top.score:.1f}" if top else "-"
+    lines.append(f"  {decision.decision.upper()}  (lang {decision.lang}, top score {score})")
+    if decision.decision == "answer" and top:
+        lines.append(f"  -> {top.entry.id}: {top.entry.question_in(decision.lang)}")
+        answer = top.entry.answer_in(decision.lang)
+        lines.append(f"     {answer[:160]}{'...' if len(answer) > 160 else ''}")
+    elif decision.decision == "suggest":
+        for match in decision.suggestions:
+            lines.append(f"  {match.score:5.1f}  {match.entry.id}: "
+                         f"{match.entry.question_in(decision.lang)}")
+    else:
+        if top:
+            lines.append(f"  (closest: {top.entry.id} {top.score:.1f})")
+        lines.append("  -> offered to staff")
+    return "\n".join(lines)
+
+
+def run_ask(args: argparse.Namespace) -> int:
+    matcher = _matcher(args)
+    if matcher is None:
+        return 1
+    questions = [args.question] if args.question is not None else (
+        line.rstrip("\n") for line in sys.stdin)
+    for question in questions:
+        if not question.strip():
+            continue
+        decision = matcher.decide(question)
+        if args.json:
+            print(json.dumps(decision_json(decision), ensure_ascii=False), flush=True)
+        else:
+            print(_describe(decision), flush=True)
+    return 0
+
+
+def _failure(outcome: Outcome) -> str:
+    d = outcome.decision
+    got = ", ".join(f"{m.entry.id} {m.score:.0f}" for m in d.suggestions) or (
+        f"closest {d.top.entry.id} {d.top.score:.0f}" if d.top else "no match")
+    return (f"  expect {outcome.case.expect or '(staff)'}: {d.decision} [{got}]\n"
+            f"      {outcome.case.question}")
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    matcher = _matcher(args)
+    if matcher is None:
+        return 1
+    try:
+        cases = load_cases(args.cases)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    report = evaluate(matcher, cases)
+    print(f"{len(cases)} cases ({report.in_scope} in scope, {report.out_of_scope} out of "
+          f"scope) on {len(matcher.faq)} FAQ entries")
+    if args.verbose:
+        failures = [o for o in report.outcomes if o.failed]
+        print(f"failing cases ({len(failures)}):")
+        for outcome in failures:
+            print(_failure(outcome))
+    print("\n".join(format_figures(report)))
+    return 0

@@ -1,0 +1,174 @@
+"""``ngo-faq-bot registry``: import a registry CSV, search it, count it, measure the search."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import TextIO
+
+from bot.config import load_config
+from bot.registry import ImportReport, RegistryImportError, import_registry, registry_stats
+from bot.registry_eval import evaluate, read_cases
+from bot.registry_search import RegistryIndex, SearchResult
+from bot.storage import Database
+
+
+class ProgressBar:
+    """A one-line progress bar on a terminal; nothing at all when the stream is not one."""
+
+    def __init__(self, stream: TextIO, label: str, width: int = 30) -> None:
+        self.stream, self.label, self.width = stream, label, width
+        self.enabled = stream.isatty()
+        self._last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if not self.enabled or (done < total and now - self._last < 0.1):
+            return
+        self._last = now
+        share = done / total if total else 1.0
+        filled = int(share * self.width)
+        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (self.width - filled)}] "
+                          f"{share:4.0%} {done:,}/{total:,}")
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self.enabled and self._last:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _open(args: argparse.Namespace) -> Database:
+    return Database(load_config(args.config).database_url)
+
+
+def _print_import(report: ImportReport) -> None:
+    for error in report.errors:
+        print(f"{report.path}: {error}", file=sys.stderr)
+    if report.refused:
+        print(f"{report.path}: refused (--strict): {report.skipped} bad row(s) "
+              f"of {report.rows}; nothing was written")
+        return
+    print(f"{report.path}: {report.rows} row(s): {report.inserted} new, {report.updated} updated, "
+          f"{report.unchanged} unchanged, {report.skipped} skipped")
+
+
+def import_command(args: argparse.Namespace) -> int:
+    db = _open(args)
+    bar = ProgressBar(sys.stderr, "Importing")
+    try:
+        report = import_registry(db, args.file, strict=args.strict, progress=bar)
+    except RegistryImportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        bar.finish()
+        db.close()
+    _print_import(report)
+    return 1 if report.errors else 0
+
+
+def _print_result(result: SearchResult) -> None:
+    print(f"{result.query!r}: {result.decision.replace('_', ' ')}")
+    for rank, hit in enumerate(result.results, 1):
+        print(f"  {rank}. {hit.name} ({hit.city}) NIPT {hit.nipt}  score {hit.score:g}")
+
+
+def search_command(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    db = Database(config.database_url)
+    try:
+        index = RegistryIndex.load(db, config.registry)
+    finally:
+        db.close()
+    queries = [" ".join(args.query)] if args.query else (line.strip() for line in sys.stdin)
+    for query in queries:
+        if not query:
+            continue
+        result = index.search(query)
+        if args.json:
+            print(json.dumps(result.as_dict(), ensure_ascii=False), flush=True)
+        else:
+            _print_result(result)
+    return 0
+
+
+def stats_command(args: argparse.Namespace) -> int:
+    db = _open(args)
+    try:
+        stats = registry_stats(db)
+    finally:
+        db.close()
+    print(f"Organisations: {stats.total}")
+    for title, counts in (("By status", stats.by_status), ("By legal form", stats.by_legal_form),
+                          ("By city", stats.by_city)):
+        print(f"\n{title}:")
+        for key, count in counts.items():
+            print(f"  {key:<24} {count:>8}")
+    return 0
+
+
+def eval_command(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    db = Database(config.database_url)
+    try:
+        index = RegistryIndex.load(db, config.registry)
+    finally:
+        db.close()
+    try:
+        cases = read_cases(args.cases)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    report = evaluate(index, cases)
+    if args.verbose:
+        for case, result in report.misses:
+            got = [f"{h.name} ({h.city}) {h.score:g}" for h in result.results[:3]]
+            print(f"miss: {case.query!r} expect {case.expect}: {result.decision} {got}")
+    print(f"cases: {report.cases} ({report.in_scope} naming a registered organisation)")
+    print(f"right organisation first: {report.right_first}/{report.in_scope} "
+          f"= {report.top1_accuracy:.1%}")
+    print(f"found with a wrong organisation: {report.wrong_found}/{report.cases} "
+          f"= {report.wrong_found_rate:.1%} (found: {report.found})")
+    return 0
+
+
+def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """Add ``registry`` with its subcommands import, search, stats and eval."""
+    parser = subparsers.add_parser("registry", help="the registry of organisations",
+                                   description="Import, search and count the registry of "
+                                               "organisations.")
+    commands = parser.add_subparsers(dest="registry_command", required=True, metavar="SUBCOMMAND")
+
+    imp = commands.add_parser(
+        "import", help="import a registry CSV (upsert by NIPT)",
+        description="Insert new organisations and update changed ones from a CSV with the "
+                    "columns nipt,name,acronym,legal_form,city,address,phone,email,activity,"
+                    "registered_on,court_decision,status (comma or semicolon, UTF-8, BOM ok). "
+                    "Bad rows are reported and skipped. Exit status 1 when a row was skipped.")
+    imp.add_argument("file", metavar="FILE.csv")
+    imp.add_argument("--strict", action="store_true",
+                     help="refuse the whole file if any row is bad (nothing is written)")
+    imp.set_defaults(handler=import_command)
+
+    search = commands.add_parser(
+        "search", help="look organisations up by name, acronym or NIPT",
+        description="Search the registry. Without QUERY, reads one query a line from stdin.")
+    search.add_argument("query", nargs="*", metavar="QUERY")
+    search.add_argument("--json", action="store_true",
+                        help='one JSON object a line: {"query", "decision", "results"}')
+    search.set_defaults(handler=search_command)
+
+    stats = commands.add_parser("stats", help="count organisations by status, legal form, city",
+                                description="Count organisations by status, legal form and city.")
+    stats.set_defaults(handler=stats_command)
+
+    ev = commands.add_parser(
+        "eval", help="measure the search on labelled look-ups",
+        description='Top-1 accuracy and wrong-found rate on JSON lines {"q": ..., "expect": '
+                    'nipt or null}.')
+    ev.add_argument("--cases", required=True, metavar="FILE.jsonl")
+    ev.add_argument("--verbose", action="store_true", help="list the misses")
+    ev.set_defaults(handler=eval_command)

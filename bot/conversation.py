@@ -1,0 +1,377 @@
+"""The conversation: what the bot answers to a command, a message or a button.
+
+This is the core shared by Telegram (``handlers/``) and the terminal chat
+(``ngo-faq-bot chat``); it knows nothing about either. It returns
+:class:`Reply` objects - text in a small HTML subset (``<b>``, ``<i>``) with
+everything from people or data files escaped, plus rows of :class:`Button` -
+that each front end renders its own way.
+
+A free-text message is either a question for the FAQ or a look-up in the
+registry; :meth:`Assistant.reply` asks both and keeps the more confident
+answer (see :meth:`Assistant._route`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from bot import phrases
+from bot.config import Config
+from bot.faq import Entry, Faq, load_faq
+from bot.matcher import Decision, FaqMatcher, Match
+from bot.phrases import Html, escape, say
+from bot.registry import ensure_sample_registry
+from bot.registry_search import OrgHit, RegistryIndex, SearchResult
+from bot.storage import Database, Organisation, Person
+from bot.text import detect_language, fold, smalltalk
+
+MAX_LABEL = 60  # characters of a button label
+# How much of a person's text is quoted back in a reply.
+MAX_QUOTE = 80
+# Shorter texts are answered in the person's language, not the detected one.
+MIN_WORDS_FOR_LANGUAGE = 3
+# Organisations offered beside FAQ suggestions when both are close calls.
+MAX_MIXED_CANDIDATES = 3
+# A registry look-up is a name, not an essay: longer texts are only FAQ questions.
+MAX_LOOKUP_WORDS = 20
+
+_NIPT = re.compile(r"\b[A-Za-z]\d{8}[A-Za-z]\b")
+# Phrasings that ask whether an organisation is registered (on folded text).
+_LOOKUP_INTENT = re.compile(r"\b(?:[ei] regjistruar|registered|nipt|nipti|niptin)\b")
+# Button data is ``kind:lang[:value]``; Telegram allows 64 bytes of it.
+_ENTRY_ID = re.compile(r"^[a-z0-9-]{1,58}$")
+_NIPT_DATA = re.compile(r"^[A-Z]\d{8}[A-Z]$")
+
+
+@dataclass(frozen=True)
+class Asker:
+    """Who is talking: their id, the language their app reports, a name to greet."""
+
+    id: int
+    language_code: str | None = None
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str  # plain text
+    data: str   # what the bot gets back when it is pressed (at most 64 bytes)
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: Html
+    buttons: tuple[tuple[Button, ...], ...] = ()
+
+
+@dataclass(frozen=True)
+class Pressed:
+    """The result of pressing a button.
+
+    ``valid`` is False for a forged or outdated button: nothing changes and
+    ``notice`` says so. ``edit`` replaces the pressed message, ``close``
+    removes its buttons (a vote is given once), ``replies`` are new messages.
+    """
+
+    valid: bool = True
+    notice: str | None = None
+    edit: Reply | None = None
+    close: bool = False
+    replies: tuple[Reply, ...] = ()
+
+
+COMMANDS = ("start", "help", "faq", "search", "lang", "contact")
+
+
+@dataclass
+class Assistant:
+    """The bot's brain: configuration, database, FAQ matcher and registry index."""
+
+    config: Config
+    db: Database
+    faq: Faq
+    matcher: FaqMatcher
+    registry: RegistryIndex
+    _commands: dict[str, Callable[[Asker, str], list[Reply]]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._commands = {
+            "start": self.start, "help": self.help, "faq": self.topics,
+            "search": self.search, "lang": self.choose_language, "contact": self.contact,
+        }
+
+    @classmethod
+    def open(cls, config: Config) -> Assistant:
+        """Open the database (importing the sample registry on the first start) and the FAQ."""
+        db = Database(config.database_url)
+        try:
+            ensure_sample_registry(db, config.registry.sample_csv)
+            faq = load_faq(config.faq_path)
+            return cls(config=config, db=db, faq=faq, matcher=FaqMatcher(faq, config.matching),
+                       registry=RegistryIndex.load(db, config.registry))
+        except BaseException:
+            db.close()
+            raise
+
+    def close(self) -> None:
+        self.db.close()
+
+    # --- language -------------------------------------------------------
+
+    def language(self, asker: Asker) -> str:
+        """The language chosen with /lang, else the one the person's app reports."""
+        with self.db.session() as session:
+            person = session.get(Person, asker.id)
+            chosen = person.language_code if person else None
+        return phrases.language(chosen or asker.language_code)
+
+    def set_language(self, asker: Asker, lang: str) -> None:
+        with self.db.session() as session:
+            person = session.get(Person, asker.id)
+            if person is None:
+                person = Person(telegram_user_id=asker.id)
+                session.add(person)
+            person.language_code = lang
+            person.display_name = asker.name or person.display_name
+
+    # --- commands -------------------------------------------------------
+
+    def command(self, asker: Asker, name: str, argument: str = "") -> list[Reply]:
+        """Answer ``/name argument``; an unknown command gets the help."""
+        handler = self._commands.get(name)
+        if handler is None:
+            lang = self.language(asker)
+            return [Reply(Html(say(lang, "unknown_command") + "\n\n" + say(lang, "help")))]
+        return handler(asker, argument.strip())
+
+    def start(self, asker: Asker, _argument: str = "") -> list[Reply]:
+        lang = self.language(asker)
+        name = f", {asker.name}" if asker.name else ""
+        text = say(lang, "start", name=name, agency=self._agency_name(lang))
+        return [Reply(text, self._topic_buttons(lang))]
+
+    def help(self, asker: Asker, _argument: str = "") -> list[Reply]:
+        return [Reply(say(self.language(asker), "help"))]
+
+    def contact(self, asker: Asker, _argument: str = "") -> list[Reply]:
+        return [Reply(self._contact(self.language(asker)))]
+
+    def topics(self, asker: Asker, _argument: str = "") -> list[Reply]:
+        return [self._topics(self.language(asker))]
+
+    def choose_language(self, asker: Asker, argument: str = "") -> list[Reply]:
+        wanted = argument.lower()
+        if wanted in phrases.LANGUAGES:
+            self.set_language(asker, wanted)
+            return [Reply(say(wanted, "lang_set"))]
+        buttons = tuple(Button(phrases.LANGUAGE_NAMES[code], f"l:{code}")
+                        for code in phrases.LANGUAGES)
+        return [Reply(say(self.language(asker), "lang_choose"), (buttons,))]
+
+    def search(self, asker: Asker, argument: str = "") -> list[Reply]:
+        lang = self.language(asker)
+        if not fold(argument):
+            return [Reply(say(lang, "search_usage"))]
+        return [self._registry_reply(lang, self.registry.search(argument))]
+
+    # --- free text ------------------------------------------------------
+
+    def reply(self, asker: Asker, text: str) -> list[Reply]:
+        """Answer a message: small talk, an FAQ answer or choices, a registry look-up or staff."""
+        kind = smalltalk(text)
+        if kind is not None:
+            return [Reply(say(self.language(asker), kind))]
+        if not fold(text):
+            return [Reply(say(self.language(asker), "greeting"))]
+        return [self._route(asker, text)]
+
+    def _route(self, asker: Asker, text: str) -> Reply:
+        """The FAQ's decision and the registry's, and the better of the two.
+
+        A registry match found with certainty wins unless the FAQ answers with
+        a higher score; a sure FAQ answer comes next, unless the text looks
+        like a name and organisations come close (then both are offered);
+        close calls on both sides are offered together as buttons; a
+        Capitalised Name or an "is ... registered" that matches nothing gets
+        "no registered organisation matches"; anything else goes to the staff.
+        """
+        decision = self.matcher.decide(text)
+        lang = self._language_of(asker, text, decision)
+        lookup = self._lookup(text)
+        faq_score = decision.top.score if decision.top else 0.0
+        if lookup and lookup.decision == "found" and (
+                decision.decision != "answer" or lookup.results[0].score >= faq_score):
+            return self._registry_reply(lang, lookup)
+        similar = lookup.results[:MAX_MIXED_CANDIDATES] if (
+            lookup and lookup.decision == "candidates") else ()
+        name_like = self._looks_like_lookup(text)
+        if decision.decision == "answer" and decision.top is not None:
+            if similar and name_like:
+                return self._suggest(lang, (decision.top,), similar, organisations_first=True)
+            return self._answer(lang, decision.top.entry)
+        if decision.decision == "suggest" and decision.suggestions:
+            return self._suggest(lang, decision.suggestions, similar, organisations_first=name_like)
+        if lookup and lookup.decision == "candidates":
+            return self._registry_reply(lang, lookup)
+        if lookup and name_like:
+            return self._registry_reply(lang, lookup)
+        return self._escalate(lang)
+
+    def _lookup(self, text: str) -> SearchResult | None:
+        """The registry search for a text that could be a look-up, else None."""
+        if len(fold(text).split()) > MAX_LOOKUP_WORDS:
+            return None
+        return self.registry.search(text)
+
+    @staticmethod
+    def _looks_like_lookup(text: str) -> bool:
+        """Asks whether something is registered, quotes a NIPT, or is a Capitalised Name."""
+        if _NIPT.search(text) or _LOOKUP_INTENT.search(fold(text)):
+            return True
+        names = [w for w in text.split() if w[:1].isalpha()]
+        return (2 <= len(names) <= 8 and "?" not in text
+                and sum(w[0].isupper() for w in names) * 2 > len(names))
+
+    def _language_of(self, asker: Asker, text: str, decision: Decision) -> str:
+        """Answer in the language of the question, unless it is too short to tell
+        (a name, two words): then in the person's language."""
+        if len(fold(text).split()) < MIN_WORDS_FOR_LANGUAGE:
+            return self.language(asker)
+        detected = decision.lang or detect_language(text)
+        return detected if detected in phrases.LANGUAGES else self.language(asker)
+
+    # --- buttons --------------------------------------------------------
+
+    def press(self, asker: Asker, data: str) -> Pressed:
+        """Act on a button; anything not made by this bot is refused politely.
+
+        Button data is ``kind:lang`` or ``kind:lang:value``; ``lang`` is the
+        language the buttons were shown in, so what follows stays in it.
+        """
+        kind, lang, value = ((data or "").split(":", 2) + ["", ""])[:3]
+        if lang not in phrases.LANGUAGES:
+            kind = ""
+        if kind == "q" and (entry := self._entry(value)):
+            return Pressed(replies=(self._answer(lang, entry),))
+        if kind == "y" and self._entry(value):
+            return Pressed(notice=phrases.raw(lang, "feedback_thanks"), close=True)
+        if kind == "n" and self._entry(value):
+            return Pressed(notice=phrases.raw(lang, "feedback_thanks"), close=True,
+                           replies=(self._escalate(lang, sorry=True),))
+        if kind == "x" and not value:
+            return Pressed(replies=(self._escalate(lang),))
+        if kind == "t" and value.isdigit() and int(value) < len(topics := self.faq.categories()):
+            return Pressed(edit=self._topic(lang, topics[int(value)]))
+        if kind == "m" and not value:
+            return Pressed(edit=self._topics(lang))
+        if kind == "o" and _NIPT_DATA.match(value) and (organisation := self._organisation(value)):
+            return Pressed(replies=(self._card(lang, organisation),))
+        if kind == "l" and not value:
+            self.set_language(asker, lang)
+            return Pressed(edit=Reply(say(lang, "lang_set")))
+        return Pressed(valid=False, notice=phrases.raw(self.language(asker), "button_expired"))
+
+    def _entry(self, entry_id: str) -> Entry | None:
+        return self.faq.get(entry_id) if _ENTRY_ID.match(entry_id) else None
+
+    def _organisation(self, nipt: str) -> Organisation | None:
+        with self.db.session() as session:
+            return session.get(Organisation, nipt)
+
+    # --- building replies ----------------------------------------------
+
+    def _agency_name(self, lang: str) -> str:
+        names = self.config.agency.name
+        return names.get(lang) or next(iter(names.values()), "")
+
+    def _contact(self, lang: str) -> Html:
+        agency = self.config.agency
+        return say(lang, "contact", agency=self._agency_name(lang), address=agency.address,
+                   phone=agency.phone, email=agency.email, website=agency.website)
+
+    def _topic_label(self, lang: str, topic: str) -> str:
+        return phrases.CATALOGUE[lang].get(f"topic_{topic}") or topic.replace("-", " ").capitalize()
+
+    def _topic_buttons(self, lang: str) -> tuple[tuple[Button, ...], ...]:
+        buttons = [Button(_label(self._topic_label(lang, topic)), f"t:{lang}:{index}")
+                   for index, topic in enumerate(self.faq.categories())]
+        return tuple(tuple(buttons[i:i + 2]) for i in range(0, len(buttons), 2))
+
+    def _topics(self, lang: str) -> Reply:
+        buttons = self._topic_buttons(lang)
+        return Reply(say(lang, "topics" if buttons else "topics_empty"), buttons)
+
+    def _topic(self, lang: str, topic: str) -> Reply:
+        rows = tuple((Button(_label(entry.question_in(lang)), f"q:{lang}:{entry.id}"),)
+                     for entry in self.faq.entries if entry.category == topic)
+        back = (Button(phrases.raw(lang, "back_to_topics"), f"m:{lang}"),)
+        return Reply(say(lang, "topic_questions", topic=self._topic_label(lang, topic)),
+                     rows + (back,))
+
+    def _answer(self, lang: str, entry: Entry) -> Reply:
+        parts = [f"<b>{escape(entry.question_in(lang))}</b>", escape(entry.answer_in(lang))]
+        links = [f"• {escape(title)}: {escape(url)}" for title, url in entry.links]
+        if links:
+            parts.append("\n".join(links))
+        parts.append(say(lang, "helpful"))
+        return Reply(Html("\n\n".join(parts)), (
+            (Button("👍", f"y:{lang}:{entry.id}"), Button("👎", f"n:{lang}:{entry.id}")),
+        ))
+
+    def _suggest(self, lang: str, matches: tuple[Match, ...],
+                 organisations: tuple[OrgHit, ...] = (), *,
+                 organisations_first: bool = False) -> Reply:
+        """The suggested questions, and organisations whose name is close, as buttons."""
+        questions = tuple((Button(_label(m.entry.question_in(lang)), f"q:{lang}:{m.entry.id}"),)
+                          for m in matches)
+        names = tuple((_org_button(lang, hit),) for hit in organisations)
+        rows = names + questions if organisations_first else questions + names
+        none = (Button(phrases.raw(lang, "none_of_these"), f"x:{lang}"),)
+        return Reply(say(lang, "suggest"), rows + (none,))
+
+    def _escalate(self, lang: str, *, sorry: bool = False) -> Reply:
+        text = say(lang, "escalate", contact=self._contact(lang))
+        return Reply(Html(say(lang, "feedback_sorry") + "\n" + text) if sorry else text)
+
+    def _registry_reply(self, lang: str, result: SearchResult) -> Reply:
+        if result.decision == "found" and result.results:
+            organisation = self._organisation(result.results[0].nipt)
+            if organisation is not None:
+                return self._card(lang, organisation)
+        quote = _shorten(result.query, MAX_QUOTE)
+        if result.decision == "candidates" and result.results:
+            rows = tuple((_org_button(lang, hit),) for hit in result.results)
+            return Reply(say(lang, "org_candidates", query=quote), rows)
+        return Reply(say(lang, "org_not_found", query=quote, contact=self._contact(lang)))
+
+    def _card(self, lang: str, org: Organisation) -> Reply:
+        unknown = phrases.raw(lang, "unknown")
+        name = f"{org.name} ({org.acronym})" if org.acronym else org.name
+        registered = _date(org.registered_on) if org.registered_on else unknown
+        if org.court_decision:
+            registered = f"{registered} ({org.court_decision})"
+        return Reply(say(
+            lang, "org_card", name=name, nipt=org.nipt, legal_form=org.legal_form or unknown,
+            city=org.city or unknown, address=org.address or unknown, phone=org.phone or unknown,
+            email=org.email or unknown, status=org.status or unknown, registered_on=registered))
+
+
+def _date(value: date) -> str:
+    return value.strftime("%d.%m.%Y")
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
+def _label(text: str) -> str:
+    return _shorten(text, MAX_LABEL)
+
+
+def _org_button(lang: str, hit: OrgHit) -> Button:
+    return Button(_label(f"{hit.name} ({hit.city})" if hit.city else hit.name),
+                  f"o:{lang}:{hit.nipt}")

@@ -1,0 +1,250 @@
+"""The registry of organisations: CSV import (upsert by NIPT) and statistics.
+
+A registry CSV has the columns of :data:`COLUMNS` (UTF-8 with a header row; a
+comma or semicolon separator and a byte-order mark are accepted, as
+spreadsheets write them). Rows that cannot be read are reported with their
+line number and skipped; ``strict=True`` refuses the whole file instead.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bot.storage import Database, Organisation
+
+COLUMNS: tuple[str, ...] = (
+    "nipt", "name", "acronym", "legal_form", "city", "address", "phone", "email",
+    "activity", "registered_on", "court_decision", "status",
+)
+REQUIRED_COLUMNS = ("nipt", "name")
+NIPT_PATTERN = re.compile(r"[A-Z]\d{8}[A-Z]")
+_DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y")
+BATCH_SIZE = 1000
+
+Progress = Callable[[int, int], None]
+
+
+class RegistryImportError(ValueError):
+    """The file as a whole cannot be imported (unreadable, no usable header)."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+@dataclass
+class ImportReport:
+    """What an import did: counts of rows and the rows it skipped, with reasons."""
+
+    path: Path
+    rows: int = 0                 # data rows in the file (blank lines not counted)
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    strict: bool = False
+
+    @property
+    def refused(self) -> bool:
+        """True when ``--strict`` rejected the file and nothing was written."""
+        return self.strict and bool(self.errors)
+
+    @property
+    def skipped(self) -> int:
+        return len(self.errors)
+
+
+@dataclass(frozen=True)
+class RegistryStats:
+    total: int
+    by_status: dict[str, int]
+    by_legal_form: dict[str, int]
+    by_city: dict[str, int]
+
+
+def normalise_nipt(value: str) -> str:
+    return value.strip().upper()
+
+
+def parse_date(value: str) -> date | None:
+    """``2001-03-14`` (also ``14.03.2001`` and ``14/03/2001``); empty means unknown."""
+    value = value.strip()
+    if not value:
+        return None
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f"bad date {value!r} (expected YYYY-MM-DD)")
+
+
+def _sniff_delimiter(header_line: str) -> str:
+    return ";" if header_line.count(";") > header_line.count(",") else ","
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise RegistryImportError(f"{path}: no such file") from None
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise RegistryImportError(f"{path}: line {line}: not UTF-8 text "
+                                  "(save the spreadsheet as 'CSV UTF-8')") from None
+
+
+def _parse_row(values: list[str], header: list[str]) -> dict[str, Any]:
+    if len(values) != len(header):
+        raise ValueError(f"wrong number of fields: expected {len(header)}, found {len(values)}")
+    raw = {key: value.strip() for key, value in zip(header, values) if key in COLUMNS}
+    nipt = normalise_nipt(raw.get("nipt", ""))
+    if not nipt:
+        raise ValueError("missing NIPT")
+    if not NIPT_PATTERN.fullmatch(nipt):
+        raise ValueError(f"malformed NIPT {raw['nipt']!r} (expected a letter, 8 digits, a letter)")
+    if not raw.get("name"):
+        raise ValueError("missing name")
+    row: dict[str, Any] = {key: (value or None) for key, value in raw.items()}
+    row["nipt"] = nipt
+    if "registered_on" in row:
+        row["registered_on"] = parse_date(raw["registered_on"])
+    return row
+
+
+def read_registry_csv(path: Path) -> tuple[list[str], list[dict[str, Any]], list[RowError], int]:
+    """The known columns of a registry CSV, its good rows, the bad ones (with reasons)
+    and the row count."""
+    text = _read_text(path)
+    first_line = text.split("\n", 1)[0]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first_line))
+    try:
+        header = [name.strip().lower() for name in next(reader)]
+    except StopIteration:
+        raise RegistryImportError(f"{path}: the file is empty") from None
+    missing = [name for name in REQUIRED_COLUMNS if name not in header]
+    if missing:
+        raise RegistryImportError(f"{path}: line 1: the header has no column {', '.join(missing)} "
+                                  f"(expected: {','.join(COLUMNS)})")
+    rows: list[dict[str, Any]] = []
+    errors: list[RowError] = []
+    first_seen: dict[str, int] = {}
+    count = 0
+    line = reader.line_num + 1
+    for values in reader:
+        start, line = line, reader.line_num + 1
+        if not values or all(not v.strip() for v in values):
+            continue
+        count += 1
+        try:
+            row = _parse_row(values, header)
+        except ValueError as exc:
+            errors.append(RowError(start, str(exc)))
+            continue
+        if row["nipt"] in first_seen:
+            errors.append(RowError(start, f"duplicate NIPT {row['nipt']} "
+                                          f"(already on line {first_seen[row['nipt']]})"))
+            continue
+        first_seen[row["nipt"]] = start
+        rows.append(row)
+    return [key for key in COLUMNS if key in header], rows, errors, count
+
+
+def _upsert_statement(dialect: str, columns: list[str]):  # type: ignore[no-untyped-def]
+    """``INSERT ... ON CONFLICT (nipt) DO UPDATE`` of ``columns``, run once per batch."""
+    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}.get(dialect)
+    if insert is None:
+        raise RegistryImportError(f"unsupported database: {dialect}")
+    statement = insert(Organisation.__table__)
+    changed = {key: statement.excluded[key] for key in columns}
+    changed["updated_at"] = func.now()
+    return statement.on_conflict_do_update(index_elements=["nipt"], set_=changed)
+
+
+def import_registry(db: Database, path: str | Path, *, strict: bool = False,
+                    progress: Progress | None = None) -> ImportReport:
+    """Insert new organisations and update changed ones from a registry CSV.
+
+    Rows are matched by NIPT, so importing the same file twice changes nothing.
+    Only the columns the file has are written: a file without e.g. ``phone``
+    leaves the stored phone numbers alone. Everything is written in one
+    transaction: an error leaves the database as it was.
+    """
+    path = Path(path)
+    columns, rows, errors, count = read_registry_csv(path)
+    report = ImportReport(path=path, rows=count, errors=errors, strict=strict)
+    if report.refused:
+        return report
+    columns = [key for key in columns if key != "nipt"]
+    data_columns = [getattr(Organisation, key) for key in columns]
+    upsert = _upsert_statement(db.dialect, columns)
+    with db.session() as session:
+        for start in range(0, len(rows), BATCH_SIZE):
+            batch = rows[start:start + BATCH_SIZE]
+            existing = {
+                nipt: tuple(values)
+                for nipt, *values in session.execute(
+                    select(Organisation.nipt, *data_columns)
+                    .where(Organisation.nipt.in_([row["nipt"] for row in batch])))
+            }
+            pending = []
+            for row in batch:
+                old = existing.get(row["nipt"])
+                if old is None:
+                    report.inserted += 1
+                elif old != tuple(row[key] for key in columns):
+                    report.updated += 1
+                else:
+                    report.unchanged += 1
+                    continue
+                pending.append(row)
+            if pending:
+                session.connection().execute(upsert, pending)
+            if progress is not None:
+                progress(start + len(batch), len(rows))
+    return report
+
+
+def organisation_count(db: Database) -> int:
+    with db.session() as session:
+        return session.scalar(select(func.count()).select_from(Organisation)) or 0
+
+
+def ensure_sample_registry(db: Database, csv_path: str | Path | None) -> ImportReport | None:
+    """Import the bundled sample registry when the organisations table is empty."""
+    if csv_path is None or organisation_count(db) > 0:
+        return None
+    return import_registry(db, csv_path)
+
+
+def registry_stats(db: Database) -> RegistryStats:
+    """How many organisations there are, by status, legal form and city."""
+    def counts(session, column) -> dict[str, int]:  # type: ignore[no-untyped-def]
+        result = session.execute(select(column, func.count()).group_by(column))
+        tally = Counter({(key or "-"): n for key, n in result})
+        return dict(sorted(tally.items(), key=lambda item: (-item[1], item[0])))
+
+    with db.session() as session:
+        total = session.scalar(select(func.count()).select_from(Organisation)) or 0
+        return RegistryStats(
+            total=total,
+            by_status=counts(session, Organisation.status),
+            by_legal_form=counts(session, Organisation.legal_form),
+            by_city=counts(session, Organisation.city),
+        )

@@ -1,0 +1,134 @@
+"""Registry-specific tokenisation, built on the one normaliser (:func:`bot.text.fold`).
+
+Organisation names are compared word by word. Albanian inflects names
+(``Tiranë``, ``Tirana``, ``Tiranës``; ``Burrel``, ``Burrelit``), so each word
+also stands for its stems without a case ending; words of five letters or
+more also match with one typing error (a letter missing, extra, wrong or two
+letters swapped), found through "deletion variants" rather than by comparing
+against every word.
+"""
+
+from __future__ import annotations
+
+from bot.text import fold
+
+# Words that carry no identity in a name: articles, prepositions, conjunctions.
+STOPWORDS = frozenset("""
+    e i te ta se per dhe ne me nga mbi ndaj tek deri pa si sh
+    for and of the in on to a an with against at by de la
+""".split())
+
+# Words people wrap around a look-up ("a është e regjistruar ...", "contact ... pls").
+# They are never part of what is searched for.
+QUERY_FILLER = frozenset("""
+    eshte jane ishte qe do duhet dua deshiroj desha di dini mund kam kemi keni
+    nese ne a ju une na ti
+    regjistruar regjistrohet regjistrim regjistrimi aktive aktiv aktivi ekziston ekzistojne
+    kush cili cila cfare ku kur si sa
+    ndodhet gjendet vendndodhja adresa adresen adresa adresat adrese
+    numri numrin numer telefoni telefonit telefon tel cel
+    emaili emailin email mail maili postes elektronike kontakt kontakti kontaktin kontakte
+    info informacion informacione te dhenat dhenat detaje
+    nipt nipti niptin niptit statusi statusin
+    pershendetje pershendes tung mirembrema miredita faleminderit flm lutem ju lutem
+    kerkoj gjej gjeni me tregoni tregoni thoni
+    where is are was were who what which how located location address phone number
+    telephone contact contacts details email website site
+    pls plz please thanks thank you hello hi hey dear
+    registered registry register exist exists existing active status
+    find search look lookup up info about does do can could i you me tell give
+    their its it this that there any
+""".split())
+
+# Words that say what kind of organisation it is, not which one. However few
+# names use them (a small registry), they weigh like words in 1 name of 20.
+GENERIC_WORDS = frozenset("""
+    shoqata shoqate qendra qender fondacioni fondacion organizata organizate levizja levizje
+    klubi klub forumi forum rrjeti rrjet instituti institut lidhja lidhje unioni union
+    nisma nisme aleanca aleance federata federate bashkimi bashkim grupi grup komiteti komitet
+    platforma platforme akademia akademi koalicioni koalicion ojf
+    association center centre foundation institute network club league alliance initiative
+    committee group movement platform academy society organization organisation coalition
+    federation ngo
+""".split())
+GENERIC_SHARE = 0.05
+
+# Albanian case endings (and the English plural), longest first.
+SUFFIXES = ("ve", "it", "ut", "in", "un", "es", "se", "ne", "te", "ja", "a", "e", "i", "u",
+            "s", "t", "n")
+MIN_STEM = 3
+MIN_FUZZY = 5
+
+
+def name_tokens(text: str) -> list[str]:
+    """The identifying words of a name: folded, without stopwords, in order, once each."""
+    seen: dict[str, None] = {}
+    for word in fold(text).split():
+        if word not in STOPWORDS:
+            seen.setdefault(word, None)
+    return list(seen)
+
+
+def query_tokens(text: str, keep: frozenset[str] = frozenset()) -> list[str]:
+    """The words of a query that may name an organisation, once each, in order.
+
+    Stopwords and filler are left out, except the words in ``keep`` (e.g. ones
+    typed in capitals, which may be acronyms: ``PA``).
+    """
+    seen: dict[str, None] = {}
+    for word in fold(text).split():
+        if word in keep or (word not in STOPWORDS and word not in QUERY_FILLER):
+            seen.setdefault(word, None)
+    return list(seen)
+
+
+def keys(word: str) -> set[str]:
+    """The word and its stems without one case ending (``tiranes`` -> tirane, tiran).
+
+    A final ``ër`` loses its vowel when an ending is added (Dibër, Dibra;
+    Shkodër, Shkodrës), so ``diber`` also gives ``dibr``.
+    """
+    found = {word}
+    for suffix in SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= MIN_STEM:
+            found.add(word[: -len(suffix)])
+    if word.endswith("er") and len(word) - 1 >= MIN_STEM + 1:
+        found.add(word[:-2] + "r")
+    return found
+
+
+def deletions(key: str) -> list[str]:
+    """``key`` with one letter removed, for keys long enough to allow a typo."""
+    if len(key) < MIN_FUZZY:
+        return []
+    return [key[:i] + key[i + 1:] for i in range(len(key))]
+
+
+# Albanian and English words for the same thing, common in organisation names:
+# people often type the English name of an organisation registered in Albanian,
+# or the other way round. Groups of equivalent words (folded), separated by '|'.
+_EQUIVALENT_WORDS = """
+    shoqata association | qendra center centre | fondacioni foundation | rrjeti network
+    klubi club | instituti institute | unioni union | lidhja league | levizja movement
+    nisma initiative | aleanca alliance | komiteti committee | akademia academy
+    organizata organization organisation | federata federation | platforma platform
+    rajonal rajonale regional | bashkepunim cooperation | zhvillim zhvillimin development
+    qendrueshem qendrueshme sustainable | rinore rinor rinjve youth | grave gruas women
+    femijeve femijet children | drejtat rights | njeriut human | trashegimi heritage
+    mjedisit mjedisore environment environmental | mbrojtjen protection | art arts
+    kulture kulturore culture cultural | qytetare civic | shqiptare shqiptar albanian
+    shqiperi shqiperise albania | demokraci democracy | arsim arsimit education
+    shendet shendetin health | ekonomike economic | kerkime research | studime studies
+    politike political policy | ndryshim change | partneret partners | sociale social
+    ligjore legal | turizem tourism | integrim integration | evropian european
+    komunitetit community | mbeshtetje support | informim information | paqe peace
+    emigranteve migrants | dhunes violence | familje family | sportiv sport sports
+    mediat media | bujqesi agriculture | sipermarrese entrepreneurs | gazetareve journalists
+    mjekeve doctors | avokateve lawyers | studenteve students | nenave mothers
+    bibliotekareve librarians | qytetareve citizens | ndihme aid | humanitare humanitarian
+"""
+EQUIVALENTS: dict[str, frozenset[str]] = {
+    word: frozenset(group.split()) - {word}
+    for group in _EQUIVALENT_WORDS.replace("\n", "|").split("|")
+    for word in group.split()
+}

@@ -1,0 +1,199 @@
+"""Building the Telegram Application and running it (long polling or a webhook).
+
+Nothing here may stop the bot for good once it has started: network errors
+and Telegram outages are logged and retried, and non-essential calls (the
+command list) are logged when they fail. The token is never logged: the
+HTTP client's request log (which shows URLs) is silenced and every log
+record is scrubbed of the token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import signal
+from urllib.parse import urlparse
+
+from telegram import BotCommand, Update
+from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.ext import AIORateLimiter, Application, ContextTypes
+
+from bot import phrases
+from bot.config import Config, ConfigError
+from bot.conversation import COMMANDS, Assistant
+from handlers import people
+
+log = logging.getLogger(__name__)
+
+POLL_TIMEOUT = 30  # seconds a getUpdates call waits for news
+MAX_BACKOFF = 60.0
+
+
+class RedactToken(logging.Filter):
+    """Replace the bot token in every log record (messages, arguments, tracebacks)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.token:
+            return True
+        message = record.getMessage()
+        if record.exc_info:
+            message += "\n" + logging.Formatter().formatException(record.exc_info)
+            record.exc_info = None
+            record.exc_text = None
+        if record.stack_info:
+            message += "\n" + record.stack_info
+            record.stack_info = None
+        record.msg = message.replace(self.token, "<token>")
+        record.args = None
+        return True
+
+
+def configure_logging(token: str | None, level: int = logging.INFO) -> None:
+    """Log to stderr without ever showing the token."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactToken(token or ""))
+
+
+def file_base_url(api_base_url: str) -> str:
+    """``https://host/bot`` -> ``https://host/file/bot`` (where a Bot API server serves files)."""
+    head, _, _ = api_base_url.rstrip("/").rpartition("/")
+    return f"{head}/file/bot"
+
+
+def build_application(config: Config, brain: Assistant) -> Application:
+    """The Application with the people's handlers and the error handler."""
+    if not config.telegram.token:
+        raise ValueError("no bot token: set TELEGRAM_BOT_TOKEN")
+    application = (
+        Application.builder()
+        .token(config.telegram.token)
+        .base_url(config.telegram.api_base_url)
+        .base_file_url(file_base_url(config.telegram.api_base_url))
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .build()
+    )
+    people.register(application, brain)
+    application.add_error_handler(on_error)
+    return application
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the error; tell the person something went wrong when there is one."""
+    error = context.error
+    if isinstance(error, NetworkError):
+        log.warning("network error, carrying on: %s", error)
+        return
+    log.error("error while handling an update", exc_info=error)
+    if isinstance(update, Update) and update.effective_chat and update.effective_user:
+        brain: Assistant = context.application.bot_data["assistant"]
+        lang = brain.language(people.asker(update.effective_user))
+        try:
+            await context.bot.send_message(update.effective_chat.id, phrases.say(lang, "error"))
+        except TelegramError as exc:
+            log.warning("could not tell the person about the error: %s", exc)
+
+
+def _polling_error(error: TelegramError) -> None:
+    """A failed getUpdates: one line in the log; the updater waits and tries again."""
+    log.warning("polling for updates failed, retrying: %s", error)
+
+
+async def register_commands(application: Application) -> None:
+    """Publish the command list in each language; a failure is logged, never fatal."""
+    for lang in (None, *phrases.LANGUAGES):
+        commands = [BotCommand(name, phrases.raw(lang or phrases.DEFAULT_LANGUAGE, f"cmd_{name}"))
+                    for name in COMMANDS]
+        try:
+            await application.bot.set_my_commands(commands, language_code=lang)
+        except TelegramError as exc:
+            log.warning("could not register the command list (%s): %s", lang or "default", exc)
+
+
+async def _initialize(application: Application) -> None:
+    """Connect to the Bot API (getMe), waiting and retrying while it is unreachable."""
+    delay = 1.0
+    while True:
+        try:
+            await application.initialize()
+            return
+        except InvalidToken:
+            raise
+        except NetworkError as exc:
+            log.warning("cannot reach the Bot API (%s); retrying in %.0f s", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, MAX_BACKOFF)
+
+
+async def start(application: Application, config: Config, *,
+                poll_timeout: int = POLL_TIMEOUT) -> None:
+    """Connect, publish the commands and start receiving updates (polling or webhook)."""
+    hook = config.telegram.webhook
+    if config.telegram.mode == "webhook" and not hook.url:
+        raise ConfigError("webhook mode needs telegram.webhook.url (the public HTTPS URL)")
+    await _initialize(application)
+    await register_commands(application)
+    updater = application.updater
+    assert updater is not None
+    allowed = [Update.MESSAGE, Update.CALLBACK_QUERY]
+    if config.telegram.mode == "webhook":
+        secret = hook.secret_token
+        if not secret:
+            secret = secrets.token_urlsafe(32)
+            log.warning("telegram.webhook.secret_token is not set; using a random one for this run")
+        await updater.start_webhook(
+            listen=hook.listen, port=hook.port, url_path=urlparse(hook.url).path.strip("/"),
+            webhook_url=hook.url, secret_token=secret, allowed_updates=allowed,
+            bootstrap_retries=-1,
+        )
+        log.info("receiving updates on a webhook at %s", hook.url)
+    else:
+        await updater.start_polling(timeout=poll_timeout, allowed_updates=allowed,
+                                    bootstrap_retries=-1, error_callback=_polling_error)
+        log.info("receiving updates by long polling")
+    await application.start()
+    log.info("the bot @%s is running", application.bot.username)
+
+
+async def stop(application: Application) -> None:
+    """Stop receiving updates, finish the ones in hand and close the connections."""
+    if application.updater is not None and application.updater.running:
+        await application.updater.stop()
+    if application.running:
+        await application.stop()
+    await application.shutdown()
+
+
+async def serve(config: Config, brain: Assistant) -> int:
+    """Run the bot until SIGINT or SIGTERM."""
+    application = build_application(config, brain)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
+    try:
+        await start(application, config)
+    except InvalidToken:
+        log.error("Telegram refused the bot token; check TELEGRAM_BOT_TOKEN "
+                  "(get one from @BotFather)")
+        await application.shutdown()
+        return 1
+    try:
+        await stopping.wait()
+    finally:
+        log.info("stopping")
+        await stop(application)
+    return 0
+
+
+def run(config: Config, brain: Assistant) -> int:
+    """Start the bot (blocking) and return the exit code."""
+    configure_logging(config.telegram.token)
+    return asyncio.run(serve(config, brain))
+

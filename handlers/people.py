@@ -1,0 +1,130 @@
+"""What people from NGOs do with the bot: commands, questions, buttons, other media.
+
+In a private chat the bot answers everything; in a group it answers only
+commands, messages that mention it and replies to its own messages.
+"""
+
+from __future__ import annotations
+
+import re
+
+from telegram import Message, MessageEntity, Update, User
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+from telegram.ext import MessageHandler
+
+from bot.conversation import COMMANDS, Asker, Assistant, Reply
+from bot.phrases import say
+from handlers.render import keyboard, send, split
+
+
+class _AddressedToBot(filters.MessageFilter):
+    """Private messages, and group messages that mention the bot or reply to it."""
+
+    def filter(self, message: Message) -> bool:
+        if message.chat.type == ChatType.PRIVATE:
+            return True
+        bot = message.get_bot()
+        replied = message.reply_to_message
+        if replied is not None and replied.from_user is not None and replied.from_user.id == bot.id:
+            return True
+        mention = f"@{bot.username}".lower()
+        entities = {**message.parse_entities(), **message.parse_caption_entities()}
+        for entity, text in entities.items():
+            if entity.type == MessageEntity.MENTION and text.lower() == mention:
+                return True
+            if entity.type == MessageEntity.TEXT_MENTION and entity.user is not None \
+                    and entity.user.id == bot.id:
+                return True
+        return False
+
+
+ADDRESSED = _AddressedToBot(name="addressed_to_bot")
+MEDIA = (filters.PHOTO | filters.VOICE | filters.AUDIO | filters.VIDEO | filters.VIDEO_NOTE
+         | filters.Sticker.ALL | filters.Document.ALL | filters.ANIMATION | filters.LOCATION
+         | filters.CONTACT)
+
+
+def assistant(context: ContextTypes.DEFAULT_TYPE) -> Assistant:
+    return context.application.bot_data["assistant"]
+
+
+def asker(user: User) -> Asker:
+    return Asker(id=user.id, language_code=user.language_code, name=user.first_name or "")
+
+
+async def _answer(context: ContextTypes.DEFAULT_TYPE, message: Message,
+                  replies: list[Reply]) -> None:
+    """Send ``replies`` to the chat of ``message``, quoting it in groups."""
+    in_group = message.chat.type != ChatType.PRIVATE
+    await send(context.bot, message.chat.id, replies,
+               reply_to=message.message_id if in_group else None)
+
+
+async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start, /help, /faq, /search NAME, /lang, /contact."""
+    message = update.effective_message
+    if message is None or message.from_user is None or not message.text:
+        return
+    name = message.text.split(maxsplit=1)[0][1:].split("@")[0].lower()
+    argument = " ".join(context.args or ())
+    await _answer(context, message,
+                  assistant(context).command(asker(message.from_user), name, argument))
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A question or a name to look up."""
+    message = update.effective_message
+    if message is None or message.from_user is None or message.text is None:
+        return
+    text = message.text
+    if context.bot.username:
+        text = re.sub(f"@{re.escape(context.bot.username)}\\b", " ", text, flags=re.IGNORECASE)
+    await _answer(context, message, assistant(context).reply(asker(message.from_user), text))
+
+
+async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Photos, voice, stickers, documents...: the bot reads only text."""
+    message = update.effective_message
+    if message is None or message.from_user is None:
+        return
+    lang = assistant(context).language(asker(message.from_user))
+    await _answer(context, message, [Reply(say(lang, "write_text"))])
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A press on one of the bot's inline buttons; forged data changes nothing."""
+    query = update.callback_query
+    if query is None:
+        return
+    pressed = assistant(context).press(asker(query.from_user), query.data or "")
+    await query.answer(pressed.notice)
+    if not pressed.valid:
+        return
+    message = query.message if isinstance(query.message, Message) else None
+    try:
+        if pressed.edit is not None and message is not None:
+            await query.edit_message_text(split(pressed.edit.text)[0], parse_mode=ParseMode.HTML,
+                                          reply_markup=keyboard(pressed.edit))
+        elif pressed.close and message is not None and message.reply_markup is not None:
+            await query.edit_message_reply_markup(None)
+    except BadRequest as exc:
+        # A second press before the first one's edit arrived: the message already shows it.
+        if "not modified" not in exc.message:
+            raise
+    chat_id = message.chat.id if message is not None else query.from_user.id
+    await send(context.bot, chat_id, pressed.replies)
+
+
+def register(application: Application, brain: Assistant) -> None:
+    """Add the handlers for people to ``application``."""
+    application.bot_data["assistant"] = brain
+    only_messages = filters.UpdateType.MESSAGE
+    application.add_handler(CommandHandler(list(COMMANDS), on_command, filters=only_messages))
+    application.add_handler(MessageHandler(
+        only_messages & filters.COMMAND & filters.ChatType.PRIVATE, on_command))
+    application.add_handler(MessageHandler(
+        only_messages & filters.TEXT & ~filters.COMMAND & ADDRESSED, on_text))
+    application.add_handler(MessageHandler(only_messages & MEDIA & ADDRESSED, on_media))
+    application.add_handler(CallbackQueryHandler(on_button))

@@ -1,0 +1,63 @@
+"""Running the real bot (Application + Assistant) against the Bot API test server."""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+from pathlib import Path
+
+from telegram.ext import Application
+
+from bot.config import Config, WebhookConfig, load_config
+from bot.conversation import Assistant
+from botapi.server import BotApiServer
+from handlers.app import build_application, start, stop
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def make_config(server: BotApiServer, database: Path, *, webhook_secret: str | None = None
+                ) -> Config:
+    """The project's config.yaml, on a test database, talking to ``server``.
+
+    With ``webhook_secret`` the bot runs in webhook mode on a free local port.
+    """
+    config = load_config(PROJECT_ROOT / "config.yaml", environ={
+        "TELEGRAM_BOT_TOKEN": server.token, "DATABASE_URL": f"sqlite:///{database}",
+    })
+    telegram = dataclasses.replace(config.telegram, api_base_url=server.base_url)
+    if webhook_secret is not None:
+        port = free_port()
+        telegram = dataclasses.replace(telegram, mode="webhook", webhook=WebhookConfig(
+            listen="127.0.0.1", port=port, url=f"http://127.0.0.1:{port}/telegram/hook",
+            secret_token=webhook_secret))
+    return dataclasses.replace(config, telegram=telegram)
+
+
+class RunningBot:
+    """The Assistant and the Application, started the way ``ngo-faq-bot run`` starts them."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.brain: Assistant | None = None
+        self.application: Application | None = None
+
+    async def start(self) -> RunningBot:
+        self.brain = Assistant.open(self.config)
+        self.application = build_application(self.config, self.brain)
+        await start(self.application, self.config, poll_timeout=1)
+        return self
+
+    async def stop(self) -> None:
+        if self.application is not None:
+            await stop(self.application)
+        if self.brain is not None:
+            self.brain.close()
+        self.application = None
+        self.brain = None

@@ -1,0 +1,542 @@
+"""A Bot API test server: the part of Telegram's HTTP API the bot uses, on 127.0.0.1.
+
+It answers with the Bot API's real JSON (``{"ok": true, "result": ...}`` or
+``{"ok": false, "error_code": ..., "description": ...}``), checks what real
+Telegram checks where a mistake of ours would show (HTML that does not parse,
+empty or too long texts, callback data over 64 bytes, editing a message that
+does not exist), records every call, and lets a test play the people: inject
+messages, stickers, group messages and button presses, delivered by long
+polling (``getUpdates``) or posted to the bot's webhook with the secret token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import itertools
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+# Parameters that are plain strings even when they look like JSON (e.g. text "123").
+_STRING_PARAMS = frozenset({
+    "text", "caption", "url", "secret_token", "parse_mode", "callback_query_id",
+    "language_code", "inline_message_id", "ip_address", "description", "short_description",
+    "name", "emoji", "from_chat_id_str",
+})
+# The tags Telegram's HTML parse mode accepts.
+_TELEGRAM_TAGS = frozenset({
+    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a",
+    "tg-emoji", "code", "pre", "blockquote",
+})
+MAX_TEXT = 4096
+MAX_CALLBACK_DATA = 64
+_COMMAND_AT_START = re.compile(r"^/[A-Za-z0-9_]+(?:@[A-Za-z0-9_]+)?")
+_MENTION = re.compile(r"(?<![\w@])@[A-Za-z0-9_]{5,32}")
+
+
+class ApiError(Exception):
+    def __init__(self, code: int, description: str) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+
+
+@dataclass(frozen=True)
+class Call:
+    """One Bot API request the bot made."""
+
+    method: str
+    params: dict[str, Any]
+    result: Any = None
+
+    @property
+    def chat_id(self) -> Any:
+        return self.params.get("chat_id")
+
+    @property
+    def text(self) -> str:
+        """What the person sees: the text without HTML markup."""
+        return visible_text(str(self.params.get("text", "")))
+
+    @property
+    def buttons(self) -> list[list[tuple[str, str]]]:
+        """Rows of (label, callback data) of the inline keyboard."""
+        markup = self.params.get("reply_markup") or {}
+        return [[(b["text"], b.get("callback_data", "")) for b in row]
+                for row in markup.get("inline_keyboard", [])]
+
+    @property
+    def labels(self) -> list[str]:
+        return [label for row in self.buttons for label, _ in row]
+
+
+class _HtmlChecker(HTMLParser):
+    """Parses text the way Telegram's HTML mode does, collecting the visible text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.parts: list[str] = []
+        self.error: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in _TELEGRAM_TAGS:
+            self.error = self.error or f"unsupported start tag \"{tag}\""
+        self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack[-1] != tag:
+            self.error = self.error or f"unmatched end tag \"{tag}\""
+            return
+        self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def check_html(text: str) -> str:
+    """The visible text of ``text`` in HTML parse mode; ApiError if Telegram would refuse it."""
+    if re.search(r"&(?![a-zA-Z]+;|#\d+;|#x[0-9a-fA-F]+;)", text):
+        raise ApiError(400, "Bad Request: can't parse entities: unsupported entity: \"&\"")
+    checker = _HtmlChecker()
+    checker.feed(text)
+    checker.close()
+    if checker.error:
+        raise ApiError(400, f"Bad Request: can't parse entities: {checker.error}")
+    if checker.stack:
+        raise ApiError(400, "Bad Request: can't parse entities: "
+                            f"unclosed tag \"{checker.stack[-1]}\"")
+    return "".join(checker.parts)
+
+
+def visible_text(text: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+class BotApiServer:
+    """The test server. ``await start()``, point the bot at :attr:`base_url`, ``await close()``."""
+
+    def __init__(self, token: str = "123456789:TEST-token-for-the-test-server",
+                 username: str = "ascs_test_bot") -> None:
+        self.token = token
+        self.me = {"id": int(token.split(":")[0]), "is_bot": True, "first_name": "ASCS",
+                   "username": username, "can_join_groups": True,
+                   "can_read_all_group_messages": False, "supports_inline_queries": False,
+                   "can_connect_to_business": False, "has_main_web_app": False}
+        self.calls: list[Call] = []
+        self.webhook: dict[str, Any] | None = None
+        self.fail_methods: set[str] = set()
+        self.commands: dict[str | None, list[dict[str, str]]] = {}
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1)
+        self._query_ids = itertools.count(1)
+        self._messages: dict[tuple[int, int], dict[str, Any]] = {}
+        self._changed = asyncio.Condition()
+        self._closing = False
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # --- running --------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def close(self) -> None:
+        self._closing = True
+        async with self._changed:
+            self._changed.notify_all()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def __aenter__(self) -> BotApiServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # --- what the bot did -----------------------------------------------
+
+    def mark(self) -> int:
+        """A position in the call log; pass it as ``since`` to look only at later calls."""
+        return len(self.calls)
+
+    def calls_of(self, method: str, since: int = 0) -> list[Call]:
+        return [c for c in self.calls[since:] if c.method == method]
+
+    async def wait_for(self, method: str, *, since: int = 0,
+                       where: Callable[[Call], bool] | None = None,
+                       timeout: float = 10.0) -> Call:
+        """The first call of ``method`` after ``since`` (matching ``where``), waiting for it."""
+        async def found() -> Call:
+            async with self._changed:
+                while True:
+                    for call in self.calls[since:]:
+                        if call.method == method and (where is None or where(call)):
+                            return call
+                    await self._changed.wait()
+        try:
+            return await asyncio.wait_for(found(), timeout)
+        except TimeoutError:
+            seen = [(c.method, c.params.get("text", "")[:60]) for c in self.calls[since:]]
+            raise AssertionError(f"no {method} within {timeout} s; calls since: {seen}") from None
+
+    async def replies(self, chat_id: int, *, since: int, count: int = 1,
+                      timeout: float = 10.0) -> list[Call]:
+        """The next ``count`` sendMessage calls to ``chat_id`` after ``since``."""
+        found: list[Call] = []
+        position = since
+        for _ in range(count):
+            call = await self.wait_for("sendMessage", since=position,
+                                       where=lambda c: c.chat_id == chat_id, timeout=timeout)
+            found.append(call)
+            position = self.calls.index(call) + 1
+        return found
+
+    # --- playing the people ---------------------------------------------
+
+    @staticmethod
+    def user(user_id: int, first_name: str = "Ana",
+             language_code: str | None = "sq") -> dict[str, Any]:
+        person: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
+        if language_code:
+            person["language_code"] = language_code
+        return person
+
+    @staticmethod
+    def private_chat(user: dict[str, Any]) -> dict[str, Any]:
+        return {"id": user["id"], "type": "private", "first_name": user["first_name"]}
+
+    @staticmethod
+    def group_chat(chat_id: int = -1001234567890, title: str = "OJF Forum") -> dict[str, Any]:
+        return {"id": chat_id, "type": "supergroup", "title": title}
+
+    def message(self, user: dict[str, Any], text: str | None = None, *,
+                chat: dict[str, Any] | None = None, reply_to: dict[str, Any] | None = None,
+                **content: Any) -> dict[str, Any]:
+        """A message as Telegram sends it, with command and mention entities."""
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids), "date": int(time.time()),
+            "chat": chat or self.private_chat(user), "from": user,
+        }
+        if text is not None:
+            message["text"] = text
+            entities = _entities(text)
+            if entities:
+                message["entities"] = entities
+        if reply_to is not None:
+            message["reply_to_message"] = reply_to
+        message.update(content)
+        return message
+
+    async def send_text(self, user: dict[str, Any], text: str, **kwargs: Any) -> dict[str, Any]:
+        return await self.deliver({"message": self.message(user, text, **kwargs)})
+
+    async def send_sticker(self, user: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        sticker = {"file_id": "CAACAgIAAxkBAAE", "file_unique_id": "AgADsticker", "type": "regular",
+                   "width": 512, "height": 512, "is_animated": False, "is_video": False,
+                   "emoji": "😀"}
+        return await self.deliver({"message": self.message(user, sticker=sticker, **kwargs)})
+
+    async def send_photo(self, user: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        photo = [{"file_id": "AgACAgIAAxkBAAphoto", "file_unique_id": "AQADphoto",
+                  "width": 90, "height": 90, "file_size": 1000}]
+        return await self.deliver({"message": self.message(user, photo=photo, **kwargs)})
+
+    async def press(self, user: dict[str, Any], message: dict[str, Any] | Call,
+                    data: str) -> dict[str, Any]:
+        """Press the button ``data`` under ``message`` (a bot message or its sendMessage call)."""
+        if isinstance(message, Call):
+            message = message.result
+        query = {"id": str(next(self._query_ids)), "from": user,
+                 "chat_instance": "4242", "data": data, "message": message}
+        return await self.deliver({"callback_query": query})
+
+    async def deliver(self, update: dict[str, Any]) -> dict[str, Any]:
+        """Queue ``update`` for getUpdates, or post it to the webhook when one is set."""
+        update = {"update_id": next(self._update_ids), **update}
+        if self.webhook is not None:
+            status = await self.post_webhook(update, self.webhook.get("secret_token"))
+            if status != 200:
+                raise AssertionError(f"the bot's webhook answered {status}")
+            return update
+        async with self._changed:
+            self._updates.append(update)
+            self._changed.notify_all()
+        return update
+
+    async def post_webhook(self, update: dict[str, Any], secret_token: str | None) -> int:
+        """POST ``update`` to the webhook URL the bot set; returns the HTTP status."""
+        assert self.webhook is not None, "the bot has not set a webhook"
+        headers = {"Content-Type": "application/json"}
+        if secret_token is not None:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = secret_token
+        async with aiohttp.ClientSession() as session:
+            async with session.post(self.webhook["url"], data=json.dumps(update),
+                                    headers=headers) as response:
+                return response.status
+
+    def message_text(self, chat_id: int, message_id: int) -> str:
+        """The visible text of a bot message now (after edits)."""
+        return self._messages[(chat_id, message_id)]["text"]
+
+    # --- the HTTP API ---------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await _read_params(request)
+        try:
+            if request.match_info["token"] != self.token:
+                raise ApiError(401, "Unauthorized")
+            if method in self.fail_methods:
+                raise ApiError(500, "Internal Server Error")
+            handler = getattr(self, f"_api_{method.lower()}", None)
+            if handler is None:
+                raise ApiError(404, "Not Found: method not found")
+            result = await handler(params)
+        except ApiError as exc:
+            await self._record(Call(method, params, None))
+            return web.json_response({"ok": False, "error_code": exc.code,
+                                      "description": exc.description}, status=exc.code)
+        if method.lower() != "getupdates" or result:
+            await self._record(Call(method, params, result))
+        return web.json_response({"ok": True, "result": result})
+
+    async def _record(self, call: Call) -> None:
+        async with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+
+    async def _api_getme(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self.me
+
+    async def _api_getupdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        if self.webhook is not None:
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
+                                "use deleteWebhook to delete the webhook first")
+        offset = int(params.get("offset") or 0)
+        limit = int(params.get("limit") or 100)
+        timeout = float(params.get("timeout") or 0)
+        deadline = asyncio.get_running_loop().time() + timeout
+        async with self._changed:
+            while True:
+                if offset:
+                    self._updates = [u for u in self._updates if u["update_id"] >= offset]
+                if self._updates or self._closing:
+                    return self._updates[:limit]
+                remaining = deadline - asyncio.get_running_loop().time()
+                if remaining <= 0:
+                    return []
+                try:
+                    await asyncio.wait_for(self._changed.wait(), remaining)
+                except TimeoutError:
+                    return []
+
+    async def _api_setwebhook(self, params: dict[str, Any]) -> bool:
+        if not params.get("url"):
+            self.webhook = None
+        else:
+            self.webhook = {"url": params["url"], "secret_token": params.get("secret_token")}
+        return True
+
+    async def _api_deletewebhook(self, params: dict[str, Any]) -> bool:
+        self.webhook = None
+        if params.get("drop_pending_updates"):
+            self._updates.clear()
+        return True
+
+    async def _api_getwebhookinfo(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"url": (self.webhook or {}).get("url", ""), "has_custom_certificate": False,
+                "pending_update_count": len(self._updates)}
+
+    async def _api_setmycommands(self, params: dict[str, Any]) -> bool:
+        commands = params.get("commands") or []
+        for command in commands:
+            if not re.fullmatch(r"[a-z0-9_]{1,32}", command.get("command", "")):
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+            if not 1 <= len(command.get("description", "")) <= 256:
+                raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+        self.commands[params.get("language_code")] = commands
+        return True
+
+    async def _api_deletemycommands(self, params: dict[str, Any]) -> bool:
+        self.commands.pop(params.get("language_code"), None)
+        return True
+
+    async def _api_sendmessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        text = self._check_text(params)
+        return self._new_message(params, text=text)
+
+    async def _api_sendphoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        photo = [{"file_id": "AgACAgIAAxkBAAsent", "file_unique_id": "AQADsent",
+                  "width": 90, "height": 90}]
+        return self._new_message(params, photo=photo, **self._caption(params))
+
+    async def _api_senddocument(self, params: dict[str, Any]) -> dict[str, Any]:
+        document = {"file_id": "BQACAgIAAxkBAAdoc", "file_unique_id": "AgADdoc",
+                    "file_name": "document"}
+        return self._new_message(params, document=document, **self._caption(params))
+
+    async def _api_copymessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        source = self._messages.get((int(params["from_chat_id"]), int(params["message_id"])))
+        if source is None:
+            raise ApiError(400, "Bad Request: message to copy not found")
+        return {"message_id": next(self._message_ids)}
+
+    async def _api_editmessagetext(self, params: dict[str, Any]) -> dict[str, Any]:
+        message = self._find(params)
+        text = self._check_text(params)
+        markup = params.get("reply_markup")
+        if text == message["text"] and markup == message.get("reply_markup"):
+            raise ApiError(400, "Bad Request: message is not modified: specified new message "
+                                "content and reply markup are exactly the same")
+        message["text"] = text
+        message["edit_date"] = int(time.time())
+        _set_markup(message, markup)
+        return message
+
+    async def _api_editmessagereplymarkup(self, params: dict[str, Any]) -> dict[str, Any]:
+        message = self._find(params)
+        markup = params.get("reply_markup")
+        self._check_markup(markup)
+        if markup == message.get("reply_markup") or (not markup and "reply_markup" not in message):
+            raise ApiError(400, "Bad Request: message is not modified")
+        _set_markup(message, markup)
+        return message
+
+    async def _api_answercallbackquery(self, params: dict[str, Any]) -> bool:
+        if len(str(params.get("text") or "")) > 200:
+            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+        return True
+
+    async def _api_getchatmember(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = self.user(int(params["user_id"]))
+        return {"status": "member", "user": user}
+
+    async def _api_getchat(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        chat_type = "private" if chat_id > 0 else "supergroup"
+        return {"id": chat_id, "type": chat_type, "accent_color_id": 0, "max_reaction_count": 11,
+                "accepted_gift_types": {"unlimited_gifts": False, "limited_gifts": False,
+                                        "unique_gifts": False, "premium_subscription": False}}
+
+    async def _api_close(self, params: dict[str, Any]) -> bool:
+        return True
+
+    async def _api_logout(self, params: dict[str, Any]) -> bool:
+        return True
+
+    # --- helpers ----------------------------------------------------------
+
+    def _check_text(self, params: dict[str, Any]) -> str:
+        raw = str(params.get("text") or "")
+        if not raw.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        text = check_html(raw) if str(params.get("parse_mode", "")).upper() == "HTML" else raw
+        if len(text) > MAX_TEXT:
+            raise ApiError(400, "Bad Request: message is too long")
+        self._check_markup(params.get("reply_markup"))
+        return text
+
+    @staticmethod
+    def _check_markup(markup: Any) -> None:
+        for row in (markup or {}).get("inline_keyboard", []):
+            for button in row:
+                if not button.get("text"):
+                    raise ApiError(400, "Bad Request: BUTTON_TEXT_EMPTY")
+                data = button.get("callback_data")
+                if data is not None and not 1 <= len(data.encode()) <= MAX_CALLBACK_DATA:
+                    raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+
+    @staticmethod
+    def _caption(params: dict[str, Any]) -> dict[str, Any]:
+        caption = params.get("caption")
+        return {"caption": visible_text(str(caption))} if caption else {}
+
+    def _chat(self, chat_id: Any) -> dict[str, Any]:
+        try:
+            chat_id = int(chat_id)
+        except (TypeError, ValueError):
+            raise ApiError(400, "Bad Request: chat not found") from None
+        if chat_id > 0:
+            return {"id": chat_id, "type": "private", "first_name": "Person"}
+        return {"id": chat_id, "type": "supergroup", "title": "Group"}
+
+    def _new_message(self, params: dict[str, Any], **content: Any) -> dict[str, Any]:
+        chat = self._chat(params.get("chat_id"))
+        message: dict[str, Any] = {"message_id": next(self._message_ids),
+                                   "date": int(time.time()), "chat": chat, "from": self.me,
+                                   **content}
+        _set_markup(message, params.get("reply_markup"))
+        self._messages[(chat["id"], message["message_id"])] = message
+        return message
+
+    def _find(self, params: dict[str, Any]) -> dict[str, Any]:
+        key = (int(params.get("chat_id") or 0), int(params.get("message_id") or 0))
+        if key not in self._messages:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        return self._messages[key]
+
+
+def _set_markup(message: dict[str, Any], markup: Any) -> None:
+    if markup and markup.get("inline_keyboard"):
+        message["reply_markup"] = markup
+    else:
+        message.pop("reply_markup", None)
+
+
+def _entities(text: str) -> list[dict[str, Any]]:
+    """The command and mention entities Telegram adds to a text."""
+    entities = []
+    command = _COMMAND_AT_START.match(text)
+    if command:
+        entities.append({"type": "bot_command", "offset": 0, "length": command.end()})
+    for mention in _MENTION.finditer(text):
+        if command and mention.start() < command.end():
+            continue
+        entities.append({"type": "mention", "offset": _utf16_len(text[:mention.start()]),
+                         "length": _utf16_len(mention.group())})
+    return entities
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+async def _read_params(request: web.Request) -> dict[str, Any]:
+    """The parameters of a Bot API request (query string, form, multipart or JSON)."""
+    params: dict[str, Any] = dict(request.query)
+    if request.content_type == "application/json":
+        body = await request.json()
+        params.update(body or {})
+        return params
+    if request.can_read_body:
+        form = await request.post()
+        for key, value in form.items():
+            params[key] = value if isinstance(value, str) else "<file>"
+    for key, value in list(params.items()):
+        if isinstance(value, str) and key not in _STRING_PARAMS:
+            try:
+                params[key] = json.loads(value)
+            except ValueError:
+                pass
+    return params

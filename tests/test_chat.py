@@ -1,0 +1,109 @@
+"""``ngo-faq-bot chat`` and ``ngo-faq-bot run`` as people start them: real processes,
+the bundled FAQ and sample registry, a SQLite file, questions through a pipe."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from bot.faq import load_faq
+from botapi import BotApiServer
+from botapi.harness import PROJECT_ROOT
+
+CLI = str(Path(sys.executable).with_name("ngo-faq-bot"))
+FAQ = load_faq(PROJECT_ROOT / "faq")
+
+
+def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("TELEGRAM_BOT_TOKEN", "LANG")}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}", **extra)
+    return env
+
+
+def chat(tmp_path: Path, lines: list[str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([CLI, *args] if args else [CLI, "chat"], input="\n".join(lines) + "\n",
+                          capture_output=True, text=True, timeout=60, env=environment(tmp_path),
+                          cwd=tmp_path)
+
+
+def test_chat_answers_from_a_pipe_with_numbered_buttons(tmp_path: Path) -> None:
+    entry = FAQ.get("ngo-statute-changes")
+    result = chat(tmp_path, ["Si ndryshoj statutin?", "2",
+                             "Partners Albania for Change and Development"])
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.startswith("Përshëndetje! Jam asistenti virtual")
+    assert "  [1] Agjencia (AMShC)" in out
+    assert entry.answer_in("sq")[:80] in out
+    assert "  [1] 👍\n  [2] 👎" in out
+    assert "(Faleminderit për vlerësimin!)\nMë vjen keq që nuk ju ndihmoi." in out
+    assert "NIPT: " in out and "Partners Albania for Change and Development (PA)" in out
+    assert "<b>" not in out and "&quot;" not in out
+
+
+def test_chat_keeps_the_language_between_runs(tmp_path: Path) -> None:
+    first = chat(tmp_path, ["/lang", "2"])
+    assert "  [1] Shqip\n  [2] English" in first.stdout
+    assert first.stdout.rstrip().endswith("Language changed: English.")
+    second = chat(tmp_path, ["/contact"])
+    assert second.stdout.startswith("Hello! I am the virtual assistant")
+    assert "Address: " in second.stdout
+
+
+def test_chat_treats_bad_input_sanely(tmp_path: Path) -> None:
+    long_line = "pyetje <b>e gjatë</b> & " * 200
+    result = chat(tmp_path, ["", "/nosuch", long_line, "7", "99"])
+    assert result.returncode == 0, result.stderr
+    assert "Nuk e njoh këtë komandë." in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_run_without_a_token_explains_botfather_and_starts_the_chat(tmp_path: Path) -> None:
+    result = chat(tmp_path, ["/contact"], "run")
+    assert result.returncode == 0, result.stderr
+    assert "@BotFather" in result.stderr or "BotFather" in result.stderr
+    assert "TELEGRAM_BOT_TOKEN" in result.stderr
+    assert result.stdout.startswith("Përshëndetje!")
+    assert "info@amshc.gov.al" in result.stdout
+
+
+async def test_run_with_a_token_serves_telegram_until_sigterm(tmp_path: Path) -> None:
+    async with BotApiServer() as api:
+        config = yaml.safe_load((PROJECT_ROOT / "config.yaml").read_text(encoding="utf-8"))
+        config["telegram"]["api_base_url"] = api.base_url
+        config["registry"]["sample_csv"] = str(PROJECT_ROOT / config["registry"]["sample_csv"])
+        config["faq"]["path"] = str(PROJECT_ROOT / config["faq"]["path"])
+        (tmp_path / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+        process = await asyncio.create_subprocess_exec(
+            CLI, "--config", str(tmp_path / "config.yaml"), "run",
+            env=environment(tmp_path, TELEGRAM_BOT_TOKEN=api.token),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        try:
+            await api.wait_for("setMyCommands", timeout=30)
+            since = api.mark()
+            await api.send_text(api.user(3001), "/contact")
+            [reply] = await api.replies(3001, since=since, timeout=30)
+            assert "info@amshc.gov.al" in reply.text
+        finally:
+            process.send_signal(signal.SIGTERM)
+            _, stderr = await asyncio.wait_for(process.communicate(), 30)
+        log = stderr.decode()
+        assert process.returncode == 0, log
+        assert "is running" in log
+        assert api.token not in log and api.token.split(":")[1] not in log
+
+
+def test_chat_with_a_broken_faq_explains_the_problem(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("version: 1\nentries:\n  - id: Bad Id\n    questions: [oops\n",
+                      encoding="utf-8")
+    result = subprocess.run([CLI, "chat"], input="", capture_output=True, text=True, timeout=60,
+                            env=environment(tmp_path, FAQ_PATH=str(broken)), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "broken.yaml" in result.stderr and "Traceback" not in result.stderr

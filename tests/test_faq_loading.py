@@ -1,0 +1,170 @@
+"""Loading and validating FAQ files: every problem named with file, line and entry."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from bot.faq import FaqError, check_faq, load_faq
+
+GOOD = """\
+version: 1
+entries:
+  - id: ngo-registration
+    category: registration
+    questions:
+      sq:
+        - Si regjistrohet një OJF?
+      en:
+        - How do I register an NGO?
+    answer:
+      sq: Në gjykatën e Tiranës.
+      en: At the Tirana court.
+    keywords:
+      sq: [regjistrim]
+      en: [registration]
+    links:
+      - title: ASCS
+        url: https://www.amshc.gov.al
+"""
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def problems_of(path: Path) -> list[str]:
+    with pytest.raises(FaqError) as caught:
+        load_faq(path)
+    return [str(p) for p in caught.value.problems]
+
+
+def entry(body: str, entry_id: str = "ngo-x") -> str:
+    """A file with one entry whose fields after the id are ``body``."""
+    return f"version: 1\nentries:\n  - id: {entry_id}\n" + textwrap.indent(
+        textwrap.dedent(body), "    ")
+
+
+def test_good_file_loads(tmp_path: Path) -> None:
+    faq = load_faq(write(tmp_path, "faq.yaml", GOOD))
+    item = faq.get("ngo-registration")
+    assert item is not None and len(faq) == 1
+    assert item.questions["en"] == ("How do I register an NGO?",)
+    assert item.answer_in("en") == "At the Tirana court."
+    assert item.answer_in("fr") == "Në gjykatën e Tiranës."
+    assert item.question_in("sq") == "Si regjistrohet një OJF?"
+    assert item.keywords == {"sq": ("regjistrim",), "en": ("registration",)}
+    assert item.links == (("ASCS", "https://www.amshc.gov.al"),)
+    assert item.source_line == 3 and item.source_file.endswith("faq.yaml")
+    assert faq.languages == ("en", "sq") and faq.phrasing_count == 2
+    assert faq.categories() == ["registration"]
+
+
+def test_yaml_syntax_error_names_line_and_column(tmp_path: Path) -> None:
+    path = write(tmp_path, "broken.yaml", GOOD.replace("        - How do I register an NGO?",
+                                                         "        - [How do I register"))
+    (problem,) = problems_of(path)
+    assert problem.startswith(f"{path}:")
+    assert "YAML syntax error" in problem
+    line, column = problem.split(":")[1:3]
+    assert line.isdigit() and int(line) >= 9 and column.isdigit()
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "empty.yaml", "# nothing yet\n")
+    assert problems_of(path) == [f"{path}: the file is empty (expected 'version: 1' and "
+                                 "'entries:')"]
+
+
+def test_unknown_key_suggests_the_right_one(tmp_path: Path) -> None:
+    path = write(tmp_path, "typo.yaml", entry("""\
+        qestions:
+          en: [What is it]
+        answer:
+          en: It is.
+    """))
+    problems = problems_of(path)
+    assert f"{path}:4: entry 'ngo-x': unknown key 'qestions' (did you mean 'questions'?)" \
+        in problems
+    assert f"{path}:3: entry 'ngo-x': missing 'questions'" in problems
+
+
+@pytest.mark.parametrize("body, line, message", [
+    ("questions:\n  en: [Why]\n", 3, "missing 'answer'"),
+    ("answer:\n  en: Because.\n", 3, "missing 'questions'"),
+    ("questions:\n  en: [Why]\n  sq: [Pse]\nanswer:\n  en: Because.\n", 8,
+     "no answer in 'sq', but there are questions in 'sq'"),
+    ("questions:\n  en: Why?\nanswer: Because.\n", 6, "answer must be a mapping, not 'Because.'"),
+    ("questions:\n  en: [[Why]]\nanswer:\n  en: Because.\n", 5,
+     "an item of questions 'en' must be text, not a list"),
+    ("questions:\n  en: [Why]\nanswer:\n  en: Because.\nlinks:\n  - title: x\n    url: ftp://x\n",
+     10, "link url 'ftp://x' must start with"),
+    ("questions:\n  en: [Why]\nanswer:\n  en: yes\n", 7, "answer 'en' must be text, not yes/no"),
+])
+def test_entry_problems(tmp_path: Path, body: str, line: int, message: str) -> None:
+    path = write(tmp_path, "faq.yaml", entry(body))
+    problems = problems_of(path)
+    assert any(p.startswith(f"{path}:{line}: entry 'ngo-x': {message}") for p in problems), \
+        problems
+
+
+def test_missing_id_and_bad_id(tmp_path: Path) -> None:
+    path = write(tmp_path, "ids.yaml", """\
+        version: 1
+        entries:
+          - questions: {en: [Why]}
+            answer: {en: Because.}
+          - id: Bad_Id
+            questions: {en: [Why]}
+            answer: {en: Because.}
+    """)
+    problems = problems_of(path)
+    assert f"{path}:3: missing 'id'" in problems
+    assert any(p.startswith(f"{path}:5: entry 'Bad_Id': bad id 'Bad_Id'") for p in problems)
+
+
+def test_duplicate_ids_across_files_name_both_places(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", GOOD)
+    second = write(tmp_path, "b.yaml", GOOD)
+    (problem,) = problems_of(tmp_path)
+    first = tmp_path / "a.yaml"
+    assert problem == (f"{second}:3: entry 'ngo-registration': duplicate id: already used at "
+                       f"{first}:3")
+
+
+def test_every_problem_is_reported_in_one_pass(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", "version: 1\nentries:\n  - id: x\n    questions: {en: [Q]}\n")
+    write(tmp_path, "b.yaml", "version: 2\nentries: []\n")
+    write(tmp_path, "c.yaml", "version: 1\nentries:\n  - id: y\n    answr: {en: A}\n")
+    problems = problems_of(tmp_path)
+    assert len(problems) >= 5
+    assert {p.split(":")[0].rsplit("/", 1)[-1] for p in problems} == {"a.yaml", "b.yaml",
+                                                                      "c.yaml"}
+
+
+def test_folder_loads_every_yaml_file(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", GOOD)
+    write(tmp_path, "b.yaml", GOOD.replace("ngo-registration", "ngo-other"))
+    (tmp_path / "notes.txt").write_text("not a FAQ", encoding="utf-8")
+    faq = load_faq(tmp_path)
+    assert [e.id for e in faq.entries] == ["ngo-registration", "ngo-other"]
+    assert len(faq.sources) == 2
+
+
+def test_loading_is_all_or_nothing(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", GOOD)
+    write(tmp_path, "b.yaml", entry("questions:\n  en: [Why]\n"))
+    faq, problems = check_faq(tmp_path)
+    assert faq is None and len(problems) == 1
+    with pytest.raises(FaqError) as caught:
+        load_faq(tmp_path)
+    assert "missing 'answer'" in str(caught.value)
+
+
+def test_missing_path(tmp_path: Path) -> None:
+    assert problems_of(tmp_path / "nope.yaml") == [f"{tmp_path / 'nope.yaml'}: no such file "
+                                                    "or folder"]

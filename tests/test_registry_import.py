@@ -1,0 +1,214 @@
+"""Importing a registry CSV: upsert by NIPT, bad rows reported and skipped, --strict."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.cli import main
+from bot.cli.registry import ProgressBar
+from bot.registry import (COLUMNS, RegistryImportError, ensure_sample_registry, import_registry,
+                          registry_stats)
+from bot.storage import Database, Organisation
+
+HEADER = ",".join(COLUMNS)
+GOOD = [
+    'K11111111A,Shoqata e Bletarëve të Korçës,SHBK,Shoqatë,Korçë,"Rruga ""Fan Noli"", Nr. 3",'
+    '+355 69 111 2222,info@shbk.al,Bujqësia,2006-05-09,"Vendim nr. 1, datë 09.05.2006",aktive',
+    'L22222222B,Qendra Rinore "Ura",,Qendër,Shkodër,Rruga Kolaj,,ura@gmail.com,Rinia,'
+    '2011-09-14,"Vendim nr. 2, datë 14.09.2011",pezulluar',
+    'J33333333C,Fondacioni "Drita",FD,Fondacion,Tiranë,Rruga e Elbasanit,04 222 333,,'
+    'Bamirësia,1998-01-30,"Vendim nr. 3, datë 30.01.1998",aktive',
+]
+
+
+def write_csv(path: Path, lines: list[str], *, header: str = HEADER, bom: bool = False) -> Path:
+    path.write_text(("\ufeff" if bom else "") + "\n".join([header, *lines]) + "\n",
+                    encoding="utf-8")
+    return path
+
+
+def organisations(db: Database) -> dict[str, Organisation]:
+    with db.session() as session:
+        return {org.nipt: org for org in session.scalars(select(Organisation))}
+
+
+def test_import_inserts_every_good_row(database: Database, tmp_path: Path) -> None:
+    report = import_registry(database, write_csv(tmp_path / "r.csv", GOOD))
+    assert (report.rows, report.inserted, report.updated, report.unchanged) == (3, 3, 0, 0)
+    assert report.errors == []
+    orgs = organisations(database)
+    assert set(orgs) == {"K11111111A", "L22222222B", "J33333333C"}
+    bees = orgs["K11111111A"]
+    assert bees.name == "Shoqata e Bletarëve të Korçës"
+    assert bees.address == 'Rruga "Fan Noli", Nr. 3'
+    assert bees.registered_on == date(2006, 5, 9)
+    assert orgs["L22222222B"].acronym is None and orgs["L22222222B"].status == "pezulluar"
+
+
+def test_importing_the_same_file_twice_changes_nothing(database: Database, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "r.csv", GOOD)
+    import_registry(database, path)
+    before = {nipt: (o.name, o.city, o.updated_at) for nipt, o in organisations(database).items()}
+    report = import_registry(database, path)
+    assert (report.inserted, report.updated, report.unchanged) == (0, 0, 3)
+    after = {nipt: (o.name, o.city, o.updated_at) for nipt, o in organisations(database).items()}
+    assert after == before
+
+
+def test_an_updated_file_updates_rows_and_keeps_the_others(database: Database,
+                                                            tmp_path: Path) -> None:
+    import_registry(database, write_csv(tmp_path / "r.csv", GOOD))
+    changed = [GOOD[0].replace(",Korçë,", ",Pogradec,").replace(",aktive", ",çregjistruar"),
+               'm44444444d,Klubi i Alpinistëve,,Shoqatë,Peshkopi,,,,Sporti,,,aktive']
+    report = import_registry(database, write_csv(tmp_path / "update.csv", changed))
+    assert (report.inserted, report.updated, report.unchanged) == (1, 1, 0)
+    orgs = organisations(database)
+    assert len(orgs) == 4  # rows missing from the new file are kept
+    assert (orgs["K11111111A"].city, orgs["K11111111A"].status) == ("Pogradec", "çregjistruar")
+    assert orgs["M44444444D"].registered_on is None  # NIPT upper-cased; empty date is unknown
+
+
+def test_a_file_with_fewer_columns_leaves_the_others_alone(database: Database,
+                                                           tmp_path: Path) -> None:
+    import_registry(database, write_csv(tmp_path / "r.csv", GOOD))
+    report = import_registry(database, write_csv(tmp_path / "cities.csv",
+                                                 ["K11111111A,Shoqata e Bletarëve të Korçës,Maliq"],
+                                                 header="nipt,name,city"))
+    assert (report.inserted, report.updated) == (0, 1)
+    bees = organisations(database)["K11111111A"]
+    assert (bees.city, bees.phone, bees.registered_on) == ("Maliq", "+355 69 111 2222",
+                                                           date(2006, 5, 9))
+
+
+def test_bad_rows_are_reported_with_line_and_reason_and_skipped(database: Database,
+                                                               tmp_path: Path) -> None:
+    lines = [
+        GOOD[0],                                                        # line 2
+        'L55555555E,,,Shoqatë,Fier,,,,,2010-01-01,,aktive',              # 3: no name
+        ',Shoqata pa NIPT,,Shoqatë,Fier,,,,,2010-01-01,,aktive',         # 4: no NIPT
+        'X1234567,Shoqata me NIPT të gabuar,,Shoqatë,Fier,,,,,,,aktive',  # 5: malformed NIPT
+        'L66666666F,Shoqata "Data",,Shoqatë,Fier,,,,,31.02.2010,,aktive',  # 6: bad date
+        'L77777777G,Shoqata e Shkurtër,Shoqatë,Fier',                   # 7: too few fields
+        'L88888888H,"Shoqata me adresë',                                # 8: multi-line quoted
+        'në dy rreshta",,Shoqatë,Vlorë,,,,,2012-02-02,,aktive',          # 9 (same record)
+        GOOD[0].replace("Shoqata e Bletarëve", "Dublikata"),            # 10: duplicate NIPT
+        GOOD[1],                                                        # 11
+    ]
+    report = import_registry(database, write_csv(tmp_path / "bad.csv", lines))
+    reasons = {error.line: error.reason for error in report.errors}
+    assert sorted(reasons) == [3, 4, 5, 6, 7, 10]
+    assert "missing name" in reasons[3]
+    assert "missing NIPT" in reasons[4]
+    assert "malformed NIPT" in reasons[5] and "X1234567" in reasons[5]
+    assert "bad date" in reasons[6] and "31.02.2010" in reasons[6]
+    assert "wrong number of fields" in reasons[7] and "found 4" in reasons[7]
+    assert "duplicate NIPT" in reasons[10] and "line 2" in reasons[10]
+    assert report.inserted == 3
+    orgs = organisations(database)
+    assert set(orgs) == {"K11111111A", "L22222222B", "L88888888H"}
+    assert orgs["K11111111A"].name == "Shoqata e Bletarëve të Korçës"  # the first one wins
+    assert orgs["L88888888H"].name == "Shoqata me adresë\nnë dy rreshta"
+
+
+def test_strict_refuses_the_whole_file(database: Database, tmp_path: Path) -> None:
+    import_registry(database, write_csv(tmp_path / "r.csv", GOOD[:1]))
+    lines = [GOOD[0].replace(",Korçë,", ",Berat,"), GOOD[1], 'L1,Shoqata,,,,,,,,,,aktive']
+    report = import_registry(database, write_csv(tmp_path / "bad.csv", lines), strict=True)
+    assert report.refused
+    assert [(e.line, "malformed NIPT" in e.reason) for e in report.errors] == [(4, True)]
+    assert report.inserted == report.updated == 0
+    orgs = organisations(database)
+    assert set(orgs) == {"K11111111A"} and orgs["K11111111A"].city == "Korçë"
+
+
+def test_spreadsheet_csv_with_bom_and_semicolons(database: Database, tmp_path: Path) -> None:
+    lines = ['K11111111A;Shoqata "Zëri";SHZ;Shoqatë;Korçë;"Rruga 1; Nr. 2";;;Rinia;'
+             '14.03.2001;Vendim nr. 1;aktive']
+    path = write_csv(tmp_path / "excel.csv", lines, header=";".join(COLUMNS), bom=True)
+    report = import_registry(database, path)
+    assert report.errors == [] and report.inserted == 1
+    org = organisations(database)["K11111111A"]
+    assert (org.name, org.address, org.registered_on) == ('Shoqata "Zëri"', "Rruga 1; Nr. 2",
+                                                          date(2001, 3, 14))
+
+
+def test_unreadable_files_are_refused_with_a_clear_error(database: Database,
+                                                         tmp_path: Path) -> None:
+    latin = tmp_path / "latin1.csv"
+    latin.write_bytes((HEADER + "\n" + GOOD[0] + "\n").encode("latin-1"))
+    with pytest.raises(RegistryImportError, match="line 2: not UTF-8"):
+        import_registry(database, latin)
+    with pytest.raises(RegistryImportError, match="no column nipt"):
+        import_registry(database, write_csv(tmp_path / "h.csv", GOOD, header="id,name"))
+    with pytest.raises(RegistryImportError, match="no such file"):
+        import_registry(database, tmp_path / "missing.csv")
+
+
+def test_stats_count_by_status_legal_form_and_city(database: Database, tmp_path: Path) -> None:
+    import_registry(database, write_csv(tmp_path / "r.csv", GOOD))
+    stats = registry_stats(database)
+    assert stats.total == 3
+    assert stats.by_status == {"aktive": 2, "pezulluar": 1}
+    assert stats.by_legal_form == {"Fondacion": 1, "Qendër": 1, "Shoqatë": 1}
+    assert stats.by_city == {"Korçë": 1, "Shkodër": 1, "Tiranë": 1}
+
+
+def test_the_sample_registry_is_imported_once_when_the_table_is_empty(
+        database: Database, project_root: Path) -> None:
+    sample = project_root / "bot" / "data" / "sample_registry.csv"
+    report = ensure_sample_registry(database, sample)
+    assert report is not None and report.errors == [] and 30 <= report.inserted <= 60
+    names = {org.name for org in organisations(database).values()}
+    assert "Partners Albania for Change and Development" in names
+    assert "Co-PLAN, Institute for Habitat Development" in names
+    assert ensure_sample_registry(database, sample) is None
+
+
+def write_config(tmp_path: Path, url: str) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(f"database:\n  url: '{url}'\n", encoding="utf-8")
+    return path
+
+
+def test_cli_import_prints_the_report(database_url: str, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    config = str(write_config(tmp_path, database_url))
+    path = write_csv(tmp_path / "r.csv", [*GOOD, 'L1,Shoqata,,,,,,,,,,aktive'])
+    assert main(["--config", config, "registry", "import", str(path)]) == 1
+    out, err = capsys.readouterr()
+    assert "4 row(s): 3 new, 0 updated, 0 unchanged, 1 skipped" in out
+    assert "line 5: malformed NIPT" in err
+    assert "[" not in err  # no progress bar when stderr is not a terminal
+
+    assert main(["--config", config, "registry", "import", "--strict", str(path)]) == 1
+    assert "refused (--strict)" in capsys.readouterr().out
+    assert main(["--config", config, "registry", "import", str(write_csv(tmp_path / "ok.csv",
+                                                                           GOOD))]) == 0
+    assert "0 new, 0 updated, 3 unchanged, 0 skipped" in capsys.readouterr().out
+
+    assert main(["--config", config, "registry", "stats"]) == 0
+    out = capsys.readouterr().out
+    assert "Organisations: 3" in out and "pezulluar" in out and "Shkodër" in out
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_progress_bar_draws_only_on_a_terminal(database: Database, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "r.csv", GOOD)
+    terminal, pipe = Terminal(), io.StringIO()
+    for stream in (terminal, pipe):
+        bar = ProgressBar(stream, "Importing")
+        import_registry(database, path, progress=bar)
+        bar.finish()
+    assert terminal.getvalue().endswith("\rImporting [" + "#" * 30 + "] 100% 3/3\n")
+    assert pipe.getvalue() == ""

@@ -1,0 +1,199 @@
+"""Registry search: the decisions people see, on SQLite and PostgreSQL, and the bench targets."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.config import RegistryConfig, load_config
+from bot.registry import import_registry
+from bot.registry_eval import evaluate, read_cases
+from bot.registry_search import OrgRecord, RegistryIndex
+from bot.storage import Database
+
+PARTNERS = "Partners Albania for Change and Development"
+HELSINKI = "Albanian Helsinki Committee"
+BEES = "Shoqata e Bletarëve të Korçës"
+
+
+@pytest.fixture
+def settings(project_root: Path) -> RegistryConfig:
+    return load_config(project_root / "config.yaml", environ={}).registry
+
+
+@pytest.fixture
+def sample_index(database: Database, settings: RegistryConfig) -> RegistryIndex:
+    assert settings.sample_csv is not None
+    import_registry(database, settings.sample_csv)
+    return RegistryIndex.load(database, settings)
+
+
+def nipt_of(index: RegistryIndex, name: str) -> str:
+    result = index.search(name)
+    assert result.decision == "found" and result.results[0].name == name
+    return result.results[0].nipt
+
+
+@pytest.mark.parametrize("query, name", [
+    ("shoqata e bletareve te korces", BEES),                           # no diacritics
+    ("Partners Albania for Change and Developmnet", PARTNERS),          # a typo
+    ("Albanian Helsinki Comittee", HELSINKI),                           # a letter missing
+    ("development and change partners albania", PARTNERS),              # words reordered
+    ("PPNEA Tiranë", "Protection and Preservation of Natural Environment in Albania"),
+    ("adrf tirana", "Albanian Disability Rights Foundation"),           # acronym + city
+    ("Co-PLAN", "Co-PLAN, Institute for Habitat Development"),          # acronym alone
+    ("a është e regjistruar shoqata e bletarëve korçë?", BEES),         # inside a sentence
+    ("contact of albanian helsinki committee pls", HELSINKI),
+    ("helsinki committee", HELSINKI),                                   # the distinctive part
+    ("fondacioni drita e shpreses elbasanit", 'Fondacioni "Drita e Shpresës" Elbasan'),
+])
+def test_organisations_are_found_however_people_type_them(sample_index: RegistryIndex,
+                                                          query: str, name: str) -> None:
+    result = sample_index.search(query)
+    assert result.decision == "found", result
+    assert [hit.name for hit in result.results] == [name]
+    assert 0 < result.results[0].score <= 100
+
+
+def test_the_distinctive_word_alone_comes_first(sample_index: RegistryIndex) -> None:
+    result = sample_index.search("mjaft")
+    assert result.decision in ("found", "candidates")
+    assert result.results[0].name == "Lëvizja Mjaft!"
+
+
+def test_the_nipt_is_found_in_any_case(sample_index: RegistryIndex) -> None:
+    nipt = nipt_of(sample_index, PARTNERS)
+    for query in (nipt.lower(), f"NIPT: {nipt}", f"kush eshte {nipt.lower()}?"):
+        result = sample_index.search(query)
+        assert result.decision == "found"
+        assert (result.results[0].nipt, result.results[0].name) == (nipt, PARTNERS)
+    assert sample_index.search("K00000001Z").decision == "not_found"
+
+
+@pytest.mark.parametrize("query", [
+    "Shoqata e Peshkatarëve të Divjakës",                # does not exist
+    "a eshte e regjistruar Fondacioni Zogu i Bardhe?",
+    "Save the Children Albania",
+    "shoqata tirane",                                    # generic words and a city alone
+    "a eshte e regjistruar organizata",
+    "contact pls",
+    "Vlorë",
+    "pa",                                                # not the acronym PA in lower case
+])
+def test_nothing_is_claimed_for_what_is_not_registered(sample_index: RegistryIndex,
+                                                       query: str) -> None:
+    result = sample_index.search(query)
+    assert result.decision != "found", result
+    assert all(hit.name != PARTNERS for hit in result.results)
+
+
+def test_generic_queries_find_nothing(sample_index: RegistryIndex) -> None:
+    for query in ("shoqata tirane", "contact pls", "a eshte e regjistruar organizata", "Vlorë"):
+        result = sample_index.search(query)
+        assert (result.decision, result.results) == ("not_found", ())
+
+
+def test_close_calls_offer_candidates_best_first(database: Database, sample_index: RegistryIndex,
+                                                 settings: RegistryConfig) -> None:
+    index = RegistryIndex([
+        *RegistryIndex.records(database),
+        OrgRecord("K10000001A", 'Shoqata "Ura" Devoll', "SHU", "Bilisht"),
+        OrgRecord("K10000002B", 'Qendra "Ura" Devoll', None, "Bilisht"),
+    ], settings)
+    result = index.search("ura devoll")
+    assert result.decision == "candidates"
+    assert {hit.nipt for hit in result.results[:2]} == {"K10000001A", "K10000002B"}
+    assert [hit.score for hit in result.results] == sorted(
+        (hit.score for hit in result.results), reverse=True)
+    assert len(result.results) <= settings.max_candidates
+    assert index.search('qendra "ura" devoll').results[0].nipt == "K10000002B"
+
+
+def test_the_index_is_rebuilt_after_an_import(database: Database, sample_index: RegistryIndex,
+                                              tmp_path: Path) -> None:
+    query = "Shoqata e Peshkatarëve të Divjakës"
+    assert sample_index.search(query).decision == "not_found"
+    path = tmp_path / "new.csv"
+    path.write_text("nipt,name,city\nL12345678P,Shoqata e Peshkatarëve të Divjakës,Divjakë\n",
+                    encoding="utf-8")
+    import_registry(database, path)
+    before = len(sample_index)
+    sample_index.rebuild(database)
+    assert len(sample_index) == before + 1
+    result = sample_index.search("shoqata e peshkatareve divjake")
+    assert result.decision == "found" and result.results[0].nipt == "L12345678P"
+
+
+def test_cli_search_json_from_arguments_and_stdin(database_url: str, tmp_path: Path,
+                                                  project_root: Path,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    config = tmp_path / "config.yaml"
+    config.write_text(f"database:\n  url: '{database_url}'\n", encoding="utf-8")
+    sample = project_root / "bot" / "data" / "sample_registry.csv"
+    assert main(["--config", str(config), "registry", "import", str(sample)]) == 0
+    capsys.readouterr()
+
+    assert main(["--config", str(config), "registry", "search", "--json", "helsinki",
+                 "committee"]) == 0
+    line = json.loads(capsys.readouterr().out)
+    assert line["query"] == "helsinki committee" and line["decision"] == "found"
+    assert [(r["name"], r["city"]) for r in line["results"]] == [(HELSINKI, "Tiranë")]
+    assert set(line["results"][0]) == {"nipt", "name", "city", "score"}
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("levizja mjaft\n\nshoqata tirane\n"))
+    assert main(["--config", str(config), "registry", "search", "--json"]) == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [(x["query"], x["decision"]) for x in lines] == [("levizja mjaft", "found"),
+                                                            ("shoqata tirane", "not_found")]
+
+    assert main(["--config", str(config), "registry", "search", "partners", "albania"]) == 0
+    out = capsys.readouterr().out
+    assert "'partners albania'" in out and PARTNERS in out and "NIPT" in out
+
+
+def test_bench_targets(bench_dir: Path, tmp_path: Path, settings: RegistryConfig) -> None:
+    """On the shared bench registry: the right organisation first for >= 92% of look-ups
+    that have one, and a wrong `found` for <= 2% of all look-ups."""
+    db = Database(f"sqlite:///{tmp_path / 'bench.db'}")
+    try:
+        report = import_registry(db, bench_dir / "registry.csv")
+        assert report.inserted == 20000 and not report.errors
+        index = RegistryIndex.load(db, settings)
+    finally:
+        db.close()
+    result = evaluate(index, read_cases(bench_dir / "registry_dev.jsonl"))
+    assert result.in_scope > 100
+    assert result.top1_accuracy >= 0.92, result.misses
+    assert result.wrong_found_rate <= 0.02, result.misses
+
+
+def test_cli_eval_prints_the_figures(bench_dir: Path, tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    config = tmp_path / "config.yaml"
+    config.write_text(f"database:\n  url: 'sqlite:///{tmp_path / 'bot.db'}'\n", encoding="utf-8")
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text('{"q": "Partners Albania for Change and Development", "expect": null}\n'
+                     '{"q": "Albanian Helsinki Committee", "expect": "X00000000X"}\n'
+                     '{"q": "shoqata tirane", "expect": null}\n', encoding="utf-8")
+    sample = Path(__file__).resolve().parent.parent / "bot" / "data" / "sample_registry.csv"
+    assert main(["--config", str(config), "registry", "import", str(sample)]) == 0
+    capsys.readouterr()
+    assert main(["--config", str(config), "registry", "eval", "--cases", str(cases)]) == 0
+    out = capsys.readouterr().out
+    assert "right organisation first: 0/1 = 0.0%" in out
+    assert "found with a wrong organisation: 2/3 = 66.7%" in out
+
+
+def test_a_long_message_with_html_gets_an_answer(sample_index: RegistryIndex) -> None:
+    message = "<b>Përshëndetje!</b> " * 150 + "a është e regjistruar Albanian Helsinki Committee?"
+    result = sample_index.search(message[-4000:])
+    assert result.decision in ("found", "candidates", "not_found")
+    assert sample_index.search("<script>alert(1)</script>").decision == "not_found"

@@ -1,0 +1,83 @@
+"""The database: migrations applied on opening, upgrades keep data, one session scope."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, select, text
+
+from bot.storage import Database, Organisation, Person
+
+
+def test_opening_creates_the_latest_schema(database: Database) -> None:
+    assert database.revision() == Database.head_revision() == "0002"
+    tables = set(inspect(database.engine).get_table_names())
+    assert {"organisations", "people", "alembic_version"} <= tables
+
+
+def test_sqlite_file_folder_is_created_and_wal_and_foreign_keys_are_on(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "folder" / "bot.db"
+    db = Database(f"sqlite:///{path}")
+    try:
+        assert path.is_file()
+        with db.engine.connect() as connection:
+            assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    finally:
+        db.close()
+
+
+def test_upgrade_from_the_first_migration_keeps_the_data(database_url: str) -> None:
+    old = Database(database_url, migrate=False)
+    old.migrate("0001")
+    assert old.revision() == "0001"
+    assert "people" not in inspect(old.engine).get_table_names()
+    with old.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO organisations (nipt, name, city, registered_on, status) "
+            "VALUES ('K12345678A', 'Shoqata e Bletarëve', 'Korçë', '2005-04-01', 'aktive')"))
+    old.close()
+
+    db = Database(database_url)  # opening applies the missing migrations
+    try:
+        assert db.revision() == "0002"
+        with db.session() as session:
+            org = session.get(Organisation, "K12345678A")
+            assert org is not None
+            assert (org.name, org.city, org.registered_on) == ("Shoqata e Bletarëve", "Korçë",
+                                                              date(2005, 4, 1))
+            session.add(Person(telegram_user_id=2**40 + 7, language_code="sq",
+                               display_name="Arta"))
+        with db.session() as session:
+            person = session.get(Person, 2**40 + 7)
+            assert person is not None and person.language_code == "sq"
+            assert person.created_at is not None
+    finally:
+        db.close()
+
+
+def test_reopening_an_up_to_date_database_changes_nothing(database_url: str) -> None:
+    first = Database(database_url)
+    with first.session() as session:
+        session.add(Person(telegram_user_id=42, language_code="en"))
+    first.close()
+    again = Database(database_url)
+    try:
+        with again.session() as session:
+            assert session.scalars(select(Person.language_code)).all() == ["en"]
+    finally:
+        again.close()
+
+
+def test_session_commits_on_success_and_rolls_back_on_error(database: Database) -> None:
+    with database.session() as session:
+        session.add(Person(telegram_user_id=1, language_code="sq"))
+    with pytest.raises(RuntimeError):
+        with database.session() as session:
+            session.add(Person(telegram_user_id=2, language_code="en"))
+            session.flush()
+            raise RuntimeError("boom")
+    with database.session() as session:
+        assert session.scalars(select(Person.telegram_user_id)).all() == [1]

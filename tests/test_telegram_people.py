@@ -1,0 +1,453 @@
+"""People talking to the real bot over HTTP: the real python-telegram-bot Application,
+long polling the Bot API test server on 127.0.0.1. Every assertion is on what the
+person sees: the texts and buttons the server received.
+
+The flows take ``(api, bot)`` so that tests/test_telegram_webhook.py runs the same
+ones with the bot on a webhook.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import dataclasses
+import itertools
+import logging
+import sys
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.config import load_config
+from bot.conversation import Assistant
+from bot.faq import load_faq
+from bot.text import strip_diacritics
+from botapi import BotApiServer, Call, check_html
+from botapi.harness import PROJECT_ROOT, RunningBot, make_config
+from handlers.app import RedactToken, serve
+from handlers.render import split
+
+FAQ = load_faq(PROJECT_ROOT / "faq")
+AGENCY_PHONE = "04 22 355 69"
+
+
+def sample_organisations() -> list[dict[str, str]]:
+    """The organisations of the sample registry the bot imports on its first start."""
+    sample = load_config(PROJECT_ROOT / "config.yaml").registry.sample_csv
+    assert sample is not None
+    with open(sample, encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[BotApiServer]:
+    async with BotApiServer() as server:
+        yield server
+
+
+@pytest.fixture
+async def bot(api: BotApiServer, tmp_path: Path) -> AsyncIterator[RunningBot]:
+    running = await RunningBot(make_config(api, tmp_path / "bot.db")).start()
+    yield running
+    await running.stop()
+
+
+async def ask(api: BotApiServer, user: dict, text: str, count: int = 1, **kwargs) -> list[Call]:
+    """Send ``text`` as ``user`` and return the bot's next ``count`` messages to that chat."""
+    since = api.mark()
+    update = await api.send_text(user, text, **kwargs)
+    return await api.replies(update["message"]["chat"]["id"], since=since, count=count)
+
+
+async def press(api: BotApiServer, user: dict, message: Call, data: str) -> int:
+    """Press the button with ``data`` under ``message``; returns the call-log mark before it."""
+    since = api.mark()
+    await api.press(user, message, data)
+    await api.wait_for("answerCallbackQuery", since=since)
+    return since
+
+
+def button_data(call: Call, label: str) -> str:
+    for row in call.buttons:
+        for text, data in row:
+            if text == label:
+                return data
+    raise AssertionError(f"no button {label!r} in {call.labels}")
+
+
+# --- commands ---------------------------------------------------------------
+
+async def test_start_greets_in_albanian_with_topic_buttons(
+        api: BotApiServer, bot: RunningBot) -> None:
+    ana = api.user(1001, "Ana", language_code=None)
+    [reply] = await ask(api, ana, "/start")
+    assert reply.text.startswith("Përshëndetje, Ana!")
+    assert "Regjistrimi" in reply.labels and "Grantet dhe thirrjet" in reply.labels
+
+
+async def test_start_in_english_for_an_english_telegram(api: BotApiServer, bot: RunningBot) -> None:
+    john = api.user(1002, "John", language_code="en-GB")
+    [reply] = await ask(api, john, "/start")
+    assert reply.text.startswith("Hello, John!")
+    assert "Registration" in reply.labels
+
+
+async def test_command_list_is_registered_in_both_languages(
+        api: BotApiServer, bot: RunningBot) -> None:
+    assert {c["command"] for c in api.commands["sq"]} == {
+        "start", "help", "faq", "search", "lang", "contact"}
+    assert api.commands["en"] != api.commands["sq"]
+    assert any("organisation" in c["description"] for c in api.commands["en"])
+
+
+async def test_contact_gives_the_agency_address_phone_and_email(api: BotApiServer,
+                                                                bot: RunningBot) -> None:
+    [reply] = await ask(api, api.user(1003), "/contact")
+    assert "Frosina Plaku" in reply.text and AGENCY_PHONE in reply.text
+    assert "info@amshc.gov.al" in reply.text
+
+
+async def test_help_and_unknown_command(api: BotApiServer, bot: RunningBot) -> None:
+    [help_reply] = await ask(api, api.user(1004), "/help")
+    assert "/search" in help_reply.text
+    [unknown] = await ask(api, api.user(1004), "/nosuchcommand")
+    assert unknown.text.startswith("Nuk e njoh këtë komandë.") and "/faq" in unknown.text
+
+
+async def test_browse_the_faq_by_topic(api: BotApiServer, bot: RunningBot) -> None:
+    ana = api.user(1005)
+    [topics] = await ask(api, ana, "/faq")
+    since = await press(api, ana, topics, button_data(topics, "Regjistrimi"))
+    edit = await api.wait_for("editMessageText", since=since)
+    entry = FAQ.get("ngo-registration")
+    assert edit.labels[0].rstrip("…") in entry.question_in("sq")
+    questions = Call("sendMessage", edit.params, edit.result)
+    since = await press(api, ana, questions, f"q:sq:{entry.id}")
+    answer = await api.wait_for("sendMessage", since=since)
+    assert entry.answer_in("sq")[:80] in answer.text
+    assert api.message_text(ana["id"], topics.result["message_id"]).startswith("Regjistrimi")
+
+
+async def test_a_double_press_on_a_topic_is_harmless(api: BotApiServer, bot: RunningBot) -> None:
+    ana = api.user(1006)
+    [topics] = await ask(api, ana, "/faq")
+    data = button_data(topics, "Grantet dhe thirrjet")
+    await press(api, ana, topics, data)
+    since = await press(api, ana, topics, data)
+    await api.wait_for("editMessageText", since=since)  # refused: "message is not modified"
+    [reply] = await ask(api, ana, "/help")
+    assert [c.text for c in api.calls_of("sendMessage", since)] == [reply.text]
+    assert api.message_text(ana["id"], topics.result["message_id"]).startswith("Grantet")
+
+
+# --- questions ----------------------------------------------------------------
+
+async def test_albanian_question_without_diacritics_gets_the_albanian_answer(
+        api: BotApiServer, bot: RunningBot) -> None:
+    entry = FAQ.get("ngo-registration")
+    question = strip_diacritics(entry.question_in("sq")).lower()
+    assert question != entry.question_in("sq")
+    [reply] = await ask(api, api.user(1010, language_code="en"), question)
+    assert entry.answer_in("sq")[:100] in reply.text
+    assert "A ju ndihmoi kjo përgjigje?" in reply.text
+    assert reply.labels == ["👍", "👎"]
+
+
+async def test_english_question_gets_the_english_answer(api: BotApiServer, bot: RunningBot) -> None:
+    [reply] = await ask(api, api.user(1011), "hi, what are the working hours of the agency?")
+    assert FAQ.get("ascs-hours").answer_in("en")[:100] in reply.text
+    assert "Was this helpful?" in reply.text
+
+
+async def test_suggestion_button_answers_the_chosen_question(api: BotApiServer,
+                                                            bot: RunningBot) -> None:
+    john = api.user(1012, "John", language_code="en")
+    [reply] = await ask(api, john, "which documents?")
+    assert reply.text == "Did you mean one of these?"
+    assert reply.labels[-1] == "None of these: ask the staff"
+    label, data = reply.buttons[0][0]
+    entry = FAQ.get(data.split(":")[2])
+    assert label.rstrip("…") in entry.question_in("en")
+    since = await press(api, john, reply, data)
+    answer = await api.wait_for("sendMessage", since=since)
+    assert entry.answer_in("en")[:100] in answer.text
+
+
+async def test_none_of_these_offers_the_staff_and_the_contact(api: BotApiServer,
+                                                             bot: RunningBot) -> None:
+    ana = api.user(1013)
+    [reply] = await ask(api, ana, "dokumente")
+    since = await press(api, ana, reply, button_data(reply, "Asnjë nga këto: pyet stafin"))
+    answer = await api.wait_for("sendMessage", since=since)
+    assert "stafi" in answer.text and AGENCY_PHONE in answer.text
+
+
+async def test_thumbs_down_apologises_and_offers_the_contact(api: BotApiServer,
+                                                            bot: RunningBot) -> None:
+    ana = api.user(1014)
+    [answer] = await ask(api, ana, "Si ndryshoj statutin?")
+    since = await press(api, ana, answer, button_data(answer, "👎"))
+    toast = api.calls_of("answerCallbackQuery", since)[0]
+    assert toast.params["text"] == "Faleminderit për vlerësimin!"
+    closed = await api.wait_for("editMessageReplyMarkup", since=since)
+    assert closed.buttons == []
+    sorry = await api.wait_for("sendMessage", since=since)
+    assert sorry.text.startswith("Më vjen keq që nuk ju ndihmoi.") and AGENCY_PHONE in sorry.text
+
+
+async def test_thumbs_up_thanks_without_a_new_message(api: BotApiServer, bot: RunningBot) -> None:
+    ana = api.user(1015)
+    [answer] = await ask(api, ana, "Si ndryshoj statutin?")
+    since = await press(api, ana, answer, button_data(answer, "👍"))
+    await api.wait_for("editMessageReplyMarkup", since=since)
+    [ok] = await ask(api, ana, "faleminderit")
+    assert ok.text.startswith("Ju lutem!")
+    assert [c.text for c in api.calls_of("sendMessage", since)] == [ok.text]
+
+
+async def test_question_nobody_can_answer_is_offered_to_the_staff(api: BotApiServer,
+                                                                 bot: RunningBot) -> None:
+    [reply] = await ask(api, api.user(1016),
+                        "sa kushton nje bilete avioni per ne Londer muajin qe vjen?")
+    assert reply.text.startswith("Nuk gjeta një përgjigje të sigurt")
+    assert AGENCY_PHONE in reply.text
+
+
+async def test_greeting_alone_gets_a_short_friendly_reply(
+        api: BotApiServer, bot: RunningBot) -> None:
+    [reply] = await ask(api, api.user(1017), "Përshëndetje!")
+    assert reply.text.startswith("Përshëndetje! Si mund t'ju ndihmoj?")
+
+
+# --- the registry -----------------------------------------------------------------
+
+async def test_search_finds_an_organisation_and_shows_its_card(api: BotApiServer,
+                                                              bot: RunningBot) -> None:
+    org = next(o for o in sample_organisations() if o["status"] and o["registered_on"])
+    [card] = await ask(api, api.user(1020), f"/search {org['name']}")
+    assert card.text.splitlines()[0].startswith(org["name"])
+    assert f"NIPT: {org['nipt']}" in card.text
+    assert f"Qyteti: {org['city']}" in card.text and f"Statusi: {org['status']}" in card.text
+    year, month, day = org["registered_on"].split("-")
+    assert f"{day}.{month}.{year}" in card.text
+
+
+async def test_organisation_name_as_free_text_shows_the_card(api: BotApiServer,
+                                                            bot: RunningBot) -> None:
+    org = sample_organisations()[1]
+    [card] = await ask(api, api.user(1021, language_code="en"), strip_diacritics(org["name"]))
+    assert f"NIPT: {org['nipt']}" in card.text and "Legal form:" in card.text
+
+
+def shared_name_words() -> tuple[str, str]:
+    """Two words several organisation names share: an ambiguous look-up."""
+    pairs = Counter(pair for o in sample_organisations()
+                    for pair in set(itertools.pairwise(o["name"].lower().split()))
+                    if min(map(len, pair)) > 3)
+    (first, second), count = pairs.most_common(1)[0]
+    assert count >= 2
+    return first, second
+
+
+async def test_a_name_typed_as_free_text_offers_the_organisations_first(
+        api: BotApiServer, bot: RunningBot) -> None:
+    first, second = shared_name_words()
+    [reply] = await ask(api, api.user(1025), f"{first.title()} {second.title()}")
+    organisations = [data for row in reply.buttons for _, data in row if data.startswith("o:")]
+    assert len(organisations) >= 2
+    assert reply.buttons[0][0][1] == organisations[0]
+
+
+async def test_search_with_several_candidates_offers_buttons(api: BotApiServer,
+                                                            bot: RunningBot) -> None:
+    ana = api.user(1022)
+    first, second = shared_name_words()
+    [reply] = await ask(api, ana, f"/search {first} {second}")
+    assert reply.text.startswith("Gjeta disa organizata")
+    assert len(reply.buttons) >= 2
+    label, data = reply.buttons[0][0]
+    since = await press(api, ana, reply, data)
+    card = await api.wait_for("sendMessage", since=since)
+    assert f"NIPT: {data.split(':')[2]}" in card.text
+    assert card.text.startswith(label.split(" (")[0].rstrip("…"))
+
+
+async def test_search_for_an_unknown_organisation_says_so(
+        api: BotApiServer, bot: RunningBot) -> None:
+    [reply] = await ask(api, api.user(1023), "/search Qendra Galaktike e Pinguinëve Vullkanikë")
+    assert reply.text.startswith("Asnjë organizatë e regjistruar nuk përputhet me "
+                                 "«Qendra Galaktike e Pinguinëve Vullkanikë»")
+    assert AGENCY_PHONE in reply.text
+
+
+async def test_search_without_a_name_explains_how(api: BotApiServer, bot: RunningBot) -> None:
+    [reply] = await ask(api, api.user(1024, language_code="en"), "/search")
+    assert "/search Partners Albania" in reply.text
+
+
+# --- bad input ----------------------------------------------------------------
+
+async def test_sticker_and_photo_get_please_write(api: BotApiServer, bot: RunningBot) -> None:
+    ana = api.user(1030)
+    since = api.mark()
+    await api.send_sticker(ana)
+    [reply] = await api.replies(ana["id"], since=since)
+    assert reply.text == "Mund të lexoj vetëm tekst. Ju lutemi shkruani pyetjen tuaj."
+    since = api.mark()
+    await api.send_photo(api.user(1031, language_code="en"))
+    [reply] = await api.replies(1031, since=since)
+    assert reply.text == "I can only read text. Please write your question."
+
+
+async def test_html_in_the_text_is_escaped_in_the_reply(api: BotApiServer, bot: RunningBot) -> None:
+    [reply] = await ask(api, api.user(1032), "/search <b>Fake</b> & <script>alert(1)</script>")
+    check_html(reply.params["text"])  # Telegram would refuse unescaped HTML
+    assert "«<b>Fake</b> & <script>alert(1)</script>»" in reply.text
+    [reply] = await ask(api, api.user(1032), "<i>si</i> ndryshoj <statutin>?</b>")
+    assert reply.text  # answered, and the server accepted its HTML
+
+
+async def test_a_4000_character_message_gets_a_sane_answer(
+        api: BotApiServer, bot: RunningBot) -> None:
+    text = ("Pershendetje, kemi nje pyetje te gjate per regjistrimin e shoqates <ok> & ... "
+            * 60)[:4000]
+    [reply] = await ask(api, api.user(1033), text)
+    assert 0 < len(reply.params["text"]) <= 4096
+    assert api.calls_of("sendMessage")[-1] is reply
+
+
+async def test_forged_or_unknown_buttons_change_nothing(api: BotApiServer, bot: RunningBot) -> None:
+    ana = api.user(1034)
+    [answer] = await ask(api, ana, "Si ndryshoj statutin?")
+    for data in ("q:sq:no-such-entry", "zzz", "o:sq:X00000000X", "t:sq:999", "q:xx:ngo-nipt",
+                 "y:sq:../../etc", "l:de", ""):
+        since = await press(api, ana, answer, data)
+        toast = api.calls_of("answerCallbackQuery", since)
+        assert toast[0].params["text"] == "Ky buton nuk është më i vlefshëm."
+        assert [c.method for c in api.calls[since:] if c.method != "getUpdates"] == [
+            "answerCallbackQuery"]
+    assert api.message_text(ana["id"], answer.result["message_id"]) == answer.result["text"]
+
+
+def test_long_replies_are_split_at_line_breaks_into_valid_html() -> None:
+    text = "\n".join(f"<b>Rreshti {n}</b> &amp; " + "fjalë " * 30 for n in range(200))
+    pieces = split(text)
+    assert len(pieces) > 1 and all(len(p) <= 4096 for p in pieces)
+    for piece in pieces:
+        check_html(piece)
+    assert "\n".join(pieces).split() == text.split()
+    assert all(len(p) <= 4096 for p in split("&amp;" * 2000))
+    for piece in split("&amp;" * 2000):
+        check_html(piece)
+
+
+# --- groups -------------------------------------------------------------------
+
+async def test_in_a_group_only_mentions_replies_and_commands_get_answers(
+        api: BotApiServer, bot: RunningBot) -> None:
+    ana, group = api.user(1040), api.group_chat()
+    since = api.mark()
+    await api.send_text(ana, "Si ndryshoj statutin?", chat=group)
+    await api.send_sticker(ana, chat=group)
+    [reply] = await ask(api, ana, "@ascs_test_bot Si ndryshoj statutin?", chat=group)
+    assert [c.chat_id for c in api.calls_of("sendMessage", since)] == [group["id"]]
+    assert FAQ.get("ngo-statute-changes").answer_in("sq")[:60] in reply.text
+    assert reply.params["reply_parameters"]["message_id"] > 0
+    [follow_up] = await ask(api, ana, "dokumente", chat=group, reply_to=reply.result)
+    assert follow_up.text == "Mos keni parasysh një nga këto?"
+    [command] = await ask(api, ana, "/contact@ascs_test_bot", chat=group)
+    assert AGENCY_PHONE in command.text
+    since = api.mark()
+    await api.send_text(ana, "/contact@some_other_bot", chat=group)
+    await ask(api, ana, "@ascs_test_bot përshëndetje", chat=group)
+    assert len(api.calls_of("sendMessage", since)) == 1
+
+
+# --- language -------------------------------------------------------------------
+
+async def test_lang_is_remembered_after_a_restart(api: BotApiServer, bot: RunningBot) -> None:
+    ana = api.user(1050, "Ana", language_code="sq")
+    [choice] = await ask(api, ana, "/lang")
+    since = await press(api, ana, choice, button_data(choice, "English"))
+    edit = await api.wait_for("editMessageText", since=since)
+    assert edit.text == "Language changed: English."
+    await bot.stop()
+    await bot.start()
+    [greeting] = await ask(api, ana, "/start")
+    assert greeting.text.startswith("Hello, Ana!")
+    [back] = await ask(api, ana, "/lang sq")
+    assert back.text == "Gjuha u ndryshua: shqip."
+
+
+# --- resilience -------------------------------------------------------------------
+
+async def test_telegram_errors_do_not_stop_the_bot(api: BotApiServer, bot: RunningBot) -> None:
+    ana = api.user(1060)
+    api.fail_methods = {"sendMessage"}
+    since = api.mark()
+    await api.send_text(ana, "/contact")
+    await api.wait_for("sendMessage", since=since)  # refused with a 500
+    api.fail_methods = {"getUpdates"}
+    await api.wait_for("getUpdates", since=api.mark())  # polling fails, and goes on
+    api.fail_methods = set()
+    [reply] = await ask(api, ana, "/contact", )
+    assert AGENCY_PHONE in reply.text
+
+
+async def test_failed_command_registration_is_not_fatal(api: BotApiServer, tmp_path: Path,
+                                                       caplog: pytest.LogCaptureFixture) -> None:
+    api.fail_methods = {"setMyCommands"}
+    running = await RunningBot(make_config(api, tmp_path / "bot.db")).start()
+    try:
+        [reply] = await ask(api, api.user(1061), "/help")
+        assert "/search" in reply.text
+        assert "could not register the command list" in caplog.text
+    finally:
+        await running.stop()
+
+
+async def test_the_bot_waits_for_telegram_to_come_back_at_start(api: BotApiServer,
+                                                                tmp_path: Path) -> None:
+    api.fail_methods = {"getMe"}
+    running = RunningBot(make_config(api, tmp_path / "bot.db"))
+    starting = asyncio.create_task(running.start())
+    await api.wait_for("getMe")
+    await asyncio.sleep(0.2)
+    assert not starting.done()
+    api.fail_methods = set()
+    await asyncio.wait_for(starting, 10)
+    try:
+        [reply] = await ask(api, api.user(1062), "/help")
+        assert "/search" in reply.text
+    finally:
+        await running.stop()
+
+
+async def test_a_wrong_token_stops_the_bot_with_a_clear_message(
+        api: BotApiServer, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    config = make_config(api, tmp_path / "bot.db")
+    wrong = "999999:WRONG-secret-token"
+    config = dataclasses.replace(config, telegram=dataclasses.replace(config.telegram, token=wrong))
+    brain = Assistant.open(config)
+    try:
+        assert await serve(config, brain) == 1
+    finally:
+        brain.close()
+    assert "Telegram refused the bot token" in caplog.text
+    assert "WRONG-secret" not in caplog.text
+
+
+def test_the_token_never_reaches_the_log() -> None:
+    token = "123456789:SECRET-token"
+    record = logging.LogRecord("telegram", logging.ERROR, __file__, 1,
+                               "request to https://api.telegram.org/bot%s/getMe failed", (token,),
+                               None)
+    try:
+        raise RuntimeError(f"The token `{token}` was rejected by the server.")
+    except RuntimeError:
+        record.exc_info = sys.exc_info()
+    RedactToken(token).filter(record)
+    shown = logging.Formatter().format(record)
+    assert token not in shown and "<token>" in shown and "rejected" in shown

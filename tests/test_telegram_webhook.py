@@ -1,0 +1,88 @@
+"""The bot in webhook mode: the Bot API test server posts updates to the bot's own
+HTTP endpoint with the secret token, as Telegram does. The people's flows are the
+same ones tests/test_telegram_people.py runs over long polling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+import test_telegram_people as flows
+from botapi import BotApiServer
+from botapi.harness import RunningBot, make_config
+
+SECRET = "s3cret-Token_for-the-webhook"
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[BotApiServer]:
+    async with BotApiServer() as server:
+        yield server
+
+
+@pytest.fixture
+async def bot(api: BotApiServer, tmp_path: Path) -> AsyncIterator[RunningBot]:
+    running = await RunningBot(make_config(api, tmp_path / "bot.db", webhook_secret=SECRET)).start()
+    yield running
+    await running.stop()
+
+
+SAME_FLOWS = [
+    flows.test_start_greets_in_albanian_with_topic_buttons,
+    flows.test_albanian_question_without_diacritics_gets_the_albanian_answer,
+    flows.test_english_question_gets_the_english_answer,
+    flows.test_suggestion_button_answers_the_chosen_question,
+    flows.test_thumbs_down_apologises_and_offers_the_contact,
+    flows.test_browse_the_faq_by_topic,
+    flows.test_search_finds_an_organisation_and_shows_its_card,
+    flows.test_search_with_several_candidates_offers_buttons,
+    flows.test_search_for_an_unknown_organisation_says_so,
+    flows.test_sticker_and_photo_get_please_write,
+    flows.test_html_in_the_text_is_escaped_in_the_reply,
+    flows.test_forged_or_unknown_buttons_change_nothing,
+    flows.test_in_a_group_only_mentions_replies_and_commands_get_answers,
+    flows.test_lang_is_remembered_after_a_restart,
+]
+
+
+@pytest.mark.parametrize("flow", SAME_FLOWS, ids=lambda f: f.__name__.removeprefix("test_"))
+async def test_same_flow_over_the_webhook(api: BotApiServer, bot: RunningBot, flow) -> None:
+    await flow(api, bot)
+
+
+async def test_the_bot_sets_its_webhook_with_the_secret_token(api: BotApiServer,
+                                                             bot: RunningBot) -> None:
+    [call] = api.calls_of("setWebhook")
+    assert call.params["url"] == bot.config.telegram.webhook.url
+    assert call.params["secret_token"] == SECRET
+    assert not api.calls_of("getUpdates")
+
+
+async def test_a_request_with_a_wrong_or_missing_secret_is_rejected(api: BotApiServer,
+                                                                   bot: RunningBot) -> None:
+    ana = api.user(2001)
+    since = api.mark()
+    forged = {"update_id": 999001, "message": api.message(ana, "/contact")}
+    assert await api.post_webhook(forged, "not-the-secret") == 403
+    assert await api.post_webhook({**forged, "update_id": 999002}, None) == 403
+    assert await api.post_webhook({**forged, "update_id": 999003}, SECRET) == 200
+    [reply] = await api.replies(ana["id"], since=since)
+    assert flows.AGENCY_PHONE in reply.text
+    assert len(api.calls_of("sendMessage", since)) == 1
+
+
+async def test_without_a_configured_secret_a_random_one_is_used(api: BotApiServer,
+                                                               tmp_path: Path) -> None:
+    running = await RunningBot(make_config(api, tmp_path / "bot.db", webhook_secret="")).start()
+    try:
+        [call] = api.calls_of("setWebhook")
+        assert len(call.params["secret_token"]) >= 32
+        assert await api.post_webhook({"update_id": 1, "message": api.message(
+            api.user(2002), "/help")}, None) == 403
+        [reply] = await flows.ask(api, api.user(2002), "/help")
+        assert "/search" in reply.text
+    finally:
+        await running.stop()
