@@ -44,6 +44,16 @@ def _open(args: argparse.Namespace) -> Database:
     return Database(load_config(args.config).database_url)
 
 
+def _load_index(args: argparse.Namespace) -> RegistryIndex:
+    """The in-memory search index, built from the configured database."""
+    config = load_config(args.config)
+    db = Database(config.database_url)
+    try:
+        return RegistryIndex.load(db, config.registry)
+    finally:
+        db.close()
+
+
 def _print_import(report: ImportReport) -> None:
     for error in report.errors:
         print(f"{report.path}: {error}", file=sys.stderr)
@@ -77,12 +87,7 @@ def _print_result(result: SearchResult) -> None:
 
 
 def search_command(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
-    db = Database(config.database_url)
-    try:
-        index = RegistryIndex.load(db, config.registry)
-    finally:
-        db.close()
+    index = _load_index(args)
     queries = [" ".join(args.query)] if args.query else (line.strip() for line in sys.stdin)
     for query in queries:
         if not query:
@@ -111,12 +116,7 @@ def stats_command(args: argparse.Namespace) -> int:
 
 
 def eval_command(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
-    db = Database(config.database_url)
-    try:
-        index = RegistryIndex.load(db, config.registry)
-    finally:
-        db.close()
+    index = _load_index(args)
     try:
         cases = read_cases(args.cases)
     except (OSError, ValueError) as exc:
