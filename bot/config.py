@@ -81,6 +81,25 @@ class StaffConfig:
     anonymous: bool = False
     remind_after: timedelta = timedelta(hours=4)
     max_tickets_per_hour: int = 3
+    # The outbox: how often it retries what could not be sent, and how long one call may take.
+    retry_interval: timedelta = timedelta(seconds=5)
+    send_timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class FaqAdminConfig:
+    """How admins change the FAQ: polling for edits on disk and uploads in Telegram."""
+
+    reload_interval: timedelta = timedelta(seconds=5)
+    history_dir: Path | None = None   # previous versions of replaced files (default data/faq-history)
+    max_upload_bytes: int = 256 * 1024
+
+
+@dataclass(frozen=True)
+class PrivacyConfig:
+    """How long question logs are kept (None: for ever)."""
+
+    retention: timedelta | None = timedelta(days=365)
 
 
 @dataclass(frozen=True)
@@ -94,6 +113,8 @@ class Config:
     staff: StaffConfig
     admins: tuple[int, ...]
     source: Path | None = None
+    faq_admin: FaqAdminConfig = FaqAdminConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
@@ -200,8 +221,21 @@ def load_config(path: str | os.PathLike[str] | None = None,
             anonymous=bool(s.get("anonymous", False)),
             remind_after=parse_duration(s.get("remind_after", "4h")),
             max_tickets_per_hour=int(s.get("max_tickets_per_hour", 3)),
+            retry_interval=parse_duration(s.get("retry_interval", "5s")),
+            send_timeout=float(s.get("send_timeout", 10)),
         )
         admins = tuple(int(x) for x in (raw.get("admins") or []))
+
+        f = _section(raw, "faq")
+        faq_admin = FaqAdminConfig(
+            reload_interval=parse_duration(f.get("reload_interval", "5s")),
+            history_dir=_resolve(base, f.get("history") or "data/faq-history"),
+            max_upload_bytes=int(f.get("max_upload_kb", 256)) * 1024,
+        )
+        p = _section(raw, "privacy")
+        retention = p.get("retention", "365d")
+        privacy = PrivacyConfig(
+            retention=None if retention in (None, "", 0, "0") else parse_duration(retention))
     except (TypeError, ValueError) as exc:
         if isinstance(exc, ConfigError):
             raise ConfigError(f"{source}: {exc}") from None
@@ -217,4 +251,6 @@ def load_config(path: str | os.PathLike[str] | None = None,
         staff=staff,
         admins=admins,
         source=source,
+        faq_admin=faq_admin,
+        privacy=privacy,
     )

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot import phrases
+from bot import phrases, question_log
 from bot.config import Config
 from bot.faq import Entry, Faq, load_faq
 from bot.matcher import Decision, FaqMatcher, Match
@@ -27,6 +27,7 @@ from bot.registry import ensure_sample_registry
 from bot.registry_search import OrgHit, RegistryIndex, SearchResult
 from bot.storage import Database, Organisation, Person
 from bot.text import detect_language, fold, smalltalk
+from bot.tickets import Opened, Tickets, guesses_of
 
 MAX_LABEL = 60  # characters of a button label
 # How much of a person's text is quoted back in a reply.
@@ -83,7 +84,7 @@ class Pressed:
     replies: tuple[Reply, ...] = ()
 
 
-COMMANDS = ("start", "help", "faq", "search", "lang", "contact")
+COMMANDS = ("start", "help", "faq", "search", "lang", "contact", "ask")
 
 
 @dataclass
@@ -96,12 +97,15 @@ class Assistant:
     matcher: FaqMatcher
     registry: RegistryIndex
     _commands: dict[str, Callable[[Asker, str], list[Reply]]] = field(init=False, repr=False)
+    tickets: Tickets = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._commands = {
             "start": self.start, "help": self.help, "faq": self.topics,
             "search": self.search, "lang": self.choose_language, "contact": self.contact,
+            "ask": self.ask,
         }
+        self.tickets = Tickets(self.db, self.config)
 
     @classmethod
     def open(cls, config: Config) -> Assistant:
@@ -118,6 +122,11 @@ class Assistant:
 
     def close(self) -> None:
         self.db.close()
+
+    def use_faq(self, faq: Faq) -> None:
+        """Answer from ``faq`` from now on (a reloaded or uploaded FAQ, already validated)."""
+        self.matcher = FaqMatcher(faq, self.config.matching)
+        self.faq = faq
 
     # --- language -------------------------------------------------------
 
@@ -177,18 +186,53 @@ class Assistant:
             return [Reply(say(lang, "search_usage"))]
         return [self._registry_reply(lang, self.registry.search(argument))]
 
+    def ask(self, asker: Asker, argument: str = "") -> list[Reply]:
+        """``/ask TEXT``: hand the question straight to the staff."""
+        if not self.tickets.enabled:
+            return [self._escalate(self.language(asker))]
+        if not fold(argument):
+            return [Reply(say(self.language(asker), "ask_usage"))]
+        decision = self.matcher.decide(argument)
+        lang = self._language_of(asker, argument, decision)
+        opened = self.tickets.open(asker.id, asker.name, argument, lang, _guesses(decision))
+        return [self._opened(lang, opened)]
+
     # --- free text ------------------------------------------------------
 
-    def reply(self, asker: Asker, text: str) -> list[Reply]:
-        """Answer a message: small talk, an FAQ answer or choices, a registry look-up or staff."""
+    def reply(self, asker: Asker, text: str, chat_id: int | None = None,
+              message_id: int | None = None) -> list[Reply]:
+        """Answer a message: small talk, an FAQ answer or choices, a registry look-up or staff.
+
+        While the person has a ticket open, a message in the private chat
+        (``chat_id`` is the person's id) goes to that ticket instead.
+        """
+        if message_id is not None and chat_id == asker.id:
+            followed = self._follow_up(asker, message_id, text)
+            if followed is not None:
+                return [followed]
         kind = smalltalk(text)
         if kind is not None:
             return [Reply(say(self.language(asker), kind))]
         if not fold(text):
             return [Reply(say(self.language(asker), "greeting"))]
-        return [self._route(asker, text)]
+        return [self._route(asker, text, chat_id)]
 
-    def _route(self, asker: Asker, text: str) -> Reply:
+    def media(self, asker: Asker, chat_id: int, message_id: int) -> list[Reply]:
+        """A photo, document, voice...: to the person's open ticket, else "write text"."""
+        if chat_id == asker.id:
+            followed = self._follow_up(asker, message_id, None)
+            if followed is not None:
+                return [followed]
+        return [Reply(say(self.language(asker), "write_text"))]
+
+    def _follow_up(self, asker: Asker, message_id: int, text: str | None) -> Reply | None:
+        followed = self.tickets.follow_up(asker.id, asker.id, message_id, text)
+        if followed is None:
+            return None
+        number, lang = followed
+        return Reply(say(lang, "ticket_follow_up", number=number))
+
+    def _route(self, asker: Asker, text: str, chat_id: int | None = None) -> Reply:
         """The FAQ's decision and the registry's, and the better of the two.
 
         A registry match found with certainty wins unless the FAQ answers with
@@ -197,28 +241,55 @@ class Assistant:
         close calls on both sides are offered together as buttons; a
         Capitalised Name or an "is ... registered" that matches nothing gets
         "no registered organisation matches"; anything else goes to the staff.
+        Every decision is written to the question log (:mod:`bot.question_log`).
         """
         decision = self.matcher.decide(text)
         lang = self._language_of(asker, text, decision)
+        draft = self._draft(asker, text, lang, decision)
         lookup = self._lookup(text)
         faq_score = decision.top.score if decision.top else 0.0
         if lookup and lookup.decision == "found" and (
                 decision.decision != "answer" or lookup.results[0].score >= faq_score):
-            return self._registry_reply(lang, lookup)
+            return self._logged(asker, chat_id, text, lang, decision, "registry",
+                                self._registry_reply(lang, lookup))
         similar = lookup.results[:MAX_MIXED_CANDIDATES] if (
             lookup and lookup.decision == "candidates") else ()
         name_like = self._looks_like_lookup(text)
         if decision.decision == "answer" and decision.top is not None:
             if similar and name_like:
-                return self._suggest(lang, (decision.top,), similar, organisations_first=True)
-            return self._answer(lang, decision.top.entry)
+                return self._logged(asker, chat_id, text, lang, decision, "suggested",
+                                    self._suggest(lang, (decision.top,), similar,
+                                                  organisations_first=True, draft=draft))
+            return self._logged(asker, chat_id, text, lang, decision, "answered",
+                                self._answer(lang, decision.top.entry))
         if decision.decision == "suggest" and decision.suggestions:
-            return self._suggest(lang, decision.suggestions, similar, organisations_first=name_like)
+            return self._logged(asker, chat_id, text, lang, decision, "suggested",
+                                self._suggest(lang, decision.suggestions, similar,
+                                              organisations_first=name_like, draft=draft))
         if lookup and lookup.decision == "candidates":
-            return self._registry_reply(lang, lookup)
+            return self._logged(asker, chat_id, text, lang, decision, "registry",
+                                self._registry_reply(lang, lookup))
         if lookup and name_like:
-            return self._registry_reply(lang, lookup)
-        return self._escalate(lang)
+            return self._logged(asker, chat_id, text, lang, decision, "registry",
+                                self._registry_reply(lang, lookup))
+        return self._logged(asker, chat_id, text, lang, decision, "staff",
+                            self._escalate(lang, draft=draft))
+
+    def _logged(self, asker: Asker, chat_id: int | None, text: str, lang: str,
+                decision: Decision, outcome: str, reply: Reply) -> Reply:
+        """Write the decision to the question log and pass ``reply`` on."""
+        answered = decision.top if outcome == "answered" else None
+        question_log.record(
+            self.db, user_id=asker.id, chat_id=chat_id, text=text, language=lang,
+            decision=outcome, entry_id=answered.entry.id if answered else None,
+            score=decision.top.score if decision.top else None)
+        return reply
+
+    def _draft(self, asker: Asker, text: str, lang: str, decision: Decision) -> int | None:
+        """Keep the question for an "ask the staff" button (when there is a staff chat)."""
+        if not self.tickets.enabled:
+            return None
+        return self.tickets.save_draft(asker.id, text, lang, _guesses(decision))
 
     def _lookup(self, text: str) -> SearchResult | None:
         """The registry search for a text that could be a look-up, else None."""
@@ -255,13 +326,29 @@ class Assistant:
         if lang not in phrases.LANGUAGES:
             kind = ""
         if kind == "q" and (entry := self._entry(value)):
+            question_log.picked(self.db, asker.id, entry.id)
             return Pressed(replies=(self._answer(lang, entry),))
+        if kind in ("y", "n") and self._entry(value):
+            question_log.feedback(self.db, asker.id, value, helpful=kind == "y")
         if kind == "y" and self._entry(value):
             return Pressed(notice=phrases.raw(lang, "feedback_thanks"), close=True)
-        if kind == "n" and self._entry(value):
+        if kind == "n" and (entry := self._entry(value)):
             return Pressed(notice=phrases.raw(lang, "feedback_thanks"), close=True,
-                           replies=(self._escalate(lang, sorry=True),))
-        if kind == "x" and not value:
+                           replies=(self._escalate(lang, sorry=True,
+                                                   draft=self._disliked(asker, lang, entry)),))
+        if kind == "x" and value.isdigit() and self.tickets.enabled:
+            question_log.handed_to_staff(self.db, asker.id)
+            return self._hand_over(asker, lang, int(value))
+        if kind == "a" and value.isdigit():
+            question_log.handed_to_staff(self.db, asker.id)
+            return self._hand_over(asker, lang, int(value), close=True)
+        if kind == "c" and value.isdigit():
+            if not self.tickets.close_by_person(asker.id, int(value)):
+                return Pressed(valid=False,
+                               notice=phrases.raw(self.language(asker), "button_expired"))
+            return Pressed(close=True, replies=(Reply(say(lang, "ticket_closed", number=value)),))
+        if kind == "x" and (not value or value.isdigit()):
+            question_log.handed_to_staff(self.db, asker.id)
             return Pressed(replies=(self._escalate(lang),))
         if kind == "t" and value.isdigit() and int(value) < len(topics := self.faq.categories()):
             return Pressed(edit=self._topic(lang, topics[int(value)]))
@@ -273,6 +360,34 @@ class Assistant:
             self.set_language(asker, lang)
             return Pressed(edit=Reply(say(lang, "lang_set")))
         return Pressed(valid=False, notice=phrases.raw(self.language(asker), "button_expired"))
+
+    def _disliked(self, asker: Asker, lang: str, entry: Entry) -> int | None:
+        """The question behind a 👎: the one just asked, else the FAQ entry's own."""
+        if not self.tickets.enabled:
+            return None
+        recent = self.tickets.recent_draft(asker.id)
+        if recent is not None:
+            return recent
+        guess = [(entry.id, entry.question_in(lang), 0.0)]
+        return self.tickets.save_draft(asker.id, entry.question_in(lang), lang, guesses_of(guess))
+
+    def _hand_over(self, asker: Asker, lang: str, draft: int, *, close: bool = False) -> Pressed:
+        """Open a ticket from a kept question; a second press finds it gone."""
+        opened = self.tickets.open_from_draft(asker.id, asker.name, draft)
+        if opened.refusal == "expired":
+            return Pressed(valid=False, notice=phrases.raw(lang, "button_expired"))
+        return Pressed(close=close, replies=(self._opened(lang, opened),))
+
+    def _opened(self, lang: str, opened: Opened) -> Reply:
+        """The ticket number, or why the question could not be sent."""
+        if opened.ticket_id is not None:
+            close = Button(phrases.raw(lang, "ticket_close_button"), f"c:{lang}:{opened.ticket_id}")
+            return Reply(say(lang, "ticket_opened", number=opened.ticket_id), ((close,),))
+        if opened.refusal == "too_many":
+            return Reply(say(lang, "ticket_too_many", contact=self._contact(lang)))
+        if opened.refusal == "banned":
+            return Reply(say(lang, "ticket_refused", contact=self._contact(lang)))
+        return self._escalate(lang)
 
     def _entry(self, entry_id: str) -> Entry | None:
         return self.faq.get(entry_id) if _ENTRY_ID.match(entry_id) else None
@@ -323,18 +438,25 @@ class Assistant:
 
     def _suggest(self, lang: str, matches: tuple[Match, ...],
                  organisations: tuple[OrgHit, ...] = (), *,
-                 organisations_first: bool = False) -> Reply:
-        """The suggested questions, and organisations whose name is close, as buttons."""
+                 organisations_first: bool = False, draft: int | None = None) -> Reply:
+        """The suggested questions, and organisations whose name is close, as buttons
+        ("none of these" hands the kept question ``draft`` to the staff)."""
         questions = tuple((Button(_label(m.entry.question_in(lang)), f"q:{lang}:{m.entry.id}"),)
                           for m in matches)
         names = tuple((_org_button(lang, hit),) for hit in organisations)
         rows = names + questions if organisations_first else questions + names
-        none = (Button(phrases.raw(lang, "none_of_these"), f"x:{lang}"),)
+        none_data = f"x:{lang}:{draft}" if draft is not None else f"x:{lang}"
+        none = (Button(phrases.raw(lang, "none_of_these"), none_data),)
         return Reply(say(lang, "suggest"), rows + (none,))
 
-    def _escalate(self, lang: str, *, sorry: bool = False) -> Reply:
-        text = say(lang, "escalate", contact=self._contact(lang))
-        return Reply(Html(say(lang, "feedback_sorry") + "\n" + text) if sorry else text)
+    def _escalate(self, lang: str, *, sorry: bool = False, draft: int | None = None) -> Reply:
+        """The offer to send the kept question ``draft`` to the staff (or, without a staff
+        chat, the agency's contacts)."""
+        offer = self.tickets.enabled and draft is not None
+        text = say(lang, "escalate_staff" if offer else "escalate", contact=self._contact(lang))
+        buttons = ((Button(phrases.raw(lang, "ask_staff_button"), f"a:{lang}:{draft}"),),) \
+            if offer else ()
+        return Reply(Html(say(lang, "feedback_sorry") + "\n" + text) if sorry else text, buttons)
 
     def _registry_reply(self, lang: str, result: SearchResult) -> Reply:
         if result.decision == "found" and result.results:
@@ -357,6 +479,13 @@ class Assistant:
             lang, "org_card", name=name, nipt=org.nipt, legal_form=org.legal_form or unknown,
             city=org.city or unknown, address=org.address or unknown, phone=org.phone or unknown,
             email=org.email or unknown, status=org.status or unknown, registered_on=registered))
+
+
+def _guesses(decision: Decision) -> list[dict[str, object]]:
+    """The bot's best guesses for a ticket: the suggestions, else the best match."""
+    matches = decision.suggestions or ((decision.top,) if decision.top else ())
+    return guesses_of([(m.entry.id, m.entry.question_in(decision.lang), m.score)
+                       for m in matches])
 
 
 def _date(value: date) -> str:

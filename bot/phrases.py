@@ -95,12 +95,131 @@ SQ: dict[str, str] = {
     "unknown_command": "Nuk e njoh këtë komandë.",
     "button_expired": "Ky buton nuk është më i vlefshëm.",
     "error": "Më vjen keq, diçka shkoi keq. Ju lutemi provoni përsëri pak më vonë.",
+    "escalate_staff": (
+        "Nuk gjeta një përgjigje të sigurt për pyetjen tuaj. "
+        "Dëshironi ta dërgoj te stafi i agjencisë? Përgjigja do t'ju vijë këtu, në këtë bisedë.\n\n"
+        "Ose kontaktoni drejtpërdrejt agjencinë:\n\n{contact}"
+    ),
+    "ask_staff_button": "Dërgoja stafit",
+    "ask_usage": ("Shkruani pyetjen pas komandës, p.sh. <i>/ask Si e ndryshoj adresën "
+                  "e shoqatës?</i> Stafi do t'ju përgjigjet këtu."),
+    "ticket_opened": (
+        "Pyetja juaj iu dërgua stafit. Numri i biletës: <b>#{number}</b>.\n"
+        "Përgjigja do t'ju vijë këtu. Çfarë shkruani tani e tutje shkon te e njëjta biletë, "
+        "derisa ta mbyllni."
+    ),
+    "ticket_follow_up": "U shtua te bileta #{number}.",
+    "ticket_answer": "💬 <b>Përgjigje nga stafi</b> (bileta #{number}):\n\n{text}",
+    "ticket_close_button": "Mbyll biletën",
+    "ticket_closed": ("Bileta #{number} u mbyll. Faleminderit! "
+                      "Mund të më shkruani sërish kur të doni."),
+    "ticket_closed_by_staff": ("Stafi e mbylli biletën #{number}. "
+                               "Mund të më shkruani sërish kur të doni."),
+    "ticket_reopened": "Stafi e rihapi biletën #{number}: mesazhet tuaja shkojnë sërish te ajo.",
+    "ticket_too_many": ("Keni dërguar shumë pyetje stafit në orën e fundit. "
+                        "Ju lutemi prisni pak dhe provoni sërish, "
+                        "ose kontaktoni agjencinë:\n\n{contact}"),
+    "ticket_refused": ("Nuk mund t'i dërgoj pyetje stafit nga kjo llogari. "
+                       "Ju lutemi kontaktoni agjencinë:\n\n{contact}"),
+    "ticket_private_only": "Për t'i shkruar stafit, më shkruani në një bisedë private.",
+    "status_open": "e hapur",
+    "status_answered": "e përgjigjur",
+    "status_closed": "e mbyllur",
+    "ticket_topic": "#{number} {name}",
+    "staff_alias": "Pyetësi #{number}",
+    "staff_card": (
+        "🎫 <b>Bileta #{number}</b> · {status}\n"
+        "Nga: {who}\n"
+        "Gjuha: {language}\n\n"
+        "<b>Pyetja:</b>\n{question}\n\n"
+        "<b>Hamendjet e botit:</b>\n{guesses}{claimed}\n\n"
+        "<i>Përgjigjuni këtij mesazhi për t'i shkruar personit.</i>"
+    ),
+    "staff_guess": "• {question} ({score})",
+    "staff_no_guesses": "—",
+    "staff_card_claimed": "\n\n👤 E mori: <b>{name}</b>",
+    "staff_claim_button": "Merre",
+    "staff_close_button": "Mbyll",
+    "staff_faq_button": "Shto te FAQ",
+    "staff_sent": "✓ U dërgua te personi (bileta #{number}).",
+    "staff_claimed": "Bileta #{number} u mor nga {name}.",
+    "staff_closed": "Bileta #{number} u mbyll nga {name}.",
+    "staff_closed_by_person": "Personi e mbylli biletën #{number}.",
+    "staff_reopened": "Bileta #{number} u rihap.",
+    "staff_is_closed": "Bileta #{number} është e mbyllur; rihapeni me /reopen {number}.",
+    "staff_not_closed": "Bileta #{number} nuk është e mbyllur.",
+    "staff_no_such_ticket": "Nuk ka biletë #{number}.",
+    "staff_no_answer_yet": "Bileta #{number} nuk ka ende përgjigje nga stafi.",
+    "staff_suggested": "Pyetja dhe përgjigja e biletës #{number} u ruajtën si sugjerim për FAQ.",
+    "staff_already_suggested": "Bileta #{number} është sugjeruar tashmë për FAQ.",
+    "staff_banned": "{who} u bllokua: nuk mund të hapë më bileta.",
+    "staff_the_person": "Personi",
+    "staff_unbanned": "{who} u zhbllokua.",
+    "staff_not_banned": "{who} nuk është i bllokuar.",
+    "staff_none_open": "Nuk ka bileta të hapura.",
+    "staff_open_header": "<b>Bileta të hapura: {count}</b> (më e vjetra e para)",
+    "staff_open_line": "#{number} · {age} · {status} · {claimed} · {question}",
+    "staff_unclaimed": "pa marrë",
+    "staff_reminder": "⏰ Bileta #{number} pret prej {age} ({claimed}).",
+    "staff_usage": ("Përdorimi: /close N, /reopen N, /open, /ban ID ose /ban #N, "
+                    "/unban ID ose /unban #N"),
+    "staff_not_allowed": "Vetëm stafi mund ta bëjë këtë.",
+    "cmd_ask": "Pyet stafin e agjencisë",
     "cmd_start": "Fillimi dhe temat",
     "cmd_help": "Si të përdorni botin",
     "cmd_faq": "Pyetjet e shpeshta sipas temave",
     "cmd_search": "Kërko një organizatë në regjistër",
     "cmd_lang": "Ndrysho gjuhën",
     "cmd_contact": "Kontaktet e agjencisë",
+    # --- admins (FAQ, suggestions, report) and privacy ---
+    "adm_reloaded": "FAQ-ja u ringarkua: {entries} hyrje.\n{change}",
+    "adm_unchanged": "FAQ-ja u ringarkua: {entries} hyrje, asnjë ndryshim.",
+    "adm_problems": ("<b>FAQ-ja e re ka {count} gabime</b> dhe nuk u përdor; boti vazhdon "
+                     "me FAQ-në e fundit të mirë.\n{problems}"),
+    "adm_change": "Shtuar: {added}\nHequr: {removed}\nNdryshuar: {changed}",
+    "adm_upload_summary": ("<b>{name}</b> është i vlefshëm ({action}).\n{change}\n\n"
+                           "Ta vendos në FAQ?"),
+    "adm_upload_new": "skedar i ri",
+    "adm_upload_replace": "zëvendëson skedarin ekzistues",
+    "adm_upload_refused": "Skedari nuk u pranua: {reason}",
+    "adm_upload_too_big": "Skedari është më i madh se {limit} KB.",
+    "adm_upload_expired": "Ky ngarkim nuk është më në pritje.",
+    "adm_upload_cancelled": "Ngarkimi u anulua; asgjë nuk u shkrua.",
+    "adm_confirm": "✅ Vendose",
+    "adm_cancel": "✖ Anulo",
+    "adm_export_empty": "Nuk ka skedarë FAQ.",
+    "adm_no_suggestions": "Nuk ka sugjerime në pritje.",
+    "adm_suggestion": ("<b>Sugjerimi {id}</b> ({language})\nPyetja: {question}\n"
+                       "Përgjigjja e stafit: {answer}\nHyrja e afërt: {entry}"),
+    "adm_as_phrasing": "Si formulim i {entry}",
+    "adm_as_new": "Si hyrje e re",
+    "adm_reject": "Refuzo",
+    "adm_accepted_phrasing": "Sugjerimi {id} u shtua si formulim i {entry}; është aktiv.",
+    "adm_accepted_new": "Sugjerimi {id} u shtua si hyrja e re {entry}; është aktiv.",
+    "adm_rejected": "Sugjerimi {id} u refuzua.",
+    "adm_suggestion_failed": "Sugjerimi {id} nuk u shkrua: {reason}",
+    "adm_stats": (
+        "<b>Statistikat {since} – {until}</b>\n"
+        "Pyetje: {asked}\n"
+        "Përgjigjur drejtpërdrejt: {answered}\n"
+        "Përgjigjur pas një sugjerimi: {picked}\n"
+        "Sugjerime pa zgjedhje: {suggested}\n"
+        "Kërkime në regjistër: {registry}\n"
+        "Dërguar stafit: {staff}\n"
+        "👍 {helpful} / 👎 {not_helpful}\n"
+        "Koha e përgjigjes së stafit: mediana {median}, 90% brenda {p90} "
+        "({answered_tickets} bileta)\n"
+        "Bileta të hapura: {open_tickets}\n\n"
+        "<b>Pyetjet pa përgjigje më të shpeshta</b>\n{unanswered}"
+    ),
+    "adm_stats_none": "asnjë",
+    "adm_stats_usage": "Përdorimi: /stats [DITË] ose /stats VVVV-MM-DD VVVV-MM-DD",
+    "forget_confirm": ("Do të fshij gjithçka që boti ruan për ju: gjuhën, pyetjet dhe "
+                       "biletat tuaja. Nuk kthehet mbrapsht. Vazhdoj?"),
+    "forget_yes": "Po, fshiji",
+    "forget_no": "Jo",
+    "forget_done": "U fshi gjithçka që boti ruante për ju.",
+    "forget_kept": "Në rregull, nuk u fshi asgjë.",
 }
 
 EN: dict[str, str] = {
@@ -177,12 +296,128 @@ EN: dict[str, str] = {
     "unknown_command": "I do not know that command.",
     "button_expired": "This button is no longer valid.",
     "error": "Sorry, something went wrong. Please try again a little later.",
+    "escalate_staff": (
+        "I could not find a reliable answer to your question. "
+        "Shall I send it to the agency's staff? Their answer will come here, in this chat.\n\n"
+        "Or contact the agency directly:\n\n{contact}"
+    ),
+    "ask_staff_button": "Send it to the staff",
+    "ask_usage": ("Write your question after the command, e.g. <i>/ask How do I change our "
+                  "association's address?</i> The staff will answer here."),
+    "ticket_opened": (
+        "Your question was sent to the staff. Ticket number: <b>#{number}</b>.\n"
+        "The answer will come here. What you write from now on goes to the same ticket "
+        "until you close it."
+    ),
+    "ticket_follow_up": "Added to ticket #{number}.",
+    "ticket_answer": "💬 <b>Answer from the staff</b> (ticket #{number}):\n\n{text}",
+    "ticket_close_button": "Close the ticket",
+    "ticket_closed": "Ticket #{number} is closed. Thank you! Write to me again any time.",
+    "ticket_closed_by_staff": "The staff closed ticket #{number}. Write to me again any time.",
+    "ticket_reopened": "The staff reopened ticket #{number}: your messages go to it again.",
+    "ticket_too_many": ("You have sent many questions to the staff in the last hour. "
+                        "Please wait a little and try again, or contact the agency:\n\n{contact}"),
+    "ticket_refused": ("I cannot send questions to the staff from this account. "
+                       "Please contact the agency:\n\n{contact}"),
+    "ticket_private_only": "To write to the staff, write to me in a private chat.",
+    "status_open": "open",
+    "status_answered": "answered",
+    "status_closed": "closed",
+    "ticket_topic": "#{number} {name}",
+    "staff_alias": "Asker #{number}",
+    "staff_card": (
+        "🎫 <b>Ticket #{number}</b> · {status}\n"
+        "From: {who}\n"
+        "Language: {language}\n\n"
+        "<b>Question:</b>\n{question}\n\n"
+        "<b>The bot's best guesses:</b>\n{guesses}{claimed}\n\n"
+        "<i>Reply to this message to write to the person.</i>"
+    ),
+    "staff_guess": "• {question} ({score})",
+    "staff_no_guesses": "—",
+    "staff_card_claimed": "\n\n👤 Claimed by: <b>{name}</b>",
+    "staff_claim_button": "Claim",
+    "staff_close_button": "Close",
+    "staff_faq_button": "Add to FAQ",
+    "staff_sent": "✓ Sent to the person (ticket #{number}).",
+    "staff_claimed": "Ticket #{number} claimed by {name}.",
+    "staff_closed": "Ticket #{number} closed by {name}.",
+    "staff_closed_by_person": "The person closed ticket #{number}.",
+    "staff_reopened": "Ticket #{number} reopened.",
+    "staff_is_closed": "Ticket #{number} is closed; reopen it with /reopen {number}.",
+    "staff_not_closed": "Ticket #{number} is not closed.",
+    "staff_no_such_ticket": "There is no ticket #{number}.",
+    "staff_no_answer_yet": "Ticket #{number} has no answer from the staff yet.",
+    "staff_suggested": ("The question and answer of ticket #{number} were saved "
+                        "as a FAQ suggestion."),
+    "staff_already_suggested": "Ticket #{number} was already suggested for the FAQ.",
+    "staff_banned": "{who} is banned: no more tickets.",
+    "staff_the_person": "The person",
+    "staff_unbanned": "{who} is no longer banned.",
+    "staff_not_banned": "{who} is not banned.",
+    "staff_none_open": "No open tickets.",
+    "staff_open_header": "<b>Open tickets: {count}</b> (oldest first)",
+    "staff_open_line": "#{number} · {age} · {status} · {claimed} · {question}",
+    "staff_unclaimed": "unclaimed",
+    "staff_reminder": "⏰ Ticket #{number} has been waiting for {age} ({claimed}).",
+    "staff_usage": "Usage: /close N, /reopen N, /open, /ban ID or /ban #N, /unban ID or /unban #N",
+    "staff_not_allowed": "Only the staff can do this.",
+    "cmd_ask": "Ask the agency's staff",
     "cmd_start": "Start and topics",
     "cmd_help": "How to use the bot",
     "cmd_faq": "Frequently asked questions by topic",
     "cmd_search": "Look an organisation up in the registry",
     "cmd_lang": "Change the language",
     "cmd_contact": "The agency's contacts",
+    # --- admins (FAQ, suggestions, report) and privacy ---
+    "adm_reloaded": "The FAQ was reloaded: {entries} entries.\n{change}",
+    "adm_unchanged": "The FAQ was reloaded: {entries} entries, nothing changed.",
+    "adm_problems": ("<b>The new FAQ has {count} problem(s)</b> and was not used; the bot "
+                     "keeps answering from the last good FAQ.\n{problems}"),
+    "adm_change": "Added: {added}\nRemoved: {removed}\nChanged: {changed}",
+    "adm_upload_summary": ("<b>{name}</b> is valid ({action}).\n{change}\n\n"
+                           "Put it into the FAQ?"),
+    "adm_upload_new": "a new file",
+    "adm_upload_replace": "replaces the existing file",
+    "adm_upload_refused": "The file was not accepted: {reason}",
+    "adm_upload_too_big": "The file is larger than {limit} KB.",
+    "adm_upload_expired": "This upload is no longer waiting.",
+    "adm_upload_cancelled": "Upload cancelled; nothing was written.",
+    "adm_confirm": "✅ Put it live",
+    "adm_cancel": "✖ Cancel",
+    "adm_export_empty": "There are no FAQ files.",
+    "adm_no_suggestions": "No suggestions are waiting.",
+    "adm_suggestion": ("<b>Suggestion {id}</b> ({language})\nQuestion: {question}\n"
+                       "Staff answer: {answer}\nClosest entry: {entry}"),
+    "adm_as_phrasing": "As a phrasing of {entry}",
+    "adm_as_new": "As a new entry",
+    "adm_reject": "Reject",
+    "adm_accepted_phrasing": "Suggestion {id} was added as a phrasing of {entry}; it is live.",
+    "adm_accepted_new": "Suggestion {id} was added as the new entry {entry}; it is live.",
+    "adm_rejected": "Suggestion {id} was rejected.",
+    "adm_suggestion_failed": "Suggestion {id} was not written: {reason}",
+    "adm_stats": (
+        "<b>Statistics {since} – {until}</b>\n"
+        "Questions: {asked}\n"
+        "Answered directly: {answered}\n"
+        "Answered after a suggestion: {picked}\n"
+        "Suggestions not taken: {suggested}\n"
+        "Registry look-ups: {registry}\n"
+        "Handed to staff: {staff}\n"
+        "👍 {helpful} / 👎 {not_helpful}\n"
+        "Staff response time: median {median}, 90% within {p90} "
+        "({answered_tickets} tickets)\n"
+        "Open tickets: {open_tickets}\n\n"
+        "<b>Top unanswered questions</b>\n{unanswered}"
+    ),
+    "adm_stats_none": "none",
+    "adm_stats_usage": "Usage: /stats [DAYS] or /stats YYYY-MM-DD YYYY-MM-DD",
+    "forget_confirm": ("I will delete everything the bot keeps about you: your language, "
+                       "your questions and your tickets. This cannot be undone. Go on?"),
+    "forget_yes": "Yes, delete it",
+    "forget_no": "No",
+    "forget_done": "Everything the bot kept about you was deleted.",
+    "forget_kept": "All right, nothing was deleted.",
 }
 
 CATALOGUE: dict[str, dict[str, str]] = {"sq": SQ, "en": EN}

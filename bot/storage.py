@@ -17,7 +17,9 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import BigInteger, Date, DateTime, String, Text, create_engine, event, func
+from sqlalchemy import BigInteger, Date, DateTime, Float, SmallInteger, String, Text
+from sqlalchemy import create_engine, event, func
+from sqlalchemy import JSON, ForeignKey, Integer
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -60,6 +62,146 @@ class Person(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
                                                  onupdate=func.now())
+
+
+class QuestionLog(Base):
+    """A question the bot decided: what it did, what became of it, and the person's vote.
+
+    ``decision`` is the bot's first move (answered, suggested, registry, staff);
+    ``outcome`` starts equal to it and changes when the person picks a
+    suggestion (picked) or asks for staff (staff). ``feedback`` is +1 / -1.
+    """
+
+    __tablename__ = "question_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(16))
+    decision: Mapped[str] = mapped_column(String(16))
+    entry_id: Mapped[str | None] = mapped_column(String(64))
+    score: Mapped[float | None] = mapped_column(Float)
+    outcome: Mapped[str] = mapped_column(String(16))
+    feedback: Mapped[int | None] = mapped_column(SmallInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class TicketDraft(Base):
+    """A question the bot could not answer for sure, kept so that an "ask the staff"
+    button pressed later can turn it into a ticket (pruned after a day)."""
+
+    __tablename__ = "ticket_drafts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    question: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(16))
+    guesses: Mapped[list] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Ticket(Base):
+    """A question handed to the staff; ``status`` is open, answered or closed.
+
+    ``guesses`` are the bot's best FAQ entries (``id``, ``question``, ``score``).
+    ``staff_message_id`` / ``staff_thread_id`` (the ticket's post and forum
+    topic in the staff chat) are filled in by the outbox once they exist.
+    """
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    person_name: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(16))
+    question: Mapped[str] = mapped_column(Text)
+    guesses: Mapped[list] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    claimed_by: Mapped[int | None] = mapped_column(BigInteger)
+    claimed_by_name: Mapped[str | None] = mapped_column(Text)
+    question_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    staff_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    staff_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    staff_thread_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TicketMessage(Base):
+    """A message of a ticket's conversation: from the ``person`` or from the ``staff``."""
+
+    __tablename__ = "ticket_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    direction: Mapped[str] = mapped_column(String(8))
+    author_id: Mapped[int] = mapped_column(BigInteger)
+    author_name: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OutboxItem(Base):
+    """A Bot API call waiting to be made (see :mod:`bot.outbox`)."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    method: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict] = mapped_column(JSON)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    purpose: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ProcessedUpdate(Base):
+    """A Telegram update already handled (an update delivered twice is handled once)."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Ban(Base):
+    """Someone the staff banned: they can open no tickets."""
+
+    __tablename__ = "bans"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    banned_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class FaqSuggestion(Base):
+    """A staff answer proposed for the FAQ; ``entry_id`` is the bot's best guess (None: a
+    new entry). ``status`` is pending, accepted or rejected."""
+
+    __tablename__ = "faq_suggestions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    question: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(16))
+    answer: Mapped[str] = mapped_column(Text)
+    entry_id: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    suggested_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 def _alembic_config() -> AlembicConfig:

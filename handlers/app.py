@@ -22,7 +22,7 @@ from telegram.ext import AIORateLimiter, Application, ContextTypes
 from bot import phrases
 from bot.config import Config, ConfigError
 from bot.conversation import COMMANDS, Assistant
-from handlers import people
+from handlers import admins, people, privacy, staff
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,9 @@ def build_application(config: Config, brain: Assistant) -> Application:
         .rate_limiter(AIORateLimiter(max_retries=3))
         .build()
     )
+    staff.register(application, brain)  # first: replies in the staff chat are not questions
+    admins.register(application, brain)  # first: the people's handlers catch the rest
+    privacy.register(application, brain)
     people.register(application, brain)
     application.add_error_handler(on_error)
     return application
@@ -138,6 +141,7 @@ async def start(application: Application, config: Config, *,
     if config.telegram.mode == "webhook" and not hook.url:
         raise ConfigError("webhook mode needs telegram.webhook.url (the public HTTPS URL)")
     await _initialize(application)
+    await staff.prepare(application)
     await register_commands(application)
     updater = application.updater
     assert updater is not None

@@ -69,6 +69,10 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     name = message.text.split(maxsplit=1)[0][1:].split("@")[0].lower()
     argument = " ".join(context.args or ())
+    if name == "ask" and message.chat.type != ChatType.PRIVATE:
+        lang = assistant(context).language(asker(message.from_user))
+        await _answer(context, message, [Reply(say(lang, "ticket_private_only"))])
+        return
     await _answer(context, message,
                   assistant(context).command(asker(message.from_user), name, argument))
 
@@ -81,7 +85,9 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     text = message.text
     if context.bot.username:
         text = re.sub(f"@{re.escape(context.bot.username)}\\b", " ", text, flags=re.IGNORECASE)
-    await _answer(context, message, assistant(context).reply(asker(message.from_user), text))
+    await _answer(context, message, assistant(context).reply(asker(message.from_user), text,
+                                                             chat_id=message.chat.id,
+                                                             message_id=message.message_id))
 
 
 async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -89,8 +95,8 @@ async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if message is None or message.from_user is None:
         return
-    lang = assistant(context).language(asker(message.from_user))
-    await _answer(context, message, [Reply(say(lang, "write_text"))])
+    await _answer(context, message, assistant(context).media(
+        asker(message.from_user), message.chat.id, message.message_id))
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

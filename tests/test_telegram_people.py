@@ -97,7 +97,7 @@ async def test_start_in_english_for_an_english_telegram(api: BotApiServer, bot: 
 async def test_command_list_is_registered_in_both_languages(
         api: BotApiServer, bot: RunningBot) -> None:
     assert {c["command"] for c in api.commands["sq"]} == {
-        "start", "help", "faq", "search", "lang", "contact"}
+        "start", "help", "faq", "search", "lang", "contact", "ask"}
     assert api.commands["en"] != api.commands["sq"]
     assert any("organisation" in c["description"] for c in api.commands["en"])
 

@@ -22,14 +22,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def make_config(server: BotApiServer, database: Path, *, webhook_secret: str | None = None
-                ) -> Config:
+def make_config(server: BotApiServer, database: Path | str, *,
+                webhook_secret: str | None = None) -> Config:
     """The project's config.yaml, on a test database, talking to ``server``.
 
-    With ``webhook_secret`` the bot runs in webhook mode on a free local port.
+    ``database`` is a SQLite file or a database URL. With ``webhook_secret``
+    the bot runs in webhook mode on a free local port.
     """
+    url = database if isinstance(database, str) else f"sqlite:///{database}"
     config = load_config(PROJECT_ROOT / "config.yaml", environ={
-        "TELEGRAM_BOT_TOKEN": server.token, "DATABASE_URL": f"sqlite:///{database}",
+        "TELEGRAM_BOT_TOKEN": server.token, "DATABASE_URL": url,
     })
     telegram = dataclasses.replace(config.telegram, api_base_url=server.base_url)
     if webhook_secret is not None:

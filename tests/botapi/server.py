@@ -43,10 +43,24 @@ _MENTION = re.compile(r"(?<![\w@])@[A-Za-z0-9_]{5,32}")
 
 
 class ApiError(Exception):
-    def __init__(self, code: int, description: str) -> None:
+    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
+        self.retry_after = retry_after
+
+
+@dataclass
+class Failure:
+    """The next ``count`` calls of a method fail: with ``status``, a 429 asking to wait
+    ``retry_after`` seconds, or after hanging ``delay`` seconds (beyond the client's
+    timeout) without being carried out. With ``chat_id``, only calls to that chat fail."""
+
+    count: int
+    status: int = 500
+    retry_after: int | None = None
+    delay: float | None = None
+    chat_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -134,12 +148,21 @@ class BotApiServer:
         self.calls: list[Call] = []
         self.webhook: dict[str, Any] | None = None
         self.fail_methods: set[str] = set()
+        self.failures: dict[str, list[Failure]] = {}
+        self.failed: list[Call] = []          # calls refused by an injected failure
+        # chat id -> {user id: status} for getChatMember; chats not listed: everyone a member.
+        self.members: dict[int, dict[int, str]] = {}
+        self.forums: set[int] = set()         # supergroups that are forums (topics)
+        self._again: list[dict[str, Any]] = []
+        self._thread_ids = itertools.count(1000)
         self.commands: dict[str | None, list[dict[str, str]]] = {}
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
         self._query_ids = itertools.count(1)
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}
+        self.files: dict[str, bytes] = {}  # file_id -> content, for getFile and downloads
+        self._file_ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._closing = False
         self._runner: web.AppRunner | None = None
@@ -154,6 +177,7 @@ class BotApiServer:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_route("GET", "/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -230,6 +254,22 @@ class BotApiServer:
     def group_chat(chat_id: int = -1001234567890, title: str = "OJF Forum") -> dict[str, Any]:
         return {"id": chat_id, "type": "supergroup", "title": title}
 
+    @staticmethod
+    def forum_chat(chat_id: int = -1009876543210, title: str = "Staff") -> dict[str, Any]:
+        return {"id": chat_id, "type": "supergroup", "title": title, "is_forum": True}
+
+    def fail(self, method: str, count: int = 1, *, status: int = 500,
+             retry_after: int | None = None, delay: float | None = None,
+             chat_id: int | None = None) -> None:
+        """Make the next ``count`` calls of ``method`` fail (see :class:`Failure`)."""
+        self.failures.setdefault(method.lower(), []).append(
+            Failure(count, status, retry_after, delay, chat_id))
+
+    def sent_to(self, chat_id: int, since: int = 0) -> list[Call]:
+        """The messages the bot created in ``chat_id`` (sent, copied), in order."""
+        return [c for c in self.calls[since:] if c.chat_id == chat_id and c.result is not None
+                and c.method in ("sendMessage", "sendPhoto", "sendDocument", "copyMessage")]
+
     def message(self, user: dict[str, Any], text: str | None = None, *,
                 chat: dict[str, Any] | None = None, reply_to: dict[str, Any] | None = None,
                 **content: Any) -> dict[str, Any]:
@@ -246,6 +286,7 @@ class BotApiServer:
         if reply_to is not None:
             message["reply_to_message"] = reply_to
         message.update(content)
+        self._messages[(message["chat"]["id"], message["message_id"])] = message
         return message
 
     async def send_text(self, user: dict[str, Any], text: str, **kwargs: Any) -> dict[str, Any]:
@@ -261,6 +302,15 @@ class BotApiServer:
         photo = [{"file_id": "AgACAgIAAxkBAAphoto", "file_unique_id": "AQADphoto",
                   "width": 90, "height": 90, "file_size": 1000}]
         return await self.deliver({"message": self.message(user, photo=photo, **kwargs)})
+
+    async def send_document(self, user: dict[str, Any], file_name: str, content: bytes,
+                            **kwargs: Any) -> dict[str, Any]:
+        """A file the person sends; the bot can fetch it with getFile and download it."""
+        file_id = f"BQACAgIAAxkBAAupload{next(self._file_ids)}"
+        self.files[file_id] = content
+        document = {"file_id": file_id, "file_unique_id": file_id[-12:], "file_name": file_name,
+                    "mime_type": "application/x-yaml", "file_size": len(content)}
+        return await self.deliver({"message": self.message(user, document=document, **kwargs)})
 
     async def press(self, user: dict[str, Any], message: dict[str, Any] | Call,
                     data: str) -> dict[str, Any]:
@@ -284,6 +334,15 @@ class BotApiServer:
             self._changed.notify_all()
         return update
 
+    async def deliver_again(self, update: dict[str, Any]) -> None:
+        """Deliver ``update`` once more, with its update_id (as Telegram may after a restart)."""
+        if self.webhook is not None:
+            await self.post_webhook(update, self.webhook.get("secret_token"))
+            return
+        async with self._changed:
+            self._again.append(update)
+            self._changed.notify_all()
+
     async def post_webhook(self, update: dict[str, Any], secret_token: str | None) -> int:
         """POST ``update`` to the webhook URL the bot set; returns the HTTP status."""
         assert self.webhook is not None, "the bot has not set a webhook"
@@ -294,6 +353,10 @@ class BotApiServer:
             async with session.post(self.webhook["url"], data=json.dumps(update),
                                     headers=headers) as response:
                 return response.status
+
+    def stored(self, chat_id: int, message_id: int) -> dict[str, Any]:
+        """A message as the server holds it now (sent by the bot or injected by a test)."""
+        return self._messages[(chat_id, message_id)]
 
     def message_text(self, chat_id: int, message_id: int) -> str:
         """The visible text of a bot message now (after edits)."""
@@ -309,22 +372,55 @@ class BotApiServer:
                 raise ApiError(401, "Unauthorized")
             if method in self.fail_methods:
                 raise ApiError(500, "Internal Server Error")
+            await self._injected_failure(method, params)
             handler = getattr(self, f"_api_{method.lower()}", None)
             if handler is None:
                 raise ApiError(404, "Not Found: method not found")
             result = await handler(params)
         except ApiError as exc:
             await self._record(Call(method, params, None))
-            return web.json_response({"ok": False, "error_code": exc.code,
-                                      "description": exc.description}, status=exc.code)
+            body: dict[str, Any] = {"ok": False, "error_code": exc.code,
+                                    "description": exc.description}
+            if exc.retry_after is not None:
+                body["parameters"] = {"retry_after": exc.retry_after}
+            return web.json_response(body, status=exc.code)
         if method.lower() != "getupdates" or result:
             await self._record(Call(method, params, result))
         return web.json_response({"ok": True, "result": result})
+
+    async def _injected_failure(self, method: str, params: dict[str, Any]) -> None:
+        failure = next((f for f in self.failures.get(method.lower(), ()) if f.count > 0 and (
+            f.chat_id is None or str(f.chat_id) == str(params.get("chat_id")))), None)
+        if failure is None:
+            return
+        failure.count -= 1
+        self.failed.append(Call(method, params, None))
+        if failure.delay is not None:
+            await asyncio.sleep(failure.delay)
+            raise ApiError(504, "Gateway Timeout")
+        if failure.retry_after is not None:
+            raise ApiError(429, f"Too Many Requests: retry after {failure.retry_after}",
+                           failure.retry_after)
+        raise ApiError(failure.status, "Internal Server Error" if failure.status >= 500
+                       else "Bad Request: injected failure")
 
     async def _record(self, call: Call) -> None:
         async with self._changed:
             self.calls.append(call)
             self._changed.notify_all()
+
+    async def _download(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["path"].rpartition("/")[2]
+        if request.match_info["token"] != self.token or file_id not in self.files:
+            return web.Response(status=404, text="Not Found")
+        return web.Response(body=self.files[file_id])
+
+    async def _api_getfile(self, params: dict[str, Any]) -> dict[str, Any]:
+        file_id = str(params.get("file_id") or "")
+        if file_id not in self.files:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        return {"file_id": file_id, "file_unique_id": file_id[-12:],
+                "file_size": len(self.files[file_id]), "file_path": f"documents/{file_id}"}
 
     async def _api_getme(self, params: dict[str, Any]) -> dict[str, Any]:
         return self.me
@@ -341,6 +437,9 @@ class BotApiServer:
             while True:
                 if offset:
                     self._updates = [u for u in self._updates if u["update_id"] >= offset]
+                if self._again:
+                    again, self._again = self._again, []
+                    return again
                 if self._updates or self._closing:
                     return self._updates[:limit]
                 remaining = deadline - asyncio.get_running_loop().time()
@@ -400,7 +499,23 @@ class BotApiServer:
         source = self._messages.get((int(params["from_chat_id"]), int(params["message_id"])))
         if source is None:
             raise ApiError(400, "Bad Request: message to copy not found")
-        return {"message_id": next(self._message_ids)}
+        content = {k: v for k, v in source.items()
+                   if k in ("text", "photo", "document", "sticker", "voice", "video", "caption")}
+        if "caption" in params and not ({"photo", "document", "voice", "video"} & content.keys()):
+            raise ApiError(400, "Bad Request: the message can't have a caption")
+        content.update(self._caption(params))
+        copy = self._new_message(params, **content)
+        return {"message_id": copy["message_id"]}
+
+    async def _api_createforumtopic(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        if chat_id not in self.forums:
+            raise ApiError(400, "Bad Request: the chat is not a forum")
+        name = str(params.get("name") or "")
+        if not 1 <= len(name) <= 128:
+            raise ApiError(400, "Bad Request: TOPIC_NAME_INVALID")
+        return {"message_thread_id": next(self._thread_ids), "name": name,
+                "icon_color": 7322096}
 
     async def _api_editmessagetext(self, params: dict[str, Any]) -> dict[str, Any]:
         message = self._find(params)
@@ -430,14 +545,38 @@ class BotApiServer:
 
     async def _api_getchatmember(self, params: dict[str, Any]) -> dict[str, Any]:
         user = self.user(int(params["user_id"]))
-        return {"status": "member", "user": user}
+        chat_id = int(params["chat_id"])
+        status = self.members[chat_id].get(user["id"], "left") if chat_id in self.members \
+            else "member"
+        member: dict[str, Any] = {"status": status, "user": user}
+        if status == "creator":
+            member["is_anonymous"] = False
+        elif status == "administrator":
+            member.update(dict.fromkeys((
+                "can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages",
+                "can_manage_video_chats", "can_restrict_members", "can_promote_members",
+                "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories",
+                "can_delete_stories"), False))
+        elif status == "restricted":
+            member.update(dict.fromkeys((
+                "can_send_messages", "can_send_audios", "can_send_documents", "can_send_photos",
+                "can_send_videos", "can_send_video_notes", "can_send_voice_notes",
+                "can_send_polls", "can_send_other_messages", "can_add_web_page_previews",
+                "can_change_info", "can_invite_users", "can_pin_messages",
+                "can_manage_topics"), False), is_member=True, until_date=0)
+        elif status == "kicked":
+            member["until_date"] = 0
+        return member
 
     async def _api_getchat(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id = int(params["chat_id"])
         chat_type = "private" if chat_id > 0 else "supergroup"
-        return {"id": chat_id, "type": chat_type, "accent_color_id": 0, "max_reaction_count": 11,
+        forum = {"is_forum": True} if chat_id in self.forums else {}
+        return {"id": chat_id, "type": chat_type, **forum, "accent_color_id": 0,
+                "max_reaction_count": 11,
                 "accepted_gift_types": {"unlimited_gifts": False, "limited_gifts": False,
-                                        "unique_gifts": False, "premium_subscription": False}}
+                                        "unique_gifts": False, "premium_subscription": False,
+                                        "gifts_from_channels": False}}
 
     async def _api_close(self, params: dict[str, Any]) -> bool:
         return True
@@ -479,6 +618,8 @@ class BotApiServer:
             raise ApiError(400, "Bad Request: chat not found") from None
         if chat_id > 0:
             return {"id": chat_id, "type": "private", "first_name": "Person"}
+        if chat_id in self.forums:
+            return self.forum_chat(chat_id)
         return {"id": chat_id, "type": "supergroup", "title": "Group"}
 
     def _new_message(self, params: dict[str, Any], **content: Any) -> dict[str, Any]:
@@ -486,6 +627,20 @@ class BotApiServer:
         message: dict[str, Any] = {"message_id": next(self._message_ids),
                                    "date": int(time.time()), "chat": chat, "from": self.me,
                                    **content}
+        thread = params.get("message_thread_id")
+        if thread:
+            if chat["id"] not in self.forums:
+                raise ApiError(400, "Bad Request: message thread not found")
+            message.update(message_thread_id=int(thread), is_topic_message=True)
+        reply = (params.get("reply_parameters") or {}).get("message_id")
+        if reply:
+            replied = self._messages.get((chat["id"], int(reply)))
+            if replied is None and not params["reply_parameters"].get(
+                    "allow_sending_without_reply"):
+                raise ApiError(400, "Bad Request: message to be replied not found")
+            if replied is not None:
+                message["reply_to_message"] = {k: v for k, v in replied.items()
+                                               if k != "reply_to_message"}
         _set_markup(message, params.get("reply_markup"))
         self._messages[(chat["id"], message["message_id"])] = message
         return message
@@ -532,7 +687,12 @@ async def _read_params(request: web.Request) -> dict[str, Any]:
     if request.can_read_body:
         form = await request.post()
         for key, value in form.items():
-            params[key] = value if isinstance(value, str) else "<file>"
+            if isinstance(value, str):
+                params[key] = value
+            else:  # an uploaded file: its name and content are kept under "_files"
+                params[key] = "<file>"
+                params.setdefault("_files", {})[key] = {"filename": value.filename,
+                                                        "content": value.file.read()}
     for key, value in list(params.items()):
         if isinstance(value, str) and key not in _STRING_PARAMS:
             try:

@@ -1,0 +1,68 @@
+"""Admin subcommands: ``report`` and ``forget``.
+
+* ``report [--since DATE] [--until DATE] [--chart FILE]`` prints the figures of
+  a period (default: the last 30 days): questions and outcomes, 👍/👎, staff
+  response times, open tickets, top unanswered questions; ``--chart`` also
+  writes the questions-per-day chart as a PNG.
+* ``forget USER_ID`` deletes everything stored about a Telegram user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+from bot import privacy, report
+from bot.cli.chat import plain
+from bot.config import load_config
+from bot.storage import Database
+
+
+def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """Add ``report`` and ``forget``."""
+    rep = subparsers.add_parser(
+        "report", help="what people asked and what became of it",
+        description="Questions asked, answered directly or after a suggestion, handed to "
+                    "staff, feedback, staff response times, open tickets and the top "
+                    "unanswered questions for a period (default: the last 30 days).")
+    rep.add_argument("--since", type=date.fromisoformat, metavar="DATE",
+                     help="first day (YYYY-MM-DD)")
+    rep.add_argument("--until", type=date.fromisoformat, metavar="DATE",
+                     help="last day, included (YYYY-MM-DD)")
+    rep.add_argument("--lang", choices=("sq", "en"), default="en")
+    rep.add_argument("--chart", metavar="FILE", help="also write the chart as a PNG")
+    rep.set_defaults(handler=run_report)
+
+    forget = subparsers.add_parser(
+        "forget", help="delete everything stored about a person",
+        description="Delete every row about a Telegram user id: their settings, question "
+                    "logs, tickets with their messages, outbox items and suggestions, bans.")
+    forget.add_argument("user_id", type=int, metavar="USER_ID")
+    forget.set_defaults(handler=run_forget)
+
+
+def run_report(args: argparse.Namespace) -> int:
+    if args.since and args.until and args.since > args.until:
+        print("error: --since is after --until", file=sys.stderr)
+        return 2
+    period = report.Period.of_days(args.since, args.until)
+    if args.since and not args.until:
+        period = report.Period.of_days(args.since, date.today())
+    with Database(load_config(args.config).database_url) as db:
+        figures = report.build(db, period)
+    print(plain(report.describe(figures, args.lang)))
+    if args.chart:
+        Path(args.chart).write_bytes(report.chart_png(figures))
+        print(f"chart written to {args.chart}")
+    return 0
+
+
+def run_forget(args: argparse.Namespace) -> int:
+    with Database(load_config(args.config).database_url) as db:
+        deleted = privacy.forget(db, args.user_id)
+    total = sum(deleted.values())
+    details = ", ".join(f"{table} {count}" for table, count in sorted(deleted.items()))
+    print(f"deleted {total} row(s) about {args.user_id}" + (f": {details}" if details else ""))
+    return 0

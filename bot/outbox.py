@@ -1,0 +1,169 @@
+"""The outbox: every staff-chat post and every delivery to a person waits here until sent.
+
+A state change and the messages it causes are written in one transaction
+(:func:`enqueue` takes the caller's session), so a crash can lose neither.
+A sender (``handlers/outbox.py``) takes the :meth:`Outbox.due` calls, makes
+them and reports back: :meth:`Outbox.sent` records the Telegram message id
+and marks the call done in one atomic update that only succeeds once;
+:meth:`Outbox.retry` keeps it queued for later (network errors, 5xx, 429
+with its ``retry_after``); :meth:`Outbox.give_up` ends a call Telegram will
+never accept (the person blocked the bot, a bad request).
+
+Calls to one chat go out in the order they were queued: only the oldest
+pending call of each chat is ever due, so a failed call holds back the ones
+behind it until it succeeds or is given up.
+
+Parameters are Bot API parameters, plus references to a ticket's post that
+may not exist yet when the call is queued; they are resolved when the call
+is due: ``reply_to_ticket`` (reply to the ticket's post in the staff chat),
+``in_ticket_topic`` (write in the ticket's forum topic) and
+``ticket_message`` (the ticket's post is the message to edit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from bot.storage import Database, OutboxItem, Ticket
+
+# Longest wait between two attempts of a call that keeps failing.
+MAX_BACKOFF = timedelta(minutes=5)
+
+# What a sent call tells its ticket: the ticket's post, its forum topic.
+TICKET_POST = "ticket_post"
+TICKET_TOPIC = "ticket_topic"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite gives back naive datetimes; everything stored is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Call:
+    """A due Bot API call with its references resolved."""
+
+    id: int
+    chat_id: int
+    method: str
+    params: dict[str, Any]
+    purpose: str
+    ticket_id: int | None
+    attempts: int
+
+
+def enqueue(session: Session, *, chat_id: int, method: str, params: dict[str, Any],
+            purpose: str, ticket_id: int | None = None, now: datetime | None = None
+            ) -> OutboxItem:
+    """Queue a call in ``session`` (it is sent only if the session commits)."""
+    now = now or utcnow()
+    item = OutboxItem(chat_id=chat_id, method=method, payload=params, ticket_id=ticket_id,
+                      purpose=purpose, status="pending", attempts=0, next_attempt_at=now,
+                      created_at=now)
+    session.add(item)
+    return item
+
+
+class Outbox:
+    """The queue of calls in the database."""
+
+    def __init__(self, db: Database, retry_interval: timedelta = timedelta(seconds=5),
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.db = db
+        self.retry_interval = retry_interval
+        self.clock = clock
+
+    def due(self, limit: int = 100) -> list[Call]:
+        """The oldest pending call of each chat, if its time has come (oldest first)."""
+        now = self.clock()
+        heads = (select(func.min(OutboxItem.id)).where(OutboxItem.status == "pending")
+                 .group_by(OutboxItem.chat_id))
+        with self.db.session() as session:
+            items = session.scalars(select(OutboxItem).where(OutboxItem.id.in_(heads))
+                                    .order_by(OutboxItem.id).limit(limit)).all()
+            return [self._resolve(session, item) for item in items
+                    if as_utc(item.next_attempt_at) <= now]
+
+    @staticmethod
+    def _resolve(session: Session, item: OutboxItem) -> Call:
+        params = dict(item.payload)
+        ticket = session.get(Ticket, item.ticket_id) if item.ticket_id is not None else None
+        if params.pop("reply_to_ticket", False) and ticket and ticket.staff_message_id:
+            if not ticket.staff_thread_id:
+                params["reply_to_message_id"] = ticket.staff_message_id
+        if params.pop("in_ticket_topic", False) and ticket and ticket.staff_thread_id:
+            params["message_thread_id"] = ticket.staff_thread_id
+        if params.pop("ticket_message", False):
+            params["message_id"] = ticket.staff_message_id if ticket else None
+        return Call(id=item.id, chat_id=item.chat_id, method=item.method, params=params,
+                    purpose=item.purpose, ticket_id=item.ticket_id, attempts=item.attempts)
+
+    def sent(self, call: Call, message_id: int | None = None,
+             thread_id: int | None = None) -> bool:
+        """Mark ``call`` sent and record what it created; False if it already was."""
+        now = self.clock()
+        with self.db.session() as session:
+            done = session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id == call.id, OutboxItem.status == "pending")
+                .values(status="sent", sent_message_id=message_id, sent_at=now,
+                        attempts=OutboxItem.attempts + 1, last_error=None)
+            ).rowcount
+            if done != 1:
+                return False
+            ticket = session.get(Ticket, call.ticket_id) if call.ticket_id is not None else None
+            if ticket is not None and call.purpose == TICKET_POST and message_id is not None:
+                ticket.staff_message_id = ticket.staff_message_id or message_id
+                ticket.staff_chat_id = call.chat_id
+            if ticket is not None and call.purpose == TICKET_TOPIC and thread_id is not None:
+                ticket.staff_thread_id = thread_id
+                ticket.staff_chat_id = call.chat_id
+        return True
+
+    def retry(self, call: Call, error: str, after: float | None = None) -> datetime:
+        """Keep ``call`` queued; try again after ``after`` seconds (else a growing backoff)."""
+        if after is None:
+            wait = min(self.retry_interval * (2 ** min(call.attempts, 10)), MAX_BACKOFF)
+        else:
+            wait = timedelta(seconds=after)
+        when = self.clock() + wait
+        with self.db.session() as session:
+            session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id == call.id, OutboxItem.status == "pending")
+                .values(attempts=OutboxItem.attempts + 1, next_attempt_at=when,
+                        last_error=error[:500]))
+        return when
+
+    def give_up(self, call: Call, error: str) -> None:
+        """Telegram will never accept ``call``: mark it failed so the chat's queue moves on."""
+        with self.db.session() as session:
+            session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id == call.id, OutboxItem.status == "pending")
+                .values(status="failed", attempts=OutboxItem.attempts + 1,
+                        last_error=error[:500]))
+
+    def counts(self) -> dict[str, int]:
+        """How many calls are pending, sent and failed."""
+        with self.db.session() as session:
+            rows = session.execute(select(OutboxItem.status, func.count())
+                                   .group_by(OutboxItem.status)).all()
+        return {status: count for status, count in rows}
+
+    def next_due(self) -> datetime | None:
+        """When the earliest pending call may be tried (None when nothing is pending)."""
+        with self.db.session() as session:
+            moment = session.scalar(select(func.min(OutboxItem.next_attempt_at))
+                                    .where(OutboxItem.status == "pending"))
+        return as_utc(moment) if moment is not None else None

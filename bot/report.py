@@ -1,0 +1,239 @@
+"""What people asked in a period and what became of it (``/stats``, ``ngo-faq-bot report``).
+
+The figures come from the question log (:mod:`bot.question_log`) and the
+staff tickets: questions asked and their outcomes, 👍/👎, the staff's
+response time (ticket created -> first staff answer: median and 90th
+percentile), tickets still open, and the questions the FAQ did not answer,
+grouped by similarity so that admins see which entry to write next.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+
+from rapidfuzz import fuzz
+from sqlalchemy import MetaData, Table, func, inspect, select
+
+from bot.phrases import Html, escape, say
+from bot.question_log import OUTCOMES
+from bot.storage import Database, QuestionLog
+from bot.text import fold
+
+# Two unanswered questions belong together when their folded texts are this similar (0-100).
+SIMILAR = 70.0
+TOP_UNANSWERED = 10
+# Outcomes where the FAQ had no answer the person took.
+UNANSWERED = ("staff", "suggested")
+OPEN_TICKET_STATUSES = ("open",)  # tickets are open, answered or closed
+
+
+@dataclass(frozen=True)
+class Period:
+    """From ``since`` (inclusive) to ``until`` (exclusive), in UTC."""
+
+    since: datetime
+    until: datetime
+
+    @classmethod
+    def of_days(cls, first: date | None, last: date | None, *, default_days: int = 30,
+                today: date | None = None) -> Period:
+        """The days ``first`` to ``last`` inclusive (default: the last ``default_days`` days)."""
+        today = today or datetime.now(timezone.utc).date()
+        last = last or today
+        first = first or last - timedelta(days=default_days - 1)
+        return cls(datetime.combine(first, time(), timezone.utc),
+                   datetime.combine(last + timedelta(days=1), time(), timezone.utc))
+
+    @property
+    def days(self) -> list[date]:
+        count = max((self.until - self.since).days, 0)
+        return [self.since.date() + timedelta(days=n) for n in range(count)]
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """Similar unanswered questions: one example, how many, and the languages."""
+
+    example: str
+    count: int
+    questions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Report:
+    period: Period
+    asked: int
+    outcomes: dict[str, int]
+    helpful: int
+    not_helpful: int
+    response_median: timedelta | None
+    response_p90: timedelta | None
+    answered_tickets: int
+    open_tickets: int
+    unanswered: tuple[Cluster, ...]
+    per_day: dict[date, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def answered(self) -> int:
+        return self.outcomes.get("answered", 0)
+
+    @property
+    def picked(self) -> int:
+        return self.outcomes.get("picked", 0)
+
+    @property
+    def staff(self) -> int:
+        return self.outcomes.get("staff", 0)
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+
+
+def db_time(db: Database, value: datetime) -> datetime:
+    """A UTC time as the database compares it (SQLite keeps naive UTC)."""
+    value = _utc(value).astimezone(timezone.utc)
+    return value.replace(tzinfo=None) if db.is_sqlite else value
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The nearest-rank percentile (``share`` 0-1) of ``values``."""
+    ordered = sorted(values)
+    return ordered[max(math.ceil(share * len(ordered)) - 1, 0)]
+
+
+def cluster(texts: list[str], threshold: float = SIMILAR) -> list[Cluster]:
+    """Group texts by similarity (greedy, against each group's first text), biggest first."""
+    groups: list[tuple[str, list[str]]] = []
+    for text in texts:
+        key = fold(text)
+        for head, members in groups:
+            if fuzz.token_set_ratio(key, head) >= threshold:
+                members.append(text)
+                break
+        else:
+            groups.append((key, [text]))
+    clusters = [Cluster(Counter(m).most_common(1)[0][0], len(m), tuple(m)) for _, m in groups]
+    return sorted(clusters, key=lambda c: -c.count)
+
+
+def _table(db: Database, name: str) -> Table | None:
+    if not inspect(db.engine).has_table(name):
+        return None
+    return Table(name, MetaData(), autoload_with=db.engine)
+
+
+def _response_times(db: Database, period: Period) -> tuple[list[float], int]:
+    """Seconds from each ticket created in the period to its first staff answer; open tickets."""
+    tickets = _table(db, "tickets")
+    if tickets is None:
+        return [], 0
+    messages = _table(db, "ticket_messages")
+    since, until = db_time(db, period.since), db_time(db, period.until)
+    with db.engine.connect() as connection:
+        rows = connection.execute(select(tickets.c.id, tickets.c.created_at,
+                                         tickets.c.answered_at, tickets.c.status).where(
+            tickets.c.created_at >= since, tickets.c.created_at < until)).all()
+        first: dict[int, datetime] = {}
+        if messages is not None:
+            first = dict(connection.execute(
+                select(messages.c.ticket_id, func.min(messages.c.created_at))
+                .where(messages.c.direction == "staff").group_by(messages.c.ticket_id)).all())
+        still_open = connection.execute(select(func.count()).select_from(tickets).where(
+            tickets.c.status.in_(OPEN_TICKET_STATUSES), tickets.c.created_at < until)).scalar()
+    seconds = []
+    for ticket_id, created, answered, _status in rows:
+        answer = first.get(ticket_id) or answered
+        if answer is not None:
+            seconds.append((_utc(answer) - _utc(created)).total_seconds())
+    return seconds, int(still_open or 0)
+
+
+def build(db: Database, period: Period) -> Report:
+    """The report for ``period``."""
+    since, until = db_time(db, period.since), db_time(db, period.until)
+    with db.session() as session:
+        rows = session.execute(select(
+            QuestionLog.text, QuestionLog.outcome, QuestionLog.feedback, QuestionLog.created_at)
+            .where(QuestionLog.created_at >= since, QuestionLog.created_at < until)
+            .order_by(QuestionLog.id)).all()
+    outcomes = Counter(outcome for _, outcome, _, _ in rows)
+    per_day: dict[date, dict[str, int]] = {day: dict.fromkeys(OUTCOMES, 0)
+                                           for day in period.days}
+    for _, outcome, _, created in rows:
+        per_day.setdefault(_utc(created).date(), dict.fromkeys(OUTCOMES, 0))[outcome] += 1
+    seconds, still_open = _response_times(db, period)
+    unanswered = cluster([text for text, outcome, _, _ in rows if outcome in UNANSWERED])
+    return Report(
+        period=period, asked=len(rows), outcomes={o: outcomes.get(o, 0) for o in OUTCOMES},
+        helpful=sum(1 for _, _, vote, _ in rows if vote == 1),
+        not_helpful=sum(1 for _, _, vote, _ in rows if vote == -1),
+        response_median=timedelta(seconds=statistics.median(seconds)) if seconds else None,
+        response_p90=timedelta(seconds=percentile(seconds, 0.9)) if seconds else None,
+        answered_tickets=len(seconds), open_tickets=still_open,
+        unanswered=tuple(unanswered[:TOP_UNANSWERED]), per_day=per_day)
+
+
+def duration(value: timedelta | None) -> str:
+    """``1 h 05 min``, ``12 min``, ``40 s``, or ``-``."""
+    if value is None:
+        return "-"
+    seconds = int(value.total_seconds())
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def chart_png(report: Report) -> bytes:
+    """Questions per day, one stacked bar a day split by outcome, as a PNG."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    days = sorted(report.per_day)
+    figure = Figure(figsize=(8, 4), dpi=100)
+    axes = figure.subplots()
+    bottom = [0] * len(days)
+    colours = {"answered": "#2e7d32", "picked": "#81c784", "suggested": "#fbc02d",
+               "registry": "#1976d2", "staff": "#d32f2f"}
+    for outcome in OUTCOMES:
+        counts = [report.per_day[day].get(outcome, 0) for day in days]
+        axes.bar(days, counts, bottom=bottom, label=outcome, color=colours[outcome])
+        bottom = [b + c for b, c in zip(bottom, counts)]
+    axes.set_ylabel("questions")
+    axes.set_title(f"Questions per day, {report.period.since.date()} to "
+                   f"{(report.period.until - timedelta(days=1)).date()}")
+    axes.legend(loc="upper left", fontsize="small")
+    figure.autofmt_xdate()
+    figure.tight_layout()
+    out = io.BytesIO()
+    figure.savefig(out, format="png")
+    return out.getvalue()
+
+
+def describe(report: Report, lang: str) -> Html:
+    """The report as a message (HTML subset of the phrases)."""
+    lines = [f"{n}. {escape(_short(c.example))} ×{c.count}"
+             for n, c in enumerate(report.unanswered, start=1)]
+    last = (report.period.until - timedelta(days=1)).date()
+    return say(lang, "adm_stats", since=report.period.since.date().isoformat(),
+               until=last.isoformat(), asked=report.asked, answered=report.answered,
+               picked=report.picked, suggested=report.outcomes.get("suggested", 0),
+               registry=report.outcomes.get("registry", 0), staff=report.staff,
+               helpful=report.helpful, not_helpful=report.not_helpful,
+               median=duration(report.response_median), p90=duration(report.response_p90),
+               answered_tickets=report.answered_tickets, open_tickets=report.open_tickets,
+               unanswered=Html("\n".join(lines)) if lines else say(lang, "adm_stats_none"))
+
+
+def _short(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"

@@ -1,0 +1,288 @@
+"""What FAQ admins do in Telegram: reload, upload and export the FAQ, accept suggestions,
+see the statistics. Admins are the user ids under ``admins:`` in config.yaml; anyone
+else's /reload, /stats... get the usual "unknown command", and their files the usual
+"I can only read text": nothing is written.
+
+The work is done by the core (:mod:`bot.faq_admin`, :mod:`bot.suggestions`,
+:mod:`bot.report`, :mod:`bot.privacy`); this module turns it into messages. Two
+jobs run in the background: the FAQ files are polled for changes every
+``faq.reload_interval``, and question logs older than ``privacy.retention`` are
+deleted at start and every day.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from datetime import date, timedelta
+
+from telegram import Message, Update
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import MessageHandler, filters
+
+from bot import privacy, report, suggestions
+from bot.conversation import Asker, Assistant, Button, Reply
+from bot.faq import Problem
+from bot.faq_admin import Change, FaqAdmin, Outcome, SuggestionError, UploadError
+from bot.phrases import Html, say
+from handlers.people import asker
+from handlers.render import send
+
+log = logging.getLogger(__name__)
+
+MAX_PROBLEMS_SHOWN = 30
+_BUTTON = re.compile(r"^adm:(up|no|sp|sn|sr):([0-9a-f]{1,16})$")
+RETENTION_EVERY = timedelta(days=1)
+RETENTION_FIRST = timedelta(seconds=1)  # soon after the start (0 would mean "after a day")
+
+
+def brain(context: ContextTypes.DEFAULT_TYPE) -> Assistant:
+    return context.application.bot_data["assistant"]
+
+
+def keeper(context: ContextTypes.DEFAULT_TYPE) -> FaqAdmin:
+    return context.application.bot_data["faq_admin"]
+
+
+def _lang(context: ContextTypes.DEFAULT_TYPE, update: Update) -> str:
+    user = update.effective_user
+    return brain(context).language(asker(user)) if user else "sq"
+
+
+def _ids(ids: tuple[str, ...], lang: str) -> str:
+    return ", ".join(ids) if ids else say(lang, "adm_stats_none")
+
+
+def change_text(lang: str, change: Change) -> Html:
+    return say(lang, "adm_change", added=_ids(change.added, lang),
+               removed=_ids(change.removed, lang), changed=_ids(change.changed, lang))
+
+
+def problems_text(lang: str, problems: tuple[Problem, ...] | list[Problem]) -> Html:
+    lines = [f"• {p}" for p in problems[:MAX_PROBLEMS_SHOWN]]
+    if len(problems) > MAX_PROBLEMS_SHOWN:
+        lines.append(f"… +{len(problems) - MAX_PROBLEMS_SHOWN}")
+    return say(lang, "adm_problems", count=len(problems), problems="\n".join(lines))
+
+
+def outcome_text(lang: str, outcome: Outcome) -> Html:
+    """What a reload did: the change, or the problems (the last good FAQ stays)."""
+    if outcome.faq is None:
+        return problems_text(lang, outcome.problems)
+    if not outcome.change:
+        return say(lang, "adm_unchanged", entries=len(outcome.faq))
+    return say(lang, "adm_reloaded", entries=len(outcome.faq),
+               change=change_text(lang, outcome.change))
+
+
+async def tell_admins(context: ContextTypes.DEFAULT_TYPE, outcome: Outcome) -> None:
+    """Send every admin the result of a reload they did not ask for."""
+    assistant = brain(context)
+    for admin_id in assistant.config.admins:
+        lang = assistant.language(Asker(id=admin_id))
+        try:
+            await send(context.bot, admin_id, [Reply(outcome_text(lang, outcome))])
+        except TelegramError as exc:
+            log.warning("could not tell admin %s about the FAQ reload: %s", admin_id, exc)
+
+
+async def _reply(update: Update, context: ContextTypes.DEFAULT_TYPE, *replies: Reply) -> None:
+    chat = update.effective_chat
+    if chat is not None:
+        await send(context.bot, chat.id, replies)
+
+
+# --- reload ---------------------------------------------------------------
+
+async def on_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/reload: read the FAQ files now."""
+    outcome = keeper(context).reload()
+    await _reply(update, context, Reply(outcome_text(_lang(context, update), outcome)))
+
+
+async def poll_faq(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The job that reloads the FAQ when its files change on disk, telling the admins."""
+    outcome = keeper(context).reload_if_changed()
+    if outcome is not None:
+        log.info("FAQ files changed: %s", "reloaded" if outcome.ok else
+                 f"{len(outcome.problems)} problem(s), keeping the last good FAQ")
+        await tell_admins(context, outcome)
+
+
+# --- upload and export ------------------------------------------------------
+
+async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An admin's .yaml file: validate it and show the change, with a button to put it live."""
+    message = update.effective_message
+    if message is None or message.document is None:
+        return
+    lang = _lang(context, update)
+    admin = keeper(context)
+    document = message.document
+    if (document.file_size or 0) > admin.max_upload_bytes:
+        await _reply(update, context, Reply(say(lang, "adm_upload_too_big",
+                                                limit=admin.max_upload_bytes // 1024)))
+        return
+    file = await document.get_file()
+    content = bytes(await file.download_as_bytearray())
+    try:
+        upload, outcome = admin.check_upload(document.file_name or "", content)
+    except UploadError as exc:
+        await _reply(update, context, Reply(say(lang, "adm_upload_refused", reason=str(exc))))
+        return
+    if upload is None:
+        await _reply(update, context, Reply(problems_text(lang, outcome.problems)))
+        return
+    action = say(lang, "adm_upload_replace" if upload.replaces else "adm_upload_new")
+    text = say(lang, "adm_upload_summary", name=upload.name, action=action,
+               change=change_text(lang, upload.change))
+    buttons = ((Button(say(lang, "adm_confirm"), f"adm:up:{upload.token}"),
+                Button(say(lang, "adm_cancel"), f"adm:no:{upload.token}")),)
+    await _reply(update, context, Reply(text, buttons))
+
+
+async def on_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/faq_export: the FAQ files in use, one document each."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    files = keeper(context).files()
+    if not files:
+        await _reply(update, context, Reply(say(_lang(context, update), "adm_export_empty")))
+    for file in files:
+        await context.bot.send_document(chat.id, file.read_bytes(), filename=file.name)
+
+
+# --- suggestions ------------------------------------------------------------
+
+async def on_suggestions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/suggestions: the pending suggestions, each with accept and reject buttons."""
+    lang = _lang(context, update)
+    waiting = suggestions.pending(brain(context).db)
+    if not waiting:
+        await _reply(update, context, Reply(say(lang, "adm_no_suggestions")))
+        return
+    faq = keeper(context).faq
+    replies = []
+    for item in waiting:
+        entry = faq.get(item.entry_id) if item.entry_id else None
+        rows: list[tuple[Button, ...]] = []
+        if entry is not None:
+            rows.append((Button(say(lang, "adm_as_phrasing", entry=entry.id)[:60],
+                                f"adm:sp:{item.id:x}"),))
+        rows.append((Button(say(lang, "adm_as_new"), f"adm:sn:{item.id:x}"),
+                     Button(say(lang, "adm_reject"), f"adm:sr:{item.id:x}")))
+        replies.append(Reply(say(lang, "adm_suggestion", id=item.id, language=item.language,
+                                 question=item.question, answer=item.answer,
+                                 entry=entry.id if entry else say(lang, "adm_stats_none")),
+                             tuple(rows)))
+    await _reply(update, context, *replies)
+
+
+def _settle_suggestion(context: ContextTypes.DEFAULT_TYPE, lang: str, kind: str,
+                       number: int) -> Html:
+    db = brain(context).db
+    try:
+        if kind == "sr":
+            suggestions.reject(db, number)
+            return say(lang, "adm_rejected", id=number)
+        entry_id, phrasing = suggestions.accept(db, keeper(context), number,
+                                                as_new=kind == "sn")
+    except SuggestionError as exc:
+        return say(lang, "adm_suggestion_failed", id=number, reason=str(exc))
+    return say(lang, "adm_accepted_phrasing" if phrasing else "adm_accepted_new",
+               id=number, entry=entry_id)
+
+
+# --- buttons ----------------------------------------------------------------
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Confirm or cancel an upload; accept or reject a suggestion (admins only)."""
+    query = update.callback_query
+    if query is None:
+        return
+    lang = _lang(context, update)
+    match = _BUTTON.match(query.data or "")
+    if match is None or query.from_user.id not in brain(context).config.admins:
+        await query.answer(say(lang, "button_expired"))
+        return
+    await query.answer()
+    kind, value = match.groups()
+    admin = keeper(context)
+    if kind == "up":
+        outcome = admin.confirm(value)
+        text = say(lang, "adm_upload_expired") if outcome is None else outcome_text(lang, outcome)
+    elif kind == "no":
+        admin.cancel(value)
+        text = say(lang, "adm_upload_cancelled")
+    else:
+        text = await asyncio.to_thread(_settle_suggestion, context, lang, kind, int(value, 16))
+    message = query.message if isinstance(query.message, Message) else None
+    if message is not None and message.reply_markup is not None:
+        await query.edit_message_reply_markup(None)
+    await send(context.bot, message.chat.id if message else query.from_user.id, [Reply(text)])
+
+
+# --- statistics -------------------------------------------------------------
+
+def parse_period(args: list[str]) -> report.Period:
+    """``[]`` (30 days), ``["7"]`` (the last 7 days) or ``["2026-03-01", "2026-03-31"]``."""
+    if not args:
+        return report.Period.of_days(None, None)
+    if len(args) == 1 and args[0].isdigit() and 0 < int(args[0]) <= 3660:
+        return report.Period.of_days(None, None, default_days=int(args[0]))
+    if len(args) == 2:
+        return report.Period.of_days(date.fromisoformat(args[0]), date.fromisoformat(args[1]))
+    raise ValueError("bad period")
+
+
+async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stats [DAYS | FROM TO]: the figures, and a chart of the questions per day."""
+    lang = _lang(context, update)
+    chat = update.effective_chat
+    try:
+        period = parse_period(list(context.args or ()))
+    except ValueError:
+        await _reply(update, context, Reply(say(lang, "adm_stats_usage")))
+        return
+    figures = await asyncio.to_thread(report.build, brain(context).db, period)
+    await _reply(update, context, Reply(report.describe(figures, lang)))
+    if chat is not None:
+        png = await asyncio.to_thread(report.chart_png, figures)
+        await context.bot.send_photo(chat.id, png)
+
+
+# --- retention --------------------------------------------------------------
+
+async def purge_questions(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The daily job deleting question logs older than ``privacy.retention``."""
+    assistant = brain(context)
+    deleted = await asyncio.to_thread(privacy.purge_old_questions, assistant.db,
+                                      assistant.config.privacy.retention)
+    if deleted:
+        log.info("deleted %d question log(s) older than the retention period", deleted)
+
+
+def register(application: Application, assistant: Assistant) -> None:
+    """Add the admins' handlers and jobs (before the people's, which catch all the rest)."""
+    application.bot_data["assistant"] = assistant
+    application.bot_data["faq_admin"] = FaqAdmin.for_assistant(assistant)
+    admins = filters.User(user_id=list(assistant.config.admins))
+    in_private = filters.ChatType.PRIVATE
+    only_messages = filters.UpdateType.MESSAGE
+    for name, callback in (("reload", on_reload), ("faq_export", on_export),
+                           ("suggestions", on_suggestions), ("stats", on_stats)):
+        application.add_handler(CommandHandler(name, callback,
+                                               filters=only_messages & admins & in_private))
+    application.add_handler(MessageHandler(
+        only_messages & admins & in_private & filters.Document.ALL, on_document))
+    application.add_handler(CallbackQueryHandler(on_button, pattern=r"^adm:"))
+    jobs = application.job_queue
+    if jobs is not None:
+        jobs.run_repeating(poll_faq, interval=assistant.config.faq_admin.reload_interval,
+                           first=assistant.config.faq_admin.reload_interval, name="faq-reload")
+        jobs.run_repeating(purge_questions, interval=RETENTION_EVERY, first=RETENTION_FIRST,
+                           name="question-retention")
+

@@ -1,0 +1,59 @@
+"""/forget: a person deletes everything the bot keeps about them, after confirming."""
+
+from __future__ import annotations
+
+import asyncio
+
+from telegram import Message, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import filters
+
+from bot import privacy
+from bot.conversation import Assistant, Button, Reply
+from bot.phrases import raw, say
+from handlers.people import asker
+from handlers.render import send
+
+# A ban is the staff's decision, not the person's data: /forget leaves it in place.
+KEPT_BY_FORGET = ("bans",)
+
+
+def _brain(context: ContextTypes.DEFAULT_TYPE) -> Assistant:
+    return context.application.bot_data["assistant"]
+
+
+async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/forget: ask for confirmation with two buttons."""
+    message = update.effective_message
+    if message is None or message.from_user is None:
+        return
+    lang = _brain(context).language(asker(message.from_user))
+    buttons = ((Button(raw(lang, "forget_yes"), f"pv:{lang}:yes"),
+                Button(raw(lang, "forget_no"), f"pv:{lang}:no")),)
+    await send(context.bot, message.chat.id, [Reply(say(lang, "forget_confirm"), buttons)])
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Yes: delete the presser's data (only their own, whoever's message it is); no: nothing."""
+    query = update.callback_query
+    if query is None:
+        return
+    _, lang, answer = ((query.data or "").split(":", 2) + ["", ""])[:3]
+    lang = lang if lang in ("sq", "en") else "sq"
+    await query.answer()
+    if answer == "yes":
+        await asyncio.to_thread(privacy.forget, _brain(context).db, query.from_user.id,
+                                keep=KEPT_BY_FORGET)
+    message = query.message if isinstance(query.message, Message) else None
+    if message is not None and message.reply_markup is not None:
+        await query.edit_message_reply_markup(None)
+    chat_id = message.chat.id if message is not None else query.from_user.id
+    await send(context.bot, chat_id,
+               [Reply(say(lang, "forget_done" if answer == "yes" else "forget_kept"))])
+
+
+def register(application: Application, assistant: Assistant) -> None:
+    application.bot_data["assistant"] = assistant
+    application.add_handler(CommandHandler("forget", on_forget,
+                                           filters=filters.UpdateType.MESSAGE))
+    application.add_handler(CallbackQueryHandler(on_button, pattern=r"^pv:(sq|en):(yes|no)$"))

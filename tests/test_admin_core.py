@@ -1,0 +1,187 @@
+"""The admins' core on a real database (SQLite and PostgreSQL): the report's figures on a
+known history, forgetting a person, and the retention of question logs."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+from sqlalchemy import func, inspect, select, text
+
+from bot import privacy, question_log, report
+from bot.config import load_config
+from bot.storage import (Ban, Database, FaqSuggestion, OutboxItem, Person, QuestionLog,
+                         Ticket, TicketMessage)
+
+DAY = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+PERIOD = report.Period.of_days(date(2026, 3, 2), date(2026, 3, 4))
+
+
+def log(db: Database, when: datetime, text_: str, outcome: str, *, user: int = 7,
+        entry: str | None = None, feedback: int | None = None) -> None:
+    with db.session() as session:
+        session.add(QuestionLog(user_id=user, chat_id=user, text=text_, language="sq",
+                                decision=outcome, outcome=outcome, entry_id=entry,
+                                feedback=feedback, score=50.0, created_at=when))
+
+
+def ticket(db: Database, user: int, created: datetime, answered_after: timedelta | None,
+           status: str) -> int:
+    with db.session() as session:
+        row = Ticket(user_id=user, chat_id=user, language="sq", question="?", guesses=[],
+                     status=status, created_at=created, updated_at=created)
+        session.add(row)
+        session.flush()
+        if answered_after is not None:
+            for minutes in (0, 30):  # only the first staff answer counts
+                session.add(TicketMessage(ticket_id=row.id, direction="staff", author_id=99,
+                                          text="answer", chat_id=-100, message_id=row.id * 10,
+                                          created_at=created + answered_after
+                                          + timedelta(minutes=minutes)))
+        return row.id
+
+
+def known_history(db: Database) -> None:
+    log(db, DAY, "Si regjistrohet nje OJF?", "answered", entry="registration", feedback=1)
+    log(db, DAY, "Kur hapet thirrja per grante?", "answered", entry="grants", feedback=-1)
+    log(db, DAY + timedelta(days=1), "Cilat dokumente duhen?", "picked", entry="documents",
+        feedback=1)
+    log(db, DAY + timedelta(days=1), "Sa kushton vula e organizates?", "staff")
+    log(db, DAY + timedelta(days=1), "sa kushton vula e organizates", "staff")
+    log(db, DAY + timedelta(days=2), "Sa kushton vula per organizaten?", "suggested")
+    log(db, DAY + timedelta(days=2), "A ka parking ne zyre?", "staff")
+    log(db, DAY + timedelta(days=2), "Emri Shoqata", "registry")
+    log(db, DAY - timedelta(days=1), "before the period", "staff")
+    log(db, DAY + timedelta(days=3), "after the period", "answered")
+    # Staff answers after 10, 20, 30, 40 and 120 minutes; one unanswered, still open.
+    for n, minutes in enumerate((10, 20, 30, 40, 120)):
+        ticket(db, 100 + n, DAY + timedelta(hours=n), timedelta(minutes=minutes), "answered")
+    ticket(db, 200, DAY + timedelta(days=1), None, "open")
+    ticket(db, 201, DAY - timedelta(days=5), None, "open")  # opened earlier, still open
+
+
+def test_report_figures_on_a_known_history(database: Database) -> None:
+    known_history(database)
+    figures = report.build(database, PERIOD)
+    assert figures.asked == 8
+    assert (figures.answered, figures.picked, figures.staff) == (2, 1, 3)
+    assert figures.outcomes["suggested"] == 1 and figures.outcomes["registry"] == 1
+    assert (figures.helpful, figures.not_helpful) == (2, 1)
+    assert figures.answered_tickets == 5
+    assert figures.response_median == timedelta(minutes=30)
+    assert figures.response_p90 == timedelta(minutes=120)
+    assert figures.open_tickets == 2
+    top = figures.unanswered[0]
+    assert top.count == 3 and "vula" in top.example.lower()
+    assert [c.count for c in figures.unanswered] == [3, 1]
+    assert figures.per_day[date(2026, 3, 3)]["staff"] == 2
+    assert sum(sum(day.values()) for day in figures.per_day.values()) == 8
+    png = report.chart_png(figures)
+    assert png.startswith(b"\x89PNG") and len(png) > 1000
+
+
+def test_report_of_an_empty_period(database: Database) -> None:
+    figures = report.build(database, PERIOD)
+    assert figures.asked == 0 and figures.response_median is None
+    assert figures.unanswered == ()
+
+
+def test_question_log_follows_picks_staff_and_feedback(database: Database) -> None:
+    question_log.record(database, user_id=5, chat_id=5, text="dokumente?", language="sq",
+                        decision="suggested", entry_id=None, score=45.0)
+    question_log.picked(database, 5, "documents")
+    question_log.feedback(database, 5, "documents", helpful=False)
+    question_log.record(database, user_id=5, chat_id=5, text="parking?", language="sq",
+                        decision="suggested", entry_id=None, score=43.0)
+    question_log.handed_to_staff(database, 5)
+    with database.session() as session:
+        rows = session.scalars(select(QuestionLog).order_by(QuestionLog.id)).all()
+        assert [(r.outcome, r.entry_id, r.feedback) for r in rows] == [
+            ("picked", "documents", -1), ("staff", None, None)]
+
+
+def count_about(db: Database, user: int) -> dict[str, int]:
+    with db.session() as session:
+        return {
+            "people": session.scalar(select(func.count()).select_from(Person)
+                                     .where(Person.telegram_user_id == user)),
+            "question_log": session.scalar(select(func.count()).select_from(QuestionLog)
+                                           .where(QuestionLog.user_id == user)),
+            "tickets": session.scalar(select(func.count()).select_from(Ticket)
+                                      .where(Ticket.user_id == user)),
+            "ticket_messages": session.scalar(
+                select(func.count()).select_from(TicketMessage).join(Ticket)
+                .where(Ticket.user_id == user)),
+            "faq_suggestions": session.scalar(
+                select(func.count()).select_from(FaqSuggestion).join(Ticket)
+                .where(Ticket.user_id == user)),
+            "outbox": session.scalar(select(func.count()).select_from(OutboxItem)
+                                     .where(OutboxItem.chat_id == user)),
+        }
+
+
+def someone(db: Database, user: int) -> None:
+    with db.session() as session:
+        session.add(Person(telegram_user_id=user, language_code="en", display_name="Ana"))
+    log(db, DAY, f"question of {user}", "staff", user=user)
+    ticket_id = ticket(db, user, DAY, timedelta(minutes=5), "answered")
+    now = datetime.now(timezone.utc)
+    with db.session() as session:
+        session.add(FaqSuggestion(ticket_id=ticket_id, question="q", language="sq", answer="a",
+                                  status="pending", suggested_by=99))
+        session.add(OutboxItem(chat_id=user, method="sendMessage", payload={"text": "hi"},
+                               ticket_id=ticket_id, purpose="answer", status="sent",
+                               attempts=1, next_attempt_at=now, created_at=now))
+        session.add(Ban(user_id=user, banned_by=99, created_at=now))
+
+
+def test_forget_removes_every_row_about_a_person_and_nothing_else(database: Database) -> None:
+    someone(database, 41)
+    someone(database, 42)
+    before = count_about(database, 41)
+    assert all(before.values()), before
+    deleted = privacy.forget(database, 41)
+    assert count_about(database, 41) == dict.fromkeys(before, 0)
+    assert deleted["question_log"] == 1 and deleted["tickets"] == 1 and deleted["bans"] == 1
+    assert count_about(database, 42) == before  # the other person is untouched
+    # every table with a user id column holds nothing about 41 any more
+    for name in inspect(database.engine).get_table_names():
+        columns = {c["name"] for c in inspect(database.engine).get_columns(name)}
+        for column in {"user_id", "telegram_user_id"} & columns:
+            with database.engine.connect() as connection:
+                left = connection.execute(
+                    text(f"SELECT count(*) FROM {name} WHERE {column} = 41")).scalar()
+            assert left == 0, name
+
+
+def test_forget_can_keep_the_ban(database: Database) -> None:
+    someone(database, 43)
+    privacy.forget(database, 43, keep=("bans",))
+    with database.session() as session:
+        assert session.get(Ban, 43) is not None
+    assert count_about(database, 43)["question_log"] == 0
+
+
+def test_retention_deletes_only_old_question_logs(database: Database) -> None:
+    now = datetime(2026, 6, 1, tzinfo=timezone.utc)
+    log(database, now - timedelta(days=400), "old", "staff")
+    log(database, now - timedelta(days=366), "just too old", "staff")
+    log(database, now - timedelta(days=364), "kept", "staff")
+    log(database, now - timedelta(hours=1), "new", "answered")
+    assert privacy.purge_old_questions(database, timedelta(days=365), now=now) == 2
+    assert privacy.purge_old_questions(database, None, now=now) == 0
+    with database.session() as session:
+        assert sorted(session.scalars(select(QuestionLog.text))) == ["kept", "new"]
+
+
+def test_config_of_reloads_uploads_and_retention(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("faq:\n  path: faq\n  reload_interval: 10s\n  history: old-faq\n"
+                    "  max_upload_kb: 64\nprivacy:\n  retention: 30d\n", encoding="utf-8")
+    config = load_config(path, environ={})
+    assert config.faq_admin.reload_interval == timedelta(seconds=10)
+    assert config.faq_admin.history_dir == tmp_path / "old-faq"
+    assert config.faq_admin.max_upload_bytes == 64 * 1024
+    assert config.privacy.retention == timedelta(days=30)
+    path.write_text("privacy:\n  retention: null\n", encoding="utf-8")
+    assert load_config(path, environ={}).privacy.retention is None

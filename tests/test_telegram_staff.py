@@ -1,0 +1,491 @@
+"""Questions handed to the staff, end to end: the real Application long polling the Bot
+API test server, a staff group (or forum) with members, failures injected in the
+server, and the bot restarted on the same database. Assertions are on what the person
+and the staff see: the messages the server received, in each chat."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.config import Config, StaffConfig
+from bot.storage import Database, FaqSuggestion, Ticket
+from botapi import BotApiServer, Call
+from botapi.harness import RunningBot, make_config
+from botapi.server import visible_text
+
+STAFF_CHAT = -1005550001111
+BESA, DRITA, OUTSIDER = 9001, 9002, 9100
+UNANSWERABLE = "sa kushton nje bilete avioni per ne Londer muajin qe vjen?"
+
+
+def staff_config(api: BotApiServer, database: Path | str, **staff: Any) -> Config:
+    base = make_config(api, database)
+    settings: dict[str, Any] = {
+        "chat_id": STAFF_CHAT, "remind_after": timedelta(hours=4), "max_tickets_per_hour": 3,
+        "retry_interval": timedelta(seconds=0.2), "send_timeout": 1.0, **staff}
+    return dataclasses.replace(base, staff=StaffConfig(**settings))
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[BotApiServer]:
+    async with BotApiServer() as server:
+        server.members[STAFF_CHAT] = {BESA: "member", DRITA: "administrator"}
+        yield server
+
+
+@pytest.fixture
+async def started() -> AsyncIterator[list[RunningBot]]:
+    """The bots a test starts; stopped at its end."""
+    bots: list[RunningBot] = []
+    yield bots
+    for running in bots:
+        await running.stop()
+
+
+async def start(started: list[RunningBot], config: Config) -> RunningBot:
+    running = await RunningBot(config).start()
+    started.append(running)
+    return running
+
+
+def staff_chat(api: BotApiServer) -> dict[str, Any]:
+    if STAFF_CHAT in api.forums:
+        return api.forum_chat(STAFF_CHAT)
+    return api.group_chat(STAFF_CHAT, "Stafi AMShC")
+
+
+async def wait_until(check: Callable[[], Any], timeout: float = 10.0) -> Any:
+    """Poll ``check`` until it returns something true."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("timed out waiting")
+        await asyncio.sleep(0.05)
+
+
+def cards(api: BotApiServer, since: int = 0) -> list[Call]:
+    """The ticket posts in the staff chat."""
+    return [c for c in api.sent_to(STAFF_CHAT, since)
+            if c.method == "sendMessage" and c.text.startswith("🎫")]
+
+
+async def ask_staff(api: BotApiServer, person: dict, question: str = UNANSWERABLE) -> int:
+    """Ask a question the bot cannot answer and accept the offer; returns the ticket number."""
+    since = api.mark()
+    await api.send_text(person, question)
+    [offer] = await api.replies(person["id"], since=since)
+    label, data = offer.buttons[-1][0]
+    assert label in ("Dërgoja stafit", "Send it to the staff"), offer.labels
+    since = api.mark()
+    await api.press(person, offer, data)
+    confirmation = await api.wait_for("sendMessage", since=since,
+                                      where=lambda c: c.chat_id == person["id"])
+    assert "#" in confirmation.text, confirmation.text
+    return int(confirmation.text.split("#")[1].split(".")[0].split()[0])
+
+
+async def card_of(api: BotApiServer, number: int) -> Call:
+    return await api.wait_for("sendMessage", where=lambda c: c.chat_id == STAFF_CHAT and (
+        c.result is not None and c.text.startswith(f"🎫 Bileta #{number} ")))
+
+
+async def staff_says(api: BotApiServer, user_id: int, text: str, card: Call, **kwargs: Any
+                     ) -> dict:
+    staff = api.user(user_id, "Besa" if user_id == BESA else "Drita")
+    return await api.send_text(staff, text, chat=staff_chat(api), reply_to=card.result, **kwargs)
+
+
+def deliveries(api: BotApiServer, person_id: int, number: int) -> list[Call]:
+    return [c for c in api.sent_to(person_id)
+            if f"#{number})" in c.text or f"#{number})" in str(c.params.get("caption", ""))]
+
+
+# --- the whole way -------------------------------------------------------------
+
+async def test_question_to_staff_and_answer_back_on_sqlite_and_postgres(
+        api: BotApiServer, started: list[RunningBot], database_url: str) -> None:
+    await start(started, staff_config(api, database_url))
+    ana = api.user(4001, "Ana")
+    number = await ask_staff(api, ana)
+    card = await card_of(api, number)
+    assert "Nga: Ana (id 4001)" in card.text and UNANSWERABLE in card.text
+    assert card.labels == ["Merre", "Mbyll"]
+
+    since = api.mark()
+    await staff_says(api, BESA, "Bileta nuk është punë e jona, por ja një link & një <b>", card)
+    answer = await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == 4001)
+    assert answer.text == (f"💬 Përgjigje nga stafi (bileta #{number}):\n\n"
+                           "Bileta nuk është punë e jona, por ja një link & një <b>")
+    assert answer.labels == ["Mbyll biletën"]
+    edited = await api.wait_for("editMessageText", since=since)
+    assert "e përgjigjur" in api.message_text(STAFF_CHAT, card.result["message_id"])
+    assert "E mori: Besa" in edited.text
+
+    # A follow-up goes to the same ticket, under its post.
+    since = api.mark()
+    follow = await api.send_text(ana, "Faleminderit! Po për trenin?")
+    [ack] = await api.replies(4001, since=since)
+    assert ack.text == f"U shtua te bileta #{number}."
+    copy = await api.wait_for("copyMessage", since=since, where=lambda c: c.result is not None)
+    assert copy.chat_id == STAFF_CHAT
+    assert copy.params["message_id"] == follow["message"]["message_id"]
+    assert copy.params["reply_parameters"]["message_id"] == card.result["message_id"]
+    copied = api.stored(STAFF_CHAT, copy.result["message_id"])
+    assert copied["text"] == "Faleminderit! Po për trenin?"
+
+    # The staff answer the copy; the person closes the ticket.
+    since = api.mark()
+    await api.send_text(api.user(DRITA, "Drita"), "Për trenin shkruani te hekurudha.",
+                        chat=staff_chat(api),
+                        reply_to=api.stored(STAFF_CHAT, copy.result["message_id"]))
+    second = await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == 4001)
+    assert second.text.endswith("Për trenin shkruani te hekurudha.")
+    since = api.mark()
+    await api.press(ana, second, f"c:sq:{number}")
+    closed = await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == 4001)
+    assert closed.text.startswith(f"Bileta #{number} u mbyll.")
+    await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == STAFF_CHAT
+                       and c.text == f"Personi e mbylli biletën #{number}.")
+    # Closed: the next message is a question for the FAQ again.
+    [reply] = await asyncio.wait_for(_ask(api, ana, "Si ndryshoj statutin?"), 10)
+    assert "A ju ndihmoi kjo përgjigje?" in reply.text
+    assert len(deliveries(api, 4001, number)) == 2
+
+
+async def _ask(api: BotApiServer, person: dict, text: str) -> list[Call]:
+    since = api.mark()
+    await api.send_text(person, text)
+    return await api.replies(person["id"], since=since)
+
+
+async def test_none_of_these_and_thumbs_down_open_tickets_with_the_question(
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
+    await start(started, staff_config(api, tmp_path / "bot.db"))
+    john = api.user(4002, "John", language_code="en")
+    [choices] = await _ask(api, john, "which documents?")
+    since = api.mark()
+    await api.press(john, choices, choices.buttons[-1][0][1])  # None of these: ask the staff
+    sent = await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == 4002)
+    assert sent.text.startswith("Your question was sent to the staff. Ticket number: #")
+    card = await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == STAFF_CHAT)
+    assert "which documents?" in card.text and "Gjuha: English" in card.text
+    assert "Hamendjet e botit:\n• " in card.text  # the suggestions the bot offered
+    # A second press of the same button sends nothing twice.
+    since = api.mark()
+    await api.press(john, choices, choices.buttons[-1][0][1])
+    toast = await api.wait_for("answerCallbackQuery", since=since)
+    assert toast.params["text"] == "This button is no longer valid."
+    await asyncio.sleep(0.5)
+    assert cards(api, since) == []
+
+
+async def test_forum_one_topic_per_ticket_and_a_photo_answer(
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
+    api.forums.add(STAFF_CHAT)
+    await start(started, staff_config(api, tmp_path / "bot.db"))
+    ana, arben = api.user(4003, "Ana"), api.user(4004, "Arben")
+    first, second = await ask_staff(api, ana), await ask_staff(api, arben)
+    topics = [await api.wait_for("createForumTopic", where=lambda c, n=n: c.result is not None
+                                 and c.params["name"].startswith(f"#{n} "))
+              for n in (first, second)]
+    threads = [t.result["message_thread_id"] for t in topics]
+    assert threads[0] != threads[1] and topics[0].params["name"] == f"#{first} Ana (id 4003)"
+    card = await card_of(api, second)
+    assert card.params["message_thread_id"] == threads[1]
+    # Staff write in the second ticket's topic (no reply): a photo with a caption.
+    since = api.mark()
+    staff = api.user(BESA, "Besa")
+    photo = [{"file_id": "AgACphoto", "file_unique_id": "AQADp", "width": 9, "height": 9}]
+    await api.deliver({"message": api.message(
+        staff, chat=staff_chat(api), photo=photo, caption="Ky është formulari",
+        message_thread_id=threads[1], is_topic_message=True)})
+    copy = await api.wait_for("copyMessage", since=since, where=lambda c: c.result is not None)
+    assert copy.chat_id == 4004
+    assert copy.params["caption"].startswith(f"💬 <b>Përgjigje nga stafi</b> (bileta #{second})")
+    delivered = api.stored(4004, copy.result["message_id"])
+    assert "photo" in delivered and "Ky është formulari" in delivered["caption"]
+    # The person's follow-up lands in the same topic.
+    since = api.mark()
+    await api.send_text(arben, "Faleminderit!")
+    follow = await api.wait_for("copyMessage", since=since,
+                                where=lambda c: c.result is not None and c.chat_id == STAFF_CHAT)
+    assert follow.params["message_thread_id"] == threads[1]
+    assert not [c for c in api.sent_to(4003) if "Përgjigje nga stafi" in c.text]
+
+
+async def test_anonymous_mode_hides_the_person(api: BotApiServer, started: list[RunningBot],
+                                               tmp_path: Path) -> None:
+    await start(started, staff_config(api, tmp_path / "bot.db", anonymous=True))
+    number = await ask_staff(api, api.user(4005, "Valbona"))
+    card = await card_of(api, number)
+    assert f"Nga: Pyetësi #{number}" in card.text
+    assert "Valbona" not in card.text and "4005" not in card.text
+
+
+# --- who may do what ------------------------------------------------------------
+
+async def test_outsiders_and_forged_buttons_change_nothing(
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
+    await start(started, staff_config(api, tmp_path / "bot.db"))
+    ana, arben = api.user(4006, "Ana"), api.user(4007, "Arben")
+    first = await ask_staff(api, ana)
+    second = await ask_staff(api, arben)
+    card = await card_of(api, first)
+    await card_of(api, second)
+    outsider = api.user(OUTSIDER, "Mallkuar")
+    since = api.mark()
+    # An outsider in the staff chat replies, claims, closes and uses the commands.
+    await api.send_text(outsider, "Unë jam stafi, më dërgo para", chat=staff_chat(api),
+                        reply_to=card.result)
+    for data in (f"tk:claim:{first}", f"tk:close:{first}"):
+        await api.press(outsider, card, data)
+    await api.send_text(outsider, f"/close {first}", chat=staff_chat(api))
+    await api.send_text(outsider, "/ban 4006", chat=staff_chat(api))
+    # A staff member presses data for another ticket under this post, and the person
+    # presses a staff button and someone else's close button.
+    await api.press(api.user(BESA, "Besa"), card, f"tk:close:{second}")
+    await api.press(ana, card, f"tk:claim:{first}")
+    await api.press(ana, card, f"c:sq:{second}")
+    await wait_until(lambda: len(api.calls_of("answerCallbackQuery", since)) == 5)
+    await asyncio.sleep(0.5)
+    toasts = [c.params.get("text") for c in api.calls_of("answerCallbackQuery", since)]
+    assert toasts == ["Vetëm stafi mund ta bëjë këtë."] * 2 + [
+        "Ky buton nuk është më i vlefshëm.", "Vetëm stafi mund ta bëjë këtë.",
+        "Ky buton nuk është më i vlefshëm."]
+    assert api.calls_of("editMessageText", since) == []
+    assert api.sent_to(4006, since) == [] and api.sent_to(4007, since) == []
+    assert api.sent_to(STAFF_CHAT, since) == []
+    # The staff can still do all of it.
+    await api.press(api.user(BESA, "Besa"), card, f"tk:claim:{first}")
+    edit = await api.wait_for("editMessageText", since=since)
+    assert "E mori: Besa" in edit.text
+
+
+# --- nothing lost, nothing twice ---------------------------------------------------
+
+async def test_failures_then_recovery_deliver_everything_exactly_once(
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
+    await start(started, staff_config(api, tmp_path / "bot.db"))
+    people = [api.user(4100 + i, f"P{i}") for i in range(3)]
+    api.fail("sendMessage", 2, status=502, chat_id=STAFF_CHAT)
+    numbers = [await ask_staff(api, person) for person in people]
+    await wait_until(lambda: len(cards(api)) == 3)
+    api.fail("sendMessage", 5, retry_after=1, chat_id=people[0]["id"])
+    api.fail("sendMessage", 1, delay=1.5, chat_id=people[1]["id"])
+    api.fail("sendMessage", 3, status=500, chat_id=people[2]["id"])
+    for number in numbers:
+        await staff_says(api, BESA, f"Përgjigja për #{number}", await card_of(api, number))
+    for person, number in zip(people, numbers):
+        await wait_until(lambda p=person, n=number: deliveries(api, p["id"], n), timeout=20)
+    await asyncio.sleep(1.0)  # anything sent twice would show by now
+    assert [c.text.split(" · ")[0] for c in cards(api)] == [f"🎫 Bileta #{n}" for n in numbers]
+    for person, number in zip(people, numbers):
+        [delivered] = deliveries(api, person["id"], number)
+        assert delivered.text.endswith(f"Përgjigja për #{number}")
+    assert len(api.failed) >= 2 + 1 + 3
+
+
+async def test_a_restart_in_an_outage_loses_nothing_and_sends_nothing_twice(
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
+    config = staff_config(api, tmp_path / "bot.db")
+    first_run = await start(started, config)
+    ana = api.user(4200, "Ana")
+    api.fail("sendMessage", 1000, status=503, chat_id=STAFF_CHAT)
+    number = await ask_staff(api, ana)  # the person hears the number during the outage
+    since = api.mark()
+    await api.send_text(ana, "Edhe diçka tjetër")
+    await api.replies(4200, since=since)
+    await asyncio.sleep(0.5)
+    assert cards(api) == []
+    await first_run.stop()
+    started.remove(first_run)
+
+    api.failures.clear()  # Telegram is back; so is the bot, on the same database
+    await start(started, config)
+    card = await card_of(api, number)
+    copy = await api.wait_for("copyMessage", where=lambda c: c.result is not None)
+    assert copy.params["reply_parameters"]["message_id"] == card.result["message_id"]
+    await staff_says(api, BESA, "Ja përgjigja", card)
+    await wait_until(lambda: deliveries(api, 4200, number))
+    await asyncio.sleep(0.8)
+    assert len(cards(api)) == 1 and len(deliveries(api, 4200, number)) == 1
+    assert len([c for c in api.calls_of("copyMessage") if c.result]) == 1
+
+
+async def test_a_repeated_update_is_handled_once(api: BotApiServer, started: list[RunningBot],
+                                                 tmp_path: Path) -> None:
+    await start(started, staff_config(api, tmp_path / "bot.db"))
+    ana = api.user(4300, "Ana")
+    since = api.mark()
+    update = await api.send_text(ana, "/ask A mund të regjistrohem me emër të huaj?")
+    await api.replies(4300, since=since)
+    await api.deliver_again(update)
+    await api.send_text(ana, "/help")  # something after it, to know the repeat was seen
+    await wait_until(lambda: any("/faq" in c.text for c in api.sent_to(4300, since)))
+    await wait_until(lambda: cards(api))
+    await asyncio.sleep(0.5)
+    assert len(cards(api)) == 1
+    assert len([c for c in api.sent_to(4300, since) if "Numri i biletës" in c.text]) == 1
+
+
+# --- limits -----------------------------------------------------------------------
+
+async def test_too_many_tickets_get_a_polite_refusal(api: BotApiServer,
+                                                     started: list[RunningBot],
+                                                     tmp_path: Path) -> None:
+    await start(started, staff_config(api, tmp_path / "bot.db", max_tickets_per_hour=2))
+    ana = api.user(4400, "Ana")
+    replies = []
+    for question in ("Pyetja e parë për stafin", "Pyetja e dytë për stafin",
+                     "Pyetja e tretë për stafin"):
+        [reply] = await _ask(api, ana, f"/ask {question}")
+        replies.append(reply.text)
+        if not reply.labels:
+            break
+        since = api.mark()
+        await api.press(ana, reply, f"c:sq:{len(replies)}")  # closed: the next /ask is new
+        await api.wait_for("answerCallbackQuery", since=since)
+        await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == 4400)
+    assert replies[0].startswith("Pyetja juaj iu dërgua stafit")
+    assert replies[1].startswith("Pyetja juaj iu dërgua stafit")
+    assert replies[2].startswith("Keni dërguar shumë pyetje stafit në orën e fundit.")
+    await wait_until(lambda: len(cards(api)) == 2)
+
+
+async def test_ban_and_unban(api: BotApiServer, started: list[RunningBot],
+                             tmp_path: Path) -> None:
+    await start(started, staff_config(api, tmp_path / "bot.db"))
+    ana = api.user(4500, "Ana")
+    number = await ask_staff(api, ana)
+    await card_of(api, number)
+    since = api.mark()
+    await api.send_text(api.user(BESA, "Besa"), f"/ban #{number}", chat=staff_chat(api))
+    said = await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == STAFF_CHAT)
+    assert said.text == "4500 u bllokua: nuk mund të hapë më bileta."
+    [refused] = await _ask(api, ana, "/ask Përse më bllokuat?")
+    assert refused.text.startswith("Nuk mund t'i dërgoj pyetje stafit nga kjo llogari.")
+    since = api.mark()
+    await api.send_text(api.user(DRITA, "Drita"), "/unban 4500", chat=staff_chat(api))
+    await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == STAFF_CHAT)
+    [welcome] = await _ask(api, ana, "/ask Faleminderit që më zhbllokuat")
+    assert welcome.text.startswith("Pyetja juaj iu dërgua stafit")
+
+
+async def test_staff_commands_open_close_reopen(api: BotApiServer, started: list[RunningBot],
+                                                tmp_path: Path) -> None:
+    await start(started, staff_config(api, tmp_path / "bot.db"))
+    first = await ask_staff(api, api.user(4600, "Ana"))
+    second = await ask_staff(api, api.user(4601, "Arben"))
+    card = await card_of(api, second)
+    await api.press(api.user(DRITA, "Drita"), card, f"tk:claim:{second}")
+    await api.wait_for("editMessageText")
+    besa = api.user(BESA, "Besa")
+
+    async def command(text: str) -> str:
+        since = api.mark()
+        await api.send_text(besa, text, chat=staff_chat(api))
+        return (await api.wait_for("sendMessage", since=since,
+                                   where=lambda c: c.chat_id == STAFF_CHAT)).text
+
+    listing = (await command("/open")).splitlines()
+    assert listing[0] == "Bileta të hapura: 2 (më e vjetra e para)"
+    assert listing[1].startswith(f"#{first} · 0m · e hapur · pa marrë · ")
+    assert listing[2].startswith(f"#{second} · 0m · e hapur · Drita · ")
+    assert await command(f"/close {first}") == f"Bileta #{first} u mbyll nga Besa."
+    closed = await api.wait_for("sendMessage", where=lambda c: c.chat_id == 4600
+                                and "mbylli" in c.text)
+    assert closed.text.startswith(f"Stafi e mbylli biletën #{first}.")
+    assert (await command("/open")).splitlines()[0] == "Bileta të hapura: 1 (më e vjetra e para)"
+    assert await command(f"/reopen {first}") == f"Bileta #{first} u rihap."
+    assert await command("/close") == ("Përdorimi: /close N, /reopen N, /open, /ban ID ose "
+                                       "/ban #N, /unban ID ose /unban #N")
+
+
+async def test_reminders_announce_waiting_tickets_once_per_period(
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
+    await start(started, staff_config(api, tmp_path / "bot.db",
+                                      remind_after=timedelta(seconds=1)))
+    number = await ask_staff(api, api.user(4700, "Ana"))
+    card = await card_of(api, number)
+
+    def reminders() -> list[Call]:
+        return [c for c in api.sent_to(STAFF_CHAT) if c.text.startswith("⏰")]
+
+    await wait_until(lambda: reminders(), timeout=5)
+    first = reminders()[0]
+    assert first.text.startswith(f"⏰ Bileta #{number} pret prej ")
+    assert first.params["reply_parameters"]["message_id"] == card.result["message_id"]
+    await wait_until(lambda: len(reminders()) >= 2, timeout=5)
+    await asyncio.sleep(0.4)
+    count = len(reminders())
+    await staff_says(api, BESA, "U përgjigj", card)
+    await wait_until(lambda: deliveries(api, 4700, number))
+    await asyncio.sleep(2.0)
+    assert len(reminders()) <= count + 1  # answered: no more reminders
+    assert count <= 4  # about one a second, not one per check
+
+
+async def test_add_to_faq_stores_the_staff_answer_as_a_suggestion(
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
+    config = staff_config(api, tmp_path / "bot.db")
+    await start(started, config)
+    john = api.user(4800, "John", language_code="en")
+    [reply] = await _ask(api, john, "/ask Can a foreign citizen be a founder of an association?")
+    number = int(reply.text.split("#")[1].split(".")[0])
+    card = await card_of(api, number)
+    since = api.mark()
+    await staff_says(api, BESA, "Yes: foreign citizens can found an association in Albania.", card)
+    edit = await api.wait_for("editMessageText", since=since)
+    assert "Shto te FAQ" in edit.labels
+    since = api.mark()
+    await api.press(api.user(BESA, "Besa"), card, f"tk:faq:{number}")
+    toast = await api.wait_for("answerCallbackQuery", since=since)
+    assert toast.params["text"].startswith(f"Pyetja dhe përgjigja e biletës #{number} u ruajtën")
+    with Database(config.database_url) as db, db.session() as session:
+        [suggestion] = session.scalars(select(FaqSuggestion)).all()
+        ticket = session.get(Ticket, number)
+        assert suggestion.question == "Can a foreign citizen be a founder of an association?"
+        assert suggestion.language == "en" and suggestion.status == "pending"
+        assert suggestion.answer.startswith("Yes: foreign citizens")
+        assert suggestion.entry_id == (ticket.guesses[0]["id"] if ticket.guesses else None)
+
+
+async def test_a_photo_from_the_person_and_a_document_from_an_admin(
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
+    admin = 9500  # in config.admins, not a member of the staff chat
+    config = dataclasses.replace(staff_config(api, tmp_path / "bot.db"), admins=(admin,))
+    await start(started, config)
+    ana = api.user(4900, "Ana")
+    number = await ask_staff(api, ana)
+    card = await card_of(api, number)
+    since = api.mark()
+    photo = await api.send_photo(ana, caption="Ja vendimi i gjykatës")
+    [ack] = await api.replies(4900, since=since)
+    assert ack.text == f"U shtua te bileta #{number}."
+    copy = await api.wait_for("copyMessage", since=since, where=lambda c: c.result is not None)
+    assert copy.chat_id == STAFF_CHAT and copy.params["message_id"] == photo["message"]["message_id"]
+    assert "photo" in api.stored(STAFF_CHAT, copy.result["message_id"])
+
+    since = api.mark()
+    document = {"file_id": "BQACdoc", "file_unique_id": "AgADd", "file_name": "statuti.pdf"}
+    await api.deliver({"message": api.message(
+        api.user(admin, "Admin"), chat=staff_chat(api), reply_to=card.result,
+        document=document, caption="Modeli i statutit")})
+    delivered = await api.wait_for("copyMessage", since=since,
+                                   where=lambda c: c.result is not None and c.chat_id == 4900)
+    assert f"(bileta #{number})" in delivered.params["caption"]
+    assert delivered.buttons == [[("Mbyll biletën", f"c:sq:{number}")]]
+    stored = api.stored(4900, delivered.result["message_id"])
+    assert stored["document"]["file_name"] == "statuti.pdf"
+    assert "Modeli i statutit" in stored["caption"]

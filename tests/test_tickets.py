@@ -1,0 +1,339 @@
+"""Tickets and the outbox, on SQLite and on PostgreSQL: what the staff chat and the
+person would receive, as the queued Bot API calls, with a clock the tests move."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.config import Config, StaffConfig, load_config
+from bot.outbox import Call, Outbox
+from bot.storage import Database, FaqSuggestion, Ticket
+from bot.tickets import StaffMember, StaffMessage, Tickets, guesses_of
+from botapi.harness import PROJECT_ROOT
+from botapi.server import visible_text
+
+STAFF_CHAT = -1001112223334
+ANA = 5001
+BESA = StaffMember(9001, "Besa Hoxha")
+GUESSES = guesses_of([("ngo-registration", "Si regjistrohet një OJF?", 47.25),
+                      ("ngo-statute", "Si ndryshoj statutin?", 44.0)])
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+def config(**staff: object) -> Config:
+    base = load_config(PROJECT_ROOT / "config.yaml")
+    settings = {"chat_id": STAFF_CHAT, "remind_after": timedelta(minutes=10),
+                "max_tickets_per_hour": 3, **staff}
+    return dataclasses.replace(base, staff=StaffConfig(**settings), admins=(9999,))
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def tickets(database: Database, clock: Clock) -> Tickets:
+    return Tickets(database, config(), clock=clock)
+
+
+@pytest.fixture
+def outbox(database: Database, clock: Clock) -> Outbox:
+    return Outbox(database, timedelta(seconds=2), clock=clock)
+
+
+def send_all(outbox: Outbox) -> list[Call]:
+    """Play a Telegram that accepts everything: mark each due call sent (new message ids)."""
+    done: list[Call] = []
+    while calls := outbox.due():
+        for call in calls:
+            outbox.sent(call, message_id=1000 + call.id,
+                        thread_id=500 + call.id if call.method == "createForumTopic" else None)
+            done.append(call)
+    return done
+
+
+def open_ticket(tickets: Tickets, user: int = ANA, question: str = "Si e mbyll shoqatën?") -> int:
+    opened = tickets.open(user, "Ana", question, "sq", GUESSES)
+    assert opened.ticket_id is not None, opened
+    return opened.ticket_id
+
+
+def test_a_ticket_is_stored_and_posted_to_the_staff_chat(tickets: Tickets, outbox: Outbox,
+                                                         database: Database) -> None:
+    number = open_ticket(tickets)
+    with database.session() as session:
+        ticket = session.get(Ticket, number)
+        assert (ticket.question, ticket.language, ticket.status) == (
+            "Si e mbyll shoqatën?", "sq", "open")
+        assert ticket.guesses[0] == {"id": "ngo-registration",
+                                     "question": "Si regjistrohet një OJF?", "score": 47.2}
+    [post] = outbox.due()
+    assert post.chat_id == STAFF_CHAT and post.method == "sendMessage"
+    card = visible_text(post.params["text"])
+    assert f"Bileta #{number}" in card and "Si e mbyll shoqatën?" in card
+    assert f"Ana (id {ANA})" in card and "Si regjistrohet një OJF? (47.2)" in card
+    assert [label for row in post.params["buttons"] for label, _ in row] == ["Merre", "Mbyll"]
+    assert outbox.sent(post, message_id=77) is True
+    assert outbox.sent(post, message_id=78) is False  # marked once
+    assert tickets.ticket_at(STAFF_CHAT, 77) == number
+    assert outbox.due() == []
+
+
+def test_anonymous_mode_shows_only_an_alias(database: Database, clock: Clock,
+                                            outbox: Outbox) -> None:
+    tickets = Tickets(database, config(anonymous=True), clock=clock)
+    number = open_ticket(tickets)
+    card = visible_text(outbox.due()[0].params["text"])
+    assert f"Pyetësi #{number}" in card
+    assert "Ana" not in card and str(ANA) not in card
+
+
+def test_follow_ups_wait_for_the_ticket_post_and_reply_to_it(tickets: Tickets,
+                                                             outbox: Outbox) -> None:
+    number = open_ticket(tickets)
+    assert tickets.follow_up(ANA, ANA, 42, "edhe diçka") == (number, "sq")
+    [post] = outbox.due()  # the copy waits behind the post in the same chat
+    assert post.method == "sendMessage"
+    outbox.sent(post, message_id=300)
+    [copy] = outbox.due()
+    assert copy.method == "copyMessage"
+    assert copy.params["from_chat_id"] == ANA and copy.params["message_id"] == 42
+    assert copy.params["reply_to_message_id"] == 300
+    outbox.sent(copy, message_id=301)
+    # A staff reply to the copy belongs to the same ticket.
+    assert tickets.ticket_of(StaffMessage(STAFF_CHAT, 302, reply_to=301)) == number
+    assert tickets.ticket_of(StaffMessage(STAFF_CHAT, 303, reply_to=300)) == number
+    assert tickets.ticket_of(StaffMessage(STAFF_CHAT, 304, reply_to=299)) is None
+    assert tickets.follow_up(6000, 6000, 43, "s'kam biletë") is None
+
+
+def test_the_staff_answer_is_delivered_with_the_ticket_number(tickets: Tickets, outbox: Outbox,
+                                                              database: Database) -> None:
+    number = open_ticket(tickets)
+    send_all(outbox)
+    outcome = tickets.answer(number, BESA, StaffMessage(STAFF_CHAT, 400, reply_to=1001,
+                                                        text="Me vendim gjykate."))
+    assert outcome.ok
+    calls = send_all(outbox)
+    [delivery] = [c for c in calls if c.chat_id == ANA]
+    assert visible_text(delivery.params["text"]).startswith(
+        f"💬 Përgjigje nga stafi (bileta #{number}):")
+    assert "Me vendim gjykate." in delivery.params["text"]
+    assert delivery.params["buttons"] == [[["Mbyll biletën", f"c:sq:{number}"]]]
+    [edit] = [c for c in calls if c.method == "editMessageText"]
+    assert "e përgjigjur" in visible_text(edit.params["text"])
+    assert "Besa Hoxha" in visible_text(edit.params["text"])  # answering claims it
+    with database.session() as session:
+        assert session.get(Ticket, number).status == "answered"
+
+
+def test_a_photo_answer_is_copied_with_the_ticket_number_as_caption(tickets: Tickets,
+                                                                    outbox: Outbox) -> None:
+    number = open_ticket(tickets)
+    send_all(outbox)
+    tickets.answer(number, BESA, StaffMessage(STAFF_CHAT, 401, reply_to=1001, text="Formulari",
+                                              kind="photo"))
+    [copy] = [c for c in send_all(outbox) if c.chat_id == ANA]
+    assert copy.method == "copyMessage" and copy.params["message_id"] == 401
+    assert f"bileta #{number}" in copy.params["caption"] and "Formulari" in copy.params["caption"]
+
+
+def test_a_failed_call_holds_back_its_chat_only_until_retried(tickets: Tickets, outbox: Outbox,
+                                                              clock: Clock) -> None:
+    first = open_ticket(tickets)
+    second = open_ticket(tickets, user=ANA + 1)
+    [post] = outbox.due()
+    assert post.ticket_id == first
+    outbox.retry(post, "429 Too Many Requests", after=30)
+    assert outbox.due() == []  # the second ticket's post waits behind the first
+    clock.advance(seconds=29)
+    assert outbox.due() == []
+    clock.advance(seconds=2)
+    assert [c.ticket_id for c in send_all(outbox)] == [first, second]
+    assert outbox.counts() == {"sent": 2}
+
+
+def test_retries_back_off(tickets: Tickets, outbox: Outbox, clock: Clock) -> None:
+    open_ticket(tickets)
+    [post] = outbox.due()
+    assert outbox.retry(post, "500") == clock.now + timedelta(seconds=2)
+    clock.advance(seconds=2)
+    [post] = outbox.due()
+    assert outbox.retry(post, "500") == clock.now + timedelta(seconds=4)
+
+
+def test_given_up_calls_let_the_queue_move_on(tickets: Tickets, outbox: Outbox) -> None:
+    open_ticket(tickets)
+    open_ticket(tickets, user=ANA + 1)
+    [post] = outbox.due()
+    outbox.give_up(post, "403 Forbidden")
+    assert outbox.due()[0].id != post.id
+    assert outbox.counts() == {"failed": 1, "pending": 1}
+
+
+def test_at_most_n_tickets_per_hour(tickets: Tickets, clock: Clock) -> None:
+    for _ in range(3):
+        open_ticket(tickets)
+    assert tickets.open(ANA, "Ana", "edhe një", "sq", []).refusal == "too_many"
+    assert tickets.open(ANA + 1, "Besi", "unë jo", "sq", []).ticket_id is not None
+    clock.advance(minutes=61)
+    assert tickets.open(ANA, "Ana", "tani po", "sq", []).ticket_id is not None
+
+
+def test_banned_people_get_no_tickets_and_their_open_ones_close(tickets: Tickets,
+                                                                database: Database) -> None:
+    number = open_ticket(tickets)
+    assert tickets.ban(ANA, BESA).ok
+    assert tickets.open(ANA, "Ana", "përsëri", "sq", []).refusal == "banned"
+    assert tickets.follow_up(ANA, ANA, 7, "hello") is None
+    with database.session() as session:
+        assert session.get(Ticket, number).status == "closed"
+    assert tickets.unban(ANA, BESA).ok
+    assert not tickets.unban(ANA, BESA).ok
+    assert tickets.open(ANA, "Ana", "përsëri", "sq", []).ticket_id is not None
+
+
+def test_only_the_person_may_close_their_ticket(tickets: Tickets, outbox: Outbox,
+                                                database: Database) -> None:
+    number = open_ticket(tickets)
+    send_all(outbox)
+    assert tickets.close_by_person(ANA + 1, number) is False
+    assert tickets.close_by_person(ANA, 999) is False
+    assert tickets.current(ANA) == number
+    assert tickets.close_by_person(ANA, number) is True
+    assert tickets.current(ANA) is None
+    notes = [visible_text(c.params.get("text", "")) for c in send_all(outbox)]
+    assert f"Personi e mbylli biletën #{number}." in notes
+
+
+def test_claim_close_reopen(tickets: Tickets, outbox: Outbox) -> None:
+    number = open_ticket(tickets)
+    send_all(outbox)
+    assert tickets.claim(number, BESA).ok
+    [edit] = send_all(outbox)
+    assert edit.method == "editMessageText" and edit.params["message_id"] == 1001
+    assert "E mori: Besa Hoxha" in visible_text(edit.params["text"])
+    assert tickets.close(number, BESA).ok
+    assert not tickets.close(number, BESA).ok
+    closed = send_all(outbox)
+    [notice] = [c for c in closed if c.chat_id == ANA]
+    assert f"Stafi e mbylli biletën #{number}" in notice.params["text"]
+    assert not tickets.answer(number, BESA, StaffMessage(STAFF_CHAT, 9, text="vonë")).ok
+    assert tickets.reopen(number, BESA).ok and tickets.current(ANA) == number
+    assert not tickets.claim(12345, BESA).ok
+
+
+def test_add_to_faq_stores_a_suggestion_once(tickets: Tickets, outbox: Outbox,
+                                             database: Database) -> None:
+    number = open_ticket(tickets)
+    send_all(outbox)
+    assert not tickets.suggest_faq(number, BESA).ok  # no answer yet
+    tickets.answer(number, BESA, StaffMessage(STAFF_CHAT, 500, reply_to=1001,
+                                              text="Me kërkesë në gjykatë."))
+    assert tickets.suggest_faq(number, BESA).ok
+    assert not tickets.suggest_faq(number, BESA).ok
+    with database.session() as session:
+        [suggestion] = session.scalars(select(FaqSuggestion)).all()
+        assert (suggestion.question, suggestion.language, suggestion.answer,
+                suggestion.entry_id, suggestion.status) == (
+            "Si e mbyll shoqatën?", "sq", "Me kërkesë në gjykatë.", "ngo-registration",
+            "pending")
+
+
+def test_open_tickets_are_announced_again_once_per_period(tickets: Tickets, outbox: Outbox,
+                                                          clock: Clock) -> None:
+    number = open_ticket(tickets)
+    send_all(outbox)
+    clock.advance(minutes=5)
+    assert tickets.remind() == 0
+    clock.advance(minutes=6)
+    assert tickets.remind() == 1
+    assert tickets.remind() == 0
+    [reminder] = send_all(outbox)
+    assert reminder.chat_id == STAFF_CHAT and reminder.params["reply_to_message_id"] == 1001
+    assert f"Bileta #{number} pret prej 11m" in visible_text(reminder.params["text"])
+    clock.advance(minutes=10)
+    assert tickets.remind() == 1
+    tickets.answer(number, BESA, StaffMessage(STAFF_CHAT, 600, reply_to=1001, text="ok"))
+    clock.advance(minutes=30)
+    assert tickets.remind() == 0  # answered tickets wait for the person, not the staff
+
+
+def test_open_list_oldest_first_with_age_and_claim(tickets: Tickets, clock: Clock) -> None:
+    first = open_ticket(tickets, question="E para")
+    clock.advance(hours=2, minutes=5)
+    second = open_ticket(tickets, user=ANA + 1, question="E dyta")
+    tickets.claim(second, BESA)
+    clock.advance(minutes=1)
+    lines = visible_text(tickets.listing()).splitlines()
+    assert lines[1] == f"#{first} · 2h 06m · e hapur · pa marrë · E para"
+    assert lines[2] == f"#{second} · 1m · e hapur · Besa Hoxha · E dyta"
+
+
+def test_forum_topics_one_per_ticket(database: Database, clock: Clock, outbox: Outbox) -> None:
+    tickets = Tickets(database, config(), clock=clock)
+    tickets.forum = True
+    number = open_ticket(tickets)
+    [topic] = outbox.due()
+    assert topic.method == "createForumTopic"
+    assert topic.params["name"] == f"#{number} Ana (id {ANA})"
+    outbox.sent(topic, thread_id=77)
+    [post] = outbox.due()
+    assert post.params["message_thread_id"] == 77 and "reply_to_message_id" not in post.params
+    outbox.sent(post, message_id=88)
+    assert tickets.ticket_of(StaffMessage(STAFF_CHAT, 90, thread_id=77, reply_to=77)) == number
+
+
+def test_drafts_become_tickets_once_and_only_for_their_author(tickets: Tickets) -> None:
+    draft = tickets.save_draft(ANA, "A ka afat?", "sq", GUESSES)
+    assert tickets.open_from_draft(ANA + 1, "Tjetri", draft).refusal == "expired"
+    opened = tickets.open_from_draft(ANA, "Ana", draft)
+    assert opened.ticket_id is not None
+    assert tickets.open_from_draft(ANA, "Ana", draft).refusal == "expired"
+
+
+def test_an_update_is_handled_once(tickets: Tickets) -> None:
+    assert tickets.first_time(123456) is True
+    assert tickets.first_time(123456) is False
+    assert tickets.first_time(123457) is True
+
+
+def test_without_a_staff_chat_nothing_is_opened(database: Database, clock: Clock) -> None:
+    tickets = Tickets(database, config(chat_id=None), clock=clock)
+    assert not tickets.enabled
+    assert tickets.open(ANA, "Ana", "pyetje", "sq", []).refusal == "disabled"
+
+
+def test_a_very_long_staff_answer_is_split_and_html_is_escaped(tickets: Tickets,
+                                                               outbox: Outbox) -> None:
+    number = open_ticket(tickets, question="<script>alert(1)</script> & <b>sa kushton?</b>")
+    [post] = send_all(outbox)
+    assert "<script>alert(1)</script> & <b>sa kushton?</b>" in visible_text(post.params["text"])
+    body = "Përgjigje e gjatë & <i>e saktë</i>. " * 120  # about 4,300 characters
+    tickets.answer(number, BESA, StaffMessage(STAFF_CHAT, 700, reply_to=1001, text=body))
+    header, text = [c for c in send_all(outbox) if c.chat_id == ANA]
+    assert visible_text(header.params["text"]).startswith(
+        f"💬 Përgjigje nga stafi (bileta #{number})")
+    assert visible_text(text.params["text"]) == body
+    assert header.params["buttons"] == [] and text.params["buttons"][0][0][0] == "Mbyll biletën"
+
+
+def test_anonymous_ban_does_not_show_the_id(database: Database, clock: Clock) -> None:
+    tickets = Tickets(database, config(anonymous=True), clock=clock)
+    outcome = tickets.ban(ANA, BESA)
+    assert outcome.text == "Personi u bllokua: nuk mund të hapë më bileta."
