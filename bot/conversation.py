@@ -336,21 +336,22 @@ class Assistant:
             return Pressed(notice=phrases.raw(lang, "feedback_thanks"), close=True,
                            replies=(self._escalate(lang, sorry=True,
                                                    draft=self._disliked(asker, lang, entry)),))
-        if kind == "x" and value.isdigit() and self.tickets.enabled:
+        if kind == "x" and value.isdecimal() and self.tickets.enabled:
             question_log.handed_to_staff(self.db, asker.id)
             return self._hand_over(asker, lang, int(value))
-        if kind == "a" and value.isdigit():
+        if kind == "a" and value.isdecimal():
             question_log.handed_to_staff(self.db, asker.id)
             return self._hand_over(asker, lang, int(value), close=True)
-        if kind == "c" and value.isdigit():
+        if kind == "c" and value.isdecimal():
             if not self.tickets.close_by_person(asker.id, int(value)):
                 return Pressed(valid=False,
                                notice=phrases.raw(self.language(asker), "button_expired"))
-            return Pressed(close=True, replies=(Reply(say(lang, "ticket_closed", number=value)),))
-        if kind == "x" and (not value or value.isdigit()):
+            closed = say(lang, "ticket_closed", number=int(value))
+            return Pressed(close=True, replies=(Reply(closed),))
+        if kind == "x" and (not value or value.isdecimal()):
             question_log.handed_to_staff(self.db, asker.id)
             return Pressed(replies=(self._escalate(lang),))
-        if kind == "t" and value.isdigit() and int(value) < len(topics := self.faq.categories()):
+        if kind == "t" and value.isdecimal() and int(value) < len(topics := self.faq.categories()):
             return Pressed(edit=self._topic(lang, topics[int(value)]))
         if kind == "m" and not value:
             return Pressed(edit=self._topics(lang))

@@ -30,6 +30,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from bot import phrases
+from bot.phrases import say
 from bot.storage import Database, OutboxItem, Ticket
 
 # Longest wait between two attempts of a call that keeps failing.
@@ -38,6 +40,8 @@ MAX_BACKOFF = timedelta(minutes=5)
 # What a sent call tells its ticket: the ticket's post, its forum topic.
 TICKET_POST = "ticket_post"
 TICKET_TOPIC = "ticket_topic"
+# A staff answer on its way to the person.
+DELIVERY = "delivery"
 
 
 def utcnow() -> datetime:
@@ -89,10 +93,11 @@ class Outbox:
         heads = (select(func.min(OutboxItem.id)).where(OutboxItem.status == "pending")
                  .group_by(OutboxItem.chat_id))
         with self.db.session() as session:
-            items = session.scalars(select(OutboxItem).where(OutboxItem.id.in_(heads))
+            items = session.scalars(select(OutboxItem)
+                                    .where(OutboxItem.id.in_(heads),
+                                           OutboxItem.next_attempt_at <= now)
                                     .order_by(OutboxItem.id).limit(limit)).all()
-            return [self._resolve(session, item) for item in items
-                    if as_utc(item.next_attempt_at) <= now]
+            return [self._resolve(session, item) for item in items]
 
     @staticmethod
     def _resolve(session: Session, item: OutboxItem) -> Call:
@@ -146,13 +151,24 @@ class Outbox:
         return when
 
     def give_up(self, call: Call, error: str) -> None:
-        """Telegram will never accept ``call``: mark it failed so the chat's queue moves on."""
+        """Telegram will never accept ``call``: mark it failed so the chat's queue moves on.
+
+        An answer that cannot reach the person (they blocked the bot) is reported
+        under the ticket in the staff chat, so that the staff know."""
         with self.db.session() as session:
-            session.execute(
+            done = session.execute(
                 update(OutboxItem)
                 .where(OutboxItem.id == call.id, OutboxItem.status == "pending")
                 .values(status="failed", attempts=OutboxItem.attempts + 1,
-                        last_error=error[:500]))
+                        last_error=error[:500])).rowcount
+            ticket = session.get(Ticket, call.ticket_id) if call.ticket_id is not None else None
+            if done == 1 and call.purpose == DELIVERY and ticket and ticket.staff_chat_id:
+                text = say(phrases.DEFAULT_LANGUAGE, "staff_undeliverable", number=ticket.id,
+                           error=error[:200])
+                enqueue(session, chat_id=ticket.staff_chat_id, method="sendMessage",
+                        params={"text": text, "parse_mode": "HTML", "reply_to_ticket": True,
+                                "in_ticket_topic": True},
+                        purpose="staff_note", ticket_id=ticket.id, now=self.clock())
 
     def counts(self) -> dict[str, int]:
         """How many calls are pending, sent and failed."""
@@ -160,10 +176,3 @@ class Outbox:
             rows = session.execute(select(OutboxItem.status, func.count())
                                    .group_by(OutboxItem.status)).all()
         return {status: count for status, count in rows}
-
-    def next_due(self) -> datetime | None:
-        """When the earliest pending call may be tried (None when nothing is pending)."""
-        with self.db.session() as session:
-            moment = session.scalar(select(func.min(OutboxItem.next_attempt_at))
-                                    .where(OutboxItem.status == "pending"))
-        return as_utc(moment) if moment is not None else None

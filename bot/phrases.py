@@ -33,6 +33,7 @@ SQ: dict[str, str] = {
         "• Shkruani emrin e një organizate për të parë nëse është e regjistruar.\n\n"
         "/faq - pyetjet e shpeshta sipas temave\n"
         "/search EMRI - kërko një organizatë në regjistër\n"
+        "/ask PYETJA - dërgoja pyetjen stafit të agjencisë\n"
         "/lang - ndrysho gjuhën (shqip / English)\n"
         "/contact - kontaktet e agjencisë"
     ),
@@ -164,6 +165,7 @@ SQ: dict[str, str] = {
     "staff_usage": ("Përdorimi: /close N, /reopen N, /open, /ban ID ose /ban #N, "
                     "/unban ID ose /unban #N"),
     "staff_not_allowed": "Vetëm stafi mund ta bëjë këtë.",
+    "staff_undeliverable": "⚠️ Përgjigja nuk arriti te personi (bileta #{number}): {error}",
     "cmd_ask": "Pyet stafin e agjencisë",
     "cmd_start": "Fillimi dhe temat",
     "cmd_help": "Si të përdorni botin",
@@ -235,6 +237,7 @@ EN: dict[str, str] = {
         "• Write the name of an organisation to see whether it is registered.\n\n"
         "/faq - frequently asked questions by topic\n"
         "/search NAME - look an organisation up in the registry\n"
+        "/ask QUESTION - send your question to the agency's staff\n"
         "/lang - change the language (shqip / English)\n"
         "/contact - the agency's contacts"
     ),
@@ -362,6 +365,7 @@ EN: dict[str, str] = {
     "staff_reminder": "⏰ Ticket #{number} has been waiting for {age} ({claimed}).",
     "staff_usage": "Usage: /close N, /reopen N, /open, /ban ID or /ban #N, /unban ID or /unban #N",
     "staff_not_allowed": "Only the staff can do this.",
+    "staff_undeliverable": "⚠️ The answer could not reach the person (ticket #{number}): {error}",
     "cmd_ask": "Ask the agency's staff",
     "cmd_start": "Start and topics",
     "cmd_help": "How to use the bot",

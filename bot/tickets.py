@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from bot import phrases
 from bot.config import Config
-from bot.outbox import TICKET_POST, TICKET_TOPIC, as_utc, enqueue, utcnow
+from bot.outbox import DELIVERY, TICKET_POST, TICKET_TOPIC, as_utc, enqueue, utcnow
 from bot.phrases import Html, escape, say
 from bot.storage import (Ban, Database, FaqSuggestion, OutboxItem, ProcessedUpdate, Ticket,
                          TicketDraft, TicketMessage)
@@ -117,8 +117,6 @@ class Tickets:
         """Keep a question the person may hand to the staff later; returns its id."""
         now = self.clock()
         with self.db.session() as session:
-            session.execute(delete(TicketDraft)
-                            .where(TicketDraft.created_at < now - DRAFT_LIFETIME))
             draft = TicketDraft(user_id=user_id, question=question, language=lang,
                                 guesses=guesses, created_at=now)
             session.add(draft)
@@ -137,7 +135,7 @@ class Tickets:
     def open_from_draft(self, user_id: int, name: str, draft_id: int) -> Opened:
         """Hand the draft ``draft_id`` to the staff (only its author may; only once)."""
         with self.db.session() as session:
-            draft = session.get(TicketDraft, draft_id)
+            draft = _get(session, TicketDraft, draft_id)
             if draft is None or draft.user_id != user_id:
                 return Opened(refusal="expired")
             opened = self._open(session, user_id, name, draft.question, draft.language,
@@ -221,7 +219,7 @@ class Tickets:
         """The person closes their ticket; False for someone else's or an unknown ticket."""
         now = self.clock()
         with self.db.session() as session:
-            ticket = session.get(Ticket, ticket_id)
+            ticket = _get(session, Ticket, ticket_id)
             if ticket is None or ticket.user_id != user_id:
                 return False
             if ticket.status != CLOSED:
@@ -265,7 +263,7 @@ class Tickets:
         """Queue the staff member's message for the person; the ticket becomes answered."""
         now = self.clock()
         with self.db.session() as session:
-            ticket = session.get(Ticket, ticket_id)
+            ticket = _get(session, Ticket, ticket_id)
             if ticket is None:
                 return self._unknown(ticket_id)
             if ticket.status == CLOSED:
@@ -297,7 +295,7 @@ class Tickets:
                 enqueue(session, chat_id=ticket.chat_id, method="sendMessage",
                         params={"text": part, "parse_mode": "HTML",
                                 "buttons": close if last else []},
-                        purpose="delivery", ticket_id=ticket.id, now=now)
+                        purpose=DELIVERY, ticket_id=ticket.id, now=now)
             return
         copy: dict[str, Any] = {"from_chat_id": message.chat_id, "message_id": message.message_id,
                                 "buttons": close}
@@ -309,22 +307,20 @@ class Tickets:
             enqueue(session, chat_id=ticket.chat_id, method="sendMessage",
                     params={"text": say(lang, "ticket_answer", number=ticket.id, text=""),
                             "parse_mode": "HTML"},
-                    purpose="delivery", ticket_id=ticket.id, now=now)
+                    purpose=DELIVERY, ticket_id=ticket.id, now=now)
         enqueue(session, chat_id=ticket.chat_id, method="copyMessage", params=copy,
-                purpose="delivery", ticket_id=ticket.id, now=now)
+                purpose=DELIVERY, ticket_id=ticket.id, now=now)
 
     def claim(self, ticket_id: int, staff: StaffMember) -> Outcome:
         """The staff member takes the ticket; its post shows who."""
         now = self.clock()
         with self.db.session() as session:
-            ticket = session.get(Ticket, ticket_id)
+            ticket = _get(session, Ticket, ticket_id)
             if ticket is None:
                 return self._unknown(ticket_id)
-            if ticket.claimed_by == staff.id:
-                return Outcome(True, say(STAFF_LANGUAGE, "staff_claimed", number=ticket.id,
-                                         name=staff.name))
-            ticket.claimed_by, ticket.claimed_by_name = staff.id, staff.name
-            self._changed(session, ticket, now)
+            if ticket.claimed_by != staff.id:
+                ticket.claimed_by, ticket.claimed_by_name = staff.id, staff.name
+                self._changed(session, ticket, now)
             return Outcome(True, say(STAFF_LANGUAGE, "staff_claimed", number=ticket.id,
                                      name=staff.name))
 
@@ -332,7 +328,7 @@ class Tickets:
         """The staff close the ticket; the person is told."""
         now = self.clock()
         with self.db.session() as session:
-            ticket = session.get(Ticket, ticket_id)
+            ticket = _get(session, Ticket, ticket_id)
             if ticket is None:
                 return self._unknown(ticket_id)
             if ticket.status == CLOSED:
@@ -351,7 +347,7 @@ class Tickets:
         """Open a closed ticket again; the person's messages go to it again."""
         now = self.clock()
         with self.db.session() as session:
-            ticket = session.get(Ticket, ticket_id)
+            ticket = _get(session, Ticket, ticket_id)
             if ticket is None:
                 return self._unknown(ticket_id)
             if ticket.status != CLOSED:
@@ -369,7 +365,7 @@ class Tickets:
         """Store the question with the staff's answer as a FAQ suggestion for the admins."""
         now = self.clock()
         with self.db.session() as session:
-            ticket = session.get(Ticket, ticket_id)
+            ticket = _get(session, Ticket, ticket_id)
             if ticket is None:
                 return self._unknown(ticket_id)
             answers = session.scalars(select(TicketMessage.text).where(
@@ -389,7 +385,7 @@ class Tickets:
 
     def person_of(self, ticket_id: int) -> int | None:
         with self.db.session() as session:
-            ticket = session.get(Ticket, ticket_id)
+            ticket = _get(session, Ticket, ticket_id)
             return ticket.user_id if ticket else None
 
     def ban(self, user_id: int, staff: StaffMember) -> Outcome:
@@ -413,10 +409,6 @@ class Tickets:
                                           who=self._alias(user_id)))
             session.delete(ban)
         return Outcome(True, say(STAFF_LANGUAGE, "staff_unbanned", who=self._alias(user_id)))
-
-    def is_banned(self, user_id: int) -> bool:
-        with self.db.session() as session:
-            return session.get(Ban, user_id) is not None
 
     def listing(self) -> Html:
         """The open tickets, oldest first, with their age and who claimed them (for /open)."""
@@ -497,7 +489,7 @@ class Tickets:
         if ticket.status != CLOSED:
             buttons.append([[phrases.raw(lang, "staff_claim_button"), f"tk:claim:{number}"],
                             [phrases.raw(lang, "staff_close_button"), f"tk:close:{number}"]])
-        if ticket.answered_at is not None:
+        if ticket.status != CLOSED or ticket.answered_at is not None:
             buttons.append([[phrases.raw(lang, "staff_faq_button"), f"tk:faq:{number}"]])
         return text, buttons
 
@@ -536,6 +528,17 @@ class Tickets:
     @staticmethod
     def _unknown(ticket_id: int) -> Outcome:
         return Outcome(False, say(STAFF_LANGUAGE, "staff_no_such_ticket", number=ticket_id))
+
+
+Row = TypeVar("Row", Ticket, TicketDraft)
+
+
+def _get(session: Session, model: type[Row], key: int) -> Row | None:
+    """The row with the integer id ``key``; None for ids no row can have (a forged button
+    or command with a huge number must not reach the database as an error)."""
+    if not 0 < key < 2**31:
+        return None
+    return session.get(model, key)
 
 
 def _shorten(text: str, limit: int) -> str:

@@ -231,7 +231,7 @@ def parse_period(args: list[str]) -> report.Period:
     """``[]`` (30 days), ``["7"]`` (the last 7 days) or ``["2026-03-01", "2026-03-31"]``."""
     if not args:
         return report.Period.of_days(None, None)
-    if len(args) == 1 and args[0].isdigit() and 0 < int(args[0]) <= 3660:
+    if len(args) == 1 and args[0].isdecimal() and 0 < int(args[0]) <= 3660:
         return report.Period.of_days(None, None, default_days=int(args[0]))
     if len(args) == 2:
         return report.Period.of_days(date.fromisoformat(args[0]), date.fromisoformat(args[1]))

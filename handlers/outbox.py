@@ -40,13 +40,22 @@ def _retry_after(exc: RetryAfter) -> float:
 
 
 class Sender:
-    """Sends what the outbox holds, in order per chat."""
+    """Sends what the outbox holds: in order within a chat, chats side by side."""
 
     def __init__(self, outbox: Outbox, timeout: float = 10.0) -> None:
         self.outbox = outbox
         self.timeout = timeout
         self._lock = asyncio.Lock()
         self._again = False
+
+    @property
+    def busy(self) -> bool:
+        return self._lock.locked()
+
+    async def idle(self) -> None:
+        """Wait for the flush in hand (if any) to finish."""
+        async with self._lock:
+            pass
 
     async def flush(self, bot: Bot) -> int:
         """Send every due call; returns how many were sent. A flush asked for while one
@@ -60,10 +69,8 @@ class Sender:
             while self._again:
                 self._again = False
                 while calls := await asyncio.to_thread(self.outbox.due):
-                    progress = 0
-                    for call in calls:
-                        if await self._send(bot, call):
-                            progress += 1
+                    # One call per chat at a time: chats do not wait for each other.
+                    progress = sum(await asyncio.gather(*(self._send(bot, c) for c in calls)))
                     sent += progress
                     if not progress:
                         break

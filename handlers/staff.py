@@ -14,7 +14,7 @@ import logging
 import re
 import time
 
-from telegram import Message, Update, User
+from telegram import Bot, Message, Update, User
 from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (Application, ApplicationHandlerStop, CallbackQueryHandler,
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 MEMBER_CACHE_SECONDS = 300
 STAFF_COMMANDS = ("close", "reopen", "open", "ban", "unban")
-_STAFF_BUTTON = re.compile(r"^tk:(claim|close|faq):(\d{1,10})$")
+_STAFF_BUTTON = re.compile(r"^tk:(claim|close|faq):(\d{1,9})$")
 _MEMBER = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER)
 _CONTENT = ("photo", "document", "video", "audio", "voice", "animation")
 # Groups of handlers: repeated updates are dropped first, the outbox is flushed last.
@@ -46,7 +46,7 @@ class StaffDesk:
         self.sender = sender
         self._members: dict[int, tuple[bool, float]] = {}
 
-    async def is_staff(self, bot: object, user: User) -> bool:
+    async def is_staff(self, bot: Bot, user: User) -> bool:
         """An admin, or a member of the staff chat (cached for a few minutes)."""
         if self.tickets.is_admin(user.id):
             return True
@@ -57,7 +57,7 @@ class StaffDesk:
         if cached is not None and cached[1] > time.monotonic():
             return cached[0]
         try:
-            member = await bot.get_chat_member(chat_id, user.id)  # type: ignore[attr-defined]
+            member = await bot.get_chat_member(chat_id, user.id)
         except TelegramError as exc:
             log.warning("could not check whether %s is staff: %s", user.id, exc)
             return False
@@ -92,6 +92,38 @@ def _plain(text: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 
+def _posted_ticket(message: Message | None, bot_id: int) -> int | None:
+    """The ticket whose post ``message`` is, read from its buttons (Telegram's copy of the
+    bot's own message): for the moment between sending a post and recording its id."""
+    if message is None or message.from_user is None or message.from_user.id != bot_id:
+        return None
+    for row in message.reply_markup.inline_keyboard if message.reply_markup else ():
+        for button in row:
+            match = _STAFF_BUTTON.match(str(button.callback_data or ""))
+            if match:
+                return int(match.group(2))
+    return None
+
+
+async def _ticket_of(staff: StaffDesk, message: Message, bot_id: int) -> int | None:
+    """The ticket a staff message is about (its topic, or the bot message it replies to).
+
+    A reply to a bot message sent a moment ago may come before the outbox has
+    recorded that message's id: then wait for the sending in hand to finish."""
+    found = staff_message(message)
+    ticket_id = await asyncio.to_thread(staff.tickets.ticket_of, found)
+    if ticket_id is not None:
+        return ticket_id
+    replied = message.reply_to_message
+    if replied is None or replied.from_user is None or replied.from_user.id != bot_id:
+        return None
+    ticket_id = _posted_ticket(replied, bot_id)
+    if ticket_id is None and staff.sender.busy:
+        await staff.sender.idle()
+        ticket_id = await asyncio.to_thread(staff.tickets.ticket_of, found)
+    return ticket_id
+
+
 async def _say(message: Message, text: str) -> None:
     """A short answer to a staff member, under their message."""
     try:
@@ -107,7 +139,7 @@ async def on_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     staff = desk(context)
     found = staff_message(message)
-    ticket_id = await asyncio.to_thread(staff.tickets.ticket_of, found)
+    ticket_id = await _ticket_of(staff, message, context.bot.id)
     if ticket_id is None or not await staff.is_staff(context.bot, message.from_user):
         return
     outcome = await asyncio.to_thread(staff.tickets.answer, ticket_id,
@@ -131,7 +163,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     action, ticket_id = match.group(1), int(match.group(2))
     assert message is not None
-    under = await asyncio.to_thread(staff.tickets.ticket_at, message.chat.id, message.message_id)
+    under = await asyncio.to_thread(staff.tickets.ticket_at, message.chat.id,
+                                    message.message_id) or _posted_ticket(message, context.bot.id)
     if under != ticket_id:  # data for another ticket than the post it is under
         await query.answer(phrases.raw(STAFF_LANGUAGE, "button_expired"))
         return
@@ -155,19 +188,18 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if name == "open":
         await _say(message, await asyncio.to_thread(tickets.listing))
         return
-    replied = await asyncio.to_thread(tickets.ticket_of, staff_message(message)) \
-        if not argument else None
+    replied = await _ticket_of(staff, message, context.bot.id) if not argument else None
     if name in ("close", "reopen"):
-        number = int(argument.lstrip("#")) if argument.lstrip("#").isdigit() else replied
+        number = int(argument.lstrip("#")) if argument.lstrip("#").isdecimal() else replied
         if number is None:
             await _say(message, phrases.say(STAFF_LANGUAGE, "staff_usage"))
             return
         act = tickets.close if name == "close" else tickets.reopen
         await _say(message, (await asyncio.to_thread(act, number, who)).text)
         return
-    if argument.startswith("#") and argument[1:].isdigit():
+    if argument.startswith("#") and argument[1:].isdecimal():
         user_id = await asyncio.to_thread(tickets.person_of, int(argument[1:]))
-    elif argument.isdigit():
+    elif argument.isdecimal() and len(argument) <= 15:  # Telegram user ids have at most 52 bits
         user_id = int(argument)
     else:
         user_id = await asyncio.to_thread(tickets.person_of, replied) if replied else None
@@ -194,8 +226,9 @@ async def flush(context: ContextTypes.DEFAULT_TYPE) -> None:
 async def after_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send what the update queued, in the background: a slow Telegram must not hold up
     the next update."""
-    staff = desk(context)
-    context.application.create_task(staff.sender.flush(context.bot), name="outbox-flush")
+    if context.application.running:  # else the next start sends it
+        context.application.create_task(desk(context).sender.flush(context.bot),
+                                        name="outbox-flush")
 
 
 async def remind(context: ContextTypes.DEFAULT_TYPE) -> None:

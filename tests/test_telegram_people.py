@@ -321,7 +321,7 @@ async def test_a_4000_character_message_gets_a_sane_answer(
 async def test_forged_or_unknown_buttons_change_nothing(api: BotApiServer, bot: RunningBot) -> None:
     ana = api.user(1034)
     [answer] = await ask(api, ana, "Si ndryshoj statutin?")
-    for data in ("q:sq:no-such-entry", "zzz", "o:sq:X00000000X", "t:sq:999", "q:xx:ngo-nipt",
+    for data in ("q:sq:no-such-entry", "zzz", "o:sq:X00000000X", "t:sq:999", "t:sq:²", "q:xx:ngo-nipt",
                  "y:sq:../../etc", "l:de", ""):
         since = await press(api, ana, answer, data)
         toast = api.calls_of("answerCallbackQuery", since)

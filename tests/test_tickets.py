@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -87,7 +88,8 @@ def test_a_ticket_is_stored_and_posted_to_the_staff_chat(tickets: Tickets, outbo
     card = visible_text(post.params["text"])
     assert f"Bileta #{number}" in card and "Si e mbyll shoqatën?" in card
     assert f"Ana (id {ANA})" in card and "Si regjistrohet një OJF? (47.2)" in card
-    assert [label for row in post.params["buttons"] for label, _ in row] == ["Merre", "Mbyll"]
+    assert [label for row in post.params["buttons"] for label, _ in row] == [
+        "Merre", "Mbyll", "Shto te FAQ"]
     assert outbox.sent(post, message_id=77) is True
     assert outbox.sent(post, message_id=78) is False  # marked once
     assert tickets.ticket_at(STAFF_CHAT, 77) == number
@@ -337,3 +339,38 @@ def test_anonymous_ban_does_not_show_the_id(database: Database, clock: Clock) ->
     tickets = Tickets(database, config(anonymous=True), clock=clock)
     outcome = tickets.ban(ANA, BESA)
     assert outcome.text == "Personi u bllokua: nuk mund të hapë më bileta."
+
+
+def test_an_answer_that_cannot_be_delivered_is_reported_to_the_staff(tickets: Tickets,
+                                                                      outbox: Outbox) -> None:
+    number = open_ticket(tickets)
+    send_all(outbox)
+    tickets.answer(number, BESA, StaffMessage(STAFF_CHAT, 800, reply_to=1001, text="Ja"))
+    [delivery, edit] = sorted(outbox.due(), key=lambda c: c.chat_id != ANA)
+    assert delivery.chat_id == ANA
+    outbox.give_up(delivery, "Forbidden: bot was blocked by the user")
+    outbox.sent(edit)
+    [note] = outbox.due()
+    assert note.chat_id == STAFF_CHAT and note.params["reply_to_message_id"] == 1001
+    assert visible_text(note.params["text"]) == (
+        f"⚠️ Përgjigja nuk arriti te personi (bileta #{number}): "
+        "Forbidden: bot was blocked by the user")
+
+
+def test_the_outbox_settings_are_read_from_the_config_file(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("staff:\n  chat_id: -100123\n  retry_interval: 2s\n  send_timeout: 3\n",
+                    encoding="utf-8")
+    staff = load_config(path, environ={}).staff
+    assert (staff.chat_id, staff.retry_interval, staff.send_timeout) == (
+        -100123, timedelta(seconds=2), 3.0)
+
+
+def test_forged_numbers_change_nothing(tickets: Tickets) -> None:
+    number = open_ticket(tickets)
+    huge = 10**12  # more than any id column holds
+    assert not tickets.close(huge, BESA).ok and not tickets.claim(-1, BESA).ok
+    assert tickets.close_by_person(ANA, huge) is False
+    assert tickets.open_from_draft(ANA, "Ana", huge).refusal == "expired"
+    assert tickets.person_of(huge) is None
+    assert tickets.current(ANA) == number

@@ -8,6 +8,7 @@ a number presses one of the buttons of the last answer.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import html
 import os
 import re
@@ -85,6 +86,8 @@ def _open(config: Config) -> Assistant | None:
 
 
 def _chat(config: Config, lang: str | None) -> int:
+    # Staff answer in Telegram, which the terminal is not: no tickets from here.
+    config = dataclasses.replace(config, staff=dataclasses.replace(config.staff, chat_id=None))
     brain = _open(config)
     if brain is None:
         return 2
