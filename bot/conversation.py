@@ -47,6 +47,12 @@ _ENTRY_ID = re.compile(r"^[a-z0-9-]{1,58}$")
 _NIPT_DATA = re.compile(r"^[A-Z]\d{8}[A-Z]$")
 
 
+def _shown_url(url: str) -> str:
+    """A link as people read it: ``mailto:x@y`` is shown as ``x@y``, ``tel:`` likewise."""
+    scheme, _, rest = url.partition(":")
+    return rest if scheme.lower() in ("mailto", "tel") else url
+
+
 @dataclass(frozen=True)
 class Asker:
     """Who is talking: their id, the language their app reports, a name to greet."""
@@ -429,7 +435,7 @@ class Assistant:
 
     def _answer(self, lang: str, entry: Entry) -> Reply:
         parts = [f"<b>{escape(entry.question_in(lang))}</b>", escape(entry.answer_in(lang))]
-        links = [f"• {escape(title)}: {escape(url)}" for title, url in entry.links]
+        links = [f"• {escape(title)}: {escape(_shown_url(url))}" for title, url in entry.links]
         if links:
             parts.append("\n".join(links))
         parts.append(say(lang, "helpful"))

@@ -107,3 +107,11 @@ def test_chat_with_a_broken_faq_explains_the_problem(tmp_path: Path) -> None:
                             env=environment(tmp_path, FAQ_PATH=str(broken)), cwd=tmp_path)
     assert result.returncode == 2
     assert "broken.yaml" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_email_and_phone_links_are_shown_as_people_write_them(tmp_path: Path) -> None:
+    entry = next(e for e in FAQ.entries if any(url.startswith("mailto:") for _, url in e.links))
+    out = chat(tmp_path, [entry.question_in("sq")]).stdout
+    address = next(url for _, url in entry.links if url.startswith("mailto:"))[len("mailto:"):]
+    assert f": {address}" in out
+    assert "mailto:" not in out
