@@ -64,6 +64,7 @@ class RegistryConfig:
     candidates: float = 55.0
     margin: float = 8.0
     max_candidates: int = 5
+    refresh_interval: timedelta = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,7 @@ def load_config(path: str | os.PathLike[str] | None = None,
             candidates=float(r.get("candidates", RegistryConfig.candidates)),
             margin=float(r.get("margin", RegistryConfig.margin)),
             max_candidates=int(r.get("max_candidates", RegistryConfig.max_candidates)),
+            refresh_interval=parse_duration(r.get("refresh_interval", "1m")),
         )
 
         a = _section(raw, "agency")

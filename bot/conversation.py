@@ -16,14 +16,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from bot import phrases, question_log
 from bot.config import Config
 from bot.faq import Entry, Faq, load_faq
 from bot.matcher import Decision, FaqMatcher, Match
 from bot.phrases import Html, escape, say
-from bot.registry import ensure_sample_registry
+from bot.registry import ensure_sample_registry, registry_version
 from bot.registry_search import OrgHit, RegistryIndex, SearchResult
 from bot.storage import Database, Organisation, Person
 from bot.text import detect_language, fold, smalltalk
@@ -104,6 +104,7 @@ class Assistant:
     registry: RegistryIndex
     _commands: dict[str, Callable[[Asker, str], list[Reply]]] = field(init=False, repr=False)
     tickets: Tickets = field(init=False, repr=False)
+    _registry_version: tuple[int, datetime | None] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._commands = {
@@ -112,6 +113,7 @@ class Assistant:
             "ask": self.ask,
         }
         self.tickets = Tickets(self.db, self.config)
+        self._registry_version = registry_version(self.db)
 
     @classmethod
     def open(cls, config: Config) -> Assistant:
@@ -128,6 +130,17 @@ class Assistant:
 
     def close(self) -> None:
         self.db.close()
+
+    def refresh_registry(self) -> bool:
+        """Rebuild the registry index if organisations were imported since it was
+        built (``ngo-faq-bot registry import`` runs in another process); True if it was.
+        Searches meanwhile use the old index."""
+        version = registry_version(self.db)
+        if version == self._registry_version:
+            return False
+        self.registry.rebuild(self.db)
+        self._registry_version = version
+        return True
 
     def use_faq(self, faq: Faq) -> None:
         """Answer from ``faq`` from now on (a reloaded or uploaded FAQ, already validated)."""

@@ -226,6 +226,15 @@ def organisation_count(db: Database) -> int:
         return session.scalar(select(func.count()).select_from(Organisation)) or 0
 
 
+def registry_version(db: Database) -> tuple[int, datetime | None]:
+    """What changes when an import inserts or updates organisations: how many
+    there are and when the last one changed (imports never delete)."""
+    with db.session() as session:
+        count, changed = session.execute(
+            select(func.count(), func.max(Organisation.updated_at)).select_from(Organisation)).one()
+    return count or 0, changed
+
+
 def ensure_sample_registry(db: Database, csv_path: str | Path | None) -> ImportReport | None:
     """Import the bundled sample registry when the organisations table is empty."""
     if csv_path is None or organisation_count(db) > 0:

@@ -6,6 +6,8 @@ commands, messages that mention it and replies to its own messages.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 
 from telegram import Message, MessageEntity, Update, User
@@ -17,6 +19,8 @@ from telegram.ext import MessageHandler
 from bot.conversation import COMMANDS, Asker, Assistant, Reply
 from bot.phrases import say
 from handlers.render import keyboard, send, split
+
+log = logging.getLogger(__name__)
 
 
 class _AddressedToBot(filters.MessageFilter):
@@ -134,3 +138,13 @@ def register(application: Application, brain: Assistant) -> None:
         only_messages & filters.TEXT & ~filters.COMMAND & ADDRESSED, on_text))
     application.add_handler(MessageHandler(only_messages & MEDIA & ADDRESSED, on_media))
     application.add_handler(CallbackQueryHandler(on_button))
+    if application.job_queue is not None:
+        interval = brain.config.registry.refresh_interval
+        application.job_queue.run_repeating(refresh_registry, interval=interval, first=interval,
+                                            name="registry-refresh")
+
+
+async def refresh_registry(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Pick up organisations imported from the command line while the bot runs."""
+    if await asyncio.to_thread(assistant(context).refresh_registry):
+        log.info("registry index rebuilt after an import")

@@ -13,9 +13,12 @@ import csv
 import dataclasses
 import itertools
 import logging
+import os
+import subprocess
 import sys
 from collections import Counter
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -272,6 +275,36 @@ async def test_search_with_several_candidates_offers_buttons(api: BotApiServer,
     card = await api.wait_for("sendMessage", since=since)
     assert f"NIPT: {data.split(':')[2]}" in card.text
     assert card.text.startswith(label.split(" (")[0].rstrip("…"))
+
+
+async def test_an_import_from_the_command_line_is_found_by_the_running_bot(
+        api: BotApiServer, tmp_path: Path) -> None:
+    config = make_config(api, tmp_path / "bot.db")
+    config = dataclasses.replace(config, registry=dataclasses.replace(
+        config.registry, refresh_interval=timedelta(milliseconds=200)))
+    running = await RunningBot(config).start()
+    try:
+        name = "Qendra Galaktike e Pinguinëve Vullkanikë"
+        [before] = await ask(api, api.user(1040), f"/search {name}")
+        assert before.text.startswith("Asnjë organizatë e regjistruar")
+        csv_file = tmp_path / "new.csv"
+        csv_file.write_text(
+            "nipt,name,acronym,legal_form,city,address,phone,email,activity,registered_on,"
+            f"court_decision,status\nL99887766A,{name},QGPV,Qendër,Korçë,,,,Shkenca,"
+            "2024-05-02,,aktive\n", encoding="utf-8")
+        result = subprocess.run(
+            [str(Path(sys.executable).with_name("ngo-faq-bot")), "registry", "import",
+             str(csv_file)], env={**os.environ, "DATABASE_URL": config.database_url},
+            capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        for _ in range(50):
+            [after] = await ask(api, api.user(1040), f"/search {name}")
+            if "NIPT: L99887766A" in after.text:
+                break
+            await asyncio.sleep(0.1)
+        assert after.text.splitlines()[0].startswith(name)
+    finally:
+        await running.stop()
 
 
 async def test_search_for_an_unknown_organisation_says_so(
