@@ -139,6 +139,30 @@ def _section(raw: dict[str, Any], name: str) -> dict[str, Any]:
     return value
 
 
+def _check_ranges(matching: MatchingConfig, registry: RegistryConfig, staff: StaffConfig,
+                  faq_admin: FaqAdminConfig) -> None:
+    """Refuse values that parse but cannot work: a score outside 0-100, a count or an
+    interval of zero or less."""
+    scores = (("matching.answer", matching.answer), ("matching.suggest", matching.suggest),
+              ("registry.found", registry.found), ("registry.candidates", registry.candidates))
+    for name, score in scores:
+        if not 0 <= score <= 100:
+            raise ConfigError(f"{name} must be a score from 0 to 100, not {score:g}")
+    positive: tuple[tuple[str, float | timedelta], ...] = (
+        ("matching.max_suggestions", matching.max_suggestions),
+        ("registry.max_candidates", registry.max_candidates),
+        ("registry.refresh_interval", registry.refresh_interval),
+        ("staff.remind_after", staff.remind_after),
+        ("staff.retry_interval", staff.retry_interval),
+        ("staff.send_timeout", staff.send_timeout),
+        ("faq.reload_interval", faq_admin.reload_interval),
+        ("faq.max_upload_kb", faq_admin.max_upload_bytes),
+    )
+    for name, value in positive:
+        if not value > type(value)():
+            raise ConfigError(f"{name} must be more than 0")
+
+
 def _resolve(base: Path, value: str | os.PathLike[str]) -> Path:
     path = Path(value).expanduser()
     return path if path.is_absolute() else (base / path)
@@ -163,6 +187,10 @@ def load_config(path: str | os.PathLike[str] | None = None,
         raw = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {source}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{source}: the file is not UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read the config file {source}: {exc.strerror}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: invalid YAML: {exc}") from None
     if not isinstance(raw, dict):
@@ -210,7 +238,7 @@ def load_config(path: str | os.PathLike[str] | None = None,
 
         a = _section(raw, "agency")
         agency = AgencyConfig(
-            name={str(k): str(v) for k, v in (a.get("name") or {}).items()},
+            name={str(k): str(v) for k, v in _section(a, "name").items()},
             address=str(a.get("address") or ""),
             phone=str(a.get("phone") or ""),
             email=str(a.get("email") or ""),
@@ -238,6 +266,7 @@ def load_config(path: str | os.PathLike[str] | None = None,
         retention = p.get("retention", "365d")
         privacy = PrivacyConfig(
             retention=None if retention in (None, "", 0, "0") else parse_duration(retention))
+        _check_ranges(matching, registry, staff, faq_admin)
     except (TypeError, ValueError) as exc:
         if isinstance(exc, ConfigError):
             raise ConfigError(f"{source}: {exc}") from None

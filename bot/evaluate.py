@@ -94,7 +94,10 @@ def load_cases(path: str | os.PathLike[str]) -> list[Case]:
             continue
         try:
             raw = json.loads(line)
-            cases.append(Case(str(raw["q"]), raw.get("expect")))
+            expect = raw.get("expect")
+            if expect is not None and not isinstance(expect, str):
+                raise TypeError(f"expect must be a FAQ id or null, not {expect!r}")
+            cases.append(Case(str(raw["q"]), expect))
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}:{number}: not a case ({exc})") from None
     return cases

@@ -23,6 +23,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 FORMAT_VERSION = 1
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MAX_ID_LENGTH = 58  # an id travels in button data ("q:en:<id>"), which Telegram limits to 64 bytes
 _LANG = re.compile(r"^[a-z]{2,3}$")
 _TOP_KEYS = ("version", "entries")
 _ENTRY_KEYS = ("id", "category", "questions", "answer", "keywords", "links")
@@ -249,6 +250,9 @@ def _read_id(check: _Checker, entry: Node, node: Node | None) -> str | None:
     if value is not None and not _ID.match(value):
         check.report(node, f"bad id '{value}': use only a-z, 0-9 and '-' "
                            "(e.g. ngo-registration)")
+        return None
+    if value is not None and len(value) > MAX_ID_LENGTH:
+        check.report(node, f"id '{value}' is too long: use at most {MAX_ID_LENGTH} characters")
         return None
     return value
 

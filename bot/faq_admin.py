@@ -15,6 +15,7 @@ comments, order and layout survive.
 from __future__ import annotations
 
 import io
+import os
 import re
 import secrets
 import shutil
@@ -193,7 +194,9 @@ class FaqAdmin:
             faq, problems = check_faq(trial)
             # Name the uploaded file as the admin knows it, not by its temporary folder.
             problems = [Problem(Path(p.file).name if p.file.startswith(folder) else p.file,
-                                p.line, p.column, p.entry_id, p.message) for p in problems]
+                                p.line, p.column, p.entry_id,
+                                p.message.replace(os.path.join(folder, ""), ""))
+                        for p in problems]
             return faq, problems
 
     def _write(self, name: str, content: bytes) -> Outcome:

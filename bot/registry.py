@@ -12,7 +12,7 @@ import csv
 import io
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -104,6 +104,8 @@ def _read_text(path: Path) -> str:
         return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise RegistryImportError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise RegistryImportError(f"{path}: cannot read the file: {exc.strerror}") from None
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
         raise RegistryImportError(f"{path}: line {line}: not UTF-8 text "
@@ -114,6 +116,8 @@ def _parse_row(values: list[str], header: list[str]) -> dict[str, Any]:
     if len(values) != len(header):
         raise ValueError(f"wrong number of fields: expected {len(header)}, found {len(values)}")
     raw = {key: value.strip() for key, value in zip(header, values) if key in COLUMNS}
+    if any("\x00" in value for value in raw.values()):
+        raise ValueError("the row contains a NUL character (\\x00)")
     nipt = normalise_nipt(raw.get("nipt", ""))
     if not nipt:
         raise ValueError("missing NIPT")
@@ -128,16 +132,32 @@ def _parse_row(values: list[str], header: list[str]) -> dict[str, Any]:
     return row
 
 
+def _records(reader: Any, path: Path) -> Iterator[tuple[int, int, list[str]]]:
+    """(first line, line after it, fields) of each record of a CSV reader; a record the
+    csv module cannot read at all (a runaway quote) stops the import with its line."""
+    line = reader.line_num + 1
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise RegistryImportError(f"{path}: line {line}: {exc} "
+                                      "(is a quote (\") not closed?)") from None
+        start, line = line, reader.line_num + 1
+        yield start, line, values
+
+
 def read_registry_csv(path: Path) -> tuple[list[str], list[dict[str, Any]], list[RowError], int]:
     """The known columns of a registry CSV, its good rows, the bad ones (with reasons)
     and the row count."""
     text = _read_text(path)
     first_line = text.split("\n", 1)[0]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first_line))
-    try:
-        header = [name.strip().lower() for name in next(reader)]
-    except StopIteration:
-        raise RegistryImportError(f"{path}: the file is empty") from None
+    first = next(_records(reader, path), None)
+    if first is None:
+        raise RegistryImportError(f"{path}: the file is empty")
+    header = [name.strip().lower() for name in first[2]]
     missing = [name for name in REQUIRED_COLUMNS if name not in header]
     if missing:
         raise RegistryImportError(f"{path}: line 1: the header has no column {', '.join(missing)} "
@@ -146,16 +166,17 @@ def read_registry_csv(path: Path) -> tuple[list[str], list[dict[str, Any]], list
     errors: list[RowError] = []
     first_seen: dict[str, int] = {}
     count = 0
-    line = reader.line_num + 1
-    for values in reader:
-        start, line = line, reader.line_num + 1
+    for start, line, values in _records(reader, path):
         if not values or all(not v.strip() for v in values):
             continue
         count += 1
         try:
             row = _parse_row(values, header)
         except ValueError as exc:
-            errors.append(RowError(start, str(exc)))
+            spread = line - start > 1 and len(values) != len(header)
+            errors.append(RowError(start, str(exc) + (
+                f" (lines {start}-{line - 1} were read as one row: is a quote (\") "
+                "not closed?)" if spread else "")))
             continue
         if row["nipt"] in first_seen:
             errors.append(RowError(start, f"duplicate NIPT {row['nipt']} "

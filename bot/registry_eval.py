@@ -40,7 +40,10 @@ def read_cases(path: str | Path) -> list[Case]:
             continue
         try:
             item = json.loads(line)
-            cases.append(Case(str(item["q"]), item.get("expect") or None))
+            expect = item.get("expect") or None
+            if expect is not None and not isinstance(expect, str):
+                raise TypeError(f"expect must be a NIPT or null, not {expect!r}")
+            cases.append(Case(str(item["q"]), expect))
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}: line {number}: not a case ({exc})") from None
     return cases

@@ -21,6 +21,7 @@ from sqlalchemy import BigInteger, Date, DateTime, Float, SmallInteger, String, 
 from sqlalchemy import create_engine, event, func
 from sqlalchemy import JSON, ForeignKey, Integer
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -218,6 +219,25 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
+class DatabaseUnavailable(Exception):
+    """The database URL cannot be used: malformed, an unknown driver, a server that does
+    not answer, or a file that is not a database."""
+
+
+def _safe_url(url: str) -> str:
+    """The URL to show in a message: without its password, or not at all when unreadable."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(not a database URL)"
+
+
+def _reason(exc: Exception) -> str:
+    """The first line of what the driver said, without SQLAlchemy's background links."""
+    cause = exc.orig if isinstance(exc, DBAPIError) else exc
+    return (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+
+
 class Database:
     """The bot's database: one engine, one session scope, migrated on opening.
 
@@ -227,6 +247,13 @@ class Database:
     """
 
     def __init__(self, url: str, *, migrate: bool = True) -> None:
+        try:
+            self._open(url, migrate)
+        except (ArgumentError, DBAPIError, ImportError, OSError) as exc:
+            raise DatabaseUnavailable(
+                f"cannot open the database {_safe_url(url)}: {_reason(exc)}") from None
+
+    def _open(self, url: str, migrate: bool) -> None:
         self.url = url
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"

@@ -64,6 +64,15 @@ def test_chat_treats_bad_input_sanely(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_chat_takes_a_line_that_is_not_utf8(tmp_path: Path) -> None:
+    result = subprocess.run([CLI, "chat", "--lang", "en"], input=b"caf\xe9 registration\n/help\n",
+                            capture_output=True, timeout=60, env=environment(tmp_path),
+                            cwd=tmp_path)
+    assert result.returncode == 0, result.stderr.decode()
+    assert b"Traceback" not in result.stderr
+    assert "How I can help" in result.stdout.decode()
+
+
 def test_run_without_a_token_explains_botfather_and_starts_the_chat(tmp_path: Path) -> None:
     result = chat(tmp_path, ["/contact"], "run")
     assert result.returncode == 0, result.stderr

@@ -51,3 +51,49 @@ def test_forget_deletes_a_person(config_file: Path, database_url: str,
     with Database(database_url) as db, db.session() as session:
         assert session.scalar(select(func.count()).select_from(QuestionLog)) == 0
         assert session.get(Person, 77) is None
+
+
+def test_an_unreachable_database_is_an_error_message_not_a_traceback(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://nouser@127.0.0.1:1/x")
+    config = tmp_path / "config.yaml"
+    config.write_text("faq:\n  path: faq\n", encoding="utf-8")
+    assert main(["--config", str(config), "report"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot open the database "
+                          "postgresql+psycopg://nouser@127.0.0.1:1/x")
+    assert "Traceback" not in err
+
+
+def test_a_chart_path_that_cannot_be_written_is_an_error_message(
+        config_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing_folder = tmp_path / "no" / "such" / "chart.png"
+    assert main(["--config", str(config_file), "report", "--chart", str(missing_folder)]) == 1
+    captured = capsys.readouterr()
+    assert "Questions: 0" in captured.out
+    assert captured.err == (f"error: cannot write the chart to {missing_folder}: "
+                            "No such file or directory\n")
+
+
+@pytest.mark.parametrize("argument", ["abc", "99999999999999999999999"])
+def test_forget_refuses_what_is_not_a_user_id(config_file: Path, argument: str,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--config", str(config_file), "forget", argument])
+    assert exited.value.code == 2
+    assert "argument USER_ID: not a Telegram user id" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("dates, message", [
+    (["--since", "2026-03-04", "--until", "2026-03-02"], "--since is after --until"),
+    (["--since", "0202-01-01", "--until", "2026-03-04"], "longer than 3660 days"),
+    (["--until", "9999-12-31"], "out of range"),
+    (["--until", "0001-01-05"], "out of range"),
+])
+def test_report_refuses_a_period_it_cannot_show(config_file: Path, dates: list[str],
+                                                message: str,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--config", str(config_file), "report", *dates]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and message in captured.err

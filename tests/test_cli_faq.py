@@ -123,6 +123,17 @@ def test_eval_prints_the_four_figures_last(faq_file: Path, tmp_path: Path,
     assert "100.0%" in lines[-4] and "0.0%" in lines[-2]
 
 
+def test_eval_refuses_a_case_whose_expect_is_not_an_id(faq_file: Path, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text('{"q": "How do I open a bank account?", "expect": 3}\n', encoding="utf-8")
+    assert main(["eval", "--faq", str(faq_file), "--cases", str(cases)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (f"error: {cases}:1: not a case (expect must be a FAQ id or null, "
+                            "not 3)\n")
+
+
 def test_every_subcommand_has_help() -> None:
     for argv in (["faq", "check", "--help"], ["ask", "--help"], ["eval", "--help"]):
         run = subprocess.run([CLI, *argv],

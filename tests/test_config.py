@@ -60,6 +60,11 @@ def test_durations_are_read_in_human_units(tmp_path: Path) -> None:
     ("staff:\n  remind_after: soon\n", "not a duration"),
     ("matching:\n  answer: high\n", "bad value"),
     ("key: [unclosed\n", "invalid YAML"),
+    ("agency:\n  name: ASCS\n", "'name' must be a mapping"),
+    ("matching:\n  max_suggestions: -1\n", "matching.max_suggestions must be more than 0"),
+    ("matching:\n  answer: 540\n", "matching.answer must be a score from 0 to 100"),
+    ("faq:\n  reload_interval: 0s\n", "faq.reload_interval must be more than 0"),
+    ("staff:\n  send_timeout: 0\n", "staff.send_timeout must be more than 0"),
 ])
 def test_bad_values_give_a_clear_error(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
@@ -69,3 +74,12 @@ def test_bad_values_give_a_clear_error(tmp_path: Path, text: str, message: str) 
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="config file not found"):
         load_config(tmp_path / "nope.yaml", environ={})
+
+
+def test_a_folder_or_a_binary_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read the config file"):
+        load_config(tmp_path, environ={})
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"\xff\xfe\x00telegram")
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        load_config(binary, environ={})

@@ -127,6 +127,19 @@ def test_missing_id_and_bad_id(tmp_path: Path) -> None:
     assert any(p.startswith(f"{path}:5: entry 'Bad_Id': bad id 'Bad_Id'") for p in problems)
 
 
+def test_an_id_too_long_for_a_button_is_refused(tmp_path: Path) -> None:
+    long_id = "-".join(["registration"] * 5)  # 64 characters
+    path = write(tmp_path, "ids.yaml", f"""\
+        version: 1
+        entries:
+          - id: {long_id}
+            questions: {{en: [Why]}}
+            answer: {{en: Because.}}
+    """)
+    assert problems_of(path) == [
+        f"{path}:3: entry '{long_id}': id '{long_id}' is too long: use at most 58 characters"]
+
+
 def test_duplicate_ids_across_files_name_both_places(tmp_path: Path) -> None:
     write(tmp_path, "a.yaml", GOOD)
     second = write(tmp_path, "b.yaml", GOOD)

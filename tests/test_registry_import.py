@@ -147,6 +147,30 @@ def test_unreadable_files_are_refused_with_a_clear_error(database: Database,
         import_registry(database, write_csv(tmp_path / "h.csv", GOOD, header="id,name"))
     with pytest.raises(RegistryImportError, match="no such file"):
         import_registry(database, tmp_path / "missing.csv")
+    with pytest.raises(RegistryImportError, match="cannot read the file"):
+        import_registry(database, tmp_path)
+
+
+def test_a_row_with_a_nul_character_is_skipped(database: Database, tmp_path: Path) -> None:
+    lines = ['L44444444D,Shoqata e Fierit,,Shoqatë,Fi\x00er,,,,,,,aktive', GOOD[0]]
+    report = import_registry(database, write_csv(tmp_path / "nul.csv", lines))
+    assert [(e.line, "NUL character" in e.reason) for e in report.errors] == [(2, True)]
+    assert set(organisations(database)) == {"K11111111A"}
+
+
+def test_an_unclosed_quote_is_reported_and_nothing_stored_is_lost(database: Database,
+                                                                  tmp_path: Path) -> None:
+    import_registry(database, write_csv(tmp_path / "r.csv", GOOD[:1]))
+    swallowed = write_csv(tmp_path / "q.csv", [
+        'L44444444D,"Shoqata pa thonjëz,,,Fier,,,,,,,aktive',   # the quote is never closed
+        'L55555555E,Shoqata e Fierit,,,Fier,,,,,,,aktive'])
+    report = import_registry(database, swallowed)
+    assert [(e.line, "lines 2-3 were read as one row" in e.reason) for e in report.errors] == [
+        (2, True)]
+    runaway = write_csv(tmp_path / "big.csv", [GOOD[1], 'L44444444D,"' + "x" * 200_000])
+    with pytest.raises(RegistryImportError, match='line 3: .*is a quote \\(\"\\) not closed'):
+        import_registry(database, runaway)
+    assert set(organisations(database)) == {"K11111111A"}
 
 
 def test_stats_count_by_status_legal_form_and_city(database: Database, tmp_path: Path) -> None:

@@ -197,3 +197,11 @@ def test_a_long_message_with_html_gets_an_answer(sample_index: RegistryIndex) ->
     result = sample_index.search(message[-4000:])
     assert result.decision in ("found", "candidates", "not_found")
     assert sample_index.search("<script>alert(1)</script>").decision == "not_found"
+
+
+def test_a_case_file_with_a_bad_expect_is_refused_with_its_line(tmp_path: Path) -> None:
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text('{"q": "Partners Albania", "expect": "K43464097E"}\n'
+                     '{"q": "Helsinki", "expect": 12345678}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="line 2: not a case .*expect must be a NIPT or null"):
+        read_cases(cases)

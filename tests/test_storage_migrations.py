@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, select, text
 
-from bot.storage import Database, Organisation, Person
+from bot.storage import Database, DatabaseUnavailable, Organisation, Person
 
 
 def test_opening_creates_the_latest_schema(database: Database) -> None:
@@ -81,3 +81,23 @@ def test_session_commits_on_success_and_rolls_back_on_error(database: Database) 
             raise RuntimeError("boom")
     with database.session() as session:
         assert session.scalars(select(Person.telegram_user_id)).all() == [1]
+
+
+@pytest.mark.parametrize("url, message", [
+    ("nonsense://x", "Can't load plugin"),
+    ("not a url", "not a database URL"),
+    ("postgresql+psycopg://nobody:secret@127.0.0.1:1/x", "port 1 failed"),
+])
+def test_an_unusable_url_is_a_clear_error_without_the_password(url: str, message: str) -> None:
+    with pytest.raises(DatabaseUnavailable, match="cannot open the database") as raised:
+        Database(url)
+    assert message in str(raised.value)
+    assert "secret" not in str(raised.value)
+
+
+def test_a_file_that_is_not_a_database_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "registry.csv"
+    path.write_bytes(b"nipt,name\nK12345678A,Org\n")
+    with pytest.raises(DatabaseUnavailable, match="file is not a database"):
+        Database(f"sqlite:///{path}")
+    assert path.read_bytes() == b"nipt,name\nK12345678A,Org\n"

@@ -169,6 +169,16 @@ async def test_broken_upload_lists_the_problems_and_the_old_faq_keeps_answering(
     assert answer_of(faq_dir, "grants-calls")[:60] in reply.text
 
 
+async def test_upload_repeating_ids_names_the_files_as_the_admin_knows_them(
+        api: BotApiServer, bot: RunningBot, faq_dir: Path) -> None:
+    since = api.mark()
+    await api.send_document(admin(api), "copy.yaml", (faq_dir / "agency.yaml").read_bytes())
+    report = await said(api, ADMIN, since, "problem")
+    assert "duplicate id: already used at agency.yaml:" in report.text
+    assert "faq-check-" not in report.text
+    assert not (faq_dir / "copy.yaml").exists()
+
+
 async def test_upload_from_someone_who_is_not_an_admin_is_refused(
         api: BotApiServer, bot: RunningBot, faq_dir: Path) -> None:
     stranger = api.user(7003, "Eve", language_code="en")

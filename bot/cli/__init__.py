@@ -12,6 +12,7 @@ import sys
 
 from bot.cli import admin, chat, faq, registry
 from bot.config import ConfigError
+from bot.storage import DatabaseUnavailable
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args) or 0)
-    except ConfigError as exc:
+    except (ConfigError, DatabaseUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

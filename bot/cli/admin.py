@@ -20,6 +20,20 @@ from bot.config import load_config
 from bot.storage import Database
 
 
+MAX_REPORT_DAYS = 3660  # ten years: a longer period is a mistyped year (and a chart of hours)
+
+
+def user_id(value: str) -> int:
+    """A Telegram user id as argparse reads it: a whole number that fits the database."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a Telegram user id: {value!r}") from None
+    if not -2**63 <= number < 2**63:
+        raise argparse.ArgumentTypeError(f"not a Telegram user id (too large): {value}")
+    return number
+
+
 def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     """Add ``report`` and ``forget``."""
     rep = subparsers.add_parser(
@@ -39,22 +53,44 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
         "forget", help="delete everything stored about a person",
         description="Delete every row about a Telegram user id: their settings, question "
                     "logs, tickets with their messages, outbox items and suggestions, bans.")
-    forget.add_argument("user_id", type=int, metavar="USER_ID")
+    forget.add_argument("user_id", type=user_id, metavar="USER_ID")
     forget.set_defaults(handler=run_forget)
 
 
-def run_report(args: argparse.Namespace) -> int:
+def _period(args: argparse.Namespace) -> report.Period | None:
+    """The period of --since and --until, or None after saying why it cannot be reported."""
     if args.since and args.until and args.since > args.until:
-        print("error: --since is after --until", file=sys.stderr)
+        error = "--since is after --until"
+    else:
+        try:
+            period = report.Period.of_days(args.since, args.until)
+        except OverflowError:
+            error = "the dates are out of range"
+        else:
+            if (period.until - period.since).days <= MAX_REPORT_DAYS:
+                return period
+            error = (f"the period is longer than {MAX_REPORT_DAYS} days; "
+                     "check the years of --since and --until")
+    print(f"error: {error}", file=sys.stderr)
+    return None
+
+
+def run_report(args: argparse.Namespace) -> int:
+    period = _period(args)
+    if period is None:
         return 2
-    period = report.Period.of_days(args.since, args.until)
     if args.since and not args.until:
         period = report.Period.of_days(args.since, date.today())
     with Database(load_config(args.config).database_url) as db:
         figures = report.build(db, period)
     print(plain(report.describe(figures, args.lang)))
     if args.chart:
-        Path(args.chart).write_bytes(report.chart_png(figures))
+        try:
+            Path(args.chart).write_bytes(report.chart_png(figures))
+        except OSError as exc:
+            print(f"error: cannot write the chart to {args.chart}: {exc.strerror}",
+                  file=sys.stderr)
+            return 1
         print(f"chart written to {args.chart}")
     return 0
 

@@ -104,6 +104,12 @@ def plain(text: str) -> str:
     return html.unescape(_TAG.sub("", text))
 
 
+def readable(line: str) -> str:
+    """A line of standard input as text: bytes that were not UTF-8 (kept by Python as
+    surrogates, which no database or terminal accepts) become U+FFFD."""
+    return line.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 class Terminal:
     """One conversation in a terminal: prints replies, numbers their buttons."""
 
@@ -123,7 +129,7 @@ class Terminal:
             line = lines.readline()
             if not line:
                 return
-            self.handle(line.strip())
+            self.handle(readable(line).strip())
 
     def handle(self, line: str) -> None:
         if not line:

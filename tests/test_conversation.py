@@ -1,0 +1,34 @@
+"""The conversation core on both databases, without Telegram: what a person is told."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+import pytest
+
+from bot.config import load_config
+from bot.conversation import Asker, Assistant
+from botapi.harness import PROJECT_ROOT
+
+
+@pytest.fixture
+def brain(database_url: str) -> Iterator[Assistant]:
+    config = dataclasses.replace(load_config(PROJECT_ROOT / "config.yaml", environ={}),
+                                 database_url=database_url)
+    assistant = Assistant.open(config)
+    try:
+        yield assistant
+    finally:
+        assistant.close()
+
+
+def test_a_nul_character_in_a_question_still_gets_an_answer(brain: Assistant) -> None:
+    [reply] = brain.reply(Asker(id=501), "si\x00 ndryshoj statutin e shoqates?", chat_id=501)
+    assert "statut" in reply.text.lower()
+    assert "\x00" not in reply.text
+
+
+def test_a_nul_character_in_a_command_argument_is_dropped(brain: Assistant) -> None:
+    [reply] = brain.command(Asker(id=502), "search", "Co-\x00PLAN")
+    assert "\x00" not in reply.text and "Co-PLAN" in reply.text
