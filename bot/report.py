@@ -197,6 +197,7 @@ def chart_png(report: Report) -> bytes:
     import matplotlib
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     days = sorted(report.per_day)
     figure = Figure(figsize=(8, 4), dpi=100)
@@ -209,6 +210,7 @@ def chart_png(report: Report) -> bytes:
         axes.bar(days, counts, bottom=bottom, label=outcome, color=colours[outcome])
         bottom = [b + c for b, c in zip(bottom, counts)]
     axes.set_ylabel("questions")
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_title(f"Questions per day, {report.period.since.date()} to "
                    f"{(report.period.until - timedelta(days=1)).date()}")
     axes.legend(loc="upper left", fontsize="small")
