@@ -336,10 +336,7 @@ class Tickets:
             ticket.status = CLOSED
             ticket.closed_at = now
             self._changed(session, ticket, now)
-            enqueue(session, chat_id=ticket.chat_id, method="sendMessage",
-                    params={"text": say(ticket.language, "ticket_closed_by_staff",
-                                        number=ticket.id), "parse_mode": "HTML"},
-                    purpose="notice", ticket_id=ticket.id, now=now)
+            self._tell_person(session, ticket, "ticket_closed_by_staff", now)
             return Outcome(True, say(STAFF_LANGUAGE, "staff_closed", number=ticket.id,
                                      name=staff.name))
 
@@ -355,10 +352,7 @@ class Tickets:
             ticket.status = ANSWERED if ticket.answered_at else OPEN
             ticket.closed_at = None
             self._changed(session, ticket, now)
-            enqueue(session, chat_id=ticket.chat_id, method="sendMessage",
-                    params={"text": say(ticket.language, "ticket_reopened", number=ticket.id),
-                            "parse_mode": "HTML"},
-                    purpose="notice", ticket_id=ticket.id, now=now)
+            self._tell_person(session, ticket, "ticket_reopened", now)
             return Outcome(True, say(STAFF_LANGUAGE, "staff_reopened", number=ticket.id))
 
     def suggest_faq(self, ticket_id: int, staff: StaffMember) -> Outcome:
@@ -524,6 +518,14 @@ class Tickets:
                 params={"text": text, "parse_mode": "HTML", "reply_to_ticket": True,
                         "in_ticket_topic": True},
                 purpose="staff_note", ticket_id=ticket.id, now=now)
+
+    @staticmethod
+    def _tell_person(session: Session, ticket: Ticket, phrase: str, now: datetime) -> None:
+        """Queue a notice about ``ticket`` to the person, in their language."""
+        enqueue(session, chat_id=ticket.chat_id, method="sendMessage",
+                params={"text": say(ticket.language, phrase, number=ticket.id),
+                        "parse_mode": "HTML"},
+                purpose="notice", ticket_id=ticket.id, now=now)
 
     @staticmethod
     def _unknown(ticket_id: int) -> Outcome:

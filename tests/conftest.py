@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 
 from bot.storage import Database
+from botapi import BotApiServer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = PROJECT_ROOT.parent / "shared" / "bench"
@@ -22,6 +23,13 @@ POSTGRES_URLS = [os.environ["TEST_POSTGRES_URL"]] if os.environ.get("TEST_POSTGR
     "postgresql+psycopg://postgres@127.0.0.1:5432/test",
     "postgresql+psycopg://root@127.0.0.1:5432/test",
 ]
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[BotApiServer]:
+    """The Bot API test server on 127.0.0.1, for a bot under test to talk to."""
+    async with BotApiServer() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -58,12 +58,6 @@ def faq_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[BotApiServer]:
-    async with BotApiServer() as server:
-        yield server
-
-
-@pytest.fixture
 async def bot(api: BotApiServer, tmp_path: Path, faq_dir: Path) -> AsyncIterator[RunningBot]:
     config = make_config(api, tmp_path / "bot.db")
     config = dataclasses.replace(

@@ -45,12 +45,6 @@ def sample_organisations() -> list[dict[str, str]]:
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[BotApiServer]:
-    async with BotApiServer() as server:
-        yield server
-
-
-@pytest.fixture
 async def bot(api: BotApiServer, tmp_path: Path) -> AsyncIterator[RunningBot]:
     running = await RunningBot(make_config(api, tmp_path / "bot.db")).start()
     yield running

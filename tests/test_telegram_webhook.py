@@ -18,12 +18,6 @@ SECRET = "s3cret-Token_for-the-webhook"
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[BotApiServer]:
-    async with BotApiServer() as server:
-        yield server
-
-
-@pytest.fixture
 async def bot(api: BotApiServer, tmp_path: Path) -> AsyncIterator[RunningBot]:
     running = await RunningBot(make_config(api, tmp_path / "bot.db", webhook_secret=SECRET)).start()
     yield running
