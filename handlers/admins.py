@@ -286,7 +286,7 @@ async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     figures = await asyncio.to_thread(report.build, brain(context).db, period)
     await _reply(update, context, Reply(report.describe(figures, lang)))
     if chat is not None:
-        png = await asyncio.to_thread(report.chart_png, figures)
+        png = await asyncio.to_thread(report.chart_png, figures, lang)
         await context.bot.send_photo(chat.id, png)
 
 
