@@ -5,7 +5,9 @@ process several times; the best wall time and the best CPU time (user + system,
 less disturbed by other processes on a busy machine) are printed, beside the
 alternatives: a bare Python, and importing what every command used to import
 (SQLAlchemy, Alembic and matplotlib through the storage, report and privacy
-modules). Then the slowest imports of ``ask`` as ``python -X importtime`` shows them.
+modules). On a quiet machine the wall time is about the CPU time; on a busy one
+(the load average is printed) the CPU time is the figure to compare with the
+target. Then the slowest imports of ``ask`` as ``python -X importtime`` shows them.
 
     .venv/bin/python benchmarks/cli_startup.py [--runs N]
 """
@@ -70,7 +72,8 @@ def main() -> None:
     for label, command, target in rows:
         wall, cpu = measure(command, runs)
         verdict = "" if target is None else (
-            f"<= {target:.2f} {'ok' if min(wall, cpu) <= target else 'MISSED'}")
+            f"<= {target:.2f}: wall {'ok' if wall <= target else 'over'}, "
+            f"cpu {'ok' if cpu <= target else 'over'}")
         print(f"{label:<58} {wall:7.3f} {cpu:7.3f}  {verdict}")
     print("\nslowest imports of `ask` (python -X importtime, cumulative ms):")
     for micros, module in slowest_imports(["-m", "bot.cli", "ask", QUESTION]):
