@@ -83,7 +83,7 @@ def main() -> None:
                           ("ask", ["-m", "bot.cli", "ask", QUESTION])):
         result = subprocess.run([PYTHON, "-X", "importtime", *command], capture_output=True,
                                 text=True, cwd=ROOT, stdin=subprocess.DEVNULL, check=True)
-        loaded = sorted({m for m in heavy if re.search(rf"\| +{m}$", result.stderr, re.M)})
+        loaded = sorted({m for m in heavy if re.search(rf"\| +{m}$", result.stderr, re.MULTILINE)})
         print(f"heavy packages imported by {name}: {', '.join(loaded) or 'none'}")
 
 
