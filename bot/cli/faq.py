@@ -38,7 +38,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     ask = subparsers.add_parser(
         "ask", help="show what the bot would answer",
         description="Show the bot's decision (answer, suggest or escalate) and scores for a "
-                    "question, or for each line of stdin when no question is given.")
+                    "question, or for each line of a pipe or file on standard input when no "
+                    "question is given.")
     ask.add_argument("question", nargs="?", metavar="QUESTION")
     ask.add_argument("--faq", metavar="PATH", help="FAQ file or folder (default: from config)")
     ask.add_argument("--json", action="store_true", help="print one JSON object a line")

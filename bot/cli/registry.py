@@ -172,7 +172,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     search = commands.add_parser(
         "search", help="look organisations up by name, acronym or NIPT",
-        description="Search the registry. Without QUERY, reads one query a line from stdin.")
+        description="Search the registry. Without QUERY, reads one query a line from a pipe "
+                    "or file on standard input.")
     search.add_argument("query", nargs="*", metavar="QUERY")
     search.add_argument("--json", action="store_true",
                         help='one JSON object a line: {"query", "decision", "results"}')
