@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from botapi.harness import PROJECT_ROOT
 
 CLI = str(Path(sys.executable).with_name("ngo-faq-bot"))
@@ -132,7 +131,7 @@ def imported(*args: str) -> set[str]:
     result = subprocess.run([sys.executable, "-X", "importtime", "-m", "bot.cli", *args],
                             capture_output=True, text=True, cwd=PROJECT_ROOT,
                             stdin=subprocess.DEVNULL, timeout=60, check=False)
-    return set(re.findall(r"\|\s+([\w.]+)$", result.stderr, re.M))
+    return set(re.findall(r"\|\s+([\w.]+)$", result.stderr, re.MULTILINE))
 
 
 def test_help_loads_no_database_chart_telegram_or_schema_library() -> None:

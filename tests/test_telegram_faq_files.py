@@ -9,15 +9,21 @@ from pathlib import Path
 
 from botapi import BotApiServer, Call
 from botapi.harness import PROJECT_ROOT, RunningBot
-from test_telegram_admins import (ADMIN, GRANTS_QUESTION, admin, answer_of, bot,  # noqa: F401
-                                  faq_dir, said)
+from test_telegram_admins import (  # noqa: F401
+    ADMIN,
+    GRANTS_QUESTION,
+    admin,
+    answer_of,
+    bot,
+    faq_dir,
+    said,
+)
 
 
 def laughs(levels: int = 9) -> bytes:
     """A FAQ file of about a kilobyte whose aliases expand to ``9 ** levels`` strings."""
     lines = ["version: 1", "entries:", "  - id: laughs", "    questions:", "      en: [lol]",
-             "    answer:", "      en: lol", 'l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", '
-             '"lol", "lol", "lol"]']
+             "    answer:", "      en: lol", "l0: &l0 [" + ", ".join(['"lol"'] * 9) + "]"]
     for level in range(1, levels + 1):
         lines.append(f"l{level}: &l{level} [{', '.join([f'*l{level - 1}'] * 9)}]")
     lines.append(f"entries2: *l{levels}")
