@@ -16,6 +16,7 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 from bot import phrases
+from bot.cli import workers
 
 if TYPE_CHECKING:  # imported where they are used, so that --help starts at once
     from bot.config import Config
@@ -42,6 +43,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Start the Telegram bot: long polling, or a webhook when telegram.mode is "
                     "'webhook' in the configuration. The token comes from TELEGRAM_BOT_TOKEN; "
                     "without it the terminal chat starts instead.")
+    run_parser.add_argument(
+        "--workers", type=int, default=1, metavar="N",
+        help="run N bot processes on one PostgreSQL database (default 1)")
+    run_parser.add_argument("--worker", default=None, metavar="I/N",
+                            help="run as worker I of N started separately (0 receives updates)")
     run_parser.set_defaults(handler=run)
     chat_parser = subparsers.add_parser(
         "chat", help="talk to the bot in the terminal, with the same answers as in Telegram",
@@ -59,15 +65,28 @@ def run(args: argparse.Namespace) -> int:
     if not config.telegram.token:
         print(NO_TOKEN_HELP, file=sys.stderr)
         return _chat(config, None)
-    from handlers.app import (
-        run as run_telegram,  # the Telegram layer, only when it is needed
-    )
+    try:
+        index, count = workers.parse_worker(args.worker) if args.worker else (0, args.workers)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if count < 1:
+        print("error: --workers must be 1 or more", file=sys.stderr)
+        return 2
+    if count > 1 and not config.database_url.startswith("postgresql"):
+        print("error: several workers need a PostgreSQL database "
+              "(DATABASE_URL=postgresql+psycopg://...); SQLite allows one", file=sys.stderr)
+        return 2
+    if count > 1 and args.worker is None:
+        return workers.supervise(count, args.config)
+    from handlers.app import Worker  # the Telegram layer, only when it is needed
+    from handlers.app import run as run_telegram
 
     brain = _open(config)
     if brain is None:
         return 2
     try:
-        return run_telegram(config, brain)
+        return run_telegram(config, brain, Worker(index, count))
     finally:
         brain.close()
 
