@@ -63,6 +63,9 @@ def configure_logging(token: str | None, level: int = logging.INFO) -> None:
     """Log to stderr without ever showing the token."""
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # The job queue's scheduler logs every job it adds and every run of it (the FAQ
+    # poll runs every few seconds): only its warnings are worth a line.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     for handler in logging.getLogger().handlers:
         handler.addFilter(RedactToken(token or ""))
 
