@@ -397,7 +397,7 @@ async def test_ban_and_unban(api: BotApiServer, started: list[RunningBot],
     since = api.mark()
     await api.send_text(api.user(BESA, "Besa"), f"/ban #{number}", chat=staff_chat(api))
     said = await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == STAFF_CHAT)
-    assert said.text == "4500 u bllokua: nuk mund të hapë më bileta."
+    assert said.text == "Ana (id 4500) u bllokua: nuk mund të hapë më bileta."
     [refused] = await _ask(api, ana, "/ask Përse më bllokuat?")
     assert refused.text.startswith("Nuk mund t'i dërgoj pyetje stafit nga kjo llogari.")
     since = api.mark()
