@@ -140,7 +140,7 @@ def test_forget_removes_every_row_about_a_person_and_nothing_else(database: Data
     someone(database, 42)
     before = count_about(database, 41)
     assert all(before.values()), before
-    deleted = privacy.forget(database, 41)
+    deleted = privacy.forget(database, 41).deleted
     assert count_about(database, 41) == dict.fromkeys(before, 0)
     assert deleted["question_log"] == 1 and deleted["tickets"] == 1 and deleted["bans"] == 1
     assert count_about(database, 42) == before  # the other person is untouched

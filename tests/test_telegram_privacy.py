@@ -1,15 +1,20 @@
 """Privacy and safety as people and staff meet them in Telegram: names that try to fake an
 id, /ban and /unban naming whom they hit, NUL characters in names and texts on SQLite and
-PostgreSQL. The real Application long polls the Bot API test server."""
+PostgreSQL, staff members forgotten under a pseudonym, and deleted text gone from the
+database's files. The real Application long polls the Bot API test server."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
+from sqlalchemy import inspect, select, text
+
+from bot.storage import Ban, Database, FaqSuggestion, Ticket, TicketMessage
 from botapi import BotApiServer
 from botapi.harness import RunningBot
-from test_telegram_staff import (BESA, STAFF_CHAT, api, ask_staff, card_of, staff_chat,  # noqa: F401
-                                 staff_config, start, started)
+from test_telegram_staff import (BESA, DRITA, STAFF_CHAT, api, ask_staff,  # noqa: F401
+                                 card_of, staff_chat, staff_config, start, started)
 
 # The right-to-left override makes "Eve" + ")999 di(" read "Eve (id 999)" on screen.
 FAKE_ID_NAME = "Eve\u202e)999 di(\u2066"
@@ -63,3 +68,91 @@ async def test_nul_characters_in_names_and_texts_do_not_break_tickets_on_sqlite_
     assert answer.text.endswith("Nuk e dimë.")
     edited = await api.wait_for("editMessageText", since=since)
     assert "E mori: Besa" in edited.text
+
+
+async def forget_me(api: BotApiServer, person: dict) -> None:
+    """/forget in the private chat, and "Yes" to the confirmation."""
+    since = api.mark()
+    await api.send_text(person, "/forget")
+    [question] = await api.replies(person["id"], since=since)
+    since = api.mark()
+    await api.press(person, question, question.buttons[0][0][1])
+    done = await api.wait_for("sendMessage", since=since,
+                              where=lambda c: c.chat_id == person["id"])
+    assert done.text == "U fshi gjithçka që boti ruante për ju."
+
+
+def cells(database_url: str) -> list[str]:
+    """Every value in every table of the database, as text."""
+    with Database(database_url) as db, db.engine.connect() as connection:
+        return [str(value) for name in inspect(connection).get_table_names()
+                for row in connection.execute(text(f'SELECT * FROM "{name}"'))
+                for value in row]
+
+
+async def test_a_forgotten_staff_member_leaves_their_tickets_under_a_pseudonym(
+        api: BotApiServer, started: list[RunningBot], database_url: str) -> None:  # noqa: F811
+    await start(started, staff_config(api, database_url))
+    besa = api.user(BESA, "Besa Hoxha")
+    number = await ask_staff(api, api.user(4900, "Ana"))
+    card = await card_of(api, number)
+    since = api.mark()
+    await api.send_text(besa, "Nuk e dimë, na vjen keq.", chat=staff_chat(api),
+                        reply_to=card.result)
+    await api.wait_for("editMessageText", since=since)
+    since = api.mark()
+    await api.press(besa, card, f"tk:faq:{number}")
+    await api.wait_for("answerCallbackQuery", since=since)
+    assert (await staff_command(api, "/ban 4999")).endswith("u bllokua: nuk mund të hapë më bileta.")
+    assert any(value == str(BESA) for value in cells(database_url))
+
+    await forget_me(api, besa)
+    listing = await staff_command(api, "/open", user_id=DRITA)
+    [line] = [line for line in listing.splitlines() if line.startswith(f"#{number} ")]
+    assert "· e përgjigjur · Ish-punonjës " in line and "Besa" not in line
+    left = cells(database_url)
+    assert not [value for value in left if value == str(BESA) or "Besa" in value]
+    [pseudonym] = {value for value in left if value.startswith("Ish-punonjës ")}
+    assert pseudonym in line
+    # The ticket, the answer, the suggestion and the ban stay, under one pseudonym.
+    with Database(database_url) as db, db.session() as session:
+        ticket = session.get(Ticket, number)
+        assert ticket is not None and ticket.claimed_by_name == pseudonym
+        [answer] = session.scalars(select(TicketMessage).where(
+            TicketMessage.direction == "staff")).all()
+        [suggestion] = session.scalars(select(FaqSuggestion)).all()
+        ban = session.get(Ban, 4999)
+        assert ban is not None
+        assert answer.author_id == suggestion.suggested_by == ban.banned_by == \
+            ticket.claimed_by < 0
+        assert answer.text == "Nuk e dimë, na vjen keq."
+
+
+async def test_after_forget_the_text_is_in_neither_the_database_file_nor_its_log(
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:  # noqa: F811
+    database = tmp_path / "bot.db"
+    await start(started, staff_config(api, database))
+    secret, name = "Qwzx-7741 borxhi im tek banka", "Xhevdet Qyqalla"
+    person = api.user(4950, name)
+    since = api.mark()
+    await api.send_text(person, "/lang sq")
+    await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == 4950)
+    number = await ask_staff(api, person, f"{secret}: a mund te me ndihmoni?")
+    await card_of(api, number)
+
+    def files() -> bytes:
+        return b"".join(path.read_bytes() for path in tmp_path.glob("bot.db*"))
+
+    assert secret.encode() in files() and name.encode() in files()
+    # SQLite moves the log into the file from time to time (every 1000 pages): let that
+    # happen now, so the text is in both before the forget.
+    with sqlite3.connect(database) as connection:
+        connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    since = api.mark()
+    await api.send_text(person, f"{secret}: po ashtu per kartelen")  # to the open ticket
+    await api.replies(4950, since=since)
+    assert secret.encode() in database.read_bytes()
+    await forget_me(api, person)
+    assert secret.encode() not in files() and name.encode() not in files()
+    wal = tmp_path / "bot.db-wal"
+    assert not wal.exists() or wal.stat().st_size == 0
