@@ -240,8 +240,9 @@ def _safe_url(url: str) -> str:
         return "(not a database URL)"
 
 
-def _reason(exc: Exception) -> str:
-    """The first line of what the driver said, without SQLAlchemy's background links."""
+def reason_of(exc: Exception) -> str:
+    """The first line of what the driver said, without SQLAlchemy's background links (nor
+    the lines after it, where PostgreSQL quotes the failing row: names, questions)."""
     cause = exc.orig if isinstance(exc, DBAPIError) else exc
     return (str(cause).strip().splitlines() or [type(cause).__name__])[0]
 
@@ -259,7 +260,7 @@ class Database:
             self._open(url, migrate)
         except (ArgumentError, DBAPIError, ImportError, OSError) as exc:
             raise DatabaseUnavailable(
-                f"cannot open the database {_safe_url(url)}: {_reason(exc)}") from None
+                f"cannot open the database {_safe_url(url)}: {reason_of(exc)}") from None
 
     def _open(self, url: str, migrate: bool) -> None:
         self.url = url

@@ -4,7 +4,7 @@
 update that may have queued something. One flush at a time; a failure that
 may pass (network, 5xx, 429, a timeout) leaves the call queued for a later
 try, a refusal that will not pass (400, 403) gives it up so the chat's queue
-moves on.
+moves on. Errors are stored (and shown to the staff) without the bot token.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, Tele
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.outbox import Call, Outbox
+from handlers.redaction import redact
 
 log = logging.getLogger(__name__)
 
@@ -84,28 +85,28 @@ class Sender:
             wait = _retry_after(exc)
             log.warning("outbox: %s to %s rate-limited, retrying in %.0f s",
                         call.method, call.chat_id, wait)
-            await asyncio.to_thread(self.outbox.retry, call, str(exc), wait)
+            await asyncio.to_thread(self.outbox.retry, call, redact(str(exc), bot.token), wait)
             return False
         except BadRequest as exc:
             if "not modified" in exc.message:
                 await asyncio.to_thread(self.outbox.sent, call)
                 return True
-            await self._give_up(call, exc)
+            await self._give_up(bot, call, exc)
             return False
         except (Forbidden, ChatMigrated) as exc:
-            await self._give_up(call, exc)
+            await self._give_up(bot, call, exc)
             return False
         except TelegramError as exc:  # network errors, 5xx, timeouts: they pass
-            when = await asyncio.to_thread(self.outbox.retry, call, str(exc))
+            when = await asyncio.to_thread(self.outbox.retry, call, redact(str(exc), bot.token))
             log.warning("outbox: %s to %s failed (%s), retrying at %s",
                         call.method, call.chat_id, exc, when.strftime("%H:%M:%S"))
             return False
         await asyncio.to_thread(self.outbox.sent, call, message_id, thread_id)
         return True
 
-    async def _give_up(self, call: Call, exc: TelegramError) -> None:
+    async def _give_up(self, bot: Bot, call: Call, exc: TelegramError) -> None:
         log.error("outbox: Telegram refused %s to %s for good: %s", call.method, call.chat_id, exc)
-        await asyncio.to_thread(self.outbox.give_up, call, str(exc))
+        await asyncio.to_thread(self.outbox.give_up, call, redact(str(exc), bot.token))
 
     async def _call(self, bot: Bot, call: Call) -> tuple[int | None, int | None]:
         """The Bot API call itself; the id of the message (or topic) it created."""

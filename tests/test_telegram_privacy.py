@@ -5,12 +5,14 @@ database's files. The real Application long polls the Bot API test server."""
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from pathlib import Path
 
+import pytest
 from sqlalchemy import inspect, select, text
 
-from bot.storage import Ban, Database, FaqSuggestion, Ticket, TicketMessage
+from bot.storage import Ban, Database, FaqSuggestion, OutboxItem, Ticket, TicketMessage
 from botapi import BotApiServer
 from botapi.harness import RunningBot
 from test_telegram_staff import (BESA, DRITA, STAFF_CHAT, api, ask_staff,  # noqa: F401
@@ -50,7 +52,7 @@ async def test_a_name_with_bidi_controls_cannot_fake_the_id_staff_ban(
 
 
 async def test_nul_characters_in_names_and_texts_do_not_break_tickets_on_sqlite_and_postgres(
-        api: BotApiServer, started: list[RunningBot], database_url: str) -> None:  # noqa: F811
+        api: BotApiServer, database_url: str, started: list[RunningBot]) -> None:  # noqa: F811
     await start(started, staff_config(api, database_url))
     ana = api.user(4800, "An\x00a")
     since = api.mark()
@@ -91,7 +93,7 @@ def cells(database_url: str) -> list[str]:
 
 
 async def test_a_forgotten_staff_member_leaves_their_tickets_under_a_pseudonym(
-        api: BotApiServer, started: list[RunningBot], database_url: str) -> None:  # noqa: F811
+        api: BotApiServer, database_url: str, started: list[RunningBot]) -> None:  # noqa: F811
     await start(started, staff_config(api, database_url))
     besa = api.user(BESA, "Besa Hoxha")
     number = await ask_staff(api, api.user(4900, "Ana"))
@@ -156,3 +158,47 @@ async def test_after_forget_the_text_is_in_neither_the_database_file_nor_its_log
     assert secret.encode() not in files() and name.encode() not in files()
     wal = tmp_path / "bot.db-wal"
     assert not wal.exists() or wal.stat().st_size == 0
+
+
+async def test_a_database_error_is_logged_without_the_persons_text(
+        api: BotApiServer, database_url: str, started: list[RunningBot],  # noqa: F811
+        caplog: pytest.LogCaptureFixture) -> None:
+    running = await start(started, staff_config(api, database_url))
+    assert running.brain is not None
+    with running.brain.db.engine.begin() as connection:
+        if running.brain.db.is_sqlite:
+            connection.execute(text("DROP TABLE question_log"))
+        else:  # PostgreSQL quotes the failing row in its error
+            connection.execute(text("ALTER TABLE question_log ADD CONSTRAINT refuse "
+                                    "CHECK (false) NOT VALID"))
+    secret = "Zyrxhan Qafleshi ka borxh te madh"
+    person = api.user(4960, "Ana")
+    since = api.mark()
+    with caplog.at_level(logging.ERROR):
+        await api.send_text(person, f"Si ta regjistroj shoqaten? {secret}")
+        [reply] = await api.replies(4960, since=since)
+    assert reply.text.startswith("Më vjen keq, diçka shkoi keq.")
+    assert secret not in caplog.text
+    assert "database error while handling an update" in caplog.text
+    assert "question_log" in caplog.text
+
+
+async def test_the_token_is_neither_stored_with_an_outbox_error_nor_shown_to_the_staff(
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:  # noqa: F811
+    config = staff_config(api, tmp_path / "bot.db")
+    await start(started, config)
+    number = await ask_staff(api, api.user(4970, "Ana"))
+    card = await card_of(api, number)
+    api.fail("sendMessage", 1, status=400, chat_id=4970,
+             description=f"Bad Request: chat not found in /bot{api.token}/sendMessage")
+    since = api.mark()
+    await api.send_text(api.user(BESA, "Besa"), "Përgjigja", chat=staff_chat(api),
+                        reply_to=card.result)
+    note = await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == STAFF_CHAT
+                              and c.text.startswith("⚠️"))
+    assert note.text.endswith("Chat not found in /bot<token>/sendmessage")
+    with Database(config.database_url) as db, db.session() as session:
+        [error] = session.scalars(select(OutboxItem.last_error)
+                                  .where(OutboxItem.status == "failed")).all()
+    assert error == "Chat not found in /bot<token>/sendmessage"
+    assert api.token.split(":")[1].lower() not in "".join(cells(config.database_url)).lower()

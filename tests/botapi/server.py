@@ -54,13 +54,15 @@ class ApiError(Exception):
 class Failure:
     """The next ``count`` calls of a method fail: with ``status``, a 429 asking to wait
     ``retry_after`` seconds, or after hanging ``delay`` seconds (beyond the client's
-    timeout) without being carried out. With ``chat_id``, only calls to that chat fail."""
+    timeout) without being carried out. With ``chat_id``, only calls to that chat fail;
+    ``description`` replaces the error's usual description."""
 
     count: int
     status: int = 500
     retry_after: int | None = None
     delay: float | None = None
     chat_id: int | None = None
+    description: str | None = None
 
 
 @dataclass(frozen=True)
@@ -260,10 +262,10 @@ class BotApiServer:
 
     def fail(self, method: str, count: int = 1, *, status: int = 500,
              retry_after: int | None = None, delay: float | None = None,
-             chat_id: int | None = None) -> None:
+             chat_id: int | None = None, description: str | None = None) -> None:
         """Make the next ``count`` calls of ``method`` fail (see :class:`Failure`)."""
         self.failures.setdefault(method.lower(), []).append(
-            Failure(count, status, retry_after, delay, chat_id))
+            Failure(count, status, retry_after, delay, chat_id, description))
 
     def sent_to(self, chat_id: int, since: int = 0) -> list[Call]:
         """The messages the bot created in ``chat_id`` (sent, copied), in order."""
@@ -401,8 +403,8 @@ class BotApiServer:
         if failure.retry_after is not None:
             raise ApiError(429, f"Too Many Requests: retry after {failure.retry_after}",
                            failure.retry_after)
-        raise ApiError(failure.status, "Internal Server Error" if failure.status >= 500
-                       else "Bad Request: injected failure")
+        raise ApiError(failure.status, failure.description or (
+            "Internal Server Error" if failure.status >= 500 else "Bad Request: injected failure"))
 
     async def _record(self, call: Call) -> None:
         async with self._changed:
