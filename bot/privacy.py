@@ -48,10 +48,12 @@ STAFF_COLUMNS: tuple[tuple[str, str, str | None], ...] = (
 
 @dataclass
 class Forgotten:
-    """What :func:`forget` did: rows deleted and rows pseudonymised, per table."""
+    """What :func:`forget` did: rows deleted and rows pseudonymised, per table, and the
+    tickets whose post in the staff chat should show the pseudonym."""
 
     deleted: dict[str, int] = field(default_factory=dict)
     pseudonymised: dict[str, int] = field(default_factory=dict)
+    tickets: set[int] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -108,14 +110,15 @@ def forget(db: Database, user_id: int, *, keep: tuple[str, ...] = ()) -> Forgott
             if conditions:
                 _delete_with_children(connection, metadata, table, or_(*conditions),
                                       done.deleted)
-        _pseudonymise_staff(connection, metadata, user_id, done.pseudonymised)
+        done.tickets = _pseudonymise_staff(connection, metadata, user_id, done.pseudonymised)
     db.checkpoint()
     return done
 
 
 def _pseudonymise_staff(connection: Connection, metadata: MetaData, user_id: int,
-                        counts: dict[str, int]) -> None:
-    """Replace the staff member ``user_id`` by a pseudonym wherever they acted."""
+                        counts: dict[str, int]) -> set[int]:
+    """Replace the staff member ``user_id`` by a pseudonym wherever they acted; returns the
+    tickets they claimed or answered."""
     tickets = metadata.tables["tickets"]
     messages = metadata.tables["ticket_messages"]
     names = {name for column, table, id_column in (
@@ -138,6 +141,7 @@ def _pseudonymise_staff(connection: Connection, metadata: MetaData, user_id: int
     if names and ticket_ids:
         _rename_in_posts(connection, metadata.tables["outbox"], ticket_ids, names,
                          pseudonym.name, counts)
+    return ticket_ids
 
 
 def _rename_in_posts(connection: Connection, outbox: Table, ticket_ids: set[int],

@@ -432,6 +432,17 @@ class Tickets:
                 question=_shorten(ticket.question, 60)))
         return Html("\n".join(lines))
 
+    def show_again(self, ticket_ids: set[int]) -> int:
+        """Queue an edit of these tickets' posts to show what they hold now (e.g. the
+        pseudonym of a forgotten staff member); returns how many."""
+        now = self.clock()
+        with self.db.session() as session:
+            posted = session.scalars(select(Ticket).where(
+                Ticket.id.in_(sorted(ticket_ids)), Ticket.staff_message_id.is_not(None))).all()
+            for ticket in posted:
+                self._changed(session, ticket, now)
+        return len(posted)
+
     # --- bookkeeping -----------------------------------------------------
 
     def remind(self) -> int:

@@ -108,7 +108,12 @@ async def test_a_forgotten_staff_member_leaves_their_tickets_under_a_pseudonym(
     assert (await staff_command(api, "/ban 4999")).endswith("u bllokua: nuk mund të hapë më bileta.")
     assert any(value == str(BESA) for value in cells(database_url))
 
+    since = api.mark()
     await forget_me(api, besa)
+    edited = await api.wait_for("editMessageText", since=since)
+    assert "E mori: Ish-punonjës " in edited.text
+    shown = api.message_text(STAFF_CHAT, card.result["message_id"])
+    assert "Ish-punonjës " in shown and "Besa" not in shown
     listing = await staff_command(api, "/open", user_id=DRITA)
     [line] = [line for line in listing.splitlines() if line.startswith(f"#{number} ")]
     assert "· e përgjigjur · Ish-punonjës " in line and "Besa" not in line

@@ -19,6 +19,7 @@ from bot import privacy, report
 from bot.cli.chat import plain
 from bot.config import load_config
 from bot.storage import Database
+from bot.tickets import Tickets
 
 
 MAX_REPORT_DAYS = 3660  # ten years: a longer period is a mistyped year (and a chart of hours)
@@ -99,8 +100,11 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_forget(args: argparse.Namespace) -> int:
-    with Database(load_config(args.config).database_url) as db:
+    config = load_config(args.config)
+    with Database(config.database_url) as db:
         done = privacy.forget(db, args.user_id)
+        # The running bot sends these edits of the staff chat's ticket posts.
+        Tickets(db, config).show_again(done.tickets)
     print(f"deleted {sum(done.deleted.values())} row(s) about {args.user_id}"
           + _details(done.deleted))
     if done.pseudonymised:
