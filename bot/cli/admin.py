@@ -19,7 +19,6 @@ from bot import privacy, report
 from bot.cli.chat import plain
 from bot.config import load_config
 from bot.storage import Database
-from bot.tickets import Tickets
 
 
 MAX_REPORT_DAYS = 3660  # ten years: a longer period is a mistyped year (and a chart of hours)
@@ -103,7 +102,9 @@ def run_forget(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     with Database(config.database_url) as db:
         done = privacy.forget(db, args.user_id)
-        # The running bot sends these edits of the staff chat's ticket posts.
+        # Imported here, where it is needed (the CLI starts fast). The running bot sends
+        # these edits of the staff chat's ticket posts.
+        from bot.tickets import Tickets
         Tickets(db, config).show_again(done.tickets)
     print(f"deleted {sum(done.deleted.values())} row(s) about {args.user_id}"
           + _details(done.deleted))
