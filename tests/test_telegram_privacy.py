@@ -24,7 +24,8 @@ FAKE_ID_NAME = "Eve\u202e)999 di(\u2066"
 
 async def staff_command(api: BotApiServer, text: str, user_id: int = BESA) -> str:
     since = api.mark()
-    await api.send_text(api.user(user_id, "Besa"), text, chat=staff_chat(api))
+    await api.send_text(api.user(user_id, "Besa" if user_id == BESA else "Drita"), text,
+                        chat=staff_chat(api))
     said = await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == STAFF_CHAT)
     return said.text
 
