@@ -430,16 +430,21 @@ class Tickets:
                 question=_shorten(ticket.question, 60)))
         return Html("\n".join(lines))
 
-    def show_again(self, ticket_ids: set[int]) -> int:
-        """Queue an edit of these tickets' posts to show what they hold now (e.g. the
-        pseudonym of a forgotten staff member); returns how many."""
+    def after_forget(self, handled: set[int], posts: list[tuple[int, int, int]]) -> None:
+        """Queue the edits of the staff chat a forget calls for: the posts of the tickets a
+        forgotten staff member ``handled`` show the pseudonym, and the ``posts`` (number,
+        chat, message) of a forgotten person's tickets keep only their number."""
         now = self.clock()
         with self.db.session() as session:
-            posted = session.scalars(select(Ticket).where(
-                Ticket.id.in_(sorted(ticket_ids)), Ticket.staff_message_id.is_not(None))).all()
-            for ticket in posted:
+            for ticket in session.scalars(select(Ticket).where(
+                    Ticket.id.in_(sorted(handled)), Ticket.staff_message_id.is_not(None))):
                 self._changed(session, ticket, now)
-        return len(posted)
+            for number, chat_id, message_id in posts:
+                enqueue(session, chat_id=chat_id, method="editMessageText",
+                        params={"text": say(STAFF_LANGUAGE, "staff_card_forgotten",
+                                             number=number),
+                                "parse_mode": "HTML", "buttons": [], "message_id": message_id},
+                        purpose="ticket_edit", now=now)
 
     # --- bookkeeping -----------------------------------------------------
 

@@ -45,8 +45,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         brain = _brain(context)
         done = await asyncio.to_thread(privacy.forget, brain.db, query.from_user.id,
                                        keep=KEPT_BY_FORGET)
-        # A staff member: the posts of the tickets they handled show the pseudonym.
-        await asyncio.to_thread(brain.tickets.show_again, done.tickets)
+        await asyncio.to_thread(brain.tickets.after_forget, done.tickets, done.posts)
     message = query.message if isinstance(query.message, Message) else None
     if message is not None and message.reply_markup is not None:
         await query.edit_message_reply_markup(None)
