@@ -1,4 +1,5 @@
-"""Text that people type, made safe: to store (:func:`clean`) and to show staff (:func:`shown_name`).
+"""Text that people type, made safe to store (:func:`clean`) and to show staff
+(:func:`shown_name`).
 
 Telegram lets a name or a message hold characters that hurt later: a NUL,
 which no PostgreSQL text column accepts, and invisible format characters.

@@ -106,7 +106,8 @@ async def test_a_forgotten_staff_member_leaves_their_tickets_under_a_pseudonym(
     since = api.mark()
     await api.press(besa, card, f"tk:faq:{number}")
     await api.wait_for("answerCallbackQuery", since=since)
-    assert (await staff_command(api, "/ban 4999")).endswith("u bllokua: nuk mund të hapë më bileta.")
+    banned = await staff_command(api, "/ban 4999")
+    assert banned.endswith("u bllokua: nuk mund të hapë më bileta.")
     assert any(value == str(BESA) for value in cells(database_url))
 
     since = api.mark()
