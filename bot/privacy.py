@@ -49,13 +49,14 @@ STAFF_COLUMNS: tuple[tuple[str, str, str | None], ...] = (
 @dataclass
 class Forgotten:
     """What :func:`forget` did: rows deleted and rows pseudonymised, per table; the tickets
-    whose post in the staff chat should show the pseudonym; and the posts (ticket number,
-    chat, message) of the person's own tickets, deleted, whose text should go too."""
+    whose post in the staff chat should show the pseudonym; and the posts of the person's
+    own tickets, deleted, whose name and text should go from the staff chat too (ticket
+    number, chat, message, forum topic)."""
 
     deleted: dict[str, int] = field(default_factory=dict)
     pseudonymised: dict[str, int] = field(default_factory=dict)
     tickets: set[int] = field(default_factory=set)
-    posts: list[tuple[int, int, int]] = field(default_factory=list)
+    posts: list[tuple[int, int, int | None, int | None]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -105,10 +106,13 @@ def forget(db: Database, user_id: int, *, keep: tuple[str, ...] = ()) -> Forgott
     with db.engine.begin() as connection:
         if "tickets" not in keep:
             tickets = metadata.tables["tickets"]
-            done.posts = [(number, chat, message) for number, chat, message in connection.execute(
-                select(tickets.c.id, tickets.c.staff_chat_id, tickets.c.staff_message_id)
-                .where(tickets.c.user_id == user_id, tickets.c.staff_message_id.is_not(None))
-                .order_by(tickets.c.id))]
+            posts = connection.execute(
+                select(tickets.c.id, tickets.c.staff_chat_id, tickets.c.staff_message_id,
+                       tickets.c.staff_thread_id)
+                .where(tickets.c.user_id == user_id, tickets.c.staff_chat_id.is_not(None))
+                .order_by(tickets.c.id))
+            done.posts = [(number, chat, message, topic)
+                          for number, chat, message, topic in posts]
         for table in reversed(metadata.sorted_tables):
             if table.name in keep or table.name == "alembic_version":
                 continue

@@ -430,21 +430,29 @@ class Tickets:
                 question=_shorten(ticket.question, 60)))
         return Html("\n".join(lines))
 
-    def after_forget(self, handled: set[int], posts: list[tuple[int, int, int]]) -> None:
+    def after_forget(self, handled: set[int],
+                     posts: list[tuple[int, int, int | None, int | None]]) -> None:
         """Queue the edits of the staff chat a forget calls for: the posts of the tickets a
         forgotten staff member ``handled`` show the pseudonym, and the ``posts`` (number,
-        chat, message) of a forgotten person's tickets keep only their number."""
+        chat, message, forum topic) of a forgotten person's tickets, and their topics'
+        names, keep only the ticket's number."""
         now = self.clock()
         with self.db.session() as session:
             for ticket in session.scalars(select(Ticket).where(
                     Ticket.id.in_(sorted(handled)), Ticket.staff_message_id.is_not(None))):
                 self._changed(session, ticket, now)
-            for number, chat_id, message_id in posts:
-                enqueue(session, chat_id=chat_id, method="editMessageText",
-                        params={"text": say(STAFF_LANGUAGE, "staff_card_forgotten",
-                                             number=number),
-                                "parse_mode": "HTML", "buttons": [], "message_id": message_id},
-                        purpose="ticket_edit", now=now)
+            for number, chat_id, message_id, topic_id in posts:
+                if message_id is not None:
+                    enqueue(session, chat_id=chat_id, method="editMessageText",
+                            params={"text": say(STAFF_LANGUAGE, "staff_card_forgotten",
+                                                 number=number), "parse_mode": "HTML",
+                                    "buttons": [], "message_id": message_id},
+                            purpose="ticket_edit", now=now)
+                if topic_id is not None:
+                    enqueue(session, chat_id=chat_id, method="editForumTopic",
+                            params={"message_thread_id": topic_id, "name": phrases.raw(
+                                STAFF_LANGUAGE, "ticket_topic").format(number=number, name="")
+                                .strip()}, purpose="ticket_edit", now=now)
 
     # --- bookkeeping -----------------------------------------------------
 

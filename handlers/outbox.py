@@ -136,6 +136,10 @@ class Sender:
                 parse_mode=p.get("parse_mode"), reply_markup=_markup(p.get("buttons")),
                 **timeouts)
             return None, None
+        if call.method == "editForumTopic":
+            await bot.edit_forum_topic(call.chat_id, p["message_thread_id"], name=p["name"],
+                                       **timeouts)
+            return None, None
         if call.method == "createForumTopic":
             topic = await bot.create_forum_topic(call.chat_id, p["name"], **timeouts)
             return None, topic.message_thread_id

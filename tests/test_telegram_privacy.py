@@ -214,3 +214,21 @@ async def test_the_token_is_neither_stored_with_an_outbox_error_nor_shown_to_the
                                   .where(OutboxItem.status == "failed")).all()
     assert error == "Chat not found in /bot<token>/sendmessage"
     assert api.token.split(":")[1].lower() not in "".join(cells(config.database_url)).lower()
+
+
+async def test_a_forgotten_persons_forum_topic_keeps_only_the_ticket_number(
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:  # noqa: F811
+    api.forums.add(STAFF_CHAT)
+    await start(started, staff_config(api, tmp_path / "bot.db"))
+    person = api.user(4980, "Dardan")
+    number = await ask_staff(api, person)
+    topic = await api.wait_for("createForumTopic", where=lambda c: c.result is not None)
+    key = (STAFF_CHAT, topic.result["message_thread_id"])
+    assert api.topics[key] == f"#{number} Dardan (id 4980)"
+    card = await card_of(api, number)
+    since = api.mark()
+    await forget_me(api, person)
+    await api.wait_for("editForumTopic", since=since, where=lambda c: c.result is not None)
+    assert api.topics[key] == f"#{number}"
+    await api.wait_for("editMessageText", since=since, where=lambda c: c.result is not None)
+    assert "Dardan" not in api.message_text(STAFF_CHAT, card.result["message_id"])

@@ -155,6 +155,7 @@ class BotApiServer:
         # chat id -> {user id: status} for getChatMember; chats not listed: everyone a member.
         self.members: dict[int, dict[int, str]] = {}
         self.forums: set[int] = set()         # supergroups that are forums (topics)
+        self.topics: dict[tuple[int, int], str] = {}  # (chat, topic) -> the topic's name
         self._again: list[dict[str, Any]] = []
         self._thread_ids = itertools.count(1000)
         self.commands: dict[str | None, list[dict[str, str]]] = {}
@@ -541,8 +542,20 @@ class BotApiServer:
         name = str(params.get("name") or "")
         if not 1 <= len(name) <= 128:
             raise ApiError(400, "Bad Request: TOPIC_NAME_INVALID")
-        return {"message_thread_id": next(self._thread_ids), "name": name,
-                "icon_color": 7322096}
+        thread = next(self._thread_ids)
+        self.topics[(chat_id, thread)] = name
+        return {"message_thread_id": thread, "name": name, "icon_color": 7322096}
+
+    async def _api_editforumtopic(self, params: dict[str, Any]) -> bool:
+        key = (int(params["chat_id"]), int(params["message_thread_id"]))
+        if key not in self.topics:
+            raise ApiError(400, "Bad Request: TOPIC_ID_INVALID")
+        name = params.get("name")
+        if name is not None:
+            if not 1 <= len(str(name)) <= 128:
+                raise ApiError(400, "Bad Request: TOPIC_NAME_INVALID")
+            self.topics[key] = str(name)
+        return True
 
     async def _api_editmessagetext(self, params: dict[str, Any]) -> dict[str, Any]:
         message = self._find(params)
