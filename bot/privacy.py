@@ -51,12 +51,14 @@ class Forgotten:
     """What :func:`forget` did: rows deleted and rows pseudonymised, per table; the tickets
     whose post in the staff chat should show the pseudonym; and the posts of the person's
     own tickets, deleted, whose name and text should go from the staff chat too (ticket
-    number, chat, message, forum topic)."""
+    number, chat, message, forum topic), with the ``copies`` of their messages there
+    (chat, message)."""
 
     deleted: dict[str, int] = field(default_factory=dict)
     pseudonymised: dict[str, int] = field(default_factory=dict)
     tickets: set[int] = field(default_factory=set)
     posts: list[tuple[int, int, int | None, int | None]] = field(default_factory=list)
+    copies: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,16 @@ def forget(db: Database, user_id: int, *, keep: tuple[str, ...] = ()) -> Forgott
                 .order_by(tickets.c.id))
             done.posts = [(number, chat, message, topic)
                           for number, chat, message, topic in posts]
+            # Copies of the person's messages in the staff chat (answers go the other way).
+            outbox = metadata.tables["outbox"]
+            copies = connection.execute(
+                select(outbox.c.chat_id, outbox.c.sent_message_id)
+                .join(tickets, tickets.c.id == outbox.c.ticket_id)
+                .where(tickets.c.user_id == user_id, outbox.c.method == "copyMessage",
+                       outbox.c.chat_id == tickets.c.staff_chat_id,
+                       outbox.c.sent_message_id.is_not(None))
+                .order_by(outbox.c.id))
+            done.copies = [(chat, message) for chat, message in copies]
         for table in reversed(metadata.sorted_tables):
             if table.name in keep or table.name == "alembic_version":
                 continue

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -31,6 +31,9 @@ from bot.phrases import Html, escape, say
 from bot.storage import (Ban, Database, FaqSuggestion, OutboxItem, Person, Ticket,
                          TicketDraft, TicketMessage)
 from bot.untrusted import clean, shown_name
+
+if TYPE_CHECKING:
+    from bot.privacy import Forgotten
 
 OPEN, ANSWERED, CLOSED = "open", "answered", "closed"
 ACTIVE = (OPEN, ANSWERED)
@@ -430,18 +433,20 @@ class Tickets:
                 question=_shorten(ticket.question, 60)))
         return Html("\n".join(lines))
 
-    def after_forget(self, handled: set[int],
-                     posts: list[tuple[int, int, int | None, int | None]]) -> None:
-        """Queue the edits of the staff chat a forget calls for: the posts of the tickets a
-        forgotten staff member ``handled`` show the pseudonym, and the ``posts`` (number,
-        chat, message, forum topic) of a forgotten person's tickets, and their topics'
-        names, keep only the ticket's number."""
+    def after_forget(self, done: Forgotten) -> None:
+        """Queue the changes to the staff chat a forget calls for: the posts of the tickets
+        a forgotten staff member handled show the pseudonym; the posts of a forgotten
+        person's tickets, and their topics' names, keep only the ticket's number, and the
+        copies of their messages are deleted (Telegram allows it for 48 hours)."""
         now = self.clock()
         with self.db.session() as session:
             for ticket in session.scalars(select(Ticket).where(
-                    Ticket.id.in_(sorted(handled)), Ticket.staff_message_id.is_not(None))):
+                    Ticket.id.in_(sorted(done.tickets)), Ticket.staff_message_id.is_not(None))):
                 self._changed(session, ticket, now)
-            for number, chat_id, message_id, topic_id in posts:
+            for chat_id, message_id in done.copies:
+                enqueue(session, chat_id=chat_id, method="deleteMessage",
+                        params={"message_id": message_id}, purpose="forget", now=now)
+            for number, chat_id, message_id, topic_id in done.posts:
                 if message_id is not None:
                     enqueue(session, chat_id=chat_id, method="editMessageText",
                             params={"text": say(STAFF_LANGUAGE, "staff_card_forgotten",

@@ -136,6 +136,9 @@ class Sender:
                 parse_mode=p.get("parse_mode"), reply_markup=_markup(p.get("buttons")),
                 **timeouts)
             return None, None
+        if call.method == "deleteMessage":
+            await bot.delete_message(call.chat_id, p["message_id"], **timeouts)
+            return None, None
         if call.method == "editForumTopic":
             await bot.edit_forum_topic(call.chat_id, p["message_thread_id"], name=p["name"],
                                        **timeouts)

@@ -45,7 +45,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         brain = _brain(context)
         done = await asyncio.to_thread(privacy.forget, brain.db, query.from_user.id,
                                        keep=KEPT_BY_FORGET)
-        await asyncio.to_thread(brain.tickets.after_forget, done.tickets, done.posts)
+        await asyncio.to_thread(brain.tickets.after_forget, done)
     message = query.message if isinstance(query.message, Message) else None
     if message is not None and message.reply_markup is not None:
         await query.edit_message_reply_markup(None)

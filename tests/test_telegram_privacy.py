@@ -160,6 +160,8 @@ async def test_after_forget_the_text_is_in_neither_the_database_file_nor_its_log
     since = api.mark()
     await api.send_text(person, f"{secret}: po ashtu per kartelen")  # to the open ticket
     await api.replies(4950, since=since)
+    copy = await api.wait_for("copyMessage", since=since, where=lambda c: c.result is not None)
+    assert secret in api.message_text(STAFF_CHAT, copy.result["message_id"])
     assert secret.encode() in database.read_bytes()
     since = api.mark()
     await forget_me(api, person)
@@ -170,6 +172,10 @@ async def test_after_forget_the_text_is_in_neither_the_database_file_nor_its_log
     assert edited.labels == []
     shown = api.message_text(STAFF_CHAT, card.result["message_id"])
     assert secret not in shown and name not in shown
+    # The copy of their follow-up is deleted.
+    await api.wait_for("deleteMessage", since=since, where=lambda c: c.result is not None)
+    with pytest.raises(KeyError):
+        api.stored(STAFF_CHAT, copy.result["message_id"])
 
 
 async def test_a_database_error_is_logged_without_the_persons_text(

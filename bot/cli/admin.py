@@ -105,7 +105,7 @@ def run_forget(args: argparse.Namespace) -> int:
         # Imported here, where it is needed (the CLI starts fast). The running bot sends
         # these edits of the staff chat's ticket posts.
         from bot.tickets import Tickets
-        Tickets(db, config).after_forget(done.tickets, done.posts)
+        Tickets(db, config).after_forget(done)
     print(f"deleted {sum(done.deleted.values())} row(s) about {args.user_id}"
           + _details(done.deleted))
     if done.pseudonymised:

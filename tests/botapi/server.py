@@ -685,6 +685,12 @@ class BotApiServer:
         self._messages[(chat["id"], message["message_id"])] = message
         return message
 
+    async def _api_deletemessage(self, params: dict[str, Any]) -> bool:
+        key = (int(params.get("chat_id") or 0), int(params.get("message_id") or 0))
+        if self._messages.pop(key, None) is None:
+            raise ApiError(400, "Bad Request: message to delete not found")
+        return True
+
     def _find(self, params: dict[str, Any]) -> dict[str, Any]:
         key = (int(params.get("chat_id") or 0), int(params.get("message_id") or 0))
         if key not in self._messages:
