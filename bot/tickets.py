@@ -443,15 +443,15 @@ class Tickets:
             for ticket in session.scalars(select(Ticket).where(
                     Ticket.id.in_(sorted(done.tickets)), Ticket.staff_message_id.is_not(None))):
                 self._changed(session, ticket, now)
-            for chat_id, message_id in done.copies:
+            for chat_id, copy_id in done.copies:
                 enqueue(session, chat_id=chat_id, method="deleteMessage",
-                        params={"message_id": message_id}, purpose="forget", now=now)
-            for number, chat_id, message_id, topic_id in done.posts:
-                if message_id is not None:
+                        params={"message_id": copy_id}, purpose="forget", now=now)
+            for number, chat_id, post_id, topic_id in done.posts:
+                if post_id is not None:
                     enqueue(session, chat_id=chat_id, method="editMessageText",
                             params={"text": say(STAFF_LANGUAGE, "staff_card_forgotten",
                                                  number=number), "parse_mode": "HTML",
-                                    "buttons": [], "message_id": message_id},
+                                    "buttons": [], "message_id": post_id},
                             purpose="ticket_edit", now=now)
                 if topic_id is not None:
                     enqueue(session, chat_id=chat_id, method="editForumTopic",
