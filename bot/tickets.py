@@ -433,31 +433,36 @@ class Tickets:
                 question=_shorten(ticket.question, 60)))
         return Html("\n".join(lines))
 
-    def after_forget(self, done: Forgotten) -> None:
+    def after_forget(self, done: Forgotten) -> int:
         """Queue the changes to the staff chat a forget calls for: the posts of the tickets
         a forgotten staff member handled show the pseudonym; the posts of a forgotten
         person's tickets, and their topics' names, keep only the ticket's number, and the
-        copies of their messages are deleted (Telegram allows it for 48 hours)."""
+        copies of their messages are deleted (Telegram allows it for 48 hours). Returns
+        how many calls were queued."""
         now = self.clock()
+        queued = 0
         with self.db.session() as session:
             for ticket in session.scalars(select(Ticket).where(
                     Ticket.id.in_(sorted(done.tickets)), Ticket.staff_message_id.is_not(None))):
                 self._changed(session, ticket, now)
-            for chat_id, copy_id in done.copies:
-                enqueue(session, chat_id=chat_id, method="deleteMessage",
-                        params={"message_id": copy_id}, purpose="forget", now=now)
+                queued += 1
+            calls: list[tuple[int, str, dict[str, Any]]] = [
+                (chat_id, "deleteMessage", {"message_id": copy_id})
+                for chat_id, copy_id in done.copies]
             for number, chat_id, post_id, topic_id in done.posts:
                 if post_id is not None:
-                    enqueue(session, chat_id=chat_id, method="editMessageText",
-                            params={"text": say(STAFF_LANGUAGE, "staff_card_forgotten",
-                                                 number=number), "parse_mode": "HTML",
-                                    "buttons": [], "message_id": post_id},
-                            purpose="ticket_edit", now=now)
+                    calls.append((chat_id, "editMessageText", {
+                        "text": say(STAFF_LANGUAGE, "staff_card_forgotten", number=number),
+                        "parse_mode": "HTML", "buttons": [], "message_id": post_id}))
                 if topic_id is not None:
-                    enqueue(session, chat_id=chat_id, method="editForumTopic",
-                            params={"message_thread_id": topic_id, "name": phrases.raw(
-                                STAFF_LANGUAGE, "ticket_topic").format(number=number, name="")
-                                .strip()}, purpose="ticket_edit", now=now)
+                    name = phrases.raw(STAFF_LANGUAGE, "ticket_topic").format(number=number,
+                                                                              name="")
+                    calls.append((chat_id, "editForumTopic",
+                                  {"message_thread_id": topic_id, "name": name.strip()}))
+            for chat_id, method, params in calls:
+                enqueue(session, chat_id=chat_id, method=method, params=params,
+                        purpose="forget", now=now)
+        return queued + len(calls)
 
     # --- bookkeeping -----------------------------------------------------
 

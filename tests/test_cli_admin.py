@@ -62,7 +62,8 @@ def test_forget_puts_a_pseudonym_where_a_staff_member_acted(
     with Database(database_url) as db, db.session() as session:
         ticket = Ticket(user_id=41, chat_id=41, person_name="Ana", language="sq", question="?",
                         guesses=[], status="answered", claimed_by=9001,
-                        claimed_by_name="Besa <Hoxha>", created_at=now, updated_at=now)
+                        claimed_by_name="Besa <Hoxha>", staff_chat_id=-100, staff_message_id=77,
+                        created_at=now, updated_at=now)
         session.add(ticket)
         session.flush()
         session.add(TicketMessage(ticket_id=ticket.id, direction="staff", author_id=9001,
@@ -79,17 +80,20 @@ def test_forget_puts_a_pseudonym_where_a_staff_member_acted(
     assert "deleted 0 row(s) about 9001\n" in out
     assert ("pseudonymised 5 row(s) where 9001 acted as staff: bans 1, faq_suggestions 1, "
             "outbox 1, ticket_messages 1, tickets 1") in out
+    assert "queued 1 change(s) to the staff chat (the running bot makes them)" in out
     with Database(database_url) as db, db.session() as session:
         ticket = session.scalars(select(Ticket)).one()
         message = session.scalars(select(TicketMessage)).one()
         suggestion = session.scalars(select(FaqSuggestion)).one()
         ban = session.scalars(select(Ban)).one()
-        post = session.scalars(select(OutboxItem)).one()
+        post, edit = session.scalars(select(OutboxItem).order_by(OutboxItem.id)).all()
     assert ticket.claimed_by == message.author_id == suggestion.suggested_by == \
         ban.banned_by < 0
     assert ticket.claimed_by_name == message.author_name
     assert ticket.claimed_by_name == f"Ish-punonjës {-ticket.claimed_by}"
     assert post.payload["text"] == f"🎫 #1\n\n👤 E mori: <b>{ticket.claimed_by_name}</b>"
+    assert edit.method == "editMessageText" and edit.payload["ticket_message"]
+    assert f"E mori: <b>{ticket.claimed_by_name}</b>" in edit.payload["text"]
     assert (ticket.person_name, message.text, ban.user_id) == ("Ana", "Po.", 42)
 
 

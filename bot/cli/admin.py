@@ -105,12 +105,14 @@ def run_forget(args: argparse.Namespace) -> int:
         # Imported here, where it is needed (the CLI starts fast). The running bot sends
         # these edits of the staff chat's ticket posts.
         from bot.tickets import Tickets
-        Tickets(db, config).after_forget(done)
+        changes = Tickets(db, config).after_forget(done)
     print(f"deleted {sum(done.deleted.values())} row(s) about {args.user_id}"
           + _details(done.deleted))
     if done.pseudonymised:
         print(f"pseudonymised {sum(done.pseudonymised.values())} row(s) where "
               f"{args.user_id} acted as staff" + _details(done.pseudonymised))
+    if changes:
+        print(f"queued {changes} change(s) to the staff chat (the running bot makes them)")
     return 0
 
 
