@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from bot import phrases
 from bot.config import Config
-from bot.outbox import DELIVERY, TICKET_POST, TICKET_TOPIC, as_utc, enqueue, utcnow
+from bot.outbox import DELIVERY, FORGET, TICKET_POST, TICKET_TOPIC, as_utc, enqueue, utcnow
 from bot.phrases import Html, escape, say
 from bot.storage import (Ban, Database, FaqSuggestion, OutboxItem, Person, Ticket,
                          TicketDraft, TicketMessage)
@@ -461,7 +461,7 @@ class Tickets:
                                   {"message_thread_id": topic_id, "name": name.strip()}))
             for chat_id, method, params in calls:
                 enqueue(session, chat_id=chat_id, method=method, params=params,
-                        purpose="forget", now=now)
+                        purpose=FORGET, now=now)
         return queued + len(calls)
 
     # --- bookkeeping -----------------------------------------------------

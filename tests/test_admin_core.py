@@ -156,7 +156,7 @@ def test_forget_removes_every_row_about_a_person_and_nothing_else(database: Data
 
 # Id columns that never hold a person's id: chats, messages, topics, updates. (A private
 # chat's id is its person's id, but those rows are found by their user id.)
-NOT_PEOPLE = {("outbox", "chat_id"), ("outbox", "sent_message_id"),
+NOT_PEOPLE = {("outbox", "chat_id"), ("outbox", "sent_message_id"), ("outbox", "update_id"),
               ("inbox", "update_id"), ("inbox", "chat_id"), ("question_log", "chat_id"),
               ("ticket_messages", "chat_id"), ("ticket_messages", "message_id"),
               ("tickets", "chat_id"), ("tickets", "question_message_id"),
