@@ -13,6 +13,7 @@ The questions are the bench dev questions, each decided once on a fresh index
 from __future__ import annotations
 
 import argparse
+import os
 import gc
 import json
 import random
@@ -32,7 +33,7 @@ from bot.config import load_config  # noqa: E402
 from bot.faq import Entry, Faq, load_faq  # noqa: E402
 from bot.matcher import FaqMatcher  # noqa: E402
 
-BENCH = PROJECT_ROOT.parent / "shared" / "bench"
+BENCH = Path(os.environ.get("BENCH_DIR") or PROJECT_ROOT.parent / "shared" / "bench")
 
 
 def perturb(text: str, rng: random.Random, pool: list[str]) -> str:

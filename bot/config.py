@@ -48,13 +48,34 @@ class TelegramConfig:
 
 
 @dataclass(frozen=True)
+class Thresholds:
+    """FAQ decision thresholds on one kind of 0-100 score (see config.yaml)."""
+
+    answer: float
+    suggest: float
+    margin: float
+    agree: float
+
+
+@dataclass(frozen=True)
 class MatchingConfig:
-    """FAQ decision thresholds on the matcher's 0-100 score (see config.yaml)."""
+    """FAQ matching: the embedding model and the decision thresholds on the
+    matcher's 0-100 score (see config.yaml). ``answer``, ``suggest``,
+    ``margin`` and ``agree`` apply to the blended score; ``lexical`` to the
+    lexical score alone, when no model is loaded."""
 
     answer: float = 54.0
     suggest: float = 42.4
     margin: float = 4.0
+    agree: float = 42.4
     max_suggestions: int = 3
+    embedding: str = "none"
+    embedding_cache: Path | None = None
+    lexical: Thresholds = Thresholds(answer=54.0, suggest=42.4, margin=4.0, agree=42.4)
+
+    @property
+    def blended(self) -> Thresholds:
+        return Thresholds(self.answer, self.suggest, self.margin, self.agree)
 
 
 @dataclass(frozen=True)
@@ -144,6 +165,9 @@ def _check_ranges(matching: MatchingConfig, registry: RegistryConfig, staff: Sta
     """Refuse values that parse but cannot work: a score outside 0-100, a count or an
     interval of zero or less."""
     scores = (("matching.answer", matching.answer), ("matching.suggest", matching.suggest),
+              ("matching.agree", matching.agree),
+              ("matching.without_model.answer", matching.lexical.answer),
+              ("matching.without_model.suggest", matching.lexical.suggest),
               ("registry.found", registry.found), ("registry.candidates", registry.candidates))
     for name, score in scores:
         if not 0 <= score <= 100:
@@ -219,11 +243,21 @@ def load_config(path: str | os.PathLike[str] | None = None,
         faq_raw = env.get("FAQ_PATH") or _section(raw, "faq").get("path") or "faq"
 
         m = _section(raw, "matching")
+        lex = _section(m, "without_model")
+        default_lexical = MatchingConfig.lexical
         matching = MatchingConfig(
             answer=float(m.get("answer", MatchingConfig.answer)),
             suggest=float(m.get("suggest", MatchingConfig.suggest)),
             margin=float(m.get("margin", MatchingConfig.margin)),
+            agree=float(m.get("agree", MatchingConfig.agree)),
             max_suggestions=int(m.get("max_suggestions", MatchingConfig.max_suggestions)),
+            embedding=str(m.get("embedding") or "none"),
+            embedding_cache=_resolve(base, m.get("embedding_cache") or "data/embeddings"),
+            lexical=Thresholds(
+                answer=float(lex.get("answer", default_lexical.answer)),
+                suggest=float(lex.get("suggest", default_lexical.suggest)),
+                margin=float(lex.get("margin", default_lexical.margin)),
+                agree=float(lex.get("agree", default_lexical.agree))),
         )
 
         r = _section(raw, "registry")
