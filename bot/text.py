@@ -324,7 +324,7 @@ _SPELLINGS = {
     "asht": "eshte", "osht": "eshte", "o": "eshte", "jon": "jane", "jan": "jane",
     "qfare": "cfare", "qka": "cka", "sesi": "si", "ktu": "ketu", "kto": "keto",
     "mu": "me", "nji": "nje", "njo": "nje", "shum": "shume", "kqyr": "shiko",
-    "kerkue": "kerkuar", "qysh": "si", "tash": "tani", "jom": "jam", "kom": "kam",
+    "kerkue": "kerkuar", "qysh": "si", "tash": "tani", 
     "kena": "kemi", "jena": "jemi", "mujm": "mundemi", "mujme": "mundemi", "mujt": "mund",
     "muj": "mund", "ba": "bere", "bo": "bere", "bajme": "bejme", "bojme": "bejme",
     "dum": "duam", "dona": "duam", "kan": "kane", "kon": "kane", "vec": "vetem",
@@ -345,8 +345,7 @@ def standard_forms(word: str) -> list[str]:
       -> ``e`` (thanë -> thënë, emân -> emër is the next rule);
     * rhotacism: Gheg ``n`` between vowels where Tosk has ``r`` (zani -> zeri,
       emni -> emri);
-    * ``o`` for Tosk ``a`` before a nasal (kontrate ~ same, but jon -> jan,
-      dom -> dam);
+    * ``o`` for Tosk ``a`` before a final nasal (jom -> jam, kom -> kam);
     * the first person plural ``-na`` / ``-m`` -> ``-mi`` / ``-me`` (kena ->
       kemi, bajm -> bajme).
 
@@ -356,11 +355,13 @@ def standard_forms(word: str) -> list[str]:
     found: list[str] = []
 
     def add(form: str) -> None:
-        if form != word and form not in found and len(form) > 2:
+        if form != word and form not in found:
             found.append(form)
 
     if word in _SPELLINGS:
         add(_SPELLINGS[word])
+    if len(word) < 3:
+        return found
     if word.endswith("ue"):
         add(word[:-2] + "uar")
     elif word.endswith("u") and len(word) > 4:
@@ -369,7 +370,7 @@ def standard_forms(word: str) -> list[str]:
         add(_GHEG_NASAL.sub(r"e\1", word))
     if _GHEG_RHOTIC.search(word):
         add(_GHEG_RHOTIC.sub(r"\1r\2", word, count=1))
-    if "om" in word or "on" in word:
+    if word.endswith(("om", "on")):
         add(_GHEG_O.sub(r"a\1", word))
     if word.endswith("na") and len(word) > 3:
         add(word[:-2] + "mi")
@@ -380,7 +381,7 @@ def standard_forms(word: str) -> list[str]:
 
 _GHEG_NASAL = re.compile(r"a([nm])(?=[aeiou]|$)")
 _GHEG_RHOTIC = re.compile(r"([aeiou]|(?<=e)m)n([aeiou])")
-_GHEG_O = re.compile(r"o([nm])(?![aeiou])")
+_GHEG_O = re.compile(r"o([nm])$")
 
 _SQ_SUFFIXES = (
     "imeve", "ohemi", "uarit", "uesit", "ueses",

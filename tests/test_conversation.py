@@ -32,3 +32,18 @@ def test_a_nul_character_in_a_question_still_gets_an_answer(brain: Assistant) ->
 def test_a_nul_character_in_a_command_argument_is_dropped(brain: Assistant) -> None:
     [reply] = brain.command(Asker(id=502), "search", "Co-\x00PLAN")
     assert "\x00" not in reply.text and "Co-PLAN" in reply.text
+
+
+def test_two_questions_get_one_answer_and_the_other_as_a_button(brain: Assistant) -> None:
+    [reply] = brain.reply(Asker(id=503), "What are your working hours? And where is your "
+                          "office located?", chat_id=503)
+    assert "working hours" in reply.text and "You also asked about this:" in reply.text
+    pressed = [b.data for row in reply.buttons for b in row]
+    assert pressed == ["y:en:ascs-hours", "n:en:ascs-hours", "q:en:ascs-address"]
+    [answer] = brain.press(Asker(id=503), "q:en:ascs-address").replies
+    assert "Frosina Plaku" in answer.text
+
+
+def test_one_question_gets_no_extra_button(brain: Assistant) -> None:
+    [reply] = brain.reply(Asker(id=504), "What are your working hours?", chat_id=504)
+    assert "You also asked" not in reply.text and len(reply.buttons) == 1
