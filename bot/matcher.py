@@ -365,7 +365,7 @@ class FaqMatcher:
     @property
     def thresholds(self) -> Thresholds:
         """The decision thresholds of this matcher's score (blended or lexical)."""
-        return self.config.blended if self.semantic else self.config.lexical
+        return self.config.blended if self.semantic else self.config.without_model
 
     def decide(self, message: Message | str) -> Decision:
         """Answer, suggest or escalate a question; see :class:`Decision`.
