@@ -87,6 +87,9 @@ SEMANTIC_SHARE = 0.3
 SEMANTIC_ANSWER_SHARE = 0.2
 """Share of the similarity to the answer text within the semantic similarity
 (the rest is the similarity to the closest phrasing)."""
+QUERY_WORDS = 32
+"""Words of a question's asking part that are embedded: the model's time
+grows with the length of the text, and a question rarely needs more."""
 SEMANTIC_FLOOR = 0.80
 SEMANTIC_CEIL = 0.93
 """Cosines of this model between unrelated and identical questions: a cosine
@@ -336,7 +339,8 @@ class FaqMatcher:
         its answer (the closest language); None without a model."""
         if self.vectors is None or self._answer_vectors is None or not message.words:
             return None
-        query = self.vectors.embedder.embed([message.question], query=True)[0]
+        asked = " ".join(message.question.split()[:QUERY_WORDS])
+        query = self.vectors.embedder.embed([asked], query=True)[0]
         n = len(self.faq.entries)
         phrasing = np.full(n, -1.0, dtype=np.float32)
         phrasing[self._phrasing_entries] = np.maximum.reduceat(

@@ -665,14 +665,14 @@ def read(text: str) -> Message:
         sentences[-1] = Sentence(last.text, last.words, True)
     content: list[tuple[str, float]] = []
     all_content = content_words(text)
+    asking = [s for s in sentences if s.asks]
+    question = " ".join(s.text for s in asking) if len(asking) < len(sentences) else text
     if len(all_content) >= LONG_MESSAGE and len(sentences) > 1:
         for s in sentences:
             weight = 1.0 if s.asks else STORY_WEIGHT
             content.extend((w, weight) for w in content_words(s.text))
-        question = " ".join(s.text for s in sentences if s.asks)
     else:
         content = [(w, 1.0) for w in all_content]
-        question = text
     return Message(text=text, words=tuple(tokens), content=tuple(content),
                    sentences=tuple(sentences), question=question,
                    to_agency=any(w in _TO_THE_AGENCY for w in tokens),

@@ -30,7 +30,7 @@ def faq() -> Faq:
 
 @pytest.fixture(scope="module")
 def matcher(faq: Faq) -> FaqMatcher:
-    return FaqMatcher(faq, load_config().matching)
+    return FaqMatcher.configured(faq, load_config().matching)
 
 
 # --- The files themselves ---------------------------------------------------
