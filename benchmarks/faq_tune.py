@@ -9,8 +9,9 @@ to expect on questions nobody tuned on), the in-sample figures, and the
 parameters chosen on all the cases (what bot/matcher.py and config.yaml hold).
 
 Objective on the tuning folds: answered right + reached, among the settings
-with at most 2.5% wrong answers and at least 78% of out-of-scope questions
-handed on (the targets of issue 9).
+with at most 2% wrong answers and at least 80% of out-of-scope questions
+handed on: a little stricter than the targets of issue 9 (2.5% and 78%), so
+that questions nobody tuned on keep them.
 
     nice .venv/bin/python benchmarks/faq_tune.py [--lexical]
 """
@@ -39,8 +40,8 @@ from bot.text import asks_for_staff, read  # noqa: E402
 
 BENCH = Path(os.environ.get("BENCH_DIR") or PROJECT_ROOT.parent / "shared" / "bench")
 FOLDS = 5
-MAX_WRONG = 2.5
-MIN_HANDED_ON = 78.0
+MAX_WRONG = 2.0
+MIN_HANDED_ON = 80.0
 
 BLENDS = {
     "share": (0.3, 0.45, 0.6),

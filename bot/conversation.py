@@ -13,6 +13,7 @@ answer (see :meth:`Assistant._route`).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -270,7 +271,7 @@ class Assistant:
         Every decision is written to the question log (:mod:`bot.question_log`).
         """
         message = read(text)
-        decision = self.matcher.decide(message)
+        decision, also = self._two_questions(message, self.matcher.decide(message))
         lang = self._language_of(asker, message, decision)
         draft = self._draft(asker, text, lang, decision)
         lookup = self._lookup(message)
@@ -288,8 +289,7 @@ class Assistant:
                                     self._suggest(lang, (decision.top,), similar,
                                                   organisations_first=True, draft=draft))
             return self._logged(asker, chat_id, text, lang, decision, "answered",
-                                self._answer(lang, decision.top.entry,
-                                             also=self._other_question(message, decision)))
+                                self._answer(lang, decision.top.entry, also=also))
         if decision.decision == "suggest" and decision.suggestions:
             return self._logged(asker, chat_id, text, lang, decision, "suggested",
                                 self._suggest(lang, decision.suggestions, similar,
@@ -335,16 +335,23 @@ class Assistant:
         return (2 <= len(names) <= 8 and "?" not in text
                 and sum(w[0].isupper() for w in names) * 2 > len(names))
 
-    def _other_question(self, message: Message, decision: Decision) -> Entry | None:
-        """The entry that answers the second question of a message that asks two
-        ("how do we register? and can we then apply for grants?"), if the bot
-        would answer or offer it on its own; the clearer one is answered."""
-        if len(message.questions) < 2 or decision.top is None:
-            return None
-        others = [self.matcher.decide(read(sentence.text)) for sentence in message.questions]
-        found = [d.top for d in others if d.decision in ("answer", "suggest") and d.top
-                 and d.top.entry != decision.top.entry]
-        return max(found, key=lambda m: m.score).entry if found else None
+    def _two_questions(self, message: Message,
+                       decision: Decision) -> tuple[Decision, Entry | None]:
+        """For a message that asks two things ("what are your hours? and where
+        is your office?"): the decision on the clearer question, and the entry
+        answering the other one if the bot would answer or offer it alone."""
+        if len(message.questions) < 2:
+            return decision, None
+        parts = [self.matcher.decide(read(sentence.text)) for sentence in message.questions]
+        answered = [d for d in parts if d.decision == "answer" and d.top is not None]
+        if decision.decision != "answer" and answered:
+            clearest = max(answered, key=lambda d: d.top.score if d.top else 0.0)
+            decision = dataclasses.replace(clearest, question=decision.question)
+        if decision.decision != "answer" or decision.top is None:
+            return decision, None
+        others = [d.top for d in parts if d.decision in ("answer", "suggest")
+                  and d.top is not None and d.top.entry != decision.top.entry]
+        return decision, max(others, key=lambda m: m.score).entry if others else None
 
     def _language_of(self, asker: Asker, message: Message, decision: Decision) -> str:
         """Answer in the language of the question, unless it is too short to tell

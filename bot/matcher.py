@@ -84,14 +84,14 @@ AGENCY_WEIGHT = 0.6
 to it as "you" ("what exactly do you do?", "a punoni të shtunën?")."""
 SEMANTIC_SHARE = 0.3
 """Share of the semantic similarity in the blended score."""
-SEMANTIC_ANSWER_SHARE = 0.2
+SEMANTIC_ANSWER_SHARE = 0.4
 """Share of the similarity to the answer text within the semantic similarity
 (the rest is the similarity to the closest phrasing)."""
 QUERY_WORDS = 32
 """Words of a question's asking part that are embedded: the model's time
 grows with the length of the text, and a question rarely needs more."""
 SEMANTIC_FLOOR = 0.80
-SEMANTIC_CEIL = 0.93
+SEMANTIC_CEIL = 0.91
 """Cosines of this model between unrelated and identical questions: a cosine
 is mapped linearly from this range onto 0-100 (e5 cosines of any two texts
 are rarely under 0.7)."""
@@ -191,9 +191,14 @@ class FaqMatcher:
     def set_learned(self, phrasings: Iterable[tuple[str, str, str]]) -> None:
         """Replace the learned phrasings: each ``(entry_id, language, text)``
         counts at once as a phrasing of that entry (ids the FAQ no longer has
-        are ignored). Only texts not embedded before are embedded."""
-        self._learned = tuple((e, lang, t) for e, lang, t in phrasings
-                              if e in self._index_of and t.strip())
+        are ignored). Only texts not embedded before are embedded.
+
+        A learned text is what a person wrote, often a story around the
+        question: only the part that asks (:attr:`bot.text.Message.question`,
+        at most ``QUERY_WORDS``) becomes the phrasing, as a question is read."""
+        self._learned = tuple(
+            (e, lang, " ".join(read(t).question.split()[:QUERY_WORDS]))
+            for e, lang, t in phrasings if e in self._index_of and t.strip())
         texts = [_EntryWords(list(w.questions), w.keywords, w.answers)
                  for w in self._entry_words]
         for entry_id, lang, text in self._learned:
