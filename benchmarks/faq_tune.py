@@ -143,7 +143,8 @@ def best(scored: dict[tuple, Scored], in_scope: np.ndarray, staff: np.ndarray,
             f = figures(sub, in_scope[mask], staff[mask], answer, suggest, margin,
                         suggest - below)
             if f[2] <= MAX_WRONG and f[3] >= MIN_HANDED_ON and f[0] + f[1] > found[0]:
-                found = (f[0] + f[1], (key, (answer, suggest, margin, suggest - below)))
+                chosen = (float(answer), float(suggest), margin, float(suggest - below))
+                found = (f[0] + f[1], (key, chosen))
     return found[1], (0.0, 0.0, 0.0, 0.0)
 
 
@@ -196,8 +197,8 @@ def main() -> int:
               f"wrong {cv[2]:4.1f}  handed on {cv[3]:5.1f}")
     everything = np.ones(len(expect), dtype=bool)
     (key, thresholds), _ = best(scored, in_scope, staff, everything)
-    print(f"\nchosen on all cases: blend {dict(zip(BLENDS, key))}, "
-          f"answer/suggest/margin/agree {thresholds}")
+    blend = "" if args.lexical else f"blend {dict(zip(BLENDS, key))}, "
+    print(f"\nchosen on all cases: {blend}answer/suggest/margin/agree {thresholds}")
     return 0
 
 
