@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -111,8 +112,11 @@ class Assistant:
     _commands: dict[str, Callable[[Asker, str], list[Reply]]] = field(init=False, repr=False)
     tickets: Tickets = field(init=False, repr=False)
     _registry_version: tuple[int, datetime | None] = field(init=False, repr=False)
+    semantic_ready: threading.Event = field(init=False, repr=False)
+    """Set once the matcher the configuration asks for is in use (see :meth:`open`)."""
 
     def __post_init__(self) -> None:
+        self.semantic_ready = threading.Event()
         self._commands = {
             "start": self.start, "help": self.help, "faq": self.topics,
             "search": self.search, "lang": self.choose_language, "contact": self.contact,
@@ -123,16 +127,31 @@ class Assistant:
 
     @classmethod
     def open(cls, config: Config) -> Assistant:
-        """Open the database (importing the sample registry on the first start) and the FAQ."""
+        """Open the database (importing the sample registry on the first start) and the FAQ.
+
+        The bot answers at once with the lexical matcher; the semantic one is
+        built in the background (the first start embeds the whole FAQ, which
+        takes a while) and takes over when it is ready.
+        """
         db = Database(config.database_url)
         try:
             ensure_sample_registry(db, config.registry.sample_csv)
             faq = load_faq(config.faq_path)
-            return cls(config=config, db=db, faq=faq, matcher=FaqMatcher.configured(faq, config.matching),
-                       registry=RegistryIndex.load(db, config.registry))
+            assistant = cls(config=config, db=db, faq=faq,
+                            matcher=FaqMatcher(faq, config.matching),
+                            registry=RegistryIndex.load(db, config.registry))
         except BaseException:
             db.close()
             raise
+        threading.Thread(target=assistant._use_configured_matcher, args=(faq,),
+                         name="faq-embeddings", daemon=True).start()
+        return assistant
+
+    def _use_configured_matcher(self, faq: Faq) -> None:
+        matcher = FaqMatcher.configured(faq, self.config.matching)
+        if self.faq is faq:  # not replaced by a reload meanwhile
+            self.matcher = matcher
+        self.semantic_ready.set()
 
     def close(self) -> None:
         self.db.close()
@@ -152,6 +171,7 @@ class Assistant:
         """Answer from ``faq`` from now on (a reloaded or uploaded FAQ, already validated)."""
         self.matcher = FaqMatcher.configured(faq, self.config.matching)
         self.faq = faq
+        self.semantic_ready.set()
 
     # --- language -------------------------------------------------------
 

@@ -17,6 +17,7 @@ def brain(database_url: str) -> Iterator[Assistant]:
     config = dataclasses.replace(load_config(PROJECT_ROOT / "config.yaml", environ={}),
                                  database_url=database_url)
     assistant = Assistant.open(config)
+    assert assistant.semantic_ready.wait(300), "the FAQ vectors were not ready in time"
     try:
         yield assistant
     finally:

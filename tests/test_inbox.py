@@ -77,6 +77,7 @@ def _config_file(api_base_url: str, folder: Path) -> Path:
     config["telegram"]["api_base_url"] = api_base_url
     config["registry"]["sample_csv"] = str(PROJECT_ROOT / config["registry"]["sample_csv"])
     config["faq"]["path"] = str(PROJECT_ROOT / config["faq"]["path"])
+    config["matching"]["embedding_cache"] = str(PROJECT_ROOT / "data" / "embeddings")
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     return path
