@@ -87,7 +87,7 @@ SEMANTIC_SHARE = 0.3
 SEMANTIC_ANSWER_SHARE = 0.4
 """Share of the similarity to the answer text within the semantic similarity
 (the rest is the similarity to the closest phrasing)."""
-QUERY_WORDS = 32
+QUERY_WORDS = 24
 """Words of a question's asking part that are embedded: the model's time
 grows with the length of the text, and a question rarely needs more."""
 SEMANTIC_FLOOR = 0.80
@@ -168,11 +168,13 @@ class FaqMatcher:
         self._index_of = {entry.id: i for i, entry in enumerate(faq.entries)}
         self._learned: tuple[tuple[str, str, str], ...] = ()
         self._answer_vectors: Vectors | None = None
-        self._answer_owner = np.zeros(0, dtype=np.intp)
+        self._answer_starts = self._answer_entries = np.zeros(0, dtype=np.intp)
         if vectors is not None:
             texts = [(i, t) for i, e in enumerate(faq.entries) for t in e.answers.values()]
             self._answer_vectors = vectors.vectors([t for _, t in texts], query=False)
-            self._answer_owner = np.array([i for i, _ in texts], dtype=np.intp)
+            owners = np.array([i for i, _ in texts], dtype=np.intp)  # in entry order
+            self._answer_starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+            self._answer_entries = owners[self._answer_starts]
         self.set_learned(learned)
 
     @classmethod
@@ -351,7 +353,8 @@ class FaqMatcher:
         phrasing[self._phrasing_entries] = np.maximum.reduceat(
             self._phrasing_vectors @ query, self._phrasing_starts)
         answer = np.full(n, -1.0, dtype=np.float32)
-        np.maximum.at(answer, self._answer_owner, self._answer_vectors @ query)
+        answer[self._answer_entries] = np.maximum.reduceat(self._answer_vectors @ query,
+                                                           self._answer_starts)
         return phrasing, answer
 
     def matches(self, message: Message | str) -> list[Match]:
@@ -364,7 +367,8 @@ class FaqMatcher:
                       for i, score in lexical.items()]
             return sorted(ranked, key=lambda m: m.score, reverse=True)
         semantic = semantic_scores(*sims)
-        candidates = set(lexical) | set(np.argsort(-semantic)[:CANDIDATES].tolist())
+        closest = np.argpartition(-semantic, min(CANDIDATES, len(semantic) - 1))[:CANDIDATES]
+        candidates = set(lexical) | set(closest.tolist())
         ranked = [Match(self.faq.entries[i],
                         round(blend(lexical.get(i, 0.0), float(semantic[i])), 1),
                         round(lexical.get(i, 0.0), 1), round(float(semantic[i]), 1))
