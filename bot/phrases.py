@@ -63,6 +63,7 @@ SQ: dict[str, str] = {
     "helpful": "A ju ndihmoi kjo përgjigje?",
     "suggest": "Mos keni parasysh një nga këto?",
     "none_of_these": "Asnjë nga këto: pyet stafin",
+    "also_asked": "Pyetët edhe për këtë:",
     "escalate": (
         "Nuk gjeta një përgjigje të sigurt për pyetjen tuaj. "
         "Dërgimi i pyetjeve te stafi nga boti nuk është ende i mundur; "
@@ -284,6 +285,7 @@ EN: dict[str, str] = {
     "helpful": "Was this helpful?",
     "suggest": "Did you mean one of these?",
     "none_of_these": "None of these: ask the staff",
+    "also_asked": "You also asked about this:",
     "escalate": (
         "I could not find a reliable answer to your question. "
         "Sending questions to the staff from the bot is not available yet; "
