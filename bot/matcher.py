@@ -166,6 +166,7 @@ class FaqMatcher:
         self.vectors = vectors
         self._entry_words = [_EntryWords.of(entry) for entry in faq.entries]
         self._index_of = {entry.id: i for i, entry in enumerate(faq.entries)}
+        self.learned: tuple[tuple[str, str, str], ...] = ()
         self._learned: tuple[tuple[str, str, str], ...] = ()
         self._answer_vectors: Vectors | None = None
         self._answer_starts = self._answer_entries = np.zeros(0, dtype=np.intp)
@@ -198,9 +199,11 @@ class FaqMatcher:
         A learned text is what a person wrote, often a story around the
         question: only the part that asks (:attr:`bot.text.Message.question`,
         at most ``QUERY_WORDS``) becomes the phrasing, as a question is read."""
-        self._learned = tuple(
-            (e, lang, " ".join(read(t).question.split()[:QUERY_WORDS]))
-            for e, lang, t in phrasings if e in self._index_of and t.strip())
+        self.learned = tuple((e, lang, t) for e, lang, t in phrasings
+                             if e in self._index_of and t.strip())
+        """The learned phrasings as given (what a reload passes to the next matcher)."""
+        self._learned = tuple((e, lang, " ".join(read(t).question.split()[:QUERY_WORDS]))
+                              for e, lang, t in self.learned)
         texts = [_EntryWords(list(w.questions), w.keywords, w.answers)
                  for w in self._entry_words]
         for entry_id, lang, text in self._learned:
