@@ -53,7 +53,7 @@ from rapidfuzz import fuzz, process
 from bot.config import MatchingConfig, Thresholds
 from bot.embedding import VectorCache, Vectors, vector_cache
 from bot.faq import Entry, Faq
-from bot.text import Message, asks_for_staff, content_words, read, standard_forms, term
+from bot.text import Message, content_words, read, standard_forms, term
 
 ANSWER_CREDIT = 0.7
 """Credit for a question term found only in an entry's answer text."""
@@ -422,7 +422,7 @@ def decide_ranked(message: Message, lang: str, ranked: list[Match], cfg: Thresho
     if top is None:
         return Decision(message.text, lang, "escalate", None, ())
     confident = top.score >= cfg.answer
-    if asks_for_staff(message.text) and not confident:
+    if message.wants_staff and not confident:
         return Decision(message.text, lang, "escalate", top, ())
     runner_up = ranked[1].score if len(ranked) > 1 else 0.0
     if confident and top.score - runner_up >= cfg.margin:
