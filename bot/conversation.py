@@ -147,8 +147,10 @@ class Assistant:
         return assistant
 
     def _use_configured_matcher(self, faq: Faq) -> None:
-        matcher = FaqMatcher.configured(faq, self.config.matching)
+        matcher = FaqMatcher.configured(faq, self.config.matching, self.matcher.learned)
         if self.faq is faq:  # not replaced by a reload meanwhile
+            if matcher.learned != self.matcher.learned:  # learned while it was being built
+                matcher.set_learned(self.matcher.learned)
             self.matcher = matcher
         self.semantic_ready.set()
 
@@ -168,7 +170,7 @@ class Assistant:
 
     def use_faq(self, faq: Faq) -> None:
         """Answer from ``faq`` from now on (a reloaded or uploaded FAQ, already validated)."""
-        self.matcher = FaqMatcher.configured(faq, self.config.matching)
+        self.matcher = FaqMatcher.configured(faq, self.config.matching, self.matcher.learned)
         self.faq = faq
         self.semantic_ready.set()
 
