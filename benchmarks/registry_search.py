@@ -4,7 +4,7 @@
 
 For each size it writes a synthetic registry with ../shared/bench/make_registry.py
 into a temporary folder (never into the project), imports it into a temporary
-SQLite database (timed), builds :class:`bot.registry_search.RegistryIndex`
+SQLite database (timed), builds :class:`bot.registry.search.RegistryIndex`
 (memory measured with tracemalloc) and runs the look-ups of
 ../shared/bench/registry_dev.jsonl through the index and through
 ``rapidfuzz.process.extract(query, names, scorer=WRatio)`` over every name.
@@ -28,9 +28,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.config import load_config  # noqa: E402
-from bot.registry import import_registry  # noqa: E402
-from bot.registry_eval import evaluate, read_cases  # noqa: E402
-from bot.registry_search import RegistryIndex  # noqa: E402
+from bot.registry.importer import import_registry  # noqa: E402
+from bot.registry.evaluation import evaluate, read_cases  # noqa: E402
+from bot.registry.search import RegistryIndex  # noqa: E402
 from bot.storage import Database  # noqa: E402
 
 BENCH = ROOT.parent / "shared" / "bench"

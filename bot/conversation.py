@@ -23,8 +23,8 @@ from bot.config import Config
 from bot.faq import Entry, Faq, load_faq
 from bot.matcher import Decision, FaqMatcher, Match
 from bot.phrases import Html, escape, say
-from bot.registry import ensure_sample_registry, registry_version
-from bot.registry_search import OrgHit, RegistryIndex, SearchResult
+from bot.registry.importer import ensure_sample_registry, registry_version
+from bot.registry.search import OrgHit, RegistryIndex, SearchResult
 from bot.storage import Database, Organisation, Person
 from bot.text import detect_language, fold, smalltalk
 from bot.tickets import Opened, Tickets, guesses_of

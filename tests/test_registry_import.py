@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.cli import main
 from bot.cli.registry import ProgressBar
-from bot.registry import (COLUMNS, RegistryImportError, ensure_sample_registry, import_registry,
+from bot.registry.importer import (COLUMNS, RegistryImportError, ensure_sample_registry, import_registry,
                           registry_stats)
 from bot.storage import Database, Organisation
 

@@ -10,9 +10,9 @@ import pytest
 
 from bot.cli import main
 from bot.config import RegistryConfig, load_config
-from bot.registry import import_registry
-from bot.registry_eval import evaluate, read_cases
-from bot.registry_search import OrgRecord, RegistryIndex
+from bot.registry.importer import import_registry
+from bot.registry.evaluation import evaluate, read_cases
+from bot.registry.search import OrgRecord, RegistryIndex
 from bot.storage import Database
 
 PARTNERS = "Partners Albania for Change and Development"

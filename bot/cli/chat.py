@@ -19,7 +19,7 @@ from bot import phrases
 from bot.config import Config, load_config
 from bot.conversation import Asker, Assistant, Button, Reply
 from bot.faq import FaqError
-from bot.registry import RegistryImportError
+from bot.registry.importer import RegistryImportError
 
 TERMINAL_USER_ID = 0  # the person at the terminal, as stored for /lang
 _TAG = re.compile(r"<[^>]+>")

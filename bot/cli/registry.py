@@ -9,9 +9,9 @@ import time
 from typing import TextIO
 
 from bot.config import load_config
-from bot.registry import ImportReport, RegistryImportError, import_registry, registry_stats
-from bot.registry_eval import evaluate, read_cases
-from bot.registry_search import RegistryIndex, SearchResult
+from bot.registry.importer import ImportReport, RegistryImportError, import_registry, registry_stats
+from bot.registry.evaluation import evaluate, read_cases
+from bot.registry.search import RegistryIndex, SearchResult
 from bot.storage import Database
 
 

@@ -8,7 +8,7 @@ compares the query with every name:
 1. **Candidates.** An inverted index maps each name word to the organisations
    using it. Query words are looked up by their stems, by one-typo "deletion
    variants" (only words no name uses are taken for typos) and by their
-   Albanian/English equivalents (:mod:`bot.registry_tokens`); the posting lists of the
+   Albanian/English equivalents (:mod:`bot.registry.words`); the posting lists of the
    rarest matched words are walked, within a budget, and add IDF weight to
    the organisations they contain. Generic words (shoqata, qendra) have long
    lists and low weight, and city names (the words of the registry's city
@@ -38,7 +38,7 @@ from rapidfuzz.distance import OSA
 from sqlalchemy import select
 
 from bot.config import RegistryConfig
-from bot.registry_tokens import (EQUIVALENTS, GENERIC_SHARE, GENERIC_WORDS, deletions, keys,
+from bot.registry.words import (EQUIVALENTS, GENERIC_SHARE, GENERIC_WORDS, deletions, keys,
                                  name_tokens, query_tokens)
 from bot.storage import Database, Organisation
 from bot.text import fold
