@@ -10,9 +10,11 @@ import pytest
 
 from bot.cli import main
 from bot.config import RegistryConfig, load_config
-from bot.registry.importer import import_registry
+from bot.registry import index as registry_index
 from bot.registry.evaluation import evaluate, read_cases
-from bot.registry.search import OrgRecord, RegistryIndex
+from bot.registry.importer import import_registry
+from bot.registry.index import OrgRecord
+from bot.registry.search import RegistryIndex
 from bot.storage import Database
 
 PARTNERS = "Partners Albania for Change and Development"
@@ -25,10 +27,13 @@ def settings(project_root: Path) -> RegistryConfig:
     return load_config(project_root / "config.yaml", environ={}).registry
 
 
+# Names of real organisations (name, acronym, city only: no invented contacts under them).
+NAMES_CSV = Path(__file__).resolve().parent / "data" / "registry_names.csv"
+
+
 @pytest.fixture
 def sample_index(database: Database, settings: RegistryConfig) -> RegistryIndex:
-    assert settings.sample_csv is not None
-    import_registry(database, settings.sample_csv)
+    import_registry(database, NAMES_CSV)
     return RegistryIndex.load(database, settings)
 
 
@@ -100,7 +105,7 @@ def test_generic_queries_find_nothing(sample_index: RegistryIndex) -> None:
 def test_close_calls_offer_candidates_best_first(database: Database, sample_index: RegistryIndex,
                                                  settings: RegistryConfig) -> None:
     index = RegistryIndex([
-        *RegistryIndex.records(database),
+        *registry_index.records(database),
         OrgRecord("K10000001A", 'Shoqata "Ura" Devoll', "SHU", "Bilisht"),
         OrgRecord("K10000002B", 'Qendra "Ura" Devoll', None, "Bilisht"),
     ], settings)
@@ -113,7 +118,7 @@ def test_close_calls_offer_candidates_best_first(database: Database, sample_inde
     assert index.search('qendra "ura" devoll').results[0].nipt == "K10000002B"
 
 
-def test_the_index_is_rebuilt_after_an_import(database: Database, sample_index: RegistryIndex,
+def test_the_index_takes_in_an_import(database: Database, sample_index: RegistryIndex,
                                               tmp_path: Path) -> None:
     query = "Shoqata e Peshkatarëve të Divjakës"
     assert sample_index.search(query).decision == "not_found"
@@ -122,7 +127,7 @@ def test_the_index_is_rebuilt_after_an_import(database: Database, sample_index: 
                     encoding="utf-8")
     import_registry(database, path)
     before = len(sample_index)
-    sample_index.rebuild(database)
+    assert sample_index.refresh(database)
     assert len(sample_index) == before + 1
     result = sample_index.search("shoqata e peshkatareve divjake")
     assert result.decision == "found" and result.results[0].nipt == "L12345678P"
@@ -135,8 +140,7 @@ def test_cli_search_json_from_arguments_and_stdin(database_url: str, tmp_path: P
     monkeypatch.delenv("DATABASE_URL", raising=False)
     config = tmp_path / "config.yaml"
     config.write_text(f"database:\n  url: '{database_url}'\n", encoding="utf-8")
-    sample = project_root / "bot" / "data" / "sample_registry.csv"
-    assert main(["--config", str(config), "registry", "import", str(sample)]) == 0
+    assert main(["--config", str(config), "registry", "import", str(NAMES_CSV)]) == 0
     capsys.readouterr()
 
     assert main(["--config", str(config), "registry", "search", "--json", "helsinki",
@@ -183,8 +187,7 @@ def test_cli_eval_prints_the_figures(bench_dir: Path, tmp_path: Path,
     cases.write_text('{"q": "Partners Albania for Change and Development", "expect": null}\n'
                      '{"q": "Albanian Helsinki Committee", "expect": "X00000000X"}\n'
                      '{"q": "shoqata tirane", "expect": null}\n', encoding="utf-8")
-    sample = Path(__file__).resolve().parent.parent / "bot" / "data" / "sample_registry.csv"
-    assert main(["--config", str(config), "registry", "import", str(sample)]) == 0
+    assert main(["--config", str(config), "registry", "import", str(NAMES_CSV)]) == 0
     capsys.readouterr()
     assert main(["--config", str(config), "registry", "eval", "--cases", str(cases)]) == 0
     out = capsys.readouterr().out

@@ -26,27 +26,27 @@ configuration.
 
 from __future__ import annotations
 
-import math
 import re
-from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
-from sqlalchemy import select
 
 from bot.config import RegistryConfig
-from bot.registry.words import (EQUIVALENTS, GENERIC_SHARE, GENERIC_WORDS, deletions, keys,
-                                 name_tokens, query_tokens)
-from bot.storage import Database, Organisation
+from bot.registry import index as registry_index
+from bot.registry.index import OrgRecord, Tables
+from bot.registry.words import EQUIVALENTS, deletions, keys, query_words
+from bot.storage import Database
 from bot.text import fold
 
 Decision = Literal["found", "candidates", "not_found"]
 
 _NIPT_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])([A-Za-z]\d{8}[A-Za-z])(?![0-9A-Za-z])")
 
+# Parts of a word written joined or split ("EcoAlbania") are at least this long.
+_MIN_PART = 2
 # A longer message is read only this far (a name is never this long).
 _MAX_QUERY_WORDS = 40
 # Similarity of a query word to a name word, by how they matched.
@@ -62,6 +62,11 @@ _FUZZ_SHORTLIST = 12
 # person did not type, a query word the organisation does not explain (another
 # city, another distinctive word) points to a different organisation.
 _RECALL_EXP, _PRECISION_EXP = 0.6, 1.0
+# How much a name word naming the organisation's own city weighs in recall.
+_OWN_PLACE_WEIGHT = 0.25
+# Two names this alike (rapidfuzz ratio of their sorted words, the city aside) are
+# namesakes: a query that fits both (precision within this much) finds neither.
+_NAMESAKE_SIMILARITY, _NAMESAKE_PRECISION = 90.0, 0.02
 # Share of the final score given to rapidfuzz's token_set_ratio of the texts.
 _FUZZ_SHARE = 0.15
 
@@ -79,6 +84,7 @@ class SearchResult:
     query: str
     decision: Decision
     results: tuple[OrgHit, ...]
+    closest: bool = False     # candidates, the first alone explains every word of the query
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -89,115 +95,60 @@ class SearchResult:
         }
 
 
-@dataclass(frozen=True)
-class OrgRecord:
-    """What the index needs to know of an organisation."""
-
-    nipt: str
-    name: str
-    acronym: str | None
-    city: str | None
-
-
-class _Tables:
-    """The index proper; replaced as a whole when the index is rebuilt."""
-
-    def __init__(self, records: Iterable[OrgRecord]) -> None:
-        self.nipts: list[str] = []
-        self.names: list[str] = []
-        self.cities: list[str] = []
-        self.folded: list[str] = []
-        self.name_words: list[tuple[int, ...]] = []
-        self.city_words: list[tuple[int, ...]] = []
-        self.acronyms: dict[str, list[int]] = {}
-        # Names given in two languages ("Qendra Rinore ... / Youth Center ..."): each half
-        # is a full name on its own.
-        self.aliases: dict[int, tuple[tuple[int, ...], ...]] = {}
-        self.vocab: dict[str, int] = {}
-        postings: list[list[int]] = []
-        for doc, record in enumerate(records):
-            self.nipts.append(record.nipt.upper())
-            self.names.append(record.name)
-            self.cities.append(record.city or "")
-            self.folded.append(fold(record.name))
-            ids = tuple(self._word_id(word, postings) for word in name_tokens(record.name))
-            for word_id in ids:
-                postings[word_id].append(doc)
-            self.name_words.append(ids)
-            if " / " in record.name:
-                self.aliases[doc] = tuple(
-                    tuple(self.vocab[word] for word in name_tokens(part))
-                    for part in record.name.split(" / ") if name_tokens(part))
-            self.city_words.append(tuple(self._word_id(word, postings)
-                                         for word in name_tokens(record.city or "")))
-            acronym = fold(record.acronym or "").replace(" ", "")
-            if acronym:
-                self.acronyms.setdefault(acronym, []).append(doc)
-        self.words = list(self.vocab)
-        place_keys = {key for ids in self.city_words for word_id in ids
-                      for key in keys(self.words[word_id])}
-        self.places = {word_id for word, word_id in self.vocab.items()
-                       if not keys(word).isdisjoint(place_keys)}
-        self.by_nipt = {nipt: doc for doc, nipt in enumerate(self.nipts)}
-        self.size = len(self.nipts)
-        self.postings = [array("I", docs) for docs in postings]
-        self.idf = [math.log((self.size + 1) / (len(docs) + 0.5)) + 0.1 for docs in postings]
-        # Words for the kind of organisation weigh little even in a small registry.
-        generic_idf = math.log(1 / GENERIC_SHARE) + 0.1
-        for word, word_id in self.vocab.items():
-            if not keys(word).isdisjoint(GENERIC_WORDS):
-                self.idf[word_id] = min(self.idf[word_id], generic_idf)
-        # A query word no name uses weighs like a word of a few names; an acronym
-        # like a word of one name.
-        self.unknown_weight = 0.5 * math.log(self.size + 2)
-        self.acronym_weight = math.log(self.size + 2)
-        # Typo and inflection look-up: stem -> words, one-deletion variant of a stem -> words.
-        self.by_key: dict[str, list[int]] = {}
-        self.by_deletion: dict[str, list[int]] = {}
-        for word, word_id in self.vocab.items():
-            for key in keys(word):
-                self.by_key.setdefault(key, []).append(word_id)
-                for variant in deletions(key):
-                    self.by_deletion.setdefault(variant, []).append(word_id)
-
-    def _word_id(self, word: str, postings: list[list[int]]) -> int:
-        word_id = self.vocab.get(word)
-        if word_id is None:
-            word_id = self.vocab[word] = len(postings)
-            postings.append([])
-        return word_id
-
-    def matches(self, word: str) -> dict[int, float]:
-        """Index words that ``word`` may stand for, with a similarity in 0..1."""
-        found: dict[int, float] = {}
-        exact = self.vocab.get(word)
-        if exact is not None:
-            found[exact] = _SIM_EXACT
-        word_keys = keys(word)
-        for key in word_keys:
-            for word_id in self.by_key.get(key, ()):
-                found.setdefault(word_id, _SIM_STEM)
-        if len(word) >= 4 and not found:  # only a word no name uses may be a typo
-            near: set[int] = set()
-            for key in word_keys:
-                for variant in (key, *deletions(key)):
-                    near.update(self.by_deletion.get(variant, ()))
-                    if variant != key:
-                        near.update(self.by_key.get(variant, ()))
-            for word_id in near.difference(found):
-                if self._one_typo_apart(word_keys, keys(self.words[word_id])):
-                    found[word_id] = _SIM_TYPO
-        for key in word_keys:
-            for other in EQUIVALENTS.get(key, ()):
-                for word_id in self.by_key.get(other, ()):
-                    found.setdefault(word_id, _SIM_TRANSLATED)
+def _matches(tables: Tables, word: str, *, exact_only: bool = False) -> dict[int, float]:
+    """Index words that ``word`` may stand for, with a similarity in 0..1: itself, its
+    stems, the two words it joins ("ecoalbania" for "Eco Albania"), a word one typo
+    away, a translation (not for ``exact_only``: itself and its stems only)."""
+    found: dict[int, float] = {}
+    exact = tables.vocab.get(word)
+    if exact is not None:
+        found[exact] = _SIM_EXACT
+    word_keys = keys(word)
+    for key in word_keys:
+        for word_id in tables.by_key.get(key, ()):
+            found.setdefault(word_id, _SIM_STEM)
+    if exact_only:
         return found
+    if not found:
+        for cut in range(_MIN_PART, len(word) - _MIN_PART + 1):
+            left, right = tables.vocab.get(word[:cut]), tables.vocab.get(word[cut:])
+            if left is not None and right is not None:
+                found[left] = found[right] = _SIM_EXACT
+    if len(word) >= 4 and not found:  # only a word no name uses may be a typo
+        near: set[int] = set()
+        for key in word_keys:
+            for variant in (key, *deletions(key)):
+                near.update(tables.by_deletion.get(variant, ()))
+                if variant != key:
+                    near.update(tables.by_key.get(variant, ()))
+        for word_id in near.difference(found):
+            if _one_typo_apart(word_keys, keys(tables.words[word_id])):
+                found[word_id] = _SIM_TYPO
+    for key in word_keys:
+        for other in EQUIVALENTS.get(key, ()):
+            for word_id in tables.by_key.get(other, ()):
+                found.setdefault(word_id, _SIM_TRANSLATED)
+    return found
 
-    @staticmethod
-    def _one_typo_apart(left: set[str], right: set[str]) -> bool:
-        """Some stem of one word is one edit (or one swap of neighbours) from a stem of the other."""
-        return any(OSA.distance(a, b, score_cutoff=1) <= 1
-                   for a in left if len(a) >= 4 for b in right if len(b) >= 4)
+
+def _add_joined(tables: Tables, words: list[str], word_matches: list[dict[int, float]]) -> None:
+    """Two query words that a name writes as one ("eco albania" for "EcoAlbania") both
+    stand for that word."""
+    for i in range(len(words) - 1):
+        joined = words[i] + words[i + 1]
+        if min(len(words[i]), len(words[i + 1])) < _MIN_PART:
+            continue
+        for key in keys(joined):
+            for word_id in tables.by_key.get(key, ()):
+                for matches in word_matches[i:i + 2]:
+                    matches[word_id] = max(matches.get(word_id, 0.0),
+                                           _SIM_EXACT if key == joined else _SIM_STEM)
+
+
+def _one_typo_apart(left: set[str], right: set[str]) -> bool:
+    """Some stem of one word is one edit (or one swap of neighbours) from a stem of the other."""
+    return any(OSA.distance(a, b, score_cutoff=1) <= 1
+               for a in left if len(a) >= 4 for b in right if len(b) >= 4)
 
 
 @dataclass
@@ -207,31 +158,40 @@ class _Candidate:
     recall: float
     precision: float
     by_acronym: bool
+    covers: bool          # every query word is in the name, city or acronym
 
 
 class RegistryIndex:
-    """In-memory fuzzy index of the registry; see the module docstring."""
+    """Fuzzy index of the registry; see the module docstring and :mod:`bot.registry.index`."""
 
     def __init__(self, records: Iterable[OrgRecord], config: RegistryConfig | None = None) -> None:
         self.config = config or RegistryConfig()
-        self._tables = _Tables(records)
-
-    @staticmethod
-    def records(db: Database) -> list[OrgRecord]:
-        with db.session() as session:
-            rows = session.execute(select(Organisation.nipt, Organisation.name,
-                                          Organisation.acronym, Organisation.city)
-                                   .order_by(Organisation.nipt))
-            return [OrgRecord(*row) for row in rows]
+        self._tables = Tables.build(sorted(records, key=lambda record: record.nipt.upper()))
 
     @classmethod
     def load(cls, db: Database, config: RegistryConfig | None = None) -> RegistryIndex:
-        """Build the index from the organisations in the database."""
-        return cls(cls.records(db), config)
+        """The saved index, brought up to date (built and saved when there is none)."""
+        index = cls((), config)
+        index._tables = registry_index.load(db)
+        return index
 
-    def rebuild(self, db: Database) -> None:
-        """Re-read the database (after an import); searches meanwhile use the old index."""
-        self._tables = _Tables(self.records(db))
+    def refresh(self, db: Database) -> bool:
+        """Take in the organisations imported or removed since (``ngo-faq-bot registry``
+        runs in another process): only those, unless a newer index was saved meanwhile
+        (its changes are no longer logged), then that one. True if anything changed.
+        Searches meanwhile use the index as it was."""
+        tables = self._tables
+        if registry_index.latest_change(db) == tables.change_id:
+            return False
+        saved = registry_index.saved_change(db)
+        if saved is not None and saved > tables.change_id:
+            self._tables = registry_index.load(db)
+            return True
+        return registry_index.update(db, tables)
+
+    def save(self, db: Database) -> None:
+        """Save the index, so that the next start loads it instead of building it."""
+        registry_index.save(db, self._tables)
 
     def __len__(self) -> int:
         return self._tables.size
@@ -243,20 +203,26 @@ class RegistryIndex:
         tables = self._tables
         nipt_match = _NIPT_IN_TEXT.search(query)
         if nipt_match:
-            doc = tables.by_nipt.get(nipt_match.group(1).upper())
+            doc = tables.doc_of(nipt_match.group(1).upper())
             if doc is None:
                 return SearchResult(query, "not_found", ())
             return SearchResult(query, "found", (self._hit(tables, doc, 100.0),))
 
         capitalised = self._capitalised(query)
-        words = query_tokens(query, keep=capitalised)[:_MAX_QUERY_WORDS]
-        word_matches = [tables.matches(word) for word in words]
-        acronym_docs = self._acronym_docs(tables, words, capitalised)
+        typed = query_words(query, keep=capitalised)[:_MAX_QUERY_WORDS]
+        word_matches = [_matches(tables, word, exact_only=optional) for word, optional in typed]
+        _add_joined(tables, [word for word, _ in typed], word_matches)
+        # Filler no name uses is only filler.
+        kept = [i for i, (_, optional) in enumerate(typed) if word_matches[i] or not optional]
+        words = [typed[i][0] for i in kept]
+        optional = frozenset(n for n, i in enumerate(kept) if typed[i][1])
+        word_matches = [word_matches[i] for i in kept]
+        acronym_docs = self._acronym_docs(tables, words, capitalised, optional)
         candidates = self._generate(tables, word_matches, acronym_docs)
         if not candidates:
             return SearchResult(query, "not_found", ())
         word_weights = self._word_weights(tables, word_matches)
-        scored = [self._score(tables, doc, word_matches, word_weights, acronym_docs)
+        scored = [self._score(tables, doc, word_matches, word_weights, acronym_docs, optional)
                   for doc in candidates]
         scored.sort(key=lambda c: -c.score)
         scored = self._fuzz_rerank(tables, words, scored[:_FUZZ_SHORTLIST])
@@ -268,8 +234,8 @@ class RegistryIndex:
         return frozenset(fold(word) for word in re.findall(r"[^\W\d_]+", query)
                          if sum(ch.isupper() for ch in word) >= 2)
 
-    def _acronym_docs(self, tables: _Tables, words: list[str],
-                      capitalised: frozenset[str]) -> dict[int, frozenset[int]]:
+    def _acronym_docs(self, tables: Tables, words: list[str], capitalised: frozenset[str],
+                      optional: frozenset[int]) -> dict[int, frozenset[int]]:
         """Organisations whose acronym the query uses -> positions of the words that spell it.
 
         A word counts as an acronym when typed in capitals, or (three letters or
@@ -279,15 +245,18 @@ class RegistryIndex:
         found: dict[int, frozenset[int]] = {}
         spelled: list[tuple[str, frozenset[int]]] = [
             (word, frozenset((i,))) for i, word in enumerate(words)
-            if word in capitalised or (len(word) >= 3 and word not in tables.vocab)]
+            if word in capitalised
+            or (len(word) >= 3 and word not in tables.vocab and i not in optional)]
         spelled += [(words[i] + words[i + 1], frozenset((i, i + 1)))
                     for i in range(len(words) - 1)]
         for acronym, positions in spelled:
             for doc in tables.acronyms.get(acronym, ()):
+                if tables.dead[doc]:
+                    continue
                 found[doc] = found.get(doc, frozenset()) | positions
         return found
 
-    def _generate(self, tables: _Tables, word_matches: list[dict[int, float]],
+    def _generate(self, tables: Tables, word_matches: list[dict[int, float]],
                   acronym_docs: dict[int, frozenset[int]]) -> list[int]:
         """The shortlist: organisations reached through the rarest query words."""
         generic = max(50, int(_COMMON_SHARE * tables.size))
@@ -309,20 +278,22 @@ class RegistryIndex:
             walked += length
             for doc in tables.postings[word_id]:
                 weights[doc] = weights.get(doc, 0.0) + gain
+        for doc in [doc for doc in weights if tables.dead[doc]]:
+            del weights[doc]
         for doc in acronym_docs:
             weights[doc] = weights.get(doc, 0.0) + tables.acronym_weight
         if len(weights) <= _SHORTLIST:
             return list(weights)
         if rest:
             for doc in weights:
-                for word_id in (*tables.name_words[doc], *tables.city_words[doc]):
+                for word_id in (*tables.name_words(doc), *tables.city_words(doc)):
                     gain = rest.get(word_id)
                     if gain is not None:
                         weights[doc] += gain
         return sorted(weights, key=weights.__getitem__, reverse=True)[:_SHORTLIST]
 
     @staticmethod
-    def _word_weights(tables: _Tables, word_matches: list[dict[int, float]]) -> list[float]:
+    def _word_weights(tables: Tables, word_matches: list[dict[int, float]]) -> list[float]:
         """How much each query word identifies: the IDF of what it matches as typed (of a
         translation only when nothing else); the weight of an unknown word when nothing."""
         weights = []
@@ -332,14 +303,16 @@ class RegistryIndex:
             weights.append(max(direct or translated or [tables.unknown_weight]))
         return weights
 
-    def _score(self, tables: _Tables, doc: int, word_matches: list[dict[int, float]],
-               word_weights: list[float], acronym_docs: dict[int, frozenset[int]]) -> _Candidate:
+    def _score(self, tables: Tables, doc: int, word_matches: list[dict[int, float]],
+               word_weights: list[float], acronym_docs: dict[int, frozenset[int]],
+               optional: frozenset[int]) -> _Candidate:
         idf = tables.idf
-        name_ids = tables.name_words[doc]
-        city_ids = tables.city_words[doc]
+        name_ids = tables.name_words(doc)
+        city_ids = tables.city_words(doc)
         covered: dict[int, float] = {}
         query_weight = query_hit = 0.0
         acronym_at = acronym_docs.get(doc, frozenset())
+        covers = True
         for position, matches in enumerate(word_matches):
             if position in acronym_at:
                 # The acronym stands for the whole name.
@@ -351,9 +324,9 @@ class RegistryIndex:
                 # A word no name uses: filler the lists missed, or the distinctive
                 # word of an organisation that is not registered.
                 query_weight += word_weights[position]
+                covers = False
                 continue
             weight = word_weights[position]
-            query_weight += weight
             best = 0.0
             for word_id in name_ids:
                 sim = matches.get(word_id)
@@ -364,23 +337,39 @@ class RegistryIndex:
             if best < 1.0:
                 for word_id in city_ids:
                     best = max(best, matches.get(word_id, 0.0))
+            if best == 0.0 and position in optional:
+                continue  # filler around the look-up, for this organisation
+            covers = covers and best > 0.0
+            query_weight += weight
             query_hit += weight * best
         if acronym_at:
             recall = 1.0
         else:
-            recall = max(self._recall(idf, ids, covered)
-                         for ids in tables.aliases.get(doc, (name_ids,)))
+            place = self._own_place(tables, doc)
+            recall = max(self._recall(idf, ids, covered, place) for ids in tables.halves(doc))
         precision = query_hit / query_weight if query_weight else 0.0
         score = 100.0 * recall ** _RECALL_EXP * precision ** _PRECISION_EXP
-        return _Candidate(doc, score, recall, precision, bool(acronym_at))
+        return _Candidate(doc, score, recall, precision, bool(acronym_at), covers)
 
     @staticmethod
-    def _recall(idf: list[float], name_ids: tuple[int, ...], covered: dict[int, float]) -> float:
-        """Share of the name's weight (IDF squared: generic words count little) the query covers."""
-        total = sum(idf[w] ** 2 for w in name_ids)
-        return sum(idf[w] ** 2 * covered.get(w, 0.0) for w in name_ids) / total if total else 0.0
+    def _own_place(tables: Tables, doc: int) -> frozenset[int]:
+        """Words of the name that name the organisation's own city ("... Shkodër" in
+        Shkodër): people often leave them out, and say the city elsewhere if at all."""
+        city_keys = {key for word_id in tables.city_words(doc) for key in keys(tables.words[word_id])}
+        return frozenset(word_id for word_id in tables.name_words(doc)
+                         if not city_keys.isdisjoint(keys(tables.words[word_id])))
 
-    def _fuzz_rerank(self, tables: _Tables, words: list[str],
+    @staticmethod
+    def _recall(idf: list[float], name_ids: tuple[int, ...], covered: dict[int, float],
+                place: frozenset[int] = frozenset()) -> float:
+        """Share of the name's weight (IDF squared: generic words count little, the own
+        city a quarter) the query covers."""
+        weights = [idf[w] ** 2 * (_OWN_PLACE_WEIGHT if w in place else 1.0) for w in name_ids]
+        total = sum(weights)
+        return sum(weight * covered.get(w, 0.0)
+                   for w, weight in zip(name_ids, weights, strict=True)) / total if total else 0.0
+
+    def _fuzz_rerank(self, tables: Tables, words: list[str],
                      scored: list[_Candidate]) -> list[_Candidate]:
         """Order close calls by how alike the texts are, as rapidfuzz sees them.
 
@@ -389,7 +378,7 @@ class RegistryIndex:
         """
         text = " ".join(words)
         for candidate in scored:
-            name = tables.folded[candidate.doc]
+            name = fold(tables.name(candidate.doc))
             similarity = 100.0 if candidate.by_acronym else fuzz.token_set_ratio(text, name)
             similarity *= min(1.0, candidate.recall * 1.25)
             candidate.score = round((1 - _FUZZ_SHARE) * candidate.score
@@ -397,18 +386,40 @@ class RegistryIndex:
         scored.sort(key=lambda c: -c.score)
         return scored
 
-    def _decide(self, tables: _Tables, query: str, scored: list[_Candidate]) -> SearchResult:
+    def _decide(self, tables: Tables, query: str, scored: list[_Candidate]) -> SearchResult:
+        """``found`` for a clear winner that has no namesake the query fits as well;
+        else the close ones as ``candidates`` (``closest`` when only one of them
+        explains every word of the query: it comes first); else ``not_found``."""
         config = self.config
         best = scored[0]
         runner_up = scored[1].score if len(scored) > 1 else 0.0
-        if best.score >= config.found and best.score - runner_up >= config.margin:
+        if (best.score >= config.found and best.score - runner_up >= config.margin
+                and not any(self._namesakes(tables, best, other) for other in scored[1:])):
             return SearchResult(query, "found", (self._hit(tables, best.doc, best.score),))
         close = [c for c in scored if c.score >= config.candidates][: config.max_candidates]
         if not close:
             return SearchResult(query, "not_found", ())
+        covering = [c for c in close if c.covers]
+        closest = len(covering) == 1
+        if closest:
+            close.remove(covering[0])
+            close.insert(0, covering[0])
         return SearchResult(query, "candidates",
-                            tuple(self._hit(tables, c.doc, c.score) for c in close))
+                            tuple(self._hit(tables, c.doc, c.score) for c in close), closest)
 
     @staticmethod
-    def _hit(tables: _Tables, doc: int, score: float) -> OrgHit:
-        return OrgHit(tables.nipts[doc], tables.names[doc], tables.cities[doc], round(score, 1))
+    def _namesakes(tables: Tables, best: _Candidate, other: _Candidate) -> bool:
+        """``other`` fits the query as well as ``best`` and bears the same name, or
+        nearly (the city in the name aside): the query cannot tell them apart."""
+        if other.precision < best.precision - _NAMESAKE_PRECISION:
+            return False
+        names = []
+        for candidate in (best, other):
+            city = set(tables.city_words(candidate.doc))
+            names.append(" ".join(sorted(tables.words[w] for w in tables.name_words(candidate.doc)
+                                         if w not in city)))
+        return fuzz.ratio(*names) >= _NAMESAKE_SIMILARITY
+
+    @staticmethod
+    def _hit(tables: Tables, doc: int, score: float) -> OrgHit:
+        return OrgHit(tables.nipt(doc), tables.name(doc), tables.city(doc), round(score, 1))

@@ -19,7 +19,7 @@ STOPWORDS = frozenset("""
 """.split())
 
 # Words people wrap around a look-up ("a është e regjistruar ...", "contact ... pls").
-# They are never part of what is searched for.
+# Some are also part of real names ("Qendra Kontakt"): see :func:`query_words`.
 QUERY_FILLER = frozenset("""
     eshte jane ishte qe do duhet dua deshiroj desha di dini mund kam kemi keni
     nese ne a ju une na ti
@@ -69,17 +69,18 @@ def name_tokens(text: str) -> list[str]:
     return list(seen)
 
 
-def query_tokens(text: str, keep: frozenset[str] = frozenset()) -> list[str]:
-    """The words of a query that may name an organisation, once each, in order.
-
-    Stopwords and filler are left out, except the words in ``keep`` (e.g. ones
-    typed in capitals, which may be acronyms: ``PA``).
+def query_words(text: str, keep: frozenset[str] = frozenset()) -> list[tuple[str, bool]]:
+    """The words of a query that may name an organisation, once each, in order, each
+    with whether it is optional: filler (:data:`QUERY_FILLER`) may be wrapped around a
+    look-up or be part of the name ("Qendra Kontakt", "Shoqata Status"), so it counts
+    only for organisations whose name has it. Words in ``keep`` (typed in capitals,
+    maybe acronyms: ``PA``) are never optional; stopwords are left out.
     """
-    seen: dict[str, None] = {}
+    seen: dict[str, bool] = {}
     for word in fold(text).split():
-        if word in keep or (word not in STOPWORDS and word not in QUERY_FILLER):
-            seen.setdefault(word, None)
-    return list(seen)
+        if word not in STOPWORDS or word in keep:
+            seen.setdefault(word, word in QUERY_FILLER and word not in keep)
+    return list(seen.items())
 
 
 def keys(word: str) -> set[str]:
