@@ -545,6 +545,10 @@ def _org_button(lang: str, hit: OrgHit, nipt: bool = False) -> Button:
 
 def _org_buttons(lang: str, hits: tuple[OrgHit, ...]) -> list[Button]:
     """One button per organisation; the city and NIPT show which is which when names
-    collide (the same name, as folded, appears twice)."""
-    names = Counter(fold(hit.name) for hit in hits)
-    return [_org_button(lang, hit, nipt=names[fold(hit.name)] > 1) for hit in hits]
+    collide (the same words, the organisation's city aside, appear twice)."""
+    def bare(hit: OrgHit) -> str:
+        city = set(fold(hit.city).split())
+        return " ".join(word for word in fold(hit.name).split() if word not in city)
+
+    names = Counter(bare(hit) for hit in hits)
+    return [_org_button(lang, hit, nipt=names[bare(hit)] > 1) for hit in hits]

@@ -261,15 +261,18 @@ class RegistryIndex:
         """The shortlist: organisations reached through the rarest query words."""
         generic = max(50, int(_COMMON_SHARE * tables.size))
         weights: dict[int, float] = {}
+        # A translation brings candidates only for a word nothing brings as typed (a
+        # name asked in the other language); otherwise it only adds weight.
         pool = sorted(
-            ((len(tables.postings[word_id]), word_id, sim)
+            ((len(tables.postings[word_id]), word_id, sim,
+              sim > _SIM_TRANSLATED or max(matches.values()) <= _SIM_TRANSLATED)
              for matches in word_matches for word_id, sim in matches.items()),
             key=lambda item: item[0])
         walked = 0
         rest: dict[int, float] = {}
-        for length, word_id, sim in pool:
+        for length, word_id, sim, generates in pool:
             gain = tables.idf[word_id] * sim
-            if (word_id in tables.places or sim <= _SIM_TRANSLATED or length > generic
+            if (word_id in tables.places or not generates or length > generic
                     or (walked and walked + length > _POSTINGS_BUDGET)):
                 # Too common, a city or a translation: it only adds weight to
                 # candidates found otherwise.

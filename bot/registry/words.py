@@ -114,7 +114,7 @@ _EQUIVALENT_WORDS = """
     nisma initiative | aleanca alliance | komiteti committee | akademia academy
     organizata organization organisation | federata federation | platforma platform
     rajonal rajonale regional | bashkepunim cooperation | zhvillim zhvillimin development
-    qendrueshem qendrueshme sustainable | rinore rinor rinjve youth | grave gruas women
+    qendrueshem qendrueshme sustainable | rinore rinor rinjve rinjte rinj youth young | grave gruas women
     femijeve femijet children | drejtat rights | njeriut human | trashegimi heritage
     mjedisit mjedisore environment environmental | mbrojtjen protection | art arts
     kulture kulturore culture cultural | qytetare civic | shqiptare shqiptar albanian
@@ -127,9 +127,16 @@ _EQUIVALENT_WORDS = """
     mediat media | bujqesi agriculture | sipermarrese entrepreneurs | gazetareve journalists
     mjekeve doctors | avokateve lawyers | studenteve students | nenave mothers
     bibliotekareve librarians | qytetareve citizens | ndihme aid | humanitare humanitarian
+    vullnetareve vullnetaret volunteers volunteer
+    bletareve bletaret beekeepers | fermereve fermeret farmers | peshkatareve fishermen
+    malore malor malit mountain mountains | shtigjet shtigje trails trail | pyjeve forests
+    ujit water | detar detare marine sea | liqenit lake | lumit river | natyres nature
+    kafsheve animals | aftesi disability disabilities | pensionisteve pensioners
+    moshuarve elderly | pakicave minorities | romeve roma | teknologji technology
+    inovacion innovation | kombetare kombetar national | nderkombetare international
+    lokale lokal local | rurale rural | urbane urban
 """
-EQUIVALENTS: dict[str, frozenset[str]] = {
-    word: frozenset(group.split()) - {word}
-    for group in _EQUIVALENT_WORDS.replace("\n", "|").split("|")
-    for word in group.split()
-}
+EQUIVALENTS: dict[str, frozenset[str]] = {}
+for _group in _EQUIVALENT_WORDS.replace("\n", "|").split("|"):
+    for _word in _group.split():
+        EQUIVALENTS[_word] = EQUIVALENTS.get(_word, frozenset()) | (set(_group.split()) - {_word})
