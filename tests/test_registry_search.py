@@ -208,3 +208,38 @@ def test_a_case_file_with_a_bad_expect_is_refused_with_its_line(tmp_path: Path) 
                      '{"q": "Helsinki", "expect": 12345678}\n', encoding="utf-8")
     with pytest.raises(ValueError, match="line 2: not a case .*expect must be a NIPT or null"):
         read_cases(cases)
+
+
+def test_an_import_saves_the_index_and_a_running_index_takes_only_the_changes(
+        database_url: str, tmp_path: Path, settings: RegistryConfig,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A restart loads the index the import saved; the running bot applies the rows an
+    import changed to the index it has, without reading every organisation again."""
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    config = tmp_path / "config.yaml"
+    config.write_text(f"database:\n  url: '{database_url}'\n", encoding="utf-8")
+    assert main(["--config", str(config), "registry", "import", str(NAMES_CSV)]) == 0
+    db = Database(database_url)
+    try:
+        assert registry_index.saved_change(db) == registry_index.latest_change(db) > 0
+        running = RegistryIndex.load(db, settings)
+        tables = running._tables
+        before = len(running)
+        changed = tmp_path / "changed.csv"
+        changed.write_text("nipt,name,city\n"
+                           f"{nipt_of(running, HELSINKI)},Albanian Helsinki Committee Vlore,Vlorë\n"
+                           "L12345678P,Shoqata e Peshkatarëve të Divjakës,Divjakë\n",
+                           encoding="utf-8")
+        assert main(["--config", str(config), "registry", "import", str(changed)]) == 0
+        assert "1 new, 1 updated" in capsys.readouterr().out
+        assert running.refresh(db) and running._tables is tables  # updated in place
+        assert len(running) == before + 1
+        assert not running.refresh(db)
+        moved = running.search("albanian helsinki committee vlore")
+        assert moved.decision == "found" and moved.results[0].city == "Vlorë"
+        assert running.search("peshkatareve divjake").results[0].nipt == "L12345678P"
+        restarted = RegistryIndex.load(db, settings)
+        assert len(restarted) == len(running)
+        assert restarted.search("peshkatareve divjake").results[0].nipt == "L12345678P"
+    finally:
+        db.close()

@@ -203,10 +203,10 @@ def read_registry_csv(path: Path) -> tuple[list[str], list[dict[str, Any]], list
 def _upsert_statement(dialect: str, columns: list[str]):  # type: ignore[no-untyped-def]
     """``INSERT ... ON CONFLICT (nipt) DO UPDATE`` of ``columns``, run once per batch; an
     organisation in the file is no longer removed."""
-    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}.get(dialect)
-    if insert is None:
+    dialect_insert: Any = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}.get(dialect)
+    if dialect_insert is None:
         raise RegistryImportError(f"unsupported database: {dialect}")
-    statement = insert(Organisation.__table__)
+    statement = dialect_insert(Organisation.__table__)
     changed = {key: statement.excluded[key] for key in (*columns, "sample")}
     changed["updated_at"] = func.now()
     changed["removed_at"] = None

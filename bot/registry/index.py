@@ -22,6 +22,7 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import overload
 
 from sqlalchemy import delete, func, select
@@ -40,6 +41,9 @@ _MAGIC = b"ngo-faq-bot registry index 1\n"
 # Marks the end of one language's half in a name given in two ("... / ...").
 _HALF = 0xFFFFFFFF
 _SAVED_ID = 1
+# How long the change log keeps changes the saved index already has (a running bot
+# applies them within its refresh interval).
+CHANGES_KEPT = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -366,6 +370,12 @@ def _changed_since(db: Database, change_id: int) -> tuple[dict[str, OrgRecord | 
     return current, latest
 
 
+def changes_kept_since(db: Database) -> int:
+    """The id of the oldest change still logged (older ones are in the saved index)."""
+    with db.session() as session:
+        return session.scalar(select(func.min(RegistryChange.id))) or 0
+
+
 def saved_change(db: Database) -> int | None:
     """The last change the saved index includes (None: no index saved)."""
     with db.session() as session:
@@ -407,5 +417,10 @@ def save(db: Database, tables: Tables) -> None:
             session.add(SavedRegistryIndex(id=_SAVED_ID, change_id=tables.change_id, data=data))
         else:
             saved.change_id, saved.data, saved.saved_at = tables.change_id, data, func.now()
-        # The last change is kept: SQLite numbers a new row after the highest one left.
-        session.execute(delete(RegistryChange).where(RegistryChange.id < tables.change_id))
+        # Changes a running bot may not have applied yet are kept a day, and the last
+        # change always: SQLite numbers a new row after the highest one left.
+        cutoff = datetime.now(UTC) - CHANGES_KEPT
+        if db.is_sqlite:  # SQLite keeps naive UTC
+            cutoff = cutoff.replace(tzinfo=None)
+        session.execute(delete(RegistryChange).where(RegistryChange.id < tables.change_id,
+                                                     RegistryChange.changed_at < cutoff))

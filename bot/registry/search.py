@@ -67,6 +67,9 @@ _OWN_PLACE_WEIGHT = 0.25
 # Two names this alike (rapidfuzz ratio of their sorted words, the city aside) are
 # namesakes: a query that fits both (precision within this much) finds neither.
 _NAMESAKE_SIMILARITY, _NAMESAKE_PRECISION = 90.0, 0.02
+# Candidates within this many points of the best, explaining every query word, are all
+# offered (beyond max_candidates).
+_TIE = 3.0
 # Share of the final score given to rapidfuzz's token_set_ratio of the texts.
 _FUZZ_SHARE = 0.15
 
@@ -177,14 +180,13 @@ class RegistryIndex:
 
     def refresh(self, db: Database) -> bool:
         """Take in the organisations imported or removed since (``ngo-faq-bot registry``
-        runs in another process): only those, unless a newer index was saved meanwhile
-        (its changes are no longer logged), then that one. True if anything changed.
-        Searches meanwhile use the index as it was."""
+        runs in another process): only those, unless some are no longer logged (a bot
+        stopped for days), then the saved index. True if anything changed. Searches
+        meanwhile use the index as it was."""
         tables = self._tables
         if registry_index.latest_change(db) == tables.change_id:
             return False
-        saved = registry_index.saved_change(db)
-        if saved is not None and saved > tables.change_id:
+        if registry_index.changes_kept_since(db) > tables.change_id + 1:
             self._tables = registry_index.load(db)
             return True
         return registry_index.update(db, tables)
@@ -290,9 +292,9 @@ class RegistryIndex:
         if rest:
             for doc in weights:
                 for word_id in (*tables.name_words(doc), *tables.city_words(doc)):
-                    gain = rest.get(word_id)
-                    if gain is not None:
-                        weights[doc] += gain
+                    extra = rest.get(word_id)
+                    if extra is not None:
+                        weights[doc] += extra
         return sorted(weights, key=weights.__getitem__, reverse=True)[:_SHORTLIST]
 
     @staticmethod
@@ -399,7 +401,14 @@ class RegistryIndex:
         if (best.score >= config.found and best.score - runner_up >= config.margin
                 and not any(self._namesakes(tables, best, other) for other in scored[1:])):
             return SearchResult(query, "found", (self._hit(tables, best.doc, best.score),))
-        close = [c for c in scored if c.score >= config.candidates][: config.max_candidates]
+        close = [c for c in scored if c.score >= config.candidates]
+        # Organisations that fit the query as well as the last one offered are offered
+        # too (up to twice as many): the right one of many namesakes is among them.
+        limit = config.max_candidates
+        while (limit < len(close) and limit < 2 * config.max_candidates
+               and close[limit].covers and close[limit].score >= close[0].score - _TIE):
+            limit += 1
+        close = close[:limit]
         if not close:
             return SearchResult(query, "not_found", ())
         covering = [c for c in close if c.covers]
