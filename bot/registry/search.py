@@ -53,6 +53,9 @@ _MAX_QUERY_WORDS = 40
 _SIM_EXACT, _SIM_STEM, _SIM_TYPO, _SIM_TRANSLATED = 1.0, 0.92, 0.8, 0.75
 # Posting entries walked per query, at most (the rarest words first).
 _POSTINGS_BUDGET = 6000
+# The organisations having the rarest query words together are all scored when they
+# are at most this many (see RegistryIndex._seeds).
+_SEED_CAP = 8000
 # Words used by more than this share of the registry never generate candidates.
 _COMMON_SHARE = 0.08
 # Candidates scored in full, and how many of the best are compared with rapidfuzz.
@@ -64,9 +67,9 @@ _FUZZ_SHORTLIST = 12
 _RECALL_EXP, _PRECISION_EXP = 0.6, 1.0
 # How much a name word naming the organisation's own city weighs in recall.
 _OWN_PLACE_WEIGHT = 0.25
-# Two names this alike (rapidfuzz ratio of their sorted words, the city aside) are
-# namesakes: a query that fits both (precision within this much) finds neither.
-_NAMESAKE_SIMILARITY, _NAMESAKE_PRECISION = 90.0, 0.02
+# Two names this alike (rapidfuzz ratio of their sorted word stems, the city aside)
+# are namesakes: a query that fits both (precision within this much) finds neither.
+_NAMESAKE_SIMILARITY, _NAMESAKE_PRECISION = 90.0, 0.05
 # Candidates within this many points of the best, explaining every query word, are all
 # offered (beyond max_candidates).
 _TIE = 3.0
@@ -260,9 +263,12 @@ class RegistryIndex:
 
     def _generate(self, tables: Tables, word_matches: list[dict[int, float]],
                   acronym_docs: dict[int, frozenset[int]]) -> list[int]:
-        """The shortlist: organisations reached through the rarest query words."""
+        """The shortlist: organisations reached through the rarest query words, and those
+        having the rarest words together (:meth:`_seeds`), by the weight of the query
+        words they have."""
         generic = max(50, int(_COMMON_SHARE * tables.size))
-        weights: dict[int, float] = {}
+        reached: set[int] = set()
+        gains: dict[int, float] = {}
         # A translation brings candidates only for a word nothing brings as typed (a
         # name asked in the other language); otherwise it only adds weight.
         pool = sorted(
@@ -271,31 +277,59 @@ class RegistryIndex:
              for matches in word_matches for word_id, sim in matches.items()),
             key=lambda item: item[0])
         walked = 0
-        rest: dict[int, float] = {}
         for length, word_id, sim, generates in pool:
-            gain = tables.idf[word_id] * sim
+            gains[word_id] = max(gains.get(word_id, 0.0), tables.idf[word_id] * sim)
             if (word_id in tables.places or not generates or length > generic
                     or (walked and walked + length > _POSTINGS_BUDGET)):
-                # Too common, a city or a translation: it only adds weight to
-                # candidates found otherwise.
-                rest[word_id] = max(rest.get(word_id, 0.0), gain)
-                continue
+                continue  # too common, a city or a translation: only weight
             walked += length
-            for doc in tables.postings[word_id]:
-                weights[doc] = weights.get(doc, 0.0) + gain
-        for doc in [doc for doc in weights if tables.dead[doc]]:
-            del weights[doc]
-        for doc in acronym_docs:
-            weights[doc] = weights.get(doc, 0.0) + tables.acronym_weight
-        if len(weights) <= _SHORTLIST:
-            return list(weights)
-        if rest:
-            for doc in weights:
-                for word_id in (*tables.name_words(doc), *tables.city_words(doc)):
-                    extra = rest.get(word_id)
-                    if extra is not None:
-                        weights[doc] += extra
+            reached.update(tables.postings[word_id])
+        reached |= self._seeds(tables, word_matches)
+        reached.update(acronym_docs)
+        live = [doc for doc in reached if not tables.dead[doc]]
+        if len(live) <= _SHORTLIST:
+            return live
+        # By the weight of the query words they have; of equals, the names with the
+        # fewest words the query does not have first.
+        by_word: dict[int, list[tuple[int, float]]] = {}
+        for position, matches in enumerate(word_matches):
+            for word_id, sim in matches.items():
+                by_word.setdefault(word_id, []).append((position, tables.idf[word_id] * sim))
+        weights: dict[int, tuple[float, int]] = {}
+        for doc in live:
+            name = tables.name_words(doc)
+            best: dict[int, float] = {}  # each query word counts once, by its best match
+            for word_id in {*name, *tables.city_words(doc)}:
+                for position, gain in by_word.get(word_id, ()):
+                    if gain > best.get(position, 0.0):
+                        best[position] = gain
+            had = sum(best.values())
+            if doc in acronym_docs:
+                had += tables.acronym_weight
+            weights[doc] = (round(had, 6), -sum(word_id not in gains for word_id in name))
         return sorted(weights, key=weights.__getitem__, reverse=True)[:_SHORTLIST]
+
+    @staticmethod
+    def _seeds(tables: Tables, word_matches: list[dict[int, float]]) -> set[int]:
+        """Organisations having the rarest query words together, however common each is:
+        at national scale every word of a name may be in thousands of names. The rarest
+        word's organisations, narrowed by the next rarest words to at most
+        ``_SEED_CAP``; the same without the rarest word (a word the name lacks)."""
+        words = sorted(
+            (sum(len(tables.postings[w]) for w in ids), ids)
+            for ids in ([w for w, sim in matches.items() if sim > _SIM_TRANSLATED]
+                        or list(matches) for matches in word_matches) if ids)
+        seeds: set[int] = set()
+        for start in (0, 1):
+            found: set[int] | None = None
+            for _, ids in words[start:]:
+                docs = {doc for w in ids for doc in tables.postings[w]}
+                found = docs if found is None else found & docs
+                if len(found) <= _SEED_CAP:
+                    break
+            if found is not None and len(found) <= _SEED_CAP:
+                seeds |= found
+        return seeds
 
     @staticmethod
     def _word_weights(tables: Tables, word_matches: list[dict[int, float]]) -> list[float]:
@@ -428,8 +462,9 @@ class RegistryIndex:
         names = []
         for candidate in (best, other):
             city = set(tables.city_words(candidate.doc))
-            names.append(" ".join(sorted(tables.words[w] for w in tables.name_words(candidate.doc)
-                                         if w not in city)))
+            stems = (min(keys(tables.words[w]), key=len)
+                     for w in tables.name_words(candidate.doc) if w not in city)
+            names.append(" ".join(sorted(stems)))
         return fuzz.ratio(*names) >= _NAMESAKE_SIMILARITY
 
     @staticmethod
