@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
-import os
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -29,6 +27,12 @@ GOOD = [
     'J33333333C,Fondacioni "Drita",FD,Fondacion,Tiranë,Rruga e Elbasanit,04 222 333,,'
     'Bamirësia,1998-01-30,"Vendim nr. 3, datë 30.01.1998",aktive',
 ]
+
+
+@pytest.fixture(autouse=True)
+def no_database_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line takes the database from the config file written by the test."""
+    monkeypatch.delenv("DATABASE_URL", raising=False)
 
 
 def write_csv(path: Path, lines: list[str], *, header: str = HEADER, bom: bool = False) -> Path:
@@ -218,11 +222,11 @@ def write_config(tmp_path: Path, url: str, sample: Path | None = None) -> Path:
 
 
 def run(config: Path, *args: str) -> tuple[int, str, str]:
-    """Run ``ngo-faq-bot --config CONFIG registry ARGS`` as a person at a terminal would."""
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "--config", str(config),
-                             "registry", *args], capture_output=True, text=True, timeout=120,
-                            env={k: v for k, v in os.environ.items() if k != "DATABASE_URL"})
-    return result.returncode, result.stdout, result.stderr
+    """``ngo-faq-bot --config CONFIG registry ARGS``: its exit status, output and errors."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["--config", str(config), "registry", *args])
+    return code, out.getvalue(), err.getvalue()
 
 
 def test_stats_say_the_sample_is_demo_data_until_a_real_import_replaces_it(
