@@ -1,27 +1,34 @@
 """Fuzzy search of the registry of organisations, held in memory.
 
 People type names without diacritics, with typos, in another word order, only
-the distinctive part, the acronym (with or without the city), inside a
-sentence, or give the NIPT. The search works in two steps so that it never
-compares the query with every name:
+the distinctive part, the acronym (with or without the city), in the other
+language, with words joined or split ("eco albania"), inside a sentence, or
+give the NIPT. The search works in two steps so that it never compares the
+query with every name (the index itself is :mod:`bot.registry.index`):
 
 1. **Candidates.** An inverted index maps each name word to the organisations
-   using it. Query words are looked up by their stems, by one-typo "deletion
-   variants" (only words no name uses are taken for typos) and by their
-   Albanian/English equivalents (:mod:`bot.registry.words`); the posting lists of the
-   rarest matched words are walked, within a budget, and add IDF weight to
-   the organisations they contain. Generic words (shoqata, qendra) have long
-   lists and low weight, and city names (the words of the registry's city
-   column) never bring candidates on their own.
+   using it. Query words are looked up by their stems, as two words a name
+   joins (or one it splits), by one-typo "deletion variants" (only words no
+   name uses are taken for typos) and by their Albanian/English equivalents
+   (:mod:`bot.registry.words`). Words people wrap around a look-up ("kontakt",
+   "status") count only for names that have them. The posting lists of the
+   rarest matched words are walked, within a budget, and the organisations
+   having the rarest words together are added however common each word is
+   (at national scale every word of a name may be in thousands of names).
+   Generic words (shoqata, qendra) weigh little, and city names never bring
+   candidates on their own.
 2. **Ranking.** The best few candidates are scored on how much of the name's
-   weight the query covers (recall) and how much of the query's identifying
-   weight the organisation explains (precision: name, city or acronym), and
-   rapidfuzz compares the texts to order close calls.
+   weight the query covers (recall; the organisation's own city in its name
+   weighs little) and how much of the query's identifying weight the
+   organisation explains (precision: name, city or acronym), and rapidfuzz
+   compares the texts to order close calls.
 
-A query gets ``found`` only when the best organisation scores high and
-clearly ahead of the next one; a close call gives ``candidates``; anything
-else ``not_found``. Thresholds come from the ``registry:`` section of the
-configuration.
+A query gets ``found`` only when the best organisation scores high, clearly
+ahead of the next one, and no namesake (the same name, or nearly, the city
+aside) fits the query as well; a close call gives ``candidates`` (the
+``closest`` one first when only it explains every word of the query);
+anything else ``not_found``. Thresholds come from the ``registry:`` section of
+the configuration.
 """
 
 from __future__ import annotations
