@@ -27,13 +27,7 @@ from typing import overload
 
 from sqlalchemy import delete, func, select
 
-from bot.registry.words import (
-    GENERIC_SHARE,
-    GENERIC_WORDS,
-    deletions,
-    keys,
-    name_tokens,
-)
+from bot.registry.words import GENERIC_SHARE, GENERIC_WORDS, keys, name_tokens
 from bot.storage import Database, Organisation, RegistryChange, SavedRegistryIndex
 from bot.text import fold
 
@@ -175,14 +169,12 @@ class Tables:
         # like a word of one name.
         self.unknown_weight = 0.5 * math.log(size + 2)
         self.acronym_weight = math.log(size + 2)
-        # Typo and inflection look-up: stem -> words, one-deletion variant of a stem -> words.
+        # Inflection and typo look-up: stem -> words, and the stems to scan for typos.
         self.by_key: dict[str, list[int]] = {}
-        self.by_deletion: dict[str, list[int]] = {}
         for word, word_id in self.vocab.items():
             for key in keys(word):
                 self.by_key.setdefault(key, []).append(word_id)
-                for variant in deletions(key):
-                    self.by_deletion.setdefault(variant, []).append(word_id)
+        self.stems = list(self.by_key)
 
     # -- reading -------------------------------------------------------------
 

@@ -38,13 +38,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from bot.config import RegistryConfig
 from bot.registry import index as registry_index
 from bot.registry.index import OrgRecord, Tables
-from bot.registry.words import EQUIVALENTS, deletions, keys, query_words
+from bot.registry.words import EQUIVALENTS, MIN_FUZZY, keys, query_words
 from bot.storage import Database
 from bot.text import fold
 
@@ -52,6 +52,8 @@ Decision = Literal["found", "candidates", "not_found"]
 
 _NIPT_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])([A-Za-z]\d{8}[A-Za-z])(?![0-9A-Za-z])")
 
+# Stems this short are never taken for a typo of another.
+_MIN_TYPO_STEM = 4
 # Parts of a word written joined or split ("EcoAlbania") are at least this long.
 _MIN_PART = 2
 # A longer message is read only this far (a name is never this long).
@@ -128,15 +130,17 @@ def _matches(tables: Tables, word: str, *, exact_only: bool = False) -> dict[int
             if left is not None and right is not None:
                 found[left] = found[right] = _SIM_EXACT
     if len(word) >= 4 and not found:  # only a word no name uses may be a typo
-        near: set[int] = set()
         for key in word_keys:
-            for variant in (key, *deletions(key)):
-                near.update(tables.by_deletion.get(variant, ()))
-                if variant != key:
-                    near.update(tables.by_key.get(variant, ()))
-        for word_id in near.difference(found):
-            if _one_typo_apart(word_keys, keys(tables.words[word_id])):
-                found[word_id] = _SIM_TYPO
+            if len(key) < _MIN_TYPO_STEM:
+                continue
+            # One edit (or one swap of neighbours) from a stem of a name word; one of the
+            # two at least MIN_FUZZY letters long. A scan of the stems in C: no table of
+            # deletion variants to hold in memory.
+            for stem, _, _ in process.extract(key, tables.stems, scorer=OSA.distance,
+                                              score_cutoff=1, limit=None):
+                if len(stem) >= _MIN_TYPO_STEM and max(len(stem), len(key)) >= MIN_FUZZY:
+                    for word_id in tables.by_key[stem]:
+                        found.setdefault(word_id, _SIM_TYPO)
     for key in word_keys:
         for other in EQUIVALENTS.get(key, ()):
             for word_id in tables.by_key.get(other, ()):
@@ -156,12 +160,6 @@ def _add_joined(tables: Tables, words: list[str], word_matches: list[dict[int, f
                 for matches in word_matches[i:i + 2]:
                     matches[word_id] = max(matches.get(word_id, 0.0),
                                            _SIM_EXACT if key == joined else _SIM_STEM)
-
-
-def _one_typo_apart(left: set[str], right: set[str]) -> bool:
-    """Some stem of one word is one edit (or one swap of neighbours) from a stem of the other."""
-    return any(OSA.distance(a, b, score_cutoff=1) <= 1
-               for a in left if len(a) >= 4 for b in right if len(b) >= 4)
 
 
 @dataclass

@@ -4,8 +4,7 @@ Organisation names are compared word by word. Albanian inflects names
 (``Tiranë``, ``Tirana``, ``Tiranës``; ``Burrel``, ``Burrelit``), so each word
 also stands for its stems without a case ending; words of five letters or
 more also match with one typing error (a letter missing, extra, wrong or two
-letters swapped), found through "deletion variants" rather than by comparing
-against every word.
+letters swapped; see :mod:`bot.registry.search`).
 """
 
 from __future__ import annotations
@@ -96,13 +95,6 @@ def keys(word: str) -> set[str]:
     if word.endswith("er") and len(word) - 1 >= MIN_STEM + 1:
         found.add(word[:-2] + "r")
     return found
-
-
-def deletions(key: str) -> list[str]:
-    """``key`` with one letter removed, for keys long enough to allow a typo."""
-    if len(key) < MIN_FUZZY:
-        return []
-    return [key[:i] + key[i + 1:] for i in range(len(key))]
 
 
 # Albanian and English words for the same thing, common in organisation names:
