@@ -147,9 +147,12 @@ class Tables:
     def _word_id(self, word: str) -> int:
         word_id = self.vocab.get(word)
         if word_id is None:
-            word_id = self.vocab[word] = len(self.words)
+            word_id = len(self.words)
             self.words.append(word)
             self.postings.append(array("I"))
+            if hasattr(self, "idf"):  # a change applied while searches run: weigh it now
+                self.idf.append(self.unknown_weight)
+            self.vocab[word] = word_id
         return word_id
 
     def finish(self) -> None:
@@ -376,17 +379,19 @@ def saved_change(db: Database) -> int | None:
 
 
 def load(db: Database) -> Tables:
-    """The saved index brought up to date with the changes since, or (none saved, or
-    saved by another version) one built from the organisations and saved."""
+    """The saved index brought up to date with the changes since, or (none saved, saved
+    by another version, or mostly old versions of changed organisations) one built
+    from the organisations and saved."""
     with db.session() as session:
         data = session.scalar(select(SavedRegistryIndex.data)
                               .where(SavedRegistryIndex.id == _SAVED_ID))
     tables = Tables.load(data) if data is not None else None
-    if tables is None:
+    if tables is not None:
+        update(db, tables)
+    if tables is None or len(tables.dead) - tables.size > tables.size // 4:
+        # None saved, or more than a quarter of the documents are old versions.
         tables = build(db)
         save(db, tables)
-        return tables
-    update(db, tables)
     return tables
 
 
