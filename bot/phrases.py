@@ -99,6 +99,9 @@ SQ: dict[str, str] = {
     "unknown_command": "Nuk e njoh këtë komandë.",
     "button_expired": "Ky buton nuk është më i vlefshëm.",
     "error": "Më vjen keq, diçka shkoi keq. Ju lutemi provoni përsëri pak më vonë.",
+    "flood": ("Po më shkruani shumë shpejt: lexoj deri në {per_minute} mesazhe në minutë. "
+              "Mesazhet e tjera të këtij minuti nuk i lexova; ju lutem më shkruani përsëri "
+              "pas pak."),
     "escalate_staff": (
         "Nuk gjeta një përgjigje të sigurt për pyetjen tuaj. "
         "Dëshironi ta dërgoj te stafi i agjencisë? Përgjigja do t'ju vijë këtu, në këtë bisedë.\n\n"
@@ -204,14 +207,23 @@ SQ: dict[str, str] = {
     "adm_accepted_new": "Sugjerimi {id} u shtua si hyrja e re {entry}; është aktiv.",
     "adm_rejected": "Sugjerimi {id} u refuzua.",
     "adm_suggestion_failed": "Sugjerimi {id} nuk u shkrua: {reason}",
+    # What became of a question: the report's lines and the chart's legend.
+    "outcome_answered": "Përgjigjur drejtpërdrejt",
+    "outcome_picked": "Përgjigjur pas një sugjerimi",
+    "outcome_suggested": "Sugjerime pa zgjedhje",
+    "outcome_registry": "Kërkime në regjistër",
+    "outcome_staff": "Dërguar stafit",
+    "chart_title": "Pyetje në ditë, {since} – {until}",
+    "chart_axis": "pyetje",
+    "chart_empty": "Asnjë pyetje në këtë periudhë",
     "adm_stats": (
         "<b>Statistikat {since} – {until}</b>\n"
         "Pyetje: {asked}\n"
-        "Përgjigjur drejtpërdrejt: {answered}\n"
-        "Përgjigjur pas një sugjerimi: {picked}\n"
-        "Sugjerime pa zgjedhje: {suggested}\n"
-        "Kërkime në regjistër: {registry}\n"
-        "Dërguar stafit: {staff}\n"
+        "{label_answered}: {answered}\n"
+        "{label_picked}: {picked}\n"
+        "{label_suggested}: {suggested}\n"
+        "{label_registry}: {registry}\n"
+        "{label_staff}: {staff}\n"
         "👍 {helpful} / 👎 {not_helpful}\n"
         "Koha e përgjigjes së stafit: mediana {median}, 90% brenda {p90} "
         "({answered_tickets} bileta)\n"
@@ -226,6 +238,9 @@ SQ: dict[str, str] = {
     "forget_no": "Jo",
     "forget_done": "U fshi gjithçka që boti ruante për ju.",
     "forget_kept": "Në rregull, nuk u fshi asgjë.",
+    "terminal_ask": ("/ask e dërgon pyetjen te stafi i agjencisë vetëm në Telegram, ku stafi "
+                     "përgjigjet; këtu në terminal nuk ka staf. Shkruani pyetjen dhe boti "
+                     "përgjigjet nga FAQ-ja."),
 }
 
 EN: dict[str, str] = {
@@ -306,6 +321,9 @@ EN: dict[str, str] = {
     "unknown_command": "I do not know that command.",
     "button_expired": "This button is no longer valid.",
     "error": "Sorry, something went wrong. Please try again a little later.",
+    "flood": ("You are writing faster than I can read: I take up to {per_minute} messages a "
+              "minute. I did not read the others from this minute; please write again in a "
+              "moment."),
     "escalate_staff": (
         "I could not find a reliable answer to your question. "
         "Shall I send it to the agency's staff? Their answer will come here, in this chat.\n\n"
@@ -408,14 +426,23 @@ EN: dict[str, str] = {
     "adm_accepted_new": "Suggestion {id} was added as the new entry {entry}; it is live.",
     "adm_rejected": "Suggestion {id} was rejected.",
     "adm_suggestion_failed": "Suggestion {id} was not written: {reason}",
+    # What became of a question: the report's lines and the chart's legend.
+    "outcome_answered": "Answered directly",
+    "outcome_picked": "Answered after a suggestion",
+    "outcome_suggested": "Suggestions not taken",
+    "outcome_registry": "Registry look-ups",
+    "outcome_staff": "Handed to staff",
+    "chart_title": "Questions per day, {since} – {until}",
+    "chart_axis": "questions",
+    "chart_empty": "No questions in this period",
     "adm_stats": (
         "<b>Statistics {since} – {until}</b>\n"
         "Questions: {asked}\n"
-        "Answered directly: {answered}\n"
-        "Answered after a suggestion: {picked}\n"
-        "Suggestions not taken: {suggested}\n"
-        "Registry look-ups: {registry}\n"
-        "Handed to staff: {staff}\n"
+        "{label_answered}: {answered}\n"
+        "{label_picked}: {picked}\n"
+        "{label_suggested}: {suggested}\n"
+        "{label_registry}: {registry}\n"
+        "{label_staff}: {staff}\n"
         "👍 {helpful} / 👎 {not_helpful}\n"
         "Staff response time: median {median}, 90% within {p90} "
         "({answered_tickets} tickets)\n"
@@ -430,6 +457,9 @@ EN: dict[str, str] = {
     "forget_no": "No",
     "forget_done": "Everything the bot kept about you was deleted.",
     "forget_kept": "All right, nothing was deleted.",
+    "terminal_ask": ("/ask hands your question to the agency's staff only in Telegram, where "
+                     "the staff answer; there is no staff here in the terminal. Write the "
+                     "question and the bot answers from the FAQ."),
 }
 
 CATALOGUE: dict[str, dict[str, str]] = {"sq": SQ, "en": EN}

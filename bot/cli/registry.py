@@ -6,19 +6,14 @@ import argparse
 import json
 import sys
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from bot.config import load_config
-from bot.registry.evaluation import evaluate, read_cases
-from bot.registry.importer import (
-    ImportReport,
-    RegistryImportError,
-    import_registry,
-    registry_stats,
-    remove_organisation,
-)
-from bot.registry.search import RegistryIndex, SearchResult
-from bot.storage import Database
+from bot.cli import lines
+
+if TYPE_CHECKING:  # imported where they are used, so that --help starts at once
+    from bot.registry.importer import ImportReport
+    from bot.registry.search import RegistryIndex, SearchResult
+    from bot.storage import Database
 
 
 class ProgressBar:
@@ -47,11 +42,18 @@ class ProgressBar:
 
 
 def _open(args: argparse.Namespace) -> Database:
+    from bot.config import load_config
+    from bot.storage import Database
+
     return Database(load_config(args.config).database_url)
 
 
 def _load_index(args: argparse.Namespace) -> RegistryIndex:
-    """The in-memory search index, built from the configured database."""
+    """The search index of the configured database (loaded as saved, brought up to date)."""
+    from bot.config import load_config
+    from bot.registry.search import RegistryIndex
+    from bot.storage import Database
+
     config = load_config(args.config)
     db = Database(config.database_url)
     try:
@@ -84,11 +86,15 @@ def _print_import(report: ImportReport) -> None:
 def _save_index(db: Database, args: argparse.Namespace) -> None:
     """Bring the saved search index up to date, so the bot's next start is quick (the
     running bot applies the same changes itself)."""
-    index = RegistryIndex.load(db, load_config(args.config).registry)
-    index.save(db)
+    from bot.config import load_config
+    from bot.registry.search import RegistryIndex
+
+    RegistryIndex.load(db, load_config(args.config).registry).save(db)
 
 
 def import_command(args: argparse.Namespace) -> int:
+    from bot.registry.importer import RegistryImportError, import_registry
+
     db = _open(args)
     bar = ProgressBar(sys.stderr, "Importing")
     try:
@@ -108,6 +114,8 @@ def import_command(args: argparse.Namespace) -> int:
 
 
 def remove_command(args: argparse.Namespace) -> int:
+    from bot.registry.importer import RegistryImportError, remove_organisation
+
     db = _open(args)
     try:
         for nipt in args.nipt:
@@ -130,11 +138,14 @@ def _print_result(result: SearchResult) -> None:
 
 
 def search_command(args: argparse.Namespace) -> int:
+    try:
+        queries = lines.items(" ".join(args.query) if args.query else None, "name",
+                              'ngo-faq-bot registry search "Partners Albania"')
+    except lines.NothingToRead as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     index = _load_index(args)
-    queries = [" ".join(args.query)] if args.query else (line.strip() for line in sys.stdin)
     for query in queries:
-        if not query:
-            continue
         result = index.search(query)
         if args.json:
             print(json.dumps(result.as_dict(), ensure_ascii=False), flush=True)
@@ -144,6 +155,8 @@ def search_command(args: argparse.Namespace) -> int:
 
 
 def stats_command(args: argparse.Namespace) -> int:
+    from bot.registry.importer import registry_stats
+
     db = _open(args)
     try:
         stats = registry_stats(db)
@@ -167,6 +180,8 @@ def stats_command(args: argparse.Namespace) -> int:
 
 
 def eval_command(args: argparse.Namespace) -> int:
+    from bot.registry.evaluation import evaluate, read_cases
+
     index = _load_index(args)
     try:
         cases = read_cases(args.cases)
@@ -186,7 +201,7 @@ def eval_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``registry`` with its subcommands import, remove, search, stats and eval."""
     parser = subparsers.add_parser("registry", help="the registry of organisations",
                                    description="Import, search and count the registry of "
@@ -218,7 +233,8 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
 
     search = commands.add_parser(
         "search", help="look organisations up by name, acronym or NIPT",
-        description="Search the registry. Without QUERY, reads one query a line from stdin.")
+        description="Search the registry. Without QUERY, reads one query a line from a pipe "
+                    "or file on standard input.")
     search.add_argument("query", nargs="*", metavar="QUERY")
     search.add_argument("--json", action="store_true",
                         help='one JSON object a line: {"query", "decision", "results"}')

@@ -8,14 +8,14 @@ running bot updates its index with only those; ``registry_index`` holds the
 last saved index and the change it includes, so a restart does not rebuild it.
 
 Revision ID: 0006
-Revises: 0011
+Revises: 0013
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0011"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
