@@ -323,7 +323,7 @@ async def test_the_one_candidate_explaining_every_word_is_shown_as_closest_match
     assert not any(data.startswith("o:") for row in reply.buttons for _, data in row)
 
 
-async def test_an_import_from_the_command_line_is_found_by_the_running_bot(
+async def test_imports_and_removals_from_the_command_line_reach_the_running_bot(
         api: BotApiServer, tmp_path: Path) -> None:
     config = make_config(api, tmp_path / "bot.db")
     config = dataclasses.replace(config, registry=dataclasses.replace(
@@ -349,6 +349,22 @@ async def test_an_import_from_the_command_line_is_found_by_the_running_bot(
                 break
             await asyncio.sleep(0.1)
         assert after.text.splitlines()[0].startswith(name)
+        # The first real import deleted the demo sample: the bot no longer shows it.
+        demo = next(o for o in sample_organisations() if o["acronym"] == "GEA")
+        [gone] = await ask(api, api.user(1040), f"/search {demo['name']}")
+        assert gone.text.startswith("Asnjë organizatë e regjistruar"), gone.text
+        # An organisation removed from the command line is no longer found.
+        result = subprocess.run(
+            [str(Path(sys.executable).with_name("ngo-faq-bot")), "registry", "remove",
+             "L99887766A"], env={**os.environ, "DATABASE_URL": config.database_url},
+            capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        for _ in range(50):
+            [removed] = await ask(api, api.user(1040), f"/search {name}")
+            if "NIPT: L99887766A" not in removed.text:
+                break
+            await asyncio.sleep(0.1)
+        assert removed.text.startswith("Asnjë organizatë e regjistruar")
     finally:
         await running.stop()
 
