@@ -26,7 +26,7 @@ K10000009I,Green Valley Network,,Shoqatë,Fier
 K10000010J,Shoqata Ylberi,,Shoqatë,Berat
 K10000011K,Shoqata Ylberi,,Shoqatë,Korçë
 K10000012L,Bashkimi i Vullnetarëve Guri,,Shoqatë,Berat
-K10000013M,Bashkimi i Vullnetarëve Guri,,Shoqatë,Berat
+K10000013M,Bashkimi i Vullnetarëve Guri Berat,,Shoqatë,Berat
 K10000014N,Qendra Info Rinia,,Qendër,Vlorë
 K10000015O,Shoqata e Bletarëve Malësorë,,Shoqatë,Shkodër
 K10000016P,Fondacioni Drita e Malit,,Fondacion,Elbasan
