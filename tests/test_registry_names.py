@@ -114,3 +114,12 @@ def test_two_organisations_with_one_name_are_never_found_as_one(
                        "bashkimi i vullnetareve guri berat"):
         assert line["decision"] == "candidates", line
         assert {r["nipt"] for r in line["results"]} >= {"K10000012L", "K10000013M"}  # type: ignore
+
+
+def test_one_candidate_having_every_word_is_the_closest_match(
+        config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    [line] = search(config, capsys, "ylberi korce")
+    assert line["decision"] == "candidates" and line["closest"] is True
+    assert first(line) == "K10000011K"
+    assert main(["--config", str(config), "registry", "search", "ylberi korce"]) == 0
+    assert "the first is the closest match" in capsys.readouterr().out

@@ -132,7 +132,8 @@ def remove_command(args: argparse.Namespace) -> int:
 
 
 def _print_result(result: SearchResult) -> None:
-    print(f"{result.query!r}: {result.decision.replace('_', ' ')}")
+    print(f"{result.query!r}: {result.decision.replace('_', ' ')}"
+          + (" (the first is the closest match: it alone has every word)" if result.closest else ""))
     for rank, hit in enumerate(result.results, 1):
         print(f"  {rank}. {hit.name} ({hit.city}) NIPT {hit.nipt}  score {hit.score:g}")
 
@@ -237,7 +238,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                     "or file on standard input.")
     search.add_argument("query", nargs="*", metavar="QUERY")
     search.add_argument("--json", action="store_true",
-                        help='one JSON object a line: {"query", "decision", "results"}')
+                        help='one JSON object a line: {"query", "decision", "closest", "results"}')
     search.set_defaults(handler=search_command)
 
     stats = commands.add_parser("stats", help="count organisations by status, legal form, city",

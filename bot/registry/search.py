@@ -105,6 +105,7 @@ class SearchResult:
         return {
             "query": self.query,
             "decision": self.decision,
+            "closest": self.closest,
             "results": [{"nipt": h.nipt, "name": h.name, "city": h.city, "score": h.score}
                         for h in self.results],
         }
