@@ -15,7 +15,7 @@ from bot.registry.evaluation import evaluate, read_cases
 from bot.registry.importer import import_registry
 from bot.registry.index import OrgRecord
 from bot.registry.search import RegistryIndex
-from bot.storage import Database
+from bot.storage import Database, SavedRegistryIndex
 
 PARTNERS = "Partners Albania for Change and Development"
 HELSINKI = "Albanian Helsinki Committee"
@@ -243,3 +243,15 @@ def test_an_import_saves_the_index_and_a_running_index_takes_only_the_changes(
         assert restarted.search("peshkatareve divjake").results[0].nipt == "L12345678P"
     finally:
         db.close()
+
+
+def test_a_damaged_saved_index_is_built_again(database: Database, settings: RegistryConfig) -> None:
+    import_registry(database, NAMES_CSV)
+    index = RegistryIndex.load(database, settings)
+    size = len(index)
+    with database.session() as session:
+        saved = session.get(SavedRegistryIndex, 1)
+        assert saved is not None
+        saved.data = saved.data[: len(saved.data) // 2]
+    again = RegistryIndex.load(database, settings)
+    assert len(again) == size and again.search(HELSINKI).decision == "found"

@@ -273,10 +273,17 @@ class Tables:
 
     @classmethod
     def load(cls, data: bytes) -> Tables | None:
-        """Tables saved by :meth:`dump`; None if they were saved by another version or
-        on another kind of machine (then the index is built again)."""
+        """Tables saved by :meth:`dump`; None if they were saved by another version, on
+        another kind of machine, or damaged (then the index is built again)."""
         if not data.startswith(_MAGIC):
             return None
+        try:
+            return cls._read(data)
+        except (ValueError, KeyError, TypeError, IndexError, struct.error):
+            return None  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
+
+    @classmethod
+    def _read(cls, data: bytes) -> Tables | None:
         start = len(_MAGIC)
         (length,) = struct.unpack_from("<I", data, start)
         start += 4
