@@ -297,10 +297,14 @@ class RegistryIndex:
             return live
         # By the weight of the query words they have; of equals, the names with the
         # fewest words the query does not have first.
+        # A query word weighs what it weighs in the score, times how well the name's
+        # word matches it (a rarer inflection must not outweigh the word as typed).
+        position_weights = self._word_weights(tables, word_matches)
         by_word: dict[int, list[tuple[int, float]]] = {}
         for position, matches in enumerate(word_matches):
             for word_id, sim in matches.items():
-                by_word.setdefault(word_id, []).append((position, tables.idf[word_id] * sim))
+                by_word.setdefault(word_id, []).append((position,
+                                                        position_weights[position] * sim))
         weights: dict[int, tuple[float, int]] = {}
         for doc in live:
             name = tables.name_words(doc)
