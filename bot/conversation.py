@@ -30,6 +30,7 @@ from bot.registry_search import OrgHit, RegistryIndex, SearchResult
 from bot.storage import Database, Organisation, Person
 from bot.text import Message, fold, read, smalltalk
 from bot.tickets import Opened, Tickets, guesses_of
+from bot.untrusted import clean
 
 MAX_LABEL = 60  # characters of a button label
 # How much of a person's text is quoted back in a reply.
@@ -49,11 +50,6 @@ _ENTRY_ID = re.compile(r"^[a-z0-9-]{1,58}$")
 _NIPT_DATA = re.compile(r"^[A-Z]\d{8}[A-Z]$")
 
 
-def _clean(text: str) -> str:
-    """People's text without NUL characters, which no database column accepts."""
-    return text.replace("\x00", "")
-
-
 def _shown_url(url: str) -> str:
     """A link as people read it: ``mailto:x@y`` is shown as ``x@y``, ``tel:`` likewise."""
     scheme, _, rest = url.partition(":")
@@ -67,6 +63,9 @@ class Asker:
     id: int
     language_code: str | None = None
     name: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", clean(self.name))
 
 
 @dataclass(frozen=True)
@@ -201,7 +200,7 @@ class Assistant:
         if handler is None:
             lang = self.language(asker)
             return [Reply(Html(say(lang, "unknown_command") + "\n\n" + say(lang, "help")))]
-        return handler(asker, _clean(argument).strip())
+        return handler(asker, clean(argument).strip())
 
     def start(self, asker: Asker, _argument: str = "") -> list[Reply]:
         lang = self.language(asker)
@@ -254,7 +253,7 @@ class Assistant:
         While the person has a ticket open, a message in the private chat
         (``chat_id`` is the person's id) goes to that ticket instead.
         """
-        text = _clean(text)
+        text = clean(text)
         if message_id is not None and chat_id == asker.id:
             followed = self._follow_up(asker, message_id, text)
             if followed is not None:
