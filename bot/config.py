@@ -104,6 +104,15 @@ class PrivacyConfig:
 
 
 @dataclass(frozen=True)
+class LearningConfig:
+    """How the bot learns phrasings from people's picks (see :mod:`bot.learning`)."""
+
+    min_votes: int = 2          # different people who must pick the same entry for a question
+    similarity: float = 0.6     # share of terms two questions share to count as the same one
+    refresh_interval: timedelta = timedelta(minutes=1)  # noticing changes made from the CLI
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig
     database_url: str
@@ -116,6 +125,7 @@ class Config:
     source: Path | None = None
     faq_admin: FaqAdminConfig = FaqAdminConfig()
     privacy: PrivacyConfig = PrivacyConfig()
+    learning: LearningConfig = LearningConfig()
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
@@ -267,6 +277,17 @@ def load_config(path: str | os.PathLike[str] | None = None,
         privacy = PrivacyConfig(
             retention=None if retention in (None, "", 0, "0") else parse_duration(retention))
         _check_ranges(matching, registry, staff, faq_admin)
+        le = _section(raw, "learning")
+        learning = LearningConfig(
+            min_votes=int(le.get("min_votes", LearningConfig.min_votes)),
+            similarity=float(le.get("similarity", LearningConfig.similarity)),
+            refresh_interval=parse_duration(le.get("refresh_interval", "1m")))
+        if learning.min_votes < 1:
+            raise ConfigError("learning.min_votes must be 1 or more")
+        if not 0 < learning.similarity <= 1:
+            raise ConfigError("learning.similarity must be more than 0 and at most 1")
+        if not learning.refresh_interval > timedelta():
+            raise ConfigError("learning.refresh_interval must be more than 0")
     except (TypeError, ValueError) as exc:
         if isinstance(exc, ConfigError):
             raise ConfigError(f"{source}: {exc}") from None
@@ -284,4 +305,5 @@ def load_config(path: str | os.PathLike[str] | None = None,
         source=source,
         faq_admin=faq_admin,
         privacy=privacy,
+        learning=learning,
     )

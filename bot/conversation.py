@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from bot import phrases, question_log
+from bot import learning, phrases, question_log
 from bot.config import Config
 from bot.faq import Entry, Faq, load_faq
 from bot.matcher import Decision, FaqMatcher, Match
@@ -110,6 +110,8 @@ class Assistant:
     _commands: dict[str, Callable[[Asker, str], list[Reply]]] = field(init=False, repr=False)
     tickets: Tickets = field(init=False, repr=False)
     _registry_version: tuple[int, datetime | None] = field(init=False, repr=False)
+    _learned: list[tuple[str, str, str]] = field(default_factory=list, init=False, repr=False)
+    _learned_version: tuple[int, int, int] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._commands = {
@@ -119,6 +121,7 @@ class Assistant:
         }
         self.tickets = Tickets(self.db, self.config)
         self._registry_version = registry_version(self.db)
+        self.refresh_learned()
 
     @classmethod
     def open(cls, config: Config) -> Assistant:
@@ -149,8 +152,40 @@ class Assistant:
 
     def use_faq(self, faq: Faq) -> None:
         """Answer from ``faq`` from now on (a reloaded or uploaded FAQ, already validated)."""
-        self.matcher = FaqMatcher(faq, self.config.matching)
+        matcher = FaqMatcher(faq, self.config.matching)
+        if self._learned:
+            matcher.set_learned(self._learned)
+        self.matcher = matcher
         self.faq = faq
+
+    def refresh_learned(self) -> bool:
+        """Match with the learned phrasings as the database has them now (after a pick, a
+        👎, a removal, a forgotten person or a change from the command line); True if
+        they changed. Phrasings nobody supports any more are deleted first."""
+        learning.prune(self.db)
+        version = learning.version(self.db)
+        if version == self._learned_version:
+            return False
+        self._learned = learning.active(self.db, self.config.learning.min_votes)
+        self.matcher.set_learned(self._learned)
+        self._learned_version = version
+        return True
+
+    def _learn_pick(self, asker: Asker, entry: Entry) -> None:
+        """The person picked ``entry`` among the suggestions for their last question: a
+        vote for that question as a phrasing of the entry. The entry must be one the bot
+        could have offered for it, so a forged button teaches nothing."""
+        asked = question_log.picked(self.db, asker.id, entry.id)
+        if asked is None:
+            return
+        text, lang = asked
+        offered = self.matcher.matches(text)[:self.config.matching.max_suggestions]
+        if entry.id not in {m.entry.id for m in offered}:
+            return
+        if learning.vote(self.db, entry_id=entry.id, text=text, language=lang,
+                         user_id=asker.id, source=learning.PICK,
+                         threshold=self.config.learning.similarity):
+            self.refresh_learned()
 
     # --- language -------------------------------------------------------
 
@@ -351,10 +386,12 @@ class Assistant:
         if lang not in phrases.LANGUAGES:
             kind = ""
         if kind == "q" and (entry := self._entry(value)):
-            question_log.picked(self.db, asker.id, entry.id)
+            self._learn_pick(asker, entry)
             return Pressed(replies=(self._answer(lang, entry),))
         if kind in ("y", "n") and self._entry(value):
             question_log.feedback(self.db, asker.id, value, helpful=kind == "y")
+            if kind == "n" and learning.unvote(self.db, asker.id, value):
+                self.refresh_learned()
         if kind == "y" and self._entry(value):
             return Pressed(notice=phrases.raw(lang, "feedback_thanks"), close=True)
         if kind == "n" and (entry := self._entry(value)):

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
@@ -107,9 +108,10 @@ class _EntryWords:
     answers: list[tuple[str, list[str]]]
 
     @classmethod
-    def of(cls, entry: Entry) -> _EntryWords:
+    def of(cls, entry: Entry, learned: Iterable[tuple[str, str]] = ()) -> _EntryWords:
+        """``learned``: (language, text) phrasings people taught the bot for this entry."""
         return cls(
-            questions=[(lang, content_words(t)) for lang, t in entry.phrasings()],
+            questions=[(lang, content_words(t)) for lang, t in (*entry.phrasings(), *learned)],
             keywords=[(lang, content_words(k)) for lang, kws in entry.keywords.items()
                       for k in kws],
             answers=[(lang, content_words(t)) for lang, t in entry.answers.items()])
@@ -124,7 +126,21 @@ class FaqMatcher:
     def __init__(self, faq: Faq, config: MatchingConfig | None = None) -> None:
         self.faq = faq
         self.config = config or MatchingConfig()
-        texts = [_EntryWords.of(entry) for entry in faq.entries]
+        self._index({})
+
+    def set_learned(self, phrasings: Iterable[tuple[str, str, str]]) -> None:
+        """Use ``phrasings`` - (entry id, language, text) - as phrasings of their entries
+        from now on, in place of the learned ones given before (see :mod:`bot.learning`).
+        Phrasings of entries this FAQ does not have are ignored."""
+        learned: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for entry_id, lang, text in phrasings:
+            learned[entry_id].append((lang, text))
+        self._index(learned)
+
+    def _index(self, learned: dict[str, list[tuple[str, str]]]) -> None:
+        """Build the index of the FAQ with the ``learned`` phrasings (entry id -> phrasings)."""
+        faq = self.faq
+        texts = [_EntryWords.of(entry, learned.get(entry.id, ())) for entry in faq.entries]
         question_terms = [{term(w) for _, ws in t.questions + t.keywords for w in ws}
                           for t in texts]
         answer_terms = [{term(w) for _, ws in t.answers for w in ws} for t in texts]

@@ -200,6 +200,17 @@ SQ: dict[str, str] = {
     "adm_accepted_new": "Sugjerimi {id} u shtua si hyrja e re {entry}; është aktiv.",
     "adm_rejected": "Sugjerimi {id} u refuzua.",
     "adm_suggestion_failed": "Sugjerimi {id} nuk u shkrua: {reason}",
+    "adm_as_learned": "Mësoje si pyetje për {entry}",
+    "adm_learned_link": ("Sugjerimi {id}: pyetja tani është një formulim i mësuar i {entry} "
+                         "(në bazën e të dhënave, jo në skedarët; shihni /learned)."),
+    "adm_learned_none": "Ende nuk ka formulime të mësuara.",
+    "adm_learned_item": "<b>#{id}</b> · {entry} · {language} · {state}\n{text}",
+    "adm_learned_active": "aktiv ({voters} persona, {source})",
+    "adm_learned_waiting": "në pritje ({voters} nga {needed} persona)",
+    "adm_learned_more": "… dhe {count} të tjera: <i>ngo-faq-bot learned list</i>",
+    "adm_learned_remove": "Hiqe #{id}",
+    "adm_learned_removed": "Formulimi i mësuar #{id} u hoq; boti nuk e përdor më.",
+    "adm_learned_gone": "Formulimi i mësuar #{id} nuk ekziston më.",
     "adm_stats": (
         "<b>Statistikat {since} – {until}</b>\n"
         "Pyetje: {asked}\n"
@@ -400,6 +411,17 @@ EN: dict[str, str] = {
     "adm_accepted_new": "Suggestion {id} was added as the new entry {entry}; it is live.",
     "adm_rejected": "Suggestion {id} was rejected.",
     "adm_suggestion_failed": "Suggestion {id} was not written: {reason}",
+    "adm_as_learned": "Learn as a question for {entry}",
+    "adm_learned_link": ("Suggestion {id}: the question is now a learned phrasing of {entry} "
+                         "(in the database, not the files; see /learned)."),
+    "adm_learned_none": "No learned phrasings yet.",
+    "adm_learned_item": "<b>#{id}</b> · {entry} · {language} · {state}\n{text}",
+    "adm_learned_active": "active ({voters} people, {source})",
+    "adm_learned_waiting": "waiting ({voters} of {needed} people)",
+    "adm_learned_more": "… and {count} more: <i>ngo-faq-bot learned list</i>",
+    "adm_learned_remove": "Remove #{id}",
+    "adm_learned_removed": "Learned phrasing #{id} removed; the bot no longer uses it.",
+    "adm_learned_gone": "Learned phrasing #{id} no longer exists.",
     "adm_stats": (
         "<b>Statistics {since} – {until}</b>\n"
         "Questions: {asked}\n"
