@@ -14,7 +14,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from bot import privacy, report
+from bot import learning, privacy, report
 from bot.cli.chat import plain
 from bot.config import load_config
 from bot.storage import Database
@@ -98,6 +98,7 @@ def run_report(args: argparse.Namespace) -> int:
 def run_forget(args: argparse.Namespace) -> int:
     with Database(load_config(args.config).database_url) as db:
         deleted = privacy.forget(db, args.user_id)
+        learning.prune(db)  # the learned phrasings only this person supported
     total = sum(deleted.values())
     details = ", ".join(f"{table} {count}" for table, count in sorted(deleted.items()))
     print(f"deleted {total} row(s) about {args.user_id}" + (f": {details}" if details else ""))

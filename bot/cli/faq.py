@@ -5,6 +5,9 @@
   line of stdin), with scores; ``--json`` prints one JSON object a line.
 * ``eval --cases FILE`` measures answer quality on JSON-lines cases and ends
   with the four figures of the bench README.
+
+``ask`` and ``eval`` match with the phrasings learned in the configured
+database (:mod:`bot.learning`); ``eval --no-learned`` ignores them.
 """
 
 from __future__ import annotations
@@ -14,10 +17,14 @@ import json
 import sys
 from pathlib import Path
 
-from bot.config import load_config
+from sqlalchemy.engine import make_url
+
+from bot import learning
+from bot.config import Config, load_config
 from bot.evaluate import Outcome, evaluate, format_figures, load_cases
 from bot.faq import Faq, FaqError, check_faq, load_faq
 from bot.matcher import Decision, FaqMatcher
+from bot.storage import Database
 from bot.text import smalltalk
 
 
@@ -50,6 +57,8 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     ev.add_argument("--faq", metavar="PATH", help="FAQ file or folder (default: from config)")
     ev.add_argument("--cases", metavar="FILE", required=True, help="JSON-lines cases")
     ev.add_argument("--verbose", action="store_true", help="list the failing cases")
+    ev.add_argument("--no-learned", action="store_true",
+                    help="ignore the phrasings learned in the configured database")
     ev.set_defaults(handler=run_eval)
 
 
@@ -83,9 +92,25 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def _matcher(args: argparse.Namespace) -> FaqMatcher | None:
+    """The matcher of the FAQ, with what the configured database has learned (unless
+    ``--no-learned``)."""
     config = load_config(args.config)
     faq = _load(Path(args.faq) if args.faq else config.faq_path)
-    return FaqMatcher(faq, config.matching) if faq is not None else None
+    if faq is None:
+        return None
+    matcher = FaqMatcher(faq, config.matching)
+    if not getattr(args, "no_learned", False):
+        matcher.set_learned(_learned(config))
+    return matcher
+
+
+def _learned(config: Config) -> list[tuple[str, str, str]]:
+    """The learned phrasings of the configured database (none before the bot made one)."""
+    url = make_url(config.database_url)
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+        return []
+    with Database(config.database_url) as db:
+        return learning.active(db, config.learning.min_votes)
 
 
 def decision_json(decision: Decision) -> dict[str, object]:
