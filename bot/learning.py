@@ -41,7 +41,10 @@ MAX_TEXT = 500
 
 @dataclass(frozen=True)
 class Learned:
-    """A learned phrasing as admins see it: its first question and all of them."""
+    """A learned phrasing as admins see it: its first question and all of them.
+
+    ``source`` says why it counts (or would): ``staff`` or ``cases`` when such a
+    vote supports it, else how it started (``pick``)."""
 
     id: int
     entry_id: str
@@ -200,8 +203,10 @@ def listing(db: Database, min_votes: int) -> list[Learned]:
         texts: dict[str, str] = {}
         for v in votes[p.id]:
             texts.setdefault(fold(v.text), v.text)
+        trusted = [v.source for v in votes[p.id] if v.source in TRUSTED]
         found.append(Learned(
-            id=p.id, entry_id=p.entry_id, language=p.language, source=p.source,
+            id=p.id, entry_id=p.entry_id, language=p.language,
+            source=trusted[0] if trusted else p.source,
             created_at=p.created_at, texts=tuple(texts.values()),
             voters=len({v.user_id for v in votes[p.id] if v.user_id is not None}),
             active=bool(votes[p.id]) and _is_active(votes[p.id], min_votes)))

@@ -22,7 +22,7 @@ from telegram.ext import AIORateLimiter, Application, ContextTypes
 from bot import phrases
 from bot.config import Config, ConfigError
 from bot.conversation import COMMANDS, Assistant
-from handlers import admins, people, privacy, staff
+from handlers import admins, learned, people, privacy, staff
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +81,7 @@ def build_application(config: Config, brain: Assistant) -> Application:
     )
     staff.register(application, brain)  # first: replies in the staff chat are not questions
     admins.register(application, brain)  # first: the people's handlers catch the rest
+    learned.register(application, brain)
     privacy.register(application, brain)
     people.register(application, brain)
     application.add_error_handler(on_error)

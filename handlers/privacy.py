@@ -44,6 +44,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if answer == "yes":
         await asyncio.to_thread(privacy.forget, _brain(context).db, query.from_user.id,
                                 keep=KEPT_BY_FORGET)
+        _brain(context).refresh_learned()  # drops what only this person taught the bot
     message = query.message if isinstance(query.message, Message) else None
     if message is not None and message.reply_markup is not None:
         await query.edit_message_reply_markup(None)

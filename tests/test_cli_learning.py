@@ -104,7 +104,7 @@ def test_list_remove_and_export(config_file: Path, database_url: str,
         waiting, active = learning.listing(db, min_votes=2)
     assert cli(config_file, "learned", "list") == 0
     out = capsys.readouterr().out
-    assert f"#{active.id}  bank-account  en  active (2 people, pick)" in out
+    assert f"#{active.id}  bank-account  en  active (2 people picked it)" in out
     assert f"#{waiting.id}  volunteers  en  waiting (1 of 2 people)" in out
     assert "    the bank wants a court paper from us\n" in out
 

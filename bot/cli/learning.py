@@ -17,9 +17,11 @@ import sys
 from pathlib import Path
 
 from bot import learning
+from bot.cli.chat import plain
 from bot.config import load_config
 from bot.evaluate import load_cases
 from bot.faq import Faq, FaqError, load_faq
+from bot.phrases import say
 from bot.storage import Database
 from bot.text import detect_language
 
@@ -70,8 +72,10 @@ def run_list(args: argparse.Namespace) -> int:
         print("no learned phrasings")
         return 0
     for item in items:
-        state = (f"active ({item.voters} people, {item.source})" if item.active else
-                 f"waiting ({item.voters} of {config.learning.min_votes} people)")
+        state = plain(say("en", f"adm_learned_active_{item.source}", voters=item.voters)
+                      if item.active else
+                      say("en", "adm_learned_waiting", voters=item.voters,
+                          needed=config.learning.min_votes))
         print(f"#{item.id}  {item.entry_id}  {item.language}  {state}  "
               f"{item.created_at:%Y-%m-%d}")
         for text in item.texts:
