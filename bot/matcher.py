@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
@@ -66,6 +66,11 @@ SUGGEST_SHARE = 0.5
 """Entries after the best are offered if they score at least this share of it."""
 CANDIDATES = 12
 """Entries (by shared weight) whose phrasings are scored in full."""
+LEARNED_SHARE = 1.0
+"""An entry scores at least this share of 100 x the similarity of the question to one
+of its learned phrasings (see :meth:`FaqMatcher.set_learned`). Chosen by 5-fold
+cross-validation on both bench sets (benchmarks/learning.py): higher values answer
+a little more but hand fewer out-of-scope questions on and answer more wrongly."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,21 @@ class _Phrasing:
 
 
 @dataclass(frozen=True)
+class _LearnedPhrasing:
+    """A question people taught the bot for the entry ``index``, as weighted terms."""
+
+    index: int
+    weights: dict[str, float]
+    total: float
+
+
+@dataclass(frozen=True)
+class _LearnedIndex:
+    phrasings: tuple[_LearnedPhrasing, ...] = ()
+    postings: dict[str, tuple[int, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class _EntryWords:
     """The content words of an entry's texts, each with its language."""
 
@@ -108,10 +128,9 @@ class _EntryWords:
     answers: list[tuple[str, list[str]]]
 
     @classmethod
-    def of(cls, entry: Entry, learned: Iterable[tuple[str, str]] = ()) -> _EntryWords:
-        """``learned``: (language, text) phrasings people taught the bot for this entry."""
+    def of(cls, entry: Entry) -> _EntryWords:
         return cls(
-            questions=[(lang, content_words(t)) for lang, t in (*entry.phrasings(), *learned)],
+            questions=[(lang, content_words(t)) for lang, t in entry.phrasings()],
             keywords=[(lang, content_words(k)) for lang, kws in entry.keywords.items()
                       for k in kws],
             answers=[(lang, content_words(t)) for lang, t in entry.answers.items()])
@@ -126,21 +145,7 @@ class FaqMatcher:
     def __init__(self, faq: Faq, config: MatchingConfig | None = None) -> None:
         self.faq = faq
         self.config = config or MatchingConfig()
-        self._index({})
-
-    def set_learned(self, phrasings: Iterable[tuple[str, str, str]]) -> None:
-        """Use ``phrasings`` - (entry id, language, text) - as phrasings of their entries
-        from now on, in place of the learned ones given before (see :mod:`bot.learning`).
-        Phrasings of entries this FAQ does not have are ignored."""
-        learned: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        for entry_id, lang, text in phrasings:
-            learned[entry_id].append((lang, text))
-        self._index(learned)
-
-    def _index(self, learned: dict[str, list[tuple[str, str]]]) -> None:
-        """Build the index of the FAQ with the ``learned`` phrasings (entry id -> phrasings)."""
-        faq = self.faq
-        texts = [_EntryWords.of(entry, learned.get(entry.id, ())) for entry in faq.entries]
+        texts = [_EntryWords.of(entry) for entry in faq.entries]
         question_terms = [{term(w) for _, ws in t.questions + t.keywords for w in ws}
                           for t in texts]
         answer_terms = [{term(w) for _, ws in t.answers for w in ws} for t in texts]
@@ -160,6 +165,42 @@ class FaqMatcher:
         for word in sorted(self._vocab):
             self._vocab_by_letter[word[0]].append(word)
         self._typo_cache: dict[str, tuple[str, float] | None] = {}
+        self._learned = _LearnedIndex()
+
+    def set_learned(self, phrasings: Iterable[tuple[str, str, str]]) -> None:
+        """Use ``phrasings`` - (entry id, language, text) - as phrasings of their entries
+        from now on, in place of the learned ones given before (see :mod:`bot.learning`);
+        phrasings of entries this FAQ does not have are ignored.
+
+        People's questions are long and full of their own context, so they do not join
+        the entries' vocabulary (that would make every story word point at an entry):
+        a question scores an entry at least ``LEARNED_SHARE`` x 100 x its similarity to
+        the closest learned phrasing of it (the weighted Dice overlap of their terms).
+        """
+        index = {entry.id: i for i, entry in enumerate(self.faq.entries)}
+        learned: list[_LearnedPhrasing] = []
+        postings: dict[str, list[int]] = defaultdict(list)
+        for entry_id, _lang, text in phrasings:
+            weights = self._query_terms(text) if entry_id in index else {}
+            if weights:
+                for t in weights:
+                    postings[t].append(len(learned))
+                learned.append(_LearnedPhrasing(index[entry_id], weights, sum(weights.values())))
+        # One assignment: a decision running meanwhile sees the old set or the new one.
+        self._learned = _LearnedIndex(tuple(learned),
+                                      {t: tuple(ns) for t, ns in postings.items()})
+
+    def _learned_similarity(self, weights: dict[str, float], total: float) -> dict[int, float]:
+        """Entry index -> similarity (0-1) of the question to its closest learned phrasing."""
+        learned = self._learned
+        best: dict[int, float] = {}
+        for number in {n for t in weights for n in learned.postings.get(t, ())}:
+            phrasing = learned.phrasings[number]
+            shared = sum(min(w, phrasing.weights[t]) for t, w in weights.items()
+                         if t in phrasing.weights)
+            similarity = 2 * shared / (total + phrasing.total)
+            best[phrasing.index] = max(similarity, best.get(phrasing.index, 0.0))
+        return best
 
     def _phrasing(self, phrasing_words: list[str]) -> _Phrasing:
         terms = frozenset(term(w) for w in phrasing_words)
@@ -250,10 +291,12 @@ class FaqMatcher:
             return []
         total = sum(weights.values())
         evidence = self._evidence(weights)
+        learned = self._learned_similarity(weights, total)
         shortlist = sorted(evidence, key=lambda i: evidence[i][0], reverse=True)[:CANDIDATES]
-        scored = [Match(self.faq.entries[i],
-                        round(self._score(i, *evidence[i], total, weights), 1))
-                  for i in shortlist]
+        shortlist += [i for i in learned if i not in shortlist]
+        scored = [Match(self.faq.entries[i], round(max(
+            self._score(i, *evidence[i], total, weights) if i in evidence else 0.0,
+            100 * LEARNED_SHARE * learned.get(i, 0.0)), 1)) for i in shortlist]
         return sorted(scored, key=lambda m: m.score, reverse=True)
 
     def decide(self, text: str) -> Decision:

@@ -228,7 +228,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     else:
         text = await asyncio.to_thread(_settle_suggestion, context, lang, kind, int(value, 16))
         if kind == "sl":
-            brain(context).refresh_learned()  # on the event loop, where questions are matched
+            brain(context).refresh_learned()
     message = query.message if isinstance(query.message, Message) else None
     if message is not None and message.reply_markup is not None:
         await query.edit_message_reply_markup(None)

@@ -4,9 +4,6 @@ Only the user ids under ``admins:`` can list or remove; anyone else's /learned i
 the usual "unknown command" and their presses of a (forged) remove button change
 nothing. A job picks up changes made from the command line (``ngo-faq-bot learn``,
 ``learned remove``, ``forget``) every ``learning.refresh_interval``.
-
-The matcher is updated on the event loop, where questions are answered, never
-in a worker thread: a question is never matched against a half-rebuilt index.
 """
 
 from __future__ import annotations
