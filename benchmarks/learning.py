@@ -90,9 +90,9 @@ def main() -> None:
             print(f"    learn: {len(phrasings)} phrasings in {seconds:.2f} s; "
                   f"index rebuilt with them in {rebuild:.0f} ms")
             questions = [c.question for c in sets[measured]]
-            print("    decision ms median / p99: %.2f / %.2f nothing learned, "
-                  "%.2f / %.2f with them" % (*latencies(plain, questions),
-                                             *latencies(matcher, questions)))
+            before, after = latencies(plain, questions), latencies(matcher, questions)
+            print(f"    decision ms median / p99: {before[0]:.2f} / {before[1]:.2f} nothing "
+                  f"learned, {after[0]:.2f} / {after[1]:.2f} with them")
 
         phrasings, _ = learned_from(sets["faq_dev"], Path(folder), "again")
         matcher = FaqMatcher(faq, config.matching)
