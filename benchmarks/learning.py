@@ -88,7 +88,7 @@ def main() -> None:
             print(row(f"{measured}, after learn --cases {taught}",
                       evaluate(matcher, sets[measured])))
             print(f"    learn: {len(phrasings)} phrasings in {seconds:.2f} s; "
-                  f"index rebuilt with them in {rebuild:.0f} ms")
+                  f"set_learned with them took {rebuild:.0f} ms")
             questions = [c.question for c in sets[measured]]
             before, after = latencies(plain, questions), latencies(matcher, questions)
             print(f"    decision ms median / p99: {before[0]:.2f} / {before[1]:.2f} nothing "
