@@ -22,14 +22,13 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import phrases
 from bot.config import Config
 from bot.outbox import DELIVERY, TICKET_POST, TICKET_TOPIC, as_utc, enqueue, utcnow
 from bot.phrases import Html, escape, say
-from bot.storage import (Ban, Database, FaqSuggestion, OutboxItem, ProcessedUpdate, Ticket,
+from bot.storage import (Ban, Database, FaqSuggestion, OutboxItem, Ticket,
                          TicketDraft, TicketMessage)
 
 OPEN, ANSWERED, CLOSED = "open", "answered", "closed"
@@ -38,7 +37,6 @@ ACTIVE = (OPEN, ANSWERED)
 STAFF_LANGUAGE = phrases.DEFAULT_LANGUAGE
 # How long an "ask the staff" button stays valid, and processed update ids are kept.
 DRAFT_LIFETIME = timedelta(days=1)
-UPDATE_MEMORY = timedelta(days=7)
 # A 👎 refers to the question asked this recently (else to the FAQ entry's own question).
 RECENT_QUESTION = timedelta(hours=1)
 MAX_GUESSES = 3
@@ -445,23 +443,12 @@ class Tickets:
                 count += 1
         return count
 
-    def first_time(self, update_id: int) -> bool:
-        """Record ``update_id`` as handled; False if it already was (a repeated delivery)."""
-        try:
-            with self.db.session() as session:
-                session.add(ProcessedUpdate(update_id=update_id, processed_at=self.clock()))
-        except IntegrityError:
-            return False
-        return True
-
     def forget_old(self) -> None:
-        """Drop drafts and processed update ids nobody needs any more."""
+        """Drop drafts nobody needs any more."""
         now = self.clock()
         with self.db.session() as session:
             session.execute(delete(TicketDraft)
                             .where(TicketDraft.created_at < now - DRAFT_LIFETIME))
-            session.execute(delete(ProcessedUpdate)
-                            .where(ProcessedUpdate.processed_at < now - UPDATE_MEMORY))
 
     # --- the ticket's post ------------------------------------------------
 

@@ -17,7 +17,7 @@ import time
 from telegram import Bot, Message, Update, User
 from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import TelegramError
-from telegram.ext import (Application, ApplicationHandlerStop, CallbackQueryHandler,
+from telegram.ext import (Application, CallbackQueryHandler,
                           CommandHandler, ContextTypes, MessageHandler, TypeHandler, filters)
 
 from bot import phrases
@@ -34,7 +34,6 @@ _STAFF_BUTTON = re.compile(r"^tk:(claim|close|faq):(\d{1,9})$")
 _MEMBER = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER)
 _CONTENT = ("photo", "document", "video", "audio", "voice", "animation")
 # Groups of handlers: repeated updates are dropped first, the outbox is flushed last.
-DEDUPLICATE_GROUP = -100
 FLUSH_GROUP = 100
 
 
@@ -210,14 +209,6 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await _say(message, (await asyncio.to_thread(act, user_id, who)).text)
 
 
-async def deduplicate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Drop an update already handled (Telegram may deliver one again after a restart)."""
-    tickets = desk(context).tickets
-    if not await asyncio.to_thread(tickets.first_time, update.update_id):
-        log.info("update %s was already handled; ignoring it", update.update_id)
-        raise ApplicationHandlerStop
-
-
 async def flush(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send what the outbox holds (a job, and after every update)."""
     await desk(context).sender.flush(context.bot)
@@ -260,7 +251,6 @@ def register(application: Application, brain: Assistant) -> None:
     outbox = Outbox(brain.db, config.retry_interval)
     staff = StaffDesk(brain.tickets, Sender(outbox, config.send_timeout))
     application.bot_data["staff_desk"] = staff
-    application.add_handler(TypeHandler(Update, deduplicate), group=DEDUPLICATE_GROUP)
     application.add_handler(TypeHandler(Update, after_update), group=FLUSH_GROUP)
     jobs = application.job_queue
     if jobs is not None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import yaml
 from sqlalchemy import func, select
 
 from bot import learning, privacy
-from bot.config import load_config
+from bot.config import ConfigError, load_config
 from bot.conversation import Asker, Assistant, Reply
 from bot.faq import load_faq
 from bot.matcher import FaqMatcher
@@ -222,3 +223,17 @@ def test_export_is_faq_yaml_of_what_counts(database: Database) -> None:
     data = yaml.safe_load(text)
     assert data["entries"][0]["questions"]["sq"] == [
         "Mund të hap llogari në bankë për shoqatën?"]
+
+
+def test_learning_settings_are_checked(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("learning:\n  min_votes: 0\n  similarity: 1.5\n  min_vote: 2\n",
+                      encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_config(config, environ={})
+    message = str(error.value)
+    assert "learning.min_votes: must be at least 1, not 0" in message
+    assert "learning.similarity: must be at most 1" in message
+    assert "learning.min_vote: unknown setting; did you mean min_votes?" in message
+    config.write_text("learning:\n  min_votes: 3\n", encoding="utf-8")
+    assert load_config(config, environ={}).learning.min_votes == 3
