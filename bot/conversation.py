@@ -112,6 +112,7 @@ class Assistant:
     _registry_version: tuple[int, datetime | None] = field(init=False, repr=False)
     _learned: list[tuple[str, str, str]] = field(default_factory=list, init=False, repr=False)
     _learned_version: tuple[int, int, int] | None = field(default=None, init=False, repr=False)
+    _learned_on: FaqMatcher | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._commands = {
@@ -161,14 +162,18 @@ class Assistant:
     def refresh_learned(self) -> bool:
         """Match with the learned phrasings as the database has them now (after a pick, a
         👎, a removal, a forgotten person or a change from the command line); True if
-        they changed. Phrasings nobody supports any more are deleted first."""
+        they changed. Phrasings nobody supports any more are deleted first.
+
+        A matcher installed since the last time (a FAQ reload, in another thread, may
+        have read the learned phrasings just before a change) gets them again."""
         learning.prune(self.db)
         version = learning.version(self.db)
-        if version == self._learned_version:
+        matcher = self.matcher
+        if version == self._learned_version and matcher is self._learned_on:
             return False
         self._learned = learning.active(self.db, self.config.learning.min_votes)
-        self.matcher.set_learned(self._learned)
-        self._learned_version = version
+        matcher.set_learned(self._learned)
+        self._learned_version, self._learned_on = version, matcher
         return True
 
     def _learn_pick(self, asker: Asker, entry: Entry) -> None:

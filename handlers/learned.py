@@ -90,7 +90,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def refresh(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Pick up learned phrasings changed from the command line while the bot runs."""
     if _brain(context).refresh_learned():
-        log.info("learned phrasings changed; the matcher uses them now")
+        log.info("learned phrasings changed (or the FAQ was reloaded); the matcher has them")
 
 
 def register(application: Application, assistant: Assistant) -> None:

@@ -172,8 +172,11 @@ def test_a_staff_answer_linked_by_an_admin_counts_at_once(brain: Assistant) -> N
 def test_a_reloaded_faq_keeps_what_was_learned(brain: Assistant) -> None:
     pick(brain, person(2), FIRST)
     pick(brain, person(4), SECOND)
+    assert not brain.refresh_learned()  # nothing changed
     brain.use_faq(load_faq(PROJECT_ROOT / "faq"))
     assert answered_directly(brain, person(5), THIRD)
+    assert brain.refresh_learned()  # a new matcher: given them again, in case they changed
+    assert not brain.refresh_learned()
 
 
 def test_vote_rules_without_the_conversation(database: Database) -> None:
