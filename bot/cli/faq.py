@@ -93,14 +93,15 @@ def run_check(args: argparse.Namespace) -> int:
 
 def _matcher(args: argparse.Namespace) -> FaqMatcher | None:
     """The matcher of the FAQ, with what the configured database has learned (unless
-    ``--no-learned``)."""
+    ``--no-learned``); ``args.learned`` is set to how many learned phrasings it uses."""
     config = load_config(args.config)
     faq = _load(Path(args.faq) if args.faq else config.faq_path)
     if faq is None:
         return None
     matcher = FaqMatcher(faq, config.matching)
-    if not getattr(args, "no_learned", False):
-        matcher.set_learned(_learned(config))
+    learned = [] if getattr(args, "no_learned", False) else _learned(config)
+    matcher.set_learned(learned)
+    args.learned = len(learned)
     return matcher
 
 
@@ -186,8 +187,10 @@ def run_eval(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     report = evaluate(matcher, cases)
+    learned = f" and {args.learned} learned phrasings (--no-learned ignores them)" \
+        if args.learned else ""
     print(f"{len(cases)} cases ({report.in_scope} in scope, {report.out_of_scope} out of "
-          f"scope) on {len(matcher.faq)} FAQ entries")
+          f"scope) on {len(matcher.faq)} FAQ entries{learned}")
     if args.verbose:
         failures = [o for o in report.outcomes if o.failed]
         print(f"failing cases ({len(failures)}):")
