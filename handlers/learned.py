@@ -62,7 +62,7 @@ async def on_learned(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         replies.append(Reply(say(lang, "adm_learned_none")))
     elif len(items) > MAX_SHOWN:
         replies.append(Reply(say(lang, "adm_learned_more", count=len(items) - MAX_SHOWN)))
-    await send(context.bot, message.chat.id, replies)
+    await send(context, message.chat.id, replies)
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -84,7 +84,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is not None and message.reply_markup is not None:
         await query.edit_message_reply_markup(None)
     text = say(lang, "adm_learned_removed" if removed else "adm_learned_gone", id=number)
-    await send(context.bot, message.chat.id if message else query.from_user.id, [Reply(text)])
+    await send(context, message.chat.id if message else query.from_user.id, [Reply(text)])
 
 
 async def refresh(context: ContextTypes.DEFAULT_TYPE) -> None:
