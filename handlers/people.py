@@ -74,11 +74,11 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     name = message.text.split(maxsplit=1)[0][1:].split("@")[0].lower()
     argument = " ".join(context.args or ())
     if name == "ask" and message.chat.type != ChatType.PRIVATE:
-        lang = assistant(context).language(asker(message.from_user))
+        lang = await asyncio.to_thread(assistant(context).language, asker(message.from_user))
         await _answer(context, message, [Reply(say(lang, "ticket_private_only"))])
         return
-    await _answer(context, message,
-                  assistant(context).command(asker(message.from_user), name, argument))
+    await _answer(context, message, await asyncio.to_thread(
+        assistant(context).command, asker(message.from_user), name, argument))
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -89,9 +89,9 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     text = message.text
     if context.bot.username:
         text = re.sub(f"@{re.escape(context.bot.username)}\\b", " ", text, flags=re.IGNORECASE)
-    await _answer(context, message, assistant(context).reply(asker(message.from_user), text,
-                                                             chat_id=message.chat.id,
-                                                             message_id=message.message_id))
+    await _answer(context, message, await asyncio.to_thread(
+        assistant(context).reply, asker(message.from_user), text, chat_id=message.chat.id,
+        message_id=message.message_id))
 
 
 async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -99,8 +99,8 @@ async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if message is None or message.from_user is None:
         return
-    await _answer(context, message, assistant(context).media(
-        asker(message.from_user), message.chat.id, message.message_id))
+    await _answer(context, message, await asyncio.to_thread(
+        assistant(context).media, asker(message.from_user), message.chat.id, message.message_id))
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -108,7 +108,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     if query is None:
         return
-    pressed = assistant(context).press(asker(query.from_user), query.data or "")
+    pressed = await asyncio.to_thread(assistant(context).press, asker(query.from_user),
+                                      query.data or "")
     await query.answer(pressed.notice)
     if not pressed.valid:
         return

@@ -7,7 +7,7 @@
   with the four figures of the bench README.
 
 ``ask`` and ``eval`` match with the phrasings learned in the configured
-database (:mod:`bot.learning`); ``eval --no-learned`` ignores them.
+database (:mod:`bot.learning`); ``--no-learned`` ignores them.
 """
 
 from __future__ import annotations
@@ -16,19 +16,18 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import make_url
+from bot.cli import lines
 
-from bot import learning
-from bot.config import Config, load_config
-from bot.evaluate import Outcome, evaluate, format_figures, load_cases
-from bot.faq import Faq, FaqError, check_faq, load_faq
-from bot.matcher import Decision, FaqMatcher
-from bot.storage import Database
-from bot.text import smalltalk
+if TYPE_CHECKING:  # imported where they are used, so that --help starts at once
+    from bot.config import Config
+    from bot.evaluate import Outcome
+    from bot.faq import Faq
+    from bot.matcher import Decision, FaqMatcher
 
 
-def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``faq check``, ``ask`` and ``eval``."""
     faq = subparsers.add_parser("faq", help="manage the FAQ files",
                                 description="Manage the FAQ files.")
@@ -43,10 +42,13 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     ask = subparsers.add_parser(
         "ask", help="show what the bot would answer",
         description="Show the bot's decision (answer, suggest or escalate) and scores for a "
-                    "question, or for each line of stdin when no question is given.")
+                    "question, or for each line of a pipe or file on standard input when no "
+                    "question is given.")
     ask.add_argument("question", nargs="?", metavar="QUESTION")
     ask.add_argument("--faq", metavar="PATH", help="FAQ file or folder (default: from config)")
     ask.add_argument("--json", action="store_true", help="print one JSON object a line")
+    ask.add_argument("--no-learned", action="store_true",
+                     help="ignore the phrasings learned in the configured database")
     ask.set_defaults(handler=run_ask)
 
     ev = subparsers.add_parser(
@@ -63,11 +65,15 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
 
 
 def _faq_path(args: argparse.Namespace, given: str | None) -> Path:
+    from bot.config import load_config
+
     return Path(given) if given else load_config(args.config).faq_path
 
 
 def _load(path: Path) -> Faq | None:
     """The FAQ, or None after printing its problems to stderr."""
+    from bot.faq import FaqError, load_faq
+
     try:
         return load_faq(path)
     except FaqError as exc:
@@ -79,6 +85,8 @@ def _load(path: Path) -> Faq | None:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from bot.faq import check_faq
+
     path = _faq_path(args, args.path)
     faq, problems = check_faq(path)
     if faq is None:
@@ -94,6 +102,9 @@ def run_check(args: argparse.Namespace) -> int:
 def _matcher(args: argparse.Namespace) -> FaqMatcher | None:
     """The matcher of the FAQ, with what the configured database has learned (unless
     ``--no-learned``); ``args.learned`` is set to how many learned phrasings it uses."""
+    from bot.config import load_config
+    from bot.matcher import FaqMatcher
+
     config = load_config(args.config)
     faq = _load(Path(args.faq) if args.faq else config.faq_path)
     if faq is None:
@@ -106,10 +117,17 @@ def _matcher(args: argparse.Namespace) -> FaqMatcher | None:
 
 
 def _learned(config: Config) -> list[tuple[str, str, str]]:
-    """The learned phrasings of the configured database (none before the bot made one)."""
-    url = make_url(config.database_url)
-    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
-        return []
+    """The learned phrasings of the configured database (none before the bot made one:
+    a SQLite file that does not exist is not created, nor the database library loaded)."""
+    url = config.database_url
+    if url.startswith("sqlite"):  # sqlite:///FILE, sqlite:////ABSOLUTE, sqlite:// (memory)
+        rest = url.partition("://")[2]
+        file = rest[1:].partition("?")[0] if rest.startswith("/") else ""
+        if file in ("", ":memory:") or not Path(file).is_file():
+            return []
+    from bot import learning
+    from bot.storage import Database
+
     with Database(config.database_url) as db:
         return learning.active(db, config.learning.min_votes)
 
@@ -129,6 +147,8 @@ def decision_json(decision: Decision) -> dict[str, object]:
 
 def _describe(decision: Decision) -> str:
     """A few lines a person can read."""
+    from bot.text import smalltalk
+
     lines = [f"? {decision.question}"]
     talk = smalltalk(decision.question)
     if talk:
@@ -153,14 +173,16 @@ def _describe(decision: Decision) -> str:
 
 
 def run_ask(args: argparse.Namespace) -> int:
+    try:
+        questions = lines.items(args.question, "question",
+                                'ngo-faq-bot ask "Si regjistrohet një shoqatë?"')
+    except lines.NothingToRead as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     matcher = _matcher(args)
     if matcher is None:
         return 1
-    questions = [args.question] if args.question is not None else (
-        line.rstrip("\n") for line in sys.stdin)
     for question in questions:
-        if not question.strip():
-            continue
         decision = matcher.decide(question)
         if args.json:
             print(json.dumps(decision_json(decision), ensure_ascii=False), flush=True)
@@ -178,6 +200,8 @@ def _failure(outcome: Outcome) -> str:
 
 
 def run_eval(args: argparse.Namespace) -> int:
+    from bot.evaluate import evaluate, format_figures, load_cases
+
     matcher = _matcher(args)
     if matcher is None:
         return 1
@@ -185,6 +209,17 @@ def run_eval(args: argparse.Namespace) -> int:
         cases = load_cases(args.cases)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if not cases:
+        print(f"error: {args.cases} has no cases (one JSON object a line: "
+              '{"q": "...", "expect": "entry-id" or null})', file=sys.stderr)
+        return 1
+    unknown = sorted({c.expect for c in cases if c.expect and matcher.faq.get(c.expect) is None})
+    if unknown:
+        shown = ", ".join(unknown[:10]) + (f" and {len(unknown) - 10} more"
+                                            if len(unknown) > 10 else "")
+        print(f"error: {args.cases} expects {len(unknown)} id(s) that the FAQ does not have: "
+              f"{shown}; is it the FAQ these cases were written for (--faq)?", file=sys.stderr)
         return 1
     report = evaluate(matcher, cases)
     learned = f" and {args.learned} learned phrasings (--no-learned ignores them)" \

@@ -8,6 +8,9 @@
 * ``learn --cases FILE.jsonl`` replays labelled cases as if enough people had
   picked the expected entry for each question (to bootstrap from an old inbox,
   or to measure with ``eval``).
+
+The database, config and FAQ libraries are imported where they are used, so that
+``--help`` starts at once.
 """
 
 from __future__ import annotations
@@ -16,14 +19,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from bot import learning
 from bot.cli.chat import plain
-from bot.config import load_config
-from bot.evaluate import load_cases
-from bot.faq import Faq, FaqError, load_faq
 from bot.phrases import say
-from bot.storage import Database
-from bot.text import detect_language
 
 
 def phrasing_id(value: str) -> int:
@@ -65,6 +62,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run_list(args: argparse.Namespace) -> int:
+    from bot import learning
+    from bot.config import load_config
+    from bot.storage import Database
+
     config = load_config(args.config)
     with Database(config.database_url) as db:
         items = learning.listing(db, config.learning.min_votes)
@@ -84,6 +85,10 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_remove(args: argparse.Namespace) -> int:
+    from bot import learning
+    from bot.config import load_config
+    from bot.storage import Database
+
     with Database(load_config(args.config).database_url) as db:
         removed = learning.remove(db, args.id)
     if not removed:
@@ -95,6 +100,10 @@ def run_remove(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    from bot import learning
+    from bot.config import load_config
+    from bot.storage import Database
+
     config = load_config(args.config)
     with Database(config.database_url) as db:
         print(learning.export_yaml(learning.listing(db, config.learning.min_votes)), end="")
@@ -102,10 +111,17 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_learn(args: argparse.Namespace) -> int:
+    from bot import learning
+    from bot.config import load_config
+    from bot.evaluate import load_cases
+    from bot.faq import FaqError, load_faq
+    from bot.storage import Database
+    from bot.text import detect_language
+
     config = load_config(args.config)
     path = Path(args.faq) if args.faq else config.faq_path
     try:
-        faq: Faq = load_faq(path)
+        faq = load_faq(path)
     except FaqError as exc:
         print(f"error: the FAQ at {path} has {len(exc.problems)} problem(s); "
               "run `ngo-faq-bot faq check` for details", file=sys.stderr)

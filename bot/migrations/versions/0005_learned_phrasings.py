@@ -1,14 +1,14 @@
 """Learned phrasings: questions people taught the bot for FAQ entries, and their votes.
 
 Revision ID: 0005
-Revises: 0012
+Revises: 0013
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
