@@ -39,8 +39,8 @@ CASES = [{"q": TELLER, "expect": "bank-account"},
 def config_file(tmp_path: Path, database_url: str) -> Path:
     (tmp_path / "faq.yaml").write_text(FAQ, encoding="utf-8")
     path = tmp_path / "config.yaml"
-    path.write_text(f"database:\n  url: \"{database_url}\"\nfaq:\n  path: faq.yaml\n",
-                    encoding="utf-8")
+    path.write_text(f"database:\n  url: \"{database_url}\"\nfaq:\n  path: faq.yaml\n"
+                    "matching:\n  embedding: none\n", encoding="utf-8")
     return path
 
 

@@ -12,7 +12,7 @@ import yaml
 from sqlalchemy import func, select
 
 from bot import learning, privacy
-from bot.config import ConfigError, load_config
+from bot.config import Config, ConfigError, load_config
 from bot.conversation import Asker, Assistant, Reply
 from bot.faq import load_faq
 from bot.matcher import FaqMatcher
@@ -27,11 +27,20 @@ THIRD = "The director left us. How do we tell the court about it?"
 ANSWER_START = load_faq(PROJECT_ROOT / "faq").get(ENTRY).answer_in("en")[:60]  # type: ignore
 
 
+def lexical(database_url: str, **learning: int) -> Config:
+    """The project's config on ``database_url``, matching lexically: the tests are about
+    the votes, and need choices they can predict (and no model to load)."""
+    config = load_config(PROJECT_ROOT / "config.yaml", environ={})
+    return dataclasses.replace(
+        config, database_url=database_url,
+        matching=dataclasses.replace(config.matching, embedding="none"),
+        learning=dataclasses.replace(config.learning, **learning))
+
+
 @pytest.fixture
 def brain(database_url: str) -> Iterator[Assistant]:
-    config = dataclasses.replace(load_config(PROJECT_ROOT / "config.yaml", environ={}),
-                                 database_url=database_url)
-    assistant = Assistant.open(config)
+    assistant = Assistant.open(lexical(database_url))
+    assert assistant.semantic_ready.wait(60)
     try:
         yield assistant
     finally:
@@ -107,10 +116,8 @@ def test_a_forged_pick_of_an_entry_never_offered_teaches_nothing(brain: Assistan
 
 
 def test_min_votes_is_configurable(database_url: str) -> None:
-    config = load_config(PROJECT_ROOT / "config.yaml", environ={})
-    config = dataclasses.replace(config, database_url=database_url,
-                                 learning=dataclasses.replace(config.learning, min_votes=3))
-    brain = Assistant.open(config)
+    brain = Assistant.open(lexical(database_url, min_votes=3))
+    assert brain.semantic_ready.wait(60)
     try:
         pick(brain, person(2), FIRST)
         pick(brain, person(3), SECOND)
@@ -177,6 +184,7 @@ def test_a_reloaded_faq_keeps_what_was_learned(brain: Assistant) -> None:
     assert answered_directly(brain, person(5), THIRD)
     assert brain.refresh_learned()  # a new matcher: given them again, in case they changed
     assert not brain.refresh_learned()
+    assert answered_directly(brain, person(6), THIRD)
 
 
 def test_vote_rules_without_the_conversation(database: Database) -> None:

@@ -30,7 +30,10 @@ ANSWER = load_faq(PROJECT_ROOT / "faq").get(ENTRY).answer_in("en")[:60]  # type:
 
 @pytest.fixture
 async def bot(api: BotApiServer, tmp_path: Path) -> AsyncIterator[RunningBot]:
-    config = dataclasses.replace(make_config(api, tmp_path / "bot.db"), admins=(ADMIN,))
+    config = make_config(api, tmp_path / "bot.db")
+    # Lexical matching: choices the test can predict, and no model to load.
+    config = dataclasses.replace(config, admins=(ADMIN,), matching=dataclasses.replace(
+        config.matching, embedding="none"))
     running = await RunningBot(config).start()
     yield running
     await running.stop()

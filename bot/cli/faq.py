@@ -109,11 +109,9 @@ def _matcher(args: argparse.Namespace) -> FaqMatcher | None:
     faq = _load(Path(args.faq) if args.faq else config.faq_path)
     if faq is None:
         return None
-    matcher = FaqMatcher(faq, config.matching)
     learned = [] if getattr(args, "no_learned", False) else _learned(config)
-    matcher.set_learned(learned)
     args.learned = len(learned)
-    return matcher
+    return FaqMatcher.configured(faq, config.matching, learned)
 
 
 def _learned(config: Config) -> list[tuple[str, str, str]]:
