@@ -8,7 +8,10 @@ fifth), which says what to expect on questions nobody taught the bot. Also the t
 ``learn`` takes, the time to rebuild the index with the learned phrasings, and the
 median and p99 decision time with and without them.
 
-    .venv/bin/python benchmarks/learning.py [--folds 5] [--bench ../shared/bench]
+    .venv/bin/python benchmarks/learning.py [--folds 5] [--bench ../shared/bench] [--model]
+
+Lexical matching by default; ``--model`` uses the matcher config.yaml asks for
+(with its embedding model), which takes a minute or two.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ sys.path.insert(0, str(PROJECT_ROOT))
 from bot import learning  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from bot.evaluate import Case, Report, evaluate, load_cases  # noqa: E402
-from bot.faq import load_faq  # noqa: E402
+from bot.faq import Faq, load_faq  # noqa: E402
 from bot.matcher import FaqMatcher  # noqa: E402
 from bot.storage import Database  # noqa: E402
 from bot.text import detect_language  # noqa: E402
@@ -69,11 +72,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--bench", type=Path, default=BENCH, help="the bench data folder")
+    parser.add_argument("--model", action="store_true",
+                        help="match with the embedding model config.yaml names")
     args = parser.parse_args()
     config = load_config(PROJECT_ROOT / "config.yaml", environ={})
     faq = load_faq(args.bench / "faq.yaml")
     sets = {name: load_cases(args.bench / f"{name}.jsonl") for name in ("faq_dev", "faq_traffic")}
-    plain = FaqMatcher(faq, config.matching)
+    def make(faq: Faq) -> FaqMatcher:
+        return FaqMatcher.configured(faq, config.matching) if args.model else FaqMatcher(
+            faq, config.matching)
+
+    plain = make(faq)
 
     print(f"{'':<44}" + "".join(f"{n.split()[0][:7]:>8}" for n in NAMES))
     for name, cases in sets.items():
@@ -81,7 +90,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         for taught, measured in (("faq_dev", "faq_traffic"), ("faq_traffic", "faq_dev")):
             phrasings, seconds = learned_from(sets[taught], Path(folder), taught)
-            matcher = FaqMatcher(faq, config.matching)
+            matcher = make(faq)
             start = time.perf_counter()
             matcher.set_learned(phrasings)
             rebuild = (time.perf_counter() - start) * 1000
@@ -95,7 +104,7 @@ def main() -> None:
                   f"learned, {after[0]:.2f} / {after[1]:.2f} with them")
 
         phrasings, _ = learned_from(sets["faq_dev"], Path(folder), "again")
-        matcher = FaqMatcher(faq, config.matching)
+        matcher = make(faq)
         matcher.set_learned(phrasings)
         print(row("faq_dev asked again after learning it", evaluate(matcher, sets["faq_dev"])))
 
@@ -106,7 +115,7 @@ def main() -> None:
             held = union[fold::args.folds]
             taught = [c for i, c in enumerate(union) if i % args.folds != fold]
             phrasings, _ = learned_from(taught, Path(folder), f"fold{fold}")
-            matcher = FaqMatcher(faq, config.matching)
+            matcher = make(faq)
             matcher.set_learned(phrasings)
             outcomes_learned.outcomes += evaluate(matcher, held).outcomes
             outcomes_plain.outcomes += evaluate(plain, held).outcomes
