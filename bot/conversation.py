@@ -186,13 +186,14 @@ class Assistant:
     def refresh_learned(self) -> bool:
         """Match with the learned phrasings as the database has them now (after a pick, a
         👎, a removal, a forgotten person or a change from the command line); True if
-        they changed. Phrasings nobody supports any more are deleted first.
+        the phrasings that count changed (only then is the matcher rebuilt). Phrasings
+        nobody supports any more are deleted first.
 
         A matcher installed since the last time (a FAQ reload or the semantic matcher,
         built in another thread from the learned phrasings of that moment) gets them
-        again. The
-        matcher in use is never changed in place: a copy learns, then replaces it, so a
-        question decided meanwhile (in another thread) sees one or the other whole."""
+        again. The matcher in use is never changed in place: a copy learns, then
+        replaces it, so a question decided meanwhile (in another thread) sees one or
+        the other whole."""
         learning.prune(self.db)
         version = learning.version(self.db)
         with self._matcher_lock:
@@ -200,6 +201,9 @@ class Assistant:
             if version == self._learned_version and current is self._learned_on:
                 return False
             learned = learning.active(self.db, self.config.learning.min_votes)
+            if learned == self._learned and current is self._learned_on:
+                self._learned_version = version  # a vote that changes nothing yet
+                return False
             matcher = copy.copy(current)
             matcher.set_learned(learned)
             self.matcher = matcher
