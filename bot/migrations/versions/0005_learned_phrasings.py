@@ -1,14 +1,14 @@
 """Learned phrasings: questions people taught the bot for FAQ entries, and their votes.
 
 Revision ID: 0005
-Revises: 0013
+Revises: 0006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0013"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
