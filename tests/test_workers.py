@@ -72,26 +72,26 @@ async def test_two_workers_answer_everyone_once_and_a_killed_one_loses_nothing(
     workers = {name: await _worker(config, tmp_path, api.token, postgres_url, name)
                for name in ("0/2", "1/2")}
     try:
-        await api.wait_for("setMyCommands", timeout=30)
+        await api.wait_for("setMyCommands", timeout=60)
         people = [api.user(6000 + n) for n in range(12)]
         since = api.mark()
         for person in people:
             await api.send_text(person, "/contact")
         for person in people:
-            await api.replies(person["id"], since=since, timeout=20)
+            await api.replies(person["id"], since=since, timeout=60)
         ana = api.user(6100, "Ana")
         number = await ask_staff(api, ana)
         card = await card_of(api, number)
         api.fail("getChatMember", delay=30)  # the worker that takes the answer hangs...
         answer = await staff_says(api, BESA, "Po, dokumentet i dorëzoni në gjykatë.", card)
-        await _until(lambda: _claimed_by(postgres_url, answer["update_id"]), "it is taken")
-        await _until(lambda: bool(api.failed), "it is being handled")
+        await _until(lambda: _claimed_by(postgres_url, answer["update_id"]), "it is taken", 60)
+        await _until(lambda: bool(api.failed), "it is being handled", 60)
         holder = _claimed_by(postgres_url, answer["update_id"])
         assert holder in ("worker-0", "worker-1")
         killed = workers["0/2" if holder == "worker-0" else "1/2"]
         killed.kill()  # ...and is killed
         await killed.wait()
-        await _until(lambda: deliveries(api, ana["id"], number), "another worker takes over", 30)
+        await _until(lambda: deliveries(api, ana["id"], number), "another worker takes over", 90)
         await asyncio.sleep(2)
     finally:
         for process in workers.values():
