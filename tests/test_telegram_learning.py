@@ -8,6 +8,7 @@ after a pick, /forget and an admin's remove button undo it.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -133,3 +134,20 @@ async def test_an_admin_links_a_staff_answer_to_an_entry(
     assert linked is not None and f"learned phrasing of {ENTRY}" in linked.text
     assert await answered_directly(api, person(api, 701))
     assert "active (a staff answer an admin linked)" in (await ask(api, admin, "/learned")).text
+
+
+async def test_with_the_embedding_model_two_picks_teach_it_too(
+        api: BotApiServer, tmp_path: Path) -> None:
+    """The matcher config.yaml asks for (the semantic one): the same learning at work."""
+    config = dataclasses.replace(make_config(api, tmp_path / "bot.db"), admins=(ADMIN,))
+    running = await RunningBot(config).start()
+    try:
+        assert running.brain is not None
+        assert await asyncio.to_thread(running.brain.semantic_ready.wait, 300)
+        assert running.brain.matcher.semantic
+        assert not await answered_directly(api, person(api, 801))
+        await pick(api, person(api, 802), FIRST)
+        await pick(api, person(api, 803), FIRST)  # another person, the same question
+        assert await answered_directly(api, person(api, 804))
+    finally:
+        await running.stop()
