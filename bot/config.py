@@ -23,6 +23,8 @@ from typing import Any
 
 import yaml
 
+from bot.workhours import WorkingHours, parse_hours
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config.yaml"
 
@@ -85,6 +87,12 @@ class StaffConfig:
     # The outbox: how often it retries what could not be sent, and how long one call may take.
     retry_interval: timedelta = timedelta(seconds=5)
     send_timeout: float = 10.0
+    # The language of the staff chat (sq or en).
+    language: str = "sq"
+    # Opening hours, time zone and holidays (default: always open).
+    hours: WorkingHours = field(default_factory=WorkingHours)
+    # FAQ category (the bot's best guess for a question) -> the staff chat that gets it.
+    routes: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -137,6 +145,18 @@ def _section(raw: dict[str, Any], name: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ConfigError(f"'{name}' must be a mapping")
     return value
+
+
+def _hours(raw: dict[str, Any]) -> WorkingHours:
+    """``staff.hours``: ``timezone``, ``open`` (days -> spans) and ``holidays``."""
+    holidays = raw.get("holidays") or []
+    if not isinstance(holidays, list):
+        raise ConfigError("staff.hours.holidays must be a list of dates")
+    try:
+        return parse_hours(str(raw.get("timezone") or "Europe/Tirane"),
+                           _section(raw, "open"), holidays)
+    except ValueError as exc:
+        raise ConfigError(f"staff.hours: {exc}") from None
 
 
 def _check_ranges(matching: MatchingConfig, registry: RegistryConfig, staff: StaffConfig,
@@ -253,7 +273,12 @@ def load_config(path: str | os.PathLike[str] | None = None,
             max_tickets_per_hour=int(s.get("max_tickets_per_hour", 3)),
             retry_interval=parse_duration(s.get("retry_interval", "5s")),
             send_timeout=float(s.get("send_timeout", 10)),
+            language=str(s.get("language") or "sq"),
+            hours=_hours(_section(s, "hours")),
+            routes={str(k): int(v) for k, v in _section(s, "routes").items()},
         )
+        if staff.language not in ("sq", "en"):
+            raise ConfigError(f"staff.language must be 'sq' or 'en', not {staff.language!r}")
         admins = tuple(int(x) for x in (raw.get("admins") or []))
 
         f = _section(raw, "faq")

@@ -27,7 +27,7 @@ from bot.registry import ensure_sample_registry, registry_version
 from bot.registry_search import OrgHit, RegistryIndex, SearchResult
 from bot.storage import Database, Organisation, Person
 from bot.text import detect_language, fold, smalltalk
-from bot.tickets import Opened, Tickets, guesses_of
+from bot.tickets import TICKET_MEDIA, Opened, Tickets, guesses_of, rating_buttons
 
 MAX_LABEL = 60  # characters of a button label
 # How much of a person's text is quoted back in a reply.
@@ -118,6 +118,8 @@ class Assistant:
             "ask": self.ask,
         }
         self.tickets = Tickets(self.db, self.config)
+        self.tickets.category_of = lambda entry_id: (
+            entry.category if (entry := self.faq.get(entry_id)) else None)
         self._registry_version = registry_version(self.db)
 
     @classmethod
@@ -232,6 +234,8 @@ class Assistant:
         """
         text = _clean(text)
         if message_id is not None and chat_id == asker.id:
+            if self.tickets.take_comment(asker.id, text) is not None:
+                return [Reply(say(self.language(asker), "rating_comment_thanks"))]
             followed = self._follow_up(asker, message_id, text)
             if followed is not None:
                 return [followed]
@@ -242,16 +246,27 @@ class Assistant:
             return [Reply(say(self.language(asker), "greeting"))]
         return [self._route(asker, text, chat_id)]
 
-    def media(self, asker: Asker, chat_id: int, message_id: int) -> list[Reply]:
-        """A photo, document, voice...: to the person's open ticket, else "write text"."""
+    def media(self, asker: Asker, chat_id: int, message_id: int, caption: str | None = None,
+              kind: str = "other") -> list[Reply]:
+        """A photo, document, voice...: to the person's open ticket; a photo, document or
+        voice message (caption or not) opens a ticket; anything else gets "write text"."""
+        caption = _clean(caption) if caption else None
         if chat_id == asker.id:
-            followed = self._follow_up(asker, message_id, None)
+            followed = self._follow_up(asker, message_id, caption, kind)
             if followed is not None:
                 return [followed]
+            if kind in TICKET_MEDIA and self.tickets.enabled:
+                decision = self.matcher.decide(caption or "")
+                lang = self._language_of(asker, caption or "", decision)
+                opened = self.tickets.open(
+                    asker.id, asker.name, caption or phrases.raw(lang, f"media_{kind}"), lang,
+                    _guesses(decision), message_id=message_id, relay=kind)
+                return [self._opened(lang, opened)]
         return [Reply(say(self.language(asker), "write_text"))]
 
-    def _follow_up(self, asker: Asker, message_id: int, text: str | None) -> Reply | None:
-        followed = self.tickets.follow_up(asker.id, asker.id, message_id, text)
+    def _follow_up(self, asker: Asker, message_id: int, text: str | None,
+                   kind: str = "text") -> Reply | None:
+        followed = self.tickets.follow_up(asker.id, asker.id, message_id, text, kind)
         if followed is None:
             return None
         number, lang = followed
@@ -372,7 +387,20 @@ class Assistant:
                 return Pressed(valid=False,
                                notice=phrases.raw(self.language(asker), "button_expired"))
             closed = say(lang, "ticket_closed", number=int(value))
+            if self.tickets.may_rate(asker.id, int(value)):
+                return Pressed(close=True, replies=(Reply(
+                    Html(closed + "\n\n" + say(lang, "rating_ask")),
+                    _buttons(rating_buttons(lang, int(value)))),))
             return Pressed(close=True, replies=(Reply(closed),))
+        if kind == "r" and re.fullmatch(r"\d{1,9}:[01]", value):
+            number, vote = value.split(":")
+            if not self.tickets.rate(asker.id, int(number), good=vote == "1"):
+                return Pressed(valid=False, notice=phrases.raw(lang, "button_expired"))
+            comment = Button(phrases.raw(lang, "rating_comment_button"), f"k:{lang}:{number}")
+            return Pressed(notice=phrases.raw(lang, "feedback_thanks"), close=True,
+                           replies=(Reply(say(lang, "rating_thanks"), ((comment,),)),))
+        if kind == "k" and value.isdecimal() and self.tickets.want_comment(asker.id, int(value)):
+            return Pressed(close=True, replies=(Reply(say(lang, "rating_comment_prompt")),))
         if kind == "x" and (not value or value.isdecimal()):
             question_log.handed_to_staff(self.db, asker.id)
             return Pressed(replies=(self._escalate(lang),))
@@ -408,7 +436,11 @@ class Assistant:
         """The ticket number, or why the question could not be sent."""
         if opened.ticket_id is not None:
             close = Button(phrases.raw(lang, "ticket_close_button"), f"c:{lang}:{opened.ticket_id}")
-            return Reply(say(lang, "ticket_opened", number=opened.ticket_id), ((close,),))
+            text = say(lang, "ticket_opened", number=opened.ticket_id)
+            if opened.staff_from is not None:
+                text = Html(text + "\n\n" + say(lang, "ticket_after_hours",
+                                                  when=_when(lang, opened.staff_from)))
+            return Reply(text, ((close,),))
         if opened.refusal == "too_many":
             return Reply(say(lang, "ticket_too_many", contact=self._contact(lang)))
         if opened.refusal == "banned":
@@ -512,6 +544,17 @@ def _guesses(decision: Decision) -> list[dict[str, object]]:
     matches = decision.suggestions or ((decision.top,) if decision.top else ())
     return guesses_of([(m.entry.id, m.entry.question_in(decision.lang), m.score)
                        for m in matches])
+
+
+def _buttons(rows: list[list[list[str]]]) -> tuple[tuple[Button, ...], ...]:
+    """Buttons as the outbox keeps them (label, data) as the conversation's."""
+    return tuple(tuple(Button(label, data) for label, data in row) for row in rows)
+
+
+def _when(lang: str, moment: datetime) -> Html:
+    """``Monday, 30.11.2026 at 08:00`` (in the staff's time zone, which ``moment`` is in)."""
+    return say(lang, "when", day=phrases.raw(lang, f"weekday_{moment.weekday()}"),
+               date=moment.strftime("%d.%m.%Y"), time=moment.strftime("%H:%M"))
 
 
 def _date(value: date) -> str:

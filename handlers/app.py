@@ -145,7 +145,7 @@ async def start(application: Application, config: Config, *,
     await register_commands(application)
     updater = application.updater
     assert updater is not None
-    allowed = [Update.MESSAGE, Update.CALLBACK_QUERY]
+    allowed = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
     if config.telegram.mode == "webhook":
         secret = hook.secret_token
         if not secret:

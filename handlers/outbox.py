@@ -4,7 +4,8 @@
 update that may have queued something. One flush at a time; a failure that
 may pass (network, 5xx, 429, a timeout) leaves the call queued for a later
 try, a refusal that will not pass (400, 403) gives it up so the chat's queue
-moves on.
+moves on. A staff chat that Telegram says has moved (a group upgraded to a
+supergroup) is followed: ``on_moved`` is told, and the call goes to the new chat.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -45,6 +47,8 @@ class Sender:
     def __init__(self, outbox: Outbox, timeout: float = 10.0) -> None:
         self.outbox = outbox
         self.timeout = timeout
+        # Told (old chat id, new chat id) when Telegram says a chat has moved.
+        self.on_moved: Callable[[int, int], Awaitable[bool]] | None = None
         self._lock = asyncio.Lock()
         self._again = False
 
@@ -92,7 +96,15 @@ class Sender:
                 return True
             await self._give_up(call, exc)
             return False
-        except (Forbidden, ChatMigrated) as exc:
+        except ChatMigrated as exc:
+            if self.on_moved is not None and await self.on_moved(call.chat_id,
+                                                                 exc.new_chat_id):
+                log.warning("outbox: chat %s moved to %s; following it", call.chat_id,
+                            exc.new_chat_id)
+                return True  # the call is queued for the new chat now
+            await self._give_up(call, exc)
+            return False
+        except Forbidden as exc:
             await self._give_up(call, exc)
             return False
         except TelegramError as exc:  # network errors, 5xx, timeouts: they pass
@@ -134,6 +146,13 @@ class Sender:
                 p["text"], chat_id=call.chat_id, message_id=p["message_id"],
                 parse_mode=p.get("parse_mode"), reply_markup=_markup(p.get("buttons")),
                 **timeouts)
+            return None, None
+        if call.method == "editMessageCaption":
+            if p.get("message_id") is None:
+                raise BadRequest("the message to edit was never sent")
+            await bot.edit_message_caption(
+                chat_id=call.chat_id, message_id=p["message_id"], caption=p["caption"],
+                parse_mode=p.get("parse_mode"), **timeouts)
             return None, None
         if call.method == "createForumTopic":
             topic = await bot.create_forum_topic(call.chat_id, p["name"], **timeouts)

@@ -48,6 +48,9 @@ ADDRESSED = _AddressedToBot(name="addressed_to_bot")
 MEDIA = (filters.PHOTO | filters.VOICE | filters.AUDIO | filters.VIDEO | filters.VIDEO_NOTE
          | filters.Sticker.ALL | filters.Document.ALL | filters.ANIMATION | filters.LOCATION
          | filters.CONTACT)
+# What a message holds, by the name of its attribute (the first one set).
+MEDIA_KINDS = ("photo", "document", "voice", "video", "audio", "video_note", "sticker",
+               "animation", "location", "contact")
 
 
 def assistant(context: ContextTypes.DEFAULT_TYPE) -> Assistant:
@@ -95,12 +98,13 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Photos, voice, stickers, documents...: the bot reads only text."""
+    """Photos, voice, stickers, documents...: to the staff (a ticket), else "write text"."""
     message = update.effective_message
     if message is None or message.from_user is None:
         return
+    kind = next((k for k in MEDIA_KINDS if getattr(message, k)), "other")
     await _answer(context, message, assistant(context).media(
-        asker(message.from_user), message.chat.id, message.message_id))
+        asker(message.from_user), message.chat.id, message.message_id, message.caption, kind))
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

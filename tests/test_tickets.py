@@ -289,7 +289,7 @@ def test_open_list_oldest_first_with_age_and_claim(tickets: Tickets, clock: Cloc
 
 def test_forum_topics_one_per_ticket(database: Database, clock: Clock, outbox: Outbox) -> None:
     tickets = Tickets(database, config(), clock=clock)
-    tickets.forum = True
+    tickets.forums.add(STAFF_CHAT)
     number = open_ticket(tickets)
     [topic] = outbox.due()
     assert topic.method == "createForumTopic"
