@@ -367,7 +367,7 @@ async def on_desk_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if name == "save":
         replied = message.reply_to_message
         text = (replied.text or replied.caption) if replied else None
-        outcome = await asyncio.to_thread(tickets.save_reply, args[0] if args else "", text, who)
+        outcome = await asyncio.to_thread(tickets.save_reply, rest, text, who)
         await _say(message, outcome.text)
         return
     if name in ("assign", "unassign"):
