@@ -65,10 +65,27 @@ def test_durations_are_read_in_human_units(tmp_path: Path) -> None:
     ("matching:\n  answer: 540\n", "matching.answer must be a score from 0 to 100"),
     ("faq:\n  reload_interval: 0s\n", "faq.reload_interval must be more than 0"),
     ("staff:\n  send_timeout: 0\n", "staff.send_timeout must be more than 0"),
+    ("staff:\n  language: de\n", "staff.language must be 'sq' or 'en'"),
+    ("staff:\n  hours:\n    timezone: Tirana\n", "staff.hours: unknown time zone"),
+    ("staff:\n  hours:\n    open:\n      weekdays: 08:00-16:00\n", "staff.hours: not a day"),
+    ("staff:\n  hours:\n    open:\n      mon: 8am-4pm\n", "staff.hours: not opening hours"),
+    ("staff:\n  hours:\n    holidays: 2026-12-08\n", "holidays must be a list"),
+    ("staff:\n  hours:\n    holidays: [8 December]\n", "staff.hours: not a date"),
+    ("staff:\n  routes:\n    grants: the grants team\n", "bad value"),
 ])
 def test_bad_values_give_a_clear_error(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_config(write(tmp_path, text), environ={})
+
+
+def test_staff_desk_settings(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, (
+        "staff:\n  language: en\n  routes:\n    grants: -100123\n"
+        "  hours:\n    open:\n      mon-fri: 08:00-16:30\n    holidays: [2026-12-08]\n")),
+        environ={})
+    assert config.staff.language == "en" and config.staff.routes == {"grants": -100123}
+    assert str(config.staff.hours.zone) == "Europe/Tirane"
+    assert len(config.staff.hours.holidays) == 1 and not config.staff.hours.always
 
 
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
