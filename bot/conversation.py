@@ -247,12 +247,12 @@ class Assistant:
         return [self._route(asker, text, chat_id)]
 
     def media(self, asker: Asker, chat_id: int, message_id: int, caption: str | None = None,
-              kind: str = "other") -> list[Reply]:
+              kind: str = "other", file_id: str | None = None) -> list[Reply]:
         """A photo, document, voice...: to the person's open ticket; a photo, document or
         voice message (caption or not) opens a ticket; anything else gets "write text"."""
         caption = _clean(caption) if caption else None
         if chat_id == asker.id:
-            followed = self._follow_up(asker, message_id, caption, kind)
+            followed = self._follow_up(asker, message_id, caption, kind, file_id)
             if followed is not None:
                 return [followed]
             if kind in TICKET_MEDIA and self.tickets.enabled:
@@ -260,13 +260,13 @@ class Assistant:
                 lang = self._language_of(asker, caption or "", decision)
                 opened = self.tickets.open(
                     asker.id, asker.name, caption or phrases.raw(lang, f"media_{kind}"), lang,
-                    _guesses(decision), message_id=message_id, relay=kind)
+                    _guesses(decision), message_id=message_id, relay=kind, file_id=file_id)
                 return [self._opened(lang, opened)]
         return [Reply(say(self.language(asker), "write_text"))]
 
     def _follow_up(self, asker: Asker, message_id: int, text: str | None,
-                   kind: str = "text") -> Reply | None:
-        followed = self.tickets.follow_up(asker.id, asker.id, message_id, text, kind)
+                   kind: str = "text", file_id: str | None = None) -> Reply | None:
+        followed = self.tickets.follow_up(asker.id, asker.id, message_id, text, kind, file_id)
         if followed is None:
             return None
         number, lang = followed

@@ -143,7 +143,7 @@ class Ticket(Base):
 
 class TicketMessage(Base):
     """A message of a ticket's conversation: from the ``person``, from the ``staff``, or a
-    staff ``note`` the person never sees. ``relay_id`` is the outbox call that copied a
+    staff ``note`` the person never sees. Media are kept by Telegram's ``file_id``. ``relay_id`` is the outbox call that copied a
     person's message to the staff chat (an edit of the message edits that copy)."""
 
     __tablename__ = "ticket_messages"
@@ -158,6 +158,7 @@ class TicketMessage(Base):
     message_id: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     kind: Mapped[str | None] = mapped_column(String(16))
+    file_id: Mapped[str | None] = mapped_column(String(256))
     relay_id: Mapped[int | None] = mapped_column(Integer)
     edited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -97,6 +97,7 @@ class StaffMessage:
     reply_to: int | None = None
     text: str | None = None   # the text, or the caption of a photo or document
     kind: str = "text"        # text, photo, document, video, ... or other
+    file_id: str | None = None  # Telegram's id of the photo, document... (never downloaded)
 
 
 @dataclass(frozen=True)
@@ -220,18 +221,18 @@ class Tickets:
 
     def open(self, user_id: int, name: str, question: str, lang: str,
              guesses: list[dict[str, Any]], message_id: int | None = None,
-             relay: str | None = None) -> Opened:
+             relay: str | None = None, file_id: str | None = None) -> Opened:
         """Open a ticket for ``question`` (``/ask``) and queue its post in the staff chat.
 
         With ``relay`` (the kind of the person's message ``message_id``, e.g. photo)
         the message itself is copied under the post."""
         with self.db.session() as session:
             return self._open(session, user_id, name, question, lang, guesses, message_id,
-                              relay)
+                              relay, file_id)
 
     def _open(self, session: Session, user_id: int, name: str, question: str, lang: str,
               guesses: list[dict[str, Any]], message_id: int | None = None,
-              relay: str | None = None) -> Opened:
+              relay: str | None = None, file_id: str | None = None) -> Opened:
         chat_id = self.route(guesses)
         if chat_id is None:
             return Opened(refusal="disabled")
@@ -250,7 +251,7 @@ class Tickets:
         session.flush()
         self._post_card(session, ticket, now)
         if relay is not None and message_id is not None:
-            self._relay(session, ticket, user_id, message_id, None, relay, now)
+            self._relay(session, ticket, user_id, message_id, None, relay, now, file_id)
         staff_from = None if self.hours.is_open(now) else self.hours.next_open(now)
         return Opened(ticket_id=ticket.id, staff_from=staff_from)
 
@@ -271,7 +272,7 @@ class Tickets:
 
     @staticmethod
     def _relay(session: Session, ticket: Ticket, user_id: int, message_id: int,
-               text: str | None, kind: str, now: datetime) -> None:
+               text: str | None, kind: str, now: datetime, file_id: str | None = None) -> None:
         """Copy the person's message under the ticket's post, and keep it with the ticket."""
         assert ticket.staff_chat_id is not None
         item = enqueue(session, chat_id=ticket.staff_chat_id, method="copyMessage",
@@ -281,7 +282,7 @@ class Tickets:
         session.flush()
         session.add(TicketMessage(ticket_id=ticket.id, direction="person", author_id=user_id,
                                   author_name=ticket.person_name, text=text, kind=kind,
-                                  relay_id=item.id, chat_id=ticket.chat_id,
+                                  file_id=file_id, relay_id=item.id, chat_id=ticket.chat_id,
                                   message_id=message_id, created_at=now))
 
     def current(self, user_id: int) -> int | None:
@@ -292,7 +293,8 @@ class Tickets:
                                   .order_by(Ticket.id.desc()).limit(1))
 
     def follow_up(self, user_id: int, chat_id: int, message_id: int,
-                  text: str | None, kind: str = "text") -> tuple[int, str] | None:
+                  text: str | None, kind: str = "text",
+                  file_id: str | None = None) -> tuple[int, str] | None:
         """Copy the person's message to their open ticket in the staff chat.
 
         Returns the ticket's number and language, or None when they have no open ticket."""
@@ -305,7 +307,7 @@ class Tickets:
                 return None
             if session.get(Ban, user_id) is not None:
                 return None
-            self._relay(session, ticket, user_id, message_id, text, kind, now)
+            self._relay(session, ticket, user_id, message_id, text, kind, now, file_id)
             if ticket.status != OPEN:
                 ticket.status = OPEN
                 self._changed(session, ticket, now)
@@ -476,6 +478,7 @@ class Tickets:
             session.add(TicketMessage(
                 ticket_id=ticket.id, direction="staff", author_id=staff.id,
                 author_name=staff.name, text=text, kind=message.kind if message else "text",
+                file_id=message.file_id if message else None,
                 chat_id=message.chat_id if message else ticket.staff_chat_id or 0,
                 message_id=message.message_id if message else 0, created_at=now))
             deliver(session, ticket, now)

@@ -18,6 +18,7 @@ from telegram.ext import MessageHandler
 
 from bot.conversation import COMMANDS, Asker, Assistant, Reply
 from bot.phrases import say
+from handlers.media import content
 from handlers.render import keyboard, send, split
 
 log = logging.getLogger(__name__)
@@ -48,9 +49,6 @@ ADDRESSED = _AddressedToBot(name="addressed_to_bot")
 MEDIA = (filters.PHOTO | filters.VOICE | filters.AUDIO | filters.VIDEO | filters.VIDEO_NOTE
          | filters.Sticker.ALL | filters.Document.ALL | filters.ANIMATION | filters.LOCATION
          | filters.CONTACT)
-# What a message holds, by the name of its attribute (the first one set).
-MEDIA_KINDS = ("photo", "document", "voice", "video", "audio", "video_note", "sticker",
-               "animation", "location", "contact")
 
 
 def assistant(context: ContextTypes.DEFAULT_TYPE) -> Assistant:
@@ -102,9 +100,10 @@ async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if message is None or message.from_user is None:
         return
-    kind = next((k for k in MEDIA_KINDS if getattr(message, k)), "other")
+    kind, file_id = content(message)
     await _answer(context, message, assistant(context).media(
-        asker(message.from_user), message.chat.id, message.message_id, message.caption, kind))
+        asker(message.from_user), message.chat.id, message.message_id, message.caption, kind,
+        file_id))
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

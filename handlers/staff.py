@@ -47,6 +47,7 @@ from bot.faq import Entry
 from bot.outbox import Outbox
 from bot.phrases import Html, escape, say
 from bot.tickets import StaffMember, StaffMessage, Tickets
+from handlers.media import content
 from handlers.outbox import Sender
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,6 @@ _STAFF_BUTTON = re.compile(r"^tk:(claim|close|faq):(\d{1,9})$")
 # An answer chosen from /faq (by a short hash of the entry id) or /saved (by its id).
 _CHOICE_BUTTON = re.compile(r"^tk:(fa|sv):(\d{1,9}):([0-9a-f]{8}|\d{1,9})$")
 _MEMBER = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER)
-_CONTENT = ("photo", "document", "video", "audio", "voice", "animation")
 # Groups of handlers: repeated updates are dropped first, the outbox is flushed last.
 DEDUPLICATE_GROUP = -100
 FLUSH_GROUP = 100
@@ -126,15 +126,14 @@ def staff_member(user: User) -> StaffMember:
 
 
 def staff_message(message: Message) -> StaffMessage:
-    kind = "text" if message.text is not None else next(
-        (k for k in _CONTENT if getattr(message, k)), "other")
+    kind, file_id = content(message)
     replied = message.reply_to_message
     # In a forum every message of a topic "replies" to the topic's first message.
     thread = message.message_thread_id if message.is_topic_message else None
     return StaffMessage(chat_id=message.chat.id, message_id=message.message_id,
                         thread_id=thread, reply_to=replied.message_id if replied else None,
                         text=message.text if message.text is not None else message.caption,
-                        kind=kind)
+                        kind=kind, file_id=file_id)
 
 
 def _plain(text: str) -> str:

@@ -52,6 +52,12 @@ async def started() -> AsyncIterator[list[RunningBot]]:
         await running.stop()
 
 
+def desk_config(api: BotApiServer, database: Path | str, **staff: Any) -> Config:
+    """The staff tests' config, with time for a slow machine: a call that outlives its
+    timeout is retried, and Telegram would show that message twice."""
+    return staff_config(api, database, **{"send_timeout": 10.0, **staff})
+
+
 def besa(api: BotApiServer) -> dict[str, Any]:
     return {**api.user(BESA, "Besa"), "username": "besa_h"}
 
@@ -88,7 +94,7 @@ def ticket_row(config: Config, number: int) -> Ticket:
 
 async def test_private_notes_stay_in_the_staff_chat(
         api: BotApiServer, started: list[RunningBot], database_url: str) -> None:
-    config = staff_config(api, database_url)
+    config = desk_config(api, database_url)
     await start(started, config)
     ana = api.user(6001, "Ana")
     number = await ask_staff(api, ana)
@@ -114,7 +120,7 @@ async def test_private_notes_stay_in_the_staff_chat(
 
 async def test_faq_answer_in_the_persons_language_links_the_ticket(
         api: BotApiServer, started: list[RunningBot], database_url: str) -> None:
-    config = staff_config(api, database_url)
+    config = desk_config(api, database_url)
     await start(started, config)
     john = api.user(6002, "John", language_code="en")
     [reply] = await _ask(api, john, "/ask Do I need a lawyer for our statute?")
@@ -152,7 +158,7 @@ async def test_faq_answer_in_the_persons_language_links_the_ticket(
 
 async def test_saved_replies_are_kept_and_sent_only_when_chosen(
         api: BotApiServer, started: list[RunningBot], database_url: str) -> None:
-    config = staff_config(api, database_url)
+    config = desk_config(api, database_url)
     await start(started, config)
     hours = await api.send_text(besa(api), "Zyra jonë është e hapur nga e hëna në të premte, "
                                 "08:00-16:30.", chat=staff_chat(api))
@@ -186,7 +192,7 @@ async def test_saved_replies_are_kept_and_sent_only_when_chosen(
 
 async def test_satisfaction_is_asked_once_and_reported(
         api: BotApiServer, started: list[RunningBot], database_url: str) -> None:
-    config = dataclasses.replace(staff_config(api, database_url), admins=(ADMIN,))
+    config = dataclasses.replace(desk_config(api, database_url), admins=(ADMIN,))
     await start(started, config)
     ana = api.user(6004, "Ana")
     number = await ask_staff(api, ana)
@@ -253,7 +259,7 @@ async def test_outside_business_hours_the_person_hears_when_and_no_reminder_come
     today = datetime.now(UTC).date()
     hours = parse_hours("Europe/Tirane", {"mon-sun": "00:00-24:00"},
                         [today + timedelta(days=d) for d in (-1, 0, 1)])
-    await start(started, staff_config(api, tmp_path / "bot.db", hours=hours,
+    await start(started, desk_config(api, tmp_path / "bot.db", hours=hours,
                                       remind_after=timedelta(seconds=0.5)))
     opens = hours.next_open(datetime.now(UTC))
     assert opens is not None
@@ -271,7 +277,7 @@ async def test_outside_business_hours_the_person_hears_when_and_no_reminder_come
 
 async def test_photos_and_voice_open_and_join_tickets_and_edits_show(
         api: BotApiServer, started: list[RunningBot], database_url: str) -> None:
-    config = staff_config(api, database_url)
+    config = desk_config(api, database_url)
     await start(started, config)
     ana = api.user(6006, "Ana")
     since = api.mark()
@@ -328,7 +334,7 @@ async def test_photos_and_voice_open_and_join_tickets_and_edits_show(
 
 async def test_assign_unassign_mine_and_history(api: BotApiServer, started: list[RunningBot],
                                                tmp_path: Path) -> None:
-    await start(started, staff_config(api, tmp_path / "bot.db"))
+    await start(started, desk_config(api, tmp_path / "bot.db"))
     ana = api.user(6008, "Ana")
     first = await ask_directly(api, ana, "Pyetja e parë e Anës për stafin")
     await card_of(api, first)
@@ -374,7 +380,7 @@ async def test_assign_unassign_mine_and_history(api: BotApiServer, started: list
 async def test_questions_are_routed_by_the_category_of_the_best_guess(
         api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
     question = "Kur hapet thirrja e radhës për grante dhe si aplikoj?"
-    base = staff_config(api, tmp_path / "bot.db")
+    base = desk_config(api, tmp_path / "bot.db")
     matcher = FaqMatcher(load_faq(base.faq_path), base.matching)
     decision = matcher.decide(question)
     best = (decision.suggestions or (decision.top,))[0]
@@ -411,7 +417,7 @@ async def test_questions_are_routed_by_the_category_of_the_best_guess(
 
 async def test_the_staff_chat_moves_and_tickets_follow(
         api: BotApiServer, started: list[RunningBot], database_url: str) -> None:
-    config = dataclasses.replace(staff_config(api, database_url), admins=(ADMIN,))
+    config = dataclasses.replace(desk_config(api, database_url), admins=(ADMIN,))
     first_run = await start(started, config)
     ana = api.user(6011, "Ana")
     number = await ask_staff(api, ana)
@@ -443,7 +449,7 @@ async def test_the_staff_chat_moves_and_tickets_follow(
 
 async def test_a_chat_that_moved_silently_is_followed_when_telegram_says_so(
         api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
-    await start(started, dataclasses.replace(staff_config(api, tmp_path / "bot.db"),
+    await start(started, dataclasses.replace(desk_config(api, tmp_path / "bot.db"),
                                              admins=(ADMIN,)))
     api.migrated[STAFF_CHAT] = NEW_CHAT  # Telegram refuses the old id from now on
     api.members[NEW_CHAT] = dict(api.members[STAFF_CHAT])
@@ -462,7 +468,7 @@ async def test_a_chat_that_moved_silently_is_followed_when_telegram_says_so(
 
 async def test_forged_buttons_and_commands_from_outside_change_nothing(
         api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
-    config = staff_config(api, tmp_path / "bot.db")
+    config = desk_config(api, tmp_path / "bot.db")
     await start(started, config)
     ana = api.user(6014, "Ana")
     number = await ask_staff(api, ana)
@@ -501,7 +507,7 @@ async def test_forged_buttons_and_commands_from_outside_change_nothing(
 
 async def test_help_in_the_staff_chat_lists_every_staff_command_in_both_languages(
         api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
-    await start(started, staff_config(api, tmp_path / "bot.db", language="en"))
+    await start(started, desk_config(api, tmp_path / "bot.db", language="en"))
     said = await staff_command(api, besa(api), "/help")
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     staff_row = next(line for line in readme.splitlines() if line.startswith("| staff |"))

@@ -24,6 +24,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("comment_wanted_at", sa.DateTime(timezone=True)))
     with op.batch_alter_table("ticket_messages") as batch:
         batch.add_column(sa.Column("kind", sa.String(16)))
+        batch.add_column(sa.Column("file_id", sa.String(256)))
         batch.add_column(sa.Column("relay_id", sa.Integer()))
         batch.add_column(sa.Column("edited_at", sa.DateTime(timezone=True)))
     op.create_index("ix_ticket_messages_source", "ticket_messages", ["chat_id", "message_id"])
@@ -56,7 +57,7 @@ def downgrade() -> None:
     op.drop_table("saved_replies")
     op.drop_index("ix_ticket_messages_source", "ticket_messages")
     with op.batch_alter_table("ticket_messages") as batch:
-        for column in ("edited_at", "relay_id", "kind"):
+        for column in ("edited_at", "relay_id", "file_id", "kind"):
             batch.drop_column(column)
     with op.batch_alter_table("tickets") as batch:
         for column in ("comment_wanted_at", "rated_at", "rating_comment", "rating",
