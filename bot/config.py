@@ -1,4 +1,4 @@
-"""The bot's one configuration object.
+"""The bot's one configuration object, as a typed schema.
 
 Everything comes from ``config.yaml`` (or the file given with ``--config``);
 a few environment variables override it so that secrets and deployment
@@ -10,120 +10,58 @@ details never have to be written into the file:
 
 Relative paths in the file are resolved against the file's folder, so the
 bot behaves the same whatever the working directory.
+
+The sections are pydantic dataclasses: they are validated however they are
+made (from the file, by a constructor, by ``dataclasses.replace``), and the
+file is checked as a whole before anything starts. An unknown key is refused
+with the closest known one ("did you mean"), and a value of the wrong kind is
+never converted silently (``anonymous: "false"`` is an error, not true; a
+string of digits is not a list of admins). Every problem is reported as
+``section.key: what is wrong`` so that a person can fix the file without
+reading Python.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
+import math
 import os
 import re
-from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic.dataclasses import dataclass
 
 from bot.workhours import WorkingHours, parse_hours
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config.yaml"
 
+# Longest duration accepted anywhere: longer ones are typos, and datetime arithmetic
+# on them overflows.
+MAX_DURATION = timedelta(days=36525)
+_TOKEN_SHAPE = re.compile(r"\d+:[A-Za-z0-9_-]+")
+_SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
 
 class ConfigError(ValueError):
     """The configuration file is missing, unreadable or has a bad value."""
-
-
-@dataclass(frozen=True)
-class WebhookConfig:
-    listen: str = "0.0.0.0"
-    port: int = 8443
-    url: str = ""
-    secret_token: str = ""
-
-
-@dataclass(frozen=True)
-class TelegramConfig:
-    token: str | None = field(default=None, repr=False)
-    api_base_url: str = "https://api.telegram.org/bot"
-    mode: str = "polling"
-    webhook: WebhookConfig = WebhookConfig()
-
-
-@dataclass(frozen=True)
-class MatchingConfig:
-    """FAQ decision thresholds on the matcher's 0-100 score (see config.yaml)."""
-
-    answer: float = 54.0
-    suggest: float = 42.4
-    margin: float = 4.0
-    max_suggestions: int = 3
-
-
-@dataclass(frozen=True)
-class RegistryConfig:
-    sample_csv: Path | None = None
-    found: float = 88.0
-    candidates: float = 55.0
-    margin: float = 8.0
-    max_candidates: int = 5
-    refresh_interval: timedelta = timedelta(minutes=1)
-
-
-@dataclass(frozen=True)
-class AgencyConfig:
-    name: dict[str, str] = field(default_factory=dict)
-    address: str = ""
-    phone: str = ""
-    email: str = ""
-    website: str = ""
-
-
-@dataclass(frozen=True)
-class StaffConfig:
-    chat_id: int | None = None
-    anonymous: bool = False
-    remind_after: timedelta = timedelta(hours=4)
-    max_tickets_per_hour: int = 3
-    # The outbox: how often it retries what could not be sent, and how long one call may take.
-    retry_interval: timedelta = timedelta(seconds=5)
-    send_timeout: float = 10.0
-    # The language of the staff chat (sq or en).
-    language: str = "sq"
-    # Opening hours, time zone and holidays (default: always open).
-    hours: WorkingHours = field(default_factory=WorkingHours)
-    # FAQ category (the bot's best guess for a question) -> the staff chat that gets it.
-    routes: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class FaqAdminConfig:
-    """How admins change the FAQ: polling for edits on disk and uploads in Telegram."""
-
-    reload_interval: timedelta = timedelta(seconds=5)
-    history_dir: Path | None = None   # previous versions of replaced files (default data/faq-history)
-    max_upload_bytes: int = 256 * 1024
-
-
-@dataclass(frozen=True)
-class PrivacyConfig:
-    """How long question logs are kept (None: for ever)."""
-
-    retention: timedelta | None = timedelta(days=365)
-
-
-@dataclass(frozen=True)
-class Config:
-    telegram: TelegramConfig
-    database_url: str
-    faq_path: Path
-    matching: MatchingConfig
-    registry: RegistryConfig
-    agency: AgencyConfig
-    staff: StaffConfig
-    admins: tuple[int, ...]
-    source: Path | None = None
-    faq_admin: FaqAdminConfig = FaqAdminConfig()
-    privacy: PrivacyConfig = PrivacyConfig()
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
@@ -132,56 +70,349 @@ _DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 def parse_duration(value: Any) -> timedelta:
     """Read ``90``, ``"30m"``, ``"4h"`` or ``"2d"`` (a bare number means seconds)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return timedelta(seconds=value)
-    match = _DURATION.match(str(value))
-    if not match:
-        raise ConfigError(f"not a duration: {value!r} (use e.g. 30m, 4h, 2d)")
-    return timedelta(**{_DURATION_UNITS[match.group(2)]: float(match.group(1))})
+    if isinstance(value, timedelta):
+        duration = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        if math.isnan(value) or abs(value) > MAX_DURATION.total_seconds():  # NaN, or too long
+            raise ValueError(f"not a duration: {_shown(value)} (at most {MAX_DURATION.days}d)")
+        duration = timedelta(seconds=value)
+    else:
+        match = _DURATION.match(value) if isinstance(value, str) else None
+        if not match:
+            raise ValueError(f"not a duration: {_shown(value)} (use e.g. 30s, 10m, 4h, 2d)")
+        amount, unit = float(match.group(1)), _DURATION_UNITS[match.group(2)]
+        seconds = amount * timedelta(**{unit: 1}).total_seconds()
+        if seconds > MAX_DURATION.total_seconds():
+            raise ValueError(f"not a duration: {value!r} is too long (at most {MAX_DURATION.days}d)")
+        duration = timedelta(seconds=seconds)
+    if duration > MAX_DURATION:
+        raise ValueError(f"too long (at most {MAX_DURATION.days}d)")
+    return duration
 
 
-def _section(raw: dict[str, Any], name: str) -> dict[str, Any]:
-    value = raw.get(name) or {}
-    if not isinstance(value, dict):
-        raise ConfigError(f"'{name}' must be a mapping")
+def _positive(value: Any) -> Any:
+    if not value > type(value)():
+        raise ValueError("must be more than 0")
     return value
 
 
-def _hours(raw: dict[str, Any]) -> WorkingHours:
-    """``staff.hours``: ``timezone``, ``open`` (days -> spans) and ``holidays``."""
-    holidays = raw.get("holidays") or []
+def _optional_path(value: Any) -> Any:
+    if value is None or value == "":
+        return None
+    return Path(value).expanduser() if isinstance(value, str) else value
+
+
+def _token(value: Any) -> Any:
+    """The bot token without surrounding spaces, checked for its shape before any call."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        return value  # refused by the type check, which says what was expected
+    value = value.strip()
+    if not value:
+        return None
+    if not _TOKEN_SHAPE.fullmatch(value):
+        raise ValueError("does not look like a bot token: expected digits, a colon, then "
+                         "letters, digits, - or _ (as @BotFather gives it), without quotes "
+                         "or spaces")
+    return value
+
+
+def _secret(value: str) -> str:
+    if value and not _SECRET_SHAPE.fullmatch(value):
+        raise ValueError("use 1-256 letters, digits, _ or - (Telegram accepts nothing else)")
+    return value
+
+
+def _http_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise ValueError(f"expected an http:// or https:// address, got {value!r}")
+    return value
+
+
+def _hours(value: Any) -> WorkingHours:
+    """``staff.hours``: ``timezone``, ``open`` (days -> spans, e.g. ``mon-fri: 08:00-16:30``)
+    and ``holidays`` (dates); without ``open``, always open."""
+    if isinstance(value, WorkingHours):
+        return value
+    if value is None:
+        value = {}
+    if not isinstance(value, dict):  # pydantic reports a ValueError, never a TypeError
+        raise ValueError("expected a mapping with timezone, open and holidays")  # noqa: TRY004
+    unknown = sorted(set(value) - {"timezone", "open", "holidays"})
+    if unknown:
+        raise ValueError(f"unknown key {unknown[0]!r} (use timezone, open and holidays)")
+    days, holidays = value.get("open") or {}, value.get("holidays") or []
+    if not isinstance(days, dict):
+        raise ValueError("open must map days to hours, e.g. mon-fri: 08:00-16:30")  # noqa: TRY004
     if not isinstance(holidays, list):
-        raise ConfigError("staff.hours.holidays must be a list of dates")
+        raise ValueError("holidays must be a list of dates")  # noqa: TRY004
+    return parse_hours(str(value.get("timezone") or "Europe/Tirane"), days, holidays)
+
+
+Score = Annotated[float, Field(strict=True, ge=0, le=100)]
+Points = Annotated[float, Field(strict=True, ge=0, le=100)]
+Count = Annotated[StrictInt, Field(ge=1, le=50)]
+Duration = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_positive)]
+OptionalPath = Annotated[Path | None, BeforeValidator(_optional_path)]
+TelegramId = Annotated[StrictInt, Field(ge=-2**63, lt=2**63)]
+
+# Frozen, no unknown keys, no NaN or infinity, and never a secret in an error's text.
+_SECTION = ConfigDict(extra="forbid", allow_inf_nan=False, hide_input_in_errors=True)
+
+
+@dataclass(frozen=True, config=_SECTION)
+class WebhookConfig:
+    listen: StrictStr = "0.0.0.0"
+    port: Annotated[StrictInt, Field(ge=1, le=65535)] = 8443
+    url: StrictStr = ""
+    secret_token: Annotated[StrictStr, AfterValidator(_secret)] = ""
+
+
+@dataclass(frozen=True, config=_SECTION)
+class TelegramConfig:
+    token: Annotated[str | None, BeforeValidator(_token)] = dataclasses.field(
+        default=None, repr=False)
+    api_base_url: Annotated[StrictStr, AfterValidator(_http_url)] = "https://api.telegram.org/bot"
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook: WebhookConfig = WebhookConfig()
+
+
+@dataclass(frozen=True, config=_SECTION)
+class MatchingConfig:
+    """FAQ decision thresholds on the matcher's 0-100 score (see config.yaml)."""
+
+    answer: Score = 54.0
+    suggest: Score = 42.4
+    margin: Points = 4.0
+    max_suggestions: Count = 3
+
+
+@dataclass(frozen=True, config=_SECTION)
+class RegistryConfig:
+    sample_csv: OptionalPath = None
+    found: Score = 88.0
+    candidates: Score = 55.0
+    margin: Points = 8.0
+    max_candidates: Count = 5
+    refresh_interval: Duration = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, config=_SECTION)
+class AgencyConfig:
+    name: dict[StrictStr, StrictStr] = dataclasses.field(default_factory=dict)
+    address: StrictStr = ""
+    phone: StrictStr = ""
+    email: StrictStr = ""
+    website: StrictStr = ""
+
+
+@dataclass(frozen=True, config=_SECTION)
+class StaffConfig:
+    chat_id: TelegramId | None = None
+    anonymous: StrictBool = False
+    remind_after: Duration = timedelta(hours=4)
+    max_tickets_per_hour: Annotated[StrictInt, Field(ge=1, le=10_000)] = 3
+    # The outbox: how often it retries what could not be sent, and how long one call may take.
+    retry_interval: Duration = timedelta(seconds=5)
+    send_timeout: Annotated[float, Field(strict=True, gt=0, le=600)] = 10.0
+    # The language of the staff chat.
+    language: Literal["sq", "en"] = "sq"
+    # Opening hours, time zone and holidays (default: always open).
+    hours: Annotated[WorkingHours, PlainValidator(_hours)] = dataclasses.field(
+        default_factory=WorkingHours)
+    # FAQ category (the bot's best guess for a question) -> the staff chat that gets it.
+    routes: dict[StrictStr, TelegramId] = dataclasses.field(default_factory=dict)
+
+
+@dataclass(frozen=True, config=_SECTION)
+class FaqAdminConfig:
+    """How admins change the FAQ: polling for edits on disk and uploads in Telegram."""
+
+    reload_interval: Duration = timedelta(seconds=5)
+    history_dir: OptionalPath = None   # previous versions of replaced files (default data/faq-history)
+    max_upload_bytes: Annotated[StrictInt, Field(ge=1, le=20 * 1024 * 1024)] = 256 * 1024
+
+
+def _retention(value: Any) -> Any:
+    return None if value in (None, "", 0, "0") else value
+
+
+@dataclass(frozen=True, config=_SECTION)
+class PrivacyConfig:
+    """How long question logs are kept (None: for ever)."""
+
+    retention: Annotated[Duration | None, BeforeValidator(_retention)] = timedelta(days=365)
+
+
+@dataclass(frozen=True, config=_SECTION)
+class Config:
+    telegram: TelegramConfig
+    database_url: StrictStr
+    faq_path: Path
+    matching: MatchingConfig
+    registry: RegistryConfig
+    agency: AgencyConfig
+    staff: StaffConfig
+    admins: tuple[TelegramId, ...]
+    source: Path | None = None
+    faq_admin: FaqAdminConfig = FaqAdminConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
+
+
+# --- the file as it is written ------------------------------------------------------------
+
+@dataclass(frozen=True, config=_SECTION)
+class _DatabaseSection:
+    url: Annotated[StrictStr, Field(min_length=1)] = "sqlite:///data/bot.db"
+
+
+@dataclass(frozen=True, config=_SECTION)
+class _FaqSection:
+    path: Annotated[StrictStr, Field(min_length=1)] = "faq"
+    reload_interval: Duration = timedelta(seconds=5)
+    history: Annotated[StrictStr, Field(min_length=1)] = "data/faq-history"
+    max_upload_kb: Annotated[StrictInt, Field(ge=1, le=20 * 1024)] = 256
+
+
+class _ConfigFile(BaseModel):
+    """The layout of config.yaml; :func:`load_config` turns it into a :class:`Config`."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    telegram: TelegramConfig = TelegramConfig()
+    database: _DatabaseSection = _DatabaseSection()
+    faq: _FaqSection = _FaqSection()
+    matching: MatchingConfig = MatchingConfig()
+    registry: RegistryConfig = RegistryConfig()
+    agency: AgencyConfig = AgencyConfig()
+    staff: StaffConfig = StaffConfig()
+    admins: tuple[TelegramId, ...] = ()
+    privacy: PrivacyConfig = PrivacyConfig()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _empty_is_default(cls, value: Any) -> Any:
+        """A key written with nothing after it (``staff:``) means its defaults."""
+        return {} if value is None else value
+
+
+# --- messages a person can act on -----------------------------------------------------------
+
+def _shown(value: Any) -> str:
+    """How a wrong value is named in a message."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'the string "{value}"' if len(value) <= 40 else "a long string"
+    if isinstance(value, (int, float)):
+        return f"the number {value}" if len(str(value)) <= 30 else "a very large number"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return f"a {type(value).__name__}"
+
+
+def _known_keys(loc: tuple[str | int, ...]) -> list[str]:
+    """The keys allowed where ``loc`` points (``loc`` ends with the unknown key)."""
+    node: Any = _ConfigFile
+    for part in loc[:-1]:
+        field = getattr(node, "__pydantic_fields__", {}).get(part)
+        if field is None:
+            return []
+        node = field.annotation
+    return [name for name in getattr(node, "__pydantic_fields__", {}) if name != "token"]
+
+
+_EXPECTED = {
+    "bool_type": "expected true or false", "bool_parsing": "expected true or false",
+    "int_type": "expected a whole number", "int_parsing": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "float_type": "expected a number", "float_parsing": "expected a number",
+    "finite_number": "expected a finite number",
+    "string_type": "expected text (put it in quotes)",
+    "dict_type": "expected a mapping of keys and values",
+    "dataclass_type": "expected a section of indented keys",
+    "model_type": "expected a section of indented keys",
+    "list_type": "expected a list", "tuple_type": "expected a list",
+}
+
+
+def _message(error: Any) -> str:
+    kind, value, ctx = error["type"], error.get("input"), error.get("ctx") or {}
+    loc = tuple(error["loc"])
+    if kind in ("extra_forbidden", "unexpected_keyword_argument"):
+        known = _known_keys(loc)
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+        if close:
+            return f"unknown setting; did you mean {close[0]}?"
+        return "unknown setting" + (f"; the settings here are {', '.join(known)}" if known else "")
+    if loc == ("admins",) and kind in _EXPECTED:
+        return f"expected a list of Telegram user ids, got {_shown(value)}"
+    if loc[:1] == ("admins",) and kind in _EXPECTED:
+        return f"expected a Telegram user id (a whole number), got {_shown(value)}"
+    if kind in _EXPECTED:
+        return f"{_EXPECTED[kind]}, got {_shown(value)}"
+    if kind == "literal_error":
+        return f"expected {ctx.get('expected')}, got {_shown(value)}"
+    if kind in _BOUND_WORDS:
+        if loc and loc[-1] in _SCORES:
+            return f"must be a score from 0 to 100, not {value}"
+        return f"must be {_BOUND_WORDS[kind]} {next(iter(ctx.values()), '?')}, not {value}"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"]))
+    return str(error["msg"])
+
+
+_SCORES = ("answer", "suggest", "found", "candidates")
+_BOUND_WORDS = {"greater_than_equal": "at least", "less_than_equal": "at most",
+                "greater_than": "more than", "less_than": "less than"}
+
+
+def _key(loc: tuple[str | int, ...]) -> str:
+    """``staff.remind_after``, ``admins[2]``; the environment variables by their own name."""
+    if loc[:2] == ("telegram", "token"):
+        return "TELEGRAM_BOT_TOKEN"
+    text = ""
+    for part in loc:
+        text += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+def _lines(node: yaml.Node, loc: tuple[str | int, ...] = ()) -> dict[tuple[str | int, ...], int]:
+    """The line of every key and list item of a YAML document, by its place."""
+    lines = {loc: node.start_mark.line}
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            lines.update(_lines(value, loc + (key.value,)))
+            lines[loc + (key.value,)] = key.start_mark.line
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            lines.update(_lines(item, loc + (index,)))
+    return lines
+
+
+def _problems(exc: ValidationError, text: str) -> list[str]:
+    """One ``key: problem`` line per error, in the order of the file's lines."""
     try:
-        return parse_hours(str(raw.get("timezone") or "Europe/Tirane"),
-                           _section(raw, "open"), holidays)
-    except ValueError as exc:
-        raise ConfigError(f"staff.hours: {exc}") from None
+        document = yaml.compose(text)
+        lines = _lines(document) if document is not None else {}
+    except (yaml.YAMLError, RecursionError):
+        lines = {}
+    problems: dict[str, int] = {}
+    for error in exc.errors():
+        loc = tuple(part for part in error["loc"] if part != "function-after")
+        line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), 0)
+        problems.setdefault(f"{_key(loc) or 'the file'}: {_message(error)}", line)
+    return sorted(problems, key=problems.__getitem__)
 
 
-def _check_ranges(matching: MatchingConfig, registry: RegistryConfig, staff: StaffConfig,
-                  faq_admin: FaqAdminConfig) -> None:
-    """Refuse values that parse but cannot work: a score outside 0-100, a count or an
-    interval of zero or less."""
-    scores = (("matching.answer", matching.answer), ("matching.suggest", matching.suggest),
-              ("registry.found", registry.found), ("registry.candidates", registry.candidates))
-    for name, score in scores:
-        if not 0 <= score <= 100:
-            raise ConfigError(f"{name} must be a score from 0 to 100, not {score:g}")
-    positive: tuple[tuple[str, float | timedelta], ...] = (
-        ("matching.max_suggestions", matching.max_suggestions),
-        ("registry.max_candidates", registry.max_candidates),
-        ("registry.refresh_interval", registry.refresh_interval),
-        ("staff.remind_after", staff.remind_after),
-        ("staff.retry_interval", staff.retry_interval),
-        ("staff.send_timeout", staff.send_timeout),
-        ("faq.reload_interval", faq_admin.reload_interval),
-        ("faq.max_upload_kb", faq_admin.max_upload_bytes),
-    )
-    for name, value in positive:
-        if not value > type(value)():
-            raise ConfigError(f"{name} must be more than 0")
-
+# --- loading --------------------------------------------------------------------------------
 
 def _resolve(base: Path, value: str | os.PathLike[str]) -> Path:
     path = Path(value).expanduser()
@@ -198,13 +429,11 @@ def _resolve_sqlite(base: Path, url: str) -> str:
     return url
 
 
-def load_config(path: str | os.PathLike[str] | None = None,
-                environ: dict[str, str] | None = None) -> Config:
-    """Load the configuration file and apply the environment overrides."""
-    env = os.environ if environ is None else environ
-    source = Path(path) if path is not None else DEFAULT_CONFIG_PATH
+def _read(source: Path) -> tuple[str, dict[str, Any]]:
+    """The file's text and its YAML document."""
     try:
-        raw = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+        text = source.read_text(encoding="utf-8")
+        raw = yaml.safe_load(text)
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {source}") from None
     except UnicodeDecodeError:
@@ -213,100 +442,66 @@ def load_config(path: str | os.PathLike[str] | None = None,
         raise ConfigError(f"cannot read the config file {source}: {exc.strerror}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: invalid YAML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{source}: invalid YAML: nested too deeply") from None
+    if raw is None:
+        return text, {}
     if not isinstance(raw, dict):
-        raise ConfigError(f"{source}: the top level must be a mapping")
+        raise ConfigError(f"{source}: the top level must be a mapping of sections "
+                          f"(telegram:, staff:, ...), not {_shown(raw)}")
+    return text, raw
+
+
+def load_config(path: str | os.PathLike[str] | None = None,
+                environ: dict[str, str] | None = None) -> Config:
+    """Load the configuration file and apply the environment overrides.
+
+    Raises :class:`ConfigError` listing every problem, one ``key: problem`` a line.
+    """
+    env = os.environ if environ is None else environ
+    source = Path(path) if path is not None else DEFAULT_CONFIG_PATH
+    text, raw = _read(source)
     base = source.resolve().parent
 
+    problems: list[str] = []
+    telegram = raw.get("telegram")
+    if isinstance(telegram, dict) and "token" in telegram:
+        problems.append("telegram.token: the token is never read from this file; "
+                        "set TELEGRAM_BOT_TOKEN in the environment")
+        telegram = {k: v for k, v in telegram.items() if k != "token"}
+    if env.get("TELEGRAM_BOT_TOKEN"):
+        telegram = dict(telegram) if isinstance(telegram, dict) else (telegram or {})
+        if isinstance(telegram, dict):
+            telegram["token"] = env["TELEGRAM_BOT_TOKEN"]
+    if telegram is not None or "telegram" in raw:
+        raw = {**raw, "telegram": telegram}
     try:
-        tg = _section(raw, "telegram")
-        hook = _section(tg, "webhook")
-        telegram = TelegramConfig(
-            token=env.get("TELEGRAM_BOT_TOKEN") or None,
-            api_base_url=str(tg.get("api_base_url") or TelegramConfig.api_base_url),
-            mode=str(tg.get("mode") or "polling"),
-            webhook=WebhookConfig(
-                listen=str(hook.get("listen") or WebhookConfig.listen),
-                port=int(hook.get("port") or WebhookConfig.port),
-                url=str(hook.get("url") or ""),
-                secret_token=str(hook.get("secret_token") or ""),
-            ),
-        )
-        if telegram.mode not in ("polling", "webhook"):
-            raise ConfigError("telegram.mode must be 'polling' or 'webhook'")
+        parsed = _ConfigFile.model_validate(raw)
+    except ValidationError as exc:
+        problems += _problems(exc, text)
+    except RecursionError:
+        problems.append("the file is nested too deeply")
+    if problems:
+        listed = "\n".join(f"  {problem}" for problem in problems)
+        raise ConfigError(f"{source}: {problems[0]}" if len(problems) == 1
+                          else f"{source} has {len(problems)} problems:\n{listed}")
 
-        db_url = env.get("DATABASE_URL") or str(_section(raw, "database").get("url")
-                                                 or "sqlite:///data/bot.db")
-        faq_raw = env.get("FAQ_PATH") or _section(raw, "faq").get("path") or "faq"
-
-        m = _section(raw, "matching")
-        matching = MatchingConfig(
-            answer=float(m.get("answer", MatchingConfig.answer)),
-            suggest=float(m.get("suggest", MatchingConfig.suggest)),
-            margin=float(m.get("margin", MatchingConfig.margin)),
-            max_suggestions=int(m.get("max_suggestions", MatchingConfig.max_suggestions)),
-        )
-
-        r = _section(raw, "registry")
-        registry = RegistryConfig(
-            sample_csv=_resolve(base, r["sample_csv"]) if r.get("sample_csv") else None,
-            found=float(r.get("found", RegistryConfig.found)),
-            candidates=float(r.get("candidates", RegistryConfig.candidates)),
-            margin=float(r.get("margin", RegistryConfig.margin)),
-            max_candidates=int(r.get("max_candidates", RegistryConfig.max_candidates)),
-            refresh_interval=parse_duration(r.get("refresh_interval", "1m")),
-        )
-
-        a = _section(raw, "agency")
-        agency = AgencyConfig(
-            name={str(k): str(v) for k, v in _section(a, "name").items()},
-            address=str(a.get("address") or ""),
-            phone=str(a.get("phone") or ""),
-            email=str(a.get("email") or ""),
-            website=str(a.get("website") or ""),
-        )
-
-        s = _section(raw, "staff")
-        staff = StaffConfig(
-            chat_id=int(s["chat_id"]) if s.get("chat_id") not in (None, "") else None,
-            anonymous=bool(s.get("anonymous", False)),
-            remind_after=parse_duration(s.get("remind_after", "4h")),
-            max_tickets_per_hour=int(s.get("max_tickets_per_hour", 3)),
-            retry_interval=parse_duration(s.get("retry_interval", "5s")),
-            send_timeout=float(s.get("send_timeout", 10)),
-            language=str(s.get("language") or "sq"),
-            hours=_hours(_section(s, "hours")),
-            routes={str(k): int(v) for k, v in _section(s, "routes").items()},
-        )
-        if staff.language not in ("sq", "en"):
-            raise ConfigError(f"staff.language must be 'sq' or 'en', not {staff.language!r}")
-        admins = tuple(int(x) for x in (raw.get("admins") or []))
-
-        f = _section(raw, "faq")
-        faq_admin = FaqAdminConfig(
-            reload_interval=parse_duration(f.get("reload_interval", "5s")),
-            history_dir=_resolve(base, f.get("history") or "data/faq-history"),
-            max_upload_bytes=int(f.get("max_upload_kb", 256)) * 1024,
-        )
-        p = _section(raw, "privacy")
-        retention = p.get("retention", "365d")
-        privacy = PrivacyConfig(
-            retention=None if retention in (None, "", 0, "0") else parse_duration(retention))
-        _check_ranges(matching, registry, staff, faq_admin)
-    except (TypeError, ValueError) as exc:
-        if isinstance(exc, ConfigError):
-            raise ConfigError(f"{source}: {exc}") from None
-        raise ConfigError(f"{source}: bad value: {exc}") from None
-
+    faq = parsed.faq
+    registry = parsed.registry
+    if registry.sample_csv is not None:
+        registry = dataclasses.replace(registry, sample_csv=_resolve(base, registry.sample_csv))
     return Config(
-        telegram=telegram,
-        database_url=_resolve_sqlite(base, db_url),
-        faq_path=_resolve(base, faq_raw),
-        matching=matching,
+        telegram=parsed.telegram,
+        database_url=_resolve_sqlite(base, env.get("DATABASE_URL") or parsed.database.url),
+        faq_path=_resolve(base, env.get("FAQ_PATH") or faq.path),
+        matching=parsed.matching,
         registry=registry,
-        agency=agency,
-        staff=staff,
-        admins=admins,
+        agency=parsed.agency,
+        staff=parsed.staff,
+        admins=parsed.admins,
         source=source,
-        faq_admin=faq_admin,
-        privacy=privacy,
+        faq_admin=FaqAdminConfig(reload_interval=faq.reload_interval,
+                                 history_dir=_resolve(base, faq.history),
+                                 max_upload_bytes=faq.max_upload_kb * 1024),
+        privacy=parsed.privacy,
     )

@@ -17,9 +17,12 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
+from yaml.events import AliasEvent, CollectionStartEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.tokens import ScalarToken
 
 FORMAT_VERSION = 1
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -31,6 +34,13 @@ _LINK_KEYS = ("title", "url")
 _URL_SCHEMES = ("https://", "http://", "mailto:", "tel:")
 _TEXT_TAGS = frozenset({"tag:yaml.org,2002:str", "tag:yaml.org,2002:int",
                         "tag:yaml.org,2002:float"})
+
+# Limits on what a FAQ file may make the bot do. A FAQ file is a few dozen KB of plain
+# lists; these are far above any real one and far below what hurts the bot.
+MAX_FILE_BYTES = 1024 * 1024
+MAX_DEPTH = 20          # mappings and lists inside each other (a FAQ entry needs 5)
+MAX_NODES = 200_000     # keys, values and list items in one file
+MAX_ENTRIES = 5_000     # entries in one file
 
 
 @dataclass(frozen=True)
@@ -120,6 +130,96 @@ class Faq:
     @property
     def phrasing_count(self) -> int:
         return sum(len(texts) for e in self.entries for texts in e.questions.values())
+
+
+# --------------------------------------------------------------------------
+# Reading YAML safely
+# --------------------------------------------------------------------------
+
+class _Refused(yaml.MarkedYAMLError):
+    """A file the bot will not read further (an alias, too deep, too many nodes)."""
+
+    def __init__(self, problem: str, mark: Any) -> None:
+        super().__init__(None, None, problem, mark)
+
+
+class _FaqLoader(yaml.SafeLoader):
+    """PyYAML's safe composer with three changes for files written by admins.
+
+    * Aliases (``*name``) are refused: each one repeats a whole subtree, and a
+      few nested ones make a small file expand to billions of nodes.
+    * Nesting deeper than :data:`MAX_DEPTH`, and more than :data:`MAX_NODES`
+      nodes, are refused before the (recursive) composer gets near Python's
+      recursion limit or the memory.
+    * In a flow list a plain text may contain ``?``, as YAML 1.2 allows: people
+      write ``sq: [Si regjistrohet një shoqatë?]``, and PyYAML (YAML 1.1) read
+      the ``?`` as the start of a complex key and failed.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.depth = 0
+        self.nodes = 0
+
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        event = self.peek_event()
+        if isinstance(event, AliasEvent):
+            raise _Refused("aliases (*name) are not allowed in FAQ files: "
+                           "write the text out in full", event.start_mark)
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise _Refused(f"the file has more than {MAX_NODES:,} values", event.start_mark)
+        nested = isinstance(event, CollectionStartEvent)
+        if nested:
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise _Refused(f"lists and mappings are nested more than {MAX_DEPTH} deep",
+                               event.start_mark)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= nested
+
+    def scan_plain(self) -> ScalarToken:
+        """PyYAML's ``scan_plain`` where only ``,[]{}`` (not ``?``) end a text in a flow."""
+        chunks: list[str] = []
+        start_mark = end_mark = self.get_mark()
+        indent = self.indent + 1
+        spaces: list[str] = []
+        breaks = "\0 \t\r\n\x85\u2028\u2029"
+        while True:
+            length = 0
+            if self.peek() == "#":
+                break
+            while True:
+                ch = self.peek(length)
+                if (ch in breaks
+                        or (ch == ":" and self.peek(length + 1) in breaks
+                            + (",[]{}" if self.flow_level else ""))
+                        or (self.flow_level and ch in ",[]{}")):
+                    break
+                length += 1
+            if length == 0:
+                break
+            self.allow_simple_key = False
+            chunks.extend(spaces)
+            chunks.append(self.prefix(length))
+            self.forward(length)
+            end_mark = self.get_mark()
+            spaces = self.scan_plain_spaces(indent, start_mark) or []
+            if (not spaces or self.peek() == "#"
+                    or (not self.flow_level and self.column < indent)):
+                break
+        return ScalarToken("".join(chunks), True, start_mark, end_mark)
+
+
+def compose(text: str) -> Node | None:
+    """The node tree of one YAML document, within the limits above."""
+    loader = _FaqLoader(text)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
 
 
 # --------------------------------------------------------------------------
@@ -314,21 +414,51 @@ def _read_links(check: _Checker, node: Node) -> tuple[tuple[str, str], ...]:
     return tuple(links)
 
 
+def _syntax_hint(text: str, exc: yaml.MarkedYAMLError) -> str:
+    """A hint for the YAML mistakes people make most."""
+    mark = exc.problem_mark or exc.context_mark
+    line = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
+    if "\t" in (exc.problem or "") or "\t" in line[:len(line) - len(line.lstrip())]:
+        return " (indent with spaces, not tabs)"
+    if ": " in line.partition("#")[0].split(":", 1)[-1] and not line.lstrip().startswith("#"):
+        return (" (a text containing ': ' needs quotes, e.g. "
+                "answer: \"Note: bring the statute\")")
+    return ""
+
+
+def read_text(path: Path) -> str:
+    """A FAQ file's text; OSError when it cannot be read, ValueError when it is too big."""
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise ValueError(f"the file is larger than {MAX_FILE_BYTES // 1024} KB")
+    return path.read_text(encoding="utf-8")
+
+
 def _read_file(check: _Checker, path: Path) -> list[Entry]:
     """The valid entries of one file; its problems go to ``check``."""
+    text = ""
     try:
-        root = yaml.compose(path.read_text(encoding="utf-8"))
+        text = read_text(path)
+        root = compose(text)
     except OSError as exc:
         check.report(None, f"cannot read the file: {exc.strerror or exc}")
         return []
     except UnicodeDecodeError:
         check.report(None, "the file is not UTF-8 text")
         return []
+    except ValueError as exc:
+        check.report(None, str(exc))
+        return []
+    except _Refused as exc:
+        mark = exc.problem_mark
+        check.report(None, exc.problem or "refused",
+                     line=mark.line + 1 if mark else 0, column=mark.column + 1 if mark else None)
+        return []
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, None)
         reason = " ".join(filter(None, [exc.context, exc.problem]))
-        check.report(None, f"YAML syntax error: {reason}", line=line, column=col)
+        check.report(None, f"YAML syntax error: {reason}{_syntax_hint(text, exc)}",
+                     line=line, column=col)
         return []
     except yaml.YAMLError as exc:
         check.report(None, f"YAML error: {exc}")
@@ -350,6 +480,10 @@ def _read_file(check: _Checker, path: Path) -> list[Entry]:
         return []
     if not entries_node.value:
         check.report(entries_node, "'entries' is empty")
+    if len(entries_node.value) > MAX_ENTRIES:
+        check.report(entries_node, f"the file has {len(entries_node.value):,} entries; "
+                                   f"at most {MAX_ENTRIES:,} are read from one file")
+        return []
     entries = [_read_entry(check, node, check.file) for node in entries_node.value]
     return [e for e in entries if e is not None]
 
@@ -408,6 +542,8 @@ def check_faq(path: str | os.PathLike[str]) -> tuple[Faq | None, list[Problem]]:
         ids += check.ids
     problems += _duplicates(ids)
     if problems:
+        order = {_display(file): number for number, file in enumerate(files)}
+        problems.sort(key=lambda p: (order.get(p.file, len(order)), p.line))
         return None, problems
     return Faq(tuple(entries), tuple(_display(f) for f in files)), []
 

@@ -20,9 +20,10 @@ import re
 import secrets
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,7 +31,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from bot.config import PROJECT_ROOT
-from bot.faq import Entry, Faq, Problem, check_faq, faq_files
+from bot.faq import Entry, Faq, Problem, check_faq, faq_files, read_text
 from bot.text import fold
 
 if TYPE_CHECKING:
@@ -106,7 +107,7 @@ class SuggestionError(ValueError):
 
 
 def _stamp() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-%f")
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
 
 
 @dataclass
@@ -124,6 +125,8 @@ class FaqAdmin:
     max_upload_bytes: int = 256 * 1024
     _seen: tuple[tuple[str, int, int], ...] = field(default=(), init=False)
     _pending: dict[str, Upload] = field(default_factory=dict, init=False)
+    # Checks run in worker threads (off the bot's event loop): one change at a time.
+    _lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._seen = self.fingerprint()
@@ -154,15 +157,17 @@ class FaqAdmin:
 
     def reload(self) -> Outcome:
         """Validate the files on disk; use them if they are valid, else keep the last good FAQ."""
-        self._seen = self.fingerprint()
-        faq, problems = check_faq(self.path)
-        if faq is None:
-            return Outcome(None, tuple(problems))
-        return self._use(faq)
+        with self._lock:
+            self._seen = self.fingerprint()
+            faq, problems = check_faq(self.path)
+            if faq is None:
+                return Outcome(None, tuple(problems))
+            return self._use(faq)
 
     def reload_if_changed(self) -> Outcome | None:
         """:meth:`reload` when the files changed since the last look (None otherwise)."""
-        return self.reload() if self.changed_on_disk() else None
+        with self._lock:
+            return self.reload() if self.changed_on_disk() else None
 
     def _use(self, faq: Faq) -> Outcome:
         change = diff(self.faq, faq)
@@ -221,7 +226,8 @@ class FaqAdmin:
         name = name.rsplit(".", 1)[0] + ".yaml"
         if not self.path.is_dir():
             name = self.path.name
-        faq, problems = self._trial(name, content)
+        with self._lock:
+            faq, problems = self._trial(name, content)
         if faq is None:
             return None, Outcome(None, tuple(problems))
         upload = Upload(token=secrets.token_hex(6), name=name, content=content,
@@ -239,10 +245,11 @@ class FaqAdmin:
         upload = self._pending.pop(token, None)
         if upload is None:
             return None
-        faq, problems = self._trial(upload.name, upload.content)  # the folder may have changed
-        if faq is None:
-            return Outcome(None, tuple(problems))
-        return self._write(upload.name, upload.content)
+        with self._lock:
+            faq, problems = self._trial(upload.name, upload.content)  # the folder may have changed
+            if faq is None:
+                return Outcome(None, tuple(problems))
+            return self._write(upload.name, upload.content)
 
     def cancel(self, token: str) -> bool:
         return self._pending.pop(token, None) is not None
@@ -298,11 +305,12 @@ class FaqAdmin:
         return entry_id, self._write_checked(file.name, _dump_round_trip(data))
 
     def _write_checked(self, name: str, content: bytes) -> Outcome:
-        faq, problems = self._trial(name, content)
-        if faq is None:
-            raise SuggestionError("the FAQ would not be valid: "
-                                  + "; ".join(str(p) for p in problems))
-        return self._write(name, content)
+        with self._lock:
+            faq, problems = self._trial(name, content)
+            if faq is None:
+                raise SuggestionError("the FAQ would not be valid: "
+                                      + "; ".join(str(p) for p in problems))
+            return self._write(name, content)
 
     def _file_of(self, entry_id: str) -> Path:
         for file in self.files():
@@ -330,8 +338,11 @@ def _yaml() -> YAML:
 
 
 def _load_round_trip(file: Path) -> CommentedMap:
-    data = _yaml().load(file.read_text(encoding="utf-8"))
-    if not isinstance(data, dict):
+    try:
+        data = _yaml().load(read_text(file))
+    except ValueError as exc:
+        raise SuggestionError(f"{file.name}: {exc}") from None
+    if not isinstance(data, CommentedMap):
         raise SuggestionError(f"{file.name} is not a FAQ file")
     return data
 
@@ -344,6 +355,6 @@ def _dump_round_trip(data: CommentedMap) -> bytes:
 
 def _entry_node(data: CommentedMap, entry_id: str) -> CommentedMap:
     for entry in data.get("entries") or []:
-        if isinstance(entry, dict) and entry.get("id") == entry_id:
+        if isinstance(entry, CommentedMap) and entry.get("id") == entry_id:
             return entry
     raise SuggestionError(f"no FAQ entry '{entry_id}'")

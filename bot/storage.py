@@ -183,13 +183,20 @@ class OutboxItem(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class ProcessedUpdate(Base):
-    """A Telegram update already handled (an update delivered twice is handled once)."""
+class InboxUpdate(Base):
+    """A Telegram update as received, kept until handled (see :mod:`bot.inbox`).
 
-    __tablename__ = "processed_updates"
+    ``payload`` is the update's JSON, emptied once ``handled_at`` is set.
+    """
+
+    __tablename__ = "inbox"
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    payload: Mapped[dict | None] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Ban(Base):

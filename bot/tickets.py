@@ -35,7 +35,6 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import phrases
@@ -47,7 +46,6 @@ from bot.storage import (
     Database,
     FaqSuggestion,
     OutboxItem,
-    ProcessedUpdate,
     SavedReply,
     StaffChatMove,
     StaffContact,
@@ -68,7 +66,6 @@ MAX_HISTORY = 10
 SAVED_NAME = re.compile(r"^[\w-]{1,32}$")
 # How long an "ask the staff" button stays valid, and processed update ids are kept.
 DRAFT_LIFETIME = timedelta(days=1)
-UPDATE_MEMORY = timedelta(days=7)
 # A 👎 refers to the question asked this recently (else to the FAQ entry's own question).
 RECENT_QUESTION = timedelta(hours=1)
 MAX_GUESSES = 3
@@ -824,23 +821,12 @@ class Tickets:
                 count += 1
         return count
 
-    def first_time(self, update_id: int) -> bool:
-        """Record ``update_id`` as handled; False if it already was (a repeated delivery)."""
-        try:
-            with self.db.session() as session:
-                session.add(ProcessedUpdate(update_id=update_id, processed_at=self.clock()))
-        except IntegrityError:
-            return False
-        return True
-
     def forget_old(self) -> None:
-        """Drop drafts and processed update ids nobody needs any more."""
+        """Drop drafts nobody needs any more."""
         now = self.clock()
         with self.db.session() as session:
             session.execute(delete(TicketDraft)
                             .where(TicketDraft.created_at < now - DRAFT_LIFETIME))
-            session.execute(delete(ProcessedUpdate)
-                            .where(ProcessedUpdate.processed_at < now - UPDATE_MEMORY))
 
     # --- the ticket's post ------------------------------------------------
 

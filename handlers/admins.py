@@ -17,10 +17,17 @@ import logging
 import re
 from datetime import date, timedelta
 
-from telegram import Message, Update
+import httpx
+from telegram import File, Message, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
-from telegram.ext import MessageHandler, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
 from bot import privacy, report, suggestions
 from bot.conversation import Asker, Assistant, Button, Reply
@@ -98,13 +105,13 @@ async def _reply(update: Update, context: ContextTypes.DEFAULT_TYPE, *replies: R
 
 async def on_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/reload: read the FAQ files now."""
-    outcome = keeper(context).reload()
+    outcome = await asyncio.to_thread(keeper(context).reload)
     await _reply(update, context, Reply(outcome_text(_lang(context, update), outcome)))
 
 
 async def poll_faq(context: ContextTypes.DEFAULT_TYPE) -> None:
     """The job that reloads the FAQ when its files change on disk, telling the admins."""
-    outcome = keeper(context).reload_if_changed()
+    outcome = await asyncio.to_thread(keeper(context).reload_if_changed)
     if outcome is not None:
         log.info("FAQ files changed: %s", "reloaded" if outcome.ok else
                  f"{len(outcome.problems)} problem(s), keeping the last good FAQ")
@@ -112,6 +119,25 @@ async def poll_faq(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 # --- upload and export ------------------------------------------------------
+
+async def download(file: File, limit: int) -> bytes | None:
+    """The file's bytes, or None as soon as it proves larger than ``limit`` bytes.
+
+    Telegram does not always declare a document's size; the download is streamed
+    and stopped at the limit rather than read in full first.
+    """
+    if file.file_size is not None and file.file_size > limit:
+        return None
+    content = bytearray()
+    async with httpx.AsyncClient(timeout=30) as client, \
+            client.stream("GET", str(file.file_path)) as response:
+        response.raise_for_status()
+        async for chunk in response.aiter_bytes():
+            content += chunk
+            if len(content) > limit:
+                return None
+    return bytes(content)
+
 
 async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An admin's .yaml file: validate it and show the change, with a button to put it live."""
@@ -125,10 +151,20 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await _reply(update, context, Reply(say(lang, "adm_upload_too_big",
                                                 limit=admin.max_upload_bytes // 1024)))
         return
-    file = await document.get_file()
-    content = bytes(await file.download_as_bytearray())
+    too_big = Reply(say(lang, "adm_upload_too_big", limit=admin.max_upload_bytes // 1024))
     try:
-        upload, outcome = admin.check_upload(document.file_name or "", content)
+        content = await download(await document.get_file(), admin.max_upload_bytes)
+    except (TelegramError, httpx.HTTPError) as exc:
+        log.warning("could not download an uploaded FAQ file: %s", exc)
+        await _reply(update, context, Reply(say(lang, "adm_upload_unreadable")))
+        return
+    if content is None:
+        await _reply(update, context, too_big)
+        return
+    try:
+        # Off the event loop: people's questions are answered while the file is checked.
+        upload, outcome = await asyncio.to_thread(
+            admin.check_upload, document.file_name or "", content)
     except UploadError as exc:
         await _reply(update, context, Reply(say(lang, "adm_upload_refused", reason=str(exc))))
         return
@@ -212,7 +248,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     kind, value = match.groups()
     admin = keeper(context)
     if kind == "up":
-        outcome = admin.confirm(value)
+        outcome = await asyncio.to_thread(admin.confirm, value)
         text = say(lang, "adm_upload_expired") if outcome is None else outcome_text(lang, outcome)
     elif kind == "no":
         admin.cancel(value)
@@ -277,8 +313,9 @@ def register(application: Application, assistant: Assistant) -> None:
                            ("suggestions", on_suggestions), ("stats", on_stats)):
         application.add_handler(CommandHandler(name, callback,
                                                filters=only_messages & admins & in_private))
+    # block=False: the next updates are handled while a file downloads and is checked.
     application.add_handler(MessageHandler(
-        only_messages & admins & in_private & filters.Document.ALL, on_document))
+        only_messages & admins & in_private & filters.Document.ALL, on_document, block=False))
     application.add_handler(CallbackQueryHandler(on_button, pattern=r"^adm:"))
     jobs = application.job_queue
     if jobs is not None:

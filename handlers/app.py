@@ -10,6 +10,7 @@ record is scrubbed of the token.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import signal
@@ -22,12 +23,15 @@ from telegram.ext import AIORateLimiter, Application, ContextTypes
 from bot import phrases
 from bot.config import Config, ConfigError
 from bot.conversation import COMMANDS, Assistant
+from bot.inbox import Inbox
 from handlers import admins, people, privacy, staff
+from handlers.inbox import ChatOrderedProcessor, DurableQueue
 
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT = 30  # seconds a getUpdates call waits for news
 MAX_BACKOFF = 60.0
+INBOX_PRUNE_EVERY = 3600  # seconds between two clean-ups of handled updates
 
 
 class RedactToken(logging.Filter):
@@ -71,12 +75,15 @@ def build_application(config: Config, brain: Assistant) -> Application:
     """The Application with the people's handlers and the error handler."""
     if not config.telegram.token:
         raise ValueError("no bot token: set TELEGRAM_BOT_TOKEN")
+    inbox = Inbox(brain.db)
     application = (
         Application.builder()
         .token(config.telegram.token)
         .base_url(config.telegram.api_base_url)
         .base_file_url(file_base_url(config.telegram.api_base_url))
         .rate_limiter(AIORateLimiter(max_retries=3))
+        .update_queue(DurableQueue(inbox))
+        .concurrent_updates(ChatOrderedProcessor(inbox))
         .build()
     )
     staff.register(application, brain)  # first: replies in the staff chat are not questions
@@ -84,7 +91,17 @@ def build_application(config: Config, brain: Assistant) -> Application:
     privacy.register(application, brain)
     people.register(application, brain)
     application.add_error_handler(on_error)
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(prune_inbox, interval=INBOX_PRUNE_EVERY,
+                                            first=INBOX_PRUNE_EVERY, name="inbox-prune")
     return application
+
+
+async def prune_inbox(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Delete the ids of updates handled long ago."""
+    queue = context.application.update_queue
+    if isinstance(queue, DurableQueue):
+        await asyncio.to_thread(queue.inbox.prune)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -141,6 +158,8 @@ async def start(application: Application, config: Config, *,
     if config.telegram.mode == "webhook" and not hook.url:
         raise ConfigError("webhook mode needs telegram.webhook.url (the public HTTPS URL)")
     await _initialize(application)
+    if isinstance(application.update_queue, DurableQueue):
+        await application.update_queue.replay(application.bot)
     await staff.prepare(application)
     await register_commands(application)
     updater = application.updater
@@ -175,21 +194,32 @@ async def stop(application: Application) -> None:
 
 
 async def serve(config: Config, brain: Assistant) -> int:
-    """Run the bot until SIGINT or SIGTERM."""
+    """Run the bot until SIGINT or SIGTERM, which also end the start-up retries."""
     application = build_application(config, brain)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
+    starting = asyncio.create_task(start(application, config))
+    signalled = asyncio.create_task(stopping.wait())
+    await asyncio.wait({starting, signalled}, return_when=asyncio.FIRST_COMPLETED)
+    if not starting.done():
+        log.info("stopping before the bot could start")
+        starting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await starting
+        await stop(application)
+        return 0
     try:
-        await start(application, config)
+        starting.result()
     except InvalidToken:
+        signalled.cancel()
         log.error("Telegram refused the bot token; check TELEGRAM_BOT_TOKEN "
                   "(get one from @BotFather)")
         await application.shutdown()
         return 1
     try:
-        await stopping.wait()
+        await signalled
     finally:
         log.info("stopping")
         await stop(application)

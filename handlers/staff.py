@@ -32,7 +32,6 @@ from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
-    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -63,7 +62,6 @@ _STAFF_BUTTON = re.compile(r"^tk:(claim|close|faq):(\d{1,9})$")
 _CHOICE_BUTTON = re.compile(r"^tk:(fa|sv):(\d{1,9}):([0-9a-f]{8}|\d{1,9})$")
 _MEMBER = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER)
 # Groups of handlers: repeated updates are dropped first, the outbox is flushed last.
-DEDUPLICATE_GROUP = -100
 FLUSH_GROUP = 100
 
 
@@ -264,14 +262,6 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     act = tickets.ban if name == "ban" else tickets.unban
     await _say(message, (await asyncio.to_thread(act, user_id, who)).text)
-
-
-async def deduplicate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Drop an update already handled (Telegram may deliver one again after a restart)."""
-    tickets = desk(context).tickets
-    if not await asyncio.to_thread(tickets.first_time, update.update_id):
-        log.info("update %s was already handled; ignoring it", update.update_id)
-        raise ApplicationHandlerStop
 
 
 async def flush(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -505,7 +495,6 @@ def register(application: Application, brain: Assistant) -> None:
     staff = StaffDesk(brain.tickets, Sender(outbox, config.send_timeout), brain)
     staff.sender.on_moved = staff.moved
     application.bot_data["staff_desk"] = staff
-    application.add_handler(TypeHandler(Update, deduplicate), group=DEDUPLICATE_GROUP)
     application.add_handler(TypeHandler(Update, after_update), group=FLUSH_GROUP)
     jobs = application.job_queue
     if jobs is not None:

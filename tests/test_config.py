@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_config
+from bot.config import ConfigError, StaffConfig, TelegramConfig, load_config
+
+CLI = str(Path(sys.executable).with_name("ngo-faq-bot"))
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -55,23 +60,51 @@ def test_durations_are_read_in_human_units(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("text, message", [
-    ("telegram: [1, 2]\n", "'telegram' must be a mapping"),
-    ("telegram:\n  mode: carrier-pigeon\n", "telegram.mode"),
-    ("staff:\n  remind_after: soon\n", "not a duration"),
-    ("matching:\n  answer: high\n", "bad value"),
+    ("telegram: [1, 2]\n", "telegram: expected a section of indented keys, got a list"),
+    ("telegram:\n  mode: carrier-pigeon\n",
+     "telegram.mode: expected 'polling' or 'webhook', got the string \"carrier-pigeon\""),
+    ("staff:\n  remind_after: soon\n", "staff.remind_after: not a duration"),
+    ("matching:\n  answer: high\n", "matching.answer: expected a number, got the string \"high\""),
     ("key: [unclosed\n", "invalid YAML"),
-    ("agency:\n  name: ASCS\n", "'name' must be a mapping"),
-    ("matching:\n  max_suggestions: -1\n", "matching.max_suggestions must be more than 0"),
-    ("matching:\n  answer: 540\n", "matching.answer must be a score from 0 to 100"),
-    ("faq:\n  reload_interval: 0s\n", "faq.reload_interval must be more than 0"),
-    ("staff:\n  send_timeout: 0\n", "staff.send_timeout must be more than 0"),
-    ("staff:\n  language: de\n", "staff.language must be 'sq' or 'en'"),
+    ("agency:\n  name: ASCS\n", "agency.name: expected a mapping"),
+    ("matching:\n  max_suggestions: -1\n", "matching.max_suggestions: must be at least 1"),
+    ("matching:\n  answer: 540\n", "matching.answer: must be a score from 0 to 100"),
+    ("faq:\n  reload_interval: 0s\n", "faq.reload_interval: must be more than 0"),
+    ("staff:\n  send_timeout: 0\n", "staff.send_timeout: must be more than 0"),
+    # What the hand parser got wrong: typos ignored, strings read as true, digits as a list.
+    ("staff:\n  remind_afer: 10m\n",
+     "staff.remind_afer: unknown setting; did you mean remind_after\\?"),
+    ("stafff:\n  chat_id: -100\n", "stafff: unknown setting; did you mean staff\\?"),
+    ("staff:\n  anonymous: \"false\"\n",
+     "staff.anonymous: expected true or false, got the string \"false\""),
+    ("admins: \"3001\"\n", "admins: expected a list of Telegram user ids"),
+    ("admins: 3001\n", "admins: expected a list of Telegram user ids"),
+    ("admins: [3001, abc]\n", "admins\\[2\\]: expected a Telegram user id"),
+    ("staff:\n  chat_id: 1.5\n", "staff.chat_id: expected a whole number"),
+    ("telegram:\n  token: \"123:ABC\"\n", "telegram.token: the token is never read from this file"),
+    # Values that used to end in a traceback (OverflowError, TypeError).
+    ("telegram:\n  webhook:\n    port: 99999999999999999999999999\n",
+     "telegram.webhook.port: must be at most 65535"),
+    ("staff:\n  remind_after: 99999999999d\n", "staff.remind_after: .*too long"),
+    ("staff:\n  retry_interval: .inf\n", "staff.retry_interval: not a duration"),
+    ("privacy:\n  retention: 1e308\n", "privacy.retention: not a duration"),
+    ("privacy:\n  retention: [1]\n", "privacy.retention: not a duration: a list"),
+    ("matching:\n  margin: .nan\n", "matching.margin: expected a finite number"),
+    ("staff:\n  max_tickets_per_hour: {a: 1}\n", "staff.max_tickets_per_hour: expected a whole"),
+    ("faq:\n  max_upload_kb: 100000000000000000000\n", "faq.max_upload_kb: must be at most"),
+    ("registry:\n  sample_csv: [a]\n", "registry.sample_csv"),
+    ("agency:\n  name:\n    sq: [a]\n", "agency.name.sq: expected text"),
+    ("- staff\n", "the top level must be a mapping"),
+    ("telegram:\n  webhook:\n    secret_token: \"has spaces\"\n",
+     "telegram.webhook.secret_token: use 1-256 letters"),
+    ("staff:\n  language: de\n", "staff.language: expected 'sq' or 'en'"),
     ("staff:\n  hours:\n    timezone: Tirana\n", "staff.hours: unknown time zone"),
     ("staff:\n  hours:\n    open:\n      weekdays: 08:00-16:00\n", "staff.hours: not a day"),
     ("staff:\n  hours:\n    open:\n      mon: 8am-4pm\n", "staff.hours: not opening hours"),
-    ("staff:\n  hours:\n    holidays: 2026-12-08\n", "holidays must be a list"),
+    ("staff:\n  hours:\n    holidays: 2026-12-08\n", "staff.hours: holidays must be a list"),
     ("staff:\n  hours:\n    holidays: [8 December]\n", "staff.hours: not a date"),
-    ("staff:\n  routes:\n    grants: the grants team\n", "bad value"),
+    ("staff:\n  hours:\n    opne: {}\n", "staff.hours: unknown key 'opne'"),
+    ("staff:\n  routes:\n    grants: the grants team\n", "staff.routes.grants: expected"),
 ])
 def test_bad_values_give_a_clear_error(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
@@ -86,6 +119,70 @@ def test_staff_desk_settings(tmp_path: Path) -> None:
     assert config.staff.language == "en" and config.staff.routes == {"grants": -100123}
     assert str(config.staff.hours.zone) == "Europe/Tirane"
     assert len(config.staff.hours.holidays) == 1 and not config.staff.hours.always
+
+
+def test_every_problem_is_listed_at_once(tmp_path: Path) -> None:
+    path = write(tmp_path, "staff:\n  remind_afer: 10m\n  anonymous: \"no\"\nadmins: \"3001\"\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(path, environ={})
+    assert str(error.value).splitlines() == [
+        f"{path} has 3 problems:",
+        "  staff.remind_afer: unknown setting; did you mean remind_after?",
+        "  staff.anonymous: expected true or false, got the string \"no\"",
+        "  admins: expected a list of Telegram user ids, got the string \"3001\"",
+    ]
+
+
+def test_typed_values_are_read(tmp_path: Path) -> None:
+    path = write(tmp_path, "staff:\n  chat_id: -1001234\n  anonymous: true\n"
+                           "  remind_after: 5s\n  send_timeout: 2.5\nadmins: [3001, 42]\n"
+                           "privacy:\n  retention: 0\ntelegram:\nmatching:\n  answer: 60\n")
+    config = load_config(path, environ={})
+    assert config.staff.chat_id == -1001234 and config.staff.anonymous is True
+    assert config.staff.remind_after == timedelta(seconds=5)
+    assert config.staff.send_timeout == 2.5
+    assert config.admins == (3001, 42)
+    assert config.privacy.retention is None
+    assert config.matching.answer == 60.0
+    assert config.registry.refresh_interval == timedelta(minutes=1)
+
+
+@pytest.mark.parametrize("value, unit", [("5s", timedelta(seconds=5)), ("4h", timedelta(hours=4)),
+                                         ("365d", timedelta(days=365)), (90, timedelta(seconds=90)),
+                                         ("1.5m", timedelta(seconds=90))])
+def test_durations_keep_their_units(tmp_path: Path, value: object, unit: timedelta) -> None:
+    config = load_config(write(tmp_path, f"privacy:\n  retention: {value}\n"), environ={})
+    assert config.privacy.retention == unit
+
+
+def test_the_token_is_stripped_and_checked_before_any_call(tmp_path: Path) -> None:
+    path = write(tmp_path, "{}\n")
+    config = load_config(path, environ={"TELEGRAM_BOT_TOKEN": "  123456:ABC-def_9\n"})
+    assert config.telegram.token == "123456:ABC-def_9"
+    for wrong in ("ABC-def", "'77:ABC-def'", "77 ABC", "77:ABC def", "77:"):
+        with pytest.raises(ConfigError, match="TELEGRAM_BOT_TOKEN: does not look like a bot token") \
+                as error:
+            load_config(path, environ={"TELEGRAM_BOT_TOKEN": wrong})
+        assert wrong.strip("'") not in str(error.value)
+    assert load_config(path, environ={"TELEGRAM_BOT_TOKEN": "   "}).telegram.token is None
+
+
+def test_sections_check_their_values_however_they_are_made() -> None:
+    with pytest.raises(ValueError):
+        dataclasses.replace(StaffConfig(), anonymous="false")  # type: ignore[arg-type]
+    with pytest.raises(ValueError) as error:
+        TelegramConfig(token="not a token")
+    assert "not a token" not in str(error.value)
+
+
+def test_a_bad_config_is_one_clear_line_on_the_command_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "staff:\n  remind_afer: 10m\n")
+    result = subprocess.run([CLI, "--config", str(path), "ask", "hello"],
+                            check=False, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr == (f"error: {path}: staff.remind_afer: unknown setting; "
+                             "did you mean remind_after?\n")
+    assert result.stdout == ""
 
 
 def test_a_missing_file_is_named(tmp_path: Path) -> None:

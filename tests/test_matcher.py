@@ -138,7 +138,7 @@ def test_long_and_empty_messages(matcher: FaqMatcher) -> None:
 def test_thresholds_come_from_config(tmp_path: Path) -> None:
     path = tmp_path / "faq.yaml"
     path.write_text(FAQ, encoding="utf-8")
-    strict = FaqMatcher(load_faq(path), MatchingConfig(answer=101, suggest=101))
+    strict = FaqMatcher(load_faq(path), MatchingConfig(answer=100, suggest=100))
     assert strict.decide("Si hapet llogari bankare për shoqatën?").decision == "escalate"
 
 

@@ -339,6 +339,7 @@ async def test_assign_unassign_mine_and_history(api: BotApiServer, started: list
     first = await ask_directly(api, ana, "Pyetja e parë e Anës për stafin")
     await card_of(api, first)
     await staff_command(api, besa(api), f"/close {first}")
+    await api.wait_for("sendMessage", where=lambda c: c.chat_id == 6008 and "mbylli" in c.text)
     second = await ask_directly(api, ana, "Pyetja e dytë e Anës për stafin")
     card = await card_of(api, second)
 

@@ -311,12 +311,6 @@ def test_drafts_become_tickets_once_and_only_for_their_author(tickets: Tickets) 
     assert tickets.open_from_draft(ANA, "Ana", draft).refusal == "expired"
 
 
-def test_an_update_is_handled_once(tickets: Tickets) -> None:
-    assert tickets.first_time(123456) is True
-    assert tickets.first_time(123456) is False
-    assert tickets.first_time(123457) is True
-
-
 def test_without_a_staff_chat_nothing_is_opened(database: Database, clock: Clock) -> None:
     tickets = Tickets(database, config(chat_id=None), clock=clock)
     assert not tickets.enabled

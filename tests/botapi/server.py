@@ -170,6 +170,8 @@ class BotApiServer:
         self._query_ids = itertools.count(1)
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.files: dict[str, bytes] = {}  # file_id -> content, for getFile and downloads
+        self.undeclared: set[str] = set()  # files whose size getFile does not tell
+        self.downloaded: dict[str, int] = {}  # file_id -> bytes the bot read of it
         self._file_ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._closing = False
@@ -312,12 +314,20 @@ class BotApiServer:
         return await self.deliver({"message": self.message(user, photo=photo, **kwargs)})
 
     async def send_document(self, user: dict[str, Any], file_name: str, content: bytes,
-                            **kwargs: Any) -> dict[str, Any]:
-        """A file the person sends; the bot can fetch it with getFile and download it."""
+                            declare_size: bool = True, **kwargs: Any) -> dict[str, Any]:
+        """A file the person sends; the bot can fetch it with getFile and download it.
+
+        With ``declare_size=False`` neither the update nor getFile tells its size
+        (Telegram may leave ``file_size`` out).
+        """
         file_id = f"BQACAgIAAxkBAAupload{next(self._file_ids)}"
         self.files[file_id] = content
+        if not declare_size:
+            self.undeclared.add(file_id)
         document = {"file_id": file_id, "file_unique_id": file_id[-12:], "file_name": file_name,
-                    "mime_type": "application/x-yaml", "file_size": len(content)}
+                    "mime_type": "application/x-yaml"}
+        if declare_size:
+            document["file_size"] = len(content)
         return await self.deliver({"message": self.message(user, document=document, **kwargs)})
 
     async def send_voice(self, user: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
@@ -457,18 +467,33 @@ class BotApiServer:
             self.calls.append(call)
             self._changed.notify_all()
 
-    async def _download(self, request: web.Request) -> web.Response:
+    async def _download(self, request: web.Request) -> web.StreamResponse:
+        """The file in 64 KB chunks, counting what the bot reads before it hangs up."""
         file_id = request.match_info["path"].rpartition("/")[2]
         if request.match_info["token"] != self.token or file_id not in self.files:
             return web.Response(status=404, text="Not Found")
-        return web.Response(body=self.files[file_id])
+        content = self.files[file_id]
+        response = web.StreamResponse()
+        await response.prepare(request)
+        self.downloaded[file_id] = 0
+        try:
+            for start in range(0, len(content), 65536):
+                await response.write(content[start:start + 65536])
+                self.downloaded[file_id] = start + len(content[start:start + 65536])
+            await response.write_eof()
+        except (ConnectionError, RuntimeError):  # the bot stopped reading
+            pass
+        return response
 
     async def _api_getfile(self, params: dict[str, Any]) -> dict[str, Any]:
         file_id = str(params.get("file_id") or "")
         if file_id not in self.files:
             raise ApiError(400, "Bad Request: invalid file_id")
-        return {"file_id": file_id, "file_unique_id": file_id[-12:],
-                "file_size": len(self.files[file_id]), "file_path": f"documents/{file_id}"}
+        found = {"file_id": file_id, "file_unique_id": file_id[-12:],
+                 "file_path": f"documents/{file_id}"}
+        if file_id not in self.undeclared:
+            found["file_size"] = len(self.files[file_id])
+        return found
 
     async def _api_getme(self, params: dict[str, Any]) -> dict[str, Any]:
         return self.me
