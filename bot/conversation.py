@@ -174,12 +174,16 @@ class Assistant:
 
     # --- commands -------------------------------------------------------
 
-    def command(self, asker: Asker, name: str, argument: str = "") -> list[Reply]:
-        """Answer ``/name argument``; an unknown command gets the help."""
+    def command(self, asker: Asker, name: str, argument: str = "",
+                message_id: int | None = None) -> list[Reply]:
+        """Answer ``/name argument``; an unknown command gets the help. ``message_id`` (of
+        the command in the private chat) lets an edit of ``/ask TEXT`` reach the staff."""
         handler = self._commands.get(name)
         if handler is None:
             lang = self.language(asker)
             return [Reply(Html(say(lang, "unknown_command") + "\n\n" + say(lang, "help")))]
+        if name == "ask":
+            return self.ask(asker, _clean(argument).strip(), message_id)
         return handler(asker, _clean(argument).strip())
 
     def start(self, asker: Asker, _argument: str = "") -> list[Reply]:
@@ -212,7 +216,8 @@ class Assistant:
             return [Reply(say(lang, "search_usage"))]
         return [self._registry_reply(lang, self.registry.search(argument))]
 
-    def ask(self, asker: Asker, argument: str = "") -> list[Reply]:
+    def ask(self, asker: Asker, argument: str = "",
+            message_id: int | None = None) -> list[Reply]:
         """``/ask TEXT``: hand the question straight to the staff."""
         if not self.tickets.enabled:
             return [self._escalate(self.language(asker))]
@@ -220,7 +225,8 @@ class Assistant:
             return [Reply(say(self.language(asker), "ask_usage"))]
         decision = self.matcher.decide(argument)
         lang = self._language_of(asker, argument, decision)
-        opened = self.tickets.open(asker.id, asker.name, argument, lang, _guesses(decision))
+        opened = self.tickets.open(asker.id, asker.name, argument, lang, _guesses(decision),
+                                   message_id=message_id)
         return [self._opened(lang, opened)]
 
     # --- free text ------------------------------------------------------
@@ -244,7 +250,8 @@ class Assistant:
             return [Reply(say(self.language(asker), kind))]
         if not fold(text):
             return [Reply(say(self.language(asker), "greeting"))]
-        return [self._route(asker, text, chat_id)]
+        private = message_id if chat_id == asker.id else None
+        return [self._route(asker, text, chat_id, private)]
 
     def media(self, asker: Asker, chat_id: int, message_id: int, caption: str | None = None,
               kind: str = "other", file_id: str | None = None) -> list[Reply]:
@@ -272,7 +279,8 @@ class Assistant:
         number, lang = followed
         return Reply(say(lang, "ticket_follow_up", number=number))
 
-    def _route(self, asker: Asker, text: str, chat_id: int | None = None) -> Reply:
+    def _route(self, asker: Asker, text: str, chat_id: int | None = None,
+               message_id: int | None = None) -> Reply:
         """The FAQ's decision and the registry's, and the better of the two.
 
         A registry match found with certainty wins unless the FAQ answers with
@@ -285,7 +293,7 @@ class Assistant:
         """
         decision = self.matcher.decide(text)
         lang = self._language_of(asker, text, decision)
-        draft = self._draft(asker, text, lang, decision)
+        draft = self._draft(asker, text, lang, decision, message_id)
         lookup = self._lookup(text)
         faq_score = decision.top.score if decision.top else 0.0
         if lookup and lookup.decision == "found" and (
@@ -325,11 +333,12 @@ class Assistant:
             score=decision.top.score if decision.top else None)
         return reply
 
-    def _draft(self, asker: Asker, text: str, lang: str, decision: Decision) -> int | None:
+    def _draft(self, asker: Asker, text: str, lang: str, decision: Decision,
+               message_id: int | None = None) -> int | None:
         """Keep the question for an "ask the staff" button (when there is a staff chat)."""
         if not self.tickets.enabled:
             return None
-        return self.tickets.save_draft(asker.id, text, lang, _guesses(decision))
+        return self.tickets.save_draft(asker.id, text, lang, _guesses(decision), message_id)
 
     def _lookup(self, text: str) -> SearchResult | None:
         """The registry search for a text that could be a look-up, else None."""

@@ -100,6 +100,7 @@ class TicketDraft(Base):
     language: Mapped[str] = mapped_column(String(16))
     guesses: Mapped[list] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    message_id: Mapped[int | None] = mapped_column(BigInteger)  # in the private chat
 
 
 class Ticket(Base):

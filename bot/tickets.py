@@ -64,6 +64,7 @@ TICKET_MEDIA = frozenset({"photo", "document", "voice", "video", "audio"})
 COMMENT_WINDOW = timedelta(minutes=30)
 MAX_HISTORY = 10
 SAVED_NAME = re.compile(r"^[\w-]{1,32}$")
+_ASK = re.compile(r"^\s*/ask(?:@\w+)?\s*", re.IGNORECASE)
 # How long an "ask the staff" button stays valid, and processed update ids are kept.
 DRAFT_LIFETIME = timedelta(days=1)
 # A 👎 refers to the question asked this recently (else to the FAQ entry's own question).
@@ -185,12 +186,15 @@ class Tickets:
     # --- the person's side ----------------------------------------------
 
     def save_draft(self, user_id: int, question: str, lang: str,
-                   guesses: list[dict[str, Any]]) -> int:
-        """Keep a question the person may hand to the staff later; returns its id."""
+                   guesses: list[dict[str, Any]], message_id: int | None = None) -> int:
+        """Keep a question the person may hand to the staff later; returns its id.
+
+        ``message_id`` is the person's message in their private chat (an edit of it
+        edits the ticket's question)."""
         now = self.clock()
         with self.db.session() as session:
             draft = TicketDraft(user_id=user_id, question=question, language=lang,
-                                guesses=guesses, created_at=now)
+                                guesses=guesses, message_id=message_id, created_at=now)
             session.add(draft)
             session.flush()
             return draft.id
@@ -211,7 +215,7 @@ class Tickets:
             if draft is None or draft.user_id != user_id:
                 return Opened(refusal="expired")
             opened = self._open(session, user_id, name, draft.question, draft.language,
-                                draft.guesses)
+                                draft.guesses, draft.message_id)
             if opened.ticket_id is not None:
                 session.delete(draft)
             return opened
@@ -237,7 +241,7 @@ class Tickets:
             return Opened(refusal="banned")
         now = self.clock()
         recent = session.scalar(select(func.count()).select_from(Ticket).where(
-            Ticket.user_id == user_id, Ticket.created_at >= now - timedelta(hours=1)))
+            Ticket.user_id == user_id, Ticket.created_at >= now - timedelta(hours=1))) or 0
         if recent >= self.staff.max_tickets_per_hour:
             return Opened(refusal="too_many")
         ticket = Ticket(user_id=user_id, chat_id=user_id, person_name=name or None,
@@ -385,8 +389,9 @@ class Tickets:
                 TicketMessage.chat_id == chat_id, TicketMessage.message_id == message_id,
                 TicketMessage.direction == "person", TicketMessage.author_id == user_id))
             ticket = _get(session, Ticket, message.ticket_id) if message else None
-            if message is None or ticket is None or ticket.staff_chat_id is None \
-                    or message.relay_id is None:
+            if message is None:
+                return self._question_edited(session, user_id, chat_id, message_id, text, now)
+            if ticket is None or ticket.staff_chat_id is None or message.relay_id is None:
                 return False
             message.text, message.edited_at = text, now
             shown = say(self.lang, "staff_edited", text=text or "")
@@ -404,6 +409,20 @@ class Tickets:
                     params={**params, "parse_mode": "HTML", "copy_of": message.relay_id},
                     purpose=RELAY_EDIT, ticket_id=ticket.id, now=now)
             return True
+
+    def _question_edited(self, session: Session, user_id: int, chat_id: int, message_id: int,
+                         text: str | None, now: datetime) -> bool:
+        """The person edited the text that became their ticket's question: the post shows
+        the new question, marked edited."""
+        ticket = session.scalar(select(Ticket).where(
+            Ticket.user_id == user_id, Ticket.chat_id == chat_id,
+            Ticket.question_message_id == message_id))
+        question = _ASK.sub("", text or "").strip()
+        if ticket is None or not question or question == ticket.question:
+            return False
+        ticket.question, ticket.question_edited_at = question, now
+        self._changed(session, ticket, now)
+        return True
 
     @staticmethod
     def _first_relay(session: Session, ticket: Ticket) -> int | None:

@@ -79,7 +79,9 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await _answer(context, message, [Reply(say(lang, "ticket_private_only"))])
         return
     await _answer(context, message,
-                  assistant(context).command(asker(message.from_user), name, argument))
+                  assistant(context).command(
+                      asker(message.from_user), name, argument,
+                      message.message_id if message.chat.type == ChatType.PRIVATE else None))
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -330,6 +330,36 @@ async def test_photos_and_voice_open_and_join_tickets_and_edits_show(
     assert api.calls_of("editMessageText", since) == []
 
 
+async def test_an_edited_question_updates_the_ticket_post(
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
+    await start(started, desk_config(api, tmp_path / "bot.db"))
+    ana = api.user(6016, "Ana")
+    since = api.mark()
+    question = await api.send_text(ana, UNANSWERABLE)
+    [offer] = await api.replies(6016, since=since)
+    await api.press(ana, offer, offer.buttons[-1][0][1])
+    number = int((await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == 6016
+                                     and "#" in c.text)).text.split("#")[1].split(".")[0])
+    card = await card_of(api, number)
+    since = api.mark()
+    await api.edit(question, text="sa kushton nje bilete treni per ne Durres?")
+    edit = await api.wait_for("editMessageText", since=since, where=lambda c: c.result is not None)
+    assert edit.params["message_id"] == card.result["message_id"]
+    assert "✏️ (ndryshuar) sa kushton nje bilete treni per ne Durres?" in edit.text
+    # /ask TEXT edited: the new text without the command.
+    john = api.user(6017, "John", language_code="en")
+    since = api.mark()
+    asked = await api.send_text(john, "/ask Can a foreigner found an association?")
+    [reply] = await api.replies(6017, since=since)
+    other = int(reply.text.split("#")[1].split(".")[0])
+    card = await card_of(api, other)
+    since = api.mark()
+    await api.edit(asked, text="/ask Can two foreigners found an association?")
+    edit = await api.wait_for("editMessageText", since=since, where=lambda c: c.result is not None)
+    assert edit.params["message_id"] == card.result["message_id"]
+    assert "✏️ (ndryshuar) Can two foreigners found an association?" in edit.text
+
+
 # --- assignment and history ----------------------------------------------------------
 
 async def test_assign_unassign_mine_and_history(api: BotApiServer, started: list[RunningBot],

@@ -15,6 +15,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("ticket_drafts") as batch:
+        batch.add_column(sa.Column("message_id", sa.BigInteger()))
     with op.batch_alter_table("tickets") as batch:
         batch.add_column(sa.Column("entry_id", sa.String(64)))
         batch.add_column(sa.Column("question_edited_at", sa.DateTime(timezone=True)))
@@ -59,6 +61,8 @@ def downgrade() -> None:
     with op.batch_alter_table("ticket_messages") as batch:
         for column in ("edited_at", "relay_id", "file_id", "kind"):
             batch.drop_column(column)
+    with op.batch_alter_table("ticket_drafts") as batch:
+        batch.drop_column("message_id")
     with op.batch_alter_table("tickets") as batch:
         for column in ("comment_wanted_at", "rated_at", "rating_comment", "rating",
                        "question_edited_at", "entry_id"):
