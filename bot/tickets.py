@@ -890,9 +890,16 @@ class Tickets:
             else str(user_id)
 
     def _changed(self, session: Session, ticket: Ticket, now: datetime) -> None:
-        """Queue the edit of the ticket's post to show its new state."""
+        """Queue the edit of the ticket's post to show its new state (or a new post when
+        it has none and none is on its way)."""
         ticket.updated_at = now
         if ticket.staff_chat_id is None:
+            return
+        if ticket.staff_message_id is None and session.scalar(select(OutboxItem.id).where(
+                OutboxItem.ticket_id == ticket.id, OutboxItem.purpose == TICKET_POST,
+                OutboxItem.status == "pending").limit(1)) is None:
+            # Its post is gone (the chat moved, or Telegram refused it): post it again.
+            self._post_card(session, ticket, now)
             return
         text, buttons = self.card(ticket)
         enqueue(session, chat_id=ticket.staff_chat_id, method="editMessageText",

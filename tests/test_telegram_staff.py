@@ -113,7 +113,7 @@ def deliveries(api: BotApiServer, person_id: int, number: int) -> list[Call]:
 # --- the whole way -------------------------------------------------------------
 
 async def test_question_to_staff_and_answer_back_on_sqlite_and_postgres(
-        api: BotApiServer, started: list[RunningBot], database_url: str) -> None:
+        api: BotApiServer, database_url: str, started: list[RunningBot]) -> None:
     await start(started, staff_config(api, database_url))
     ana = api.user(4001, "Ana")
     number = await ask_staff(api, ana)
@@ -318,7 +318,7 @@ async def test_failures_then_recovery_deliver_everything_exactly_once(
 
 
 async def test_a_restart_in_an_outage_loses_nothing_and_sends_nothing_twice(
-        api: BotApiServer, started: list[RunningBot], database_url: str) -> None:
+        api: BotApiServer, database_url: str, started: list[RunningBot]) -> None:
     config = staff_config(api, database_url)
     first_run = await start(started, config)
     before = await ask_staff(api, api.user(4199, "Besnik"))

@@ -93,7 +93,7 @@ def ticket_row(config: Config, number: int) -> Ticket:
 # --- private notes ---------------------------------------------------------------
 
 async def test_private_notes_stay_in_the_staff_chat(
-        api: BotApiServer, started: list[RunningBot], database_url: str) -> None:
+        api: BotApiServer, database_url: str, started: list[RunningBot]) -> None:
     config = desk_config(api, database_url)
     await start(started, config)
     ana = api.user(6001, "Ana")
@@ -119,7 +119,7 @@ async def test_private_notes_stay_in_the_staff_chat(
 # --- answers from the FAQ and saved replies ---------------------------------------
 
 async def test_faq_answer_in_the_persons_language_links_the_ticket(
-        api: BotApiServer, started: list[RunningBot], database_url: str) -> None:
+        api: BotApiServer, database_url: str, started: list[RunningBot]) -> None:
     config = desk_config(api, database_url)
     await start(started, config)
     john = api.user(6002, "John", language_code="en")
@@ -157,7 +157,7 @@ async def test_faq_answer_in_the_persons_language_links_the_ticket(
 
 
 async def test_saved_replies_are_kept_and_sent_only_when_chosen(
-        api: BotApiServer, started: list[RunningBot], database_url: str) -> None:
+        api: BotApiServer, database_url: str, started: list[RunningBot]) -> None:
     config = desk_config(api, database_url)
     await start(started, config)
     hours = await api.send_text(besa(api), "Zyra jonë është e hapur nga e hëna në të premte, "
@@ -191,7 +191,7 @@ async def test_saved_replies_are_kept_and_sent_only_when_chosen(
 # --- satisfaction -----------------------------------------------------------------
 
 async def test_satisfaction_is_asked_once_and_reported(
-        api: BotApiServer, started: list[RunningBot], database_url: str) -> None:
+        api: BotApiServer, database_url: str, started: list[RunningBot]) -> None:
     config = dataclasses.replace(desk_config(api, database_url), admins=(ADMIN,))
     await start(started, config)
     ana = api.user(6004, "Ana")
@@ -276,7 +276,7 @@ async def test_outside_business_hours_the_person_hears_when_and_no_reminder_come
 # --- any message can be a ticket; edits ---------------------------------------------
 
 async def test_photos_and_voice_open_and_join_tickets_and_edits_show(
-        api: BotApiServer, started: list[RunningBot], database_url: str) -> None:
+        api: BotApiServer, database_url: str, started: list[RunningBot]) -> None:
     config = desk_config(api, database_url)
     await start(started, config)
     ana = api.user(6006, "Ana")
@@ -447,7 +447,7 @@ async def test_questions_are_routed_by_the_category_of_the_best_guess(
 # --- the staff chat moves ----------------------------------------------------------------
 
 async def test_the_staff_chat_moves_and_tickets_follow(
-        api: BotApiServer, started: list[RunningBot], database_url: str) -> None:
+        api: BotApiServer, database_url: str, started: list[RunningBot]) -> None:
     config = dataclasses.replace(desk_config(api, database_url), admins=(ADMIN,))
     first_run = await start(started, config)
     ana = api.user(6011, "Ana")

@@ -457,6 +457,11 @@ def test_a_moved_staff_chat_takes_its_tickets_and_queue(database: Database, cloc
     told = [c for c in calls if c.ticket_id is None]
     assert {c.chat_id for c in told} == {new_chat, 9999}
     assert f"{STAFF_CHAT}" in told[0].params["text"] and "staff.chat_id" in told[0].params["text"]
+    # A closed ticket reopened there gets a new post.
+    tickets.reopen(closed, BESA)
+    [post] = [c for c in send_all(outbox) if c.ticket_id == closed and c.chat_id == new_chat
+              and c.method == "sendMessage" and "Bileta" in visible_text(c.params["text"])[:9]]
+    assert visible_text(post.params["text"]).startswith(f"🎫 Bileta #{closed} · e hapur")
     # A new Tickets (a restart) knows the move; new tickets go to the new chat.
     again = Tickets(database, config(), clock=clock)
     assert again.default_chat == new_chat and again.staff_chats == {new_chat}
