@@ -897,7 +897,8 @@ class Tickets:
             return
         if ticket.staff_message_id is None and session.scalar(select(OutboxItem.id).where(
                 OutboxItem.ticket_id == ticket.id, OutboxItem.purpose == TICKET_POST,
-                OutboxItem.status == "pending").limit(1)) is None:
+                OutboxItem.chat_id == ticket.staff_chat_id,
+                OutboxItem.status.in_(("pending", "sent"))).limit(1)) is None:
             # Its post is gone (the chat moved, or Telegram refused it): post it again.
             self._post_card(session, ticket, now)
             return

@@ -331,8 +331,8 @@ async def test_photos_and_voice_open_and_join_tickets_and_edits_show(
 
 
 async def test_an_edited_question_updates_the_ticket_post(
-        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
-    await start(started, desk_config(api, tmp_path / "bot.db"))
+        api: BotApiServer, database_url: str, started: list[RunningBot]) -> None:
+    await start(started, desk_config(api, database_url))
     ana = api.user(6016, "Ana")
     since = api.mark()
     question = await api.send_text(ana, UNANSWERABLE)
@@ -362,9 +362,9 @@ async def test_an_edited_question_updates_the_ticket_post(
 
 # --- assignment and history ----------------------------------------------------------
 
-async def test_assign_unassign_mine_and_history(api: BotApiServer, started: list[RunningBot],
-                                               tmp_path: Path) -> None:
-    await start(started, desk_config(api, tmp_path / "bot.db"))
+async def test_assign_unassign_mine_and_history(api: BotApiServer, database_url: str,
+                                               started: list[RunningBot]) -> None:
+    await start(started, desk_config(api, database_url))
     ana = api.user(6008, "Ana")
     first = await ask_directly(api, ana, "Pyetja e parë e Anës për stafin")
     await card_of(api, first)
@@ -409,9 +409,9 @@ async def test_assign_unassign_mine_and_history(api: BotApiServer, started: list
 # --- routing --------------------------------------------------------------------------
 
 async def test_questions_are_routed_by_the_category_of_the_best_guess(
-        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
+        api: BotApiServer, database_url: str, started: list[RunningBot]) -> None:
     question = "Kur hapet thirrja e radhës për grante dhe si aplikoj?"
-    base = desk_config(api, tmp_path / "bot.db")
+    base = desk_config(api, database_url)
     matcher = FaqMatcher(load_faq(base.faq_path), base.matching)
     decision = matcher.decide(question)
     best = (decision.suggestions or (decision.top,))[0]
