@@ -627,13 +627,6 @@ class Tickets:
                                       created_at=now))
             return Outcome(True, say(self.lang, "staff_noted", number=ticket.id))
 
-    def notes(self, ticket_id: int) -> list[str]:
-        """The ticket's private notes, oldest first."""
-        with self.db.session() as session:
-            return [text or "" for text in session.scalars(select(TicketMessage.text).where(
-                TicketMessage.ticket_id == ticket_id, TicketMessage.direction == "note")
-                .order_by(TicketMessage.id))]
-
     def history(self, ticket_id: int) -> Html:
         """The person's other tickets, newest first: number, date, outcome, first line."""
         with self.db.session() as session:

@@ -20,8 +20,7 @@ from bot import phrases
 from bot.config import Config
 from bot.faq import load_faq
 from bot.matcher import FaqMatcher
-from bot.storage import Database, SavedReply, Ticket
-from bot.tickets import Tickets
+from bot.storage import Database, SavedReply, Ticket, TicketMessage
 from bot.workhours import parse_hours
 from botapi import BotApiServer, Call
 from botapi.harness import PROJECT_ROOT, RunningBot
@@ -106,8 +105,10 @@ async def test_private_notes_stay_in_the_staff_chat(
     assert said.text.startswith("🔒")
     await asyncio.sleep(0.4)
     assert api.sent_to(6001, since) == []
-    with Database(database_url) as db:
-        notes = Tickets(db, config).notes(number)
+    with Database(database_url) as db, db.session() as session:
+        notes = session.scalars(select(TicketMessage.text).where(
+            TicketMessage.ticket_id == number, TicketMessage.direction == "note")
+            .order_by(TicketMessage.id)).all()
     assert notes == ["E njoh, ka ardhur edhe javën e kaluar", "Kontrollo statutin e tyre"]
     # The next plain reply does reach the person, and the notes never do.
     await staff_says(api, BESA, "Po, ju lutem sillni statutin.", card)
