@@ -731,12 +731,15 @@ class Tickets:
         Its tickets follow: those not closed are posted again in the new chat
         (the old posts cannot be replied to there), calls waiting for the old
         chat go to the new one, and the admins are told to update the config.
-        False when the move was already known."""
+        Told again (Telegram refusing a call to the old id), only the calls
+        waiting for it move. True the first time."""
+        if old == new:
+            return False
         now = self.clock()
         with self.db.session() as session:
-            if session.get(StaffChatMove, old) is not None or old == new:
-                return False
-            session.add(StaffChatMove(old_chat_id=old, new_chat_id=new, moved_at=now))
+            known = session.get(StaffChatMove, old)
+            new = known.new_chat_id if known is not None else new
+            # Posts and their edits are made again in the new chat; the rest go there.
             session.execute(update(OutboxItem).where(
                 OutboxItem.chat_id == old, OutboxItem.status == "pending",
                 OutboxItem.purpose.in_(("ticket_edit", TICKET_POST, TICKET_TOPIC)))
@@ -744,21 +747,26 @@ class Tickets:
             session.execute(update(OutboxItem).where(
                 OutboxItem.chat_id == old, OutboxItem.status == "pending")
                 .values(chat_id=new))
-            if old in self.forums:
-                self.forums.add(new)
-            for ticket in session.scalars(select(Ticket).where(Ticket.staff_chat_id == old)
-                                          .order_by(Ticket.id)):
-                ticket.staff_chat_id = new
-                ticket.staff_message_id = ticket.staff_thread_id = None
-                if ticket.status != CLOSED:
-                    self._post_card(session, ticket, now)
-            text = say(self.lang, "staff_chat_moved", old=old, new=new)
-            for chat_id in (new, *sorted(self.admins)):
-                enqueue(session, chat_id=chat_id, method="sendMessage",
-                        params={"text": text, "parse_mode": "HTML"}, purpose="notice",
-                        now=now)
+            if known is None:
+                session.add(StaffChatMove(old_chat_id=old, new_chat_id=new, moved_at=now))
+                self._follow(session, old, new, now)
         self.moves[old] = new
-        return True
+        return known is None
+
+    def _follow(self, session: Session, old: int, new: int, now: datetime) -> None:
+        """Post the tickets of the chat ``old`` again in ``new``, and tell the admins."""
+        if old in self.forums:
+            self.forums.add(new)
+        for ticket in session.scalars(select(Ticket).where(Ticket.staff_chat_id == old)
+                                      .order_by(Ticket.id)):
+            ticket.staff_chat_id = new
+            ticket.staff_message_id = ticket.staff_thread_id = None
+            if ticket.status != CLOSED:
+                self._post_card(session, ticket, now)
+        text = say(self.lang, "staff_chat_moved", old=old, new=new)
+        for chat_id in (new, *sorted(self.admins)):
+            enqueue(session, chat_id=chat_id, method="sendMessage",
+                    params={"text": text, "parse_mode": "HTML"}, purpose="notice", now=now)
 
     def person_of(self, ticket_id: int) -> int | None:
         with self.db.session() as session:

@@ -105,14 +105,14 @@ class StaffDesk:
             self._seen[user.id] = user.username
 
     async def moved(self, old: int, new: int) -> bool:
-        """Follow a staff chat that moved; False if it is no staff chat or already followed."""
+        """Follow a staff chat that moved (its waiting calls go to the new chat); False if
+        it is no staff chat."""
         if old not in self.tickets.staff_chats and old not in self.tickets.moves:
             return False
-        changed = await asyncio.to_thread(self.tickets.move_chat, old, new)
-        self.chats.add_chat_ids(new)
-        if changed:
+        if await asyncio.to_thread(self.tickets.move_chat, old, new):
             log.warning("the staff chat %s moved to %s; update the config", old, new)
-        return changed
+        self.chats.add_chat_ids(self.tickets.chat(old))
+        return True
 
 
 def desk(context: ContextTypes.DEFAULT_TYPE) -> StaffDesk:

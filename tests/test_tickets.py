@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import Config, StaffConfig, load_config
-from bot.outbox import Call, Outbox
+from bot.outbox import Call, Outbox, enqueue
 from bot.storage import Database, FaqSuggestion, Ticket
 from bot.tickets import StaffMember, StaffMessage, Tickets, guesses_of
 from bot.workhours import parse_hours
@@ -448,12 +448,16 @@ def test_a_moved_staff_chat_takes_its_tickets_and_queue(database: Database, cloc
     send_all(outbox)
     tickets.claim(waiting, BESA)  # its edit is queued for the old chat when it moves
     assert tickets.move_chat(STAFF_CHAT, new_chat)
-    assert not tickets.move_chat(STAFF_CHAT, new_chat)  # once
+    with database.session() as session:  # a call queued for the old id meanwhile
+        enqueue(session, chat_id=STAFF_CHAT, method="sendMessage", params={"text": "vonë"},
+                purpose="staff_note", now=clock.now)
+    assert not tickets.move_chat(STAFF_CHAT, -1)  # told again: only the waiting calls move
     calls = send_all(outbox)
     reposted = sorted(c.ticket_id for c in calls
                       if c.method == "sendMessage" and c.chat_id == new_chat and c.ticket_id)
     assert reposted == [answered, waiting]
     assert not [c for c in calls if c.chat_id == STAFF_CHAT]
+    assert [c.chat_id for c in calls if c.params.get("text") == "vonë"] == [new_chat]
     told = [c for c in calls if c.ticket_id is None]
     assert {c.chat_id for c in told} == {new_chat, 9999}
     assert f"{STAFF_CHAT}" in told[0].params["text"] and "staff.chat_id" in told[0].params["text"]
