@@ -194,7 +194,8 @@ SQ: dict[str, str] = {
     "staff_unassigned": "Bileta #{number} nuk është më e askujt (nga {by}).",
     "staff_assign_usage": ("Përdorimi: /assign N si përgjigje mesazhit të një kolegu, "
                            "ose /assign N @emri; /unassign N"),
-    "staff_unknown_member": "Nuk njoh {who} në stafin; duhet të ketë shkruar këtu të paktën një herë.",
+    "staff_unknown_member": ("Nuk e njoh {who} si anëtar të stafit; duhet të ketë shkruar "
+                             "këtu të paktën një herë."),
     "staff_mine_none": "Nuk keni bileta të hapura.",
     "staff_mine_header": "<b>Biletat tuaja të hapura: {count}</b>",
     "staff_save_usage": ("Përdorimi: /save EMRI si përgjigje mesazhit që do të ruhet "
@@ -470,7 +471,8 @@ EN: dict[str, str] = {
     "staff_unassigned": "Ticket #{number} is nobody's now (by {by}).",
     "staff_assign_usage": ("Usage: /assign N as a reply to a colleague's message, "
                            "or /assign N @name; /unassign N"),
-    "staff_unknown_member": "I do not know {who} among the staff; they must have written here once.",
+    "staff_unknown_member": ("I do not know {who} among the staff; they must have written "
+                             "here at least once."),
     "staff_mine_none": "You have no open tickets.",
     "staff_mine_header": "<b>Your open tickets: {count}</b>",
     "staff_save_usage": ("Usage: /save NAME as a reply to the message to keep "

@@ -396,7 +396,7 @@ async def test_assign_unassign_mine_and_history(api: BotApiServer, database_url:
     said = await staff_command(api, besa(api), f"/assign {second}", stranger["message"])
     assert said.text.startswith("Përdorimi: /assign N")
     said = await staff_command(api, besa(api), f"/assign {second} @askush")
-    assert said.text.startswith("Nuk njoh @askush në stafin")
+    assert said.text.startswith("Nuk e njoh @askush si anëtar të stafit")
 
     history = await staff_command(api, besa(api), "/history", card)
     lines = history.text.splitlines()
