@@ -176,6 +176,8 @@ class TelegramConfig:
     api_base_url: Annotated[StrictStr, AfterValidator(_http_url)] = "https://api.telegram.org/bot"
     mode: Literal["polling", "webhook"] = "polling"
     webhook: WebhookConfig = WebhookConfig()
+    # Messages a person may send in a minute; beyond that, one polite notice.
+    max_messages_per_minute: Annotated[StrictInt, Field(ge=1, le=10_000)] = 20
 
 
 @dataclass(frozen=True, config=_SECTION)

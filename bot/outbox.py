@@ -24,7 +24,7 @@ chat's copy of a person's message that the person edited).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -44,6 +44,8 @@ TICKET_POST = "ticket_post"
 TICKET_TOPIC = "ticket_topic"
 # A staff answer on its way to the person.
 DELIVERY = "delivery"
+# The bot's answer to what a person (or an admin) wrote or pressed.
+REPLY = "reply"
 
 
 def utcnow() -> datetime:
@@ -69,13 +71,18 @@ class Call:
 
 
 def enqueue(session: Session, *, chat_id: int, method: str, params: dict[str, Any],
-            purpose: str, ticket_id: int | None = None, now: datetime | None = None
-            ) -> OutboxItem:
-    """Queue a call in ``session`` (it is sent only if the session commits)."""
+            purpose: str, ticket_id: int | None = None, now: datetime | None = None,
+            update_key: tuple[int, int] | None = None) -> OutboxItem:
+    """Queue a call in ``session`` (it is sent only if the session commits).
+
+    ``update_key`` (update id, number of the reply within its handling) marks
+    a call made while handling an update, so that handling it again after a
+    crash queues nothing twice (see :meth:`Outbox.queue_replies`)."""
     now = now or utcnow()
+    update_id, sequence = update_key if update_key is not None else (None, None)
     item = OutboxItem(chat_id=chat_id, method=method, payload=params, ticket_id=ticket_id,
                       purpose=purpose, status="pending", attempts=0, next_attempt_at=now,
-                      created_at=now)
+                      created_at=now, update_id=update_id, update_seq=sequence)
     session.add(item)
     return item
 
@@ -91,17 +98,45 @@ class Outbox:
         self.clock = clock
         self.language = language  # of the staff chat
 
-    def due(self, limit: int = 100) -> list[Call]:
-        """The oldest pending call of each chat, if its time has come (oldest first)."""
+    def queue_replies(self, chat_id: int, calls: list[tuple[str, dict[str, Any]]], *,
+                      update_key: tuple[int, int] | None = None) -> bool:
+        """Queue ``calls`` (method, parameters) to ``chat_id`` as one reply, in one
+        transaction; False if this reply of this update was queued before (the
+        update is being handled again after a crash)."""
+        now = self.clock()
+        with self.db.session() as session:
+            if update_key is not None and session.scalar(
+                    select(OutboxItem.id).where(OutboxItem.update_id == update_key[0],
+                                                OutboxItem.update_seq == update_key[1])
+                    .limit(1)) is not None:
+                return False
+            for position, (method, params) in enumerate(calls):
+                key = (update_key[0], update_key[1] * 1000 + position) if update_key else None
+                enqueue(session, chat_id=chat_id, method=method, params=params, purpose=REPLY,
+                        now=now, update_key=key)
+        return True
+
+    def due(self, limit: int = 100, *, busy: Collection[int] = ()) -> list[Call]:
+        """The oldest pending call of each chat not in ``busy`` (chats with a call in
+        flight), if its time has come, oldest first."""
         now = self.clock()
         heads = (select(func.min(OutboxItem.id)).where(OutboxItem.status == "pending")
                  .group_by(OutboxItem.chat_id))
+        query = select(OutboxItem).where(OutboxItem.id.in_(heads),
+                                         OutboxItem.next_attempt_at <= now)
+        if busy:
+            query = query.where(OutboxItem.chat_id.not_in(list(busy)))
         with self.db.session() as session:
-            items = session.scalars(select(OutboxItem)
-                                    .where(OutboxItem.id.in_(heads),
-                                           OutboxItem.next_attempt_at <= now)
-                                    .order_by(OutboxItem.id).limit(limit)).all()
+            items = session.scalars(query.order_by(OutboxItem.id).limit(limit)).all()
             return [self._resolve(session, item) for item in items]
+
+    def next_due(self) -> datetime | None:
+        """When the next call now waiting for a retry may be tried (None: none waits)."""
+        with self.db.session() as session:
+            moment = session.scalar(select(func.min(OutboxItem.next_attempt_at))
+                                    .where(OutboxItem.status == "pending",
+                                           OutboxItem.next_attempt_at > self.clock()))
+        return as_utc(moment) if moment is not None else None
 
     @staticmethod
     def _resolve(session: Session, item: OutboxItem) -> Call:

@@ -96,6 +96,9 @@ SQ: dict[str, str] = {
     "unknown_command": "Nuk e njoh këtë komandë.",
     "button_expired": "Ky buton nuk është më i vlefshëm.",
     "error": "Më vjen keq, diçka shkoi keq. Ju lutemi provoni përsëri pak më vonë.",
+    "flood": ("Po më shkruani shumë shpejt: lexoj deri në {per_minute} mesazhe në minutë. "
+              "Mesazhet e tjera të këtij minuti nuk i lexova; ju lutem më shkruani përsëri "
+              "pas pak."),
     "escalate_staff": (
         "Nuk gjeta një përgjigje të sigurt për pyetjen tuaj. "
         "Dëshironi ta dërgoj te stafi i agjencisë? Përgjigja do t'ju vijë këtu, në këtë bisedë.\n\n"
@@ -376,6 +379,9 @@ EN: dict[str, str] = {
     "unknown_command": "I do not know that command.",
     "button_expired": "This button is no longer valid.",
     "error": "Sorry, something went wrong. Please try again a little later.",
+    "flood": ("You are writing faster than I can read: I take up to {per_minute} messages a "
+              "minute. I did not read the others from this minute; please write again in a "
+              "moment."),
     "escalate_staff": (
         "I could not find a reliable answer to your question. "
         "Shall I send it to the agency's staff? Their answer will come here, in this chat.\n\n"

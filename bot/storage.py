@@ -182,6 +182,9 @@ class OutboxItem(Base):
     sent_message_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The update whose handling queued the call, and its place there (unique together).
+    update_id: Mapped[int | None] = mapped_column(BigInteger)
+    update_seq: Mapped[int | None] = mapped_column(Integer)
 
 
 class InboxUpdate(Base):

@@ -90,7 +90,7 @@ async def tell_admins(context: ContextTypes.DEFAULT_TYPE, outcome: Outcome) -> N
     for admin_id in assistant.config.admins:
         lang = assistant.language(Asker(id=admin_id))
         try:
-            await send(context.bot, admin_id, [Reply(outcome_text(lang, outcome))])
+            await send(context, admin_id, [Reply(outcome_text(lang, outcome))])
         except TelegramError as exc:
             log.warning("could not tell admin %s about the FAQ reload: %s", admin_id, exc)
 
@@ -98,7 +98,7 @@ async def tell_admins(context: ContextTypes.DEFAULT_TYPE, outcome: Outcome) -> N
 async def _reply(update: Update, context: ContextTypes.DEFAULT_TYPE, *replies: Reply) -> None:
     chat = update.effective_chat
     if chat is not None:
-        await send(context.bot, chat.id, replies)
+        await send(context, chat.id, replies)
 
 
 # --- reload ---------------------------------------------------------------
@@ -258,7 +258,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = query.message if isinstance(query.message, Message) else None
     if message is not None and message.reply_markup is not None:
         await query.edit_message_reply_markup(None)
-    await send(context.bot, message.chat.id if message else query.from_user.id, [Reply(text)])
+    await send(context, message.chat.id if message else query.from_user.id, [Reply(text)])
 
 
 # --- statistics -------------------------------------------------------------

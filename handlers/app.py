@@ -18,14 +18,15 @@ from urllib.parse import urlparse
 
 from telegram import BotCommand, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
-from telegram.ext import AIORateLimiter, Application, ContextTypes
+from telegram.ext import Application, ContextTypes
 
 from bot import phrases
 from bot.config import Config, ConfigError
-from bot.conversation import COMMANDS, Assistant
+from bot.conversation import COMMANDS, Assistant, Reply
 from bot.inbox import Inbox
-from handlers import admins, people, privacy, staff
+from handlers import admins, flood, outbox, people, privacy, staff
 from handlers.inbox import ChatOrderedProcessor, DurableQueue
+from handlers.render import send, sender
 
 log = logging.getLogger(__name__)
 
@@ -81,11 +82,12 @@ def build_application(config: Config, brain: Assistant) -> Application:
         .token(config.telegram.token)
         .base_url(config.telegram.api_base_url)
         .base_file_url(file_base_url(config.telegram.api_base_url))
-        .rate_limiter(AIORateLimiter(max_retries=3))
         .update_queue(DurableQueue(inbox))
         .concurrent_updates(ChatOrderedProcessor(inbox))
         .build()
     )
+    outbox.register(application, brain)
+    flood.register(application, brain)
     staff.register(application, brain)  # first: replies in the staff chat are not questions
     admins.register(application, brain)  # first: the people's handlers catch the rest
     privacy.register(application, brain)
@@ -113,10 +115,10 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("error while handling an update", exc_info=error)
     if isinstance(update, Update) and update.effective_chat and update.effective_user:
         brain: Assistant = context.application.bot_data["assistant"]
-        lang = brain.language(people.asker(update.effective_user))
         try:
-            await context.bot.send_message(update.effective_chat.id, phrases.say(lang, "error"))
-        except TelegramError as exc:
+            lang = await asyncio.to_thread(brain.language, people.asker(update.effective_user))
+            await send(context, update.effective_chat.id, [Reply(phrases.say(lang, "error"))])
+        except Exception as exc:  # the database is away too: the log has it
             log.warning("could not tell the person about the error: %s", exc)
 
 
@@ -181,6 +183,7 @@ async def start(application: Application, config: Config, *,
                                     bootstrap_retries=-1, error_callback=_polling_error)
         log.info("receiving updates by long polling")
     await application.start()
+    sender(application).start(application.bot)
     log.info("the bot @%s is running", application.bot.username)
 
 
@@ -188,6 +191,7 @@ async def stop(application: Application) -> None:
     """Stop receiving updates, finish the ones in hand and close the connections."""
     if application.updater is not None and application.updater.running:
         await application.updater.stop()
+    await sender(application).stop()
     if application.running:
         await application.stop()
     await application.shutdown()

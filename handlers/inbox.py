@@ -18,8 +18,10 @@ next start.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterator
+from contextvars import ContextVar
 from typing import Any
 
 from telegram import Bot, Update
@@ -31,6 +33,19 @@ log = logging.getLogger(__name__)
 
 # Updates handled at once (of different chats; one chat's updates wait their turn).
 MAX_CONCURRENT_UPDATES = 1024
+
+
+# While an update is handled: its id and a counter of the replies queued for it.
+_HANDLING: ContextVar[tuple[int, Iterator[int]] | None] = ContextVar("handling", default=None)
+
+
+def reply_key() -> tuple[int, int] | None:
+    """(update id, number of this reply within the update) while handling an update.
+
+    Handling an update again after a crash queues the same replies in the same
+    order, so this key lets the outbox drop what it already holds."""
+    handling = _HANDLING.get()
+    return None if handling is None else (handling[0], next(handling[1]))
 
 
 def _chat_key(update: object) -> int | None:
@@ -89,6 +104,8 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         try:
             if before is not None:
                 await before
+            if isinstance(update, Update):
+                _HANDLING.set((update.update_id, itertools.count()))
             await coroutine
             if isinstance(update, Update):
                 await asyncio.to_thread(self.inbox.done, update.update_id)

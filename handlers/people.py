@@ -63,7 +63,7 @@ async def _answer(context: ContextTypes.DEFAULT_TYPE, message: Message,
                   replies: list[Reply]) -> None:
     """Send ``replies`` to the chat of ``message``, quoting it in groups."""
     in_group = message.chat.type != ChatType.PRIVATE
-    await send(context.bot, message.chat.id, replies,
+    await send(context, message.chat.id, replies,
                reply_to=message.message_id if in_group else None)
 
 
@@ -129,7 +129,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if "not modified" not in exc.message:
             raise
     chat_id = message.chat.id if message is not None else query.from_user.id
-    await send(context.bot, chat_id, pressed.replies)
+    await send(context, chat_id, pressed.replies)
 
 
 def register(application: Application, brain: Assistant) -> None:

@@ -30,7 +30,7 @@ async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lang = _brain(context).language(asker(message.from_user))
     buttons = ((Button(raw(lang, "forget_yes"), f"pv:{lang}:yes"),
                 Button(raw(lang, "forget_no"), f"pv:{lang}:no")),)
-    await send(context.bot, message.chat.id, [Reply(say(lang, "forget_confirm"), buttons)])
+    await send(context, message.chat.id, [Reply(say(lang, "forget_confirm"), buttons)])
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -48,7 +48,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is not None and message.reply_markup is not None:
         await query.edit_message_reply_markup(None)
     chat_id = message.chat.id if message is not None else query.from_user.id
-    await send(context.bot, chat_id,
+    await send(context, chat_id,
                [Reply(say(lang, "forget_done" if answer == "yes" else "forget_kept"))])
 
 

@@ -1,9 +1,9 @@
 """The staff chats: replies to tickets, the tickets' buttons and the staff's commands.
 
 Only members of the staff chat (asked with getChatMember, remembered for a
-few minutes) and the configured admins may act; anyone else is ignored. The
-outbox is flushed after every update and by a repeating job; a second job
-announces tickets that wait too long, and a third forgets old bookkeeping.
+few minutes) and the configured admins may act; anyone else is ignored. What
+they do reaches Telegram through the outbox (:mod:`handlers.outbox`); a job
+announces tickets that wait too long, and another forgets old bookkeeping.
 
 The staff chats are the default one and those of ``staff.routes``; when one
 moves (a group upgraded to a supergroup), the handlers follow it. A person's
@@ -36,14 +36,12 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     MessageHandler,
-    TypeHandler,
     filters,
 )
 
 from bot import phrases
 from bot.conversation import Assistant
 from bot.faq import Entry
-from bot.outbox import Outbox
 from bot.phrases import Html, escape, say
 from bot.tickets import StaffMember, StaffMessage, Tickets
 from handlers.media import content
@@ -61,8 +59,6 @@ _STAFF_BUTTON = re.compile(r"^tk:(claim|close|faq):(\d{1,9})$")
 # An answer chosen from /faq (by a short hash of the entry id) or /saved (by its id).
 _CHOICE_BUTTON = re.compile(r"^tk:(fa|sv):(\d{1,9}):([0-9a-f]{8}|\d{1,9})$")
 _MEMBER = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER)
-# Groups of handlers: repeated updates are dropped first, the outbox is flushed last.
-FLUSH_GROUP = 100
 
 
 class StaffDesk:
@@ -264,23 +260,10 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await _say(message, (await asyncio.to_thread(act, user_id, who)).text)
 
 
-async def flush(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Send what the outbox holds (a job, and after every update)."""
-    await desk(context).sender.flush(context.bot)
-
-
-async def after_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Send what the update queued, in the background: a slow Telegram must not hold up
-    the next update."""
-    if context.application.running:  # else the next start sends it
-        context.application.create_task(desk(context).sender.flush(context.bot),
-                                        name="outbox-flush")
-
-
 async def remind(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Announce again the tickets waiting longer than ``staff.remind_after``."""
     if await asyncio.to_thread(desk(context).tickets.remind):
-        await flush(context)
+        desk(context).sender.wake()
 
 
 async def forget_old(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -491,15 +474,11 @@ async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 def register(application: Application, brain: Assistant) -> None:
     """Add the staff chat's handlers and jobs (before the people's handlers)."""
     config = brain.config.staff
-    outbox = Outbox(brain.db, config.retry_interval, language=config.language)
-    staff = StaffDesk(brain.tickets, Sender(outbox, config.send_timeout), brain)
+    staff = StaffDesk(brain.tickets, application.bot_data["sender"], brain)
     staff.sender.on_moved = staff.moved
     application.bot_data["staff_desk"] = staff
-    application.add_handler(TypeHandler(Update, after_update), group=FLUSH_GROUP)
     jobs = application.job_queue
     if jobs is not None:
-        interval = config.retry_interval.total_seconds()
-        jobs.run_repeating(flush, interval=interval, first=interval, name="outbox")
         remind_every = min(max(config.remind_after.total_seconds() / 2, 0.2), 60.0)
         jobs.run_repeating(remind, interval=remind_every, first=remind_every, name="reminders")
         jobs.run_repeating(forget_old, interval=24 * 3600, first=60, name="forget")
