@@ -235,6 +235,16 @@ async def test_forum_one_topic_per_ticket_and_a_photo_answer(
                                 where=lambda c: c.result is not None and c.chat_id == STAFF_CHAT)
     assert follow.params["message_thread_id"] == threads[1]
     assert not [c for c in api.sent_to(4003) if "Përgjigje nga stafi" in c.text]
+    # A note written in the topic ("!") stays in the staff chat, in that topic.
+    since = api.mark()
+    await api.deliver({"message": api.message(
+        staff, "! Pret vendimin e gjykatës", chat=staff_chat(api),
+        message_thread_id=threads[1], is_topic_message=True)})
+    noted = await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == STAFF_CHAT)
+    assert noted.text.startswith(f"🔒 Shënim privat te bileta #{second}")
+    assert noted.params["message_thread_id"] == threads[1]
+    await asyncio.sleep(0.3)
+    assert api.sent_to(4004, since) == []
 
 
 async def test_anonymous_mode_hides_the_person(api: BotApiServer, started: list[RunningBot],
