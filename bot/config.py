@@ -178,6 +178,9 @@ class TelegramConfig:
     webhook: WebhookConfig = WebhookConfig()
     # Messages a person may send in a minute; beyond that, one polite notice.
     max_messages_per_minute: Annotated[StrictInt, Field(ge=1, le=10_000)] = 20
+    # With several workers: how long an update or a message a worker took stays its own
+    # without news from it (then another worker takes it over).
+    worker_lease: Duration = timedelta(seconds=30)
 
 
 @dataclass(frozen=True, config=_SECTION)

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot import phrases
@@ -91,11 +91,17 @@ class Outbox:
     """The queue of calls in the database."""
 
     def __init__(self, db: Database, retry_interval: timedelta = timedelta(seconds=5),
-                 clock: Callable[[], datetime] = utcnow,
+                 clock: Callable[[], datetime] = utcnow, *, worker: str = "main",
+                 lease: timedelta = timedelta(seconds=60),
                  language: str = phrases.DEFAULT_LANGUAGE) -> None:
         self.db = db
         self.retry_interval = retry_interval
         self.clock = clock
+        # Several workers may send from one database: a due call is claimed by one of
+        # them for ``lease`` (longer than a call may take); a worker that dies leaves
+        # its claims to run out, then another takes them.
+        self.worker = worker
+        self.lease = lease
         self.language = language  # of the staff chat
 
     def queue_replies(self, chat_id: int, calls: list[tuple[str, dict[str, Any]]], *,
@@ -117,17 +123,23 @@ class Outbox:
         return True
 
     def due(self, limit: int = 100, *, busy: Collection[int] = ()) -> list[Call]:
-        """The oldest pending call of each chat not in ``busy`` (chats with a call in
-        flight), if its time has come, oldest first."""
+        """Claim the oldest pending call of each chat not in ``busy`` (chats with a call
+        in flight) and not held by another worker, if its time has come; oldest first."""
         now = self.clock()
         heads = (select(func.min(OutboxItem.id)).where(OutboxItem.status == "pending")
                  .group_by(OutboxItem.chat_id))
-        query = select(OutboxItem).where(OutboxItem.id.in_(heads),
+        free = or_(OutboxItem.claimed_until.is_(None), OutboxItem.claimed_until < now,
+                   OutboxItem.claimed_by == self.worker)
+        query = select(OutboxItem).where(OutboxItem.id.in_(heads), free,
                                          OutboxItem.next_attempt_at <= now)
         if busy:
             query = query.where(OutboxItem.chat_id.not_in(list(busy)))
         with self.db.session() as session:
-            items = session.scalars(query.order_by(OutboxItem.id).limit(limit)).all()
+            items = session.scalars(query.order_by(OutboxItem.id).limit(limit)
+                                    .with_for_update(skip_locked=True)).all()
+            for item in items:
+                item.claimed_by = self.worker
+                item.claimed_until = now + self.lease
             return [self._resolve(session, item) for item in items]
 
     def next_due(self) -> datetime | None:
@@ -165,7 +177,8 @@ class Outbox:
                 update(OutboxItem)
                 .where(OutboxItem.id == call.id, OutboxItem.status == "pending")
                 .values(status="sent", sent_message_id=message_id, sent_at=now,
-                        attempts=OutboxItem.attempts + 1, last_error=None)
+                        attempts=OutboxItem.attempts + 1, last_error=None, claimed_by=None,
+                        claimed_until=None)
             ).rowcount
             if done != 1:
                 return False
@@ -190,7 +203,7 @@ class Outbox:
                 update(OutboxItem)
                 .where(OutboxItem.id == call.id, OutboxItem.status == "pending")
                 .values(attempts=OutboxItem.attempts + 1, next_attempt_at=when,
-                        last_error=error[:500]))
+                        last_error=error[:500], claimed_by=None, claimed_until=None))
         return when
 
     def give_up(self, call: Call, error: str) -> None:
@@ -203,7 +216,7 @@ class Outbox:
                 update(OutboxItem)
                 .where(OutboxItem.id == call.id, OutboxItem.status == "pending")
                 .values(status="failed", attempts=OutboxItem.attempts + 1,
-                        last_error=error[:500])).rowcount
+                        last_error=error[:500], claimed_by=None, claimed_until=None)).rowcount
             ticket = session.get(Ticket, call.ticket_id) if call.ticket_id is not None else None
             if done == 1 and call.purpose == DELIVERY and ticket and ticket.staff_chat_id:
                 text = say(self.language, "staff_undeliverable", number=ticket.id,

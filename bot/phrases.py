@@ -280,14 +280,23 @@ SQ: dict[str, str] = {
     "adm_accepted_new": "Sugjerimi {id} u shtua si hyrja e re {entry}; është aktiv.",
     "adm_rejected": "Sugjerimi {id} u refuzua.",
     "adm_suggestion_failed": "Sugjerimi {id} nuk u shkrua: {reason}",
+    # What became of a question: the report's lines and the chart's legend.
+    "outcome_answered": "Përgjigjur drejtpërdrejt",
+    "outcome_picked": "Përgjigjur pas një sugjerimi",
+    "outcome_suggested": "Sugjerime pa zgjedhje",
+    "outcome_registry": "Kërkime në regjistër",
+    "outcome_staff": "Dërguar stafit",
+    "chart_title": "Pyetje në ditë, {since} – {until}",
+    "chart_axis": "pyetje",
+    "chart_empty": "Asnjë pyetje në këtë periudhë",
     "adm_stats": (
         "<b>Statistikat {since} – {until}</b>\n"
         "Pyetje: {asked}\n"
-        "Përgjigjur drejtpërdrejt: {answered}\n"
-        "Përgjigjur pas një sugjerimi: {picked}\n"
-        "Sugjerime pa zgjedhje: {suggested}\n"
-        "Kërkime në regjistër: {registry}\n"
-        "Dërguar stafit: {staff}\n"
+        "{label_answered}: {answered}\n"
+        "{label_picked}: {picked}\n"
+        "{label_suggested}: {suggested}\n"
+        "{label_registry}: {registry}\n"
+        "{label_staff}: {staff}\n"
         "👍 {helpful} / 👎 {not_helpful}\n"
         "Koha e përgjigjes së stafit: mediana {median}, 90% brenda {p90} "
         "({answered_tickets} bileta)\n"
@@ -302,6 +311,9 @@ SQ: dict[str, str] = {
     "forget_no": "Jo",
     "forget_done": "U fshi gjithçka që boti ruante për ju.",
     "forget_kept": "Në rregull, nuk u fshi asgjë.",
+    "terminal_ask": ("/ask e dërgon pyetjen te stafi i agjencisë vetëm në Telegram, ku stafi "
+                     "përgjigjet; këtu në terminal nuk ka staf. Shkruani pyetjen dhe boti "
+                     "përgjigjet nga FAQ-ja."),
 }
 
 EN: dict[str, str] = {
@@ -560,14 +572,23 @@ EN: dict[str, str] = {
     "adm_accepted_new": "Suggestion {id} was added as the new entry {entry}; it is live.",
     "adm_rejected": "Suggestion {id} was rejected.",
     "adm_suggestion_failed": "Suggestion {id} was not written: {reason}",
+    # What became of a question: the report's lines and the chart's legend.
+    "outcome_answered": "Answered directly",
+    "outcome_picked": "Answered after a suggestion",
+    "outcome_suggested": "Suggestions not taken",
+    "outcome_registry": "Registry look-ups",
+    "outcome_staff": "Handed to staff",
+    "chart_title": "Questions per day, {since} – {until}",
+    "chart_axis": "questions",
+    "chart_empty": "No questions in this period",
     "adm_stats": (
         "<b>Statistics {since} – {until}</b>\n"
         "Questions: {asked}\n"
-        "Answered directly: {answered}\n"
-        "Answered after a suggestion: {picked}\n"
-        "Suggestions not taken: {suggested}\n"
-        "Registry look-ups: {registry}\n"
-        "Handed to staff: {staff}\n"
+        "{label_answered}: {answered}\n"
+        "{label_picked}: {picked}\n"
+        "{label_suggested}: {suggested}\n"
+        "{label_registry}: {registry}\n"
+        "{label_staff}: {staff}\n"
         "👍 {helpful} / 👎 {not_helpful}\n"
         "Staff response time: median {median}, 90% within {p90} "
         "({answered_tickets} tickets)\n"
@@ -582,6 +603,9 @@ EN: dict[str, str] = {
     "forget_no": "No",
     "forget_done": "Everything the bot kept about you was deleted.",
     "forget_kept": "All right, nothing was deleted.",
+    "terminal_ask": ("/ask hands your question to the agency's staff only in Telegram, where "
+                     "the staff answer; there is no staff here in the terminal. Write the "
+                     "question and the bot answers from the FAQ."),
 }
 
 CATALOGUE: dict[str, dict[str, str]] = {"sq": SQ, "en": EN}

@@ -10,7 +10,7 @@ the person's private chat (whose id is their user id) go too.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, Connection, MetaData, Table, delete, or_, select
 
@@ -42,6 +42,11 @@ def _delete_with_children(connection: Connection, metadata: MetaData, table: Tab
         counts[table.name] = counts.get(table.name, 0) + deleted
 
 
+# When people ask to be forgotten themselves, their bans stay: a ban is the staff's
+# decision, not the person's data.
+KEPT_WHEN_ASKED = ("bans",)
+
+
 def forget(db: Database, user_id: int, *, keep: tuple[str, ...] = ()) -> dict[str, int]:
     """Delete every row about ``user_id``; returns the number deleted per table.
 
@@ -67,7 +72,7 @@ def purge_old_questions(db: Database, retention: timedelta | None,
     """Delete question logs older than ``retention``; returns how many (None: keep all)."""
     if retention is None:
         return 0
-    cutoff = db_time(db, (now or datetime.now(timezone.utc)) - retention)
+    cutoff = db_time(db, (now or datetime.now(UTC)) - retention)
     with db.session() as session:
         result = session.execute(delete(QuestionLog).where(QuestionLog.created_at < cutoff))
         return int(result.rowcount or 0)

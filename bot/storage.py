@@ -18,13 +18,15 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import BigInteger, Date, DateTime, Float, SmallInteger, String, Text
-from sqlalchemy import create_engine, event, func
+from sqlalchemy import create_engine, event, func, text
 from sqlalchemy import JSON, ForeignKey, Integer
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# The PostgreSQL advisory lock held while the schema is upgraded.
+MIGRATION_LOCK = 0x6E676F66
 
 
 class Base(DeclarativeBase):
@@ -185,6 +187,9 @@ class OutboxItem(Base):
     # The update whose handling queued the call, and its place there (unique together).
     update_id: Mapped[int | None] = mapped_column(BigInteger)
     update_seq: Mapped[int | None] = mapped_column(Integer)
+    # The worker sending it, until when (then another may take it).
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class InboxUpdate(Base):
@@ -201,6 +206,9 @@ class InboxUpdate(Base):
     payload: Mapped[dict | None] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # With several workers: who is handling it, until when (then another may take it).
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Ban(Base):
@@ -329,9 +337,15 @@ class Database:
         return self.engine.dialect.name
 
     def migrate(self, revision: str = "head") -> None:
-        """Upgrade the schema to ``revision`` (default: the latest)."""
+        """Upgrade the schema to ``revision`` (default: the latest).
+
+        On PostgreSQL, workers starting together take turns (an advisory lock), so
+        that one upgrades and the others find the schema up to date."""
         config = _alembic_config()
         with self.engine.begin() as connection:
+            if self.dialect == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                   {"key": MIGRATION_LOCK})
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
 

@@ -731,8 +731,9 @@ class Tickets:
         Its tickets follow: those not closed are posted again in the new chat
         (the old posts cannot be replied to there), calls waiting for the old
         chat go to the new one, and the admins are told to update the config.
-        Told again (Telegram refusing a call to the old id), only the calls
-        waiting for it move. True the first time."""
+        Told again (Telegram refusing a call to the old id), what is still
+        addressed to the old chat moves, without telling anyone. True the first
+        time."""
         if old == new:
             return False
         now = self.clock()
@@ -749,12 +750,14 @@ class Tickets:
                 .values(chat_id=new))
             if known is None:
                 session.add(StaffChatMove(old_chat_id=old, new_chat_id=new, moved_at=now))
-                self._follow(session, old, new, now)
+            # Tickets still there (another worker opened them before it knew) follow too.
+            self._follow(session, old, new, now, tell=known is None)
         self.moves[old] = new
         return known is None
 
-    def _follow(self, session: Session, old: int, new: int, now: datetime) -> None:
-        """Post the tickets of the chat ``old`` again in ``new``, and tell the admins."""
+    def _follow(self, session: Session, old: int, new: int, now: datetime,
+                tell: bool = True) -> None:
+        """Post the tickets of the chat ``old`` again in ``new``; ``tell`` the admins."""
         if old in self.forums:
             self.forums.add(new)
         for ticket in session.scalars(select(Ticket).where(Ticket.staff_chat_id == old)
@@ -763,6 +766,8 @@ class Tickets:
             ticket.staff_message_id = ticket.staff_thread_id = None
             if ticket.status != CLOSED:
                 self._post_card(session, ticket, now)
+        if not tell:
+            return
         text = say(self.lang, "staff_chat_moved", old=old, new=new)
         for chat_id in (new, *sorted(self.admins)):
             enqueue(session, chat_id=chat_id, method="sendMessage",

@@ -128,9 +128,11 @@ async def download(file: File, limit: int) -> bytes | None:
     """
     if file.file_size is not None and file.file_size > limit:
         return None
+    if not file.file_path:
+        raise TelegramError("getFile gave no file path")
     content = bytearray()
     async with httpx.AsyncClient(timeout=30) as client, \
-            client.stream("GET", str(file.file_path)) as response:
+            client.stream("GET", file.file_path) as response:
         response.raise_for_status()
         async for chunk in response.aiter_bytes():
             content += chunk
@@ -287,7 +289,7 @@ async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                                       brain(context).config.staff.hours)
     await _reply(update, context, Reply(report.describe(figures, lang)))
     if chat is not None:
-        png = await asyncio.to_thread(report.chart_png, figures)
+        png = await asyncio.to_thread(report.chart_png, figures, lang)
         await context.bot.send_photo(chat.id, png)
 
 

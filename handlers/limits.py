@@ -45,10 +45,13 @@ class _Bucket:
 class RateLimits:
     """Telegram's sending rates, per chat and in all."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic, *, share: int = 1) -> None:
+        """``share``: how many workers send for the bot; each keeps to its share of the
+        overall rate (a chat's calls are sent by one worker at a time)."""
         self.clock = clock
         now = clock()
-        self._all = _Bucket(MESSAGES_PER_SECOND, MESSAGES_PER_SECOND, MESSAGES_PER_SECOND, now)
+        overall = MESSAGES_PER_SECOND / share
+        self._all = _Bucket(overall, overall, overall, now)
         self._chats: dict[int, _Bucket] = {}
 
     def reserve(self, chat_id: int) -> float:

@@ -231,10 +231,16 @@ async def _look(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     context.application.bot_data["sender"].wake()
 
 
-def register(application: Application, brain: Assistant) -> None:
-    """The application's sender, under ``bot_data["sender"]``; started by handlers.app."""
+def register(application: Application, brain: Assistant, *, worker: str = "main",
+             workers: int = 1) -> None:
+    """The application's sender, under ``bot_data["sender"]``; started by handlers.app.
+
+    ``worker`` names this process among ``workers`` sending from one database."""
     config = brain.config.staff
-    outbox = Outbox(brain.db, config.retry_interval, language=config.language)
+    lease = max(brain.config.telegram.worker_lease, 3 * timedelta(seconds=config.send_timeout))
+    outbox = Outbox(brain.db, config.retry_interval, worker=worker, lease=lease,
+                    language=config.language)
     application.bot_data["sender"] = Sender(
-        outbox, config.send_timeout, poll_interval=config.retry_interval.total_seconds())
+        outbox, config.send_timeout, poll_interval=config.retry_interval.total_seconds(),
+        limits=RateLimits(share=workers))
     application.add_handler(TypeHandler(Update, _look), group=AFTER_ALL)

@@ -75,13 +75,12 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     name = message.text.split(maxsplit=1)[0][1:].split("@")[0].lower()
     argument = " ".join(context.args or ())
     if name == "ask" and message.chat.type != ChatType.PRIVATE:
-        lang = assistant(context).language(asker(message.from_user))
+        lang = await asyncio.to_thread(assistant(context).language, asker(message.from_user))
         await _answer(context, message, [Reply(say(lang, "ticket_private_only"))])
         return
-    await _answer(context, message,
-                  assistant(context).command(
-                      asker(message.from_user), name, argument,
-                      message.message_id if message.chat.type == ChatType.PRIVATE else None))
+    await _answer(context, message, await asyncio.to_thread(
+        assistant(context).command, asker(message.from_user), name, argument,
+        message.message_id if message.chat.type == ChatType.PRIVATE else None))
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -92,9 +91,9 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     text = message.text
     if context.bot.username:
         text = re.sub(f"@{re.escape(context.bot.username)}\\b", " ", text, flags=re.IGNORECASE)
-    await _answer(context, message, assistant(context).reply(asker(message.from_user), text,
-                                                             chat_id=message.chat.id,
-                                                             message_id=message.message_id))
+    await _answer(context, message, await asyncio.to_thread(
+        assistant(context).reply, asker(message.from_user), text, chat_id=message.chat.id,
+        message_id=message.message_id))
 
 
 async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -103,9 +102,9 @@ async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None or message.from_user is None:
         return
     kind, file_id = content(message)
-    await _answer(context, message, assistant(context).media(
-        asker(message.from_user), message.chat.id, message.message_id, message.caption, kind,
-        file_id))
+    await _answer(context, message, await asyncio.to_thread(
+        assistant(context).media, asker(message.from_user), message.chat.id, message.message_id,
+        message.caption, kind, file_id))
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -113,7 +112,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     if query is None:
         return
-    pressed = assistant(context).press(asker(query.from_user), query.data or "")
+    pressed = await asyncio.to_thread(assistant(context).press, asker(query.from_user),
+                                      query.data or "")
     await query.answer(pressed.notice)
     if not pressed.valid:
         return

@@ -5,17 +5,19 @@ from __future__ import annotations
 import asyncio
 
 from telegram import Message, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
-from telegram.ext import filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    filters,
+)
 
 from bot import privacy
 from bot.conversation import Assistant, Button, Reply
 from bot.phrases import raw, say
 from handlers.people import asker
 from handlers.render import send
-
-# A ban is the staff's decision, not the person's data: /forget leaves it in place.
-KEPT_BY_FORGET = ("bans",)
 
 
 def _brain(context: ContextTypes.DEFAULT_TYPE) -> Assistant:
@@ -43,7 +45,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await query.answer()
     if answer == "yes":
         await asyncio.to_thread(privacy.forget, _brain(context).db, query.from_user.id,
-                                keep=KEPT_BY_FORGET)
+                                keep=privacy.KEPT_WHEN_ASKED)
     message = query.message if isinstance(query.message, Message) else None
     if message is not None and message.reply_markup is not None:
         await query.edit_message_reply_markup(None)

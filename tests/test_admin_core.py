@@ -77,7 +77,7 @@ def test_report_figures_on_a_known_history(database: Database) -> None:
     assert [c.count for c in figures.unanswered] == [3, 1]
     assert figures.per_day[date(2026, 3, 3)]["staff"] == 2
     assert sum(sum(day.values()) for day in figures.per_day.values()) == 8
-    png = report.chart_png(figures)
+    png = report.chart_png(figures, "en")
     assert png.startswith(b"\x89PNG") and len(png) > 1000
 
 

@@ -105,6 +105,7 @@ async def test_run_with_a_token_serves_telegram_until_sigterm(tmp_path: Path) ->
         log = stderr.decode()
         assert process.returncode == 0, log
         assert "is running" in log
+        assert "apscheduler" not in log  # no line per job added or run
         assert api.token not in log and api.token.split(":")[1] not in log
 
 

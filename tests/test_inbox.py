@@ -78,10 +78,10 @@ async def test_one_chat_is_answered_in_the_order_it_wrote(api: BotApiServer,
 
 def _config_file(api_base_url: str, folder: Path, **sections: dict[str, object]) -> Path:
     config = yaml.safe_load((PROJECT_ROOT / "config.yaml").read_text(encoding="utf-8"))
+    config["registry"]["sample_csv"] = str(PROJECT_ROOT / config["registry"]["sample_csv"])
     for name, values in sections.items():
         config[name].update(values)
     config["telegram"]["api_base_url"] = api_base_url
-    config["registry"]["sample_csv"] = str(PROJECT_ROOT / config["registry"]["sample_csv"])
     config["faq"]["path"] = str(PROJECT_ROOT / config["faq"]["path"])
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")

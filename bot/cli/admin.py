@@ -13,12 +13,12 @@ import argparse
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot import privacy, report
 from bot.cli.chat import plain
-from bot.config import load_config
-from bot.storage import Database
 
+if TYPE_CHECKING:  # imported where they are used, so that --help starts at once
+    from bot import report
 
 MAX_REPORT_DAYS = 3660  # ten years: a longer period is a mistyped year (and a chart of hours)
 
@@ -34,16 +34,25 @@ def user_id(value: str) -> int:
     return number
 
 
-def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def day(value: str) -> date:
+    """A date as argparse reads it, with a message a person can act on."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a date: {value!r} (use YYYY-MM-DD, e.g. 2026-03-01)") from None
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``report`` and ``forget``."""
     rep = subparsers.add_parser(
         "report", help="what people asked and what became of it",
         description="Questions asked, answered directly or after a suggestion, handed to "
                     "staff, feedback, staff response times, open tickets and the top "
                     "unanswered questions for a period (default: the last 30 days).")
-    rep.add_argument("--since", type=date.fromisoformat, metavar="DATE",
+    rep.add_argument("--since", type=day, metavar="DATE",
                      help="first day (YYYY-MM-DD)")
-    rep.add_argument("--until", type=date.fromisoformat, metavar="DATE",
+    rep.add_argument("--until", type=day, metavar="DATE",
                      help="last day, included (YYYY-MM-DD)")
     rep.add_argument("--lang", choices=("sq", "en"), default="en")
     rep.add_argument("--chart", metavar="FILE", help="also write the chart as a PNG")
@@ -59,6 +68,8 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
 
 def _period(args: argparse.Namespace) -> report.Period | None:
     """The period of --since and --until, or None after saying why it cannot be reported."""
+    from bot import report
+
     if args.since and args.until and args.since > args.until:
         error = "--since is after --until"
     else:
@@ -76,6 +87,10 @@ def _period(args: argparse.Namespace) -> report.Period | None:
 
 
 def run_report(args: argparse.Namespace) -> int:
+    from bot import report
+    from bot.config import load_config
+    from bot.storage import Database
+
     period = _period(args)
     if period is None:
         return 2
@@ -87,7 +102,7 @@ def run_report(args: argparse.Namespace) -> int:
     print(plain(report.describe(figures, args.lang)))
     if args.chart:
         try:
-            Path(args.chart).write_bytes(report.chart_png(figures))
+            Path(args.chart).write_bytes(report.chart_png(figures, args.lang))
         except OSError as exc:
             print(f"error: cannot write the chart to {args.chart}: {exc.strerror}",
                   file=sys.stderr)
@@ -97,6 +112,10 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_forget(args: argparse.Namespace) -> int:
+    from bot import privacy
+    from bot.config import load_config
+    from bot.storage import Database
+
     with Database(load_config(args.config).database_url) as db:
         deleted = privacy.forget(db, args.user_id)
     total = sum(deleted.values())

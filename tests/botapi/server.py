@@ -172,6 +172,7 @@ class BotApiServer:
         self.files: dict[str, bytes] = {}  # file_id -> content, for getFile and downloads
         self.undeclared: set[str] = set()  # files whose size getFile does not tell
         self.downloaded: dict[str, int] = {}  # file_id -> bytes the bot read of it
+        self.held_downloads: asyncio.Event | None = None  # set: downloads wait for it
         self._file_ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._closing = False
@@ -473,6 +474,8 @@ class BotApiServer:
         if request.match_info["token"] != self.token or file_id not in self.files:
             return web.Response(status=404, text="Not Found")
         content = self.files[file_id]
+        if self.held_downloads is not None:
+            await self.held_downloads.wait()
         response = web.StreamResponse()
         await response.prepare(request)
         self.downloaded[file_id] = 0
