@@ -145,9 +145,16 @@ class Tickets:
         self.forums: set[int] = set()
         # The FAQ category of an entry id (set by the conversation, which has the FAQ).
         self.category_of: Callable[[str], str | None] = lambda entry_id: None
-        with db.session() as session:
+        self.moves: dict[int, int] = {}
+        self.load_moves()
+
+    def load_moves(self) -> set[int]:
+        """Read where staff chats moved (another worker may have seen it); returns the staff
+        chats as they are now."""
+        with self.db.session() as session:
             self.moves = {old: new for old, new in session.execute(
                 select(StaffChatMove.old_chat_id, StaffChatMove.new_chat_id))}
+        return self.staff_chats
 
     @property
     def enabled(self) -> bool:

@@ -270,6 +270,12 @@ async def forget_old(context: ContextTypes.DEFAULT_TYPE) -> None:
     await asyncio.to_thread(desk(context).tickets.forget_old)
 
 
+async def follow_moves(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Staff chats another worker saw move: listen there too."""
+    staff = desk(context)
+    staff.chats.add_chat_ids(await asyncio.to_thread(staff.tickets.load_moves))
+
+
 async def prepare(application: Application) -> None:
     """Learn which staff chats are forums (one topic per ticket); logged if it fails."""
     staff: StaffDesk | None = application.bot_data.get("staff_desk")
@@ -482,6 +488,7 @@ def register(application: Application, brain: Assistant) -> None:
         remind_every = min(max(config.remind_after.total_seconds() / 2, 0.2), 60.0)
         jobs.run_repeating(remind, interval=remind_every, first=remind_every, name="reminders")
         jobs.run_repeating(forget_old, interval=24 * 3600, first=60, name="forget")
+        jobs.run_repeating(follow_moves, interval=60, first=60, name="staff-chats")
     if config.chat_id is None:
         return
     in_staff_chat = staff.chats & filters.UpdateType.MESSAGE

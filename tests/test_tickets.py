@@ -453,6 +453,7 @@ def test_a_moved_staff_chat_takes_its_tickets_and_queue(database: Database, cloc
         enqueue(session, chat_id=STAFF_CHAT, method="sendMessage", params={"text": "vonë"},
                 purpose="staff_note", now=clock.now)
     straggler = open_ticket(stale, ANA + 9)  # a worker that did not know yet
+    assert stale.load_moves() == {new_chat} and stale.default_chat == new_chat
     assert not tickets.move_chat(STAFF_CHAT, -1)  # told again: what waits for it moves
     calls = send_all(outbox)
     reposted = sorted(c.ticket_id for c in calls
