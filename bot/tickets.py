@@ -401,9 +401,10 @@ class Tickets:
             if ticket is None or ticket.staff_chat_id is None or message.relay_id is None:
                 return False
             message.text, message.edited_at = text, now
-            shown = say(self.lang, "staff_edited", text=text or "")
             if message.kind in (None, "text"):
-                method, params = "editMessageText", {"text": shown}
+                method = "editMessageText"
+                params = {"text": say(self.lang, "staff_edited",
+                                      text=_shorten(text or "", MAX_TEXT - HEADER_ROOM))}
             else:
                 method = "editMessageCaption"
                 params = {"caption": say(self.lang, "staff_edited",
