@@ -54,6 +54,7 @@ STAFF_COMMANDS = ("close", "reopen", "open", "ban", "unban")
 DESK_COMMANDS = ("help", "mine", "assign", "unassign", "note", "faq", "saved", "save",
                  "history")
 MAX_FAQ_CHOICES = 5
+MAX_SAVED_SHOWN = 30  # a listing stays within one message (4096 characters)
 MAX_LABEL = 60
 _STAFF_BUTTON = re.compile(r"^tk:(claim|close|faq):(\d{1,9})$")
 # An answer chosen from /faq (by a short hash of the entry id) or /saved (by its id).
@@ -353,7 +354,7 @@ async def on_desk_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     ticket_id = await _ticket_of(staff, message, context.bot.id)
     if name == "saved" and ticket_id is None:
-        saved = await asyncio.to_thread(tickets.saved_replies)
+        saved = (await asyncio.to_thread(tickets.saved_replies))[:MAX_SAVED_SHOWN]
         lines = [say(lang, "staff_saved_line", name=n, text=_label(t)) for _, n, t in saved]
         await _say(message, Html("\n".join([say(lang, "staff_saved_header"), *lines]))
                    if lines else say(lang, "staff_saved_none"))
@@ -370,7 +371,7 @@ async def on_desk_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     elif name == "history":
         await _say(message, await asyncio.to_thread(tickets.history, ticket_id))
     elif name == "saved":
-        saved = await asyncio.to_thread(tickets.saved_replies)
+        saved = (await asyncio.to_thread(tickets.saved_replies))[:MAX_SAVED_SHOWN]
         if not saved:
             await _say(message, say(lang, "staff_saved_none"))
             return
