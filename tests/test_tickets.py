@@ -409,6 +409,7 @@ def test_a_rating_is_given_once_by_the_person_after_closing(tickets: Tickets, ou
     assert tickets.rate(ANA, number, good=False)
     assert not tickets.rate(ANA, number, good=True)      # once
     assert tickets.take_comment(ANA, "pa kërkuar") is None
+    assert not tickets.want_comment(ANA + 1, number)      # not theirs
     assert tickets.want_comment(ANA, number)
     clock.advance(minutes=31)
     assert tickets.take_comment(ANA, "shumë vonë") is None  # the window passed
