@@ -492,6 +492,10 @@ def register(application: Application, brain: Assistant) -> None:
         jobs.run_repeating(follow_moves, interval=60, first=60, name="staff-chats")
     if config.chat_id is None:
         return
+    unknown = sorted(set(config.routes) - set(brain.faq.categories()))
+    if unknown:
+        log.warning("staff.routes names FAQ categories the FAQ does not have: %s",
+                    ", ".join(unknown))
     in_staff_chat = staff.chats & filters.UpdateType.MESSAGE
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
     application.add_handler(MessageHandler(
