@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot import phrases
@@ -46,6 +46,9 @@ TICKET_TOPIC = "ticket_topic"
 DELIVERY = "delivery"
 # The bot's answer to what a person (or an admin) wrote or pressed.
 REPLY = "reply"
+# A call made after a forget (the confirmation to the person, the staff chat's changes):
+# its row is deleted once made, so that nothing with the person's id stays behind.
+FORGET = "forget"
 
 
 def utcnow() -> datetime:
@@ -105,7 +108,7 @@ class Outbox:
         self.language = language  # of the staff chat
 
     def queue_replies(self, chat_id: int, calls: list[tuple[str, dict[str, Any]]], *,
-                      update_key: tuple[int, int] | None = None) -> bool:
+                      update_key: tuple[int, int] | None = None, purpose: str = REPLY) -> bool:
         """Queue ``calls`` (method, parameters) to ``chat_id`` as one reply, in one
         transaction; False if this reply of this update was queued before (the
         update is being handled again after a crash)."""
@@ -118,7 +121,7 @@ class Outbox:
                 return False
             for position, (method, params) in enumerate(calls):
                 key = (update_key[0], update_key[1] * 1000 + position) if update_key else None
-                enqueue(session, chat_id=chat_id, method=method, params=params, purpose=REPLY,
+                enqueue(session, chat_id=chat_id, method=method, params=params, purpose=purpose,
                         now=now, update_key=key)
         return True
 
@@ -173,6 +176,12 @@ class Outbox:
         """Mark ``call`` sent and record what it created; False if it already was."""
         now = self.clock()
         with self.db.session() as session:
+            if call.purpose == FORGET:
+                item = session.get(OutboxItem, call.id)
+                if item is None or item.status != "pending":
+                    return False
+                session.delete(item)
+                return True
             done = session.execute(
                 update(OutboxItem)
                 .where(OutboxItem.id == call.id, OutboxItem.status == "pending")
@@ -212,6 +221,9 @@ class Outbox:
         An answer that cannot reach the person (they blocked the bot) is reported
         under the ticket in the staff chat, so that the staff know."""
         with self.db.session() as session:
+            if call.purpose == FORGET:
+                session.execute(delete(OutboxItem).where(OutboxItem.id == call.id))
+                return
             done = session.execute(
                 update(OutboxItem)
                 .where(OutboxItem.id == call.id, OutboxItem.status == "pending")

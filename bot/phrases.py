@@ -63,6 +63,7 @@ SQ: dict[str, str] = {
     "helpful": "A ju ndihmoi kjo përgjigje?",
     "suggest": "Mos keni parasysh një nga këto?",
     "none_of_these": "Asnjë nga këto: pyet stafin",
+    "also_asked": "Pyetët edhe për këtë:",
     "escalate": (
         "Nuk gjeta një përgjigje të sigurt për pyetjen tuaj. "
         "Dërgimi i pyetjeve te stafi nga boti nuk është ende i mundur; "
@@ -158,6 +159,8 @@ SQ: dict[str, str] = {
     "staff_already_suggested": "Bileta #{number} është sugjeruar tashmë për FAQ.",
     "staff_banned": "{who} u bllokua: nuk mund të hapë më bileta.",
     "staff_the_person": "Personi",
+    "staff_pseudonym": "Ish-punonjës {number}",
+    "staff_card_forgotten": "🎫 Bileta #{number}: personi kërkoi që të dhënat e tij të fshihen.",
     "staff_unbanned": "{who} u zhbllokua.",
     "staff_not_banned": "{who} nuk është i bllokuar.",
     "staff_none_open": "Nuk ka bileta të hapura.",
@@ -358,6 +361,7 @@ EN: dict[str, str] = {
     "helpful": "Was this helpful?",
     "suggest": "Did you mean one of these?",
     "none_of_these": "None of these: ask the staff",
+    "also_asked": "You also asked about this:",
     "escalate": (
         "I could not find a reliable answer to your question. "
         "Sending questions to the staff from the bot is not available yet; "
@@ -451,6 +455,8 @@ EN: dict[str, str] = {
     "staff_already_suggested": "Ticket #{number} was already suggested for the FAQ.",
     "staff_banned": "{who} is banned: no more tickets.",
     "staff_the_person": "The person",
+    "staff_pseudonym": "Former staff member {number}",
+    "staff_card_forgotten": "🎫 Ticket #{number}: the person asked for their data to be deleted.",
     "staff_unbanned": "{who} is no longer banned.",
     "staff_not_banned": "{who} is not banned.",
     "staff_none_open": "No open tickets.",

@@ -8,6 +8,8 @@ opened, so upgrading the bot upgrades the schema without losing data.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -27,6 +29,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The PostgreSQL advisory lock held while the schema is upgraded.
 MIGRATION_LOCK = 0x6E676F66
+# Attempts to empty SQLite's write-ahead log while other connections read.
+CHECKPOINT_TRIES = 5
+
+log = logging.getLogger(__name__)
 
 
 class Base(DeclarativeBase):
@@ -280,6 +286,8 @@ def _alembic_config() -> AlembicConfig:
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    # Deleted content is overwritten with zeros, not left in free pages (see bot.privacy).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
@@ -298,8 +306,9 @@ def _safe_url(url: str) -> str:
         return "(not a database URL)"
 
 
-def _reason(exc: Exception) -> str:
-    """The first line of what the driver said, without SQLAlchemy's background links."""
+def reason_of(exc: Exception) -> str:
+    """The first line of what the driver said, without SQLAlchemy's background links (nor
+    the lines after it, where PostgreSQL quotes the failing row: names, questions)."""
     cause = exc.orig if isinstance(exc, DBAPIError) else exc
     return (str(cause).strip().splitlines() or [type(cause).__name__])[0]
 
@@ -317,7 +326,7 @@ class Database:
             self._open(url, migrate)
         except (ArgumentError, DBAPIError, ImportError, OSError) as exc:
             raise DatabaseUnavailable(
-                f"cannot open the database {_safe_url(url)}: {_reason(exc)}") from None
+                f"cannot open the database {_safe_url(url)}: {reason_of(exc)}") from None
 
     def _open(self, url: str, migrate: bool) -> None:
         self.url = url
@@ -325,7 +334,10 @@ class Database:
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(url, pool_pre_ping=not self.is_sqlite)
+        # hide_parameters: a database error in the log shows the SQL, never the values
+        # (people's names and questions).
+        self.engine: Engine = create_engine(url, pool_pre_ping=not self.is_sqlite,
+                                            hide_parameters=True)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -357,6 +369,22 @@ class Database:
     @staticmethod
     def head_revision() -> str | None:
         return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+    def checkpoint(self) -> bool:
+        """Copy SQLite's write-ahead log into the database file and empty it, so that rows
+        just deleted are nowhere in the files any more; False if readers kept it from
+        finishing (after a few tries). Nothing to do on PostgreSQL."""
+        if not self.is_sqlite:
+            return True
+        for attempt in range(CHECKPOINT_TRIES):
+            with self.engine.connect() as connection:
+                busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").scalar()
+            if not busy:
+                return True
+            time.sleep(0.05 * (attempt + 1))
+        log.warning("the database's write-ahead log could not be emptied (busy readers); "
+                    "deleted rows stay in it until the next checkpoint")
+        return False
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -4,7 +4,8 @@ Nothing here may stop the bot for good once it has started: network errors
 and Telegram outages are logged and retried, and non-essential calls (the
 command list) are logged when they fail. The token is never logged: the
 HTTP client's request log (which shows URLs) is silenced and every log
-record is scrubbed of the token.
+record is scrubbed of the token. A database error is logged without the
+values of its statement (people's names and questions).
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import contextlib
 import logging
 import secrets
 import signal
+import traceback
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
+from sqlalchemy.exc import DBAPIError
 from telegram import BotCommand, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ContextTypes
@@ -25,8 +28,10 @@ from bot import phrases
 from bot.config import Config, ConfigError
 from bot.conversation import COMMANDS, Assistant, Reply
 from bot.inbox import Inbox
+from bot.storage import reason_of
 from handlers import admins, flood, outbox, people, privacy, staff
 from handlers.inbox import ChatOrderedProcessor, Drainer, DurableQueue
+from handlers.redaction import redact
 from handlers.render import send, sender
 
 log = logging.getLogger(__name__)
@@ -54,7 +59,7 @@ class RedactToken(logging.Filter):
         if record.stack_info:
             message += "\n" + record.stack_info
             record.stack_info = None
-        record.msg = message.replace(self.token, "<token>")
+        record.msg = redact(message, self.token)
         record.args = None
         return True
 
@@ -146,7 +151,13 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(error, NetworkError):
         log.warning("network error, carrying on: %s", error)
         return
-    log.error("error while handling an update", exc_info=error)
+    if isinstance(error, DBAPIError):
+        # Not the exception itself: the driver's message may quote the failing row.
+        log.error("database error while handling an update: %s\n[SQL: %s]\n%s",
+                  reason_of(error), error.statement,
+                  "".join(traceback.format_tb(error.__traceback__)).rstrip())
+    else:
+        log.error("error while handling an update", exc_info=error)
     if isinstance(update, Update) and update.effective_chat and update.effective_user:
         brain: Assistant = context.application.bot_data["assistant"]
         try:

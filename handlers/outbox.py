@@ -4,8 +4,9 @@
 update that may have queued something. One flush at a time; a failure that
 may pass (network, 5xx, 429, a timeout) leaves the call queued for a later
 try, a refusal that will not pass (400, 403) gives it up so the chat's queue
-moves on. A staff chat that Telegram says has moved (a group upgraded to a
-supergroup) is followed: ``on_moved`` is told, and the call goes to the new chat.
+moves on. Errors are stored (and shown to the staff) without the bot token. A staff
+chat that Telegram says has moved (a group upgraded to a supergroup) is followed:
+``on_moved`` is told, and the call goes to the new chat.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 from bot.conversation import Assistant
 from bot.outbox import Call, Outbox, utcnow
 from handlers.limits import RateLimits
+from handlers.redaction import redact
 
 log = logging.getLogger(__name__)
 
@@ -150,13 +152,13 @@ class Sender:
             wait = _retry_after(exc)
             log.warning("outbox: %s to %s rate-limited, retrying in %.0f s",
                         call.method, call.chat_id, wait)
-            await asyncio.to_thread(self.outbox.retry, call, str(exc), wait)
+            await asyncio.to_thread(self.outbox.retry, call, redact(str(exc), bot.token), wait)
             return False
         except BadRequest as exc:
             if "not modified" in exc.message:
                 await asyncio.to_thread(self.outbox.sent, call)
                 return True
-            await self._give_up(call, exc)
+            await self._give_up(bot, call, exc)
             return False
         except ChatMigrated as exc:
             if self.on_moved is not None and await self.on_moved(call.chat_id,
@@ -164,22 +166,22 @@ class Sender:
                 log.warning("outbox: chat %s moved to %s; following it", call.chat_id,
                             exc.new_chat_id)
                 return True  # the call is queued for the new chat now
-            await self._give_up(call, exc)
+            await self._give_up(bot, call, exc)
             return False
         except Forbidden as exc:
-            await self._give_up(call, exc)
+            await self._give_up(bot, call, exc)
             return False
         except TelegramError as exc:  # network errors, 5xx, timeouts: they pass
-            when = await asyncio.to_thread(self.outbox.retry, call, str(exc))
+            when = await asyncio.to_thread(self.outbox.retry, call, redact(str(exc), bot.token))
             log.warning("outbox: %s to %s failed (%s), retrying at %s",
                         call.method, call.chat_id, exc, when.strftime("%H:%M:%S"))
             return False
         await asyncio.to_thread(self.outbox.sent, call, message_id, thread_id)
         return True
 
-    async def _give_up(self, call: Call, exc: TelegramError) -> None:
+    async def _give_up(self, bot: Bot, call: Call, exc: TelegramError) -> None:
         log.error("outbox: Telegram refused %s to %s for good: %s", call.method, call.chat_id, exc)
-        await asyncio.to_thread(self.outbox.give_up, call, str(exc))
+        await asyncio.to_thread(self.outbox.give_up, call, redact(str(exc), bot.token))
 
     async def _call(self, bot: Bot, call: Call) -> tuple[int | None, int | None]:
         """The Bot API call itself; the id of the message (or topic) it created."""
@@ -208,6 +210,13 @@ class Sender:
                 p["text"], chat_id=call.chat_id, message_id=p["message_id"],
                 parse_mode=p.get("parse_mode"), reply_markup=_markup(p.get("buttons")),
                 **timeouts)
+            return None, None
+        if call.method == "deleteMessage":
+            await bot.delete_message(call.chat_id, p["message_id"], **timeouts)
+            return None, None
+        if call.method == "editForumTopic":
+            await bot.edit_forum_topic(call.chat_id, p["message_thread_id"], name=p["name"],
+                                       **timeouts)
             return None, None
         if call.method == "editMessageCaption":
             if p.get("message_id") is None:

@@ -14,6 +14,7 @@ from telegram.ext import Application, ContextTypes
 from bot.conversation import Reply
 from handlers.inbox import reply_key
 from handlers.limits import MAX_TEXT
+from bot.outbox import REPLY
 from handlers.outbox import Sender
 # Never cut inside an HTML tag or an entity such as &amp;.
 _UNSAFE_CUT = re.compile(r"<[^>]*$|&[#a-zA-Z0-9]*$")
@@ -60,7 +61,8 @@ def sender(source: ContextTypes.DEFAULT_TYPE | Application) -> Sender:
 
 
 async def send(context: ContextTypes.DEFAULT_TYPE, chat_id: int,
-               replies: list[Reply] | tuple[Reply, ...], *, reply_to: int | None = None) -> None:
+               replies: list[Reply] | tuple[Reply, ...], *, reply_to: int | None = None,
+               purpose: str = REPLY) -> None:
     """Queue ``replies`` to ``chat_id`` in the outbox; the buttons go with the last piece
     of each. The sender delivers them, retrying what Telegram does not take at once.
 
@@ -81,5 +83,6 @@ async def send(context: ContextTypes.DEFAULT_TYPE, chat_id: int,
     if not calls:
         return
     postman = sender(context)
-    await asyncio.to_thread(postman.outbox.queue_replies, chat_id, calls, update_key=reply_key())
+    await asyncio.to_thread(postman.outbox.queue_replies, chat_id, calls, update_key=reply_key(),
+                            purpose=purpose)
     postman.wake()

@@ -249,7 +249,12 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await _say(message, (await asyncio.to_thread(act, number, who)).text)
         return
     if argument.startswith("#") and argument[1:].isdecimal():
-        user_id = await asyncio.to_thread(tickets.person_of, int(argument[1:]))
+        number = int(argument[1:])
+        user_id = await asyncio.to_thread(tickets.person_of, number)
+        if user_id is None:
+            await _say(message, phrases.say(tickets.lang, "staff_no_such_ticket",
+                                            number=number))
+            return
     elif argument.isdecimal() and len(argument) <= 15:  # Telegram user ids have at most 52 bits
         user_id = int(argument)
     else:

@@ -28,7 +28,7 @@ def test_project_config_loads_with_embedded_defaults(project_root: Path) -> None
     assert config.faq_path == project_root / "faq"
     assert config.telegram.token is None
     assert config.telegram.mode == "polling"
-    assert config.matching.suggest < config.matching.answer
+    assert config.matching.suggest <= config.matching.answer
 
 
 def test_environment_overrides_the_file(tmp_path: Path) -> None:

@@ -83,6 +83,7 @@ def _config_file(api_base_url: str, folder: Path, **sections: dict[str, object])
         config[name].update(values)
     config["telegram"]["api_base_url"] = api_base_url
     config["faq"]["path"] = str(PROJECT_ROOT / config["faq"]["path"])
+    config["matching"]["embedding_cache"] = str(PROJECT_ROOT / "data" / "embeddings")
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     return path

@@ -4,7 +4,8 @@
   a period (default: the last 30 days): questions and outcomes, 👍/👎, staff
   response times, open tickets, top unanswered questions; ``--chart`` also
   writes the questions-per-day chart as a PNG.
-* ``forget USER_ID`` deletes everything stored about a Telegram user.
+* ``forget USER_ID`` deletes everything stored about a Telegram user, and replaces
+  them by a pseudonym where they acted as staff.
 """
 
 from __future__ import annotations
@@ -61,7 +62,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     forget = subparsers.add_parser(
         "forget", help="delete everything stored about a person",
         description="Delete every row about a Telegram user id: their settings, question "
-                    "logs, tickets with their messages, outbox items and suggestions, bans.")
+                    "logs, tickets with their messages, outbox items and suggestions, bans. "
+                    "Where they acted as staff (tickets claimed, answers, suggestions, "
+                    "bans) their id and name are replaced by a pseudonym.")
     forget.add_argument("user_id", type=user_id, metavar="USER_ID")
     forget.set_defaults(handler=run_forget)
 
@@ -115,10 +118,24 @@ def run_forget(args: argparse.Namespace) -> int:
     from bot import privacy
     from bot.config import load_config
     from bot.storage import Database
+    from bot.tickets import Tickets
 
-    with Database(load_config(args.config).database_url) as db:
-        deleted = privacy.forget(db, args.user_id)
-    total = sum(deleted.values())
-    details = ", ".join(f"{table} {count}" for table, count in sorted(deleted.items()))
-    print(f"deleted {total} row(s) about {args.user_id}" + (f": {details}" if details else ""))
+    config = load_config(args.config)
+    with Database(config.database_url) as db:
+        done = privacy.forget(db, args.user_id)
+        # The running bot makes these changes to the staff chat.
+        changes = Tickets(db, config).after_forget(done)
+    print(f"deleted {sum(done.deleted.values())} row(s) about {args.user_id}"
+          + _details(done.deleted))
+    if done.pseudonymised:
+        print(f"pseudonymised {sum(done.pseudonymised.values())} row(s) where "
+              f"{args.user_id} acted as staff" + _details(done.pseudonymised))
+    if changes:
+        print(f"queued {changes} change(s) to the staff chat (the running bot makes them)")
     return 0
+
+
+def _details(counts: dict[str, int]) -> str:
+    """``: people 1, tickets 2`` (nothing when there are none)."""
+    details = ", ".join(f"{table} {count}" for table, count in sorted(counts.items()))
+    return f": {details}" if details else ""

@@ -204,7 +204,8 @@ class Terminal:
 
         lang = self.lang()
         if data == _FORGET_YES:
-            privacy.forget(self.brain.db, self.asker.id, keep=privacy.KEPT_WHEN_ASKED)
+            done = privacy.forget(self.brain.db, self.asker.id, keep=privacy.KEPT_WHEN_ASKED)
+            self.brain.tickets.after_forget(done)  # the staff chat's posts of their tickets
         self.choices = []
         self.say(phrases.raw(lang, "forget_done" if data == _FORGET_YES else "forget_kept") + "\n")
 

@@ -97,7 +97,7 @@ def _matcher(args: argparse.Namespace) -> FaqMatcher | None:
 
     config = load_config(args.config)
     faq = _load(Path(args.faq) if args.faq else config.faq_path)
-    return FaqMatcher(faq, config.matching) if faq is not None else None
+    return FaqMatcher.configured(faq, config.matching) if faq is not None else None
 
 
 def decision_json(decision: Decision) -> dict[str, object]:

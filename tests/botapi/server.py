@@ -61,13 +61,15 @@ class ApiError(Exception):
 class Failure:
     """The next ``count`` calls of a method fail: with ``status``, a 429 asking to wait
     ``retry_after`` seconds, or after hanging ``delay`` seconds (beyond the client's
-    timeout) without being carried out. With ``chat_id``, only calls to that chat fail."""
+    timeout) without being carried out. With ``chat_id``, only calls to that chat fail;
+    ``description`` replaces the error's usual description."""
 
     count: int
     status: int = 500
     retry_after: int | None = None
     delay: float | None = None
     chat_id: int | None = None
+    description: str | None = None
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,7 @@ class BotApiServer:
         self.members: dict[int, dict[int, str]] = {}
         self.forums: set[int] = set()         # supergroups that are forums (topics)
         self.migrated: dict[int, int] = {}    # groups upgraded to a supergroup: old -> new
+        self.topics: dict[tuple[int, int], str] = {}  # (chat, topic) -> the topic's name
         self._again: list[dict[str, Any]] = []
         self._thread_ids = itertools.count(1000)
         self.commands: dict[str | None, list[dict[str, str]]] = {}
@@ -271,10 +274,10 @@ class BotApiServer:
 
     def fail(self, method: str, count: int = 1, *, status: int = 500,
              retry_after: int | None = None, delay: float | None = None,
-             chat_id: int | None = None) -> None:
+             chat_id: int | None = None, description: str | None = None) -> None:
         """Make the next ``count`` calls of ``method`` fail (see :class:`Failure`)."""
         self.failures.setdefault(method.lower(), []).append(
-            Failure(count, status, retry_after, delay, chat_id))
+            Failure(count, status, retry_after, delay, chat_id, description))
 
     def sent_to(self, chat_id: int, since: int = 0) -> list[Call]:
         """The messages the bot created in ``chat_id`` (sent, copied), in order."""
@@ -460,8 +463,8 @@ class BotApiServer:
         if failure.retry_after is not None:
             raise ApiError(429, f"Too Many Requests: retry after {failure.retry_after}",
                            failure.retry_after)
-        raise ApiError(failure.status, "Internal Server Error" if failure.status >= 500
-                       else "Bad Request: injected failure")
+        raise ApiError(failure.status, failure.description or (
+            "Internal Server Error" if failure.status >= 500 else "Bad Request: injected failure"))
 
     async def _record(self, call: Call) -> None:
         async with self._changed:
@@ -589,8 +592,20 @@ class BotApiServer:
         name = str(params.get("name") or "")
         if not 1 <= len(name) <= 128:
             raise ApiError(400, "Bad Request: TOPIC_NAME_INVALID")
-        return {"message_thread_id": next(self._thread_ids), "name": name,
-                "icon_color": 7322096}
+        thread = next(self._thread_ids)
+        self.topics[(chat_id, thread)] = name
+        return {"message_thread_id": thread, "name": name, "icon_color": 7322096}
+
+    async def _api_editforumtopic(self, params: dict[str, Any]) -> bool:
+        key = (int(params["chat_id"]), int(params["message_thread_id"]))
+        if key not in self.topics:
+            raise ApiError(400, "Bad Request: TOPIC_ID_INVALID")
+        name = params.get("name")
+        if name is not None:
+            if not 1 <= len(str(name)) <= 128:
+                raise ApiError(400, "Bad Request: TOPIC_NAME_INVALID")
+            self.topics[key] = str(name)
+        return True
 
     async def _api_editmessagetext(self, params: dict[str, Any]) -> dict[str, Any]:
         message = self._find(params)
@@ -738,6 +753,12 @@ class BotApiServer:
         _set_markup(message, params.get("reply_markup"))
         self._messages[(chat["id"], message["message_id"])] = message
         return message
+
+    async def _api_deletemessage(self, params: dict[str, Any]) -> bool:
+        key = (int(params.get("chat_id") or 0), int(params.get("message_id") or 0))
+        if self._messages.pop(key, None) is None:
+            raise ApiError(400, "Bad Request: message to delete not found")
+        return True
 
     def _find(self, params: dict[str, Any]) -> dict[str, Any]:
         key = (int(params.get("chat_id") or 0), int(params.get("message_id") or 0))
