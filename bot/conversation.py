@@ -16,17 +16,18 @@ from __future__ import annotations
 import dataclasses
 import re
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 from bot import phrases, question_log
 from bot.config import Config
 from bot.faq import Entry, Faq, load_faq
 from bot.matcher import Decision, FaqMatcher, Match
 from bot.phrases import Html, escape, say
-from bot.registry import ensure_sample_registry, registry_version
-from bot.registry_search import OrgHit, RegistryIndex, SearchResult
+from bot.registry.importer import ensure_sample_registry
+from bot.registry.search import OrgHit, RegistryIndex, SearchResult
 from bot.storage import Database, Organisation, Person
 from bot.text import Message, fold, read, smalltalk
 from bot.tickets import TICKET_MEDIA, Opened, Tickets, guesses_of, rating_buttons
@@ -110,7 +111,6 @@ class Assistant:
     registry: RegistryIndex
     _commands: dict[str, Callable[[Asker, str], list[Reply]]] = field(init=False, repr=False)
     tickets: Tickets = field(init=False, repr=False)
-    _registry_version: tuple[int, datetime | None] = field(init=False, repr=False)
     semantic_ready: threading.Event = field(init=False, repr=False)
     """Set once the matcher the configuration asks for is in use (see :meth:`open`)."""
 
@@ -124,7 +124,6 @@ class Assistant:
         self.tickets = Tickets(self.db, self.config)
         self.tickets.category_of = lambda entry_id: (
             entry.category if (entry := self.faq.get(entry_id)) else None)
-        self._registry_version = registry_version(self.db)
 
     @classmethod
     def open(cls, config: Config) -> Assistant:
@@ -149,8 +148,10 @@ class Assistant:
         return assistant
 
     def _use_configured_matcher(self, faq: Faq) -> None:
-        matcher = FaqMatcher.configured(faq, self.config.matching)
+        matcher = FaqMatcher.configured(faq, self.config.matching, self.matcher.learned)
         if self.faq is faq:  # not replaced by a reload meanwhile
+            if matcher.learned != self.matcher.learned:  # learned while it was being built
+                matcher.set_learned(self.matcher.learned)
             self.matcher = matcher
         self.semantic_ready.set()
 
@@ -158,19 +159,13 @@ class Assistant:
         self.db.close()
 
     def refresh_registry(self) -> bool:
-        """Rebuild the registry index if organisations were imported since it was
-        built (``ngo-faq-bot registry import`` runs in another process); True if it was.
-        Searches meanwhile use the old index."""
-        version = registry_version(self.db)
-        if version == self._registry_version:
-            return False
-        self.registry.rebuild(self.db)
-        self._registry_version = version
-        return True
+        """Take in organisations imported or removed since (``ngo-faq-bot registry``
+        runs in another process); True if there were any."""
+        return self.registry.refresh(self.db)
 
     def use_faq(self, faq: Faq) -> None:
         """Answer from ``faq`` from now on (a reloaded or uploaded FAQ, already validated)."""
-        self.matcher = FaqMatcher.configured(faq, self.config.matching)
+        self.matcher = FaqMatcher.configured(faq, self.config.matching, self.matcher.learned)
         self.faq = faq
         self.semantic_ready.set()
 
@@ -234,7 +229,10 @@ class Assistant:
         lang = self.language(asker)
         if not fold(argument):
             return [Reply(say(lang, "search_usage"))]
-        return [self._registry_reply(lang, self.registry.search(argument))]
+        result = self.registry.search(argument)
+        draft = (self.tickets.save_draft(asker.id, argument, lang, [])
+                 if self.tickets.enabled and result.decision == "candidates" else None)
+        return [self._registry_reply(lang, result, draft)]
 
     def ask(self, asker: Asker, argument: str = "",
             message_id: int | None = None) -> list[Reply]:
@@ -322,7 +320,7 @@ class Assistant:
         if lookup and lookup.decision == "found" and (
                 decision.decision != "answer" or lookup.results[0].score >= faq_score):
             return self._logged(asker, chat_id, text, lang, decision, "registry",
-                                self._registry_reply(lang, lookup))
+                                self._registry_reply(lang, lookup, draft))
         similar = lookup.results[:MAX_MIXED_CANDIDATES] if (
             lookup and lookup.decision == "candidates") else ()
         name_like = self._looks_like_lookup(message)
@@ -339,10 +337,10 @@ class Assistant:
                                               organisations_first=name_like, draft=draft))
         if lookup and lookup.decision == "candidates":
             return self._logged(asker, chat_id, text, lang, decision, "registry",
-                                self._registry_reply(lang, lookup))
+                                self._registry_reply(lang, lookup, draft))
         if lookup and name_like:
             return self._logged(asker, chat_id, text, lang, decision, "registry",
-                                self._registry_reply(lang, lookup))
+                                self._registry_reply(lang, lookup, draft))
         return self._logged(asker, chat_id, text, lang, decision, "staff",
                             self._escalate(lang, draft=draft))
 
@@ -502,8 +500,10 @@ class Assistant:
         return self.faq.get(entry_id) if _ENTRY_ID.match(entry_id) else None
 
     def _organisation(self, nipt: str) -> Organisation | None:
+        """The organisation with ``nipt``, unless it was removed from the registry."""
         with self.db.session() as session:
-            return session.get(Organisation, nipt)
+            organisation = session.get(Organisation, nipt)
+        return organisation if organisation and organisation.removed_at is None else None
 
     # --- building replies ----------------------------------------------
 
@@ -557,7 +557,7 @@ class Assistant:
         ("none of these" hands the kept question ``draft`` to the staff)."""
         questions = tuple((Button(_label(m.entry.question_in(lang)), f"q:{lang}:{m.entry.id}"),)
                           for m in matches)
-        names = tuple((_org_button(lang, hit),) for hit in organisations)
+        names = tuple((button,) for button in _org_buttons(lang, organisations))
         rows = names + questions if organisations_first else questions + names
         none_data = f"x:{lang}:{draft}" if draft is not None else f"x:{lang}"
         none = (Button(phrases.raw(lang, "none_of_these"), none_data),)
@@ -572,15 +572,24 @@ class Assistant:
             if offer else ()
         return Reply(Html(say(lang, "feedback_sorry") + "\n" + text) if sorry else text, buttons)
 
-    def _registry_reply(self, lang: str, result: SearchResult) -> Reply:
-        if result.decision == "found" and result.results:
+    def _registry_reply(self, lang: str, result: SearchResult,
+                        draft: int | None = None) -> Reply:
+        """A card for one organisation (headed "closest match" when the search was not
+        sure, but only one candidate explains every word); else the candidates as
+        buttons, with "none of these" (the kept question ``draft`` to the staff)."""
+        quote = _shorten(result.query, MAX_QUOTE)
+        if result.results and (result.decision == "found" or result.closest):
             organisation = self._organisation(result.results[0].nipt)
             if organisation is not None:
-                return self._card(lang, organisation)
-        quote = _shorten(result.query, MAX_QUOTE)
+                card = self._card(lang, organisation)
+                if result.decision == "found":
+                    return card
+                return Reply(Html(say(lang, "org_closest", query=quote) + "\n\n" + card.text))
         if result.decision == "candidates" and result.results:
-            rows = tuple((_org_button(lang, hit),) for hit in result.results)
-            return Reply(say(lang, "org_candidates", query=quote), rows)
+            rows = tuple((button,) for button in _org_buttons(lang, result.results))
+            none_data = f"x:{lang}:{draft}" if draft is not None else f"x:{lang}"
+            none = (Button(phrases.raw(lang, "none_of_these"), none_data),)
+            return Reply(say(lang, "org_candidates", query=quote), rows + (none,))
         return Reply(say(lang, "org_not_found", query=quote, contact=self._contact(lang)))
 
     def _card(self, lang: str, org: Organisation) -> Reply:
@@ -589,10 +598,11 @@ class Assistant:
         registered = _date(org.registered_on) if org.registered_on else unknown
         if org.court_decision:
             registered = f"{registered} ({org.court_decision})"
-        return Reply(say(
+        demo = Html(say(lang, "org_demo") + "\n\n") if org.sample else Html("")
+        return Reply(Html(demo + say(
             lang, "org_card", name=name, nipt=org.nipt, legal_form=org.legal_form or unknown,
             city=org.city or unknown, address=org.address or unknown, phone=org.phone or unknown,
-            email=org.email or unknown, status=org.status or unknown, registered_on=registered))
+            email=org.email or unknown, status=org.status or unknown, registered_on=registered)))
 
 
 def _guesses(decision: Decision) -> list[dict[str, object]]:
@@ -626,6 +636,20 @@ def _label(text: str) -> str:
     return _shorten(text, MAX_LABEL)
 
 
-def _org_button(lang: str, hit: OrgHit) -> Button:
-    return Button(_label(f"{hit.name} ({hit.city})" if hit.city else hit.name),
-                  f"o:{lang}:{hit.nipt}")
+def _org_button(lang: str, hit: OrgHit, nipt: bool = False) -> Button:
+    """``Name (City)``; ``Name (City, NIPT)`` when ``nipt`` (namesakes in one list)."""
+    place = ", ".join(part for part in (hit.city, hit.nipt if nipt else "") if part)
+    suffix = f" ({place})" if place else ""
+    name = _shorten(hit.name, MAX_LABEL - len(suffix))
+    return Button(name + suffix, f"o:{lang}:{hit.nipt}")
+
+
+def _org_buttons(lang: str, hits: tuple[OrgHit, ...]) -> list[Button]:
+    """One button per organisation; the city and NIPT show which is which when names
+    collide (the same words, the organisation's city aside, appear twice)."""
+    def bare(hit: OrgHit) -> str:
+        city = set(fold(hit.city).split())
+        return " ".join(word for word in fold(hit.name).split() if word not in city)
+
+    names = Counter(bare(hit) for hit in hits)
+    return [_org_button(lang, hit, nipt=names[bare(hit)] > 1) for hit in hits]

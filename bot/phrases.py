@@ -83,6 +83,9 @@ SQ: dict[str, str] = {
         "Data e regjistrimit: {registered_on}"
     ),
     "org_candidates": "Gjeta disa organizata që i ngjajnë «{query}». Cila prej tyre?",
+    "org_closest": "Përputhja më e afërt për «{query}»:",
+    "org_demo": ("⚠️ <b>Të dhëna demo</b>: kjo organizatë është e shpikur (regjistri shembull "
+                 "që vjen me botin), jo një organizatë e regjistruar."),
     "org_not_found": (
         "Asnjë organizatë e regjistruar nuk përputhet me «{query}».\n"
         "Kontrolloni drejtshkrimin ose provoni me NIPT-in. Për një verifikim zyrtar, "
@@ -381,6 +384,9 @@ EN: dict[str, str] = {
         "Registered on: {registered_on}"
     ),
     "org_candidates": "I found several organisations like “{query}”. Which one?",
+    "org_closest": "Closest match for “{query}”:",
+    "org_demo": ("⚠️ <b>Demo data</b>: this organisation is invented (the sample registry "
+                 "bundled with the bot), not a registered organisation."),
     "org_not_found": (
         "No registered organisation matches “{query}”.\n"
         "Check the spelling or try the NIPT. For an official check, "

@@ -101,7 +101,7 @@ def _open(config: Config) -> Assistant | None:
     """The Assistant, or None after explaining why the FAQ or the registry cannot be read."""
     from bot.conversation import Assistant
     from bot.faq import FaqError
-    from bot.registry import RegistryImportError
+    from bot.registry.importer import RegistryImportError
 
     try:
         return Assistant.open(config)
