@@ -13,6 +13,7 @@ answer (see :meth:`Assistant._route`).
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import re
 import threading
@@ -21,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from bot import phrases, question_log
+from bot import learning, phrases, question_log
 from bot.config import Config
 from bot.faq import Entry, Faq, load_faq
 from bot.matcher import Decision, FaqMatcher, Match
@@ -113,6 +114,12 @@ class Assistant:
     tickets: Tickets = field(init=False, repr=False)
     semantic_ready: threading.Event = field(init=False, repr=False)
     """Set once the matcher the configuration asks for is in use (see :meth:`open`)."""
+    _learned: list[tuple[str, str, str]] = field(default_factory=list, init=False, repr=False)
+    _learned_version: tuple[int, int, int] | None = field(default=None, init=False, repr=False)
+    _learned_on: FaqMatcher | None = field(default=None, init=False, repr=False)
+    _matcher_lock: threading.Lock = field(default_factory=threading.Lock, init=False,
+                                          repr=False)
+    """Held while the matcher is replaced (a reload, new learned phrasings)."""
 
     def __post_init__(self) -> None:
         self.semantic_ready = threading.Event()
@@ -124,6 +131,7 @@ class Assistant:
         self.tickets = Tickets(self.db, self.config)
         self.tickets.category_of = lambda entry_id: (
             entry.category if (entry := self.faq.get(entry_id)) else None)
+        self.refresh_learned()
 
     @classmethod
     def open(cls, config: Config) -> Assistant:
@@ -148,11 +156,7 @@ class Assistant:
         return assistant
 
     def _use_configured_matcher(self, faq: Faq) -> None:
-        matcher = FaqMatcher.configured(faq, self.config.matching, self.matcher.learned)
-        if self.faq is faq:  # not replaced by a reload meanwhile
-            if matcher.learned != self.matcher.learned:  # learned while it was being built
-                matcher.set_learned(self.matcher.learned)
-            self.matcher = matcher
+        self._install(faq, only_if_current=True)
         self.semantic_ready.set()
 
     def close(self) -> None:
@@ -165,9 +169,66 @@ class Assistant:
 
     def use_faq(self, faq: Faq) -> None:
         """Answer from ``faq`` from now on (a reloaded or uploaded FAQ, already validated)."""
-        self.matcher = FaqMatcher.configured(faq, self.config.matching, self.matcher.learned)
-        self.faq = faq
+        self._install(faq)
         self.semantic_ready.set()
+
+    def _install(self, faq: Faq, *, only_if_current: bool = False) -> None:
+        """Build a matcher of ``faq`` with the learned phrasings of the one in use, and
+        use it (``only_if_current``: unless another FAQ was installed meanwhile)."""
+        learned = self.matcher.learned
+        matcher = FaqMatcher.configured(faq, self.config.matching, learned)
+        with self._matcher_lock:
+            if only_if_current and self.faq is not faq:  # replaced by a reload meanwhile
+                return
+            previous = self.matcher
+            if previous.learned != learned:  # learned while it was being built
+                matcher.set_learned(previous.learned)
+            self.matcher, self.faq = matcher, faq
+            if self._learned_on is previous:
+                self._learned_on = matcher
+
+    def refresh_learned(self) -> bool:
+        """Match with the learned phrasings as the database has them now (after a pick, a
+        👎, a removal, a forgotten person or a change from the command line); True if
+        the phrasings that count changed (only then is the matcher rebuilt). Phrasings
+        nobody supports any more are deleted first.
+
+        A matcher installed since the last time (a FAQ reload or the semantic matcher,
+        built in another thread from the learned phrasings of that moment) gets them
+        again. The matcher in use is never changed in place: a copy learns, then
+        replaces it, so a question decided meanwhile (in another thread) sees one or
+        the other whole."""
+        learning.prune(self.db)
+        version = learning.version(self.db)
+        with self._matcher_lock:
+            current = self.matcher
+            if version == self._learned_version and current is self._learned_on:
+                return False
+            learned = learning.active(self.db, self.config.learning.min_votes)
+            if learned == self._learned and current is self._learned_on:
+                self._learned_version = version  # a vote that changes nothing yet
+                return False
+            matcher = copy.copy(current)
+            matcher.set_learned(learned)
+            self.matcher = matcher
+            self._learned, self._learned_version, self._learned_on = learned, version, matcher
+        return True
+
+    def _learn_pick(self, asker: Asker, entry: Entry) -> None:
+        """The person picked ``entry`` among the suggestions for their last question: a
+        vote for that question as a phrasing of the entry. The entry must be one the bot
+        could have offered for it, so a forged button teaches nothing."""
+        asked = question_log.picked(self.db, asker.id, entry.id)
+        if asked is None:
+            return
+        text, lang = asked
+        offered = self.matcher.matches(text)[:self.config.matching.max_suggestions]
+        if entry.id not in {m.entry.id for m in offered}:
+            return
+        if learning.vote(self.db, entry_id=entry.id, text=text, language=lang,
+                         user_id=asker.id, source=learning.PICK,
+                         threshold=self.config.learning.similarity):
+            self.refresh_learned()
 
     # --- language -------------------------------------------------------
 
@@ -415,10 +476,12 @@ class Assistant:
         if lang not in phrases.LANGUAGES:
             kind = ""
         if kind == "q" and (entry := self._entry(value)):
-            question_log.picked(self.db, asker.id, entry.id)
+            self._learn_pick(asker, entry)
             return Pressed(replies=(self._answer(lang, entry),))
         if kind in ("y", "n") and self._entry(value):
             question_log.feedback(self.db, asker.id, value, helpful=kind == "y")
+            if kind == "n" and learning.unvote(self.db, asker.id, value):
+                self.refresh_learned()
         if kind == "y" and self._entry(value):
             return Pressed(notice=phrases.raw(lang, "feedback_thanks"), close=True)
         if kind == "n" and (entry := self._entry(value)):

@@ -269,6 +269,38 @@ class FaqSuggestion(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+class LearnedPhrasing(Base):
+    """A question people taught the bot for a FAQ entry (see :mod:`bot.learning`).
+
+    Its words are in its votes (each person's own question), so that
+    forgetting a person takes their words with them.
+    """
+
+    __tablename__ = "learned_phrasings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entry_id: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LearnedVote(Base):
+    """One person's support for a learned phrasing: the question they asked and how
+    (``pick``: they picked the entry among suggestions; ``staff``: an admin linked a
+    staff answer to it; ``cases``: replayed labelled cases, no person)."""
+
+    __tablename__ = "learned_votes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    phrasing_id: Mapped[int] = mapped_column(ForeignKey("learned_phrasings.id",
+                                                        ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    text: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class SavedReply(Base):
     """A staff answer kept under a name (``/save NAME``), offered by ``/saved``."""
 

@@ -2,14 +2,14 @@
 are by @username, and where the staff chat moved.
 
 Revision ID: 0007
-Revises: 0006
+Revises: 0005
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
