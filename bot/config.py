@@ -39,6 +39,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainValidator,
     StrictBool,
     StrictInt,
     StrictStr,
@@ -46,6 +47,8 @@ from pydantic import (
     field_validator,
 )
 from pydantic.dataclasses import dataclass
+
+from bot.workhours import WorkingHours, parse_hours
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config.yaml"
@@ -125,6 +128,26 @@ def _http_url(value: str) -> str:
     if not value.startswith(("http://", "https://")):
         raise ValueError(f"expected an http:// or https:// address, got {value!r}")
     return value
+
+
+def _hours(value: Any) -> WorkingHours:
+    """``staff.hours``: ``timezone``, ``open`` (days -> spans, e.g. ``mon-fri: 08:00-16:30``)
+    and ``holidays`` (dates); without ``open``, always open."""
+    if isinstance(value, WorkingHours):
+        return value
+    if value is None:
+        value = {}
+    if not isinstance(value, dict):  # pydantic reports a ValueError, never a TypeError
+        raise ValueError("expected a mapping with timezone, open and holidays")  # noqa: TRY004
+    unknown = sorted(set(value) - {"timezone", "open", "holidays"})
+    if unknown:
+        raise ValueError(f"unknown key {unknown[0]!r} (use timezone, open and holidays)")
+    days, holidays = value.get("open") or {}, value.get("holidays") or []
+    if not isinstance(days, dict):
+        raise ValueError("open must map days to hours, e.g. mon-fri: 08:00-16:30")  # noqa: TRY004
+    if not isinstance(holidays, list):
+        raise ValueError("holidays must be a list of dates")  # noqa: TRY004
+    return parse_hours(str(value.get("timezone") or "Europe/Tirane"), days, holidays)
 
 
 Score = Annotated[float, Field(strict=True, ge=0, le=100)]
@@ -219,6 +242,13 @@ class StaffConfig:
     # The outbox: how often it retries what could not be sent, and how long one call may take.
     retry_interval: Duration = timedelta(seconds=5)
     send_timeout: Annotated[float, Field(strict=True, gt=0, le=600)] = 10.0
+    # The language of the staff chat.
+    language: Literal["sq", "en"] = "sq"
+    # Opening hours, time zone and holidays (default: always open).
+    hours: Annotated[WorkingHours, PlainValidator(_hours)] = dataclasses.field(
+        default_factory=WorkingHours)
+    # FAQ category (the bot's best guess for a question) -> the staff chat that gets it.
+    routes: dict[StrictStr, TelegramId] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True, config=_SECTION)

@@ -20,7 +20,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from bot import learning, phrases, question_log
 from bot.config import Config
@@ -31,7 +31,7 @@ from bot.registry.importer import ensure_sample_registry
 from bot.registry.search import OrgHit, RegistryIndex, SearchResult
 from bot.storage import Database, Organisation, Person
 from bot.text import Message, fold, read, smalltalk
-from bot.tickets import Opened, Tickets, guesses_of
+from bot.tickets import TICKET_MEDIA, Opened, Tickets, guesses_of, rating_buttons
 from bot.untrusted import clean
 
 MAX_LABEL = 60  # characters of a button label
@@ -129,6 +129,8 @@ class Assistant:
             "ask": self.ask,
         }
         self.tickets = Tickets(self.db, self.config)
+        self.tickets.category_of = lambda entry_id: (
+            entry.category if (entry := self.faq.get(entry_id)) else None)
         self.refresh_learned()
 
     @classmethod
@@ -248,12 +250,16 @@ class Assistant:
 
     # --- commands -------------------------------------------------------
 
-    def command(self, asker: Asker, name: str, argument: str = "") -> list[Reply]:
-        """Answer ``/name argument``; an unknown command gets the help."""
+    def command(self, asker: Asker, name: str, argument: str = "",
+                message_id: int | None = None) -> list[Reply]:
+        """Answer ``/name argument``; an unknown command gets the help. ``message_id`` (of
+        the command in the private chat) lets an edit of ``/ask TEXT`` reach the staff."""
         handler = self._commands.get(name)
         if handler is None:
             lang = self.language(asker)
             return [Reply(Html(say(lang, "unknown_command") + "\n\n" + say(lang, "help")))]
+        if name == "ask":
+            return self.ask(asker, clean(argument).strip(), message_id)
         return handler(asker, clean(argument).strip())
 
     def start(self, asker: Asker, _argument: str = "") -> list[Reply]:
@@ -289,7 +295,8 @@ class Assistant:
                  if self.tickets.enabled and result.decision == "candidates" else None)
         return [self._registry_reply(lang, result, draft)]
 
-    def ask(self, asker: Asker, argument: str = "") -> list[Reply]:
+    def ask(self, asker: Asker, argument: str = "",
+            message_id: int | None = None) -> list[Reply]:
         """``/ask TEXT``: hand the question straight to the staff."""
         if not self.tickets.enabled:
             return [self._escalate(self.language(asker))]
@@ -298,7 +305,8 @@ class Assistant:
         message = read(argument)
         decision = self.matcher.decide(message)
         lang = self._language_of(asker, message, decision)
-        opened = self.tickets.open(asker.id, asker.name, argument, lang, _guesses(decision))
+        opened = self.tickets.open(asker.id, asker.name, argument, lang, _guesses(decision),
+                                   message_id=message_id)
         return [self._opened(lang, opened)]
 
     # --- free text ------------------------------------------------------
@@ -312,6 +320,8 @@ class Assistant:
         """
         text = clean(text)
         if message_id is not None and chat_id == asker.id:
+            if self.tickets.take_comment(asker.id, text) is not None:
+                return [Reply(say(self.language(asker), "rating_comment_thanks"))]
             followed = self._follow_up(asker, message_id, text)
             if followed is not None:
                 return [followed]
@@ -320,24 +330,38 @@ class Assistant:
             return [Reply(say(self.language(asker), kind))]
         if not fold(text):
             return [Reply(say(self.language(asker), "greeting"))]
-        return [self._route(asker, text, chat_id)]
+        private = message_id if chat_id == asker.id else None
+        return [self._route(asker, text, chat_id, private)]
 
-    def media(self, asker: Asker, chat_id: int, message_id: int) -> list[Reply]:
-        """A photo, document, voice...: to the person's open ticket, else "write text"."""
+    def media(self, asker: Asker, chat_id: int, message_id: int, caption: str | None = None,
+              kind: str = "other", file_id: str | None = None) -> list[Reply]:
+        """A photo, document, voice...: to the person's open ticket; a photo, document or
+        voice message (caption or not) opens a ticket; anything else gets "write text"."""
+        caption = clean(caption) if caption else None
         if chat_id == asker.id:
-            followed = self._follow_up(asker, message_id, None)
+            followed = self._follow_up(asker, message_id, caption, kind, file_id)
             if followed is not None:
                 return [followed]
+            if kind in TICKET_MEDIA and self.tickets.enabled:
+                message = read(caption or "")
+                decision = self.matcher.decide(message)
+                lang = self._language_of(asker, message, decision)
+                opened = self.tickets.open(
+                    asker.id, asker.name, caption or phrases.raw(lang, f"media_{kind}"), lang,
+                    _guesses(decision), message_id=message_id, relay=kind, file_id=file_id)
+                return [self._opened(lang, opened)]
         return [Reply(say(self.language(asker), "write_text"))]
 
-    def _follow_up(self, asker: Asker, message_id: int, text: str | None) -> Reply | None:
-        followed = self.tickets.follow_up(asker.id, asker.id, message_id, text)
+    def _follow_up(self, asker: Asker, message_id: int, text: str | None,
+                   kind: str = "text", file_id: str | None = None) -> Reply | None:
+        followed = self.tickets.follow_up(asker.id, asker.id, message_id, text, kind, file_id)
         if followed is None:
             return None
         number, lang = followed
         return Reply(say(lang, "ticket_follow_up", number=number))
 
-    def _route(self, asker: Asker, text: str, chat_id: int | None = None) -> Reply:
+    def _route(self, asker: Asker, text: str, chat_id: int | None = None,
+               message_id: int | None = None) -> Reply:
         """The FAQ's decision and the registry's, and the better of the two.
 
         A registry match found with certainty wins unless the FAQ answers with
@@ -351,7 +375,7 @@ class Assistant:
         message = read(text)
         decision, also = self._two_questions(message, self.matcher.decide(message))
         lang = self._language_of(asker, message, decision)
-        draft = self._draft(asker, text, lang, decision)
+        draft = self._draft(asker, text, lang, decision, message_id)
         lookup = self._lookup(message)
         faq_score = decision.top.score if decision.top else 0.0
         if lookup and lookup.decision == "found" and (
@@ -391,11 +415,12 @@ class Assistant:
             score=decision.top.score if decision.top else None)
         return reply
 
-    def _draft(self, asker: Asker, text: str, lang: str, decision: Decision) -> int | None:
+    def _draft(self, asker: Asker, text: str, lang: str, decision: Decision,
+               message_id: int | None = None) -> int | None:
         """Keep the question for an "ask the staff" button (when there is a staff chat)."""
         if not self.tickets.enabled:
             return None
-        return self.tickets.save_draft(asker.id, text, lang, _guesses(decision))
+        return self.tickets.save_draft(asker.id, text, lang, _guesses(decision), message_id)
 
     def _lookup(self, message: Message) -> SearchResult | None:
         """The registry search for a text that could be a look-up, else None."""
@@ -474,7 +499,20 @@ class Assistant:
                 return Pressed(valid=False,
                                notice=phrases.raw(self.language(asker), "button_expired"))
             closed = say(lang, "ticket_closed", number=int(value))
+            if self.tickets.may_rate(asker.id, int(value)):
+                return Pressed(close=True, replies=(Reply(
+                    Html(closed + "\n\n" + say(lang, "rating_ask")),
+                    _buttons(rating_buttons(lang, int(value)))),))
             return Pressed(close=True, replies=(Reply(closed),))
+        if kind == "r" and re.fullmatch(r"\d{1,9}:[01]", value):
+            number, vote = value.split(":")
+            if not self.tickets.rate(asker.id, int(number), good=vote == "1"):
+                return Pressed(valid=False, notice=phrases.raw(lang, "button_expired"))
+            comment = Button(phrases.raw(lang, "rating_comment_button"), f"k:{lang}:{number}")
+            return Pressed(notice=phrases.raw(lang, "feedback_thanks"), close=True,
+                           replies=(Reply(say(lang, "rating_thanks"), ((comment,),)),))
+        if kind == "k" and value.isdecimal() and self.tickets.want_comment(asker.id, int(value)):
+            return Pressed(close=True, replies=(Reply(say(lang, "rating_comment_prompt")),))
         if kind == "x" and (not value or value.isdecimal()):
             question_log.handed_to_staff(self.db, asker.id)
             return Pressed(replies=(self._escalate(lang),))
@@ -510,7 +548,11 @@ class Assistant:
         """The ticket number, or why the question could not be sent."""
         if opened.ticket_id is not None:
             close = Button(phrases.raw(lang, "ticket_close_button"), f"c:{lang}:{opened.ticket_id}")
-            return Reply(say(lang, "ticket_opened", number=opened.ticket_id), ((close,),))
+            text = say(lang, "ticket_opened", number=opened.ticket_id)
+            if opened.staff_from is not None:
+                text = Html(text + "\n\n" + say(lang, "ticket_after_hours",
+                                                  when=_when(lang, opened.staff_from)))
+            return Reply(text, ((close,),))
         if opened.refusal == "too_many":
             return Reply(say(lang, "ticket_too_many", contact=self._contact(lang)))
         if opened.refusal == "banned":
@@ -631,6 +673,17 @@ def _guesses(decision: Decision) -> list[dict[str, object]]:
     matches = decision.suggestions or ((decision.top,) if decision.top else ())
     return guesses_of([(m.entry.id, m.entry.question_in(decision.lang), m.score)
                        for m in matches])
+
+
+def _buttons(rows: list[list[list[str]]]) -> tuple[tuple[Button, ...], ...]:
+    """Buttons as the outbox keeps them (label, data) as the conversation's."""
+    return tuple(tuple(Button(label, data) for label, data in row) for row in rows)
+
+
+def _when(lang: str, moment: datetime) -> Html:
+    """``Monday, 30.11.2026 at 08:00`` (in the staff's time zone, which ``moment`` is in)."""
+    return say(lang, "when", day=phrases.raw(lang, f"weekday_{moment.weekday()}"),
+               date=moment.strftime("%d.%m.%Y"), time=moment.strftime("%H:%M"))
 
 
 def _date(value: date) -> str:

@@ -16,8 +16,10 @@ behind it until it succeeds or is given up.
 Parameters are Bot API parameters, plus references to a ticket's post that
 may not exist yet when the call is queued; they are resolved when the call
 is due: ``reply_to_ticket`` (reply to the ticket's post in the staff chat),
-``in_ticket_topic`` (write in the ticket's forum topic) and
-``ticket_message`` (the ticket's post is the message to edit).
+``in_ticket_topic`` (write in the ticket's forum topic),
+``ticket_message`` (the ticket's post is the message to edit) and
+``copy_of`` (the message another call created, by that call's id: the staff
+chat's copy of a person's message that the person edited).
 """
 
 from __future__ import annotations
@@ -93,7 +95,8 @@ class Outbox:
 
     def __init__(self, db: Database, retry_interval: timedelta = timedelta(seconds=5),
                  clock: Callable[[], datetime] = utcnow, *, worker: str = "main",
-                 lease: timedelta = timedelta(seconds=60)) -> None:
+                 lease: timedelta = timedelta(seconds=60),
+                 language: str = phrases.DEFAULT_LANGUAGE) -> None:
         self.db = db
         self.retry_interval = retry_interval
         self.clock = clock
@@ -102,6 +105,7 @@ class Outbox:
         # its claims to run out, then another takes them.
         self.worker = worker
         self.lease = lease
+        self.language = language  # of the staff chat
 
     def queue_replies(self, chat_id: int, calls: list[tuple[str, dict[str, Any]]], *,
                       update_key: tuple[int, int] | None = None, purpose: str = REPLY) -> bool:
@@ -160,6 +164,10 @@ class Outbox:
             params["message_thread_id"] = ticket.staff_thread_id
         if params.pop("ticket_message", False):
             params["message_id"] = ticket.staff_message_id if ticket else None
+        copied = params.pop("copy_of", None)
+        if copied is not None:
+            source = session.get(OutboxItem, copied)
+            params["message_id"] = source.sent_message_id if source else None
         return Call(id=item.id, chat_id=item.chat_id, method=item.method, params=params,
                     purpose=item.purpose, ticket_id=item.ticket_id, attempts=item.attempts)
 
@@ -223,7 +231,7 @@ class Outbox:
                         last_error=error[:500], claimed_by=None, claimed_until=None)).rowcount
             ticket = session.get(Ticket, call.ticket_id) if call.ticket_id is not None else None
             if done == 1 and call.purpose == DELIVERY and ticket and ticket.staff_chat_id:
-                text = say(phrases.DEFAULT_LANGUAGE, "staff_undeliverable", number=ticket.id,
+                text = say(self.language, "staff_undeliverable", number=ticket.id,
                            error=error[:200])
                 enqueue(session, chat_id=ticket.staff_chat_id, method="sendMessage",
                         params={"text": text, "parse_mode": "HTML", "reply_to_ticket": True,

@@ -175,6 +175,82 @@ SQ: dict[str, str] = {
                     "/unban ID ose /unban #N"),
     "staff_not_allowed": "Vetëm stafi mund ta bëjë këtë.",
     "staff_undeliverable": "⚠️ Përgjigja nuk arriti te personi (bileta #{number}): {error}",
+    # --- the staff desk (notes, FAQ answers, saved replies, assignment, satisfaction) ---
+    "staff_help": (
+        "<b>Komandat e stafit</b>\n"
+        "Përgjigjuni postimit të një bilete (ose shkruani në temën e saj) për t'i shkruar "
+        "personit; një mesazh që fillon me <b>!</b> është shënim privat.\n\n"
+        "/open - biletat e hapura\n"
+        "/mine - biletat e mia\n"
+        "/close N, /reopen N - mbyll ose rihap biletën N\n"
+        "/assign N - (si përgjigje një kolegu, ose /assign N @emri) ia jep biletën\n"
+        "/unassign N - e heq biletën nga kushdo\n"
+        "/note TEKST - (si përgjigje një bilete) shënim privat\n"
+        "/faq TEKST - (si përgjigje një bilete) përgjigju me një hyrje të FAQ\n"
+        "/saved - (si përgjigje një bilete) përgjigju me një përgjigje të ruajtur\n"
+        "/save EMRI - (si përgjigje një mesazhi) ruaje si përgjigje\n"
+        "/history - (si përgjigje një bilete) biletat e mëparshme të personit\n"
+        "/ban ID ose #N, /unban ID ose #N - blloko ose zhblloko një person\n"
+        "/help - kjo listë"
+    ),
+    "staff_noted": "🔒 Shënim privat te bileta #{number}: personi nuk e sheh.",
+    "staff_note_usage": "Shkruani shënimin pas <b>!</b> ose pas /note, si përgjigje një bilete.",
+    "staff_reply_to_ticket": "Përdoreni këtë komandë si përgjigje postimit të një bilete.",
+    "staff_history_none": "Personi i biletës #{number} nuk ka bileta të tjera.",
+    "staff_history_header": "<b>Biletat e tjera të personit të biletës #{number}</b>",
+    "staff_history_line": "#{number} · {date} · {status} · {question}",
+    "staff_assigned": "Bileta #{number} iu dha {name} (nga {by}).",
+    "staff_unassigned": "Bileta #{number} nuk është më e askujt (nga {by}).",
+    "staff_assign_usage": ("Përdorimi: /assign N si përgjigje mesazhit të një kolegu, "
+                           "ose /assign N @emri; /unassign N"),
+    "staff_unknown_member": ("Nuk e njoh {who} si anëtar të stafit; duhet të ketë shkruar "
+                             "këtu të paktën një herë."),
+    "staff_mine_none": "Nuk keni bileta të hapura.",
+    "staff_mine_header": "<b>Biletat tuaja të hapura: {count}</b>",
+    "staff_save_usage": ("Përdorimi: /save EMRI si përgjigje mesazhit që do të ruhet "
+                         "(emri: shkronja, shifra, - ose _)."),
+    "staff_saved": "Përgjigja «{name}» u ruajt. Përdoreni me /saved si përgjigje një bilete.",
+    "staff_no_saved": "Kjo përgjigje e ruajtur nuk ekziston më.",
+    "staff_saved_none": "Nuk ka përgjigje të ruajtura. Ruani një me /save EMRI.",
+    "staff_saved_header": "<b>Përgjigjet e ruajtura</b>",
+    "staff_saved_line": "• <b>{name}</b>: {text}",
+    "staff_saved_choose": "Cila përgjigje e ruajtur t'i dërgohet personit të biletës #{number}?",
+    "staff_faq_usage": "Përdorimi: /faq TEKST si përgjigje postimit të një bilete.",
+    "staff_faq_none": "Asnjë hyrje e FAQ nuk përputhet me «{query}».",
+    "staff_faq_choose": ("Cila hyrje e FAQ t'i dërgohet personit të biletës #{number} "
+                         "(në gjuhën e tij)?"),
+    "staff_rated": "Personi vlerësoi biletën #{number}: {vote}",
+    "staff_rating_comment": "💬 Komenti i personit për biletën #{number}: {text}",
+    "staff_edited": "✏️ <i>(ndryshuar)</i>\n{text}",
+    "staff_edited_mark": "✏️ <i>(ndryshuar)</i>",
+    "staff_card_entry": "\n📚 Përgjigjur me FAQ: <b>{entry}</b>",
+    "staff_card_rating": "\nVlerësimi i personit: {vote}",
+    "staff_chat_moved": ("ℹ️ Biseda e stafit u zhvendos nga {old} në {new} (u bë supergrup). "
+                         "Boti e ndjek; përditësoni <b>staff.chat_id</b> (ose "
+                         "<b>staff.routes</b>) në config.yaml me {new}."),
+    "rating_ask": "Si shkoi? Na tregoni me një prekje:",
+    "rating_thanks": "Faleminderit për vlerësimin! Dëshironi të shtoni një koment?",
+    "rating_comment_button": "✍️ Shto një koment",
+    "rating_comment_prompt": "Shkruani komentin tuaj në mesazhin e radhës.",
+    "rating_comment_thanks": "Faleminderit për komentin!",
+    "ticket_after_hours": ("Stafi tani nuk është në punë; përgjigja mund të vijë nga "
+                           "<b>{when}</b>."),
+    "when": "{day}, {date} në {time}",
+    "weekday_0": "e hënë",
+    "weekday_1": "e martë",
+    "weekday_2": "e mërkurë",
+    "weekday_3": "e enjte",
+    "weekday_4": "e premte",
+    "weekday_5": "e shtunë",
+    "weekday_6": "e diel",
+    "media_photo": "[foto]",
+    "media_document": "[dokument]",
+    "media_voice": "[mesazh zanor]",
+    "media_video": "[video]",
+    "media_audio": "[audio]",
+    "adm_stats_satisfaction": ("Kënaqësia me stafin: {rate} 👍 ({good} nga {rated} vlerësime)\n"
+                               "<b>Biletat e vlerësuara më keq</b>\n{worst}"),
+    "adm_stats_worst_line": "#{number} · {date} · {question}{comment}",
     "cmd_ask": "Pyet stafin e agjencisë",
     "cmd_start": "Fillimi dhe temat",
     "cmd_help": "Si të përdorni botin",
@@ -410,6 +486,82 @@ EN: dict[str, str] = {
     "staff_usage": "Usage: /close N, /reopen N, /open, /ban ID or /ban #N, /unban ID or /unban #N",
     "staff_not_allowed": "Only the staff can do this.",
     "staff_undeliverable": "⚠️ The answer could not reach the person (ticket #{number}): {error}",
+    # --- the staff desk (notes, FAQ answers, saved replies, assignment, satisfaction) ---
+    "staff_help": (
+        "<b>Staff commands</b>\n"
+        "Reply to a ticket's post (or write in its topic) to write to the person; a "
+        "message starting with <b>!</b> is a private note.\n\n"
+        "/open - the open tickets\n"
+        "/mine - my tickets\n"
+        "/close N, /reopen N - close or reopen ticket N\n"
+        "/assign N - (as a reply to a colleague, or /assign N @name) give them the ticket\n"
+        "/unassign N - the ticket is nobody's\n"
+        "/note TEXT - (as a reply to a ticket) a private note\n"
+        "/faq TEXT - (as a reply to a ticket) answer with a FAQ entry\n"
+        "/saved - (as a reply to a ticket) answer with a saved reply\n"
+        "/save NAME - (as a reply to a message) keep it as a saved reply\n"
+        "/history - (as a reply to a ticket) the person's earlier tickets\n"
+        "/ban ID or #N, /unban ID or #N - ban or unban a person\n"
+        "/help - this list"
+    ),
+    "staff_noted": "🔒 Private note on ticket #{number}: the person does not see it.",
+    "staff_note_usage": "Write the note after <b>!</b> or after /note, as a reply to a ticket.",
+    "staff_reply_to_ticket": "Use this command as a reply to a ticket's post.",
+    "staff_history_none": "The person of ticket #{number} has no other tickets.",
+    "staff_history_header": "<b>Other tickets of the person of ticket #{number}</b>",
+    "staff_history_line": "#{number} · {date} · {status} · {question}",
+    "staff_assigned": "Ticket #{number} was given to {name} (by {by}).",
+    "staff_unassigned": "Ticket #{number} is nobody's now (by {by}).",
+    "staff_assign_usage": ("Usage: /assign N as a reply to a colleague's message, "
+                           "or /assign N @name; /unassign N"),
+    "staff_unknown_member": ("I do not know {who} among the staff; they must have written "
+                             "here at least once."),
+    "staff_mine_none": "You have no open tickets.",
+    "staff_mine_header": "<b>Your open tickets: {count}</b>",
+    "staff_save_usage": ("Usage: /save NAME as a reply to the message to keep "
+                         "(name: letters, digits, - or _)."),
+    "staff_saved": "Saved reply “{name}” kept. Use it with /saved as a reply to a ticket.",
+    "staff_no_saved": "That saved reply no longer exists.",
+    "staff_saved_none": "There are no saved replies. Keep one with /save NAME.",
+    "staff_saved_header": "<b>Saved replies</b>",
+    "staff_saved_line": "• <b>{name}</b>: {text}",
+    "staff_saved_choose": "Which saved reply goes to the person of ticket #{number}?",
+    "staff_faq_usage": "Usage: /faq TEXT as a reply to a ticket's post.",
+    "staff_faq_none": "No FAQ entry matches “{query}”.",
+    "staff_faq_choose": ("Which FAQ entry goes to the person of ticket #{number} "
+                         "(in their language)?"),
+    "staff_rated": "The person rated ticket #{number}: {vote}",
+    "staff_rating_comment": "💬 The person's comment on ticket #{number}: {text}",
+    "staff_edited": "✏️ <i>(edited)</i>\n{text}",
+    "staff_edited_mark": "✏️ <i>(edited)</i>",
+    "staff_card_entry": "\n📚 Answered from the FAQ: <b>{entry}</b>",
+    "staff_card_rating": "\nThe person's rating: {vote}",
+    "staff_chat_moved": ("ℹ️ The staff chat moved from {old} to {new} (it became a "
+                         "supergroup). The bot follows it; update <b>staff.chat_id</b> (or "
+                         "<b>staff.routes</b>) in config.yaml to {new}."),
+    "rating_ask": "How did it go? Tell us with one tap:",
+    "rating_thanks": "Thank you for your rating! Would you like to add a comment?",
+    "rating_comment_button": "✍️ Add a comment",
+    "rating_comment_prompt": "Write your comment in your next message.",
+    "rating_comment_thanks": "Thank you for your comment!",
+    "ticket_after_hours": ("The staff are not at work now; their answer can come from "
+                           "<b>{when}</b>."),
+    "when": "{day}, {date} at {time}",
+    "weekday_0": "Monday",
+    "weekday_1": "Tuesday",
+    "weekday_2": "Wednesday",
+    "weekday_3": "Thursday",
+    "weekday_4": "Friday",
+    "weekday_5": "Saturday",
+    "weekday_6": "Sunday",
+    "media_photo": "[photo]",
+    "media_document": "[document]",
+    "media_voice": "[voice message]",
+    "media_video": "[video]",
+    "media_audio": "[audio]",
+    "adm_stats_satisfaction": ("Satisfaction with the staff: {rate} 👍 ({good} of {rated} "
+                               "ratings)\n<b>Worst-rated tickets</b>\n{worst}"),
+    "adm_stats_worst_line": "#{number} · {date} · {question}{comment}",
     "cmd_ask": "Ask the agency's staff",
     "cmd_start": "Start and topics",
     "cmd_help": "How to use the bot",

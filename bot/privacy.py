@@ -43,6 +43,7 @@ STAFF_COLUMNS: tuple[tuple[str, str, str | None], ...] = (
     ("ticket_messages", "author_id", "author_name"),
     ("faq_suggestions", "suggested_by", None),
     ("bans", "banned_by", None),
+    ("saved_replies", "created_by", None),
 )
 
 

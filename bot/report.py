@@ -3,8 +3,10 @@
 The figures come from the question log (:mod:`bot.question_log`) and the
 staff tickets: questions asked and their outcomes, 👍/👎, the staff's
 response time (ticket created -> first staff answer: median and 90th
-percentile), tickets still open, and the questions the FAQ did not answer,
-grouped by similarity so that admins see which entry to write next.
+percentile, in the staff's working time when opening hours are configured),
+tickets still open, the people's satisfaction with the staff (👍 share of
+the rated tickets, and the worst-rated ones), and the questions the FAQ did
+not answer, grouped by similarity so that admins see which entry to write next.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from bot.phrases import Html, escape, raw, say
 from bot.question_log import OUTCOMES
 from bot.storage import Database, QuestionLog
 from bot.text import fold
+from bot.workhours import WorkingHours
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -34,6 +37,7 @@ TOP_UNANSWERED = 10
 # Outcomes where the FAQ had no answer the person took.
 UNANSWERED = ("staff", "suggested")
 OPEN_TICKET_STATUSES = ("open",)  # tickets are open, answered or closed
+WORST_RATED = 5
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,16 @@ class Cluster:
 
 
 @dataclass(frozen=True)
+class Rated:
+    """A ticket the person rated 👎: its number, when, the question and their comment."""
+
+    ticket_id: int
+    rated_at: datetime
+    question: str
+    comment: str | None
+
+
+@dataclass(frozen=True)
 class Report:
     period: Period
     asked: int
@@ -81,6 +95,14 @@ class Report:
     open_tickets: int
     unanswered: tuple[Cluster, ...]
     per_day: dict[date, dict[str, int]] = field(default_factory=dict)
+    rated: int = 0          # tickets rated in the period
+    satisfied: int = 0      # of which 👍
+    worst: tuple[Rated, ...] = ()
+
+    @property
+    def satisfaction(self) -> float | None:
+        """The share of 👍 among the rated tickets (None when none was rated)."""
+        return self.satisfied / self.rated if self.rated else None
 
     @property
     def answered(self) -> int:
@@ -132,8 +154,10 @@ def _table(db: Database, name: str) -> Table | None:
     return Table(name, MetaData(), autoload_with=db.engine)
 
 
-def _response_times(db: Database, period: Period) -> tuple[list[float], int]:
-    """Seconds from each ticket created in the period to its first staff answer; open tickets."""
+def _response_times(db: Database, period: Period,
+                    hours: WorkingHours) -> tuple[list[float], int]:
+    """Working seconds from each ticket created in the period to its first staff answer;
+    open tickets."""
     tickets = _table(db, "tickets")
     if tickets is None:
         return [], 0
@@ -154,12 +178,31 @@ def _response_times(db: Database, period: Period) -> tuple[list[float], int]:
     for ticket_id, created, answered, _status in rows:
         answer = first.get(ticket_id) or answered
         if answer is not None:
-            seconds.append((_utc(answer) - _utc(created)).total_seconds())
+            seconds.append(hours.between(_utc(created), _utc(answer)).total_seconds())
     return seconds, int(still_open or 0)
 
 
-def build(db: Database, period: Period) -> Report:
-    """The report for ``period``."""
+def _ratings(db: Database, period: Period) -> tuple[int, int, tuple[Rated, ...]]:
+    """Tickets rated in the period, how many 👍, and the latest 👎 (commented ones first)."""
+    tickets = _table(db, "tickets")
+    if tickets is None or "rating" not in tickets.c:
+        return 0, 0, ()
+    since, until = db_time(db, period.since), db_time(db, period.until)
+    with db.engine.connect() as connection:
+        rows = connection.execute(select(
+            tickets.c.id, tickets.c.rating, tickets.c.rated_at, tickets.c.question,
+            tickets.c.rating_comment).where(
+            tickets.c.rating.is_not(None), tickets.c.rated_at >= since,
+            tickets.c.rated_at < until)).all()
+    bad = sorted((r for r in rows if r.rating < 0),
+                 key=lambda r: (r.rating_comment is None, -_utc(r.rated_at).timestamp()))
+    worst = tuple(Rated(r.id, _utc(r.rated_at), r.question, r.rating_comment)
+                  for r in bad[:WORST_RATED])
+    return len(rows), sum(1 for r in rows if r.rating > 0), worst
+
+
+def build(db: Database, period: Period, hours: WorkingHours | None = None) -> Report:
+    """The report for ``period`` (response times in the working time of ``hours``)."""
     since, until = db_time(db, period.since), db_time(db, period.until)
     with db.session() as session:
         rows = session.execute(select(
@@ -171,7 +214,8 @@ def build(db: Database, period: Period) -> Report:
                                            for day in period.days}
     for _, outcome, _, created in rows:
         per_day.setdefault(_utc(created).date(), dict.fromkeys(OUTCOMES, 0))[outcome] += 1
-    seconds, still_open = _response_times(db, period)
+    seconds, still_open = _response_times(db, period, hours or WorkingHours())
+    rated, satisfied, worst = _ratings(db, period)
     unanswered = cluster([text for text, outcome, _, _ in rows if outcome in UNANSWERED])
     return Report(
         period=period, asked=len(rows), outcomes={o: outcomes.get(o, 0) for o in OUTCOMES},
@@ -180,7 +224,8 @@ def build(db: Database, period: Period) -> Report:
         response_median=timedelta(seconds=statistics.median(seconds)) if seconds else None,
         response_p90=timedelta(seconds=percentile(seconds, 0.9)) if seconds else None,
         answered_tickets=len(seconds), open_tickets=still_open,
-        unanswered=tuple(unanswered[:TOP_UNANSWERED]), per_day=per_day)
+        unanswered=tuple(unanswered[:TOP_UNANSWERED]), per_day=per_day,
+        rated=rated, satisfied=satisfied, worst=worst)
 
 
 def duration(value: timedelta | None) -> str:
@@ -247,7 +292,7 @@ def describe(report: Report, lang: str) -> Html:
              for n, c in enumerate(report.unanswered, start=1)]
     last = (report.period.until - timedelta(days=1)).date()
     labels = {f"label_{outcome}": raw(lang, f"outcome_{outcome}") for outcome in OUTCOMES}
-    return say(lang, "adm_stats", **labels, since=report.period.since.date().isoformat(),
+    figures = say(lang, "adm_stats", **labels, since=report.period.since.date().isoformat(),
                until=last.isoformat(), asked=report.asked, answered=report.answered,
                picked=report.picked, suggested=report.outcomes.get("suggested", 0),
                registry=report.outcomes.get("registry", 0), staff=report.staff,
@@ -255,6 +300,19 @@ def describe(report: Report, lang: str) -> Html:
                median=duration(report.response_median), p90=duration(report.response_p90),
                answered_tickets=report.answered_tickets, open_tickets=report.open_tickets,
                unanswered=Html("\n".join(lines)) if lines else say(lang, "adm_stats_none"))
+    return Html(figures + "\n\n" + _satisfaction(report, lang))
+
+
+def _satisfaction(report: Report, lang: str) -> Html:
+    """The people's ratings of the staff: the 👍 share and the worst-rated tickets."""
+    worst = [say(lang, "adm_stats_worst_line", number=r.ticket_id,
+                 date=r.rated_at.date().isoformat(), question=_short(r.question, 60),
+                 comment=f" — «{_short(r.comment, 80)}»" if r.comment else "")
+             for r in report.worst]
+    rate = f"{report.satisfaction:.0%}" if report.satisfaction is not None else "-"
+    return say(lang, "adm_stats_satisfaction", rate=rate, good=report.satisfied,
+               rated=report.rated,
+               worst=Html("\n".join(worst)) if worst else say(lang, "adm_stats_none"))
 
 
 def _short(text: str, limit: int = 80) -> str:

@@ -133,6 +133,7 @@ class TicketDraft(Base):
     language: Mapped[str] = mapped_column(String(16))
     guesses: Mapped[list] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    message_id: Mapped[int | None] = mapped_column(BigInteger)  # in the private chat
 
 
 class Ticket(Base):
@@ -164,10 +165,20 @@ class Ticket(Base):
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The FAQ entry a staff member answered with (/faq): the question may become its phrasing.
+    entry_id: Mapped[str | None] = mapped_column(String(64))
+    question_edited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The person's satisfaction once closed: +1 / -1, an optional comment.
+    rating: Mapped[int | None] = mapped_column(SmallInteger)
+    rating_comment: Mapped[str | None] = mapped_column(Text)
+    rated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    comment_wanted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class TicketMessage(Base):
-    """A message of a ticket's conversation: from the ``person`` or from the ``staff``."""
+    """A message of a ticket's conversation: from the ``person``, from the ``staff``, or a
+    staff ``note`` the person never sees. Media are kept by Telegram's ``file_id``. ``relay_id`` is the outbox call that copied a
+    person's message to the staff chat (an edit of the message edits that copy)."""
 
     __tablename__ = "ticket_messages"
 
@@ -180,6 +191,10 @@ class TicketMessage(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger)
     message_id: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[str | None] = mapped_column(String(16))
+    file_id: Mapped[str | None] = mapped_column(String(256))
+    relay_id: Mapped[int | None] = mapped_column(Integer)
+    edited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class OutboxItem(Base):
@@ -284,6 +299,39 @@ class LearnedVote(Base):
     text: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SavedReply(Base):
+    """A staff answer kept under a name (``/save NAME``), offered by ``/saved``."""
+
+    __tablename__ = "saved_replies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class StaffContact(Base):
+    """Someone seen writing in a staff chat, so that ``/assign N @username`` finds them."""
+
+    __tablename__ = "staff_members"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    username: Mapped[str | None] = mapped_column(String(64), index=True)
+    name: Mapped[str | None] = mapped_column(Text)
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class StaffChatMove(Base):
+    """A staff chat that became another (a group upgraded to a supergroup)."""
+
+    __tablename__ = "staff_chat_moves"
+
+    old_chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    new_chat_id: Mapped[int] = mapped_column(BigInteger)
+    moved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 def _alembic_config() -> AlembicConfig:

@@ -8,6 +8,17 @@ topic); each answer is queued for delivery to the person and the ticket
 becomes ``answered``. The person's further messages go to the same ticket
 until it is closed (by the person's button or by the staff).
 
+A photo, document or voice message opens a ticket too (copied to the staff
+chat as it is, by Telegram's copy of it: nothing is downloaded), and an edit
+of a message the staff have seen edits their copy. Staff may keep notes on a
+ticket (never sent to the person), answer with a FAQ entry or a saved reply,
+assign tickets, and see the person's earlier tickets. When a ticket closes
+the person is asked once how it went.
+
+Questions are routed by the FAQ category of the bot's best guess
+(``staff.routes``), else to ``staff.chat_id``. A staff chat that moves (a
+group upgraded to a supergroup) is followed: :meth:`Tickets.move_chat`.
+
 Nothing here talks to Telegram: the staff chat and the person's chat are
 reached only through :mod:`bot.outbox`, whose calls are Bot API calls
 described as data. Who is staff is decided by the Telegram layer (members
@@ -16,20 +27,41 @@ of the staff chat) and :meth:`Tickets.is_admin` (the configured admins).
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bot import phrases
 from bot.config import Config
-from bot.outbox import DELIVERY, FORGET, TICKET_POST, TICKET_TOPIC, as_utc, enqueue, utcnow
+from bot.outbox import (
+    DELIVERY,
+    FORGET,
+    TICKET_POST,
+    TICKET_TOPIC,
+    as_utc,
+    enqueue,
+    utcnow,
+)
 from bot.phrases import Html, escape, say
-from bot.storage import (Ban, Database, FaqSuggestion, OutboxItem, Person, Ticket,
-                         TicketDraft, TicketMessage)
+from bot.storage import (
+    Ban,
+    Database,
+    FaqSuggestion,
+    OutboxItem,
+    Person,
+    SavedReply,
+    StaffChatMove,
+    StaffContact,
+    Ticket,
+    TicketDraft,
+    TicketMessage,
+)
 from bot.untrusted import clean, shown_name
 
 if TYPE_CHECKING:
@@ -37,8 +69,15 @@ if TYPE_CHECKING:
 
 OPEN, ANSWERED, CLOSED = "open", "answered", "closed"
 ACTIVE = (OPEN, ANSWERED)
-# The staff chat speaks the agency's language.
-STAFF_LANGUAGE = phrases.DEFAULT_LANGUAGE
+# What a person's relayed message (and its copy in the staff chat) is.
+RELAY, RELAY_EDIT = "relay", "relay_edit"
+# A person's photo, document, voice... opens a ticket (others only join an open one).
+TICKET_MEDIA = frozenset({"photo", "document", "voice", "video", "audio"})
+# After "add a comment", the person's next message within this time is the comment.
+COMMENT_WINDOW = timedelta(minutes=30)
+MAX_HISTORY = 10
+SAVED_NAME = re.compile(r"^[\w-]{1,32}$")
+_ASK = re.compile(r"^\s*/ask(?:@\w+)?\s*", re.IGNORECASE)
 # How long an "ask the staff" button stays valid, and processed update ids are kept.
 DRAFT_LIFETIME = timedelta(days=1)
 # A 👎 refers to the question asked this recently (else to the FAQ entry's own question).
@@ -72,6 +111,7 @@ class StaffMessage:
     reply_to: int | None = None
     text: str | None = None   # the text, or the caption of a photo or document
     kind: str = "text"        # text, photo, document, video, ... or other
+    file_id: str | None = None  # Telegram's id of the photo, document... (never downloaded)
 
     def __post_init__(self) -> None:
         if self.text is not None:
@@ -80,10 +120,14 @@ class StaffMessage:
 
 @dataclass(frozen=True)
 class Opened:
-    """A new ticket's number, or why none was opened: disabled, banned, too_many, expired."""
+    """A new ticket's number, or why none was opened: disabled, banned, too_many, expired.
+
+    ``staff_from`` is the next opening of the staff's working hours when the ticket was
+    opened outside them (None while they are at work)."""
 
     ticket_id: int | None = None
     refusal: str | None = None
+    staff_from: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +136,11 @@ class Outcome:
 
     ok: bool
     text: Html
+
+
+def rating_buttons(lang: str, ticket_id: int) -> list[list[list[str]]]:
+    """👍 / 👎 for a closed ticket (label, data), as the person sees them."""
+    return [[["👍", f"r:{lang}:{ticket_id}:1"], ["👎", f"r:{lang}:{ticket_id}:0"]]]
 
 
 def guesses_of(matches: list[tuple[str, str, float]]) -> list[dict[str, Any]]:
@@ -107,10 +156,25 @@ class Tickets:
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.db = db
         self.staff = config.staff
+        self.lang = config.staff.language
+        self.hours = config.staff.hours
         self.admins = frozenset(config.admins)
         self.clock = clock
-        # Set by the Telegram layer once it knows: one forum topic per ticket.
-        self.forum = False
+        # Set by the Telegram layer once it knows: the staff chats that are forums
+        # (one topic per ticket there).
+        self.forums: set[int] = set()
+        # The FAQ category of an entry id (set by the conversation, which has the FAQ).
+        self.category_of: Callable[[str], str | None] = lambda entry_id: None
+        self.moves: dict[int, int] = {}
+        self.load_moves()
+
+    def load_moves(self) -> set[int]:
+        """Read where staff chats moved (another worker may have seen it); returns the staff
+        chats as they are now."""
+        with self.db.session() as session:
+            self.moves = {old: new for old, new in session.execute(
+                select(StaffChatMove.old_chat_id, StaffChatMove.new_chat_id))}
+        return self.staff_chats
 
     @property
     def enabled(self) -> bool:
@@ -119,15 +183,45 @@ class Tickets:
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.admins
 
+    def chat(self, configured: int) -> int:
+        """Where a configured staff chat is now (following the moves)."""
+        seen = {configured}
+        while configured in self.moves and self.moves[configured] not in seen:
+            configured = self.moves[configured]
+            seen.add(configured)
+        return configured
+
+    @property
+    def default_chat(self) -> int | None:
+        return None if self.staff.chat_id is None else self.chat(self.staff.chat_id)
+
+    @property
+    def staff_chats(self) -> set[int]:
+        """Every staff chat: the default one and those of the routes."""
+        if self.staff.chat_id is None:
+            return set()
+        return {self.chat(c) for c in (self.staff.chat_id, *self.staff.routes.values())}
+
+    def route(self, guesses: list[dict[str, Any]]) -> int | None:
+        """The staff chat for a question: by the category of the bot's best guess."""
+        if self.staff.chat_id is None:
+            return None
+        category = self.category_of(guesses[0]["id"]) if guesses else None
+        routed = self.staff.routes.get(category) if category else None
+        return self.chat(routed if routed is not None else self.staff.chat_id)
+
     # --- the person's side ----------------------------------------------
 
     def save_draft(self, user_id: int, question: str, lang: str,
-                   guesses: list[dict[str, Any]]) -> int:
-        """Keep a question the person may hand to the staff later; returns its id."""
+                   guesses: list[dict[str, Any]], message_id: int | None = None) -> int:
+        """Keep a question the person may hand to the staff later; returns its id.
+
+        ``message_id`` is the person's message in their private chat (an edit of it
+        edits the ticket's question)."""
         now = self.clock()
         with self.db.session() as session:
             draft = TicketDraft(user_id=user_id, question=question, language=lang,
-                                guesses=guesses, created_at=now)
+                                guesses=guesses, message_id=message_id, created_at=now)
             session.add(draft)
             session.flush()
             return draft.id
@@ -148,27 +242,33 @@ class Tickets:
             if draft is None or draft.user_id != user_id:
                 return Opened(refusal="expired")
             opened = self._open(session, user_id, name, draft.question, draft.language,
-                                draft.guesses)
+                                draft.guesses, draft.message_id)
             if opened.ticket_id is not None:
                 session.delete(draft)
             return opened
 
     def open(self, user_id: int, name: str, question: str, lang: str,
-             guesses: list[dict[str, Any]], message_id: int | None = None) -> Opened:
-        """Open a ticket for ``question`` (``/ask``) and queue its post in the staff chat."""
+             guesses: list[dict[str, Any]], message_id: int | None = None,
+             relay: str | None = None, file_id: str | None = None) -> Opened:
+        """Open a ticket for ``question`` (``/ask``) and queue its post in the staff chat.
+
+        With ``relay`` (the kind of the person's message ``message_id``, e.g. photo)
+        the message itself is copied under the post."""
         with self.db.session() as session:
-            return self._open(session, user_id, name, question, lang, guesses, message_id)
+            return self._open(session, user_id, name, question, lang, guesses, message_id,
+                              relay, file_id)
 
     def _open(self, session: Session, user_id: int, name: str, question: str, lang: str,
-              guesses: list[dict[str, Any]], message_id: int | None = None) -> Opened:
-        chat_id = self.staff.chat_id
+              guesses: list[dict[str, Any]], message_id: int | None = None,
+              relay: str | None = None, file_id: str | None = None) -> Opened:
+        chat_id = self.route(guesses)
         if chat_id is None:
             return Opened(refusal="disabled")
         if session.get(Ban, user_id) is not None:
             return Opened(refusal="banned")
         now = self.clock()
         recent = session.scalar(select(func.count()).select_from(Ticket).where(
-            Ticket.user_id == user_id, Ticket.created_at >= now - timedelta(hours=1)))
+            Ticket.user_id == user_id, Ticket.created_at >= now - timedelta(hours=1))) or 0
         if recent >= self.staff.max_tickets_per_hour:
             return Opened(refusal="too_many")
         ticket = Ticket(user_id=user_id, chat_id=user_id, person_name=name or None,
@@ -177,18 +277,41 @@ class Tickets:
                         created_at=now, updated_at=now)
         session.add(ticket)
         session.flush()
-        if self.forum:
-            title = phrases.raw(STAFF_LANGUAGE, "ticket_topic").format(
+        self._post_card(session, ticket, now)
+        if relay is not None and message_id is not None:
+            self._relay(session, ticket, user_id, message_id, None, relay, now, file_id)
+        staff_from = None if self.hours.is_open(now) else self.hours.next_open(now)
+        return Opened(ticket_id=ticket.id, staff_from=staff_from)
+
+    def _post_card(self, session: Session, ticket: Ticket, now: datetime) -> None:
+        """Queue the ticket's post (in a topic of its own when the chat is a forum)."""
+        assert ticket.staff_chat_id is not None
+        if ticket.staff_chat_id in self.forums:
+            title = phrases.raw(self.lang, "ticket_topic").format(
                 number=ticket.id, name=self._who(ticket))
-            enqueue(session, chat_id=chat_id, method="createForumTopic",
+            enqueue(session, chat_id=ticket.staff_chat_id, method="createForumTopic",
                     params={"name": _shorten(title, MAX_TOPIC_NAME)}, purpose=TICKET_TOPIC,
                     ticket_id=ticket.id, now=now)
         text, buttons = self.card(ticket)
-        enqueue(session, chat_id=chat_id, method="sendMessage",
+        enqueue(session, chat_id=ticket.staff_chat_id, method="sendMessage",
                 params={"text": text, "parse_mode": "HTML", "buttons": buttons,
                         "in_ticket_topic": True},
                 purpose=TICKET_POST, ticket_id=ticket.id, now=now)
-        return Opened(ticket_id=ticket.id)
+
+    @staticmethod
+    def _relay(session: Session, ticket: Ticket, user_id: int, message_id: int,
+               text: str | None, kind: str, now: datetime, file_id: str | None = None) -> None:
+        """Copy the person's message under the ticket's post, and keep it with the ticket."""
+        assert ticket.staff_chat_id is not None
+        item = enqueue(session, chat_id=ticket.staff_chat_id, method="copyMessage",
+                       params={"from_chat_id": ticket.chat_id, "message_id": message_id,
+                               "reply_to_ticket": True, "in_ticket_topic": True},
+                       purpose=RELAY, ticket_id=ticket.id, now=now)
+        session.flush()
+        session.add(TicketMessage(ticket_id=ticket.id, direction="person", author_id=user_id,
+                                  author_name=ticket.person_name, text=text, kind=kind,
+                                  file_id=file_id, relay_id=item.id, chat_id=ticket.chat_id,
+                                  message_id=message_id, created_at=now))
 
     def current(self, user_id: int) -> int | None:
         """The person's ticket that is not closed (their newest), if any."""
@@ -198,7 +321,8 @@ class Tickets:
                                   .order_by(Ticket.id.desc()).limit(1))
 
     def follow_up(self, user_id: int, chat_id: int, message_id: int,
-                  text: str | None) -> tuple[int, str] | None:
+                  text: str | None, kind: str = "text",
+                  file_id: str | None = None) -> tuple[int, str] | None:
         """Copy the person's message to their open ticket in the staff chat.
 
         Returns the ticket's number and language, or None when they have no open ticket."""
@@ -211,13 +335,7 @@ class Tickets:
                 return None
             if session.get(Ban, user_id) is not None:
                 return None
-            session.add(TicketMessage(ticket_id=ticket.id, direction="person", author_id=user_id,
-                                      author_name=ticket.person_name, text=text,
-                                      chat_id=chat_id, message_id=message_id, created_at=now))
-            enqueue(session, chat_id=ticket.staff_chat_id, method="copyMessage",
-                    params={"from_chat_id": chat_id, "message_id": message_id,
-                            "reply_to_ticket": True, "in_ticket_topic": True},
-                    purpose="follow_up", ticket_id=ticket.id, now=now)
+            self._relay(session, ticket, user_id, message_id, text, kind, now, file_id)
             if ticket.status != OPEN:
                 ticket.status = OPEN
                 self._changed(session, ticket, now)
@@ -235,9 +353,111 @@ class Tickets:
                 ticket.status = CLOSED
                 ticket.closed_at = now
                 self._changed(session, ticket, now)
-                self._post(session, ticket, say(STAFF_LANGUAGE, "staff_closed_by_person",
+                self._post(session, ticket, say(self.lang, "staff_closed_by_person",
                                                 number=ticket.id), now)
             return True
+
+    def may_rate(self, user_id: int, ticket_id: int) -> bool:
+        """Whether the person is still to say how ``ticket_id`` went (closed, not rated)."""
+        with self.db.session() as session:
+            ticket = _get(session, Ticket, ticket_id)
+            return ticket is not None and ticket.user_id == user_id and \
+                ticket.status == CLOSED and ticket.rating is None
+
+    def rate(self, user_id: int, ticket_id: int, good: bool) -> bool:
+        """The person's 👍 / 👎 for their closed ticket, once; False otherwise."""
+        now = self.clock()
+        with self.db.session() as session:
+            ticket = _get(session, Ticket, ticket_id)
+            if ticket is None or ticket.user_id != user_id or ticket.status != CLOSED \
+                    or ticket.rating is not None:
+                return False
+            ticket.rating, ticket.rated_at = (1 if good else -1), now
+            self._post(session, ticket, say(self.lang, "staff_rated", number=ticket.id,
+                                            vote="👍" if good else "👎"), now)
+            self._changed(session, ticket, now)
+            return True
+
+    def want_comment(self, user_id: int, ticket_id: int) -> bool:
+        """The person will write a comment on their rating next; False if they may not."""
+        now = self.clock()
+        with self.db.session() as session:
+            ticket = _get(session, Ticket, ticket_id)
+            if ticket is None or ticket.user_id != user_id or ticket.rating is None \
+                    or ticket.rating_comment is not None:
+                return False
+            ticket.comment_wanted_at = now
+            return True
+
+    def take_comment(self, user_id: int, text: str) -> int | None:
+        """Keep ``text`` as the comment the person said they would write; the ticket's
+        number, or None when no comment is awaited."""
+        now = self.clock()
+        with self.db.session() as session:
+            ticket = session.scalar(select(Ticket).where(
+                Ticket.user_id == user_id, Ticket.comment_wanted_at.is_not(None),
+                Ticket.rating_comment.is_(None)).order_by(Ticket.comment_wanted_at.desc())
+                .limit(1))
+            if ticket is None or ticket.comment_wanted_at is None or \
+                    now - as_utc(ticket.comment_wanted_at) > COMMENT_WINDOW:
+                return None
+            ticket.rating_comment = text
+            ticket.comment_wanted_at = None
+            self._post(session, ticket, say(self.lang, "staff_rating_comment", number=ticket.id,
+                                            text=_shorten(text, MAX_CARD_QUESTION)), now)
+            return ticket.id
+
+    def edited(self, user_id: int, chat_id: int, message_id: int, text: str | None) -> bool:
+        """The person edited a message the staff have (a copy of): edit the copy, marked
+        edited. False when the message is no ticket's."""
+        now = self.clock()
+        with self.db.session() as session:
+            message = session.scalar(select(TicketMessage).where(
+                TicketMessage.chat_id == chat_id, TicketMessage.message_id == message_id,
+                TicketMessage.direction == "person", TicketMessage.author_id == user_id))
+            ticket = _get(session, Ticket, message.ticket_id) if message else None
+            if message is None:
+                return self._question_edited(session, user_id, chat_id, message_id, text, now)
+            if ticket is None or ticket.staff_chat_id is None or message.relay_id is None:
+                return False
+            message.text, message.edited_at = text, now
+            if message.kind in (None, "text"):
+                method = "editMessageText"
+                params = {"text": say(self.lang, "staff_edited",
+                                      text=_shorten(text or "", MAX_TEXT - HEADER_ROOM))}
+            else:
+                method = "editMessageCaption"
+                params = {"caption": say(self.lang, "staff_edited",
+                                         text=_shorten(text or "", MAX_CAPTION - HEADER_ROOM))}
+            if message.relay_id == self._first_relay(session, ticket):
+                ticket.question = text or ticket.question
+                ticket.question_edited_at = now
+                self._changed(session, ticket, now)
+            enqueue(session, chat_id=ticket.staff_chat_id, method=method,
+                    params={**params, "parse_mode": "HTML", "copy_of": message.relay_id},
+                    purpose=RELAY_EDIT, ticket_id=ticket.id, now=now)
+            return True
+
+    def _question_edited(self, session: Session, user_id: int, chat_id: int, message_id: int,
+                         text: str | None, now: datetime) -> bool:
+        """The person edited the text that became their ticket's question: the post shows
+        the new question, marked edited."""
+        ticket = session.scalar(select(Ticket).where(
+            Ticket.user_id == user_id, Ticket.chat_id == chat_id,
+            Ticket.question_message_id == message_id))
+        question = _ASK.sub("", text or "").strip()
+        if ticket is None or not question or question == ticket.question:
+            return False
+        ticket.question, ticket.question_edited_at = question, now
+        self._changed(session, ticket, now)
+        return True
+
+    @staticmethod
+    def _first_relay(session: Session, ticket: Ticket) -> int | None:
+        """The copy of the message that opened the ticket (a photo with its caption...)."""
+        return session.scalar(select(func.min(TicketMessage.relay_id)).where(
+            TicketMessage.ticket_id == ticket.id, TicketMessage.direction == "person",
+            TicketMessage.created_at <= ticket.created_at))
 
     # --- the staff's side ------------------------------------------------
 
@@ -270,44 +490,76 @@ class Tickets:
 
     def answer(self, ticket_id: int, staff: StaffMember, message: StaffMessage) -> Outcome:
         """Queue the staff member's message for the person; the ticket becomes answered."""
+        return self._answer(ticket_id, staff, message.text, message,
+                            lambda session, ticket, now: self._deliver(session, ticket, message,
+                                                                       now))
+
+    def answer_with(self, ticket_id: int, staff: StaffMember, body: Callable[[str], Html],
+                    entry_id: str | None = None) -> Outcome:
+        """Send ``body(language)`` (a FAQ entry's answer, a saved reply) to the person.
+
+        With ``entry_id`` the ticket is linked to that FAQ entry, so that the
+        person's question can become a phrasing of it (after an admin's approval)."""
+        def deliver(session: Session, ticket: Ticket, now: datetime) -> None:
+            self._deliver_text(session, ticket, body(ticket.language), now)
+            if entry_id is not None:
+                ticket.entry_id = entry_id
+        return self._answer(ticket_id, staff, None, None, deliver, compose=body)
+
+    def _answer(self, ticket_id: int, staff: StaffMember, text: str | None,
+                message: StaffMessage | None,
+                deliver: Callable[[Session, Ticket, datetime], None],
+                compose: Callable[[str], Html] | None = None) -> Outcome:
         now = self.clock()
         with self.db.session() as session:
             ticket = _get(session, Ticket, ticket_id)
             if ticket is None:
                 return self._unknown(ticket_id)
             if ticket.status == CLOSED:
-                return Outcome(False, say(STAFF_LANGUAGE, "staff_is_closed", number=ticket.id))
-            session.add(TicketMessage(ticket_id=ticket.id, direction="staff", author_id=staff.id,
-                                      author_name=staff.name, text=message.text,
-                                      chat_id=message.chat_id, message_id=message.message_id,
-                                      created_at=now))
-            self._deliver(session, ticket, message, now)
+                return Outcome(False, say(self.lang, "staff_is_closed", number=ticket.id))
+            if compose is not None:
+                text = _plain(compose(ticket.language))
+            session.add(TicketMessage(
+                ticket_id=ticket.id, direction="staff", author_id=staff.id,
+                author_name=staff.name, text=text, kind=message.kind if message else "text",
+                file_id=message.file_id if message else None,
+                chat_id=message.chat_id if message else ticket.staff_chat_id or 0,
+                message_id=message.message_id if message else 0, created_at=now))
+            deliver(session, ticket, now)
             ticket.status = ANSWERED
             ticket.answered_at = now
             if ticket.claimed_by is None:
                 ticket.claimed_by, ticket.claimed_by_name = staff.id, staff.name
             self._changed(session, ticket, now)
-            return Outcome(True, say(STAFF_LANGUAGE, "staff_sent", number=ticket.id))
+            return Outcome(True, say(self.lang, "staff_sent", number=ticket.id))
+
+    def _close_button(self, ticket: Ticket) -> list[list[list[str]]]:
+        lang = ticket.language
+        return [[[phrases.raw(lang, "ticket_close_button"), f"c:{lang}:{ticket.id}"]]]
+
+    def _deliver_text(self, session: Session, ticket: Ticket, body: Html | str,
+                      now: datetime) -> None:
+        """Queue a text answer (split in two when too long), the close button under it."""
+        lang = ticket.language
+        if len(body) + HEADER_ROOM <= MAX_TEXT:
+            parts = [say(lang, "ticket_answer", number=ticket.id, text=body)]
+        else:
+            parts = [say(lang, "ticket_answer", number=ticket.id, text=""), escape(body)]
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            enqueue(session, chat_id=ticket.chat_id, method="sendMessage",
+                    params={"text": part, "parse_mode": "HTML",
+                            "buttons": self._close_button(ticket) if last else []},
+                    purpose=DELIVERY, ticket_id=ticket.id, now=now)
 
     def _deliver(self, session: Session, ticket: Ticket, message: StaffMessage,
                  now: datetime) -> None:
         lang = ticket.language
-        close = [[[phrases.raw(lang, "ticket_close_button"), f"c:{lang}:{ticket.id}"]]]
         if message.kind == "text":
-            body = message.text or ""
-            if len(body) + HEADER_ROOM <= MAX_TEXT:
-                parts = [say(lang, "ticket_answer", number=ticket.id, text=body)]
-            else:
-                parts = [say(lang, "ticket_answer", number=ticket.id, text=""), escape(body)]
-            for index, part in enumerate(parts):
-                last = index == len(parts) - 1
-                enqueue(session, chat_id=ticket.chat_id, method="sendMessage",
-                        params={"text": part, "parse_mode": "HTML",
-                                "buttons": close if last else []},
-                        purpose=DELIVERY, ticket_id=ticket.id, now=now)
+            self._deliver_text(session, ticket, message.text or "", now)
             return
         copy: dict[str, Any] = {"from_chat_id": message.chat_id, "message_id": message.message_id,
-                                "buttons": close}
+                                "buttons": self._close_button(ticket)}
         if message.kind in CAPTIONED:
             caption = _shorten(message.text or "", MAX_CAPTION - HEADER_ROOM)
             copy.update(caption=say(lang, "ticket_answer", number=ticket.id, text=caption),
@@ -330,7 +582,7 @@ class Tickets:
             if ticket.claimed_by != staff.id:
                 ticket.claimed_by, ticket.claimed_by_name = staff.id, staff.name
                 self._changed(session, ticket, now)
-            return Outcome(True, say(STAFF_LANGUAGE, "staff_claimed", number=ticket.id,
+            return Outcome(True, say(self.lang, "staff_claimed", number=ticket.id,
                                      name=shown_name(staff.name)))
 
     def close(self, ticket_id: int, staff: StaffMember) -> Outcome:
@@ -341,12 +593,13 @@ class Tickets:
             if ticket is None:
                 return self._unknown(ticket_id)
             if ticket.status == CLOSED:
-                return Outcome(False, say(STAFF_LANGUAGE, "staff_is_closed", number=ticket.id))
+                return Outcome(False, say(self.lang, "staff_is_closed", number=ticket.id))
             ticket.status = CLOSED
             ticket.closed_at = now
             self._changed(session, ticket, now)
-            self._tell_person(session, ticket, "ticket_closed_by_staff", now)
-            return Outcome(True, say(STAFF_LANGUAGE, "staff_closed", number=ticket.id,
+            self._tell_person(session, ticket, "ticket_closed_by_staff", now,
+                              rating=ticket.rating is None)
+            return Outcome(True, say(self.lang, "staff_closed", number=ticket.id,
                                      name=shown_name(staff.name)))
 
     def reopen(self, ticket_id: int, staff: StaffMember) -> Outcome:
@@ -357,12 +610,12 @@ class Tickets:
             if ticket is None:
                 return self._unknown(ticket_id)
             if ticket.status != CLOSED:
-                return Outcome(False, say(STAFF_LANGUAGE, "staff_not_closed", number=ticket.id))
+                return Outcome(False, say(self.lang, "staff_not_closed", number=ticket.id))
             ticket.status = ANSWERED if ticket.answered_at else OPEN
             ticket.closed_at = None
             self._changed(session, ticket, now)
             self._tell_person(session, ticket, "ticket_reopened", now)
-            return Outcome(True, say(STAFF_LANGUAGE, "staff_reopened", number=ticket.id))
+            return Outcome(True, say(self.lang, "staff_reopened", number=ticket.id))
 
     def suggest_faq(self, ticket_id: int, staff: StaffMember) -> Outcome:
         """Store the question with the staff's answer as a FAQ suggestion for the admins."""
@@ -376,15 +629,177 @@ class Tickets:
                 TicketMessage.text.is_not(None)).order_by(TicketMessage.id)).all()
             answer = "\n\n".join(a for a in answers if a and a.strip())
             if not answer:
-                return Outcome(False, say(STAFF_LANGUAGE, "staff_no_answer_yet", number=ticket.id))
+                return Outcome(False, say(self.lang, "staff_no_answer_yet", number=ticket.id))
             if session.scalar(select(FaqSuggestion.id).where(FaqSuggestion.ticket_id == ticket.id)):
-                return Outcome(False, say(STAFF_LANGUAGE, "staff_already_suggested",
+                return Outcome(False, say(self.lang, "staff_already_suggested",
                                           number=ticket.id))
             best = ticket.guesses[0]["id"] if ticket.guesses else None
             session.add(FaqSuggestion(ticket_id=ticket.id, question=ticket.question,
                                       language=ticket.language, answer=answer, entry_id=best,
                                       status="pending", suggested_by=staff.id, created_at=now))
-            return Outcome(True, say(STAFF_LANGUAGE, "staff_suggested", number=ticket.id))
+            return Outcome(True, say(self.lang, "staff_suggested", number=ticket.id))
+
+    def note(self, ticket_id: int, staff: StaffMember, message: StaffMessage,
+             text: str) -> Outcome:
+        """Keep ``text`` on the ticket as a private note: nothing goes to the person."""
+        now = self.clock()
+        with self.db.session() as session:
+            ticket = _get(session, Ticket, ticket_id)
+            if ticket is None:
+                return self._unknown(ticket_id)
+            if not text.strip():
+                return Outcome(False, say(self.lang, "staff_note_usage"))
+            session.add(TicketMessage(ticket_id=ticket.id, direction="note", author_id=staff.id,
+                                      author_name=staff.name, text=text, kind="note",
+                                      chat_id=message.chat_id, message_id=message.message_id,
+                                      created_at=now))
+            return Outcome(True, say(self.lang, "staff_noted", number=ticket.id))
+
+    def history(self, ticket_id: int) -> Html:
+        """The person's other tickets, newest first: number, date, outcome, first line."""
+        with self.db.session() as session:
+            ticket = _get(session, Ticket, ticket_id)
+            if ticket is None:
+                return self._unknown(ticket_id).text
+            others = session.scalars(select(Ticket).where(
+                Ticket.user_id == ticket.user_id, Ticket.id != ticket.id)
+                .order_by(Ticket.id.desc()).limit(MAX_HISTORY)).all()
+            if not others:
+                return say(self.lang, "staff_history_none", number=ticket.id)
+            lines = [say(self.lang, "staff_history_header", number=ticket.id)]
+            for other in others:
+                vote = {1: " 👍", -1: " 👎"}.get(other.rating or 0, "")
+                first = (other.question.strip().splitlines() or [""])[0]
+                lines.append(say(
+                    self.lang, "staff_history_line", number=other.id,
+                    date=as_utc(other.created_at).strftime("%d.%m.%Y"),
+                    status=Html(escape(phrases.raw(self.lang, f"status_{other.status}")) + vote),
+                    question=_shorten(first, 60)))
+            return Html("\n".join(lines))
+
+    # --- assignment -------------------------------------------------------
+
+    def seen(self, staff: StaffMember, username: str | None) -> None:
+        """Remember a staff member's @username (for ``/assign N @username``)."""
+        now = self.clock()
+        with self.db.session() as session:
+            known = session.get(StaffContact, staff.id)
+            name = username.lower() if username else None
+            if known is None:
+                session.add(StaffContact(user_id=staff.id, username=name, name=staff.name,
+                                         seen_at=now))
+            else:
+                known.username, known.name, known.seen_at = name, staff.name, now
+
+    def staff_named(self, username: str) -> StaffMember | None:
+        """The staff member seen with ``@username``, if any."""
+        with self.db.session() as session:
+            known = session.scalar(select(StaffContact).where(
+                StaffContact.username == username.lstrip("@").lower()))
+            return StaffMember(known.user_id, known.name or username) if known else None
+
+    def assign(self, ticket_id: int, to: StaffMember | None, by: StaffMember) -> Outcome:
+        """Give the ticket to ``to`` (None: to nobody); its post shows who has it."""
+        now = self.clock()
+        with self.db.session() as session:
+            ticket = _get(session, Ticket, ticket_id)
+            if ticket is None:
+                return self._unknown(ticket_id)
+            ticket.claimed_by = to.id if to else None
+            ticket.claimed_by_name = to.name if to else None
+            self._changed(session, ticket, now)
+            if to is None:
+                return Outcome(True, say(self.lang, "staff_unassigned", number=ticket.id,
+                                         by=by.name))
+            return Outcome(True, say(self.lang, "staff_assigned", number=ticket.id,
+                                     name=to.name, by=by.name))
+
+    def mine(self, staff: StaffMember) -> Html:
+        """The tickets that are ``staff``'s and not closed (for /mine)."""
+        return self._listing(Ticket.claimed_by == staff.id, "staff_mine_none",
+                             "staff_mine_header")
+
+    # --- saved replies ----------------------------------------------------
+
+    def save_reply(self, name: str, text: str | None, by: StaffMember) -> Outcome:
+        """Keep ``text`` as the saved reply ``name`` (replacing one of that name)."""
+        if not SAVED_NAME.match(name) or not (text or "").strip():
+            return Outcome(False, say(self.lang, "staff_save_usage"))
+        assert text is not None
+        now = self.clock()
+        with self.db.session() as session:
+            saved = session.scalar(select(SavedReply).where(SavedReply.name == name.lower()))
+            if saved is None:
+                session.add(SavedReply(name=name.lower(), text=text, created_by=by.id,
+                                       created_at=now))
+            else:
+                saved.text, saved.created_by, saved.created_at = text, by.id, now
+        return Outcome(True, say(self.lang, "staff_saved", name=name.lower()))
+
+    def saved_replies(self) -> list[tuple[int, str, str]]:
+        """The saved replies: id, name, text (by name)."""
+        with self.db.session() as session:
+            return [(r.id, r.name, r.text) for r in
+                    session.scalars(select(SavedReply).order_by(SavedReply.name))]
+
+    def answer_saved(self, ticket_id: int, staff: StaffMember, saved_id: int) -> Outcome:
+        """Send the saved reply ``saved_id`` to the ticket's person."""
+        with self.db.session() as session:
+            saved = session.get(SavedReply, saved_id) if 0 < saved_id < 2**31 else None
+            text = saved.text if saved else None
+        if text is None:
+            return Outcome(False, say(self.lang, "staff_no_saved"))
+        return self.answer_with(ticket_id, staff, lambda lang: escape(text))
+
+    # --- the staff chat moves ----------------------------------------------
+
+    def move_chat(self, old: int, new: int) -> bool:
+        """The staff chat ``old`` is now ``new`` (a group upgraded to a supergroup).
+
+        Its tickets follow: those not closed are posted again in the new chat
+        (the old posts cannot be replied to there), calls waiting for the old
+        chat go to the new one, and the admins are told to update the config.
+        Told again (Telegram refusing a call to the old id), what is still
+        addressed to the old chat moves, without telling anyone. True the first
+        time."""
+        if old == new:
+            return False
+        now = self.clock()
+        with self.db.session() as session:
+            known = session.get(StaffChatMove, old)
+            new = known.new_chat_id if known is not None else new
+            # Posts and their edits are made again in the new chat; the rest go there.
+            session.execute(update(OutboxItem).where(
+                OutboxItem.chat_id == old, OutboxItem.status == "pending",
+                OutboxItem.purpose.in_(("ticket_edit", TICKET_POST, TICKET_TOPIC)))
+                .values(status="failed", last_error="the staff chat moved"))
+            session.execute(update(OutboxItem).where(
+                OutboxItem.chat_id == old, OutboxItem.status == "pending")
+                .values(chat_id=new))
+            if known is None:
+                session.add(StaffChatMove(old_chat_id=old, new_chat_id=new, moved_at=now))
+            # Tickets still there (another worker opened them before it knew) follow too.
+            self._follow(session, old, new, now, tell=known is None)
+        self.moves[old] = new
+        return known is None
+
+    def _follow(self, session: Session, old: int, new: int, now: datetime,
+                tell: bool = True) -> None:
+        """Post the tickets of the chat ``old`` again in ``new``; ``tell`` the admins."""
+        if old in self.forums:
+            self.forums.add(new)
+        for ticket in session.scalars(select(Ticket).where(Ticket.staff_chat_id == old)
+                                      .order_by(Ticket.id)):
+            ticket.staff_chat_id = new
+            ticket.staff_message_id = ticket.staff_thread_id = None
+            if ticket.status != CLOSED:
+                self._post_card(session, ticket, now)
+        if not tell:
+            return
+        text = say(self.lang, "staff_chat_moved", old=old, new=new)
+        for chat_id in (new, *sorted(self.admins)):
+            enqueue(session, chat_id=chat_id, method="sendMessage",
+                    params={"text": text, "parse_mode": "HTML"}, purpose="notice", now=now)
 
     def person_of(self, ticket_id: int) -> int | None:
         with self.db.session() as session:
@@ -404,32 +819,37 @@ class Tickets:
                 ticket.closed_at = now
                 self._changed(session, ticket, now)
             who = self._person(session, user_id)
-        return Outcome(True, say(STAFF_LANGUAGE, "staff_banned", who=who))
+        return Outcome(True, say(self.lang, "staff_banned", who=who))
 
     def unban(self, user_id: int, staff: StaffMember) -> Outcome:
         with self.db.session() as session:
             who = self._person(session, user_id)
             ban = session.get(Ban, user_id)
             if ban is None:
-                return Outcome(False, say(STAFF_LANGUAGE, "staff_not_banned", who=who))
+                return Outcome(False, say(self.lang, "staff_not_banned", who=who))
             session.delete(ban)
-        return Outcome(True, say(STAFF_LANGUAGE, "staff_unbanned", who=who))
+        return Outcome(True, say(self.lang, "staff_unbanned", who=who))
 
     def listing(self) -> Html:
         """The open tickets, oldest first, with their age and who claimed them (for /open)."""
+        return self._listing(None, "staff_none_open", "staff_open_header")
+
+    def _listing(self, condition: Any, empty: str, header: str) -> Html:
         now = self.clock()
+        query = select(Ticket).where(Ticket.status.in_(ACTIVE))
+        if condition is not None:
+            query = query.where(condition)
         with self.db.session() as session:
-            tickets = session.scalars(select(Ticket).where(Ticket.status.in_(ACTIVE))
-                                      .order_by(Ticket.created_at, Ticket.id)).all()
+            tickets = session.scalars(query.order_by(Ticket.created_at, Ticket.id)).all()
         if not tickets:
-            return say(STAFF_LANGUAGE, "staff_none_open")
-        lines = [say(STAFF_LANGUAGE, "staff_open_header", count=len(tickets))]
+            return say(self.lang, empty)
+        lines = [say(self.lang, header, count=len(tickets))]
         for ticket in tickets:
             lines.append(say(
-                STAFF_LANGUAGE, "staff_open_line", number=ticket.id,
+                self.lang, "staff_open_line", number=ticket.id,
                 age=_age(now - as_utc(ticket.created_at)),
-                status=phrases.raw(STAFF_LANGUAGE, f"status_{ticket.status}"),
-                claimed=_claimer(ticket),
+                status=phrases.raw(self.lang, f"status_{ticket.status}"),
+                claimed=_claimer(ticket, self.lang),
                 question=_shorten(ticket.question, 60)))
         return Html("\n".join(lines))
 
@@ -452,10 +872,10 @@ class Tickets:
             for number, chat_id, post_id, topic_id in done.posts:
                 if post_id is not None:
                     calls.append((chat_id, "editMessageText", {
-                        "text": say(STAFF_LANGUAGE, "staff_card_forgotten", number=number),
+                        "text": say(self.lang, "staff_card_forgotten", number=number),
                         "parse_mode": "HTML", "buttons": [], "message_id": post_id}))
                 if topic_id is not None:
-                    name = phrases.raw(STAFF_LANGUAGE, "ticket_topic").format(number=number,
+                    name = phrases.raw(self.lang, "ticket_topic").format(number=number,
                                                                               name="")
                     calls.append((chat_id, "editForumTopic",
                                   {"message_thread_id": topic_id, "name": name.strip()}))
@@ -468,7 +888,7 @@ class Tickets:
 
     def remind(self) -> int:
         """Announce again each ticket still waiting for the staff after ``remind_after``
-        (once per period); returns how many were announced."""
+        of working time (once per period); returns how many were announced."""
         now = self.clock()
         period = self.staff.remind_after
         count = 0
@@ -477,12 +897,13 @@ class Tickets:
                                                                Ticket.staff_chat_id.is_not(None))
                                           .order_by(Ticket.id)):
                 last = as_utc(ticket.reminded_at or ticket.created_at)
-                if now - last < period:
+                if self.hours.between(last, now) < period:
                     continue
                 ticket.reminded_at = now
                 self._post(session, ticket, say(
-                    STAFF_LANGUAGE, "staff_reminder", number=ticket.id,
-                    age=_age(now - as_utc(ticket.created_at)), claimed=_claimer(ticket)), now)
+                    self.lang, "staff_reminder", number=ticket.id,
+                    age=_age(now - as_utc(ticket.created_at)),
+                    claimed=_claimer(ticket, self.lang)), now)
                 count += 1
         return count
 
@@ -497,17 +918,24 @@ class Tickets:
 
     def card(self, ticket: Ticket) -> tuple[Html, list[list[list[str]]]]:
         """The ticket's post in the staff chat and its buttons (label, data)."""
-        lang = STAFF_LANGUAGE
+        lang = self.lang
         guesses = "\n".join(say(lang, "staff_guess", question=_shorten(g["question"], 80),
                                 score=g["score"]) for g in ticket.guesses) or \
             phrases.raw(lang, "staff_no_guesses")
-        claimed = say(lang, "staff_card_claimed", name=_claimer(ticket)) \
+        claimed = say(lang, "staff_card_claimed", name=_claimer(ticket, lang)) \
             if ticket.claimed_by_name else ""
+        if ticket.entry_id:
+            claimed = Html(claimed + say(lang, "staff_card_entry", entry=ticket.entry_id))
+        if ticket.rating is not None:
+            claimed = Html(claimed + say(lang, "staff_card_rating",
+                                         vote="👍" if ticket.rating > 0 else "👎"))
+        question = escape(_shorten(ticket.question, MAX_CARD_QUESTION))
+        if ticket.question_edited_at is not None:
+            question = Html(say(lang, "staff_edited_mark") + " " + question)
         text = say(lang, "staff_card", number=ticket.id,
                    status=phrases.raw(lang, f"status_{ticket.status}"), who=self._who(ticket),
                    language=phrases.LANGUAGE_NAMES.get(ticket.language, ticket.language),
-                   question=_shorten(ticket.question, MAX_CARD_QUESTION),
-                   guesses=Html(guesses), claimed=claimed)
+                   question=question, guesses=Html(guesses), claimed=claimed)
         number = ticket.id
         buttons: list[list[list[str]]] = []
         if ticket.status != CLOSED:
@@ -520,14 +948,14 @@ class Tickets:
     def _who(self, ticket: Ticket) -> str:
         """The person as the staff see them: name and id, or only an alias when anonymous."""
         if self.staff.anonymous:
-            return phrases.raw(STAFF_LANGUAGE, "staff_alias").format(number=ticket.id)
+            return phrases.raw(self.lang, "staff_alias").format(number=ticket.id)
         return _named(ticket.person_name, ticket.user_id)
 
     def _person(self, session: Session, user_id: int) -> str:
         """The person in a line to the staff: the name they last used and their id, never
         shown in anonymous mode."""
         if self.staff.anonymous:
-            return phrases.raw(STAFF_LANGUAGE, "staff_the_person")
+            return phrases.raw(self.lang, "staff_the_person")
         name = session.scalar(select(Ticket.person_name)
                               .where(Ticket.user_id == user_id, Ticket.person_name.is_not(None))
                               .order_by(Ticket.id.desc()).limit(1))
@@ -537,9 +965,17 @@ class Tickets:
         return _named(name, user_id)
 
     def _changed(self, session: Session, ticket: Ticket, now: datetime) -> None:
-        """Queue the edit of the ticket's post to show its new state."""
+        """Queue the edit of the ticket's post to show its new state (or a new post when
+        it has none and none is on its way)."""
         ticket.updated_at = now
         if ticket.staff_chat_id is None:
+            return
+        if ticket.staff_message_id is None and session.scalar(select(OutboxItem.id).where(
+                OutboxItem.ticket_id == ticket.id, OutboxItem.purpose == TICKET_POST,
+                OutboxItem.chat_id == ticket.staff_chat_id,
+                OutboxItem.status.in_(("pending", "sent"))).limit(1)) is None:
+            # Its post is gone (the chat moved, or Telegram refused it): post it again.
+            self._post_card(session, ticket, now)
             return
         text, buttons = self.card(ticket)
         enqueue(session, chat_id=ticket.staff_chat_id, method="editMessageText",
@@ -558,16 +994,20 @@ class Tickets:
                 purpose="staff_note", ticket_id=ticket.id, now=now)
 
     @staticmethod
-    def _tell_person(session: Session, ticket: Ticket, phrase: str, now: datetime) -> None:
-        """Queue a notice about ``ticket`` to the person, in their language."""
-        enqueue(session, chat_id=ticket.chat_id, method="sendMessage",
-                params={"text": say(ticket.language, phrase, number=ticket.id),
-                        "parse_mode": "HTML"},
+    def _tell_person(session: Session, ticket: Ticket, phrase: str, now: datetime,
+                     rating: bool = False) -> None:
+        """Queue a notice about ``ticket`` to the person, in their language (with ``rating``:
+        asking how it went, with 👍 / 👎)."""
+        params: dict[str, Any] = {"text": say(ticket.language, phrase, number=ticket.id),
+                                  "parse_mode": "HTML"}
+        if rating:
+            params["text"] += "\n\n" + say(ticket.language, "rating_ask")
+            params["buttons"] = rating_buttons(ticket.language, ticket.id)
+        enqueue(session, chat_id=ticket.chat_id, method="sendMessage", params=params,
                 purpose="notice", ticket_id=ticket.id, now=now)
 
-    @staticmethod
-    def _unknown(ticket_id: int) -> Outcome:
-        return Outcome(False, say(STAFF_LANGUAGE, "staff_no_such_ticket", number=ticket_id))
+    def _unknown(self, ticket_id: int) -> Outcome:
+        return Outcome(False, say(self.lang, "staff_no_such_ticket", number=ticket_id))
 
 
 Row = TypeVar("Row", Ticket, TicketDraft)
@@ -581,15 +1021,20 @@ def _get(session: Session, model: type[Row], key: int) -> Row | None:
     return session.get(model, key)
 
 
+def _plain(text: str) -> str:
+    """An HTML phrase as plain text (what is stored of an answer sent as HTML)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
 def _named(name: str | None, user_id: int) -> str:
     """``Ana (id 4001)``: a person as the staff see them."""
     return f"{shown_name(name)} (id {user_id})"
 
 
-def _claimer(ticket: Ticket) -> str:
+def _claimer(ticket: Ticket, lang: str) -> str:
     """Who claimed ``ticket``, as the staff see it."""
     if ticket.claimed_by_name is None:
-        return phrases.raw(STAFF_LANGUAGE, "staff_unclaimed")
+        return phrases.raw(lang, "staff_unclaimed")
     return shown_name(ticket.claimed_by_name)
 
 

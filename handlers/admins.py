@@ -295,7 +295,8 @@ async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except ValueError:
         await _reply(update, context, Reply(say(lang, "adm_stats_usage")))
         return
-    figures = await asyncio.to_thread(report.build, brain(context).db, period)
+    figures = await asyncio.to_thread(report.build, brain(context).db, period,
+                                      brain(context).config.staff.hours)
     await _reply(update, context, Reply(report.describe(figures, lang)))
     if chat is not None:
         png = await asyncio.to_thread(report.chart_png, figures, lang)

@@ -226,7 +226,7 @@ async def _receive(application: Application, config: Config, poll_timeout: int) 
     hook = config.telegram.webhook
     updater = application.updater
     assert updater is not None
-    allowed = [Update.MESSAGE, Update.CALLBACK_QUERY]
+    allowed = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
     if config.telegram.mode == "webhook":
         secret = hook.secret_token
         if not secret:

@@ -4,7 +4,9 @@
 update that may have queued something. One flush at a time; a failure that
 may pass (network, 5xx, 429, a timeout) leaves the call queued for a later
 try, a refusal that will not pass (400, 403) gives it up so the chat's queue
-moves on. Errors are stored (and shown to the staff) without the bot token.
+moves on. Errors are stored (and shown to the staff) without the bot token. A staff
+chat that Telegram says has moved (a group upgraded to a supergroup) is followed:
+``on_moved`` is told, and the call goes to the new chat.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import warnings
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -59,6 +62,8 @@ class Sender:
                  limits: RateLimits | None = None) -> None:
         self.outbox = outbox
         self.timeout = timeout
+        # Told (old chat id, new chat id) when Telegram says a chat has moved.
+        self.on_moved: Callable[[int, int], Awaitable[bool]] | None = None
         self.poll_interval = poll_interval
         self.limits = limits or RateLimits()
         self._wake = asyncio.Event()
@@ -155,7 +160,15 @@ class Sender:
                 return True
             await self._give_up(bot, call, exc)
             return False
-        except (Forbidden, ChatMigrated) as exc:
+        except ChatMigrated as exc:
+            if self.on_moved is not None and await self.on_moved(call.chat_id,
+                                                                 exc.new_chat_id):
+                log.warning("outbox: chat %s moved to %s; following it", call.chat_id,
+                            exc.new_chat_id)
+                return True  # the call is queued for the new chat now
+            await self._give_up(bot, call, exc)
+            return False
+        except Forbidden as exc:
             await self._give_up(bot, call, exc)
             return False
         except TelegramError as exc:  # network errors, 5xx, timeouts: they pass
@@ -205,6 +218,13 @@ class Sender:
             await bot.edit_forum_topic(call.chat_id, p["message_thread_id"], name=p["name"],
                                        **timeouts)
             return None, None
+        if call.method == "editMessageCaption":
+            if p.get("message_id") is None:
+                raise BadRequest("the message to edit was never sent")
+            await bot.edit_message_caption(
+                chat_id=call.chat_id, message_id=p["message_id"], caption=p["caption"],
+                parse_mode=p.get("parse_mode"), **timeouts)
+            return None, None
         if call.method == "createForumTopic":
             topic = await bot.create_forum_topic(call.chat_id, p["name"], **timeouts)
             return None, topic.message_thread_id
@@ -227,7 +247,8 @@ def register(application: Application, brain: Assistant, *, worker: str = "main"
     ``worker`` names this process among ``workers`` sending from one database."""
     config = brain.config.staff
     lease = max(brain.config.telegram.worker_lease, 3 * timedelta(seconds=config.send_timeout))
-    outbox = Outbox(brain.db, config.retry_interval, worker=worker, lease=lease)
+    outbox = Outbox(brain.db, config.retry_interval, worker=worker, lease=lease,
+                    language=config.language)
     application.bot_data["sender"] = Sender(
         outbox, config.send_timeout, poll_interval=config.retry_interval.total_seconds(),
         limits=RateLimits(share=workers))

@@ -18,6 +18,7 @@ from telegram.ext import MessageHandler
 
 from bot.conversation import COMMANDS, Asker, Assistant, Reply
 from bot.phrases import say
+from handlers.media import content
 from handlers.render import keyboard, send, split
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,8 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await _answer(context, message, [Reply(say(lang, "ticket_private_only"))])
         return
     await _answer(context, message, await asyncio.to_thread(
-        assistant(context).command, asker(message.from_user), name, argument))
+        assistant(context).command, asker(message.from_user), name, argument,
+        message.message_id if message.chat.type == ChatType.PRIVATE else None))
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -95,12 +97,14 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Photos, voice, stickers, documents...: the bot reads only text."""
+    """Photos, voice, stickers, documents...: to the staff (a ticket), else "write text"."""
     message = update.effective_message
     if message is None or message.from_user is None:
         return
+    kind, file_id = content(message)
     await _answer(context, message, await asyncio.to_thread(
-        assistant(context).media, asker(message.from_user), message.chat.id, message.message_id))
+        assistant(context).media, asker(message.from_user), message.chat.id, message.message_id,
+        message.caption, kind, file_id))
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

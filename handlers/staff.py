@@ -1,55 +1,88 @@
-"""The staff chat: replies to tickets, the tickets' buttons and the staff's commands.
+"""The staff chats: replies to tickets, the tickets' buttons and the staff's commands.
 
 Only members of the staff chat (asked with getChatMember, remembered for a
 few minutes) and the configured admins may act; anyone else is ignored. What
 they do reaches Telegram through the outbox (:mod:`handlers.outbox`); a job
 announces tickets that wait too long, and another forgets old bookkeeping.
+
+The staff chats are the default one and those of ``staff.routes``; when one
+moves (a group upgraded to a supergroup), the handlers follow it. A person's
+edit of a message the staff have seen edits the staff's copy.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import html
 import logging
 import re
 import time
+from collections.abc import Callable
 
-from telegram import Bot, Message, Update, User
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+    User,
+)
 from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import TelegramError
-from telegram.ext import (Application, CallbackQueryHandler,
-                          CommandHandler, ContextTypes, MessageHandler, filters)
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
 from bot import phrases
 from bot.conversation import Assistant
-from bot.tickets import STAFF_LANGUAGE, StaffMember, StaffMessage, Tickets
+from bot.faq import Entry
+from bot.phrases import Html, escape, say
+from bot.tickets import StaffMember, StaffMessage, Tickets
+from handlers.media import content
 from handlers.outbox import Sender
 
 log = logging.getLogger(__name__)
 
 MEMBER_CACHE_SECONDS = 300
 STAFF_COMMANDS = ("close", "reopen", "open", "ban", "unban")
+DESK_COMMANDS = ("help", "mine", "assign", "unassign", "note", "faq", "saved", "save",
+                 "history")
+MAX_FAQ_CHOICES = 5
+MAX_SAVED_SHOWN = 30  # a listing stays within one message (4096 characters)
+MAX_LABEL = 60
 _STAFF_BUTTON = re.compile(r"^tk:(claim|close|faq):(\d{1,9})$")
+# An answer chosen from /faq (by a short hash of the entry id) or /saved (by its id).
+_CHOICE_BUTTON = re.compile(r"^tk:(fa|sv):(\d{1,9}):([0-9a-f]{8}|\d{1,9})$")
 _MEMBER = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER)
-_CONTENT = ("photo", "document", "video", "audio", "voice", "animation")
 
 
 class StaffDesk:
-    """What the staff handlers share: the tickets, the sender and who is staff."""
+    """What the staff handlers share: the tickets, the sender, the FAQ and who is staff."""
 
-    def __init__(self, tickets: Tickets, sender: Sender) -> None:
+    def __init__(self, tickets: Tickets, sender: Sender, brain: Assistant) -> None:
         self.tickets = tickets
         self.sender = sender
-        self._members: dict[int, tuple[bool, float]] = {}
+        self.brain = brain
+        # The staff chats, for the handlers' filters (grows when a chat moves).
+        self.chats = filters.Chat(chat_id=tickets.staff_chats)
+        self._members: dict[tuple[int, int], tuple[bool, float]] = {}
+        self._seen: dict[int, str | None] = {}
 
-    async def is_staff(self, bot: Bot, user: User) -> bool:
-        """An admin, or a member of the staff chat (cached for a few minutes)."""
+    async def is_staff(self, bot: Bot, user: User, chat_id: int | None = None) -> bool:
+        """An admin, or a member of the staff chat ``chat_id`` (default: the default staff
+        chat), cached for a few minutes."""
         if self.tickets.is_admin(user.id):
             return True
-        chat_id = self.tickets.staff.chat_id
-        if chat_id is None or user.is_bot:
+        chat_id = chat_id if chat_id is not None else self.tickets.default_chat
+        if chat_id is None or chat_id not in self.tickets.staff_chats or user.is_bot:
             return False
-        cached = self._members.get(user.id)
+        cached = self._members.get((chat_id, user.id))
         if cached is not None and cached[1] > time.monotonic():
             return cached[0]
         try:
@@ -59,8 +92,24 @@ class StaffDesk:
             return False
         allowed = member.status in _MEMBER or (
             member.status == ChatMemberStatus.RESTRICTED and getattr(member, "is_member", False))
-        self._members[user.id] = (allowed, time.monotonic() + MEMBER_CACHE_SECONDS)
+        self._members[(chat_id, user.id)] = (allowed, time.monotonic() + MEMBER_CACHE_SECONDS)
         return allowed
+
+    async def seen(self, user: User) -> None:
+        """Remember a staff member's @username, for /assign N @username."""
+        if self._seen.get(user.id, "") != user.username:
+            await asyncio.to_thread(self.tickets.seen, staff_member(user), user.username)
+            self._seen[user.id] = user.username
+
+    async def moved(self, old: int, new: int) -> bool:
+        """Follow a staff chat that moved (its waiting calls go to the new chat); False if
+        it is no staff chat."""
+        if old not in self.tickets.staff_chats and old not in self.tickets.moves:
+            return False
+        if await asyncio.to_thread(self.tickets.move_chat, old, new):
+            log.warning("the staff chat %s moved to %s; update the config", old, new)
+        self.chats.add_chat_ids(self.tickets.chat(old))
+        return True
 
 
 def desk(context: ContextTypes.DEFAULT_TYPE) -> StaffDesk:
@@ -72,15 +121,14 @@ def staff_member(user: User) -> StaffMember:
 
 
 def staff_message(message: Message) -> StaffMessage:
-    kind = "text" if message.text is not None else next(
-        (k for k in _CONTENT if getattr(message, k)), "other")
+    kind, file_id = content(message)
     replied = message.reply_to_message
     # In a forum every message of a topic "replies" to the topic's first message.
     thread = message.message_thread_id if message.is_topic_message else None
     return StaffMessage(chat_id=message.chat.id, message_id=message.message_id,
                         thread_id=thread, reply_to=replied.message_id if replied else None,
                         text=message.text if message.text is not None else message.caption,
-                        kind=kind)
+                        kind=kind, file_id=file_id)
 
 
 def _plain(text: str) -> str:
@@ -136,10 +184,17 @@ async def on_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     staff = desk(context)
     found = staff_message(message)
     ticket_id = await _ticket_of(staff, message, context.bot.id)
-    if ticket_id is None or not await staff.is_staff(context.bot, message.from_user):
+    if ticket_id is None or not await staff.is_staff(context.bot, message.from_user,
+                                                     message.chat.id):
         return
-    outcome = await asyncio.to_thread(staff.tickets.answer, ticket_id,
-                                      staff_member(message.from_user), found)
+    await staff.seen(message.from_user)
+    who = staff_member(message.from_user)
+    if found.text is not None and found.text.startswith("!"):  # a private note
+        outcome = await asyncio.to_thread(staff.tickets.note, ticket_id, who, found,
+                                          found.text[1:].strip())
+        await _say(message, outcome.text)
+        return
+    outcome = await asyncio.to_thread(staff.tickets.answer, ticket_id, who, found)
     if not outcome.ok:
         await _say(message, outcome.text)
 
@@ -152,17 +207,17 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     staff = desk(context)
     match = _STAFF_BUTTON.match(query.data or "")
     message = query.message if isinstance(query.message, Message) else None
-    in_staff_chat = message is not None and message.chat.id == staff.tickets.staff.chat_id
-    if match is None or not in_staff_chat or \
-            not await staff.is_staff(context.bot, query.from_user):
-        await query.answer(phrases.raw(STAFF_LANGUAGE, "staff_not_allowed"))
+    in_staff_chat = message is not None and message.chat.id in staff.tickets.staff_chats
+    lang = staff.tickets.lang
+    if match is None or message is None or not in_staff_chat or \
+            not await staff.is_staff(context.bot, query.from_user, message.chat.id):
+        await query.answer(phrases.raw(lang, "staff_not_allowed"))
         return
     action, ticket_id = match.group(1), int(match.group(2))
-    assert message is not None
     under = await asyncio.to_thread(staff.tickets.ticket_at, message.chat.id,
                                     message.message_id) or _posted_ticket(message, context.bot.id)
     if under != ticket_id:  # data for another ticket than the post it is under
-        await query.answer(phrases.raw(STAFF_LANGUAGE, "button_expired"))
+        await query.answer(phrases.raw(lang, "button_expired"))
         return
     act = {"claim": staff.tickets.claim, "close": staff.tickets.close,
            "faq": staff.tickets.suggest_faq}[action]
@@ -176,7 +231,7 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if message is None or message.from_user is None or not message.text:
         return
     staff = desk(context)
-    if not await staff.is_staff(context.bot, message.from_user):
+    if not await staff.is_staff(context.bot, message.from_user, message.chat.id):
         return
     name = message.text.split(maxsplit=1)[0][1:].split("@")[0].lower()
     argument = context.args[0] if context.args else ""
@@ -188,7 +243,7 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if name in ("close", "reopen"):
         number = int(argument.lstrip("#")) if argument.lstrip("#").isdecimal() else replied
         if number is None:
-            await _say(message, phrases.say(STAFF_LANGUAGE, "staff_usage"))
+            await _say(message, phrases.say(tickets.lang, "staff_usage"))
             return
         act = tickets.close if name == "close" else tickets.reopen
         await _say(message, (await asyncio.to_thread(act, number, who)).text)
@@ -197,7 +252,7 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         number = int(argument[1:])
         user_id = await asyncio.to_thread(tickets.person_of, number)
         if user_id is None:
-            await _say(message, phrases.say(STAFF_LANGUAGE, "staff_no_such_ticket",
+            await _say(message, phrases.say(tickets.lang, "staff_no_such_ticket",
                                             number=number))
             return
     elif argument.isdecimal() and len(argument) <= 15:  # Telegram user ids have at most 52 bits
@@ -205,7 +260,7 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     else:
         user_id = await asyncio.to_thread(tickets.person_of, replied) if replied else None
     if user_id is None:
-        await _say(message, phrases.say(STAFF_LANGUAGE, "staff_usage"))
+        await _say(message, phrases.say(tickets.lang, "staff_usage"))
         return
     act = tickets.ban if name == "ban" else tickets.unban
     await _say(message, (await asyncio.to_thread(act, user_id, who)).text)
@@ -221,33 +276,239 @@ async def forget_old(context: ContextTypes.DEFAULT_TYPE) -> None:
     await asyncio.to_thread(desk(context).tickets.forget_old)
 
 
+async def follow_moves(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Staff chats another worker saw move: listen there too."""
+    staff = desk(context)
+    staff.chats.add_chat_ids(await asyncio.to_thread(staff.tickets.load_moves))
+
+
 async def prepare(application: Application) -> None:
-    """Learn whether the staff chat is a forum (one topic per ticket); logged if it fails."""
+    """Learn which staff chats are forums (one topic per ticket); logged if it fails."""
     staff: StaffDesk | None = application.bot_data.get("staff_desk")
-    if staff is None or staff.tickets.staff.chat_id is None:
+    if staff is None:
         return
+    for chat_id in sorted(staff.tickets.staff_chats):
+        try:
+            chat = await application.bot.get_chat(chat_id)
+        except TelegramError as exc:
+            log.warning("could not look at the staff chat %s: %s", chat_id, exc)
+            continue
+        if chat.is_forum:
+            staff.tickets.forums.add(chat_id)
+
+
+# --- the staff desk: notes, FAQ answers, saved replies, assignment, history ------------
+
+def entry_key(entry_id: str) -> str:
+    """A short, stable key of a FAQ entry for button data (ids may be long)."""
+    return hashlib.sha1(entry_id.encode()).hexdigest()[:8]
+
+
+def _label(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_LABEL else text[:MAX_LABEL - 1].rstrip() + "…"
+
+
+def _entry_answer(entry: Entry) -> Callable[[str], Html]:
+    """A FAQ entry as the person reads it, in their language."""
+    def body(lang: str) -> Html:
+        return Html(f"<b>{escape(entry.question_in(lang))}</b>\n\n"
+                    f"{escape(entry.answer_in(lang))}")
+    return body
+
+
+async def _choices(message: Message, text: str, rows: list[list[tuple[str, str]]]) -> None:
+    """Offer answers as buttons under the staff member's command (nothing is sent yet)."""
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)
+                                    for label, data in row] for row in rows])
     try:
-        chat = await application.bot.get_chat(staff.tickets.staff.chat_id)
+        await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup,
+                                 do_quote=True)
     except TelegramError as exc:
-        log.warning("could not look at the staff chat %s: %s", staff.tickets.staff.chat_id, exc)
+        log.warning("could not offer answers in the staff chat: %s", exc)
+
+
+async def on_desk_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/help, /mine, /assign, /unassign, /note, /faq, /saved, /save, /history."""
+    message = update.effective_message
+    if message is None or message.from_user is None or not message.text:
         return
-    staff.tickets.forum = bool(chat.is_forum)
+    staff = desk(context)
+    if not await staff.is_staff(context.bot, message.from_user, message.chat.id):
+        return
+    await staff.seen(message.from_user)
+    tickets, who, lang = staff.tickets, staff_member(message.from_user), staff.tickets.lang
+    name = message.text.split(maxsplit=1)[0][1:].split("@")[0].lower()
+    rest = message.text.split(maxsplit=1)[1].strip() if len(message.text.split(maxsplit=1)) > 1 \
+        else ""
+    args = list(context.args or ())
+    if name == "help":
+        await _say(message, say(lang, "staff_help"))
+        return
+    if name == "mine":
+        await _say(message, await asyncio.to_thread(tickets.mine, who))
+        return
+    if name == "save":
+        replied = message.reply_to_message
+        text = (replied.text or replied.caption) if replied else None
+        outcome = await asyncio.to_thread(tickets.save_reply, rest, text, who)
+        await _say(message, outcome.text)
+        return
+    if name in ("assign", "unassign"):
+        await _assign(context, message, name, args)
+        return
+    ticket_id = await _ticket_of(staff, message, context.bot.id)
+    if name == "saved" and ticket_id is None:
+        saved = (await asyncio.to_thread(tickets.saved_replies))[:MAX_SAVED_SHOWN]
+        lines = [say(lang, "staff_saved_line", name=n, text=_label(t)) for _, n, t in saved]
+        await _say(message, Html("\n".join([say(lang, "staff_saved_header"), *lines]))
+                   if lines else say(lang, "staff_saved_none"))
+        return
+    if ticket_id is None:
+        await _say(message, say(lang, "staff_faq_usage" if name == "faq"
+                                else "staff_note_usage" if name == "note"
+                                else "staff_reply_to_ticket"))
+        return
+    if name == "note":
+        outcome = await asyncio.to_thread(tickets.note, ticket_id, who, staff_message(message),
+                                          rest)
+        await _say(message, outcome.text)
+    elif name == "history":
+        await _say(message, await asyncio.to_thread(tickets.history, ticket_id))
+    elif name == "saved":
+        saved = (await asyncio.to_thread(tickets.saved_replies))[:MAX_SAVED_SHOWN]
+        if not saved:
+            await _say(message, say(lang, "staff_saved_none"))
+            return
+        await _choices(message, say(lang, "staff_saved_choose", number=ticket_id),
+                       [[(_label(n), f"tk:sv:{ticket_id}:{i}")] for i, n, _ in saved])
+    elif name == "faq":
+        if not rest:
+            await _say(message, say(lang, "staff_faq_usage"))
+            return
+        found = await asyncio.to_thread(staff.brain.matcher.matches, rest)
+        if not found:
+            await _say(message, say(lang, "staff_faq_none", query=_label(rest)))
+            return
+        await _choices(message, say(lang, "staff_faq_choose", number=ticket_id),
+                       [[(_label(m.entry.question_in(lang)),
+                          f"tk:fa:{ticket_id}:{entry_key(m.entry.id)}")]
+                        for m in found[:MAX_FAQ_CHOICES]])
+
+
+async def _assign(context: ContextTypes.DEFAULT_TYPE, message: Message, name: str,
+                  args: list[str]) -> None:
+    """/assign N (as a reply to a colleague's message, or with @username), /unassign N."""
+    assert message.from_user is not None
+    staff = desk(context)
+    tickets, who, lang = staff.tickets, staff_member(message.from_user), staff.tickets.lang
+    numbers = [a.lstrip("#") for a in args if a.lstrip("#").isdecimal()]
+    usernames = [a for a in args if a.startswith("@")]
+    ticket_id = int(numbers[0]) if numbers else await _ticket_of(staff, message,
+                                                                 context.bot.id)
+    if ticket_id is None:
+        await _say(message, say(lang, "staff_assign_usage"))
+        return
+    if name == "unassign":
+        await _say(message, (await asyncio.to_thread(tickets.assign, ticket_id, None, who)).text)
+        return
+    target: StaffMember | None = None
+    if usernames:
+        target = await asyncio.to_thread(tickets.staff_named, usernames[0])
+        if target is None:
+            await _say(message, say(lang, "staff_unknown_member", who=usernames[0]))
+            return
+    else:
+        replied = message.reply_to_message
+        author = replied.from_user if replied else None
+        if author is None or author.is_bot or \
+                not await staff.is_staff(context.bot, author, message.chat.id):
+            await _say(message, say(lang, "staff_assign_usage"))
+            return
+        target = staff_member(author)
+    await _say(message, (await asyncio.to_thread(tickets.assign, ticket_id, target, who)).text)
+
+
+async def on_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A FAQ entry (/faq) or a saved reply (/saved) chosen for a ticket: sent to the person."""
+    query = update.callback_query
+    if query is None:
+        return
+    staff = desk(context)
+    lang = staff.tickets.lang
+    match = _CHOICE_BUTTON.match(query.data or "")
+    message = query.message if isinstance(query.message, Message) else None
+    if match is None or message is None or message.chat.id not in staff.tickets.staff_chats \
+            or not await staff.is_staff(context.bot, query.from_user, message.chat.id):
+        await query.answer(phrases.raw(lang, "staff_not_allowed"))
+        return
+    kind, ticket_id, key = match.group(1), int(match.group(2)), match.group(3)
+    who = staff_member(query.from_user)
+    if kind == "fa":
+        entry = next((e for e in staff.brain.faq.entries if entry_key(e.id) == key), None)
+        if entry is None:
+            await query.answer(phrases.raw(lang, "button_expired"))
+            return
+        outcome = await asyncio.to_thread(staff.tickets.answer_with, ticket_id, who,
+                                          _entry_answer(entry), entry.id)
+    else:
+        outcome = await asyncio.to_thread(staff.tickets.answer_saved, ticket_id, who,
+                                          int(key))
+    await query.answer(_plain(outcome.text)[:200])
+    if outcome.ok:
+        try:
+            await query.edit_message_text(Html(message.text_html + "\n\n" + outcome.text),
+                                          parse_mode=ParseMode.HTML)
+        except TelegramError as exc:
+            log.warning("could not update the choice in the staff chat: %s", exc)
+
+
+async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A person edited a message in their private chat: the staff's copy shows the edit."""
+    message = update.edited_message
+    if message is None or message.from_user is None:
+        return
+    await asyncio.to_thread(desk(context).tickets.edited, message.from_user.id, message.chat.id,
+                            message.message_id, message.text or message.caption)
+
+
+async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A staff group became a supergroup: follow it (both service messages say so)."""
+    message = update.effective_message
+    if message is None:
+        return
+    if message.migrate_to_chat_id:
+        await desk(context).moved(message.chat.id, message.migrate_to_chat_id)
+    elif message.migrate_from_chat_id:
+        await desk(context).moved(message.migrate_from_chat_id, message.chat.id)
 
 
 def register(application: Application, brain: Assistant) -> None:
     """Add the staff chat's handlers and jobs (before the people's handlers)."""
     config = brain.config.staff
-    staff = StaffDesk(brain.tickets, application.bot_data["sender"])
+    staff = StaffDesk(brain.tickets, application.bot_data["sender"], brain)
+    staff.sender.on_moved = staff.moved
     application.bot_data["staff_desk"] = staff
     jobs = application.job_queue
     if jobs is not None:
         remind_every = min(max(config.remind_after.total_seconds() / 2, 0.2), 60.0)
         jobs.run_repeating(remind, interval=remind_every, first=remind_every, name="reminders")
         jobs.run_repeating(forget_old, interval=24 * 3600, first=60, name="forget")
+        jobs.run_repeating(follow_moves, interval=60, first=60, name="staff-chats")
     if config.chat_id is None:
         return
-    in_staff_chat = filters.Chat(config.chat_id) & filters.UpdateType.MESSAGE
+    unknown = sorted(set(config.routes) - set(brain.faq.categories()))
+    if unknown:
+        log.warning("staff.routes names FAQ categories the FAQ does not have: %s",
+                    ", ".join(unknown))
+    in_staff_chat = staff.chats & filters.UpdateType.MESSAGE
+    application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
+    application.add_handler(MessageHandler(
+        filters.UpdateType.EDITED_MESSAGE & filters.ChatType.PRIVATE, on_edited))
     application.add_handler(CommandHandler(list(STAFF_COMMANDS), on_command,
+                                           filters=in_staff_chat))
+    application.add_handler(CommandHandler(list(DESK_COMMANDS), on_desk_command,
                                            filters=in_staff_chat))
     application.add_handler(MessageHandler(in_staff_chat & ~filters.COMMAND, on_reply))
     application.add_handler(CallbackQueryHandler(on_button, pattern=_STAFF_BUTTON.pattern))
+    application.add_handler(CallbackQueryHandler(on_choice, pattern=_CHOICE_BUTTON.pattern))

@@ -10,6 +10,7 @@ from sqlalchemy import BigInteger, func, inspect, select, text
 
 from bot import privacy, question_log, report
 from bot.config import load_config
+from bot.workhours import parse_hours
 from bot.storage import (Ban, Database, FaqSuggestion, OutboxItem, Person, QuestionLog,
                          Ticket, TicketMessage)
 
@@ -78,6 +79,30 @@ def test_report_figures_on_a_known_history(database: Database) -> None:
     assert sum(sum(day.values()) for day in figures.per_day.values()) == 8
     png = report.chart_png(figures, "en")
     assert png.startswith(b"\x89PNG") and len(png) > 1000
+
+
+def test_report_counts_working_time_and_satisfaction(database: Database) -> None:
+    # 2026-03-02 is a Monday; 09:00 UTC is 10:00 in Tirana. Opening hours 08:00-16:00.
+    hours = parse_hours("Europe/Tirane", {"mon-fri": "08:00-16:00"})
+    ticket(database, 300, DAY + timedelta(hours=6), timedelta(hours=17), "answered")
+    ticket(database, 301, DAY, timedelta(minutes=40), "answered")
+    rated = [ticket(database, 302 + n, DAY, None, "closed") for n in range(4)]
+    with database.session() as session:
+        for number, vote, comment in zip(rated, (1, 1, -1, -1), (None, None, "vonë", None)):
+            row = session.get(Ticket, number)
+            row.question = f"Pyetja {number}"
+            row.rating, row.rating_comment, row.rated_at = vote, comment, DAY + timedelta(hours=1)
+    figures = report.build(database, PERIOD, hours)
+    # 15:00 -> 08:00 next morning in Tirana: 1 working hour (not 17), and 40 minutes.
+    assert sorted([figures.response_median, figures.response_p90]) == [
+        timedelta(minutes=50), timedelta(hours=1)]
+    assert report.build(database, PERIOD).response_p90 == timedelta(hours=17)
+    assert (figures.rated, figures.satisfied, figures.satisfaction) == (4, 2, 0.5)
+    assert [(w.ticket_id, w.comment) for w in figures.worst] == [(rated[2], "vonë"),
+                                                                 (rated[3], None)]
+    shown = report.describe(figures, "en")
+    assert "Satisfaction with the staff: 50% 👍 (2 of 4 ratings)" in shown
+    assert f"#{rated[2]} · 2026-03-02 · Pyetja {rated[2]} — «vonë»" in shown
 
 
 def test_report_of_an_empty_period(database: Database) -> None:
@@ -161,7 +186,8 @@ NOT_PEOPLE = {("outbox", "chat_id"), ("outbox", "sent_message_id"), ("outbox", "
               ("ticket_messages", "chat_id"), ("ticket_messages", "message_id"),
               ("tickets", "chat_id"), ("tickets", "question_message_id"),
               ("tickets", "staff_chat_id"), ("tickets", "staff_message_id"),
-              ("tickets", "staff_thread_id")}
+              ("tickets", "staff_thread_id"), ("ticket_drafts", "message_id"),
+              ("staff_chat_moves", "old_chat_id"), ("staff_chat_moves", "new_chat_id")}
 
 
 def test_forget_knows_every_column_that_can_hold_a_person(database: Database) -> None:

@@ -28,6 +28,10 @@ def test_report_prints_the_figures_of_the_period(config_file: Path, database_url
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     with Database(database_url) as db:
         known_history(db)
+        with db.session() as session:  # the person of the slowest ticket was not pleased
+            slow = session.scalars(select(Ticket).order_by(Ticket.id)).all()[4]
+            slow.status, slow.question = "closed", "Sa kushton vula?"
+            slow.rating, slow.rating_comment, slow.rated_at = -1, "shumë vonë", slow.created_at
     chart = tmp_path / "chart.png"
     assert main(["--config", str(config_file), "report", "--since",
                  PERIOD.since.date().isoformat(), "--until", "2026-03-04",
@@ -40,6 +44,8 @@ def test_report_prints_the_figures_of_the_period(config_file: Path, database_url
     assert "median 30 min, 90% within 2 h 00 min (5 tickets)" in out
     assert "Open tickets: 2" in out
     assert "1. Sa kushton vula e organizates? ×3" in out
+    assert "Satisfaction with the staff: 0% 👍 (0 of 1 ratings)" in out
+    assert f"#{slow.id} · 2026-03-02 · Sa kushton vula? — «shumë vonë»" in out
     assert chart.read_bytes().startswith(b"\x89PNG")
 
 

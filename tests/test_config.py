@@ -98,10 +98,28 @@ def test_durations_are_read_in_human_units(tmp_path: Path) -> None:
     ("- staff\n", "the top level must be a mapping"),
     ("telegram:\n  webhook:\n    secret_token: \"has spaces\"\n",
      "telegram.webhook.secret_token: use 1-256 letters"),
+    ("staff:\n  language: de\n", "staff.language: expected 'sq' or 'en'"),
+    ("staff:\n  hours:\n    timezone: Tirana\n", "staff.hours: unknown time zone"),
+    ("staff:\n  hours:\n    open:\n      weekdays: 08:00-16:00\n", "staff.hours: not a day"),
+    ("staff:\n  hours:\n    open:\n      mon: 8am-4pm\n", "staff.hours: not opening hours"),
+    ("staff:\n  hours:\n    holidays: 2026-12-08\n", "staff.hours: holidays must be a list"),
+    ("staff:\n  hours:\n    holidays: [8 December]\n", "staff.hours: not a date"),
+    ("staff:\n  hours:\n    opne: {}\n", "staff.hours: unknown key 'opne'"),
+    ("staff:\n  routes:\n    grants: the grants team\n", "staff.routes.grants: expected"),
 ])
 def test_bad_values_give_a_clear_error(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_config(write(tmp_path, text), environ={})
+
+
+def test_staff_desk_settings(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, (
+        "staff:\n  language: en\n  routes:\n    grants: -100123\n"
+        "  hours:\n    open:\n      mon-fri: 08:00-16:30\n    holidays: [2026-12-08]\n")),
+        environ={})
+    assert config.staff.language == "en" and config.staff.routes == {"grants": -100123}
+    assert str(config.staff.hours.zone) == "Europe/Tirane"
+    assert len(config.staff.hours.holidays) == 1 and not config.staff.hours.always
 
 
 def test_every_problem_is_listed_at_once(tmp_path: Path) -> None:

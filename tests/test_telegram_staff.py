@@ -116,7 +116,7 @@ def deliveries(api: BotApiServer, person_id: int, number: int) -> list[Call]:
 # --- the whole way -------------------------------------------------------------
 
 async def test_question_to_staff_and_answer_back_on_sqlite_and_postgres(
-        api: BotApiServer, started: list[RunningBot], database_url: str) -> None:
+        api: BotApiServer, database_url: str, started: list[RunningBot]) -> None:
     await start(started, staff_config(api, database_url))
     ana = api.user(4001, "Ana")
     number = await ask_staff(api, ana)
@@ -238,6 +238,16 @@ async def test_forum_one_topic_per_ticket_and_a_photo_answer(
                                 where=lambda c: c.result is not None and c.chat_id == STAFF_CHAT)
     assert follow.params["message_thread_id"] == threads[1]
     assert not [c for c in api.sent_to(4003) if "Përgjigje nga stafi" in c.text]
+    # A note written in the topic ("!") stays in the staff chat, in that topic.
+    since = api.mark()
+    await api.deliver({"message": api.message(
+        staff, "! Pret vendimin e gjykatës", chat=staff_chat(api),
+        message_thread_id=threads[1], is_topic_message=True)})
+    noted = await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == STAFF_CHAT)
+    assert noted.text.startswith(f"🔒 Shënim privat te bileta #{second}")
+    assert noted.params["message_thread_id"] == threads[1]
+    await asyncio.sleep(0.3)
+    assert api.sent_to(4004, since) == []
 
 
 async def test_anonymous_mode_hides_the_person(api: BotApiServer, started: list[RunningBot],
@@ -321,7 +331,7 @@ async def test_failures_then_recovery_deliver_everything_exactly_once(
 
 
 async def test_a_restart_in_an_outage_loses_nothing_and_sends_nothing_twice(
-        api: BotApiServer, started: list[RunningBot], database_url: str) -> None:
+        api: BotApiServer, database_url: str, started: list[RunningBot]) -> None:
     config = staff_config(api, database_url)
     first_run = await start(started, config)
     before = await ask_staff(api, api.user(4199, "Besnik"))

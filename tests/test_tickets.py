@@ -6,14 +6,16 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from bot.config import Config, StaffConfig, load_config
-from bot.outbox import Call, Outbox
+from bot.outbox import Call, Outbox, enqueue
 from bot.storage import Database, FaqSuggestion, Ticket
 from bot.tickets import StaffMember, StaffMessage, Tickets, guesses_of
+from bot.workhours import parse_hours
 from botapi.harness import PROJECT_ROOT
 from botapi.server import visible_text
 
@@ -289,7 +291,7 @@ def test_open_list_oldest_first_with_age_and_claim(tickets: Tickets, clock: Cloc
 
 def test_forum_topics_one_per_ticket(database: Database, clock: Clock, outbox: Outbox) -> None:
     tickets = Tickets(database, config(), clock=clock)
-    tickets.forum = True
+    tickets.forums.add(STAFF_CHAT)
     number = open_ticket(tickets)
     [topic] = outbox.due()
     assert topic.method == "createForumTopic"
@@ -368,3 +370,129 @@ def test_forged_numbers_change_nothing(tickets: Tickets) -> None:
     assert tickets.open_from_draft(ANA, "Ana", huge).refusal == "expired"
     assert tickets.person_of(huge) is None
     assert tickets.current(ANA) == number
+
+
+# --- the staff desk ------------------------------------------------------------------
+
+def test_reminders_count_working_time_only(database: Database, clock: Clock,
+                                           outbox: Outbox) -> None:
+    # 2026-03-06 is a Friday; the office closes at 16:00 in Tirana (15:00 UTC in winter).
+    hours = parse_hours("Europe/Tirane", {"mon-fri": "08:00-16:00"})
+    tickets = Tickets(database, config(hours=hours, remind_after=timedelta(hours=1)),
+                      clock=clock)
+    clock.now = datetime(2026, 3, 6, 14, 30, tzinfo=UTC)   # 15:30 in Tirana
+    opened = tickets.open(ANA, "Ana", "Pyetje e premtes", "sq", [])
+    assert opened.staff_from is None
+    send_all(outbox)
+    clock.now = datetime(2026, 3, 8, 12, 0, tzinfo=UTC)    # Sunday: 30 working minutes
+    assert tickets.remind() == 0
+    clock.now = datetime(2026, 3, 9, 7, 20, tzinfo=UTC)    # Monday 08:20: 50 minutes
+    assert tickets.remind() == 0
+    clock.now = datetime(2026, 3, 9, 7, 31, tzinfo=UTC)    # 08:31: an hour of work
+    assert tickets.remind() == 1
+    # A ticket opened on Saturday is told Monday 08:00 (Tirana time).
+    clock.now = datetime(2026, 3, 7, 10, 0, tzinfo=UTC)
+    weekend = tickets.open(ANA + 1, "Besi", "Pyetje e shtunës", "sq", [])
+    assert weekend.staff_from == datetime(2026, 3, 9, 8, 0, tzinfo=ZoneInfo("Europe/Tirane"))
+
+
+def test_a_rating_is_given_once_by_the_person_after_closing(tickets: Tickets, outbox: Outbox,
+                                                           clock: Clock,
+                                                           database: Database) -> None:
+    number = open_ticket(tickets)
+    assert not tickets.rate(ANA, number, good=True)      # not closed yet
+    assert tickets.close(number, BESA).ok
+    [notice] = [c for c in send_all(outbox) if c.chat_id == ANA]
+    assert notice.params["buttons"] == [[["👍", f"r:sq:{number}:1"], ["👎", f"r:sq:{number}:0"]]]
+    assert not tickets.rate(ANA + 1, number, good=True)  # someone else's
+    assert not tickets.want_comment(ANA, number)         # not rated yet
+    assert tickets.rate(ANA, number, good=False)
+    assert not tickets.rate(ANA, number, good=True)      # once
+    assert tickets.take_comment(ANA, "pa kërkuar") is None
+    assert not tickets.want_comment(ANA + 1, number)      # not theirs
+    assert tickets.want_comment(ANA, number)
+    clock.advance(minutes=31)
+    assert tickets.take_comment(ANA, "shumë vonë") is None  # the window passed
+    assert tickets.want_comment(ANA, number)
+    assert tickets.take_comment(ANA, "Përgjigja erdhi vonë") == number
+    assert not tickets.want_comment(ANA, number)         # one comment
+    with database.session() as session:
+        ticket = session.get(Ticket, number)
+        assert (ticket.rating, ticket.rating_comment) == (-1, "Përgjigja erdhi vonë")
+    # Reopened and closed again: not asked a second time.
+    tickets.reopen(number, BESA)
+    send_all(outbox)
+    tickets.close(number, BESA)
+    [again] = [c for c in send_all(outbox) if c.chat_id == ANA]
+    assert "buttons" not in again.params
+
+
+def test_questions_go_to_the_chat_of_their_category(database: Database, clock: Clock,
+                                                   outbox: Outbox) -> None:
+    grants = -1005550009999
+    tickets = Tickets(database, config(routes={"registration": grants}), clock=clock)
+    tickets.category_of = {"ngo-registration": "registration"}.get
+    routed = open_ticket(tickets)
+    other = tickets.open(ANA + 1, "Besi", "Pa hamendje", "sq", []).ticket_id
+    posts = {c.ticket_id: c.chat_id for c in send_all(outbox) if c.method == "sendMessage"}
+    assert posts == {routed: grants, other: STAFF_CHAT}
+    assert tickets.staff_chats == {STAFF_CHAT, grants}
+
+
+def test_a_moved_staff_chat_takes_its_tickets_and_queue(database: Database, clock: Clock,
+                                                       outbox: Outbox) -> None:
+    new_chat = -1007770001111
+    tickets = Tickets(database, config(), clock=clock)
+    stale = Tickets(database, config(), clock=clock)
+    answered, waiting, closed = (open_ticket(tickets, ANA + i) for i in range(3))
+    send_all(outbox)
+    tickets.close(closed, BESA)
+    send_all(outbox)
+    tickets.claim(waiting, BESA)  # its edit is queued for the old chat when it moves
+    assert tickets.move_chat(STAFF_CHAT, new_chat)
+    with database.session() as session:  # a call queued for the old id meanwhile
+        enqueue(session, chat_id=STAFF_CHAT, method="sendMessage", params={"text": "vonë"},
+                purpose="staff_note", now=clock.now)
+    straggler = open_ticket(stale, ANA + 9)  # a worker that did not know yet
+    assert stale.load_moves() == {new_chat} and stale.default_chat == new_chat
+    assert not tickets.move_chat(STAFF_CHAT, -1)  # told again: what waits for it moves
+    calls = send_all(outbox)
+    reposted = sorted(c.ticket_id for c in calls
+                      if c.method == "sendMessage" and c.chat_id == new_chat and c.ticket_id)
+    assert reposted == [answered, waiting, straggler]
+    assert not [c for c in calls if c.chat_id == STAFF_CHAT]
+    assert [c.chat_id for c in calls if c.params.get("text") == "vonë"] == [new_chat]
+    told = [c for c in calls if c.ticket_id is None and "vonë" not in c.params["text"]]
+    assert sorted(c.chat_id for c in told) == sorted([new_chat, 9999])  # told once
+    assert f"{STAFF_CHAT}" in told[0].params["text"] and "staff.chat_id" in told[0].params["text"]
+    # A closed ticket reopened there gets a new post.
+    tickets.reopen(closed, BESA)
+    [post] = [c for c in send_all(outbox) if c.ticket_id == closed and c.chat_id == new_chat
+              and c.method == "sendMessage" and "Bileta" in visible_text(c.params["text"])[:9]]
+    assert visible_text(post.params["text"]).startswith(f"🎫 Bileta #{closed} · e hapur")
+    # A new Tickets (a restart) knows the move; new tickets go to the new chat.
+    again = Tickets(database, config(), clock=clock)
+    assert again.default_chat == new_chat and again.staff_chats == {new_chat}
+    fresh = open_ticket(again, ANA + 5)
+    [post] = [c for c in send_all(outbox) if c.ticket_id == fresh]
+    assert post.chat_id == new_chat
+    assert again.ticket_of(StaffMessage(new_chat, 5, reply_to=1000 + post.id)) == fresh
+
+
+def test_an_edit_of_a_relayed_message_edits_the_staff_copy(tickets: Tickets,
+                                                           outbox: Outbox) -> None:
+    opened = tickets.open(ANA, "Ana", "[foto]", "sq", [], message_id=70, relay="photo")
+    number = opened.ticket_id
+    assert number is not None
+    calls = send_all(outbox)
+    [copy] = [c for c in calls if c.method == "copyMessage"]
+    assert copy.params["message_id"] == 70
+    assert tickets.edited(ANA, ANA, 70, "Vendimi i gjykatës")
+    assert not tickets.edited(ANA + 1, ANA, 70, "jo i imi")
+    assert not tickets.edited(ANA, ANA, 71, "asnjë biletë")
+    calls = send_all(outbox)
+    [caption] = [c for c in calls if c.method == "editMessageCaption"]
+    assert caption.params["message_id"] == 1000 + copy.id
+    assert visible_text(caption.params["caption"]) == "✏️ (ndryshuar)\nVendimi i gjykatës"
+    [card] = [c for c in calls if c.method == "editMessageText"]
+    assert "✏️ (ndryshuar) Vendimi i gjykatës" in visible_text(card.params["text"])

@@ -99,8 +99,9 @@ def run_report(args: argparse.Namespace) -> int:
         return 2
     if args.since and not args.until:
         period = report.Period.of_days(args.since, date.today())
-    with Database(load_config(args.config).database_url) as db:
-        figures = report.build(db, period)
+    config = load_config(args.config)
+    with Database(config.database_url) as db:
+        figures = report.build(db, period, config.staff.hours)
     print(plain(report.describe(figures, args.lang)))
     if args.chart:
         try:

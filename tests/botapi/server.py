@@ -37,17 +37,24 @@ _TELEGRAM_TAGS = frozenset({
     "tg-emoji", "code", "pre", "blockquote",
 })
 MAX_TEXT = 4096
+MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
+# What copyMessage copies of a message, and the content that can carry a caption.
+_COPIED = frozenset({"text", "photo", "document", "sticker", "voice", "video", "audio",
+                     "animation", "video_note", "caption"})
+_CAPTIONED = frozenset({"photo", "document", "voice", "video", "audio", "animation"})
 _COMMAND_AT_START = re.compile(r"^/[A-Za-z0-9_]+(?:@[A-Za-z0-9_]+)?")
 _MENTION = re.compile(r"(?<![\w@])@[A-Za-z0-9_]{5,32}")
 
 
 class ApiError(Exception):
-    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
+    def __init__(self, code: int, description: str, retry_after: int | None = None,
+                 migrate_to_chat_id: int | None = None) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
         self.retry_after = retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
 
 
 @dataclass
@@ -155,6 +162,7 @@ class BotApiServer:
         # chat id -> {user id: status} for getChatMember; chats not listed: everyone a member.
         self.members: dict[int, dict[int, str]] = {}
         self.forums: set[int] = set()         # supergroups that are forums (topics)
+        self.migrated: dict[int, int] = {}    # groups upgraded to a supergroup: old -> new
         self.topics: dict[tuple[int, int], str] = {}  # (chat, topic) -> the topic's name
         self._again: list[dict[str, Any]] = []
         self._thread_ids = itertools.count(1000)
@@ -326,6 +334,39 @@ class BotApiServer:
             document["file_size"] = len(content)
         return await self.deliver({"message": self.message(user, document=document, **kwargs)})
 
+    async def send_voice(self, user: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        voice = {"file_id": "AwACAgIAAxkBAAvoice", "file_unique_id": "AgADvoice",
+                 "duration": 4, "mime_type": "audio/ogg", "file_size": 9000}
+        return await self.deliver({"message": self.message(user, voice=voice, **kwargs)})
+
+    async def edit(self, message: dict[str, Any], *, text: str | None = None,
+                   caption: str | None = None) -> dict[str, Any]:
+        """The person edits ``message`` (a message or the update that brought it): Telegram
+        sends it again, changed, as an ``edited_message``."""
+        message = message.get("message", message)
+        stored = self._messages[(message["chat"]["id"], message["message_id"])]
+        if text is not None:
+            stored["text"] = text
+            stored.pop("entities", None)
+            if _entities(text):
+                stored["entities"] = _entities(text)
+        if caption is not None:
+            stored["caption"] = caption
+        stored["edit_date"] = int(time.time())
+        return await self.deliver({"edited_message": dict(stored)})
+
+    async def migrate(self, old: dict[str, Any], new_id: int, by: dict[str, Any]
+                      ) -> dict[str, Any]:
+        """The group ``old`` is upgraded to the supergroup ``new_id``: Telegram sends a
+        service message in each, and refuses calls to the old id from then on."""
+        self.migrated[old["id"]] = new_id
+        if old["id"] in self.members:
+            self.members.setdefault(new_id, dict(self.members[old["id"]]))
+        new = {"id": new_id, "type": "supergroup", "title": old.get("title", "Group")}
+        await self.deliver({"message": self.message(by, chat=old, migrate_to_chat_id=new_id)})
+        return await self.deliver({"message": self.message(
+            by, chat=new, migrate_from_chat_id=old["id"])})
+
     async def press(self, user: dict[str, Any], message: dict[str, Any] | Call,
                     data: str) -> dict[str, Any]:
         """Press the button ``data`` under ``message`` (a bot message or its sendMessage call)."""
@@ -386,6 +427,11 @@ class BotApiServer:
                 raise ApiError(401, "Unauthorized")
             if method in self.fail_methods:
                 raise ApiError(500, "Internal Server Error")
+            for key in ("chat_id", "from_chat_id"):
+                moved = self.migrated.get(_int_or_none(params.get(key)) or 0)
+                if moved is not None:
+                    raise ApiError(400, "Bad Request: group chat was upgraded to a supergroup "
+                                        "chat", migrate_to_chat_id=moved)
             await self._injected_failure(method, params)
             handler = getattr(self, f"_api_{method.lower()}", None)
             if handler is None:
@@ -397,6 +443,8 @@ class BotApiServer:
                                     "description": exc.description}
             if exc.retry_after is not None:
                 body["parameters"] = {"retry_after": exc.retry_after}
+            if exc.migrate_to_chat_id is not None:
+                body["parameters"] = {"migrate_to_chat_id": exc.migrate_to_chat_id}
             return web.json_response(body, status=exc.code)
         if method.lower() != "getupdates" or result:
             await self._record(Call(method, params, result))
@@ -530,9 +578,8 @@ class BotApiServer:
         source = self._messages.get((int(params["from_chat_id"]), int(params["message_id"])))
         if source is None:
             raise ApiError(400, "Bad Request: message to copy not found")
-        content = {k: v for k, v in source.items()
-                   if k in ("text", "photo", "document", "sticker", "voice", "video", "caption")}
-        if "caption" in params and not ({"photo", "document", "voice", "video"} & content.keys()):
+        content = {k: v for k, v in source.items() if k in _COPIED}
+        if "caption" in params and not (_CAPTIONED & content.keys()):
             raise ApiError(400, "Bad Request: the message can't have a caption")
         content.update(self._caption(params))
         copy = self._new_message(params, **content)
@@ -562,6 +609,8 @@ class BotApiServer:
 
     async def _api_editmessagetext(self, params: dict[str, Any]) -> dict[str, Any]:
         message = self._find(params)
+        if "text" not in message:
+            raise ApiError(400, "Bad Request: there is no text in the message to edit")
         text = self._check_text(params)
         markup = params.get("reply_markup")
         if text == message["text"] and markup == message.get("reply_markup"):
@@ -570,6 +619,23 @@ class BotApiServer:
         message["text"] = text
         message["edit_date"] = int(time.time())
         _set_markup(message, markup)
+        return message
+
+    async def _api_editmessagecaption(self, params: dict[str, Any]) -> dict[str, Any]:
+        message = self._find(params)
+        if not (_CAPTIONED & message.keys()):
+            raise ApiError(400, "Bad Request: there is no caption in the message to edit")
+        caption = str(params.get("caption") or "")
+        shown = check_html(caption) if str(params.get("parse_mode", "")).upper() == "HTML" \
+            else caption
+        if len(shown) > MAX_CAPTION:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        if shown == message.get("caption", "") and \
+                params.get("reply_markup") == message.get("reply_markup"):
+            raise ApiError(400, "Bad Request: message is not modified: specified new message "
+                                "content and reply markup are exactly the same")
+        message["caption"] = shown
+        message["edit_date"] = int(time.time())
         return message
 
     async def _api_editmessagereplymarkup(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -699,6 +765,13 @@ class BotApiServer:
         if key not in self._messages:
             raise ApiError(400, "Bad Request: message to edit not found")
         return self._messages[key]
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _set_markup(message: dict[str, Any], markup: Any) -> None:
