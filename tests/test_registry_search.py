@@ -255,3 +255,47 @@ def test_a_damaged_saved_index_is_built_again(database: Database, settings: Regi
         saved.data = saved.data[: len(saved.data) // 2]
     again = RegistryIndex.load(database, settings)
     assert len(again) == size and again.search(HELSINKI).decision == "found"
+
+
+NAMESAKES_CSV = """nipt,name,acronym,city
+K20000001A,Shoqata Ekologjike Gjirokastër,,Gjirokastër
+K20000002B,Organizata Ekologjike Gjirokastër,OE,Gjirokastër
+K20000003C,Forumi Rinor për Mbrojtjen e Mjedisit Detar Vlorë,,Vlorë
+K20000004D,Shoqata Rinore për Mbrojtjen e Mjedisit Detar Vlorë,,Vlorë
+K20000011K,Network ""Zëri i Gruas"" Kukes,,Kukës
+K20000012L,Nisma ""Zëri i Gruas"" Kukës,,Kukës
+K20000005E,Shoqata Ylberi Berat,,Berat
+K20000006F,Qendra për Mbrojtjen e Mjedisit Detar,,Durrës
+K20000007G,Klubi i Alpinistëve Bilisht,,Bilisht
+K20000008H,Shoqata e Bletarëve të Korçës,,Korçë
+K20000009I,Lidhja e Historianëve,,Tiranë
+K20000010J,Instituti për Studime Politike,,Tiranë
+"""
+
+
+def test_namesakes_in_another_kind_or_language_are_offered_not_found(
+        tmp_path: Path, settings: RegistryConfig) -> None:
+    """Two organisations whose names differ only in the kind of organisation (Shoqata,
+    Organizata; Network, Nisma), its language or an inflection are answered with both, never one of them as found,
+    even when the look-up types one name word for word; their city and NIPT tell them
+    apart. A name nobody else bears is still found."""
+    registry = tmp_path / "namesakes.csv"
+    registry.write_text(NAMESAKES_CSV, encoding="utf-8")
+    db = Database(f"sqlite:///{tmp_path / 'namesakes.db'}")
+    try:
+        import_registry(db, registry)
+        index = RegistryIndex.load(db, settings)
+    finally:
+        db.close()
+    for query, both in [
+            ("Organizata Ekologjike Gjirokaster", {"K20000001A", "K20000002B"}),
+            ("a eshte e regjistruar Shoqata Ekologjike Gjirokastër?", {"K20000001A", "K20000002B"}),
+            ("forumi rinor per mbrojtjen e mjedisit detar vlore", {"K20000003C", "K20000004D"}),
+            ("Rrjeti Zeri i Gruas Kukes", {"K20000011K", "K20000012L"})]:
+        result = index.search(query)
+        assert result.decision == "candidates", (query, result)
+        offered = {(hit.nipt, hit.city) for hit in result.results}
+        assert {nipt for nipt, _ in offered} >= both, (query, result)
+        assert all(city for _, city in offered)
+    unique = index.search("Shoqata Ylberi Berat")
+    assert unique.decision == "found" and unique.results[0].nipt == "K20000005E"
