@@ -163,7 +163,8 @@ def test_cli_search_json_from_arguments_and_stdin(database_url: str, tmp_path: P
 
 def test_bench_targets(bench_dir: Path, tmp_path: Path, settings: RegistryConfig) -> None:
     """On the shared bench registry: the right organisation first for >= 92% of look-ups
-    that have one, and a wrong `found` for <= 2% of all look-ups."""
+    that have one, and a wrong `found` (strict: any but the expected one) for <= 1% of
+    all look-ups."""
     db = Database(f"sqlite:///{tmp_path / 'bench.db'}")
     try:
         report = import_registry(db, bench_dir / "registry.csv")
@@ -174,7 +175,8 @@ def test_bench_targets(bench_dir: Path, tmp_path: Path, settings: RegistryConfig
     result = evaluate(index, read_cases(bench_dir / "registry_dev.jsonl"))
     assert result.in_scope > 100
     assert result.top1_accuracy >= 0.92, result.misses
-    assert result.wrong_found_rate <= 0.02, result.misses
+    assert result.reached >= result.right_first
+    assert result.wrong_found_rate <= 0.01, result.misses
 
 
 def test_cli_eval_prints_the_figures(bench_dir: Path, tmp_path: Path,
@@ -192,7 +194,8 @@ def test_cli_eval_prints_the_figures(bench_dir: Path, tmp_path: Path,
     assert main(["--config", str(config), "registry", "eval", "--cases", str(cases)]) == 0
     out = capsys.readouterr().out
     assert "right organisation first: 0/1 = 0.0%" in out
-    assert "found with a wrong organisation: 2/3 = 66.7%" in out
+    assert "right organisation first or offered: 0/1 = 0.0%" in out
+    assert "found with a wrong organisation: 2/3 = 66.7% (strict" in out
 
 
 def test_a_long_message_with_html_gets_an_answer(sample_index: RegistryIndex) -> None:
