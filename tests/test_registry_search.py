@@ -163,7 +163,8 @@ def test_cli_search_json_from_arguments_and_stdin(database_url: str, tmp_path: P
 
 def test_bench_targets(bench_dir: Path, tmp_path: Path, settings: RegistryConfig) -> None:
     """On the shared bench registry: the right organisation first for >= 92% of look-ups
-    that have one, and a wrong `found` for <= 2% of all look-ups."""
+    that have one, and a wrong `found` (strict: any but the expected one) for <= 1% of
+    all look-ups."""
     db = Database(f"sqlite:///{tmp_path / 'bench.db'}")
     try:
         report = import_registry(db, bench_dir / "registry.csv")
@@ -174,7 +175,8 @@ def test_bench_targets(bench_dir: Path, tmp_path: Path, settings: RegistryConfig
     result = evaluate(index, read_cases(bench_dir / "registry_dev.jsonl"))
     assert result.in_scope > 100
     assert result.top1_accuracy >= 0.92, result.misses
-    assert result.wrong_found_rate <= 0.02, result.misses
+    assert result.reached >= result.right_first
+    assert result.wrong_found_rate <= 0.01, result.misses
 
 
 def test_cli_eval_prints_the_figures(bench_dir: Path, tmp_path: Path,
@@ -192,7 +194,8 @@ def test_cli_eval_prints_the_figures(bench_dir: Path, tmp_path: Path,
     assert main(["--config", str(config), "registry", "eval", "--cases", str(cases)]) == 0
     out = capsys.readouterr().out
     assert "right organisation first: 0/1 = 0.0%" in out
-    assert "found with a wrong organisation: 2/3 = 66.7%" in out
+    assert "right organisation first or offered: 0/1 = 0.0%" in out
+    assert "found with a wrong organisation: 2/3 = 66.7% (strict" in out
 
 
 def test_a_long_message_with_html_gets_an_answer(sample_index: RegistryIndex) -> None:
@@ -255,3 +258,47 @@ def test_a_damaged_saved_index_is_built_again(database: Database, settings: Regi
         saved.data = saved.data[: len(saved.data) // 2]
     again = RegistryIndex.load(database, settings)
     assert len(again) == size and again.search(HELSINKI).decision == "found"
+
+
+NAMESAKES_CSV = """nipt,name,acronym,city
+K20000001A,Shoqata Ekologjike Gjirokastër,,Gjirokastër
+K20000002B,Organizata Ekologjike Gjirokastër,OE,Gjirokastër
+K20000003C,Forumi Rinor për Mbrojtjen e Mjedisit Detar Vlorë,,Vlorë
+K20000004D,Shoqata Rinore për Mbrojtjen e Mjedisit Detar Vlorë,,Vlorë
+K20000011K,Network ""Zëri i Gruas"" Kukes,,Kukës
+K20000012L,Nisma ""Zëri i Gruas"" Kukës,,Kukës
+K20000005E,Shoqata Ylberi Berat,,Berat
+K20000006F,Qendra për Mbrojtjen e Mjedisit Detar,,Durrës
+K20000007G,Klubi i Alpinistëve Bilisht,,Bilisht
+K20000008H,Shoqata e Bletarëve të Korçës,,Korçë
+K20000009I,Lidhja e Historianëve,,Tiranë
+K20000010J,Instituti për Studime Politike,,Tiranë
+"""
+
+
+def test_namesakes_in_another_kind_or_language_are_offered_not_found(
+        tmp_path: Path, settings: RegistryConfig) -> None:
+    """Two organisations whose names differ only in the kind of organisation (Shoqata,
+    Organizata; Network, Nisma), its language or an inflection are answered with both, never one of them as found,
+    even when the look-up types one name word for word; their city and NIPT tell them
+    apart. A name nobody else bears is still found."""
+    registry = tmp_path / "namesakes.csv"
+    registry.write_text(NAMESAKES_CSV, encoding="utf-8")
+    db = Database(f"sqlite:///{tmp_path / 'namesakes.db'}")
+    try:
+        import_registry(db, registry)
+        index = RegistryIndex.load(db, settings)
+    finally:
+        db.close()
+    for query, both in [
+            ("Organizata Ekologjike Gjirokaster", {"K20000001A", "K20000002B"}),
+            ("a eshte e regjistruar Shoqata Ekologjike Gjirokastër?", {"K20000001A", "K20000002B"}),
+            ("forumi rinor per mbrojtjen e mjedisit detar vlore", {"K20000003C", "K20000004D"}),
+            ("Rrjeti Zeri i Gruas Kukes", {"K20000011K", "K20000012L"})]:
+        result = index.search(query)
+        assert result.decision == "candidates", (query, result)
+        offered = {(hit.nipt, hit.city) for hit in result.results}
+        assert {nipt for nipt, _ in offered} >= both, (query, result)
+        assert all(city for _, city in offered)
+    unique = index.search("Shoqata Ylberi Berat")
+    assert unique.decision == "found" and unique.results[0].nipt == "K20000005E"

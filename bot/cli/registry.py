@@ -197,8 +197,11 @@ def eval_command(args: argparse.Namespace) -> int:
     print(f"cases: {report.cases} ({report.in_scope} naming a registered organisation)")
     print(f"right organisation first: {report.right_first}/{report.in_scope} "
           f"= {report.top1_accuracy:.1%}")
+    print(f"right organisation first or offered: {report.reached}/{report.in_scope} "
+          f"= {report.reached_rate:.1%}")
     print(f"found with a wrong organisation: {report.wrong_found}/{report.cases} "
-          f"= {report.wrong_found_rate:.1%} (found: {report.found})")
+          f"= {report.wrong_found_rate:.1%} (strict: any found but the expected one; "
+          f"found: {report.found})")
     return 0
 
 

@@ -1,4 +1,10 @@
-"""Measure registry search on labelled look-ups (JSON lines: {"q": ..., "expect": nipt|null})."""
+"""Measure registry search on labelled look-ups (JSON lines: {"q": ..., "expect": nipt|null}).
+
+Wrong ``found`` is counted strictly: a ``found`` naming any organisation other than
+``expect`` is wrong, whatever that organisation is called, and so is a ``found`` for a
+look-up that expects none. A look-up is *reached* when its organisation comes first or
+is among the candidates offered.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +26,7 @@ class EvalReport:
     cases: int = 0
     in_scope: int = 0          # cases that name a registered organisation
     right_first: int = 0       # ... whose organisation came first (found or candidates)
+    reached: int = 0           # ... whose organisation came first or was offered
     found: int = 0
     wrong_found: int = 0       # found with another organisation, or found for a null case
     misses: list[tuple[Case, SearchResult]] = field(default_factory=list)
@@ -27,6 +34,10 @@ class EvalReport:
     @property
     def top1_accuracy(self) -> float:
         return self.right_first / self.in_scope if self.in_scope else 0.0
+
+    @property
+    def reached_rate(self) -> float:
+        return self.reached / self.in_scope if self.in_scope else 0.0
 
     @property
     def wrong_found_rate(self) -> float:
@@ -62,6 +73,7 @@ def evaluate(index: RegistryIndex, cases: list[Case]) -> EvalReport:
                 report.right_first += 1
             else:
                 wrong = True
+            report.reached += any(hit.nipt == case.expect.upper() for hit in result.results)
         if result.decision == "found":
             report.found += 1
             if case.expect is None or first != case.expect.upper():

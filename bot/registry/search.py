@@ -44,7 +44,7 @@ from rapidfuzz.distance import OSA
 from bot.config import RegistryConfig
 from bot.registry import index as registry_index
 from bot.registry.index import OrgRecord, Tables
-from bot.registry.words import EQUIVALENTS, MIN_FUZZY, keys, query_words
+from bot.registry.words import EQUIVALENTS, GENERIC_WORDS, MIN_FUZZY, keys, query_words
 from bot.storage import Database
 from bot.text import fold
 
@@ -76,14 +76,17 @@ _FUZZ_SHORTLIST = 12
 _RECALL_EXP, _PRECISION_EXP = 0.6, 1.0
 # How much a name word naming the organisation's own city weighs in recall.
 _OWN_PLACE_WEIGHT = 0.25
-# Two names this alike (rapidfuzz ratio of their sorted word stems, the city aside)
-# are namesakes: a query that fits both (precision within this much) finds neither.
+# Two names this alike (rapidfuzz ratio of their sorted word stems, the city and the
+# kind of organisation aside, translated words taken as one) are namesakes: a query
+# that fits both (precision, the kind aside, within this much) finds neither.
 _NAMESAKE_SIMILARITY, _NAMESAKE_PRECISION = 90.0, 0.05
 # Candidates within this many points of the best, explaining every query word, are all
 # offered (beyond max_candidates).
 _TIE = 3.0
 # Share of the final score given to rapidfuzz's token_set_ratio of the texts.
 _FUZZ_SHARE = 0.15
+# Stems of the words that say what kind of organisation it is (see _namesakes).
+_KIND_STEMS = frozenset(key for word in GENERIC_WORDS for key in keys(word))
 
 
 @dataclass(frozen=True)
@@ -171,6 +174,9 @@ class _Candidate:
     precision: float
     by_acronym: bool
     covers: bool          # every query word is in the name, city or acronym
+    # Precision without the query's words of kind (shoqata), a translated or mistyped
+    # word counting as the word: how well the query names this organisation, not its kind.
+    precision_of_kind_aside: float
 
 
 class RegistryIndex:
@@ -233,7 +239,9 @@ class RegistryIndex:
         if not candidates:
             return SearchResult(query, "not_found", ())
         word_weights = self._word_weights(tables, word_matches)
-        scored = [self._score(tables, doc, word_matches, word_weights, acronym_docs, optional)
+        kinds = frozenset(i for i, word in enumerate(words) if _is_kind(word))
+        scored = [self._score(tables, doc, word_matches, word_weights, acronym_docs, optional,
+                              kinds)
                   for doc in candidates]
         scored.sort(key=lambda c: -c.score)
         scored = self._fuzz_rerank(tables, words, scored[:_FUZZ_SHORTLIST])
@@ -354,12 +362,13 @@ class RegistryIndex:
 
     def _score(self, tables: Tables, doc: int, word_matches: list[dict[int, float]],
                word_weights: list[float], acronym_docs: dict[int, frozenset[int]],
-               optional: frozenset[int]) -> _Candidate:
+               optional: frozenset[int], kinds: frozenset[int]) -> _Candidate:
         idf = tables.idf
         name_ids = tables.name_words(doc)
         city_ids = tables.city_words(doc)
         covered: dict[int, float] = {}
         query_weight = query_hit = 0.0
+        distinct_weight = distinct_hit = 0.0  # the kind aside, any match counting in full
         acronym_at = acronym_docs.get(doc, frozenset())
         covers = True
         for position, matches in enumerate(word_matches):
@@ -368,11 +377,14 @@ class RegistryIndex:
                 weight = max([tables.acronym_weight, *(idf[w] * s for w, s in matches.items())])
                 query_weight += weight
                 query_hit += weight
+                distinct_weight += weight
+                distinct_hit += weight
                 continue
             if not matches:
                 # A word no name uses: filler the lists missed, or the distinctive
                 # word of an organisation that is not registered.
                 query_weight += word_weights[position]
+                distinct_weight += word_weights[position]
                 covers = False
                 continue
             weight = word_weights[position]
@@ -391,14 +403,18 @@ class RegistryIndex:
             covers = covers and best > 0.0
             query_weight += weight
             query_hit += weight * best
+            if position not in kinds:
+                distinct_weight += weight
+                distinct_hit += weight if best > 0.0 else 0.0
         if acronym_at:
             recall = 1.0
         else:
             place = self._own_place(tables, doc)
             recall = max(self._recall(idf, ids, covered, place) for ids in tables.halves(doc))
         precision = query_hit / query_weight if query_weight else 0.0
+        kind_aside = distinct_hit / distinct_weight if distinct_weight else precision
         score = 100.0 * recall ** _RECALL_EXP * precision ** _PRECISION_EXP
-        return _Candidate(doc, score, recall, precision, bool(acronym_at), covers)
+        return _Candidate(doc, score, recall, precision, bool(acronym_at), covers, kind_aside)
 
     @staticmethod
     def _own_place(tables: Tables, doc: int) -> frozenset[int]:
@@ -442,10 +458,13 @@ class RegistryIndex:
         config = self.config
         best = scored[0]
         runner_up = scored[1].score if len(scored) > 1 else 0.0
-        if (best.score >= config.found and best.score - runner_up >= config.margin
-                and not any(self._namesakes(tables, best, other) for other in scored[1:])):
+        namesakes = [other for other in scored[1:] if self._namesakes(tables, best, other)]
+        if best.score >= config.found and best.score - runner_up >= config.margin and not namesakes:
             return SearchResult(query, "found", (self._hit(tables, best.doc, best.score),))
-        close = [c for c in scored if c.score >= config.candidates]
+        # A namesake of the best is offered beside it, however low it scores.
+        close = [c for c in scored
+                 if c.score >= config.candidates or (best.score >= config.candidates
+                                                     and c in namesakes)]
         # Organisations that fit the query as well as the last one offered are offered
         # too (up to twice as many): the right one of many namesakes is among them.
         limit = config.max_candidates
@@ -466,17 +485,31 @@ class RegistryIndex:
     @staticmethod
     def _namesakes(tables: Tables, best: _Candidate, other: _Candidate) -> bool:
         """``other`` fits the query as well as ``best`` and bears the same name, or
-        nearly (the city in the name aside): the query cannot tell them apart."""
-        if other.precision < best.precision - _NAMESAKE_PRECISION:
+        nearly: the city in the name, the kind of organisation ("Shoqata", "Qendra",
+        "Network": people mix them up) and the language aside. The query cannot tell
+        them apart, so it is answered with both, never with one of them."""
+        if other.precision_of_kind_aside < best.precision_of_kind_aside - _NAMESAKE_PRECISION:
             return False
         names = []
         for candidate in (best, other):
             city = set(tables.city_words(candidate.doc))
-            stems = (min(keys(tables.words[w]), key=len)
-                     for w in tables.name_words(candidate.doc) if w not in city)
+            stems = (_canonical(tables.words[w]) for w in tables.name_words(candidate.doc)
+                     if w not in city and not _is_kind(tables.words[w]))
             names.append(" ".join(sorted(stems)))
         return fuzz.ratio(*names) >= _NAMESAKE_SIMILARITY
 
     @staticmethod
     def _hit(tables: Tables, doc: int, score: float) -> OrgHit:
         return OrgHit(tables.nipt(doc), tables.name(doc), tables.city(doc), round(score, 1))
+
+
+def _is_kind(word: str) -> bool:
+    """``word`` says what kind of organisation it is (shoqata, qendrës, network)."""
+    return not _KIND_STEMS.isdisjoint(keys(word))
+
+
+def _canonical(word: str) -> str:
+    """One stem for ``word`` and its translations, so that "gruas" and "women" compare
+    equal."""
+    return min(min(keys(other), key=lambda key: (len(key), key))
+               for other in {word, *EQUIVALENTS.get(word, ())})
