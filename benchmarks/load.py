@@ -503,9 +503,10 @@ def audit(api: BotApiServer, crowd: Crowd) -> Audit:
         result.error_notices += len(errors)
         if person.asked_staff:
             result.tickets_asked += 1
-            posted = len(set(cards.get(person.id, [])))
+            # One question to the staff: one post (two posts, or two tickets, are doubles).
+            posted = len(cards.get(person.id, []))
             result.tickets_missing += posted == 0
-            result.tickets_doubled += len(cards.get(person.id, [])) > max(posted, 1)
+            result.tickets_doubled += posted > 1
     for number, person_id in crowd.answered.items():
         result.staff_answers += 1
         got = [m for m in chats.get(person_id, []) if m.text.startswith(STAFF_ANSWER)
@@ -513,6 +514,12 @@ def audit(api: BotApiServer, crowd: Crowd) -> Audit:
         result.answers_lost += not got
         result.answers_doubled += len(got) > 1
     return result
+
+
+# When the audit's faults come, as fractions of the time the updates take.
+BURSTS_AT = (0.15, 0.75, 0.9, 0.45)
+HANG_AT = 0.3
+KILL_AT = 0.55
 
 
 @dataclass(frozen=True)
@@ -608,18 +615,18 @@ async def run_audit(plan: AuditPlan, database_url: str, folder: Path, *,
             api.fail_share("sendMessage", plan.fail_share, status=500)
         if plan.limits:
             api.limit_like_telegram()
-        for n in range(plan.bursts):
-            start = base + at((n + 1) / (plan.bursts + 1)) - 0.2 * plan.seconds / plan.bursts
-            api.throttle_between(start, start + plan.burst_seconds, plan.retry_after, THROTTLED)
+        for fraction in BURSTS_AT[:plan.bursts]:
+            api.throttle_between(base + at(fraction), base + at(fraction) + plan.burst_seconds,
+                                 plan.retry_after, THROTTLED)
         if plan.hang_seconds:
-            api.hang_between(base + at(0.3), base + at(0.3) + plan.hang_seconds)
+            api.hang_between(base + at(HANG_AT), base + at(HANG_AT) + plan.hang_seconds)
 
         async def kill_and_restart() -> None:
             notes["killed"] = await bot.kill()
             if notes["killed"] == "the bot":
                 notes["restart_seconds"] = await bot.start()
 
-        events = [(at(0.5) + second / 2, kill_and_restart)] if plan.kill else []
+        events = [(at(KILL_AT) + second / 2, kill_and_restart)] if plan.kill else []
         try:
             await _paced(plan.updates, plan.rate, step, events)
             run.figures["drain_seconds"], run.figures["queued"] = await drain(

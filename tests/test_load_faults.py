@@ -22,7 +22,7 @@ from sqlalchemy.engine import URL
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT / "benchmarks"))
 
-from load import Audit, AuditPlan, run_audit  # noqa: E402
+from load import Audit, AuditPlan, run_audit
 
 PLAN = AuditPlan(updates=240, rate=20, tickets=6, fail_share=0.10, bursts=1, burst_seconds=1.0,
                  retry_after=1, hang_seconds=2.0, kill=True, limits=True, quiet=4.0,
