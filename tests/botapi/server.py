@@ -25,7 +25,6 @@ import math
 import random
 import re
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -105,16 +104,16 @@ _POSTING = frozenset({"sendmessage", "sendphoto", "senddocument", "copymessage"}
 class TelegramLimits:
     """Telegram's flood limits for a bot, answered with 429 and ``retry_after`` as it does:
     about 30 messages a second in all, 20 a minute in one group, and about one a second
-    in one private chat (a short burst of ``burst`` passes)."""
+    in one private chat. Each is a token bucket, so a short burst passes (30 messages at
+    once in all, 20 in a group, ``burst`` in a private chat) and then the rate holds."""
 
     PER_SECOND = 30
     PER_GROUP_MINUTE = 20
 
     def __init__(self, burst: int = 3) -> None:
         self.burst = burst
-        self._all: deque[float] = deque()
-        self._groups: dict[int, deque[float]] = {}
-        self._chats: dict[int, tuple[float, float]] = {}  # chat -> (tokens, when)
+        self._all = _Bucket(self.PER_SECOND, self.PER_SECOND)
+        self._chats: dict[int, _Bucket] = {}
         self.refused = 0
 
     def check(self, method: str, chat_id: Any, now: float) -> None:
@@ -125,32 +124,37 @@ class TelegramLimits:
             chat = int(chat_id)
         except (TypeError, ValueError):
             return
-        waits = [_window_wait(self._all, self.PER_SECOND, 1.0, now)]
-        tokens = float(self.burst)
-        if chat < 0:
-            waits.append(_window_wait(self._groups.setdefault(chat, deque()),
-                                      self.PER_GROUP_MINUTE, 60.0, now))
-        else:
-            tokens, when = self._chats.get(chat, (float(self.burst), now))
-            tokens = min(float(self.burst), tokens + (now - when))
-            waits.append(0.0 if tokens >= 1 else 1 - tokens)
-        wait = max(waits)
+        if chat not in self._chats:
+            self._chats[chat] = _Bucket(self.PER_GROUP_MINUTE, self.PER_GROUP_MINUTE / 60) \
+                if chat < 0 else _Bucket(self.burst, 1.0)
+        buckets = (self._all, self._chats[chat])
+        wait = max(bucket.wait(now) for bucket in buckets)
         if wait > 0:
             self.refused += 1
             retry_after = max(1, math.ceil(wait))
             raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
-        self._all.append(now)
-        if chat < 0:
-            self._groups[chat].append(now)
-        else:
-            self._chats[chat] = (tokens - 1, now)
+        for bucket in buckets:
+            bucket.take()
 
 
-def _window_wait(times: deque[float], limit: int, span: float, now: float) -> float:
-    """Seconds until one more event fits in ``limit`` per ``span`` (0: it fits now)."""
-    while times and times[0] <= now - span:
-        times.popleft()
-    return times[0] + span - now if len(times) >= limit else 0.0
+class _Bucket:
+    """``capacity`` tokens, refilled at ``rate`` a second; a message takes one."""
+
+    def __init__(self, capacity: float, rate: float) -> None:
+        self.capacity = capacity
+        self.rate = rate
+        self.tokens = float(capacity)
+        self.when: float | None = None
+
+    def wait(self, now: float) -> float:
+        """Seconds until a token is there (0: now), after refilling up to ``now``."""
+        if self.when is not None:
+            self.tokens = min(self.capacity, self.tokens + (now - self.when) * self.rate)
+        self.when = now
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+
+    def take(self) -> None:
+        self.tokens -= 1
 
 
 @dataclass(frozen=True)
