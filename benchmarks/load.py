@@ -296,6 +296,7 @@ class Crowd:
         self.staff_delay = staff_delay
         self._next = FIRST_PERSON
         self._tasks: set[asyncio.Task[None]] = set()
+        self._acting = 0
         self._seen = 0
         self._staff_loop: asyncio.Task[None] | None = None
         api.members[STAFF_CHAT] = {STAFF[0]: "member", STAFF[1]: "administrator"}
@@ -312,8 +313,9 @@ class Crowd:
 
     @property
     def busy(self) -> bool:
-        """A person or a staff member is about to do something."""
-        return bool(self._tasks)
+        """A person or a staff member is about to do something (a person still waiting
+        for a reply is not: the reply may never come)."""
+        return self._acting > 0
 
     def _spawn(self, coroutine: Awaitable[None]) -> None:
         task: asyncio.Task[None] = asyncio.ensure_future(coroutine)
@@ -371,11 +373,15 @@ class Crowd:
                      if label in ASK_STAFF_LABELS), None)
         if data is None:
             return  # answered from the FAQ or the registry after all: a plain question
-        await asyncio.sleep(self.rng.uniform(0.5, 1.5))
-        await self.api.press(self.api.user(person.id, "Ana", person.lang), offer, data)
-        person.expected += 1
-        person.asked_staff = True
-        self.updates += 1
+        self._acting += 1
+        try:
+            await asyncio.sleep(self.rng.uniform(0.5, 1.5))
+            await self.api.press(self.api.user(person.id, "Ana", person.lang), offer, data)
+            person.expected += 1
+            person.asked_staff = True
+            self.updates += 1
+        finally:
+            self._acting -= 1
 
     # staff
 
@@ -387,17 +393,21 @@ class Crowd:
                 card = _card(call)
                 if card is not None and card[0] not in self.answered:
                     self.answered[card[0]] = card[1]
+                    self._acting += 1
                     self._spawn(self._answer(card[0], call))
             self._seen = len(calls)
             await asyncio.sleep(0.1)
 
     async def _answer(self, number: int, card: Call) -> None:
-        await asyncio.sleep(self.staff_delay * self.rng.uniform(0.5, 1.5))
-        staff = self.api.user(self.rng.choice(STAFF), "Besa")
-        chat = self.api.group_chat(STAFF_CHAT, "Stafi AMShC")
-        await self.api.send_text(staff, f"Përgjigje e stafit për biletën {number}.", chat=chat,
-                                 reply_to=card.result)
-        self.updates += 1
+        try:
+            await asyncio.sleep(self.staff_delay * self.rng.uniform(0.5, 1.5))
+            staff = self.api.user(self.rng.choice(STAFF), "Besa")
+            chat = self.api.group_chat(STAFF_CHAT, "Stafi AMShC")
+            await self.api.send_text(staff, f"Përgjigje e stafit për biletën {number}.",
+                                     chat=chat, reply_to=card.result)
+            self.updates += 1
+        finally:
+            self._acting -= 1
 
 
 def _card(call: Call) -> tuple[int, int] | None:
