@@ -441,7 +441,8 @@ async def drain(api: BotApiServer, crowd: Crowd, database_url: str, quiet: float
                 limit: float) -> tuple[float, int]:
     """Wait until the bot has made no call for ``quiet`` seconds and its database holds
     nothing queued (at most ``limit`` seconds); returns the seconds from the start of the
-    wait to the last call, and what is still queued then."""
+    wait (right after the last update) to the arrival of the bot's last call, and what is
+    still queued then."""
     started = time.monotonic()
     count, last = len(api.calls), started
     engine = create_engine(database_url, poolclass=NullPool)
@@ -458,7 +459,8 @@ async def drain(api: BotApiServer, crowd: Crowd, database_url: str, quiet: float
                 await asyncio.sleep(1.0)
     finally:
         engine.dispose()
-    return last - started, left
+    last_call = max((c.at for c in api.calls[-100:]), default=started)
+    return max(0.0, last_call - started), left
 
 
 # --- the audit ----------------------------------------------------------------
@@ -794,7 +796,6 @@ async def run_throughput(updates: int, database_url: str, folder: Path, *,
             return run
         try:
             people = [await crowd.ask("faq") for _ in range(updates)]
-            first = min(api.delivered_at.values(), default=time.monotonic())
             await drain(api, crowd, database_url, 5.0, 300.0)
             run.cpu = bot.cpu_now()
         finally:
@@ -802,8 +803,9 @@ async def run_throughput(updates: int, database_url: str, folder: Path, *,
             await bot.stop()
         chats = delivered(api)
         replies = [chats[p.id][0].at for p in people if chats.get(p.id)]
-        first = min((api.delivered_at.get(p.update_ids[0], first) for p in people),
-                    default=first)
+        # From the moment the first of them left for the bot to the last reply.
+        first = min((api.delivered_at[u] for p in people for u in p.update_ids
+                     if u in api.delivered_at), default=float("nan"))
         elapsed = max(replies) - first if replies else float("nan")
         run.figures.update(answered=len(replies), seconds=elapsed,
                            per_second=len(replies) / elapsed if replies else 0.0)
