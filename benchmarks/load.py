@@ -446,17 +446,16 @@ async def drain(api: BotApiServer, crowd: Crowd, database_url: str, quiet: float
     started = time.monotonic()
     count, last = len(api.calls), started
     engine = create_engine(database_url, poolclass=NullPool)
-    left = 0
     try:
         while time.monotonic() - started < limit:
             await asyncio.sleep(0.2)
             if len(api.calls) != count or crowd.busy:
                 count, last = len(api.calls), time.monotonic()
             elif time.monotonic() - last >= quiet:
-                left = await asyncio.to_thread(queued, engine)
-                if not left:
+                if not await asyncio.to_thread(queued, engine):
                     break
                 await asyncio.sleep(1.0)
+        left = await asyncio.to_thread(queued, engine)
     finally:
         engine.dispose()
     last_call = max((c.at for c in api.calls[-100:]), default=started)
