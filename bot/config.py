@@ -153,16 +153,42 @@ class TelegramConfig:
     api_base_url: Annotated[StrictStr, AfterValidator(_http_url)] = "https://api.telegram.org/bot"
     mode: Literal["polling", "webhook"] = "polling"
     webhook: WebhookConfig = WebhookConfig()
+    # Messages a person may send in a minute; beyond that, one polite notice.
+    max_messages_per_minute: Annotated[StrictInt, Field(ge=1, le=10_000)] = 20
+    # With several workers: how long an update or a message a worker took stays its own
+    # without news from it (then another worker takes it over).
+    worker_lease: Duration = timedelta(seconds=30)
 
 
 @dataclass(frozen=True, config=_SECTION)
-class MatchingConfig:
-    """FAQ decision thresholds on the matcher's 0-100 score (see config.yaml)."""
+class Thresholds:
+    """FAQ decision thresholds on one kind of 0-100 score (see config.yaml)."""
 
     answer: Score = 54.0
     suggest: Score = 42.4
     margin: Points = 4.0
+    agree: Score = 42.4
+
+
+@dataclass(frozen=True, config=_SECTION)
+class MatchingConfig:
+    """FAQ matching: the embedding model and the decision thresholds on the
+    matcher's 0-100 score (see config.yaml). ``answer``, ``suggest``,
+    ``margin`` and ``agree`` apply to the blended score; ``without_model``
+    to the lexical score alone, when no model is loaded."""
+
+    answer: Score = 54.0
+    suggest: Score = 42.4
+    margin: Points = 4.0
+    agree: Score = 42.4
     max_suggestions: Count = 3
+    embedding: Annotated[StrictStr, Field(min_length=1)] = "none"
+    embedding_cache: OptionalPath = None   # default data/embeddings beside config.yaml
+    without_model: Thresholds = Thresholds()
+
+    @property
+    def blended(self) -> Thresholds:
+        return Thresholds(self.answer, self.suggest, self.margin, self.agree)
 
 
 @dataclass(frozen=True, config=_SECTION)
@@ -464,7 +490,8 @@ def load_config(path: str | os.PathLike[str] | None = None,
         telegram=parsed.telegram,
         database_url=_resolve_sqlite(base, env.get("DATABASE_URL") or parsed.database.url),
         faq_path=_resolve(base, env.get("FAQ_PATH") or faq.path),
-        matching=parsed.matching,
+        matching=dataclasses.replace(parsed.matching, embedding_cache=_resolve(
+            base, parsed.matching.embedding_cache or "data/embeddings")),
         registry=registry,
         agency=parsed.agency,
         staff=parsed.staff,

@@ -13,7 +13,9 @@ answer (see :meth:`Assistant._route`).
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -26,8 +28,9 @@ from bot.phrases import Html, escape, say
 from bot.registry import ensure_sample_registry, registry_version
 from bot.registry_search import OrgHit, RegistryIndex, SearchResult
 from bot.storage import Database, Organisation, Person
-from bot.text import detect_language, fold, smalltalk
+from bot.text import Message, fold, read, smalltalk
 from bot.tickets import Opened, Tickets, guesses_of
+from bot.untrusted import clean
 
 MAX_LABEL = 60  # characters of a button label
 # How much of a person's text is quoted back in a reply.
@@ -47,11 +50,6 @@ _ENTRY_ID = re.compile(r"^[a-z0-9-]{1,58}$")
 _NIPT_DATA = re.compile(r"^[A-Z]\d{8}[A-Z]$")
 
 
-def _clean(text: str) -> str:
-    """People's text without NUL characters, which no database column accepts."""
-    return text.replace("\x00", "")
-
-
 def _shown_url(url: str) -> str:
     """A link as people read it: ``mailto:x@y`` is shown as ``x@y``, ``tel:`` likewise."""
     scheme, _, rest = url.partition(":")
@@ -65,6 +63,9 @@ class Asker:
     id: int
     language_code: str | None = None
     name: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", clean(self.name))
 
 
 @dataclass(frozen=True)
@@ -110,8 +111,11 @@ class Assistant:
     _commands: dict[str, Callable[[Asker, str], list[Reply]]] = field(init=False, repr=False)
     tickets: Tickets = field(init=False, repr=False)
     _registry_version: tuple[int, datetime | None] = field(init=False, repr=False)
+    semantic_ready: threading.Event = field(init=False, repr=False)
+    """Set once the matcher the configuration asks for is in use (see :meth:`open`)."""
 
     def __post_init__(self) -> None:
+        self.semantic_ready = threading.Event()
         self._commands = {
             "start": self.start, "help": self.help, "faq": self.topics,
             "search": self.search, "lang": self.choose_language, "contact": self.contact,
@@ -122,16 +126,31 @@ class Assistant:
 
     @classmethod
     def open(cls, config: Config) -> Assistant:
-        """Open the database (importing the sample registry on the first start) and the FAQ."""
+        """Open the database (importing the sample registry on the first start) and the FAQ.
+
+        The bot answers at once with the lexical matcher; the semantic one is
+        built in the background (the first start embeds the whole FAQ, which
+        takes a while) and takes over when it is ready.
+        """
         db = Database(config.database_url)
         try:
             ensure_sample_registry(db, config.registry.sample_csv)
             faq = load_faq(config.faq_path)
-            return cls(config=config, db=db, faq=faq, matcher=FaqMatcher(faq, config.matching),
-                       registry=RegistryIndex.load(db, config.registry))
+            assistant = cls(config=config, db=db, faq=faq,
+                            matcher=FaqMatcher(faq, config.matching),
+                            registry=RegistryIndex.load(db, config.registry))
         except BaseException:
             db.close()
             raise
+        threading.Thread(target=assistant._use_configured_matcher, args=(faq,),
+                         name="faq-embeddings", daemon=True).start()
+        return assistant
+
+    def _use_configured_matcher(self, faq: Faq) -> None:
+        matcher = FaqMatcher.configured(faq, self.config.matching)
+        if self.faq is faq:  # not replaced by a reload meanwhile
+            self.matcher = matcher
+        self.semantic_ready.set()
 
     def close(self) -> None:
         self.db.close()
@@ -149,8 +168,9 @@ class Assistant:
 
     def use_faq(self, faq: Faq) -> None:
         """Answer from ``faq`` from now on (a reloaded or uploaded FAQ, already validated)."""
-        self.matcher = FaqMatcher(faq, self.config.matching)
+        self.matcher = FaqMatcher.configured(faq, self.config.matching)
         self.faq = faq
+        self.semantic_ready.set()
 
     # --- language -------------------------------------------------------
 
@@ -178,7 +198,7 @@ class Assistant:
         if handler is None:
             lang = self.language(asker)
             return [Reply(Html(say(lang, "unknown_command") + "\n\n" + say(lang, "help")))]
-        return handler(asker, _clean(argument).strip())
+        return handler(asker, clean(argument).strip())
 
     def start(self, asker: Asker, _argument: str = "") -> list[Reply]:
         lang = self.language(asker)
@@ -216,8 +236,9 @@ class Assistant:
             return [self._escalate(self.language(asker))]
         if not fold(argument):
             return [Reply(say(self.language(asker), "ask_usage"))]
-        decision = self.matcher.decide(argument)
-        lang = self._language_of(asker, argument, decision)
+        message = read(argument)
+        decision = self.matcher.decide(message)
+        lang = self._language_of(asker, message, decision)
         opened = self.tickets.open(asker.id, asker.name, argument, lang, _guesses(decision))
         return [self._opened(lang, opened)]
 
@@ -230,7 +251,7 @@ class Assistant:
         While the person has a ticket open, a message in the private chat
         (``chat_id`` is the person's id) goes to that ticket instead.
         """
-        text = _clean(text)
+        text = clean(text)
         if message_id is not None and chat_id == asker.id:
             followed = self._follow_up(asker, message_id, text)
             if followed is not None:
@@ -268,10 +289,11 @@ class Assistant:
         "no registered organisation matches"; anything else goes to the staff.
         Every decision is written to the question log (:mod:`bot.question_log`).
         """
-        decision = self.matcher.decide(text)
-        lang = self._language_of(asker, text, decision)
+        message = read(text)
+        decision, also = self._two_questions(message, self.matcher.decide(message))
+        lang = self._language_of(asker, message, decision)
         draft = self._draft(asker, text, lang, decision)
-        lookup = self._lookup(text)
+        lookup = self._lookup(message)
         faq_score = decision.top.score if decision.top else 0.0
         if lookup and lookup.decision == "found" and (
                 decision.decision != "answer" or lookup.results[0].score >= faq_score):
@@ -279,14 +301,14 @@ class Assistant:
                                 self._registry_reply(lang, lookup))
         similar = lookup.results[:MAX_MIXED_CANDIDATES] if (
             lookup and lookup.decision == "candidates") else ()
-        name_like = self._looks_like_lookup(text)
+        name_like = self._looks_like_lookup(message)
         if decision.decision == "answer" and decision.top is not None:
             if similar and name_like:
                 return self._logged(asker, chat_id, text, lang, decision, "suggested",
                                     self._suggest(lang, (decision.top,), similar,
                                                   organisations_first=True, draft=draft))
             return self._logged(asker, chat_id, text, lang, decision, "answered",
-                                self._answer(lang, decision.top.entry))
+                                self._answer(lang, decision.top.entry, also=also))
         if decision.decision == "suggest" and decision.suggestions:
             return self._logged(asker, chat_id, text, lang, decision, "suggested",
                                 self._suggest(lang, decision.suggestions, similar,
@@ -316,27 +338,46 @@ class Assistant:
             return None
         return self.tickets.save_draft(asker.id, text, lang, _guesses(decision))
 
-    def _lookup(self, text: str) -> SearchResult | None:
+    def _lookup(self, message: Message) -> SearchResult | None:
         """The registry search for a text that could be a look-up, else None."""
-        if len(fold(text).split()) > MAX_LOOKUP_WORDS:
+        if len(message.words) > MAX_LOOKUP_WORDS:
             return None
-        return self.registry.search(text)
+        return self.registry.search(message.text)
 
     @staticmethod
-    def _looks_like_lookup(text: str) -> bool:
+    def _looks_like_lookup(message: Message) -> bool:
         """Asks whether something is registered, quotes a NIPT, or is a Capitalised Name."""
-        if _NIPT.search(text) or _LOOKUP_INTENT.search(fold(text)):
+        text = message.text
+        if _NIPT.search(text) or _LOOKUP_INTENT.search(" ".join(message.words)):
             return True
         names = [w for w in text.split() if w[:1].isalpha()]
         return (2 <= len(names) <= 8 and "?" not in text
                 and sum(w[0].isupper() for w in names) * 2 > len(names))
 
-    def _language_of(self, asker: Asker, text: str, decision: Decision) -> str:
+    def _two_questions(self, message: Message,
+                       decision: Decision) -> tuple[Decision, Entry | None]:
+        """For a message that asks two things ("what are your hours? and where
+        is your office?"): the decision on the clearer question, and the entry
+        answering the other one if the bot would answer or offer it alone."""
+        if len(message.questions) < 2:
+            return decision, None
+        parts = [self.matcher.decide(read(sentence.text)) for sentence in message.questions]
+        answered = [d for d in parts if d.decision == "answer" and d.top is not None]
+        if decision.decision != "answer" and answered:
+            clearest = max(answered, key=lambda d: d.top.score if d.top else 0.0)
+            decision = dataclasses.replace(clearest, question=decision.question)
+        if decision.decision != "answer" or decision.top is None:
+            return decision, None
+        others = [d.top for d in parts if d.decision in ("answer", "suggest")
+                  and d.top is not None and d.top.entry != decision.top.entry]
+        return decision, max(others, key=lambda m: m.score).entry if others else None
+
+    def _language_of(self, asker: Asker, message: Message, decision: Decision) -> str:
         """Answer in the language of the question, unless it is too short to tell
         (a name, two words): then in the person's language."""
-        if len(fold(text).split()) < MIN_WORDS_FOR_LANGUAGE:
+        if len(message.words) < MIN_WORDS_FOR_LANGUAGE:
             return self.language(asker)
-        detected = decision.lang or detect_language(text)
+        detected = decision.lang or message.lang
         return detected if detected in phrases.LANGUAGES else self.language(asker)
 
     # --- buttons --------------------------------------------------------
@@ -452,15 +493,20 @@ class Assistant:
         return Reply(say(lang, "topic_questions", topic=self._topic_label(lang, topic)),
                      rows + (back,))
 
-    def _answer(self, lang: str, entry: Entry) -> Reply:
+    def _answer(self, lang: str, entry: Entry, *, also: Entry | None = None) -> Reply:
+        """The answer with 👍/👎, and a button for ``also``, the entry answering
+        another question the message asked."""
         parts = [f"<b>{escape(entry.question_in(lang))}</b>", escape(entry.answer_in(lang))]
         links = [f"• {escape(title)}: {escape(_shown_url(url))}" for title, url in entry.links]
         if links:
             parts.append("\n".join(links))
         parts.append(say(lang, "helpful"))
-        return Reply(Html("\n\n".join(parts)), (
-            (Button("👍", f"y:{lang}:{entry.id}"), Button("👎", f"n:{lang}:{entry.id}")),
-        ))
+        buttons: tuple[tuple[Button, ...], ...] = (
+            (Button("👍", f"y:{lang}:{entry.id}"), Button("👎", f"n:{lang}:{entry.id}")),)
+        if also is not None:
+            parts.append(say(lang, "also_asked"))
+            buttons += ((Button(_label(also.question_in(lang)), f"q:{lang}:{also.id}"),),)
+        return Reply(Html("\n\n".join(parts)), buttons)
 
     def _suggest(self, lang: str, matches: tuple[Match, ...],
                  organisations: tuple[OrgHit, ...] = (), *,

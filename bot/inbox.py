@@ -3,9 +3,16 @@
 The Telegram layer writes an update with :meth:`Inbox.store` before it
 confirms it (the next ``getUpdates`` offset, or the webhook's 200), and marks
 it :meth:`Inbox.done` once it has been handled. Whatever happens in between -
-a crash, a kill, a reboot - the update stays pending and :meth:`Inbox.pending`
-hands it over again at the next start. An update delivered twice (same
-``update_id``) is stored once.
+a crash, a kill, a reboot - the update stays pending and is handed over again.
+An update delivered twice (same ``update_id``) is stored once.
+
+With several workers on one PostgreSQL database, each takes updates with
+:meth:`Inbox.claim`: the oldest pending update of each chat (so one chat's
+updates are handled one after the other, in order), rows locked with ``FOR
+UPDATE SKIP LOCKED`` so that no two workers take the same one, for a lease
+that the worker renews while it works. A worker that dies stops renewing;
+when its lease runs out another worker takes the update. Storing an update
+sends a PostgreSQL notification (:data:`CHANNEL`) that wakes the workers.
 
 A handled update keeps only its id (for spotting a late duplicate) and is
 deleted after :data:`KEEP_HANDLED`; people's text does not linger here.
@@ -13,16 +20,20 @@ deleted after :data:`KEEP_HANDLED`; people's text does not linger here.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, exists, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from bot.storage import Database, InboxUpdate
 
 # How long the id of a handled update is kept to recognise a duplicate.
 KEEP_HANDLED = timedelta(days=1)
+# The PostgreSQL notification channel that says an update was stored.
+CHANNEL = "ngo_faq_bot_inbox"
 
 
 def _now() -> datetime:
@@ -44,6 +55,8 @@ class Inbox:
                     return False
                 session.add(InboxUpdate(update_id=update_id, chat_id=chat_id, user_id=user_id,
                                         payload=payload, received_at=_now()))
+                if self.db.dialect == "postgresql":
+                    session.execute(text(f"NOTIFY {CHANNEL}"))
         except IntegrityError:  # stored by someone else in the meantime
             return False
         return True
@@ -56,15 +69,63 @@ class Inbox:
                                    .order_by(InboxUpdate.update_id)).all()
         return [(update_id, payload) for update_id, payload in rows if payload is not None]
 
+    def claim(self, worker: str, lease: timedelta, limit: int = 50
+              ) -> list[tuple[int, dict[str, Any]]]:
+        """Take for ``worker`` the oldest pending update of up to ``limit`` chats that no
+        other worker holds; returns them as ``(update_id, payload)``, oldest first."""
+        now = _now()
+        earlier = aliased(InboxUpdate)
+        free = or_(InboxUpdate.claimed_until.is_(None), InboxUpdate.claimed_until < now)
+        first_of_chat = ~exists().where(and_(earlier.chat_id == InboxUpdate.chat_id,
+                                              earlier.handled_at.is_(None),
+                                              earlier.update_id < InboxUpdate.update_id))
+        with self.db.session() as session:
+            rows = session.execute(
+                select(InboxUpdate.update_id, InboxUpdate.payload)
+                .where(InboxUpdate.handled_at.is_(None), free, first_of_chat)
+                .order_by(InboxUpdate.update_id).limit(limit)
+                .with_for_update(skip_locked=True, of=InboxUpdate)).all()
+            if rows:
+                session.execute(update(InboxUpdate)
+                                .where(InboxUpdate.update_id.in_([r[0] for r in rows]))
+                                .values(claimed_by=worker, claimed_until=now + lease))
+        return [(update_id, payload) for update_id, payload in rows if payload is not None]
+
+    def renew(self, worker: str, update_ids: Collection[int], lease: timedelta) -> None:
+        """``worker`` is still handling ``update_ids``: keep them for another ``lease``."""
+        if not update_ids:
+            return
+        with self.db.session() as session:
+            session.execute(update(InboxUpdate)
+                            .where(InboxUpdate.update_id.in_(list(update_ids)),
+                                   InboxUpdate.claimed_by == worker,
+                                   InboxUpdate.handled_at.is_(None))
+                            .values(claimed_until=_now() + lease))
+
     def done(self, update_id: int) -> None:
         """The update has been handled: forget its content."""
         with self.db.session() as session:
             session.execute(update(InboxUpdate).where(InboxUpdate.update_id == update_id)
-                            .values(handled_at=_now(), payload=None))
+                            .values(handled_at=_now(), payload=None, claimed_by=None,
+                                    claimed_until=None))
 
     def prune(self, now: datetime | None = None) -> int:
         """Delete handled updates older than :data:`KEEP_HANDLED`; returns how many."""
         cutoff = (now or _now()) - KEEP_HANDLED
         with self.db.session() as session:
             result = session.execute(delete(InboxUpdate).where(InboxUpdate.handled_at < cutoff))
-            return int(result.rowcount or 0)
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    def news(self, timeout: float) -> Iterator[None]:
+        """Yield each time an update is stored (PostgreSQL only), or after ``timeout``
+        seconds without one; for a worker thread that waits for work."""
+        import psycopg  # the PostgreSQL driver, there when the database is PostgreSQL
+
+        url = self.db.engine.url.set(drivername="postgresql")
+        with psycopg.connect(url.render_as_string(hide_password=False),
+                             autocommit=True) as connection:
+            connection.execute(f"LISTEN {CHANNEL}")
+            while True:
+                for _ in connection.notifies(timeout=timeout, stop_after=1):
+                    pass
+                yield

@@ -24,22 +24,36 @@ question mostly about something else (a car, a visa) covers little of any
 entry. The index is built once per FAQ load; a decision touches only the
 posting lists of the question's terms and the phrasings of a short list.
 
-The constants below were chosen on a development set of questions, checking
-that its random halves give similar figures; the decision thresholds live in
-config.yaml (``matching:``).
+Beside this lexical score, a sentence-embedding model (:mod:`bot.embedding`)
+gives each entry a semantic similarity: the question's cosine with the
+entry's closest phrasing, blended with its cosine with the entry's answer.
+It catches what shares no word with the FAQ ("the bank won't accept our new
+director" -> changing the board). The final score blends both; without a
+model it is the lexical score alone, with its own thresholds.
+
+Decisions use what the ranking knows: a clear, confident first entry is
+answered; close first entries, or a first entry just under the bar on which
+the lexical and the semantic ranking agree, are offered as choices.
+
+The constants below and the thresholds in config.yaml (``matching:``) were
+chosen by 5-fold cross-validation over the two bench development sets
+(``benchmarks/faq_tune.py``).
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
-from bot.config import MatchingConfig
+from bot.config import MatchingConfig, Thresholds
+from bot.embedding import VectorCache, Vectors, vector_cache
 from bot.faq import Entry, Faq
-from bot.text import asks_for_staff, content_words, detect_language, term, words
+from bot.text import Message, asks_for_staff, content_words, read, standard_forms, term
 
 ANSWER_CREDIT = 0.7
 """Credit for a question term found only in an entry's answer text."""
@@ -64,15 +78,34 @@ TYPO_CACHE_SIZE = 20_000
 SUGGEST_SHARE = 0.5
 """Entries after the best are offered if they score at least this share of it."""
 CANDIDATES = 12
-"""Entries (by shared weight) whose phrasings are scored in full."""
+"""Entries (by shared weight, and by semantic similarity) scored in full."""
+AGENCY_WEIGHT = 0.6
+"""Weight, in weights of the term itself, of the agency when a message speaks
+to it as "you" ("what exactly do you do?", "a punoni të shtunën?")."""
+SEMANTIC_SHARE = 0.3
+"""Share of the semantic similarity in the blended score."""
+SEMANTIC_ANSWER_SHARE = 0.4
+"""Share of the similarity to the answer text within the semantic similarity
+(the rest is the similarity to the closest phrasing)."""
+QUERY_WORDS = 24
+"""Words of a question's asking part that are embedded: the model's time
+grows with the length of the text, and a question rarely needs more."""
+SEMANTIC_FLOOR = 0.80
+SEMANTIC_CEIL = 0.91
+"""Cosines of this model between unrelated and identical questions: a cosine
+is mapped linearly from this range onto 0-100 (e5 cosines of any two texts
+are rarely under 0.7)."""
 
 
 @dataclass(frozen=True)
 class Match:
-    """An entry and how well it matches a question (0-100)."""
+    """An entry and how well it matches a question (0-100): the blended score,
+    and the lexical and semantic scores it was blended from."""
 
     entry: Entry
     score: float
+    lexical: float = 0.0
+    semantic: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -119,12 +152,70 @@ class _EntryWords:
 
 
 class FaqMatcher:
-    """The search index of one loaded FAQ (build a new one on each reload)."""
+    """The search index of one loaded FAQ (build a new one on each reload).
 
-    def __init__(self, faq: Faq, config: MatchingConfig | None = None) -> None:
+    ``vectors`` (a :class:`bot.embedding.VectorCache`) turns semantic matching
+    on; None matches lexically.
+    """
+
+    def __init__(self, faq: Faq, config: MatchingConfig | None = None,
+                 vectors: VectorCache | None = None,
+                 learned: Iterable[tuple[str, str, str]] = ()) -> None:
         self.faq = faq
         self.config = config or MatchingConfig()
-        texts = [_EntryWords.of(entry) for entry in faq.entries]
+        self.vectors = vectors
+        self._entry_words = [_EntryWords.of(entry) for entry in faq.entries]
+        self._index_of = {entry.id: i for i, entry in enumerate(faq.entries)}
+        self._learned: tuple[tuple[str, str, str], ...] = ()
+        self._answer_vectors: Vectors | None = None
+        self._answer_starts = self._answer_entries = np.zeros(0, dtype=np.intp)
+        if vectors is not None:
+            texts = [(i, t) for i, e in enumerate(faq.entries) for t in e.answers.values()]
+            self._answer_vectors = vectors.vectors([t for _, t in texts], query=False)
+            owners = np.array([i for i, _ in texts], dtype=np.intp)  # in entry order
+            self._answer_starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+            self._answer_entries = owners[self._answer_starts]
+        self.set_learned(learned)
+
+    @classmethod
+    def configured(cls, faq: Faq, config: MatchingConfig,
+                   learned: Iterable[tuple[str, str, str]] = ()) -> FaqMatcher:
+        """The matcher ``config`` asks for: with its embedding model and vector
+        cache when the model loads, else lexical (see :mod:`bot.embedding`)."""
+        return cls(faq, config, vector_cache(config.embedding, config.embedding_cache),
+                   learned)
+
+    @property
+    def semantic(self) -> bool:
+        """True when a model scores questions beside the lexical index."""
+        return self.vectors is not None
+
+    def set_learned(self, phrasings: Iterable[tuple[str, str, str]]) -> None:
+        """Replace the learned phrasings: each ``(entry_id, language, text)``
+        counts at once as a phrasing of that entry (ids the FAQ no longer has
+        are ignored). Only texts not embedded before are embedded.
+
+        A learned text is what a person wrote, often a story around the
+        question: only the part that asks (:attr:`bot.text.Message.question`,
+        at most ``QUERY_WORDS``) becomes the phrasing, as a question is read."""
+        self._learned = tuple(
+            (e, lang, " ".join(read(t).question.split()[:QUERY_WORDS]))
+            for e, lang, t in phrasings if e in self._index_of and t.strip())
+        texts = [_EntryWords(list(w.questions), w.keywords, w.answers)
+                 for w in self._entry_words]
+        for entry_id, lang, text in self._learned:
+            texts[self._index_of[entry_id]].questions.append((lang, content_words(text)))
+        self._build_lexical(texts)
+        if self.vectors is not None:
+            owned = [(i, t) for i, e in enumerate(self.faq.entries) for _, t in e.phrasings()]
+            owned += [(self._index_of[e], t) for e, _, t in self._learned]
+            owned.sort(key=lambda pair: pair[0])
+            self._phrasing_vectors = self.vectors.vectors([t for _, t in owned], query=True)
+            owners = np.array([i for i, _ in owned], dtype=np.intp)
+            self._phrasing_starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+            self._phrasing_entries = owners[self._phrasing_starts]
+
+    def _build_lexical(self, texts: list[_EntryWords]) -> None:
         question_terms = [{term(w) for _, ws in t.questions + t.keywords for w in ws}
                           for t in texts]
         answer_terms = [{term(w) for _, ws in t.answers for w in ws} for t in texts]
@@ -151,22 +242,34 @@ class FaqMatcher:
 
     # -- matching ---------------------------------------------------------
 
-    def _query_terms(self, text: str) -> dict[str, float]:
-        """Each question term with its weight; unknown words are typo-mapped
-        onto the FAQ vocabulary when a close word exists."""
+    def _query_terms(self, message: Message) -> dict[str, float]:
+        """Each question term with its weight. An unknown word is read as
+        Gheg first (:func:`bot.text.standard_forms`), then typo-mapped onto
+        the FAQ vocabulary when a close word exists."""
         weights: dict[str, float] = {}
-        for word in content_words(text):
+        for word, share in message.content:
             t = term(word)
             weight = self._idf.get(t)
             if weight is None:
-                mapped = self._typo(word)
-                if mapped is not None:
-                    t, similarity = mapped
-                    weight = self._idf[t] * similarity
-                else:
-                    weight = self._rare_idf * UNKNOWN_WEIGHT
-            weights[t] = max(weight, weights.get(t, 0.0))
+                t, weight = self._unknown(word)
+            weights[t] = max(weight * share, weights.get(t, 0.0))
+        agency = self._idf.get(term("agency"))
+        if message.to_agency and agency is not None and weights:
+            weights[term("agency")] = max(agency * AGENCY_WEIGHT,
+                                          weights.get(term("agency"), 0.0))
         return weights
+
+    def _unknown(self, word: str) -> tuple[str, float]:
+        """The term and weight of a word the FAQ does not use as it is written."""
+        for form in standard_forms(word):
+            weight = self._idf.get(term(form))
+            if weight is not None:
+                return term(form), weight
+        mapped = self._typo(word)
+        if mapped is not None:
+            t, similarity = mapped
+            return t, self._idf[t] * similarity
+        return term(word), self._rare_idf * UNKNOWN_WEIGHT
 
     def _typo(self, word: str) -> tuple[str, float] | None:
         """The FAQ term closest in spelling to an unknown word, and how close (0-1).
@@ -214,7 +317,7 @@ class FaqMatcher:
 
     def _score(self, index: int, matched: float, strongest: float, total: float,
                weights: dict[str, float]) -> float:
-        """The 0-100 score of one entry (see the module docstring).
+        """The 0-100 lexical score of one entry (see the module docstring).
 
         Evidence counts the strongest shared term only half: a question about
         another topic often shares one word (a bank, a tax) with some entry,
@@ -227,39 +330,108 @@ class FaqMatcher:
                       + (1 - EVIDENCE_SHARE) * (QUERY_SHARE * coverage
                                                 + (1 - QUERY_SHARE) * phrasing))
 
-    def matches(self, text: str) -> list[Match]:
-        """The best-matching entries, best first, scored 0-100."""
-        weights = self._query_terms(text)
+    def lexical_scores(self, message: Message) -> dict[int, float]:
+        """Entry index -> lexical score (0-100) of the entries sharing most
+        weight with the question."""
+        weights = self._query_terms(message)
         if not weights:
-            return []
+            return {}
         total = sum(weights.values())
         evidence = self._evidence(weights)
         shortlist = sorted(evidence, key=lambda i: evidence[i][0], reverse=True)[:CANDIDATES]
-        scored = [Match(self.faq.entries[i],
-                        round(self._score(i, *evidence[i], total, weights), 1))
-                  for i in shortlist]
-        return sorted(scored, key=lambda m: m.score, reverse=True)
+        return {i: self._score(i, *evidence[i], total, weights) for i in shortlist}
 
-    def decide(self, text: str) -> Decision:
-        """Answer, suggest or escalate ``text``; see :class:`Decision`.
+    def similarities(self, message: Message) -> tuple[Vectors, Vectors] | None:
+        """Per entry: the question's cosine with its closest phrasing, and with
+        its answer (the closest language); None without a model."""
+        if self.vectors is None or self._answer_vectors is None or not message.words:
+            return None
+        asked = " ".join(message.question.split()[:QUERY_WORDS])
+        query = self.vectors.embedder.embed([asked], query=True)[0]
+        n = len(self.faq.entries)
+        phrasing = np.full(n, -1.0, dtype=np.float32)
+        phrasing[self._phrasing_entries] = np.maximum.reduceat(
+            self._phrasing_vectors @ query, self._phrasing_starts)
+        answer = np.full(n, -1.0, dtype=np.float32)
+        answer[self._answer_entries] = np.maximum.reduceat(self._answer_vectors @ query,
+                                                           self._answer_starts)
+        return phrasing, answer
+
+    def matches(self, message: Message | str) -> list[Match]:
+        """The best-matching entries, best first, scored 0-100."""
+        message = read(message) if isinstance(message, str) else message
+        lexical = self.lexical_scores(message)
+        sims = self.similarities(message)
+        if sims is None:
+            ranked = [Match(self.faq.entries[i], round(score, 1), round(score, 1))
+                      for i, score in lexical.items()]
+            return sorted(ranked, key=lambda m: m.score, reverse=True)
+        semantic = semantic_scores(*sims)
+        closest = np.argpartition(-semantic, min(CANDIDATES, len(semantic) - 1))[:CANDIDATES]
+        candidates = set(lexical) | set(closest.tolist())
+        ranked = [Match(self.faq.entries[i],
+                        round(blend(lexical.get(i, 0.0), float(semantic[i])), 1),
+                        round(lexical.get(i, 0.0), 1), round(float(semantic[i]), 1))
+                  for i in candidates]
+        return sorted(ranked, key=lambda m: (m.score, m.semantic), reverse=True)
+
+    @property
+    def thresholds(self) -> Thresholds:
+        """The decision thresholds of this matcher's score (blended or lexical)."""
+        return self.config.blended if self.semantic else self.config.without_model
+
+    def decide(self, message: Message | str) -> Decision:
+        """Answer, suggest or escalate a question; see :class:`Decision`.
 
         A message asking for a person ("can I talk to someone?") goes to
         staff unless an entry answers it confidently (a FAQ may have an entry
         on how to reach the staff).
         """
-        lang = detect_language(text, self._languages)
-        ranked = self.matches(text) if words(text) else []
-        cfg = self.config
-        top = ranked[0] if ranked else None
-        confident = top is not None and top.score >= cfg.answer
-        if top is None or top.score < cfg.suggest or (asks_for_staff(text) and not confident):
-            return Decision(text, lang, "escalate", top, ())
-        runner_up = ranked[1].score if len(ranked) > 1 else 0.0
-        if top.score >= cfg.answer and top.score - runner_up >= cfg.margin:
-            return Decision(text, lang, "answer", top, (top,))
-        offered = tuple(m for m in ranked[:cfg.max_suggestions]
+        message = read(message) if isinstance(message, str) else message
+        lang = message.language(self._languages)
+        ranked = self.matches(message) if message.words else []
+        return decide_ranked(message, lang, ranked, self.thresholds,
+                             self.config.max_suggestions)
+
+
+def semantic_scores(phrasing: Vectors, answer: Vectors) -> Vectors:
+    """Cosines (per entry, to the closest phrasing and to the answer) -> 0-100."""
+    cosine = (1 - SEMANTIC_ANSWER_SHARE) * phrasing + SEMANTIC_ANSWER_SHARE * answer
+    scaled = (cosine - SEMANTIC_FLOOR) / (SEMANTIC_CEIL - SEMANTIC_FLOOR)
+    return np.asarray(np.clip(scaled, 0.0, 1.0) * 100, dtype=np.float32)
+
+
+def blend(lexical: float, semantic: float) -> float:
+    """The final 0-100 score of an entry."""
+    return (1 - SEMANTIC_SHARE) * lexical + SEMANTIC_SHARE * semantic
+
+
+def decide_ranked(message: Message, lang: str, ranked: list[Match], cfg: Thresholds,
+                  max_suggestions: int) -> Decision:
+    """The decision on a ranking (best first).
+
+    Answer: the first entry reaches ``answer`` and leads the second by
+    ``margin``. Offer the first few as choices: the first reaches ``suggest``,
+    or it reaches ``agree`` and the lexical and semantic rankings put the same
+    entry first (a stable ranking just under the bar). Else hand on to staff.
+    """
+    top = ranked[0] if ranked else None
+    if top is None:
+        return Decision(message.text, lang, "escalate", None, ())
+    confident = top.score >= cfg.answer
+    if asks_for_staff(message.text) and not confident:
+        return Decision(message.text, lang, "escalate", top, ())
+    runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+    if confident and top.score - runner_up >= cfg.margin:
+        return Decision(message.text, lang, "answer", top, (top,))
+    stable = (max(ranked, key=lambda m: m.lexical).entry == top.entry
+              and max(ranked, key=lambda m: m.semantic).entry == top.entry
+              and top.lexical > 0 and top.semantic > 0)
+    if top.score >= cfg.suggest or (stable and top.score >= cfg.agree):
+        offered = tuple(m for m in ranked[:max_suggestions]
                         if m.score >= top.score * SUGGEST_SHARE)
-        return Decision(text, lang, "suggest", top, offered)
+        return Decision(message.text, lang, "suggest", top, offered)
+    return Decision(message.text, lang, "escalate", top, ())
 
 
 def _typo_vocabulary(texts: list[_EntryWords]) -> dict[str, str]:

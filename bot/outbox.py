@@ -22,12 +22,12 @@ is due: ``reply_to_ticket`` (reply to the ticket's post in the staff chat),
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot import phrases
@@ -42,6 +42,11 @@ TICKET_POST = "ticket_post"
 TICKET_TOPIC = "ticket_topic"
 # A staff answer on its way to the person.
 DELIVERY = "delivery"
+# The bot's answer to what a person (or an admin) wrote or pressed.
+REPLY = "reply"
+# A call made after a forget (the confirmation to the person, the staff chat's changes):
+# its row is deleted once made, so that nothing with the person's id stays behind.
+FORGET = "forget"
 
 
 def utcnow() -> datetime:
@@ -67,13 +72,18 @@ class Call:
 
 
 def enqueue(session: Session, *, chat_id: int, method: str, params: dict[str, Any],
-            purpose: str, ticket_id: int | None = None, now: datetime | None = None
-            ) -> OutboxItem:
-    """Queue a call in ``session`` (it is sent only if the session commits)."""
+            purpose: str, ticket_id: int | None = None, now: datetime | None = None,
+            update_key: tuple[int, int] | None = None) -> OutboxItem:
+    """Queue a call in ``session`` (it is sent only if the session commits).
+
+    ``update_key`` (update id, number of the reply within its handling) marks
+    a call made while handling an update, so that handling it again after a
+    crash queues nothing twice (see :meth:`Outbox.queue_replies`)."""
     now = now or utcnow()
+    update_id, sequence = update_key if update_key is not None else (None, None)
     item = OutboxItem(chat_id=chat_id, method=method, payload=params, ticket_id=ticket_id,
                       purpose=purpose, status="pending", attempts=0, next_attempt_at=now,
-                      created_at=now)
+                      created_at=now, update_id=update_id, update_seq=sequence)
     session.add(item)
     return item
 
@@ -82,22 +92,62 @@ class Outbox:
     """The queue of calls in the database."""
 
     def __init__(self, db: Database, retry_interval: timedelta = timedelta(seconds=5),
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow, *, worker: str = "main",
+                 lease: timedelta = timedelta(seconds=60)) -> None:
         self.db = db
         self.retry_interval = retry_interval
         self.clock = clock
+        # Several workers may send from one database: a due call is claimed by one of
+        # them for ``lease`` (longer than a call may take); a worker that dies leaves
+        # its claims to run out, then another takes them.
+        self.worker = worker
+        self.lease = lease
 
-    def due(self, limit: int = 100) -> list[Call]:
-        """The oldest pending call of each chat, if its time has come (oldest first)."""
+    def queue_replies(self, chat_id: int, calls: list[tuple[str, dict[str, Any]]], *,
+                      update_key: tuple[int, int] | None = None, purpose: str = REPLY) -> bool:
+        """Queue ``calls`` (method, parameters) to ``chat_id`` as one reply, in one
+        transaction; False if this reply of this update was queued before (the
+        update is being handled again after a crash)."""
+        now = self.clock()
+        with self.db.session() as session:
+            if update_key is not None and session.scalar(
+                    select(OutboxItem.id).where(OutboxItem.update_id == update_key[0],
+                                                OutboxItem.update_seq == update_key[1])
+                    .limit(1)) is not None:
+                return False
+            for position, (method, params) in enumerate(calls):
+                key = (update_key[0], update_key[1] * 1000 + position) if update_key else None
+                enqueue(session, chat_id=chat_id, method=method, params=params, purpose=purpose,
+                        now=now, update_key=key)
+        return True
+
+    def due(self, limit: int = 100, *, busy: Collection[int] = ()) -> list[Call]:
+        """Claim the oldest pending call of each chat not in ``busy`` (chats with a call
+        in flight) and not held by another worker, if its time has come; oldest first."""
         now = self.clock()
         heads = (select(func.min(OutboxItem.id)).where(OutboxItem.status == "pending")
                  .group_by(OutboxItem.chat_id))
+        free = or_(OutboxItem.claimed_until.is_(None), OutboxItem.claimed_until < now,
+                   OutboxItem.claimed_by == self.worker)
+        query = select(OutboxItem).where(OutboxItem.id.in_(heads), free,
+                                         OutboxItem.next_attempt_at <= now)
+        if busy:
+            query = query.where(OutboxItem.chat_id.not_in(list(busy)))
         with self.db.session() as session:
-            items = session.scalars(select(OutboxItem)
-                                    .where(OutboxItem.id.in_(heads),
-                                           OutboxItem.next_attempt_at <= now)
-                                    .order_by(OutboxItem.id).limit(limit)).all()
+            items = session.scalars(query.order_by(OutboxItem.id).limit(limit)
+                                    .with_for_update(skip_locked=True)).all()
+            for item in items:
+                item.claimed_by = self.worker
+                item.claimed_until = now + self.lease
             return [self._resolve(session, item) for item in items]
+
+    def next_due(self) -> datetime | None:
+        """When the next call now waiting for a retry may be tried (None: none waits)."""
+        with self.db.session() as session:
+            moment = session.scalar(select(func.min(OutboxItem.next_attempt_at))
+                                    .where(OutboxItem.status == "pending",
+                                           OutboxItem.next_attempt_at > self.clock()))
+        return as_utc(moment) if moment is not None else None
 
     @staticmethod
     def _resolve(session: Session, item: OutboxItem) -> Call:
@@ -118,11 +168,18 @@ class Outbox:
         """Mark ``call`` sent and record what it created; False if it already was."""
         now = self.clock()
         with self.db.session() as session:
+            if call.purpose == FORGET:
+                item = session.get(OutboxItem, call.id)
+                if item is None or item.status != "pending":
+                    return False
+                session.delete(item)
+                return True
             done = session.execute(
                 update(OutboxItem)
                 .where(OutboxItem.id == call.id, OutboxItem.status == "pending")
                 .values(status="sent", sent_message_id=message_id, sent_at=now,
-                        attempts=OutboxItem.attempts + 1, last_error=None)
+                        attempts=OutboxItem.attempts + 1, last_error=None, claimed_by=None,
+                        claimed_until=None)
             ).rowcount
             if done != 1:
                 return False
@@ -147,7 +204,7 @@ class Outbox:
                 update(OutboxItem)
                 .where(OutboxItem.id == call.id, OutboxItem.status == "pending")
                 .values(attempts=OutboxItem.attempts + 1, next_attempt_at=when,
-                        last_error=error[:500]))
+                        last_error=error[:500], claimed_by=None, claimed_until=None))
         return when
 
     def give_up(self, call: Call, error: str) -> None:
@@ -156,11 +213,14 @@ class Outbox:
         An answer that cannot reach the person (they blocked the bot) is reported
         under the ticket in the staff chat, so that the staff know."""
         with self.db.session() as session:
+            if call.purpose == FORGET:
+                session.execute(delete(OutboxItem).where(OutboxItem.id == call.id))
+                return
             done = session.execute(
                 update(OutboxItem)
                 .where(OutboxItem.id == call.id, OutboxItem.status == "pending")
                 .values(status="failed", attempts=OutboxItem.attempts + 1,
-                        last_error=error[:500])).rowcount
+                        last_error=error[:500], claimed_by=None, claimed_until=None)).rowcount
             ticket = session.get(Ticket, call.ticket_id) if call.ticket_id is not None else None
             if done == 1 and call.purpose == DELIVERY and ticket and ticket.staff_chat_id:
                 text = say(phrases.DEFAULT_LANGUAGE, "staff_undeliverable", number=ticket.id,

@@ -63,6 +63,7 @@ SQ: dict[str, str] = {
     "helpful": "A ju ndihmoi kjo përgjigje?",
     "suggest": "Mos keni parasysh një nga këto?",
     "none_of_these": "Asnjë nga këto: pyet stafin",
+    "also_asked": "Pyetët edhe për këtë:",
     "escalate": (
         "Nuk gjeta një përgjigje të sigurt për pyetjen tuaj. "
         "Dërgimi i pyetjeve te stafi nga boti nuk është ende i mundur; "
@@ -96,6 +97,9 @@ SQ: dict[str, str] = {
     "unknown_command": "Nuk e njoh këtë komandë.",
     "button_expired": "Ky buton nuk është më i vlefshëm.",
     "error": "Më vjen keq, diçka shkoi keq. Ju lutemi provoni përsëri pak më vonë.",
+    "flood": ("Po më shkruani shumë shpejt: lexoj deri në {per_minute} mesazhe në minutë. "
+              "Mesazhet e tjera të këtij minuti nuk i lexova; ju lutem më shkruani përsëri "
+              "pas pak."),
     "escalate_staff": (
         "Nuk gjeta një përgjigje të sigurt për pyetjen tuaj. "
         "Dëshironi ta dërgoj te stafi i agjencisë? Përgjigja do t'ju vijë këtu, në këtë bisedë.\n\n"
@@ -155,6 +159,8 @@ SQ: dict[str, str] = {
     "staff_already_suggested": "Bileta #{number} është sugjeruar tashmë për FAQ.",
     "staff_banned": "{who} u bllokua: nuk mund të hapë më bileta.",
     "staff_the_person": "Personi",
+    "staff_pseudonym": "Ish-punonjës {number}",
+    "staff_card_forgotten": "🎫 Bileta #{number}: personi kërkoi që të dhënat e tij të fshihen.",
     "staff_unbanned": "{who} u zhbllokua.",
     "staff_not_banned": "{who} nuk është i bllokuar.",
     "staff_none_open": "Nuk ka bileta të hapura.",
@@ -201,14 +207,23 @@ SQ: dict[str, str] = {
     "adm_accepted_new": "Sugjerimi {id} u shtua si hyrja e re {entry}; është aktiv.",
     "adm_rejected": "Sugjerimi {id} u refuzua.",
     "adm_suggestion_failed": "Sugjerimi {id} nuk u shkrua: {reason}",
+    # What became of a question: the report's lines and the chart's legend.
+    "outcome_answered": "Përgjigjur drejtpërdrejt",
+    "outcome_picked": "Përgjigjur pas një sugjerimi",
+    "outcome_suggested": "Sugjerime pa zgjedhje",
+    "outcome_registry": "Kërkime në regjistër",
+    "outcome_staff": "Dërguar stafit",
+    "chart_title": "Pyetje në ditë, {since} – {until}",
+    "chart_axis": "pyetje",
+    "chart_empty": "Asnjë pyetje në këtë periudhë",
     "adm_stats": (
         "<b>Statistikat {since} – {until}</b>\n"
         "Pyetje: {asked}\n"
-        "Përgjigjur drejtpërdrejt: {answered}\n"
-        "Përgjigjur pas një sugjerimi: {picked}\n"
-        "Sugjerime pa zgjedhje: {suggested}\n"
-        "Kërkime në regjistër: {registry}\n"
-        "Dërguar stafit: {staff}\n"
+        "{label_answered}: {answered}\n"
+        "{label_picked}: {picked}\n"
+        "{label_suggested}: {suggested}\n"
+        "{label_registry}: {registry}\n"
+        "{label_staff}: {staff}\n"
         "👍 {helpful} / 👎 {not_helpful}\n"
         "Koha e përgjigjes së stafit: mediana {median}, 90% brenda {p90} "
         "({answered_tickets} bileta)\n"
@@ -223,6 +238,9 @@ SQ: dict[str, str] = {
     "forget_no": "Jo",
     "forget_done": "U fshi gjithçka që boti ruante për ju.",
     "forget_kept": "Në rregull, nuk u fshi asgjë.",
+    "terminal_ask": ("/ask e dërgon pyetjen te stafi i agjencisë vetëm në Telegram, ku stafi "
+                     "përgjigjet; këtu në terminal nuk ka staf. Shkruani pyetjen dhe boti "
+                     "përgjigjet nga FAQ-ja."),
 }
 
 EN: dict[str, str] = {
@@ -267,6 +285,7 @@ EN: dict[str, str] = {
     "helpful": "Was this helpful?",
     "suggest": "Did you mean one of these?",
     "none_of_these": "None of these: ask the staff",
+    "also_asked": "You also asked about this:",
     "escalate": (
         "I could not find a reliable answer to your question. "
         "Sending questions to the staff from the bot is not available yet; "
@@ -300,6 +319,9 @@ EN: dict[str, str] = {
     "unknown_command": "I do not know that command.",
     "button_expired": "This button is no longer valid.",
     "error": "Sorry, something went wrong. Please try again a little later.",
+    "flood": ("You are writing faster than I can read: I take up to {per_minute} messages a "
+              "minute. I did not read the others from this minute; please write again in a "
+              "moment."),
     "escalate_staff": (
         "I could not find a reliable answer to your question. "
         "Shall I send it to the agency's staff? Their answer will come here, in this chat.\n\n"
@@ -357,6 +379,8 @@ EN: dict[str, str] = {
     "staff_already_suggested": "Ticket #{number} was already suggested for the FAQ.",
     "staff_banned": "{who} is banned: no more tickets.",
     "staff_the_person": "The person",
+    "staff_pseudonym": "Former staff member {number}",
+    "staff_card_forgotten": "🎫 Ticket #{number}: the person asked for their data to be deleted.",
     "staff_unbanned": "{who} is no longer banned.",
     "staff_not_banned": "{who} is not banned.",
     "staff_none_open": "No open tickets.",
@@ -402,14 +426,23 @@ EN: dict[str, str] = {
     "adm_accepted_new": "Suggestion {id} was added as the new entry {entry}; it is live.",
     "adm_rejected": "Suggestion {id} was rejected.",
     "adm_suggestion_failed": "Suggestion {id} was not written: {reason}",
+    # What became of a question: the report's lines and the chart's legend.
+    "outcome_answered": "Answered directly",
+    "outcome_picked": "Answered after a suggestion",
+    "outcome_suggested": "Suggestions not taken",
+    "outcome_registry": "Registry look-ups",
+    "outcome_staff": "Handed to staff",
+    "chart_title": "Questions per day, {since} – {until}",
+    "chart_axis": "questions",
+    "chart_empty": "No questions in this period",
     "adm_stats": (
         "<b>Statistics {since} – {until}</b>\n"
         "Questions: {asked}\n"
-        "Answered directly: {answered}\n"
-        "Answered after a suggestion: {picked}\n"
-        "Suggestions not taken: {suggested}\n"
-        "Registry look-ups: {registry}\n"
-        "Handed to staff: {staff}\n"
+        "{label_answered}: {answered}\n"
+        "{label_picked}: {picked}\n"
+        "{label_suggested}: {suggested}\n"
+        "{label_registry}: {registry}\n"
+        "{label_staff}: {staff}\n"
         "👍 {helpful} / 👎 {not_helpful}\n"
         "Staff response time: median {median}, 90% within {p90} "
         "({answered_tickets} tickets)\n"
@@ -424,6 +457,9 @@ EN: dict[str, str] = {
     "forget_no": "No",
     "forget_done": "Everything the bot kept about you was deleted.",
     "forget_kept": "All right, nothing was deleted.",
+    "terminal_ask": ("/ask hands your question to the agency's staff only in Telegram, where "
+                     "the staff answer; there is no staff here in the terminal. Write the "
+                     "question and the bot answers from the FAQ."),
 }
 
 CATALOGUE: dict[str, dict[str, str]] = {"sq": SQ, "en": EN}

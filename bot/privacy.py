@@ -6,20 +6,74 @@ tables added by later migrations are covered without a change here; rows of
 other tables that point at a deleted row (a ticket's messages, its outbox
 items and FAQ suggestions) are deleted first, and outbox rows addressed to
 the person's private chat (whose id is their user id) go too.
+
+A staff member's work is the agency's record, not their own data: the
+tickets they claimed and answered, their answers, the FAQ suggestions they
+made and the bans they decided stay, but their id and name on them are
+replaced by a pseudonym (:data:`STAFF_COLUMNS`), the same on every row of one
+``forget``, so that "answered by the same person" still holds. Their name
+is replaced in the ticket posts kept in the outbox too.
+
+Deleted text must not stay readable in the database's files: SQLite
+overwrites deleted content (``secure_delete``, see :mod:`bot.storage`) and,
+after a forget, its write-ahead log is checkpointed and emptied
+(:meth:`Database.checkpoint`), even while the bot runs.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Connection, MetaData, Table, delete, or_, select
+from sqlalchemy import Connection, MetaData, Table, delete, or_, select, update
+from sqlalchemy.sql import ColumnElement
 
+from bot import phrases
+from bot.phrases import escape
 from bot.report import db_time
 from bot.storage import Database, QuestionLog
 
 USER_COLUMNS = ("telegram_user_id", "user_id")
 # Tables whose rows keyed by a private chat id belong to that person.
 PRIVATE_CHAT_TABLES = ("outbox",)
+# Where a staff member's id (and name) is kept: table, id column, name column.
+STAFF_COLUMNS: tuple[tuple[str, str, str | None], ...] = (
+    ("tickets", "claimed_by", "claimed_by_name"),
+    ("ticket_messages", "author_id", "author_name"),
+    ("faq_suggestions", "suggested_by", None),
+    ("bans", "banned_by", None),
+)
+
+
+@dataclass
+class Forgotten:
+    """What :func:`forget` did: rows deleted and rows pseudonymised, per table; the tickets
+    whose post in the staff chat should show the pseudonym; and the posts of the person's
+    own tickets, deleted, whose name and text should go from the staff chat too (ticket
+    number, chat, message, forum topic), with the ``copies`` of their messages there
+    (chat, message)."""
+
+    deleted: dict[str, int] = field(default_factory=dict)
+    pseudonymised: dict[str, int] = field(default_factory=dict)
+    tickets: set[int] = field(default_factory=set)
+    posts: list[tuple[int, int, int | None, int | None]] = field(default_factory=list)
+    copies: list[tuple[int, int]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Pseudonym:
+    """What replaces a forgotten staff member: a negative id (never a Telegram user's,
+    which are positive) and a name in the staff's language that shows the same number."""
+
+    id: int
+    name: str
+
+    @classmethod
+    def new(cls) -> Pseudonym:
+        number = 100_000 + secrets.randbelow(900_000)
+        return cls(id=-number, name=phrases.raw(phrases.DEFAULT_LANGUAGE,
+                                                 "staff_pseudonym").format(number=number))
 
 
 def _schema(db: Database) -> MetaData:
@@ -42,15 +96,40 @@ def _delete_with_children(connection: Connection, metadata: MetaData, table: Tab
         counts[table.name] = counts.get(table.name, 0) + deleted
 
 
-def forget(db: Database, user_id: int, *, keep: tuple[str, ...] = ()) -> dict[str, int]:
-    """Delete every row about ``user_id``; returns the number deleted per table.
+# When people ask to be forgotten themselves, their bans stay: a ban is the staff's
+# decision, not the person's data.
+KEPT_WHEN_ASKED = ("bans",)
 
-    ``keep`` names tables to leave alone (e.g. ``bans`` when a person asks to
-    be forgotten themself: a ban is a record of the staff's decision).
+
+def forget(db: Database, user_id: int, *, keep: tuple[str, ...] = ()) -> Forgotten:
+    """Delete every row about ``user_id`` and pseudonymise them where they acted as staff.
+
+    ``keep`` names tables whose rows about the person are not deleted (e.g.
+    ``bans`` when a person asks to be forgotten themself: a ban is a record of
+    the staff's decision).
     """
     metadata = _schema(db)
-    counts: dict[str, int] = {}
+    done = Forgotten()
     with db.engine.begin() as connection:
+        if "tickets" not in keep:
+            tickets = metadata.tables["tickets"]
+            posts = connection.execute(
+                select(tickets.c.id, tickets.c.staff_chat_id, tickets.c.staff_message_id,
+                       tickets.c.staff_thread_id)
+                .where(tickets.c.user_id == user_id, tickets.c.staff_chat_id.is_not(None))
+                .order_by(tickets.c.id))
+            done.posts = [(number, chat, message, topic)
+                          for number, chat, message, topic in posts]
+            # Copies of the person's messages in the staff chat (answers go the other way).
+            outbox = metadata.tables["outbox"]
+            copies = connection.execute(
+                select(outbox.c.chat_id, outbox.c.sent_message_id)
+                .join(tickets, tickets.c.id == outbox.c.ticket_id)
+                .where(tickets.c.user_id == user_id, outbox.c.method == "copyMessage",
+                       outbox.c.chat_id == tickets.c.staff_chat_id,
+                       outbox.c.sent_message_id.is_not(None))
+                .order_by(outbox.c.id))
+            done.copies = [(chat, message) for chat, message in copies]
         for table in reversed(metadata.sorted_tables):
             if table.name in keep or table.name == "alembic_version":
                 continue
@@ -58,8 +137,60 @@ def forget(db: Database, user_id: int, *, keep: tuple[str, ...] = ()) -> dict[st
             if table.name in PRIVATE_CHAT_TABLES and "chat_id" in table.c:
                 conditions.append(table.c.chat_id == user_id)
             if conditions:
-                _delete_with_children(connection, metadata, table, or_(*conditions), counts)
-    return counts
+                _delete_with_children(connection, metadata, table, or_(*conditions),
+                                      done.deleted)
+        done.tickets = _pseudonymise_staff(connection, metadata, user_id, done.pseudonymised)
+    db.checkpoint()
+    return done
+
+
+def _pseudonymise_staff(connection: Connection, metadata: MetaData, user_id: int,
+                        counts: dict[str, int]) -> set[int]:
+    """Replace the staff member ``user_id`` by a pseudonym wherever they acted; returns the
+    tickets they claimed or answered."""
+    tickets = metadata.tables["tickets"]
+    messages = metadata.tables["ticket_messages"]
+    names = {name for column, table, id_column in (
+        ("claimed_by_name", tickets, "claimed_by"), ("author_name", messages, "author_id"))
+        for name in connection.scalars(select(table.c[column]).distinct()
+                                       .where(table.c[id_column] == user_id)) if name}
+    touched = select(tickets.c.id).where(tickets.c.claimed_by == user_id).union(
+        select(messages.c.ticket_id).where(messages.c.author_id == user_id))
+    ticket_ids = set(connection.scalars(touched))
+    pseudonym = Pseudonym.new()
+    for table_name, id_column, name_column in STAFF_COLUMNS:
+        table = metadata.tables[table_name]
+        values: dict[str, object] = {id_column: pseudonym.id}
+        if name_column is not None:
+            values[name_column] = pseudonym.name
+        changed = connection.execute(update(table).where(table.c[id_column] == user_id)
+                                     .values(values)).rowcount or 0
+        if changed:
+            counts[table_name] = counts.get(table_name, 0) + changed
+    if names and ticket_ids:
+        _rename_in_posts(connection, metadata.tables["outbox"], ticket_ids, names,
+                         pseudonym.name, counts)
+    return ticket_ids
+
+
+def _rename_in_posts(connection: Connection, outbox: Table, ticket_ids: set[int],
+                     names: set[str], pseudonym: str, counts: dict[str, int]) -> None:
+    """Replace ``names`` by ``pseudonym`` in the texts of the outbox's calls about
+    ``ticket_ids`` (ticket posts and their edits show who claimed a ticket)."""
+    # Longest first: "Besa Hoxha" before "Besa".
+    order = sorted(names | {escape(name) for name in names}, key=len, reverse=True)
+    for item_id, payload in connection.execute(
+            select(outbox.c.id, outbox.c.payload).where(outbox.c.ticket_id.in_(ticket_ids))):
+        text = payload.get("text") if isinstance(payload, dict) else None
+        if not isinstance(text, str):
+            continue
+        renamed = text
+        for name in order:
+            renamed = renamed.replace(name, pseudonym)
+        if renamed != text:
+            connection.execute(update(outbox).where(outbox.c.id == item_id)
+                               .values(payload={**payload, "text": renamed}))
+            counts["outbox"] = counts.get("outbox", 0) + 1
 
 
 def purge_old_questions(db: Database, retention: timedelta | None,
@@ -67,7 +198,7 @@ def purge_old_questions(db: Database, retention: timedelta | None,
     """Delete question logs older than ``retention``; returns how many (None: keep all)."""
     if retention is None:
         return 0
-    cutoff = db_time(db, (now or datetime.now(timezone.utc)) - retention)
+    cutoff = db_time(db, (now or datetime.now(UTC)) - retention)
     with db.session() as session:
         result = session.execute(delete(QuestionLog).where(QuestionLog.created_at < cutoff))
         return int(result.rowcount or 0)

@@ -14,15 +14,19 @@ import math
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz
 from sqlalchemy import MetaData, Table, func, inspect, select
 
-from bot.phrases import Html, escape, say
+from bot.phrases import Html, escape, raw, say
 from bot.question_log import OUTCOMES
 from bot.storage import Database, QuestionLog
 from bot.text import fold
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # Two unanswered questions belong together when their folded texts are this similar (0-100).
 SIMILAR = 70.0
@@ -43,11 +47,11 @@ class Period:
     def of_days(cls, first: date | None, last: date | None, *, default_days: int = 30,
                 today: date | None = None) -> Period:
         """The days ``first`` to ``last`` inclusive (default: the last ``default_days`` days)."""
-        today = today or datetime.now(timezone.utc).date()
+        today = today or datetime.now(UTC).date()
         last = last or today
         first = first or last - timedelta(days=default_days - 1)
-        return cls(datetime.combine(first, time(), timezone.utc),
-                   datetime.combine(last + timedelta(days=1), time(), timezone.utc))
+        return cls(datetime.combine(first, time(), UTC),
+                   datetime.combine(last + timedelta(days=1), time(), UTC))
 
     @property
     def days(self) -> list[date]:
@@ -92,12 +96,12 @@ class Report:
 
 
 def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def db_time(db: Database, value: datetime) -> datetime:
     """A UTC time as the database compares it (SQLite keeps naive UTC)."""
-    value = _utc(value).astimezone(timezone.utc)
+    value = _utc(value).astimezone(UTC)
     return value.replace(tzinfo=None) if db.is_sqlite else value
 
 
@@ -192,8 +196,9 @@ def duration(value: timedelta | None) -> str:
     return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
-def chart_png(report: Report) -> bytes:
-    """Questions per day, one stacked bar a day split by outcome, as a PNG."""
+def chart(report: Report, lang: str) -> Figure:
+    """Questions per day, one stacked bar a day split by outcome, in ``lang``, with the
+    report's words in the legend."""
     import matplotlib
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
@@ -207,17 +212,32 @@ def chart_png(report: Report) -> bytes:
                "registry": "#1976d2", "staff": "#d32f2f"}
     for outcome in OUTCOMES:
         counts = [report.per_day[day].get(outcome, 0) for day in days]
-        axes.bar(days, counts, bottom=bottom, label=outcome, color=colours[outcome])
+        axes.bar(days, counts, bottom=bottom,  # type: ignore[arg-type]  # dates: matplotlib's units
+                 label=raw(lang, f"outcome_{outcome}"), color=colours[outcome])
         bottom = [b + c for b, c in zip(bottom, counts)]
-    axes.set_ylabel("questions")
+    # Whole questions from 0, and room above the highest bar for the legend: an empty
+    # period is an axis from 0 to 1 with a note, not one from -0.045 to 0.045.
+    highest = max(bottom, default=0)
+    axes.set_ylim(0, highest * 1.3 if highest else 1)
+    axes.set_ylabel(raw(lang, "chart_axis"))
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.set_title(f"Questions per day, {report.period.since.date()} to "
-                   f"{(report.period.until - timedelta(days=1)).date()}")
-    axes.legend(loc="upper left", fontsize="small")
+    axes.set_title(raw(lang, "chart_title").format(
+        since=report.period.since.date().isoformat(),
+        until=(report.period.until - timedelta(days=1)).date().isoformat()))
+    if report.asked:
+        axes.legend(loc="upper left", fontsize="small")
+    else:
+        axes.text(0.5, 0.5, raw(lang, "chart_empty"), transform=axes.transAxes,
+                  ha="center", va="center", color="#616161")
     figure.autofmt_xdate()
     figure.tight_layout()
+    return figure
+
+
+def chart_png(report: Report, lang: str) -> bytes:
+    """:func:`chart` as a PNG."""
     out = io.BytesIO()
-    figure.savefig(out, format="png")
+    chart(report, lang).savefig(out, format="png")
     return out.getvalue()
 
 
@@ -226,7 +246,8 @@ def describe(report: Report, lang: str) -> Html:
     lines = [f"{n}. {escape(_short(c.example))} ×{c.count}"
              for n, c in enumerate(report.unanswered, start=1)]
     last = (report.period.until - timedelta(days=1)).date()
-    return say(lang, "adm_stats", since=report.period.since.date().isoformat(),
+    labels = {f"label_{outcome}": raw(lang, f"outcome_{outcome}") for outcome in OUTCOMES}
+    return say(lang, "adm_stats", **labels, since=report.period.since.date().isoformat(),
                until=last.isoformat(), asked=report.asked, answered=report.answered,
                picked=report.picked, suggested=report.outcomes.get("suggested", 0),
                registry=report.outcomes.get("registry", 0), staff=report.staff,

@@ -8,6 +8,8 @@ opened, so upgrading the bot upgrades the schema without losing data.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -18,13 +20,19 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import BigInteger, Date, DateTime, Float, SmallInteger, String, Text
-from sqlalchemy import create_engine, event, func
+from sqlalchemy import create_engine, event, func, text
 from sqlalchemy import JSON, ForeignKey, Integer
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# The PostgreSQL advisory lock held while the schema is upgraded.
+MIGRATION_LOCK = 0x6E676F66
+# Attempts to empty SQLite's write-ahead log while other connections read.
+CHECKPOINT_TRIES = 5
+
+log = logging.getLogger(__name__)
 
 
 class Base(DeclarativeBase):
@@ -167,6 +175,12 @@ class OutboxItem(Base):
     sent_message_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The update whose handling queued the call, and its place there (unique together).
+    update_id: Mapped[int | None] = mapped_column(BigInteger)
+    update_seq: Mapped[int | None] = mapped_column(Integer)
+    # The worker sending it, until when (then another may take it).
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class InboxUpdate(Base):
@@ -183,6 +197,9 @@ class InboxUpdate(Base):
     payload: Mapped[dict | None] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # With several workers: who is handling it, until when (then another may take it).
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Ban(Base):
@@ -221,6 +238,8 @@ def _alembic_config() -> AlembicConfig:
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    # Deleted content is overwritten with zeros, not left in free pages (see bot.privacy).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
@@ -239,8 +258,9 @@ def _safe_url(url: str) -> str:
         return "(not a database URL)"
 
 
-def _reason(exc: Exception) -> str:
-    """The first line of what the driver said, without SQLAlchemy's background links."""
+def reason_of(exc: Exception) -> str:
+    """The first line of what the driver said, without SQLAlchemy's background links (nor
+    the lines after it, where PostgreSQL quotes the failing row: names, questions)."""
     cause = exc.orig if isinstance(exc, DBAPIError) else exc
     return (str(cause).strip().splitlines() or [type(cause).__name__])[0]
 
@@ -258,7 +278,7 @@ class Database:
             self._open(url, migrate)
         except (ArgumentError, DBAPIError, ImportError, OSError) as exc:
             raise DatabaseUnavailable(
-                f"cannot open the database {_safe_url(url)}: {_reason(exc)}") from None
+                f"cannot open the database {_safe_url(url)}: {reason_of(exc)}") from None
 
     def _open(self, url: str, migrate: bool) -> None:
         self.url = url
@@ -266,7 +286,10 @@ class Database:
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(url, pool_pre_ping=not self.is_sqlite)
+        # hide_parameters: a database error in the log shows the SQL, never the values
+        # (people's names and questions).
+        self.engine: Engine = create_engine(url, pool_pre_ping=not self.is_sqlite,
+                                            hide_parameters=True)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -278,9 +301,15 @@ class Database:
         return self.engine.dialect.name
 
     def migrate(self, revision: str = "head") -> None:
-        """Upgrade the schema to ``revision`` (default: the latest)."""
+        """Upgrade the schema to ``revision`` (default: the latest).
+
+        On PostgreSQL, workers starting together take turns (an advisory lock), so
+        that one upgrades and the others find the schema up to date."""
         config = _alembic_config()
         with self.engine.begin() as connection:
+            if self.dialect == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                   {"key": MIGRATION_LOCK})
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
 
@@ -292,6 +321,22 @@ class Database:
     @staticmethod
     def head_revision() -> str | None:
         return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+    def checkpoint(self) -> bool:
+        """Copy SQLite's write-ahead log into the database file and empty it, so that rows
+        just deleted are nowhere in the files any more; False if readers kept it from
+        finishing (after a few tries). Nothing to do on PostgreSQL."""
+        if not self.is_sqlite:
+            return True
+        for attempt in range(CHECKPOINT_TRIES):
+            with self.engine.connect() as connection:
+                busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").scalar()
+            if not busy:
+                return True
+            time.sleep(0.05 * (attempt + 1))
+        log.warning("the database's write-ahead log could not be emptied (busy readers); "
+                    "deleted rows stay in it until the next checkpoint")
+        return False
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
@@ -317,13 +318,70 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
     "verify": ("verify", "check", "confirm", "verifikoj", "verifikim", "kontrolloj",
                "kontroll"),
 }
-# Gheg and colloquial spellings mapped to the standard (Tosk) word.
+# Gheg and colloquial spellings mapped to the standard (Tosk) word: the
+# common words no rule of :func:`standard_forms` derives.
 _SPELLINGS = {
     "asht": "eshte", "osht": "eshte", "o": "eshte", "jon": "jane", "jan": "jane",
     "qfare": "cfare", "qka": "cka", "sesi": "si", "ktu": "ketu", "kto": "keto",
-    "mu": "me", "nji": "nje", "njo": "nje", "shum": "shume", "sot": "sot",
-    "xhiro": "xhiro", "pse": "pse", "kqyr": "shiko", "kerkue": "kerkuar",
+    "mu": "me", "nji": "nje", "njo": "nje", "shum": "shume", "kqyr": "shiko",
+    "kerkue": "kerkuar", "qysh": "si", "tash": "tani", 
+    "kena": "kemi", "jena": "jemi", "mujm": "mundemi", "mujme": "mundemi", "mujt": "mund",
+    "muj": "mund", "ba": "bere", "bo": "bere", "bajme": "bejme", "bojme": "bejme",
+    "dum": "duam", "dona": "duam", "kan": "kane", "kon": "kane", "vec": "vetem",
+    "prej": "nga", "shpi": "shtepi", "shpija": "shtepia", "najsen": "dicka",
+    "diqka": "dicka", "qe": "qe", "vet": "vete", "marr": "marre",
 }
+
+
+def standard_forms(word: str) -> list[str]:
+    """Standard (Tosk) spellings a folded Gheg word may stand for, likeliest first.
+
+    General rules, each a regular sound or spelling difference (the table
+    above holds the irregular common words):
+
+    * participle ``-ue`` / ``-u`` -> ``-uar`` (kerkue, regjistru -> kerkuar,
+      regjistruar), the ending of the infinitive "me + participle";
+    * the nasal vowel, written ``â`` and folded to ``a``, before ``n``/``m``
+      -> ``e`` (thanë -> thënë, emân -> emër is the next rule);
+    * rhotacism: Gheg ``n`` between vowels where Tosk has ``r`` (zani -> zeri,
+      emni -> emri);
+    * ``o`` for Tosk ``a`` before a final nasal (jom -> jam, kom -> kam);
+    * the first person plural ``-na`` / ``-m`` -> ``-mi`` / ``-me`` (kena ->
+      kemi, bajm -> bajme).
+
+    The caller keeps the first form its vocabulary knows: a rule may make a
+    word that does not exist, which then simply matches nothing.
+    """
+    found: list[str] = []
+
+    def add(form: str) -> None:
+        if form != word and form not in found:
+            found.append(form)
+
+    if word in _SPELLINGS:
+        add(_SPELLINGS[word])
+    if len(word) < 3:
+        return found
+    if word.endswith("ue"):
+        add(word[:-2] + "uar")
+    elif word.endswith("u") and len(word) > 4:
+        add(word[:-1] + "uar")
+    if "an" in word or "am" in word:
+        add(_GHEG_NASAL.sub(r"e\1", word))
+    if _GHEG_RHOTIC.search(word):
+        add(_GHEG_RHOTIC.sub(r"\1r\2", word, count=1))
+    if word.endswith(("om", "on")):
+        add(_GHEG_O.sub(r"a\1", word))
+    if word.endswith("na") and len(word) > 3:
+        add(word[:-2] + "mi")
+    elif word.endswith("m") and not word.endswith("mm") and len(word) > 3:
+        add(word + "e")
+    return found
+
+
+_GHEG_NASAL = re.compile(r"a([nm])(?=[aeiou]|$)")
+_GHEG_RHOTIC = re.compile(r"([aeiou]|(?<=e)m)n([aeiou])")
+_GHEG_O = re.compile(r"o([nm])$")
 
 _SQ_SUFFIXES = (
     "imeve", "ohemi", "uarit", "uesit", "ueses",
@@ -454,8 +512,11 @@ def detect_language(text: str,
     the FAQ), then by letter patterns typical of each language. Albanian is
     the default.
     """
-    lowered = text.casefold()
-    tokens = words(text)
+    return _language(text.casefold(), words(text), vocabularies)
+
+
+def _language(lowered: str, tokens: Collection[str],
+              vocabularies: Mapping[str, Collection[str]] | None) -> str:
     sq = sum(1 for w in tokens if w in _SQ_MARKERS)
     en = sum(1 for w in tokens if w in _EN_MARKERS)
     if "ë" in lowered or "ç" in lowered:
@@ -512,3 +573,107 @@ def asks_for_staff(text: str) -> bool:
     if any(phrase in folded for phrase in _HUMAN_PHRASES):
         return True
     return any(w in _CONTACT_VERBS for w in tokens) and any(w in _PEOPLE for w in tokens)
+
+
+# --------------------------------------------------------------------------
+# A message read once: what FAQ matching and routing need of a person's text.
+# --------------------------------------------------------------------------
+
+_SENTENCE_END = re.compile(r"(?<=[.?!;])\s+|\n+|(?<=\?)")
+_ASKING_WORDS = frozenset((
+    "si", "ku", "kur", "cfare", "cili", "cila", "cilat", "sa", "pse", "kush", "a", "mund",
+    "mundem", "mundemi", "duhet", "duhen", "how", "what", "where", "when", "which", "who",
+    "why", "can", "could", "should", "do", "does", "is", "are", "need", "needs"))
+_ASKING_STARTS = ("a mund", "a duhet", "a ka", "a jane", "a eshte", "a keni", "a ju",
+                  "a do", "a punoni", "can we", "can i", "do we", "do i", "is it", "is there",
+                  "are there", "should we", "should i", "how", "what", "where", "when")
+_TO_THE_AGENCY = frozenset(("you", "your", "yours", "ju", "juve", "juaj", "tuaj", "tuajin"))
+"""Pronouns by which a person addresses the bot, that is the agency."""
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of a message: its folded words and whether it asks."""
+
+    text: str
+    words: tuple[str, ...]
+    asks: bool
+
+
+@dataclass(frozen=True)
+class Message:
+    """A person's message, read once at the door (see :func:`read`).
+
+    ``words`` are its folded words; ``content`` the content words with a
+    weight each (story sentences of a long message weigh ``STORY_WEIGHT``,
+    the sentences that ask 1); ``sentences`` its sentences; ``question``
+    the part that asks, the text semantic matching embeds;
+    ``to_agency`` whether it addresses the agency as "you"; ``lang`` the
+    language its words say (the FAQ matcher settles ties with its own
+    vocabulary).
+    """
+
+    text: str
+    words: tuple[str, ...]
+    content: tuple[tuple[str, float], ...]
+    sentences: tuple[Sentence, ...]
+    question: str
+    to_agency: bool
+    lang: str
+
+    def language(self, vocabularies: Mapping[str, Collection[str]]) -> str:
+        """The language, ties settled by ``vocabularies`` (see :func:`detect_language`)."""
+        return _language(self.text.casefold(), self.words, vocabularies)
+
+    @property
+    def questions(self) -> tuple[Sentence, ...]:
+        """The sentences that ask something (a message may ask two things)."""
+        return tuple(s for s in self.sentences if s.asks and len(s.words) >= 3)
+
+
+STORY_WEIGHT = 0.5
+"""Weight of the words of a long message's sentences that do not ask
+("we are a youth group in Korçë and ...") beside those of the sentence that does."""
+LONG_MESSAGE = 14
+"""Content words from which a message counts as long (a story around a question)."""
+
+
+def _asks(sentence: str, tokens: list[str]) -> bool:
+    if sentence.rstrip().endswith("?"):
+        return True
+    joined = " ".join(tokens)
+    return bool(tokens) and (tokens[0] in _ASKING_WORDS
+                             or any(joined.startswith(s) for s in _ASKING_STARTS))
+
+
+def split_sentences(text: str) -> list[str]:
+    """The sentences of ``text`` (split at . ? ! ; and line breaks)."""
+    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+
+
+def read(text: str) -> Message:
+    """Read a message once: fold it, split it into sentences, find the part that
+    asks and weigh it above the story around it."""
+    tokens = words(text)
+    sentences = []
+    for raw in split_sentences(text):
+        sentence_words = words(raw)
+        if sentence_words:
+            sentences.append(Sentence(raw, tuple(sentence_words), _asks(raw, sentence_words)))
+    if sentences and not any(s.asks for s in sentences):
+        last = sentences[-1]
+        sentences[-1] = Sentence(last.text, last.words, True)
+    content: list[tuple[str, float]] = []
+    all_content = content_words(text)
+    asking = [s for s in sentences if s.asks]
+    question = " ".join(s.text for s in asking) if len(asking) < len(sentences) else text
+    if len(all_content) >= LONG_MESSAGE and len(sentences) > 1:
+        for s in sentences:
+            weight = 1.0 if s.asks else STORY_WEIGHT
+            content.extend((w, weight) for w in content_words(s.text))
+    else:
+        content = [(w, 1.0) for w in all_content]
+    return Message(text=text, words=tuple(tokens), content=tuple(content),
+                   sentences=tuple(sentences), question=question,
+                   to_agency=any(w in _TO_THE_AGENCY for w in tokens),
+                   lang=_language(text.casefold(), tokens, None))

@@ -19,17 +19,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from bot import phrases
 from bot.config import Config
-from bot.outbox import DELIVERY, TICKET_POST, TICKET_TOPIC, as_utc, enqueue, utcnow
+from bot.outbox import DELIVERY, FORGET, TICKET_POST, TICKET_TOPIC, as_utc, enqueue, utcnow
 from bot.phrases import Html, escape, say
-from bot.storage import (Ban, Database, FaqSuggestion, OutboxItem, Ticket,
+from bot.storage import (Ban, Database, FaqSuggestion, OutboxItem, Person, Ticket,
                          TicketDraft, TicketMessage)
+from bot.untrusted import clean, shown_name
+
+if TYPE_CHECKING:
+    from bot.privacy import Forgotten
 
 OPEN, ANSWERED, CLOSED = "open", "answered", "closed"
 ACTIVE = (OPEN, ANSWERED)
@@ -54,6 +58,9 @@ class StaffMember:
     id: int
     name: str
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", clean(self.name))
+
 
 @dataclass(frozen=True)
 class StaffMessage:
@@ -65,6 +72,10 @@ class StaffMessage:
     reply_to: int | None = None
     text: str | None = None   # the text, or the caption of a photo or document
     kind: str = "text"        # text, photo, document, video, ... or other
+
+    def __post_init__(self) -> None:
+        if self.text is not None:
+            object.__setattr__(self, "text", clean(self.text))
 
 
 @dataclass(frozen=True)
@@ -320,7 +331,7 @@ class Tickets:
                 ticket.claimed_by, ticket.claimed_by_name = staff.id, staff.name
                 self._changed(session, ticket, now)
             return Outcome(True, say(STAFF_LANGUAGE, "staff_claimed", number=ticket.id,
-                                     name=staff.name))
+                                     name=shown_name(staff.name)))
 
     def close(self, ticket_id: int, staff: StaffMember) -> Outcome:
         """The staff close the ticket; the person is told."""
@@ -336,7 +347,7 @@ class Tickets:
             self._changed(session, ticket, now)
             self._tell_person(session, ticket, "ticket_closed_by_staff", now)
             return Outcome(True, say(STAFF_LANGUAGE, "staff_closed", number=ticket.id,
-                                     name=staff.name))
+                                     name=shown_name(staff.name)))
 
     def reopen(self, ticket_id: int, staff: StaffMember) -> Outcome:
         """Open a closed ticket again; the person's messages go to it again."""
@@ -381,7 +392,8 @@ class Tickets:
             return ticket.user_id if ticket else None
 
     def ban(self, user_id: int, staff: StaffMember) -> Outcome:
-        """No more tickets from ``user_id``; their open tickets are closed."""
+        """No more tickets from ``user_id``; their open tickets are closed. The answer names
+        the person banned (name and id), so that staff see whom they banned."""
         now = self.clock()
         with self.db.session() as session:
             if session.get(Ban, user_id) is None:
@@ -391,16 +403,17 @@ class Tickets:
                 ticket.status = CLOSED
                 ticket.closed_at = now
                 self._changed(session, ticket, now)
-        return Outcome(True, say(STAFF_LANGUAGE, "staff_banned", who=self._alias(user_id)))
+            who = self._person(session, user_id)
+        return Outcome(True, say(STAFF_LANGUAGE, "staff_banned", who=who))
 
     def unban(self, user_id: int, staff: StaffMember) -> Outcome:
         with self.db.session() as session:
+            who = self._person(session, user_id)
             ban = session.get(Ban, user_id)
             if ban is None:
-                return Outcome(False, say(STAFF_LANGUAGE, "staff_not_banned",
-                                          who=self._alias(user_id)))
+                return Outcome(False, say(STAFF_LANGUAGE, "staff_not_banned", who=who))
             session.delete(ban)
-        return Outcome(True, say(STAFF_LANGUAGE, "staff_unbanned", who=self._alias(user_id)))
+        return Outcome(True, say(STAFF_LANGUAGE, "staff_unbanned", who=who))
 
     def listing(self) -> Html:
         """The open tickets, oldest first, with their age and who claimed them (for /open)."""
@@ -416,9 +429,40 @@ class Tickets:
                 STAFF_LANGUAGE, "staff_open_line", number=ticket.id,
                 age=_age(now - as_utc(ticket.created_at)),
                 status=phrases.raw(STAFF_LANGUAGE, f"status_{ticket.status}"),
-                claimed=ticket.claimed_by_name or phrases.raw(STAFF_LANGUAGE, "staff_unclaimed"),
+                claimed=_claimer(ticket),
                 question=_shorten(ticket.question, 60)))
         return Html("\n".join(lines))
+
+    def after_forget(self, done: Forgotten) -> int:
+        """Queue the changes to the staff chat a forget calls for: the posts of the tickets
+        a forgotten staff member handled show the pseudonym; the posts of a forgotten
+        person's tickets, and their topics' names, keep only the ticket's number, and the
+        copies of their messages are deleted (Telegram allows it for 48 hours). Returns
+        how many calls were queued."""
+        now = self.clock()
+        queued = 0
+        with self.db.session() as session:
+            for ticket in session.scalars(select(Ticket).where(
+                    Ticket.id.in_(sorted(done.tickets)), Ticket.staff_message_id.is_not(None))):
+                self._changed(session, ticket, now)
+                queued += 1
+            calls: list[tuple[int, str, dict[str, Any]]] = [
+                (chat_id, "deleteMessage", {"message_id": copy_id})
+                for chat_id, copy_id in done.copies]
+            for number, chat_id, post_id, topic_id in done.posts:
+                if post_id is not None:
+                    calls.append((chat_id, "editMessageText", {
+                        "text": say(STAFF_LANGUAGE, "staff_card_forgotten", number=number),
+                        "parse_mode": "HTML", "buttons": [], "message_id": post_id}))
+                if topic_id is not None:
+                    name = phrases.raw(STAFF_LANGUAGE, "ticket_topic").format(number=number,
+                                                                              name="")
+                    calls.append((chat_id, "editForumTopic",
+                                  {"message_thread_id": topic_id, "name": name.strip()}))
+            for chat_id, method, params in calls:
+                enqueue(session, chat_id=chat_id, method=method, params=params,
+                        purpose=FORGET, now=now)
+        return queued + len(calls)
 
     # --- bookkeeping -----------------------------------------------------
 
@@ -436,10 +480,9 @@ class Tickets:
                 if now - last < period:
                     continue
                 ticket.reminded_at = now
-                who = ticket.claimed_by_name or phrases.raw(STAFF_LANGUAGE, "staff_unclaimed")
                 self._post(session, ticket, say(
                     STAFF_LANGUAGE, "staff_reminder", number=ticket.id,
-                    age=_age(now - as_utc(ticket.created_at)), claimed=who), now)
+                    age=_age(now - as_utc(ticket.created_at)), claimed=_claimer(ticket)), now)
                 count += 1
         return count
 
@@ -458,7 +501,7 @@ class Tickets:
         guesses = "\n".join(say(lang, "staff_guess", question=_shorten(g["question"], 80),
                                 score=g["score"]) for g in ticket.guesses) or \
             phrases.raw(lang, "staff_no_guesses")
-        claimed = say(lang, "staff_card_claimed", name=ticket.claimed_by_name) \
+        claimed = say(lang, "staff_card_claimed", name=_claimer(ticket)) \
             if ticket.claimed_by_name else ""
         text = say(lang, "staff_card", number=ticket.id,
                    status=phrases.raw(lang, f"status_{ticket.status}"), who=self._who(ticket),
@@ -478,12 +521,20 @@ class Tickets:
         """The person as the staff see them: name and id, or only an alias when anonymous."""
         if self.staff.anonymous:
             return phrases.raw(STAFF_LANGUAGE, "staff_alias").format(number=ticket.id)
-        return f"{ticket.person_name or '?'} (id {ticket.user_id})"
+        return _named(ticket.person_name, ticket.user_id)
 
-    def _alias(self, user_id: int) -> str:
-        """The person in a line to the staff: their id, never shown in anonymous mode."""
-        return phrases.raw(STAFF_LANGUAGE, "staff_the_person") if self.staff.anonymous \
-            else str(user_id)
+    def _person(self, session: Session, user_id: int) -> str:
+        """The person in a line to the staff: the name they last used and their id, never
+        shown in anonymous mode."""
+        if self.staff.anonymous:
+            return phrases.raw(STAFF_LANGUAGE, "staff_the_person")
+        name = session.scalar(select(Ticket.person_name)
+                              .where(Ticket.user_id == user_id, Ticket.person_name.is_not(None))
+                              .order_by(Ticket.id.desc()).limit(1))
+        if name is None:
+            name = session.scalar(select(Person.display_name)
+                                  .where(Person.telegram_user_id == user_id))
+        return _named(name, user_id)
 
     def _changed(self, session: Session, ticket: Ticket, now: datetime) -> None:
         """Queue the edit of the ticket's post to show its new state."""
@@ -528,6 +579,18 @@ def _get(session: Session, model: type[Row], key: int) -> Row | None:
     if not 0 < key < 2**31:
         return None
     return session.get(model, key)
+
+
+def _named(name: str | None, user_id: int) -> str:
+    """``Ana (id 4001)``: a person as the staff see them."""
+    return f"{shown_name(name)} (id {user_id})"
+
+
+def _claimer(ticket: Ticket) -> str:
+    """Who claimed ``ticket``, as the staff see it."""
+    if ticket.claimed_by_name is None:
+        return phrases.raw(STAFF_LANGUAGE, "staff_unclaimed")
+    return shown_name(ticket.claimed_by_name)
 
 
 def _shorten(text: str, limit: int) -> str:

@@ -90,7 +90,7 @@ async def tell_admins(context: ContextTypes.DEFAULT_TYPE, outcome: Outcome) -> N
     for admin_id in assistant.config.admins:
         lang = assistant.language(Asker(id=admin_id))
         try:
-            await send(context.bot, admin_id, [Reply(outcome_text(lang, outcome))])
+            await send(context, admin_id, [Reply(outcome_text(lang, outcome))])
         except TelegramError as exc:
             log.warning("could not tell admin %s about the FAQ reload: %s", admin_id, exc)
 
@@ -98,7 +98,7 @@ async def tell_admins(context: ContextTypes.DEFAULT_TYPE, outcome: Outcome) -> N
 async def _reply(update: Update, context: ContextTypes.DEFAULT_TYPE, *replies: Reply) -> None:
     chat = update.effective_chat
     if chat is not None:
-        await send(context.bot, chat.id, replies)
+        await send(context, chat.id, replies)
 
 
 # --- reload ---------------------------------------------------------------
@@ -128,9 +128,11 @@ async def download(file: File, limit: int) -> bytes | None:
     """
     if file.file_size is not None and file.file_size > limit:
         return None
+    if not file.file_path:
+        raise TelegramError("getFile gave no file path")
     content = bytearray()
     async with httpx.AsyncClient(timeout=30) as client, \
-            client.stream("GET", str(file.file_path)) as response:
+            client.stream("GET", file.file_path) as response:
         response.raise_for_status()
         async for chunk in response.aiter_bytes():
             content += chunk
@@ -258,7 +260,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = query.message if isinstance(query.message, Message) else None
     if message is not None and message.reply_markup is not None:
         await query.edit_message_reply_markup(None)
-    await send(context.bot, message.chat.id if message else query.from_user.id, [Reply(text)])
+    await send(context, message.chat.id if message else query.from_user.id, [Reply(text)])
 
 
 # --- statistics -------------------------------------------------------------
@@ -286,7 +288,7 @@ async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     figures = await asyncio.to_thread(report.build, brain(context).db, period)
     await _reply(update, context, Reply(report.describe(figures, lang)))
     if chat is not None:
-        png = await asyncio.to_thread(report.chart_png, figures)
+        png = await asyncio.to_thread(report.chart_png, figures, lang)
         await context.bot.send_photo(chat.id, png)
 
 

@@ -4,7 +4,8 @@ Nothing here may stop the bot for good once it has started: network errors
 and Telegram outages are logged and retried, and non-essential calls (the
 command list) are logged when they fail. The token is never logged: the
 HTTP client's request log (which shows URLs) is silenced and every log
-record is scrubbed of the token.
+record is scrubbed of the token. A database error is logged without the
+values of its statement (people's names and questions).
 """
 
 from __future__ import annotations
@@ -14,18 +15,24 @@ import contextlib
 import logging
 import secrets
 import signal
+import traceback
+from dataclasses import dataclass
 from urllib.parse import urlparse
 
+from sqlalchemy.exc import DBAPIError
 from telegram import BotCommand, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
-from telegram.ext import AIORateLimiter, Application, ContextTypes
+from telegram.ext import Application, ContextTypes
 
 from bot import phrases
 from bot.config import Config, ConfigError
-from bot.conversation import COMMANDS, Assistant
+from bot.conversation import COMMANDS, Assistant, Reply
 from bot.inbox import Inbox
-from handlers import admins, people, privacy, staff
-from handlers.inbox import ChatOrderedProcessor, DurableQueue
+from bot.storage import reason_of
+from handlers import admins, flood, outbox, people, privacy, staff
+from handlers.inbox import ChatOrderedProcessor, Drainer, DurableQueue
+from handlers.redaction import redact
+from handlers.render import send, sender
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +59,7 @@ class RedactToken(logging.Filter):
         if record.stack_info:
             message += "\n" + record.stack_info
             record.stack_info = None
-        record.msg = message.replace(self.token, "<token>")
+        record.msg = redact(message, self.token)
         record.args = None
         return True
 
@@ -61,6 +68,9 @@ def configure_logging(token: str | None, level: int = logging.INFO) -> None:
     """Log to stderr without ever showing the token."""
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # The job queue's scheduler logs every job it adds and every run of it (the FAQ
+    # poll runs every few seconds): only its warnings are worth a line.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     for handler in logging.getLogger().handlers:
         handler.addFilter(RedactToken(token or ""))
 
@@ -71,21 +81,52 @@ def file_base_url(api_base_url: str) -> str:
     return f"{head}/file/bot"
 
 
-def build_application(config: Config, brain: Assistant) -> Application:
+@dataclass(frozen=True)
+class Worker:
+    """This process among the ``count`` workers of one bot (``run --workers N``).
+
+    Worker 0 receives the updates; with several workers it only stores them, and
+    every worker takes its share from the database."""
+
+    index: int = 0
+    count: int = 1
+
+    @property
+    def name(self) -> str:
+        return f"worker-{self.index}" if self.shared else "main"
+
+    @property
+    def shared(self) -> bool:
+        return self.count > 1
+
+    @property
+    def receives(self) -> bool:
+        return self.index == 0
+
+
+def build_application(config: Config, brain: Assistant, worker: Worker = Worker()
+                      ) -> Application:
     """The Application with the people's handlers and the error handler."""
     if not config.telegram.token:
         raise ValueError("no bot token: set TELEGRAM_BOT_TOKEN")
     inbox = Inbox(brain.db)
+    queue = DurableQueue(inbox, shared=worker.shared)
+    processor = ChatOrderedProcessor(inbox)
     application = (
         Application.builder()
         .token(config.telegram.token)
         .base_url(config.telegram.api_base_url)
         .base_file_url(file_base_url(config.telegram.api_base_url))
-        .rate_limiter(AIORateLimiter(max_retries=3))
-        .update_queue(DurableQueue(inbox))
-        .concurrent_updates(ChatOrderedProcessor(inbox))
+        .update_queue(queue)
+        .concurrent_updates(processor)
         .build()
     )
+    if worker.shared:
+        application.bot_data["drainer"] = Drainer(queue, processor, worker.name,
+                                                  config.telegram.worker_lease)
+    application.bot_data["worker"] = worker
+    outbox.register(application, brain, worker=worker.name, workers=worker.count)
+    flood.register(application, brain)
     staff.register(application, brain)  # first: replies in the staff chat are not questions
     admins.register(application, brain)  # first: the people's handlers catch the rest
     privacy.register(application, brain)
@@ -110,13 +151,19 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(error, NetworkError):
         log.warning("network error, carrying on: %s", error)
         return
-    log.error("error while handling an update", exc_info=error)
+    if isinstance(error, DBAPIError):
+        # Not the exception itself: the driver's message may quote the failing row.
+        log.error("database error while handling an update: %s\n[SQL: %s]\n%s",
+                  reason_of(error), error.statement,
+                  "".join(traceback.format_tb(error.__traceback__)).rstrip())
+    else:
+        log.error("error while handling an update", exc_info=error)
     if isinstance(update, Update) and update.effective_chat and update.effective_user:
         brain: Assistant = context.application.bot_data["assistant"]
-        lang = brain.language(people.asker(update.effective_user))
         try:
-            await context.bot.send_message(update.effective_chat.id, phrases.say(lang, "error"))
-        except TelegramError as exc:
+            lang = await asyncio.to_thread(brain.language, people.asker(update.effective_user))
+            await send(context, update.effective_chat.id, [Reply(phrases.say(lang, "error"))])
+        except Exception as exc:  # the database is away too: the log has it
             log.warning("could not tell the person about the error: %s", exc)
 
 
@@ -154,14 +201,28 @@ async def _initialize(application: Application) -> None:
 async def start(application: Application, config: Config, *,
                 poll_timeout: int = POLL_TIMEOUT) -> None:
     """Connect, publish the commands and start receiving updates (polling or webhook)."""
-    hook = config.telegram.webhook
-    if config.telegram.mode == "webhook" and not hook.url:
+    if config.telegram.mode == "webhook" and not config.telegram.webhook.url:
         raise ConfigError("webhook mode needs telegram.webhook.url (the public HTTPS URL)")
     await _initialize(application)
-    if isinstance(application.update_queue, DurableQueue):
+    worker: Worker = application.bot_data["worker"]
+    drainer: Drainer | None = application.bot_data.get("drainer")
+    if drainer is None and isinstance(application.update_queue, DurableQueue):
         await application.update_queue.replay(application.bot)
     await staff.prepare(application)
-    await register_commands(application)
+    if worker.receives:
+        await register_commands(application)
+        await _receive(application, config, poll_timeout)
+    await application.start()
+    if drainer is not None:
+        drainer.start(application.bot)
+    sender(application).start(application.bot)
+    log.info("the bot @%s is running%s", application.bot.username,
+             f" (worker {worker.index + 1} of {worker.count})" if worker.shared else "")
+
+
+async def _receive(application: Application, config: Config, poll_timeout: int) -> None:
+    """Start receiving updates: long polling, or the webhook."""
+    hook = config.telegram.webhook
     updater = application.updater
     assert updater is not None
     allowed = [Update.MESSAGE, Update.CALLBACK_QUERY]
@@ -180,22 +241,24 @@ async def start(application: Application, config: Config, *,
         await updater.start_polling(timeout=poll_timeout, allowed_updates=allowed,
                                     bootstrap_retries=-1, error_callback=_polling_error)
         log.info("receiving updates by long polling")
-    await application.start()
-    log.info("the bot @%s is running", application.bot.username)
 
 
 async def stop(application: Application) -> None:
     """Stop receiving updates, finish the ones in hand and close the connections."""
     if application.updater is not None and application.updater.running:
         await application.updater.stop()
+    drainer: Drainer | None = application.bot_data.get("drainer")
+    if drainer is not None:
+        await drainer.stop()
+    await sender(application).stop()
     if application.running:
         await application.stop()
     await application.shutdown()
 
 
-async def serve(config: Config, brain: Assistant) -> int:
+async def serve(config: Config, brain: Assistant, worker: Worker = Worker()) -> int:
     """Run the bot until SIGINT or SIGTERM, which also end the start-up retries."""
-    application = build_application(config, brain)
+    application = build_application(config, brain, worker)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -226,8 +289,8 @@ async def serve(config: Config, brain: Assistant) -> int:
     return 0
 
 
-def run(config: Config, brain: Assistant) -> int:
+def run(config: Config, brain: Assistant, worker: Worker = Worker()) -> int:
     """Start the bot (blocking) and return the exit code."""
     configure_logging(config.telegram.token)
-    return asyncio.run(serve(config, brain))
+    return asyncio.run(serve(config, brain, worker))
 

@@ -13,13 +13,23 @@ side and the updates of one chat in the order they came, and marks each
 update done in the inbox once its handlers have run. An update in hand when
 the process dies is handed over again by :meth:`DurableQueue.replay` at the
 next start.
+
+With several workers on one PostgreSQL database (``ngo-faq-bot run
+--workers N``), the worker that receives updates only stores them, and every
+worker's :class:`Drainer` claims its share from the inbox (see
+:meth:`bot.inbox.Inbox.claim`), woken by PostgreSQL's notifications.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import logging
-from collections.abc import Awaitable
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
+from datetime import timedelta
 from typing import Any
 
 from telegram import Bot, Update
@@ -33,6 +43,19 @@ log = logging.getLogger(__name__)
 MAX_CONCURRENT_UPDATES = 1024
 
 
+# While an update is handled: its id and a counter of the replies queued for it.
+_HANDLING: ContextVar[tuple[int, Iterator[int]] | None] = ContextVar("handling", default=None)
+
+
+def reply_key() -> tuple[int, int] | None:
+    """(update id, number of this reply within the update) while handling an update.
+
+    Handling an update again after a crash queues the same replies in the same
+    order, so this key lets the outbox drop what it already holds."""
+    handling = _HANDLING.get()
+    return None if handling is None else (handling[0], next(handling[1]))
+
+
 def _chat_key(update: object) -> int | None:
     """The chat whose updates must keep their order (None: updates of no chat)."""
     if not isinstance(update, Update):
@@ -43,11 +66,15 @@ def _chat_key(update: object) -> int | None:
 
 
 class DurableQueue(asyncio.Queue[object]):
-    """The update queue whose ``put`` stores an update in the inbox before queuing it."""
+    """The update queue whose ``put`` stores an update in the inbox before queuing it.
 
-    def __init__(self, inbox: Inbox) -> None:
+    ``shared``: several workers handle the inbox, so ``put`` only stores and the
+    :class:`Drainer` of each worker queues what it claimed."""
+
+    def __init__(self, inbox: Inbox, *, shared: bool = False) -> None:
         super().__init__()
         self.inbox = inbox
+        self.shared = shared
 
     async def put(self, item: object) -> None:
         if isinstance(item, Update):
@@ -58,7 +85,13 @@ class DurableQueue(asyncio.Queue[object]):
             if not stored:
                 log.info("update %d arrived again; it is handled once", item.update_id)
                 return
+            if self.shared:
+                return
         await super().put(item)
+
+    async def hand_over(self, update: Update) -> None:
+        """Queue ``update`` for handling here (it is already stored)."""
+        await super().put(update)
 
     async def replay(self, bot: Bot) -> int:
         """Queue the updates stored but not handled before the last stop; returns how many."""
@@ -80,6 +113,8 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         super().__init__(max_concurrent_updates)
         self.inbox = inbox
         self._last: dict[int | None, asyncio.Future[None]] = {}
+        self.in_hand: set[int] = set()  # ids of the updates queued or being handled here
+        self.on_done: Callable[[], None] | None = None
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = _chat_key(update)
@@ -89,9 +124,14 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         try:
             if before is not None:
                 await before
+            if isinstance(update, Update):
+                _HANDLING.set((update.update_id, itertools.count()))
             await coroutine
             if isinstance(update, Update):
                 await asyncio.to_thread(self.inbox.done, update.update_id)
+                self.in_hand.discard(update.update_id)
+                if self.on_done is not None:
+                    self.on_done()
         finally:
             if asyncio.iscoroutine(coroutine):
                 coroutine.close()  # not awaited when the wait above was cancelled
@@ -104,3 +144,77 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         """Nothing to release: unhandled updates stay pending in the inbox."""
+
+
+class Drainer:
+    """One worker's share of a shared inbox: claims updates, hands them to the queue,
+    renews the claims while they are handled. At most ``room`` updates in hand."""
+
+    def __init__(self, queue: DurableQueue, processor: ChatOrderedProcessor, worker: str,
+                 lease: timedelta, room: int = 64) -> None:
+        self.queue = queue
+        self.processor = processor
+        self.worker = worker
+        self.lease = lease
+        self.room = room
+        self._news = asyncio.Event()
+        self._stopping = threading.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        processor.on_done = self._news.set
+
+    def start(self, bot: Bot) -> None:
+        loop = asyncio.get_running_loop()
+        threading.Thread(target=self._listen, args=(loop,), name="inbox-news",
+                         daemon=True).start()
+        self._tasks = [asyncio.create_task(self._drain(bot), name="inbox-drain"),
+                       asyncio.create_task(self._renew(), name="inbox-renew")]
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _listen(self, loop: asyncio.AbstractEventLoop) -> None:
+        """In a thread: wake the drainer whenever an update is stored."""
+        while not self._stopping.is_set():
+            try:
+                for _ in self.queue.inbox.news(timeout=1.0):
+                    if self._stopping.is_set():
+                        return
+                    loop.call_soon_threadsafe(self._news.set)
+            except Exception as exc:  # the database is away: poll until it is back
+                log.warning("inbox: not notified of new updates (%s); polling", exc)
+                self._stopping.wait(1.0)
+                with contextlib.suppress(RuntimeError):  # the loop is closed
+                    loop.call_soon_threadsafe(self._news.set)
+
+    async def _drain(self, bot: Bot) -> None:
+        inbox = self.queue.inbox
+        while True:
+            self._news.clear()
+            room = self.room - len(self.processor.in_hand)
+            claimed: list[tuple[int, dict[str, Any]]] = []
+            if room > 0:
+                try:
+                    claimed = await asyncio.to_thread(inbox.claim, self.worker, self.lease, room)
+                except Exception:
+                    log.exception("inbox: cannot claim updates")
+            for update_id, payload in claimed:
+                update = Update.de_json(payload, bot)
+                if update is not None:
+                    self.processor.in_hand.add(update_id)
+                    await self.queue.hand_over(update)
+            if not claimed:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(1.0):
+                        await self._news.wait()
+
+    async def _renew(self) -> None:
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+            try:
+                await asyncio.to_thread(self.queue.inbox.renew, self.worker,
+                                        set(self.processor.in_hand), self.lease)
+            except Exception:
+                log.exception("inbox: cannot renew the claims")

@@ -4,22 +4,28 @@
 update that may have queued something. One flush at a time; a failure that
 may pass (network, 5xx, 429, a timeout) leaves the call queued for a later
 try, a refusal that will not pass (400, 403) gives it up so the chat's queue
-moves on.
+moves on. Errors are stored (and shown to the staff) without the bot token.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import warnings
 from datetime import timedelta
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters, Update
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.outbox import Call, Outbox
+from telegram.ext import Application, ContextTypes, TypeHandler
+
+from bot.conversation import Assistant
+from bot.outbox import Call, Outbox, utcnow
+from handlers.limits import RateLimits
+from handlers.redaction import redact
 
 log = logging.getLogger(__name__)
 
@@ -40,41 +46,98 @@ def _retry_after(exc: RetryAfter) -> float:
 
 
 class Sender:
-    """Sends what the outbox holds: in order within a chat, chats side by side."""
+    """Sends what the outbox holds: one call at a time in a chat, in the order queued;
+    chats side by side, so a call that hangs holds back only its own chat; within
+    Telegram's rates (:mod:`handlers.limits`).
 
-    def __init__(self, outbox: Outbox, timeout: float = 10.0) -> None:
+    :meth:`start` runs it in the background until :meth:`stop`; :meth:`wake`
+    tells it something was queued. It also looks by itself every
+    ``poll_interval`` seconds and when a call waiting for a retry falls due.
+    """
+
+    def __init__(self, outbox: Outbox, timeout: float = 10.0, *, poll_interval: float = 5.0,
+                 limits: RateLimits | None = None) -> None:
         self.outbox = outbox
         self.timeout = timeout
-        self._lock = asyncio.Lock()
-        self._again = False
+        self.poll_interval = poll_interval
+        self.limits = limits or RateLimits()
+        self._wake = asyncio.Event()
+        self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._runner: asyncio.Task[None] | None = None
+        self._stopping = False
 
     @property
     def busy(self) -> bool:
-        return self._lock.locked()
+        return bool(self._in_flight)
 
     async def idle(self) -> None:
-        """Wait for the flush in hand (if any) to finish."""
-        async with self._lock:
-            pass
+        """Wait for the calls in flight now to end."""
+        if self._in_flight:
+            await asyncio.wait(list(self._in_flight.values()))
 
-    async def flush(self, bot: Bot) -> int:
-        """Send every due call; returns how many were sent. A flush asked for while one
-        runs makes that one look again before it ends."""
-        if self._lock.locked():
-            self._again = True
-            return 0
-        sent = 0
-        async with self._lock:
-            self._again = True
-            while self._again:
-                self._again = False
-                while calls := await asyncio.to_thread(self.outbox.due):
-                    # One call per chat at a time: chats do not wait for each other.
-                    progress = sum(await asyncio.gather(*(self._send(bot, c) for c in calls)))
-                    sent += progress
-                    if not progress:
-                        break
-        return sent
+    def wake(self) -> None:
+        """Something was queued: look at the queue now."""
+        self._wake.set()
+
+    def start(self, bot: Bot) -> None:
+        if self._runner is None:
+            self._runner = asyncio.create_task(self._run(bot), name="outbox-sender")
+
+    async def stop(self, grace: float = 3.0) -> None:
+        """Stop sending; calls in flight get ``grace`` seconds, then stay queued for the
+        next start (a call Telegram accepted in that moment may then be sent twice)."""
+        self._stopping = True
+        if self._runner is not None:
+            self._runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._runner
+            self._runner = None
+        tasks = list(self._in_flight.values())
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=grace)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+
+    async def _run(self, bot: Bot) -> None:
+        # The flag as well as the cancellation: asyncio.wait_for in Python 3.11 can swallow
+        # a cancellation that comes as the wake-up does.
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                pause = await self._dispatch(bot)
+            except Exception:  # the database is away: look again later
+                log.exception("outbox: cannot read the queue")
+                pause = self.poll_interval
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(pause):
+                    await self._wake.wait()
+
+    async def _dispatch(self, bot: Bot) -> float:
+        """Start the calls that may go now; returns the seconds until the next look."""
+        busy = set(self._in_flight)
+        calls = await asyncio.to_thread(self.outbox.due, busy=busy)
+        pause = self.poll_interval
+        for call in calls:
+            wait = self.limits.reserve(call.chat_id)
+            if wait > 0:
+                pause = min(pause, wait)
+                continue
+            self._in_flight[call.chat_id] = asyncio.create_task(
+                self._send_then_look(bot, call), name=f"outbox-{call.chat_id}")
+        later = await asyncio.to_thread(self.outbox.next_due)
+        if later is not None:
+            pause = min(pause, max((later - utcnow()).total_seconds(), 0.01))
+        return pause
+
+    async def _send_then_look(self, bot: Bot, call: Call) -> None:
+        try:
+            await self._send(bot, call)
+        except Exception:  # the database went away while recording: the call stays queued
+            log.exception("outbox: could not record %s to %s", call.method, call.chat_id)
+        finally:
+            self._in_flight.pop(call.chat_id, None)
+            self._wake.set()
 
     async def _send(self, bot: Bot, call: Call) -> bool:
         """Make one call and report it to the outbox; True if it went through."""
@@ -84,28 +147,28 @@ class Sender:
             wait = _retry_after(exc)
             log.warning("outbox: %s to %s rate-limited, retrying in %.0f s",
                         call.method, call.chat_id, wait)
-            await asyncio.to_thread(self.outbox.retry, call, str(exc), wait)
+            await asyncio.to_thread(self.outbox.retry, call, redact(str(exc), bot.token), wait)
             return False
         except BadRequest as exc:
             if "not modified" in exc.message:
                 await asyncio.to_thread(self.outbox.sent, call)
                 return True
-            await self._give_up(call, exc)
+            await self._give_up(bot, call, exc)
             return False
         except (Forbidden, ChatMigrated) as exc:
-            await self._give_up(call, exc)
+            await self._give_up(bot, call, exc)
             return False
         except TelegramError as exc:  # network errors, 5xx, timeouts: they pass
-            when = await asyncio.to_thread(self.outbox.retry, call, str(exc))
+            when = await asyncio.to_thread(self.outbox.retry, call, redact(str(exc), bot.token))
             log.warning("outbox: %s to %s failed (%s), retrying at %s",
                         call.method, call.chat_id, exc, when.strftime("%H:%M:%S"))
             return False
         await asyncio.to_thread(self.outbox.sent, call, message_id, thread_id)
         return True
 
-    async def _give_up(self, call: Call, exc: TelegramError) -> None:
+    async def _give_up(self, bot: Bot, call: Call, exc: TelegramError) -> None:
         log.error("outbox: Telegram refused %s to %s for good: %s", call.method, call.chat_id, exc)
-        await asyncio.to_thread(self.outbox.give_up, call, str(exc))
+        await asyncio.to_thread(self.outbox.give_up, call, redact(str(exc), bot.token))
 
     async def _call(self, bot: Bot, call: Call) -> tuple[int | None, int | None]:
         """The Bot API call itself; the id of the message (or topic) it created."""
@@ -135,7 +198,37 @@ class Sender:
                 parse_mode=p.get("parse_mode"), reply_markup=_markup(p.get("buttons")),
                 **timeouts)
             return None, None
+        if call.method == "deleteMessage":
+            await bot.delete_message(call.chat_id, p["message_id"], **timeouts)
+            return None, None
+        if call.method == "editForumTopic":
+            await bot.edit_forum_topic(call.chat_id, p["message_thread_id"], name=p["name"],
+                                       **timeouts)
+            return None, None
         if call.method == "createForumTopic":
             topic = await bot.create_forum_topic(call.chat_id, p["name"], **timeouts)
             return None, topic.message_thread_id
         raise BadRequest(f"the outbox cannot make {call.method} calls")
+
+
+# Handlers of this group run after all others: what an update queued is sent at once.
+AFTER_ALL = 100
+
+
+async def _look(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """After every update: the handlers may have queued something (a ticket, an answer)."""
+    context.application.bot_data["sender"].wake()
+
+
+def register(application: Application, brain: Assistant, *, worker: str = "main",
+             workers: int = 1) -> None:
+    """The application's sender, under ``bot_data["sender"]``; started by handlers.app.
+
+    ``worker`` names this process among ``workers`` sending from one database."""
+    config = brain.config.staff
+    lease = max(brain.config.telegram.worker_lease, 3 * timedelta(seconds=config.send_timeout))
+    outbox = Outbox(brain.db, config.retry_interval, worker=worker, lease=lease)
+    application.bot_data["sender"] = Sender(
+        outbox, config.send_timeout, poll_interval=config.retry_interval.total_seconds(),
+        limits=RateLimits(share=workers))
+    application.add_handler(TypeHandler(Update, _look), group=AFTER_ALL)

@@ -62,7 +62,7 @@ async def _answer(context: ContextTypes.DEFAULT_TYPE, message: Message,
                   replies: list[Reply]) -> None:
     """Send ``replies`` to the chat of ``message``, quoting it in groups."""
     in_group = message.chat.type != ChatType.PRIVATE
-    await send(context.bot, message.chat.id, replies,
+    await send(context, message.chat.id, replies,
                reply_to=message.message_id if in_group else None)
 
 
@@ -74,11 +74,11 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     name = message.text.split(maxsplit=1)[0][1:].split("@")[0].lower()
     argument = " ".join(context.args or ())
     if name == "ask" and message.chat.type != ChatType.PRIVATE:
-        lang = assistant(context).language(asker(message.from_user))
+        lang = await asyncio.to_thread(assistant(context).language, asker(message.from_user))
         await _answer(context, message, [Reply(say(lang, "ticket_private_only"))])
         return
-    await _answer(context, message,
-                  assistant(context).command(asker(message.from_user), name, argument))
+    await _answer(context, message, await asyncio.to_thread(
+        assistant(context).command, asker(message.from_user), name, argument))
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -89,9 +89,9 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     text = message.text
     if context.bot.username:
         text = re.sub(f"@{re.escape(context.bot.username)}\\b", " ", text, flags=re.IGNORECASE)
-    await _answer(context, message, assistant(context).reply(asker(message.from_user), text,
-                                                             chat_id=message.chat.id,
-                                                             message_id=message.message_id))
+    await _answer(context, message, await asyncio.to_thread(
+        assistant(context).reply, asker(message.from_user), text, chat_id=message.chat.id,
+        message_id=message.message_id))
 
 
 async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -99,8 +99,8 @@ async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if message is None or message.from_user is None:
         return
-    await _answer(context, message, assistant(context).media(
-        asker(message.from_user), message.chat.id, message.message_id))
+    await _answer(context, message, await asyncio.to_thread(
+        assistant(context).media, asker(message.from_user), message.chat.id, message.message_id))
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -108,7 +108,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     if query is None:
         return
-    pressed = assistant(context).press(asker(query.from_user), query.data or "")
+    pressed = await asyncio.to_thread(assistant(context).press, asker(query.from_user),
+                                      query.data or "")
     await query.answer(pressed.notice)
     if not pressed.valid:
         return
@@ -124,7 +125,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if "not modified" not in exc.message:
             raise
     chat_id = message.chat.id if message is not None else query.from_user.id
-    await send(context.bot, chat_id, pressed.replies)
+    await send(context, chat_id, pressed.replies)
 
 
 def register(application: Application, brain: Assistant) -> None:

@@ -5,17 +5,20 @@ from __future__ import annotations
 import asyncio
 
 from telegram import Message, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
-from telegram.ext import filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    filters,
+)
 
 from bot import privacy
 from bot.conversation import Assistant, Button, Reply
+from bot.outbox import FORGET
 from bot.phrases import raw, say
 from handlers.people import asker
 from handlers.render import send
-
-# A ban is the staff's decision, not the person's data: /forget leaves it in place.
-KEPT_BY_FORGET = ("bans",)
 
 
 def _brain(context: ContextTypes.DEFAULT_TYPE) -> Assistant:
@@ -30,7 +33,7 @@ async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lang = _brain(context).language(asker(message.from_user))
     buttons = ((Button(raw(lang, "forget_yes"), f"pv:{lang}:yes"),
                 Button(raw(lang, "forget_no"), f"pv:{lang}:no")),)
-    await send(context.bot, message.chat.id, [Reply(say(lang, "forget_confirm"), buttons)])
+    await send(context, message.chat.id, [Reply(say(lang, "forget_confirm"), buttons)])
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -42,14 +45,18 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lang = lang if lang in ("sq", "en") else "sq"
     await query.answer()
     if answer == "yes":
-        await asyncio.to_thread(privacy.forget, _brain(context).db, query.from_user.id,
-                                keep=KEPT_BY_FORGET)
+        brain = _brain(context)
+        done = await asyncio.to_thread(privacy.forget, brain.db, query.from_user.id,
+                                       keep=privacy.KEPT_WHEN_ASKED)
+        await asyncio.to_thread(brain.tickets.after_forget, done)
     message = query.message if isinstance(query.message, Message) else None
     if message is not None and message.reply_markup is not None:
         await query.edit_message_reply_markup(None)
     chat_id = message.chat.id if message is not None else query.from_user.id
-    await send(context.bot, chat_id,
-               [Reply(say(lang, "forget_done" if answer == "yes" else "forget_kept"))])
+    if answer == "yes":  # the confirmation's row goes once it is sent
+        await send(context, chat_id, [Reply(say(lang, "forget_done"))], purpose=FORGET)
+    else:
+        await send(context, chat_id, [Reply(say(lang, "forget_kept"))])
 
 
 def register(application: Application, assistant: Assistant) -> None:

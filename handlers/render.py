@@ -1,15 +1,21 @@
-"""Turning the core's replies into Telegram messages (HTML parse mode, inline keyboards)."""
+"""Turning the core's replies into Telegram messages (HTML parse mode, inline keyboards),
+queued in the outbox."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
-from telegram.constants import MessageLimit, ParseMode
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.ext import Application, ContextTypes
 
 from bot.conversation import Reply
-
-MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH  # 4096
+from handlers.inbox import reply_key
+from handlers.limits import MAX_TEXT
+from bot.outbox import REPLY
+from handlers.outbox import Sender
 # Never cut inside an HTML tag or an entity such as &amp;.
 _UNSAFE_CUT = re.compile(r"<[^>]*$|&[#a-zA-Z0-9]*$")
 
@@ -48,19 +54,35 @@ def split(text: str, limit: int = MAX_TEXT) -> list[str]:
     return pieces
 
 
-async def send(bot: Bot, chat_id: int, replies: list[Reply] | tuple[Reply, ...], *,
-               reply_to: int | None = None) -> None:
-    """Send ``replies`` to ``chat_id``; the buttons go with the last piece of each.
+def sender(source: ContextTypes.DEFAULT_TYPE | Application) -> Sender:
+    """The application's outbox sender (see :func:`handlers.outbox.register`)."""
+    application = source if isinstance(source, Application) else source.application
+    return application.bot_data["sender"]
+
+
+async def send(context: ContextTypes.DEFAULT_TYPE, chat_id: int,
+               replies: list[Reply] | tuple[Reply, ...], *, reply_to: int | None = None,
+               purpose: str = REPLY) -> None:
+    """Queue ``replies`` to ``chat_id`` in the outbox; the buttons go with the last piece
+    of each. The sender delivers them, retrying what Telegram does not take at once.
 
     ``reply_to`` quotes the person's message (used in groups, where several
     people talk at once).
     """
-    quote = (ReplyParameters(reply_to, allow_sending_without_reply=True)
-             if reply_to is not None else None)
+    calls: list[tuple[str, dict[str, Any]]] = []
     for reply in replies:
         pieces = split(reply.text)
         for number, piece in enumerate(pieces, start=1):
-            markup = keyboard(reply) if number == len(pieces) else None
-            await bot.send_message(chat_id, piece, parse_mode=ParseMode.HTML, reply_markup=markup,
-                                   reply_parameters=quote)
-            quote = None
+            params: dict[str, Any] = {"text": piece, "parse_mode": ParseMode.HTML.value}
+            if number == len(pieces) and reply.buttons:
+                params["buttons"] = [[[button.label, button.data] for button in row]
+                                     for row in reply.buttons]
+            if reply_to is not None and not calls:
+                params["reply_to_message_id"] = reply_to
+            calls.append(("sendMessage", params))
+    if not calls:
+        return
+    postman = sender(context)
+    await asyncio.to_thread(postman.outbox.queue_replies, chat_id, calls, update_key=reply_key(),
+                            purpose=purpose)
+    postman.wake()

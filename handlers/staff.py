@@ -1,9 +1,9 @@
 """The staff chat: replies to tickets, the tickets' buttons and the staff's commands.
 
 Only members of the staff chat (asked with getChatMember, remembered for a
-few minutes) and the configured admins may act; anyone else is ignored. The
-outbox is flushed after every update and by a repeating job; a second job
-announces tickets that wait too long, and a third forgets old bookkeeping.
+few minutes) and the configured admins may act; anyone else is ignored. What
+they do reaches Telegram through the outbox (:mod:`handlers.outbox`); a job
+announces tickets that wait too long, and another forgets old bookkeeping.
 """
 
 from __future__ import annotations
@@ -18,11 +18,10 @@ from telegram import Bot, Message, Update, User
 from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (Application, CallbackQueryHandler,
-                          CommandHandler, ContextTypes, MessageHandler, TypeHandler, filters)
+                          CommandHandler, ContextTypes, MessageHandler, filters)
 
 from bot import phrases
 from bot.conversation import Assistant
-from bot.outbox import Outbox
 from bot.tickets import STAFF_LANGUAGE, StaffMember, StaffMessage, Tickets
 from handlers.outbox import Sender
 
@@ -33,8 +32,6 @@ STAFF_COMMANDS = ("close", "reopen", "open", "ban", "unban")
 _STAFF_BUTTON = re.compile(r"^tk:(claim|close|faq):(\d{1,9})$")
 _MEMBER = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER)
 _CONTENT = ("photo", "document", "video", "audio", "voice", "animation")
-# Groups of handlers: repeated updates are dropped first, the outbox is flushed last.
-FLUSH_GROUP = 100
 
 
 class StaffDesk:
@@ -197,7 +194,12 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await _say(message, (await asyncio.to_thread(act, number, who)).text)
         return
     if argument.startswith("#") and argument[1:].isdecimal():
-        user_id = await asyncio.to_thread(tickets.person_of, int(argument[1:]))
+        number = int(argument[1:])
+        user_id = await asyncio.to_thread(tickets.person_of, number)
+        if user_id is None:
+            await _say(message, phrases.say(STAFF_LANGUAGE, "staff_no_such_ticket",
+                                            number=number))
+            return
     elif argument.isdecimal() and len(argument) <= 15:  # Telegram user ids have at most 52 bits
         user_id = int(argument)
     else:
@@ -209,23 +211,10 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await _say(message, (await asyncio.to_thread(act, user_id, who)).text)
 
 
-async def flush(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Send what the outbox holds (a job, and after every update)."""
-    await desk(context).sender.flush(context.bot)
-
-
-async def after_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Send what the update queued, in the background: a slow Telegram must not hold up
-    the next update."""
-    if context.application.running:  # else the next start sends it
-        context.application.create_task(desk(context).sender.flush(context.bot),
-                                        name="outbox-flush")
-
-
 async def remind(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Announce again the tickets waiting longer than ``staff.remind_after``."""
     if await asyncio.to_thread(desk(context).tickets.remind):
-        await flush(context)
+        desk(context).sender.wake()
 
 
 async def forget_old(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -248,14 +237,10 @@ async def prepare(application: Application) -> None:
 def register(application: Application, brain: Assistant) -> None:
     """Add the staff chat's handlers and jobs (before the people's handlers)."""
     config = brain.config.staff
-    outbox = Outbox(brain.db, config.retry_interval)
-    staff = StaffDesk(brain.tickets, Sender(outbox, config.send_timeout))
+    staff = StaffDesk(brain.tickets, application.bot_data["sender"])
     application.bot_data["staff_desk"] = staff
-    application.add_handler(TypeHandler(Update, after_update), group=FLUSH_GROUP)
     jobs = application.job_queue
     if jobs is not None:
-        interval = config.retry_interval.total_seconds()
-        jobs.run_repeating(flush, interval=interval, first=interval, name="outbox")
         remind_every = min(max(config.remind_after.total_seconds() / 2, 0.2), 60.0)
         jobs.run_repeating(remind, interval=remind_every, first=remind_every, name="reminders")
         jobs.run_repeating(forget_old, interval=24 * 3600, first=60, name="forget")

@@ -17,7 +17,8 @@ from bot.storage import Database
 from botapi import BotApiServer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-BENCH_DIR = PROJECT_ROOT.parent / "shared" / "bench"
+# BENCH_DIR in the environment points elsewhere (e.g. from a git worktree).
+BENCH_DIR = Path(os.environ.get("BENCH_DIR") or PROJECT_ROOT.parent / "shared" / "bench")
 # The local PostgreSQL server (trust auth); TEST_POSTGRES_URL points elsewhere.
 POSTGRES_URLS = [os.environ["TEST_POSTGRES_URL"]] if os.environ.get("TEST_POSTGRES_URL") else [
     "postgresql+psycopg://postgres@127.0.0.1:5432/test",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import BigInteger, func, inspect, select, text
 
 from bot import privacy, question_log, report
 from bot.config import load_config
@@ -76,7 +76,7 @@ def test_report_figures_on_a_known_history(database: Database) -> None:
     assert [c.count for c in figures.unanswered] == [3, 1]
     assert figures.per_day[date(2026, 3, 3)]["staff"] == 2
     assert sum(sum(day.values()) for day in figures.per_day.values()) == 8
-    png = report.chart_png(figures)
+    png = report.chart_png(figures, "en")
     assert png.startswith(b"\x89PNG") and len(png) > 1000
 
 
@@ -140,7 +140,7 @@ def test_forget_removes_every_row_about_a_person_and_nothing_else(database: Data
     someone(database, 42)
     before = count_about(database, 41)
     assert all(before.values()), before
-    deleted = privacy.forget(database, 41)
+    deleted = privacy.forget(database, 41).deleted
     assert count_about(database, 41) == dict.fromkeys(before, 0)
     assert deleted["question_log"] == 1 and deleted["tickets"] == 1 and deleted["bans"] == 1
     assert count_about(database, 42) == before  # the other person is untouched
@@ -152,6 +152,30 @@ def test_forget_removes_every_row_about_a_person_and_nothing_else(database: Data
                 left = connection.execute(
                     text(f"SELECT count(*) FROM {name} WHERE {column} = 41")).scalar()
             assert left == 0, name
+
+
+# Id columns that never hold a person's id: chats, messages, topics, updates. (A private
+# chat's id is its person's id, but those rows are found by their user id.)
+NOT_PEOPLE = {("outbox", "chat_id"), ("outbox", "sent_message_id"), ("outbox", "update_id"),
+              ("inbox", "update_id"), ("inbox", "chat_id"), ("question_log", "chat_id"),
+              ("ticket_messages", "chat_id"), ("ticket_messages", "message_id"),
+              ("tickets", "chat_id"), ("tickets", "question_message_id"),
+              ("tickets", "staff_chat_id"), ("tickets", "staff_message_id"),
+              ("tickets", "staff_thread_id")}
+
+
+def test_forget_knows_every_column_that_can_hold_a_person(database: Database) -> None:
+    """A new column with a Telegram id must be deleted or pseudonymised by forget."""
+    staff = {(table, column) for table, column, _ in privacy.STAFF_COLUMNS}
+    unknown = []
+    for name in inspect(database.engine).get_table_names():
+        for column in inspect(database.engine).get_columns(name):
+            key = (name, column["name"])
+            if isinstance(column["type"], BigInteger) and key not in NOT_PEOPLE | staff \
+                    and column["name"] not in privacy.USER_COLUMNS:
+                unknown.append(".".join(key))
+    assert not unknown, (f"forget does not know {unknown}: add them to privacy.USER_COLUMNS "
+                         "or STAFF_COLUMNS, or to NOT_PEOPLE here")
 
 
 def test_forget_can_keep_the_ban(database: Database) -> None:

@@ -88,6 +88,7 @@ async def test_run_with_a_token_serves_telegram_until_sigterm(tmp_path: Path) ->
         config["telegram"]["api_base_url"] = api.base_url
         config["registry"]["sample_csv"] = str(PROJECT_ROOT / config["registry"]["sample_csv"])
         config["faq"]["path"] = str(PROJECT_ROOT / config["faq"]["path"])
+        config["matching"]["embedding_cache"] = str(PROJECT_ROOT / "data" / "embeddings")
         (tmp_path / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
         process = await asyncio.create_subprocess_exec(
             CLI, "--config", str(tmp_path / "config.yaml"), "run",
@@ -105,6 +106,7 @@ async def test_run_with_a_token_serves_telegram_until_sigterm(tmp_path: Path) ->
         log = stderr.decode()
         assert process.returncode == 0, log
         assert "is running" in log
+        assert "apscheduler" not in log  # no line per job added or run
         assert api.token not in log and api.token.split(":")[1] not in log
 
 

@@ -1,14 +1,17 @@
-"""``ngo-faq-bot report`` and ``forget`` on a real database."""
+"""``ngo-faq-bot report`` and ``forget`` (of a person, of a staff member) on a real database."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.cli import main
-from bot.storage import Database, Person, QuestionLog
+from bot.outbox import enqueue
+from bot.storage import (Ban, Database, FaqSuggestion, OutboxItem, Person, QuestionLog, Ticket,
+                         TicketMessage)
 from test_admin_core import PERIOD, known_history
 
 
@@ -51,6 +54,47 @@ def test_forget_deletes_a_person(config_file: Path, database_url: str,
     with Database(database_url) as db, db.session() as session:
         assert session.scalar(select(func.count()).select_from(QuestionLog)) == 0
         assert session.get(Person, 77) is None
+
+
+def test_forget_puts_a_pseudonym_where_a_staff_member_acted(
+        config_file: Path, database_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    now = datetime.now(timezone.utc)
+    with Database(database_url) as db, db.session() as session:
+        ticket = Ticket(user_id=41, chat_id=41, person_name="Ana", language="sq", question="?",
+                        guesses=[], status="answered", claimed_by=9001,
+                        claimed_by_name="Besa <Hoxha>", staff_chat_id=-100, staff_message_id=77,
+                        created_at=now, updated_at=now)
+        session.add(ticket)
+        session.flush()
+        session.add(TicketMessage(ticket_id=ticket.id, direction="staff", author_id=9001,
+                                  author_name="Besa <Hoxha>", text="Po.", chat_id=-100,
+                                  message_id=5, created_at=now))
+        session.add(FaqSuggestion(ticket_id=ticket.id, question="?", language="sq",
+                                  answer="Po.", suggested_by=9001))
+        session.add(Ban(user_id=42, banned_by=9001, created_at=now))
+        enqueue(session, chat_id=-100, method="editMessageText", purpose="ticket_edit",
+                params={"text": "🎫 #1\n\n👤 E mori: <b>Besa &lt;Hoxha&gt;</b>"},
+                ticket_id=ticket.id, now=now)
+    assert main(["--config", str(config_file), "forget", "9001"]) == 0
+    out = capsys.readouterr().out
+    assert "deleted 0 row(s) about 9001\n" in out
+    assert ("pseudonymised 5 row(s) where 9001 acted as staff: bans 1, faq_suggestions 1, "
+            "outbox 1, ticket_messages 1, tickets 1") in out
+    assert "queued 1 change(s) to the staff chat (the running bot makes them)" in out
+    with Database(database_url) as db, db.session() as session:
+        ticket = session.scalars(select(Ticket)).one()
+        message = session.scalars(select(TicketMessage)).one()
+        suggestion = session.scalars(select(FaqSuggestion)).one()
+        ban = session.scalars(select(Ban)).one()
+        post, edit = session.scalars(select(OutboxItem).order_by(OutboxItem.id)).all()
+    assert ticket.claimed_by == message.author_id == suggestion.suggested_by == \
+        ban.banned_by < 0
+    assert ticket.claimed_by_name == message.author_name
+    assert ticket.claimed_by_name == f"Ish-punonjës {-ticket.claimed_by}"
+    assert post.payload["text"] == f"🎫 #1\n\n👤 E mori: <b>{ticket.claimed_by_name}</b>"
+    assert edit.method == "editMessageText" and edit.payload["ticket_message"]
+    assert f"E mori: <b>{ticket.claimed_by_name}</b>" in edit.payload["text"]
+    assert (ticket.person_name, message.text, ban.user_id) == ("Ana", "Po.", 42)
 
 
 def test_an_unreachable_database_is_an_error_message_not_a_traceback(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import subprocess
 import sys
 from datetime import timedelta
@@ -27,7 +28,7 @@ def test_project_config_loads_with_embedded_defaults(project_root: Path) -> None
     assert config.faq_path == project_root / "faq"
     assert config.telegram.token is None
     assert config.telegram.mode == "polling"
-    assert config.matching.suggest < config.matching.answer
+    assert config.matching.suggest <= config.matching.answer
 
 
 def test_environment_overrides_the_file(tmp_path: Path) -> None:
@@ -179,3 +180,16 @@ def test_a_folder_or_a_binary_file_is_a_clear_error(tmp_path: Path) -> None:
     binary.write_bytes(b"\xff\xfe\x00telegram")
     with pytest.raises(ConfigError, match="not UTF-8"):
         load_config(binary, environ={})
+
+
+def test_a_malformed_token_stops_run_before_any_call(tmp_path: Path) -> None:
+    path = write(tmp_path, f"telegram:\n  api_base_url: http://127.0.0.1:9/bot\n"
+                           f"database:\n  url: sqlite:///{tmp_path / 'bot.db'}\n")
+    result = subprocess.run([CLI, "--config", str(path), "run"], capture_output=True, text=True,
+                            timeout=60, check=False, stdin=subprocess.DEVNULL,
+                            env={**os.environ, "TELEGRAM_BOT_TOKEN": "'123456:Secret-Part'"})
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: {path}: TELEGRAM_BOT_TOKEN: does not look like a "
+                                    "bot token")
+    assert "Secret-Part" not in result.stderr
+    assert not (tmp_path / "bot.db").exists()  # stopped before opening anything

@@ -17,6 +17,7 @@ def brain(database_url: str) -> Iterator[Assistant]:
     config = dataclasses.replace(load_config(PROJECT_ROOT / "config.yaml", environ={}),
                                  database_url=database_url)
     assistant = Assistant.open(config)
+    assert assistant.semantic_ready.wait(300), "the FAQ vectors were not ready in time"
     try:
         yield assistant
     finally:
@@ -32,3 +33,20 @@ def test_a_nul_character_in_a_question_still_gets_an_answer(brain: Assistant) ->
 def test_a_nul_character_in_a_command_argument_is_dropped(brain: Assistant) -> None:
     [reply] = brain.command(Asker(id=502), "search", "Co-\x00PLAN")
     assert "\x00" not in reply.text and "Co-PLAN" in reply.text
+
+
+def test_two_questions_get_one_answer_and_the_other_as_a_button(brain: Assistant) -> None:
+    [reply] = brain.reply(Asker(id=503), "What are your working hours? And where is your "
+                          "office located?", chat_id=503)
+    assert "You also asked about this:" in reply.text
+    [vote, [other]] = reply.buttons
+    answered = vote[0].data.split(":")[2]
+    assert {answered, other.data.split(":")[2]} == {"ascs-hours", "ascs-address"}
+    assert [b.label for b in vote] == ["👍", "👎"]
+    [answer] = brain.press(Asker(id=503), other.data).replies
+    assert answer.text.startswith(f"<b>{other.label}</b>")
+
+
+def test_one_question_gets_no_extra_button(brain: Assistant) -> None:
+    [reply] = brain.reply(Asker(id=504), "What are your working hours?", chat_id=504)
+    assert "You also asked" not in reply.text and len(reply.buttons) == 1

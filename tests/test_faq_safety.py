@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from test_telegram_faq_files import laughs
 
 CLI = str(Path(sys.executable).with_name("ngo-faq-bot"))

@@ -8,18 +8,22 @@ server and kill it with SIGKILL, as an OOM or a reboot would.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import signal
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import yaml
 
-from botapi import BotApiServer
+from bot.flood import FloodGate, Verdict
+from botapi import BotApiServer, Call
 from botapi.harness import PROJECT_ROOT, RunningBot, free_port, make_config
 from test_chat import CLI, environment
+from test_telegram_staff import BESA, STAFF_CHAT, ask_staff, card_of, deliveries, staff_says
 
 AGENCY_EMAIL = "info@amshc.gov.al"
 
@@ -72,20 +76,28 @@ async def test_one_chat_is_answered_in_the_order_it_wrote(api: BotApiServer,
     assert kinds == commands
 
 
-def _config_file(api_base_url: str, folder: Path) -> Path:
+def _config_file(api_base_url: str, folder: Path, **sections: dict[str, object]) -> Path:
     config = yaml.safe_load((PROJECT_ROOT / "config.yaml").read_text(encoding="utf-8"))
-    config["telegram"]["api_base_url"] = api_base_url
     config["registry"]["sample_csv"] = str(PROJECT_ROOT / config["registry"]["sample_csv"])
+    for name, values in sections.items():
+        config[name].update(values)
+    config["telegram"]["api_base_url"] = api_base_url
     config["faq"]["path"] = str(PROJECT_ROOT / config["faq"]["path"])
+    config["matching"]["embedding_cache"] = str(PROJECT_ROOT / "data" / "embeddings")
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     return path
 
 
-async def _run(config: Path, tmp_path: Path, token: str) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        CLI, "--config", str(config), "run", env=environment(tmp_path, TELEGRAM_BOT_TOKEN=token),
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+async def _run(config: Path, tmp_path: Path, token: str,
+               log: Path | None = None) -> asyncio.subprocess.Process:
+    """``ngo-faq-bot run``, its log in ``log`` (by default a new file in ``tmp_path``)."""
+    log = log or tmp_path / f"bot-{time.monotonic_ns()}.log"
+    with log.open("wb") as handle:
+        return await asyncio.create_subprocess_exec(
+            CLI, "--config", str(config), "run",
+            env=environment(tmp_path, TELEGRAM_BOT_TOKEN=token),
+            stdout=asyncio.subprocess.DEVNULL, stderr=handle)
 
 
 def _stored(database: Path, update_id: int) -> bool:
@@ -95,30 +107,36 @@ def _stored(database: Path, update_id: int) -> bool:
     return row is not None
 
 
-async def test_an_update_stored_but_not_handled_when_the_bot_is_killed_is_answered_after_restart(
+def _queued_for(database: Path, chat_id: int) -> bool:
+    with sqlite3.connect(database) as connection:
+        row = connection.execute("SELECT 1 FROM outbox WHERE chat_id = ?", (chat_id,)).fetchone()
+    return row is not None
+
+
+async def _until(check: Callable[[], object], what: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting until {what}")
+        await asyncio.sleep(0.05)
+
+
+async def test_an_answer_queued_when_the_bot_is_killed_is_sent_once_after_restart(
         api: BotApiServer, tmp_path: Path) -> None:
     config = _config_file(api.base_url, tmp_path)
     process = await _run(config, tmp_path, api.token)
+    ana = api.user(5005)
     try:
         await api.wait_for("setMyCommands", timeout=30)
-        ana = api.user(5005)
         api.fail("sendMessage", delay=30, chat_id=ana["id"])  # the answer hangs...
         since = api.mark()
-        update = await api.send_text(ana, "/contact")
-        for _ in range(200):  # ...while being sent
-            if any(c.chat_id == ana["id"] for c in api.failed):
-                break
-            await asyncio.sleep(0.05)
-        for _ in range(100):
-            if _stored(tmp_path / "bot.db", update["update_id"]):
-                break
-            await asyncio.sleep(0.05)
-        else:
-            raise AssertionError("the update was never stored")
+        await api.send_text(ana, "/contact")
+        await _until(lambda: any(c.chat_id == ana["id"] for c in api.failed), "it is sent")
+        assert _queued_for(tmp_path / "bot.db", ana["id"])  # ...handled, queued, in flight
     finally:
         process.kill()  # SIGKILL: no clean-up of any kind
         await process.wait()
-    assert not [c for c in api.calls_of("sendMessage", since) if c.result is not None]
+    assert not delivered(api, ana["id"], since, AGENCY_EMAIL)
     api.failures.clear()
     process = await _run(config, tmp_path, api.token)
     try:
@@ -128,26 +146,155 @@ async def test_an_update_stored_but_not_handled_when_the_bot_is_killed_is_answer
         await api.replies(ana["id"], since=api.calls.index(reply) + 1, timeout=10)
     finally:
         process.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(process.communicate(), 30)
-    answers = [c for c in api.calls_of("sendMessage", since)
-               if c.chat_id == ana["id"] and c.result is not None and AGENCY_EMAIL in c.text]
-    assert len(answers) == 1
+        await asyncio.wait_for(process.wait(), 30)
+    assert len(delivered(api, ana["id"], since, AGENCY_EMAIL)) == 1
+
+
+async def test_a_staff_answer_received_but_not_handled_when_the_bot_is_killed_reaches_the_person(
+        api: BotApiServer, tmp_path: Path) -> None:
+    api.members[STAFF_CHAT] = {BESA: "member"}
+    config = _config_file(api.base_url, tmp_path, staff={
+        "chat_id": STAFF_CHAT, "retry_interval": "1s", "send_timeout": 5})
+    process = await _run(config, tmp_path, api.token)
+    ana = api.user(5009, "Ana")
+    try:
+        await api.wait_for("setMyCommands", timeout=30)
+        number = await ask_staff(api, ana)
+        card = await card_of(api, number)
+        api.fail("getChatMember", delay=30)  # handling the staff answer hangs...
+        answer = await staff_says(api, BESA, "Po, dokumentet i dorëzoni në gjykatë.", card)
+        await _until(lambda: _stored(tmp_path / "bot.db", answer["update_id"]), "it is stored")
+        await _until(lambda: bool(api.failed), "it is being handled")
+    finally:
+        process.kill()
+        await process.wait()
+    assert not deliveries(api, ana["id"], number)
+    api.failures.clear()
+    process = await _run(config, tmp_path, api.token)
+    try:
+        await _until(lambda: deliveries(api, ana["id"], number), "the answer reaches Ana", 30)
+        await asyncio.sleep(1)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), 30)
+    [delivery] = deliveries(api, ana["id"], number)
+    assert "dokumentet i dorëzoni" in delivery.text
 
 
 async def test_sigterm_stops_the_bot_while_it_waits_for_an_unreachable_bot_api(
         tmp_path: Path) -> None:
     nowhere = f"http://127.0.0.1:{free_port()}/bot"
+    log = tmp_path / "bot.log"
     process = await _run(_config_file(nowhere, tmp_path), tmp_path,
-                         "123456789:TEST-token-for-the-test-server")
-    assert process.stderr is not None
-    seen = ""
-    while "cannot reach the Bot API" not in seen:
-        line = await asyncio.wait_for(process.stderr.readline(), 60)
-        assert line, f"the bot exited early: {seen}"
-        seen += line.decode()
-    process.send_signal(signal.SIGTERM)
-    started = time.monotonic()
-    _, rest = await asyncio.wait_for(process.communicate(), 10)
-    assert process.returncode == 0, seen + rest.decode()
+                         "123456789:TEST-token-for-the-test-server", log)
+    try:
+        await _until(lambda: "cannot reach the Bot API" in log.read_text(), "it retries", 60)
+        process.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        await asyncio.wait_for(process.wait(), 10)
+    finally:
+        if process.returncode is None:
+            process.kill()
     assert time.monotonic() - started < 5
-    assert "Traceback" not in seen + rest.decode()
+    assert process.returncode == 0, log.read_text()
+    assert "Traceback" not in log.read_text()
+
+
+# --- every answer goes through the outbox ----------------------------------------
+
+@pytest.fixture
+async def quick_retry_bot(api: BotApiServer, tmp_path: Path) -> AsyncIterator[RunningBot]:
+    """The bot with a short retry interval, so a retried answer comes within the test."""
+    base = make_config(api, tmp_path / "bot.db")
+    config = dataclasses.replace(base, staff=dataclasses.replace(
+        base.staff, retry_interval=timedelta(seconds=0.2), send_timeout=1.0))
+    running = await RunningBot(config).start()
+    yield running
+    await running.stop()
+
+
+def delivered(api: BotApiServer, chat_id: int, since: int, needle: str) -> list[Call]:
+    return [c for c in api.calls_of("sendMessage", since)
+            if c.chat_id == chat_id and c.result is not None and needle in c.text]
+
+
+async def test_an_answer_refused_with_a_500_is_sent_again_and_arrives_once(
+        api: BotApiServer, quick_retry_bot: RunningBot) -> None:
+    ana = api.user(5006)
+    api.fail("sendMessage", count=2, status=500, chat_id=ana["id"])
+    since = api.mark()
+    await api.send_text(ana, "/contact")
+    await api.wait_for("sendMessage", since=since, timeout=10, where=lambda c: (
+        c.chat_id == ana["id"] and c.result is not None))
+    assert len([c for c in api.failed if c.chat_id == ana["id"]]) == 2
+    await asyncio.sleep(0.5)
+    assert len(delivered(api, ana["id"], since, AGENCY_EMAIL)) == 1
+
+
+async def test_an_answer_refused_with_429_waits_the_time_telegram_asks(
+        api: BotApiServer, quick_retry_bot: RunningBot) -> None:
+    ana = api.user(5007)
+    api.fail("sendMessage", retry_after=2, chat_id=ana["id"])
+    since = api.mark()
+    started = time.monotonic()
+    await api.send_text(ana, "/contact")
+    await api.wait_for("sendMessage", since=since, timeout=10, where=lambda c: (
+        c.chat_id == ana["id"] and c.result is not None))
+    assert time.monotonic() - started >= 2
+    assert len(delivered(api, ana["id"], since, AGENCY_EMAIL)) == 1
+
+
+async def test_a_person_who_blocked_the_bot_does_not_hold_up_their_later_answers(
+        api: BotApiServer, quick_retry_bot: RunningBot) -> None:
+    ana = api.user(5008)
+    api.fail("sendMessage", status=403, chat_id=ana["id"])
+    since = api.mark()
+    await api.send_text(ana, "/contact")
+    await api.send_text(ana, "/help")
+    await api.wait_for("sendMessage", since=since, timeout=10, where=lambda c: (
+        c.chat_id == ana["id"] and c.result is not None))
+    await asyncio.sleep(1)  # several retry intervals: the refused answer is not tried again
+    tries = [c for c in api.calls_of("sendMessage", since) if c.chat_id == ana["id"]]
+    assert len(tries) == 2, [c.text[:40] for c in tries]
+    assert "/search" in tries[1].text
+
+
+# --- one person flooding ---------------------------------------------------------
+
+def test_the_flood_gate_counts_a_minute_per_person_and_notices_once() -> None:
+    now = [0.0]
+    gate = FloodGate(3, clock=lambda: now[0])
+    assert [gate.admit(1) for _ in range(3)] == [Verdict.HANDLE] * 3
+    assert gate.admit(1) is Verdict.NOTICE
+    assert gate.admit(1) is Verdict.DROP
+    assert gate.admit(2) is Verdict.HANDLE  # someone else is not affected
+    now[0] = 61.0
+    assert gate.admit(1) is Verdict.HANDLE
+    gate.forget_quiet()
+    now[0] = 200.0
+    gate.forget_quiet()
+    assert gate.admit(1) is Verdict.HANDLE
+
+
+async def test_a_person_flooding_gets_one_notice_and_others_are_served(
+        api: BotApiServer, tmp_path: Path) -> None:
+    base = make_config(api, tmp_path / "bot.db")
+    config = dataclasses.replace(base, telegram=dataclasses.replace(
+        base.telegram, max_messages_per_minute=5))
+    running = await RunningBot(config).start()
+    try:
+        flooder, other = api.user(5010, language_code="en"), api.user(5011)
+        since = api.mark()
+        for _ in range(12):
+            await api.send_text(flooder, "/contact")
+        await api.send_text(other, "/contact")
+        [answer] = await api.replies(other["id"], since=since, timeout=10)
+        assert AGENCY_EMAIL in answer.text
+        replies = await api.replies(flooder["id"], since=since, count=6, timeout=20)
+        await asyncio.sleep(1)
+        texts = [c.text for c in api.calls_of("sendMessage", since) if c.chat_id == flooder["id"]]
+        assert len(texts) == 6, texts
+        assert sum(AGENCY_EMAIL in text for text in texts) == 5
+        assert "faster than I can read" in replies[-1].text
+    finally:
+        await running.stop()

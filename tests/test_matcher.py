@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import MatchingConfig
+from bot.config import MatchingConfig, Thresholds
 from bot.faq import load_faq
 from bot.matcher import FaqMatcher
 from bot.text import smalltalk
@@ -138,7 +138,8 @@ def test_long_and_empty_messages(matcher: FaqMatcher) -> None:
 def test_thresholds_come_from_config(tmp_path: Path) -> None:
     path = tmp_path / "faq.yaml"
     path.write_text(FAQ, encoding="utf-8")
-    strict = FaqMatcher(load_faq(path), MatchingConfig(answer=100, suggest=100))
+    lexical = Thresholds(answer=100, suggest=100, margin=4, agree=100)
+    strict = FaqMatcher(load_faq(path), MatchingConfig(without_model=lexical))
     assert strict.decide("Si hapet llogari bankare për shoqatën?").decision == "escalate"
 
 

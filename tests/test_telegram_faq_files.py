@@ -9,32 +9,53 @@ from pathlib import Path
 
 from botapi import BotApiServer, Call
 from botapi.harness import PROJECT_ROOT, RunningBot
-from test_telegram_admins import (ADMIN, GRANTS_QUESTION, admin, answer_of, bot,  # noqa: F401
-                                  faq_dir, said)
+from test_telegram_admins import (  # noqa: F401
+    ADMIN,
+    GRANTS_QUESTION,
+    admin,
+    answer_of,
+    bot,
+    faq_dir,
+    said,
+)
 
 
 def laughs(levels: int = 9) -> bytes:
     """A FAQ file of about a kilobyte whose aliases expand to ``9 ** levels`` strings."""
     lines = ["version: 1", "entries:", "  - id: laughs", "    questions:", "      en: [lol]",
-             "    answer:", "      en: lol", 'l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", '
-             '"lol", "lol", "lol"]']
+             "    answer:", "      en: lol", "l0: &l0 [" + ", ".join(['"lol"'] * 9) + "]"]
     for level in range(1, levels + 1):
         lines.append(f"l{level}: &l{level} [{', '.join([f'*l{level - 1}'] * 9)}]")
     lines.append(f"entries2: *l{levels}")
     return ("\n".join(lines) + "\n").encode()
 
 
-async def test_an_alias_bomb_is_refused_while_the_bot_answers_others(
+def phrasing_bomb(entries: int = 1500, phrasings: int = 5000) -> bytes:
+    """A valid-looking FAQ of about 120 KB whose entries all repeat one list of
+    ``phrasings`` questions through an alias: 7.5 million phrasings to check and index."""
+    lines = ["version: 1", "entries:", "  - id: e0", "    questions:",
+             "      en: &many [" + ", ".join(f"q{n}" for n in range(phrasings)) + "]",
+             "    answer: {en: x}"]
+    lines += [f"  - {{id: e{n}, questions: {{en: *many}}, answer: {{en: x}}}}"
+              for n in range(1, entries)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+async def test_an_alias_bomb_is_refused_and_others_are_answered_meanwhile(
         api: BotApiServer, bot: RunningBot, faq_dir: Path) -> None:
     files_before = sorted(p.name for p in faq_dir.iterdir())
     person = api.user(7101, "Ana", language_code="en")
+    api.held_downloads = asyncio.Event()  # the admin's file is still on its way...
     since = api.mark()
-    await api.send_document(admin(api), "laughs.yaml", laughs())
+    await api.send_document(admin(api), "bomb.yaml", phrasing_bomb())
+    await api.wait_for("getFile", since=since)
     await api.send_text(person, GRANTS_QUESTION)
-    [answer] = await api.replies(person["id"], since=since, timeout=10)
+    [answer] = await api.replies(person["id"], since=since, timeout=10)  # ...and Ana is answered
     assert answer_of(PROJECT_ROOT / "faq", "grants-calls")[:60] in answer.text
+    assert api.sent_to(ADMIN, since) == []
+    api.held_downloads.set()
     refusal = await said(api, ADMIN, since, "problem", timeout=10)
-    assert "laughs.yaml:9" in refusal.text
+    assert "bomb.yaml:7" in refusal.text
     assert "aliases (*name) are not allowed" in refusal.text
     assert sorted(p.name for p in faq_dir.iterdir()) == files_before
 

@@ -23,6 +23,8 @@ from botapi.harness import RunningBot, make_config
 STAFF_CHAT = -1005550001111
 BESA, DRITA, OUTSIDER = 9001, 9002, 9100
 UNANSWERABLE = "sa kushton nje bilete avioni per ne Londer muajin qe vjen?"
+# Seconds to wait for what a step shows when other test runs load the machine.
+LOADED = 30.0
 
 
 def staff_config(api: BotApiServer, database: Path | str, **staff: Any) -> Config:
@@ -94,9 +96,10 @@ async def ask_staff(api: BotApiServer, person: dict, question: str = UNANSWERABL
     return int(confirmation.text.split("#")[1].split(".")[0].split()[0])
 
 
-async def card_of(api: BotApiServer, number: int) -> Call:
-    return await api.wait_for("sendMessage", where=lambda c: c.chat_id == STAFF_CHAT and (
-        c.result is not None and c.text.startswith(f"🎫 Bileta #{number} ")))
+async def card_of(api: BotApiServer, number: int, timeout: float = 10.0) -> Call:
+    return await api.wait_for("sendMessage", timeout=timeout, where=lambda c: (
+        c.chat_id == STAFF_CHAT and c.result is not None
+        and c.text.startswith(f"🎫 Bileta #{number} ")))
 
 
 async def staff_says(api: BotApiServer, user_id: int, text: str, card: Call, **kwargs: Any
@@ -369,23 +372,32 @@ async def test_a_repeated_update_is_handled_once(api: BotApiServer, started: lis
 async def test_too_many_tickets_get_a_polite_refusal(api: BotApiServer,
                                                      started: list[RunningBot],
                                                      tmp_path: Path) -> None:
+    """Each step waits for what the person sees (the confirmation, the close notice), with
+    room for a loaded machine: never for a fixed time."""
     await start(started, staff_config(api, tmp_path / "bot.db", max_tickets_per_hour=2))
     ana = api.user(4400, "Ana")
-    replies = []
-    for question in ("Pyetja e parë për stafin", "Pyetja e dytë për stafin",
-                     "Pyetja e tretë për stafin"):
-        [reply] = await _ask(api, ana, f"/ask {question}")
-        replies.append(reply.text)
-        if not reply.labels:
-            break
+    numbers = []
+    for question in ("Pyetja e parë për stafin", "Pyetja e dytë për stafin"):
         since = api.mark()
-        await api.press(ana, reply, f"c:sq:{len(replies)}")  # closed: the next /ask is new
-        await api.wait_for("answerCallbackQuery", since=since)
-        await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == 4400)
-    assert replies[0].startswith("Pyetja juaj iu dërgua stafit")
-    assert replies[1].startswith("Pyetja juaj iu dërgua stafit")
-    assert replies[2].startswith("Keni dërguar shumë pyetje stafit në orën e fundit.")
-    await wait_until(lambda: len(cards(api)) == 2)
+        await api.send_text(ana, f"/ask {question}")
+        [sent] = await api.replies(4400, since=since, timeout=LOADED)
+        assert sent.text.startswith("Pyetja juaj iu dërgua stafit"), sent.text
+        [(label, data)] = sent.buttons[0]
+        assert label == "Mbyll biletën"
+        number = int(data.rsplit(":", 1)[1])
+        numbers.append(number)
+        since = api.mark()
+        await api.press(ana, sent, data)  # closed: the next /ask is a new ticket
+        await api.wait_for("sendMessage", since=since, timeout=LOADED, where=lambda c: (
+            c.chat_id == 4400 and c.text.startswith(f"Bileta #{number} u mbyll.")))
+    since = api.mark()
+    await api.send_text(ana, "/ask Pyetja e tretë për stafin")
+    [refused] = await api.replies(4400, since=since, timeout=LOADED)
+    assert refused.text.startswith("Keni dërguar shumë pyetje stafit në orën e fundit.")
+    assert not refused.buttons
+    for number in numbers:
+        await card_of(api, number, timeout=LOADED)
+    assert len(cards(api)) == 2
 
 
 async def test_ban_and_unban(api: BotApiServer, started: list[RunningBot],
@@ -397,7 +409,7 @@ async def test_ban_and_unban(api: BotApiServer, started: list[RunningBot],
     since = api.mark()
     await api.send_text(api.user(BESA, "Besa"), f"/ban #{number}", chat=staff_chat(api))
     said = await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == STAFF_CHAT)
-    assert said.text == "4500 u bllokua: nuk mund të hapë më bileta."
+    assert said.text == "Ana (id 4500) u bllokua: nuk mund të hapë më bileta."
     [refused] = await _ask(api, ana, "/ask Përse më bllokuat?")
     assert refused.text.startswith("Nuk mund t'i dërgoj pyetje stafit nga kjo llogari.")
     since = api.mark()
@@ -453,12 +465,14 @@ async def test_reminders_announce_waiting_tickets_once_per_period(
     assert first.params["reply_parameters"]["message_id"] == card.result["message_id"]
     await wait_until(lambda: len(reminders()) >= 2, timeout=5)
     await asyncio.sleep(0.4)
-    count = len(reminders())
+    assert len(reminders()) <= 4  # about one a second, not one per check
     await staff_says(api, BESA, "U përgjigj", card)
-    await wait_until(lambda: deliveries(api, 4700, number))
+    await wait_until(lambda: deliveries(api, 4700, number), timeout=LOADED)
+    # Counted once the person has the answer (however long a loaded machine took to get
+    # it there): at most the reminder of a check already under way may follow.
+    count = len(reminders())
     await asyncio.sleep(2.0)
     assert len(reminders()) <= count + 1  # answered: no more reminders
-    assert count <= 4  # about one a second, not one per check
 
 
 async def test_add_to_faq_stores_the_staff_answer_as_a_suggestion(

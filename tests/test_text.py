@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.text import (asks_for_staff, detect_language, fold, smalltalk, strip_diacritics,
-                      terms, words)
+from bot.text import (asks_for_staff, detect_language, fold, read, smalltalk, standard_forms,
+                      strip_diacritics, terms, words)
 
 
 def test_fold_drops_case_diacritics_punctuation_links_mentions_and_emoji() -> None:
@@ -95,3 +95,57 @@ def test_questions_are_not_smalltalk(text: str) -> None:
 ])
 def test_asks_for_staff(text: str, wanted: bool) -> None:
     assert asks_for_staff(text) is wanted
+
+
+# --- Gheg forms: each rule of standard_forms, and the table -----------------
+
+@pytest.mark.parametrize(("gheg", "standard"), [
+    ("kerkue", "kerkuar"),        # participle -ue -> -uar
+    ("regjistru", "regjistruar"),  # "me regjistru": participle -u -> -uar
+    ("thane", "thene"),           # nasal â (folded to a) before n -> ë
+    ("emni", "emri"),             # rhotacism: n where Tosk has r
+    ("jom", "jam"),               # o before a final nasal -> a
+    ("kena", "kemi"),             # 1st person plural -na -> -mi (also in the table)
+    ("bajm", "bajme"),            # 1st person plural -m -> -me
+    ("qysh", "si"),               # the table: common words no rule derives
+    ("tash", "tani"),
+])
+def test_gheg_rules_give_the_standard_form(gheg: str, standard: str) -> None:
+    assert standard in standard_forms(gheg)
+
+
+def test_gheg_spellings_reach_the_standard_terms() -> None:
+    assert terms("âsht") == terms("eshte") == []
+    assert terms("qysh me u regjistru") == terms("si te regjistruar")
+
+
+# --- a message read once ----------------------------------------------------
+
+def test_a_long_message_weighs_the_question_above_the_story() -> None:
+    message = read("We are four retired teachers in Fier starting reading clubs in the "
+                   "villages with volunteers, children, parents and some books donated "
+                   "by a library. "
+                   "How do we register the association?")
+    weights = dict(message.content)
+    assert weights["register"] == 1.0 and weights["volunteers"] < 1.0
+    assert message.question == "How do we register the association?"
+    assert message.lang == "en" and message.words[0] == "we"
+
+
+def test_a_short_message_is_all_question() -> None:
+    message = read("tvsh?")
+    assert message.question == "tvsh?" and dict(message.content) == {"tvsh": 1.0}
+
+
+def test_addressing_the_bot_as_you_means_the_agency() -> None:
+    assert read("what exactly do you do?").to_agency
+    assert read("a punoni te shtunen, ju lutem? zyra juaj").to_agency
+    assert not read("how do we register?").to_agency
+
+
+def test_two_questions_in_one_message_are_told_apart() -> None:
+    message = read("How do we register an association? And can we open a bank account "
+                   "before the court decision?")
+    assert [s.text for s in message.questions] == [
+        "How do we register an association?",
+        "And can we open a bank account before the court decision?"]

@@ -11,8 +11,17 @@ import argparse
 import sys
 
 from bot.cli import admin, chat, faq, registry
-from bot.config import ConfigError
-from bot.storage import DatabaseUnavailable
+
+# Errors a person can fix, printed as one line. Each lives in a module that only
+# some commands import (the database's costs a third of a second), so they are
+# looked up among the modules loaded rather than imported for every command.
+_PERSON_ERRORS = (("bot.config", "ConfigError"), ("bot.storage", "DatabaseUnavailable"))
+
+
+def _for_a_person(exc: Exception) -> bool:
+    kinds = tuple(getattr(sys.modules[module], name) for module, name in _PERSON_ERRORS
+                  if module in sys.modules)
+    return isinstance(exc, kinds)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,13 +41,15 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args) or 0)
-    except (ConfigError, DatabaseUnavailable) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:
+        if not _for_a_person(exc):
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

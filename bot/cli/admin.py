@@ -4,7 +4,8 @@
   a period (default: the last 30 days): questions and outcomes, 👍/👎, staff
   response times, open tickets, top unanswered questions; ``--chart`` also
   writes the questions-per-day chart as a PNG.
-* ``forget USER_ID`` deletes everything stored about a Telegram user.
+* ``forget USER_ID`` deletes everything stored about a Telegram user, and replaces
+  them by a pseudonym where they acted as staff.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ import argparse
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot import privacy, report
 from bot.cli.chat import plain
-from bot.config import load_config
-from bot.storage import Database
 
+if TYPE_CHECKING:  # imported where they are used, so that --help starts at once
+    from bot import report
 
 MAX_REPORT_DAYS = 3660  # ten years: a longer period is a mistyped year (and a chart of hours)
 
@@ -34,16 +35,25 @@ def user_id(value: str) -> int:
     return number
 
 
-def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def day(value: str) -> date:
+    """A date as argparse reads it, with a message a person can act on."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a date: {value!r} (use YYYY-MM-DD, e.g. 2026-03-01)") from None
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``report`` and ``forget``."""
     rep = subparsers.add_parser(
         "report", help="what people asked and what became of it",
         description="Questions asked, answered directly or after a suggestion, handed to "
                     "staff, feedback, staff response times, open tickets and the top "
                     "unanswered questions for a period (default: the last 30 days).")
-    rep.add_argument("--since", type=date.fromisoformat, metavar="DATE",
+    rep.add_argument("--since", type=day, metavar="DATE",
                      help="first day (YYYY-MM-DD)")
-    rep.add_argument("--until", type=date.fromisoformat, metavar="DATE",
+    rep.add_argument("--until", type=day, metavar="DATE",
                      help="last day, included (YYYY-MM-DD)")
     rep.add_argument("--lang", choices=("sq", "en"), default="en")
     rep.add_argument("--chart", metavar="FILE", help="also write the chart as a PNG")
@@ -52,13 +62,17 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     forget = subparsers.add_parser(
         "forget", help="delete everything stored about a person",
         description="Delete every row about a Telegram user id: their settings, question "
-                    "logs, tickets with their messages, outbox items and suggestions, bans.")
+                    "logs, tickets with their messages, outbox items and suggestions, bans. "
+                    "Where they acted as staff (tickets claimed, answers, suggestions, "
+                    "bans) their id and name are replaced by a pseudonym.")
     forget.add_argument("user_id", type=user_id, metavar="USER_ID")
     forget.set_defaults(handler=run_forget)
 
 
 def _period(args: argparse.Namespace) -> report.Period | None:
     """The period of --since and --until, or None after saying why it cannot be reported."""
+    from bot import report
+
     if args.since and args.until and args.since > args.until:
         error = "--since is after --until"
     else:
@@ -76,6 +90,10 @@ def _period(args: argparse.Namespace) -> report.Period | None:
 
 
 def run_report(args: argparse.Namespace) -> int:
+    from bot import report
+    from bot.config import load_config
+    from bot.storage import Database
+
     period = _period(args)
     if period is None:
         return 2
@@ -86,7 +104,7 @@ def run_report(args: argparse.Namespace) -> int:
     print(plain(report.describe(figures, args.lang)))
     if args.chart:
         try:
-            Path(args.chart).write_bytes(report.chart_png(figures))
+            Path(args.chart).write_bytes(report.chart_png(figures, args.lang))
         except OSError as exc:
             print(f"error: cannot write the chart to {args.chart}: {exc.strerror}",
                   file=sys.stderr)
@@ -96,9 +114,27 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_forget(args: argparse.Namespace) -> int:
-    with Database(load_config(args.config).database_url) as db:
-        deleted = privacy.forget(db, args.user_id)
-    total = sum(deleted.values())
-    details = ", ".join(f"{table} {count}" for table, count in sorted(deleted.items()))
-    print(f"deleted {total} row(s) about {args.user_id}" + (f": {details}" if details else ""))
+    from bot import privacy
+    from bot.config import load_config
+    from bot.storage import Database
+    from bot.tickets import Tickets
+
+    config = load_config(args.config)
+    with Database(config.database_url) as db:
+        done = privacy.forget(db, args.user_id)
+        # The running bot makes these changes to the staff chat.
+        changes = Tickets(db, config).after_forget(done)
+    print(f"deleted {sum(done.deleted.values())} row(s) about {args.user_id}"
+          + _details(done.deleted))
+    if done.pseudonymised:
+        print(f"pseudonymised {sum(done.pseudonymised.values())} row(s) where "
+              f"{args.user_id} acted as staff" + _details(done.pseudonymised))
+    if changes:
+        print(f"queued {changes} change(s) to the staff chat (the running bot makes them)")
     return 0
+
+
+def _details(counts: dict[str, int]) -> str:
+    """``: people 1, tickets 2`` (nothing when there are none)."""
+    details = ", ".join(f"{table} {count}" for table, count in sorted(counts.items()))
+    return f": {details}" if details else ""

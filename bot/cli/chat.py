@@ -13,13 +13,14 @@ import html
 import os
 import re
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot import phrases
-from bot.config import Config, load_config
-from bot.conversation import Asker, Assistant, Button, Reply
-from bot.faq import FaqError
-from bot.registry import RegistryImportError
+from bot.cli import workers
+
+if TYPE_CHECKING:  # imported where they are used, so that --help starts at once
+    from bot.config import Config
+    from bot.conversation import Asker, Assistant, Button, Reply
 
 TERMINAL_USER_ID = 0  # the person at the terminal, as stored for /lang
 _TAG = re.compile(r"<[^>]+>")
@@ -35,13 +36,18 @@ To connect the bot to Telegram:
 """
 
 
-def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``run`` and ``chat``."""
     run_parser = subparsers.add_parser(
         "run", help="start the Telegram bot (the terminal chat when there is no token)",
         description="Start the Telegram bot: long polling, or a webhook when telegram.mode is "
                     "'webhook' in the configuration. The token comes from TELEGRAM_BOT_TOKEN; "
                     "without it the terminal chat starts instead.")
+    run_parser.add_argument(
+        "--workers", type=int, default=1, metavar="N",
+        help="run N bot processes on one PostgreSQL database (default 1)")
+    run_parser.add_argument("--worker", default=None, metavar="I/N",
+                            help="run as worker I of N started separately (0 receives updates)")
     run_parser.set_defaults(handler=run)
     chat_parser = subparsers.add_parser(
         "chat", help="talk to the bot in the terminal, with the same answers as in Telegram",
@@ -53,27 +59,50 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
 
 
 def run(args: argparse.Namespace) -> int:
+    from bot.config import load_config
+
     config = load_config(args.config)
     if not config.telegram.token:
         print(NO_TOKEN_HELP, file=sys.stderr)
         return _chat(config, None)
-    from handlers.app import run as run_telegram  # the Telegram layer, only when it is needed
+    try:
+        index, count = workers.parse_worker(args.worker) if args.worker else (0, args.workers)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if count < 1:
+        print("error: --workers must be 1 or more", file=sys.stderr)
+        return 2
+    if count > 1 and not config.database_url.startswith("postgresql"):
+        print("error: several workers need a PostgreSQL database "
+              "(DATABASE_URL=postgresql+psycopg://...); SQLite allows one", file=sys.stderr)
+        return 2
+    if count > 1 and args.worker is None:
+        return workers.supervise(count, args.config)
+    from handlers.app import Worker  # the Telegram layer, only when it is needed
+    from handlers.app import run as run_telegram
 
     brain = _open(config)
     if brain is None:
         return 2
     try:
-        return run_telegram(config, brain)
+        return run_telegram(config, brain, Worker(index, count))
     finally:
         brain.close()
 
 
 def chat(args: argparse.Namespace) -> int:
+    from bot.config import load_config
+
     return _chat(load_config(args.config), args.lang)
 
 
 def _open(config: Config) -> Assistant | None:
     """The Assistant, or None after explaining why the FAQ or the registry cannot be read."""
+    from bot.conversation import Assistant
+    from bot.faq import FaqError
+    from bot.registry import RegistryImportError
+
     try:
         return Assistant.open(config)
     except FaqError as exc:
@@ -86,6 +115,8 @@ def _open(config: Config) -> Assistant | None:
 
 
 def _chat(config: Config, lang: str | None) -> int:
+    from bot.conversation import Asker
+
     # Staff answer in Telegram, which the terminal is not: no tickets from here.
     config = dataclasses.replace(config, staff=dataclasses.replace(config.staff, chat_id=None))
     brain = _open(config)
@@ -110,8 +141,16 @@ def readable(line: str) -> str:
     return line.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
+_FORGET_YES, _FORGET_NO = "forget:yes", "forget:no"
+
+
 class Terminal:
-    """One conversation in a terminal: prints replies, numbers their buttons."""
+    """One conversation in a terminal: prints replies, numbers their buttons.
+
+    It does what the Telegram bot does, with the commands that only the Telegram
+    layer has (``/forget``) done here, and says plainly what needs Telegram (``/ask``
+    hands a question to the staff, who answer in Telegram).
+    """
 
     def __init__(self, brain: Assistant, asker: Asker, out: TextIO) -> None:
         self.brain = brain
@@ -138,13 +177,44 @@ class Terminal:
             self.press(int(line))
         elif line.startswith("/"):
             name, _, argument = line[1:].partition(" ")
-            self.show(self.brain.command(self.asker, name.lower(), argument))
+            name = name.lower()
+            if name == "forget":
+                self.offer_to_forget()
+            elif name == "ask":
+                self.say(phrases.raw(self.lang(), "terminal_ask") + "\n")
+            else:
+                self.show(self.brain.command(self.asker, name, argument))
         else:
             self.show(self.brain.reply(self.asker, line))
+
+    def lang(self) -> str:
+        return self.brain.language(self.asker)
+
+    def offer_to_forget(self) -> None:
+        """/forget as in Telegram: a confirmation with two buttons."""
+        from bot.conversation import Button, Reply
+
+        lang = self.lang()
+        self.show([Reply(phrases.say(lang, "forget_confirm"),
+                         ((Button(phrases.raw(lang, "forget_yes"), _FORGET_YES),
+                           Button(phrases.raw(lang, "forget_no"), _FORGET_NO)),))])
+
+    def forget(self, data: str) -> None:
+        from bot import privacy
+
+        lang = self.lang()
+        if data == _FORGET_YES:
+            done = privacy.forget(self.brain.db, self.asker.id, keep=privacy.KEPT_WHEN_ASKED)
+            self.brain.tickets.after_forget(done)  # the staff chat's posts of their tickets
+        self.choices = []
+        self.say(phrases.raw(lang, "forget_done" if data == _FORGET_YES else "forget_kept") + "\n")
 
     def press(self, number: int) -> None:
         if not 1 <= number <= len(self.choices):
             self.say(f"({number}? {self.describe_choices()})")
+            return
+        if self.choices[number - 1].data in (_FORGET_YES, _FORGET_NO):
+            self.forget(self.choices[number - 1].data)
             return
         pressed = self.brain.press(self.asker, self.choices[number - 1].data)
         if pressed.notice:

@@ -13,15 +13,17 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.config import load_config
-from bot.evaluate import Outcome, evaluate, format_figures, load_cases
-from bot.faq import Faq, FaqError, check_faq, load_faq
-from bot.matcher import Decision, FaqMatcher
-from bot.text import smalltalk
+from bot.cli import lines
+
+if TYPE_CHECKING:  # imported where they are used, so that --help starts at once
+    from bot.evaluate import Outcome
+    from bot.faq import Faq
+    from bot.matcher import Decision, FaqMatcher
 
 
-def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``faq check``, ``ask`` and ``eval``."""
     faq = subparsers.add_parser("faq", help="manage the FAQ files",
                                 description="Manage the FAQ files.")
@@ -36,7 +38,8 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     ask = subparsers.add_parser(
         "ask", help="show what the bot would answer",
         description="Show the bot's decision (answer, suggest or escalate) and scores for a "
-                    "question, or for each line of stdin when no question is given.")
+                    "question, or for each line of a pipe or file on standard input when no "
+                    "question is given.")
     ask.add_argument("question", nargs="?", metavar="QUESTION")
     ask.add_argument("--faq", metavar="PATH", help="FAQ file or folder (default: from config)")
     ask.add_argument("--json", action="store_true", help="print one JSON object a line")
@@ -54,11 +57,15 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
 
 
 def _faq_path(args: argparse.Namespace, given: str | None) -> Path:
+    from bot.config import load_config
+
     return Path(given) if given else load_config(args.config).faq_path
 
 
 def _load(path: Path) -> Faq | None:
     """The FAQ, or None after printing its problems to stderr."""
+    from bot.faq import FaqError, load_faq
+
     try:
         return load_faq(path)
     except FaqError as exc:
@@ -70,6 +77,8 @@ def _load(path: Path) -> Faq | None:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from bot.faq import check_faq
+
     path = _faq_path(args, args.path)
     faq, problems = check_faq(path)
     if faq is None:
@@ -83,9 +92,12 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def _matcher(args: argparse.Namespace) -> FaqMatcher | None:
+    from bot.config import load_config
+    from bot.matcher import FaqMatcher
+
     config = load_config(args.config)
     faq = _load(Path(args.faq) if args.faq else config.faq_path)
-    return FaqMatcher(faq, config.matching) if faq is not None else None
+    return FaqMatcher.configured(faq, config.matching) if faq is not None else None
 
 
 def decision_json(decision: Decision) -> dict[str, object]:
@@ -103,6 +115,8 @@ def decision_json(decision: Decision) -> dict[str, object]:
 
 def _describe(decision: Decision) -> str:
     """A few lines a person can read."""
+    from bot.text import smalltalk
+
     lines = [f"? {decision.question}"]
     talk = smalltalk(decision.question)
     if talk:
@@ -127,14 +141,16 @@ def _describe(decision: Decision) -> str:
 
 
 def run_ask(args: argparse.Namespace) -> int:
+    try:
+        questions = lines.items(args.question, "question",
+                                'ngo-faq-bot ask "Si regjistrohet një shoqatë?"')
+    except lines.NothingToRead as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     matcher = _matcher(args)
     if matcher is None:
         return 1
-    questions = [args.question] if args.question is not None else (
-        line.rstrip("\n") for line in sys.stdin)
     for question in questions:
-        if not question.strip():
-            continue
         decision = matcher.decide(question)
         if args.json:
             print(json.dumps(decision_json(decision), ensure_ascii=False), flush=True)
@@ -152,6 +168,8 @@ def _failure(outcome: Outcome) -> str:
 
 
 def run_eval(args: argparse.Namespace) -> int:
+    from bot.evaluate import evaluate, format_figures, load_cases
+
     matcher = _matcher(args)
     if matcher is None:
         return 1
@@ -159,6 +177,17 @@ def run_eval(args: argparse.Namespace) -> int:
         cases = load_cases(args.cases)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if not cases:
+        print(f"error: {args.cases} has no cases (one JSON object a line: "
+              '{"q": "...", "expect": "entry-id" or null})', file=sys.stderr)
+        return 1
+    unknown = sorted({c.expect for c in cases if c.expect and matcher.faq.get(c.expect) is None})
+    if unknown:
+        shown = ", ".join(unknown[:10]) + (f" and {len(unknown) - 10} more"
+                                            if len(unknown) > 10 else "")
+        print(f"error: {args.cases} expects {len(unknown)} id(s) that the FAQ does not have: "
+              f"{shown}; is it the FAQ these cases were written for (--faq)?", file=sys.stderr)
         return 1
     report = evaluate(matcher, cases)
     print(f"{len(cases)} cases ({report.in_scope} in scope, {report.out_of_scope} out of "

@@ -6,13 +6,14 @@ import argparse
 import json
 import sys
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from bot.config import load_config
-from bot.registry import ImportReport, RegistryImportError, import_registry, registry_stats
-from bot.registry_eval import evaluate, read_cases
-from bot.registry_search import RegistryIndex, SearchResult
-from bot.storage import Database
+from bot.cli import lines
+
+if TYPE_CHECKING:  # imported where they are used, so that --help starts at once
+    from bot.registry import ImportReport
+    from bot.registry_search import RegistryIndex, SearchResult
+    from bot.storage import Database
 
 
 class ProgressBar:
@@ -41,11 +42,18 @@ class ProgressBar:
 
 
 def _open(args: argparse.Namespace) -> Database:
+    from bot.config import load_config
+    from bot.storage import Database
+
     return Database(load_config(args.config).database_url)
 
 
 def _load_index(args: argparse.Namespace) -> RegistryIndex:
     """The in-memory search index, built from the configured database."""
+    from bot.config import load_config
+    from bot.registry_search import RegistryIndex
+    from bot.storage import Database
+
     config = load_config(args.config)
     db = Database(config.database_url)
     try:
@@ -66,6 +74,8 @@ def _print_import(report: ImportReport) -> None:
 
 
 def import_command(args: argparse.Namespace) -> int:
+    from bot.registry import RegistryImportError, import_registry
+
     db = _open(args)
     bar = ProgressBar(sys.stderr, "Importing")
     try:
@@ -87,11 +97,14 @@ def _print_result(result: SearchResult) -> None:
 
 
 def search_command(args: argparse.Namespace) -> int:
+    try:
+        queries = lines.items(" ".join(args.query) if args.query else None, "name",
+                              'ngo-faq-bot registry search "Partners Albania"')
+    except lines.NothingToRead as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     index = _load_index(args)
-    queries = [" ".join(args.query)] if args.query else (line.strip() for line in sys.stdin)
     for query in queries:
-        if not query:
-            continue
         result = index.search(query)
         if args.json:
             print(json.dumps(result.as_dict(), ensure_ascii=False), flush=True)
@@ -101,6 +114,8 @@ def search_command(args: argparse.Namespace) -> int:
 
 
 def stats_command(args: argparse.Namespace) -> int:
+    from bot.registry import registry_stats
+
     db = _open(args)
     try:
         stats = registry_stats(db)
@@ -116,6 +131,8 @@ def stats_command(args: argparse.Namespace) -> int:
 
 
 def eval_command(args: argparse.Namespace) -> int:
+    from bot.registry_eval import evaluate, read_cases
+
     index = _load_index(args)
     try:
         cases = read_cases(args.cases)
@@ -135,7 +152,7 @@ def eval_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``registry`` with its subcommands import, search, stats and eval."""
     parser = subparsers.add_parser("registry", help="the registry of organisations",
                                    description="Import, search and count the registry of "
@@ -155,7 +172,8 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
 
     search = commands.add_parser(
         "search", help="look organisations up by name, acronym or NIPT",
-        description="Search the registry. Without QUERY, reads one query a line from stdin.")
+        description="Search the registry. Without QUERY, reads one query a line from a pipe "
+                    "or file on standard input.")
     search.add_argument("query", nargs="*", metavar="QUERY")
     search.add_argument("--json", action="store_true",
                         help='one JSON object a line: {"query", "decision", "results"}')

@@ -62,13 +62,15 @@ class ApiError(Exception):
 class Failure:
     """The next ``count`` calls of a method fail: with ``status``, a 429 asking to wait
     ``retry_after`` seconds, or after hanging ``delay`` seconds (beyond the client's
-    timeout) without being carried out. With ``chat_id``, only calls to that chat fail."""
+    timeout) without being carried out. With ``chat_id``, only calls to that chat fail;
+    ``description`` replaces the error's usual description."""
 
     count: int
     status: int = 500
     retry_after: int | None = None
     delay: float | None = None
     chat_id: int | None = None
+    description: str | None = None
 
 
 @dataclass
@@ -255,6 +257,7 @@ class BotApiServer:
         # chat id -> {user id: status} for getChatMember; chats not listed: everyone a member.
         self.members: dict[int, dict[int, str]] = {}
         self.forums: set[int] = set()         # supergroups that are forums (topics)
+        self.topics: dict[tuple[int, int], str] = {}  # (chat, topic) -> the topic's name
         self._again: list[dict[str, Any]] = []
         self._thread_ids = itertools.count(1000)
         self.commands: dict[str | None, list[dict[str, str]]] = {}
@@ -266,6 +269,7 @@ class BotApiServer:
         self.files: dict[str, bytes] = {}  # file_id -> content, for getFile and downloads
         self.undeclared: set[str] = set()  # files whose size getFile does not tell
         self.downloaded: dict[str, int] = {}  # file_id -> bytes the bot read of it
+        self.held_downloads: asyncio.Event | None = None  # set: downloads wait for it
         self._file_ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._closing = False
@@ -364,10 +368,10 @@ class BotApiServer:
 
     def fail(self, method: str, count: int = 1, *, status: int = 500,
              retry_after: int | None = None, delay: float | None = None,
-             chat_id: int | None = None) -> None:
+             chat_id: int | None = None, description: str | None = None) -> None:
         """Make the next ``count`` calls of ``method`` fail (see :class:`Failure`)."""
         self.failures.setdefault(method.lower(), []).append(
-            Failure(count, status, retry_after, delay, chat_id))
+            Failure(count, status, retry_after, delay, chat_id, description))
 
     def fail_share(self, method: str, share: float, *, status: int = 500,
                    delay: float | None = None) -> None:
@@ -560,8 +564,8 @@ class BotApiServer:
         if failure.retry_after is not None:
             raise ApiError(429, f"Too Many Requests: retry after {failure.retry_after}",
                            failure.retry_after)
-        raise ApiError(failure.status, "Internal Server Error" if failure.status >= 500
-                       else "Bad Request: injected failure")
+        raise ApiError(failure.status, failure.description or (
+            "Internal Server Error" if failure.status >= 500 else "Bad Request: injected failure"))
 
     async def _record(self, call: Call) -> None:
         async with self._changed:
@@ -574,6 +578,8 @@ class BotApiServer:
         if request.match_info["token"] != self.token or file_id not in self.files:
             return web.Response(status=404, text="Not Found")
         content = self.files[file_id]
+        if self.held_downloads is not None:
+            await self.held_downloads.wait()
         response = web.StreamResponse()
         await response.prepare(request)
         self.downloaded[file_id] = 0
@@ -696,8 +702,20 @@ class BotApiServer:
         name = str(params.get("name") or "")
         if not 1 <= len(name) <= 128:
             raise ApiError(400, "Bad Request: TOPIC_NAME_INVALID")
-        return {"message_thread_id": next(self._thread_ids), "name": name,
-                "icon_color": 7322096}
+        thread = next(self._thread_ids)
+        self.topics[(chat_id, thread)] = name
+        return {"message_thread_id": thread, "name": name, "icon_color": 7322096}
+
+    async def _api_editforumtopic(self, params: dict[str, Any]) -> bool:
+        key = (int(params["chat_id"]), int(params["message_thread_id"]))
+        if key not in self.topics:
+            raise ApiError(400, "Bad Request: TOPIC_ID_INVALID")
+        name = params.get("name")
+        if name is not None:
+            if not 1 <= len(str(name)) <= 128:
+                raise ApiError(400, "Bad Request: TOPIC_NAME_INVALID")
+            self.topics[key] = str(name)
+        return True
 
     async def _api_editmessagetext(self, params: dict[str, Any]) -> dict[str, Any]:
         message = self._find(params)
@@ -826,6 +844,12 @@ class BotApiServer:
         _set_markup(message, params.get("reply_markup"))
         self._messages[(chat["id"], message["message_id"])] = message
         return message
+
+    async def _api_deletemessage(self, params: dict[str, Any]) -> bool:
+        key = (int(params.get("chat_id") or 0), int(params.get("message_id") or 0))
+        if self._messages.pop(key, None) is None:
+            raise ApiError(400, "Bad Request: message to delete not found")
+        return True
 
     def _find(self, params: dict[str, Any]) -> dict[str, Any]:
         key = (int(params.get("chat_id") or 0), int(params.get("message_id") or 0))

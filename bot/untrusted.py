@@ -1,0 +1,40 @@
+"""Text that people type, made safe to store (:func:`clean`) and to show staff
+(:func:`shown_name`).
+
+Telegram lets a name or a message hold characters that hurt later: a NUL,
+which no PostgreSQL text column accepts, and invisible format characters.
+Among the latter, the bidirectional controls (a right-to-left override,
+embeddings, isolates, marks) reorder what follows them on screen, so a name
+such as ``"Eve\\u202e)999 di("`` makes the ticket card read "Eve (id 999)"
+while the real id is another: staff who ``/ban`` the id they see would ban
+someone else.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Invisible format characters that carry meaning without reordering anything:
+# joiners (emoji sequences, Persian and Indic spelling) and the tag characters
+# of subdivision flags.
+_KEPT_FORMAT = frozenset({"\u200c", "\u200d"}) | {chr(c) for c in range(0xE0020, 0xE0080)}
+
+
+def clean(text: str) -> str:
+    """People's text without NUL characters: the one check at the door, before storage."""
+    return text.replace("\x00", "")
+
+
+def shown_name(name: str | None) -> str:
+    """A person's name as staff see it: without bidirectional and other invisible controls
+    (format characters removed, control characters and line breaks made spaces), on one
+    line; ``?`` when nothing visible is left."""
+    if not name:
+        return "?"
+    kept = []
+    for char in name:
+        category = unicodedata.category(char)
+        if category == "Cf" and char not in _KEPT_FORMAT:
+            continue
+        kept.append(" " if category in ("Cc", "Zl", "Zp") else char)
+    return " ".join("".join(kept).split()) or "?"

