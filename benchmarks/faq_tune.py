@@ -36,7 +36,7 @@ from bot.config import load_config  # noqa: E402
 from bot.embedding import vector_cache  # noqa: E402
 from bot.evaluate import load_cases  # noqa: E402
 from bot.faq import load_faq  # noqa: E402
-from bot.text import asks_for_staff, read  # noqa: E402
+from bot.text import read  # noqa: E402
 
 BENCH = Path(os.environ.get("BENCH_DIR") or PROJECT_ROOT.parent / "shared" / "bench")
 FOLDS = 5
@@ -82,7 +82,7 @@ def read_all(lexical_only: bool) -> tuple[list[str | None], list[str], list[dict
         expect.append(case.expect)
         lexical.append(matcher.lexical_scores(message) if message.words else {})
         sims.append(matcher.similarities(message) if message.words else None)
-        staff.append(asks_for_staff(case.question))
+        staff.append(message.wants_staff)
     return expect, ids, lexical, sims, staff, len(faq.entries)
 
 

@@ -242,6 +242,18 @@ class PrivacyConfig:
 
 
 @dataclass(frozen=True, config=_SECTION)
+class LearningConfig:
+    """How the bot learns phrasings from people's picks (see :mod:`bot.learning`)."""
+
+    # Different people who must pick the same entry for a question before it counts.
+    min_votes: Annotated[StrictInt, Field(ge=1, le=1000)] = 2
+    # Share of their terms two questions share to count as the same question (0-1].
+    similarity: Annotated[float, Field(strict=True, gt=0, le=1)] = 0.6
+    # How often the running bot notices changes made from the command line.
+    refresh_interval: Duration = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, config=_SECTION)
 class Config:
     telegram: TelegramConfig
     database_url: StrictStr
@@ -254,6 +266,7 @@ class Config:
     source: Path | None = None
     faq_admin: FaqAdminConfig = FaqAdminConfig()
     privacy: PrivacyConfig = PrivacyConfig()
+    learning: LearningConfig = LearningConfig()
 
 
 # --- the file as it is written ------------------------------------------------------------
@@ -285,6 +298,7 @@ class _ConfigFile(BaseModel):
     staff: StaffConfig = StaffConfig()
     admins: tuple[TelegramId, ...] = ()
     privacy: PrivacyConfig = PrivacyConfig()
+    learning: LearningConfig = LearningConfig()
 
     @field_validator("*", mode="before")
     @classmethod
@@ -501,4 +515,5 @@ def load_config(path: str | os.PathLike[str] | None = None,
                                  history_dir=_resolve(base, faq.history),
                                  max_upload_bytes=faq.max_upload_kb * 1024),
         privacy=parsed.privacy,
+        learning=parsed.learning,
     )

@@ -13,20 +13,22 @@ answer (see :meth:`Assistant._route`).
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import re
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
-from bot import phrases, question_log
+from bot import learning, phrases, question_log
 from bot.config import Config
 from bot.faq import Entry, Faq, load_faq
 from bot.matcher import Decision, FaqMatcher, Match
 from bot.phrases import Html, escape, say
-from bot.registry import ensure_sample_registry, registry_version
-from bot.registry_search import OrgHit, RegistryIndex, SearchResult
+from bot.registry.importer import ensure_sample_registry
+from bot.registry.search import OrgHit, RegistryIndex, SearchResult
 from bot.storage import Database, Organisation, Person
 from bot.text import Message, fold, read, smalltalk
 from bot.tickets import Opened, Tickets, guesses_of
@@ -110,9 +112,14 @@ class Assistant:
     registry: RegistryIndex
     _commands: dict[str, Callable[[Asker, str], list[Reply]]] = field(init=False, repr=False)
     tickets: Tickets = field(init=False, repr=False)
-    _registry_version: tuple[int, datetime | None] = field(init=False, repr=False)
     semantic_ready: threading.Event = field(init=False, repr=False)
     """Set once the matcher the configuration asks for is in use (see :meth:`open`)."""
+    _learned: list[tuple[str, str, str]] = field(default_factory=list, init=False, repr=False)
+    _learned_version: tuple[int, int, int] | None = field(default=None, init=False, repr=False)
+    _learned_on: FaqMatcher | None = field(default=None, init=False, repr=False)
+    _matcher_lock: threading.Lock = field(default_factory=threading.Lock, init=False,
+                                          repr=False)
+    """Held while the matcher is replaced (a reload, new learned phrasings)."""
 
     def __post_init__(self) -> None:
         self.semantic_ready = threading.Event()
@@ -122,7 +129,7 @@ class Assistant:
             "ask": self.ask,
         }
         self.tickets = Tickets(self.db, self.config)
-        self._registry_version = registry_version(self.db)
+        self.refresh_learned()
 
     @classmethod
     def open(cls, config: Config) -> Assistant:
@@ -147,30 +154,79 @@ class Assistant:
         return assistant
 
     def _use_configured_matcher(self, faq: Faq) -> None:
-        matcher = FaqMatcher.configured(faq, self.config.matching)
-        if self.faq is faq:  # not replaced by a reload meanwhile
-            self.matcher = matcher
+        self._install(faq, only_if_current=True)
         self.semantic_ready.set()
 
     def close(self) -> None:
         self.db.close()
 
     def refresh_registry(self) -> bool:
-        """Rebuild the registry index if organisations were imported since it was
-        built (``ngo-faq-bot registry import`` runs in another process); True if it was.
-        Searches meanwhile use the old index."""
-        version = registry_version(self.db)
-        if version == self._registry_version:
-            return False
-        self.registry.rebuild(self.db)
-        self._registry_version = version
-        return True
+        """Take in organisations imported or removed since (``ngo-faq-bot registry``
+        runs in another process); True if there were any."""
+        return self.registry.refresh(self.db)
 
     def use_faq(self, faq: Faq) -> None:
         """Answer from ``faq`` from now on (a reloaded or uploaded FAQ, already validated)."""
-        self.matcher = FaqMatcher.configured(faq, self.config.matching)
-        self.faq = faq
+        self._install(faq)
         self.semantic_ready.set()
+
+    def _install(self, faq: Faq, *, only_if_current: bool = False) -> None:
+        """Build a matcher of ``faq`` with the learned phrasings of the one in use, and
+        use it (``only_if_current``: unless another FAQ was installed meanwhile)."""
+        learned = self.matcher.learned
+        matcher = FaqMatcher.configured(faq, self.config.matching, learned)
+        with self._matcher_lock:
+            if only_if_current and self.faq is not faq:  # replaced by a reload meanwhile
+                return
+            previous = self.matcher
+            if previous.learned != learned:  # learned while it was being built
+                matcher.set_learned(previous.learned)
+            self.matcher, self.faq = matcher, faq
+            if self._learned_on is previous:
+                self._learned_on = matcher
+
+    def refresh_learned(self) -> bool:
+        """Match with the learned phrasings as the database has them now (after a pick, a
+        👎, a removal, a forgotten person or a change from the command line); True if
+        the phrasings that count changed (only then is the matcher rebuilt). Phrasings
+        nobody supports any more are deleted first.
+
+        A matcher installed since the last time (a FAQ reload or the semantic matcher,
+        built in another thread from the learned phrasings of that moment) gets them
+        again. The matcher in use is never changed in place: a copy learns, then
+        replaces it, so a question decided meanwhile (in another thread) sees one or
+        the other whole."""
+        learning.prune(self.db)
+        version = learning.version(self.db)
+        with self._matcher_lock:
+            current = self.matcher
+            if version == self._learned_version and current is self._learned_on:
+                return False
+            learned = learning.active(self.db, self.config.learning.min_votes)
+            if learned == self._learned and current is self._learned_on:
+                self._learned_version = version  # a vote that changes nothing yet
+                return False
+            matcher = copy.copy(current)
+            matcher.set_learned(learned)
+            self.matcher = matcher
+            self._learned, self._learned_version, self._learned_on = learned, version, matcher
+        return True
+
+    def _learn_pick(self, asker: Asker, entry: Entry) -> None:
+        """The person picked ``entry`` among the suggestions for their last question: a
+        vote for that question as a phrasing of the entry. The entry must be one the bot
+        could have offered for it, so a forged button teaches nothing."""
+        asked = question_log.picked(self.db, asker.id, entry.id)
+        if asked is None:
+            return
+        text, lang = asked
+        offered = self.matcher.matches(text)[:self.config.matching.max_suggestions]
+        if entry.id not in {m.entry.id for m in offered}:
+            return
+        if learning.vote(self.db, entry_id=entry.id, text=text, language=lang,
+                         user_id=asker.id, source=learning.PICK,
+                         threshold=self.config.learning.similarity):
+            self.refresh_learned()
 
     # --- language -------------------------------------------------------
 
@@ -228,7 +284,10 @@ class Assistant:
         lang = self.language(asker)
         if not fold(argument):
             return [Reply(say(lang, "search_usage"))]
-        return [self._registry_reply(lang, self.registry.search(argument))]
+        result = self.registry.search(argument)
+        draft = (self.tickets.save_draft(asker.id, argument, lang, [])
+                 if self.tickets.enabled and result.decision == "candidates" else None)
+        return [self._registry_reply(lang, result, draft)]
 
     def ask(self, asker: Asker, argument: str = "") -> list[Reply]:
         """``/ask TEXT``: hand the question straight to the staff."""
@@ -298,7 +357,7 @@ class Assistant:
         if lookup and lookup.decision == "found" and (
                 decision.decision != "answer" or lookup.results[0].score >= faq_score):
             return self._logged(asker, chat_id, text, lang, decision, "registry",
-                                self._registry_reply(lang, lookup))
+                                self._registry_reply(lang, lookup, draft))
         similar = lookup.results[:MAX_MIXED_CANDIDATES] if (
             lookup and lookup.decision == "candidates") else ()
         name_like = self._looks_like_lookup(message)
@@ -315,10 +374,10 @@ class Assistant:
                                               organisations_first=name_like, draft=draft))
         if lookup and lookup.decision == "candidates":
             return self._logged(asker, chat_id, text, lang, decision, "registry",
-                                self._registry_reply(lang, lookup))
+                                self._registry_reply(lang, lookup, draft))
         if lookup and name_like:
             return self._logged(asker, chat_id, text, lang, decision, "registry",
-                                self._registry_reply(lang, lookup))
+                                self._registry_reply(lang, lookup, draft))
         return self._logged(asker, chat_id, text, lang, decision, "staff",
                             self._escalate(lang, draft=draft))
 
@@ -392,10 +451,12 @@ class Assistant:
         if lang not in phrases.LANGUAGES:
             kind = ""
         if kind == "q" and (entry := self._entry(value)):
-            question_log.picked(self.db, asker.id, entry.id)
+            self._learn_pick(asker, entry)
             return Pressed(replies=(self._answer(lang, entry),))
         if kind in ("y", "n") and self._entry(value):
             question_log.feedback(self.db, asker.id, value, helpful=kind == "y")
+            if kind == "n" and learning.unvote(self.db, asker.id, value):
+                self.refresh_learned()
         if kind == "y" and self._entry(value):
             return Pressed(notice=phrases.raw(lang, "feedback_thanks"), close=True)
         if kind == "n" and (entry := self._entry(value)):
@@ -460,8 +521,10 @@ class Assistant:
         return self.faq.get(entry_id) if _ENTRY_ID.match(entry_id) else None
 
     def _organisation(self, nipt: str) -> Organisation | None:
+        """The organisation with ``nipt``, unless it was removed from the registry."""
         with self.db.session() as session:
-            return session.get(Organisation, nipt)
+            organisation = session.get(Organisation, nipt)
+        return organisation if organisation and organisation.removed_at is None else None
 
     # --- building replies ----------------------------------------------
 
@@ -515,7 +578,7 @@ class Assistant:
         ("none of these" hands the kept question ``draft`` to the staff)."""
         questions = tuple((Button(_label(m.entry.question_in(lang)), f"q:{lang}:{m.entry.id}"),)
                           for m in matches)
-        names = tuple((_org_button(lang, hit),) for hit in organisations)
+        names = tuple((button,) for button in _org_buttons(lang, organisations))
         rows = names + questions if organisations_first else questions + names
         none_data = f"x:{lang}:{draft}" if draft is not None else f"x:{lang}"
         none = (Button(phrases.raw(lang, "none_of_these"), none_data),)
@@ -530,15 +593,24 @@ class Assistant:
             if offer else ()
         return Reply(Html(say(lang, "feedback_sorry") + "\n" + text) if sorry else text, buttons)
 
-    def _registry_reply(self, lang: str, result: SearchResult) -> Reply:
-        if result.decision == "found" and result.results:
+    def _registry_reply(self, lang: str, result: SearchResult,
+                        draft: int | None = None) -> Reply:
+        """A card for one organisation (headed "closest match" when the search was not
+        sure, but only one candidate explains every word); else the candidates as
+        buttons, with "none of these" (the kept question ``draft`` to the staff)."""
+        quote = _shorten(result.query, MAX_QUOTE)
+        if result.results and (result.decision == "found" or result.closest):
             organisation = self._organisation(result.results[0].nipt)
             if organisation is not None:
-                return self._card(lang, organisation)
-        quote = _shorten(result.query, MAX_QUOTE)
+                card = self._card(lang, organisation)
+                if result.decision == "found":
+                    return card
+                return Reply(Html(say(lang, "org_closest", query=quote) + "\n\n" + card.text))
         if result.decision == "candidates" and result.results:
-            rows = tuple((_org_button(lang, hit),) for hit in result.results)
-            return Reply(say(lang, "org_candidates", query=quote), rows)
+            rows = tuple((button,) for button in _org_buttons(lang, result.results))
+            none_data = f"x:{lang}:{draft}" if draft is not None else f"x:{lang}"
+            none = (Button(phrases.raw(lang, "none_of_these"), none_data),)
+            return Reply(say(lang, "org_candidates", query=quote), rows + (none,))
         return Reply(say(lang, "org_not_found", query=quote, contact=self._contact(lang)))
 
     def _card(self, lang: str, org: Organisation) -> Reply:
@@ -547,10 +619,11 @@ class Assistant:
         registered = _date(org.registered_on) if org.registered_on else unknown
         if org.court_decision:
             registered = f"{registered} ({org.court_decision})"
-        return Reply(say(
+        demo = Html(say(lang, "org_demo") + "\n\n") if org.sample else Html("")
+        return Reply(Html(demo + say(
             lang, "org_card", name=name, nipt=org.nipt, legal_form=org.legal_form or unknown,
             city=org.city or unknown, address=org.address or unknown, phone=org.phone or unknown,
-            email=org.email or unknown, status=org.status or unknown, registered_on=registered))
+            email=org.email or unknown, status=org.status or unknown, registered_on=registered)))
 
 
 def _guesses(decision: Decision) -> list[dict[str, object]]:
@@ -573,6 +646,20 @@ def _label(text: str) -> str:
     return _shorten(text, MAX_LABEL)
 
 
-def _org_button(lang: str, hit: OrgHit) -> Button:
-    return Button(_label(f"{hit.name} ({hit.city})" if hit.city else hit.name),
-                  f"o:{lang}:{hit.nipt}")
+def _org_button(lang: str, hit: OrgHit, nipt: bool = False) -> Button:
+    """``Name (City)``; ``Name (City, NIPT)`` when ``nipt`` (namesakes in one list)."""
+    place = ", ".join(part for part in (hit.city, hit.nipt if nipt else "") if part)
+    suffix = f" ({place})" if place else ""
+    name = _shorten(hit.name, MAX_LABEL - len(suffix))
+    return Button(name + suffix, f"o:{lang}:{hit.nipt}")
+
+
+def _org_buttons(lang: str, hits: tuple[OrgHit, ...]) -> list[Button]:
+    """One button per organisation; the city and NIPT show which is which when names
+    collide (the same words, the organisation's city aside, appear twice)."""
+    def bare(hit: OrgHit) -> str:
+        city = set(fold(hit.city).split())
+        return " ".join(word for word in fold(hit.name).split() if word not in city)
+
+    names = Counter(bare(hit) for hit in hits)
+    return [_org_button(lang, hit, nipt=names[bare(hit)] > 1) for hit in hits]

@@ -53,7 +53,7 @@ from rapidfuzz import fuzz, process
 from bot.config import MatchingConfig, Thresholds
 from bot.embedding import VectorCache, Vectors, vector_cache
 from bot.faq import Entry, Faq
-from bot.text import Message, asks_for_staff, content_words, read, standard_forms, term
+from bot.text import Message, content_words, read, standard_forms, term
 
 ANSWER_CREDIT = 0.7
 """Credit for a question term found only in an entry's answer text."""
@@ -166,6 +166,7 @@ class FaqMatcher:
         self.vectors = vectors
         self._entry_words = [_EntryWords.of(entry) for entry in faq.entries]
         self._index_of = {entry.id: i for i, entry in enumerate(faq.entries)}
+        self.learned: tuple[tuple[str, str, str], ...] = ()
         self._learned: tuple[tuple[str, str, str], ...] = ()
         self._answer_vectors: Vectors | None = None
         self._answer_starts = self._answer_entries = np.zeros(0, dtype=np.intp)
@@ -198,9 +199,11 @@ class FaqMatcher:
         A learned text is what a person wrote, often a story around the
         question: only the part that asks (:attr:`bot.text.Message.question`,
         at most ``QUERY_WORDS``) becomes the phrasing, as a question is read."""
-        self._learned = tuple(
-            (e, lang, " ".join(read(t).question.split()[:QUERY_WORDS]))
-            for e, lang, t in phrasings if e in self._index_of and t.strip())
+        self.learned = tuple((e, lang, t) for e, lang, t in phrasings
+                             if e in self._index_of and t.strip())
+        """The learned phrasings as given (what a reload passes to the next matcher)."""
+        self._learned = tuple((e, lang, " ".join(read(t).question.split()[:QUERY_WORDS]))
+                              for e, lang, t in self.learned)
         texts = [_EntryWords(list(w.questions), w.keywords, w.answers)
                  for w in self._entry_words]
         for entry_id, lang, text in self._learned:
@@ -419,7 +422,7 @@ def decide_ranked(message: Message, lang: str, ranked: list[Match], cfg: Thresho
     if top is None:
         return Decision(message.text, lang, "escalate", None, ())
     confident = top.score >= cfg.answer
-    if asks_for_staff(message.text) and not confident:
+    if message.wants_staff and not confident:
         return Decision(message.text, lang, "escalate", top, ())
     runner_up = ranked[1].score if len(ranked) > 1 else 0.0
     if confident and top.score - runner_up >= cfg.margin:

@@ -83,6 +83,9 @@ SQ: dict[str, str] = {
         "Data e regjistrimit: {registered_on}"
     ),
     "org_candidates": "Gjeta disa organizata që i ngjajnë «{query}». Cila prej tyre?",
+    "org_closest": "Përputhja më e afërt për «{query}»:",
+    "org_demo": ("⚠️ <b>Të dhëna demo</b>: kjo organizatë është e shpikur (regjistri shembull "
+                 "që vjen me botin), jo një organizatë e regjistruar."),
     "org_not_found": (
         "Asnjë organizatë e regjistruar nuk përputhet me «{query}».\n"
         "Kontrolloni drejtshkrimin ose provoni me NIPT-in. Për një verifikim zyrtar, "
@@ -207,6 +210,19 @@ SQ: dict[str, str] = {
     "adm_accepted_new": "Sugjerimi {id} u shtua si hyrja e re {entry}; është aktiv.",
     "adm_rejected": "Sugjerimi {id} u refuzua.",
     "adm_suggestion_failed": "Sugjerimi {id} nuk u shkrua: {reason}",
+    "adm_as_learned": "Mësoje si pyetje për {entry}",
+    "adm_learned_link": ("Sugjerimi {id}: pyetja tani është një formulim i mësuar i {entry} "
+                         "(në bazën e të dhënave, jo në skedarët; shihni /learned)."),
+    "adm_learned_none": "Ende nuk ka formulime të mësuara.",
+    "adm_learned_item": "<b>#{id}</b> · {entry} · {language} · {state}\n{text}",
+    "adm_learned_active_pick": "aktiv ({voters} persona e zgjodhën)",
+    "adm_learned_active_staff": "aktiv (përgjigje e stafit e lidhur nga një admin)",
+    "adm_learned_active_cases": "aktiv (nga raste të etiketuara)",
+    "adm_learned_waiting": "në pritje ({voters} nga {needed} persona)",
+    "adm_learned_more": "… dhe {count} të tjera: <i>ngo-faq-bot learned list</i>",
+    "adm_learned_remove": "Hiqe #{id}",
+    "adm_learned_removed": "Formulimi i mësuar #{id} u hoq; boti nuk e përdor më.",
+    "adm_learned_gone": "Formulimi i mësuar #{id} nuk ekziston më.",
     # What became of a question: the report's lines and the chart's legend.
     "outcome_answered": "Përgjigjur drejtpërdrejt",
     "outcome_picked": "Përgjigjur pas një sugjerimi",
@@ -305,6 +321,9 @@ EN: dict[str, str] = {
         "Registered on: {registered_on}"
     ),
     "org_candidates": "I found several organisations like “{query}”. Which one?",
+    "org_closest": "Closest match for “{query}”:",
+    "org_demo": ("⚠️ <b>Demo data</b>: this organisation is invented (the sample registry "
+                 "bundled with the bot), not a registered organisation."),
     "org_not_found": (
         "No registered organisation matches “{query}”.\n"
         "Check the spelling or try the NIPT. For an official check, "
@@ -426,6 +445,19 @@ EN: dict[str, str] = {
     "adm_accepted_new": "Suggestion {id} was added as the new entry {entry}; it is live.",
     "adm_rejected": "Suggestion {id} was rejected.",
     "adm_suggestion_failed": "Suggestion {id} was not written: {reason}",
+    "adm_as_learned": "Learn as a question for {entry}",
+    "adm_learned_link": ("Suggestion {id}: the question is now a learned phrasing of {entry} "
+                         "(in the database, not the files; see /learned)."),
+    "adm_learned_none": "No learned phrasings yet.",
+    "adm_learned_item": "<b>#{id}</b> · {entry} · {language} · {state}\n{text}",
+    "adm_learned_active_pick": "active ({voters} people picked it)",
+    "adm_learned_active_staff": "active (a staff answer an admin linked)",
+    "adm_learned_active_cases": "active (from labelled cases)",
+    "adm_learned_waiting": "waiting ({voters} of {needed} people)",
+    "adm_learned_more": "… and {count} more: <i>ngo-faq-bot learned list</i>",
+    "adm_learned_remove": "Remove #{id}",
+    "adm_learned_removed": "Learned phrasing #{id} removed; the bot no longer uses it.",
+    "adm_learned_gone": "Learned phrasing #{id} no longer exists.",
     # What became of a question: the report's lines and the chart's legend.
     "outcome_answered": "Answered directly",
     "outcome_picked": "Answered after a suggestion",

@@ -39,12 +39,15 @@ def _latest(session: Session, user_id: int, *,
     return session.scalars(query.order_by(QuestionLog.id.desc()).limit(1)).first()
 
 
-def picked(db: Database, user_id: int, entry_id: str) -> None:
-    """The person picked ``entry_id`` among the choices of their last suggested question."""
+def picked(db: Database, user_id: int, entry_id: str) -> tuple[str, str] | None:
+    """The person picked ``entry_id`` among the choices of their last suggested question;
+    returns that question and its language (None if their last question had no choices)."""
     with db.session() as session:
         row = _latest(session, user_id)
         if row is not None and row.outcome == "suggested":
             row.outcome, row.entry_id = "picked", entry_id
+            return row.text, row.language
+        return None
 
 
 def handed_to_staff(db: Database, user_id: int) -> None:

@@ -21,7 +21,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import BigInteger, Date, DateTime, Float, SmallInteger, String, Text
 from sqlalchemy import create_engine, event, func, text
-from sqlalchemy import JSON, ForeignKey, Integer
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, false
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -58,6 +58,31 @@ class Organisation(Base):
     status: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # A row of the bundled demo registry (invented); the first real import removes them.
+    sample: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Taken out by ``registry import --replace`` or ``registry remove``: kept, never found.
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RegistryChange(Base):
+    """An organisation an import or a removal touched: the running bot re-reads only these."""
+
+    __tablename__ = "registry_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    nipt: Mapped[str] = mapped_column(String(10))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class SavedRegistryIndex(Base):
+    """The registry search index as last saved, with the last change it includes."""
+
+    __tablename__ = "registry_index"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    change_id: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    saved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class Person(Base):
@@ -227,6 +252,38 @@ class FaqSuggestion(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     suggested_by: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class LearnedPhrasing(Base):
+    """A question people taught the bot for a FAQ entry (see :mod:`bot.learning`).
+
+    Its words are in its votes (each person's own question), so that
+    forgetting a person takes their words with them.
+    """
+
+    __tablename__ = "learned_phrasings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entry_id: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LearnedVote(Base):
+    """One person's support for a learned phrasing: the question they asked and how
+    (``pick``: they picked the entry among suggestions; ``staff``: an admin linked a
+    staff answer to it; ``cases``: replayed labelled cases, no person)."""
+
+    __tablename__ = "learned_votes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    phrasing_id: Mapped[int] = mapped_column(ForeignKey("learned_phrasings.id",
+                                                        ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    text: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 def _alembic_config() -> AlembicConfig:

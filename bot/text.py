@@ -568,7 +568,10 @@ _HUMAN_PHRASES = ("real person", "real human", "live person", "person real", "nj
 
 def asks_for_staff(text: str) -> bool:
     """True when the message asks to be put through to a person, not the bot."""
-    tokens = words(text)
+    return _asks_for_staff(words(text))
+
+
+def _asks_for_staff(tokens: Collection[str]) -> bool:
     folded = " ".join(tokens)
     if any(phrase in folded for phrase in _HUMAN_PHRASES):
         return True
@@ -608,7 +611,8 @@ class Message:
     weight each (story sentences of a long message weigh ``STORY_WEIGHT``,
     the sentences that ask 1); ``sentences`` its sentences; ``question``
     the part that asks, the text semantic matching embeds;
-    ``to_agency`` whether it addresses the agency as "you"; ``lang`` the
+    ``to_agency`` whether it addresses the agency as "you"; ``wants_staff``
+    whether it asks for a person (:func:`asks_for_staff`); ``lang`` the
     language its words say (the FAQ matcher settles ties with its own
     vocabulary).
     """
@@ -619,6 +623,7 @@ class Message:
     sentences: tuple[Sentence, ...]
     question: str
     to_agency: bool
+    wants_staff: bool
     lang: str
 
     def language(self, vocabularies: Mapping[str, Collection[str]]) -> str:
@@ -676,4 +681,5 @@ def read(text: str) -> Message:
     return Message(text=text, words=tuple(tokens), content=tuple(content),
                    sentences=tuple(sentences), question=question,
                    to_agency=any(w in _TO_THE_AGENCY for w in tokens),
+                   wants_staff=_asks_for_staff(tokens),
                    lang=_language(text.casefold(), tokens, None))

@@ -29,7 +29,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import privacy, report, suggestions
+from bot import learning, privacy, report, suggestions
 from bot.conversation import Asker, Assistant, Button, Reply
 from bot.faq import Problem
 from bot.faq_admin import Change, FaqAdmin, Outcome, SuggestionError, UploadError
@@ -40,7 +40,7 @@ from handlers.render import send
 log = logging.getLogger(__name__)
 
 MAX_PROBLEMS_SHOWN = 30
-_BUTTON = re.compile(r"^adm:(up|no|sp|sn|sr):([0-9a-f]{1,16})$")
+_BUTTON = re.compile(r"^adm:(up|no|sp|sn|sr|sl):([0-9a-f]{1,16})$")
 RETENTION_EVERY = timedelta(days=1)
 RETENTION_FIRST = timedelta(seconds=1)  # soon after the start (0 would mean "after a day")
 
@@ -210,6 +210,8 @@ async def on_suggestions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         if entry is not None:
             rows.append((Button(say(lang, "adm_as_phrasing", entry=entry.id)[:60],
                                 f"adm:sp:{item.id:x}"),))
+            rows.append((Button(say(lang, "adm_as_learned", entry=entry.id)[:60],
+                                f"adm:sl:{item.id:x}"),))
         rows.append((Button(say(lang, "adm_as_new"), f"adm:sn:{item.id:x}"),
                      Button(say(lang, "adm_reject"), f"adm:sr:{item.id:x}")))
         replies.append(Reply(say(lang, "adm_suggestion", id=item.id, language=item.language,
@@ -221,7 +223,13 @@ async def on_suggestions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 def _settle_suggestion(context: ContextTypes.DEFAULT_TYPE, lang: str, kind: str,
                        number: int) -> Html:
-    db = brain(context).db
+    assistant = brain(context)
+    db = assistant.db
+    if kind == "sl":
+        entry_id = learning.link_suggestion(db, number, assistant.config.learning.similarity)
+        if entry_id is None:
+            return say(lang, "adm_suggestion_failed", id=number, reason="not pending")
+        return say(lang, "adm_learned_link", id=number, entry=entry_id)
     try:
         if kind == "sr":
             suggestions.reject(db, number)
@@ -257,6 +265,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         text = say(lang, "adm_upload_cancelled")
     else:
         text = await asyncio.to_thread(_settle_suggestion, context, lang, kind, int(value, 16))
+        if kind == "sl":
+            brain(context).refresh_learned()
     message = query.message if isinstance(query.message, Message) else None
     if message is not None and message.reply_markup is not None:
         await query.edit_message_reply_markup(None)

@@ -29,7 +29,7 @@ from bot.config import Config, ConfigError
 from bot.conversation import COMMANDS, Assistant, Reply
 from bot.inbox import Inbox
 from bot.storage import reason_of
-from handlers import admins, flood, outbox, people, privacy, staff
+from handlers import admins, flood, learned, outbox, people, privacy, staff
 from handlers.inbox import ChatOrderedProcessor, Drainer, DurableQueue
 from handlers.redaction import redact
 from handlers.render import send, sender
@@ -129,6 +129,7 @@ def build_application(config: Config, brain: Assistant, worker: Worker = Worker(
     flood.register(application, brain)
     staff.register(application, brain)  # first: replies in the staff chat are not questions
     admins.register(application, brain)  # first: the people's handlers catch the rest
+    learned.register(application, brain)
     privacy.register(application, brain)
     people.register(application, brain)
     application.add_error_handler(on_error)

@@ -148,4 +148,4 @@ def register(application: Application, brain: Assistant) -> None:
 async def refresh_registry(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Pick up organisations imported from the command line while the bot runs."""
     if await asyncio.to_thread(assistant(context).refresh_registry):
-        log.info("registry index rebuilt after an import")
+        log.info("registry index updated after an import")

@@ -49,6 +49,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         done = await asyncio.to_thread(privacy.forget, brain.db, query.from_user.id,
                                        keep=privacy.KEPT_WHEN_ASKED)
         await asyncio.to_thread(brain.tickets.after_forget, done)
+        # Drops what only this person taught the bot.
+        await asyncio.to_thread(brain.refresh_learned)
     message = query.message if isinstance(query.message, Message) else None
     if message is not None and message.reply_markup is not None:
         await query.edit_message_reply_markup(None)

@@ -35,7 +35,7 @@ def chat(tmp_path: Path, lines: list[str], *args: str) -> subprocess.CompletedPr
 def test_chat_answers_from_a_pipe_with_numbered_buttons(tmp_path: Path) -> None:
     entry = FAQ.get("ngo-statute-changes")
     result = chat(tmp_path, ["Si ndryshoj statutin?", "2",
-                             "Partners Albania for Change and Development"])
+                             "Shoqata e Bletareve te Zallit te Arte"])
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert out.startswith("Përshëndetje! Jam asistenti virtual")
@@ -43,7 +43,7 @@ def test_chat_answers_from_a_pipe_with_numbered_buttons(tmp_path: Path) -> None:
     assert entry.answer_in("sq")[:80] in out
     assert "  [1] 👍\n  [2] 👎" in out
     assert "(Faleminderit për vlerësimin!)\nMë vjen keq që nuk ju ndihmoi." in out
-    assert "NIPT: " in out and "Partners Albania for Change and Development (PA)" in out
+    assert "NIPT: " in out and "Shoqata e Bletarëve të Zallit të Artë (SHBZA)" in out
     assert "<b>" not in out and "&quot;" not in out
 
 

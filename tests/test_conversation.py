@@ -50,3 +50,13 @@ def test_two_questions_get_one_answer_and_the_other_as_a_button(brain: Assistant
 def test_one_question_gets_no_extra_button(brain: Assistant) -> None:
     [reply] = brain.reply(Asker(id=504), "What are your working hours?", chat_id=504)
     assert "You also asked" not in reply.text and len(reply.buttons) == 1
+
+
+def test_learned_phrasings_survive_a_faq_reload(brain: Assistant) -> None:
+    question = "our treasurer keeps the donations in her own pocket, where should they go?"
+    brain.matcher.set_learned([("ngo-bank-account", "en", question)])
+    brain.use_faq(brain.faq)
+    assert brain.matcher.semantic
+    assert brain.matcher.learned == (("ngo-bank-account", "en", question),)
+    [reply] = brain.reply(Asker(id=505), question, chat_id=505)
+    assert reply.buttons[0][0].data == "y:en:ngo-bank-account"

@@ -1,7 +1,10 @@
-"""Importing a registry CSV: upsert by NIPT, bad rows reported and skipped, --strict."""
+"""Importing a registry CSV: upsert by NIPT, bad rows reported and skipped, --strict,
+--replace, remove; the demo sample and its replacement."""
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import io
 from datetime import date
 from pathlib import Path
@@ -11,8 +14,8 @@ from sqlalchemy import select
 
 from bot.cli import main
 from bot.cli.registry import ProgressBar
-from bot.registry import (COLUMNS, RegistryImportError, ensure_sample_registry, import_registry,
-                          registry_stats)
+from bot.registry.importer import (COLUMNS, RegistryImportError, ensure_sample_registry,
+                                   import_registry, registry_stats)
 from bot.storage import Database, Organisation
 
 HEADER = ",".join(COLUMNS)
@@ -24,6 +27,12 @@ GOOD = [
     'J33333333C,Fondacioni "Drita",FD,Fondacion,Tiranë,Rruga e Elbasanit,04 222 333,,'
     'Bamirësia,1998-01-30,"Vendim nr. 3, datë 30.01.1998",aktive',
 ]
+
+
+@pytest.fixture(autouse=True)
+def no_database_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line takes the database from the config file written by the test."""
+    monkeypatch.delenv("DATABASE_URL", raising=False)
 
 
 def write_csv(path: Path, lines: list[str], *, header: str = HEADER, bom: bool = False) -> Path:
@@ -186,17 +195,104 @@ def test_the_sample_registry_is_imported_once_when_the_table_is_empty(
         database: Database, project_root: Path) -> None:
     sample = project_root / "bot" / "data" / "sample_registry.csv"
     report = ensure_sample_registry(database, sample)
-    assert report is not None and report.errors == [] and 30 <= report.inserted <= 60
-    names = {org.name for org in organisations(database).values()}
-    assert "Partners Albania for Change and Development" in names
-    assert "Co-PLAN, Institute for Habitat Development" in names
+    assert report is not None and report.errors == [] and report.inserted >= 20
+    assert all(org.sample for org in organisations(database).values())
     assert ensure_sample_registry(database, sample) is None
 
 
-def write_config(tmp_path: Path, url: str) -> Path:
+def test_the_sample_invents_organisations_it_cannot_pass_for_real(project_root: Path) -> None:
+    """No real NIPT, phone or e-mail: NIPTs start with X, phones are +355 00 ..., e-mail
+    addresses are at example.org (a domain reserved for examples)."""
+    with open(project_root / "bot" / "data" / "sample_registry.csv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows
+    for row in rows:
+        assert row["nipt"].startswith("X"), row
+        assert row["phone"].startswith("+355 00 "), row
+        assert row["email"].endswith("@example.org"), row
+
+
+def write_config(tmp_path: Path, url: str, sample: Path | None = None) -> Path:
     path = tmp_path / "config.yaml"
-    path.write_text(f"database:\n  url: '{url}'\n", encoding="utf-8")
+    text = f"database:\n  url: '{url}'\n"
+    if sample is not None:
+        text += f"registry:\n  sample_csv: '{sample}'\n"
+    path.write_text(text, encoding="utf-8")
     return path
+
+
+def run(config: Path, *args: str) -> tuple[int, str, str]:
+    """``ngo-faq-bot --config CONFIG registry ARGS``: its exit status, output and errors."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["--config", str(config), "registry", *args])
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_stats_say_the_sample_is_demo_data_until_a_real_import_replaces_it(
+        database_url: str, tmp_path: Path, project_root: Path) -> None:
+    sample = project_root / "bot" / "data" / "sample_registry.csv"
+    ensure_sample_registry(Database(database_url), sample)
+    config = write_config(tmp_path, database_url)
+    code, out, _ = run(config, "stats")
+    assert code == 0 and "DEMO sample" in out
+    code, out, _ = run(config, "import", str(write_csv(tmp_path / "real.csv", GOOD)))
+    assert code == 0, out
+    assert "invented organisations of the demo sample were deleted" in out
+    code, out, _ = run(config, "stats")
+    assert "Organisations: 3" in out and "DEMO" not in out and "imported registry" in out
+    code, out, _ = run(config, "search", "Qendra Rinore Lulebora")
+    assert "X00000001D" not in out and "Lulebora (" not in out
+
+
+def test_replace_marks_missing_organisations_removed_and_a_reimport_restores_them(
+        database_url: str, tmp_path: Path) -> None:
+    config = write_config(tmp_path, database_url)
+    more = [f"K{n:08d}Z,Shoqata Numër {n},,Shoqatë,Tiranë,,,,,,,aktive" for n in range(5)]
+    everything = write_csv(tmp_path / "all.csv", GOOD + more)
+    assert run(config, "import", str(everything))[0] == 0
+    code, out, _ = run(config, "import", "--replace",
+                       str(write_csv(tmp_path / "most.csv", GOOD[1:] + more)))
+    assert code == 0 and "1 removed (not in the file)" in out
+    code, out, _ = run(config, "search", "Shoqata e Bletarëve të Korçës")
+    assert "K11111111A" not in out
+    code, out, _ = run(config, "stats")
+    assert "Organisations: 7" in out and "Removed (kept, no longer found): 1" in out
+    code, out, _ = run(config, "import", str(everything))
+    assert code == 0 and "1 restored" in out
+    code, out, _ = run(config, "search", "Shoqata e Bletarëve të Korçës")
+    assert "K11111111A" in out
+
+
+def test_a_replace_removing_more_than_half_asks_for_yes(database_url: str,
+                                                         tmp_path: Path) -> None:
+    config = write_config(tmp_path, database_url)
+    assert run(config, "import", str(write_csv(tmp_path / "all.csv", GOOD)))[0] == 0
+    one = str(write_csv(tmp_path / "one.csv", GOOD[:1]))
+    code, out, err = run(config, "import", "--replace", one)
+    assert code == 1 and "would remove 2 organisation(s), more than half" in err
+    assert "--yes" in err
+    assert "Organisations: 3" in run(config, "stats")[1]
+    code, out, _ = run(config, "import", "--replace", "--yes", one)
+    assert code == 0 and "2 removed" in out
+    assert "Organisations: 1" in run(config, "stats")[1]
+
+
+def test_remove_takes_one_organisation_out_of_the_search(database_url: str,
+                                                         tmp_path: Path) -> None:
+    config = write_config(tmp_path, database_url)
+    assert run(config, "import", str(write_csv(tmp_path / "all.csv", GOOD)))[0] == 0
+    code, out, _ = run(config, "remove", "j33333333c")
+    assert code == 0 and "J33333333C (Fondacioni \"Drita\") removed" in out
+    assert "J33333333C" not in run(config, "search", "Fondacioni Drita")[1]
+    code, _, err = run(config, "remove", "J33333333C")
+    assert code == 1 and "already removed" in err
+    code, _, err = run(config, "remove", "K99999999K")
+    assert code == 1 and "no organisation with NIPT K99999999K" in err
+    code, _, err = run(config, "remove", "12")
+    assert code == 1 and "malformed NIPT" in err and "Traceback" not in err
+
+
 
 
 def test_cli_import_prints_the_report(database_url: str, tmp_path: Path,

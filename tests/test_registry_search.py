@@ -10,10 +10,12 @@ import pytest
 
 from bot.cli import main
 from bot.config import RegistryConfig, load_config
-from bot.registry import import_registry
-from bot.registry_eval import evaluate, read_cases
-from bot.registry_search import OrgRecord, RegistryIndex
-from bot.storage import Database
+from bot.registry import index as registry_index
+from bot.registry.evaluation import evaluate, read_cases
+from bot.registry.importer import import_registry
+from bot.registry.index import OrgRecord
+from bot.registry.search import RegistryIndex
+from bot.storage import Database, SavedRegistryIndex
 
 PARTNERS = "Partners Albania for Change and Development"
 HELSINKI = "Albanian Helsinki Committee"
@@ -25,10 +27,13 @@ def settings(project_root: Path) -> RegistryConfig:
     return load_config(project_root / "config.yaml", environ={}).registry
 
 
+# Names of real organisations (name, acronym, city only: no invented contacts under them).
+NAMES_CSV = Path(__file__).resolve().parent / "data" / "registry_names.csv"
+
+
 @pytest.fixture
 def sample_index(database: Database, settings: RegistryConfig) -> RegistryIndex:
-    assert settings.sample_csv is not None
-    import_registry(database, settings.sample_csv)
+    import_registry(database, NAMES_CSV)
     return RegistryIndex.load(database, settings)
 
 
@@ -100,7 +105,7 @@ def test_generic_queries_find_nothing(sample_index: RegistryIndex) -> None:
 def test_close_calls_offer_candidates_best_first(database: Database, sample_index: RegistryIndex,
                                                  settings: RegistryConfig) -> None:
     index = RegistryIndex([
-        *RegistryIndex.records(database),
+        *registry_index.records(database),
         OrgRecord("K10000001A", 'Shoqata "Ura" Devoll', "SHU", "Bilisht"),
         OrgRecord("K10000002B", 'Qendra "Ura" Devoll', None, "Bilisht"),
     ], settings)
@@ -113,7 +118,7 @@ def test_close_calls_offer_candidates_best_first(database: Database, sample_inde
     assert index.search('qendra "ura" devoll').results[0].nipt == "K10000002B"
 
 
-def test_the_index_is_rebuilt_after_an_import(database: Database, sample_index: RegistryIndex,
+def test_the_index_takes_in_an_import(database: Database, sample_index: RegistryIndex,
                                               tmp_path: Path) -> None:
     query = "Shoqata e Peshkatarëve të Divjakës"
     assert sample_index.search(query).decision == "not_found"
@@ -122,7 +127,7 @@ def test_the_index_is_rebuilt_after_an_import(database: Database, sample_index: 
                     encoding="utf-8")
     import_registry(database, path)
     before = len(sample_index)
-    sample_index.rebuild(database)
+    assert sample_index.refresh(database)
     assert len(sample_index) == before + 1
     result = sample_index.search("shoqata e peshkatareve divjake")
     assert result.decision == "found" and result.results[0].nipt == "L12345678P"
@@ -135,8 +140,7 @@ def test_cli_search_json_from_arguments_and_stdin(database_url: str, tmp_path: P
     monkeypatch.delenv("DATABASE_URL", raising=False)
     config = tmp_path / "config.yaml"
     config.write_text(f"database:\n  url: '{database_url}'\n", encoding="utf-8")
-    sample = project_root / "bot" / "data" / "sample_registry.csv"
-    assert main(["--config", str(config), "registry", "import", str(sample)]) == 0
+    assert main(["--config", str(config), "registry", "import", str(NAMES_CSV)]) == 0
     capsys.readouterr()
 
     assert main(["--config", str(config), "registry", "search", "--json", "helsinki",
@@ -183,8 +187,7 @@ def test_cli_eval_prints_the_figures(bench_dir: Path, tmp_path: Path,
     cases.write_text('{"q": "Partners Albania for Change and Development", "expect": null}\n'
                      '{"q": "Albanian Helsinki Committee", "expect": "X00000000X"}\n'
                      '{"q": "shoqata tirane", "expect": null}\n', encoding="utf-8")
-    sample = Path(__file__).resolve().parent.parent / "bot" / "data" / "sample_registry.csv"
-    assert main(["--config", str(config), "registry", "import", str(sample)]) == 0
+    assert main(["--config", str(config), "registry", "import", str(NAMES_CSV)]) == 0
     capsys.readouterr()
     assert main(["--config", str(config), "registry", "eval", "--cases", str(cases)]) == 0
     out = capsys.readouterr().out
@@ -205,3 +208,50 @@ def test_a_case_file_with_a_bad_expect_is_refused_with_its_line(tmp_path: Path) 
                      '{"q": "Helsinki", "expect": 12345678}\n', encoding="utf-8")
     with pytest.raises(ValueError, match="line 2: not a case .*expect must be a NIPT or null"):
         read_cases(cases)
+
+
+def test_an_import_saves_the_index_and_a_running_index_takes_only_the_changes(
+        database_url: str, tmp_path: Path, settings: RegistryConfig,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A restart loads the index the import saved; the running bot applies the rows an
+    import changed to the index it has, without reading every organisation again."""
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    config = tmp_path / "config.yaml"
+    config.write_text(f"database:\n  url: '{database_url}'\n", encoding="utf-8")
+    assert main(["--config", str(config), "registry", "import", str(NAMES_CSV)]) == 0
+    db = Database(database_url)
+    try:
+        assert registry_index.saved_change(db) == registry_index.latest_change(db) > 0
+        running = RegistryIndex.load(db, settings)
+        tables = running._tables
+        before = len(running)
+        changed = tmp_path / "changed.csv"
+        changed.write_text("nipt,name,city\n"
+                           f"{nipt_of(running, HELSINKI)},Albanian Helsinki Committee Vlore,Vlorë\n"
+                           "L12345678P,Shoqata e Peshkatarëve të Divjakës,Divjakë\n",
+                           encoding="utf-8")
+        assert main(["--config", str(config), "registry", "import", str(changed)]) == 0
+        assert "1 new, 1 updated" in capsys.readouterr().out
+        assert running.refresh(db) and running._tables is tables  # updated in place
+        assert len(running) == before + 1
+        assert not running.refresh(db)
+        moved = running.search("albanian helsinki committee vlore")
+        assert moved.decision == "found" and moved.results[0].city == "Vlorë"
+        assert running.search("peshkatareve divjake").results[0].nipt == "L12345678P"
+        restarted = RegistryIndex.load(db, settings)
+        assert len(restarted) == len(running)
+        assert restarted.search("peshkatareve divjake").results[0].nipt == "L12345678P"
+    finally:
+        db.close()
+
+
+def test_a_damaged_saved_index_is_built_again(database: Database, settings: RegistryConfig) -> None:
+    import_registry(database, NAMES_CSV)
+    index = RegistryIndex.load(database, settings)
+    size = len(index)
+    with database.session() as session:
+        saved = session.get(SavedRegistryIndex, 1)
+        assert saved is not None
+        saved.data = saved.data[: len(saved.data) // 2]
+    again = RegistryIndex.load(database, settings)
+    assert len(again) == size and again.search(HELSINKI).decision == "found"

@@ -222,9 +222,11 @@ async def test_greeting_alone_gets_a_short_friendly_reply(
 
 async def test_search_finds_an_organisation_and_shows_its_card(api: BotApiServer,
                                                               bot: RunningBot) -> None:
-    org = next(o for o in sample_organisations() if o["status"] and o["registered_on"])
+    org = sample_organisations()[1]
     [card] = await ask(api, api.user(1020), f"/search {org['name']}")
-    assert card.text.splitlines()[0].startswith(org["name"])
+    demo, _, name = card.text.splitlines()[:3]
+    assert demo.startswith("⚠️ Të dhëna demo: kjo organizatë është e shpikur")
+    assert name.startswith(org["name"])
     assert f"NIPT: {org['nipt']}" in card.text
     assert f"Qyteti: {org['city']}" in card.text and f"Statusi: {org['status']}" in card.text
     year, month, day = org["registered_on"].split("-")
@@ -233,7 +235,7 @@ async def test_search_finds_an_organisation_and_shows_its_card(api: BotApiServer
 
 async def test_organisation_name_as_free_text_shows_the_card(api: BotApiServer,
                                                             bot: RunningBot) -> None:
-    org = sample_organisations()[1]
+    org = next(o for o in sample_organisations() if o["acronym"] == "GEA")  # an English name
     [card] = await ask(api, api.user(1021, language_code="en"), strip_diacritics(org["name"]))
     assert f"NIPT: {org['nipt']}" in card.text and "Legal form:" in card.text
 
@@ -263,15 +265,65 @@ async def test_search_with_several_candidates_offers_buttons(api: BotApiServer,
     first, second = shared_name_words()
     [reply] = await ask(api, ana, f"/search {first} {second}")
     assert reply.text.startswith("Gjeta disa organizata")
-    assert len(reply.buttons) >= 2
+    assert len(reply.buttons) >= 3  # two organisations at least, and "none of these"
     label, data = reply.buttons[0][0]
     since = await press(api, ana, reply, data)
     card = await api.wait_for("sendMessage", since=since)
     assert f"NIPT: {data.split(':')[2]}" in card.text
-    assert card.text.startswith(label.split(" (")[0].rstrip("…"))
+    assert card.text.split("\n\n", 1)[1].startswith(label.split(" (")[0].rstrip("…"))
 
 
-async def test_an_import_from_the_command_line_is_found_by_the_running_bot(
+async def test_every_card_of_the_sample_says_it_is_demo_data(api: BotApiServer,
+                                                             bot: RunningBot) -> None:
+    org = next(o for o in sample_organisations() if o["acronym"] == "GEA")
+    [card] = await ask(api, api.user(1026, language_code="en"), f"/search {org['name']}")
+    assert card.text.startswith("⚠️ Demo data: this organisation is invented")
+
+
+async def test_a_candidate_list_offers_none_of_these_which_gives_the_staff_contact(
+        api: BotApiServer, bot: RunningBot) -> None:
+    ana = api.user(1027)
+    first, second = shared_name_words()
+    [reply] = await ask(api, ana, f"/search {first} {second}")
+    assert reply.text.startswith("Gjeta disa organizata")
+    label, data = reply.buttons[-1][0]
+    assert label == "Asnjë nga këto: pyet stafin"
+    since = await press(api, ana, reply, data)
+    offer = await api.wait_for("sendMessage", since=since)
+    assert AGENCY_PHONE in offer.text
+
+
+async def test_namesakes_are_offered_with_city_and_nipt_never_found_as_one(
+        api: BotApiServer, bot: RunningBot) -> None:
+    """Two organisations bear (nearly) the same name: even the exact name of one gives
+    both, and their buttons say which is which."""
+    namesakes = [o for o in sample_organisations() if "Lulebora" in o["name"]]
+    assert len(namesakes) == 2
+    [reply] = await ask(api, api.user(1028), f"/search {namesakes[0]['name']}")
+    assert reply.text.startswith("Gjeta disa organizata")
+    labels = [label for row in reply.buttons for label, _ in row]
+    for org in namesakes:
+        assert any(label.endswith(f"({org['city']}, {org['nipt']})") for label in labels), labels
+
+
+async def test_the_city_in_the_query_picks_one_of_two_namesakes(
+        api: BotApiServer, bot: RunningBot) -> None:
+    org = next(o for o in sample_organisations() if o["name"].endswith("Lulebora Shkodër"))
+    [reply] = await ask(api, api.user(1029), "/search qendra rinore lulebora shkoder")
+    assert f"NIPT: {org['nipt']}" in reply.text
+    assert not reply.text.startswith("Gjeta disa")
+
+
+async def test_the_one_candidate_explaining_every_word_is_shown_as_closest_match(
+        api: BotApiServer, bot: RunningBot) -> None:
+    org = next(o for o in sample_organisations() if o["acronym"] == "SHBZA")
+    [reply] = await ask(api, api.user(1031), "/search bletaret zallit")
+    assert reply.text.startswith("Përputhja më e afërt për «bletaret zallit»:")
+    assert f"NIPT: {org['nipt']}" in reply.text
+    assert not any(data.startswith("o:") for row in reply.buttons for _, data in row)
+
+
+async def test_imports_and_removals_from_the_command_line_reach_the_running_bot(
         api: BotApiServer, tmp_path: Path) -> None:
     config = make_config(api, tmp_path / "bot.db")
     config = dataclasses.replace(config, registry=dataclasses.replace(
@@ -297,6 +349,22 @@ async def test_an_import_from_the_command_line_is_found_by_the_running_bot(
                 break
             await asyncio.sleep(0.1)
         assert after.text.splitlines()[0].startswith(name)
+        # The first real import deleted the demo sample: the bot no longer shows it.
+        demo = next(o for o in sample_organisations() if o["acronym"] == "GEA")
+        [gone] = await ask(api, api.user(1040), f"/search {demo['name']}")
+        assert gone.text.startswith("Asnjë organizatë e regjistruar"), gone.text
+        # An organisation removed from the command line is no longer found.
+        result = subprocess.run(
+            [str(Path(sys.executable).with_name("ngo-faq-bot")), "registry", "remove",
+             "L99887766A"], env={**os.environ, "DATABASE_URL": config.database_url},
+            capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        for _ in range(50):
+            [removed] = await ask(api, api.user(1040), f"/search {name}")
+            if "NIPT: L99887766A" not in removed.text:
+                break
+            await asyncio.sleep(0.1)
+        assert removed.text.startswith("Asnjë organizatë e regjistruar")
     finally:
         await running.stop()
 

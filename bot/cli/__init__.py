@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.cli import admin, chat, faq, registry
+from bot.cli import admin, chat, faq, learning, registry
 
 # Errors a person can fix, printed as one line. Each lives in a module that only
 # some commands import (the database's costs a third of a second), so they are
@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", metavar="PATH", default=None,
                         help="configuration file (default: config.yaml of the project)")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (faq, registry, chat, admin):
+    for module in (faq, registry, chat, admin, learning):
         module.register(subparsers)
     return parser
 

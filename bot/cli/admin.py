@@ -114,7 +114,7 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_forget(args: argparse.Namespace) -> int:
-    from bot import privacy
+    from bot import learning, privacy
     from bot.config import load_config
     from bot.storage import Database
     from bot.tickets import Tickets
@@ -122,6 +122,7 @@ def run_forget(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     with Database(config.database_url) as db:
         done = privacy.forget(db, args.user_id)
+        learning.prune(db)  # the learned phrasings only this person supported
         # The running bot makes these changes to the staff chat.
         changes = Tickets(db, config).after_forget(done)
     print(f"deleted {sum(done.deleted.values())} row(s) about {args.user_id}"

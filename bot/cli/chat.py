@@ -101,7 +101,7 @@ def _open(config: Config) -> Assistant | None:
     """The Assistant, or None after explaining why the FAQ or the registry cannot be read."""
     from bot.conversation import Assistant
     from bot.faq import FaqError
-    from bot.registry import RegistryImportError
+    from bot.registry.importer import RegistryImportError
 
     try:
         return Assistant.open(config)
@@ -206,6 +206,7 @@ class Terminal:
         if data == _FORGET_YES:
             done = privacy.forget(self.brain.db, self.asker.id, keep=privacy.KEPT_WHEN_ASKED)
             self.brain.tickets.after_forget(done)  # the staff chat's posts of their tickets
+            self.brain.refresh_learned()  # drops what only this person taught the bot
         self.choices = []
         self.say(phrases.raw(lang, "forget_done" if data == _FORGET_YES else "forget_kept") + "\n")
 

@@ -5,6 +5,9 @@
   line of stdin), with scores; ``--json`` prints one JSON object a line.
 * ``eval --cases FILE`` measures answer quality on JSON-lines cases and ends
   with the four figures of the bench README.
+
+``ask`` and ``eval`` match with the phrasings learned in the configured
+database (:mod:`bot.learning`); ``--no-learned`` ignores them.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import TYPE_CHECKING
 from bot.cli import lines
 
 if TYPE_CHECKING:  # imported where they are used, so that --help starts at once
+    from bot.config import Config
     from bot.evaluate import Outcome
     from bot.faq import Faq
     from bot.matcher import Decision, FaqMatcher
@@ -43,6 +47,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     ask.add_argument("question", nargs="?", metavar="QUESTION")
     ask.add_argument("--faq", metavar="PATH", help="FAQ file or folder (default: from config)")
     ask.add_argument("--json", action="store_true", help="print one JSON object a line")
+    ask.add_argument("--no-learned", action="store_true",
+                     help="ignore the phrasings learned in the configured database")
     ask.set_defaults(handler=run_ask)
 
     ev = subparsers.add_parser(
@@ -53,6 +59,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     ev.add_argument("--faq", metavar="PATH", help="FAQ file or folder (default: from config)")
     ev.add_argument("--cases", metavar="FILE", required=True, help="JSON-lines cases")
     ev.add_argument("--verbose", action="store_true", help="list the failing cases")
+    ev.add_argument("--no-learned", action="store_true",
+                    help="ignore the phrasings learned in the configured database")
     ev.set_defaults(handler=run_eval)
 
 
@@ -92,12 +100,34 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def _matcher(args: argparse.Namespace) -> FaqMatcher | None:
+    """The matcher of the FAQ, with what the configured database has learned (unless
+    ``--no-learned``); ``args.learned`` is set to how many learned phrasings it uses."""
     from bot.config import load_config
     from bot.matcher import FaqMatcher
 
     config = load_config(args.config)
     faq = _load(Path(args.faq) if args.faq else config.faq_path)
-    return FaqMatcher.configured(faq, config.matching) if faq is not None else None
+    if faq is None:
+        return None
+    learned = [] if getattr(args, "no_learned", False) else _learned(config)
+    args.learned = len(learned)
+    return FaqMatcher.configured(faq, config.matching, learned)
+
+
+def _learned(config: Config) -> list[tuple[str, str, str]]:
+    """The learned phrasings of the configured database (none before the bot made one:
+    a SQLite file that does not exist is not created, nor the database library loaded)."""
+    url = config.database_url
+    if url.startswith("sqlite"):  # sqlite:///FILE, sqlite:////ABSOLUTE, sqlite:// (memory)
+        rest = url.partition("://")[2]
+        file = rest[1:].partition("?")[0] if rest.startswith("/") else ""
+        if file in ("", ":memory:") or not Path(file).is_file():
+            return []
+    from bot import learning
+    from bot.storage import Database
+
+    with Database(config.database_url) as db:
+        return learning.active(db, config.learning.min_votes)
 
 
 def decision_json(decision: Decision) -> dict[str, object]:
@@ -190,8 +220,10 @@ def run_eval(args: argparse.Namespace) -> int:
               f"{shown}; is it the FAQ these cases were written for (--faq)?", file=sys.stderr)
         return 1
     report = evaluate(matcher, cases)
+    learned = f" and {args.learned} learned phrasings (--no-learned ignores them)" \
+        if args.learned else ""
     print(f"{len(cases)} cases ({report.in_scope} in scope, {report.out_of_scope} out of "
-          f"scope) on {len(matcher.faq)} FAQ entries")
+          f"scope) on {len(matcher.faq)} FAQ entries{learned}")
     if args.verbose:
         failures = [o for o in report.outcomes if o.failed]
         print(f"failing cases ({len(failures)}):")

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, TextIO
 from bot.cli import lines
 
 if TYPE_CHECKING:  # imported where they are used, so that --help starts at once
-    from bot.registry import ImportReport
-    from bot.registry_search import RegistryIndex, SearchResult
+    from bot.registry.importer import ImportReport
+    from bot.registry.search import RegistryIndex, SearchResult
     from bot.storage import Database
 
 
@@ -49,9 +49,9 @@ def _open(args: argparse.Namespace) -> Database:
 
 
 def _load_index(args: argparse.Namespace) -> RegistryIndex:
-    """The in-memory search index, built from the configured database."""
+    """The search index of the configured database (loaded as saved, brought up to date)."""
     from bot.config import load_config
-    from bot.registry_search import RegistryIndex
+    from bot.registry.search import RegistryIndex
     from bot.storage import Database
 
     config = load_config(args.config)
@@ -69,29 +69,71 @@ def _print_import(report: ImportReport) -> None:
         print(f"{report.path}: refused (--strict): {report.skipped} bad row(s) "
               f"of {report.rows}; nothing was written")
         return
+    if report.needs_confirmation:
+        print(f"{report.path}: refused: --replace would remove {report.would_remove} "
+              "organisation(s), more than half the registry; nothing was written. "
+              "Run again with --yes if that is what you want.", file=sys.stderr)
+        return
     print(f"{report.path}: {report.rows} row(s): {report.inserted} new, {report.updated} updated, "
-          f"{report.unchanged} unchanged, {report.skipped} skipped")
+          f"{report.unchanged} unchanged, {report.skipped} skipped"
+          + (f", {report.restored} restored" if report.restored else "")
+          + (f", {report.removed} removed (not in the file)" if report.removed else ""))
+    if report.sample_removed:
+        print(f"The {report.sample_removed} invented organisations of the demo sample were "
+              "deleted: the registry now holds only imported data.")
+
+
+def _save_index(db: Database, args: argparse.Namespace) -> None:
+    """Bring the saved search index up to date, so the bot's next start is quick (the
+    running bot applies the same changes itself)."""
+    from bot.config import load_config
+    from bot.registry.search import RegistryIndex
+
+    RegistryIndex.load(db, load_config(args.config).registry).save(db)
 
 
 def import_command(args: argparse.Namespace) -> int:
-    from bot.registry import RegistryImportError, import_registry
+    from bot.registry.importer import RegistryImportError, import_registry
 
     db = _open(args)
     bar = ProgressBar(sys.stderr, "Importing")
     try:
-        report = import_registry(db, args.file, strict=args.strict, progress=bar)
+        report = import_registry(db, args.file, strict=args.strict, replace=args.replace,
+                                 confirmed=args.yes, progress=bar)
+        bar.finish()
+        if not report.refused and not report.needs_confirmation:
+            _save_index(db, args)
+    except RegistryImportError as exc:
+        bar.finish()
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        db.close()
+    _print_import(report)
+    return 1 if report.errors or report.needs_confirmation else 0
+
+
+def remove_command(args: argparse.Namespace) -> int:
+    from bot.registry.importer import RegistryImportError, remove_organisation
+
+    db = _open(args)
+    try:
+        for nipt in args.nipt:
+            name = remove_organisation(db, nipt)
+            print(f"{nipt.strip().upper()} ({name}) removed: it is no longer found "
+                  "(a later import that has it restores it)")
+        _save_index(db, args)
     except RegistryImportError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:
-        bar.finish()
         db.close()
-    _print_import(report)
-    return 1 if report.errors else 0
+    return 0
 
 
 def _print_result(result: SearchResult) -> None:
-    print(f"{result.query!r}: {result.decision.replace('_', ' ')}")
+    print(f"{result.query!r}: {result.decision.replace('_', ' ')}"
+          + (" (the first is the closest match: it alone has every word)" if result.closest else ""))
     for rank, hit in enumerate(result.results, 1):
         print(f"  {rank}. {hit.name} ({hit.city}) NIPT {hit.nipt}  score {hit.score:g}")
 
@@ -114,7 +156,7 @@ def search_command(args: argparse.Namespace) -> int:
 
 
 def stats_command(args: argparse.Namespace) -> int:
-    from bot.registry import registry_stats
+    from bot.registry.importer import registry_stats
 
     db = _open(args)
     try:
@@ -122,6 +164,14 @@ def stats_command(args: argparse.Namespace) -> int:
     finally:
         db.close()
     print(f"Organisations: {stats.total}")
+    if stats.sample:
+        print("This is the bundled DEMO sample: invented organisations, not the registry. "
+              "Import the real one with `ngo-faq-bot registry import FILE.csv` (it replaces "
+              "the sample).")
+    elif stats.total:
+        print("Source: imported registry (no demo data)")
+    if stats.removed:
+        print(f"Removed (kept, no longer found): {stats.removed}")
     for title, counts in (("By status", stats.by_status), ("By legal form", stats.by_legal_form),
                           ("By city", stats.by_city)):
         print(f"\n{title}:")
@@ -131,7 +181,7 @@ def stats_command(args: argparse.Namespace) -> int:
 
 
 def eval_command(args: argparse.Namespace) -> int:
-    from bot.registry_eval import evaluate, read_cases
+    from bot.registry.evaluation import evaluate, read_cases
 
     index = _load_index(args)
     try:
@@ -153,7 +203,7 @@ def eval_command(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``registry`` with its subcommands import, search, stats and eval."""
+    """Add ``registry`` with its subcommands import, remove, search, stats and eval."""
     parser = subparsers.add_parser("registry", help="the registry of organisations",
                                    description="Import, search and count the registry of "
                                                "organisations.")
@@ -168,7 +218,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     imp.add_argument("file", metavar="FILE.csv")
     imp.add_argument("--strict", action="store_true",
                      help="refuse the whole file if any row is bad (nothing is written)")
+    imp.add_argument("--replace", action="store_true",
+                     help="make the registry equal to the file: organisations missing from it "
+                          "are marked removed (kept, no longer found; a re-import restores them)")
+    imp.add_argument("--yes", action="store_true",
+                     help="confirm a --replace that removes more than half the registry")
     imp.set_defaults(handler=import_command)
+
+    rem = commands.add_parser(
+        "remove", help="mark organisations removed (no longer found)",
+        description="Mark organisations removed by NIPT: they are kept but no longer found; "
+                    "an import that has them restores them.")
+    rem.add_argument("nipt", nargs="+", metavar="NIPT")
+    rem.set_defaults(handler=remove_command)
 
     search = commands.add_parser(
         "search", help="look organisations up by name, acronym or NIPT",
@@ -176,7 +238,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                     "or file on standard input.")
     search.add_argument("query", nargs="*", metavar="QUERY")
     search.add_argument("--json", action="store_true",
-                        help='one JSON object a line: {"query", "decision", "results"}')
+                        help='one JSON object a line: {"query", "decision", "closest", "results"}')
     search.set_defaults(handler=search_command)
 
     stats = commands.add_parser("stats", help="count organisations by status, legal form, city",

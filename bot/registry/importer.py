@@ -1,4 +1,5 @@
-"""The registry of organisations: CSV import (upsert by NIPT) and statistics.
+"""The registry of organisations: CSV import (upsert by NIPT, or replace), removal,
+the bundled demo sample, statistics.
 
 A registry CSV has the columns of :data:`COLUMNS` (UTF-8 with a header row; a
 comma or semicolon separator and a byte-order mark are accepted, as
@@ -12,16 +13,17 @@ import csv
 import io
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
-from bot.storage import Database, Organisation
+from bot.storage import Database, Organisation, RegistryChange
 
 COLUMNS: tuple[str, ...] = (
     "nipt", "name", "acronym", "legal_form", "city", "address", "phone", "email",
@@ -57,6 +59,10 @@ class ImportReport:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    restored: int = 0             # organisations removed before, back in this file
+    removed: int = 0              # organisations --replace marked removed
+    sample_removed: int = 0       # rows of the demo registry this first real import deleted
+    would_remove: int = 0         # removals refused: more than half the registry, no --yes
     errors: list[RowError] = field(default_factory=list)
     strict: bool = False
 
@@ -64,6 +70,11 @@ class ImportReport:
     def refused(self) -> bool:
         """True when ``--strict`` rejected the file and nothing was written."""
         return self.strict and bool(self.errors)
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """True when ``--replace`` would remove more than half the registry (nothing written)."""
+        return self.would_remove > 0
 
     @property
     def skipped(self) -> int:
@@ -76,6 +87,8 @@ class RegistryStats:
     by_status: dict[str, int]
     by_legal_form: dict[str, int]
     by_city: dict[str, int]
+    sample: bool = False          # every organisation is from the bundled demo registry
+    removed: int = 0
 
 
 def normalise_nipt(value: str) -> str:
@@ -188,24 +201,43 @@ def read_registry_csv(path: Path) -> tuple[list[str], list[dict[str, Any]], list
 
 
 def _upsert_statement(dialect: str, columns: list[str]):  # type: ignore[no-untyped-def]
-    """``INSERT ... ON CONFLICT (nipt) DO UPDATE`` of ``columns``, run once per batch."""
-    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}.get(dialect)
-    if insert is None:
+    """``INSERT ... ON CONFLICT (nipt) DO UPDATE`` of ``columns``, run once per batch; an
+    organisation in the file is no longer removed."""
+    dialect_insert: Any = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}.get(dialect)
+    if dialect_insert is None:
         raise RegistryImportError(f"unsupported database: {dialect}")
-    statement = insert(Organisation.__table__)
-    changed = {key: statement.excluded[key] for key in columns}
+    statement = dialect_insert(Organisation.__table__)
+    changed = {key: statement.excluded[key] for key in (*columns, "sample")}
     changed["updated_at"] = func.now()
+    changed["removed_at"] = None
     return statement.on_conflict_do_update(index_elements=["nipt"], set_=changed)
 
 
+def _log_changes(session: Session, nipts: Iterable[str]) -> None:
+    """Note in ``registry_changes`` which organisations changed (see :mod:`bot.registry.index`)."""
+    batch: list[dict[str, str]] = []
+    for nipt in nipts:
+        batch.append({"nipt": nipt})
+        if len(batch) >= BATCH_SIZE:
+            session.execute(insert(RegistryChange), batch)
+            batch = []
+    if batch:
+        session.execute(insert(RegistryChange), batch)
+
+
 def import_registry(db: Database, path: str | Path, *, strict: bool = False,
+                    replace: bool = False, confirmed: bool = False, sample: bool = False,
                     progress: Progress | None = None) -> ImportReport:
     """Insert new organisations and update changed ones from a registry CSV.
 
     Rows are matched by NIPT, so importing the same file twice changes nothing.
     Only the columns the file has are written: a file without e.g. ``phone``
-    leaves the stored phone numbers alone. Everything is written in one
-    transaction: an error leaves the database as it was.
+    leaves the stored phone numbers alone. ``replace`` makes the registry
+    equal to the file: organisations missing from it are marked removed (kept,
+    no longer found); unless ``confirmed``, nothing is written when that would
+    remove more than half the registry. The first real (not ``sample``) import
+    deletes the bundled demo rows. Everything is written in one transaction:
+    an error leaves the database as it was.
     """
     path = Path(path)
     columns, rows, errors, count = read_registry_csv(path)
@@ -216,12 +248,33 @@ def import_registry(db: Database, path: str | Path, *, strict: bool = False,
     data_columns = [getattr(Organisation, key) for key in columns]
     upsert = _upsert_statement(db.dialect, columns)
     with db.session() as session:
+        if replace:
+            in_file = {row["nipt"] for row in rows}
+            active = session.scalars(select(Organisation.nipt).where(
+                Organisation.removed_at.is_(None), Organisation.sample.is_(False))).all()
+            missing = [nipt for nipt in active if nipt not in in_file]
+            if len(missing) * 2 > len(active) and not confirmed:
+                report.would_remove = len(missing)
+                return report
+            for start in range(0, len(missing), BATCH_SIZE):
+                session.execute(update(Organisation)
+                                .where(Organisation.nipt.in_(missing[start:start + BATCH_SIZE]))
+                                .values(removed_at=func.now(), updated_at=func.now()))
+            _log_changes(session, missing)
+            report.removed = len(missing)
+        if not sample:
+            demo = session.scalars(select(Organisation.nipt)
+                                   .where(Organisation.sample.is_(True))).all()
+            if demo:
+                session.execute(delete(Organisation).where(Organisation.sample.is_(True)))
+                _log_changes(session, demo)
+                report.sample_removed = len(demo)
         for start in range(0, len(rows), BATCH_SIZE):
             batch = rows[start:start + BATCH_SIZE]
             existing = {
-                nipt: tuple(values)
-                for nipt, *values in session.execute(
-                    select(Organisation.nipt, *data_columns)
+                nipt: (removed is not None, tuple(values))
+                for nipt, removed, *values in session.execute(
+                    select(Organisation.nipt, Organisation.removed_at, *data_columns)
                     .where(Organisation.nipt.in_([row["nipt"] for row in batch])))
             }
             pending = []
@@ -229,17 +282,37 @@ def import_registry(db: Database, path: str | Path, *, strict: bool = False,
                 old = existing.get(row["nipt"])
                 if old is None:
                     report.inserted += 1
-                elif old != tuple(row[key] for key in columns):
+                elif old[0]:
+                    report.restored += 1
+                elif old[1] != tuple(row[key] for key in columns):
                     report.updated += 1
                 else:
                     report.unchanged += 1
                     continue
-                pending.append(row)
+                pending.append({**row, "sample": sample})
             if pending:
                 session.connection().execute(upsert, pending)
+                _log_changes(session, (row["nipt"] for row in pending))
             if progress is not None:
                 progress(start + len(batch), len(rows))
     return report
+
+
+def remove_organisation(db: Database, nipt: str) -> str:
+    """Mark one organisation removed (it is no longer found); its name. A re-import
+    restores it. Raises :class:`RegistryImportError` for an unknown or malformed NIPT."""
+    nipt = normalise_nipt(nipt)
+    if not NIPT_PATTERN.fullmatch(nipt):
+        raise RegistryImportError(f"malformed NIPT {nipt!r} (expected a letter, 8 digits, a letter)")
+    with db.session() as session:
+        organisation = session.get(Organisation, nipt)
+        if organisation is None:
+            raise RegistryImportError(f"no organisation with NIPT {nipt} in the registry")
+        if organisation.removed_at is not None:
+            raise RegistryImportError(f"{nipt} ({organisation.name}) is already removed")
+        organisation.removed_at = organisation.updated_at = func.now()
+        _log_changes(session, [nipt])
+        return organisation.name
 
 
 def organisation_count(db: Database) -> int:
@@ -247,34 +320,33 @@ def organisation_count(db: Database) -> int:
         return session.scalar(select(func.count()).select_from(Organisation)) or 0
 
 
-def registry_version(db: Database) -> tuple[int, datetime | None]:
-    """What changes when an import inserts or updates organisations: how many
-    there are and when the last one changed (imports never delete)."""
-    with db.session() as session:
-        count, changed = session.execute(
-            select(func.count(), func.max(Organisation.updated_at)).select_from(Organisation)).one()
-    return count or 0, changed
-
-
 def ensure_sample_registry(db: Database, csv_path: str | Path | None) -> ImportReport | None:
-    """Import the bundled sample registry when the organisations table is empty."""
+    """Import the bundled demo registry (marked ``sample``) when the organisations table is
+    empty; the first real import deletes it."""
     if csv_path is None or organisation_count(db) > 0:
         return None
-    return import_registry(db, csv_path)
+    return import_registry(db, csv_path, sample=True)
 
 
 def registry_stats(db: Database) -> RegistryStats:
-    """How many organisations there are, by status, legal form and city."""
+    """How many organisations there are (not counting removed ones), by status, legal form
+    and city; whether they are the demo sample; how many were removed."""
+    active = Organisation.removed_at.is_(None)
+
     def counts(session, column) -> dict[str, int]:  # type: ignore[no-untyped-def]
-        result = session.execute(select(column, func.count()).group_by(column))
+        result = session.execute(select(column, func.count()).where(active).group_by(column))
         tally = Counter({(key or "-"): n for key, n in result})
         return dict(sorted(tally.items(), key=lambda item: (-item[1], item[0])))
 
     with db.session() as session:
-        total = session.scalar(select(func.count()).select_from(Organisation)) or 0
+        total = session.scalar(select(func.count()).where(active)) or 0
+        samples = session.scalar(select(func.count()).where(active, Organisation.sample)) or 0
+        removed = session.scalar(select(func.count()).where(Organisation.removed_at.isnot(None)))
         return RegistryStats(
             total=total,
             by_status=counts(session, Organisation.status),
             by_legal_form=counts(session, Organisation.legal_form),
             by_city=counts(session, Organisation.city),
+            sample=total > 0 and samples == total,
+            removed=removed or 0,
         )

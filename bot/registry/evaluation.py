@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.registry_search import RegistryIndex, SearchResult
+from bot.registry.search import RegistryIndex, SearchResult
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,7 @@ Organisation names are compared word by word. Albanian inflects names
 (``Tiranë``, ``Tirana``, ``Tiranës``; ``Burrel``, ``Burrelit``), so each word
 also stands for its stems without a case ending; words of five letters or
 more also match with one typing error (a letter missing, extra, wrong or two
-letters swapped), found through "deletion variants" rather than by comparing
-against every word.
+letters swapped; see :mod:`bot.registry.search`).
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ STOPWORDS = frozenset("""
 """.split())
 
 # Words people wrap around a look-up ("a është e regjistruar ...", "contact ... pls").
-# They are never part of what is searched for.
+# Some are also part of real names ("Qendra Kontakt"): see :func:`query_words`.
 QUERY_FILLER = frozenset("""
     eshte jane ishte qe do duhet dua deshiroj desha di dini mund kam kemi keni
     nese ne a ju une na ti
@@ -69,17 +68,18 @@ def name_tokens(text: str) -> list[str]:
     return list(seen)
 
 
-def query_tokens(text: str, keep: frozenset[str] = frozenset()) -> list[str]:
-    """The words of a query that may name an organisation, once each, in order.
-
-    Stopwords and filler are left out, except the words in ``keep`` (e.g. ones
-    typed in capitals, which may be acronyms: ``PA``).
+def query_words(text: str, keep: frozenset[str] = frozenset()) -> list[tuple[str, bool]]:
+    """The words of a query that may name an organisation, once each, in order, each
+    with whether it is optional: filler (:data:`QUERY_FILLER`) may be wrapped around a
+    look-up or be part of the name ("Qendra Kontakt", "Shoqata Status"), so it counts
+    only for organisations whose name has it. Words in ``keep`` (typed in capitals,
+    maybe acronyms: ``PA``) are never optional; stopwords are left out.
     """
-    seen: dict[str, None] = {}
+    seen: dict[str, bool] = {}
     for word in fold(text).split():
-        if word in keep or (word not in STOPWORDS and word not in QUERY_FILLER):
-            seen.setdefault(word, None)
-    return list(seen)
+        if word not in STOPWORDS or word in keep:
+            seen.setdefault(word, word in QUERY_FILLER and word not in keep)
+    return list(seen.items())
 
 
 def keys(word: str) -> set[str]:
@@ -97,13 +97,6 @@ def keys(word: str) -> set[str]:
     return found
 
 
-def deletions(key: str) -> list[str]:
-    """``key`` with one letter removed, for keys long enough to allow a typo."""
-    if len(key) < MIN_FUZZY:
-        return []
-    return [key[:i] + key[i + 1:] for i in range(len(key))]
-
-
 # Albanian and English words for the same thing, common in organisation names:
 # people often type the English name of an organisation registered in Albanian,
 # or the other way round. Groups of equivalent words (folded), separated by '|'.
@@ -113,7 +106,7 @@ _EQUIVALENT_WORDS = """
     nisma initiative | aleanca alliance | komiteti committee | akademia academy
     organizata organization organisation | federata federation | platforma platform
     rajonal rajonale regional | bashkepunim cooperation | zhvillim zhvillimin development
-    qendrueshem qendrueshme sustainable | rinore rinor rinjve youth | grave gruas women
+    qendrueshem qendrueshme sustainable | rinore rinor rinjve rinjte rinj youth young | grave gruas women
     femijeve femijet children | drejtat rights | njeriut human | trashegimi heritage
     mjedisit mjedisore environment environmental | mbrojtjen protection | art arts
     kulture kulturore culture cultural | qytetare civic | shqiptare shqiptar albanian
@@ -126,9 +119,16 @@ _EQUIVALENT_WORDS = """
     mediat media | bujqesi agriculture | sipermarrese entrepreneurs | gazetareve journalists
     mjekeve doctors | avokateve lawyers | studenteve students | nenave mothers
     bibliotekareve librarians | qytetareve citizens | ndihme aid | humanitare humanitarian
+    vullnetareve vullnetaret volunteers volunteer
+    bletareve bletaret beekeepers | fermereve fermeret farmers | peshkatareve fishermen
+    malore malor malit mountain mountains | shtigjet shtigje trails trail | pyjeve forests
+    ujit water | detar detare marine sea | liqenit lake | lumit river | natyres nature
+    kafsheve animals | aftesi disability disabilities | pensionisteve pensioners
+    moshuarve elderly | pakicave minorities | romeve roma | teknologji technology
+    inovacion innovation | kombetare kombetar national | nderkombetare international
+    lokale lokal local | rurale rural | urbane urban
 """
-EQUIVALENTS: dict[str, frozenset[str]] = {
-    word: frozenset(group.split()) - {word}
-    for group in _EQUIVALENT_WORDS.replace("\n", "|").split("|")
-    for word in group.split()
-}
+EQUIVALENTS: dict[str, frozenset[str]] = {}
+for _group in _EQUIVALENT_WORDS.replace("\n", "|").split("|"):
+    for _word in _group.split():
+        EQUIVALENTS[_word] = EQUIVALENTS.get(_word, frozenset()) | (set(_group.split()) - {_word})

@@ -1,0 +1,127 @@
+"""What learning from people's picks buys, on the bench FAQ and its two question sets.
+
+Prints the four eval figures of each set without learning; after learning the other
+set (what ``ngo-faq-bot learn --cases A`` then ``eval --cases B`` gives); the same
+questions asked again after learning them; and with
+5-fold cross-validation on the union of both sets (learn four fifths, measure the
+fifth), which says what to expect on questions nobody taught the bot. Also the time
+``learn`` takes, the time to rebuild the index with the learned phrasings, and the
+median and p99 decision time with and without them.
+
+    .venv/bin/python benchmarks/learning.py [--folds 5] [--bench ../shared/bench] [--model]
+
+Lexical matching by default; ``--model`` uses the matcher config.yaml asks for
+(with its embedding model), which takes a minute or two.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_ROOT))
+
+from bot import learning  # noqa: E402
+from bot.config import load_config  # noqa: E402
+from bot.evaluate import Case, Report, evaluate, load_cases  # noqa: E402
+from bot.faq import Faq, load_faq  # noqa: E402
+from bot.matcher import FaqMatcher  # noqa: E402
+from bot.storage import Database  # noqa: E402
+from bot.text import detect_language  # noqa: E402
+
+BENCH = PROJECT_ROOT.parent / "shared" / "bench"
+NAMES = ("answered right", "reached", "wrong answers", "out-of-scope handed on")
+
+
+def learned_from(cases: list[Case], folder: Path, name: str) -> tuple[list, float]:
+    """Replay ``cases`` into a fresh database as ``learn --cases`` does; the learned
+    phrasings and the seconds it took."""
+    config = load_config(PROJECT_ROOT / "config.yaml", environ={})
+    with Database(f"sqlite:///{folder / name}.db") as db:
+        start = time.perf_counter()
+        for case in cases:
+            if case.expect is not None:
+                learning.vote(db, entry_id=case.expect, text=case.question,
+                              language=detect_language(case.question), user_id=None,
+                              source=learning.CASES, threshold=config.learning.similarity)
+        seconds = time.perf_counter() - start
+        return learning.active(db, config.learning.min_votes), seconds
+
+
+def row(label: str, report: Report) -> str:
+    return f"{label:<44}" + "".join(f"{report.percent(n):8.1f}" for n in NAMES)
+
+
+def latencies(matcher: FaqMatcher, questions: list[str]) -> tuple[float, float]:
+    times = []
+    for q in questions:
+        start = time.perf_counter()
+        matcher.decide(q)
+        times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    return statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.99))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--bench", type=Path, default=BENCH, help="the bench data folder")
+    parser.add_argument("--model", action="store_true",
+                        help="match with the embedding model config.yaml names")
+    args = parser.parse_args()
+    config = load_config(PROJECT_ROOT / "config.yaml", environ={})
+    faq = load_faq(args.bench / "faq.yaml")
+    sets = {name: load_cases(args.bench / f"{name}.jsonl") for name in ("faq_dev", "faq_traffic")}
+    def make(faq: Faq) -> FaqMatcher:
+        return FaqMatcher.configured(faq, config.matching) if args.model else FaqMatcher(
+            faq, config.matching)
+
+    plain = make(faq)
+
+    print(f"{'':<44}" + "".join(f"{n.split()[0][:7]:>8}" for n in NAMES))
+    for name, cases in sets.items():
+        print(row(f"{name}, nothing learned", evaluate(plain, cases)))
+    with tempfile.TemporaryDirectory() as folder:
+        for taught, measured in (("faq_dev", "faq_traffic"), ("faq_traffic", "faq_dev")):
+            phrasings, seconds = learned_from(sets[taught], Path(folder), taught)
+            matcher = make(faq)
+            start = time.perf_counter()
+            matcher.set_learned(phrasings)
+            rebuild = (time.perf_counter() - start) * 1000
+            print(row(f"{measured}, after learn --cases {taught}",
+                      evaluate(matcher, sets[measured])))
+            print(f"    learn: {len(phrasings)} phrasings in {seconds:.2f} s; "
+                  f"set_learned with them took {rebuild:.0f} ms")
+            questions = [c.question for c in sets[measured]]
+            before, after = latencies(plain, questions), latencies(matcher, questions)
+            print(f"    decision ms median / p99: {before[0]:.2f} / {before[1]:.2f} nothing "
+                  f"learned, {after[0]:.2f} / {after[1]:.2f} with them")
+
+        phrasings, _ = learned_from(sets["faq_dev"], Path(folder), "again")
+        matcher = make(faq)
+        matcher.set_learned(phrasings)
+        print(row("faq_dev asked again after learning it", evaluate(matcher, sets["faq_dev"])))
+
+        union = sets["faq_dev"] + sets["faq_traffic"]
+        random.Random(7).shuffle(union)
+        outcomes_plain, outcomes_learned = Report(), Report()
+        for fold in range(args.folds):
+            held = union[fold::args.folds]
+            taught = [c for i, c in enumerate(union) if i % args.folds != fold]
+            phrasings, _ = learned_from(taught, Path(folder), f"fold{fold}")
+            matcher = make(faq)
+            matcher.set_learned(phrasings)
+            outcomes_learned.outcomes += evaluate(matcher, held).outcomes
+            outcomes_plain.outcomes += evaluate(plain, held).outcomes
+        print(row("both sets, nothing learned", outcomes_plain))
+        print(row(f"both sets, {args.folds}-fold: learn 4/5, measure 1/5", outcomes_learned))
+
+
+if __name__ == "__main__":
+    main()

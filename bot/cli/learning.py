@@ -1,0 +1,152 @@
+"""Learned phrasings on the command line: ``learned list|remove ID|export`` and ``learn``.
+
+* ``learned list`` shows every learned phrasing: id, entry, language, whether it
+  counts (and with how many people), its questions.
+* ``learned remove ID`` deletes one with its votes (the running bot notices
+  within ``learning.refresh_interval``).
+* ``learned export`` prints the ones that count as FAQ YAML to paste into the files.
+* ``learn --cases FILE.jsonl`` replays labelled cases as if enough people had
+  picked the expected entry for each question (to bootstrap from an old inbox,
+  or to measure with ``eval``).
+
+The database, config and FAQ libraries are imported where they are used, so that
+``--help`` starts at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bot.cli.chat import plain
+from bot.phrases import say
+
+
+def phrasing_id(value: str) -> int:
+    """A learned phrasing id as argparse reads it."""
+    if not value.isdecimal() or int(value) >= 2**31:
+        raise argparse.ArgumentTypeError(f"not a learned phrasing id: {value!r}")
+    return int(value)
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``learned`` (list, remove, export) and ``learn``."""
+    learned = subparsers.add_parser(
+        "learned", help="phrasings the bot learned from people's picks",
+        description="List, remove or export the phrasings the bot learned from people's "
+                    "picks and from staff answers linked to FAQ entries.")
+    commands = learned.add_subparsers(dest="learned_command", required=True, metavar="COMMAND")
+    listing = commands.add_parser("list", help="list the learned phrasings, newest first",
+                                  description="List the learned phrasings, newest first.")
+    listing.set_defaults(handler=run_list)
+    remove = commands.add_parser("remove", help="delete a learned phrasing",
+                                 description="Delete a learned phrasing and its votes.")
+    remove.add_argument("id", type=phrasing_id, metavar="ID")
+    remove.set_defaults(handler=run_remove)
+    export = commands.add_parser(
+        "export", help="print the phrasings that count as FAQ YAML",
+        description="Print the learned phrasings that count as FAQ YAML: paste each "
+                    "entry's questions into the entry with the same id in the FAQ files.")
+    export.set_defaults(handler=run_export)
+
+    learn = subparsers.add_parser(
+        "learn", help="learn phrasings from labelled cases",
+        description="Replay labelled cases ({\"q\": ..., \"expect\": id or null}) as if "
+                    "enough people had picked the expected entry for each question; cases "
+                    "without an entry are skipped.")
+    learn.add_argument("--cases", metavar="FILE", required=True, help="JSON-lines cases")
+    learn.add_argument("--faq", metavar="PATH",
+                       help="FAQ file or folder the ids must exist in (default: from config)")
+    learn.set_defaults(handler=run_learn)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from bot import learning
+    from bot.config import load_config
+    from bot.storage import Database
+
+    config = load_config(args.config)
+    with Database(config.database_url) as db:
+        items = learning.listing(db, config.learning.min_votes)
+    if not items:
+        print("no learned phrasings")
+        return 0
+    for item in items:
+        state = plain(say("en", f"adm_learned_active_{item.source}", voters=item.voters)
+                      if item.active else
+                      say("en", "adm_learned_waiting", voters=item.voters,
+                          needed=config.learning.min_votes))
+        print(f"#{item.id}  {item.entry_id}  {item.language}  {state}  "
+              f"{item.created_at:%Y-%m-%d}")
+        for text in item.texts:
+            print(f"    {text}")
+    return 0
+
+
+def run_remove(args: argparse.Namespace) -> int:
+    from bot import learning
+    from bot.config import load_config
+    from bot.storage import Database
+
+    with Database(load_config(args.config).database_url) as db:
+        removed = learning.remove(db, args.id)
+    if not removed:
+        print(f"error: there is no learned phrasing #{args.id} "
+              "(see `ngo-faq-bot learned list`)", file=sys.stderr)
+        return 1
+    print(f"removed learned phrasing #{args.id}")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from bot import learning
+    from bot.config import load_config
+    from bot.storage import Database
+
+    config = load_config(args.config)
+    with Database(config.database_url) as db:
+        print(learning.export_yaml(learning.listing(db, config.learning.min_votes)), end="")
+    return 0
+
+
+def run_learn(args: argparse.Namespace) -> int:
+    from bot import learning
+    from bot.config import load_config
+    from bot.evaluate import load_cases
+    from bot.faq import FaqError, load_faq
+    from bot.storage import Database
+    from bot.text import detect_language
+
+    config = load_config(args.config)
+    path = Path(args.faq) if args.faq else config.faq_path
+    try:
+        faq = load_faq(path)
+    except FaqError as exc:
+        print(f"error: the FAQ at {path} has {len(exc.problems)} problem(s); "
+              "run `ngo-faq-bot faq check` for details", file=sys.stderr)
+        return 1
+    try:
+        cases = load_cases(args.cases)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    unknown = sorted({c.expect for c in cases if c.expect and faq.get(c.expect) is None})
+    if unknown:
+        print(f"error: {args.cases}: no FAQ entry {', '.join(unknown)} in {len(faq)} entries "
+              f"of the FAQ; pass the FAQ the cases were written for with --faq",
+              file=sys.stderr)
+        return 1
+    learned = 0
+    with Database(config.database_url) as db:
+        for case in cases:
+            if case.expect is not None:
+                learned += learning.vote(
+                    db, entry_id=case.expect, text=case.question,
+                    language=detect_language(case.question),
+                    user_id=None, source=learning.CASES, threshold=config.learning.similarity)
+    in_scope = sum(c.expect is not None for c in cases)
+    print(f"learned {learned} question(s) of {in_scope} with an entry "
+          f"({len(cases) - in_scope} without one skipped)")
+    return 0
+

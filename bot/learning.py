@@ -1,0 +1,248 @@
+"""Learned phrasings: the questions people taught the bot for FAQ entries.
+
+When a person picks an entry among the bot's suggestions, their question is a
+vote for a phrasing of that entry. Votes for the same entry on questions that
+say the same thing (:func:`same_question`: they share most of their terms
+after the normaliser) gather on one learned phrasing; it counts - the matcher
+treats its questions as phrasings of the entry - once ``learning.min_votes``
+different people voted for it, so one person alone cannot teach the bot
+nonsense. A 👎 after the pick takes the person's vote back.
+
+Two sources are trusted on their own: an admin linking a staff answer to an
+entry (``staff``), and labelled cases replayed with ``ngo-faq-bot learn``
+(``cases``, as if enough people had picked the expected entry).
+
+Each vote keeps the voter's own question, and a phrasing has no words of its
+own: forgetting a person (:mod:`bot.privacy` deletes their votes) takes their
+words with them, and :func:`prune` then drops the phrasings nobody supports.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ruamel.yaml import YAML
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from bot.storage import Database, FaqSuggestion, LearnedPhrasing, LearnedVote, Ticket
+from bot.text import fold, terms
+
+PICK, STAFF, CASES = "pick", "staff", "cases"
+TRUSTED = (STAFF, CASES)
+"""Sources whose one vote is enough."""
+MAX_TEXT = 500
+"""Characters of a question kept as a learned phrasing (a long story is cut)."""
+
+
+@dataclass(frozen=True)
+class Learned:
+    """A learned phrasing as admins see it: its first question and all of them.
+
+    ``source`` says why it counts (or would): ``staff`` or ``cases`` when such a
+    vote supports it, else how it started (``pick``)."""
+
+    id: int
+    entry_id: str
+    language: str
+    source: str
+    created_at: datetime
+    texts: tuple[str, ...]
+    voters: int
+    active: bool
+
+    @property
+    def text(self) -> str:
+        return self.texts[0] if self.texts else ""
+
+
+def similarity(a: str, b: str) -> float:
+    """How much two questions say the same (0-1): the Dice overlap of their terms
+    (folded, stopwords dropped, stemmed), or 1 for the same folded text."""
+    if fold(a) == fold(b):
+        return 1.0
+    ta, tb = set(terms(a)), set(terms(b))
+    if not ta or not tb:
+        return 0.0
+    return 2 * len(ta & tb) / (len(ta) + len(tb))
+
+
+def same_question(a: str, b: str, threshold: float) -> bool:
+    return similarity(a, b) >= threshold
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _votes_by_phrasing(session: Session, entry_id: str) -> dict[int, list[LearnedVote]]:
+    rows = session.scalars(select(LearnedVote).join(
+        LearnedPhrasing, LearnedPhrasing.id == LearnedVote.phrasing_id).where(
+        LearnedPhrasing.entry_id == entry_id).order_by(LearnedVote.id))
+    found: dict[int, list[LearnedVote]] = defaultdict(list)
+    for vote in rows:
+        found[vote.phrasing_id].append(vote)
+    return found
+
+
+def vote(db: Database, *, entry_id: str, text: str, language: str, user_id: int | None,
+         source: str, threshold: float) -> bool:
+    """Record that ``user_id`` (None: no person, e.g. replayed cases) links the question
+    ``text`` to ``entry_id``; True if a vote was added.
+
+    The vote joins the learned phrasing of that entry whose questions are most like
+    ``text`` (at least ``threshold``, see :func:`similarity`), else starts a new one.
+    A person votes once per phrasing; a question already there from the same
+    source without a person is not added twice.
+    """
+    text = " ".join(text.split())[:MAX_TEXT]
+    if not fold(text):
+        return False
+    with db.session() as session:
+        best_id, best = None, 0.0
+        for phrasing_id, votes in _votes_by_phrasing(session, entry_id).items():
+            score = max(similarity(text, v.text) for v in votes)
+            if score >= threshold and score > best:
+                best_id, best = phrasing_id, score
+        if best_id is not None:
+            votes = _votes_by_phrasing(session, entry_id)[best_id]
+            if user_id is not None and any(v.user_id == user_id for v in votes):
+                return False
+            if user_id is None and any(v.user_id is None and v.source == source
+                                       and fold(v.text) == fold(text) for v in votes):
+                return False
+            phrasing_id = best_id
+        else:
+            phrasing = LearnedPhrasing(entry_id=entry_id, language=language, source=source,
+                                       created_at=_now())
+            session.add(phrasing)
+            session.flush()
+            phrasing_id = phrasing.id
+        session.add(LearnedVote(phrasing_id=phrasing_id, user_id=user_id, text=text,
+                                source=source, created_at=_now()))
+        return True
+
+
+def unvote(db: Database, user_id: int, entry_id: str) -> bool:
+    """Take back the person's latest pick of ``entry_id`` (their 👎 after it); True if
+    there was one. A phrasing left without votes is deleted."""
+    with db.session() as session:
+        latest = session.scalars(select(LearnedVote).join(
+            LearnedPhrasing, LearnedPhrasing.id == LearnedVote.phrasing_id).where(
+            LearnedPhrasing.entry_id == entry_id, LearnedVote.user_id == user_id,
+            LearnedVote.source == PICK).order_by(LearnedVote.id.desc()).limit(1)).first()
+        if latest is None:
+            return False
+        session.delete(latest)
+        session.flush()
+        _prune(session)
+        return True
+
+
+def link_suggestion(db: Database, suggestion_id: int, threshold: float) -> str | None:
+    """An admin links a staff answer (a pending FAQ suggestion) to its suggested entry:
+    the ticket's question becomes a learned phrasing of it at once. Returns the entry
+    id, or None when the suggestion is not pending or has no entry."""
+    with db.session() as session:
+        suggestion = session.get(FaqSuggestion, suggestion_id)
+        if suggestion is None or suggestion.status != "pending" or not suggestion.entry_id:
+            return None
+        ticket = session.get(Ticket, suggestion.ticket_id) if suggestion.ticket_id else None
+        asker = ticket.user_id if ticket is not None else None
+        entry_id, question, language = (suggestion.entry_id, suggestion.question,
+                                        suggestion.language)
+        suggestion.status = "learned"
+    # The vote belongs to the person who asked: forgetting them takes their words away.
+    vote(db, entry_id=entry_id, text=question, language=language, user_id=asker,
+         source=STAFF, threshold=threshold)
+    return entry_id
+
+
+def _prune(session: Session) -> None:
+    session.execute(delete(LearnedPhrasing).where(
+        LearnedPhrasing.id.not_in(select(LearnedVote.phrasing_id))))
+
+
+def prune(db: Database) -> None:
+    """Delete the phrasings no vote supports any more (after a person was forgotten)."""
+    with db.session() as session:
+        _prune(session)
+
+
+def remove(db: Database, phrasing_id: int) -> bool:
+    """An admin removes a learned phrasing with all its votes; True if it existed."""
+    with db.session() as session:
+        phrasing = session.get(LearnedPhrasing, phrasing_id)
+        if phrasing is None:
+            return False
+        session.execute(delete(LearnedVote).where(LearnedVote.phrasing_id == phrasing_id))
+        session.delete(phrasing)
+        return True
+
+
+def _is_active(votes: list[LearnedVote], min_votes: int) -> bool:
+    if any(v.source in TRUSTED for v in votes):
+        return True
+    return len({v.user_id for v in votes if v.user_id is not None}) >= min_votes
+
+
+def listing(db: Database, min_votes: int) -> list[Learned]:
+    """Every learned phrasing, newest first, with its questions and whether it counts."""
+    with db.session() as session:
+        phrasings = session.scalars(select(LearnedPhrasing).order_by(
+            LearnedPhrasing.id.desc())).all()
+        votes: dict[int, list[LearnedVote]] = defaultdict(list)
+        for v in session.scalars(select(LearnedVote).order_by(LearnedVote.id)):
+            votes[v.phrasing_id].append(v)
+    found = []
+    for p in phrasings:
+        texts: dict[str, str] = {}
+        for v in votes[p.id]:
+            texts.setdefault(fold(v.text), v.text)
+        trusted = [v.source for v in votes[p.id] if v.source in TRUSTED]
+        found.append(Learned(
+            id=p.id, entry_id=p.entry_id, language=p.language,
+            source=trusted[0] if trusted else p.source,
+            created_at=p.created_at, texts=tuple(texts.values()),
+            voters=len({v.user_id for v in votes[p.id] if v.user_id is not None}),
+            active=bool(votes[p.id]) and _is_active(votes[p.id], min_votes)))
+    return found
+
+
+def active(db: Database, min_votes: int) -> list[tuple[str, str, str]]:
+    """(entry id, language, question) of every question of the phrasings that count:
+    what :meth:`bot.matcher.FaqMatcher.set_learned` takes."""
+    return [(p.entry_id, p.language, text) for p in reversed(listing(db, min_votes))
+            if p.active for text in p.texts]
+
+
+def version(db: Database) -> tuple[int, int, int]:
+    """Changes whenever votes or phrasings are added or removed (by any process)."""
+    with db.session() as session:
+        votes, last = session.execute(select(func.count(), func.max(LearnedVote.id))).one()
+        phrasings = session.scalar(select(func.count()).select_from(LearnedPhrasing))
+    return int(votes or 0), int(last or 0), int(phrasings or 0)
+
+
+def export_yaml(learned: Iterable[Learned]) -> str:
+    """The phrasings that count, as FAQ YAML an admin can paste into the files: one
+    entry per id with only its new ``questions``, by language."""
+    by_entry: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for item in learned:
+        if item.active:
+            questions = by_entry[item.entry_id][item.language]
+            questions.extend(t for t in item.texts if t not in questions)
+    entries = [{"id": entry_id, "questions": {lang: texts for lang, texts in langs.items()}}
+               for entry_id, langs in sorted(by_entry.items())]
+    header = ("# Learned phrasings: add each entry's questions to the entry with the same id\n"
+              "# in the FAQ files (then remove them with `ngo-faq-bot learned remove ID`).\n")
+    out = io.StringIO()
+    writer = YAML()
+    writer.width = 4096
+    writer.indent(mapping=2, sequence=4, offset=2)
+    writer.dump({"version": 1, "entries": entries}, out)
+    return header + out.getvalue()

@@ -1,0 +1,107 @@
+"""Learned phrasings in Telegram: an admin's /learned lists them with remove buttons.
+
+Only the user ids under ``admins:`` can list or remove; anyone else's /learned is
+the usual "unknown command" and their presses of a (forged) remove button change
+nothing. A job picks up changes made from the command line (``ngo-faq-bot learn``,
+``learned remove``, ``forget``) every ``learning.refresh_interval``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from telegram import Message, Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    filters,
+)
+
+from bot import learning
+from bot.conversation import Assistant, Button, Reply
+from bot.phrases import Html, say
+from handlers.people import asker
+from handlers.render import send
+
+log = logging.getLogger(__name__)
+
+MAX_SHOWN = 10  # learned phrasings listed by /learned, newest first; the CLI lists all
+_BUTTON = re.compile(r"^lrn:rm:([0-9a-f]{1,8})$")
+
+
+def _brain(context: ContextTypes.DEFAULT_TYPE) -> Assistant:
+    return context.application.bot_data["assistant"]
+
+
+def describe(lang: str, item: learning.Learned, min_votes: int) -> Html:
+    """One learned phrasing as an admin reads it."""
+    state = (say(lang, f"adm_learned_active_{item.source}", voters=item.voters)
+             if item.active else
+             say(lang, "adm_learned_waiting", voters=item.voters, needed=min_votes))
+    return say(lang, "adm_learned_item", id=item.id, entry=item.entry_id,
+               language=item.language, state=state, text="\n".join(item.texts))
+
+
+async def on_learned(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/learned: the newest learned phrasings, each with a remove button."""
+    message = update.effective_message
+    if message is None or message.from_user is None:
+        return
+    brain = _brain(context)
+    lang = brain.language(asker(message.from_user))
+    min_votes = brain.config.learning.min_votes
+    items = learning.listing(brain.db, min_votes)
+    replies = [Reply(describe(lang, item, min_votes),
+                     ((Button(say(lang, "adm_learned_remove", id=item.id),
+                              f"lrn:rm:{item.id:x}"),),))
+               for item in items[:MAX_SHOWN]]
+    if not items:
+        replies.append(Reply(say(lang, "adm_learned_none")))
+    elif len(items) > MAX_SHOWN:
+        replies.append(Reply(say(lang, "adm_learned_more", count=len(items) - MAX_SHOWN)))
+    await send(context, message.chat.id, replies)
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An admin's remove button; from anyone else it changes nothing."""
+    query = update.callback_query
+    if query is None:
+        return
+    brain = _brain(context)
+    lang = brain.language(asker(query.from_user))
+    match = _BUTTON.match(query.data or "")
+    if match is None or query.from_user.id not in brain.config.admins:
+        await query.answer(say(lang, "button_expired"))
+        return
+    await query.answer()
+    number = int(match.group(1), 16)
+    removed = learning.remove(brain.db, number)
+    brain.refresh_learned()
+    message = query.message if isinstance(query.message, Message) else None
+    if message is not None and message.reply_markup is not None:
+        await query.edit_message_reply_markup(None)
+    text = say(lang, "adm_learned_removed" if removed else "adm_learned_gone", id=number)
+    await send(context, message.chat.id if message else query.from_user.id, [Reply(text)])
+
+
+async def refresh(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Pick up learned phrasings changed from the command line while the bot runs."""
+    if _brain(context).refresh_learned():
+        log.info("learned phrasings changed (or the FAQ was reloaded); the matcher has them")
+
+
+def register(application: Application, assistant: Assistant) -> None:
+    """Add /learned and its buttons (before the people's handlers, which catch the rest)."""
+    application.bot_data["assistant"] = assistant
+    admins = filters.User(user_id=list(assistant.config.admins))
+    application.add_handler(CommandHandler(
+        "learned", on_learned,
+        filters=filters.UpdateType.MESSAGE & admins & filters.ChatType.PRIVATE))
+    application.add_handler(CallbackQueryHandler(on_button, pattern=r"^lrn:"))
+    if application.job_queue is not None:
+        interval = assistant.config.learning.refresh_interval
+        application.job_queue.run_repeating(refresh, interval=interval, first=interval,
+                                            name="learned-refresh")

@@ -1,0 +1,144 @@
+"""``ngo-faq-bot learned list|remove|export``, ``learn --cases`` and ``eval --no-learned``
+on a real database."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from bot import learning
+from bot.cli import main
+from bot.storage import Database
+
+FAQ = """\
+version: 1
+entries:
+  - id: bank-account
+    questions:
+      en:
+        - How can an association open a bank account?
+    answer:
+      en: The bank asks for the court decision and the statute.
+  - id: volunteers
+    questions:
+      en:
+        - Do I need a written agreement with volunteers?
+    answer:
+      en: Yes, a written agreement is required.
+"""
+# Nothing in the FAQ says this: without learning, the bot hands it to the staff.
+TELLER = "the teller keeps sending us home without a card for the club"
+CASES = [{"q": TELLER, "expect": "bank-account"},
+         {"q": "who won the match yesterday?", "expect": None}]
+
+
+@pytest.fixture
+def config_file(tmp_path: Path, database_url: str) -> Path:
+    (tmp_path / "faq.yaml").write_text(FAQ, encoding="utf-8")
+    path = tmp_path / "config.yaml"
+    path.write_text(f"database:\n  url: \"{database_url}\"\nfaq:\n  path: faq.yaml\n"
+                    "matching:\n  embedding: none\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def cases(tmp_path: Path) -> Path:
+    path = tmp_path / "cases.jsonl"
+    path.write_text("".join(json.dumps(c) + "\n" for c in CASES), encoding="utf-8")
+    return path
+
+
+def cli(config: Path, *argv: str) -> int:
+    return main(["--config", str(config), *argv])
+
+
+def figure(out: str, name: str) -> str:
+    """``"1/1"`` from the line ``answered right:  100.0%  (1/1)`` of ``eval``."""
+    found = re.search(rf"^{name}:\s+[0-9.]+%\s+\((\d+/\d+)\)$", out, re.MULTILINE)
+    assert found, out
+    return found.group(1)
+
+
+def test_learn_cases_then_eval_uses_them_unless_no_learned(
+        config_file: Path, cases: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(config_file, "eval", "--cases", str(cases)) == 0
+    assert figure(capsys.readouterr().out, "answered right") == "0/1"
+    assert cli(config_file, "learn", "--cases", str(cases)) == 0
+    assert "learned 1 question(s) of 1 with an entry (1 without one skipped)" in (
+        capsys.readouterr().out)
+    assert cli(config_file, "learn", "--cases", str(cases)) == 0  # a replay adds nothing
+    assert "learned 0 question(s)" in capsys.readouterr().out
+    assert cli(config_file, "eval", "--cases", str(cases)) == 0
+    out = capsys.readouterr().out
+    assert "on 2 FAQ entries and 1 learned phrasings (--no-learned ignores them)" in out
+    assert figure(out, "answered right") == "1/1"
+    assert figure(out, "out-of-scope handed on") == "1/1"
+    assert cli(config_file, "eval", "--no-learned", "--cases", str(cases)) == 0
+    out = capsys.readouterr().out
+    assert figure(out, "answered right") == "0/1" and "learned" not in out
+    assert cli(config_file, "ask", TELLER) == 0
+    assert "ANSWER" in capsys.readouterr().out
+
+
+def test_learn_refuses_cases_for_another_faq(config_file: Path, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    cases = tmp_path / "other.jsonl"
+    cases.write_text(json.dumps({"q": "x y z", "expect": "ngo-registration"}) + "\n")
+    assert cli(config_file, "learn", "--cases", str(cases)) == 1
+    err = capsys.readouterr().err
+    assert "no FAQ entry ngo-registration" in err and "--faq" in err
+    assert cli(config_file, "learned", "list") == 0
+    assert "no learned phrasings" in capsys.readouterr().out
+
+
+def test_list_remove_and_export(config_file: Path, database_url: str,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    with Database(database_url) as db:
+        for user, text in ((1, "Our bank wants a paper from the court"),
+                           (2, "the bank wants a court paper from us")):
+            learning.vote(db, entry_id="bank-account", text=text, language="en",
+                          user_id=user, source=learning.PICK, threshold=0.6)
+        learning.vote(db, entry_id="volunteers", text="volunteer contract?", language="en",
+                      user_id=3, source=learning.PICK, threshold=0.6)
+        waiting, active = learning.listing(db, min_votes=2)
+    assert cli(config_file, "learned", "list") == 0
+    out = capsys.readouterr().out
+    assert f"#{active.id}  bank-account  en  active (2 people picked it)" in out
+    assert f"#{waiting.id}  volunteers  en  waiting (1 of 2 people)" in out
+    assert "    the bank wants a court paper from us\n" in out
+
+    assert cli(config_file, "learned", "export") == 0
+    out = capsys.readouterr().out
+    assert ("entries:\n  - id: bank-account\n    questions:\n      en:\n"
+            "        - Our bank wants a paper from the court\n"
+            "        - the bank wants a court paper from us\n") in out
+    assert "volunteer contract" not in out
+
+    assert cli(config_file, "learned", "remove", str(active.id)) == 0
+    assert f"removed learned phrasing #{active.id}" in capsys.readouterr().out
+    assert cli(config_file, "learned", "remove", str(active.id)) == 1
+    assert f"no learned phrasing #{active.id}" in capsys.readouterr().err
+    assert cli(config_file, "learned", "list") == 0
+    assert "bank-account" not in capsys.readouterr().out
+
+
+def test_forget_removes_what_only_that_person_taught(
+        config_file: Path, database_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with Database(database_url) as db:
+        for user, text in ((1, "bank wants court paper"), (2, "court paper for the bank")):
+            learning.vote(db, entry_id="bank-account", text=text, language="en",
+                          user_id=user, source=learning.PICK, threshold=0.6)
+    assert cli(config_file, "forget", "2") == 0
+    assert cli(config_file, "forget", "1") == 0
+    capsys.readouterr()
+    assert cli(config_file, "learned", "list") == 0
+    assert "no learned phrasings" in capsys.readouterr().out
+
+
+def test_a_bad_id_is_a_clear_error(config_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli(config_file, "learned", "remove", "seven")
+    assert "not a learned phrasing id: 'seven'" in capsys.readouterr().err

@@ -1,0 +1,135 @@
+"""The bot learning from people, end to end: the real Application long polling the Bot
+API test server, on the bundled FAQ. Every assertion is on what people and admins see.
+
+A question the bot is unsure about gets choices; once two people picked the same
+entry for it, a third person asking it gets that entry's answer straight away. A 👎
+after a pick, /forget and an admin's remove button undo it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.faq import load_faq
+from bot.storage import FaqSuggestion
+from botapi import BotApiServer, Call
+from botapi.harness import PROJECT_ROOT, RunningBot, make_config
+
+ADMIN = 9101
+ENTRY = "ngo-statute-changes"
+PICK = f"q:en:{ENTRY}"
+FIRST = "Our director left, how do we tell the court?"
+SECOND = "our director has left - how do we inform the court??"
+THIRD = "The director left us. How do we tell the court about it?"
+ANSWER = load_faq(PROJECT_ROOT / "faq").get(ENTRY).answer_in("en")[:60]  # type: ignore
+
+
+@pytest.fixture
+async def bot(api: BotApiServer, tmp_path: Path) -> AsyncIterator[RunningBot]:
+    config = make_config(api, tmp_path / "bot.db")
+    # Lexical matching: choices the test can predict, and no model to load.
+    config = dataclasses.replace(config, admins=(ADMIN,), matching=dataclasses.replace(
+        config.matching, embedding="none"))
+    running = await RunningBot(config).start()
+    yield running
+    await running.stop()
+
+
+def person(api: BotApiServer, number: int) -> dict:
+    return api.user(number, f"P{number}", language_code="en")
+
+
+def data_of(call: Call) -> list[str]:
+    return [data for row in call.buttons for _, data in row]
+
+
+async def ask(api: BotApiServer, user: dict, text: str) -> Call:
+    since = api.mark()
+    await api.send_text(user, text)
+    [reply] = await api.replies(user["id"], since=since)
+    return reply
+
+
+async def press(api: BotApiServer, user: dict, message: Call, data: str,
+                expect_message: bool = True) -> Call | None:
+    """Press ``data`` under ``message``; the bot's next message to the person, if any."""
+    since = api.mark()
+    await api.press(user, message, data)
+    await api.wait_for("answerCallbackQuery", since=since)
+    if not expect_message:
+        return None
+    [reply] = await api.replies(user["id"], since=since)
+    return reply
+
+
+async def pick(api: BotApiServer, user: dict, question: str) -> Call:
+    """Ask, see ENTRY among the choices, pick it; returns the answer (with 👍 / 👎)."""
+    choices = await ask(api, user, question)
+    assert PICK in data_of(choices) and ANSWER not in choices.text
+    answer = await press(api, user, choices, PICK)
+    assert answer is not None and ANSWER in answer.text
+    return answer
+
+
+async def answered_directly(api: BotApiServer, user: dict) -> bool:
+    reply = await ask(api, user, THIRD)
+    return ANSWER in reply.text and PICK not in data_of(reply)
+
+
+async def test_two_picks_teach_the_bot_and_a_thumbs_down_or_forget_undo_it(
+        api: BotApiServer, bot: RunningBot) -> None:
+    await pick(api, person(api, 501), FIRST)
+    assert not await answered_directly(api, person(api, 502))  # one person is not enough
+    answer = await pick(api, person(api, 503), SECOND)
+    assert await answered_directly(api, person(api, 504))
+
+    await press(api, person(api, 503), answer, f"n:en:{ENTRY}")  # "sorry" and staff offer
+    assert not await answered_directly(api, person(api, 505))
+
+    await pick(api, person(api, 506), SECOND)
+    assert await answered_directly(api, person(api, 507))
+    question = await ask(api, person(api, 506), "/forget")
+    await press(api, person(api, 506), question, question.buttons[0][0][1])  # yes
+    assert not await answered_directly(api, person(api, 508))
+
+
+async def test_admins_list_and_remove_learned_phrasings_others_cannot(
+        api: BotApiServer, bot: RunningBot) -> None:
+    admin = api.user(ADMIN, "Admin", language_code="en")
+    assert "No learned phrasings yet." in (await ask(api, admin, "/learned")).text
+    await pick(api, person(api, 601), FIRST)
+    await pick(api, person(api, 602), SECOND)
+    listing = await ask(api, admin, "/learned")
+    assert ENTRY in listing.text and "active (2 people picked it)" in listing.text
+    assert FIRST in listing.text and SECOND in listing.text
+    [remove] = data_of(listing)
+
+    stranger = person(api, 603)
+    reply = await ask(api, stranger, "/learned")  # not an admin: the usual unknown command
+    assert ENTRY not in reply.text and "/faq" in reply.text
+    await press(api, stranger, listing, remove, expect_message=False)  # a forged press
+    assert await answered_directly(api, person(api, 604))
+
+    removed = await press(api, admin, listing, remove)
+    assert removed is not None and "removed" in removed.text
+    assert not await answered_directly(api, person(api, 605))
+    assert "No learned phrasings yet." in (await ask(api, admin, "/learned")).text
+
+
+async def test_an_admin_links_a_staff_answer_to_an_entry(
+        api: BotApiServer, bot: RunningBot) -> None:
+    assert bot.brain is not None
+    with bot.brain.db.session() as session:
+        session.add(FaqSuggestion(question=FIRST, language="en", entry_id=ENTRY,
+                                  answer="Tell the court within 30 days.", status="pending"))
+    admin = api.user(ADMIN, "Admin", language_code="en")
+    listing = await ask(api, admin, "/suggestions")
+    link = next(d for row in listing.buttons for label, d in row if label.startswith("Learn"))
+    linked = await press(api, admin, listing, link)
+    assert linked is not None and f"learned phrasing of {ENTRY}" in linked.text
+    assert await answered_directly(api, person(api, 701))
+    assert "active (a staff answer an admin linked)" in (await ask(api, admin, "/learned")).text
