@@ -7,6 +7,12 @@ empty or too long texts, callback data over 64 bytes, editing a message that
 does not exist), records every call, and lets a test play the people: inject
 messages, stickers, group messages and button presses, delivered by long
 polling (``getUpdates``) or posted to the bot's webhook with the secret token.
+
+For load and fault runs it injects Telegram's troubles: a share of a method's
+calls failing (seeded random), time windows in which calls hang or are
+answered 429 with ``retry_after``, and, on request, Telegram's own flood limits.
+It records when each call arrived and when each update left for the bot, so
+the time from an update to its reply can be measured.
 """
 
 from __future__ import annotations
@@ -15,10 +21,12 @@ import asyncio
 import html
 import itertools
 import json
+import math
+import random
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 
@@ -72,13 +80,100 @@ class Failure:
     description: str | None = None
 
 
+@dataclass
+class Share:
+    """A share (0-1) of a method's calls fails, drawn from the server's seeded random:
+    with ``status``, or after hanging ``delay`` seconds without being carried out."""
+
+    share: float
+    status: int = 500
+    delay: float | None = None
+
+
+@dataclass(frozen=True)
+class Window:
+    """Calls arriving between ``start`` and ``end`` (``time.monotonic()``) hang until
+    ``end`` and are not carried out, or, with ``retry_after``, are answered 429 at once.
+    ``methods`` (lower case) limits it to those methods; None: every method."""
+
+    start: float
+    end: float
+    retry_after: int | None = None
+    methods: frozenset[str] | None = None
+
+    def covers(self, method: str, now: float) -> bool:
+        return self.start <= now < self.end and (
+            self.methods is None or method.lower() in self.methods)
+
+
+# What posts a message in a chat: what Telegram's flood limits count.
+_POSTING = frozenset({"sendmessage", "sendphoto", "senddocument", "copymessage"})
+
+
+class TelegramLimits:
+    """Telegram's flood limits for a bot, answered with 429 and ``retry_after`` as it does:
+    about 30 messages a second in all, 20 a minute in one group, and about one a second
+    in one private chat. Each is a token bucket, so a short burst passes (30 messages at
+    once in all, 20 in a group, ``burst`` in a private chat) and then the rate holds."""
+
+    PER_SECOND = 30
+    PER_GROUP_MINUTE = 20
+
+    def __init__(self, burst: int = 3) -> None:
+        self.burst = burst
+        self._all = _Bucket(self.PER_SECOND, self.PER_SECOND)
+        self._chats: dict[int, _Bucket] = {}
+        self.refused = 0
+
+    def check(self, method: str, chat_id: Any, now: float) -> None:
+        """Count one call; ApiError 429 when it goes over a limit (then it is not counted)."""
+        if method.lower() not in _POSTING:
+            return
+        try:
+            chat = int(chat_id)
+        except (TypeError, ValueError):
+            return
+        if chat not in self._chats:
+            self._chats[chat] = _Bucket(self.PER_GROUP_MINUTE, self.PER_GROUP_MINUTE / 60) \
+                if chat < 0 else _Bucket(self.burst, 1.0)
+        buckets = (self._all, self._chats[chat])
+        wait = max(bucket.wait(now) for bucket in buckets)
+        if wait > 0:
+            self.refused += 1
+            retry_after = max(1, math.ceil(wait))
+            raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
+        for bucket in buckets:
+            bucket.take()
+
+
+class _Bucket:
+    """``capacity`` tokens, refilled at ``rate`` a second; a message takes one."""
+
+    def __init__(self, capacity: float, rate: float) -> None:
+        self.capacity = capacity
+        self.rate = rate
+        self.tokens = float(capacity)
+        self.when: float | None = None
+
+    def wait(self, now: float) -> float:
+        """Seconds until a token is there (0: now), after refilling up to ``now``."""
+        if self.when is not None:
+            self.tokens = min(self.capacity, self.tokens + (now - self.when) * self.rate)
+        self.when = now
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+
+    def take(self) -> None:
+        self.tokens -= 1
+
+
 @dataclass(frozen=True)
 class Call:
-    """One Bot API request the bot made."""
+    """One Bot API request the bot made; ``at`` is when it arrived (``time.monotonic()``)."""
 
     method: str
     params: dict[str, Any]
     result: Any = None
+    at: float = field(default=0.0, compare=False)
 
     @property
     def chat_id(self) -> Any:
@@ -159,6 +254,13 @@ class BotApiServer:
         self.fail_methods: set[str] = set()
         self.failures: dict[str, list[Failure]] = {}
         self.failed: list[Call] = []          # calls refused by an injected failure
+        self.shares: dict[str, list[Share]] = {}
+        self.windows: list[Window] = []
+        self.limits: TelegramLimits | None = None  # Telegram's flood limits, when switched on
+        self.random = random.Random(0)
+        # update_id -> when it first left for the bot (getUpdates or the webhook).
+        self.delivered_at: dict[int, float] = {}
+        self.polls = 0                         # getUpdates calls received
         # chat id -> {user id: status} for getChatMember; chats not listed: everyone a member.
         self.members: dict[int, dict[int, str]] = {}
         self.forums: set[int] = set()         # supergroups that are forums (topics)
@@ -279,6 +381,27 @@ class BotApiServer:
         self.failures.setdefault(method.lower(), []).append(
             Failure(count, status, retry_after, delay, chat_id, description))
 
+    def fail_share(self, method: str, share: float, *, status: int = 500,
+                   delay: float | None = None) -> None:
+        """Make ``share`` of the calls of ``method`` fail (see :class:`Share`)."""
+        self.shares.setdefault(method.lower(), []).append(Share(share, status, delay))
+
+    def hang_between(self, start: float, end: float, methods: tuple[str, ...] | None = None
+                     ) -> None:
+        """Calls arriving between ``start`` and ``end`` hang until ``end`` (a stuck
+        connection) and are not carried out."""
+        self.windows.append(Window(start, end, None, _lower(methods)))
+
+    def throttle_between(self, start: float, end: float, retry_after: int,
+                         methods: tuple[str, ...] | None = None) -> None:
+        """Calls arriving between ``start`` and ``end`` are answered 429 ``retry_after``."""
+        self.windows.append(Window(start, end, retry_after, _lower(methods)))
+
+    def limit_like_telegram(self, burst: int = 3) -> TelegramLimits:
+        """Switch on Telegram's flood limits (see :class:`TelegramLimits`)."""
+        self.limits = TelegramLimits(burst)
+        return self.limits
+
     def sent_to(self, chat_id: int, since: int = 0) -> list[Call]:
         """The messages the bot created in ``chat_id`` (sent, copied), in order."""
         return [c for c in self.calls[since:] if c.chat_id == chat_id and c.result is not None
@@ -380,6 +503,7 @@ class BotApiServer:
         """Queue ``update`` for getUpdates, or post it to the webhook when one is set."""
         update = {"update_id": next(self._update_ids), **update}
         if self.webhook is not None:
+            self.delivered_at.setdefault(update["update_id"], time.monotonic())
             status = await self.post_webhook(update, self.webhook.get("secret_token"))
             if status != 200:
                 raise AssertionError(f"the bot's webhook answered {status}")
@@ -420,6 +544,7 @@ class BotApiServer:
     # --- the HTTP API ---------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.Response:
+        arrived = time.monotonic()
         method = request.match_info["method"]
         params = await _read_params(request)
         try:
@@ -433,12 +558,15 @@ class BotApiServer:
                     raise ApiError(400, "Bad Request: group chat was upgraded to a supergroup "
                                         "chat", migrate_to_chat_id=moved)
             await self._injected_failure(method, params)
+            await self._injected_fault(method, params, arrived)
+            if self.limits is not None:
+                self.limits.check(method, params.get("chat_id"), time.monotonic())
             handler = getattr(self, f"_api_{method.lower()}", None)
             if handler is None:
                 raise ApiError(404, "Not Found: method not found")
             result = await handler(params)
         except ApiError as exc:
-            await self._record(Call(method, params, None))
+            await self._record(Call(method, params, None, arrived))
             body: dict[str, Any] = {"ok": False, "error_code": exc.code,
                                     "description": exc.description}
             if exc.retry_after is not None:
@@ -447,8 +575,29 @@ class BotApiServer:
                 body["parameters"] = {"migrate_to_chat_id": exc.migrate_to_chat_id}
             return web.json_response(body, status=exc.code)
         if method.lower() != "getupdates" or result:
-            await self._record(Call(method, params, result))
+            await self._record(Call(method, params, result, arrived))
         return web.json_response({"ok": True, "result": result})
+
+    async def _injected_fault(self, method: str, params: dict[str, Any], arrived: float) -> None:
+        """The windows (hang, 429) and the random shares of failures."""
+        for window in self.windows:
+            if not window.covers(method, arrived):
+                continue
+            self.failed.append(Call(method, params, None, arrived))
+            if window.retry_after is not None:
+                raise ApiError(429, f"Too Many Requests: retry after {window.retry_after}",
+                               window.retry_after)
+            await asyncio.sleep(max(0.0, window.end - time.monotonic()))
+            raise ApiError(504, "Gateway Timeout")
+        for share in self.shares.get(method.lower(), ()):
+            if self.random.random() >= share.share:
+                continue
+            self.failed.append(Call(method, params, None, arrived))
+            if share.delay is not None:
+                await asyncio.sleep(share.delay)
+                raise ApiError(504, "Gateway Timeout")
+            raise ApiError(share.status, "Internal Server Error" if share.status >= 500
+                           else "Bad Request: injected failure")
 
     async def _injected_failure(self, method: str, params: dict[str, Any]) -> None:
         failure = next((f for f in self.failures.get(method.lower(), ()) if f.count > 0 and (
@@ -508,6 +657,7 @@ class BotApiServer:
         if self.webhook is not None:
             raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
                                 "use deleteWebhook to delete the webhook first")
+        self.polls += 1
         offset = int(params.get("offset") or 0)
         limit = int(params.get("limit") or 100)
         timeout = float(params.get("timeout") or 0)
@@ -518,9 +668,9 @@ class BotApiServer:
                     self._updates = [u for u in self._updates if u["update_id"] >= offset]
                 if self._again:
                     again, self._again = self._again, []
-                    return again
+                    return self._delivering(again)
                 if self._updates or self._closing:
-                    return self._updates[:limit]
+                    return self._delivering(self._updates[:limit])
                 remaining = deadline - asyncio.get_running_loop().time()
                 if remaining <= 0:
                     return []
@@ -528,6 +678,13 @@ class BotApiServer:
                     await asyncio.wait_for(self._changed.wait(), remaining)
                 except TimeoutError:
                     return []
+
+    def _delivering(self, updates: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Note when each update first leaves for the bot."""
+        now = time.monotonic()
+        for update in updates:
+            self.delivered_at.setdefault(update["update_id"], now)
+        return updates
 
     async def _api_setwebhook(self, params: dict[str, Any]) -> bool:
         if not params.get("url"):
@@ -772,6 +929,10 @@ def _int_or_none(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def _lower(methods: tuple[str, ...] | None) -> frozenset[str] | None:
+    return frozenset(m.lower() for m in methods) if methods is not None else None
 
 
 def _set_markup(message: dict[str, Any], markup: Any) -> None:
