@@ -211,6 +211,11 @@ class Sender:
                 parse_mode=p.get("parse_mode"), reply_markup=_markup(p.get("buttons")),
                 **timeouts)
             return None, None
+        if call.method == "editMessageReplyMarkup":
+            await bot.edit_message_reply_markup(
+                chat_id=call.chat_id, message_id=p["message_id"],
+                reply_markup=_markup(p.get("buttons")), **timeouts)
+            return None, None
         if call.method == "deleteMessage":
             await bot.delete_message(call.chat_id, p["message_id"], **timeouts)
             return None, None

@@ -11,15 +11,15 @@ import logging
 import re
 
 from telegram import Message, MessageEntity, Update, User
-from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest
+from telegram.constants import ChatType
+from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 from telegram.ext import MessageHandler
 
 from bot.conversation import COMMANDS, Asker, Assistant, Reply
 from bot.phrases import say
 from handlers.media import content
-from handlers.render import keyboard, send, split
+from handlers.render import send
 
 log = logging.getLogger(__name__)
 
@@ -114,22 +114,20 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     pressed = await asyncio.to_thread(assistant(context).press, asker(query.from_user),
                                       query.data or "")
-    await query.answer(pressed.notice)
+    try:
+        await query.answer(pressed.notice)
+    except TelegramError as exc:  # the spinner stops by itself; the answer matters more
+        log.warning("could not acknowledge a button: %s", exc)
     if not pressed.valid:
         return
     message = query.message if isinstance(query.message, Message) else None
-    try:
-        if pressed.edit is not None and message is not None:
-            await query.edit_message_text(split(pressed.edit.text)[0], parse_mode=ParseMode.HTML,
-                                          reply_markup=keyboard(pressed.edit))
-        elif pressed.close and message is not None and message.reply_markup is not None:
-            await query.edit_message_reply_markup(None)
-    except BadRequest as exc:
-        # A second press before the first one's edit arrived: the message already shows it.
-        if "not modified" not in exc.message:
-            raise
+    edit: tuple[int, Reply | None] | None = None
+    if message is not None and pressed.edit is not None:
+        edit = (message.message_id, pressed.edit)
+    elif message is not None and pressed.close and message.reply_markup is not None:
+        edit = (message.message_id, None)
     chat_id = message.chat.id if message is not None else query.from_user.id
-    await send(context, chat_id, pressed.replies)
+    await send(context, chat_id, pressed.replies, edit=edit)
 
 
 def register(application: Application, brain: Assistant) -> None:

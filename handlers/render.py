@@ -7,7 +7,6 @@ import asyncio
 import re
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.ext import Application, ContextTypes
 
@@ -18,15 +17,6 @@ from bot.outbox import REPLY
 from handlers.outbox import Sender
 # Never cut inside an HTML tag or an entity such as &amp;.
 _UNSAFE_CUT = re.compile(r"<[^>]*$|&[#a-zA-Z0-9]*$")
-
-
-def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    if not reply.buttons:
-        return None
-    return InlineKeyboardMarkup([
-        [InlineKeyboardButton(button.label, callback_data=button.data) for button in row]
-        for row in reply.buttons
-    ])
 
 
 def split(text: str, limit: int = MAX_TEXT) -> list[str]:
@@ -60,23 +50,35 @@ def sender(source: ContextTypes.DEFAULT_TYPE | Application) -> Sender:
     return application.bot_data["sender"]
 
 
+def _buttons(reply: Reply) -> list[list[list[str]]]:
+    return [[[button.label, button.data] for button in row] for row in reply.buttons]
+
+
 async def send(context: ContextTypes.DEFAULT_TYPE, chat_id: int,
                replies: list[Reply] | tuple[Reply, ...], *, reply_to: int | None = None,
-               purpose: str = REPLY) -> None:
+               purpose: str = REPLY, edit: tuple[int, Reply | None] | None = None) -> None:
     """Queue ``replies`` to ``chat_id`` in the outbox; the buttons go with the last piece
     of each. The sender delivers them, retrying what Telegram does not take at once.
 
     ``reply_to`` quotes the person's message (used in groups, where several
-    people talk at once).
+    people talk at once). ``edit`` (message id, new content or None to take its
+    buttons away) changes one of the bot's messages first, in the same queue.
     """
     calls: list[tuple[str, dict[str, Any]]] = []
+    if edit is not None:
+        message_id, content = edit
+        if content is None:
+            calls.append(("editMessageReplyMarkup", {"message_id": message_id}))
+        else:
+            calls.append(("editMessageText", {
+                "message_id": message_id, "text": split(content.text)[0],
+                "parse_mode": ParseMode.HTML.value, "buttons": _buttons(content)}))
     for reply in replies:
         pieces = split(reply.text)
         for number, piece in enumerate(pieces, start=1):
             params: dict[str, Any] = {"text": piece, "parse_mode": ParseMode.HTML.value}
             if number == len(pieces) and reply.buttons:
-                params["buttons"] = [[[button.label, button.data] for button in row]
-                                     for row in reply.buttons]
+                params["buttons"] = _buttons(reply)
             if reply_to is not None and not calls:
                 params["reply_to_message_id"] = reply_to
             calls.append(("sendMessage", params))
