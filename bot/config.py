@@ -83,7 +83,8 @@ def parse_duration(value: Any) -> timedelta:
         amount, unit = float(match.group(1)), _DURATION_UNITS[match.group(2)]
         seconds = amount * timedelta(**{unit: 1}).total_seconds()
         if seconds > MAX_DURATION.total_seconds():
-            raise ValueError(f"not a duration: {value!r} is too long (at most {MAX_DURATION.days}d)")
+            raise ValueError(
+                f"not a duration: {value!r} is too long (at most {MAX_DURATION.days}d)")
         duration = timedelta(seconds=seconds)
     if duration > MAX_DURATION:
         raise ValueError(f"too long (at most {MAX_DURATION.days}d)")
@@ -256,7 +257,8 @@ class FaqAdminConfig:
     """How admins change the FAQ: polling for edits on disk and uploads in Telegram."""
 
     reload_interval: Duration = timedelta(seconds=5)
-    history_dir: OptionalPath = None   # previous versions of replaced files (default data/faq-history)
+    # Previous versions of replaced files (default data/faq-history).
+    history_dir: OptionalPath = None
     max_upload_bytes: Annotated[StrictInt, Field(ge=1, le=20 * 1024 * 1024)] = 256 * 1024
 
 

@@ -141,7 +141,7 @@ class VectorCache:
         try:
             with np.load(self.path) as data:
                 keys, vectors = data["keys"], data["vectors"]
-            self._rows = {str(k): v for k, v in zip(keys, vectors.astype(np.float32))}
+            self._rows = {str(k): v for k, v in zip(keys, vectors.astype(np.float32), strict=True)}
         except (OSError, ValueError, KeyError) as exc:
             log.warning("ignoring the unreadable embedding cache %s (%s)", self.path, exc)
 
@@ -164,12 +164,13 @@ class VectorCache:
         kind = "q" if query else "p"
         keys = [text_key(self.embedder.name, kind, t) for t in texts]
         with self._lock:
-            missing = {k: t for k, t in zip(keys, texts) if k not in self._rows}
+            missing = {k: t for k, t in zip(keys, texts, strict=True) if k not in self._rows}
             if missing:
                 fresh = self.embedder.embed(list(missing.values()), query=query)
                 # Stored as float16 on disk: read back the same values now,
                 # so a restart gives exactly the scores of this run.
-                for key, row in zip(missing, fresh.astype(np.float16).astype(np.float32)):
+                rounded = fresh.astype(np.float16).astype(np.float32)
+                for key, row in zip(missing, rounded, strict=True):
                     self._rows[key] = row
                 self.embedded += len(missing)
                 self._write()

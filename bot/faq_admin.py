@@ -289,10 +289,7 @@ class FaqAdmin:
         entry_id = self._new_id(question)
         file = self._file_of(near) if near and self.faq.get(near) else (
             self._target(NEW_ENTRIES_FILE))
-        if file.exists():
-            data = _load_round_trip(file)
-        else:
-            data = YAML().load(_NEW_ENTRIES_HEADER)
+        data = _load_round_trip(file) if file.exists() else YAML().load(_NEW_ENTRIES_HEADER)
         entry = CommentedMap()
         entry["id"] = entry_id
         if category:

@@ -226,7 +226,7 @@ class FaqMatcher:
         self._rare_idf = max(self._idf.values(), default=1.0)
         """The weight of a term found in one entry only: the unit of weights."""
         self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        for index, (q_terms, a_terms) in enumerate(zip(question_terms, answer_terms)):
+        for index, (q_terms, a_terms) in enumerate(zip(question_terms, answer_terms, strict=True)):
             for t in q_terms:
                 self._postings[t].append((index, 1.0))
             for t in a_terms - q_terms:
@@ -457,7 +457,7 @@ def _language_words(texts: list[_EntryWords]) -> dict[str, set[str]]:
 def _idf(question_terms: list[set[str]], answer_terms: list[set[str]]) -> dict[str, float]:
     """Inverse document frequency of each term over the FAQ's entries."""
     df: dict[str, int] = defaultdict(int)
-    for q_terms, a_terms in zip(question_terms, answer_terms):
+    for q_terms, a_terms in zip(question_terms, answer_terms, strict=True):
         for t in q_terms | a_terms:
             df[t] += 1
     n = len(question_terms)

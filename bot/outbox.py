@@ -27,9 +27,9 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import CursorResult, Result, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot import phrases
@@ -53,6 +53,11 @@ FORGET = "forget"
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _count(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE changed."""
+    return int(cast(CursorResult[Any], result).rowcount or 0)
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -157,9 +162,9 @@ class Outbox:
     def _resolve(session: Session, item: OutboxItem) -> Call:
         params = dict(item.payload)
         ticket = session.get(Ticket, item.ticket_id) if item.ticket_id is not None else None
-        if params.pop("reply_to_ticket", False) and ticket and ticket.staff_message_id:
-            if not ticket.staff_thread_id:
-                params["reply_to_message_id"] = ticket.staff_message_id
+        if (params.pop("reply_to_ticket", False) and ticket and ticket.staff_message_id
+                and not ticket.staff_thread_id):
+            params["reply_to_message_id"] = ticket.staff_message_id
         if params.pop("in_ticket_topic", False) and ticket and ticket.staff_thread_id:
             params["message_thread_id"] = ticket.staff_thread_id
         if params.pop("ticket_message", False):
@@ -182,13 +187,12 @@ class Outbox:
                     return False
                 session.delete(item)
                 return True
-            done = session.execute(
+            done = _count(session.execute(
                 update(OutboxItem)
                 .where(OutboxItem.id == call.id, OutboxItem.status == "pending")
                 .values(status="sent", sent_message_id=message_id, sent_at=now,
                         attempts=OutboxItem.attempts + 1, last_error=None, claimed_by=None,
-                        claimed_until=None)
-            ).rowcount
+                        claimed_until=None)))
             if done != 1:
                 return False
             ticket = session.get(Ticket, call.ticket_id) if call.ticket_id is not None else None
@@ -224,11 +228,11 @@ class Outbox:
             if call.purpose == FORGET:
                 session.execute(delete(OutboxItem).where(OutboxItem.id == call.id))
                 return
-            done = session.execute(
+            done = _count(session.execute(
                 update(OutboxItem)
                 .where(OutboxItem.id == call.id, OutboxItem.status == "pending")
                 .values(status="failed", attempts=OutboxItem.attempts + 1,
-                        last_error=error[:500], claimed_by=None, claimed_until=None)).rowcount
+                        last_error=error[:500], claimed_by=None, claimed_until=None)))
             ticket = session.get(Ticket, call.ticket_id) if call.ticket_id is not None else None
             if done == 1 and call.purpose == DELIVERY and ticket and ticket.staff_chat_id:
                 text = say(self.language, "staff_undeliverable", number=ticket.id,

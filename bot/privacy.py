@@ -25,8 +25,18 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import Connection, MetaData, Table, delete, or_, select, update
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    MetaData,
+    Table,
+    delete,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.sql import ColumnElement
 
 from bot import phrases
@@ -202,4 +212,4 @@ def purge_old_questions(db: Database, retention: timedelta | None,
     cutoff = db_time(db, (now or datetime.now(UTC)) - retention)
     with db.session() as session:
         result = session.execute(delete(QuestionLog).where(QuestionLog.created_at < cutoff))
-        return int(result.rowcount or 0)
+        return int(cast(CursorResult[Any], result).rowcount or 0)

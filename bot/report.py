@@ -259,7 +259,7 @@ def chart(report: Report, lang: str) -> Figure:
         counts = [report.per_day[day].get(outcome, 0) for day in days]
         axes.bar(days, counts, bottom=bottom,  # type: ignore[arg-type]  # dates: matplotlib's units
                  label=raw(lang, f"outcome_{outcome}"), color=colours[outcome])
-        bottom = [b + c for b, c in zip(bottom, counts)]
+        bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
     # Whole questions from 0, and room above the highest bar for the legend: an empty
     # period is an axis from 0 to 1 with a note, not one from -0.045 to 0.045.
     highest = max(bottom, default=0)

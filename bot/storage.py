@@ -14,14 +14,31 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import BigInteger, Date, DateTime, Float, SmallInteger, String, Text
-from sqlalchemy import create_engine, event, func, text
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, false
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+    create_engine,
+    event,
+    false,
+    func,
+    text,
+)
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -177,8 +194,9 @@ class Ticket(Base):
 
 class TicketMessage(Base):
     """A message of a ticket's conversation: from the ``person``, from the ``staff``, or a
-    staff ``note`` the person never sees. Media are kept by Telegram's ``file_id``. ``relay_id`` is the outbox call that copied a
-    person's message to the staff chat (an edit of the message edits that copy)."""
+    staff ``note`` the person never sees. Media are kept by Telegram's ``file_id``.
+    ``relay_id`` is the outbox call that copied a person's message to the staff chat (an
+    edit of the message edits that copy)."""
 
     __tablename__ = "ticket_messages"
 
@@ -340,7 +358,7 @@ def _alembic_config() -> AlembicConfig:
     return config
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     # Deleted content is overwritten with zeros, not left in free pages (see bot.privacy).

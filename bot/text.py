@@ -324,7 +324,7 @@ _SPELLINGS = {
     "asht": "eshte", "osht": "eshte", "o": "eshte", "jon": "jane", "jan": "jane",
     "qfare": "cfare", "qka": "cka", "sesi": "si", "ktu": "ketu", "kto": "keto",
     "mu": "me", "nji": "nje", "njo": "nje", "shum": "shume", "kqyr": "shiko",
-    "kerkue": "kerkuar", "qysh": "si", "tash": "tani", 
+    "kerkue": "kerkuar", "qysh": "si", "tash": "tani",
     "kena": "kemi", "jena": "jemi", "mujm": "mundemi", "mujme": "mundemi", "mujt": "mund",
     "muj": "mund", "ba": "bere", "bo": "bere", "bajme": "bejme", "bojme": "bejme",
     "dum": "duam", "dona": "duam", "kan": "kane", "kon": "kane", "vec": "vetem",

@@ -13,8 +13,14 @@ import re
 from telegram import Message, MessageEntity, Update, User
 from telegram.constants import ChatType
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
-from telegram.ext import MessageHandler
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
 from bot.conversation import COMMANDS, Asker, Assistant, Reply
 from bot.phrases import say

@@ -11,10 +11,11 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, ContextTypes
 
 from bot.conversation import Reply
+from bot.outbox import REPLY
 from handlers.inbox import reply_key
 from handlers.limits import MAX_TEXT
-from bot.outbox import REPLY
 from handlers.outbox import Sender
+
 # Never cut inside an HTML tag or an entity such as &amp;.
 _UNSAFE_CUT = re.compile(r"<[^>]*$|&[#a-zA-Z0-9]*$")
 

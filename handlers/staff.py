@@ -262,8 +262,8 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if user_id is None:
         await _say(message, phrases.say(tickets.lang, "staff_usage"))
         return
-    act = tickets.ban if name == "ban" else tickets.unban
-    await _say(message, (await asyncio.to_thread(act, user_id, who)).text)
+    decide = tickets.ban if name == "ban" else tickets.unban
+    await _say(message, (await asyncio.to_thread(decide, user_id, who)).text)
 
 
 async def remind(context: ContextTypes.DEFAULT_TYPE) -> None:

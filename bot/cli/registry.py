@@ -132,8 +132,9 @@ def remove_command(args: argparse.Namespace) -> int:
 
 
 def _print_result(result: SearchResult) -> None:
+    closest = " (the first is the closest match: it alone has every word)"
     print(f"{result.query!r}: {result.decision.replace('_', ' ')}"
-          + (" (the first is the closest match: it alone has every word)" if result.closest else ""))
+          + (closest if result.closest else ""))
     for rank, hit in enumerate(result.results, 1):
         print(f"  {rank}. {hit.name} ({hit.city}) NIPT {hit.nipt}  score {hit.score:g}")
 

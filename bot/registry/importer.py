@@ -128,7 +128,7 @@ def _read_text(path: Path) -> str:
 def _parse_row(values: list[str], header: list[str]) -> dict[str, Any]:
     if len(values) != len(header):
         raise ValueError(f"wrong number of fields: expected {len(header)}, found {len(values)}")
-    raw = {key: value.strip() for key, value in zip(header, values) if key in COLUMNS}
+    raw = {key: value.strip() for key, value in zip(header, values, strict=True) if key in COLUMNS}
     if any("\x00" in value for value in raw.values()):
         raise ValueError("the row contains a NUL character (\\x00)")
     nipt = normalise_nipt(raw.get("nipt", ""))
@@ -200,7 +200,7 @@ def read_registry_csv(path: Path) -> tuple[list[str], list[dict[str, Any]], list
     return [key for key in COLUMNS if key in header], rows, errors, count
 
 
-def _upsert_statement(dialect: str, columns: list[str]):  # type: ignore[no-untyped-def]
+def _upsert_statement(dialect: str, columns: list[str]) -> Any:
     """``INSERT ... ON CONFLICT (nipt) DO UPDATE`` of ``columns``, run once per batch; an
     organisation in the file is no longer removed."""
     dialect_insert: Any = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}.get(dialect)
@@ -303,7 +303,8 @@ def remove_organisation(db: Database, nipt: str) -> str:
     restores it. Raises :class:`RegistryImportError` for an unknown or malformed NIPT."""
     nipt = normalise_nipt(nipt)
     if not NIPT_PATTERN.fullmatch(nipt):
-        raise RegistryImportError(f"malformed NIPT {nipt!r} (expected a letter, 8 digits, a letter)")
+        raise RegistryImportError(
+            f"malformed NIPT {nipt!r} (expected a letter, 8 digits, a letter)")
     with db.session() as session:
         organisation = session.get(Organisation, nipt)
         if organisation is None:
@@ -333,7 +334,7 @@ def registry_stats(db: Database) -> RegistryStats:
     and city; whether they are the demo sample; how many were removed."""
     active = Organisation.removed_at.is_(None)
 
-    def counts(session, column) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    def counts(session: Session, column: Any) -> dict[str, int]:
         result = session.execute(select(column, func.count()).where(active).group_by(column))
         tally = Counter({(key or "-"): n for key, n in result})
         return dict(sorted(tally.items(), key=lambda item: (-item[1], item[0])))

@@ -420,7 +420,8 @@ class RegistryIndex:
     def _own_place(tables: Tables, doc: int) -> frozenset[int]:
         """Words of the name that name the organisation's own city ("... Shkodër" in
         Shkodër): people often leave them out, and say the city elsewhere if at all."""
-        city_keys = {key for word_id in tables.city_words(doc) for key in keys(tables.words[word_id])}
+        city_keys = {key for word_id in tables.city_words(doc)
+                     for key in keys(tables.words[word_id])}
         return frozenset(word_id for word_id in tables.name_words(doc)
                          if not city_keys.isdisjoint(keys(tables.words[word_id])))
 

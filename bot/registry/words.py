@@ -106,7 +106,8 @@ _EQUIVALENT_WORDS = """
     nisma initiative | aleanca alliance | komiteti committee | akademia academy
     organizata organization organisation | federata federation | platforma platform
     rajonal rajonale regional | bashkepunim cooperation | zhvillim zhvillimin development
-    qendrueshem qendrueshme sustainable | rinore rinor rinjve rinjte rinj youth young | grave gruas women
+    qendrueshem qendrueshme sustainable | rinore rinor rinjve rinjte rinj youth young
+    | grave gruas women
     femijeve femijet children | drejtat rights | njeriut human | trashegimi heritage
     mjedisit mjedisore environment environmental | mbrojtjen protection | art arts
     kulture kulturore culture cultural | qytetare civic | shqiptare shqiptar albanian
