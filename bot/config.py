@@ -186,33 +186,31 @@ class TelegramConfig:
 
 @dataclass(frozen=True, config=_SECTION)
 class Thresholds:
-    """FAQ decision thresholds on one kind of 0-100 score (see config.yaml)."""
+    """Overrides of the calibrated FAQ decision thresholds (:mod:`bot.decision`),
+    in %: ``answer`` is the P(the first entry is right) from which the bot answers,
+    ``suggest`` the P(the right entry is among the first ones) from which it offers
+    them. None keeps the calibrated value."""
 
-    answer: Score = 54.0
-    suggest: Score = 42.4
-    margin: Points = 4.0
-    agree: Score = 42.4
+    answer: Score | None = None
+    suggest: Score | None = None
 
 
 @dataclass(frozen=True, config=_SECTION)
 class MatchingConfig:
-    """FAQ matching: the embedding model and the decision thresholds on the
-    matcher's 0-100 score (see config.yaml). ``answer``, ``suggest``,
-    ``margin`` and ``agree`` apply to the blended score; ``without_model``
-    to the lexical score alone, when no model is loaded."""
+    """FAQ matching: the embedding model and overrides of the decision thresholds
+    (see config.yaml). ``answer`` and ``suggest`` apply with the model,
+    ``without_model`` when no model is loaded."""
 
-    answer: Score = 54.0
-    suggest: Score = 42.4
-    margin: Points = 4.0
-    agree: Score = 42.4
+    answer: Score | None = None
+    suggest: Score | None = None
     max_suggestions: Count = 3
     embedding: Annotated[StrictStr, Field(min_length=1)] = "none"
     embedding_cache: OptionalPath = None   # default data/embeddings beside config.yaml
     without_model: Thresholds = Thresholds()
 
-    @property
-    def blended(self) -> Thresholds:
-        return Thresholds(self.answer, self.suggest, self.margin, self.agree)
+    def thresholds(self, semantic: bool) -> Thresholds:
+        """The overrides for the matcher with a model (``semantic``) or without."""
+        return Thresholds(self.answer, self.suggest) if semantic else self.without_model
 
 
 @dataclass(frozen=True, config=_SECTION)

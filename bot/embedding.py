@@ -26,6 +26,7 @@ import logging
 import os
 import tempfile
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -36,6 +37,8 @@ from numpy.typing import NDArray
 log = logging.getLogger(__name__)
 
 Vectors = NDArray[np.float32]
+QUERY_CACHE = 4096
+"""Questions whose vectors :meth:`VectorCache.query` keeps (1.5 KB each)."""
 
 
 class Embedder(Protocol):
@@ -125,12 +128,19 @@ class VectorCache:
     Only texts missing from the cache are embedded; :attr:`embedded` counts
     them over the cache's life (what the tests and the benchmark read).
     The file is rewritten atomically after each batch of new texts.
+
+    People's questions are embedded with :meth:`query`, which keeps the last
+    ``QUERY_CACHE`` in memory only: real traffic repeats short messages
+    ("tvsh?", "orari?"), and a question is never written to disk.
     """
 
     def __init__(self, embedder: Embedder, folder: Path | None) -> None:
         self.embedder = embedder
         self.path = folder / f"{embedder.name}.npz" if folder is not None else None
         self.embedded = 0
+        self.hits = self.misses = 0
+        """Look-ups of :meth:`query` answered from memory, and embedded."""
+        self._queries: OrderedDict[str, Vectors] = OrderedDict()
         self._rows: dict[str, Vectors] = {}
         self._lock = threading.Lock()
         self._read()
@@ -177,6 +187,23 @@ class VectorCache:
             if not keys:
                 return np.zeros((0, 0), dtype=np.float32)
             return np.stack([self._rows[k] for k in keys])
+
+
+    def query(self, text: str) -> Vectors:
+        """The vector of a person's question (embedded unless asked recently)."""
+        with self._lock:
+            found = self._queries.get(text)
+            if found is not None:
+                self._queries.move_to_end(text)
+                self.hits += 1
+                return found
+        vector = self.embedder.embed([text], query=True)[0]
+        with self._lock:
+            self.misses += 1
+            self._queries[text] = vector
+            if len(self._queries) > QUERY_CACHE:
+                self._queries.popitem(last=False)
+        return vector
 
 
 _caches: dict[tuple[str, Path | None], VectorCache | None] = {}

@@ -50,10 +50,11 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from bot.config import MatchingConfig, Thresholds
+from bot import decision as decisions
+from bot.config import MatchingConfig
 from bot.embedding import VectorCache, Vectors, vector_cache
 from bot.faq import Entry, Faq
-from bot.text import Message, content_words, read, standard_forms, term
+from bot.text import Message, content_words, read, standard_forms, term, terms
 
 ANSWER_CREDIT = 0.7
 """Credit for a question term found only in an entry's answer text."""
@@ -87,9 +88,10 @@ SEMANTIC_SHARE = 0.3
 SEMANTIC_ANSWER_SHARE = 0.4
 """Share of the similarity to the answer text within the semantic similarity
 (the rest is the similarity to the closest phrasing)."""
-QUERY_WORDS = 24
-"""Words of a question's asking part that are embedded: the model's time
-grows with the length of the text, and a question rarely needs more."""
+QUERY_WORDS = 16
+"""Words of a question's asking part that are embedded: the model's time grows
+with the length of the text (about 1 ms a token here), and a question rarely
+needs more (held out, 16 words gave the figures of 24 within a point)."""
 SEMANTIC_FLOOR = 0.80
 SEMANTIC_CEIL = 0.91
 """Cosines of this model between unrelated and identical questions: a cosine
@@ -100,12 +102,31 @@ are rarely under 0.7)."""
 @dataclass(frozen=True)
 class Match:
     """An entry and how well it matches a question (0-100): the blended score,
-    and the lexical and semantic scores it was blended from."""
+    and the lexical and semantic scores it was blended from; with what the
+    calibrated decision (:mod:`bot.decision`) reads besides: the raw cosines
+    to the closest phrasing and to the answer, the share of the question's
+    weight the entry shares and how much of its best phrasing the question covers."""
 
     entry: Entry
     score: float
     lexical: float = 0.0
     semantic: float = 0.0
+    cosine: float = 0.0
+    answer_cosine: float = 0.0
+    coverage: float = 0.0
+    phrasing_coverage: float = 0.0
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The entries matching a question, best first, and what the decision needs
+    to know of the question itself: the share of its weight in words the FAQ does
+    not use, its word count and whether it asks for a person."""
+
+    matches: tuple[Match, ...]
+    unknown: float
+    words: int
+    wants_staff: bool
 
 
 @dataclass(frozen=True)
@@ -160,9 +181,11 @@ class FaqMatcher:
 
     def __init__(self, faq: Faq, config: MatchingConfig | None = None,
                  vectors: VectorCache | None = None,
-                 learned: Iterable[tuple[str, str, str]] = ()) -> None:
+                 learned: Iterable[tuple[str, str, str]] = (),
+                 calibration: decisions.Calibration | None = None) -> None:
         self.faq = faq
         self.config = config or MatchingConfig()
+        self.calibration = calibration or decisions.shipped()
         self.vectors = vectors
         self._entry_words = [_EntryWords.of(entry) for entry in faq.entries]
         self._index_of = {entry.id: i for i, entry in enumerate(faq.entries)}
@@ -176,6 +199,12 @@ class FaqMatcher:
             owners = np.array([i for i, _ in texts], dtype=np.intp)  # in entry order
             self._answer_starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
             self._answer_entries = owners[self._answer_starts]
+            owned = [(i, t) for i, e in enumerate(faq.entries) for _, t in e.phrasings()]
+            self._phrasing_vectors = vectors.vectors([t for _, t in owned], query=True)
+            owners = np.array([i for i, _ in owned], dtype=np.intp)
+            self._phrasing_starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+            self._phrasing_entries = owners[self._phrasing_starts]
+        self._learned_entries = np.zeros(0, dtype=np.intp)
         self.set_learned(learned)
 
     @classmethod
@@ -196,6 +225,11 @@ class FaqMatcher:
         counts at once as a phrasing of that entry (ids the FAQ no longer has
         are ignored). Only texts not embedded before are embedded.
 
+        With a model, a learned phrasing counts semantically only (its cosine
+        to the question is one of the entry's phrasing cosines): people's
+        words joining the lexical vocabulary made wrong answers more frequent.
+        Without one, it joins the entry's phrasings in the lexical index.
+
         A learned text is what a person wrote, often a story around the
         question: only the part that asks (:attr:`bot.text.Message.question`,
         at most ``QUERY_WORDS``) becomes the phrasing, as a question is read."""
@@ -206,17 +240,23 @@ class FaqMatcher:
                               for e, lang, t in self.learned)
         texts = [_EntryWords(list(w.questions), w.keywords, w.answers)
                  for w in self._entry_words]
-        for entry_id, lang, text in self._learned:
-            texts[self._index_of[entry_id]].questions.append((lang, content_words(text)))
+        if self.vectors is None:
+            for entry_id, lang, text in self._learned:
+                texts[self._index_of[entry_id]].questions.append((lang, content_words(text)))
         self._build_lexical(texts)
+        self._same: dict[frozenset[str], set[int]] = defaultdict(set)
+        """The terms of each phrasing (the FAQ's and the learned ones) -> the entries
+        having a phrasing with exactly these terms."""
+        owned = [(i, t) for i, e in enumerate(self.faq.entries) for _, t in e.phrasings()]
+        for i, text in owned + [(self._index_of[e], t) for e, _, t in self.learned]:
+            key = frozenset(terms(text))
+            if key:
+                self._same[key].add(i)
         if self.vectors is not None:
-            owned = [(i, t) for i, e in enumerate(self.faq.entries) for _, t in e.phrasings()]
-            owned += [(self._index_of[e], t) for e, _, t in self._learned]
-            owned.sort(key=lambda pair: pair[0])
-            self._phrasing_vectors = self.vectors.vectors([t for _, t in owned], query=True)
-            owners = np.array([i for i, _ in owned], dtype=np.intp)
-            self._phrasing_starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
-            self._phrasing_entries = owners[self._phrasing_starts]
+            self._learned_vectors = self.vectors.vectors([t for _, _, t in self._learned],
+                                                         query=True)
+            self._learned_entries = np.array([self._index_of[e] for e, _, _ in self._learned],
+                                             dtype=np.intp)
 
     def _build_lexical(self, texts: list[_EntryWords]) -> None:
         question_terms = [{term(w) for _, ws in t.questions + t.keywords for w in ws}
@@ -319,8 +359,9 @@ class FaqMatcher:
         return best
 
     def _score(self, index: int, matched: float, strongest: float, total: float,
-               weights: dict[str, float]) -> float:
-        """The 0-100 lexical score of one entry (see the module docstring).
+               weights: dict[str, float]) -> tuple[float, float, float]:
+        """The 0-100 lexical score of one entry (see the module docstring), its
+        query coverage and its phrasing coverage (0-1).
 
         Evidence counts the strongest shared term only half: a question about
         another topic often shares one word (a bank, a tax) with some entry,
@@ -329,72 +370,122 @@ class FaqMatcher:
         coverage = matched / total
         evidence = 1.0 - math.exp(-(matched - strongest / 2) / (EVIDENCE_SCALE * self._rare_idf))
         phrasing = self._phrasing_coverage(index, weights)
-        return 100 * (EVIDENCE_SHARE * evidence
-                      + (1 - EVIDENCE_SHARE) * (QUERY_SHARE * coverage
-                                                + (1 - QUERY_SHARE) * phrasing))
+        score = 100 * (EVIDENCE_SHARE * evidence
+                       + (1 - EVIDENCE_SHARE) * (QUERY_SHARE * coverage
+                                                 + (1 - QUERY_SHARE) * phrasing))
+        return score, coverage, phrasing
 
-    def lexical_scores(self, message: Message) -> dict[int, float]:
-        """Entry index -> lexical score (0-100) of the entries sharing most
-        weight with the question."""
+    def lexical(self, message: Message) -> tuple[dict[int, tuple[float, float, float]], float]:
+        """Entry index -> (lexical score 0-100, query coverage, phrasing coverage)
+        of the entries sharing most weight with the question; and the share of
+        the question's weight in words the FAQ does not use."""
         weights = self._query_terms(message)
         if not weights:
-            return {}
+            return {}, 0.0
         total = sum(weights.values())
+        unknown = sum(w for t, w in weights.items() if t not in self._idf) / total
         evidence = self._evidence(weights)
         shortlist = sorted(evidence, key=lambda i: evidence[i][0], reverse=True)[:CANDIDATES]
-        return {i: self._score(i, *evidence[i], total, weights) for i in shortlist}
+        return {i: self._score(i, *evidence[i], total, weights) for i in shortlist}, unknown
 
     def similarities(self, message: Message) -> tuple[Vectors, Vectors] | None:
-        """Per entry: the question's cosine with its closest phrasing, and with
-        its answer (the closest language); None without a model."""
+        """Per entry: the question's cosine with its closest phrasing (learned
+        ones included), and with its answer (the closest language); None without
+        a model."""
         if self.vectors is None or self._answer_vectors is None or not message.words:
             return None
-        asked = " ".join(message.question.split()[:QUERY_WORDS])
-        query = self.vectors.embedder.embed([asked], query=True)[0]
+        query = self.vectors.query(" ".join(message.question.split()[:QUERY_WORDS]))
         n = len(self.faq.entries)
         phrasing = np.full(n, -1.0, dtype=np.float32)
         phrasing[self._phrasing_entries] = np.maximum.reduceat(
             self._phrasing_vectors @ query, self._phrasing_starts)
+        if len(self._learned_entries):
+            np.maximum.at(phrasing, self._learned_entries, self._learned_vectors @ query)
         answer = np.full(n, -1.0, dtype=np.float32)
         answer[self._answer_entries] = np.maximum.reduceat(self._answer_vectors @ query,
                                                            self._answer_starts)
         return phrasing, answer
 
+    def rank(self, message: Message | str, semantic: bool | None = None) -> Ranking:
+        """The best-matching entries, best first, scored 0-100; ``semantic=False``
+        ranks lexically even when a model is loaded."""
+        message = read(message) if isinstance(message, str) else message
+        lexical, unknown = self.lexical(message) if message.words else ({}, 0.0)
+        sims = self.similarities(message) if semantic is not False else None
+        if sims is None:
+            ranked = [Match(self.faq.entries[i], round(score, 1), round(score, 1),
+                            coverage=coverage, phrasing_coverage=phrasing)
+                      for i, (score, coverage, phrasing) in lexical.items()]
+            ranked.sort(key=lambda m: m.score, reverse=True)
+        else:
+            semantic_score = semantic_scores(*sims)
+            closest = np.argpartition(-semantic_score,
+                                      min(CANDIDATES, len(semantic_score) - 1))[:CANDIDATES]
+            ranked = []
+            for i in set(lexical) | set(closest.tolist()):
+                score, coverage, phrasing = lexical.get(i, (0.0, 0.0, 0.0))
+                ranked.append(Match(
+                    self.faq.entries[i], round(blend(score, float(semantic_score[i])), 1),
+                    round(score, 1), round(float(semantic_score[i]), 1),
+                    float(sims[0][i]), float(sims[1][i]), coverage, phrasing))
+            ranked.sort(key=lambda m: (m.score, m.semantic), reverse=True)
+        return Ranking(tuple(ranked), unknown, len(message.words), message.wants_staff)
+
     def matches(self, message: Message | str) -> list[Match]:
         """The best-matching entries, best first, scored 0-100."""
-        message = read(message) if isinstance(message, str) else message
-        lexical = self.lexical_scores(message)
-        sims = self.similarities(message)
-        if sims is None:
-            ranked = [Match(self.faq.entries[i], round(score, 1), round(score, 1))
-                      for i, score in lexical.items()]
-            return sorted(ranked, key=lambda m: m.score, reverse=True)
-        semantic = semantic_scores(*sims)
-        closest = np.argpartition(-semantic, min(CANDIDATES, len(semantic) - 1))[:CANDIDATES]
-        candidates = set(lexical) | set(closest.tolist())
-        ranked = [Match(self.faq.entries[i],
-                        round(blend(lexical.get(i, 0.0), float(semantic[i])), 1),
-                        round(lexical.get(i, 0.0), 1), round(float(semantic[i]), 1))
-                  for i in candidates]
-        return sorted(ranked, key=lambda m: (m.score, m.semantic), reverse=True)
-
-    @property
-    def thresholds(self) -> Thresholds:
-        """The decision thresholds of this matcher's score (blended or lexical)."""
-        return self.config.blended if self.semantic else self.config.without_model
+        return list(self.rank(message).matches)
 
     def decide(self, message: Message | str) -> Decision:
-        """Answer, suggest or escalate a question; see :class:`Decision`.
+        """Answer, suggest or escalate a question; see :class:`Decision` and
+        :mod:`bot.decision`.
 
-        A message asking for a person ("can I talk to someone?") goes to
-        staff unless an entry answers it confidently (a FAQ may have an entry
-        on how to reach the staff).
+        A question with exactly the terms of a phrasing (the FAQ's or a learned
+        one: the same question as :func:`bot.learning.similarity` sees it, asked
+        again) is answered with its entry, or offered with the other entries
+        having such a phrasing.
+
+        With a model, a question the lexical ranking alone decides with
+        confidence (see :class:`bot.decision.Calibration`, the cascade is chosen
+        by cross-validation) is decided without embedding it: most of the cost
+        of a decision is the embedding.
         """
         message = read(message) if isinstance(message, str) else message
         lang = message.language(self._languages)
-        ranked = self.matches(message) if message.words else []
-        return decide_ranked(message, lang, ranked, self.thresholds,
-                             self.config.max_suggestions)
+        if not message.words:
+            return Decision(message.text, lang, "escalate", None, ())
+        limit = self.config.max_suggestions
+        lexical = self.rank(message, semantic=False)
+        same = self._same.get(frozenset(terms(message.text)))
+        if same:
+            found = {m.entry.id: m for m in lexical.matches}
+            offered = tuple(found.get(self.faq.entries[i].id, Match(self.faq.entries[i], 100.0))
+                            for i in sorted(same))[:limit]
+            if len(offered) == 1:
+                return Decision(message.text, lang, "answer", offered[0], offered)
+            return Decision(message.text, lang, "suggest", offered[0], offered)
+        if self.semantic and lexical.matches:
+            right, reach = self.calibration.lexical.probabilities(
+                decisions.features(lexical, semantic=False))
+            if right >= self.calibration.cascade_answer:
+                top = lexical.matches[0]
+                return Decision(message.text, lang, "answer", top, (top,))
+            if reach < self.calibration.cascade_escalate:
+                return Decision(message.text, lang, "escalate", lexical.matches[0], ())
+        ranking = self.rank(message)
+        return decide_ranking(message.text, lang, ranking, self.model, self.thresholds, limit)
+
+    @property
+    def model(self) -> decisions.Model:
+        """The calibrated decision model of this matcher's ranking."""
+        return self.calibration.semantic if self.semantic else self.calibration.lexical
+
+    @property
+    def thresholds(self) -> tuple[float, float]:
+        """P(first right) to answer and P(right entry offered) to suggest, 0-1:
+        the calibrated ones unless config.yaml overrides them (in %)."""
+        cfg = self.config.thresholds(self.semantic)
+        return (cfg.answer / 100 if cfg.answer is not None else self.model.answer,
+                cfg.suggest / 100 if cfg.suggest is not None else self.model.suggest)
 
 
 def semantic_scores(phrasing: Vectors, answer: Vectors) -> Vectors:
@@ -409,32 +500,22 @@ def blend(lexical: float, semantic: float) -> float:
     return (1 - SEMANTIC_SHARE) * lexical + SEMANTIC_SHARE * semantic
 
 
-def decide_ranked(message: Message, lang: str, ranked: list[Match], cfg: Thresholds,
-                  max_suggestions: int) -> Decision:
-    """The decision on a ranking (best first).
-
-    Answer: the first entry reaches ``answer`` and leads the second by
-    ``margin``. Offer the first few as choices: the first reaches ``suggest``,
-    or it reaches ``agree`` and the lexical and semantic rankings put the same
-    entry first (a stable ranking just under the bar). Else hand on to staff.
-    """
-    top = ranked[0] if ranked else None
-    if top is None:
-        return Decision(message.text, lang, "escalate", None, ())
-    confident = top.score >= cfg.answer
-    if message.wants_staff and not confident:
-        return Decision(message.text, lang, "escalate", top, ())
-    runner_up = ranked[1].score if len(ranked) > 1 else 0.0
-    if confident and top.score - runner_up >= cfg.margin:
-        return Decision(message.text, lang, "answer", top, (top,))
-    stable = (max(ranked, key=lambda m: m.lexical).entry == top.entry
-              and max(ranked, key=lambda m: m.semantic).entry == top.entry
-              and top.lexical > 0 and top.semantic > 0)
-    if top.score >= cfg.suggest or (stable and top.score >= cfg.agree):
-        offered = tuple(m for m in ranked[:max_suggestions]
-                        if m.score >= top.score * SUGGEST_SHARE)
-        return Decision(message.text, lang, "suggest", top, offered)
-    return Decision(message.text, lang, "escalate", top, ())
+def decide_ranking(text: str, lang: str, ranking: Ranking, model: decisions.Model,
+                   thresholds: tuple[float, float], max_suggestions: int) -> Decision:
+    """The decision on a ranking: answer when P(first right) reaches the answer
+    threshold; offer the first ``max_suggestions`` when P(right entry among them)
+    reaches the suggest threshold; else hand on to staff. A message asking for a
+    person ("can I talk to someone?") is not offered choices."""
+    if not ranking.matches:
+        return Decision(text, lang, "escalate", None, ())
+    top = ranking.matches[0]
+    right, reach = model.probabilities(decisions.features(ranking, model.semantic))
+    answer, suggest = thresholds
+    if right >= answer:
+        return Decision(text, lang, "answer", top, (top,))
+    if reach >= suggest and not ranking.wants_staff:
+        return Decision(text, lang, "suggest", top, ranking.matches[:max_suggestions])
+    return Decision(text, lang, "escalate", top, ())
 
 
 def _typo_vocabulary(texts: list[_EntryWords]) -> dict[str, str]:

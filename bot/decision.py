@@ -1,0 +1,165 @@
+"""Calibrated decisions: answer, suggest or escalate, from what the ranking knows.
+
+A score threshold alone ("answer at 60") throws away most of what the ranking
+knows: whether the lexical and the semantic ranking agree on the first entry,
+how far it leads, how much of the question the FAQ's words cover at all... So
+the decision is made on two probabilities, each a small logistic regression
+over the features of :func:`features`:
+
+* ``right`` - P(the first entry is the one that answers the question);
+* ``reach`` - P(the entry that answers it is among the first ``OFFERED``).
+
+The bot answers when ``right`` reaches the answer threshold, offers the first
+entries as choices when ``reach`` reaches the suggest threshold, and hands the
+question to the staff otherwise. An out-of-scope question has no right entry,
+so both probabilities also say how likely the question is in scope at all.
+
+There are two models: one for the matcher with an embedding model
+(``semantic``) and one for the lexical matcher alone (``lexical``, fewer
+features). Their coefficients and thresholds live in ``bot/data/calibration.json``,
+written by ``benchmarks/faq_tune.py --write``: features standardised, L2
+regularisation and thresholds chosen by stratified 5-fold cross-validation over
+both bench development sets, with thresholds set on out-of-fold probabilities
+to keep wrong answers at or under 2% and to hand at least 80% of out-of-scope
+questions to the staff (the file records the figures on held-out folds).
+``matching.answer`` and ``matching.suggest`` in config.yaml override the
+thresholds (in %).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from bot.matcher import Ranking
+
+OFFERED = 3
+"""Entries offered as choices (at most; ``matching.max_suggestions``)."""
+
+LEXICAL_FEATURES = (
+    "score", "lead", "lead3", "lexical", "lexical_best", "lexical_lead", "lexical_agrees",
+    "coverage", "best_coverage", "phrasing_coverage", "unknown", "words", "staff")
+SEMANTIC_FEATURES = LEXICAL_FEATURES + (
+    "semantic", "semantic_agrees", "cosine", "answer_cosine", "best_cosine", "cosine_lead",
+    "top3_agree", "semantic_rank", "lexical_rank")
+
+
+def features(ranking: Ranking, semantic: bool) -> dict[str, float]:
+    """The features of a ranking (see :class:`bot.matcher.Ranking`), by name:
+    scores on a 0-1 scale, cosines raw, ranks and counts as logarithms."""
+    ranked = ranking.matches
+    top = ranked[0]
+    scores = [m.score for m in ranked] + [0.0, 0.0]
+    by_lexical = sorted(ranked, key=lambda m: m.lexical, reverse=True)
+    lexical = [m.lexical for m in by_lexical] + [0.0]
+    found = {
+        "score": top.score / 100,
+        "lead": (scores[0] - scores[1]) / 100,
+        "lead3": (scores[0] - scores[2]) / 100,
+        "lexical": top.lexical / 100,
+        "lexical_best": lexical[0] / 100,
+        "lexical_lead": (lexical[0] - lexical[1]) / 100,
+        "lexical_agrees": float(by_lexical[0].entry == top.entry and top.lexical > 0),
+        "coverage": top.coverage,
+        "best_coverage": max(m.coverage for m in ranked),
+        "phrasing_coverage": top.phrasing_coverage,
+        "unknown": ranking.unknown,
+        "words": math.log1p(ranking.words),
+        "staff": float(ranking.wants_staff),
+    }
+    if semantic:
+        by_semantic = sorted(ranked, key=lambda m: m.cosine, reverse=True)
+        cosines = [m.cosine for m in by_semantic] + [0.0]
+        first_three = {m.entry.id for m in by_lexical[:OFFERED]}
+        found |= {
+            "semantic": top.semantic / 100,
+            "semantic_agrees": float(by_semantic[0].entry == top.entry),
+            "cosine": top.cosine,
+            "answer_cosine": top.answer_cosine,
+            "best_cosine": cosines[0],
+            "cosine_lead": cosines[0] - cosines[1],
+            "top3_agree": len(first_three & {m.entry.id for m in by_semantic[:OFFERED]})
+            / OFFERED,
+            "semantic_rank": math.log1p(by_semantic.index(top)),
+            "lexical_rank": math.log1p(by_lexical.index(top) if top.lexical > 0
+                                       else len(ranked)),
+        }
+    return found
+
+
+@dataclass(frozen=True)
+class Model:
+    """One calibrated model: the standardisation of its features, the coefficients
+    (bias last) of its two regressions, and its thresholds (0-1)."""
+
+    names: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    right: tuple[float, ...]
+    reach: tuple[float, ...]
+    answer: float
+    suggest: float
+
+    def probabilities(self, found: dict[str, float]) -> tuple[float, float]:
+        """P(first entry right), P(right entry among the offered)."""
+        x = (np.array([found[n] for n in self.names]) - self.mean) / self.scale
+        return _logistic(x, self.right), _logistic(x, self.reach)
+
+    @property
+    def semantic(self) -> bool:
+        """True for the model of the matcher with an embedding model."""
+        return "cosine" in self.names
+
+    def as_json(self) -> dict[str, object]:
+        return {"names": list(self.names), "mean": list(self.mean), "scale": list(self.scale),
+                "right": list(self.right), "reach": list(self.reach),
+                "answer": self.answer, "suggest": self.suggest}
+
+
+def _logistic(x: np.ndarray, coefficients: tuple[float, ...]) -> float:
+    """The probability, kept under 1 so that a threshold of 100% means never."""
+    z = float(np.dot(x, coefficients[:-1]) + coefficients[-1])
+    return 1.0 / (1.0 + math.exp(-max(-20.0, min(20.0, z))))
+
+
+CALIBRATION = Path(__file__).parent / "data" / "calibration.json"
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The two models, and the cascade of a matcher with an embedding model: it
+    answers from the lexical ranking alone, without embedding the question, when the
+    lexical model's P(first right) reaches ``cascade_answer``, and hands the question
+    on when its P(right entry offered) is under ``cascade_escalate`` (1 and 0: never)."""
+
+    semantic: Model
+    lexical: Model
+    cascade_answer: float = 1.0
+    cascade_escalate: float = 0.0
+
+    def as_json(self) -> dict[str, object]:
+        return {"semantic": self.semantic.as_json(), "lexical": self.lexical.as_json(),
+                "cascade_answer": self.cascade_answer,
+                "cascade_escalate": self.cascade_escalate}
+
+    @classmethod
+    def of_json(cls, raw: dict[str, Any]) -> Calibration:
+        def model(m: dict[str, Any]) -> Model:
+            return Model(tuple(m["names"]), tuple(m["mean"]), tuple(m["scale"]),
+                         tuple(m["right"]), tuple(m["reach"]), float(m["answer"]),
+                         float(m["suggest"]))
+        return cls(model(raw["semantic"]), model(raw["lexical"]),
+                   float(raw["cascade_answer"]), float(raw["cascade_escalate"]))
+
+
+@cache
+def shipped() -> Calibration:
+    """The calibration shipped in bot/data/calibration.json."""
+    return Calibration.of_json(json.loads(CALIBRATION.read_text(encoding="utf-8")))
