@@ -31,13 +31,17 @@ It catches what shares no word with the FAQ ("the bank won't accept our new
 director" -> changing the board). The final score blends both; without a
 model it is the lexical score alone, with its own thresholds.
 
-Decisions use what the ranking knows: a clear, confident first entry is
-answered; close first entries, or a first entry just under the bar on which
-the lexical and the semantic ranking agree, are offered as choices.
+Decisions use what the ranking knows (:mod:`bot.decision`): a calibrated
+model turns the ranking's features (scores, leads, whether the lexical and
+the semantic ranking agree, coverage, cosines...) into P(the first entry is
+right) and P(the right entry is among the first three); the first is
+answered, the first three offered as choices, or the question handed to the
+staff. A question with the very terms of one of an entry's phrasings (the
+FAQ's or a learned one) is answered with it.
 
-The constants below and the thresholds in config.yaml (``matching:``) were
-chosen by 5-fold cross-validation over the two bench development sets
-(``benchmarks/faq_tune.py``).
+The constants below were chosen by 5-fold cross-validation over the two
+bench development sets; the decision model is fitted by
+``benchmarks/faq_tune.py --write``.
 """
 
 from __future__ import annotations
@@ -76,8 +80,6 @@ TYPO_MIN_SIMILARITY = 85.0
 TYPO_SHORT_SIMILARITY = 90.0
 """... and of a shorter word (one letter missing or added)."""
 TYPO_CACHE_SIZE = 20_000
-SUGGEST_SHARE = 0.5
-"""Entries after the best are offered if they score at least this share of it."""
 CANDIDATES = 12
 """Entries (by shared weight, and by semantic similarity) scored in full."""
 AGENCY_WEIGHT = 0.6

