@@ -21,9 +21,9 @@ from botapi.harness import PROJECT_ROOT
 
 ENTRY = "ngo-statute-changes"
 # Close calls on the bundled FAQ: the bot offers choices, ENTRY among them.
-FIRST = "We have a new director, what do we tell the court?"
-SECOND = "we got a new director - so what do we tell the court??"
-THIRD = "A new director: what do we tell the court about it?"
+FIRST = "We want to rename our association, what do we do?"
+SECOND = "we'd like to rename the association - what to do??"
+THIRD = "How do we rename the association?"
 ANSWER_START = load_faq(PROJECT_ROOT / "faq").get(ENTRY).answer_in("en")[:60]  # type: ignore
 
 
@@ -122,7 +122,7 @@ def test_min_votes_is_configurable(database_url: str) -> None:
         pick(brain, person(2), FIRST)
         pick(brain, person(3), SECOND)
         assert not answered_directly(brain, person(4), THIRD)
-        pick(brain, person(5), "there is a new director: what do we tell the court")
+        pick(brain, person(5), "renaming our association: what do we do")
         assert answered_directly(brain, person(6), THIRD)
     finally:
         brain.close()

@@ -23,9 +23,9 @@ from botapi.harness import PROJECT_ROOT, RunningBot, make_config
 ADMIN = 9101
 ENTRY = "ngo-statute-changes"
 PICK = f"q:en:{ENTRY}"
-FIRST = "Our director left, how do we tell the court?"
-SECOND = "our director has left - how do we inform the court??"
-THIRD = "The director left us. How do we tell the court about it?"
+FIRST = "We want to rename our association, what do we do?"
+SECOND = "we'd like to rename the association - what to do??"
+THIRD = "How do we rename the association?"
 ANSWER = load_faq(PROJECT_ROOT / "faq").get(ENTRY).answer_in("en")[:60]  # type: ignore
 
 
