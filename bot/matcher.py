@@ -192,7 +192,6 @@ class FaqMatcher:
         self._entry_words = [_EntryWords.of(entry) for entry in faq.entries]
         self._index_of = {entry.id: i for i, entry in enumerate(faq.entries)}
         self.learned: tuple[tuple[str, str, str], ...] = ()
-        self._learned: tuple[tuple[str, str, str], ...] = ()
         self._answer_vectors: Vectors | None = None
         self._answer_starts = self._answer_entries = np.zeros(0, dtype=np.intp)
         if vectors is not None:
@@ -206,7 +205,6 @@ class FaqMatcher:
             owners = np.array([i for i, _ in owned], dtype=np.intp)
             self._phrasing_starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
             self._phrasing_entries = owners[self._phrasing_starts]
-        self._learned_entries = np.zeros(0, dtype=np.intp)
         self.set_learned(learned)
 
     @classmethod
@@ -225,26 +223,28 @@ class FaqMatcher:
     def set_learned(self, phrasings: Iterable[tuple[str, str, str]]) -> None:
         """Replace the learned phrasings: each ``(entry_id, language, text)``
         counts at once as a phrasing of that entry (ids the FAQ no longer has
-        are ignored). Only texts not embedded before are embedded.
+        are ignored).
 
-        With a model, a learned phrasing counts semantically only (its cosine
-        to the question is one of the entry's phrasing cosines): people's
-        words joining the lexical vocabulary made wrong answers more frequent.
-        Without one, it joins the entry's phrasings in the lexical index.
-
-        A learned text is what a person wrote, often a story around the
-        question: only the part that asks (:attr:`bot.text.Message.question`,
-        at most ``QUERY_WORDS``) becomes the phrasing, as a question is read."""
+        With a model, a learned phrasing is nearest-neighbour evidence only: a
+        question with its very terms is answered with its entry (see
+        :meth:`decide`). Measured on the bench (``benchmarks/learning.py``,
+        learn 4/5 of the questions, measure the fifth), letting learned
+        phrasings join the lexical vocabulary raised wrong answers, and their
+        cosine to the question among the entry's phrasing cosines lost three
+        points of answered right: people's questions are noisier phrasings
+        than the FAQ's. Without a model, a learned phrasing also joins the
+        entry's phrasings in the lexical index; there, only the part that asks
+        (:attr:`bot.text.Message.question`, at most ``QUERY_WORDS``) becomes the
+        phrasing, as a question is read."""
         self.learned = tuple((e, lang, t) for e, lang, t in phrasings
                              if e in self._index_of and t.strip())
         """The learned phrasings as given (what a reload passes to the next matcher)."""
-        self._learned = tuple((e, lang, " ".join(read(t).question.split()[:QUERY_WORDS]))
-                              for e, lang, t in self.learned)
         texts = [_EntryWords(list(w.questions), w.keywords, w.answers)
                  for w in self._entry_words]
         if self.vectors is None:
-            for entry_id, lang, text in self._learned:
-                texts[self._index_of[entry_id]].questions.append((lang, content_words(text)))
+            for entry_id, lang, text in self.learned:
+                asked = " ".join(read(text).question.split()[:QUERY_WORDS])
+                texts[self._index_of[entry_id]].questions.append((lang, content_words(asked)))
         self._build_lexical(texts)
         self._same: dict[frozenset[str], set[int]] = defaultdict(set)
         """The terms of each phrasing (the FAQ's and the learned ones) -> the entries
@@ -254,11 +254,6 @@ class FaqMatcher:
             key = frozenset(terms(text))
             if key:
                 self._same[key].add(i)
-        if self.vectors is not None:
-            self._learned_vectors = self.vectors.vectors([t for _, _, t in self._learned],
-                                                         query=True)
-            self._learned_entries = np.array([self._index_of[e] for e, _, _ in self._learned],
-                                             dtype=np.intp)
 
     def _build_lexical(self, texts: list[_EntryWords]) -> None:
         question_terms = [{term(w) for _, ws in t.questions + t.keywords for w in ws}
@@ -391,9 +386,8 @@ class FaqMatcher:
         return {i: self._score(i, *evidence[i], total, weights) for i in shortlist}, unknown
 
     def similarities(self, message: Message) -> tuple[Vectors, Vectors] | None:
-        """Per entry: the question's cosine with its closest phrasing (learned
-        ones included), and with its answer (the closest language); None without
-        a model."""
+        """Per entry: the question's cosine with its closest phrasing, and with
+        its answer (the closest language); None without a model."""
         if self.vectors is None or self._answer_vectors is None or not message.words:
             return None
         query = self.vectors.query(" ".join(message.question.split()[:QUERY_WORDS]))
@@ -401,8 +395,6 @@ class FaqMatcher:
         phrasing = np.full(n, -1.0, dtype=np.float32)
         phrasing[self._phrasing_entries] = np.maximum.reduceat(
             self._phrasing_vectors @ query, self._phrasing_starts)
-        if len(self._learned_entries):
-            np.maximum.at(phrasing, self._learned_entries, self._learned_vectors @ query)
         answer = np.full(n, -1.0, dtype=np.float32)
         answer[self._answer_entries] = np.maximum.reduceat(self._answer_vectors @ query,
                                                            self._answer_starts)
