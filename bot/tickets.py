@@ -38,6 +38,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bot import phrases
+from bot.choices import Button, Buttons, CloseTicket, Rate, TicketAction, buttons_to_json
 from bot.config import Config
 from bot.outbox import (
     DELIVERY,
@@ -138,9 +139,10 @@ class Outcome:
     text: Html
 
 
-def rating_buttons(lang: str, ticket_id: int) -> list[list[list[str]]]:
-    """👍 / 👎 for a closed ticket (label, data), as the person sees them."""
-    return [[["👍", f"r:{lang}:{ticket_id}:1"], ["👎", f"r:{lang}:{ticket_id}:0"]]]
+def rating_buttons(lang: str, ticket_id: int) -> Buttons:
+    """👍 / 👎 for a closed ticket, as the person sees them."""
+    return ((Button("👍", Rate(lang, ticket_id, good=True)),
+             Button("👎", Rate(lang, ticket_id, good=False))),)
 
 
 def guesses_of(matches: list[tuple[str, str, float]]) -> list[dict[str, Any]]:
@@ -294,7 +296,7 @@ class Tickets:
                     ticket_id=ticket.id, now=now)
         text, buttons = self.card(ticket)
         enqueue(session, chat_id=ticket.staff_chat_id, method="sendMessage",
-                params={"text": text, "parse_mode": "HTML", "buttons": buttons,
+                params={"text": text, "parse_mode": "HTML", "buttons": buttons_to_json(buttons),
                         "in_ticket_topic": True},
                 purpose=TICKET_POST, ticket_id=ticket.id, now=now)
 
@@ -495,36 +497,47 @@ class Tickets:
                                                                        now))
 
     def answer_with(self, ticket_id: int, staff: StaffMember, body: Callable[[str], Html],
-                    entry_id: str | None = None) -> Outcome:
+                    entry_id: str | None = None, *, chosen_at: tuple[int, int]) -> Outcome:
         """Send ``body(language)`` (a FAQ entry's answer, a saved reply) to the person.
 
-        With ``entry_id`` the ticket is linked to that FAQ entry, so that the
-        person's question can become a phrasing of it (after an admin's approval)."""
+        ``chosen_at`` (chat id, message id) is the staff-chat message the answer was
+        chosen from: an answer is sent once per such message, however often its
+        buttons are pressed. With ``entry_id`` the ticket is linked to that FAQ entry,
+        so that the person's question can become a phrasing of it (after an admin's
+        approval)."""
         def deliver(session: Session, ticket: Ticket, now: datetime) -> None:
             self._deliver_text(session, ticket, body(ticket.language), now)
             if entry_id is not None:
                 ticket.entry_id = entry_id
-        return self._answer(ticket_id, staff, None, None, deliver, compose=body)
+        return self._answer(ticket_id, staff, None, None, deliver, compose=body,
+                            chosen_at=chosen_at)
 
     def _answer(self, ticket_id: int, staff: StaffMember, text: str | None,
                 message: StaffMessage | None,
                 deliver: Callable[[Session, Ticket, datetime], None],
-                compose: Callable[[str], Html] | None = None) -> Outcome:
+                compose: Callable[[str], Html] | None = None,
+                chosen_at: tuple[int, int] | None = None) -> Outcome:
         now = self.clock()
         with self.db.session() as session:
-            ticket = _get(session, Ticket, ticket_id)
+            ticket = _get(session, Ticket, ticket_id, lock=True)
             if ticket is None:
                 return self._unknown(ticket_id)
             if ticket.status == CLOSED:
                 return Outcome(False, say(self.lang, "staff_is_closed", number=ticket.id))
+            source = (message.chat_id, message.message_id) if message else chosen_at
+            if source is not None and session.scalar(select(TicketMessage.id).where(
+                    TicketMessage.ticket_id == ticket.id, TicketMessage.direction == "staff",
+                    TicketMessage.chat_id == source[0],
+                    TicketMessage.message_id == source[1]).limit(1)) is not None:
+                return Outcome(False, say(self.lang, "staff_already_sent", number=ticket.id))
             if compose is not None:
                 text = _plain(compose(ticket.language))
             session.add(TicketMessage(
                 ticket_id=ticket.id, direction="staff", author_id=staff.id,
                 author_name=staff.name, text=text, kind=message.kind if message else "text",
                 file_id=message.file_id if message else None,
-                chat_id=message.chat_id if message else ticket.staff_chat_id or 0,
-                message_id=message.message_id if message else 0, created_at=now))
+                chat_id=source[0] if source else ticket.staff_chat_id or 0,
+                message_id=source[1] if source else 0, created_at=now))
             deliver(session, ticket, now)
             ticket.status = ANSWERED
             ticket.answered_at = now
@@ -533,9 +546,10 @@ class Tickets:
             self._changed(session, ticket, now)
             return Outcome(True, say(self.lang, "staff_sent", number=ticket.id))
 
-    def _close_button(self, ticket: Ticket) -> list[list[list[str]]]:
+    def _close_button(self, ticket: Ticket) -> list[list[list[Any]]]:
         lang = ticket.language
-        return [[[phrases.raw(lang, "ticket_close_button"), f"c:{lang}:{ticket.id}"]]]
+        return buttons_to_json(((Button(phrases.raw(lang, "ticket_close_button"),
+                                        CloseTicket(lang, ticket.id)),),))
 
     def _deliver_text(self, session: Session, ticket: Ticket, body: Html | str,
                       now: datetime) -> None:
@@ -742,14 +756,17 @@ class Tickets:
             return [(r.id, r.name, r.text) for r in
                     session.scalars(select(SavedReply).order_by(SavedReply.name))]
 
-    def answer_saved(self, ticket_id: int, staff: StaffMember, saved_id: int) -> Outcome:
-        """Send the saved reply ``saved_id`` to the ticket's person."""
+    def answer_saved(self, ticket_id: int, staff: StaffMember, saved_id: int, *,
+                     chosen_at: tuple[int, int]) -> Outcome:
+        """Send the saved reply ``saved_id`` to the ticket's person (once per ``chosen_at``,
+        as :meth:`answer_with`)."""
         with self.db.session() as session:
             saved = session.get(SavedReply, saved_id) if 0 < saved_id < 2**31 else None
             text = saved.text if saved else None
         if text is None:
             return Outcome(False, say(self.lang, "staff_no_saved"))
-        return self.answer_with(ticket_id, staff, lambda lang: escape(text))
+        return self.answer_with(ticket_id, staff, lambda lang: escape(text),
+                                chosen_at=chosen_at)
 
     # --- the staff chat moves ----------------------------------------------
 
@@ -916,8 +933,8 @@ class Tickets:
 
     # --- the ticket's post ------------------------------------------------
 
-    def card(self, ticket: Ticket) -> tuple[Html, list[list[list[str]]]]:
-        """The ticket's post in the staff chat and its buttons (label, data)."""
+    def card(self, ticket: Ticket) -> tuple[Html, Buttons]:
+        """The ticket's post in the staff chat and its buttons."""
         lang = self.lang
         guesses = "\n".join(say(lang, "staff_guess", question=_shorten(g["question"], 80),
                                 score=g["score"]) for g in ticket.guesses) or \
@@ -937,12 +954,15 @@ class Tickets:
                    language=phrases.LANGUAGE_NAMES.get(ticket.language, ticket.language),
                    question=question, guesses=Html(guesses), claimed=claimed)
         number = ticket.id
-        buttons: list[list[list[str]]] = []
+        buttons: Buttons = ()
         if ticket.status != CLOSED:
-            buttons.append([[phrases.raw(lang, "staff_claim_button"), f"tk:claim:{number}"],
-                            [phrases.raw(lang, "staff_close_button"), f"tk:close:{number}"]])
+            buttons += ((Button(phrases.raw(lang, "staff_claim_button"),
+                                TicketAction("claim", number)),
+                         Button(phrases.raw(lang, "staff_close_button"),
+                                TicketAction("close", number))),)
         if ticket.status != CLOSED or ticket.answered_at is not None:
-            buttons.append([[phrases.raw(lang, "staff_faq_button"), f"tk:faq:{number}"]])
+            buttons += ((Button(phrases.raw(lang, "staff_faq_button"),
+                                TicketAction("faq", number)),),)
         return text, buttons
 
     def _who(self, ticket: Ticket) -> str:
@@ -979,7 +999,7 @@ class Tickets:
             return
         text, buttons = self.card(ticket)
         enqueue(session, chat_id=ticket.staff_chat_id, method="editMessageText",
-                params={"text": text, "parse_mode": "HTML", "buttons": buttons,
+                params={"text": text, "parse_mode": "HTML", "buttons": buttons_to_json(buttons),
                         "ticket_message": True},
                 purpose="ticket_edit", ticket_id=ticket.id, now=now)
 
@@ -1002,7 +1022,7 @@ class Tickets:
                                   "parse_mode": "HTML"}
         if rating:
             params["text"] += "\n\n" + say(ticket.language, "rating_ask")
-            params["buttons"] = rating_buttons(ticket.language, ticket.id)
+            params["buttons"] = buttons_to_json(rating_buttons(ticket.language, ticket.id))
         enqueue(session, chat_id=ticket.chat_id, method="sendMessage", params=params,
                 purpose="notice", ticket_id=ticket.id, now=now)
 
@@ -1013,12 +1033,14 @@ class Tickets:
 Row = TypeVar("Row", Ticket, TicketDraft)
 
 
-def _get(session: Session, model: type[Row], key: int) -> Row | None:
+def _get(session: Session, model: type[Row], key: int, *, lock: bool = False) -> Row | None:
     """The row with the integer id ``key``; None for ids no row can have (a forged button
-    or command with a huge number must not reach the database as an error)."""
+    or command with a huge number must not reach the database as an error). ``lock``:
+    held until the session ends (on PostgreSQL), so that two workers acting on one
+    ticket take turns."""
     if not 0 < key < 2**31:
         return None
-    return session.get(model, key)
+    return session.get(model, key, with_for_update=lock)
 
 
 def _plain(text: str) -> str:

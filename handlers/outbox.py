@@ -26,17 +26,28 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.conversation import Assistant
 from bot.outbox import Call, Outbox, utcnow
+from handlers import buttons
 from handlers.limits import RateLimits
 from handlers.redaction import redact
 
 log = logging.getLogger(__name__)
 
 
-def _markup(rows: list[list[list[str]]] | None) -> InlineKeyboardMarkup | None:
-    if not rows:
-        return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)
-                                  for label, data in row] for row in rows])
+def _markup(rows: list[list[list[Any]]] | None) -> InlineKeyboardMarkup | None:
+    """The stored buttons as an inline keyboard (a button that cannot be packed is left
+    out, logged: the message matters more)."""
+    keyboard: list[list[InlineKeyboardButton]] = []
+    for row in rows or ():
+        keys = []
+        for label, stored in row:
+            data = buttons.stored(stored)
+            if data is None:
+                log.error("outbox: a button that cannot be sent is left out: %r", stored)
+            else:
+                keys.append(InlineKeyboardButton(label, callback_data=data))
+        if keys:
+            keyboard.append(keys)
+    return InlineKeyboardMarkup(keyboard) if keyboard else None
 
 
 def _retry_after(exc: RetryAfter) -> float:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from bot.choices import Button, CloseTicket, Rate, buttons_to_json
 from bot.config import Config, StaffConfig, load_config
 from bot.outbox import Call, Outbox, enqueue
 from bot.storage import Database, FaqSuggestion, Ticket
@@ -138,7 +139,8 @@ def test_the_staff_answer_is_delivered_with_the_ticket_number(tickets: Tickets, 
     assert visible_text(delivery.params["text"]).startswith(
         f"💬 Përgjigje nga stafi (bileta #{number}):")
     assert "Me vendim gjykate." in delivery.params["text"]
-    assert delivery.params["buttons"] == [[["Mbyll biletën", f"c:sq:{number}"]]]
+    assert delivery.params["buttons"] == buttons_to_json(
+        ((Button("Mbyll biletën", CloseTicket("sq", number)),),))
     [edit] = [c for c in calls if c.method == "editMessageText"]
     assert "e përgjigjur" in visible_text(edit.params["text"])
     assert "Besa Hoxha" in visible_text(edit.params["text"])  # answering claims it
@@ -403,7 +405,9 @@ def test_a_rating_is_given_once_by_the_person_after_closing(tickets: Tickets, ou
     assert not tickets.rate(ANA, number, good=True)      # not closed yet
     assert tickets.close(number, BESA).ok
     [notice] = [c for c in send_all(outbox) if c.chat_id == ANA]
-    assert notice.params["buttons"] == [[["👍", f"r:sq:{number}:1"], ["👎", f"r:sq:{number}:0"]]]
+    assert notice.params["buttons"] == buttons_to_json(
+        ((Button("👍", Rate("sq", number, good=True)),
+          Button("👎", Rate("sq", number, good=False))),))
     assert not tickets.rate(ANA + 1, number, good=True)  # someone else's
     assert not tickets.want_comment(ANA, number)         # not rated yet
     assert tickets.rate(ANA, number, good=False)
