@@ -46,6 +46,8 @@ TICKET_TOPIC = "ticket_topic"
 DELIVERY = "delivery"
 # The bot's answer to what a person (or an admin) wrote or pressed.
 REPLY = "reply"
+# A person's text messages to their open ticket, posted together in the staff chat.
+FOLLOWUPS = "followups"
 # A call made after a forget (the confirmation to the person, the staff chat's changes):
 # its row is deleted once made, so that nothing with the person's id stays behind.
 FORGET = "forget"

@@ -224,6 +224,7 @@ SQ: dict[str, str] = {
     "staff_rating_comment": "💬 Komenti i personit për biletën #{number}: {text}",
     "staff_edited": "✏️ <i>(ndryshuar)</i>\n{text}",
     "staff_edited_mark": "✏️ <i>(ndryshuar)</i>",
+    "staff_followups": "💬 <b>{name}</b> shkroi te bileta #{number}:\n\n{messages}",
     "staff_card_entry": "\n📚 Përgjigjur me FAQ: <b>{entry}</b>",
     "staff_card_rating": "\nVlerësimi i personit: {vote}",
     "staff_chat_moved": ("ℹ️ Biseda e stafit u zhvendos nga {old} në {new} (u bë supergrup). "
@@ -536,6 +537,7 @@ EN: dict[str, str] = {
     "staff_rating_comment": "💬 The person's comment on ticket #{number}: {text}",
     "staff_edited": "✏️ <i>(edited)</i>\n{text}",
     "staff_edited_mark": "✏️ <i>(edited)</i>",
+    "staff_followups": "💬 <b>{name}</b> wrote on ticket #{number}:\n\n{messages}",
     "staff_card_entry": "\n📚 Answered from the FAQ: <b>{entry}</b>",
     "staff_card_rating": "\nThe person's rating: {vote}",
     "staff_chat_moved": ("ℹ️ The staff chat moved from {old} to {new} (it became a "

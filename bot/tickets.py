@@ -40,8 +40,10 @@ from sqlalchemy.orm import Session
 from bot import phrases
 from bot.choices import Button, Buttons, CloseTicket, Rate, TicketAction, buttons_to_json
 from bot.config import Config
+from bot.inbox import handling
 from bot.outbox import (
     DELIVERY,
+    FOLLOWUPS,
     FORGET,
     TICKET_POST,
     TICKET_TOPIC,
@@ -88,6 +90,9 @@ MAX_CARD_QUESTION = 3000   # characters of the question shown on the ticket's po
 MAX_CAPTION = 1024
 MAX_TEXT = 4096
 HEADER_ROOM = 100          # characters of "Answer from the staff (ticket #N)" before a text
+# A longer follow-up is copied to the staff chat by itself, not posted with others.
+MAX_FOLLOWUP = 1000
+EDITED_ROOM = 40  # characters of the "edited" mark and the break before a follow-up
 MAX_TOPIC_NAME = 128
 # Media whose copy can carry a caption (the ticket number goes there).
 CAPTIONED = frozenset({"photo", "document", "video", "audio", "voice", "animation"})
@@ -240,6 +245,9 @@ class Tickets:
     def open_from_draft(self, user_id: int, name: str, draft_id: int) -> Opened:
         """Hand the draft ``draft_id`` to the staff (only its author may; only once)."""
         with self.db.session() as session:
+            again = self._opened_by_this_update(session, user_id)
+            if again is not None:
+                return again
             draft = _get(session, TicketDraft, draft_id)
             if draft is None or draft.user_id != user_id:
                 return Opened(refusal="expired")
@@ -263,6 +271,9 @@ class Tickets:
     def _open(self, session: Session, user_id: int, name: str, question: str, lang: str,
               guesses: list[dict[str, Any]], message_id: int | None = None,
               relay: str | None = None, file_id: str | None = None) -> Opened:
+        again = self._opened_by_this_update(session, user_id)
+        if again is not None:
+            return again
         chat_id = self.route(guesses)
         if chat_id is None:
             return Opened(refusal="disabled")
@@ -276,13 +287,26 @@ class Tickets:
         ticket = Ticket(user_id=user_id, chat_id=user_id, person_name=name or None,
                         language=lang, question=question, guesses=guesses, status=OPEN,
                         question_message_id=message_id, staff_chat_id=chat_id,
-                        created_at=now, updated_at=now)
+                        created_at=now, updated_at=now, update_id=handling())
         session.add(ticket)
         session.flush()
         self._post_card(session, ticket, now)
         if relay is not None and message_id is not None:
             self._relay(session, ticket, user_id, message_id, None, relay, now, file_id)
         staff_from = None if self.hours.is_open(now) else self.hours.next_open(now)
+        return Opened(ticket_id=ticket.id, staff_from=staff_from)
+
+    def _opened_by_this_update(self, session: Session, user_id: int) -> Opened | None:
+        """The ticket the update being handled opened already (it is handled again after a
+        crash), as it was opened; None when it opened none."""
+        update_id = handling()
+        ticket = session.scalar(select(Ticket).where(
+            Ticket.update_id == update_id, Ticket.user_id == user_id)) \
+            if update_id is not None else None
+        if ticket is None:
+            return None
+        opened_at = as_utc(ticket.created_at)
+        staff_from = None if self.hours.is_open(opened_at) else self.hours.next_open(opened_at)
         return Opened(ticket_id=ticket.id, staff_from=staff_from)
 
     def _post_card(self, session: Session, ticket: Ticket, now: datetime) -> None:
@@ -325,9 +349,14 @@ class Tickets:
     def follow_up(self, user_id: int, chat_id: int, message_id: int,
                   text: str | None, kind: str = "text",
                   file_id: str | None = None) -> tuple[int, str] | None:
-        """Copy the person's message to their open ticket in the staff chat.
+        """Add the person's message to their open ticket in the staff chat.
 
-        Returns the ticket's number and language, or None when they have no open ticket."""
+        A text waits (stored with the ticket) to be posted with the others the person
+        writes within ``staff.followup_batch`` (:meth:`post_followups`); a photo, a
+        document... (or a text too long to share a post) is copied at once, after the
+        texts before it. A message seen before (its update handled again after a
+        crash) is not added twice. Returns the ticket's number and language, or None
+        when they have no open ticket."""
         now = self.clock()
         with self.db.session() as session:
             ticket = session.scalar(select(Ticket)
@@ -337,12 +366,94 @@ class Tickets:
                 return None
             if session.get(Ban, user_id) is not None:
                 return None
-            self._relay(session, ticket, user_id, message_id, text, kind, now, file_id)
+            if session.scalar(select(TicketMessage.id).where(
+                    TicketMessage.chat_id == chat_id, TicketMessage.message_id == message_id,
+                    TicketMessage.direction == "person").limit(1)) is not None:
+                return ticket.id, ticket.language
+            if kind == "text" and len(escape(text or "")) <= MAX_FOLLOWUP:
+                session.add(TicketMessage(
+                    ticket_id=ticket.id, direction="person", author_id=user_id,
+                    author_name=ticket.person_name, text=text, kind=kind, chat_id=chat_id,
+                    message_id=message_id, created_at=now))
+            else:
+                self._post_followups(session, ticket, now)
+                self._relay(session, ticket, user_id, message_id, text, kind, now, file_id)
             if ticket.status != OPEN:
                 ticket.status = OPEN
                 self._changed(session, ticket, now)
             ticket.updated_at = now
             return ticket.id, ticket.language
+
+    def post_followups(self, *, everything: bool = False) -> int:
+        """Post the follow-ups that waited ``staff.followup_batch`` (with ``everything``:
+        all that wait), each ticket's in one post; returns how many tickets had some.
+
+        Posting is one transaction: the post is queued and its texts marked as posted
+        together, so a crash neither loses nor doubles them."""
+        now = self.clock()
+        waiting = (select(TicketMessage.ticket_id)
+                   .where(TicketMessage.relay_id.is_(None),
+                          TicketMessage.direction == "person")
+                   .group_by(TicketMessage.ticket_id))
+        if not everything:
+            waiting = waiting.having(func.min(TicketMessage.created_at)
+                                     <= now - self.staff.followup_batch)
+        posted = 0
+        with self.db.session() as session:
+            numbers = list(session.scalars(waiting))
+        for number in numbers:
+            with self.db.session() as session:
+                ticket = _get(session, Ticket, number, lock=True)
+                if ticket is not None and self._post_followups(session, ticket, now):
+                    posted += 1
+        return posted
+
+    def _post_followups(self, session: Session, ticket: Ticket, now: datetime) -> bool:
+        """Queue the post of the ticket's waiting follow-ups (in as few posts as fit a
+        message); False if none wait."""
+        waiting = list(session.scalars(
+            select(TicketMessage)
+            .where(TicketMessage.ticket_id == ticket.id, TicketMessage.relay_id.is_(None),
+                   TicketMessage.direction == "person")
+            .order_by(TicketMessage.id)))
+        if not waiting or ticket.staff_chat_id is None:
+            return False
+        posts: list[list[TicketMessage]] = [[]]
+        size = 0
+        for message in waiting:
+            length = len(escape(message.text or "")) + EDITED_ROOM
+            if posts[-1] and size + length > MAX_TEXT - HEADER_ROOM:
+                posts.append([])
+                size = 0
+            posts[-1].append(message)
+            size += length
+        for messages in posts:
+            item = enqueue(session, chat_id=ticket.staff_chat_id, method="sendMessage",
+                           params={"text": self._followups_text(ticket, messages),
+                                   "parse_mode": "HTML", "reply_to_ticket": True,
+                                   "in_ticket_topic": True},
+                           purpose=FOLLOWUPS, ticket_id=ticket.id, now=now)
+            session.flush()
+            for message in messages:
+                message.relay_id = item.id
+        return True
+
+    def _followups_text(self, ticket: Ticket, messages: list[TicketMessage]) -> Html:
+        """The staff chat's post of a person's follow-ups, in the order written (each
+        shortened as much as it takes to fit one message: edits can make them longer)."""
+        edited = say(self.lang, "staff_edited_mark") + "\n"
+        budget = MAX_TEXT
+
+        def render() -> Html:
+            texts = [(edited if message.edited_at else "") +
+                     escape(_shorten(message.text or "", budget)) for message in messages]
+            return say(self.lang, "staff_followups", name=self._who(ticket),
+                       number=ticket.id, messages=Html("\n\n".join(texts)))
+        text = render()
+        while len(text) > MAX_TEXT and budget > 1:
+            budget = min(budget, MAX_TEXT // len(messages)) * 3 // 4
+            text = render()
+        return text
 
     def close_by_person(self, user_id: int, ticket_id: int) -> bool:
         """The person closes their ticket; False for someone else's or an unknown ticket."""
@@ -420,9 +531,21 @@ class Tickets:
             ticket = _get(session, Ticket, message.ticket_id) if message else None
             if message is None:
                 return self._question_edited(session, user_id, chat_id, message_id, text, now)
-            if ticket is None or ticket.staff_chat_id is None or message.relay_id is None:
+            if ticket is None or ticket.staff_chat_id is None:
                 return False
             message.text, message.edited_at = text, now
+            if message.relay_id is None:  # waiting to be posted: posted as it is now
+                return True
+            relay = session.get(OutboxItem, message.relay_id)
+            if relay is not None and relay.purpose == FOLLOWUPS:
+                together = list(session.scalars(
+                    select(TicketMessage).where(TicketMessage.relay_id == relay.id)
+                    .order_by(TicketMessage.id)))
+                enqueue(session, chat_id=ticket.staff_chat_id, method="editMessageText",
+                        params={"text": self._followups_text(ticket, together),
+                                "parse_mode": "HTML", "copy_of": relay.id},
+                        purpose=RELAY_EDIT, ticket_id=ticket.id, now=now)
+                return True
             if message.kind in (None, "text"):
                 method = "editMessageText"
                 params = {"text": say(self.lang, "staff_edited",

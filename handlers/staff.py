@@ -274,6 +274,12 @@ async def remind(context: ContextTypes.DEFAULT_TYPE) -> None:
         desk(context).sender.wake()
 
 
+async def post_followups(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Post the people's follow-ups that waited ``staff.followup_batch``, one post a ticket."""
+    if await asyncio.to_thread(desk(context).tickets.post_followups):
+        desk(context).sender.wake()
+
+
 async def forget_old(context: ContextTypes.DEFAULT_TYPE) -> None:
     await asyncio.to_thread(desk(context).tickets.forget_old)
 
@@ -489,6 +495,9 @@ def register(application: Application, brain: Assistant) -> None:
     if jobs is not None:
         remind_every = min(max(config.remind_after.total_seconds() / 2, 0.2), 60.0)
         jobs.run_repeating(remind, interval=remind_every, first=remind_every, name="reminders")
+        batch_every = min(max(config.followup_batch.total_seconds() / 3, 0.1), 1.0)
+        jobs.run_repeating(post_followups, interval=batch_every, first=batch_every,
+                           name="follow-ups")
         jobs.run_repeating(forget_old, interval=24 * 3600, first=60, name="forget")
         jobs.run_repeating(follow_moves, interval=60, first=60, name="staff-chats")
     if config.chat_id is None:

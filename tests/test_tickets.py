@@ -112,14 +112,19 @@ def test_follow_ups_wait_for_the_ticket_post_and_reply_to_it(tickets: Tickets,
                                                              outbox: Outbox) -> None:
     number = open_ticket(tickets)
     assert tickets.follow_up(ANA, ANA, 42, "edhe diçka") == (number, "sq")
-    [post] = outbox.due()  # the copy waits behind the post in the same chat
-    assert post.method == "sendMessage"
+    assert tickets.follow_up(ANA, ANA, 42, "edhe diçka") == (number, "sq")  # handled again
+    assert tickets.post_followups() == 0  # they wait to be posted together
+    assert tickets.follow_up(ANA, ANA, 44, "dhe <kjo>") == (number, "sq")
+    assert tickets.post_followups(everything=True) == 1
+    [post] = outbox.due()  # the follow-ups wait behind the post in the same chat
+    assert post.method == "sendMessage" and post.params["text"].startswith("🎫")
     outbox.sent(post, message_id=300)
     [copy] = outbox.due()
-    assert copy.method == "copyMessage"
-    assert copy.params["from_chat_id"] == ANA and copy.params["message_id"] == 42
+    assert copy.method == "sendMessage"
+    assert visible_text(copy.params["text"]).endswith("\n\nedhe diçka\n\ndhe <kjo>")
     assert copy.params["reply_to_message_id"] == 300
     outbox.sent(copy, message_id=301)
+    assert tickets.post_followups(everything=True) == 0
     # A staff reply to the copy belongs to the same ticket.
     assert tickets.ticket_of(StaffMessage(STAFF_CHAT, 302, reply_to=301)) == number
     assert tickets.ticket_of(StaffMessage(STAFF_CHAT, 303, reply_to=300)) == number
