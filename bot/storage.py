@@ -219,7 +219,8 @@ class TicketMessage(Base):
 
 
 class OutboxItem(Base):
-    """A Bot API call waiting to be made (see :mod:`bot.outbox`)."""
+    """An intent waiting to be carried out (see :mod:`bot.outbox`): ``method`` is its kind
+    and ``payload`` its fields (:mod:`bot.intents`)."""
 
     __tablename__ = "outbox"
 

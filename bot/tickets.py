@@ -41,6 +41,20 @@ from bot import phrases
 from bot.choices import Button, Buttons, CloseTicket, Rate, TicketAction, buttons_to_json
 from bot.config import Config
 from bot.inbox import handling
+from bot.intents import (
+    Delete,
+    Deliver,
+    Edit,
+    EditCaption,
+    Intent,
+    NoteOnTicket,
+    OpenTopic,
+    PostTicket,
+    Relay,
+    RenameTopic,
+    Say,
+    UpdateTicket,
+)
 from bot.outbox import (
     DELIVERY,
     FOLLOWUPS,
@@ -315,24 +329,22 @@ class Tickets:
         if ticket.staff_chat_id in self.forums:
             title = phrases.raw(self.lang, "ticket_topic").format(
                 number=ticket.id, name=self._who(ticket))
-            enqueue(session, chat_id=ticket.staff_chat_id, method="createForumTopic",
-                    params={"name": _shorten(title, MAX_TOPIC_NAME)}, purpose=TICKET_TOPIC,
+            enqueue(session, chat_id=ticket.staff_chat_id,
+                    intent=OpenTopic(_shorten(title, MAX_TOPIC_NAME)), purpose=TICKET_TOPIC,
                     ticket_id=ticket.id, now=now)
         text, buttons = self.card(ticket)
-        enqueue(session, chat_id=ticket.staff_chat_id, method="sendMessage",
-                params={"text": text, "parse_mode": "HTML", "buttons": buttons_to_json(buttons),
-                        "in_ticket_topic": True},
-                purpose=TICKET_POST, ticket_id=ticket.id, now=now)
+        enqueue(session, chat_id=ticket.staff_chat_id,
+                intent=PostTicket(text, buttons_to_json(buttons)), purpose=TICKET_POST,
+                ticket_id=ticket.id, now=now)
 
     @staticmethod
     def _relay(session: Session, ticket: Ticket, user_id: int, message_id: int,
                text: str | None, kind: str, now: datetime, file_id: str | None = None) -> None:
         """Copy the person's message under the ticket's post, and keep it with the ticket."""
         assert ticket.staff_chat_id is not None
-        item = enqueue(session, chat_id=ticket.staff_chat_id, method="copyMessage",
-                       params={"from_chat_id": ticket.chat_id, "message_id": message_id,
-                               "reply_to_ticket": True, "in_ticket_topic": True},
-                       purpose=RELAY, ticket_id=ticket.id, now=now)
+        item = enqueue(session, chat_id=ticket.staff_chat_id,
+                       intent=Relay(ticket.chat_id, message_id), purpose=RELAY,
+                       ticket_id=ticket.id, now=now)
         session.flush()
         session.add(TicketMessage(ticket_id=ticket.id, direction="person", author_id=user_id,
                                   author_name=ticket.person_name, text=text, kind=kind,
@@ -428,10 +440,8 @@ class Tickets:
             posts[-1].append(message)
             size += length
         for messages in posts:
-            item = enqueue(session, chat_id=ticket.staff_chat_id, method="sendMessage",
-                           params={"text": self._followups_text(ticket, messages),
-                                   "parse_mode": "HTML", "reply_to_ticket": True,
-                                   "in_ticket_topic": True},
+            item = enqueue(session, chat_id=ticket.staff_chat_id,
+                           intent=NoteOnTicket(self._followups_text(ticket, messages)),
                            purpose=FOLLOWUPS, ticket_id=ticket.id, now=now)
             session.flush()
             for message in messages:
@@ -541,26 +551,25 @@ class Tickets:
                 together = list(session.scalars(
                     select(TicketMessage).where(TicketMessage.relay_id == relay.id)
                     .order_by(TicketMessage.id)))
-                enqueue(session, chat_id=ticket.staff_chat_id, method="editMessageText",
-                        params={"text": self._followups_text(ticket, together),
-                                "parse_mode": "HTML", "copy_of": relay.id},
+                enqueue(session, chat_id=ticket.staff_chat_id,
+                        intent=Edit(self._followups_text(ticket, together), copy_of=relay.id),
                         purpose=RELAY_EDIT, ticket_id=ticket.id, now=now)
                 return True
+            intent: Edit | EditCaption
             if message.kind in (None, "text"):
-                method = "editMessageText"
-                params = {"text": say(self.lang, "staff_edited",
-                                      text=_shorten(text or "", MAX_TEXT - HEADER_ROOM))}
+                intent = Edit(say(self.lang, "staff_edited",
+                                  text=_shorten(text or "", MAX_TEXT - HEADER_ROOM)),
+                              copy_of=message.relay_id)
             else:
-                method = "editMessageCaption"
-                params = {"caption": say(self.lang, "staff_edited",
-                                         text=_shorten(text or "", MAX_CAPTION - HEADER_ROOM))}
+                intent = EditCaption(say(self.lang, "staff_edited",
+                                         text=_shorten(text or "", MAX_CAPTION - HEADER_ROOM)),
+                                     copy_of=message.relay_id)
             if message.relay_id == self._first_relay(session, ticket):
                 ticket.question = text or ticket.question
                 ticket.question_edited_at = now
                 self._changed(session, ticket, now)
-            enqueue(session, chat_id=ticket.staff_chat_id, method=method,
-                    params={**params, "parse_mode": "HTML", "copy_of": message.relay_id},
-                    purpose=RELAY_EDIT, ticket_id=ticket.id, now=now)
+            enqueue(session, chat_id=ticket.staff_chat_id, intent=intent, purpose=RELAY_EDIT,
+                    ticket_id=ticket.id, now=now)
             return True
 
     def _question_edited(self, session: Session, user_id: int, chat_id: int, message_id: int,
@@ -684,9 +693,9 @@ class Tickets:
             parts = [say(lang, "ticket_answer", number=ticket.id, text=""), escape(body)]
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
-            enqueue(session, chat_id=ticket.chat_id, method="sendMessage",
-                    params={"text": part, "parse_mode": "HTML",
-                            "buttons": self._close_button(ticket) if last else []},
+            enqueue(session, chat_id=ticket.chat_id,
+                    intent=Deliver(text=part,
+                                   buttons=self._close_button(ticket) if last else []),
                     purpose=DELIVERY, ticket_id=ticket.id, now=now)
 
     def _deliver(self, session: Session, ticket: Ticket, message: StaffMessage,
@@ -695,18 +704,17 @@ class Tickets:
         if message.kind == "text":
             self._deliver_text(session, ticket, message.text or "", now)
             return
-        copy: dict[str, Any] = {"from_chat_id": message.chat_id, "message_id": message.message_id,
-                                "buttons": self._close_button(ticket)}
+        caption = None
         if message.kind in CAPTIONED:
-            caption = _shorten(message.text or "", MAX_CAPTION - HEADER_ROOM)
-            copy.update(caption=say(lang, "ticket_answer", number=ticket.id, text=caption),
-                        parse_mode="HTML")
+            caption = say(lang, "ticket_answer", number=ticket.id,
+                          text=_shorten(message.text or "", MAX_CAPTION - HEADER_ROOM))
         else:
-            enqueue(session, chat_id=ticket.chat_id, method="sendMessage",
-                    params={"text": say(lang, "ticket_answer", number=ticket.id, text=""),
-                            "parse_mode": "HTML"},
+            enqueue(session, chat_id=ticket.chat_id,
+                    intent=Deliver(text=say(lang, "ticket_answer", number=ticket.id, text="")),
                     purpose=DELIVERY, ticket_id=ticket.id, now=now)
-        enqueue(session, chat_id=ticket.chat_id, method="copyMessage", params=copy,
+        enqueue(session, chat_id=ticket.chat_id,
+                intent=Deliver(from_chat=message.chat_id, message_id=message.message_id,
+                               caption=caption, buttons=self._close_button(ticket)),
                 purpose=DELIVERY, ticket_id=ticket.id, now=now)
 
     def claim(self, ticket_id: int, staff: StaffMember) -> Outcome:
@@ -938,8 +946,7 @@ class Tickets:
             return
         text = say(self.lang, "staff_chat_moved", old=old, new=new)
         for chat_id in (new, *sorted(self.admins)):
-            enqueue(session, chat_id=chat_id, method="sendMessage",
-                    params={"text": text, "parse_mode": "HTML"}, purpose="notice", now=now)
+            enqueue(session, chat_id=chat_id, intent=Say(text), purpose="notice", now=now)
 
     def person_of(self, ticket_id: int) -> int | None:
         with self.db.session() as session:
@@ -1006,22 +1013,18 @@ class Tickets:
                     Ticket.id.in_(sorted(done.tickets)), Ticket.staff_message_id.is_not(None))):
                 self._changed(session, ticket, now)
                 queued += 1
-            calls: list[tuple[int, str, dict[str, Any]]] = [
-                (chat_id, "deleteMessage", {"message_id": copy_id})
-                for chat_id, copy_id in done.copies]
+            calls: list[tuple[int, Intent]] = [(chat_id, Delete(copy_id))
+                                               for chat_id, copy_id in done.copies]
             for number, chat_id, post_id, topic_id in done.posts:
                 if post_id is not None:
-                    calls.append((chat_id, "editMessageText", {
-                        "text": say(self.lang, "staff_card_forgotten", number=number),
-                        "parse_mode": "HTML", "buttons": [], "message_id": post_id}))
+                    calls.append((chat_id, Edit(say(self.lang, "staff_card_forgotten",
+                                                    number=number), message_id=post_id)))
                 if topic_id is not None:
                     name = phrases.raw(self.lang, "ticket_topic").format(number=number,
                                                                               name="")
-                    calls.append((chat_id, "editForumTopic",
-                                  {"message_thread_id": topic_id, "name": name.strip()}))
-            for chat_id, method, params in calls:
-                enqueue(session, chat_id=chat_id, method=method, params=params,
-                        purpose=FORGET, now=now)
+                    calls.append((chat_id, RenameTopic(topic_id, name.strip())))
+            for chat_id, intent in calls:
+                enqueue(session, chat_id=chat_id, intent=intent, purpose=FORGET, now=now)
         return queued + len(calls)
 
     # --- bookkeeping -----------------------------------------------------
@@ -1121,19 +1124,16 @@ class Tickets:
             self._post_card(session, ticket, now)
             return
         text, buttons = self.card(ticket)
-        enqueue(session, chat_id=ticket.staff_chat_id, method="editMessageText",
-                params={"text": text, "parse_mode": "HTML", "buttons": buttons_to_json(buttons),
-                        "ticket_message": True},
-                purpose="ticket_edit", ticket_id=ticket.id, now=now)
+        enqueue(session, chat_id=ticket.staff_chat_id,
+                intent=UpdateTicket(text, buttons_to_json(buttons)), purpose="ticket_edit",
+                ticket_id=ticket.id, now=now)
 
     @staticmethod
     def _post(session: Session, ticket: Ticket, text: Html, now: datetime) -> None:
         """Queue a line about ``ticket`` in the staff chat, under its post."""
         if ticket.staff_chat_id is None:
             return
-        enqueue(session, chat_id=ticket.staff_chat_id, method="sendMessage",
-                params={"text": text, "parse_mode": "HTML", "reply_to_ticket": True,
-                        "in_ticket_topic": True},
+        enqueue(session, chat_id=ticket.staff_chat_id, intent=NoteOnTicket(text),
                 purpose="staff_note", ticket_id=ticket.id, now=now)
 
     @staticmethod
@@ -1141,13 +1141,13 @@ class Tickets:
                      rating: bool = False) -> None:
         """Queue a notice about ``ticket`` to the person, in their language (with ``rating``:
         asking how it went, with 👍 / 👎)."""
-        params: dict[str, Any] = {"text": say(ticket.language, phrase, number=ticket.id),
-                                  "parse_mode": "HTML"}
+        text = say(ticket.language, phrase, number=ticket.id)
+        notice = Say(text)
         if rating:
-            params["text"] += "\n\n" + say(ticket.language, "rating_ask")
-            params["buttons"] = buttons_to_json(rating_buttons(ticket.language, ticket.id))
-        enqueue(session, chat_id=ticket.chat_id, method="sendMessage", params=params,
-                purpose="notice", ticket_id=ticket.id, now=now)
+            notice = Say(text + "\n\n" + say(ticket.language, "rating_ask"),
+                         buttons_to_json(rating_buttons(ticket.language, ticket.id)))
+        enqueue(session, chat_id=ticket.chat_id, intent=notice, purpose="notice",
+                ticket_id=ticket.id, now=now)
 
     def _unknown(self, ticket_id: int) -> Outcome:
         return Outcome(False, say(self.lang, "staff_no_such_ticket", number=ticket_id))

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Any
 
 from telegram import Message
-from telegram.constants import ParseMode
 from telegram.ext import Application, ContextTypes
 
 from bot.choices import buttons_to_json
 from bot.conversation import Reply
+from bot.intents import Edit, EditButtons, Intent, Say
 from bot.outbox import REPLY
 from handlers.inbox import reply_key
 from handlers.limits import MAX_TEXT
@@ -73,26 +72,20 @@ async def send(context: ContextTypes.DEFAULT_TYPE, chat_id: int,
     content or None to take its buttons away) changes one of the bot's messages first,
     in the same queue.
     """
-    calls: list[tuple[str, dict[str, Any]]] = []
+    calls: list[Intent] = []
     if edit is not None:
         message_id, content = edit
         if content is None:
-            calls.append(("editMessageReplyMarkup", {"message_id": message_id}))
+            calls.append(EditButtons(message_id))
         else:
-            calls.append(("editMessageText", {
-                "message_id": message_id, "text": split(content.text)[0],
-                "parse_mode": ParseMode.HTML.value, "buttons": buttons_to_json(content.buttons)}))
+            calls.append(Edit(split(content.text)[0], buttons_to_json(content.buttons),
+                              message_id=message_id))
     for reply in replies:
         pieces = split(reply.text)
         for number, piece in enumerate(pieces, start=1):
-            params: dict[str, Any] = {"text": piece, "parse_mode": ParseMode.HTML.value}
-            if number == len(pieces) and reply.buttons:
-                params["buttons"] = buttons_to_json(reply.buttons)
-            if reply_to is not None and not calls:
-                params["reply_to_message_id"] = reply_to
-            if thread is not None:
-                params["message_thread_id"] = thread
-            calls.append(("sendMessage", params))
+            last = number == len(pieces)
+            calls.append(Say(piece, buttons_to_json(reply.buttons) if last else [],
+                             reply_to=reply_to if not calls else None, thread=thread))
     if not calls:
         return
     postman = sender(context)
