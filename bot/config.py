@@ -241,6 +241,9 @@ class StaffConfig:
     # The outbox: how often it retries what could not be sent, and how long one call may take.
     retry_interval: Duration = timedelta(seconds=5)
     send_timeout: Annotated[float, Field(strict=True, gt=0, le=600)] = 10.0
+    # A person's text messages to their open ticket are posted together in the staff chat,
+    # at most one post per ticket this often.
+    followup_batch: Duration = timedelta(seconds=3)
     # The language of the staff chat.
     language: Literal["sq", "en"] = "sq"
     # Opening hours, time zone and holidays (default: always open).

@@ -23,6 +23,23 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from bot import learning, phrases, question_log
+from bot.choices import (
+    AskStaff,
+    Button,
+    Buttons,
+    Choice,
+    CloseTicket,
+    Comment,
+    Helpful,
+    NoneOfThese,
+    Pick,
+    Rate,
+    SetLanguage,
+    ShowOrganisation,
+    Topic,
+    Topics,
+    Unhelpful,
+)
 from bot.config import Config
 from bot.faq import Entry, Faq, load_faq
 from bot.matcher import Decision, FaqMatcher, Match
@@ -47,9 +64,6 @@ MAX_LOOKUP_WORDS = 20
 _NIPT = re.compile(r"\b[A-Za-z]\d{8}[A-Za-z]\b")
 # Phrasings that ask whether an organisation is registered (on folded text).
 _LOOKUP_INTENT = re.compile(r"\b(?:[ei] regjistruar|registered|nipt|nipti|niptin)\b")
-# Button data is ``kind:lang[:value]``; Telegram allows 64 bytes of it.
-_ENTRY_ID = re.compile(r"^[a-z0-9-]{1,58}$")
-_NIPT_DATA = re.compile(r"^[A-Z]\d{8}[A-Z]$")
 
 
 def _shown_url(url: str) -> str:
@@ -71,15 +85,9 @@ class Asker:
 
 
 @dataclass(frozen=True)
-class Button:
-    label: str  # plain text
-    data: str   # what the bot gets back when it is pressed (at most 64 bytes)
-
-
-@dataclass(frozen=True)
 class Reply:
     text: Html
-    buttons: tuple[tuple[Button, ...], ...] = ()
+    buttons: Buttons = ()
 
 
 @dataclass(frozen=True)
@@ -282,7 +290,7 @@ class Assistant:
         if wanted in phrases.LANGUAGES:
             self.set_language(asker, wanted)
             return [Reply(say(wanted, "lang_set"))]
-        buttons = tuple(Button(phrases.LANGUAGE_NAMES[code], f"l:{code}")
+        buttons = tuple(Button(phrases.LANGUAGE_NAMES[code], SetLanguage(code))
                         for code in phrases.LANGUAGES)
         return [Reply(say(self.language(asker), "lang_choose"), (buttons,))]
 
@@ -466,66 +474,62 @@ class Assistant:
 
     # --- buttons --------------------------------------------------------
 
-    def press(self, asker: Asker, data: str) -> Pressed:
-        """Act on a button; anything not made by this bot is refused politely.
-
-        Button data is ``kind:lang`` or ``kind:lang:value``; ``lang`` is the
-        language the buttons were shown in, so what follows stays in it.
-        """
-        kind, lang, value = ((data or "").split(":", 2) + ["", ""])[:3]
-        if lang not in phrases.LANGUAGES:
-            kind = ""
-        if kind == "q" and (entry := self._entry(value)):
-            self._learn_pick(asker, entry)
-            return Pressed(replies=(self._answer(lang, entry),))
-        if kind in ("y", "n") and self._entry(value):
-            question_log.feedback(self.db, asker.id, value, helpful=kind == "y")
-            if kind == "n" and learning.unvote(self.db, asker.id, value):
-                self.refresh_learned()
-        if kind == "y" and self._entry(value):
-            return Pressed(notice=phrases.raw(lang, "feedback_thanks"), close=True)
-        if kind == "n" and (entry := self._entry(value)):
-            return Pressed(notice=phrases.raw(lang, "feedback_thanks"), close=True,
-                           replies=(self._escalate(lang, sorry=True,
-                                                   draft=self._disliked(asker, lang, entry)),))
-        if kind == "x" and value.isdecimal() and self.tickets.enabled:
-            question_log.handed_to_staff(self.db, asker.id)
-            return self._hand_over(asker, lang, int(value))
-        if kind == "a" and value.isdecimal():
-            question_log.handed_to_staff(self.db, asker.id)
-            return self._hand_over(asker, lang, int(value), close=True)
-        if kind == "c" and value.isdecimal():
-            if not self.tickets.close_by_person(asker.id, int(value)):
-                return Pressed(valid=False,
-                               notice=phrases.raw(self.language(asker), "button_expired"))
-            closed = say(lang, "ticket_closed", number=int(value))
-            if self.tickets.may_rate(asker.id, int(value)):
-                return Pressed(close=True, replies=(Reply(
-                    Html(closed + "\n\n" + say(lang, "rating_ask")),
-                    _buttons(rating_buttons(lang, int(value)))),))
-            return Pressed(close=True, replies=(Reply(closed),))
-        if kind == "r" and re.fullmatch(r"\d{1,9}:[01]", value):
-            number, vote = value.split(":")
-            if not self.tickets.rate(asker.id, int(number), good=vote == "1"):
-                return Pressed(valid=False, notice=phrases.raw(lang, "button_expired"))
-            comment = Button(phrases.raw(lang, "rating_comment_button"), f"k:{lang}:{number}")
-            return Pressed(notice=phrases.raw(lang, "feedback_thanks"), close=True,
-                           replies=(Reply(say(lang, "rating_thanks"), ((comment,),)),))
-        if kind == "k" and value.isdecimal() and self.tickets.want_comment(asker.id, int(value)):
-            return Pressed(close=True, replies=(Reply(say(lang, "rating_comment_prompt")),))
-        if kind == "x" and (not value or value.isdecimal()):
-            question_log.handed_to_staff(self.db, asker.id)
-            return Pressed(replies=(self._escalate(lang),))
-        if kind == "t" and value.isdecimal() and int(value) < len(topics := self.faq.categories()):
-            return Pressed(edit=self._topic(lang, topics[int(value)]))
-        if kind == "m" and not value:
-            return Pressed(edit=self._topics(lang))
-        if kind == "o" and _NIPT_DATA.match(value) and (organisation := self._organisation(value)):
-            return Pressed(replies=(self._card(lang, organisation),))
-        if kind == "l" and not value:
-            self.set_language(asker, lang)
-            return Pressed(edit=Reply(say(lang, "lang_set")))
-        return Pressed(valid=False, notice=phrases.raw(self.language(asker), "button_expired"))
+    def press(self, asker: Asker, choice: Choice | None) -> Pressed:
+        """Act on a button; anything not made by this bot (None, or a choice that is no
+        longer valid) is refused politely. The choice carries the language its buttons
+        were shown in, so what follows stays in it."""
+        expired = Pressed(valid=False, notice=phrases.raw(self.language(asker), "button_expired"))
+        match choice:
+            case Pick(lang, entry_id) if (entry := self._entry(entry_id)):
+                self._learn_pick(asker, entry)
+                return Pressed(replies=(self._answer(lang, entry),))
+            case Helpful(lang, entry_id) if self._entry(entry_id):
+                question_log.feedback(self.db, asker.id, entry_id, helpful=True)
+                return Pressed(notice=phrases.raw(lang, "feedback_thanks"), close=True)
+            case Unhelpful(lang, entry_id) if (entry := self._entry(entry_id)):
+                question_log.feedback(self.db, asker.id, entry_id, helpful=False)
+                if learning.unvote(self.db, asker.id, entry_id):
+                    self.refresh_learned()
+                return Pressed(notice=phrases.raw(lang, "feedback_thanks"), close=True,
+                               replies=(self._escalate(lang, sorry=True,
+                                                       draft=self._disliked(asker, lang, entry)),))
+            case NoneOfThese(lang, draft) if draft is not None and self.tickets.enabled:
+                question_log.handed_to_staff(self.db, asker.id)
+                return self._hand_over(asker, lang, draft)
+            case NoneOfThese(lang, _):
+                question_log.handed_to_staff(self.db, asker.id)
+                return Pressed(replies=(self._escalate(lang),))
+            case AskStaff(lang, draft):
+                question_log.handed_to_staff(self.db, asker.id)
+                return self._hand_over(asker, lang, draft, close=True)
+            case CloseTicket(lang, number):
+                if not self.tickets.close_by_person(asker.id, number):
+                    return expired
+                closed = say(lang, "ticket_closed", number=number)
+                if self.tickets.may_rate(asker.id, number):
+                    return Pressed(close=True, replies=(Reply(
+                        Html(closed + "\n\n" + say(lang, "rating_ask")),
+                        rating_buttons(lang, number)),))
+                return Pressed(close=True, replies=(Reply(closed),))
+            case Rate(lang, number, good):
+                if not self.tickets.rate(asker.id, number, good=good):
+                    return Pressed(valid=False, notice=phrases.raw(lang, "button_expired"))
+                comment = Button(phrases.raw(lang, "rating_comment_button"),
+                                 Comment(lang, number))
+                return Pressed(notice=phrases.raw(lang, "feedback_thanks"), close=True,
+                               replies=(Reply(say(lang, "rating_thanks"), ((comment,),)),))
+            case Comment(lang, number) if self.tickets.want_comment(asker.id, number):
+                return Pressed(close=True, replies=(Reply(say(lang, "rating_comment_prompt")),))
+            case Topic(lang, index) if index < len(topics := self.faq.categories()):
+                return Pressed(edit=self._topic(lang, topics[index]))
+            case Topics(lang):
+                return Pressed(edit=self._topics(lang))
+            case ShowOrganisation(lang, nipt) if (organisation := self._organisation(nipt)):
+                return Pressed(replies=(self._card(lang, organisation),))
+            case SetLanguage(lang):
+                self.set_language(asker, lang)
+                return Pressed(edit=Reply(say(lang, "lang_set")))
+        return expired
 
     def _disliked(self, asker: Asker, lang: str, entry: Entry) -> int | None:
         """The question behind a 👎: the one just asked, else the FAQ entry's own."""
@@ -547,7 +551,8 @@ class Assistant:
     def _opened(self, lang: str, opened: Opened) -> Reply:
         """The ticket number, or why the question could not be sent."""
         if opened.ticket_id is not None:
-            close = Button(phrases.raw(lang, "ticket_close_button"), f"c:{lang}:{opened.ticket_id}")
+            close = Button(phrases.raw(lang, "ticket_close_button"),
+                           CloseTicket(lang, opened.ticket_id))
             text = say(lang, "ticket_opened", number=opened.ticket_id)
             if opened.staff_from is not None:
                 text = Html(text + "\n\n" + say(lang, "ticket_after_hours",
@@ -560,7 +565,7 @@ class Assistant:
         return self._escalate(lang)
 
     def _entry(self, entry_id: str) -> Entry | None:
-        return self.faq.get(entry_id) if _ENTRY_ID.match(entry_id) else None
+        return self.faq.get(entry_id)
 
     def _organisation(self, nipt: str) -> Organisation | None:
         """The organisation with ``nipt``, unless it was removed from the registry."""
@@ -582,8 +587,8 @@ class Assistant:
     def _topic_label(self, lang: str, topic: str) -> str:
         return phrases.CATALOGUE[lang].get(f"topic_{topic}") or topic.replace("-", " ").capitalize()
 
-    def _topic_buttons(self, lang: str) -> tuple[tuple[Button, ...], ...]:
-        buttons = [Button(_label(self._topic_label(lang, topic)), f"t:{lang}:{index}")
+    def _topic_buttons(self, lang: str) -> Buttons:
+        buttons = [Button(_label(self._topic_label(lang, topic)), Topic(lang, index))
                    for index, topic in enumerate(self.faq.categories())]
         return tuple(tuple(buttons[i:i + 2]) for i in range(0, len(buttons), 2))
 
@@ -592,9 +597,9 @@ class Assistant:
         return Reply(say(lang, "topics" if buttons else "topics_empty"), buttons)
 
     def _topic(self, lang: str, topic: str) -> Reply:
-        rows = tuple((Button(_label(entry.question_in(lang)), f"q:{lang}:{entry.id}"),)
+        rows = tuple((Button(_label(entry.question_in(lang)), Pick(lang, entry.id)),)
                      for entry in self.faq.entries if entry.category == topic)
-        back = (Button(phrases.raw(lang, "back_to_topics"), f"m:{lang}"),)
+        back = (Button(phrases.raw(lang, "back_to_topics"), Topics(lang)),)
         return Reply(say(lang, "topic_questions", topic=self._topic_label(lang, topic)),
                      rows + (back,))
 
@@ -606,11 +611,11 @@ class Assistant:
         if links:
             parts.append("\n".join(links))
         parts.append(say(lang, "helpful"))
-        buttons: tuple[tuple[Button, ...], ...] = (
-            (Button("👍", f"y:{lang}:{entry.id}"), Button("👎", f"n:{lang}:{entry.id}")),)
+        buttons: Buttons = (
+            (Button("👍", Helpful(lang, entry.id)), Button("👎", Unhelpful(lang, entry.id))),)
         if also is not None:
             parts.append(say(lang, "also_asked"))
-            buttons += ((Button(_label(also.question_in(lang)), f"q:{lang}:{also.id}"),),)
+            buttons += ((Button(_label(also.question_in(lang)), Pick(lang, also.id)),),)
         return Reply(Html("\n\n".join(parts)), buttons)
 
     def _suggest(self, lang: str, matches: tuple[Match, ...],
@@ -618,12 +623,11 @@ class Assistant:
                  organisations_first: bool = False, draft: int | None = None) -> Reply:
         """The suggested questions, and organisations whose name is close, as buttons
         ("none of these" hands the kept question ``draft`` to the staff)."""
-        questions = tuple((Button(_label(m.entry.question_in(lang)), f"q:{lang}:{m.entry.id}"),)
+        questions = tuple((Button(_label(m.entry.question_in(lang)), Pick(lang, m.entry.id)),)
                           for m in matches)
         names = tuple((button,) for button in _org_buttons(lang, organisations))
         rows = names + questions if organisations_first else questions + names
-        none_data = f"x:{lang}:{draft}" if draft is not None else f"x:{lang}"
-        none = (Button(phrases.raw(lang, "none_of_these"), none_data),)
+        none = (Button(phrases.raw(lang, "none_of_these"), NoneOfThese(lang, draft)),)
         return Reply(say(lang, "suggest"), rows + (none,))
 
     def _escalate(self, lang: str, *, sorry: bool = False, draft: int | None = None) -> Reply:
@@ -631,8 +635,8 @@ class Assistant:
         chat, the agency's contacts)."""
         offer = self.tickets.enabled and draft is not None
         text = say(lang, "escalate_staff" if offer else "escalate", contact=self._contact(lang))
-        buttons = ((Button(phrases.raw(lang, "ask_staff_button"), f"a:{lang}:{draft}"),),) \
-            if offer else ()
+        buttons = ((Button(phrases.raw(lang, "ask_staff_button"), AskStaff(lang, draft)),),) \
+            if self.tickets.enabled and draft is not None else ()
         return Reply(Html(say(lang, "feedback_sorry") + "\n" + text) if sorry else text, buttons)
 
     def _registry_reply(self, lang: str, result: SearchResult,
@@ -650,8 +654,7 @@ class Assistant:
                 return Reply(Html(say(lang, "org_closest", query=quote) + "\n\n" + card.text))
         if result.decision == "candidates" and result.results:
             rows = tuple((button,) for button in _org_buttons(lang, result.results))
-            none_data = f"x:{lang}:{draft}" if draft is not None else f"x:{lang}"
-            none = (Button(phrases.raw(lang, "none_of_these"), none_data),)
+            none = (Button(phrases.raw(lang, "none_of_these"), NoneOfThese(lang, draft)),)
             return Reply(say(lang, "org_candidates", query=quote), rows + (none,))
         return Reply(say(lang, "org_not_found", query=quote, contact=self._contact(lang)))
 
@@ -673,11 +676,6 @@ def _guesses(decision: Decision) -> list[dict[str, object]]:
     matches = decision.suggestions or ((decision.top,) if decision.top else ())
     return guesses_of([(m.entry.id, m.entry.question_in(decision.lang), m.score)
                        for m in matches])
-
-
-def _buttons(rows: list[list[list[str]]]) -> tuple[tuple[Button, ...], ...]:
-    """Buttons as the outbox keeps them (label, data) as the conversation's."""
-    return tuple(tuple(Button(label, data) for label, data in row) for row in rows)
 
 
 def _when(lang: str, moment: datetime) -> Html:
@@ -704,7 +702,7 @@ def _org_button(lang: str, hit: OrgHit, nipt: bool = False) -> Button:
     place = ", ".join(part for part in (hit.city, hit.nipt if nipt else "") if part)
     suffix = f" ({place})" if place else ""
     name = _shorten(hit.name, MAX_LABEL - len(suffix))
-    return Button(name + suffix, f"o:{lang}:{hit.nipt}")
+    return Button(name + suffix, ShowOrganisation(lang, hit.nipt))
 
 
 def _org_buttons(lang: str, hits: tuple[OrgHit, ...]) -> list[Button]:

@@ -21,6 +21,7 @@ deleted after :data:`KEEP_HANDLED`; people's text does not linger here.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,6 +35,17 @@ from bot.storage import Database, InboxUpdate
 KEEP_HANDLED = timedelta(days=1)
 # The PostgreSQL notification channel that says an update was stored.
 CHANNEL = "ngo_faq_bot_inbox"
+
+
+# The id of the update being handled (set by the Telegram layer around its handlers; it
+# follows their work into worker threads). What handling an update creates in the core
+# (a ticket) is keyed by it, so handling it again after a crash creates nothing twice.
+HANDLING: ContextVar[int | None] = ContextVar("handling_update", default=None)
+
+
+def handling() -> int | None:
+    """The id of the update being handled, if any."""
+    return HANDLING.get()
 
 
 def _now() -> datetime:

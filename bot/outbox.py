@@ -13,13 +13,11 @@ Calls to one chat go out in the order they were queued: only the oldest
 pending call of each chat is ever due, so a failed call holds back the ones
 behind it until it succeeds or is given up.
 
-Parameters are Bot API parameters, plus references to a ticket's post that
-may not exist yet when the call is queued; they are resolved when the call
-is due: ``reply_to_ticket`` (reply to the ticket's post in the staff chat),
-``in_ticket_topic`` (write in the ticket's forum topic),
-``ticket_message`` (the ticket's post is the message to edit) and
-``copy_of`` (the message another call created, by that call's id: the staff
-chat's copy of a person's message that the person edited).
+A call holds an intent (:mod:`bot.intents`): what the bot wants to happen,
+never how Telegram does it. What an intent refers to that may not exist yet
+when it is queued is looked up when it is due: the ticket's post and forum
+topic, and the message another call created (``copy_of``: the staff chat's
+copy of a person's message that the person edited).
 """
 
 from __future__ import annotations
@@ -33,6 +31,7 @@ from sqlalchemy import CursorResult, Result, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot import phrases
+from bot.intents import Intent, NoteOnTicket, from_row, to_row
 from bot.phrases import say
 from bot.storage import Database, OutboxItem, Ticket
 
@@ -46,6 +45,8 @@ TICKET_TOPIC = "ticket_topic"
 DELIVERY = "delivery"
 # The bot's answer to what a person (or an admin) wrote or pressed.
 REPLY = "reply"
+# A person's text messages to their open ticket, posted together in the staff chat.
+FOLLOWUPS = "followups"
 # A call made after a forget (the confirmation to the person, the staff chat's changes):
 # its row is deleted once made, so that nothing with the person's id stays behind.
 FORGET = "forget"
@@ -67,19 +68,27 @@ def as_utc(moment: datetime) -> datetime:
 
 @dataclass(frozen=True)
 class Call:
-    """A due Bot API call with its references resolved."""
+    """A due intent with what it refers to looked up.
+
+    ``intent`` is None for a row this version cannot read (it is given up).
+    ``ticket_post`` and ``ticket_topic`` are the ticket's post and forum topic in the
+    staff chat, if they exist yet; ``copied`` is the message the call ``copy_of``
+    created."""
 
     id: int
     chat_id: int
-    method: str
-    params: dict[str, Any]
+    kind: str
+    intent: Intent | None
     purpose: str
     ticket_id: int | None
     attempts: int
+    ticket_post: int | None = None
+    ticket_topic: int | None = None
+    copied: int | None = None
 
 
-def enqueue(session: Session, *, chat_id: int, method: str, params: dict[str, Any],
-            purpose: str, ticket_id: int | None = None, now: datetime | None = None,
+def enqueue(session: Session, *, chat_id: int, intent: Intent, purpose: str,
+            ticket_id: int | None = None, now: datetime | None = None,
             update_key: tuple[int, int] | None = None) -> OutboxItem:
     """Queue a call in ``session`` (it is sent only if the session commits).
 
@@ -88,7 +97,8 @@ def enqueue(session: Session, *, chat_id: int, method: str, params: dict[str, An
     crash queues nothing twice (see :meth:`Outbox.queue_replies`)."""
     now = now or utcnow()
     update_id, sequence = update_key if update_key is not None else (None, None)
-    item = OutboxItem(chat_id=chat_id, method=method, payload=params, ticket_id=ticket_id,
+    kind, payload = to_row(intent)
+    item = OutboxItem(chat_id=chat_id, method=kind, payload=payload, ticket_id=ticket_id,
                       purpose=purpose, status="pending", attempts=0, next_attempt_at=now,
                       created_at=now, update_id=update_id, update_seq=sequence)
     session.add(item)
@@ -112,9 +122,9 @@ class Outbox:
         self.lease = lease
         self.language = language  # of the staff chat
 
-    def queue_replies(self, chat_id: int, calls: list[tuple[str, dict[str, Any]]], *,
+    def queue_replies(self, chat_id: int, calls: list[Intent], *,
                       update_key: tuple[int, int] | None = None, purpose: str = REPLY) -> bool:
-        """Queue ``calls`` (method, parameters) to ``chat_id`` as one reply, in one
+        """Queue ``calls`` to ``chat_id`` as one reply, in one
         transaction; False if this reply of this update was queued before (the
         update is being handled again after a crash)."""
         now = self.clock()
@@ -124,10 +134,10 @@ class Outbox:
                                                 OutboxItem.update_seq == update_key[1])
                     .limit(1)) is not None:
                 return False
-            for position, (method, params) in enumerate(calls):
+            for position, intent in enumerate(calls):
                 key = (update_key[0], update_key[1] * 1000 + position) if update_key else None
-                enqueue(session, chat_id=chat_id, method=method, params=params, purpose=purpose,
-                        now=now, update_key=key)
+                enqueue(session, chat_id=chat_id, intent=intent, purpose=purpose, now=now,
+                        update_key=key)
         return True
 
     def due(self, limit: int = 100, *, busy: Collection[int] = ()) -> list[Call]:
@@ -160,21 +170,15 @@ class Outbox:
 
     @staticmethod
     def _resolve(session: Session, item: OutboxItem) -> Call:
-        params = dict(item.payload)
+        intent = from_row(item.method, dict(item.payload or {}))
         ticket = session.get(Ticket, item.ticket_id) if item.ticket_id is not None else None
-        if (params.pop("reply_to_ticket", False) and ticket and ticket.staff_message_id
-                and not ticket.staff_thread_id):
-            params["reply_to_message_id"] = ticket.staff_message_id
-        if params.pop("in_ticket_topic", False) and ticket and ticket.staff_thread_id:
-            params["message_thread_id"] = ticket.staff_thread_id
-        if params.pop("ticket_message", False):
-            params["message_id"] = ticket.staff_message_id if ticket else None
-        copied = params.pop("copy_of", None)
-        if copied is not None:
-            source = session.get(OutboxItem, copied)
-            params["message_id"] = source.sent_message_id if source else None
-        return Call(id=item.id, chat_id=item.chat_id, method=item.method, params=params,
-                    purpose=item.purpose, ticket_id=item.ticket_id, attempts=item.attempts)
+        copy_of = getattr(intent, "copy_of", None)
+        source = session.get(OutboxItem, copy_of) if copy_of is not None else None
+        return Call(id=item.id, chat_id=item.chat_id, kind=item.method, intent=intent,
+                    purpose=item.purpose, ticket_id=item.ticket_id, attempts=item.attempts,
+                    ticket_post=ticket.staff_message_id if ticket else None,
+                    ticket_topic=ticket.staff_thread_id if ticket else None,
+                    copied=source.sent_message_id if source else None)
 
     def sent(self, call: Call, message_id: int | None = None,
              thread_id: int | None = None) -> bool:
@@ -237,9 +241,7 @@ class Outbox:
             if done == 1 and call.purpose == DELIVERY and ticket and ticket.staff_chat_id:
                 text = say(self.language, "staff_undeliverable", number=ticket.id,
                            error=error[:200])
-                enqueue(session, chat_id=ticket.staff_chat_id, method="sendMessage",
-                        params={"text": text, "parse_mode": "HTML", "reply_to_ticket": True,
-                                "in_ticket_topic": True},
+                enqueue(session, chat_id=ticket.staff_chat_id, intent=NoteOnTicket(text),
                         purpose="staff_note", ticket_id=ticket.id, now=self.clock())
 
     def counts(self) -> dict[str, int]:

@@ -150,6 +150,7 @@ SQ: dict[str, str] = {
     "staff_close_button": "Mbyll",
     "staff_faq_button": "Shto te FAQ",
     "staff_sent": "✓ U dërgua te personi (bileta #{number}).",
+    "staff_already_sent": "Kjo përgjigje është dërguar tashmë (bileta #{number}).",
     "staff_claimed": "Bileta #{number} u mor nga {name}.",
     "staff_closed": "Bileta #{number} u mbyll nga {name}.",
     "staff_closed_by_person": "Personi e mbylli biletën #{number}.",
@@ -223,6 +224,7 @@ SQ: dict[str, str] = {
     "staff_rating_comment": "💬 Komenti i personit për biletën #{number}: {text}",
     "staff_edited": "✏️ <i>(ndryshuar)</i>\n{text}",
     "staff_edited_mark": "✏️ <i>(ndryshuar)</i>",
+    "staff_followups": "💬 <b>{name}</b> shkroi te bileta #{number}:\n\n{messages}",
     "staff_card_entry": "\n📚 Përgjigjur me FAQ: <b>{entry}</b>",
     "staff_card_rating": "\nVlerësimi i personit: {vote}",
     "staff_chat_moved": ("ℹ️ Biseda e stafit u zhvendos nga {old} në {new} (u bë supergrup). "
@@ -461,6 +463,7 @@ EN: dict[str, str] = {
     "staff_close_button": "Close",
     "staff_faq_button": "Add to FAQ",
     "staff_sent": "✓ Sent to the person (ticket #{number}).",
+    "staff_already_sent": "This answer was sent already (ticket #{number}).",
     "staff_claimed": "Ticket #{number} claimed by {name}.",
     "staff_closed": "Ticket #{number} closed by {name}.",
     "staff_closed_by_person": "The person closed ticket #{number}.",
@@ -534,6 +537,7 @@ EN: dict[str, str] = {
     "staff_rating_comment": "💬 The person's comment on ticket #{number}: {text}",
     "staff_edited": "✏️ <i>(edited)</i>\n{text}",
     "staff_edited_mark": "✏️ <i>(edited)</i>",
+    "staff_followups": "💬 <b>{name}</b> wrote on ticket #{number}:\n\n{messages}",
     "staff_card_entry": "\n📚 Answered from the FAQ: <b>{entry}</b>",
     "staff_card_rating": "\nThe person's rating: {vote}",
     "staff_chat_moved": ("ℹ️ The staff chat moved from {old} to {new} (it became a "

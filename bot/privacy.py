@@ -40,6 +40,8 @@ from sqlalchemy import (
 from sqlalchemy.sql import ColumnElement
 
 from bot import phrases
+from bot.intents import Relay
+from bot.outbox import FOLLOWUPS
 from bot.phrases import escape
 from bot.report import db_time
 from bot.storage import Database, QuestionLog
@@ -136,7 +138,8 @@ def forget(db: Database, user_id: int, *, keep: tuple[str, ...] = ()) -> Forgott
             copies = connection.execute(
                 select(outbox.c.chat_id, outbox.c.sent_message_id)
                 .join(tickets, tickets.c.id == outbox.c.ticket_id)
-                .where(tickets.c.user_id == user_id, outbox.c.method == "copyMessage",
+                .where(tickets.c.user_id == user_id,
+                       or_(outbox.c.method == Relay.kind, outbox.c.purpose == FOLLOWUPS),
                        outbox.c.chat_id == tickets.c.staff_chat_id,
                        outbox.c.sent_message_id.is_not(None))
                 .order_by(outbox.c.id))

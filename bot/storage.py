@@ -190,6 +190,8 @@ class Ticket(Base):
     rating_comment: Mapped[str | None] = mapped_column(Text)
     rated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     comment_wanted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The update that opened the ticket: handled again after a crash, it finds the ticket.
+    update_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class TicketMessage(Base):
@@ -211,12 +213,14 @@ class TicketMessage(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     kind: Mapped[str | None] = mapped_column(String(16))
     file_id: Mapped[str | None] = mapped_column(String(256))
+    # None for a person's text waiting to be posted with others (Tickets.post_followups).
     relay_id: Mapped[int | None] = mapped_column(Integer)
     edited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class OutboxItem(Base):
-    """A Bot API call waiting to be made (see :mod:`bot.outbox`)."""
+    """An intent waiting to be carried out (see :mod:`bot.outbox`): ``method`` is its kind
+    and ``payload`` its fields (:mod:`bot.intents`)."""
 
     __tablename__ = "outbox"
 

@@ -38,9 +38,26 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bot import phrases
+from bot.choices import Button, Buttons, CloseTicket, Rate, TicketAction, buttons_to_json
 from bot.config import Config
+from bot.inbox import handling
+from bot.intents import (
+    Delete,
+    Deliver,
+    Edit,
+    EditCaption,
+    Intent,
+    NoteOnTicket,
+    OpenTopic,
+    PostTicket,
+    Relay,
+    RenameTopic,
+    Say,
+    UpdateTicket,
+)
 from bot.outbox import (
     DELIVERY,
+    FOLLOWUPS,
     FORGET,
     TICKET_POST,
     TICKET_TOPIC,
@@ -87,6 +104,9 @@ MAX_CARD_QUESTION = 3000   # characters of the question shown on the ticket's po
 MAX_CAPTION = 1024
 MAX_TEXT = 4096
 HEADER_ROOM = 100          # characters of "Answer from the staff (ticket #N)" before a text
+# A longer follow-up is copied to the staff chat by itself, not posted with others.
+MAX_FOLLOWUP = 1000
+EDITED_ROOM = 40  # characters of the "edited" mark and the break before a follow-up
 MAX_TOPIC_NAME = 128
 # Media whose copy can carry a caption (the ticket number goes there).
 CAPTIONED = frozenset({"photo", "document", "video", "audio", "voice", "animation"})
@@ -138,9 +158,10 @@ class Outcome:
     text: Html
 
 
-def rating_buttons(lang: str, ticket_id: int) -> list[list[list[str]]]:
-    """👍 / 👎 for a closed ticket (label, data), as the person sees them."""
-    return [[["👍", f"r:{lang}:{ticket_id}:1"], ["👎", f"r:{lang}:{ticket_id}:0"]]]
+def rating_buttons(lang: str, ticket_id: int) -> Buttons:
+    """👍 / 👎 for a closed ticket, as the person sees them."""
+    return ((Button("👍", Rate(lang, ticket_id, good=True)),
+             Button("👎", Rate(lang, ticket_id, good=False))),)
 
 
 def guesses_of(matches: list[tuple[str, str, float]]) -> list[dict[str, Any]]:
@@ -238,6 +259,9 @@ class Tickets:
     def open_from_draft(self, user_id: int, name: str, draft_id: int) -> Opened:
         """Hand the draft ``draft_id`` to the staff (only its author may; only once)."""
         with self.db.session() as session:
+            again = self._opened_by_this_update(session, user_id)
+            if again is not None:
+                return again
             draft = _get(session, TicketDraft, draft_id)
             if draft is None or draft.user_id != user_id:
                 return Opened(refusal="expired")
@@ -261,6 +285,9 @@ class Tickets:
     def _open(self, session: Session, user_id: int, name: str, question: str, lang: str,
               guesses: list[dict[str, Any]], message_id: int | None = None,
               relay: str | None = None, file_id: str | None = None) -> Opened:
+        again = self._opened_by_this_update(session, user_id)
+        if again is not None:
+            return again
         chat_id = self.route(guesses)
         if chat_id is None:
             return Opened(refusal="disabled")
@@ -274,7 +301,7 @@ class Tickets:
         ticket = Ticket(user_id=user_id, chat_id=user_id, person_name=name or None,
                         language=lang, question=question, guesses=guesses, status=OPEN,
                         question_message_id=message_id, staff_chat_id=chat_id,
-                        created_at=now, updated_at=now)
+                        created_at=now, updated_at=now, update_id=handling())
         session.add(ticket)
         session.flush()
         self._post_card(session, ticket, now)
@@ -283,30 +310,41 @@ class Tickets:
         staff_from = None if self.hours.is_open(now) else self.hours.next_open(now)
         return Opened(ticket_id=ticket.id, staff_from=staff_from)
 
+    def _opened_by_this_update(self, session: Session, user_id: int) -> Opened | None:
+        """The ticket the update being handled opened already (it is handled again after a
+        crash), as it was opened; None when it opened none."""
+        update_id = handling()
+        ticket = session.scalar(select(Ticket).where(
+            Ticket.update_id == update_id, Ticket.user_id == user_id)) \
+            if update_id is not None else None
+        if ticket is None:
+            return None
+        opened_at = as_utc(ticket.created_at)
+        staff_from = None if self.hours.is_open(opened_at) else self.hours.next_open(opened_at)
+        return Opened(ticket_id=ticket.id, staff_from=staff_from)
+
     def _post_card(self, session: Session, ticket: Ticket, now: datetime) -> None:
         """Queue the ticket's post (in a topic of its own when the chat is a forum)."""
         assert ticket.staff_chat_id is not None
         if ticket.staff_chat_id in self.forums:
             title = phrases.raw(self.lang, "ticket_topic").format(
                 number=ticket.id, name=self._who(ticket))
-            enqueue(session, chat_id=ticket.staff_chat_id, method="createForumTopic",
-                    params={"name": _shorten(title, MAX_TOPIC_NAME)}, purpose=TICKET_TOPIC,
+            enqueue(session, chat_id=ticket.staff_chat_id,
+                    intent=OpenTopic(_shorten(title, MAX_TOPIC_NAME)), purpose=TICKET_TOPIC,
                     ticket_id=ticket.id, now=now)
         text, buttons = self.card(ticket)
-        enqueue(session, chat_id=ticket.staff_chat_id, method="sendMessage",
-                params={"text": text, "parse_mode": "HTML", "buttons": buttons,
-                        "in_ticket_topic": True},
-                purpose=TICKET_POST, ticket_id=ticket.id, now=now)
+        enqueue(session, chat_id=ticket.staff_chat_id,
+                intent=PostTicket(text, buttons_to_json(buttons)), purpose=TICKET_POST,
+                ticket_id=ticket.id, now=now)
 
     @staticmethod
     def _relay(session: Session, ticket: Ticket, user_id: int, message_id: int,
                text: str | None, kind: str, now: datetime, file_id: str | None = None) -> None:
         """Copy the person's message under the ticket's post, and keep it with the ticket."""
         assert ticket.staff_chat_id is not None
-        item = enqueue(session, chat_id=ticket.staff_chat_id, method="copyMessage",
-                       params={"from_chat_id": ticket.chat_id, "message_id": message_id,
-                               "reply_to_ticket": True, "in_ticket_topic": True},
-                       purpose=RELAY, ticket_id=ticket.id, now=now)
+        item = enqueue(session, chat_id=ticket.staff_chat_id,
+                       intent=Relay(ticket.chat_id, message_id), purpose=RELAY,
+                       ticket_id=ticket.id, now=now)
         session.flush()
         session.add(TicketMessage(ticket_id=ticket.id, direction="person", author_id=user_id,
                                   author_name=ticket.person_name, text=text, kind=kind,
@@ -323,9 +361,14 @@ class Tickets:
     def follow_up(self, user_id: int, chat_id: int, message_id: int,
                   text: str | None, kind: str = "text",
                   file_id: str | None = None) -> tuple[int, str] | None:
-        """Copy the person's message to their open ticket in the staff chat.
+        """Add the person's message to their open ticket in the staff chat.
 
-        Returns the ticket's number and language, or None when they have no open ticket."""
+        A text waits (stored with the ticket) to be posted with the others the person
+        writes within ``staff.followup_batch`` (:meth:`post_followups`); a photo, a
+        document... (or a text too long to share a post) is copied at once, after the
+        texts before it. A message seen before (its update handled again after a
+        crash) is not added twice. Returns the ticket's number and language, or None
+        when they have no open ticket."""
         now = self.clock()
         with self.db.session() as session:
             ticket = session.scalar(select(Ticket)
@@ -335,12 +378,92 @@ class Tickets:
                 return None
             if session.get(Ban, user_id) is not None:
                 return None
-            self._relay(session, ticket, user_id, message_id, text, kind, now, file_id)
+            if session.scalar(select(TicketMessage.id).where(
+                    TicketMessage.chat_id == chat_id, TicketMessage.message_id == message_id,
+                    TicketMessage.direction == "person").limit(1)) is not None:
+                return ticket.id, ticket.language
+            if kind == "text" and len(escape(text or "")) <= MAX_FOLLOWUP:
+                session.add(TicketMessage(
+                    ticket_id=ticket.id, direction="person", author_id=user_id,
+                    author_name=ticket.person_name, text=text, kind=kind, chat_id=chat_id,
+                    message_id=message_id, created_at=now))
+            else:
+                self._post_followups(session, ticket, now)
+                self._relay(session, ticket, user_id, message_id, text, kind, now, file_id)
             if ticket.status != OPEN:
                 ticket.status = OPEN
                 self._changed(session, ticket, now)
             ticket.updated_at = now
             return ticket.id, ticket.language
+
+    def post_followups(self, *, everything: bool = False) -> int:
+        """Post the follow-ups that waited ``staff.followup_batch`` (with ``everything``:
+        all that wait), each ticket's in one post; returns how many tickets had some.
+
+        Posting is one transaction: the post is queued and its texts marked as posted
+        together, so a crash neither loses nor doubles them."""
+        now = self.clock()
+        waiting = (select(TicketMessage.ticket_id)
+                   .where(TicketMessage.relay_id.is_(None),
+                          TicketMessage.direction == "person")
+                   .group_by(TicketMessage.ticket_id))
+        if not everything:
+            waiting = waiting.having(func.min(TicketMessage.created_at)
+                                     <= now - self.staff.followup_batch)
+        posted = 0
+        with self.db.session() as session:
+            numbers = list(session.scalars(waiting))
+        for number in numbers:
+            with self.db.session() as session:
+                ticket = _get(session, Ticket, number, lock=True)
+                if ticket is not None and self._post_followups(session, ticket, now):
+                    posted += 1
+        return posted
+
+    def _post_followups(self, session: Session, ticket: Ticket, now: datetime) -> bool:
+        """Queue the post of the ticket's waiting follow-ups (in as few posts as fit a
+        message); False if none wait."""
+        waiting = list(session.scalars(
+            select(TicketMessage)
+            .where(TicketMessage.ticket_id == ticket.id, TicketMessage.relay_id.is_(None),
+                   TicketMessage.direction == "person")
+            .order_by(TicketMessage.id)))
+        if not waiting or ticket.staff_chat_id is None:
+            return False
+        posts: list[list[TicketMessage]] = [[]]
+        size = 0
+        for message in waiting:
+            length = len(escape(message.text or "")) + EDITED_ROOM
+            if posts[-1] and size + length > MAX_TEXT - HEADER_ROOM:
+                posts.append([])
+                size = 0
+            posts[-1].append(message)
+            size += length
+        for messages in posts:
+            item = enqueue(session, chat_id=ticket.staff_chat_id,
+                           intent=NoteOnTicket(self._followups_text(ticket, messages)),
+                           purpose=FOLLOWUPS, ticket_id=ticket.id, now=now)
+            session.flush()
+            for message in messages:
+                message.relay_id = item.id
+        return True
+
+    def _followups_text(self, ticket: Ticket, messages: list[TicketMessage]) -> Html:
+        """The staff chat's post of a person's follow-ups, in the order written (each
+        shortened as much as it takes to fit one message: edits can make them longer)."""
+        edited = say(self.lang, "staff_edited_mark") + "\n"
+        budget = MAX_TEXT
+
+        def render() -> Html:
+            texts = [(edited if message.edited_at else "") +
+                     escape(_shorten(message.text or "", budget)) for message in messages]
+            return say(self.lang, "staff_followups", name=self._who(ticket),
+                       number=ticket.id, messages=Html("\n\n".join(texts)))
+        text = render()
+        while len(text) > MAX_TEXT and budget > 1:
+            budget = min(budget, MAX_TEXT // len(messages)) * 3 // 4
+            text = render()
+        return text
 
     def close_by_person(self, user_id: int, ticket_id: int) -> bool:
         """The person closes their ticket; False for someone else's or an unknown ticket."""
@@ -418,24 +541,35 @@ class Tickets:
             ticket = _get(session, Ticket, message.ticket_id) if message else None
             if message is None:
                 return self._question_edited(session, user_id, chat_id, message_id, text, now)
-            if ticket is None or ticket.staff_chat_id is None or message.relay_id is None:
+            if ticket is None or ticket.staff_chat_id is None:
                 return False
             message.text, message.edited_at = text, now
+            if message.relay_id is None:  # waiting to be posted: posted as it is now
+                return True
+            relay = session.get(OutboxItem, message.relay_id)
+            if relay is not None and relay.purpose == FOLLOWUPS:
+                together = list(session.scalars(
+                    select(TicketMessage).where(TicketMessage.relay_id == relay.id)
+                    .order_by(TicketMessage.id)))
+                enqueue(session, chat_id=ticket.staff_chat_id,
+                        intent=Edit(self._followups_text(ticket, together), copy_of=relay.id),
+                        purpose=RELAY_EDIT, ticket_id=ticket.id, now=now)
+                return True
+            intent: Edit | EditCaption
             if message.kind in (None, "text"):
-                method = "editMessageText"
-                params = {"text": say(self.lang, "staff_edited",
-                                      text=_shorten(text or "", MAX_TEXT - HEADER_ROOM))}
+                intent = Edit(say(self.lang, "staff_edited",
+                                  text=_shorten(text or "", MAX_TEXT - HEADER_ROOM)),
+                              copy_of=message.relay_id)
             else:
-                method = "editMessageCaption"
-                params = {"caption": say(self.lang, "staff_edited",
-                                         text=_shorten(text or "", MAX_CAPTION - HEADER_ROOM))}
+                intent = EditCaption(say(self.lang, "staff_edited",
+                                         text=_shorten(text or "", MAX_CAPTION - HEADER_ROOM)),
+                                     copy_of=message.relay_id)
             if message.relay_id == self._first_relay(session, ticket):
                 ticket.question = text or ticket.question
                 ticket.question_edited_at = now
                 self._changed(session, ticket, now)
-            enqueue(session, chat_id=ticket.staff_chat_id, method=method,
-                    params={**params, "parse_mode": "HTML", "copy_of": message.relay_id},
-                    purpose=RELAY_EDIT, ticket_id=ticket.id, now=now)
+            enqueue(session, chat_id=ticket.staff_chat_id, intent=intent, purpose=RELAY_EDIT,
+                    ticket_id=ticket.id, now=now)
             return True
 
     def _question_edited(self, session: Session, user_id: int, chat_id: int, message_id: int,
@@ -495,36 +629,47 @@ class Tickets:
                                                                        now))
 
     def answer_with(self, ticket_id: int, staff: StaffMember, body: Callable[[str], Html],
-                    entry_id: str | None = None) -> Outcome:
+                    entry_id: str | None = None, *, chosen_at: tuple[int, int]) -> Outcome:
         """Send ``body(language)`` (a FAQ entry's answer, a saved reply) to the person.
 
-        With ``entry_id`` the ticket is linked to that FAQ entry, so that the
-        person's question can become a phrasing of it (after an admin's approval)."""
+        ``chosen_at`` (chat id, message id) is the staff-chat message the answer was
+        chosen from: an answer is sent once per such message, however often its
+        buttons are pressed. With ``entry_id`` the ticket is linked to that FAQ entry,
+        so that the person's question can become a phrasing of it (after an admin's
+        approval)."""
         def deliver(session: Session, ticket: Ticket, now: datetime) -> None:
             self._deliver_text(session, ticket, body(ticket.language), now)
             if entry_id is not None:
                 ticket.entry_id = entry_id
-        return self._answer(ticket_id, staff, None, None, deliver, compose=body)
+        return self._answer(ticket_id, staff, None, None, deliver, compose=body,
+                            chosen_at=chosen_at)
 
     def _answer(self, ticket_id: int, staff: StaffMember, text: str | None,
                 message: StaffMessage | None,
                 deliver: Callable[[Session, Ticket, datetime], None],
-                compose: Callable[[str], Html] | None = None) -> Outcome:
+                compose: Callable[[str], Html] | None = None,
+                chosen_at: tuple[int, int] | None = None) -> Outcome:
         now = self.clock()
         with self.db.session() as session:
-            ticket = _get(session, Ticket, ticket_id)
+            ticket = _get(session, Ticket, ticket_id, lock=True)
             if ticket is None:
                 return self._unknown(ticket_id)
             if ticket.status == CLOSED:
                 return Outcome(False, say(self.lang, "staff_is_closed", number=ticket.id))
+            source = (message.chat_id, message.message_id) if message else chosen_at
+            if source is not None and session.scalar(select(TicketMessage.id).where(
+                    TicketMessage.ticket_id == ticket.id, TicketMessage.direction == "staff",
+                    TicketMessage.chat_id == source[0],
+                    TicketMessage.message_id == source[1]).limit(1)) is not None:
+                return Outcome(False, say(self.lang, "staff_already_sent", number=ticket.id))
             if compose is not None:
                 text = _plain(compose(ticket.language))
             session.add(TicketMessage(
                 ticket_id=ticket.id, direction="staff", author_id=staff.id,
                 author_name=staff.name, text=text, kind=message.kind if message else "text",
                 file_id=message.file_id if message else None,
-                chat_id=message.chat_id if message else ticket.staff_chat_id or 0,
-                message_id=message.message_id if message else 0, created_at=now))
+                chat_id=source[0] if source else ticket.staff_chat_id or 0,
+                message_id=source[1] if source else 0, created_at=now))
             deliver(session, ticket, now)
             ticket.status = ANSWERED
             ticket.answered_at = now
@@ -533,9 +678,10 @@ class Tickets:
             self._changed(session, ticket, now)
             return Outcome(True, say(self.lang, "staff_sent", number=ticket.id))
 
-    def _close_button(self, ticket: Ticket) -> list[list[list[str]]]:
+    def _close_button(self, ticket: Ticket) -> list[list[list[Any]]]:
         lang = ticket.language
-        return [[[phrases.raw(lang, "ticket_close_button"), f"c:{lang}:{ticket.id}"]]]
+        return buttons_to_json(((Button(phrases.raw(lang, "ticket_close_button"),
+                                        CloseTicket(lang, ticket.id)),),))
 
     def _deliver_text(self, session: Session, ticket: Ticket, body: Html | str,
                       now: datetime) -> None:
@@ -547,9 +693,9 @@ class Tickets:
             parts = [say(lang, "ticket_answer", number=ticket.id, text=""), escape(body)]
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
-            enqueue(session, chat_id=ticket.chat_id, method="sendMessage",
-                    params={"text": part, "parse_mode": "HTML",
-                            "buttons": self._close_button(ticket) if last else []},
+            enqueue(session, chat_id=ticket.chat_id,
+                    intent=Deliver(text=part,
+                                   buttons=self._close_button(ticket) if last else []),
                     purpose=DELIVERY, ticket_id=ticket.id, now=now)
 
     def _deliver(self, session: Session, ticket: Ticket, message: StaffMessage,
@@ -558,18 +704,17 @@ class Tickets:
         if message.kind == "text":
             self._deliver_text(session, ticket, message.text or "", now)
             return
-        copy: dict[str, Any] = {"from_chat_id": message.chat_id, "message_id": message.message_id,
-                                "buttons": self._close_button(ticket)}
+        caption = None
         if message.kind in CAPTIONED:
-            caption = _shorten(message.text or "", MAX_CAPTION - HEADER_ROOM)
-            copy.update(caption=say(lang, "ticket_answer", number=ticket.id, text=caption),
-                        parse_mode="HTML")
+            caption = say(lang, "ticket_answer", number=ticket.id,
+                          text=_shorten(message.text or "", MAX_CAPTION - HEADER_ROOM))
         else:
-            enqueue(session, chat_id=ticket.chat_id, method="sendMessage",
-                    params={"text": say(lang, "ticket_answer", number=ticket.id, text=""),
-                            "parse_mode": "HTML"},
+            enqueue(session, chat_id=ticket.chat_id,
+                    intent=Deliver(text=say(lang, "ticket_answer", number=ticket.id, text="")),
                     purpose=DELIVERY, ticket_id=ticket.id, now=now)
-        enqueue(session, chat_id=ticket.chat_id, method="copyMessage", params=copy,
+        enqueue(session, chat_id=ticket.chat_id,
+                intent=Deliver(from_chat=message.chat_id, message_id=message.message_id,
+                               caption=caption, buttons=self._close_button(ticket)),
                 purpose=DELIVERY, ticket_id=ticket.id, now=now)
 
     def claim(self, ticket_id: int, staff: StaffMember) -> Outcome:
@@ -742,14 +887,17 @@ class Tickets:
             return [(r.id, r.name, r.text) for r in
                     session.scalars(select(SavedReply).order_by(SavedReply.name))]
 
-    def answer_saved(self, ticket_id: int, staff: StaffMember, saved_id: int) -> Outcome:
-        """Send the saved reply ``saved_id`` to the ticket's person."""
+    def answer_saved(self, ticket_id: int, staff: StaffMember, saved_id: int, *,
+                     chosen_at: tuple[int, int]) -> Outcome:
+        """Send the saved reply ``saved_id`` to the ticket's person (once per ``chosen_at``,
+        as :meth:`answer_with`)."""
         with self.db.session() as session:
             saved = session.get(SavedReply, saved_id) if 0 < saved_id < 2**31 else None
             text = saved.text if saved else None
         if text is None:
             return Outcome(False, say(self.lang, "staff_no_saved"))
-        return self.answer_with(ticket_id, staff, lambda lang: escape(text))
+        return self.answer_with(ticket_id, staff, lambda lang: escape(text),
+                                chosen_at=chosen_at)
 
     # --- the staff chat moves ----------------------------------------------
 
@@ -798,8 +946,7 @@ class Tickets:
             return
         text = say(self.lang, "staff_chat_moved", old=old, new=new)
         for chat_id in (new, *sorted(self.admins)):
-            enqueue(session, chat_id=chat_id, method="sendMessage",
-                    params={"text": text, "parse_mode": "HTML"}, purpose="notice", now=now)
+            enqueue(session, chat_id=chat_id, intent=Say(text), purpose="notice", now=now)
 
     def person_of(self, ticket_id: int) -> int | None:
         with self.db.session() as session:
@@ -866,22 +1013,18 @@ class Tickets:
                     Ticket.id.in_(sorted(done.tickets)), Ticket.staff_message_id.is_not(None))):
                 self._changed(session, ticket, now)
                 queued += 1
-            calls: list[tuple[int, str, dict[str, Any]]] = [
-                (chat_id, "deleteMessage", {"message_id": copy_id})
-                for chat_id, copy_id in done.copies]
+            calls: list[tuple[int, Intent]] = [(chat_id, Delete(copy_id))
+                                               for chat_id, copy_id in done.copies]
             for number, chat_id, post_id, topic_id in done.posts:
                 if post_id is not None:
-                    calls.append((chat_id, "editMessageText", {
-                        "text": say(self.lang, "staff_card_forgotten", number=number),
-                        "parse_mode": "HTML", "buttons": [], "message_id": post_id}))
+                    calls.append((chat_id, Edit(say(self.lang, "staff_card_forgotten",
+                                                    number=number), message_id=post_id)))
                 if topic_id is not None:
                     name = phrases.raw(self.lang, "ticket_topic").format(number=number,
                                                                               name="")
-                    calls.append((chat_id, "editForumTopic",
-                                  {"message_thread_id": topic_id, "name": name.strip()}))
-            for chat_id, method, params in calls:
-                enqueue(session, chat_id=chat_id, method=method, params=params,
-                        purpose=FORGET, now=now)
+                    calls.append((chat_id, RenameTopic(topic_id, name.strip())))
+            for chat_id, intent in calls:
+                enqueue(session, chat_id=chat_id, intent=intent, purpose=FORGET, now=now)
         return queued + len(calls)
 
     # --- bookkeeping -----------------------------------------------------
@@ -916,8 +1059,8 @@ class Tickets:
 
     # --- the ticket's post ------------------------------------------------
 
-    def card(self, ticket: Ticket) -> tuple[Html, list[list[list[str]]]]:
-        """The ticket's post in the staff chat and its buttons (label, data)."""
+    def card(self, ticket: Ticket) -> tuple[Html, Buttons]:
+        """The ticket's post in the staff chat and its buttons."""
         lang = self.lang
         guesses = "\n".join(say(lang, "staff_guess", question=_shorten(g["question"], 80),
                                 score=g["score"]) for g in ticket.guesses) or \
@@ -937,12 +1080,15 @@ class Tickets:
                    language=phrases.LANGUAGE_NAMES.get(ticket.language, ticket.language),
                    question=question, guesses=Html(guesses), claimed=claimed)
         number = ticket.id
-        buttons: list[list[list[str]]] = []
+        buttons: Buttons = ()
         if ticket.status != CLOSED:
-            buttons.append([[phrases.raw(lang, "staff_claim_button"), f"tk:claim:{number}"],
-                            [phrases.raw(lang, "staff_close_button"), f"tk:close:{number}"]])
+            buttons += ((Button(phrases.raw(lang, "staff_claim_button"),
+                                TicketAction("claim", number)),
+                         Button(phrases.raw(lang, "staff_close_button"),
+                                TicketAction("close", number))),)
         if ticket.status != CLOSED or ticket.answered_at is not None:
-            buttons.append([[phrases.raw(lang, "staff_faq_button"), f"tk:faq:{number}"]])
+            buttons += ((Button(phrases.raw(lang, "staff_faq_button"),
+                                TicketAction("faq", number)),),)
         return text, buttons
 
     def _who(self, ticket: Ticket) -> str:
@@ -978,19 +1124,16 @@ class Tickets:
             self._post_card(session, ticket, now)
             return
         text, buttons = self.card(ticket)
-        enqueue(session, chat_id=ticket.staff_chat_id, method="editMessageText",
-                params={"text": text, "parse_mode": "HTML", "buttons": buttons,
-                        "ticket_message": True},
-                purpose="ticket_edit", ticket_id=ticket.id, now=now)
+        enqueue(session, chat_id=ticket.staff_chat_id,
+                intent=UpdateTicket(text, buttons_to_json(buttons)), purpose="ticket_edit",
+                ticket_id=ticket.id, now=now)
 
     @staticmethod
     def _post(session: Session, ticket: Ticket, text: Html, now: datetime) -> None:
         """Queue a line about ``ticket`` in the staff chat, under its post."""
         if ticket.staff_chat_id is None:
             return
-        enqueue(session, chat_id=ticket.staff_chat_id, method="sendMessage",
-                params={"text": text, "parse_mode": "HTML", "reply_to_ticket": True,
-                        "in_ticket_topic": True},
+        enqueue(session, chat_id=ticket.staff_chat_id, intent=NoteOnTicket(text),
                 purpose="staff_note", ticket_id=ticket.id, now=now)
 
     @staticmethod
@@ -998,13 +1141,13 @@ class Tickets:
                      rating: bool = False) -> None:
         """Queue a notice about ``ticket`` to the person, in their language (with ``rating``:
         asking how it went, with 👍 / 👎)."""
-        params: dict[str, Any] = {"text": say(ticket.language, phrase, number=ticket.id),
-                                  "parse_mode": "HTML"}
+        text = say(ticket.language, phrase, number=ticket.id)
+        notice = Say(text)
         if rating:
-            params["text"] += "\n\n" + say(ticket.language, "rating_ask")
-            params["buttons"] = rating_buttons(ticket.language, ticket.id)
-        enqueue(session, chat_id=ticket.chat_id, method="sendMessage", params=params,
-                purpose="notice", ticket_id=ticket.id, now=now)
+            notice = Say(text + "\n\n" + say(ticket.language, "rating_ask"),
+                         buttons_to_json(rating_buttons(ticket.language, ticket.id)))
+        enqueue(session, chat_id=ticket.chat_id, intent=notice, purpose="notice",
+                ticket_id=ticket.id, now=now)
 
     def _unknown(self, ticket_id: int) -> Outcome:
         return Outcome(False, say(self.lang, "staff_no_such_ticket", number=ticket_id))
@@ -1013,12 +1156,14 @@ class Tickets:
 Row = TypeVar("Row", Ticket, TicketDraft)
 
 
-def _get(session: Session, model: type[Row], key: int) -> Row | None:
+def _get(session: Session, model: type[Row], key: int, *, lock: bool = False) -> Row | None:
     """The row with the integer id ``key``; None for ids no row can have (a forged button
-    or command with a huge number must not reach the database as an error)."""
+    or command with a huge number must not reach the database as an error). ``lock``:
+    held until the session ends (on PostgreSQL), so that two workers acting on one
+    ticket take turns."""
     if not 0 < key < 2**31:
         return None
-    return session.get(model, key)
+    return session.get(model, key, with_for_update=lock)
 
 
 def _plain(text: str) -> str:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from datetime import date, timedelta
 
 import httpx
@@ -30,17 +29,19 @@ from telegram.ext import (
 )
 
 from bot import learning, privacy, report, suggestions
-from bot.conversation import Asker, Assistant, Button, Reply
+from bot.choices import Button, CancelUpload, ConfirmUpload, SettleSuggestion
+from bot.conversation import Asker, Assistant, Reply
 from bot.faq import Problem
 from bot.faq_admin import Change, FaqAdmin, Outcome, SuggestionError, UploadError
 from bot.phrases import Html, say
+from handlers import buttons
 from handlers.people import asker
-from handlers.render import send
+from handlers.render import send, without_buttons
 
 log = logging.getLogger(__name__)
 
 MAX_PROBLEMS_SHOWN = 30
-_BUTTON = re.compile(r"^adm:(up|no|sp|sn|sr|sl):([0-9a-f]{1,16})$")
+ADMIN_BUTTONS = (ConfirmUpload, CancelUpload, SettleSuggestion)
 RETENTION_EVERY = timedelta(days=1)
 RETENTION_FIRST = timedelta(seconds=1)  # soon after the start (0 would mean "after a day")
 
@@ -176,9 +177,9 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     action = say(lang, "adm_upload_replace" if upload.replaces else "adm_upload_new")
     text = say(lang, "adm_upload_summary", name=upload.name, action=action,
                change=change_text(lang, upload.change))
-    buttons = ((Button(say(lang, "adm_confirm"), f"adm:up:{upload.token}"),
-                Button(say(lang, "adm_cancel"), f"adm:no:{upload.token}")),)
-    await _reply(update, context, Reply(text, buttons))
+    rows = ((Button(say(lang, "adm_confirm"), ConfirmUpload(upload.token)),
+             Button(say(lang, "adm_cancel"), CancelUpload(upload.token))),)
+    await _reply(update, context, Reply(text, rows))
 
 
 async def on_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -209,11 +210,11 @@ async def on_suggestions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         rows: list[tuple[Button, ...]] = []
         if entry is not None:
             rows.append((Button(say(lang, "adm_as_phrasing", entry=entry.id)[:60],
-                                f"adm:sp:{item.id:x}"),))
+                                SettleSuggestion("phrasing", item.id)),))
             rows.append((Button(say(lang, "adm_as_learned", entry=entry.id)[:60],
-                                f"adm:sl:{item.id:x}"),))
-        rows.append((Button(say(lang, "adm_as_new"), f"adm:sn:{item.id:x}"),
-                     Button(say(lang, "adm_reject"), f"adm:sr:{item.id:x}")))
+                                SettleSuggestion("learned", item.id)),))
+        rows.append((Button(say(lang, "adm_as_new"), SettleSuggestion("new", item.id)),
+                     Button(say(lang, "adm_reject"), SettleSuggestion("reject", item.id))))
         replies.append(Reply(say(lang, "adm_suggestion", id=item.id, language=item.language,
                                  question=item.question, answer=item.answer,
                                  entry=entry.id if entry else say(lang, "adm_stats_none")),
@@ -221,21 +222,22 @@ async def on_suggestions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await _reply(update, context, *replies)
 
 
-def _settle_suggestion(context: ContextTypes.DEFAULT_TYPE, lang: str, kind: str,
-                       number: int) -> Html:
+def _settle_suggestion(context: ContextTypes.DEFAULT_TYPE, lang: str,
+                       choice: SettleSuggestion) -> Html:
     assistant = brain(context)
     db = assistant.db
-    if kind == "sl":
+    number = choice.number
+    if choice.action == "learned":
         entry_id = learning.link_suggestion(db, number, assistant.config.learning.similarity)
         if entry_id is None:
             return say(lang, "adm_suggestion_failed", id=number, reason="not pending")
         return say(lang, "adm_learned_link", id=number, entry=entry_id)
     try:
-        if kind == "sr":
+        if choice.action == "reject":
             suggestions.reject(db, number)
             return say(lang, "adm_rejected", id=number)
         entry_id, phrasing = suggestions.accept(db, keeper(context), number,
-                                                as_new=kind == "sn")
+                                                as_new=choice.action == "new")
     except SuggestionError as exc:
         return say(lang, "adm_suggestion_failed", id=number, reason=str(exc))
     return say(lang, "adm_accepted_phrasing" if phrasing else "adm_accepted_new",
@@ -250,27 +252,26 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query is None:
         return
     lang = _lang(context, update)
-    match = _BUTTON.match(query.data or "")
-    if match is None or query.from_user.id not in brain(context).config.admins:
+    choice = buttons.unpack(query.data)
+    if not isinstance(choice, ADMIN_BUTTONS) or \
+            query.from_user.id not in brain(context).config.admins:
         await query.answer(say(lang, "button_expired"))
         return
     await query.answer()
-    kind, value = match.groups()
     admin = keeper(context)
-    if kind == "up":
-        outcome = await asyncio.to_thread(admin.confirm, value)
+    if isinstance(choice, ConfirmUpload):
+        outcome = await asyncio.to_thread(admin.confirm, choice.token)
         text = say(lang, "adm_upload_expired") if outcome is None else outcome_text(lang, outcome)
-    elif kind == "no":
-        admin.cancel(value)
+    elif isinstance(choice, CancelUpload):
+        admin.cancel(choice.token)
         text = say(lang, "adm_upload_cancelled")
     else:
-        text = await asyncio.to_thread(_settle_suggestion, context, lang, kind, int(value, 16))
-        if kind == "sl":
+        text = await asyncio.to_thread(_settle_suggestion, context, lang, choice)
+        if choice.action == "learned":
             brain(context).refresh_learned()
     message = query.message if isinstance(query.message, Message) else None
-    if message is not None and message.reply_markup is not None:
-        await query.edit_message_reply_markup(None)
-    await send(context, message.chat.id if message else query.from_user.id, [Reply(text)])
+    await send(context, message.chat.id if message else query.from_user.id, [Reply(text)],
+               edit=without_buttons(message))
 
 
 # --- statistics -------------------------------------------------------------
@@ -328,7 +329,7 @@ def register(application: Application, assistant: Assistant) -> None:
     # block=False: the next updates are handled while a file downloads and is checked.
     application.add_handler(MessageHandler(
         only_messages & admins & in_private & filters.Document.ALL, on_document, block=False))
-    application.add_handler(CallbackQueryHandler(on_button, pattern=r"^adm:"))
+    application.add_handler(CallbackQueryHandler(on_button, pattern=buttons.of(*ADMIN_BUTTONS)))
     jobs = application.job_queue
     if jobs is not None:
         jobs.run_repeating(poll_faq, interval=assistant.config.faq_admin.reload_interval,

@@ -35,7 +35,7 @@ from typing import Any
 from telegram import Bot, Update
 from telegram.ext import BaseUpdateProcessor
 
-from bot.inbox import Inbox
+from bot.inbox import HANDLING, Inbox
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +126,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
                 await before
             if isinstance(update, Update):
                 _HANDLING.set((update.update_id, itertools.count()))
+                HANDLING.set(update.update_id)  # the core keys what the update creates by it
             await coroutine
             if isinstance(update, Update):
                 await asyncio.to_thread(self.inbox.done, update.update_id)

@@ -9,7 +9,6 @@ nothing. A job picks up changes made from the command line (``ngo-faq-bot learn`
 from __future__ import annotations
 
 import logging
-import re
 
 from telegram import Message, Update
 from telegram.ext import (
@@ -21,15 +20,16 @@ from telegram.ext import (
 )
 
 from bot import learning
-from bot.conversation import Assistant, Button, Reply
+from bot.choices import Button, RemoveLearned
+from bot.conversation import Assistant, Reply
 from bot.phrases import Html, say
+from handlers import buttons
 from handlers.people import asker
-from handlers.render import send
+from handlers.render import send, without_buttons
 
 log = logging.getLogger(__name__)
 
 MAX_SHOWN = 10  # learned phrasings listed by /learned, newest first; the CLI lists all
-_BUTTON = re.compile(r"^lrn:rm:([0-9a-f]{1,8})$")
 
 
 def _brain(context: ContextTypes.DEFAULT_TYPE) -> Assistant:
@@ -56,7 +56,7 @@ async def on_learned(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     items = learning.listing(brain.db, min_votes)
     replies = [Reply(describe(lang, item, min_votes),
                      ((Button(say(lang, "adm_learned_remove", id=item.id),
-                              f"lrn:rm:{item.id:x}"),),))
+                              RemoveLearned(item.id)),),))
                for item in items[:MAX_SHOWN]]
     if not items:
         replies.append(Reply(say(lang, "adm_learned_none")))
@@ -72,19 +72,17 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     brain = _brain(context)
     lang = brain.language(asker(query.from_user))
-    match = _BUTTON.match(query.data or "")
-    if match is None or query.from_user.id not in brain.config.admins:
+    choice = buttons.unpack(query.data)
+    if not isinstance(choice, RemoveLearned) or query.from_user.id not in brain.config.admins:
         await query.answer(say(lang, "button_expired"))
         return
     await query.answer()
-    number = int(match.group(1), 16)
-    removed = learning.remove(brain.db, number)
+    removed = learning.remove(brain.db, choice.number)
     brain.refresh_learned()
     message = query.message if isinstance(query.message, Message) else None
-    if message is not None and message.reply_markup is not None:
-        await query.edit_message_reply_markup(None)
-    text = say(lang, "adm_learned_removed" if removed else "adm_learned_gone", id=number)
-    await send(context, message.chat.id if message else query.from_user.id, [Reply(text)])
+    text = say(lang, "adm_learned_removed" if removed else "adm_learned_gone", id=choice.number)
+    await send(context, message.chat.id if message else query.from_user.id, [Reply(text)],
+               edit=without_buttons(message))
 
 
 async def refresh(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -100,7 +98,7 @@ def register(application: Application, assistant: Assistant) -> None:
     application.add_handler(CommandHandler(
         "learned", on_learned,
         filters=filters.UpdateType.MESSAGE & admins & filters.ChatType.PRIVATE))
-    application.add_handler(CallbackQueryHandler(on_button, pattern=r"^lrn:"))
+    application.add_handler(CallbackQueryHandler(on_button, pattern=buttons.of(RemoveLearned)))
     if application.job_queue is not None:
         interval = assistant.config.learning.refresh_interval
         application.job_queue.run_repeating(refresh, interval=interval, first=interval,

@@ -13,9 +13,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from telegram.constants import MessageLimit
+from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
 
 MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH  # 4096 characters
+MAX_BUTTON_DATA = InlineKeyboardButtonLimit.MAX_CALLBACK_DATA  # 64 bytes
+
+
+def fits_button(data: str) -> bool:
+    """Whether ``data`` fits in a button's callback data (Telegram counts bytes)."""
+    return 1 <= len(data.encode()) <= MAX_BUTTON_DATA
 
 
 MESSAGES_PER_SECOND = 30.0

@@ -1,4 +1,5 @@
-"""Making the Bot API calls the outbox holds (see :mod:`bot.outbox`).
+"""Carrying out the intents the outbox holds (see :mod:`bot.outbox`, :mod:`bot.intents`)
+as Bot API calls: the one place that knows how the bot's wishes look in Telegram.
 
 :meth:`Sender.flush` runs from a repeating JobQueue job and right after any
 update that may have queued something. One flush at a time; a failure that
@@ -20,23 +21,49 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters, Update
+from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.conversation import Assistant
+from bot.intents import (
+    Delete,
+    Deliver,
+    Edit,
+    EditButtons,
+    EditCaption,
+    NoteOnTicket,
+    OpenTopic,
+    PostTicket,
+    Relay,
+    RenameTopic,
+    Say,
+    UpdateTicket,
+)
 from bot.outbox import Call, Outbox, utcnow
+from handlers import buttons
 from handlers.limits import RateLimits
 from handlers.redaction import redact
 
 log = logging.getLogger(__name__)
 
 
-def _markup(rows: list[list[list[str]]] | None) -> InlineKeyboardMarkup | None:
-    if not rows:
-        return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)
-                                  for label, data in row] for row in rows])
+def _markup(rows: list[list[list[Any]]] | None) -> InlineKeyboardMarkup | None:
+    """The stored buttons as an inline keyboard (a button that cannot be packed is left
+    out, logged: the message matters more)."""
+    keyboard: list[list[InlineKeyboardButton]] = []
+    for row in rows or ():
+        keys = []
+        for label, stored in row:
+            data = buttons.stored(stored)
+            if data is None:
+                log.error("outbox: a button that cannot be sent is left out: %r", stored)
+            else:
+                keys.append(InlineKeyboardButton(label, callback_data=data))
+        if keys:
+            keyboard.append(keys)
+    return InlineKeyboardMarkup(keyboard) if keyboard else None
 
 
 def _retry_after(exc: RetryAfter) -> float:
@@ -138,7 +165,7 @@ class Sender:
         try:
             await self._send(bot, call)
         except Exception:  # the database went away while recording: the call stays queued
-            log.exception("outbox: could not record %s to %s", call.method, call.chat_id)
+            log.exception("outbox: could not record %s to %s", call.kind, call.chat_id)
         finally:
             self._in_flight.pop(call.chat_id, None)
             self._wake.set()
@@ -150,7 +177,7 @@ class Sender:
         except RetryAfter as exc:
             wait = _retry_after(exc)
             log.warning("outbox: %s to %s rate-limited, retrying in %.0f s",
-                        call.method, call.chat_id, wait)
+                        call.kind, call.chat_id, wait)
             await asyncio.to_thread(self.outbox.retry, call, redact(str(exc), bot.token), wait)
             return False
         except BadRequest as exc:
@@ -173,66 +200,93 @@ class Sender:
         except TelegramError as exc:  # network errors, 5xx, timeouts: they pass
             when = await asyncio.to_thread(self.outbox.retry, call, redact(str(exc), bot.token))
             log.warning("outbox: %s to %s failed (%s), retrying at %s",
-                        call.method, call.chat_id, exc, when.strftime("%H:%M:%S"))
+                        call.kind, call.chat_id, exc, when.strftime("%H:%M:%S"))
             return False
         await asyncio.to_thread(self.outbox.sent, call, message_id, thread_id)
         return True
 
     async def _give_up(self, bot: Bot, call: Call, exc: TelegramError) -> None:
-        log.error("outbox: Telegram refused %s to %s for good: %s", call.method, call.chat_id, exc)
+        log.error("outbox: Telegram refused %s to %s for good: %s", call.kind, call.chat_id, exc)
         await asyncio.to_thread(self.outbox.give_up, call, redact(str(exc), bot.token))
 
     async def _call(self, bot: Bot, call: Call) -> tuple[int | None, int | None]:
-        """The Bot API call itself; the id of the message (or topic) it created."""
-        p = call.params
+        """The intent carried out as Bot API calls; the id of the message (or topic) it
+        created."""
         timeouts: dict[str, Any] = {"read_timeout": self.timeout, "write_timeout": self.timeout,
                                     "connect_timeout": self.timeout, "pool_timeout": self.timeout}
-        reply = (ReplyParameters(p["reply_to_message_id"], allow_sending_without_reply=True)
-                 if p.get("reply_to_message_id") else None)
-        thread = p.get("message_thread_id")
-        if call.method == "sendMessage":
-            message = await bot.send_message(
-                call.chat_id, p["text"], parse_mode=p.get("parse_mode"),
-                reply_markup=_markup(p.get("buttons")), reply_parameters=reply,
-                message_thread_id=thread, **timeouts)
-            return message.message_id, None
-        if call.method == "copyMessage":
-            copied = await bot.copy_message(
-                call.chat_id, p["from_chat_id"], p["message_id"], caption=p.get("caption"),
-                parse_mode=p.get("parse_mode"), reply_markup=_markup(p.get("buttons")),
-                reply_parameters=reply, message_thread_id=thread, **timeouts)
-            return copied.message_id, None
-        if call.method == "editMessageText":
-            if p.get("message_id") is None:
-                raise BadRequest("the message to edit was never sent")
-            await bot.edit_message_text(
-                p["text"], chat_id=call.chat_id, message_id=p["message_id"],
-                parse_mode=p.get("parse_mode"), reply_markup=_markup(p.get("buttons")),
-                **timeouts)
-            return None, None
-        if call.method == "editMessageReplyMarkup":
-            await bot.edit_message_reply_markup(
-                chat_id=call.chat_id, message_id=p["message_id"],
-                reply_markup=_markup(p.get("buttons")), **timeouts)
-            return None, None
-        if call.method == "deleteMessage":
-            await bot.delete_message(call.chat_id, p["message_id"], **timeouts)
-            return None, None
-        if call.method == "editForumTopic":
-            await bot.edit_forum_topic(call.chat_id, p["message_thread_id"], name=p["name"],
-                                       **timeouts)
-            return None, None
-        if call.method == "editMessageCaption":
-            if p.get("message_id") is None:
-                raise BadRequest("the message to edit was never sent")
-            await bot.edit_message_caption(
-                chat_id=call.chat_id, message_id=p["message_id"], caption=p["caption"],
-                parse_mode=p.get("parse_mode"), **timeouts)
-            return None, None
-        if call.method == "createForumTopic":
-            topic = await bot.create_forum_topic(call.chat_id, p["name"], **timeouts)
-            return None, topic.message_thread_id
-        raise BadRequest(f"the outbox cannot make {call.method} calls")
+        html = ParseMode.HTML
+        chat = call.chat_id
+        # In the staff chat: under the ticket's post, or in its topic when it has one.
+        under = None if call.ticket_topic else call.ticket_post
+        match call.intent:
+            case Say(text, rows, reply_to, thread):
+                return await self._message(bot, chat, text, rows, reply_to, thread, timeouts), None
+            case PostTicket(text, rows):
+                return await self._message(bot, chat, text, rows, None, call.ticket_topic,
+                                        timeouts), None
+            case NoteOnTicket(text):
+                return await self._message(bot, chat, text, [], under, call.ticket_topic,
+                                        timeouts), None
+            case Deliver(text, None, None, _, rows) if text is not None:
+                return await self._message(bot, chat, text, rows, None, None, timeouts), None
+            case Deliver(_, int() as source, int() as message_id, caption, rows):
+                copied = await bot.copy_message(
+                    chat, source, message_id, caption=caption,
+                    parse_mode=html if caption is not None else None,
+                    reply_markup=_markup(rows), **timeouts)
+                return copied.message_id, None
+            case Relay(source, message_id):
+                copied = await bot.copy_message(
+                    chat, source, message_id, reply_parameters=_reply(under),
+                    message_thread_id=call.ticket_topic, **timeouts)
+                return copied.message_id, None
+            case UpdateTicket(text, rows):
+                await bot.edit_message_text(text, chat_id=chat,
+                                            message_id=_sent(call.ticket_post), parse_mode=html,
+                                            reply_markup=_markup(rows), **timeouts)
+            case Edit(text, rows, message_id, copy_of):
+                target = message_id if copy_of is None else call.copied
+                await bot.edit_message_text(text, chat_id=chat, message_id=_sent(target),
+                                            parse_mode=html, reply_markup=_markup(rows),
+                                            **timeouts)
+            case EditCaption(caption, _):
+                await bot.edit_message_caption(chat_id=chat, message_id=_sent(call.copied),
+                                               caption=caption, parse_mode=html, **timeouts)
+            case EditButtons(message_id, rows):
+                await bot.edit_message_reply_markup(chat_id=chat, message_id=message_id,
+                                                    reply_markup=_markup(rows), **timeouts)
+            case Delete(message_id):
+                await bot.delete_message(chat, message_id, **timeouts)
+            case RenameTopic(thread, name):
+                await bot.edit_forum_topic(chat, thread, name=name, **timeouts)
+            case OpenTopic(name):
+                topic = await bot.create_forum_topic(chat, name, **timeouts)
+                return None, topic.message_thread_id
+            case _:
+                raise BadRequest(f"the outbox cannot carry out {call.kind!r}")
+        return None, None
+
+    @staticmethod
+    async def _message(bot: Bot, chat: int, text: str, rows: list[list[list[Any]]],
+                    reply_to: int | None, thread: int | None, timeouts: dict[str, Any]) -> int:
+        message = await bot.send_message(chat, text, parse_mode=ParseMode.HTML,
+                                         reply_markup=_markup(rows),
+                                         reply_parameters=_reply(reply_to),
+                                         message_thread_id=thread, **timeouts)
+        return message.message_id
+
+
+def _reply(message_id: int | None) -> ReplyParameters | None:
+    """Quote ``message_id`` if it is still there (else the message goes all the same)."""
+    return (ReplyParameters(message_id, allow_sending_without_reply=True)
+            if message_id else None)
+
+
+def _sent(message_id: int | None) -> int:
+    """The message an edit is for; a message that was never sent cannot be edited."""
+    if message_id is None:
+        raise BadRequest("the message to edit was never sent")
+    return message_id
 
 
 # Handlers of this group run after all others: what an update queued is sent at once.

@@ -22,8 +22,10 @@ from telegram.ext import (
     filters,
 )
 
+from bot import choices
 from bot.conversation import COMMANDS, Asker, Assistant, Reply
-from bot.phrases import say
+from bot.phrases import raw, say
+from handlers import buttons
 from handlers.media import content
 from handlers.render import send
 
@@ -52,6 +54,11 @@ class _AddressedToBot(filters.MessageFilter):
 
 
 ADDRESSED = _AddressedToBot(name="addressed_to_bot")
+# The buttons the conversation (Assistant.press) acts on.
+PEOPLE_BUTTONS = (choices.Pick, choices.Helpful, choices.Unhelpful, choices.NoneOfThese,
+                  choices.AskStaff, choices.CloseTicket, choices.Rate, choices.Comment,
+                  choices.Topic, choices.Topics, choices.ShowOrganisation,
+                  choices.SetLanguage)
 MEDIA = (filters.PHOTO | filters.VOICE | filters.AUDIO | filters.VIDEO | filters.VIDEO_NOTE
          | filters.Sticker.ALL | filters.Document.ALL | filters.ANIMATION | filters.LOCATION
          | filters.CONTACT)
@@ -114,12 +121,13 @@ async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A press on one of the bot's inline buttons; forged data changes nothing."""
+    """A press on one of the bot's inline buttons for people; one that is no longer valid
+    gets a polite notice and changes nothing."""
     query = update.callback_query
     if query is None:
         return
     pressed = await asyncio.to_thread(assistant(context).press, asker(query.from_user),
-                                      query.data or "")
+                                      buttons.unpack(query.data))
     try:
         await query.answer(pressed.notice)
     except TelegramError as exc:  # the spinner stops by itself; the answer matters more
@@ -136,6 +144,19 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send(context, chat_id, pressed.replies, edit=edit)
 
 
+async def on_unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Button data no handler knows (forged, or from a version of the bot long gone):
+    a polite notice, nothing else."""
+    query = update.callback_query
+    if query is None:
+        return
+    lang = await asyncio.to_thread(assistant(context).language, asker(query.from_user))
+    try:
+        await query.answer(raw(lang, "button_expired"))
+    except TelegramError as exc:
+        log.warning("could not acknowledge a button: %s", exc)
+
+
 def register(application: Application, brain: Assistant) -> None:
     """Add the handlers for people to ``application``."""
     application.bot_data["assistant"] = brain
@@ -146,7 +167,8 @@ def register(application: Application, brain: Assistant) -> None:
     application.add_handler(MessageHandler(
         only_messages & filters.TEXT & ~filters.COMMAND & ADDRESSED, on_text))
     application.add_handler(MessageHandler(only_messages & MEDIA & ADDRESSED, on_media))
-    application.add_handler(CallbackQueryHandler(on_button))
+    application.add_handler(CallbackQueryHandler(on_button, pattern=buttons.of(*PEOPLE_BUTTONS)))
+    application.add_handler(CallbackQueryHandler(on_unknown_button))  # last: all the rest
     if application.job_queue is not None:
         interval = brain.config.registry.refresh_interval
         application.job_queue.run_repeating(refresh_registry, interval=interval, first=interval,

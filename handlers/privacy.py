@@ -14,11 +14,13 @@ from telegram.ext import (
 )
 
 from bot import privacy
-from bot.conversation import Assistant, Button, Reply
-from bot.outbox import FORGET
+from bot.choices import Button, Forget
+from bot.conversation import Assistant, Reply
+from bot.outbox import FORGET, REPLY
 from bot.phrases import raw, say
+from handlers import buttons
 from handlers.people import asker
-from handlers.render import send
+from handlers.render import send, without_buttons
 
 
 def _brain(context: ContextTypes.DEFAULT_TYPE) -> Assistant:
@@ -31,9 +33,9 @@ async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None or message.from_user is None:
         return
     lang = _brain(context).language(asker(message.from_user))
-    buttons = ((Button(raw(lang, "forget_yes"), f"pv:{lang}:yes"),
-                Button(raw(lang, "forget_no"), f"pv:{lang}:no")),)
-    await send(context, message.chat.id, [Reply(say(lang, "forget_confirm"), buttons)])
+    rows = ((Button(raw(lang, "forget_yes"), Forget(lang, confirm=True)),
+             Button(raw(lang, "forget_no"), Forget(lang, confirm=False))),)
+    await send(context, message.chat.id, [Reply(say(lang, "forget_confirm"), rows)])
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -41,10 +43,12 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     if query is None:
         return
-    _, lang, answer = ((query.data or "").split(":", 2) + ["", ""])[:3]
-    lang = lang if lang in ("sq", "en") else "sq"
+    choice = buttons.unpack(query.data)
+    if not isinstance(choice, Forget):
+        return
+    lang = choice.lang
     await query.answer()
-    if answer == "yes":
+    if choice.confirm:
         brain = _brain(context)
         done = await asyncio.to_thread(privacy.forget, brain.db, query.from_user.id,
                                        keep=privacy.KEPT_WHEN_ASKED)
@@ -52,17 +56,15 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         # Drops what only this person taught the bot.
         await asyncio.to_thread(brain.refresh_learned)
     message = query.message if isinstance(query.message, Message) else None
-    if message is not None and message.reply_markup is not None:
-        await query.edit_message_reply_markup(None)
     chat_id = message.chat.id if message is not None else query.from_user.id
-    if answer == "yes":  # the confirmation's row goes once it is sent
-        await send(context, chat_id, [Reply(say(lang, "forget_done"))], purpose=FORGET)
-    else:
-        await send(context, chat_id, [Reply(say(lang, "forget_kept"))])
+    # The confirmation's rows go once they are sent.
+    await send(context, chat_id, [Reply(say(lang, "forget_done" if choice.confirm
+                                            else "forget_kept"))],
+               purpose=FORGET if choice.confirm else REPLY, edit=without_buttons(message))
 
 
 def register(application: Application, assistant: Assistant) -> None:
     application.bot_data["assistant"] = assistant
     application.add_handler(CommandHandler("forget", on_forget,
                                            filters=filters.UpdateType.MESSAGE))
-    application.add_handler(CallbackQueryHandler(on_button, pattern=r"^pv:(sq|en):(yes|no)$"))
+    application.add_handler(CallbackQueryHandler(on_button, pattern=buttons.of(Forget)))

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Any
 
-from telegram.constants import ParseMode
+from telegram import Message
 from telegram.ext import Application, ContextTypes
 
+from bot.choices import buttons_to_json
 from bot.conversation import Reply
+from bot.intents import Edit, EditButtons, Intent, Say
 from bot.outbox import REPLY
 from handlers.inbox import reply_key
 from handlers.limits import MAX_TEXT
@@ -51,38 +52,40 @@ def sender(source: ContextTypes.DEFAULT_TYPE | Application) -> Sender:
     return application.bot_data["sender"]
 
 
-def _buttons(reply: Reply) -> list[list[list[str]]]:
-    return [[[button.label, button.data] for button in row] for row in reply.buttons]
+def without_buttons(message: Message | None) -> tuple[int, None] | None:
+    """The ``edit`` of :func:`send` that takes the buttons off ``message`` (a pressed
+    button's message), if it has any."""
+    if message is None or message.reply_markup is None:
+        return None
+    return message.message_id, None
 
 
 async def send(context: ContextTypes.DEFAULT_TYPE, chat_id: int,
                replies: list[Reply] | tuple[Reply, ...], *, reply_to: int | None = None,
-               purpose: str = REPLY, edit: tuple[int, Reply | None] | None = None) -> None:
+               purpose: str = REPLY, edit: tuple[int, Reply | None] | None = None,
+               thread: int | None = None) -> None:
     """Queue ``replies`` to ``chat_id`` in the outbox; the buttons go with the last piece
     of each. The sender delivers them, retrying what Telegram does not take at once.
 
     ``reply_to`` quotes the person's message (used in groups, where several
-    people talk at once). ``edit`` (message id, new content or None to take its
-    buttons away) changes one of the bot's messages first, in the same queue.
+    people talk at once), ``thread`` writes in a forum topic. ``edit`` (message id, new
+    content or None to take its buttons away) changes one of the bot's messages first,
+    in the same queue.
     """
-    calls: list[tuple[str, dict[str, Any]]] = []
+    calls: list[Intent] = []
     if edit is not None:
         message_id, content = edit
         if content is None:
-            calls.append(("editMessageReplyMarkup", {"message_id": message_id}))
+            calls.append(EditButtons(message_id))
         else:
-            calls.append(("editMessageText", {
-                "message_id": message_id, "text": split(content.text)[0],
-                "parse_mode": ParseMode.HTML.value, "buttons": _buttons(content)}))
+            calls.append(Edit(split(content.text)[0], buttons_to_json(content.buttons),
+                              message_id=message_id))
     for reply in replies:
         pieces = split(reply.text)
         for number, piece in enumerate(pieces, start=1):
-            params: dict[str, Any] = {"text": piece, "parse_mode": ParseMode.HTML.value}
-            if number == len(pieces) and reply.buttons:
-                params["buttons"] = _buttons(reply)
-            if reply_to is not None and not calls:
-                params["reply_to_message_id"] = reply_to
-            calls.append(("sendMessage", params))
+            last = number == len(pieces)
+            calls.append(Say(piece, buttons_to_json(reply.buttons) if last else [],
+                             reply_to=reply_to if not calls else None, thread=thread))
     if not calls:
         return
     postman = sender(context)

@@ -20,15 +20,8 @@ import re
 import time
 from collections.abc import Callable
 
-from telegram import (
-    Bot,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    Message,
-    Update,
-    User,
-)
-from telegram.constants import ChatMemberStatus, ParseMode
+from telegram import Bot, CallbackQuery, Message, Update, User
+from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -40,12 +33,15 @@ from telegram.ext import (
 )
 
 from bot import phrases
-from bot.conversation import Assistant
+from bot.choices import AnswerWithFaq, AnswerWithSaved, Button, Buttons, TicketAction
+from bot.conversation import Assistant, Reply
 from bot.faq import Entry
 from bot.phrases import Html, escape, say
 from bot.tickets import StaffMember, StaffMessage, Tickets
+from handlers import buttons
 from handlers.media import content
 from handlers.outbox import Sender
+from handlers.render import send
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +52,6 @@ DESK_COMMANDS = ("help", "mine", "assign", "unassign", "note", "faq", "saved", "
 MAX_FAQ_CHOICES = 5
 MAX_SAVED_SHOWN = 30  # a listing stays within one message (4096 characters)
 MAX_LABEL = 60
-_STAFF_BUTTON = re.compile(r"^tk:(claim|close|faq):(\d{1,9})$")
-# An answer chosen from /faq (by a short hash of the entry id) or /saved (by its id).
-_CHOICE_BUTTON = re.compile(r"^tk:(fa|sv):(\d{1,9}):([0-9a-f]{8}|\d{1,9})$")
 _MEMBER = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER)
 
 
@@ -131,6 +124,15 @@ def staff_message(message: Message) -> StaffMessage:
                         kind=kind, file_id=file_id)
 
 
+async def _acknowledge(query: CallbackQuery, notice: str) -> None:
+    """Answer a button press; the spinner stops by itself if this fails, and what the
+    press did is done and queued all the same."""
+    try:
+        await query.answer(notice)
+    except TelegramError as exc:
+        log.warning("could not acknowledge a button: %s", exc)
+
+
 def _plain(text: str) -> str:
     """A phrase without its HTML, for a button's notice."""
     return html.unescape(re.sub(r"<[^>]+>", "", text))
@@ -143,9 +145,9 @@ def _posted_ticket(message: Message | None, bot_id: int) -> int | None:
         return None
     for row in message.reply_markup.inline_keyboard if message.reply_markup else ():
         for button in row:
-            match = _STAFF_BUTTON.match(str(button.callback_data or ""))
-            if match:
-                return int(match.group(2))
+            choice = buttons.unpack(button.callback_data)
+            if isinstance(choice, TicketAction):
+                return choice.ticket
     return None
 
 
@@ -168,12 +170,12 @@ async def _ticket_of(staff: StaffDesk, message: Message, bot_id: int) -> int | N
     return ticket_id
 
 
-async def _say(message: Message, text: str) -> None:
-    """A short answer to a staff member, under their message."""
-    try:
-        await message.reply_text(text, parse_mode=ParseMode.HTML, do_quote=True)
-    except TelegramError as exc:
-        log.warning("could not answer in the staff chat: %s", exc)
+async def _say(context: ContextTypes.DEFAULT_TYPE, message: Message, text: Html,
+               rows: Buttons = ()) -> None:
+    """A short answer to a staff member, under their message (in its forum topic), through
+    the outbox."""
+    await send(context, message.chat.id, [Reply(text, rows)], reply_to=message.message_id,
+               thread=message.message_thread_id if message.is_topic_message else None)
 
 
 async def on_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -192,11 +194,11 @@ async def on_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if found.text is not None and found.text.startswith("!"):  # a private note
         outcome = await asyncio.to_thread(staff.tickets.note, ticket_id, who, found,
                                           found.text[1:].strip())
-        await _say(message, outcome.text)
+        await _say(context, message, outcome.text)
         return
     outcome = await asyncio.to_thread(staff.tickets.answer, ticket_id, who, found)
     if not outcome.ok:
-        await _say(message, outcome.text)
+        await _say(context, message, outcome.text)
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -205,15 +207,15 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query is None:
         return
     staff = desk(context)
-    match = _STAFF_BUTTON.match(query.data or "")
+    choice = buttons.unpack(query.data)
     message = query.message if isinstance(query.message, Message) else None
     in_staff_chat = message is not None and message.chat.id in staff.tickets.staff_chats
     lang = staff.tickets.lang
-    if match is None or message is None or not in_staff_chat or \
+    if not isinstance(choice, TicketAction) or message is None or not in_staff_chat or \
             not await staff.is_staff(context.bot, query.from_user, message.chat.id):
         await query.answer(phrases.raw(lang, "staff_not_allowed"))
         return
-    action, ticket_id = match.group(1), int(match.group(2))
+    action, ticket_id = choice.action, choice.ticket
     under = await asyncio.to_thread(staff.tickets.ticket_at, message.chat.id,
                                     message.message_id) or _posted_ticket(message, context.bot.id)
     if under != ticket_id:  # data for another ticket than the post it is under
@@ -222,7 +224,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     act = {"claim": staff.tickets.claim, "close": staff.tickets.close,
            "faq": staff.tickets.suggest_faq}[action]
     outcome = await asyncio.to_thread(act, ticket_id, staff_member(query.from_user))
-    await query.answer(_plain(outcome.text)[:200])
+    await _acknowledge(query, _plain(outcome.text)[:200])
 
 
 async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -237,22 +239,22 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     argument = context.args[0] if context.args else ""
     tickets, who = staff.tickets, staff_member(message.from_user)
     if name == "open":
-        await _say(message, await asyncio.to_thread(tickets.listing))
+        await _say(context, message, await asyncio.to_thread(tickets.listing))
         return
     replied = await _ticket_of(staff, message, context.bot.id) if not argument else None
     if name in ("close", "reopen"):
         number = int(argument.lstrip("#")) if argument.lstrip("#").isdecimal() else replied
         if number is None:
-            await _say(message, phrases.say(tickets.lang, "staff_usage"))
+            await _say(context, message, phrases.say(tickets.lang, "staff_usage"))
             return
         act = tickets.close if name == "close" else tickets.reopen
-        await _say(message, (await asyncio.to_thread(act, number, who)).text)
+        await _say(context, message, (await asyncio.to_thread(act, number, who)).text)
         return
     if argument.startswith("#") and argument[1:].isdecimal():
         number = int(argument[1:])
         user_id = await asyncio.to_thread(tickets.person_of, number)
         if user_id is None:
-            await _say(message, phrases.say(tickets.lang, "staff_no_such_ticket",
+            await _say(context, message, phrases.say(tickets.lang, "staff_no_such_ticket",
                                             number=number))
             return
     elif argument.isdecimal() and len(argument) <= 15:  # Telegram user ids have at most 52 bits
@@ -260,15 +262,21 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     else:
         user_id = await asyncio.to_thread(tickets.person_of, replied) if replied else None
     if user_id is None:
-        await _say(message, phrases.say(tickets.lang, "staff_usage"))
+        await _say(context, message, phrases.say(tickets.lang, "staff_usage"))
         return
     decide = tickets.ban if name == "ban" else tickets.unban
-    await _say(message, (await asyncio.to_thread(decide, user_id, who)).text)
+    await _say(context, message, (await asyncio.to_thread(decide, user_id, who)).text)
 
 
 async def remind(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Announce again the tickets waiting longer than ``staff.remind_after``."""
     if await asyncio.to_thread(desk(context).tickets.remind):
+        desk(context).sender.wake()
+
+
+async def post_followups(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Post the people's follow-ups that waited ``staff.followup_batch``, one post a ticket."""
+    if await asyncio.to_thread(desk(context).tickets.post_followups):
         desk(context).sender.wake()
 
 
@@ -317,17 +325,6 @@ def _entry_answer(entry: Entry) -> Callable[[str], Html]:
     return body
 
 
-async def _choices(message: Message, text: str, rows: list[list[tuple[str, str]]]) -> None:
-    """Offer answers as buttons under the staff member's command (nothing is sent yet)."""
-    markup = InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)
-                                    for label, data in row] for row in rows])
-    try:
-        await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup,
-                                 do_quote=True)
-    except TelegramError as exc:
-        log.warning("could not offer answers in the staff chat: %s", exc)
-
-
 async def on_desk_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/help, /mine, /assign, /unassign, /note, /faq, /saved, /save, /history."""
     message = update.effective_message
@@ -343,16 +340,16 @@ async def on_desk_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         else ""
     args = list(context.args or ())
     if name == "help":
-        await _say(message, say(lang, "staff_help"))
+        await _say(context, message, say(lang, "staff_help"))
         return
     if name == "mine":
-        await _say(message, await asyncio.to_thread(tickets.mine, who))
+        await _say(context, message, await asyncio.to_thread(tickets.mine, who))
         return
     if name == "save":
         replied = message.reply_to_message
         text = (replied.text or replied.caption) if replied else None
         outcome = await asyncio.to_thread(tickets.save_reply, rest, text, who)
-        await _say(message, outcome.text)
+        await _say(context, message, outcome.text)
         return
     if name in ("assign", "unassign"):
         await _assign(context, message, name, args)
@@ -361,39 +358,41 @@ async def on_desk_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if name == "saved" and ticket_id is None:
         saved = (await asyncio.to_thread(tickets.saved_replies))[:MAX_SAVED_SHOWN]
         lines = [say(lang, "staff_saved_line", name=n, text=_label(t)) for _, n, t in saved]
-        await _say(message, Html("\n".join([say(lang, "staff_saved_header"), *lines]))
+        await _say(context, message, Html("\n".join([say(lang, "staff_saved_header"), *lines]))
                    if lines else say(lang, "staff_saved_none"))
         return
     if ticket_id is None:
-        await _say(message, say(lang, "staff_faq_usage" if name == "faq"
+        await _say(context, message, say(lang, "staff_faq_usage" if name == "faq"
                                 else "staff_note_usage" if name == "note"
                                 else "staff_reply_to_ticket"))
         return
     if name == "note":
         outcome = await asyncio.to_thread(tickets.note, ticket_id, who, staff_message(message),
                                           rest)
-        await _say(message, outcome.text)
+        await _say(context, message, outcome.text)
     elif name == "history":
-        await _say(message, await asyncio.to_thread(tickets.history, ticket_id))
+        await _say(context, message, await asyncio.to_thread(tickets.history, ticket_id))
     elif name == "saved":
         saved = (await asyncio.to_thread(tickets.saved_replies))[:MAX_SAVED_SHOWN]
         if not saved:
-            await _say(message, say(lang, "staff_saved_none"))
+            await _say(context, message, say(lang, "staff_saved_none"))
             return
-        await _choices(message, say(lang, "staff_saved_choose", number=ticket_id),
-                       [[(_label(n), f"tk:sv:{ticket_id}:{i}")] for i, n, _ in saved])
+        # Answers offered as buttons under the command (nothing is sent to the person yet).
+        await _say(context, message, say(lang, "staff_saved_choose", number=ticket_id),
+                   tuple((Button(_label(n), AnswerWithSaved(ticket_id, i)),)
+                         for i, n, _ in saved))
     elif name == "faq":
         if not rest:
-            await _say(message, say(lang, "staff_faq_usage"))
+            await _say(context, message, say(lang, "staff_faq_usage"))
             return
         found = await asyncio.to_thread(staff.brain.matcher.matches, rest)
         if not found:
-            await _say(message, say(lang, "staff_faq_none", query=_label(rest)))
+            await _say(context, message, say(lang, "staff_faq_none", query=_label(rest)))
             return
-        await _choices(message, say(lang, "staff_faq_choose", number=ticket_id),
-                       [[(_label(m.entry.question_in(lang)),
-                          f"tk:fa:{ticket_id}:{entry_key(m.entry.id)}")]
-                        for m in found[:MAX_FAQ_CHOICES]])
+        await _say(context, message, say(lang, "staff_faq_choose", number=ticket_id),
+                   tuple((Button(_label(m.entry.question_in(lang)),
+                                 AnswerWithFaq(ticket_id, entry_key(m.entry.id))),)
+                         for m in found[:MAX_FAQ_CHOICES]))
 
 
 async def _assign(context: ContextTypes.DEFAULT_TYPE, message: Message, name: str,
@@ -407,26 +406,28 @@ async def _assign(context: ContextTypes.DEFAULT_TYPE, message: Message, name: st
     ticket_id = int(numbers[0]) if numbers else await _ticket_of(staff, message,
                                                                  context.bot.id)
     if ticket_id is None:
-        await _say(message, say(lang, "staff_assign_usage"))
+        await _say(context, message, say(lang, "staff_assign_usage"))
         return
     if name == "unassign":
-        await _say(message, (await asyncio.to_thread(tickets.assign, ticket_id, None, who)).text)
+        outcome = await asyncio.to_thread(tickets.assign, ticket_id, None, who)
+        await _say(context, message, outcome.text)
         return
     target: StaffMember | None = None
     if usernames:
         target = await asyncio.to_thread(tickets.staff_named, usernames[0])
         if target is None:
-            await _say(message, say(lang, "staff_unknown_member", who=usernames[0]))
+            await _say(context, message, say(lang, "staff_unknown_member", who=usernames[0]))
             return
     else:
         replied = message.reply_to_message
         author = replied.from_user if replied else None
         if author is None or author.is_bot or \
                 not await staff.is_staff(context.bot, author, message.chat.id):
-            await _say(message, say(lang, "staff_assign_usage"))
+            await _say(context, message, say(lang, "staff_assign_usage"))
             return
         target = staff_member(author)
-    await _say(message, (await asyncio.to_thread(tickets.assign, ticket_id, target, who)).text)
+    outcome = await asyncio.to_thread(tickets.assign, ticket_id, target, who)
+    await _say(context, message, outcome.text)
 
 
 async def on_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -436,31 +437,32 @@ async def on_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     staff = desk(context)
     lang = staff.tickets.lang
-    match = _CHOICE_BUTTON.match(query.data or "")
+    choice = buttons.unpack(query.data)
     message = query.message if isinstance(query.message, Message) else None
-    if match is None or message is None or message.chat.id not in staff.tickets.staff_chats \
+    if not isinstance(choice, (AnswerWithFaq, AnswerWithSaved)) or message is None \
+            or message.chat.id not in staff.tickets.staff_chats \
             or not await staff.is_staff(context.bot, query.from_user, message.chat.id):
         await query.answer(phrases.raw(lang, "staff_not_allowed"))
         return
-    kind, ticket_id, key = match.group(1), int(match.group(2)), match.group(3)
     who = staff_member(query.from_user)
-    if kind == "fa":
-        entry = next((e for e in staff.brain.faq.entries if entry_key(e.id) == key), None)
+    # One answer per offer, however often (or however fast) its buttons are pressed.
+    chosen_at = (message.chat.id, message.message_id)
+    if isinstance(choice, AnswerWithFaq):
+        entry = next((e for e in staff.brain.faq.entries if entry_key(e.id) == choice.entry_key),
+                     None)
         if entry is None:
             await query.answer(phrases.raw(lang, "button_expired"))
             return
-        outcome = await asyncio.to_thread(staff.tickets.answer_with, ticket_id, who,
-                                          _entry_answer(entry), entry.id)
+        outcome = await asyncio.to_thread(staff.tickets.answer_with, choice.ticket, who,
+                                          _entry_answer(entry), entry.id, chosen_at=chosen_at)
     else:
-        outcome = await asyncio.to_thread(staff.tickets.answer_saved, ticket_id, who,
-                                          int(key))
-    await query.answer(_plain(outcome.text)[:200])
-    if outcome.ok:
-        try:
-            await query.edit_message_text(Html(message.text_html + "\n\n" + outcome.text),
-                                          parse_mode=ParseMode.HTML)
-        except TelegramError as exc:
-            log.warning("could not update the choice in the staff chat: %s", exc)
+        outcome = await asyncio.to_thread(staff.tickets.answer_saved, choice.ticket, who,
+                                          choice.saved, chosen_at=chosen_at)
+    await _acknowledge(query, _plain(outcome.text)[:200])
+    if outcome.ok:  # the offer shows what was sent, without its buttons
+        await send(context, message.chat.id, [],
+                   edit=(message.message_id,
+                         Reply(Html(message.text_html + "\n\n" + outcome.text))))
 
 
 async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -493,6 +495,9 @@ def register(application: Application, brain: Assistant) -> None:
     if jobs is not None:
         remind_every = min(max(config.remind_after.total_seconds() / 2, 0.2), 60.0)
         jobs.run_repeating(remind, interval=remind_every, first=remind_every, name="reminders")
+        batch_every = min(max(config.followup_batch.total_seconds() / 3, 0.1), 1.0)
+        jobs.run_repeating(post_followups, interval=batch_every, first=batch_every,
+                           name="follow-ups")
         jobs.run_repeating(forget_old, interval=24 * 3600, first=60, name="forget")
         jobs.run_repeating(follow_moves, interval=60, first=60, name="staff-chats")
     if config.chat_id is None:
@@ -510,5 +515,6 @@ def register(application: Application, brain: Assistant) -> None:
     application.add_handler(CommandHandler(list(DESK_COMMANDS), on_desk_command,
                                            filters=in_staff_chat))
     application.add_handler(MessageHandler(in_staff_chat & ~filters.COMMAND, on_reply))
-    application.add_handler(CallbackQueryHandler(on_button, pattern=_STAFF_BUTTON.pattern))
-    application.add_handler(CallbackQueryHandler(on_choice, pattern=_CHOICE_BUTTON.pattern))
+    application.add_handler(CallbackQueryHandler(on_button, pattern=buttons.of(TicketAction)))
+    application.add_handler(CallbackQueryHandler(
+        on_choice, pattern=buttons.of(AnswerWithFaq, AnswerWithSaved)))

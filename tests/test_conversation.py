@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.choices import Helpful, Pick
 from bot.config import load_config
 from bot.conversation import Asker, Assistant
 from botapi.harness import PROJECT_ROOT
@@ -40,10 +41,10 @@ def test_two_questions_get_one_answer_and_the_other_as_a_button(brain: Assistant
                           "office located?", chat_id=503)
     assert "You also asked about this:" in reply.text
     [vote, [other]] = reply.buttons
-    answered = vote[0].data.split(":")[2]
-    assert {answered, other.data.split(":")[2]} == {"ascs-hours", "ascs-address"}
+    assert isinstance(vote[0].choice, Helpful) and isinstance(other.choice, Pick)
+    assert {vote[0].choice.entry, other.choice.entry} == {"ascs-hours", "ascs-address"}
     assert [b.label for b in vote] == ["👍", "👎"]
-    [answer] = brain.press(Asker(id=503), other.data).replies
+    [answer] = brain.press(Asker(id=503), other.choice).replies
     assert answer.text.startswith(f"<b>{other.label}</b>")
 
 
@@ -59,4 +60,4 @@ def test_learned_phrasings_survive_a_faq_reload(brain: Assistant) -> None:
     assert brain.matcher.semantic
     assert brain.matcher.learned == (("ngo-bank-account", "en", question),)
     [reply] = brain.reply(Asker(id=505), question, chat_id=505)
-    assert reply.buttons[0][0].data == "y:en:ngo-bank-account"
+    assert reply.buttons[0][0].choice == Helpful("en", "ngo-bank-account")

@@ -181,6 +181,55 @@ async def test_a_staff_answer_received_but_not_handled_when_the_bot_is_killed_re
     assert "dokumentet i dorëzoni" in delivery.text
 
 
+def _tickets(database: Path) -> list[tuple[int, int]]:
+    with sqlite3.connect(database) as connection:
+        return connection.execute("SELECT id, user_id FROM tickets").fetchall()
+
+
+async def test_a_ticket_opened_by_an_update_killed_before_it_was_marked_done_is_not_doubled(
+        api: BotApiServer, tmp_path: Path) -> None:
+    api.members[STAFF_CHAT] = {BESA: "member"}
+    config = _config_file(api.base_url, tmp_path, staff={
+        "chat_id": STAFF_CHAT, "retry_interval": "1s", "send_timeout": 5})
+    process = await _run(config, tmp_path, api.token)
+    ana = api.user(5010, "Ana")
+    try:
+        await api.wait_for("setMyCommands", timeout=30)
+        since = api.mark()
+        await api.send_text(ana, "Si e regjistroj nje anije peshkimi ne port?")
+        [offer] = await api.replies(ana["id"], since=since)
+        label, data = offer.buttons[-1][0]
+        assert label == "Dërgoja stafit"
+        # The ticket is opened, then acknowledging the press hangs: the update is handled
+        # but not marked done when the bot is killed.
+        api.fail("answerCallbackQuery", delay=30)
+        since = api.mark()
+        await api.press(ana, offer, data)
+        await _until(lambda: _tickets(tmp_path / "bot.db"), "the ticket is stored")
+        await _until(lambda: bool(api.failed), "the press is being acknowledged")
+    finally:
+        process.kill()
+        await process.wait()
+    api.failures.clear()
+    process = await _run(config, tmp_path, api.token)
+    try:
+        [(number, _)] = _tickets(tmp_path / "bot.db")
+        confirmation = await api.wait_for("sendMessage", since=since, timeout=30,
+                                          where=lambda c: c.chat_id == ana["id"])
+        assert confirmation.text.startswith(
+            f"Pyetja juaj iu dërgua stafit. Numri i biletës: #{number}.")
+        await card_of(api, number, timeout=30)
+        await asyncio.sleep(1.5)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), 30)
+    assert _tickets(tmp_path / "bot.db") == [(number, ana["id"])]
+    posts = [c for c in api.sent_to(STAFF_CHAT) if c.text.startswith("🎫") and c.result]
+    assert len(posts) == 1
+    assert not [c for c in api.calls_of("answerCallbackQuery", since)
+                if "nuk është më i vlefshëm" in str(c.params.get("text"))]
+
+
 async def test_sigterm_stops_the_bot_while_it_waits_for_an_unreachable_bot_api(
         tmp_path: Path) -> None:
     nowhere = f"http://127.0.0.1:{free_port()}/bot"

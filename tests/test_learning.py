@@ -12,6 +12,7 @@ import yaml
 from sqlalchemy import func, select
 
 from bot import learning, privacy
+from bot.choices import Choice, Pick, Unhelpful
 from bot.config import Config, ConfigError, load_config
 from bot.conversation import Asker, Assistant, Reply
 from bot.faq import load_faq
@@ -56,21 +57,21 @@ def ask(brain: Assistant, asker: Asker, text: str) -> Reply:
     return reply
 
 
-def offered(reply: Reply) -> list[str]:
-    return [b.data for row in reply.buttons for b in row]
+def offered(reply: Reply) -> list[Choice]:
+    return [b.choice for row in reply.buttons for b in row]
 
 
 def pick(brain: Assistant, asker: Asker, text: str, entry_id: str = ENTRY) -> None:
     """Ask ``text``, see the choices, pick ``entry_id`` and get its answer."""
     reply = ask(brain, asker, text)
-    assert f"q:en:{entry_id}" in offered(reply), reply
-    pressed = brain.press(asker, f"q:en:{entry_id}")
+    assert Pick("en", entry_id) in offered(reply), reply
+    pressed = brain.press(asker, Pick("en", entry_id))
     assert ANSWER_START in pressed.replies[0].text or entry_id != ENTRY
 
 
 def answered_directly(brain: Assistant, asker: Asker, text: str) -> bool:
     reply = ask(brain, asker, text)
-    return ANSWER_START in reply.text and f"q:en:{ENTRY}" not in offered(reply)
+    return ANSWER_START in reply.text and Pick("en", ENTRY) not in offered(reply)
 
 
 def test_two_people_picking_the_same_entry_teach_the_bot(brain: Assistant) -> None:
@@ -102,7 +103,7 @@ def test_a_thumbs_down_after_the_pick_takes_the_vote_back(brain: Assistant) -> N
     pick(brain, person(2), FIRST)
     pick(brain, person(4), SECOND)
     assert answered_directly(brain, person(5), THIRD)
-    brain.press(person(4), f"n:en:{ENTRY}")
+    brain.press(person(4), Unhelpful("en", ENTRY))
     assert not answered_directly(brain, person(6), THIRD)
     [item] = learning.listing(brain.db, min_votes=2)
     assert item.texts == (FIRST,)
@@ -111,7 +112,7 @@ def test_a_thumbs_down_after_the_pick_takes_the_vote_back(brain: Assistant) -> N
 def test_a_forged_pick_of_an_entry_never_offered_teaches_nothing(brain: Assistant) -> None:
     for number in (2, 3):
         ask(brain, person(number), FIRST)
-        brain.press(person(number), "q:en:ascs-website")
+        brain.press(person(number), Pick("en", "ascs-website"))
     assert learning.listing(brain.db, min_votes=2) == []
 
 

@@ -417,7 +417,8 @@ async def test_forged_or_unknown_buttons_change_nothing(api: BotApiServer, bot: 
     ana = api.user(1034)
     [answer] = await ask(api, ana, "Si ndryshoj statutin?")
     for data in ("q:sq:no-such-entry", "zzz", "o:sq:X00000000X", "t:sq:999", "t:sq:²", "q:xx:ngo-nipt",
-                 "y:sq:../../etc", "l:de", ""):
+                 "y:sq:../../etc", "l:de", "", "pv:de:yes", "q:sq:" + "a" * 60, "x" * 65,
+                 "adm:up:123", "lrn:rm:zz"):
         since = await press(api, ana, answer, data)
         toast = api.calls_of("answerCallbackQuery", since)
         assert toast[0].params["text"] == "Ky buton nuk është më i vlefshëm."

@@ -165,7 +165,8 @@ async def test_after_forget_the_text_is_in_neither_the_database_file_nor_its_log
     since = api.mark()
     await api.send_text(person, f"{secret}: po ashtu per kartelen")  # to the open ticket
     await api.replies(4950, since=since)
-    copy = await api.wait_for("copyMessage", since=since, where=lambda c: c.result is not None)
+    copy = await api.wait_for("sendMessage", since=since, where=lambda c: c.result is not None
+                              and c.chat_id == STAFF_CHAT)
     assert secret in api.message_text(STAFF_CHAT, copy.result["message_id"])
     assert secret.encode() in database.read_bytes()
     since = api.mark()

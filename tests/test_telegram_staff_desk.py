@@ -181,12 +181,19 @@ async def test_saved_replies_are_kept_and_sent_only_when_chosen(
     assert offer.buttons == [[("orari", f"tk:sv:{number}:{saved_id}")]]
     await asyncio.sleep(0.3)
     assert api.sent_to(6003, since) == []  # offered, not sent
+    # Pressed twice, the second press before the first is handled: sent once.
     await api.press(drita(api), offer, f"tk:sv:{number}:{saved_id}")
+    await api.press(besa(api), offer, f"tk:sv:{number}:{saved_id}")
     [delivered] = await wait_until(lambda: deliveries(api, 6003, number))
     assert delivered.text.endswith("Zyra jonë është e hapur nga e hëna në të premte, 08:00-16:30.")
     # The choice is marked in the staff chat, without its buttons.
-    assert "✓ U dërgua te personi" in api.message_text(STAFF_CHAT, offer.result["message_id"])
+    await wait_until(lambda: "✓ U dërgua te personi" in api.message_text(
+        STAFF_CHAT, offer.result["message_id"]))
     assert "reply_markup" not in api.stored(STAFF_CHAT, offer.result["message_id"])
+    notices = [c.params.get("text") for c in api.calls_of("answerCallbackQuery", since)]
+    assert "Kjo përgjigje është dërguar tashmë (bileta #1)." in notices
+    await asyncio.sleep(0.5)
+    assert len(deliveries(api, 6003, number)) == 1
 
 
 # --- satisfaction -----------------------------------------------------------------
@@ -314,13 +321,14 @@ async def test_photos_and_voice_open_and_join_tickets_and_edits_show(
     # A text follow-up edited later.
     since = api.mark()
     text = await api.send_text(ana, "Vendimi është i vitit 2019")
-    follow = await api.wait_for("copyMessage", since=since, where=lambda c: c.result is not None)
+    follow = await api.wait_for("sendMessage", since=since, where=lambda c: c.result is not None
+                                and c.chat_id == STAFF_CHAT)
     since = api.mark()
     await api.edit(text, text="Vendimi është i vitit 2018")
     await api.wait_for("editMessageText", since=since, where=lambda c: c.result is not None
                        and c.params["message_id"] == follow.result["message_id"])
-    assert api.message_text(STAFF_CHAT, follow.result["message_id"]) == \
-        "✏️ (ndryshuar)\nVendimi është i vitit 2018"
+    assert api.message_text(STAFF_CHAT, follow.result["message_id"]).endswith(
+        "\n\n✏️ (ndryshuar)\nVendimi është i vitit 2018")
     # An edit of a message no ticket holds changes nothing in the staff chat.
     since = api.mark()
     loose = await api.send_text(api.user(6007, "Besnik"), "Përshëndetje")

@@ -11,7 +11,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from bot.choices import Button, CloseTicket, Rate, buttons_to_json
 from bot.config import Config, StaffConfig, load_config
+from bot.intents import Say
 from bot.outbox import Call, Outbox, enqueue
 from bot.storage import Database, FaqSuggestion, Ticket
 from bot.tickets import StaffMember, StaffMessage, Tickets, guesses_of
@@ -65,7 +67,7 @@ def send_all(outbox: Outbox) -> list[Call]:
     while calls := outbox.due():
         for call in calls:
             outbox.sent(call, message_id=1000 + call.id,
-                        thread_id=500 + call.id if call.method == "createForumTopic" else None)
+                        thread_id=500 + call.id if call.kind == "open_topic" else None)
             done.append(call)
     return done
 
@@ -86,11 +88,11 @@ def test_a_ticket_is_stored_and_posted_to_the_staff_chat(tickets: Tickets, outbo
         assert ticket.guesses[0] == {"id": "ngo-registration",
                                      "question": "Si regjistrohet një OJF?", "score": 47.2}
     [post] = outbox.due()
-    assert post.chat_id == STAFF_CHAT and post.method == "sendMessage"
-    card = visible_text(post.params["text"])
+    assert post.chat_id == STAFF_CHAT and post.kind == "post_ticket"
+    card = visible_text(post.intent.text)
     assert f"Bileta #{number}" in card and "Si e mbyll shoqatën?" in card
     assert f"Ana (id {ANA})" in card and "Si regjistrohet një OJF? (47.2)" in card
-    assert [label for row in post.params["buttons"] for label, _ in row] == [
+    assert [label for row in post.intent.buttons for label, _ in row] == [
         "Merre", "Mbyll", "Shto te FAQ"]
     assert outbox.sent(post, message_id=77) is True
     assert outbox.sent(post, message_id=78) is False  # marked once
@@ -102,7 +104,7 @@ def test_anonymous_mode_shows_only_an_alias(database: Database, clock: Clock,
                                             outbox: Outbox) -> None:
     tickets = Tickets(database, config(anonymous=True), clock=clock)
     number = open_ticket(tickets)
-    card = visible_text(outbox.due()[0].params["text"])
+    card = visible_text(outbox.due()[0].intent.text)
     assert f"Pyetësi #{number}" in card
     assert "Ana" not in card and str(ANA) not in card
 
@@ -111,14 +113,19 @@ def test_follow_ups_wait_for_the_ticket_post_and_reply_to_it(tickets: Tickets,
                                                              outbox: Outbox) -> None:
     number = open_ticket(tickets)
     assert tickets.follow_up(ANA, ANA, 42, "edhe diçka") == (number, "sq")
-    [post] = outbox.due()  # the copy waits behind the post in the same chat
-    assert post.method == "sendMessage"
+    assert tickets.follow_up(ANA, ANA, 42, "edhe diçka") == (number, "sq")  # handled again
+    assert tickets.post_followups() == 0  # they wait to be posted together
+    assert tickets.follow_up(ANA, ANA, 44, "dhe <kjo>") == (number, "sq")
+    assert tickets.post_followups(everything=True) == 1
+    [post] = outbox.due()  # the follow-ups wait behind the post in the same chat
+    assert post.kind == "post_ticket" and post.intent.text.startswith("🎫")
     outbox.sent(post, message_id=300)
     [copy] = outbox.due()
-    assert copy.method == "copyMessage"
-    assert copy.params["from_chat_id"] == ANA and copy.params["message_id"] == 42
-    assert copy.params["reply_to_message_id"] == 300
+    assert copy.kind == "note"
+    assert visible_text(copy.intent.text).endswith("\n\nedhe diçka\n\ndhe <kjo>")
+    assert copy.ticket_post == 300
     outbox.sent(copy, message_id=301)
+    assert tickets.post_followups(everything=True) == 0
     # A staff reply to the copy belongs to the same ticket.
     assert tickets.ticket_of(StaffMessage(STAFF_CHAT, 302, reply_to=301)) == number
     assert tickets.ticket_of(StaffMessage(STAFF_CHAT, 303, reply_to=300)) == number
@@ -135,13 +142,14 @@ def test_the_staff_answer_is_delivered_with_the_ticket_number(tickets: Tickets, 
     assert outcome.ok
     calls = send_all(outbox)
     [delivery] = [c for c in calls if c.chat_id == ANA]
-    assert visible_text(delivery.params["text"]).startswith(
+    assert visible_text(delivery.intent.text).startswith(
         f"💬 Përgjigje nga stafi (bileta #{number}):")
-    assert "Me vendim gjykate." in delivery.params["text"]
-    assert delivery.params["buttons"] == [[["Mbyll biletën", f"c:sq:{number}"]]]
-    [edit] = [c for c in calls if c.method == "editMessageText"]
-    assert "e përgjigjur" in visible_text(edit.params["text"])
-    assert "Besa Hoxha" in visible_text(edit.params["text"])  # answering claims it
+    assert "Me vendim gjykate." in delivery.intent.text
+    assert delivery.intent.buttons == buttons_to_json(
+        ((Button("Mbyll biletën", CloseTicket("sq", number)),),))
+    [edit] = [c for c in calls if c.kind == "update_ticket"]
+    assert "e përgjigjur" in visible_text(edit.intent.text)
+    assert "Besa Hoxha" in visible_text(edit.intent.text)  # answering claims it
     with database.session() as session:
         assert session.get(Ticket, number).status == "answered"
 
@@ -153,8 +161,8 @@ def test_a_photo_answer_is_copied_with_the_ticket_number_as_caption(tickets: Tic
     tickets.answer(number, BESA, StaffMessage(STAFF_CHAT, 401, reply_to=1001, text="Formulari",
                                               kind="photo"))
     [copy] = [c for c in send_all(outbox) if c.chat_id == ANA]
-    assert copy.method == "copyMessage" and copy.params["message_id"] == 401
-    assert f"bileta #{number}" in copy.params["caption"] and "Formulari" in copy.params["caption"]
+    assert copy.kind == "deliver" and copy.intent.message_id == 401
+    assert f"bileta #{number}" in copy.intent.caption and "Formulari" in copy.intent.caption
 
 
 def test_a_failed_call_holds_back_its_chat_only_until_retried(tickets: Tickets, outbox: Outbox,
@@ -221,7 +229,7 @@ def test_only_the_person_may_close_their_ticket(tickets: Tickets, outbox: Outbox
     assert tickets.current(ANA) == number
     assert tickets.close_by_person(ANA, number) is True
     assert tickets.current(ANA) is None
-    notes = [visible_text(c.params.get("text", "")) for c in send_all(outbox)]
+    notes = [visible_text(getattr(c.intent, "text", None) or "") for c in send_all(outbox)]
     assert f"Personi e mbylli biletën #{number}." in notes
 
 
@@ -230,13 +238,13 @@ def test_claim_close_reopen(tickets: Tickets, outbox: Outbox) -> None:
     send_all(outbox)
     assert tickets.claim(number, BESA).ok
     [edit] = send_all(outbox)
-    assert edit.method == "editMessageText" and edit.params["message_id"] == 1001
-    assert "E mori: Besa Hoxha" in visible_text(edit.params["text"])
+    assert edit.kind == "update_ticket" and edit.ticket_post == 1001
+    assert "E mori: Besa Hoxha" in visible_text(edit.intent.text)
     assert tickets.close(number, BESA).ok
     assert not tickets.close(number, BESA).ok
     closed = send_all(outbox)
     [notice] = [c for c in closed if c.chat_id == ANA]
-    assert f"Stafi e mbylli biletën #{number}" in notice.params["text"]
+    assert f"Stafi e mbylli biletën #{number}" in notice.intent.text
     assert not tickets.answer(number, BESA, StaffMessage(STAFF_CHAT, 9, text="vonë")).ok
     assert tickets.reopen(number, BESA).ok and tickets.current(ANA) == number
     assert not tickets.claim(12345, BESA).ok
@@ -269,8 +277,8 @@ def test_open_tickets_are_announced_again_once_per_period(tickets: Tickets, outb
     assert tickets.remind() == 1
     assert tickets.remind() == 0
     [reminder] = send_all(outbox)
-    assert reminder.chat_id == STAFF_CHAT and reminder.params["reply_to_message_id"] == 1001
-    assert f"Bileta #{number} pret prej 11m" in visible_text(reminder.params["text"])
+    assert reminder.chat_id == STAFF_CHAT and reminder.kind == "note" and reminder.ticket_post == 1001
+    assert f"Bileta #{number} pret prej 11m" in visible_text(reminder.intent.text)
     clock.advance(minutes=10)
     assert tickets.remind() == 1
     tickets.answer(number, BESA, StaffMessage(STAFF_CHAT, 600, reply_to=1001, text="ok"))
@@ -294,11 +302,11 @@ def test_forum_topics_one_per_ticket(database: Database, clock: Clock, outbox: O
     tickets.forums.add(STAFF_CHAT)
     number = open_ticket(tickets)
     [topic] = outbox.due()
-    assert topic.method == "createForumTopic"
-    assert topic.params["name"] == f"#{number} Ana (id {ANA})"
+    assert topic.kind == "open_topic"
+    assert topic.intent.name == f"#{number} Ana (id {ANA})"
     outbox.sent(topic, thread_id=77)
     [post] = outbox.due()
-    assert post.params["message_thread_id"] == 77 and "reply_to_message_id" not in post.params
+    assert post.kind == "post_ticket" and post.ticket_topic == 77
     outbox.sent(post, message_id=88)
     assert tickets.ticket_of(StaffMessage(STAFF_CHAT, 90, thread_id=77, reply_to=77)) == number
 
@@ -321,14 +329,14 @@ def test_a_very_long_staff_answer_is_split_and_html_is_escaped(tickets: Tickets,
                                                                outbox: Outbox) -> None:
     number = open_ticket(tickets, question="<script>alert(1)</script> & <b>sa kushton?</b>")
     [post] = send_all(outbox)
-    assert "<script>alert(1)</script> & <b>sa kushton?</b>" in visible_text(post.params["text"])
+    assert "<script>alert(1)</script> & <b>sa kushton?</b>" in visible_text(post.intent.text)
     body = "Përgjigje e gjatë & <i>e saktë</i>. " * 120  # about 4,300 characters
     tickets.answer(number, BESA, StaffMessage(STAFF_CHAT, 700, reply_to=1001, text=body))
     header, text = [c for c in send_all(outbox) if c.chat_id == ANA]
-    assert visible_text(header.params["text"]).startswith(
+    assert visible_text(header.intent.text).startswith(
         f"💬 Përgjigje nga stafi (bileta #{number})")
-    assert visible_text(text.params["text"]) == body
-    assert header.params["buttons"] == [] and text.params["buttons"][0][0][0] == "Mbyll biletën"
+    assert visible_text(text.intent.text) == body
+    assert header.intent.buttons == [] and text.intent.buttons[0][0][0] == "Mbyll biletën"
 
 
 def test_anonymous_ban_does_not_show_the_id(database: Database, clock: Clock) -> None:
@@ -347,8 +355,8 @@ def test_an_answer_that_cannot_be_delivered_is_reported_to_the_staff(tickets: Ti
     outbox.give_up(delivery, "Forbidden: bot was blocked by the user")
     outbox.sent(edit)
     [note] = outbox.due()
-    assert note.chat_id == STAFF_CHAT and note.params["reply_to_message_id"] == 1001
-    assert visible_text(note.params["text"]) == (
+    assert note.chat_id == STAFF_CHAT and note.kind == "note" and note.ticket_post == 1001
+    assert visible_text(note.intent.text) == (
         f"⚠️ Përgjigja nuk arriti te personi (bileta #{number}): "
         "Forbidden: bot was blocked by the user")
 
@@ -403,7 +411,9 @@ def test_a_rating_is_given_once_by_the_person_after_closing(tickets: Tickets, ou
     assert not tickets.rate(ANA, number, good=True)      # not closed yet
     assert tickets.close(number, BESA).ok
     [notice] = [c for c in send_all(outbox) if c.chat_id == ANA]
-    assert notice.params["buttons"] == [[["👍", f"r:sq:{number}:1"], ["👎", f"r:sq:{number}:0"]]]
+    assert notice.intent.buttons == buttons_to_json(
+        ((Button("👍", Rate("sq", number, good=True)),
+          Button("👎", Rate("sq", number, good=False))),))
     assert not tickets.rate(ANA + 1, number, good=True)  # someone else's
     assert not tickets.want_comment(ANA, number)         # not rated yet
     assert tickets.rate(ANA, number, good=False)
@@ -424,7 +434,7 @@ def test_a_rating_is_given_once_by_the_person_after_closing(tickets: Tickets, ou
     send_all(outbox)
     tickets.close(number, BESA)
     [again] = [c for c in send_all(outbox) if c.chat_id == ANA]
-    assert "buttons" not in again.params
+    assert again.intent.buttons == []
 
 
 def test_questions_go_to_the_chat_of_their_category(database: Database, clock: Clock,
@@ -434,7 +444,7 @@ def test_questions_go_to_the_chat_of_their_category(database: Database, clock: C
     tickets.category_of = {"ngo-registration": "registration"}.get
     routed = open_ticket(tickets)
     other = tickets.open(ANA + 1, "Besi", "Pa hamendje", "sq", []).ticket_id
-    posts = {c.ticket_id: c.chat_id for c in send_all(outbox) if c.method == "sendMessage"}
+    posts = {c.ticket_id: c.chat_id for c in send_all(outbox) if c.kind == "post_ticket"}
     assert posts == {routed: grants, other: STAFF_CHAT}
     assert tickets.staff_chats == {STAFF_CHAT, grants}
 
@@ -451,25 +461,25 @@ def test_a_moved_staff_chat_takes_its_tickets_and_queue(database: Database, cloc
     tickets.claim(waiting, BESA)  # its edit is queued for the old chat when it moves
     assert tickets.move_chat(STAFF_CHAT, new_chat)
     with database.session() as session:  # a call queued for the old id meanwhile
-        enqueue(session, chat_id=STAFF_CHAT, method="sendMessage", params={"text": "vonë"},
+        enqueue(session, chat_id=STAFF_CHAT, intent=Say("vonë"),
                 purpose="staff_note", now=clock.now)
     straggler = open_ticket(stale, ANA + 9)  # a worker that did not know yet
     assert stale.load_moves() == {new_chat} and stale.default_chat == new_chat
     assert not tickets.move_chat(STAFF_CHAT, -1)  # told again: what waits for it moves
     calls = send_all(outbox)
     reposted = sorted(c.ticket_id for c in calls
-                      if c.method == "sendMessage" and c.chat_id == new_chat and c.ticket_id)
+                      if c.kind == "post_ticket" and c.chat_id == new_chat and c.ticket_id)
     assert reposted == [answered, waiting, straggler]
     assert not [c for c in calls if c.chat_id == STAFF_CHAT]
-    assert [c.chat_id for c in calls if c.params.get("text") == "vonë"] == [new_chat]
-    told = [c for c in calls if c.ticket_id is None and "vonë" not in c.params["text"]]
+    assert [c.chat_id for c in calls if getattr(c.intent, "text", None) == "vonë"] == [new_chat]
+    told = [c for c in calls if c.ticket_id is None and "vonë" not in c.intent.text]
     assert sorted(c.chat_id for c in told) == sorted([new_chat, 9999])  # told once
-    assert f"{STAFF_CHAT}" in told[0].params["text"] and "staff.chat_id" in told[0].params["text"]
+    assert f"{STAFF_CHAT}" in told[0].intent.text and "staff.chat_id" in told[0].intent.text
     # A closed ticket reopened there gets a new post.
     tickets.reopen(closed, BESA)
     [post] = [c for c in send_all(outbox) if c.ticket_id == closed and c.chat_id == new_chat
-              and c.method == "sendMessage" and "Bileta" in visible_text(c.params["text"])[:9]]
-    assert visible_text(post.params["text"]).startswith(f"🎫 Bileta #{closed} · e hapur")
+              and c.kind == "post_ticket" and "Bileta" in visible_text(c.intent.text)[:9]]
+    assert visible_text(post.intent.text).startswith(f"🎫 Bileta #{closed} · e hapur")
     # A new Tickets (a restart) knows the move; new tickets go to the new chat.
     again = Tickets(database, config(), clock=clock)
     assert again.default_chat == new_chat and again.staff_chats == {new_chat}
@@ -485,14 +495,14 @@ def test_an_edit_of_a_relayed_message_edits_the_staff_copy(tickets: Tickets,
     number = opened.ticket_id
     assert number is not None
     calls = send_all(outbox)
-    [copy] = [c for c in calls if c.method == "copyMessage"]
-    assert copy.params["message_id"] == 70
+    [copy] = [c for c in calls if c.kind == "relay"]
+    assert copy.intent.message_id == 70
     assert tickets.edited(ANA, ANA, 70, "Vendimi i gjykatës")
     assert not tickets.edited(ANA + 1, ANA, 70, "jo i imi")
     assert not tickets.edited(ANA, ANA, 71, "asnjë biletë")
     calls = send_all(outbox)
-    [caption] = [c for c in calls if c.method == "editMessageCaption"]
-    assert caption.params["message_id"] == 1000 + copy.id
-    assert visible_text(caption.params["caption"]) == "✏️ (ndryshuar)\nVendimi i gjykatës"
-    [card] = [c for c in calls if c.method == "editMessageText"]
-    assert "✏️ (ndryshuar) Vendimi i gjykatës" in visible_text(card.params["text"])
+    [caption] = [c for c in calls if c.kind == "edit_caption"]
+    assert caption.copied == 1000 + copy.id
+    assert visible_text(caption.intent.caption) == "✏️ (ndryshuar)\nVendimi i gjykatës"
+    [card] = [c for c in calls if c.kind == "update_ticket"]
+    assert "✏️ (ndryshuar) Vendimi i gjykatës" in visible_text(card.intent.text)

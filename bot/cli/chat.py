@@ -19,8 +19,9 @@ from bot import phrases
 from bot.cli import workers
 
 if TYPE_CHECKING:  # imported where they are used, so that --help starts at once
+    from bot.choices import Button
     from bot.config import Config
-    from bot.conversation import Asker, Assistant, Button, Reply
+    from bot.conversation import Asker, Assistant, Reply
 
 TERMINAL_USER_ID = 0  # the person at the terminal, as stored for /lang
 _TAG = re.compile(r"<[^>]+>")
@@ -141,9 +142,6 @@ def readable(line: str) -> str:
     return line.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-_FORGET_YES, _FORGET_NO = "forget:yes", "forget:no"
-
-
 class Terminal:
     """One conversation in a terminal: prints replies, numbers their buttons.
 
@@ -192,32 +190,37 @@ class Terminal:
 
     def offer_to_forget(self) -> None:
         """/forget as in Telegram: a confirmation with two buttons."""
-        from bot.conversation import Button, Reply
+        from bot.choices import Button, Forget
+        from bot.conversation import Reply
 
         lang = self.lang()
         self.show([Reply(phrases.say(lang, "forget_confirm"),
-                         ((Button(phrases.raw(lang, "forget_yes"), _FORGET_YES),
-                           Button(phrases.raw(lang, "forget_no"), _FORGET_NO)),))])
+                         ((Button(phrases.raw(lang, "forget_yes"), Forget(lang, confirm=True)),
+                           Button(phrases.raw(lang, "forget_no"), Forget(lang, confirm=False))),
+                          ))])
 
-    def forget(self, data: str) -> None:
+    def forget(self, confirm: bool) -> None:
         from bot import privacy
 
         lang = self.lang()
-        if data == _FORGET_YES:
+        if confirm:
             done = privacy.forget(self.brain.db, self.asker.id, keep=privacy.KEPT_WHEN_ASKED)
             self.brain.tickets.after_forget(done)  # the staff chat's posts of their tickets
             self.brain.refresh_learned()  # drops what only this person taught the bot
         self.choices = []
-        self.say(phrases.raw(lang, "forget_done" if data == _FORGET_YES else "forget_kept") + "\n")
+        self.say(phrases.raw(lang, "forget_done" if confirm else "forget_kept") + "\n")
 
     def press(self, number: int) -> None:
         if not 1 <= number <= len(self.choices):
             self.say(f"({number}? {self.describe_choices()})")
             return
-        if self.choices[number - 1].data in (_FORGET_YES, _FORGET_NO):
-            self.forget(self.choices[number - 1].data)
+        from bot.choices import Forget
+
+        choice = self.choices[number - 1].choice
+        if isinstance(choice, Forget):
+            self.forget(choice.confirm)
             return
-        pressed = self.brain.press(self.asker, self.choices[number - 1].data)
+        pressed = self.brain.press(self.asker, choice)
         if pressed.notice:
             self.say(f"({pressed.notice})")
         if not pressed.valid:

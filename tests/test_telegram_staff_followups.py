@@ -1,0 +1,101 @@
+"""A person's follow-ups to an open ticket reach the staff chat together: one post per
+ticket every ``staff.followup_batch``, every text in the order written, none lost or
+doubled when the bot is killed while they wait."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from datetime import timedelta
+from pathlib import Path
+
+from botapi import BotApiServer, Call
+from test_inbox import _config_file, _run
+from test_telegram_staff import (BESA, STAFF_CHAT, ask_staff, card_of, staff_config, start,
+                                 started,  # noqa: F401 (a fixture)
+                                 wait_until)
+
+TEXTS = [f"Mesazhi {n}: edhe një hollësi për kërkesën" for n in range(1, 11)]
+
+
+def follow_up_posts(api: BotApiServer, number: int, since: int = 0) -> list[Call]:
+    """The staff chat's posts of a person's messages to ticket ``number``."""
+    return [c for c in api.sent_to(STAFF_CHAT, since)
+            if c.result is not None and f"shkroi te bileta #{number}:" in c.text]
+
+
+def texts_in(posts: list[Call]) -> list[str]:
+    return [line for post in posts for line in post.text.split("\n\n")[1:]]
+
+
+async def test_ten_quick_follow_ups_reach_the_staff_in_one_or_two_posts(
+        api: BotApiServer, tmp_path: Path, started: list) -> None:  # noqa: F811
+    api.members[STAFF_CHAT] = {BESA: "member"}
+    await start(started, staff_config(api, tmp_path / "bot.db",
+                                      followup_batch=timedelta(seconds=2)))
+    ana = api.user(4101, "Ana")
+    number = await ask_staff(api, ana)
+    card = await card_of(api, number)
+    since = api.mark()
+    for text in TEXTS:
+        await api.send_text(ana, text)
+    acks = await api.replies(ana["id"], since=since, count=len(TEXTS), timeout=30)
+    assert {ack.text for ack in acks} == {f"U shtua te bileta #{number}."}
+    posts = await wait_until(lambda: (found := follow_up_posts(api, number, since))
+                             and len(texts_in(found)) >= len(TEXTS) and found, timeout=20)
+    await asyncio.sleep(2.5)  # nothing more comes
+    posts = follow_up_posts(api, number, since)
+    assert 1 <= len(posts) <= 2
+    assert texts_in(posts) == TEXTS
+    assert all(p.params["reply_parameters"]["message_id"] == card.result["message_id"]
+               for p in posts)
+    assert not api.calls_of("copyMessage", since)
+
+
+async def test_a_photo_follows_the_texts_written_before_it(
+        api: BotApiServer, tmp_path: Path, started: list) -> None:  # noqa: F811
+    api.members[STAFF_CHAT] = {BESA: "member"}
+    await start(started, staff_config(api, tmp_path / "bot.db",
+                                      followup_batch=timedelta(seconds=30)))
+    ana = api.user(4102, "Ana")
+    number = await ask_staff(api, ana)
+    await card_of(api, number)
+    since = api.mark()
+    await api.send_text(ana, TEXTS[0])
+    await api.send_photo(ana, caption="Formulari")
+    copy = await api.wait_for("copyMessage", since=since, where=lambda c: c.result is not None
+                              and c.chat_id == STAFF_CHAT)
+    [post] = follow_up_posts(api, number, since)  # at once, not 30 s later
+    assert texts_in([post]) == [TEXTS[0]]
+    assert api.calls.index(post) < api.calls.index(copy)
+
+
+async def test_follow_ups_waiting_when_the_bot_is_killed_are_posted_once_after_restart(
+        api: BotApiServer, tmp_path: Path) -> None:
+    api.members[STAFF_CHAT] = {BESA: "member"}
+    config = _config_file(api.base_url, tmp_path, staff={
+        "chat_id": STAFF_CHAT, "retry_interval": "1s", "send_timeout": 5,
+        "followup_batch": "10s"})
+    process = await _run(config, tmp_path, api.token)
+    ana = api.user(4103, "Ana")
+    try:
+        await api.wait_for("setMyCommands", timeout=30)
+        number = await ask_staff(api, ana)
+        await card_of(api, number)
+        since = api.mark()
+        for text in TEXTS[:3]:
+            await api.send_text(ana, text)
+        await api.replies(ana["id"], since=since, count=3, timeout=20)  # stored, waiting
+    finally:
+        process.kill()  # SIGKILL, before the batch is due
+        await process.wait()
+    assert not follow_up_posts(api, number, since)
+    process = await _run(config, tmp_path, api.token)
+    try:
+        await wait_until(lambda: follow_up_posts(api, number, since), timeout=40)
+        await asyncio.sleep(1.5)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), 30)
+    [post] = follow_up_posts(api, number, since)
+    assert texts_in([post]) == TEXTS[:3]
