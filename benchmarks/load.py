@@ -73,6 +73,8 @@ POSTGRES_SERVERS = [os.environ["TEST_POSTGRES_URL"]] if os.environ.get("TEST_POS
     "postgresql+psycopg://postgres@127.0.0.1:5432/test",
     "postgresql+psycopg://root@127.0.0.1:5432/test",
 ]
+# The vectors of the FAQ's texts, shared by every bot of the runs (the project's own cache).
+VECTORS = PROJECT_ROOT / "data" / "embeddings"
 # The issue's targets.
 P50_TARGET_MS = 15.0
 P95_TARGET_MS = 60.0
@@ -141,9 +143,22 @@ def write_config(folder: Path, api: BotApiServer, retry_interval: str) -> Path:
     config["faq"]["path"] = str(PROJECT_ROOT / config["faq"]["path"])
     config["staff"]["chat_id"] = STAFF_CHAT
     config["staff"]["retry_interval"] = retry_interval
+    config["matching"]["embedding_cache"] = str(VECTORS)
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     return path
+
+
+def warm_vectors() -> None:
+    """Embed the FAQ's texts into :data:`VECTORS` unless they are there, as the bot's first
+    start does: every bot of the runs then starts as a restarted bot does, with nothing to
+    embed, so that its CPU is what the updates cost."""
+    from bot.config import load_config
+    from bot.matcher import FaqMatcher
+
+    config = load_config(PROJECT_ROOT / "config.yaml", environ={})
+    matching = dataclasses.replace(config.matching, embedding_cache=VECTORS)
+    FaqMatcher.configured(load_faq(config.faq_path), matching)
 
 
 def _children(pid: int) -> list[int]:
@@ -1011,6 +1026,7 @@ def main() -> int:
         parser.error("--workers must be 0 or more")
     # A request cut off by the SIGKILL is expected here, not worth a traceback.
     logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
+    warm_vectors()
     return asyncio.run(main_async(args))
 
 

@@ -25,7 +25,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, or_, select, text, update
+from sqlalchemy import and_, delete, exists, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -60,16 +60,18 @@ class Inbox:
 
     def store(self, update_id: int, payload: dict[str, Any], *, chat_id: int | None,
               user_id: int | None) -> bool:
-        """Keep ``payload`` until it is handled; False when this update was already stored."""
+        """Keep ``payload`` until it is handled; False when this update was already stored.
+
+        One INSERT, which the update's id refuses when it is there already: the usual
+        update (a new one) costs one statement, and no ORM object is made for it."""
         try:
             with self.db.session() as session:
-                if session.get(InboxUpdate, update_id) is not None:
-                    return False
-                session.add(InboxUpdate(update_id=update_id, chat_id=chat_id, user_id=user_id,
-                                        payload=payload, received_at=_now()))
+                session.execute(insert(InboxUpdate).values(
+                    update_id=update_id, chat_id=chat_id, user_id=user_id, payload=payload,
+                    received_at=_now()))
                 if self.db.dialect == "postgresql":
                     session.execute(text(f"NOTIFY {CHANNEL}"))
-        except IntegrityError:  # stored by someone else in the meantime
+        except IntegrityError:  # delivered again, or stored by another worker meanwhile
             return False
         return True
 

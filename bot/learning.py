@@ -25,7 +25,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from ruamel.yaml import YAML
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -240,6 +239,8 @@ def export_yaml(learned: Iterable[Learned]) -> str:
                for entry_id, langs in sorted(by_entry.items())]
     header = ("# Learned phrasings: add each entry's questions to the entry with the same id\n"
               "# in the FAQ files (then remove them with `ngo-faq-bot learned remove ID`).\n")
+    from ruamel.yaml import YAML  # only here: the matcher's readers need none of it
+
     out = io.StringIO()
     writer = YAML()
     writer.width = 4096

@@ -14,12 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -42,6 +38,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+if TYPE_CHECKING:  # Alembic is imported where the schema is upgraded: reading needs none of it
+    from alembic.config import Config as AlembicConfig
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The PostgreSQL advisory lock held while the schema is upgraded.
@@ -357,6 +356,8 @@ class StaffChatMove(Base):
 
 
 def _alembic_config() -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return config
@@ -432,6 +433,8 @@ class Database:
 
         On PostgreSQL, workers starting together take turns (an advisory lock), so
         that one upgrades and the others find the schema up to date."""
+        from alembic import command
+
         config = _alembic_config()
         with self.engine.begin() as connection:
             if self.dialect == "postgresql":
@@ -442,11 +445,15 @@ class Database:
 
     def revision(self) -> str | None:
         """The schema revision the database is at (None before the first migration)."""
+        from alembic.runtime.migration import MigrationContext
+
         with self.engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
 
     @staticmethod
     def head_revision() -> str | None:
+        from alembic.script import ScriptDirectory
+
         return ScriptDirectory.from_config(_alembic_config()).get_current_head()
 
     def checkpoint(self) -> bool:

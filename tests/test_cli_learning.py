@@ -83,6 +83,23 @@ def test_learn_cases_then_eval_uses_them_unless_no_learned(
     assert "ANSWER" in capsys.readouterr().out
 
 
+def test_ask_upgrades_a_database_older_than_the_bot_before_reading_it(
+        config_file: Path, database_url: str, cases: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # ask reads the database as it is (without loading the migrations); one made by a
+    # version of the bot from before learned phrasings is upgraded first, as it would be
+    # by any other command, and then teaches ask what is learned in it.
+    with Database(database_url, migrate=False) as db:
+        db.migrate("0006")  # the revision before the learned phrasings' tables
+    assert cli(config_file, "ask", TELLER) == 0
+    assert "ESCALATE" in capsys.readouterr().out
+    with Database(database_url, migrate=False) as db:
+        assert db.revision() == Database.head_revision()
+    assert cli(config_file, "learn", "--cases", str(cases)) == 0
+    assert cli(config_file, "ask", TELLER) == 0
+    assert "ANSWER" in capsys.readouterr().out
+
+
 def test_learn_refuses_cases_for_another_faq(config_file: Path, tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     cases = tmp_path / "other.jsonl"

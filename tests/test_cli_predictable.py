@@ -143,6 +143,17 @@ def test_help_loads_no_database_chart_telegram_or_schema_library() -> None:
     assert not {"sqlalchemy", "alembic", "matplotlib", "telegram", "pydantic", "yaml"} & loaded
 
 
+def test_ask_reads_the_database_without_the_migrations_or_the_yaml_writer(
+        tmp_path: Path) -> None:
+    from bot.storage import Database
+
+    with Database(f"sqlite:///{tmp_path / 'bot.db'}"):
+        pass  # the bot's database, as the running bot leaves it
+    loaded = imported("ask", "Si regjistrohet një shoqatë?", database=tmp_path / "bot.db")
+    assert {"bot.matcher", "bot.learning", "sqlalchemy"} <= loaded
+    assert not {"alembic", "ruamel.yaml", "matplotlib", "telegram"} & loaded
+
+
 def test_ask_loads_no_database_chart_or_telegram_library(tmp_path: Path) -> None:
     # Before the bot has made its database there is nothing learned to read: ask then
     # needs no database library (once it exists, ask reads the learned phrasings).
