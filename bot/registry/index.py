@@ -14,6 +14,7 @@ until the next full build.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import struct
@@ -26,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import overload
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 
 from bot.registry.words import GENERIC_SHARE, GENERIC_WORDS, keys, name_tokens
 from bot.storage import Database, Organisation, RegistryChange, SavedRegistryIndex
@@ -413,9 +415,13 @@ def update(db: Database, tables: Tables) -> bool:
 
 def save(db: Database, tables: Tables) -> None:
     """Save ``tables`` and forget the changes they include (a later restart starts from
-    them)."""
+    them).
+
+    Workers starting together may each build the first index: the one that saves it
+    first wins, and the others keep theirs in memory (the changes after it are
+    applied at the next refresh)."""
     data = tables.dump()
-    with db.session() as session:
+    with contextlib.suppress(IntegrityError), db.session() as session:
         saved = session.get(SavedRegistryIndex, _SAVED_ID)
         if saved is None:
             session.add(SavedRegistryIndex(id=_SAVED_ID, change_id=tables.change_id, data=data))
