@@ -450,7 +450,8 @@ async def test_in_a_group_only_mentions_replies_and_commands_get_answers(
     assert [c.chat_id for c in api.calls_of("sendMessage", since)] == [group["id"]]
     assert FAQ.get("ngo-statute-changes").answer_in("sq")[:60] in reply.text
     assert reply.params["reply_parameters"]["message_id"] > 0
-    [follow_up] = await ask(api, ana, "cilat dokumente per grantin?", chat=group, reply_to=reply.result)
+    [follow_up] = await ask(api, ana, "cilat dokumente per grantin?", chat=group,
+                            reply_to=reply.result)
     assert follow_up.text == "Mos keni parasysh një nga këto?"
     [command] = await ask(api, ana, "/contact@ascs_test_bot", chat=group)
     assert AGENCY_PHONE in command.text
