@@ -90,10 +90,13 @@ SEMANTIC_SHARE = 0.3
 SEMANTIC_ANSWER_SHARE = 0.4
 """Share of the similarity to the answer text within the semantic similarity
 (the rest is the similarity to the closest phrasing)."""
-QUERY_WORDS = 16
+QUERY_WORDS = 12
 """Words of a question's asking part that are embedded: the model's time grows
-with the length of the text (about 1 ms a token here), and a question rarely
-needs more (held out, 16 words gave the figures of 24 within a point)."""
+with the length of the text (one to three ms a token on a shared 2-core
+machine), and the lexical index reads the whole message. Held out
+(``benchmarks/faq_tune.py``), 8, 12, 16 and 24 words gave the same figures
+within two points; 12 meets the targets on wrong answers and questions handed on
+in both sets, and takes half the time of 24 on the longest questions."""
 SEMANTIC_FLOOR = 0.80
 SEMANTIC_CEIL = 0.91
 """Cosines of this model between unrelated and identical questions: a cosine
