@@ -141,7 +141,7 @@ class Decision:
     ``decision`` is ``"answer"`` (send ``top``'s answer), ``"suggest"`` (offer
     ``suggestions`` as choices, best first) or ``"escalate"`` (offer staff).
     ``top`` is the best match whatever the decision, or None if nothing
-    matched at all.
+    matched at all. ``why`` says on what it was decided (for ``ngo-faq-bot ask``).
     """
 
     question: str
@@ -149,6 +149,7 @@ class Decision:
     decision: str
     top: Match | None
     suggestions: tuple[Match, ...]
+    why: str = ""
 
 
 @dataclass(frozen=True)
@@ -457,17 +458,17 @@ class FaqMatcher:
             found = {m.entry.id: m for m in lexical.matches}
             offered = tuple(found.get(self.faq.entries[i].id, Match(self.faq.entries[i], 100.0))
                             for i in sorted(same))[:limit]
-            if len(offered) == 1:
-                return Decision(message.text, lang, "answer", offered[0], offered)
-            return Decision(message.text, lang, "suggest", offered[0], offered)
+            return Decision(message.text, lang, "answer" if len(offered) == 1 else "suggest",
+                            offered[0], offered, "the very terms of a phrasing")
         if self.semantic and lexical.matches:
             right, reach = self.calibration.lexical.probabilities(
                 decisions.features(lexical, semantic=False))
+            why = f"lexical only, {_probabilities(right, reach)}"
             if right >= self.calibration.cascade_answer:
                 top = lexical.matches[0]
-                return Decision(message.text, lang, "answer", top, (top,))
+                return Decision(message.text, lang, "answer", top, (top,), why)
             if reach < self.calibration.cascade_escalate:
-                return Decision(message.text, lang, "escalate", lexical.matches[0], ())
+                return Decision(message.text, lang, "escalate", lexical.matches[0], (), why)
         ranking = self.rank(message)
         return decide_ranking(message.text, lang, ranking, self.model, self.thresholds, limit)
 
@@ -508,11 +509,16 @@ def decide_ranking(text: str, lang: str, ranking: Ranking, model: decisions.Mode
     top = ranking.matches[0]
     right, reach = model.probabilities(decisions.features(ranking, model.semantic))
     answer, suggest = thresholds
+    why = _probabilities(right, reach)
     if right >= answer:
-        return Decision(text, lang, "answer", top, (top,))
+        return Decision(text, lang, "answer", top, (top,), why)
     if reach >= suggest and not ranking.wants_staff:
-        return Decision(text, lang, "suggest", top, ranking.matches[:max_suggestions])
-    return Decision(text, lang, "escalate", top, ())
+        return Decision(text, lang, "suggest", top, ranking.matches[:max_suggestions], why)
+    return Decision(text, lang, "escalate", top, (), why)
+
+
+def _probabilities(right: float, reach: float) -> str:
+    return f"P(first right) {right:.0%}, P(right one offered) {reach:.0%}"
 
 
 def _typo_vocabulary(texts: list[_EntryWords]) -> dict[str, str]:

@@ -164,7 +164,8 @@ def _describe(decision: Decision) -> str:
         return "\n".join(lines)
     top = decision.top
     score = f"{top.score:.1f}" if top else "-"
-    lines.append(f"  {decision.decision.upper()}  (lang {decision.lang}, top score {score})")
+    why = f"; {decision.why}" if decision.why else ""
+    lines.append(f"  {decision.decision.upper()}  (lang {decision.lang}, top score {score}{why})")
     if decision.decision == "answer" and top:
         lines.append(f"  -> {top.entry.id}: {top.entry.question_in(decision.lang)}")
         answer = top.entry.answer_in(decision.lang)
