@@ -384,10 +384,20 @@ _EXPECTED = {
 }
 
 
+_RETIRED = {
+    key: ("no longer used: the decision to answer, offer choices or hand on is calibrated "
+          "(bot/decision.py, see the README); remove this line")
+    for key in ("margin", "agree")
+}
+"""Settings of `matching:` an older config.yaml may still hold, and what to do about them."""
+
+
 def _message(error: Any) -> str:
     kind, value, ctx = error["type"], error.get("input"), error.get("ctx") or {}
     loc = tuple(error["loc"])
     if kind in ("extra_forbidden", "unexpected_keyword_argument"):
+        if loc[0] == "matching" and loc[-1] in _RETIRED:
+            return _RETIRED[str(loc[-1])]
         known = _known_keys(loc)
         close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
         if close:

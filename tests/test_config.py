@@ -76,6 +76,9 @@ def test_durations_are_read_in_human_units(tmp_path: Path) -> None:
     ("staff:\n  remind_afer: 10m\n",
      "staff.remind_afer: unknown setting; did you mean remind_after\\?"),
     ("stafff:\n  chat_id: -100\n", "stafff: unknown setting; did you mean staff\\?"),
+    # A setting older versions had: what to do, not "unknown".
+    ("matching:\n  without_model:\n    agree: 40\n",
+     "matching.without_model.agree: no longer used: .*calibrated.*remove this line"),
     ("staff:\n  anonymous: \"false\"\n",
      "staff.anonymous: expected true or false, got the string \"false\""),
     ("admins: \"3001\"\n", "admins: expected a list of Telegram user ids"),
