@@ -186,7 +186,8 @@ NOT_PEOPLE = {("outbox", "chat_id"), ("outbox", "sent_message_id"), ("outbox", "
               ("ticket_messages", "chat_id"), ("ticket_messages", "message_id"),
               ("tickets", "chat_id"), ("tickets", "question_message_id"),
               ("tickets", "staff_chat_id"), ("tickets", "staff_message_id"),
-              ("tickets", "staff_thread_id"), ("ticket_drafts", "message_id"),
+              ("tickets", "staff_thread_id"), ("tickets", "update_id"),
+              ("ticket_drafts", "message_id"),
               ("staff_chat_moves", "old_chat_id"), ("staff_chat_moves", "new_chat_id")}
 
 
