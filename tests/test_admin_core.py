@@ -154,7 +154,7 @@ def someone(db: Database, user: int) -> None:
     with db.session() as session:
         session.add(FaqSuggestion(ticket_id=ticket_id, question="q", language="sq", answer="a",
                                   status="pending", suggested_by=99))
-        session.add(OutboxItem(chat_id=user, method="sendMessage", payload={"text": "hi"},
+        session.add(OutboxItem(chat_id=user, method="say", payload={"text": "hi"},
                                ticket_id=ticket_id, purpose="answer", status="sent",
                                attempts=1, next_attempt_at=now, created_at=now))
         session.add(Ban(user_id=user, banned_by=99, created_at=now))
