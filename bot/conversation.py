@@ -478,7 +478,6 @@ class Assistant:
         """Act on a button; anything not made by this bot (None, or a choice that is no
         longer valid) is refused politely. The choice carries the language its buttons
         were shown in, so what follows stays in it."""
-        expired = Pressed(valid=False, notice=phrases.raw(self.language(asker), "button_expired"))
         match choice:
             case Pick(lang, entry_id) if (entry := self._entry(entry_id)):
                 self._learn_pick(asker, entry)
@@ -504,7 +503,7 @@ class Assistant:
                 return self._hand_over(asker, lang, draft, close=True)
             case CloseTicket(lang, number):
                 if not self.tickets.close_by_person(asker.id, number):
-                    return expired
+                    return self._expired(asker)
                 closed = say(lang, "ticket_closed", number=number)
                 if self.tickets.may_rate(asker.id, number):
                     return Pressed(close=True, replies=(Reply(
@@ -529,7 +528,10 @@ class Assistant:
             case SetLanguage(lang):
                 self.set_language(asker, lang)
                 return Pressed(edit=Reply(say(lang, "lang_set")))
-        return expired
+        return self._expired(asker)
+
+    def _expired(self, asker: Asker) -> Pressed:
+        return Pressed(valid=False, notice=phrases.raw(self.language(asker), "button_expired"))
 
     def _disliked(self, asker: Asker, lang: str, entry: Entry) -> int | None:
         """The question behind a 👎: the one just asked, else the FAQ entry's own."""

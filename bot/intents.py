@@ -130,10 +130,7 @@ def to_row(intent: Intent) -> tuple[str, dict[str, Any]]:
 def from_row(kind: str, payload: dict[str, Any]) -> Intent | None:
     """The intent an outbox row holds; None if it holds none this version knows."""
     found = _BY_KIND.get(kind)
-    if found is None:
-        return None
-    names = {f.name for f in dataclasses.fields(found)}
     try:
-        return found(**{k: v for k, v in payload.items() if k in names})
+        return found(**payload) if found is not None else None
     except TypeError:
         return None

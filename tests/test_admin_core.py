@@ -154,7 +154,7 @@ def someone(db: Database, user: int) -> None:
     with db.session() as session:
         session.add(FaqSuggestion(ticket_id=ticket_id, question="q", language="sq", answer="a",
                                   status="pending", suggested_by=99))
-        session.add(OutboxItem(chat_id=user, method="sendMessage", payload={"text": "hi"},
+        session.add(OutboxItem(chat_id=user, method="say", payload={"text": "hi"},
                                ticket_id=ticket_id, purpose="answer", status="sent",
                                attempts=1, next_attempt_at=now, created_at=now))
         session.add(Ban(user_id=user, banned_by=99, created_at=now))
@@ -186,7 +186,8 @@ NOT_PEOPLE = {("outbox", "chat_id"), ("outbox", "sent_message_id"), ("outbox", "
               ("ticket_messages", "chat_id"), ("ticket_messages", "message_id"),
               ("tickets", "chat_id"), ("tickets", "question_message_id"),
               ("tickets", "staff_chat_id"), ("tickets", "staff_message_id"),
-              ("tickets", "staff_thread_id"), ("ticket_drafts", "message_id"),
+              ("tickets", "staff_thread_id"), ("tickets", "update_id"),
+              ("ticket_drafts", "message_id"),
               ("staff_chat_moves", "old_chat_id"), ("staff_chat_moves", "new_chat_id")}
 
 

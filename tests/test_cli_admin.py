@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.cli import main
+from bot.intents import UpdateTicket
 from bot.outbox import enqueue
 from bot.storage import (Ban, Database, FaqSuggestion, OutboxItem, Person, QuestionLog, Ticket,
                          TicketMessage)
@@ -78,8 +79,8 @@ def test_forget_puts_a_pseudonym_where_a_staff_member_acted(
         session.add(FaqSuggestion(ticket_id=ticket.id, question="?", language="sq",
                                   answer="Po.", suggested_by=9001))
         session.add(Ban(user_id=42, banned_by=9001, created_at=now))
-        enqueue(session, chat_id=-100, method="editMessageText", purpose="ticket_edit",
-                params={"text": "🎫 #1\n\n👤 E mori: <b>Besa &lt;Hoxha&gt;</b>"},
+        enqueue(session, chat_id=-100, purpose="ticket_edit",
+                intent=UpdateTicket("🎫 #1\n\n👤 E mori: <b>Besa &lt;Hoxha&gt;</b>"),
                 ticket_id=ticket.id, now=now)
     assert main(["--config", str(config_file), "forget", "9001"]) == 0
     out = capsys.readouterr().out
@@ -98,7 +99,7 @@ def test_forget_puts_a_pseudonym_where_a_staff_member_acted(
     assert ticket.claimed_by_name == message.author_name
     assert ticket.claimed_by_name == f"Ish-punonjës {-ticket.claimed_by}"
     assert post.payload["text"] == f"🎫 #1\n\n👤 E mori: <b>{ticket.claimed_by_name}</b>"
-    assert edit.method == "editMessageText" and edit.payload["ticket_message"]
+    assert edit.method == UpdateTicket.kind
     assert f"E mori: <b>{ticket.claimed_by_name}</b>" in edit.payload["text"]
     assert (ticket.person_name, message.text, ban.user_id) == ("Ana", "Po.", 42)
 
