@@ -4,12 +4,16 @@ Sizes: a message's text, a button's data. Rates: Telegram answers a bot that
 sends too fast with 429 and a time to wait; the outbox keeps under these
 rates itself, so that a burst of answers is spread out instead of refused:
 about one message a second in a chat (a short burst is tolerated), twenty a
-minute in a group, thirty a second in all.
+minute in a group, thirty a second in all. A group's twenty a minute is a
+sliding window, not a slow steady rate: staff who type a few commands get
+their answers at once, and only a chat that already had twenty messages in
+the last minute waits.
 """
 
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,7 +30,7 @@ def fits_button(data: str) -> bool:
 
 MESSAGES_PER_SECOND = 30.0
 PRIVATE_CHAT_RATE = 1.0           # messages a second in one private chat
-GROUP_RATE = 20 / 60              # messages a second in one group
+GROUP_PER_MINUTE = 20             # messages in any minute in one group
 BURST = 3                         # messages a chat may get at once (an answer in pieces)
 # Buckets of chats that have been quiet this long are forgotten.
 FORGET_AFTER = 600.0
@@ -48,6 +52,20 @@ class _Bucket:
         return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
 
 
+@dataclass
+class _Window:
+    """At most ``limit`` sends in any ``span`` seconds."""
+
+    limit: int
+    span: float
+    sent: deque[float]
+
+    def wait(self, now: float) -> float:
+        while self.sent and now - self.sent[0] >= self.span:
+            self.sent.popleft()
+        return 0.0 if len(self.sent) < self.limit else self.sent[0] + self.span - now
+
+
 class RateLimits:
     """Telegram's sending rates, per chat and in all."""
 
@@ -59,23 +77,29 @@ class RateLimits:
         overall = MESSAGES_PER_SECOND / share
         self._all = _Bucket(overall, overall, overall, now)
         self._chats: dict[int, _Bucket] = {}
+        self._groups: dict[int, _Window] = {}
 
     def reserve(self, chat_id: int) -> float:
         """Take a send to ``chat_id`` if allowed now and return 0; else the seconds to wait."""
         now = self.clock()
         chat = self._chats.get(chat_id)
         if chat is None:
-            rate = PRIVATE_CHAT_RATE if chat_id > 0 else GROUP_RATE
-            chat = self._chats[chat_id] = _Bucket(BURST, rate, BURST, now)
+            chat = self._chats[chat_id] = _Bucket(BURST, PRIVATE_CHAT_RATE, BURST, now)
+            if chat_id < 0:
+                self._groups[chat_id] = _Window(GROUP_PER_MINUTE, 60.0, deque())
             if len(self._chats) > 10_000:
                 self._forget(now)
-        wait = max(self._all.wait(now), chat.wait(now))
+        group = self._groups.get(chat_id)
+        wait = max(self._all.wait(now), chat.wait(now), group.wait(now) if group else 0.0)
         if wait == 0:
             self._all.tokens -= 1
             chat.tokens -= 1
+            if group is not None:
+                group.sent.append(now)
         return wait
 
     def _forget(self, now: float) -> None:
         for chat_id, bucket in list(self._chats.items()):
             if now - bucket.stamp > FORGET_AFTER:
                 del self._chats[chat_id]
+                self._groups.pop(chat_id, None)
