@@ -383,8 +383,8 @@ class Assistant:
         message = read(text)
         decision, also = self._two_questions(message, self.matcher.decide(message))
         lang = self._language_of(asker, message, decision)
-        draft = self._draft(asker, text, lang, decision, message_id)
         lookup = self._lookup(message)
+        draft = self._draft(asker, text, lang, decision, message_id)
         faq_score = decision.top.score if decision.top else 0.0
         if lookup and lookup.decision == "found" and (
                 decision.decision != "answer" or lookup.results[0].score >= faq_score):

@@ -12,7 +12,7 @@ updates are handled one after the other, in order), rows locked with ``FOR
 UPDATE SKIP LOCKED`` so that no two workers take the same one, for a lease
 that the worker renews while it works. A worker that dies stops renewing;
 when its lease runs out another worker takes the update. Storing an update
-sends a PostgreSQL notification (:data:`CHANNEL`) that wakes the workers.
+sends a PostgreSQL notification (:data:`CHANNEL`) that wakes the other workers.
 
 A handled update keeps only its id (for spotting a late duplicate) and is
 deleted after :data:`KEEP_HANDLED`; people's text does not linger here.
@@ -55,8 +55,11 @@ def _now() -> datetime:
 class Inbox:
     """Updates received and not yet handled, in the database."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, notify: bool = True) -> None:
+        """``notify``: other workers wait for news of stored updates (PostgreSQL); a bot
+        that is its own only worker spares the notification."""
         self.db = db
+        self.notify = notify and db.dialect == "postgresql"
 
     def store(self, update_id: int, payload: dict[str, Any], *, chat_id: int | None,
               user_id: int | None) -> bool:
@@ -69,7 +72,7 @@ class Inbox:
                 session.execute(insert(InboxUpdate).values(
                     update_id=update_id, chat_id=chat_id, user_id=user_id, payload=payload,
                     received_at=_now()))
-                if self.db.dialect == "postgresql":
+                if self.notify:
                     session.execute(text(f"NOTIFY {CHANNEL}"))
         except IntegrityError:  # delivered again, or stored by another worker meanwhile
             return False

@@ -123,26 +123,47 @@ class Outbox:
         self.language = language  # of the staff chat
 
     def queue_replies(self, chat_id: int, calls: list[Intent], *,
-                      update_key: tuple[int, int] | None = None, purpose: str = REPLY) -> bool:
-        """Queue ``calls`` to ``chat_id`` as one reply, in one
-        transaction; False if this reply of this update was queued before (the
-        update is being handled again after a crash)."""
+                      update_key: tuple[int, int] | None = None, purpose: str = REPLY
+                      ) -> list[Call] | None:
+        """Queue ``calls`` to ``chat_id`` as one reply, in one transaction (the caller's,
+        if a session is open); None if this reply of this update was queued before (the
+        update is being handled again after a crash).
+
+        When nothing else waits for the chat, the first call is claimed for this worker
+        at once and returned, ready to make: the sender need not look for it (a round of
+        :meth:`due`), so an answer leaves as soon as it is stored. Otherwise []: the
+        calls wait their turn behind the chat's earlier ones."""
         now = self.clock()
         with self.db.session() as session:
             if update_key is not None and session.scalar(
                     select(OutboxItem.id).where(OutboxItem.update_id == update_key[0],
                                                 OutboxItem.update_seq == update_key[1])
                     .limit(1)) is not None:
-                return False
+                return None
+            waiting = session.scalar(select(OutboxItem.id).where(
+                OutboxItem.status == "pending", OutboxItem.chat_id == chat_id).limit(1))
+            items = []
             for position, intent in enumerate(calls):
                 key = (update_key[0], update_key[1] * 1000 + position) if update_key else None
-                enqueue(session, chat_id=chat_id, intent=intent, purpose=purpose, now=now,
-                        update_key=key)
-        return True
+                items.append(enqueue(session, chat_id=chat_id, intent=intent, purpose=purpose,
+                                     now=now, update_key=key))
+            if waiting is not None or not items:
+                return []
+            head = items[0]
+            head.claimed_by = self.worker
+            head.claimed_until = now + self.lease
+            session.flush()
+            return [self._resolve(session, head)]
 
     def due(self, limit: int = 100, *, busy: Collection[int] = ()) -> list[Call]:
         """Claim the oldest pending call of each chat not in ``busy`` (chats with a call
         in flight) and not held by another worker, if its time has come; oldest first."""
+        return self.look(limit, busy=busy)[0]
+
+    def look(self, limit: int = 100, *, busy: Collection[int] = ()
+             ) -> tuple[list[Call], datetime | None]:
+        """:meth:`due`, and when the next call now waiting for a retry may be tried (None:
+        none waits), in one transaction."""
         now = self.clock()
         heads = (select(func.min(OutboxItem.id)).where(OutboxItem.status == "pending")
                  .group_by(OutboxItem.chat_id))
@@ -158,15 +179,11 @@ class Outbox:
             for item in items:
                 item.claimed_by = self.worker
                 item.claimed_until = now + self.lease
-            return [self._resolve(session, item) for item in items]
-
-    def next_due(self) -> datetime | None:
-        """When the next call now waiting for a retry may be tried (None: none waits)."""
-        with self.db.session() as session:
-            moment = session.scalar(select(func.min(OutboxItem.next_attempt_at))
-                                    .where(OutboxItem.status == "pending",
-                                           OutboxItem.next_attempt_at > self.clock()))
-        return as_utc(moment) if moment is not None else None
+            calls = [self._resolve(session, item) for item in items]
+            later = session.scalar(select(func.min(OutboxItem.next_attempt_at))
+                                   .where(OutboxItem.status == "pending",
+                                          OutboxItem.next_attempt_at > now))
+        return calls, as_utc(later) if later is not None else None
 
     @staticmethod
     def _resolve(session: Session, item: OutboxItem) -> Call:

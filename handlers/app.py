@@ -109,7 +109,7 @@ def build_application(config: Config, brain: Assistant, worker: Worker = Worker(
     """The Application with the people's handlers and the error handler."""
     if not config.telegram.token:
         raise ValueError("no bot token: set TELEGRAM_BOT_TOKEN")
-    inbox = Inbox(brain.db)
+    inbox = Inbox(brain.db, notify=worker.shared)
     queue = DurableQueue(inbox, shared=worker.shared)
     processor = ChatOrderedProcessor(inbox)
     application = (

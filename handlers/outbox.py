@@ -95,6 +95,7 @@ class Sender:
         self._wake = asyncio.Event()
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._runner: asyncio.Task[None] | None = None
+        self._bot: Bot | None = None
         self._stopping = False
 
     @property
@@ -112,6 +113,7 @@ class Sender:
 
     def start(self, bot: Bot) -> None:
         if self._runner is None:
+            self._bot = bot
             self._runner = asyncio.create_task(self._run(bot), name="outbox-sender")
 
     async def stop(self, grace: float = 3.0) -> None:
@@ -146,20 +148,31 @@ class Sender:
 
     async def _dispatch(self, bot: Bot) -> float:
         """Start the calls that may go now; returns the seconds until the next look."""
-        busy = set(self._in_flight)
-        calls = await asyncio.to_thread(self.outbox.due, busy=busy)
+        calls, later = await asyncio.to_thread(self.outbox.look, busy=set(self._in_flight))
         pause = self.poll_interval
         for call in calls:
-            wait = self.limits.reserve(call.chat_id)
-            if wait > 0:
-                pause = min(pause, wait)
-                continue
-            self._in_flight[call.chat_id] = asyncio.create_task(
-                self._send_then_look(bot, call), name=f"outbox-{call.chat_id}")
-        later = await asyncio.to_thread(self.outbox.next_due)
+            pause = min(pause, self._start(bot, call))
         if later is not None:
             pause = min(pause, max((later - utcnow()).total_seconds(), 0.01))
         return pause
+
+    def hand(self, calls: list[Call]) -> None:
+        """Make now ``calls`` that were claimed for this worker as they were queued (see
+        :meth:`bot.outbox.Outbox.queue_replies`); what may not go yet is left to the
+        next look, which finds it still claimed by this worker."""
+        bot = self._bot
+        for call in calls:
+            if bot is None or self._stopping or call.chat_id in self._in_flight \
+                    or self._start(bot, call) > 0:
+                self.wake()
+
+    def _start(self, bot: Bot, call: Call) -> float:
+        """Start ``call`` if Telegram's rates allow it now (0), else the seconds to wait."""
+        wait = self.limits.reserve(call.chat_id)
+        if wait == 0:
+            self._in_flight[call.chat_id] = asyncio.create_task(
+                self._send_then_look(bot, call), name=f"outbox-{call.chat_id}")
+        return wait
 
     async def _send_then_look(self, bot: Bot, call: Call) -> None:
         try:

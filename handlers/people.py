@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Callable
 
 from telegram import Message, MessageEntity, Update, User
 from telegram.constants import ChatType
@@ -27,7 +28,7 @@ from bot.conversation import COMMANDS, Asker, Assistant, Reply
 from bot.phrases import raw, say
 from handlers import buttons
 from handlers.media import content
-from handlers.render import send
+from handlers.render import answer, send
 
 log = logging.getLogger(__name__)
 
@@ -73,11 +74,16 @@ def asker(user: User) -> Asker:
 
 
 async def _answer(context: ContextTypes.DEFAULT_TYPE, message: Message,
-                  replies: list[Reply]) -> None:
-    """Send ``replies`` to the chat of ``message``, quoting it in groups."""
+                  replies: list[Reply] | Callable[[], list[Reply]]) -> None:
+    """Send ``replies`` to the chat of ``message``, quoting it in groups; ``replies`` may be
+    the core's work that makes them (run off the loop, in one transaction with the
+    queuing, see :func:`handlers.render.answer`)."""
     in_group = message.chat.type != ChatType.PRIVATE
-    await send(context, message.chat.id, replies,
-               reply_to=message.message_id if in_group else None)
+    reply_to = message.message_id if in_group else None
+    if callable(replies):
+        await answer(context, message.chat.id, replies, reply_to=reply_to)
+    else:
+        await send(context, message.chat.id, replies, reply_to=reply_to)
 
 
 async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -91,9 +97,9 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         lang = await asyncio.to_thread(assistant(context).language, asker(message.from_user))
         await _answer(context, message, [Reply(say(lang, "ticket_private_only"))])
         return
-    await _answer(context, message, await asyncio.to_thread(
-        assistant(context).command, asker(message.from_user), name, argument,
-        message.message_id if message.chat.type == ChatType.PRIVATE else None))
+    brain, who = assistant(context), asker(message.from_user)
+    private = message.message_id if message.chat.type == ChatType.PRIVATE else None
+    await _answer(context, message, lambda: brain.command(who, name, argument, private))
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -104,9 +110,9 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     text = message.text
     if context.bot.username:
         text = re.sub(f"@{re.escape(context.bot.username)}\\b", " ", text, flags=re.IGNORECASE)
-    await _answer(context, message, await asyncio.to_thread(
-        assistant(context).reply, asker(message.from_user), text, chat_id=message.chat.id,
-        message_id=message.message_id))
+    brain, who, chat_id = assistant(context), asker(message.from_user), message.chat.id
+    await _answer(context, message, lambda: brain.reply(who, text, chat_id=chat_id,
+                                                        message_id=message.message_id))
 
 
 async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -115,9 +121,9 @@ async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None or message.from_user is None:
         return
     kind, file_id = content(message)
-    await _answer(context, message, await asyncio.to_thread(
-        assistant(context).media, asker(message.from_user), message.chat.id, message.message_id,
-        message.caption, kind, file_id))
+    brain, who, chat_id = assistant(context), asker(message.from_user), message.chat.id
+    await _answer(context, message, lambda: brain.media(who, chat_id, message.message_id,
+                                                        message.caption, kind, file_id))
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

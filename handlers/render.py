@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 
 from telegram import Message
 from telegram.ext import Application, ContextTypes
@@ -12,7 +13,7 @@ from telegram.ext import Application, ContextTypes
 from bot.choices import buttons_to_json
 from bot.conversation import Reply
 from bot.intents import Edit, EditButtons, Intent, Say
-from bot.outbox import REPLY
+from bot.outbox import REPLY, Call
 from handlers.inbox import reply_key
 from handlers.limits import MAX_TEXT
 from handlers.outbox import Sender
@@ -60,18 +61,10 @@ def without_buttons(message: Message | None) -> tuple[int, None] | None:
     return message.message_id, None
 
 
-async def send(context: ContextTypes.DEFAULT_TYPE, chat_id: int,
-               replies: list[Reply] | tuple[Reply, ...], *, reply_to: int | None = None,
-               purpose: str = REPLY, edit: tuple[int, Reply | None] | None = None,
-               thread: int | None = None) -> None:
-    """Queue ``replies`` to ``chat_id`` in the outbox; the buttons go with the last piece
-    of each. The sender delivers them, retrying what Telegram does not take at once.
-
-    ``reply_to`` quotes the person's message (used in groups, where several
-    people talk at once), ``thread`` writes in a forum topic. ``edit`` (message id, new
-    content or None to take its buttons away) changes one of the bot's messages first,
-    in the same queue.
-    """
+def intents(replies: list[Reply] | tuple[Reply, ...], *, reply_to: int | None = None,
+            edit: tuple[int, Reply | None] | None = None, thread: int | None = None
+            ) -> list[Intent]:
+    """``replies`` as the calls that send them (see :func:`send`)."""
     calls: list[Intent] = []
     if edit is not None:
         message_id, content = edit
@@ -86,9 +79,44 @@ async def send(context: ContextTypes.DEFAULT_TYPE, chat_id: int,
             last = number == len(pieces)
             calls.append(Say(piece, buttons_to_json(reply.buttons) if last else [],
                              reply_to=reply_to if not calls else None, thread=thread))
+    return calls
+
+
+async def send(context: ContextTypes.DEFAULT_TYPE, chat_id: int,
+               replies: list[Reply] | tuple[Reply, ...], *, reply_to: int | None = None,
+               purpose: str = REPLY, edit: tuple[int, Reply | None] | None = None,
+               thread: int | None = None) -> None:
+    """Queue ``replies`` to ``chat_id`` in the outbox; the buttons go with the last piece
+    of each. The sender delivers them, retrying what Telegram does not take at once.
+
+    ``reply_to`` quotes the person's message (used in groups, where several
+    people talk at once), ``thread`` writes in a forum topic. ``edit`` (message id, new
+    content or None to take its buttons away) changes one of the bot's messages first,
+    in the same queue.
+    """
+    calls = intents(replies, reply_to=reply_to, edit=edit, thread=thread)
     if not calls:
         return
     postman = sender(context)
-    await asyncio.to_thread(postman.outbox.queue_replies, chat_id, calls, update_key=reply_key(),
-                            purpose=purpose)
-    postman.wake()
+    ready = await asyncio.to_thread(postman.outbox.queue_replies, chat_id, calls,
+                                    update_key=reply_key(), purpose=purpose)
+    postman.hand(ready or [])
+
+
+async def answer(context: ContextTypes.DEFAULT_TYPE, chat_id: int,
+                 work: Callable[[], list[Reply]], *, reply_to: int | None = None) -> None:
+    """Run ``work`` (the core answering an update) in a worker thread and queue its
+    replies as :func:`send` does, all in one database transaction: a question costs
+    one commit, not one for each thing the core reads and writes and one for the
+    outbox; and the answer is handed to the sender the moment it is stored."""
+    postman = sender(context)
+
+    def work_and_queue() -> list[Call] | None:
+        with postman.outbox.db.session():
+            calls = intents(work(), reply_to=reply_to)
+            if not calls:
+                return []
+            return postman.outbox.queue_replies(chat_id, calls, update_key=reply_key())
+
+    ready = await asyncio.to_thread(work_and_queue)
+    postman.hand(ready or [])
