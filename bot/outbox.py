@@ -200,14 +200,21 @@ class Outbox:
     def sent(self, call: Call, message_id: int | None = None,
              thread_id: int | None = None) -> bool:
         """Mark ``call`` sent and record what it created; False if it already was."""
+        return self.sent_then_next(call, message_id, thread_id)[0]
+
+    def sent_then_next(self, call: Call, message_id: int | None = None,
+                       thread_id: int | None = None) -> tuple[bool, Call | None]:
+        """:meth:`sent`, and in the same transaction claim the chat's next call if it may
+        go now (the rest of a reply in pieces, a chat's next answer): the sender makes it
+        without a round of :meth:`due`."""
         now = self.clock()
         with self.db.session() as session:
             if call.purpose == FORGET:
                 item = session.get(OutboxItem, call.id)
                 if item is None or item.status != "pending":
-                    return False
+                    return False, None
                 session.delete(item)
-                return True
+                return True, self._claim_head(session, call.chat_id, now)
             done = _count(session.execute(
                 update(OutboxItem)
                 .where(OutboxItem.id == call.id, OutboxItem.status == "pending")
@@ -215,7 +222,7 @@ class Outbox:
                         attempts=OutboxItem.attempts + 1, last_error=None, claimed_by=None,
                         claimed_until=None)))
             if done != 1:
-                return False
+                return False, None
             ticket = session.get(Ticket, call.ticket_id) if call.ticket_id is not None else None
             if ticket is not None and call.purpose == TICKET_POST and message_id is not None:
                 ticket.staff_message_id = ticket.staff_message_id or message_id
@@ -223,7 +230,25 @@ class Outbox:
             if ticket is not None and call.purpose == TICKET_TOPIC and thread_id is not None:
                 ticket.staff_thread_id = thread_id
                 ticket.staff_chat_id = call.chat_id
-        return True
+            session.flush()
+            return True, self._claim_head(session, call.chat_id, now)
+
+    def _claim_head(self, session: Session, chat_id: int, now: datetime) -> Call | None:
+        """Claim for this worker the oldest pending call of ``chat_id`` if it is due and no
+        other worker holds it (one conditional UPDATE: two workers cannot both win)."""
+        head = session.scalar(select(func.min(OutboxItem.id)).where(
+            OutboxItem.status == "pending", OutboxItem.chat_id == chat_id))
+        if head is None:
+            return None
+        free = or_(OutboxItem.claimed_until.is_(None), OutboxItem.claimed_until < now,
+                   OutboxItem.claimed_by == self.worker)
+        taken = _count(session.execute(
+            update(OutboxItem)
+            .where(OutboxItem.id == head, OutboxItem.status == "pending",
+                   OutboxItem.next_attempt_at <= now, free)
+            .values(claimed_by=self.worker, claimed_until=now + self.lease)))
+        item = session.get(OutboxItem, head) if taken == 1 else None
+        return self._resolve(session, item) if item is not None else None
 
     def retry(self, call: Call, error: str, after: float | None = None) -> datetime:
         """Keep ``call`` queued; try again after ``after`` seconds (else a growing backoff)."""

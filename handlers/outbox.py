@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import warnings
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -48,6 +49,10 @@ from handlers.redaction import redact
 
 log = logging.getLogger(__name__)
 
+# After an update whose handling may have queued calls no one handed to the sender (a
+# ticket's post), the sender looks at the queue within this many seconds.
+LOOK_SOON = 0.2
+
 
 def _markup(rows: list[list[list[Any]]] | None) -> InlineKeyboardMarkup | None:
     """The stored buttons as an inline keyboard (a button that cannot be packed is left
@@ -79,8 +84,11 @@ class Sender:
     chats side by side, so a call that hangs holds back only its own chat; within
     Telegram's rates (:mod:`handlers.limits`).
 
-    :meth:`start` runs it in the background until :meth:`stop`; :meth:`wake`
-    tells it something was queued. It also looks by itself every
+    :meth:`start` runs it in the background until :meth:`stop`. An answer claimed
+    as it was queued is given to :meth:`hand` and goes at once, and when a call
+    went through the chat's next one follows it (:meth:`Outbox.sent_then_next`);
+    :meth:`wake` tells it to look at the queue (something was queued behind other
+    calls), :meth:`wake_soon` that it might have been. It also looks by itself every
     ``poll_interval`` seconds and when a call waiting for a retry falls due.
     """
 
@@ -97,6 +105,11 @@ class Sender:
         self._runner: asyncio.Task[None] | None = None
         self._bot: Bot | None = None
         self._stopping = False
+        # Chats Telegram's rates hold, until when (time.monotonic()); chats a look left
+        # out because a call to them was in flight.
+        self._held: dict[int, float] = {}
+        self._passed_over: set[int] = set()
+        self._soon: asyncio.TimerHandle | None = None
 
     @property
     def busy(self) -> bool:
@@ -111,6 +124,16 @@ class Sender:
         """Something was queued: look at the queue now."""
         self._wake.set()
 
+    def wake_soon(self) -> None:
+        """Something may have been queued: look at the queue within :data:`LOOK_SOON`
+        seconds (one look for all that asked meanwhile, not one each)."""
+        if self._soon is None:
+            self._soon = asyncio.get_running_loop().call_later(LOOK_SOON, self._wake_now)
+
+    def _wake_now(self) -> None:
+        self._soon = None
+        self._wake.set()
+
     def start(self, bot: Bot) -> None:
         if self._runner is None:
             self._bot = bot
@@ -120,6 +143,9 @@ class Sender:
         """Stop sending; calls in flight get ``grace`` seconds, then stay queued for the
         next start (a call Telegram accepted in that moment may then be sent twice)."""
         self._stopping = True
+        if self._soon is not None:
+            self._soon.cancel()
+            self._soon = None
         if self._runner is not None:
             self._runner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -147,19 +173,30 @@ class Sender:
                     await self._wake.wait()
 
     async def _dispatch(self, bot: Bot) -> float:
-        """Start the calls that may go now; returns the seconds until the next look."""
-        calls, later = await asyncio.to_thread(self.outbox.look, busy=set(self._in_flight))
+        """Start the calls that may go now; returns the seconds until the next look.
+
+        Chats with a call in flight are left out (their next call is taken when that
+        one ends), and so are chats that Telegram's rates hold for now: their call
+        stays claimed by this worker, and looking at it again before its time would
+        only renew the claim."""
+        now = time.monotonic()
+        self._held = {chat: until for chat, until in self._held.items() if until > now}
+        busy = set(self._in_flight)
+        self._passed_over |= busy
+        calls, later = await asyncio.to_thread(self.outbox.look, busy=busy | set(self._held))
         pause = self.poll_interval
         for call in calls:
             pause = min(pause, self._start(bot, call))
+        if self._held:
+            pause = min(pause, min(self._held.values()) - time.monotonic())
         if later is not None:
-            pause = min(pause, max((later - utcnow()).total_seconds(), 0.01))
-        return pause
+            pause = min(pause, (later - utcnow()).total_seconds())
+        return max(pause, 0.01)
 
     def hand(self, calls: list[Call]) -> None:
-        """Make now ``calls`` that were claimed for this worker as they were queued (see
-        :meth:`bot.outbox.Outbox.queue_replies`); what may not go yet is left to the
-        next look, which finds it still claimed by this worker."""
+        """Make now ``calls`` that were claimed for this worker as they were queued or as
+        the chat's previous call ended; what may not go yet is left to the next look,
+        which finds it still claimed by this worker."""
         bot = self._bot
         for call in calls:
             if bot is None or self._stopping or call.chat_id in self._in_flight \
@@ -171,20 +208,32 @@ class Sender:
         wait = self.limits.reserve(call.chat_id)
         if wait == 0:
             self._in_flight[call.chat_id] = asyncio.create_task(
-                self._send_then_look(bot, call), name=f"outbox-{call.chat_id}")
+                self._send_then_next(bot, call), name=f"outbox-{call.chat_id}")
+        else:
+            self._held[call.chat_id] = time.monotonic() + wait
         return wait
 
-    async def _send_then_look(self, bot: Bot, call: Call) -> None:
+    async def _send_then_next(self, bot: Bot, call: Call) -> None:
+        """Make ``call``, then the chat's next one if it is due (no look needed); look
+        again when the call did not go through (a retry to schedule, a chat whose queue
+        moves on) or when a look passed the chat over while the call was in flight."""
+        went, following = False, None
         try:
-            await self._send(bot, call)
+            went, following = await self._send(bot, call)
         except Exception:  # the database went away while recording: the call stays queued
             log.exception("outbox: could not record %s to %s", call.kind, call.chat_id)
         finally:
             self._in_flight.pop(call.chat_id, None)
-            self._wake.set()
+            passed_over = call.chat_id in self._passed_over
+            self._passed_over.discard(call.chat_id)
+        if following is not None:
+            self.hand([following])
+        elif not went or passed_over:
+            self.wake()
 
-    async def _send(self, bot: Bot, call: Call) -> bool:
-        """Make one call and report it to the outbox; True if it went through."""
+    async def _send(self, bot: Bot, call: Call) -> tuple[bool, Call | None]:
+        """Make one call and report it to the outbox; whether it went through, and the
+        chat's next call if it was claimed to go now."""
         try:
             message_id, thread_id = await self._call(bot, call)
         except RetryAfter as exc:
@@ -192,31 +241,29 @@ class Sender:
             log.warning("outbox: %s to %s rate-limited, retrying in %.0f s",
                         call.kind, call.chat_id, wait)
             await asyncio.to_thread(self.outbox.retry, call, redact(str(exc), bot.token), wait)
-            return False
+            return False, None
         except BadRequest as exc:
             if "not modified" in exc.message:
-                await asyncio.to_thread(self.outbox.sent, call)
-                return True
+                return await asyncio.to_thread(self.outbox.sent_then_next, call)
             await self._give_up(bot, call, exc)
-            return False
+            return False, None
         except ChatMigrated as exc:
             if self.on_moved is not None and await self.on_moved(call.chat_id,
                                                                  exc.new_chat_id):
                 log.warning("outbox: chat %s moved to %s; following it", call.chat_id,
                             exc.new_chat_id)
-                return True  # the call is queued for the new chat now
+                return False, None  # the call is queued for the new chat now: a look finds it
             await self._give_up(bot, call, exc)
-            return False
+            return False, None
         except Forbidden as exc:
             await self._give_up(bot, call, exc)
-            return False
+            return False, None
         except TelegramError as exc:  # network errors, 5xx, timeouts: they pass
             when = await asyncio.to_thread(self.outbox.retry, call, redact(str(exc), bot.token))
             log.warning("outbox: %s to %s failed (%s), retrying at %s",
                         call.kind, call.chat_id, exc, when.strftime("%H:%M:%S"))
-            return False
-        await asyncio.to_thread(self.outbox.sent, call, message_id, thread_id)
-        return True
+            return False, None
+        return await asyncio.to_thread(self.outbox.sent_then_next, call, message_id, thread_id)
 
     async def _give_up(self, bot: Bot, call: Call, exc: TelegramError) -> None:
         log.error("outbox: Telegram refused %s to %s for good: %s", call.kind, call.chat_id, exc)
@@ -307,8 +354,9 @@ AFTER_ALL = 100
 
 
 async def _look(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """After every update: the handlers may have queued something (a ticket, an answer)."""
-    context.application.bot_data["sender"].wake()
+    """After every update: the handlers may have queued something (a ticket's post). The
+    answers they queued are on their way already (see :meth:`Sender.hand`)."""
+    context.application.bot_data["sender"].wake_soon()
 
 
 def register(application: Application, brain: Assistant, *, worker: str = "main",

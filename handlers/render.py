@@ -98,9 +98,8 @@ async def send(context: ContextTypes.DEFAULT_TYPE, chat_id: int,
     if not calls:
         return
     postman = sender(context)
-    ready = await asyncio.to_thread(postman.outbox.queue_replies, chat_id, calls,
-                                    update_key=reply_key(), purpose=purpose)
-    postman.hand(ready or [])
+    _hand(postman, await asyncio.to_thread(postman.outbox.queue_replies, chat_id, calls,
+                                           update_key=reply_key(), purpose=purpose))
 
 
 async def answer(context: ContextTypes.DEFAULT_TYPE, chat_id: int,
@@ -115,8 +114,16 @@ async def answer(context: ContextTypes.DEFAULT_TYPE, chat_id: int,
         with postman.outbox.db.session():
             calls = intents(work(), reply_to=reply_to)
             if not calls:
-                return []
+                return None
             return postman.outbox.queue_replies(chat_id, calls, update_key=reply_key())
 
-    ready = await asyncio.to_thread(work_and_queue)
-    postman.hand(ready or [])
+    _hand(postman, await asyncio.to_thread(work_and_queue))
+
+
+def _hand(postman: Sender, ready: list[Call] | None) -> None:
+    """What was queued goes now (``ready``) or waits behind the chat's earlier calls ([]:
+    the sender looks); None: nothing new was queued."""
+    if ready:
+        postman.hand(ready)
+    elif ready is not None:
+        postman.wake()
