@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import and_, delete, exists, insert, or_, select, text, update
@@ -52,6 +53,20 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def owner(chat_id: int | None, count: int) -> int:
+    """Which of ``count`` workers handles the updates of ``chat_id`` when it can (the
+    others take them only when it has left them waiting: it is busy, or dead)."""
+    return 0 if chat_id is None else chat_id % count
+
+
+class Stored(Enum):
+    """What :meth:`Inbox.store` did with an update."""
+
+    DUPLICATE = "duplicate"  # it was there already
+    STORED = "stored"        # kept for whichever worker claims it
+    CLAIMED = "claimed"      # kept, and claimed for the worker that received it
+
+
 class Inbox:
     """Updates received and not yet handled, in the database."""
 
@@ -62,21 +77,38 @@ class Inbox:
         self.notify = notify and db.dialect == "postgresql"
 
     def store(self, update_id: int, payload: dict[str, Any], *, chat_id: int | None,
-              user_id: int | None) -> bool:
-        """Keep ``payload`` until it is handled; False when this update was already stored.
+              user_id: int | None, claim_for: str | None = None,
+              lease: timedelta | None = None) -> Stored:
+        """Keep ``payload`` until it is handled.
 
-        One INSERT, which the update's id refuses when it is there already: the usual
-        update (a new one) costs one statement, and no ORM object is made for it."""
+        One INSERT, which the update's id refuses when it is there already (DUPLICATE):
+        the usual update (a new one) costs one statement, and no ORM object is made for
+        it. ``claim_for`` (the worker receiving for several, when the chat is its own):
+        the update is claimed for it at once, for ``lease``, unless an earlier update
+        of its chat still waits (CLAIMED); the other workers are notified only of what
+        it leaves to them (STORED), with the chat's id."""
+        now = _now()
         try:
             with self.db.session() as session:
+                if claim_for is not None and lease is not None and (
+                        chat_id is None or session.scalar(
+                            select(InboxUpdate.update_id)
+                            .where(InboxUpdate.chat_id == chat_id,
+                                   InboxUpdate.handled_at.is_(None)).limit(1)) is None):
+                    session.execute(insert(InboxUpdate).values(
+                        update_id=update_id, chat_id=chat_id, user_id=user_id,
+                        payload=payload, received_at=now, claimed_by=claim_for,
+                        claimed_until=now + lease))
+                    return Stored.CLAIMED
                 session.execute(insert(InboxUpdate).values(
                     update_id=update_id, chat_id=chat_id, user_id=user_id, payload=payload,
-                    received_at=_now()))
+                    received_at=now))
                 if self.notify:
-                    session.execute(text(f"NOTIFY {CHANNEL}"))
+                    session.execute(text("SELECT pg_notify(:channel, :chat)"),
+                                    {"channel": CHANNEL, "chat": str(chat_id or "")})
         except IntegrityError:  # delivered again, or stored by another worker meanwhile
-            return False
-        return True
+            return Stored.DUPLICATE
+        return Stored.STORED
 
     def pending(self) -> list[tuple[int, dict[str, Any]]]:
         """The updates not yet handled, oldest first, as ``(update_id, payload)``."""
@@ -86,21 +118,29 @@ class Inbox:
                                    .order_by(InboxUpdate.update_id)).all()
         return [(update_id, payload) for update_id, payload in rows if payload is not None]
 
-    def claim(self, worker: str, lease: timedelta, limit: int = 50
-              ) -> list[tuple[int, dict[str, Any]]]:
+    def claim(self, worker: str, lease: timedelta, limit: int = 50, *,
+              share: tuple[int, int] | None = None) -> list[tuple[int, dict[str, Any]]]:
         """Take for ``worker`` the oldest pending update of up to ``limit`` chats that no
-        other worker holds; returns them as ``(update_id, payload)``, oldest first."""
+        other worker holds; returns them as ``(update_id, payload)``, oldest first.
+        ``share`` (index, count): only chats that worker ``index`` of ``count`` owns
+        (:func:`owner`)."""
         now = _now()
         earlier = aliased(InboxUpdate)
         free = or_(InboxUpdate.claimed_until.is_(None), InboxUpdate.claimed_until < now)
         first_of_chat = ~exists().where(and_(earlier.chat_id == InboxUpdate.chat_id,
                                               earlier.handled_at.is_(None),
                                               earlier.update_id < InboxUpdate.update_id))
+        query = select(InboxUpdate.update_id, InboxUpdate.payload).where(
+            InboxUpdate.handled_at.is_(None), free, first_of_chat)
+        if share is not None:
+            index, count = share
+            # The SQL remainder of a negative id is negative: brought back to 0..count-1.
+            mine = (InboxUpdate.chat_id % count + count) % count == index
+            query = query.where(or_(mine, InboxUpdate.chat_id.is_(None)) if index == 0
+                                else mine)
         with self.db.session() as session:
             rows = session.execute(
-                select(InboxUpdate.update_id, InboxUpdate.payload)
-                .where(InboxUpdate.handled_at.is_(None), free, first_of_chat)
-                .order_by(InboxUpdate.update_id).limit(limit)
+                query.order_by(InboxUpdate.update_id).limit(limit)
                 .with_for_update(skip_locked=True, of=InboxUpdate)).all()
             if rows:
                 session.execute(update(InboxUpdate)
@@ -133,9 +173,10 @@ class Inbox:
             result = session.execute(delete(InboxUpdate).where(InboxUpdate.handled_at < cutoff))
             return int(getattr(result, "rowcount", 0) or 0)
 
-    def news(self, timeout: float) -> Iterator[None]:
-        """Yield each time an update is stored (PostgreSQL only), or after ``timeout``
-        seconds without one; for a worker thread that waits for work."""
+    def news(self, timeout: float) -> Iterator[int | None]:
+        """Yield the chat of each update stored and left to the workers (PostgreSQL only),
+        or None after ``timeout`` seconds without one; for a worker thread that waits
+        for work."""
         import psycopg  # the PostgreSQL driver, there when the database is PostgreSQL
 
         url = self.db.engine.url.set(drivername="postgresql")
@@ -143,6 +184,9 @@ class Inbox:
                              autocommit=True) as connection:
             connection.execute(f"LISTEN {CHANNEL}")
             while True:
-                for _ in connection.notifies(timeout=timeout, stop_after=1):
-                    pass
-                yield
+                chats = [note.payload for note in
+                         connection.notifies(timeout=timeout, stop_after=1)]
+                if not chats:
+                    yield None
+                for chat in chats:
+                    yield int(chat) if chat.lstrip("-").isdigit() else None

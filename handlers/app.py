@@ -123,7 +123,8 @@ def build_application(config: Config, brain: Assistant, worker: Worker = Worker(
     )
     if worker.shared:
         application.bot_data["drainer"] = Drainer(queue, processor, worker.name,
-                                                  config.telegram.worker_lease)
+                                                  config.telegram.worker_lease,
+                                                  index=worker.index, count=worker.count)
     application.bot_data["worker"] = worker
     outbox.register(application, brain, worker=worker.name, workers=worker.count)
     flood.register(application, brain)

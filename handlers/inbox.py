@@ -35,7 +35,7 @@ from typing import Any
 from telegram import Bot, Update
 from telegram.ext import BaseUpdateProcessor
 
-from bot.inbox import HANDLING, Inbox
+from bot.inbox import HANDLING, Inbox, Stored, owner
 
 log = logging.getLogger(__name__)
 
@@ -68,24 +68,35 @@ def _chat_key(update: object) -> int | None:
 class DurableQueue(asyncio.Queue[object]):
     """The update queue whose ``put`` stores an update in the inbox before queuing it.
 
-    ``shared``: several workers handle the inbox, so ``put`` only stores and the
-    :class:`Drainer` of each worker queues what it claimed."""
+    ``shared``: several workers handle the inbox, so ``put`` only stores, and the
+    :class:`Drainer` of each worker queues what it claimed; except that an update
+    of a chat this worker owns is kept here as it is stored, when :attr:`taker`
+    allows (no other worker need be woken, nor the update claimed afresh)."""
 
     def __init__(self, inbox: Inbox, *, shared: bool = False) -> None:
         super().__init__()
         self.inbox = inbox
         self.shared = shared
+        # With several workers: this worker's name and lease if it takes the updates of
+        # this chat now, else None (set by its Drainer).
+        self.taker: Callable[[int | None], tuple[str, timedelta] | None] = lambda chat: None
+        self.taken: Callable[[int], None] = lambda update_id: None
 
     async def put(self, item: object) -> None:
         if isinstance(item, Update):
             user = item.effective_user
+            chat = _chat_key(item)
+            claim_for, lease = self.taker(chat) or (None, None)
             stored = await asyncio.to_thread(
-                self.inbox.store, item.update_id, item.to_dict(), chat_id=_chat_key(item),
-                user_id=user.id if user is not None else None)
-            if not stored:
+                self.inbox.store, item.update_id, item.to_dict(), chat_id=chat,
+                user_id=user.id if user is not None else None, claim_for=claim_for,
+                lease=lease)
+            if stored is Stored.DUPLICATE:
                 log.info("update %d arrived again; it is handled once", item.update_id)
                 return
-            if self.shared:
+            if stored is Stored.CLAIMED:
+                self.taken(item.update_id)
+            elif self.shared:
                 return
         await super().put(item)
 
@@ -149,19 +160,36 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
 
 class Drainer:
     """One worker's share of a shared inbox: claims updates, hands them to the queue,
-    renews the claims while they are handled. At most ``room`` updates in hand."""
+    renews the claims while they are handled. At most ``room`` updates in hand.
+
+    The chats are spread over the workers by their id (:func:`bot.inbox.owner`): a
+    worker is woken only for its own chats (the one receiving keeps those as it
+    stores them), so that one update wakes one worker, not all. Every worker also
+    looks each second for updates of any chat left waiting (a worker busy or dead)."""
 
     def __init__(self, queue: DurableQueue, processor: ChatOrderedProcessor, worker: str,
-                 lease: timedelta, room: int = 64) -> None:
+                 lease: timedelta, room: int = 64, *, index: int = 0, count: int = 1) -> None:
         self.queue = queue
         self.processor = processor
         self.worker = worker
         self.lease = lease
         self.room = room
+        self.index = index
+        self.count = count
         self._news = asyncio.Event()
         self._stopping = threading.Event()
         self._tasks: list[asyncio.Task[None]] = []
         processor.on_done = self._news.set
+        queue.taker = self._takes
+        queue.taken = processor.in_hand.add
+
+    def _takes(self, chat: int | None) -> tuple[str, timedelta] | None:
+        """This worker's claim on an update of ``chat`` it receives: when the chat is its
+        own and it has room."""
+        if owner(chat, self.count) == self.index and not self._stopping.is_set() \
+                and len(self.processor.in_hand) < self.room:
+            return self.worker, self.lease
+        return None
 
     def start(self, bot: Bot) -> None:
         loop = asyncio.get_running_loop()
@@ -177,13 +205,14 @@ class Drainer:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def _listen(self, loop: asyncio.AbstractEventLoop) -> None:
-        """In a thread: wake the drainer whenever an update is stored."""
+        """In a thread: wake the drainer whenever an update of its chats is stored."""
         while not self._stopping.is_set():
             try:
-                for _ in self.queue.inbox.news(timeout=1.0):
+                for chat in self.queue.inbox.news(timeout=1.0):
                     if self._stopping.is_set():
                         return
-                    loop.call_soon_threadsafe(self._news.set)
+                    if chat is not None and owner(chat, self.count) == self.index:
+                        loop.call_soon_threadsafe(self._news.set)
             except Exception as exc:  # the database is away: poll until it is back
                 log.warning("inbox: not notified of new updates (%s); polling", exc)
                 self._stopping.wait(1.0)
@@ -192,13 +221,16 @@ class Drainer:
 
     async def _drain(self, bot: Bot) -> None:
         inbox = self.queue.inbox
+        mine_only = False  # the first look, and each one after a quiet second: any chat
         while True:
             self._news.clear()
             room = self.room - len(self.processor.in_hand)
             claimed: list[tuple[int, dict[str, Any]]] = []
             if room > 0:
+                share = (self.index, self.count) if mine_only else None
                 try:
-                    claimed = await asyncio.to_thread(inbox.claim, self.worker, self.lease, room)
+                    claimed = await asyncio.to_thread(inbox.claim, self.worker, self.lease,
+                                                      room, share=share)
                 except Exception:
                     log.exception("inbox: cannot claim updates")
             for update_id, payload in claimed:
@@ -206,10 +238,13 @@ class Drainer:
                 if update is not None:
                     self.processor.in_hand.add(update_id)
                     await self.queue.hand_over(update)
+            mine_only = True
             if not claimed:
-                with contextlib.suppress(TimeoutError):
+                try:
                     async with asyncio.timeout(1.0):
                         await self._news.wait()
+                except TimeoutError:
+                    mine_only = False
 
     async def _renew(self) -> None:
         while True:
