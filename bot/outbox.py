@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Result, delete, func, or_, select, update
+from sqlalchemy import CursorResult, Result, delete, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot import phrases
@@ -160,15 +160,16 @@ class Outbox:
         in flight) and not held by another worker, if its time has come; oldest first."""
         return self.look(limit, busy=busy)[0]
 
-    def look(self, limit: int = 100, *, busy: Collection[int] = ()
+    def look(self, limit: int = 100, *, busy: Collection[int] = (), own: bool = True
              ) -> tuple[list[Call], datetime | None]:
         """:meth:`due`, and when the next call now waiting for a retry may be tried (None:
-        none waits), in one transaction."""
+        none waits), in one transaction. ``own=False``: leave out the calls this worker
+        holds too (a sender that keeps what it claimed until it is done with it)."""
         now = self.clock()
         heads = (select(func.min(OutboxItem.id)).where(OutboxItem.status == "pending")
                  .group_by(OutboxItem.chat_id))
         free = or_(OutboxItem.claimed_until.is_(None), OutboxItem.claimed_until < now,
-                   OutboxItem.claimed_by == self.worker)
+                   OutboxItem.claimed_by == self.worker if own else false())
         query = select(OutboxItem).where(OutboxItem.id.in_(heads), free,
                                          OutboxItem.next_attempt_at <= now)
         if busy:
@@ -264,6 +265,17 @@ class Outbox:
                 .values(attempts=OutboxItem.attempts + 1, next_attempt_at=when,
                         last_error=error[:500], claimed_by=None, claimed_until=None))
         return when
+
+    def release(self, call: Call, after: float) -> None:
+        """Give back the claim on ``call``, not to be made for ``after`` seconds (Telegram's
+        rates hold it longer than a claim should wait unrenewed)."""
+        with self.db.session() as session:
+            session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id == call.id, OutboxItem.status == "pending",
+                       OutboxItem.claimed_by == self.worker)
+                .values(next_attempt_at=self.clock() + timedelta(seconds=after),
+                        claimed_by=None, claimed_until=None))
 
     def give_up(self, call: Call, error: str) -> None:
         """Telegram will never accept ``call``: mark it failed so the chat's queue moves on.

@@ -52,6 +52,9 @@ log = logging.getLogger(__name__)
 # After an update whose handling may have queued calls no one handed to the sender (a
 # ticket's post), the sender looks at the queue within this many seconds.
 LOOK_SOON = 0.2
+# A claimed call that Telegram's rates hold back longer than this (a group's twenty
+# messages a minute) is given back to the queue until its time, not kept unrenewed.
+HOLD_AT_MOST = 5.0
 
 
 def _markup(rows: list[list[list[Any]]] | None) -> InlineKeyboardMarkup | None:
@@ -105,10 +108,12 @@ class Sender:
         self._runner: asyncio.Task[None] | None = None
         self._bot: Bot | None = None
         self._stopping = False
-        # Chats Telegram's rates hold, until when (time.monotonic()); chats a look left
-        # out because a call to them was in flight.
-        self._held: dict[int, float] = {}
+        # Calls claimed and held back by Telegram's rates, by chat, with when they may go
+        # (time.monotonic()); chats a look left out because a call to them was in flight.
+        self._held: dict[int, tuple[float, Call]] = {}
         self._passed_over: set[int] = set()
+        self._looked = False
+        self._releasing: set[asyncio.Task[None]] = set()
         self._soon: asyncio.TimerHandle | None = None
 
     @property
@@ -175,43 +180,64 @@ class Sender:
     async def _dispatch(self, bot: Bot) -> float:
         """Start the calls that may go now; returns the seconds until the next look.
 
-        Chats with a call in flight are left out (their next call is taken when that
-        one ends), and so are chats that Telegram's rates hold for now: their call
-        stays claimed by this worker, and looking at it again before its time would
-        only renew the claim."""
-        now = time.monotonic()
-        self._held = {chat: until for chat, until in self._held.items() if until > now}
+        A call this worker claimed is its own until it is sent, retried or given up:
+        a call that Telegram's rates hold is kept here until its time (a look would
+        not find it again), and a look leaves out chats with a call in flight (their
+        next call is taken when that one ends). Only the first look after the start
+        takes this worker's own claims again (left by a stop or a crash)."""
+        for chat, (until, call) in list(self._held.items()):
+            if until <= time.monotonic() and chat not in self._in_flight:
+                del self._held[chat]
+                self._start(bot, call)
         busy = set(self._in_flight)
         self._passed_over |= busy
-        calls, later = await asyncio.to_thread(self.outbox.look, busy=busy | set(self._held))
+        calls, later = await asyncio.to_thread(
+            self.outbox.look, busy=busy | set(self._held), own=not self._looked)
+        self._looked = True
         pause = self.poll_interval
         for call in calls:
-            pause = min(pause, self._start(bot, call))
+            if call.chat_id in self._in_flight or call.chat_id in self._held:
+                continue  # handed over meanwhile; a claim is never made twice
+            self._start(bot, call)
         if self._held:
-            pause = min(pause, min(self._held.values()) - time.monotonic())
+            pause = min(pause, min(until for until, _ in self._held.values())
+                        - time.monotonic())
         if later is not None:
             pause = min(pause, (later - utcnow()).total_seconds())
         return max(pause, 0.01)
 
     def hand(self, calls: list[Call]) -> None:
         """Make now ``calls`` that were claimed for this worker as they were queued or as
-        the chat's previous call ended; what may not go yet is left to the next look,
-        which finds it still claimed by this worker."""
+        the chat's previous call ended (or as soon as Telegram's rates allow)."""
         bot = self._bot
         for call in calls:
-            if bot is None or self._stopping or call.chat_id in self._in_flight \
-                    or self._start(bot, call) > 0:
+            if bot is None or self._stopping or call.chat_id in self._in_flight:
+                self._held[call.chat_id] = (time.monotonic(), call)
+                self.wake()
+            elif self._start(bot, call) > 0:
                 self.wake()
 
     def _start(self, bot: Bot, call: Call) -> float:
-        """Start ``call`` if Telegram's rates allow it now (0), else the seconds to wait."""
+        """Start ``call`` if Telegram's rates allow it now (0), else keep it until they do
+        and return the seconds to wait."""
         wait = self.limits.reserve(call.chat_id)
         if wait == 0:
             self._in_flight[call.chat_id] = asyncio.create_task(
                 self._send_then_next(bot, call), name=f"outbox-{call.chat_id}")
+        elif wait <= HOLD_AT_MOST:
+            self._held[call.chat_id] = (time.monotonic() + wait, call)
         else:
-            self._held[call.chat_id] = time.monotonic() + wait
+            task = asyncio.create_task(self._release(call, wait))
+            self._releasing.add(task)
+            task.add_done_callback(self._releasing.discard)
         return wait
+
+    async def _release(self, call: Call, wait: float) -> None:
+        try:
+            await asyncio.to_thread(self.outbox.release, call, wait)
+        except Exception:  # the database is away: the claim runs out by itself
+            log.exception("outbox: could not give back %s to %s", call.kind, call.chat_id)
+        self.wake()
 
     async def _send_then_next(self, bot: Bot, call: Call) -> None:
         """Make ``call``, then the chat's next one if it is due (no look needed); look
