@@ -169,7 +169,8 @@ def _hours(value: Any) -> WorkingHours:
 
 
 def _schema_names() -> dict[str, Any]:
-    """What the names in the annotations below mean to pydantic."""
+    """What the names in the annotations below mean to pydantic (mypy reads them in the
+    ``TYPE_CHECKING`` block above)."""
     from pydantic import (
         AfterValidator,
         BeforeValidator,
@@ -591,23 +592,24 @@ CACHE_NAME = "config-checked.json"
 @functools.cache
 def _code_version() -> bytes:
     """Changes with the code that checks a file (this module and the opening hours')."""
-    digest = hashlib.sha256()
-    for module in (__file__, parse_hours.__code__.co_filename):
-        digest.update(Path(module).read_bytes())
-    return digest.digest()
+    here = Path(__file__)
+    return hashlib.sha256(here.read_bytes() + here.with_name("workhours.py").read_bytes()).digest()
 
 
-def _cache_key(source: Path, content: bytes) -> str:
+def _cache_key(resolved: Path, content: bytes) -> str:
     """What a check's result depends on: the file (its place and bytes), the code, and
     the home folder (``~`` in paths). Not the environment: its values are applied to
     the checked file afterwards, each time (the token is checked then)."""
     digest = hashlib.sha256()
-    for part in (_code_version(), str(source.resolve()).encode(),
+    for part in (_code_version(), str(resolved).encode(),
                  os.path.expanduser("~").encode(), content):
         digest.update(len(part).to_bytes(8, "big") + part)
     return digest.hexdigest()
 
 
+_SECTIONS: dict[str, type[Any]] = {
+    cls.__name__: cls for cls in (*_Section.__subclasses__(), WorkingHours)}
+"""The dataclasses a kept file is made of."""
 _KEPT_TYPES: dict[str, Any] = {
     "Path": Path, "timedelta": timedelta, "ZoneInfo": ZoneInfo, "time": time.fromisoformat,
     "date": date.fromisoformat, "tuple": tuple, "frozenset": frozenset, "dict": dict,
@@ -660,7 +662,7 @@ def _cached(cache: Path, key: str) -> _ConfigFile | None:
         if kept["key"] != key:
             return None
         checked = _decode(kept["checked"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
     return checked if isinstance(checked, _ConfigFile) else None
 
@@ -675,13 +677,12 @@ def _keep(cache: Path, key: str, checked: _ConfigFile) -> None:
         data = json.dumps({"key": key, "checked": _encode(without_token)},
                           ensure_ascii=False, allow_nan=False).encode()
         cache.parent.mkdir(exist_ok=True)
-        partial = cache.with_name(f"{cache.name}.{os.getpid()}")
-        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
+        partial = cache.with_name(f"{cache.name}.{os.getpid()}")  # whole, or not at all
+        with open(partial, "wb", opener=lambda name, flags: os.open(name, flags, 0o600)) as out:
+            out.write(data)
         os.replace(partial, cache)
     except (OSError, TypeError, ValueError):
-        pass
+        pass  # checked again next time
 
 
 # --- loading --------------------------------------------------------------------------------
@@ -712,8 +713,9 @@ def load_config(path: str | os.PathLike[str] | None = None,
     env = os.environ if environ is None else environ
     source = Path(path) if path is not None else DEFAULT_CONFIG_PATH
     content = _read(source)
-    base = source.resolve().parent
-    cache, key = base / "data" / CACHE_NAME, _cache_key(source, content)
+    resolved = source.resolve()
+    base = resolved.parent
+    cache, key = base / "data" / CACHE_NAME, _cache_key(resolved, content)
     token = env.get("TELEGRAM_BOT_TOKEN")
     parsed = _cached(cache, key)
     if parsed is not None and token:
@@ -748,7 +750,3 @@ def load_config(path: str | os.PathLike[str] | None = None,
         learning=parsed.learning,
     )
 
-
-_SECTIONS: dict[str, type[Any]] = {
-    cls.__name__: cls for cls in (*_Section.__subclasses__(), WorkingHours)}
-"""The dataclasses a kept file is made of."""

@@ -286,8 +286,9 @@ def active_at(url: str, min_votes: int) -> list[tuple[str, str, str]]:
     Before the bot made its SQLite file there is none to read, and none is created. A
     SQLite file is read with the sqlite3 module, without loading SQLAlchemy (a third of
     ``ask``'s time); any other database, or a file sqlite3 cannot read so (a schema older
-    than these tables, not a database), is opened as every command opens it, and
-    upgraded only when reading fails (upgrading means loading Alembic and the migrations).
+    than these tables, not a database), is read through SQLAlchemy, and opened as every
+    command opens it (upgraded) only when that fails: upgrading means loading Alembic and
+    the migrations.
     """
     if url.startswith("sqlite"):  # sqlite:///FILE, sqlite:////ABSOLUTE, sqlite:// (memory)
         rest = url.partition("://")[2]
@@ -311,8 +312,9 @@ def active_at(url: str, min_votes: int) -> list[tuple[str, str, str]]:
         try:
             return active(db, min_votes)
         except DBAPIError:
-            db.migrate()
-            return active(db, min_votes)
+            pass
+    with Database(url) as db:  # upgraded, or DatabaseUnavailable says why it cannot be
+        return active(db, min_votes)
 
 
 def version(db: Database) -> tuple[int, int, int]:

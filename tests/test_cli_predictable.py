@@ -164,6 +164,14 @@ def test_ask_reads_what_was_learned_without_the_database_or_schema_libraries(
                 "telegram"} & loaded
 
 
+def test_a_file_that_is_not_a_database_is_one_clear_line(tmp_path: Path) -> None:
+    (tmp_path / "bot.db").write_text("not a database, " * 100)
+    result = run("ask", "Si regjistrohet një shoqatë?", tmp_path=tmp_path)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (f"error: cannot open the database sqlite:///{tmp_path / 'bot.db'}: "
+                             "file is not a database\n")
+
+
 def test_ask_loads_no_database_chart_or_telegram_library(tmp_path: Path) -> None:
     # Before the bot has made its database there is nothing learned to read, and no
     # database file is made.
