@@ -32,6 +32,7 @@ import dataclasses
 import difflib
 import functools
 import hashlib
+import importlib.util
 import io
 import json
 import math
@@ -591,9 +592,14 @@ CACHE_NAME = "config-checked.json"
 
 @functools.cache
 def _code_version() -> bytes:
-    """Changes with the code that checks a file (this module and the opening hours')."""
+    """Changes with the code that checks a file: this module, the opening hours' and
+    pydantic's (its version, read without importing it)."""
     here = Path(__file__)
-    return hashlib.sha256(here.read_bytes() + here.with_name("workhours.py").read_bytes()).digest()
+    code = [here, here.with_name("workhours.py")]
+    pydantic = importlib.util.find_spec("pydantic")
+    if pydantic is not None and pydantic.origin:
+        code.append(Path(pydantic.origin).with_name("version.py"))
+    return hashlib.sha256(b"".join(path.read_bytes() for path in code)).digest()
 
 
 def _cache_key(resolved: Path, content: bytes) -> str:
