@@ -6,8 +6,8 @@ else's /reload, /stats... get the usual "unknown command", and their files the u
 The work is done by the core (:mod:`bot.faq_admin`, :mod:`bot.suggestions`,
 :mod:`bot.report`, :mod:`bot.privacy`); this module turns it into messages. Two
 jobs run in the background: the FAQ files are polled for changes every
-``faq.reload_interval``, and question logs older than ``privacy.retention`` are
-deleted at start and every day.
+``faq.reload_interval``, and what is older than ``privacy.retention`` is taken away at
+start and every day (:mod:`bot.retention`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import learning, privacy, report, suggestions
+from bot import learning, report, retention, suggestions
 from bot.choices import Button, CancelUpload, ConfirmUpload, SettleSuggestion
 from bot.conversation import Asker, Assistant, Reply
 from bot.faq import Problem
@@ -318,13 +318,20 @@ async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 # --- retention --------------------------------------------------------------
 
-async def purge_questions(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The daily job deleting question logs older than ``privacy.retention``."""
+async def purge_old(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The daily job taking away what is older than ``privacy.retention``
+    (:mod:`bot.retention`)."""
     assistant = brain(context)
-    deleted = await asyncio.to_thread(privacy.purge_old_questions, assistant.db,
-                                      assistant.config.privacy.retention)
-    if deleted:
-        log.info("deleted %d question log(s) older than the retention period", deleted)
+    purged = await asyncio.to_thread(retention.purge, assistant.db,
+                                     assistant.config.privacy.retention,
+                                     min_votes=assistant.config.learning.min_votes)
+    if purged:
+        log.info("older than the retention period: %d question log(s), %d outbox call(s) "
+                 "and %d learned vote(s) deleted, the texts of %d closed ticket(s) and %d of "
+                 "their message(s) emptied", purged.questions, purged.outbox, purged.votes,
+                 purged.tickets, purged.ticket_messages)
+    if purged.votes:
+        assistant.refresh_learned()
 
 
 def register(application: Application, assistant: Assistant) -> None:
@@ -346,6 +353,6 @@ def register(application: Application, assistant: Assistant) -> None:
     if jobs is not None:
         jobs.run_repeating(poll_faq, interval=assistant.config.faq_admin.reload_interval,
                            first=assistant.config.faq_admin.reload_interval, name="faq-reload")
-        jobs.run_repeating(purge_questions, interval=RETENTION_EVERY, first=RETENTION_FIRST,
-                           name="question-retention")
+        jobs.run_repeating(purge_old, interval=RETENTION_EVERY, first=RETENTION_FIRST,
+                           name="retention")
 

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.faq import load_faq
-from bot.storage import Database, FaqSuggestion, OutboxItem, Person, QuestionLog
+from bot.storage import Database, FaqSuggestion, OutboxItem, Person, QuestionLog, Ticket
 from botapi import BotApiServer, Call
 from botapi.harness import PROJECT_ROOT, RunningBot, make_config
 from test_telegram_staff import wait_until
@@ -379,23 +379,30 @@ async def test_forget_deletes_the_person_after_confirmation(api: BotApiServer,
     assert rows() == (0, 0)
 
 
-async def test_retention_job_deletes_old_question_logs_at_start(
+async def test_retention_job_takes_old_words_away_at_start(
         api: BotApiServer, tmp_path: Path, faq_dir: Path) -> None:
     config = dataclasses.replace(make_config(api, tmp_path / "bot.db"), faq_path=faq_dir)
+    old = datetime.now(timezone.utc) - timedelta(days=400)
     with Database(config.database_url) as db, db.session() as session:
-        old = datetime.now(timezone.utc) - timedelta(days=400)
         for when, text in ((old, "old"), (datetime.now(timezone.utc), "new")):
             session.add(QuestionLog(user_id=1, chat_id=1, text=text, language="sq",
                                     decision="staff", outcome="staff", created_at=when))
+        session.add(Ticket(user_id=1, chat_id=1, person_name="Ana", language="sq",
+                           question="Pyetja e vjetër", guesses=[], status="closed",
+                           created_at=old, updated_at=old, closed_at=old))
     running = await RunningBot(config).start()
     try:
         assert running.brain is not None
+
+        def left() -> tuple[list[str], list[str]]:
+            with running.brain.db.session() as session:  # type: ignore[union-attr]
+                return (list(session.scalars(select(QuestionLog.text))),
+                        list(session.scalars(select(Ticket.question))))
+
         for _ in range(50):
-            with running.brain.db.session() as session:
-                texts = session.scalars(select(QuestionLog.text)).all()
-            if texts == ["new"]:
+            if left() == (["new"], [""]):
                 break
             await asyncio.sleep(0.1)
-        assert texts == ["new"]
+        assert left() == (["new"], [""])
     finally:
         await running.stop()
