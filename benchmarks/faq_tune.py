@@ -23,9 +23,18 @@ How everything is chosen, with folds stratified by set and by in/out of scope:
 * L2 regularisation: the strength with the best held-out answered right +
   reached among those meeting the targets held out.
 
+The semantic model is fitted for a fresh bot and for one that has learned
+(:class:`bot.decision.Memory`): every case gives two rows, one without memory and
+one with the memory of the other cases of the tuning folds (in-scope cases as
+learned phrasings, out-of-scope ones as questions handed to the staff; never the
+case itself), and each kind of row gets its own thresholds. The held-out cases
+of a fold are measured without memory and with the memory of the tuning folds,
+which is what ``learn --cases`` of those cases would give a bot.
+
 Printed: the held-out figures of every strength, per set (what to expect on
-questions nobody tuned on), and the share of decisions the cascade answers
-without the model. ``--write`` fits on all the cases and writes
+questions nobody tuned on), with and without memory, and the share of decisions
+the cascade answers without the model (without memory only: a bot with memory
+reads it with the question's vector). ``--write`` fits on all the cases and writes
 bot/data/calibration.json, with the held-out figures beside the coefficients.
 
     nice .venv/bin/python benchmarks/faq_tune.py [--write]
@@ -38,7 +47,7 @@ import json
 import os
 import random
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -51,7 +60,7 @@ from bot.config import load_config  # noqa: E402
 from bot.embedding import vector_cache  # noqa: E402
 from bot.evaluate import load_cases  # noqa: E402
 from bot.faq import load_faq  # noqa: E402
-from bot.matcher import FaqMatcher, Ranking  # noqa: E402
+from bot.matcher import FaqMatcher, Ranking, asked_part  # noqa: E402
 from bot.text import read  # noqa: E402
 
 BENCH = Path(os.environ.get("BENCH_DIR") or PROJECT_ROOT.parent / "shared" / "bench")
@@ -154,10 +163,12 @@ def stratified_folds(strata: np.ndarray, seed: int) -> np.ndarray:
     return fold
 
 
-def out_of_fold(d: Data, mask: np.ndarray, strata: np.ndarray,
-                l2: float) -> tuple[np.ndarray, np.ndarray]:
-    """Probabilities of the cases in ``mask``, each from a model fitted without its fold."""
-    fold = stratified_folds(strata[mask], SEED + 1)
+def out_of_fold(d: Data, mask: np.ndarray, strata: np.ndarray, l2: float,
+                fold: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities of the cases in ``mask``, each from a model fitted without its fold
+    (``fold``: the inner fold of each case in ``mask``, else stratified by ``strata``)."""
+    if fold is None:
+        fold = stratified_folds(strata[mask], SEED + 1)
     idx = np.flatnonzero(mask)
     right, reach = np.zeros(len(d.x)), np.zeros(len(d.x))
     for k in range(FOLDS):
@@ -243,7 +254,55 @@ def cascaded(sem: Data, lex: Data, mask: np.ndarray, answered: np.ndarray,
     return merged, mask, (answered & ~escalated) | lexical, suggested & ~lexical & ~escalated
 
 
-def read_all() -> tuple[list[str], list[str | None], list[Ranking], list[Ranking]]:
+def with_memory(rankings: list[Ranking], vectors: np.ndarray, expect: list[str | None],
+                members: np.ndarray) -> list[Ranking]:
+    """Each ranking with the memory features of the cases in ``members`` learned
+    (all but the case itself)."""
+    entries = np.array(expect, dtype=object)
+    found = []
+    for i, ranking in enumerate(rankings):
+        mask = members.copy()
+        mask[i] = False
+        memory = decision.Memory(vectors[mask], tuple(entries[mask]))
+        found.append(replace(ranking, memory=memory.features(
+            vectors[i], ranking.matches[0].entry.id)) if ranking.matches else ranking)
+    return found
+
+
+@dataclass
+class Joint:
+    """The semantic model fitted on rows without and with memory, its thresholds for
+    each, and the out-of-fold probabilities of the rows without memory (full length)."""
+
+    model: Fitted
+    plain: tuple[float, float]
+    learned: tuple[float, float]
+    oof: tuple[np.ndarray, np.ndarray]
+
+
+def joint(plain: Data, memorised: Data, tuning: np.ndarray, strata: np.ndarray,
+          l2: float, empty: np.ndarray) -> Joint:
+    """Fit the semantic model on the ``tuning`` cases, each as a row without memory and
+    a row with it; thresholds for each kind on out-of-fold probabilities (the inner
+    folds keep a case's two rows together)."""
+    both = Data(np.r_[plain.x[tuning], memorised.x[tuning]],
+                np.r_[plain.right[tuning], memorised.right[tuning]],
+                np.r_[plain.reach[tuning], memorised.reach[tuning]],
+                np.r_[plain.in_scope[tuning], plain.in_scope[tuning]], plain.names,
+                np.r_[plain.group[tuning], plain.group[tuning]])
+    rows_ = np.ones(len(both.x), dtype=bool)
+    first = np.r_[np.ones(tuning.sum(), dtype=bool), np.zeros(tuning.sum(), dtype=bool)]
+    inner = stratified_folds(strata[tuning], SEED + 1)
+    right, reach = out_of_fold(both, rows_, strata, l2, np.r_[inner, inner])
+    twice = np.r_[empty[tuning], empty[tuning]]
+    oof = np.zeros(len(plain.x)), np.zeros(len(plain.x))
+    oof[0][tuning], oof[1][tuning] = right[first], reach[first]
+    return Joint(train(both, rows_, l2), thresholds(both, first, right, reach, twice),
+                 thresholds(both, ~first, right, reach, twice), oof)
+
+
+def read_all() -> tuple[list[str], list[str | None], list[Ranking], list[Ranking],
+                        np.ndarray]:
     config = load_config(PROJECT_ROOT / "config.yaml", environ={}).matching
     faq = load_faq(BENCH / "faq.yaml")
     cache = vector_cache(config.embedding, PROJECT_ROOT / "data" / "embeddings")
@@ -251,7 +310,7 @@ def read_all() -> tuple[list[str], list[str | None], list[Ranking], list[Ranking
         raise SystemExit(f"the model {config.embedding!r} cannot be loaded")
     placeholder = decision.Calibration(*(decision.Model((), (), (), (), (), 1.0, 1.0),) * 2)
     matcher = FaqMatcher(faq, config, cache, calibration=placeholder)
-    sets, expect, semantic, lexical = [], [], [], []
+    sets, expect, semantic, lexical, vectors = [], [], [], [], []
     for name in SETS:
         for case in load_cases(BENCH / f"{name}.jsonl"):
             message = read(case.question)
@@ -259,7 +318,13 @@ def read_all() -> tuple[list[str], list[str | None], list[Ranking], list[Ranking
             expect.append(case.expect)
             semantic.append(matcher.rank(message))
             lexical.append(matcher.rank(message, semantic=False))
-    return sets, expect, semantic, lexical
+            vectors.append(cache.query(asked_part(message)))
+    return sets, expect, semantic, lexical, np.array(vectors)
+
+
+def show(label: str, found: dict[str, np.ndarray]) -> str:
+    return f"{label} " + "   ".join(f"{name} {' / '.join(f'{v:.1f}' for v in f)}"
+                                   for name, f in found.items())
 
 
 def main() -> int:
@@ -267,7 +332,7 @@ def main() -> int:
     parser.add_argument("--write", action="store_true",
                         help="write bot/data/calibration.json (fitted on all the cases)")
     args = parser.parse_args()
-    sets_list, expect, sem_rankings, lex_rankings = read_all()
+    sets_list, expect, sem_rankings, lex_rankings, vectors = read_all()
     sets = np.array(sets_list)
     sem, lex = rows(sem_rankings, expect, sets, True), rows(lex_rankings, expect, sets, False)
     empty_sem = np.array([not r.matches for r in sem_rankings])
@@ -275,36 +340,68 @@ def main() -> int:
     strata = np.array([f"{s}/{e}" for s, e in zip(sets, sem.in_scope, strict=True)])
     fold = stratified_folds(strata, SEED)
     everything = np.ones(len(expect), dtype=bool)
+    parts = (*((name, sets == name) for name in SETS), ("union", everything))
+    # Per fold: every case's rows with the memory of that fold's tuning cases.
+    memorised = [rows(with_memory(sem_rankings, vectors, expect, fold != k), expect, sets, True)
+                 for k in range(FOLDS)]
     print(f"{len(expect)} cases ({', '.join(SETS)}), stratified {FOLDS}-fold "
           "cross-validation; held out: answered right / reached / wrong / handed on\n")
 
-    results: dict[str, dict[str, object]] = {}
-    for kind, d, empty in (("semantic", sem, empty_sem), ("lexical", lex, empty_lex)):
-        best: tuple[float, float] | None = None
-        for l2 in L2:
-            answered = np.zeros(len(expect), dtype=bool)
-            suggested = np.zeros(len(expect), dtype=bool)
-            for k in range(FOLDS):
-                tuning, held = fold != k, fold == k
-                chosen = thresholds(d, tuning, *out_of_fold(d, tuning, strata, l2), empty)
-                right, reach = train(d, tuning, l2)(d.x)
-                a, s = decide(right, reach, *chosen, empty)
-                answered[held], suggested[held] = a[held], s[held]
-            per_set = {name: figures(d, sets == name, answered, suggested) for name in SETS}
-            union = figures(d, everything, answered, suggested)
-            print(f"{kind:<9} L2 {l2:<5} " + "   ".join(
-                f"{name} {' / '.join(f'{v:.1f}' for v in f)}"
-                for name, f in (*per_set.items(), ("union", union))))
-            meets = union[2] <= TARGET_WRONG and union[3] >= TARGET_HANDED_ON
-            objective = union[0] + union[1] + (1000 if meets else 0)
-            if best is None or objective > best[0]:
-                best = (objective, l2)
-                results[kind] = {"l2": l2, **{name: [round(float(v), 1) for v in f]
-                                              for name, f in (*per_set.items(),
-                                                              ("union", union))}}
-        print(f"{kind}: L2 {results[kind]['l2']} chosen\n")
+    def rounded(d: Data, answered: np.ndarray, suggested: np.ndarray) -> dict[str, list[float]]:
+        return {name: [round(float(v), 1) for v in figures(d, part, answered, suggested)]
+                for name, part in parts}
 
-    # The cascade, held out: lexical answers from the lexical model, the rest as above.
+    results: dict[str, dict[str, object]] = {}
+    best: tuple[float, float] | None = None
+    for l2 in L2:  # the semantic model, without and with memory
+        decided = {key: (np.zeros(len(expect), dtype=bool), np.zeros(len(expect), dtype=bool))
+                   for key in ("plain", "learned")}
+        learned_labels = Data(sem.x.copy(), sem.right.copy(), sem.reach.copy(), sem.in_scope,
+                              sem.names, sets)
+        for k in range(FOLDS):
+            tuning, held = fold != k, fold == k
+            fitted = joint(sem, memorised[k], tuning, strata, l2, empty_sem)
+            for key, d, chosen in (("plain", sem, fitted.plain),
+                                   ("learned", memorised[k], fitted.learned)):
+                a, s = decide(*fitted.model(d.x), *chosen, empty_sem)
+                decided[key][0][held], decided[key][1][held] = a[held], s[held]
+            learned_labels.x[held] = memorised[k].x[held]
+        found = {"plain": rounded(sem, *decided["plain"]),
+                 "learned": rounded(learned_labels, *decided["learned"])}
+        for key in found:
+            print(show(f"semantic L2 {l2:<5} {key:<8}",
+                       {n: np.array(f) for n, f in found[key].items()}))
+        unions = [np.array(found[key]["union"]) for key in found]
+        meets = all(u[2] <= TARGET_WRONG and u[3] >= TARGET_HANDED_ON for u in unions)
+        objective = sum(u[0] + u[1] for u in unions) + (1000 if meets else 0)
+        if best is None or objective > best[0]:
+            best = (objective, l2)
+            results["semantic"] = {"l2": l2, **found["plain"]}
+            results["semantic with memory"] = {"l2": l2, **found["learned"]}
+    print(f"semantic: L2 {results['semantic']['l2']} chosen\n")
+
+    best = None
+    for l2 in L2:
+        answered = np.zeros(len(expect), dtype=bool)
+        suggested = np.zeros(len(expect), dtype=bool)
+        for k in range(FOLDS):
+            tuning, held = fold != k, fold == k
+            chosen = thresholds(lex, tuning, *out_of_fold(lex, tuning, strata, l2), empty_lex)
+            right, reach = train(lex, tuning, l2)(lex.x)
+            a, s = decide(right, reach, *chosen, empty_lex)
+            answered[held], suggested[held] = a[held], s[held]
+        found_lex = rounded(lex, answered, suggested)
+        print(show(f"lexical  L2 {l2:<5}", {n: np.array(f) for n, f in found_lex.items()}))
+        union = found_lex["union"]
+        meets = union[2] <= TARGET_WRONG and union[3] >= TARGET_HANDED_ON
+        objective = union[0] + union[1] + (1000 if meets else 0)
+        if best is None or objective > best[0]:
+            best = (objective, l2)
+            results["lexical"] = {"l2": l2, **found_lex}
+    print(f"lexical: L2 {results['lexical']['l2']} chosen\n")
+
+    # The cascade, held out (no memory): lexical answers from the lexical model, the
+    # rest from the semantic one as above.
     l2_sem, l2_lex = float(results["semantic"]["l2"]), float(results["lexical"]["l2"])  # type: ignore[arg-type]
     answered = np.zeros(len(expect), dtype=bool)
     suggested = np.zeros(len(expect), dtype=bool)
@@ -312,14 +409,12 @@ def main() -> int:
     lexical_escalated = np.zeros(len(expect), dtype=bool)
     for k in range(FOLDS):
         tuning, held = fold != k, fold == k
-        sem_oof = out_of_fold(sem, tuning, strata, l2_sem)
+        fitted = joint(sem, memorised[k], tuning, strata, l2_sem, empty_sem)
         lex_oof = out_of_fold(lex, tuning, strata, l2_lex)
-        chosen = thresholds(sem, tuning, *sem_oof, empty_sem)
-        answer_from, escalate_under = cascade(sem, lex, tuning, (*sem_oof, *lex_oof), chosen,
-                                              empty_sem, empty_lex)
-        right, reach = train(sem, tuning, l2_sem)(sem.x)
+        answer_from, escalate_under = cascade(sem, lex, tuning, (*fitted.oof, *lex_oof),
+                                              fitted.plain, empty_sem, empty_lex)
         lex_right, lex_reach = train(lex, tuning, l2_lex)(lex.x)
-        a, s = decide(right, reach, *chosen, empty_sem)
+        a, s = decide(*fitted.model(sem.x), *fitted.plain, empty_sem)
         la = (lex_right >= answer_from) & ~empty_lex
         le = (lex_reach < escalate_under) & ~la & ~empty_lex
         answered[held], suggested[held] = a[held], s[held]
@@ -327,41 +422,35 @@ def main() -> int:
     merged, _, answered, suggested = cascaded(sem, lex, everything, answered, suggested,
                                               lexical_answered, lexical_escalated)
     skipped = lexical_answered | lexical_escalated
-    cascade_figures = {name: [round(float(v), 1) for v in figures(merged, part, answered,
-                                                                   suggested)]
-                       for name, part in (*((n, sets == n) for n in SETS),
-                                          ("union", everything))}
     results["cascade"] = {"answered without the model": round(100 * skipped.mean(), 1),
-                          **cascade_figures}
-    print("semantic with the cascade, held out: " + "   ".join(
-        f"{name} {' / '.join(f'{v:.1f}' for v in f)}" for name, f in cascade_figures.items())
-        + f"; {100 * skipped.mean():.1f}% of the questions answered without the model")
+                          **rounded(merged, answered, suggested)}
+    print(show("semantic with the cascade, no memory, held out:",
+               {n: np.array(f) for n, f in rounded(merged, answered, suggested).items()})
+          + f"; {100 * skipped.mean():.1f}% of the questions answered without the model")
 
     if args.write:
-        models = {}
-        for kind, d, empty in (("semantic", sem, empty_sem), ("lexical", lex, empty_lex)):
-            l2 = float(results[kind]["l2"])  # type: ignore[arg-type]
-            oof = out_of_fold(d, everything, strata, l2)
-            chosen = thresholds(d, everything, *oof, empty)
-            fitted = train(d, everything, l2)
-            a, sg = decide(*fitted(d.x), *chosen, empty)
-            print(f"{kind} fitted on all, in sample: " + "   ".join(
-                f"{name} {' / '.join(f'{v:.1f}' for v in figures(d, part, a, sg))}"
-                for name, part in (*((n, sets == n) for n in SETS), ("union", everything))))
-            models[kind] = (decision.Model(
-                d.names, tuple(fitted.mean.round(6)), tuple(fitted.scale.round(6)),
-                tuple(fitted.right.round(6)), tuple(fitted.reach.round(6)), *chosen), oof)
-        value = cascade(sem, lex, everything, (*models["semantic"][1], *models["lexical"][1]),
-                        (models["semantic"][0].answer, models["semantic"][0].suggest),
+        every = rows(with_memory(sem_rankings, vectors, expect, everything), expect, sets, True)
+        fitted = joint(sem, every, everything, strata, l2_sem, empty_sem)
+        lex_oof = out_of_fold(lex, everything, strata, l2_lex)
+        lex_chosen = thresholds(lex, everything, *lex_oof, empty_lex)
+        lex_fitted = train(lex, everything, l2_lex)
+        value = cascade(sem, lex, everything, (*fitted.oof, *lex_oof), fitted.plain,
                         empty_sem, empty_lex)
-        calibration = decision.Calibration(models["semantic"][0], models["lexical"][0], *value)
+
+        def model(d: Data, f: Fitted, chosen: tuple[float, float],
+                  learned: tuple[float, float] | None) -> decision.Model:
+            return decision.Model(d.names, tuple(f.mean.round(6)), tuple(f.scale.round(6)),
+                                  tuple(f.right.round(6)), tuple(f.reach.round(6)), *chosen,
+                                  learned)
+        calibration = decision.Calibration(
+            model(sem, fitted.model, fitted.plain, fitted.learned),
+            model(lex, lex_fitted, lex_chosen, None), *value)
         out = {"how": "benchmarks/faq_tune.py --write (see its docstring)",
                "held_out": results, **calibration.as_json()}
         decision.CALIBRATION.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
         print(f"\nwrote {decision.CALIBRATION.relative_to(PROJECT_ROOT)}: "
-              f"semantic answer {calibration.semantic.answer} suggest "
-              f"{calibration.semantic.suggest}, lexical answer {calibration.lexical.answer} "
-              f"suggest {calibration.lexical.suggest}, cascade {value}")
+              f"semantic answer / suggest {fitted.plain}, with memory {fitted.learned}; "
+              f"lexical {lex_chosen}, cascade {value}")
     return 0
 
 

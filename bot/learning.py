@@ -15,6 +15,14 @@ entry (``staff``), and labelled cases replayed with ``ngo-faq-bot learn``
 Each vote keeps the voter's own question, and a phrasing has no words of its
 own: forgetting a person (:mod:`bot.privacy` deletes their votes) takes their
 words with them, and :func:`prune` then drops the phrasings nobody supports.
+
+The other side is learned too: a question the staff handled without a FAQ entry
+is an *out-of-scope question* (:func:`hand_on`). Its honest source is a ticket the
+staff answered in their own words (not with a FAQ entry's answer); when an admin
+later links that answer to an entry, the question becomes a learned phrasing
+instead (:func:`link_suggestion`). Replayed cases without an entry count as such
+questions too. The decision reads both as nearest-neighbour evidence
+(:class:`bot.decision.Memory`). Each keeps the asker's id, so a forget deletes it.
 """
 
 from __future__ import annotations
@@ -24,12 +32,23 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from bot.storage import Database, FaqSuggestion, LearnedPhrasing, LearnedVote, Ticket
-from bot.text import fold, terms
+from bot.storage import (
+    Database,
+    FaqSuggestion,
+    LearnedPhrasing,
+    LearnedVote,
+    OutOfScopeQuestion,
+    Ticket,
+)
+from bot.text import detect_language, fold, terms
+
+if TYPE_CHECKING:
+    from bot.evaluate import Case
 
 PICK, STAFF, CASES = "pick", "staff", "cases"
 TRUSTED = (STAFF, CASES)
@@ -155,6 +174,8 @@ def link_suggestion(db: Database, suggestion_id: int, threshold: float) -> str |
         entry_id, question, language = (suggestion.entry_id, suggestion.question,
                                         suggestion.language)
         suggestion.status = "learned"
+        if suggestion.ticket_id is not None:
+            not_handed_on_in(session, suggestion.ticket_id)
     # The vote belongs to the person who asked: forgetting them takes their words away.
     vote(db, entry_id=entry_id, text=question, language=language, user_id=asker,
          source=STAFF, threshold=threshold)
@@ -219,12 +240,102 @@ def active(db: Database, min_votes: int) -> list[tuple[str, str, str]]:
             if p.active for text in p.texts]
 
 
-def version(db: Database) -> tuple[int, int, int]:
-    """Changes whenever votes or phrasings are added or removed (by any process)."""
+def version(db: Database) -> tuple[int, ...]:
+    """Changes whenever votes, phrasings or out-of-scope questions are added or removed
+    (by any process)."""
     with db.session() as session:
         votes, last = session.execute(select(func.count(), func.max(LearnedVote.id))).one()
         phrasings = session.scalar(select(func.count()).select_from(LearnedPhrasing))
-    return int(votes or 0), int(last or 0), int(phrasings or 0)
+        handed, last_handed = session.execute(
+            select(func.count(), func.max(OutOfScopeQuestion.id))).one()
+    return tuple(int(n or 0) for n in (votes, last, phrasings, handed, last_handed))
+
+
+@dataclass(frozen=True)
+class HandedOn:
+    """An out-of-scope question as admins see it."""
+
+    id: int
+    text: str
+    language: str
+    source: str
+    created_at: datetime
+
+
+def hand_on(db: Database, *, text: str, language: str, user_id: int | None, source: str,
+            ticket_id: int | None = None) -> bool:
+    """Record ``text`` as a question the staff handled without a FAQ entry; True if
+    added (see :func:`hand_on_in`)."""
+    with db.session() as session:
+        return hand_on_in(session, text=text, language=language, user_id=user_id,
+                          source=source, ticket_id=ticket_id)
+
+
+def hand_on_in(session: Session, *, text: str, language: str, user_id: int | None,
+               source: str, ticket_id: int | None = None) -> bool:
+    """:func:`hand_on` within ``session`` (a staff answer's own transaction). Once per
+    ticket; a question given again by the same person (or, without a person, from the
+    same source) is not added twice."""
+    text = " ".join(text.split())[:MAX_TEXT]
+    if not fold(text):
+        return False
+    same = select(OutOfScopeQuestion.id).where(OutOfScopeQuestion.source == source)
+    if ticket_id is not None:
+        same = same.where(OutOfScopeQuestion.ticket_id == ticket_id)
+    else:
+        same = same.where(OutOfScopeQuestion.user_id.is_(None)
+                          if user_id is None else OutOfScopeQuestion.user_id == user_id,
+                          OutOfScopeQuestion.text == text)
+    if session.scalar(same.limit(1)) is not None:
+        return False
+    session.add(OutOfScopeQuestion(user_id=user_id, ticket_id=ticket_id, text=text,
+                                   language=language, source=source, created_at=_now()))
+    return True
+
+
+def not_handed_on_in(session: Session, ticket_id: int) -> None:
+    """The ticket was answered with a FAQ entry after all: its question is not out of scope."""
+    session.execute(delete(OutOfScopeQuestion).where(OutOfScopeQuestion.ticket_id == ticket_id))
+
+
+def handed_on(db: Database) -> list[HandedOn]:
+    """Every out-of-scope question, newest first."""
+    with db.session() as session:
+        return [HandedOn(q.id, q.text, q.language, q.source, q.created_at)
+                for q in session.scalars(select(OutOfScopeQuestion).order_by(
+                    OutOfScopeQuestion.id.desc()))]
+
+
+def remove_handed_on(db: Database, question_id: int) -> bool:
+    """An admin removes an out-of-scope question; True if it existed."""
+    with db.session() as session:
+        found = session.get(OutOfScopeQuestion, question_id)
+        if found is None:
+            return False
+        session.delete(found)
+        return True
+
+
+def out_of_scope(db: Database) -> list[str]:
+    """The texts of the out-of-scope questions, oldest first: what
+    :meth:`bot.matcher.FaqMatcher.set_learned` takes as ``out_of_scope``."""
+    return [q.text for q in reversed(handed_on(db))]
+
+
+def learn_cases(db: Database, cases: Iterable[Case], threshold: float) -> tuple[int, int]:
+    """Replay labelled cases (``ngo-faq-bot learn --cases``): a case with an entry as
+    enough people picking it (a ``cases`` vote), one without as a question the staff
+    handled. Returns how many of each were added."""
+    learned = handed = 0
+    for case in cases:
+        language = detect_language(case.question)
+        if case.expect is not None:
+            learned += vote(db, entry_id=case.expect, text=case.question, language=language,
+                            user_id=None, source=CASES, threshold=threshold)
+        else:
+            handed += hand_on(db, text=case.question, language=language, user_id=None,
+                              source=CASES)
+    return learned, handed
 
 
 def export_yaml(learned: Iterable[Learned]) -> str:
