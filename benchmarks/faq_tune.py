@@ -23,13 +23,13 @@ How everything is chosen, with folds stratified by set and by in/out of scope:
 * L2 regularisation: the strength with the best held-out answered right +
   reached among those meeting the targets held out.
 
-The semantic model is fitted for a fresh bot and for one that has learned
-(:class:`bot.decision.Memory`): every case gives two rows, one without memory and
-one with the memory of the other cases of the tuning folds (in-scope cases as
-learned phrasings, out-of-scope ones as questions handed to the staff; never the
-case itself), and each kind of row gets its own thresholds. The held-out cases
-of a fold are measured without memory and with the memory of the tuning folds,
-which is what ``learn --cases`` of those cases would give a bot.
+A bot that has learned (:class:`bot.decision.Memory`) has a semantic model of its
+own, fitted the same way on rows with memory: each tuning case with the memory of
+the other tuning cases (in-scope cases as learned phrasings, out-of-scope ones as
+questions handed to the staff; never the case itself). The held-out cases of a
+fold are measured with the memory of the tuning folds, which is what ``learn
+--cases`` of those cases would give a bot. A fresh bot keeps the model without
+memory.
 
 Printed: the held-out figures of every strength, per set (what to expect on
 questions nobody tuned on), with and without memory, and the share of decisions
@@ -94,8 +94,10 @@ class Data:
 
 
 def rows(rankings: list[Ranking], expect: list[str | None], sets: np.ndarray,
-         semantic: bool) -> Data:
+         semantic: bool, memory: bool = False) -> Data:
     names = decision.SEMANTIC_FEATURES if semantic else decision.LEXICAL_FEATURES
+    if memory:
+        names += decision.MEMORY_FEATURES
     x, right, reach = [], [], []
     for ranking, exp in zip(rankings, expect, strict=True):
         if ranking.matches:
@@ -269,38 +271,6 @@ def with_memory(rankings: list[Ranking], vectors: np.ndarray, expect: list[str |
     return found
 
 
-@dataclass
-class Joint:
-    """The semantic model fitted on rows without and with memory, its thresholds for
-    each, and the out-of-fold probabilities of the rows without memory (full length)."""
-
-    model: Fitted
-    plain: tuple[float, float]
-    learned: tuple[float, float]
-    oof: tuple[np.ndarray, np.ndarray]
-
-
-def joint(plain: Data, memorised: Data, tuning: np.ndarray, strata: np.ndarray,
-          l2: float, empty: np.ndarray) -> Joint:
-    """Fit the semantic model on the ``tuning`` cases, each as a row without memory and
-    a row with it; thresholds for each kind on out-of-fold probabilities (the inner
-    folds keep a case's two rows together)."""
-    both = Data(np.r_[plain.x[tuning], memorised.x[tuning]],
-                np.r_[plain.right[tuning], memorised.right[tuning]],
-                np.r_[plain.reach[tuning], memorised.reach[tuning]],
-                np.r_[plain.in_scope[tuning], plain.in_scope[tuning]], plain.names,
-                np.r_[plain.group[tuning], plain.group[tuning]])
-    rows_ = np.ones(len(both.x), dtype=bool)
-    first = np.r_[np.ones(tuning.sum(), dtype=bool), np.zeros(tuning.sum(), dtype=bool)]
-    inner = stratified_folds(strata[tuning], SEED + 1)
-    right, reach = out_of_fold(both, rows_, strata, l2, np.r_[inner, inner])
-    twice = np.r_[empty[tuning], empty[tuning]]
-    oof = np.zeros(len(plain.x)), np.zeros(len(plain.x))
-    oof[0][tuning], oof[1][tuning] = right[first], reach[first]
-    return Joint(train(both, rows_, l2), thresholds(both, first, right, reach, twice),
-                 thresholds(both, ~first, right, reach, twice), oof)
-
-
 def read_all() -> tuple[list[str], list[str | None], list[Ranking], list[Ranking],
                         np.ndarray]:
     config = load_config(PROJECT_ROOT / "config.yaml", environ={}).matching
@@ -342,8 +312,8 @@ def main() -> int:
     everything = np.ones(len(expect), dtype=bool)
     parts = (*((name, sets == name) for name in SETS), ("union", everything))
     # Per fold: every case's rows with the memory of that fold's tuning cases.
-    memorised = [rows(with_memory(sem_rankings, vectors, expect, fold != k), expect, sets, True)
-                 for k in range(FOLDS)]
+    memorised = [rows(with_memory(sem_rankings, vectors, expect, fold != k), expect, sets,
+                      True, memory=True) for k in range(FOLDS)]
     print(f"{len(expect)} cases ({', '.join(SETS)}), stratified {FOLDS}-fold "
           "cross-validation; held out: answered right / reached / wrong / handed on\n")
 
@@ -352,53 +322,38 @@ def main() -> int:
                 for name, part in parts}
 
     results: dict[str, dict[str, object]] = {}
-    best: tuple[float, float] | None = None
-    for l2 in L2:  # the semantic model, without and with memory
-        decided = {key: (np.zeros(len(expect), dtype=bool), np.zeros(len(expect), dtype=bool))
-                   for key in ("plain", "learned")}
-        learned_labels = Data(sem.x.copy(), sem.right.copy(), sem.reach.copy(), sem.in_scope,
-                              sem.names, sets)
-        for k in range(FOLDS):
-            tuning, held = fold != k, fold == k
-            fitted = joint(sem, memorised[k], tuning, strata, l2, empty_sem)
-            for key, d, chosen in (("plain", sem, fitted.plain),
-                                   ("learned", memorised[k], fitted.learned)):
-                a, s = decide(*fitted.model(d.x), *chosen, empty_sem)
-                decided[key][0][held], decided[key][1][held] = a[held], s[held]
-            learned_labels.x[held] = memorised[k].x[held]
-        found = {"plain": rounded(sem, *decided["plain"]),
-                 "learned": rounded(learned_labels, *decided["learned"])}
-        for key in found:
-            print(show(f"semantic L2 {l2:<5} {key:<8}",
-                       {n: np.array(f) for n, f in found[key].items()}))
-        unions = [np.array(found[key]["union"]) for key in found]
-        meets = all(u[2] <= TARGET_WRONG and u[3] >= TARGET_HANDED_ON for u in unions)
-        objective = sum(u[0] + u[1] for u in unions) + (1000 if meets else 0)
-        if best is None or objective > best[0]:
-            best = (objective, l2)
-            results["semantic"] = {"l2": l2, **found["plain"]}
-            results["semantic with memory"] = {"l2": l2, **found["learned"]}
-    print(f"semantic: L2 {results['semantic']['l2']} chosen\n")
-
-    best = None
-    for l2 in L2:
-        answered = np.zeros(len(expect), dtype=bool)
-        suggested = np.zeros(len(expect), dtype=bool)
-        for k in range(FOLDS):
-            tuning, held = fold != k, fold == k
-            chosen = thresholds(lex, tuning, *out_of_fold(lex, tuning, strata, l2), empty_lex)
-            right, reach = train(lex, tuning, l2)(lex.x)
-            a, s = decide(right, reach, *chosen, empty_lex)
-            answered[held], suggested[held] = a[held], s[held]
-        found_lex = rounded(lex, answered, suggested)
-        print(show(f"lexical  L2 {l2:<5}", {n: np.array(f) for n, f in found_lex.items()}))
-        union = found_lex["union"]
-        meets = union[2] <= TARGET_WRONG and union[3] >= TARGET_HANDED_ON
-        objective = union[0] + union[1] + (1000 if meets else 0)
-        if best is None or objective > best[0]:
-            best = (objective, l2)
-            results["lexical"] = {"l2": l2, **found_lex}
-    print(f"lexical: L2 {results['lexical']['l2']} chosen\n")
+    # The held-out rows with memory: each fold's held-out cases with their memory.
+    with_held = Data(memorised[0].x.copy(), memorised[0].right.copy(),
+                     memorised[0].reach.copy(), sem.in_scope, memorised[0].names, sets)
+    for k in range(FOLDS):
+        held = fold == k
+        with_held.x[held] = memorised[k].x[held]
+        with_held.right[held], with_held.reach[held] = (memorised[k].right[held],
+                                                        memorised[k].reach[held])
+    kinds = (("semantic", lambda k: sem, sem, empty_sem),
+             ("semantic with memory", lambda k: memorised[k], with_held, empty_sem),
+             ("lexical", lambda k: lex, lex, empty_lex))
+    for kind, of_fold, measured, empty in kinds:
+        best: tuple[float, float] | None = None
+        for l2 in L2:
+            answered = np.zeros(len(expect), dtype=bool)
+            suggested = np.zeros(len(expect), dtype=bool)
+            for k in range(FOLDS):
+                tuning, held = fold != k, fold == k
+                d = of_fold(k)
+                chosen = thresholds(d, tuning, *out_of_fold(d, tuning, strata, l2), empty)
+                right, reach = train(d, tuning, l2)(d.x)
+                a, s = decide(right, reach, *chosen, empty)
+                answered[held], suggested[held] = a[held], s[held]
+            found = rounded(measured, answered, suggested)
+            print(show(f"{kind:<20} L2 {l2:<5}", {n: np.array(f) for n, f in found.items()}))
+            union = found["union"]
+            meets = union[2] <= TARGET_WRONG and union[3] >= TARGET_HANDED_ON
+            objective = union[0] + union[1] + (1000 if meets else 0)
+            if best is None or objective > best[0]:
+                best = (objective, l2)
+                results[kind] = {"l2": l2, **found}
+        print(f"{kind}: L2 {results[kind]['l2']} chosen\n")
 
     # The cascade, held out (no memory): lexical answers from the lexical model, the
     # rest from the semantic one as above.
@@ -409,12 +364,14 @@ def main() -> int:
     lexical_escalated = np.zeros(len(expect), dtype=bool)
     for k in range(FOLDS):
         tuning, held = fold != k, fold == k
-        fitted = joint(sem, memorised[k], tuning, strata, l2_sem, empty_sem)
+        sem_oof = out_of_fold(sem, tuning, strata, l2_sem)
         lex_oof = out_of_fold(lex, tuning, strata, l2_lex)
-        answer_from, escalate_under = cascade(sem, lex, tuning, (*fitted.oof, *lex_oof),
-                                              fitted.plain, empty_sem, empty_lex)
+        chosen = thresholds(sem, tuning, *sem_oof, empty_sem)
+        answer_from, escalate_under = cascade(sem, lex, tuning, (*sem_oof, *lex_oof), chosen,
+                                              empty_sem, empty_lex)
+        right, reach = train(sem, tuning, l2_sem)(sem.x)
         lex_right, lex_reach = train(lex, tuning, l2_lex)(lex.x)
-        a, s = decide(*fitted.model(sem.x), *fitted.plain, empty_sem)
+        a, s = decide(right, reach, *chosen, empty_sem)
         la = (lex_right >= answer_from) & ~empty_lex
         le = (lex_reach < escalate_under) & ~la & ~empty_lex
         answered[held], suggested[held] = a[held], s[held]
@@ -429,28 +386,33 @@ def main() -> int:
           + f"; {100 * skipped.mean():.1f}% of the questions answered without the model")
 
     if args.write:
-        every = rows(with_memory(sem_rankings, vectors, expect, everything), expect, sets, True)
-        fitted = joint(sem, every, everything, strata, l2_sem, empty_sem)
-        lex_oof = out_of_fold(lex, everything, strata, l2_lex)
-        lex_chosen = thresholds(lex, everything, *lex_oof, empty_lex)
-        lex_fitted = train(lex, everything, l2_lex)
-        value = cascade(sem, lex, everything, (*fitted.oof, *lex_oof), fitted.plain,
+        every = rows(with_memory(sem_rankings, vectors, expect, everything), expect, sets,
+                     True, memory=True)
+        models, oofs = {}, {}
+        for kind, d, empty in (("semantic", sem, empty_sem), ("semantic with memory", every,
+                                                              empty_sem),
+                               ("lexical", lex, empty_lex)):
+            l2 = float(results[kind]["l2"])  # type: ignore[arg-type]
+            oofs[kind] = out_of_fold(d, everything, strata, l2)
+            chosen = thresholds(d, everything, *oofs[kind], empty)
+            fitted = train(d, everything, l2)
+            a, sg = decide(*fitted(d.x), *chosen, empty)
+            print(show(f"{kind} fitted on all, in sample:",
+                       {n: figures(d, part, a, sg) for n, part in parts}))
+            models[kind] = decision.Model(
+                d.names, tuple(fitted.mean.round(6)), tuple(fitted.scale.round(6)),
+                tuple(fitted.right.round(6)), tuple(fitted.reach.round(6)), *chosen)
+        value = cascade(sem, lex, everything, (*oofs["semantic"], *oofs["lexical"]),
+                        (models["semantic"].answer, models["semantic"].suggest),
                         empty_sem, empty_lex)
-
-        def model(d: Data, f: Fitted, chosen: tuple[float, float],
-                  learned: tuple[float, float] | None) -> decision.Model:
-            return decision.Model(d.names, tuple(f.mean.round(6)), tuple(f.scale.round(6)),
-                                  tuple(f.right.round(6)), tuple(f.reach.round(6)), *chosen,
-                                  learned)
-        calibration = decision.Calibration(
-            model(sem, fitted.model, fitted.plain, fitted.learned),
-            model(lex, lex_fitted, lex_chosen, None), *value)
+        calibration = decision.Calibration(models["semantic"], models["lexical"], *value,
+                                           learned=models["semantic with memory"])
         out = {"how": "benchmarks/faq_tune.py --write (see its docstring)",
                "held_out": results, **calibration.as_json()}
         decision.CALIBRATION.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
-        print(f"\nwrote {decision.CALIBRATION.relative_to(PROJECT_ROOT)}: "
-              f"semantic answer / suggest {fitted.plain}, with memory {fitted.learned}; "
-              f"lexical {lex_chosen}, cascade {value}")
+        print(f"\nwrote {decision.CALIBRATION.relative_to(PROJECT_ROOT)}: thresholds "
+              + ", ".join(f"{kind} {m.answer} / {m.suggest}" for kind, m in models.items())
+              + f"; cascade {value}")
     return 0
 
 

@@ -27,13 +27,12 @@ thresholds (in %).
 
 What the bot has learned is evidence too (:class:`Memory`): the questions people
 taught it for entries (learned phrasings) and the questions the staff handled
-without an entry (out-of-scope questions). The semantic model reads, among the
-``NEIGHBOURS`` learned questions closest to the question (cosines of the embedding
-model), the share that were out of scope and the share taught for the ranking's
-first entry. Without enough memory these features are 0 and ``memory`` is 0, and
-the model has its own thresholds for each case: it is fitted on rows with and
-without memory (``benchmarks/faq_tune.py`` builds the memory of each row from
-other cases only), so that a fresh bot decides as it did before learning.
+without an entry (out-of-scope questions). A bot with enough of both decides with
+a third model (``learned``): the semantic features and, among the ``NEIGHBOURS``
+learned questions closest to the question (cosines of the embedding model), the
+share that were out of scope and the share taught for the ranking's first entry.
+``benchmarks/faq_tune.py`` fits it on rows whose memory holds other cases only;
+a fresh bot decides with the semantic model, as before it learned anything.
 Measured held out, nearest neighbours among people's questions are right about
 the entry one time in five (their style weighs as much as their topic), but
 whether they were in scope tells in-scope from out-of-scope questions better
@@ -60,10 +59,11 @@ OFFERED = 3
 LEXICAL_FEATURES = (
     "score", "lead", "lead3", "lexical", "lexical_best", "lexical_lead", "lexical_agrees",
     "coverage", "best_coverage", "phrasing_coverage", "unknown", "words", "staff")
-MEMORY_FEATURES = ("memory", "memory_out_of_scope", "memory_top")
 SEMANTIC_FEATURES = LEXICAL_FEATURES + (
     "semantic", "semantic_agrees", "cosine", "answer_cosine", "best_cosine", "cosine_lead",
-    "top3_agree", "semantic_rank", "lexical_rank") + MEMORY_FEATURES
+    "top3_agree", "semantic_rank", "lexical_rank")
+MEMORY_FEATURES = ("memory_out_of_scope", "memory_top")
+"""Features of a semantic ranking read from the memory (:class:`Memory`)."""
 NEIGHBOURS = 5
 """Learned questions (nearest first) the memory features are read from; a memory
 counts once it has at least this many of each kind."""
@@ -87,16 +87,12 @@ class Memory:
     def features(self, query: np.ndarray, top: str) -> dict[str, float]:
         """The memory features of a question (its vector) whose first entry is ``top``."""
         if not self.usable:
-            return dict.fromkeys(MEMORY_FEATURES, 0.0)
+            return {}
         cosines = self.vectors @ query
         nearest = np.argpartition(-cosines, NEIGHBOURS - 1)[:NEIGHBOURS]
         found = [self.entries[i] for i in nearest.tolist()]
-        return {"memory": 1.0,
-                "memory_out_of_scope": sum(e is None for e in found) / NEIGHBOURS,
+        return {"memory_out_of_scope": sum(e is None for e in found) / NEIGHBOURS,
                 "memory_top": sum(e == top for e in found) / NEIGHBOURS}
-
-
-NO_MEMORY = dict.fromkeys(MEMORY_FEATURES, 0.0)
 
 
 def features(ranking: Ranking, semantic: bool) -> dict[str, float]:
@@ -146,8 +142,7 @@ def features(ranking: Ranking, semantic: bool) -> dict[str, float]:
 @dataclass(frozen=True)
 class Model:
     """One calibrated model: the standardisation of its features, the coefficients
-    (bias last) of its two regressions, and its thresholds (0-1): ``answer`` and
-    ``suggest`` for a bot without memory, ``learned`` (answer, suggest) with one."""
+    (bias last) of its two regressions, and its thresholds (0-1)."""
 
     names: tuple[str, ...]
     mean: tuple[float, ...]
@@ -156,13 +151,6 @@ class Model:
     reach: tuple[float, ...]
     answer: float
     suggest: float
-    learned: tuple[float, float] | None = None
-
-    def thresholds(self, found: dict[str, float]) -> tuple[float, float]:
-        """(answer, suggest) for a question with these features."""
-        if self.learned is not None and found.get("memory"):
-            return self.learned
-        return self.answer, self.suggest
 
     def probabilities(self, found: dict[str, float]) -> tuple[float, float]:
         """P(first entry right), P(right entry among the offered)."""
@@ -177,8 +165,7 @@ class Model:
     def as_json(self) -> dict[str, object]:
         return {"names": list(self.names), "mean": list(self.mean), "scale": list(self.scale),
                 "right": list(self.right), "reach": list(self.reach),
-                "answer": self.answer, "suggest": self.suggest,
-                **({"learned": list(self.learned)} if self.learned is not None else {})}
+                "answer": self.answer, "suggest": self.suggest}
 
 
 def _logistic(x: np.ndarray, coefficients: tuple[float, ...]) -> float:
@@ -201,22 +188,24 @@ class Calibration:
     lexical: Model
     cascade_answer: float = 1.0
     cascade_escalate: float = 0.0
+    learned: Model | None = None
+    """The semantic model of a bot with a usable :class:`Memory` (None: ``semantic``)."""
 
     def as_json(self) -> dict[str, object]:
         return {"semantic": self.semantic.as_json(), "lexical": self.lexical.as_json(),
                 "cascade_answer": self.cascade_answer,
-                "cascade_escalate": self.cascade_escalate}
+                "cascade_escalate": self.cascade_escalate,
+                **({"learned": self.learned.as_json()} if self.learned else {})}
 
     @classmethod
     def of_json(cls, raw: dict[str, Any]) -> Calibration:
         def model(m: dict[str, Any]) -> Model:
-            learned = m.get("learned")
             return Model(tuple(m["names"]), tuple(m["mean"]), tuple(m["scale"]),
                          tuple(m["right"]), tuple(m["reach"]), float(m["answer"]),
-                         float(m["suggest"]),
-                         (float(learned[0]), float(learned[1])) if learned else None)
+                         float(m["suggest"]))
         return cls(model(raw["semantic"]), model(raw["lexical"]),
-                   float(raw["cascade_answer"]), float(raw["cascade_escalate"]))
+                   float(raw["cascade_answer"]), float(raw["cascade_escalate"]),
+                   model(raw["learned"]) if "learned" in raw else None)
 
 
 @cache

@@ -132,8 +132,9 @@ class Ranking:
     unknown: float
     words: int
     wants_staff: bool
-    memory: dict[str, float] = field(default_factory=lambda: dict(decisions.NO_MEMORY))
-    """The memory features of the question (:meth:`bot.decision.Memory.features`)."""
+    memory: dict[str, float] = field(default_factory=dict)
+    """The memory features of the question (:meth:`bot.decision.Memory.features`), if
+    the matcher has a usable memory."""
 
 
 @dataclass(frozen=True)
@@ -498,8 +499,13 @@ class FaqMatcher:
 
     @property
     def model(self) -> decisions.Model:
-        """The calibrated decision model of this matcher's ranking."""
-        return self.calibration.semantic if self.semantic else self.calibration.lexical
+        """The calibrated decision model of this matcher's ranking (with a usable memory,
+        the model that reads it)."""
+        if not self.semantic:
+            return self.calibration.lexical
+        if self._memory is not None and self.calibration.learned is not None:
+            return self.calibration.learned
+        return self.calibration.semantic
 
     @property
     def overrides(self) -> tuple[float | None, float | None]:
@@ -539,11 +545,9 @@ def decide_ranking(text: str, lang: str, ranking: Ranking, model: decisions.Mode
     if not ranking.matches:
         return Decision(text, lang, "escalate", None, ())
     top = ranking.matches[0]
-    found = decisions.features(ranking, model.semantic)
-    right, reach = model.probabilities(found)
-    calibrated = model.thresholds(found)
-    answer, suggest = (o if o is not None else c
-                       for o, c in zip(overrides, calibrated, strict=True))
+    right, reach = model.probabilities(decisions.features(ranking, model.semantic))
+    answer, suggest = (o if o is not None else c for o, c in
+                       zip(overrides, (model.answer, model.suggest), strict=True))
     why = _probabilities(right, reach)
     if right >= answer:
         return Decision(text, lang, "answer", top, (top,), why)
