@@ -425,8 +425,17 @@ def main() -> int:
     suggested = np.zeros(len(expect), dtype=bool)
     lexical_answered = np.zeros(len(expect), dtype=bool)
     lexical_escalated = np.zeros(len(expect), dtype=bool)
+    l2_memory = float(results["semantic with memory"]["l2"])  # type: ignore[arg-type]
+    with_memory_decided = {name: (np.zeros(len(expect), dtype=bool),
+                                  np.zeros(len(expect), dtype=bool)) for name in memories}
     for k in range(FOLDS):
         tuning, held = fold != k, fold == k
+        model, chosen_memory = fit_memory(*(m[k] for m in memories.values()), tuning, strata,
+                                          l2_memory, empty_sem)
+        for name, per_fold in memories.items():
+            a, s = decide(*model(per_fold[k].x), *chosen_memory, empty_sem)
+            with_memory_decided[name][0][held] = a[held]
+            with_memory_decided[name][1][held] = s[held]
         sem_oof = out_of_fold(sem, tuning, strata, l2_sem)
         lex_oof = out_of_fold(lex, tuning, strata, l2_lex)
         chosen = thresholds(sem, tuning, *sem_oof, empty_sem)
@@ -447,6 +456,17 @@ def main() -> int:
     print(show("semantic with the cascade, no memory, held out:",
                {n: np.array(f) for n, f in rounded(merged, answered, suggested).items()})
           + f"; {100 * skipped.mean():.1f}% of the questions answered without the model")
+    # With memory only the cascade's answers: the memory is read with the question's vector.
+    for name in memories:
+        merged, _, answered, suggested = cascaded(
+            held_rows[name], lex, everything, *with_memory_decided[name], lexical_answered,
+            np.zeros(len(expect), dtype=bool))
+        results[f"cascade, {name}"] = {
+            "answered without the model": round(100 * lexical_answered.mean(), 1),
+            **rounded(merged, answered, suggested)}
+        print(show(f"{name}, with the cascade's answers, held out:",
+                   {n: np.array(f) for n, f in rounded(merged, answered, suggested).items()})
+              + f"; {100 * lexical_answered.mean():.1f}% answered without the model")
 
     if args.write:
         models, oofs = {}, {}

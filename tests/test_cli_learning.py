@@ -216,7 +216,7 @@ def test_what_was_learned_changes_the_decision_with_the_model(
     cases = tmp_path / "cases.jsonl"
     cases.write_text("".join(json.dumps({"q": q, "expect": e}) + "\n" for e, q in
                              [*TAUGHT, *((None, q) for q in HANDED_ON)]), encoding="utf-8")
-    close = "the money of the grant did not arrive in our account"
+    close = "we still did not receive the grant money in the bank account"
     assert cli(config, "ask", "--json", close) == 0
     before = json.loads(capsys.readouterr().out)
     assert before["decision"] == "suggest"
