@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from bot import learning
+from bot import learning, privacy
 from bot.cli import main
 from bot.storage import Database
 
@@ -100,6 +102,50 @@ def test_ask_upgrades_a_database_older_than_the_bot_before_reading_it(
         assert db.revision() == Database.head_revision()
     assert cli(config_file, "learn", "--cases", str(cases)) == 0
     assert cli(config_file, "ask", TELLER) == 0
+    assert "ANSWER" in capsys.readouterr().out
+
+
+def test_ask_counts_the_learned_phrasings_the_running_bot_counts(
+        config_file: Path, database_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # ask reads a SQLite file without SQLAlchemy (a third of its time), the running bot
+    # through it: both must count the same phrasings.
+    with Database(database_url) as db:
+        def vote(user: int | None, text: str, entry: str = "volunteers",
+                 source: str = learning.PICK) -> None:
+            assert learning.vote(db, entry_id=entry, text=text, language="en", user_id=user,
+                                 source=source, threshold=0.6)
+
+        vote(1, TELLER, "bank-account")  # three people: it counts; the same words are one
+        vote(2, TELLER.upper() + "!", "bank-account")
+        vote(3, "the teller keeps sending us home without any card for our club",
+             "bank-account")
+        vote(4, "must volunteers sign a paper")  # one person only
+        vote(5, "insurance during weekend shifts")  # two people, one forgotten
+        vote(6, "what insurance covers weekend shifts")
+        privacy.forget(db, 6)
+        vote(7, "our volunteers want a contract template", source=learning.STAFF)  # removed
+        [removed] = [p.id for p in learning.listing(db, 2) if p.texts[0].startswith("our")]
+        assert learning.remove(db, removed)
+        vote(None, "unpaid helpers and the law", source=learning.CASES)  # no person
+        expected = [(p.entry_id, p.language, text) for p in reversed(learning.listing(db, 2))
+                    if p.active for text in p.texts]
+        assert learning.active(db, 2) == expected
+        learning.hand_on(db, text="who won the match?", language="en", user_id=8,
+                         source=learning.STAFF, ticket_id=1)
+        assert learning.out_of_scope(db) == ["who won the match?"]
+    assert [text for _, _, text in expected] == [
+        TELLER, "the teller keeps sending us home without any card for our club",
+        "unpaid helpers and the law"]
+    code = ("import json, sys\nfrom bot import learning\n"
+            f"print(json.dumps(learning.learned_at({database_url!r}, 2)))\n"
+            "print('sqlalchemy' in sys.modules)")
+    read, loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                  check=True, timeout=60).stdout.splitlines()
+    phrasings, handed_on = json.loads(read)
+    assert [tuple(item) for item in phrasings] == expected
+    assert handed_on == ["who won the match?"]
+    assert loaded == str(database_url.startswith("postgresql"))  # SQLite: read without it
+    assert cli(config_file, "ask", TELLER.upper()) == 0
     assert "ANSWER" in capsys.readouterr().out
 
 
