@@ -122,8 +122,9 @@ class Assistant:
     tickets: Tickets = field(init=False, repr=False)
     semantic_ready: threading.Event = field(init=False, repr=False)
     """Set once the matcher the configuration asks for is in use (see :meth:`open`)."""
-    _learned: list[tuple[str, str, str]] = field(default_factory=list, init=False, repr=False)
-    _learned_version: tuple[int, int, int] | None = field(default=None, init=False, repr=False)
+    _learned: tuple[list[tuple[str, str, str]], list[str]] = field(
+        default=([], []), init=False, repr=False)
+    _learned_version: tuple[int, ...] | None = field(default=None, init=False, repr=False)
     _learned_on: FaqMatcher | None = field(default=None, init=False, repr=False)
     _matcher_lock: threading.Lock = field(default_factory=threading.Lock, init=False,
                                           repr=False)
@@ -183,14 +184,15 @@ class Assistant:
     def _install(self, faq: Faq, *, only_if_current: bool = False) -> None:
         """Build a matcher of ``faq`` with the learned phrasings of the one in use, and
         use it (``only_if_current``: unless another FAQ was installed meanwhile)."""
-        learned = self.matcher.learned
-        matcher = FaqMatcher.configured(faq, self.config.matching, learned)
+        learned, out_of_scope = self.matcher.learned, self.matcher.out_of_scope
+        matcher = FaqMatcher.configured(faq, self.config.matching, learned, out_of_scope)
         with self._matcher_lock:
             if only_if_current and self.faq is not faq:  # replaced by a reload meanwhile
                 return
             previous = self.matcher
-            if previous.learned != learned:  # learned while it was being built
-                matcher.set_learned(previous.learned)
+            if (previous.learned, previous.out_of_scope) != (learned, out_of_scope):
+                # learned while it was being built
+                matcher.set_learned(previous.learned, previous.out_of_scope)
             self.matcher, self.faq = matcher, faq
             if self._learned_on is previous:
                 self._learned_on = matcher
@@ -212,12 +214,13 @@ class Assistant:
             current = self.matcher
             if version == self._learned_version and current is self._learned_on:
                 return False
-            learned = learning.active(self.db, self.config.learning.min_votes)
+            learned = (learning.active(self.db, self.config.learning.min_votes),
+                       learning.out_of_scope(self.db))
             if learned == self._learned and current is self._learned_on:
                 self._learned_version = version  # a vote that changes nothing yet
                 return False
             matcher = copy.copy(current)
-            matcher.set_learned(learned)
+            matcher.set_learned(*learned)
             self.matcher = matcher
             self._learned, self._learned_version, self._learned_on = learned, version, matcher
         return True

@@ -15,6 +15,14 @@ entry (``staff``), and labelled cases replayed with ``ngo-faq-bot learn``
 Each vote keeps the voter's own question, and a phrasing has no words of its
 own: forgetting a person (:mod:`bot.privacy` deletes their votes) takes their
 words with them, and :func:`prune` then drops the phrasings nobody supports.
+
+The other side is learned too: a question the staff handled without a FAQ entry
+is an *out-of-scope question* (:func:`hand_on`). Its honest source is a ticket the
+staff answered in their own words (not with a FAQ entry's answer); when an admin
+later links that answer to an entry, the question becomes a learned phrasing
+instead (:func:`link_suggestion`). Replayed cases without an entry count as such
+questions too. The decision reads both as nearest-neighbour evidence
+(:class:`bot.decision.Memory`). Each keeps the asker's id, so a forget deletes it.
 """
 
 from __future__ import annotations
@@ -29,11 +37,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.text import fold, terms
+from bot.text import detect_language, fold, terms
 
 if TYPE_CHECKING:  # SQLAlchemy is imported where it is used: ``ask`` reads without it
     from sqlalchemy.orm import Session
 
+    from bot.evaluate import Case
     from bot.storage import Database, LearnedVote
 
 PICK, STAFF, CASES = "pick", "staff", "cases"
@@ -172,6 +181,8 @@ def link_suggestion(db: Database, suggestion_id: int, threshold: float) -> str |
         entry_id, question, language = (suggestion.entry_id, suggestion.question,
                                         suggestion.language)
         suggestion.status = "learned"
+        if suggestion.ticket_id is not None:  # not out of scope after all
+            not_handed_on_in(session, suggestion.ticket_id)
     # The vote belongs to the person who asked: forgetting them takes their words away.
     vote(db, entry_id=entry_id, text=question, language=language, user_id=asker,
          source=STAFF, threshold=threshold)
@@ -279,9 +290,13 @@ def active(db: Database, min_votes: int) -> list[tuple[str, str, str]]:
     return _active(phrasings, votes, min_votes)
 
 
-def active_at(url: str, min_votes: int) -> list[tuple[str, str, str]]:
-    """:func:`active` of the database at ``url``, for a command that only reads it (``ask``,
-    ``eval``).
+_OUT_OF_SCOPE_QUERY = "SELECT text FROM out_of_scope_questions ORDER BY id"
+"""What :func:`out_of_scope` reads, through SQLAlchemy or the sqlite3 module alike."""
+
+
+def learned_at(url: str, min_votes: int) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """:func:`active` and :func:`out_of_scope` of the database at ``url``, for a command
+    that only reads it (``ask``, ``eval``).
 
     Before the bot made its SQLite file there is none to read, and none is created. A
     SQLite file is read with the sqlite3 module, without loading SQLAlchemy (a third of
@@ -294,14 +309,15 @@ def active_at(url: str, min_votes: int) -> list[tuple[str, str, str]]:
         rest = url.partition("://")[2]
         file = rest[1:].partition("?")[0] if rest.startswith("/") else ""
         if file in ("", ":memory:") or not Path(file).is_file():
-            return []
+            return [], []
         if url.startswith(("sqlite:///", "sqlite+pysqlite:///")) and not set("?%") & set(rest):
             try:  # mode=rw never creates a file (a read-only one would leave its WAL files)
                 where = f"{Path(file).resolve().as_uri()}?mode=rw"
                 with closing(sqlite3.connect(where, uri=True)) as connection:
                     phrasings, votes = (connection.execute(query).fetchall()
                                         for query in _ACTIVE_QUERIES)
-                return _active(phrasings, votes, min_votes)
+                    handed_on = connection.execute(_OUT_OF_SCOPE_QUERY).fetchall()
+                return _active(phrasings, votes, min_votes), [t for (t,) in handed_on]
             except sqlite3.Error:
                 pass  # read as below, which upgrades the schema or says what is wrong
     from sqlalchemy.exc import DBAPIError
@@ -310,23 +326,130 @@ def active_at(url: str, min_votes: int) -> list[tuple[str, str, str]]:
 
     with Database(url, migrate=False) as db:
         try:
-            return active(db, min_votes)
+            return active(db, min_votes), out_of_scope(db)
         except DBAPIError:
             pass
     with Database(url) as db:  # upgraded, or DatabaseUnavailable says why it cannot be
-        return active(db, min_votes)
+        return active(db, min_votes), out_of_scope(db)
 
 
-def version(db: Database) -> tuple[int, int, int]:
-    """Changes whenever votes or phrasings are added or removed (by any process)."""
+def version(db: Database) -> tuple[int, ...]:
+    """Changes whenever votes, phrasings or out-of-scope questions are added or removed
+    (by any process)."""
     from sqlalchemy import func, select
 
-    from bot.storage import LearnedPhrasing, LearnedVote
+    from bot.storage import LearnedPhrasing, LearnedVote, OutOfScopeQuestion
 
     with db.session() as session:
         votes, last = session.execute(select(func.count(), func.max(LearnedVote.id))).one()
         phrasings = session.scalar(select(func.count()).select_from(LearnedPhrasing))
-    return int(votes or 0), int(last or 0), int(phrasings or 0)
+        handed, last_handed = session.execute(
+            select(func.count(), func.max(OutOfScopeQuestion.id))).one()
+    return tuple(int(n or 0) for n in (votes, last, phrasings, handed, last_handed))
+
+
+@dataclass(frozen=True)
+class HandedOn:
+    """An out-of-scope question as admins see it."""
+
+    id: int
+    text: str
+    language: str
+    source: str
+    created_at: datetime
+
+
+def hand_on(db: Database, *, text: str, language: str, user_id: int | None, source: str,
+            ticket_id: int | None = None) -> bool:
+    """Record ``text`` as a question the staff handled without a FAQ entry; True if
+    added (see :func:`hand_on_in`)."""
+    with db.session() as session:
+        return hand_on_in(session, text=text, language=language, user_id=user_id,
+                          source=source, ticket_id=ticket_id)
+
+
+def hand_on_in(session: Session, *, text: str, language: str, user_id: int | None,
+               source: str, ticket_id: int | None = None) -> bool:
+    """:func:`hand_on` within ``session`` (a staff answer's own transaction). Once per
+    ticket; a question given again by the same person (or, without a person, from the
+    same source) is not added twice."""
+    from sqlalchemy import select
+
+    from bot.storage import OutOfScopeQuestion
+
+    text = " ".join(text.split())[:MAX_TEXT]
+    if not fold(text):
+        return False
+    same = select(OutOfScopeQuestion.id).where(OutOfScopeQuestion.source == source)
+    if ticket_id is not None:
+        same = same.where(OutOfScopeQuestion.ticket_id == ticket_id)
+    else:
+        same = same.where(OutOfScopeQuestion.user_id.is_(None)
+                          if user_id is None else OutOfScopeQuestion.user_id == user_id,
+                          OutOfScopeQuestion.text == text)
+    if session.scalar(same.limit(1)) is not None:
+        return False
+    session.add(OutOfScopeQuestion(user_id=user_id, ticket_id=ticket_id, text=text,
+                                   language=language, source=source, created_at=_now()))
+    return True
+
+
+def not_handed_on_in(session: Session, ticket_id: int) -> None:
+    """The ticket was answered with a FAQ entry after all: its question is not out of scope."""
+    from sqlalchemy import delete
+
+    from bot.storage import OutOfScopeQuestion
+
+    session.execute(delete(OutOfScopeQuestion).where(OutOfScopeQuestion.ticket_id == ticket_id))
+
+
+def handed_on(db: Database) -> list[HandedOn]:
+    """Every out-of-scope question, newest first."""
+    from sqlalchemy import select
+
+    from bot.storage import OutOfScopeQuestion
+
+    with db.session() as session:
+        return [HandedOn(q.id, q.text, q.language, q.source, q.created_at)
+                for q in session.scalars(select(OutOfScopeQuestion).order_by(
+                    OutOfScopeQuestion.id.desc()))]
+
+
+def remove_handed_on(db: Database, question_id: int) -> bool:
+    """An admin removes an out-of-scope question; True if it existed."""
+    from bot.storage import OutOfScopeQuestion
+
+    with db.session() as session:
+        found = session.get(OutOfScopeQuestion, question_id)
+        if found is None:
+            return False
+        session.delete(found)
+        return True
+
+
+def out_of_scope(db: Database) -> list[str]:
+    """The texts of the out-of-scope questions, oldest first: what
+    :meth:`bot.matcher.FaqMatcher.set_learned` takes as ``out_of_scope``."""
+    from sqlalchemy import text
+
+    with db.session() as session:
+        return [t for (t,) in session.execute(text(_OUT_OF_SCOPE_QUERY))]
+
+
+def learn_cases(db: Database, cases: Iterable[Case], threshold: float) -> tuple[int, int]:
+    """Replay labelled cases (``ngo-faq-bot learn --cases``): a case with an entry as
+    enough people picking it (a ``cases`` vote), one without as a question the staff
+    handled. Returns how many of each were added."""
+    learned = handed = 0
+    for case in cases:
+        language = detect_language(case.question)
+        if case.expect is not None:
+            learned += vote(db, entry_id=case.expect, text=case.question, language=language,
+                            user_id=None, source=CASES, threshold=threshold)
+        else:
+            handed += hand_on(db, text=case.question, language=language, user_id=None,
+                              source=CASES)
+    return learned, handed
 
 
 def export_yaml(learned: Iterable[Learned]) -> str:

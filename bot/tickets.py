@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot import phrases
+from bot import learning, phrases
 from bot.choices import Button, Buttons, CloseTicket, Rate, TicketAction, buttons_to_json
 from bot.config import Config
 from bot.inbox import handling
@@ -656,10 +656,18 @@ class Tickets:
                                                           Ticket.staff_message_id == message_id))
 
     def answer(self, ticket_id: int, staff: StaffMember, message: StaffMessage) -> Outcome:
-        """Queue the staff member's message for the person; the ticket becomes answered."""
-        return self._answer(ticket_id, staff, message.text, message,
-                            lambda session, ticket, now: self._deliver(session, ticket, message,
-                                                                       now))
+        """Queue the staff member's message for the person; the ticket becomes answered.
+
+        An answer in the staff's own words means no FAQ entry answered the question: it
+        is kept as an out-of-scope question (:func:`bot.learning.hand_on`) until an
+        admin links the answer to an entry."""
+        def deliver(session: Session, ticket: Ticket, now: datetime) -> None:
+            self._deliver(session, ticket, message, now)
+            if ticket.entry_id is None:
+                learning.hand_on_in(session, text=ticket.question, language=ticket.language,
+                                    user_id=ticket.user_id, source=learning.STAFF,
+                                    ticket_id=ticket.id)
+        return self._answer(ticket_id, staff, message.text, message, deliver)
 
     def answer_with(self, ticket_id: int, staff: StaffMember, body: Callable[[str], Html],
                     entry_id: str | None = None, *, chosen_at: tuple[int, int]) -> Outcome:
@@ -674,6 +682,7 @@ class Tickets:
             self._deliver_text(session, ticket, body(ticket.language), now)
             if entry_id is not None:
                 ticket.entry_id = entry_id
+                learning.not_handed_on_in(session, ticket.id)
         return self._answer(ticket_id, staff, None, None, deliver, compose=body,
                             chosen_at=chosen_at)
 

@@ -11,10 +11,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from bot import learning
 from bot.choices import Button, CloseTicket, Rate, buttons_to_json
 from bot.config import Config, StaffConfig, load_config
 from bot.intents import Say
 from bot.outbox import Call, Outbox, enqueue
+from bot.phrases import escape
 from bot.storage import Database, FaqSuggestion, Ticket
 from bot.tickets import FollowedUp, StaffMember, StaffMessage, Tickets, guesses_of
 from bot.workhours import parse_hours
@@ -537,3 +539,22 @@ def test_an_edit_of_a_relayed_message_edits_the_staff_copy(tickets: Tickets,
     assert visible_text(caption.intent.caption) == "✏️ (ndryshuar)\nVendimi i gjykatës"
     [card] = [c for c in calls if c.kind == "update_ticket"]
     assert "✏️ (ndryshuar) Vendimi i gjykatës" in visible_text(card.intent.text)
+
+
+def test_a_question_the_staff_answer_in_their_own_words_is_out_of_scope_until_linked(
+        tickets: Tickets, outbox: Outbox, database: Database) -> None:
+    own = open_ticket(tickets, question="A jeni duke punësuar staf?")
+    faq = open_ticket(tickets, user=ANA + 1, question="Si e mbyll shoqatën?")
+    send_all(outbox)
+    tickets.answer(own, BESA, StaffMessage(STAFF_CHAT, 900, reply_to=1001, text="Jo tani."))
+    tickets.answer(own, BESA, StaffMessage(STAFF_CHAT, 901, reply_to=1001, text="Faleminderit."))
+    tickets.answer(faq, BESA, StaffMessage(STAFF_CHAT, 902, reply_to=1002, text="Në gjykatë."))
+    tickets.answer_with(faq, BESA, lambda lang: escape("Me kërkesë në gjykatë."),
+                        "ngo-dissolution", chosen_at=(STAFF_CHAT, 903))
+    assert [(q.text, q.source) for q in learning.handed_on(database)] == [
+        ("A jeni duke punësuar staf?", "staff")]
+    assert tickets.suggest_faq(own, BESA).ok  # an admin links the answer to an entry
+    with database.session() as session:
+        suggestion_id = session.scalars(select(FaqSuggestion.id)).one()
+    assert learning.link_suggestion(database, suggestion_id, 0.6) == "ngo-registration"
+    assert learning.handed_on(database) == []

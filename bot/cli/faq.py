@@ -6,8 +6,8 @@
 * ``eval --cases FILE`` measures answer quality on JSON-lines cases and ends
   with the four figures of the bench README.
 
-``ask`` and ``eval`` match with the phrasings learned in the configured
-database (:mod:`bot.learning`); ``--no-learned`` ignores them.
+``ask`` and ``eval`` match with the phrasings and out-of-scope questions learned in
+the configured database (:mod:`bot.learning`); ``--no-learned`` ignores them.
 """
 
 from __future__ import annotations
@@ -109,10 +109,12 @@ def _matcher(args: argparse.Namespace) -> FaqMatcher | None:
     faq = _load(Path(args.faq) if args.faq else config.faq_path)
     if faq is None:
         return None
-    learned = [] if getattr(args, "no_learned", False) else learning.active_at(
-        config.database_url, config.learning.min_votes)
+    learned, out_of_scope = (([], []) if getattr(args, "no_learned", False) else
+                             learning.learned_at(config.database_url,
+                                                 config.learning.min_votes))
     args.learned = len(learned)
-    return FaqMatcher.configured(faq, config.matching, learned)
+    args.out_of_scope = len(out_of_scope)
+    return FaqMatcher.configured(faq, config.matching, learned, out_of_scope)
 
 
 def decision_json(decision: Decision) -> dict[str, object]:
@@ -206,8 +208,9 @@ def run_eval(args: argparse.Namespace) -> int:
               f"{shown}; is it the FAQ these cases were written for (--faq)?", file=sys.stderr)
         return 1
     report = evaluate(matcher, cases)
-    learned = f" and {args.learned} learned phrasings (--no-learned ignores them)" \
-        if args.learned else ""
+    learned = (f" and {args.learned} learned phrasings, {args.out_of_scope} out-of-scope "
+               "questions (--no-learned ignores them)"
+               if args.learned or args.out_of_scope else "")
     print(f"{len(cases)} cases ({report.in_scope} in scope, {report.out_of_scope} out of "
           f"scope) on {len(matcher.faq)} FAQ entries{learned}")
     if args.verbose:
