@@ -13,7 +13,9 @@ What :func:`purge` takes away once it is older than the retention period:
 * the votes for learned phrasings that do not count (fewer than
   ``learning.min_votes`` people, no admin), and the phrasings left with none.
 
-FAQ suggestions stay until an admin settles them; drafts of tickets go after a day
+What the bot learned and uses stays: phrasings that count and the questions the staff
+handled without a FAQ entry (:mod:`bot.learning`; a forget takes a person's). FAQ
+suggestions stay until an admin settles them; drafts of tickets go after a day
 and handled updates lose their content at once, whatever the retention
 (:mod:`bot.tickets`, :mod:`bot.inbox`). ``ngo-faq-bot forget`` removes a person
 at once. Deleted text does not stay in SQLite's files: ``secure_delete`` and a
