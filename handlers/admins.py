@@ -182,7 +182,7 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await _reply(update, context, Reply(text, rows))
 
 
-def _exported(files: list[Path]) -> tuple[tuple[Document, ...], list[str]]:
+def exported(files: list[Path]) -> tuple[tuple[Document, ...], list[str]]:
     """The FAQ files as documents, and the names of those too large for Telegram."""
     too_big = [file for file in files if file.stat().st_size > MAX_DOCUMENT]
     return (tuple(Document(file.name, file.read_bytes()) for file in files
@@ -200,7 +200,7 @@ async def on_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not files:
         await _reply(update, context, Reply(say(lang, "adm_export_empty")))
         return
-    documents, too_big = await asyncio.to_thread(_exported, files)
+    documents, too_big = await asyncio.to_thread(exported, files)
     notes = [Reply(say(lang, "adm_export_too_big", name=name, limit=MAX_DOCUMENT // 1_000_000))
              for name in too_big]
     await send(context, chat.id, notes, then=documents)

@@ -21,6 +21,8 @@ from bot.faq import load_faq
 from bot.storage import Database, FaqSuggestion, OutboxItem, Person, QuestionLog, Ticket
 from botapi import BotApiServer, Call
 from botapi.harness import PROJECT_ROOT, RunningBot, make_config
+from handlers.admins import exported
+from handlers.limits import MAX_DOCUMENT
 from test_telegram_staff import wait_until
 
 ADMIN = 9001
@@ -329,6 +331,16 @@ async def test_a_file_telegram_fails_to_take_is_sent_again_once(
     [photo] = taken("sendPhoto")
     assert photo.params["_files"]["photo"]["content"].startswith(b"\x89PNG")
     assert sorted(c.method for c in api.failed) == ["sendDocument", "sendPhoto"]
+
+
+def test_an_faq_file_larger_than_telegram_takes_is_not_queued(tmp_path: Path) -> None:
+    small, huge = tmp_path / "small.yaml", tmp_path / "huge.yaml"
+    small.write_bytes(NEW_FILE)
+    with huge.open("wb") as file:  # sparse: nothing written
+        file.truncate(MAX_DOCUMENT + 1)
+    documents, too_big = exported([small, huge])
+    assert [(d.name, d.content) for d in documents] == [("small.yaml", NEW_FILE)]
+    assert too_big == ["huge.yaml"]
 
 
 async def test_a_chart_queued_before_a_restart_is_sent_after_it(
