@@ -29,46 +29,29 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, make_url, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import text
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
+sys.path.insert(0, str(PROJECT_ROOT / "tests"))
+
+from pgserver import Unreachable, scratch_database  # noqa: E402
 
 from bot.intents import Document, Intent, Say  # noqa: E402
 from bot.outbox import Outbox  # noqa: E402
 from bot.storage import Database  # noqa: E402
 
-POSTGRES_SERVERS = [os.environ["TEST_POSTGRES_URL"]] if os.environ.get("TEST_POSTGRES_URL") else [
-    "postgresql+psycopg://postgres@127.0.0.1:5432/test",
-    "postgresql+psycopg://root@127.0.0.1:5432/test",
-]
 ADMIN = 9001
 
 
 @contextmanager
 def postgres() -> Iterator[str | None]:
     """A database of its own on the local PostgreSQL server (None: none reachable)."""
-    for candidate in POSTGRES_SERVERS:
-        admin = create_engine(candidate, isolation_level="AUTOCOMMIT")
-        try:
-            with admin.connect() as connection:
-                connection.execute(text("SELECT 1"))
-            break
-        except OperationalError:
-            admin.dispose()
-    else:
-        yield None
-        return
-    name = f"ngo_faq_bot_files_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield make_url(candidate).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        with scratch_database("ngo_faq_bot_files_") as url:
+            yield url.render_as_string(hide_password=False)
+    except Unreachable:
+        yield None
 
 
 def kept(db: Database) -> int:
