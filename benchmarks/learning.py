@@ -1,7 +1,8 @@
 """What learning from people's picks buys, on the bench FAQ and its two question sets.
 
 Prints the four eval figures of each set without learning; after learning the other
-set (what ``ngo-faq-bot learn --cases A`` then ``eval --cases B`` gives); the same
+set (its questions with an entry as learned phrasings, those without as out-of-scope
+questions) (what ``ngo-faq-bot learn --cases A`` then ``eval --cases B`` gives); the same
 questions asked again after learning them; and with
 5-fold cross-validation on the union of both sets (learn four fifths, measure the
 fifth), which says what to expect on questions nobody taught the bot. Also the time
@@ -33,25 +34,24 @@ from bot.evaluate import Case, Report, evaluate, load_cases  # noqa: E402
 from bot.faq import Faq, load_faq  # noqa: E402
 from bot.matcher import FaqMatcher  # noqa: E402
 from bot.storage import Database  # noqa: E402
-from bot.text import detect_language  # noqa: E402
 
 BENCH = PROJECT_ROOT.parent / "shared" / "bench"
 NAMES = ("answered right", "reached", "wrong answers", "out-of-scope handed on")
 
 
-def learned_from(cases: list[Case], folder: Path, name: str) -> tuple[list, float]:
+Learned = tuple[list[tuple[str, str, str]], list[str]]
+
+
+def learned_from(cases: list[Case], folder: Path, name: str) -> tuple[Learned, float]:
     """Replay ``cases`` into a fresh database as ``learn --cases`` does; the learned
-    phrasings and the seconds it took."""
+    phrasings and out-of-scope questions, and the seconds it took."""
     config = load_config(PROJECT_ROOT / "config.yaml", environ={})
     with Database(f"sqlite:///{folder / name}.db") as db:
         start = time.perf_counter()
-        for case in cases:
-            if case.expect is not None:
-                learning.vote(db, entry_id=case.expect, text=case.question,
-                              language=detect_language(case.question), user_id=None,
-                              source=learning.CASES, threshold=config.learning.similarity)
+        learning.learn_cases(db, cases, config.learning.similarity)
         seconds = time.perf_counter() - start
-        return learning.active(db, config.learning.min_votes), seconds
+        return (learning.active(db, config.learning.min_votes),
+                learning.out_of_scope(db)), seconds
 
 
 def row(label: str, report: Report) -> str:
@@ -89,23 +89,24 @@ def main() -> None:
         print(row(f"{name}, nothing learned", evaluate(plain, cases)))
     with tempfile.TemporaryDirectory() as folder:
         for taught, measured in (("faq_dev", "faq_traffic"), ("faq_traffic", "faq_dev")):
-            phrasings, seconds = learned_from(sets[taught], Path(folder), taught)
+            learned, seconds = learned_from(sets[taught], Path(folder), taught)
             matcher = make(faq)
             start = time.perf_counter()
-            matcher.set_learned(phrasings)
+            matcher.set_learned(*learned)
             rebuild = (time.perf_counter() - start) * 1000
             print(row(f"{measured}, after learn --cases {taught}",
                       evaluate(matcher, sets[measured])))
-            print(f"    learn: {len(phrasings)} phrasings in {seconds:.2f} s; "
-                  f"set_learned with them took {rebuild:.0f} ms")
+            print(f"    learn: {len(learned[0])} phrasings, {len(learned[1])} out of scope "
+                  f"in {seconds:.2f} s; set_learned with them took {rebuild:.0f} ms "
+                  "(embedding them, the first time)")
             questions = [c.question for c in sets[measured]]
             before, after = latencies(plain, questions), latencies(matcher, questions)
             print(f"    decision ms median / p99: {before[0]:.2f} / {before[1]:.2f} nothing "
                   f"learned, {after[0]:.2f} / {after[1]:.2f} with them")
 
-        phrasings, _ = learned_from(sets["faq_dev"], Path(folder), "again")
+        learned, _ = learned_from(sets["faq_dev"], Path(folder), "again")
         matcher = make(faq)
-        matcher.set_learned(phrasings)
+        matcher.set_learned(*learned)
         print(row("faq_dev asked again after learning it", evaluate(matcher, sets["faq_dev"])))
 
         union = sets["faq_dev"] + sets["faq_traffic"]
@@ -114,9 +115,9 @@ def main() -> None:
         for fold in range(args.folds):
             held = union[fold::args.folds]
             taught = [c for i, c in enumerate(union) if i % args.folds != fold]
-            phrasings, _ = learned_from(taught, Path(folder), f"fold{fold}")
+            learned, _ = learned_from(taught, Path(folder), f"fold{fold}")
             matcher = make(faq)
-            matcher.set_learned(phrasings)
+            matcher.set_learned(*learned)
             outcomes_learned.outcomes += evaluate(matcher, held).outcomes
             outcomes_plain.outcomes += evaluate(plain, held).outcomes
         print(row("both sets, nothing learned", outcomes_plain))

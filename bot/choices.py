@@ -135,6 +135,12 @@ class RemoveLearned:
     number: int
 
 
+@dataclass(frozen=True)
+class RemoveOutOfScope:
+    """Remove an out-of-scope question (see :func:`bot.learning.hand_on`)."""
+    number: int
+
+
 # --- the staff's buttons -----------------------------------------------------------
 
 TicketVerb = Literal["claim", "close", "faq"]
@@ -163,8 +169,8 @@ class AnswerWithSaved:
 
 Choice = (Pick | Helpful | Unhelpful | NoneOfThese | AskStaff | CloseTicket | Rate | Comment
           | Topic | Topics | ShowOrganisation | SetLanguage | Forget | ConfirmUpload
-          | CancelUpload | SettleSuggestion | RemoveLearned | TicketAction | AnswerWithFaq
-          | AnswerWithSaved)
+          | CancelUpload | SettleSuggestion | RemoveLearned | RemoveOutOfScope | TicketAction
+          | AnswerWithFaq | AnswerWithSaved)
 KINDS: tuple[type[Choice], ...] = Choice.__args__
 _BY_NAME: dict[str, type[Choice]] = {kind.__name__: kind for kind in KINDS}
 

@@ -11,44 +11,62 @@ details never have to be written into the file:
 Relative paths in the file are resolved against the file's folder, so the
 bot behaves the same whatever the working directory.
 
-The sections are pydantic dataclasses: they are validated however they are
-made (from the file, by a constructor, by ``dataclasses.replace``), and the
-file is checked as a whole before anything starts. An unknown key is refused
-with the closest known one ("did you mean"), and a value of the wrong kind is
-never converted silently (``anonymous: "false"`` is an error, not true; a
-string of digits is not a list of admins). Every problem is reported as
-``section.key: what is wrong`` so that a person can fix the file without
-reading Python.
+The sections are frozen dataclasses whose annotations pydantic checks when
+:func:`load_config` reads a file: the file is checked as a whole before
+anything starts. An unknown key is refused with the closest known one ("did
+you mean"), and a value of the wrong kind is never converted silently
+(``anonymous: "false"`` is an error, not true; a string of digits is not a
+list of admins). Every problem is reported as ``section.key: what is wrong``
+so that a person can fix the file without reading Python.
+
+Pydantic and its schema cost a tenth of a second, more than a command such
+as ``ask`` may take: so the result of a check is kept in ``data/`` beside the
+file (:func:`_cached`), and a file unchanged since is loaded from there
+without pydantic. The annotations are strings until the first check (see
+:func:`_schema`), which is what keeps this module cheap to import.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
+import hashlib
+import importlib.util
+import io
+import json
 import math
 import os
 import re
-from datetime import timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
-
-import yaml
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    PlainValidator,
-    StrictBool,
-    StrictInt,
-    StrictStr,
-    ValidationError,
-    field_validator,
-)
-from pydantic.dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+from zoneinfo import ZoneInfo
 
 from bot.workhours import WorkingHours, parse_hours
+
+if TYPE_CHECKING:
+    import yaml
+    from pydantic import (
+        AfterValidator,
+        BeforeValidator,
+        ConfigDict,
+        Field,
+        PlainValidator,
+        StrictBool,
+        StrictInt,
+        StrictStr,
+        TypeAdapter,
+        ValidationError,
+    )
+
+    # The constrained types as mypy sees them; pydantic sees their constraints (_schema).
+    Score = float
+    Points = float
+    Count = int
+    Duration = timedelta
+    OptionalPath = Path | None
+    TelegramId = int
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config.yaml"
@@ -151,27 +169,51 @@ def _hours(value: Any) -> WorkingHours:
     return parse_hours(str(value.get("timezone") or "Europe/Tirane"), days, holidays)
 
 
-Score = Annotated[float, Field(strict=True, ge=0, le=100)]
-Points = Annotated[float, Field(strict=True, ge=0, le=100)]
-Count = Annotated[StrictInt, Field(ge=1, le=50)]
-Duration = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_positive)]
-OptionalPath = Annotated[Path | None, BeforeValidator(_optional_path)]
-TelegramId = Annotated[StrictInt, Field(ge=-2**63, lt=2**63)]
+def _schema_names() -> dict[str, Any]:
+    """What the names in the annotations below mean to pydantic (mypy reads them in the
+    ``TYPE_CHECKING`` block above)."""
+    from pydantic import (
+        AfterValidator,
+        BeforeValidator,
+        Field,
+        PlainValidator,
+        StrictBool,
+        StrictInt,
+        StrictStr,
+    )
 
-# Frozen, no unknown keys, no NaN or infinity, and never a secret in an error's text.
-_SECTION = ConfigDict(extra="forbid", allow_inf_nan=False, hide_input_in_errors=True)
+    return {
+        "AfterValidator": AfterValidator, "BeforeValidator": BeforeValidator, "Field": Field,
+        "PlainValidator": PlainValidator, "StrictBool": StrictBool, "StrictInt": StrictInt,
+        "StrictStr": StrictStr,
+        "Score": Annotated[float, Field(strict=True, ge=0, le=100)],
+        "Points": Annotated[float, Field(strict=True, ge=0, le=100)],
+        "Count": Annotated[StrictInt, Field(ge=1, le=50)],
+        "Duration": Annotated[timedelta, BeforeValidator(parse_duration),
+                              AfterValidator(_positive)],
+        "OptionalPath": Annotated[Path | None, BeforeValidator(_optional_path)],
+        "TelegramId": Annotated[StrictInt, Field(ge=-2**63, lt=2**63)],
+    }
 
 
-@dataclass(frozen=True, config=_SECTION)
-class WebhookConfig:
+class _Section:
+    """A section of the file. Frozen; pydantic reads ``__pydantic_config__``: no unknown
+    keys, no NaN or infinity, and never a secret in an error's text."""
+
+    __pydantic_config__: ClassVar[ConfigDict] = {
+        "extra": "forbid", "allow_inf_nan": False, "hide_input_in_errors": True}
+
+
+@dataclasses.dataclass(frozen=True)
+class WebhookConfig(_Section):
     listen: StrictStr = "0.0.0.0"
     port: Annotated[StrictInt, Field(ge=1, le=65535)] = 8443
     url: StrictStr = ""
     secret_token: Annotated[StrictStr, AfterValidator(_secret)] = ""
 
 
-@dataclass(frozen=True, config=_SECTION)
-class TelegramConfig:
+@dataclasses.dataclass(frozen=True)
+class TelegramConfig(_Section):
     token: Annotated[str | None, BeforeValidator(_token)] = dataclasses.field(
         default=None, repr=False)
     api_base_url: Annotated[StrictStr, AfterValidator(_http_url)] = "https://api.telegram.org/bot"
@@ -184,8 +226,8 @@ class TelegramConfig:
     worker_lease: Duration = timedelta(seconds=30)
 
 
-@dataclass(frozen=True, config=_SECTION)
-class Thresholds:
+@dataclasses.dataclass(frozen=True)
+class Thresholds(_Section):
     """Overrides of the calibrated FAQ decision thresholds (:mod:`bot.decision`),
     in %: ``answer`` is the P(the first entry is right) from which the bot answers,
     ``suggest`` the P(the right entry is among the first ones) from which it offers
@@ -195,8 +237,8 @@ class Thresholds:
     suggest: Score | None = None
 
 
-@dataclass(frozen=True, config=_SECTION)
-class MatchingConfig:
+@dataclasses.dataclass(frozen=True)
+class MatchingConfig(_Section):
     """FAQ matching: the embedding model and overrides of the decision thresholds
     (see config.yaml). ``answer`` and ``suggest`` apply with the model,
     ``without_model`` when no model is loaded."""
@@ -213,8 +255,8 @@ class MatchingConfig:
         return Thresholds(self.answer, self.suggest) if semantic else self.without_model
 
 
-@dataclass(frozen=True, config=_SECTION)
-class RegistryConfig:
+@dataclasses.dataclass(frozen=True)
+class RegistryConfig(_Section):
     sample_csv: OptionalPath = None
     found: Score = 88.0
     candidates: Score = 55.0
@@ -223,8 +265,8 @@ class RegistryConfig:
     refresh_interval: Duration = timedelta(minutes=1)
 
 
-@dataclass(frozen=True, config=_SECTION)
-class AgencyConfig:
+@dataclasses.dataclass(frozen=True)
+class AgencyConfig(_Section):
     name: dict[StrictStr, StrictStr] = dataclasses.field(default_factory=dict)
     address: StrictStr = ""
     phone: StrictStr = ""
@@ -232,8 +274,8 @@ class AgencyConfig:
     website: StrictStr = ""
 
 
-@dataclass(frozen=True, config=_SECTION)
-class StaffConfig:
+@dataclasses.dataclass(frozen=True)
+class StaffConfig(_Section):
     chat_id: TelegramId | None = None
     anonymous: StrictBool = False
     remind_after: Duration = timedelta(hours=4)
@@ -253,8 +295,8 @@ class StaffConfig:
     routes: dict[StrictStr, TelegramId] = dataclasses.field(default_factory=dict)
 
 
-@dataclass(frozen=True, config=_SECTION)
-class FaqAdminConfig:
+@dataclasses.dataclass(frozen=True)
+class FaqAdminConfig(_Section):
     """How admins change the FAQ: polling for edits on disk and uploads in Telegram."""
 
     reload_interval: Duration = timedelta(seconds=5)
@@ -267,15 +309,15 @@ def _retention(value: Any) -> Any:
     return None if value in (None, "", 0, "0") else value
 
 
-@dataclass(frozen=True, config=_SECTION)
-class PrivacyConfig:
-    """How long question logs are kept (None: for ever)."""
+@dataclasses.dataclass(frozen=True)
+class PrivacyConfig(_Section):
+    """How long people's words are kept (None: for ever; what: :mod:`bot.retention`)."""
 
     retention: Annotated[Duration | None, BeforeValidator(_retention)] = timedelta(days=365)
 
 
-@dataclass(frozen=True, config=_SECTION)
-class LearningConfig:
+@dataclasses.dataclass(frozen=True)
+class LearningConfig(_Section):
     """How the bot learns phrasings from people's picks (see :mod:`bot.learning`)."""
 
     # Different people who must pick the same entry for a question before it counts.
@@ -286,10 +328,13 @@ class LearningConfig:
     refresh_interval: Duration = timedelta(minutes=1)
 
 
-@dataclass(frozen=True, config=_SECTION)
+@dataclasses.dataclass(frozen=True)
 class Config:
+    """Everything the bot is configured with, made by :func:`load_config` from checked
+    sections."""
+
     telegram: TelegramConfig
-    database_url: StrictStr
+    database_url: str
     faq_path: Path
     matching: MatchingConfig
     registry: RegistryConfig
@@ -304,23 +349,22 @@ class Config:
 
 # --- the file as it is written ------------------------------------------------------------
 
-@dataclass(frozen=True, config=_SECTION)
-class _DatabaseSection:
+@dataclasses.dataclass(frozen=True)
+class _DatabaseSection(_Section):
     url: Annotated[StrictStr, Field(min_length=1)] = "sqlite:///data/bot.db"
 
 
-@dataclass(frozen=True, config=_SECTION)
-class _FaqSection:
+@dataclasses.dataclass(frozen=True)
+class _FaqSection(_Section):
     path: Annotated[StrictStr, Field(min_length=1)] = "faq"
     reload_interval: Duration = timedelta(seconds=5)
     history: Annotated[StrictStr, Field(min_length=1)] = "data/faq-history"
     max_upload_kb: Annotated[StrictInt, Field(ge=1, le=20 * 1024)] = 256
 
 
-class _ConfigFile(BaseModel):
+@dataclasses.dataclass(frozen=True)
+class _ConfigFile(_Section):
     """The layout of config.yaml; :func:`load_config` turns it into a :class:`Config`."""
-
-    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
     telegram: TelegramConfig = TelegramConfig()
     database: _DatabaseSection = _DatabaseSection()
@@ -332,12 +376,6 @@ class _ConfigFile(BaseModel):
     admins: tuple[TelegramId, ...] = ()
     privacy: PrivacyConfig = PrivacyConfig()
     learning: LearningConfig = LearningConfig()
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _empty_is_default(cls, value: Any) -> Any:
-        """A key written with nothing after it (``staff:``) means its defaults."""
-        return {} if value is None else value
 
 
 # --- messages a person can act on -----------------------------------------------------------
@@ -363,11 +401,11 @@ def _known_keys(loc: tuple[str | int, ...]) -> list[str]:
     """The keys allowed where ``loc`` points (``loc`` ends with the unknown key)."""
     node: Any = _ConfigFile
     for part in loc[:-1]:
-        field = getattr(node, "__pydantic_fields__", {}).get(part)
-        if field is None:
-            return []
-        node = field.annotation
-    return [name for name in getattr(node, "__pydantic_fields__", {}) if name != "token"]
+        annotation = {f.name: f.type for f in dataclasses.fields(node)}.get(str(part))
+        node = globals().get(annotation) if isinstance(annotation, str) else None
+        if not (isinstance(node, type) and dataclasses.is_dataclass(node)):
+            return []  # a section's annotation is the name of its class; anything else is not
+    return [f.name for f in dataclasses.fields(node) if f.name != "token"]
 
 
 _EXPECTED = {
@@ -439,6 +477,8 @@ def _key(loc: tuple[str | int, ...]) -> str:
 
 def _lines(node: yaml.Node, loc: tuple[str | int, ...] = ()) -> dict[tuple[str | int, ...], int]:
     """The line of every key and list item of a YAML document, by its place."""
+    import yaml
+
     lines = {loc: node.start_mark.line}
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
@@ -452,6 +492,8 @@ def _lines(node: yaml.Node, loc: tuple[str | int, ...] = ()) -> dict[tuple[str |
 
 def _problems(exc: ValidationError, text: str) -> list[str]:
     """One ``key: problem`` line per error, in the order of the file's lines."""
+    import yaml
+
     try:
         document = yaml.compose(text)
         lines = _lines(document) if document is not None else {}
@@ -463,6 +505,190 @@ def _problems(exc: ValidationError, text: str) -> list[str]:
         line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), 0)
         problems.setdefault(f"{_key(loc) or 'the file'}: {_message(error)}", line)
     return sorted(problems, key=problems.__getitem__)
+
+
+# --- reading and checking the file ---------------------------------------------------------
+
+def _read(source: Path) -> bytes:
+    try:
+        return source.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {source}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read the config file {source}: {exc.strerror}") from None
+
+
+def _document(source: Path, content: bytes) -> tuple[str, dict[str, Any]]:
+    """The file's text (read as ``Path.read_text`` reads it) and its YAML document."""
+    import yaml
+
+    try:
+        text = io.TextIOWrapper(io.BytesIO(content), encoding="utf-8").read()
+        raw = yaml.safe_load(text)
+    except UnicodeDecodeError:
+        raise ConfigError(f"{source}: the file is not UTF-8 text") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{source}: invalid YAML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{source}: invalid YAML: nested too deeply") from None
+    if raw is None:
+        return text, {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: the top level must be a mapping of sections "
+                          f"(telegram:, staff:, ...), not {_shown(raw)}")
+    return text, raw
+
+
+@functools.cache
+def _schema() -> TypeAdapter[_ConfigFile]:
+    """Pydantic's validator of the file, made on the first check.
+
+    The annotations of the sections are strings (``from __future__ import
+    annotations``) that pydantic evaluates in this module's namespace: the names
+    they use are put there now, so that importing the module costs no pydantic."""
+    from pydantic import TypeAdapter
+
+    globals().update(_schema_names())
+    return TypeAdapter(_ConfigFile)
+
+
+def _check(source: Path, content: bytes, token: str | None) -> _ConfigFile:
+    """The file checked by pydantic, with the token; ConfigError lists every problem."""
+    from pydantic import ValidationError
+
+    text, raw = _document(source, content)
+    problems: list[str] = []
+    telegram = raw.get("telegram")
+    if isinstance(telegram, dict) and "token" in telegram:
+        problems.append("telegram.token: the token is never read from this file; "
+                        "set TELEGRAM_BOT_TOKEN in the environment")
+        telegram = {k: v for k, v in telegram.items() if k != "token"}
+    if token:
+        telegram = dict(telegram) if isinstance(telegram, dict) else (telegram or {})
+        if isinstance(telegram, dict):
+            telegram["token"] = token
+    if telegram is not None or "telegram" in raw:
+        raw = {**raw, "telegram": telegram}
+    # A key written with nothing after it (``staff:``) means its defaults.
+    raw = {key: {} if value is None else value for key, value in raw.items()}
+    try:
+        checked = _schema().validate_python(raw)
+    except ValidationError as exc:
+        problems += _problems(exc, text)
+    except RecursionError:
+        problems.append("the file is nested too deeply")
+    if problems:
+        listed = "\n".join(f"  {problem}" for problem in problems)
+        raise ConfigError(f"{source}: {problems[0]}" if len(problems) == 1
+                          else f"{source} has {len(problems)} problems:\n{listed}")
+    return checked
+
+
+# --- the checked file, kept -----------------------------------------------------------------
+
+CACHE_NAME = "config-checked.json"
+"""In ``data/`` beside the config file: the last file that passed the check, as checked."""
+
+
+@functools.cache
+def _code_version() -> bytes:
+    """Changes with the code that checks a file: this module, the opening hours' and
+    pydantic's (its version, read without importing it)."""
+    here = Path(__file__)
+    code = [here, here.with_name("workhours.py")]
+    pydantic = importlib.util.find_spec("pydantic")
+    if pydantic is not None and pydantic.origin:
+        code.append(Path(pydantic.origin).with_name("version.py"))
+    return hashlib.sha256(b"".join(path.read_bytes() for path in code)).digest()
+
+
+def _cache_key(resolved: Path, content: bytes) -> str:
+    """What a check's result depends on: the file (its place and bytes), the code, and
+    the home folder (``~`` in paths). Not the environment: its values are applied to
+    the checked file afterwards, each time (the token is checked then)."""
+    digest = hashlib.sha256()
+    for part in (_code_version(), str(resolved).encode(),
+                 os.path.expanduser("~").encode(), content):
+        digest.update(len(part).to_bytes(8, "big") + part)
+    return digest.hexdigest()
+
+
+_SECTIONS: dict[str, type[Any]] = {
+    cls.__name__: cls for cls in (*_Section.__subclasses__(), WorkingHours)}
+"""The dataclasses a kept file is made of."""
+_KEPT_TYPES: dict[str, Any] = {
+    "Path": Path, "timedelta": timedelta, "ZoneInfo": ZoneInfo, "time": time.fromisoformat,
+    "date": date.fromisoformat, "tuple": tuple, "frozenset": frozenset, "dict": dict,
+}
+
+
+def _encode(value: Any) -> Any:
+    """A checked value as JSON: tagged with its type unless JSON has it (bool, int, float,
+    str, None); TypeError for a value of any other type."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [type(value).__name__, {f.name: _encode(getattr(value, f.name))
+                                       for f in dataclasses.fields(value)}]
+    if isinstance(value, timedelta):
+        return ["timedelta", [value.days, value.seconds, value.microseconds]]
+    if isinstance(value, (tuple, frozenset)):
+        return [type(value).__name__, [_encode(item) for item in value]]
+    if isinstance(value, dict):
+        return ["dict", [[key, _encode(item)] for key, item in value.items()]]
+    if isinstance(value, Path):
+        return ["Path", str(value)]
+    if isinstance(value, ZoneInfo) and value.key:
+        return ["ZoneInfo", value.key]
+    if isinstance(value, (time, date)):
+        return [type(value).__name__, value.isoformat()]
+    raise TypeError(f"a {type(value).__name__} is not kept")
+
+
+def _decode(value: Any) -> Any:
+    if not isinstance(value, list):
+        return value
+    kind, inner = value
+    if kind in _SECTIONS:
+        return _SECTIONS[kind](**{name: _decode(item) for name, item in inner.items()})
+    if kind == "timedelta":
+        return timedelta(*inner)
+    if kind == "dict":
+        return {key: _decode(item) for key, item in inner}
+    if kind in ("tuple", "frozenset"):
+        return _KEPT_TYPES[kind](_decode(item) for item in inner)
+    return _KEPT_TYPES[kind](inner)
+
+
+def _cached(cache: Path, key: str) -> _ConfigFile | None:
+    """The checked file kept under ``key``, or None (none kept, another file or version,
+    or not readable: then the file is checked again)."""
+    try:
+        kept = json.loads(cache.read_bytes())
+        if kept["key"] != key:
+            return None
+        checked = _decode(kept["checked"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return checked if isinstance(checked, _ConfigFile) else None
+
+
+def _keep(cache: Path, key: str, checked: _ConfigFile) -> None:
+    """Keep the checked file, without the token (a secret, applied from the environment
+    each time). Readable by its owner only, as the file may hold other secrets (a database
+    password); where it cannot be written it is not kept."""
+    without_token = dataclasses.replace(
+        checked, telegram=dataclasses.replace(checked.telegram, token=None))
+    try:
+        data = json.dumps({"key": key, "checked": _encode(without_token)},
+                          ensure_ascii=False, allow_nan=False).encode()
+        cache.parent.mkdir(exist_ok=True)
+        partial = cache.with_name(f"{cache.name}.{os.getpid()}")  # whole, or not at all
+        with open(partial, "wb", opener=lambda name, flags: os.open(name, flags, 0o600)) as out:
+            out.write(data)
+        os.replace(partial, cache)
+    except (OSError, TypeError, ValueError):
+        pass  # checked again next time
 
 
 # --- loading --------------------------------------------------------------------------------
@@ -482,62 +708,31 @@ def _resolve_sqlite(base: Path, url: str) -> str:
     return url
 
 
-def _read(source: Path) -> tuple[str, dict[str, Any]]:
-    """The file's text and its YAML document."""
-    try:
-        text = source.read_text(encoding="utf-8")
-        raw = yaml.safe_load(text)
-    except FileNotFoundError:
-        raise ConfigError(f"config file not found: {source}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{source}: the file is not UTF-8 text") from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read the config file {source}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{source}: invalid YAML: {exc}") from None
-    except RecursionError:
-        raise ConfigError(f"{source}: invalid YAML: nested too deeply") from None
-    if raw is None:
-        return text, {}
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{source}: the top level must be a mapping of sections "
-                          f"(telegram:, staff:, ...), not {_shown(raw)}")
-    return text, raw
-
-
 def load_config(path: str | os.PathLike[str] | None = None,
                 environ: dict[str, str] | None = None) -> Config:
     """Load the configuration file and apply the environment overrides.
 
     Raises :class:`ConfigError` listing every problem, one ``key: problem`` a line.
+    A file that passed the check before, unchanged, is taken as it was checked
+    (:func:`_cached`); any other goes through the whole check.
     """
     env = os.environ if environ is None else environ
     source = Path(path) if path is not None else DEFAULT_CONFIG_PATH
-    text, raw = _read(source)
-    base = source.resolve().parent
-
-    problems: list[str] = []
-    telegram = raw.get("telegram")
-    if isinstance(telegram, dict) and "token" in telegram:
-        problems.append("telegram.token: the token is never read from this file; "
-                        "set TELEGRAM_BOT_TOKEN in the environment")
-        telegram = {k: v for k, v in telegram.items() if k != "token"}
-    if env.get("TELEGRAM_BOT_TOKEN"):
-        telegram = dict(telegram) if isinstance(telegram, dict) else (telegram or {})
-        if isinstance(telegram, dict):
-            telegram["token"] = env["TELEGRAM_BOT_TOKEN"]
-    if telegram is not None or "telegram" in raw:
-        raw = {**raw, "telegram": telegram}
-    try:
-        parsed = _ConfigFile.model_validate(raw)
-    except ValidationError as exc:
-        problems += _problems(exc, text)
-    except RecursionError:
-        problems.append("the file is nested too deeply")
-    if problems:
-        listed = "\n".join(f"  {problem}" for problem in problems)
-        raise ConfigError(f"{source}: {problems[0]}" if len(problems) == 1
-                          else f"{source} has {len(problems)} problems:\n{listed}")
+    content = _read(source)
+    resolved = source.resolve()
+    base = resolved.parent
+    cache, key = base / "data" / CACHE_NAME, _cache_key(resolved, content)
+    token = env.get("TELEGRAM_BOT_TOKEN")
+    parsed = _cached(cache, key)
+    if parsed is not None and token:
+        try:  # the check the file's check makes, on the token alone
+            parsed = dataclasses.replace(
+                parsed, telegram=dataclasses.replace(parsed.telegram, token=_token(token)))
+        except ValueError:
+            parsed = None  # the whole check says what is wrong, as without the cache
+    if parsed is None:
+        parsed = _check(source, content, token)
+        _keep(cache, key, parsed)
 
     faq = parsed.faq
     registry = parsed.registry
@@ -560,3 +755,4 @@ def load_config(path: str | os.PathLike[str] | None = None,
         privacy=parsed.privacy,
         learning=parsed.learning,
     )
+

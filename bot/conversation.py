@@ -122,8 +122,9 @@ class Assistant:
     tickets: Tickets = field(init=False, repr=False)
     semantic_ready: threading.Event = field(init=False, repr=False)
     """Set once the matcher the configuration asks for is in use (see :meth:`open`)."""
-    _learned: list[tuple[str, str, str]] = field(default_factory=list, init=False, repr=False)
-    _learned_version: tuple[int, int, int] | None = field(default=None, init=False, repr=False)
+    _learned: tuple[list[tuple[str, str, str]], list[str]] = field(
+        default=([], []), init=False, repr=False)
+    _learned_version: tuple[int, ...] | None = field(default=None, init=False, repr=False)
     _learned_on: FaqMatcher | None = field(default=None, init=False, repr=False)
     _matcher_lock: threading.Lock = field(default_factory=threading.Lock, init=False,
                                           repr=False)
@@ -183,14 +184,15 @@ class Assistant:
     def _install(self, faq: Faq, *, only_if_current: bool = False) -> None:
         """Build a matcher of ``faq`` with the learned phrasings of the one in use, and
         use it (``only_if_current``: unless another FAQ was installed meanwhile)."""
-        learned = self.matcher.learned
-        matcher = FaqMatcher.configured(faq, self.config.matching, learned)
+        learned, out_of_scope = self.matcher.learned, self.matcher.out_of_scope
+        matcher = FaqMatcher.configured(faq, self.config.matching, learned, out_of_scope)
         with self._matcher_lock:
             if only_if_current and self.faq is not faq:  # replaced by a reload meanwhile
                 return
             previous = self.matcher
-            if previous.learned != learned:  # learned while it was being built
-                matcher.set_learned(previous.learned)
+            if (previous.learned, previous.out_of_scope) != (learned, out_of_scope):
+                # learned while it was being built
+                matcher.set_learned(previous.learned, previous.out_of_scope)
             self.matcher, self.faq = matcher, faq
             if self._learned_on is previous:
                 self._learned_on = matcher
@@ -212,12 +214,13 @@ class Assistant:
             current = self.matcher
             if version == self._learned_version and current is self._learned_on:
                 return False
-            learned = learning.active(self.db, self.config.learning.min_votes)
+            learned = (learning.active(self.db, self.config.learning.min_votes),
+                       learning.out_of_scope(self.db))
             if learned == self._learned and current is self._learned_on:
                 self._learned_version = version  # a vote that changes nothing yet
                 return False
             matcher = copy.copy(current)
-            matcher.set_learned(learned)
+            matcher.set_learned(*learned)
             self.matcher = matcher
             self._learned, self._learned_version, self._learned_on = learned, version, matcher
         return True
@@ -332,7 +335,7 @@ class Assistant:
                 return [Reply(say(self.language(asker), "rating_comment_thanks"))]
             followed = self._follow_up(asker, message_id, text)
             if followed is not None:
-                return [followed]
+                return followed
         kind = smalltalk(text)
         if kind is not None:
             return [Reply(say(self.language(asker), kind))]
@@ -349,7 +352,7 @@ class Assistant:
         if chat_id == asker.id:
             followed = self._follow_up(asker, message_id, caption, kind, file_id)
             if followed is not None:
-                return [followed]
+                return followed
             if kind in TICKET_MEDIA and self.tickets.enabled:
                 message = read(caption or "")
                 decision = self.matcher.decide(message)
@@ -361,12 +364,15 @@ class Assistant:
         return [Reply(say(self.language(asker), "write_text"))]
 
     def _follow_up(self, asker: Asker, message_id: int, text: str | None,
-                   kind: str = "text", file_id: str | None = None) -> Reply | None:
+                   kind: str = "text", file_id: str | None = None) -> list[Reply] | None:
+        """The reply to a message added to the person's open ticket (none for one written
+        right after another); None when they have no open ticket."""
         followed = self.tickets.follow_up(asker.id, asker.id, message_id, text, kind, file_id)
         if followed is None:
             return None
-        number, lang = followed
-        return Reply(say(lang, "ticket_follow_up", number=number))
+        if not followed.tell:
+            return []
+        return [Reply(say(followed.language, "ticket_follow_up", number=followed.number))]
 
     def _route(self, asker: Asker, text: str, chat_id: int | None = None,
                message_id: int | None = None) -> Reply:

@@ -141,6 +141,7 @@ class VectorCache:
         self.hits = self.misses = 0
         """Look-ups of :meth:`query` answered from memory, and embedded."""
         self._queries: OrderedDict[str, Vectors] = OrderedDict()
+        self._remembered: dict[str, Vectors] = {}
         self._rows: dict[str, Vectors] = {}
         self._lock = threading.Lock()
         self._read()
@@ -188,6 +189,22 @@ class VectorCache:
                 return np.zeros((0, 0), dtype=np.float32)
             return np.stack([self._rows[k] for k in keys])
 
+
+    def remembered(self, texts: Sequence[str]) -> Vectors:
+        """One row per text of what people taught the bot (query vectors), in
+        memory only, like :meth:`query` (their words are a person's, deleted with
+        them): the texts of the previous call are reused, any others dropped."""
+        with self._lock:
+            known = self._remembered
+        missing = sorted({t for t in texts if t not in known})
+        fresh = self.embedder.embed(missing, query=True) if missing else None
+        rows = dict(zip(missing, fresh, strict=True)) if fresh is not None else {}
+        found = {t: known[t] if t in known else rows[t] for t in texts}
+        with self._lock:
+            self._remembered = found
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.stack([found[t] for t in texts]).astype(np.float32)
 
     def query(self, text: str) -> Vectors:
         """The vector of a person's question (embedded unless asked recently)."""

@@ -49,7 +49,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -132,6 +132,9 @@ class Ranking:
     unknown: float
     words: int
     wants_staff: bool
+    memory: dict[str, float] = field(default_factory=dict)
+    """The memory features of the question (:meth:`bot.decision.Memory.features`), if
+    the matcher has a usable memory."""
 
 
 @dataclass(frozen=True)
@@ -188,7 +191,8 @@ class FaqMatcher:
     def __init__(self, faq: Faq, config: MatchingConfig | None = None,
                  vectors: VectorCache | None = None,
                  learned: Iterable[tuple[str, str, str]] = (),
-                 calibration: decisions.Calibration | None = None) -> None:
+                 calibration: decisions.Calibration | None = None,
+                 out_of_scope: Iterable[str] = ()) -> None:
         self.faq = faq
         self.config = config or MatchingConfig()
         self.calibration = calibration or decisions.shipped()
@@ -196,6 +200,8 @@ class FaqMatcher:
         self._entry_words = [_EntryWords.of(entry) for entry in faq.entries]
         self._index_of = {entry.id: i for i, entry in enumerate(faq.entries)}
         self.learned: tuple[tuple[str, str, str], ...] = ()
+        self.out_of_scope: tuple[str, ...] = ()
+        self._memory: decisions.Memory | None = None
         self._answer_vectors: Vectors | None = None
         self._answer_starts = self._answer_entries = np.zeros(0, dtype=np.intp)
         if vectors is not None:
@@ -209,29 +215,35 @@ class FaqMatcher:
             owners = np.array([i for i, _ in owned], dtype=np.intp)
             self._phrasing_starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
             self._phrasing_entries = owners[self._phrasing_starts]
-        self.set_learned(learned)
+        self.set_learned(learned, out_of_scope)
 
     @classmethod
     def configured(cls, faq: Faq, config: MatchingConfig,
-                   learned: Iterable[tuple[str, str, str]] = ()) -> FaqMatcher:
+                   learned: Iterable[tuple[str, str, str]] = (),
+                   out_of_scope: Iterable[str] = ()) -> FaqMatcher:
         """The matcher ``config`` asks for: with its embedding model and vector
         cache when the model loads, else lexical (see :mod:`bot.embedding`)."""
         return cls(faq, config, vector_cache(config.embedding, config.embedding_cache),
-                   learned)
+                   learned, out_of_scope=out_of_scope)
 
     @property
     def semantic(self) -> bool:
         """True when a model scores questions beside the lexical index."""
         return self.vectors is not None
 
-    def set_learned(self, phrasings: Iterable[tuple[str, str, str]]) -> None:
-        """Replace the learned phrasings: each ``(entry_id, language, text)``
-        counts at once as a phrasing of that entry (ids the FAQ no longer has
-        are ignored).
+    def set_learned(self, phrasings: Iterable[tuple[str, str, str]],
+                    out_of_scope: Iterable[str] = ()) -> None:
+        """Replace what was learned: each ``(entry_id, language, text)`` of
+        ``phrasings`` counts at once as a phrasing of that entry (ids the FAQ no
+        longer has are ignored); ``out_of_scope`` are questions the staff handled
+        without an entry.
 
-        With a model, a learned phrasing is nearest-neighbour evidence only: a
-        question with its very terms is answered with its entry (see
-        :meth:`decide`). Measured on the bench (``benchmarks/learning.py``,
+        With a model, both are nearest-neighbour evidence only: a question with
+        the very terms of a learned phrasing is answered with its entry (see
+        :meth:`decide`), and the decision reads the learned questions closest to
+        the question (:class:`bot.decision.Memory`; their vectors are computed
+        here, once, and kept in memory only). Without a model, out-of-scope
+        questions are not used. Measured on the bench (``benchmarks/learning.py``,
         learn 4/5 of the questions, measure the fifth), letting learned
         phrasings join the lexical vocabulary raised wrong answers, and their
         cosine to the question among the entry's phrasing cosines lost three
@@ -243,6 +255,14 @@ class FaqMatcher:
         self.learned = tuple((e, lang, t) for e, lang, t in phrasings
                              if e in self._index_of and t.strip())
         """The learned phrasings as given (what a reload passes to the next matcher)."""
+        self.out_of_scope = tuple(t for t in out_of_scope if t.strip())
+        self._memory = None
+        if self.vectors is not None:
+            taught = [(e, t) for e, _, t in self.learned] + [(None, t) for t in self.out_of_scope]
+            memory = decisions.Memory(
+                self.vectors.remembered([asked_part(t) for _, t in taught]),
+                tuple(e for e, _ in taught))
+            self._memory = memory if memory.usable else None
         texts = [_EntryWords(list(w.questions), w.keywords, w.answers)
                  for w in self._entry_words]
         if self.vectors is None:
@@ -389,12 +409,13 @@ class FaqMatcher:
         shortlist = sorted(evidence, key=lambda i: evidence[i][0], reverse=True)[:CANDIDATES]
         return {i: self._score(i, *evidence[i], total, weights) for i in shortlist}, unknown
 
-    def similarities(self, message: Message) -> tuple[Vectors, Vectors] | None:
+    def similarities(self, message: Message) -> tuple[Vectors, Vectors, Vectors] | None:
         """Per entry: the question's cosine with its closest phrasing, and with
-        its answer (the closest language); None without a model."""
+        its answer (the closest language); and the question's vector. None
+        without a model."""
         if self.vectors is None or self._answer_vectors is None or not message.words:
             return None
-        query = self.vectors.query(" ".join(message.question.split()[:QUERY_WORDS]))
+        query = self.vectors.query(asked_part(message))
         n = len(self.faq.entries)
         phrasing = np.full(n, -1.0, dtype=np.float32)
         phrasing[self._phrasing_entries] = np.maximum.reduceat(
@@ -402,7 +423,7 @@ class FaqMatcher:
         answer = np.full(n, -1.0, dtype=np.float32)
         answer[self._answer_entries] = np.maximum.reduceat(self._answer_vectors @ query,
                                                            self._answer_starts)
-        return phrasing, answer
+        return phrasing, answer, query
 
     def rank(self, message: Message | str, semantic: bool | None = None) -> Ranking:
         """The best-matching entries, best first, scored 0-100; ``semantic=False``
@@ -416,7 +437,7 @@ class FaqMatcher:
                       for i, (score, coverage, phrasing) in lexical.items()]
             ranked.sort(key=lambda m: m.score, reverse=True)
         else:
-            semantic_score = semantic_scores(*sims)
+            semantic_score = semantic_scores(*sims[:2])
             closest = np.argpartition(-semantic_score,
                                       min(CANDIDATES, len(semantic_score) - 1))[:CANDIDATES]
             ranked = []
@@ -427,6 +448,9 @@ class FaqMatcher:
                     round(score, 1), round(float(semantic_score[i]), 1),
                     float(sims[0][i]), float(sims[1][i]), coverage, phrasing))
             ranked.sort(key=lambda m: (m.score, m.semantic), reverse=True)
+            if self._memory is not None and ranked:
+                return Ranking(tuple(ranked), unknown, len(message.words), message.wants_staff,
+                               self._memory.features(sims[2], ranked[0].entry.id))
         return Ranking(tuple(ranked), unknown, len(message.words), message.wants_staff)
 
     def matches(self, message: Message | str) -> list[Match]:
@@ -445,7 +469,11 @@ class FaqMatcher:
         With a model, a question the lexical ranking alone decides with
         confidence (see :class:`bot.decision.Calibration`, the cascade is chosen
         by cross-validation) is decided without embedding it: most of the cost
-        of a decision is the embedding.
+        of a decision is the embedding. Once the bot has learned enough to use
+        its memory, the cascade only answers: the memory is read with the
+        question's vector, and held out it offers the right entry for questions
+        the lexical ranking would hand on (``benchmarks/faq_tune.py``: reached
+        60.5% with the whole cascade, 68.7% with its answers only).
         """
         message = read(message) if isinstance(message, str) else message
         lang = message.language(self._languages)
@@ -467,23 +495,34 @@ class FaqMatcher:
             if right >= self.calibration.cascade_answer:
                 top = lexical.matches[0]
                 return Decision(message.text, lang, "answer", top, (top,), why)
-            if reach < self.calibration.cascade_escalate:
+            if reach < self.calibration.cascade_escalate and self._memory is None:
                 return Decision(message.text, lang, "escalate", lexical.matches[0], (), why)
         ranking = self.rank(message)
-        return decide_ranking(message.text, lang, ranking, self.model, self.thresholds, limit)
+        return decide_ranking(message.text, lang, ranking, self.model, self.overrides, limit)
 
     @property
     def model(self) -> decisions.Model:
-        """The calibrated decision model of this matcher's ranking."""
-        return self.calibration.semantic if self.semantic else self.calibration.lexical
+        """The calibrated decision model of this matcher's ranking (with a usable memory,
+        the model that reads it)."""
+        if not self.semantic:
+            return self.calibration.lexical
+        if self._memory is not None and self.calibration.learned is not None:
+            return self.calibration.learned
+        return self.calibration.semantic
 
     @property
-    def thresholds(self) -> tuple[float, float]:
-        """P(first right) to answer and P(right entry offered) to suggest, 0-1:
-        the calibrated ones unless config.yaml overrides them (in %)."""
+    def overrides(self) -> tuple[float | None, float | None]:
+        """P(first right) to answer and P(right entry offered) to suggest, 0-1, as
+        config.yaml sets them (None: the calibrated ones)."""
         cfg = self.config.thresholds(self.semantic)
-        return (cfg.answer / 100 if cfg.answer is not None else self.model.answer,
-                cfg.suggest / 100 if cfg.suggest is not None else self.model.suggest)
+        return (cfg.answer / 100 if cfg.answer is not None else None,
+                cfg.suggest / 100 if cfg.suggest is not None else None)
+
+
+def asked_part(question: Message | str) -> str:
+    """The part of a question that is embedded (see ``QUERY_WORDS``)."""
+    message = read(question) if isinstance(question, str) else question
+    return " ".join(message.question.split()[:QUERY_WORDS])
 
 
 def semantic_scores(phrasing: Vectors, answer: Vectors) -> Vectors:
@@ -499,16 +538,19 @@ def blend(lexical: float, semantic: float) -> float:
 
 
 def decide_ranking(text: str, lang: str, ranking: Ranking, model: decisions.Model,
-                   thresholds: tuple[float, float], max_suggestions: int) -> Decision:
+                   overrides: tuple[float | None, float | None],
+                   max_suggestions: int) -> Decision:
     """The decision on a ranking: answer when P(first right) reaches the answer
     threshold; offer the first ``max_suggestions`` when P(right entry among them)
     reaches the suggest threshold; else hand on to staff. A message asking for a
-    person ("can I talk to someone?") is not offered choices."""
+    person ("can I talk to someone?") is not offered choices. The thresholds are
+    the model's (:meth:`bot.decision.Model.thresholds`) unless ``overrides``."""
     if not ranking.matches:
         return Decision(text, lang, "escalate", None, ())
     top = ranking.matches[0]
     right, reach = model.probabilities(decisions.features(ranking, model.semantic))
-    answer, suggest = thresholds
+    answer, suggest = (o if o is not None else c for o, c in
+                       zip(overrides, (model.answer, model.suggest), strict=True))
     why = _probabilities(right, reach)
     if right >= answer:
         return Decision(text, lang, "answer", top, (top,), why)

@@ -278,6 +278,7 @@ SQ: dict[str, str] = {
     "adm_confirm": "✅ Vendose",
     "adm_cancel": "✖ Anulo",
     "adm_export_empty": "Nuk ka skedarë FAQ.",
+    "adm_export_too_big": "{name} është më i madh se {limit} MB që lejon Telegram; nuk u dërgua.",
     "adm_no_suggestions": "Nuk ka sugjerime në pritje.",
     "adm_suggestion": ("<b>Sugjerimi {id}</b> ({language})\nPyetja: {question}\n"
                        "Përgjigjja e stafit: {answer}\nHyrja e afërt: {entry}"),
@@ -301,6 +302,12 @@ SQ: dict[str, str] = {
     "adm_learned_remove": "Hiqe #{id}",
     "adm_learned_removed": "Formulimi i mësuar #{id} u hoq; boti nuk e përdor më.",
     "adm_learned_gone": "Formulimi i mësuar #{id} nuk ekziston më.",
+    "adm_out_of_scope_item": "<b>#x{id}</b> · jashtë FAQ-së · {language} · {source}\n{text}",
+    "adm_out_of_scope_staff": "stafi u përgjigj me fjalët e veta",
+    "adm_out_of_scope_cases": "nga raste të etiketuara",
+    "adm_out_of_scope_remove": "Hiqe #x{id}",
+    "adm_out_of_scope_removed": "Pyetja jashtë FAQ-së #x{id} u hoq; boti nuk e përdor më.",
+    "adm_out_of_scope_gone": "Pyetja jashtë FAQ-së #x{id} nuk ekziston më.",
     # What became of a question: the report's lines and the chart's legend.
     "outcome_answered": "Përgjigjur drejtpërdrejt",
     "outcome_picked": "Përgjigjur pas një sugjerimi",
@@ -591,6 +598,7 @@ EN: dict[str, str] = {
     "adm_confirm": "✅ Put it live",
     "adm_cancel": "✖ Cancel",
     "adm_export_empty": "There are no FAQ files.",
+    "adm_export_too_big": "{name} is larger than the {limit} MB Telegram allows; not sent.",
     "adm_no_suggestions": "No suggestions are waiting.",
     "adm_suggestion": ("<b>Suggestion {id}</b> ({language})\nQuestion: {question}\n"
                        "Staff answer: {answer}\nClosest entry: {entry}"),
@@ -614,6 +622,12 @@ EN: dict[str, str] = {
     "adm_learned_remove": "Remove #{id}",
     "adm_learned_removed": "Learned phrasing #{id} removed; the bot no longer uses it.",
     "adm_learned_gone": "Learned phrasing #{id} no longer exists.",
+    "adm_out_of_scope_item": "<b>#x{id}</b> · out of scope · {language} · {source}\n{text}",
+    "adm_out_of_scope_staff": "the staff answered in their own words",
+    "adm_out_of_scope_cases": "from labelled cases",
+    "adm_out_of_scope_remove": "Remove #x{id}",
+    "adm_out_of_scope_removed": "Out-of-scope question #x{id} removed; the bot no longer uses it.",
+    "adm_out_of_scope_gone": "Out-of-scope question #x{id} no longer exists.",
     # What became of a question: the report's lines and the chart's legend.
     "outcome_answered": "Answered directly",
     "outcome_picked": "Answered after a suggestion",

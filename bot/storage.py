@@ -324,6 +324,23 @@ class LearnedVote(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class OutOfScopeQuestion(Base):
+    """A question the staff handled without a FAQ entry: evidence that questions like
+    it are the staff's to answer (see :mod:`bot.learning`). ``source`` is ``staff``
+    (a ticket answered in the staff's own words, ``ticket_id`` set) or ``cases``
+    (replayed labelled cases, no person)."""
+
+    __tablename__ = "out_of_scope_questions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    ticket_id: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class SavedReply(Base):
     """A staff answer kept under a name (``/save NAME``), offered by ``/saved``."""
 

@@ -73,6 +73,7 @@ _KINDS: dict[type[c.Choice], tuple[str, tuple[_Field, ...]]] = {
                                                    "reject": "sr", "learned": "sl"}),
                                  _hex("number", 16))),
     c.RemoveLearned: ("lrn:rm", (_hex("number", 8),)),
+    c.RemoveOutOfScope: ("lrn:rx", (_hex("number", 8),)),
     c.TicketAction: ("tk", (_words("action", {"claim": "claim", "close": "close",
                                               "faq": "faq"}), _TICKET)),
     c.AnswerWithFaq: ("tk:fa", (_TICKET, _Field("entry_key", r"[0-9a-f]{8}"))),

@@ -1,4 +1,5 @@
-"""Learned phrasings in Telegram: an admin's /learned lists them with remove buttons.
+"""What the bot learned, in Telegram: an admin's /learned lists the learned phrasings
+and the out-of-scope questions (the staff's own answers), with remove buttons.
 
 Only the user ids under ``admins:`` can list or remove; anyone else's /learned is
 the usual "unknown command" and their presses of a (forged) remove button change
@@ -20,7 +21,7 @@ from telegram.ext import (
 )
 
 from bot import learning
-from bot.choices import Button, RemoveLearned
+from bot.choices import Button, RemoveLearned, RemoveOutOfScope
 from bot.conversation import Assistant, Reply
 from bot.phrases import Html, say
 from handlers import buttons
@@ -29,7 +30,7 @@ from handlers.render import send, without_buttons
 
 log = logging.getLogger(__name__)
 
-MAX_SHOWN = 10  # learned phrasings listed by /learned, newest first; the CLI lists all
+MAX_SHOWN = 10  # of each kind listed by /learned, newest first; the CLI lists all
 
 
 def _brain(context: ContextTypes.DEFAULT_TYPE) -> Assistant:
@@ -54,6 +55,7 @@ async def on_learned(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     lang = brain.language(asker(message.from_user))
     min_votes = brain.config.learning.min_votes
     items = learning.listing(brain.db, min_votes)
+    handed_on = learning.handed_on(brain.db)
     replies = [Reply(describe(lang, item, min_votes),
                      ((Button(say(lang, "adm_learned_remove", id=item.id),
                               RemoveLearned(item.id)),),))
@@ -62,6 +64,13 @@ async def on_learned(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         replies.append(Reply(say(lang, "adm_learned_none")))
     elif len(items) > MAX_SHOWN:
         replies.append(Reply(say(lang, "adm_learned_more", count=len(items) - MAX_SHOWN)))
+    replies += [Reply(say(lang, "adm_out_of_scope_item", id=q.id, language=q.language,
+                          source=say(lang, f"adm_out_of_scope_{q.source}"), text=q.text),
+                      ((Button(say(lang, "adm_out_of_scope_remove", id=q.id),
+                               RemoveOutOfScope(q.id)),),))
+                for q in handed_on[:MAX_SHOWN]]
+    if len(handed_on) > MAX_SHOWN:
+        replies.append(Reply(say(lang, "adm_learned_more", count=len(handed_on) - MAX_SHOWN)))
     await send(context, message.chat.id, replies)
 
 
@@ -73,14 +82,18 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     brain = _brain(context)
     lang = brain.language(asker(query.from_user))
     choice = buttons.unpack(query.data)
-    if not isinstance(choice, RemoveLearned) or query.from_user.id not in brain.config.admins:
+    if (not isinstance(choice, RemoveLearned | RemoveOutOfScope)
+            or query.from_user.id not in brain.config.admins):
         await query.answer(say(lang, "button_expired"))
         return
     await query.answer()
-    removed = learning.remove(brain.db, choice.number)
+    if isinstance(choice, RemoveLearned):
+        removed, kind = learning.remove(brain.db, choice.number), "adm_learned"
+    else:
+        removed, kind = learning.remove_handed_on(brain.db, choice.number), "adm_out_of_scope"
     brain.refresh_learned()
     message = query.message if isinstance(query.message, Message) else None
-    text = say(lang, "adm_learned_removed" if removed else "adm_learned_gone", id=choice.number)
+    text = say(lang, f"{kind}_removed" if removed else f"{kind}_gone", id=choice.number)
     await send(context, message.chat.id if message else query.from_user.id, [Reply(text)],
                edit=without_buttons(message))
 
@@ -98,7 +111,8 @@ def register(application: Application, assistant: Assistant) -> None:
     application.add_handler(CommandHandler(
         "learned", on_learned,
         filters=filters.UpdateType.MESSAGE & admins & filters.ChatType.PRIVATE))
-    application.add_handler(CallbackQueryHandler(on_button, pattern=buttons.of(RemoveLearned)))
+    application.add_handler(CallbackQueryHandler(on_button, pattern=buttons.of(RemoveLearned,
+                                                                            RemoveOutOfScope)))
     if application.job_queue is not None:
         interval = assistant.config.learning.refresh_interval
         application.job_queue.run_repeating(refresh, interval=interval, first=interval,

@@ -85,16 +85,17 @@ def intents(replies: list[Reply] | tuple[Reply, ...], *, reply_to: int | None = 
 async def send(context: ContextTypes.DEFAULT_TYPE, chat_id: int,
                replies: list[Reply] | tuple[Reply, ...], *, reply_to: int | None = None,
                purpose: str = REPLY, edit: tuple[int, Reply | None] | None = None,
-               thread: int | None = None) -> None:
+               thread: int | None = None, then: tuple[Intent, ...] = ()) -> None:
     """Queue ``replies`` to ``chat_id`` in the outbox; the buttons go with the last piece
-    of each. The sender delivers them, retrying what Telegram does not take at once.
+    of each, and ``then`` (files, pictures) after them, all in one transaction. The sender
+    delivers them, retrying what Telegram does not take at once.
 
     ``reply_to`` quotes the person's message (used in groups, where several
     people talk at once), ``thread`` writes in a forum topic. ``edit`` (message id, new
     content or None to take its buttons away) changes one of the bot's messages first,
     in the same queue.
     """
-    calls = intents(replies, reply_to=reply_to, edit=edit, thread=thread)
+    calls = intents(replies, reply_to=reply_to, edit=edit, thread=thread) + list(then)
     if not calls:
         return
     postman = sender(context)

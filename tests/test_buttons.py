@@ -62,6 +62,7 @@ def test_the_formats_are_those_already_in_peoples_chats() -> None:
     assert pack(c.AnswerWithSaved(7, 3)) == "tk:sv:7:3"
     assert pack(c.SettleSuggestion("learned", 26)) == "adm:sl:1a"
     assert pack(c.RemoveLearned(255)) == "lrn:rm:ff"
+    assert pack(c.RemoveOutOfScope(255)) == "lrn:rx:ff"
     assert pack(c.Forget("en", confirm=False)) == "pv:en:no"
     assert unpack("c:sq:42") == c.CloseTicket("sq", 42)
 

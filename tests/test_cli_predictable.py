@@ -127,36 +127,56 @@ def test_ask_in_the_terminal_says_plainly_that_staff_are_in_telegram(tmp_path: P
 
 # --- quick commands stay quick ---------------------------------------------------------------
 
-def imported(*args: str, database: Path | None = None) -> set[str]:
-    """The modules a command imports (with ``database``, a SQLite file as its database)."""
+def imported(*args: str, database: Path | None = None) -> tuple[set[str], str]:
+    """The modules a command imports (with ``database``, a SQLite file as its database),
+    and what it prints."""
     env = dict(os.environ)
     if database is not None:
         env["DATABASE_URL"] = f"sqlite:///{database}"
     result = subprocess.run([sys.executable, "-X", "importtime", "-m", "bot.cli", *args],
                             capture_output=True, text=True, cwd=PROJECT_ROOT, env=env,
                             stdin=subprocess.DEVNULL, timeout=60, check=False)
-    return set(re.findall(r"\|\s+([\w.]+)$", result.stderr, re.MULTILINE))
+    return set(re.findall(r"\|\s+([\w.]+)$", result.stderr, re.MULTILINE)), result.stdout
 
 
 def test_help_loads_no_database_chart_telegram_or_schema_library() -> None:
-    loaded = imported("--help")
+    loaded, _ = imported("--help")
     assert not {"sqlalchemy", "alembic", "matplotlib", "telegram", "pydantic", "yaml"} & loaded
 
 
-def test_ask_reads_the_database_without_the_migrations_or_the_yaml_writer(
+# Nothing in the bundled FAQ says this: without learning, ask hands it to the staff.
+TELLER = "the teller keeps sending us home without a card for the club"
+
+
+def test_ask_reads_what_was_learned_without_the_database_or_schema_libraries(
         tmp_path: Path) -> None:
+    from bot import learning
     from bot.storage import Database
 
-    with Database(f"sqlite:///{tmp_path / 'bot.db'}"):
-        pass  # the bot's database, as the running bot leaves it
-    loaded = imported("ask", "Si regjistrohet një shoqatë?", database=tmp_path / "bot.db")
-    assert {"bot.matcher", "bot.learning", "sqlalchemy"} <= loaded
-    assert not {"alembic", "ruamel.yaml", "matplotlib", "telegram"} & loaded
+    with Database(f"sqlite:///{tmp_path / 'bot.db'}") as db:  # as the running bot leaves it
+        learning.vote(db, entry_id="ngo-bank-account", text=TELLER, language="en", user_id=None,
+                      source=learning.CASES, threshold=0.6)
+    imported("ask", TELLER, database=tmp_path / "bot.db")  # checks the config file, once
+    loaded, out = imported("ask", TELLER, database=tmp_path / "bot.db")
+    assert "ANSWER" in out and "ngo-bank-account" in out
+    assert {"bot.matcher", "bot.learning"} <= loaded
+    assert not {"sqlalchemy", "pydantic", "alembic", "ruamel.yaml", "matplotlib",
+                "telegram"} & loaded
+
+
+def test_a_file_that_is_not_a_database_is_one_clear_line(tmp_path: Path) -> None:
+    (tmp_path / "bot.db").write_text("not a database, " * 100)
+    result = run("ask", "Si regjistrohet një shoqatë?", tmp_path=tmp_path)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (f"error: cannot open the database sqlite:///{tmp_path / 'bot.db'}: "
+                             "file is not a database\n")
 
 
 def test_ask_loads_no_database_chart_or_telegram_library(tmp_path: Path) -> None:
-    # Before the bot has made its database there is nothing learned to read: ask then
-    # needs no database library (once it exists, ask reads the learned phrasings).
-    loaded = imported("ask", "Si regjistrohet një shoqatë?", database=tmp_path / "none.db")
-    assert "bot.matcher" in loaded
-    assert not {"sqlalchemy", "alembic", "matplotlib", "telegram"} & loaded
+    # Before the bot has made its database there is nothing learned to read, and no
+    # database file is made.
+    imported("ask", "Si regjistrohet një shoqatë?", database=tmp_path / "none.db")
+    loaded, out = imported("ask", "Si regjistrohet një shoqatë?", database=tmp_path / "none.db")
+    assert "ngo-registration" in out and "bot.matcher" in loaded
+    assert not {"sqlalchemy", "pydantic", "alembic", "matplotlib", "telegram"} & loaded
+    assert not (tmp_path / "none.db").exists()

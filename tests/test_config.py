@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
+import json
 import os
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, StaffConfig, TelegramConfig, load_config
+from bot.config import CACHE_NAME, ConfigError, load_config
 
 CLI = str(Path(sys.executable).with_name("ngo-faq-bot"))
 
@@ -171,14 +172,6 @@ def test_the_token_is_stripped_and_checked_before_any_call(tmp_path: Path) -> No
     assert load_config(path, environ={"TELEGRAM_BOT_TOKEN": "   "}).telegram.token is None
 
 
-def test_sections_check_their_values_however_they_are_made() -> None:
-    with pytest.raises(ValueError):
-        dataclasses.replace(StaffConfig(), anonymous="false")  # type: ignore[arg-type]
-    with pytest.raises(ValueError) as error:
-        TelegramConfig(token="not a token")
-    assert "not a token" not in str(error.value)
-
-
 def test_a_bad_config_is_one_clear_line_on_the_command_line(tmp_path: Path) -> None:
     path = write(tmp_path, "staff:\n  remind_afer: 10m\n")
     result = subprocess.run([CLI, "--config", str(path), "ask", "hello"],
@@ -214,3 +207,107 @@ def test_a_malformed_token_stops_run_before_any_call(tmp_path: Path) -> None:
                                     "bot token")
     assert "Secret-Part" not in result.stderr
     assert not (tmp_path / "bot.db").exists()  # stopped before opening anything
+
+
+# --- a file checked before is not checked again ---------------------------------------------
+
+QUESTION = "Si regjistrohet një shoqatë?"
+OTHER_FAQ = """\
+version: 1
+entries:
+  - id: football-club
+    questions:
+      sq:
+        - Si regjistrohet një shoqatë?
+    answer:
+      sq: Si një klub futbolli.
+"""
+
+
+def ask(config: Path, env: dict[str, str] | None = None) -> tuple[str, str, bool]:
+    """``ngo-faq-bot --config CONFIG ask QUESTION --json``: its output, its errors, and
+    whether it loaded pydantic (what checking the file takes)."""
+    environment = {k: v for k, v in os.environ.items()
+                   if k not in ("TELEGRAM_BOT_TOKEN", "DATABASE_URL", "FAQ_PATH")}
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "bot.cli", "--config", str(config), "ask",
+         QUESTION, "--json"], capture_output=True, text=True, timeout=60, check=False,
+        stdin=subprocess.DEVNULL, env={**environment, **(env or {})}, cwd=config.parent)
+    errors = "".join(line + "\n" for line in result.stderr.splitlines()
+                     if not line.startswith("import time:"))
+    checked = re.search(r"\|\s+pydantic$", result.stderr, re.MULTILINE) is not None
+    return result.stdout, errors, checked
+
+
+@pytest.fixture
+def config_with_faq(tmp_path: Path, project_root: Path) -> Path:
+    (tmp_path / "other.yaml").write_text(OTHER_FAQ, encoding="utf-8")
+    return write(tmp_path, f"faq:\n  path: {project_root / 'faq'}\n"
+                           "matching:\n  embedding: none\n")
+
+
+def test_an_unchanged_file_is_not_checked_again(config_with_faq: Path) -> None:
+    out, errors, checked = ask(config_with_faq)
+    assert errors == "" and checked and '"id": "ngo-registration"' in out
+    assert ask(config_with_faq) == (out, "", False)
+    assert len(json.loads(out)["suggestions"]) == 3
+    config_with_faq.write_text(config_with_faq.read_text() + "  max_suggestions: 2\n")
+    changed, errors, checked = ask(config_with_faq)  # a changed file is checked, and applies
+    assert (errors, checked, len(json.loads(changed)["suggestions"])) == ("", True, 2)
+    assert ask(config_with_faq) == (changed, "", False)
+
+
+def test_the_environment_applies_to_a_file_checked_before(config_with_faq: Path) -> None:
+    token = "123456:Secret-Part"
+    assert ask(config_with_faq, {"TELEGRAM_BOT_TOKEN": token})[1:] == ("", True)
+    out, errors, checked = ask(config_with_faq, {"FAQ_PATH": "other.yaml"})
+    assert (errors, checked) == ("", False) and '"id": "football-club"' in out
+    assert '"id": "football-club"' not in ask(config_with_faq)[0]
+    assert ask(config_with_faq, {"TELEGRAM_BOT_TOKEN": token})[1:] == ("", False)
+    # A bad token is found by the whole check, which says what is wrong as it always did.
+    out, errors, checked = ask(config_with_faq, {"TELEGRAM_BOT_TOKEN": "'" + token})
+    assert (out, checked) == ("", True)
+    assert errors.startswith(f"error: {config_with_faq}: TELEGRAM_BOT_TOKEN: does not look like "
+                             "a bot token") and "Secret-Part" not in errors
+    for kept in (config_with_faq.parent / "data").iterdir():
+        assert "Secret-Part" not in kept.read_text() and "123456" not in kept.read_text()
+        assert kept.stat().st_mode & 0o777 == 0o600  # the file may hold a database password
+
+
+def test_a_broken_file_after_a_good_one_gets_the_same_errors(config_with_faq: Path,
+                                                             tmp_path: Path) -> None:
+    good = config_with_faq.read_text()
+    broken = good + "staff:\n  remind_afer: 10m\n  anonymous: \"no\"\n"
+    fresh = tmp_path / "fresh" / "config.yaml"
+    fresh.parent.mkdir()
+    fresh.write_text(broken)
+    _, without_cache, _ = ask(fresh)
+    assert "staff.remind_afer: unknown setting; did you mean remind_after?" in without_cache
+    assert ask(config_with_faq)[1:] == ("", True) and ask(config_with_faq)[1:] == ("", False)
+    config_with_faq.write_text(broken)
+    assert ask(config_with_faq) == ("", without_cache.replace(str(fresh), str(config_with_faq)),
+                                    True)
+    config_with_faq.write_text(good)
+    assert ask(config_with_faq)[1:] == ("", False)  # the good file was checked before
+
+
+def test_without_a_writable_data_folder_the_file_is_checked_each_time(
+        config_with_faq: Path) -> None:
+    (config_with_faq.parent / "data").write_text("not a folder")
+    assert ask(config_with_faq)[1:] == ("", True) and ask(config_with_faq)[1:] == ("", True)
+
+
+def test_a_kept_file_reads_back_as_checked(project_root: Path, tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text((project_root / "config.yaml").read_text(encoding="utf-8")
+                    + "admins: [3001]\nagency:\n  name: {en: ASCS}\n"
+                      "staff:\n  hours:\n    open: {mon-fri: 08:00-16:30}\n"
+                      "    holidays: [2026-12-08]\n  routes: {grants: -100123}\n"
+                      "privacy:\n  retention: 0\n", encoding="utf-8")
+    env = {"TELEGRAM_BOT_TOKEN": "123:SECRET"}
+    checked = load_config(path, environ=env)
+    assert "SECRET" not in (tmp_path / "data" / CACHE_NAME).read_text()
+    assert load_config(path, environ=env) == checked
+    assert load_config(path, environ=env).telegram.token == "123:SECRET"
+    (tmp_path / "data" / CACHE_NAME).write_text("{not json")
+    assert load_config(path, environ=env) == checked

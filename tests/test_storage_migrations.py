@@ -101,3 +101,30 @@ def test_a_file_that_is_not_a_database_is_refused_and_left_as_it_was(tmp_path: P
     with pytest.raises(DatabaseUnavailable, match="file is not a database"):
         Database(f"sqlite:///{path}")
     assert path.read_bytes() == b"nipt,name\nK12345678A,Org\n"
+
+
+def test_out_of_scope_questions_migrate_up_and_down(database_url: str) -> None:
+    from alembic import command
+
+    from bot.storage import _alembic_config
+
+    db = Database(database_url)
+    try:
+        assert "out_of_scope_questions" in inspect(db.engine).get_table_names()
+        config = _alembic_config()
+        with db.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0014")
+        assert db.revision() == "0014"
+        assert "out_of_scope_questions" not in inspect(db.engine).get_table_names()
+        db.migrate()
+        assert db.revision() == Database.head_revision() == "0015"
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO out_of_scope_questions (user_id, text, language, source, "
+                "created_at) VALUES (7, 'are you hiring?', 'en', 'staff', CURRENT_TIMESTAMP)"))
+            assert connection.execute(text(
+                "SELECT text FROM out_of_scope_questions WHERE user_id = 7")).scalar() == (
+                "are you hiring?")
+    finally:
+        db.close()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import learning
 from bot.faq import load_faq
 from bot.storage import FaqSuggestion
 from botapi import BotApiServer, Call
@@ -151,3 +152,28 @@ async def test_with_the_embedding_model_two_picks_teach_it_too(
         assert await answered_directly(api, person(api, 804))
     finally:
         await running.stop()
+
+
+async def test_admins_list_and_remove_out_of_scope_questions(
+        api: BotApiServer, bot: RunningBot) -> None:
+    assert bot.brain is not None
+    handed_on = "Are you hiring? I would like to work at the agency"
+    learning.hand_on(bot.brain.db, text=handed_on, language="en", user_id=611,
+                     source=learning.STAFF, ticket_id=3)
+    [question] = learning.handed_on(bot.brain.db)
+    admin = api.user(ADMIN, "Admin", language_code="en")
+    since = api.mark()
+    await api.send_text(admin, "/learned")
+    none, listing = await api.replies(ADMIN, since=since, count=2)
+    assert "No learned phrasings yet." in none.text
+    assert f"#x{question.id}" in listing.text and handed_on in listing.text
+    assert "the staff answered in their own words" in listing.text
+    [remove] = data_of(listing)
+
+    stranger = person(api, 612)
+    await press(api, stranger, listing, remove, expect_message=False)  # a forged press
+    assert learning.handed_on(bot.brain.db) == [question]
+    removed = await press(api, admin, listing, remove)
+    assert removed is not None and f"Out-of-scope question #x{question.id} removed" in (
+        removed.text)
+    assert learning.handed_on(bot.brain.db) == []

@@ -11,12 +11,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from bot import learning
 from bot.choices import Button, CloseTicket, Rate, buttons_to_json
 from bot.config import Config, StaffConfig, load_config
 from bot.intents import Say
 from bot.outbox import Call, Outbox, enqueue
+from bot.phrases import escape
 from bot.storage import Database, FaqSuggestion, Ticket
-from bot.tickets import StaffMember, StaffMessage, Tickets, guesses_of
+from bot.tickets import FollowedUp, StaffMember, StaffMessage, Tickets, guesses_of
 from bot.workhours import parse_hours
 from botapi.harness import PROJECT_ROOT
 from botapi.server import visible_text
@@ -100,6 +102,36 @@ def test_a_ticket_is_stored_and_posted_to_the_staff_chat(tickets: Tickets, outbo
     assert outbox.due() == []
 
 
+def test_follow_ups_in_a_row_are_acknowledged_once(tickets: Tickets, clock: Clock,
+                                                    outbox: Outbox) -> None:
+    """One "Added to ticket #N." for messages written in a row (followup_batch is 3 s)."""
+    open_ticket(tickets)
+    send_all(outbox)
+
+    def told(message_id: int, kind: str = "text") -> bool:
+        followed = tickets.follow_up(ANA, ANA, message_id, "më shumë", kind)
+        assert followed is not None
+        return followed.tell
+
+    assert told(1)  # the first after the question that opened the ticket
+    clock.advance(seconds=1)
+    assert [told(2), told(3), told(4), told(5)] == [False] * 4
+    assert told(1)  # handled again after a crash: the same answer
+    clock.advance(seconds=10)  # still waiting to be posted: still in a row
+    assert not told(6)
+    assert tickets.post_followups() == 1
+    clock.advance(seconds=4)
+    assert told(7)  # a new row
+    assert tickets.post_followups(everything=True) == 1
+    clock.advance(seconds=4)
+    assert [told(8, "photo"), told(9, "photo"), told(10, "document")] == [True, False, False]
+    clock.advance(seconds=2)
+    assert not told(11)  # 2 s after the last one
+    clock.advance(seconds=3.5)
+    assert tickets.post_followups() == 1
+    assert told(12, "photo")
+
+
 def test_anonymous_mode_shows_only_an_alias(database: Database, clock: Clock,
                                             outbox: Outbox) -> None:
     tickets = Tickets(database, config(anonymous=True), clock=clock)
@@ -112,10 +144,11 @@ def test_anonymous_mode_shows_only_an_alias(database: Database, clock: Clock,
 def test_follow_ups_wait_for_the_ticket_post_and_reply_to_it(tickets: Tickets,
                                                              outbox: Outbox) -> None:
     number = open_ticket(tickets)
-    assert tickets.follow_up(ANA, ANA, 42, "edhe diçka") == (number, "sq")
-    assert tickets.follow_up(ANA, ANA, 42, "edhe diçka") == (number, "sq")  # handled again
+    assert tickets.follow_up(ANA, ANA, 42, "edhe diçka") == FollowedUp(number, "sq", True)
+    assert tickets.follow_up(ANA, ANA, 42,  # handled again
+                             "edhe diçka") == FollowedUp(number, "sq", True)
     assert tickets.post_followups() == 0  # they wait to be posted together
-    assert tickets.follow_up(ANA, ANA, 44, "dhe <kjo>") == (number, "sq")
+    assert tickets.follow_up(ANA, ANA, 44, "dhe <kjo>") == FollowedUp(number, "sq", False)
     assert tickets.post_followups(everything=True) == 1
     [post] = outbox.due()  # the follow-ups wait behind the post in the same chat
     assert post.kind == "post_ticket" and post.intent.text.startswith("🎫")
@@ -506,3 +539,22 @@ def test_an_edit_of_a_relayed_message_edits_the_staff_copy(tickets: Tickets,
     assert visible_text(caption.intent.caption) == "✏️ (ndryshuar)\nVendimi i gjykatës"
     [card] = [c for c in calls if c.kind == "update_ticket"]
     assert "✏️ (ndryshuar) Vendimi i gjykatës" in visible_text(card.intent.text)
+
+
+def test_a_question_the_staff_answer_in_their_own_words_is_out_of_scope_until_linked(
+        tickets: Tickets, outbox: Outbox, database: Database) -> None:
+    own = open_ticket(tickets, question="A jeni duke punësuar staf?")
+    faq = open_ticket(tickets, user=ANA + 1, question="Si e mbyll shoqatën?")
+    send_all(outbox)
+    tickets.answer(own, BESA, StaffMessage(STAFF_CHAT, 900, reply_to=1001, text="Jo tani."))
+    tickets.answer(own, BESA, StaffMessage(STAFF_CHAT, 901, reply_to=1001, text="Faleminderit."))
+    tickets.answer(faq, BESA, StaffMessage(STAFF_CHAT, 902, reply_to=1002, text="Në gjykatë."))
+    tickets.answer_with(faq, BESA, lambda lang: escape("Me kërkesë në gjykatë."),
+                        "ngo-dissolution", chosen_at=(STAFF_CHAT, 903))
+    assert [(q.text, q.source) for q in learning.handed_on(database)] == [
+        ("A jeni duke punësuar staf?", "staff")]
+    assert tickets.suggest_faq(own, BESA).ok  # an admin links the answer to an entry
+    with database.session() as session:
+        suggestion_id = session.scalars(select(FaqSuggestion.id)).one()
+    assert learning.link_suggestion(database, suggestion_id, 0.6) == "ngo-registration"
+    assert learning.handed_on(database) == []

@@ -6,8 +6,8 @@
 * ``eval --cases FILE`` measures answer quality on JSON-lines cases and ends
   with the four figures of the bench README.
 
-``ask`` and ``eval`` match with the phrasings learned in the configured
-database (:mod:`bot.learning`); ``--no-learned`` ignores them.
+``ask`` and ``eval`` match with the phrasings and out-of-scope questions learned in
+the configured database (:mod:`bot.learning`); ``--no-learned`` ignores them.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 from bot.cli import lines
 
 if TYPE_CHECKING:  # imported where they are used, so that --help starts at once
-    from bot.config import Config
     from bot.evaluate import Outcome
     from bot.faq import Faq
     from bot.matcher import Decision, FaqMatcher
@@ -102,6 +101,7 @@ def run_check(args: argparse.Namespace) -> int:
 def _matcher(args: argparse.Namespace) -> FaqMatcher | None:
     """The matcher of the FAQ, with what the configured database has learned (unless
     ``--no-learned``); ``args.learned`` is set to how many learned phrasings it uses."""
+    from bot import learning
     from bot.config import load_config
     from bot.matcher import FaqMatcher
 
@@ -109,35 +109,12 @@ def _matcher(args: argparse.Namespace) -> FaqMatcher | None:
     faq = _load(Path(args.faq) if args.faq else config.faq_path)
     if faq is None:
         return None
-    learned = [] if getattr(args, "no_learned", False) else _learned(config)
+    learned, out_of_scope = (([], []) if getattr(args, "no_learned", False) else
+                             learning.learned_at(config.database_url,
+                                                 config.learning.min_votes))
     args.learned = len(learned)
-    return FaqMatcher.configured(faq, config.matching, learned)
-
-
-def _learned(config: Config) -> list[tuple[str, str, str]]:
-    """The learned phrasings of the configured database (none before the bot made one:
-    a SQLite file that does not exist is not created, nor the database library loaded).
-
-    The database is read as it is; only when that fails (a schema older than this
-    version of the bot) is it upgraded first, as every other command does on opening:
-    upgrading means loading Alembic and the migrations, a sixth of ``ask``'s time."""
-    url = config.database_url
-    if url.startswith("sqlite"):  # sqlite:///FILE, sqlite:////ABSOLUTE, sqlite:// (memory)
-        rest = url.partition("://")[2]
-        file = rest[1:].partition("?")[0] if rest.startswith("/") else ""
-        if file in ("", ":memory:") or not Path(file).is_file():
-            return []
-    from sqlalchemy.exc import DBAPIError
-
-    from bot import learning
-    from bot.storage import Database
-
-    with Database(config.database_url, migrate=False) as db:
-        try:
-            return learning.active(db, config.learning.min_votes)
-        except DBAPIError:
-            db.migrate()
-            return learning.active(db, config.learning.min_votes)
+    args.out_of_scope = len(out_of_scope)
+    return FaqMatcher.configured(faq, config.matching, learned, out_of_scope)
 
 
 def decision_json(decision: Decision) -> dict[str, object]:
@@ -231,8 +208,9 @@ def run_eval(args: argparse.Namespace) -> int:
               f"{shown}; is it the FAQ these cases were written for (--faq)?", file=sys.stderr)
         return 1
     report = evaluate(matcher, cases)
-    learned = f" and {args.learned} learned phrasings (--no-learned ignores them)" \
-        if args.learned else ""
+    learned = (f" and {args.learned} learned phrasings, {args.out_of_scope} out-of-scope "
+               "questions (--no-learned ignores them)"
+               if args.learned or args.out_of_scope else "")
     print(f"{len(cases)} cases ({report.in_scope} in scope, {report.out_of_scope} out of "
           f"scope) on {len(matcher.faq)} FAQ entries{learned}")
     if args.verbose:

@@ -1,13 +1,16 @@
 """Learned phrasings on the command line: ``learned list|remove ID|export`` and ``learn``.
 
 * ``learned list`` shows every learned phrasing: id, entry, language, whether it
-  counts (and with how many people), its questions.
-* ``learned remove ID`` deletes one with its votes (the running bot notices
-  within ``learning.refresh_interval``).
+  counts (and with how many people), its questions; then the out-of-scope
+  questions (handled by the staff without an entry), numbered ``x1``, ``x2``...
+* ``learned remove ID`` deletes a phrasing with its votes, or ``xID`` an
+  out-of-scope question (the running bot notices within
+  ``learning.refresh_interval``).
 * ``learned export`` prints the ones that count as FAQ YAML to paste into the files.
 * ``learn --cases FILE.jsonl`` replays labelled cases as if enough people had
-  picked the expected entry for each question (to bootstrap from an old inbox,
-  or to measure with ``eval``).
+  picked the expected entry for each question, and a case without an entry as a
+  question the staff handled (to bootstrap from an old inbox, or to measure with
+  ``eval``).
 
 The database, config and FAQ libraries are imported where they are used, so that
 ``--help`` starts at once.
@@ -22,12 +25,18 @@ from pathlib import Path
 from bot.cli.chat import plain
 from bot.phrases import say
 
+OUT_OF_SCOPE = "x"
+"""What marks the id of an out-of-scope question (``x12``) beside learned phrasings'."""
 
-def phrasing_id(value: str) -> int:
-    """A learned phrasing id as argparse reads it."""
-    if not value.isdecimal() or int(value) >= 2**31:
+
+def phrasing_id(value: str) -> tuple[bool, int]:
+    """A learned phrasing id (``12``) or an out-of-scope question's (``x12``) as argparse
+    reads it: (out of scope?, number)."""
+    out_of_scope = value.lower().startswith(OUT_OF_SCOPE)
+    number = value[1:] if out_of_scope else value
+    if not number.isdecimal() or int(number) >= 2**31:
         raise argparse.ArgumentTypeError(f"not a learned phrasing id: {value!r}")
-    return int(value)
+    return out_of_scope, int(number)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -40,8 +49,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     listing = commands.add_parser("list", help="list the learned phrasings, newest first",
                                   description="List the learned phrasings, newest first.")
     listing.set_defaults(handler=run_list)
-    remove = commands.add_parser("remove", help="delete a learned phrasing",
-                                 description="Delete a learned phrasing and its votes.")
+    remove = commands.add_parser(
+        "remove", help="delete a learned phrasing or out-of-scope question",
+        description="Delete a learned phrasing and its votes (ID), or an out-of-scope "
+                    "question (xID).")
     remove.add_argument("id", type=phrasing_id, metavar="ID")
     remove.set_defaults(handler=run_remove)
     export = commands.add_parser(
@@ -53,8 +64,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     learn = subparsers.add_parser(
         "learn", help="learn phrasings from labelled cases",
         description="Replay labelled cases ({\"q\": ..., \"expect\": id or null}) as if "
-                    "enough people had picked the expected entry for each question; cases "
-                    "without an entry are skipped.")
+                    "enough people had picked the expected entry for each question; a case "
+                    "without an entry is learned as a question the staff handled.")
     learn.add_argument("--cases", metavar="FILE", required=True, help="JSON-lines cases")
     learn.add_argument("--faq", metavar="PATH",
                        help="FAQ file or folder the ids must exist in (default: from config)")
@@ -69,9 +80,9 @@ def run_list(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     with Database(config.database_url) as db:
         items = learning.listing(db, config.learning.min_votes)
+        handed_on = learning.handed_on(db)
     if not items:
         print("no learned phrasings")
-        return 0
     for item in items:
         state = plain(say("en", f"adm_learned_active_{item.source}", voters=item.voters)
                       if item.active else
@@ -81,6 +92,12 @@ def run_list(args: argparse.Namespace) -> int:
               f"{item.created_at:%Y-%m-%d}")
         for text in item.texts:
             print(f"    {text}")
+    if handed_on:
+        print(f"out of scope (handled by the staff without an entry): {len(handed_on)}")
+    for question in handed_on:
+        print(f"#{OUT_OF_SCOPE}{question.id}  {question.language}  {question.source}  "
+              f"{question.created_at:%Y-%m-%d}")
+        print(f"    {question.text}")
     return 0
 
 
@@ -89,13 +106,17 @@ def run_remove(args: argparse.Namespace) -> int:
     from bot.config import load_config
     from bot.storage import Database
 
+    out_of_scope, number = args.id
+    what, shown = (("out-of-scope question", f"#{OUT_OF_SCOPE}{number}") if out_of_scope
+                   else ("learned phrasing", f"#{number}"))
     with Database(load_config(args.config).database_url) as db:
-        removed = learning.remove(db, args.id)
+        removed = (learning.remove_handed_on(db, number) if out_of_scope
+                   else learning.remove(db, number))
     if not removed:
-        print(f"error: there is no learned phrasing #{args.id} "
+        print(f"error: there is no {what} {shown} "
               "(see `ngo-faq-bot learned list`)", file=sys.stderr)
         return 1
-    print(f"removed learned phrasing #{args.id}")
+    print(f"removed {what} {shown}")
     return 0
 
 
@@ -116,7 +137,6 @@ def run_learn(args: argparse.Namespace) -> int:
     from bot.evaluate import load_cases
     from bot.faq import FaqError, load_faq
     from bot.storage import Database
-    from bot.text import detect_language
 
     config = load_config(args.config)
     path = Path(args.faq) if args.faq else config.faq_path
@@ -137,16 +157,10 @@ def run_learn(args: argparse.Namespace) -> int:
               f"of the FAQ; pass the FAQ the cases were written for with --faq",
               file=sys.stderr)
         return 1
-    learned = 0
     with Database(config.database_url) as db:
-        for case in cases:
-            if case.expect is not None:
-                learned += learning.vote(
-                    db, entry_id=case.expect, text=case.question,
-                    language=detect_language(case.question),
-                    user_id=None, source=learning.CASES, threshold=config.learning.similarity)
+        learned, handed_on = learning.learn_cases(db, cases, config.learning.similarity)
     in_scope = sum(c.expect is not None for c in cases)
-    print(f"learned {learned} question(s) of {in_scope} with an entry "
-          f"({len(cases) - in_scope} without one skipped)")
+    print(f"learned {learned} question(s) of {in_scope} with an entry and "
+          f"{handed_on} of {len(cases) - in_scope} without one (out of scope)")
     return 0
 
