@@ -27,6 +27,7 @@ import contextlib
 import itertools
 import logging
 import threading
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
 from datetime import timedelta
@@ -41,6 +42,9 @@ log = logging.getLogger(__name__)
 
 # Updates handled at once (of different chats; one chat's updates wait their turn).
 MAX_CONCURRENT_UPDATES = 1024
+# With several workers: seconds between two looks of a worker at the updates of every
+# chat (those of a worker busy or dead), not only its own.
+ANY_CHAT_EVERY = 1.0
 
 
 # While an update is handled: its id and a counter of the replies queued for it.
@@ -221,13 +225,15 @@ class Drainer:
 
     async def _drain(self, bot: Bot) -> None:
         inbox = self.queue.inbox
-        mine_only = False  # the first look, and each one after a quiet second: any chat
+        last_any = -ANY_CHAT_EVERY  # when this worker last looked at every chat
         while True:
             self._news.clear()
             room = self.room - len(self.processor.in_hand)
             claimed: list[tuple[int, dict[str, Any]]] = []
             if room > 0:
-                share = (self.index, self.count) if mine_only else None
+                share: tuple[int, int] | None = (self.index, self.count)
+                if time.monotonic() - last_any >= ANY_CHAT_EVERY:
+                    share, last_any = None, time.monotonic()
                 try:
                     claimed = await asyncio.to_thread(inbox.claim, self.worker, self.lease,
                                                       room, share=share)
@@ -238,13 +244,10 @@ class Drainer:
                 if update is not None:
                     self.processor.in_hand.add(update_id)
                     await self.queue.hand_over(update)
-            mine_only = True
             if not claimed:
-                try:
-                    async with asyncio.timeout(1.0):
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(ANY_CHAT_EVERY):
                         await self._news.wait()
-                except TimeoutError:
-                    mine_only = False
 
     async def _renew(self) -> None:
         while True:
