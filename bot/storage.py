@@ -398,7 +398,9 @@ def _still_open(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
     An idle connection has nothing to read; a server that restarted or dropped it
     has left an end of file or a farewell on its socket. Looking costs no round
     trip (a ``SELECT 1`` before every transaction cost a fifth of the time of an
-    update); a connection found closed is replaced (``DisconnectionError``)."""
+    update); a connection found closed is replaced (``DisconnectionError``). One
+    the server drops in the very instant it is taken fails that transaction, as
+    one dropped right after a ping would."""
     try:
         if dbapi_connection.closed:
             raise DisconnectionError("the connection is closed")

@@ -5,6 +5,7 @@ gives up an ordering or a claim."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -69,6 +70,10 @@ def test_a_connection_the_server_dropped_is_replaced_without_an_error(
     try:
         with admin.connect() as connection:
             connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            # Gone, as after a restart (not in the instant the server is closing it).
+            while connection.execute(text("SELECT count(*) FROM pg_stat_activity "
+                                          "WHERE pid = :pid"), {"pid": pid}).scalar():
+                time.sleep(0.01)
     finally:
         admin.dispose()
     with database.session() as session:  # the pooled connection is dead: a new one
