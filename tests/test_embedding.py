@@ -136,3 +136,20 @@ def test_a_question_asked_again_is_not_embedded_again(
     assert (cache.misses, cache.hits) == (1, 0)
     assert matcher.decide(question) == first
     assert (cache.misses, cache.hits) == (1, 1)
+
+
+def test_a_long_question_is_embedded_within_the_token_cap(
+        tmp_path: Path, model: embedding.Embedder) -> None:
+    """The model reads at most QUERY_TOKENS tokens of a question: its first words,
+    whole, so a long message costs what a short one does."""
+    cache = VectorCache(model, None)
+    short = "how do we open a bank account?"
+    assert cache.clipped(short) == short
+    long = ("përshëndetje, jemi një shoqatë e vogël rinore në Korçë dhe kemi dy vjet që "
+            "punojmë me të rinjtë e lagjes, tani duam të hapim një llogari bankare")
+    clipped = cache.clipped(long)
+    assert model.tokens(long) > embedding.QUERY_TOKENS >= model.tokens(clipped)
+    assert long.startswith(clipped)
+    next_word = long.split()[len(clipped.split())]
+    assert model.tokens(f"{clipped} {next_word}") > embedding.QUERY_TOKENS
+    assert (cache.query(long) == model.embed([clipped], query=True)[0]).all()
