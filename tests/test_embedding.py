@@ -153,3 +153,20 @@ def test_a_long_question_is_embedded_within_the_token_cap(
     next_word = long.split()[len(clipped.split())]
     assert model.tokens(f"{clipped} {next_word}") > embedding.QUERY_TOKENS
     assert (cache.query(long) == model.embed([clipped], query=True)[0]).all()
+
+
+def test_a_bot_with_a_memory_hands_on_a_question_without_a_chance_unembedded(
+        tmp_path: Path, model: embedding.Embedder) -> None:
+    """The cascade of a bot that has learned enough to use its memory still hands
+    on, without embedding it, a question the lexical ranking gives almost no chance
+    (most of a decision's cost is the embedding)."""
+    cache = VectorCache(model, None)
+    learned = [("bank-account", "en", f"how does association number {i} open its bank account")
+               for i in range(25)]
+    handled = [f"can you lend our group {i} a projector for saturday" for i in range(25)]
+    matcher = FaqMatcher(_faq(tmp_path), MatchingConfig(), cache, learned,
+                         out_of_scope=handled)
+    assert matcher.model is matcher.calibration.learned  # the memory is in use
+    decided = matcher.decide("my car broke down near the bank, who pays?")
+    assert decided.decision == "escalate"
+    assert cache.misses == 0
