@@ -41,7 +41,6 @@ import signal
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,8 +48,7 @@ from typing import Any
 
 import yaml
 from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -58,6 +56,7 @@ sys.path.insert(0, str(PROJECT_ROOT))
 sys.path.insert(0, str(PROJECT_ROOT / "tests"))
 
 from botapi.server import BotApiServer, Call, visible_text
+from pgserver import Unreachable, scratch_database
 
 from bot import phrases
 from bot.faq import load_faq
@@ -69,10 +68,6 @@ FIRST_PERSON = 10_000_000
 POSTING = frozenset({"sendMessage", "copyMessage", "sendPhoto", "sendDocument"})
 # Posting and editing methods hit by the 429 bursts (getUpdates keeps working).
 THROTTLED = ("sendMessage", "copyMessage", "editMessageText", "editMessageReplyMarkup")
-POSTGRES_SERVERS = [os.environ["TEST_POSTGRES_URL"]] if os.environ.get("TEST_POSTGRES_URL") else [
-    "postgresql+psycopg://postgres@127.0.0.1:5432/test",
-    "postgresql+psycopg://root@127.0.0.1:5432/test",
-]
 # The vectors of the FAQ's texts, shared by every bot of the runs (the project's own cache).
 VECTORS = PROJECT_ROOT / "data" / "embeddings"
 # The issue's targets.
@@ -110,27 +105,11 @@ def database(kind: str, folder: Path) -> Iterator[str]:
     if kind == "sqlite":
         yield f"sqlite:///{folder / 'bot.db'}"
         return
-    errors = []
-    for candidate in POSTGRES_SERVERS:
-        admin = create_engine(candidate, isolation_level="AUTOCOMMIT")
-        try:
-            with admin.connect() as connection:
-                connection.execute(text("SELECT 1"))
-            break
-        except OperationalError as exc:
-            errors.append(str(exc).splitlines()[0])
-            admin.dispose()
-    else:
-        raise BotFailed("PostgreSQL unreachable: " + "; ".join(errors))
-    name = f"ngo_faq_bot_load_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield make_url(candidate).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        with scratch_database("ngo_faq_bot_load_") as url:
+            yield url.render_as_string(hide_password=False)
+    except Unreachable as exc:
+        raise BotFailed(f"PostgreSQL unreachable: {exc}") from None
 
 
 # --- the bot process ----------------------------------------------------------

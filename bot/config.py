@@ -311,7 +311,7 @@ def _retention(value: Any) -> Any:
 
 @dataclasses.dataclass(frozen=True)
 class PrivacyConfig(_Section):
-    """How long question logs are kept (None: for ever)."""
+    """How long people's words are kept (None: for ever; what: :mod:`bot.retention`)."""
 
     retention: Annotated[Duration | None, BeforeValidator(_retention)] = timedelta(days=365)
 

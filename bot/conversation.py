@@ -335,7 +335,7 @@ class Assistant:
                 return [Reply(say(self.language(asker), "rating_comment_thanks"))]
             followed = self._follow_up(asker, message_id, text)
             if followed is not None:
-                return [followed]
+                return followed
         kind = smalltalk(text)
         if kind is not None:
             return [Reply(say(self.language(asker), kind))]
@@ -352,7 +352,7 @@ class Assistant:
         if chat_id == asker.id:
             followed = self._follow_up(asker, message_id, caption, kind, file_id)
             if followed is not None:
-                return [followed]
+                return followed
             if kind in TICKET_MEDIA and self.tickets.enabled:
                 message = read(caption or "")
                 decision = self.matcher.decide(message)
@@ -364,12 +364,15 @@ class Assistant:
         return [Reply(say(self.language(asker), "write_text"))]
 
     def _follow_up(self, asker: Asker, message_id: int, text: str | None,
-                   kind: str = "text", file_id: str | None = None) -> Reply | None:
+                   kind: str = "text", file_id: str | None = None) -> list[Reply] | None:
+        """The reply to a message added to the person's open ticket (none for one written
+        right after another); None when they have no open ticket."""
         followed = self.tickets.follow_up(asker.id, asker.id, message_id, text, kind, file_id)
         if followed is None:
             return None
-        number, lang = followed
-        return Reply(say(lang, "ticket_follow_up", number=number))
+        if not followed.tell:
+            return []
+        return [Reply(say(followed.language, "ticket_follow_up", number=followed.number))]
 
     def _route(self, asker: Asker, text: str, chat_id: int | None = None,
                message_id: int | None = None) -> Reply:

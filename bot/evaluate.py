@@ -6,11 +6,10 @@ question no entry answers (the right move is to hand it to staff).
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from bot.cases import read_cases
 from bot.matcher import Decision, FaqMatcher
 
 
@@ -87,20 +86,8 @@ class Report:
 
 
 def load_cases(path: str | os.PathLike[str]) -> list[Case]:
-    """Read a JSON-lines file of cases; blank lines are skipped."""
-    cases = []
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            raw = json.loads(line)
-            expect = raw.get("expect")
-            if expect is not None and not isinstance(expect, str):
-                raise TypeError(f"expect must be a FAQ id or null, not {expect!r}")
-            cases.append(Case(str(raw["q"]), expect))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ValueError(f"{path}:{number}: not a case ({exc})") from None
-    return cases
+    """Read a JSON-lines file of FAQ cases (see :mod:`bot.cases`)."""
+    return [Case(question, expect) for question, expect in read_cases(path, "a FAQ id")]
 
 
 def evaluate(matcher: FaqMatcher, cases: list[Case]) -> Report:

@@ -31,7 +31,7 @@ from sqlalchemy import CursorResult, Result, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot import phrases
-from bot.intents import Intent, NoteOnTicket, from_row, to_row
+from bot.intents import Intent, NoteOnTicket, from_row, to_row, without_bytes
 from bot.phrases import say
 from bot.storage import Database, OutboxItem, Ticket
 
@@ -64,6 +64,13 @@ def _count(result: Result[Any]) -> int:
 def as_utc(moment: datetime) -> datetime:
     """SQLite gives back naive datetimes; everything stored is UTC."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _lighter(call: Call) -> dict[str, Any]:
+    """The row's new payload once ``call`` is done, if it held bytes (a file, a picture):
+    they are not kept."""
+    emptied = without_bytes(call.intent) if call.intent is not None else None
+    return {"payload": to_row(emptied)[1]} if emptied is not None else {}
 
 
 @dataclass(frozen=True)
@@ -196,7 +203,7 @@ class Outbox:
                 .where(OutboxItem.id == call.id, OutboxItem.status == "pending")
                 .values(status="sent", sent_message_id=message_id, sent_at=now,
                         attempts=OutboxItem.attempts + 1, last_error=None, claimed_by=None,
-                        claimed_until=None)))
+                        claimed_until=None, **_lighter(call))))
             if done != 1:
                 return False
             ticket = session.get(Ticket, call.ticket_id) if call.ticket_id is not None else None
@@ -236,7 +243,8 @@ class Outbox:
                 update(OutboxItem)
                 .where(OutboxItem.id == call.id, OutboxItem.status == "pending")
                 .values(status="failed", attempts=OutboxItem.attempts + 1,
-                        last_error=error[:500], claimed_by=None, claimed_until=None)))
+                        last_error=error[:500], claimed_by=None, claimed_until=None,
+                        **_lighter(call))))
             ticket = session.get(Ticket, call.ticket_id) if call.ticket_id is not None else None
             if done == 1 and call.purpose == DELIVERY and ticket and ticket.staff_chat_id:
                 text = say(self.language, "staff_undeliverable", number=ticket.id,

@@ -278,6 +278,7 @@ SQ: dict[str, str] = {
     "adm_confirm": "✅ Vendose",
     "adm_cancel": "✖ Anulo",
     "adm_export_empty": "Nuk ka skedarë FAQ.",
+    "adm_export_too_big": "{name} është më i madh se {limit} MB që lejon Telegram; nuk u dërgua.",
     "adm_no_suggestions": "Nuk ka sugjerime në pritje.",
     "adm_suggestion": ("<b>Sugjerimi {id}</b> ({language})\nPyetja: {question}\n"
                        "Përgjigjja e stafit: {answer}\nHyrja e afërt: {entry}"),
@@ -597,6 +598,7 @@ EN: dict[str, str] = {
     "adm_confirm": "✅ Put it live",
     "adm_cancel": "✖ Cancel",
     "adm_export_empty": "There are no FAQ files.",
+    "adm_export_too_big": "{name} is larger than the {limit} MB Telegram allows; not sent.",
     "adm_no_suggestions": "No suggestions are waiting.",
     "adm_suggestion": ("<b>Suggestion {id}</b> ({language})\nQuestion: {question}\n"
                        "Staff answer: {answer}\nClosest entry: {entry}"),

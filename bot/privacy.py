@@ -1,4 +1,4 @@
-"""Forgetting a person, and keeping question logs no longer than the retention period.
+"""Forgetting a person (what is kept no longer than ``privacy.retention``: :mod:`bot.retention`).
 
 :func:`forget` finds every table with a column that holds a Telegram user id
 (``telegram_user_id``, ``user_id``) by reading the database's schema, so
@@ -24,12 +24,9 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any, cast
 
 from sqlalchemy import (
     Connection,
-    CursorResult,
     MetaData,
     Table,
     delete,
@@ -43,8 +40,7 @@ from bot import phrases
 from bot.intents import Relay
 from bot.outbox import FOLLOWUPS
 from bot.phrases import escape
-from bot.report import db_time
-from bot.storage import Database, QuestionLog
+from bot.storage import Database
 
 USER_COLUMNS = ("telegram_user_id", "user_id")
 # Tables whose rows keyed by a private chat id belong to that person.
@@ -205,14 +201,3 @@ def _rename_in_posts(connection: Connection, outbox: Table, ticket_ids: set[int]
             connection.execute(update(outbox).where(outbox.c.id == item_id)
                                .values(payload={**payload, "text": renamed}))
             counts["outbox"] = counts.get("outbox", 0) + 1
-
-
-def purge_old_questions(db: Database, retention: timedelta | None,
-                        now: datetime | None = None) -> int:
-    """Delete question logs older than ``retention``; returns how many (None: keep all)."""
-    if retention is None:
-        return 0
-    cutoff = db_time(db, (now or datetime.now(UTC)) - retention)
-    with db.session() as session:
-        result = session.execute(delete(QuestionLog).where(QuestionLog.created_at < cutoff))
-        return int(cast(CursorResult[Any], result).rowcount or 0)

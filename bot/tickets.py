@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot import learning, phrases
@@ -119,6 +119,16 @@ class StaffMember:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "name", clean(self.name))
+
+
+@dataclass(frozen=True)
+class FollowedUp:
+    """A person's message added to their open ticket: its number and language, and
+    whether to tell them (once for messages written in a row, see :meth:`Tickets.follow_up`)."""
+
+    number: int
+    language: str
+    tell: bool
 
 
 @dataclass(frozen=True)
@@ -360,15 +370,16 @@ class Tickets:
 
     def follow_up(self, user_id: int, chat_id: int, message_id: int,
                   text: str | None, kind: str = "text",
-                  file_id: str | None = None) -> tuple[int, str] | None:
+                  file_id: str | None = None) -> FollowedUp | None:
         """Add the person's message to their open ticket in the staff chat.
 
         A text waits (stored with the ticket) to be posted with the others the person
         writes within ``staff.followup_batch`` (:meth:`post_followups`); a photo, a
         document... (or a text too long to share a post) is copied at once, after the
         texts before it. A message seen before (its update handled again after a
-        crash) is not added twice. Returns the ticket's number and language, or None
-        when they have no open ticket."""
+        crash) is not added twice. The person is told once for messages written in a
+        row, as the staff see them together (:meth:`_in_a_row`). None when they have no
+        open ticket."""
         now = self.clock()
         with self.db.session() as session:
             ticket = session.scalar(select(Ticket)
@@ -378,10 +389,13 @@ class Tickets:
                 return None
             if session.get(Ban, user_id) is not None:
                 return None
-            if session.scalar(select(TicketMessage.id).where(
-                    TicketMessage.chat_id == chat_id, TicketMessage.message_id == message_id,
-                    TicketMessage.direction == "person").limit(1)) is not None:
-                return ticket.id, ticket.language
+            seen = session.scalar(select(TicketMessage).where(
+                TicketMessage.chat_id == chat_id, TicketMessage.message_id == message_id,
+                TicketMessage.direction == "person").limit(1))
+            if seen is not None:
+                return FollowedUp(ticket.id, ticket.language,
+                                  not self._in_a_row(session, ticket, seen.created_at, seen.id))
+            tell = not self._in_a_row(session, ticket, now)
             if kind == "text" and len(escape(text or "")) <= MAX_FOLLOWUP:
                 session.add(TicketMessage(
                     ticket_id=ticket.id, direction="person", author_id=user_id,
@@ -394,7 +408,26 @@ class Tickets:
                 ticket.status = OPEN
                 self._changed(session, ticket, now)
             ticket.updated_at = now
-            return ticket.id, ticket.language
+            return FollowedUp(ticket.id, ticket.language, tell)
+
+    def _in_a_row(self, session: Session, ticket: Ticket, at: datetime,
+                  before: int | None = None) -> bool:
+        """Whether a follow-up the person sends ``at`` (stored as ``before``, if it is)
+        comes in a row with an earlier one: one still waiting to be posted, or added less
+        than ``staff.followup_batch`` earlier. Five quick messages are posted together
+        and get one "Added to ticket #N.", not five. The message that opened the ticket
+        is not a follow-up: the first one after it is always acknowledged."""
+        earlier = (select(TicketMessage.id)
+                   .where(TicketMessage.ticket_id == ticket.id,
+                          TicketMessage.direction == "person",
+                          or_(TicketMessage.relay_id.is_(None),
+                              TicketMessage.created_at > at - self.staff.followup_batch))
+                   .limit(1))
+        if ticket.question_message_id is not None:
+            earlier = earlier.where(TicketMessage.message_id != ticket.question_message_id)
+        if before is not None:
+            earlier = earlier.where(TicketMessage.id < before)
+        return session.scalar(earlier) is not None
 
     def post_followups(self, *, everything: bool = False) -> int:
         """Post the follow-ups that waited ``staff.followup_batch`` (with ``everything``:

@@ -6,8 +6,8 @@ else's /reload, /stats... get the usual "unknown command", and their files the u
 The work is done by the core (:mod:`bot.faq_admin`, :mod:`bot.suggestions`,
 :mod:`bot.report`, :mod:`bot.privacy`); this module turns it into messages. Two
 jobs run in the background: the FAQ files are polled for changes every
-``faq.reload_interval``, and question logs older than ``privacy.retention`` are
-deleted at start and every day.
+``faq.reload_interval``, and what is older than ``privacy.retention`` is taken away at
+start and every day (:mod:`bot.retention`).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import date, timedelta
+from pathlib import Path
 
 import httpx
 from telegram import File, Message, Update
@@ -28,13 +29,15 @@ from telegram.ext import (
     filters,
 )
 
-from bot import learning, privacy, report, suggestions
+from bot import learning, report, retention, suggestions
 from bot.choices import Button, CancelUpload, ConfirmUpload, SettleSuggestion
 from bot.conversation import Asker, Assistant, Reply
 from bot.faq import Problem
 from bot.faq_admin import Change, FaqAdmin, Outcome, SuggestionError, UploadError
+from bot.intents import Document, Picture
 from bot.phrases import Html, say
 from handlers import buttons
+from handlers.limits import MAX_DOCUMENT
 from handlers.people import asker
 from handlers.render import send, without_buttons
 
@@ -90,10 +93,7 @@ async def tell_admins(context: ContextTypes.DEFAULT_TYPE, outcome: Outcome) -> N
     assistant = brain(context)
     for admin_id in assistant.config.admins:
         lang = assistant.language(Asker(id=admin_id))
-        try:
-            await send(context, admin_id, [Reply(outcome_text(lang, outcome))])
-        except TelegramError as exc:
-            log.warning("could not tell admin %s about the FAQ reload: %s", admin_id, exc)
+        await send(context, admin_id, [Reply(outcome_text(lang, outcome))])
 
 
 async def _reply(update: Update, context: ContextTypes.DEFAULT_TYPE, *replies: Reply) -> None:
@@ -182,16 +182,28 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await _reply(update, context, Reply(text, rows))
 
 
+def exported(files: list[Path]) -> tuple[tuple[Document, ...], list[str]]:
+    """The FAQ files as documents, and the names of those too large for Telegram."""
+    too_big = [file for file in files if file.stat().st_size > MAX_DOCUMENT]
+    return (tuple(Document(file.name, file.read_bytes()) for file in files
+                  if file not in too_big), [file.name for file in too_big])
+
+
 async def on_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/faq_export: the FAQ files in use, one document each."""
+    """/faq_export: the FAQ files in use, one document each (through the outbox, like any
+    message: a file Telegram fails to take is sent again)."""
     chat = update.effective_chat
     if chat is None:
         return
+    lang = _lang(context, update)
     files = keeper(context).files()
     if not files:
-        await _reply(update, context, Reply(say(_lang(context, update), "adm_export_empty")))
-    for file in files:
-        await context.bot.send_document(chat.id, file.read_bytes(), filename=file.name)
+        await _reply(update, context, Reply(say(lang, "adm_export_empty")))
+        return
+    documents, too_big = await asyncio.to_thread(exported, files)
+    notes = [Reply(say(lang, "adm_export_too_big", name=name, limit=MAX_DOCUMENT // 1_000_000))
+             for name in too_big]
+    await send(context, chat.id, notes, then=documents)
 
 
 # --- suggestions ------------------------------------------------------------
@@ -296,23 +308,30 @@ async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except ValueError:
         await _reply(update, context, Reply(say(lang, "adm_stats_usage")))
         return
+    if chat is None:
+        return
     figures = await asyncio.to_thread(report.build, brain(context).db, period,
                                       brain(context).config.staff.hours)
-    await _reply(update, context, Reply(report.describe(figures, lang)))
-    if chat is not None:
-        png = await asyncio.to_thread(report.chart_png, figures, lang)
-        await context.bot.send_photo(chat.id, png)
+    png = await asyncio.to_thread(report.chart_png, figures, lang)
+    await send(context, chat.id, [Reply(report.describe(figures, lang))], then=(Picture(png),))
 
 
 # --- retention --------------------------------------------------------------
 
-async def purge_questions(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The daily job deleting question logs older than ``privacy.retention``."""
+async def purge_old(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The daily job taking away what is older than ``privacy.retention``
+    (:mod:`bot.retention`)."""
     assistant = brain(context)
-    deleted = await asyncio.to_thread(privacy.purge_old_questions, assistant.db,
-                                      assistant.config.privacy.retention)
-    if deleted:
-        log.info("deleted %d question log(s) older than the retention period", deleted)
+    purged = await asyncio.to_thread(retention.purge, assistant.db,
+                                     assistant.config.privacy.retention,
+                                     min_votes=assistant.config.learning.min_votes)
+    if purged:
+        log.info("older than the retention period: %d question log(s), %d outbox call(s) "
+                 "and %d learned vote(s) deleted, the texts of %d closed ticket(s) and %d of "
+                 "their message(s) emptied", purged.questions, purged.outbox, purged.votes,
+                 purged.tickets, purged.ticket_messages)
+    if purged.votes:
+        assistant.refresh_learned()
 
 
 def register(application: Application, assistant: Assistant) -> None:
@@ -334,6 +353,6 @@ def register(application: Application, assistant: Assistant) -> None:
     if jobs is not None:
         jobs.run_repeating(poll_faq, interval=assistant.config.faq_admin.reload_interval,
                            first=assistant.config.faq_admin.reload_interval, name="faq-reload")
-        jobs.run_repeating(purge_questions, interval=RETENTION_EVERY, first=RETENTION_FIRST,
-                           name="question-retention")
+        jobs.run_repeating(purge_old, interval=RETENTION_EVERY, first=RETENTION_FIRST,
+                           name="retention")
 

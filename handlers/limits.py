@@ -1,8 +1,9 @@
 """What Telegram allows a bot: the one place that knows its limits.
 
-Sizes: a message's text, a button's data. Rates: Telegram answers a bot that
-sends too fast with 429 and a time to wait; the outbox keeps under these
-rates itself, so that a burst of answers is spread out instead of refused:
+Sizes: a message's text, a button's data, a file the bot uploads.
+Rates: Telegram answers a bot that sends too fast with 429 and a time to
+wait; the outbox keeps under these rates itself, so that a burst of answers
+is spread out instead of refused:
 about one message a second in a chat (a short burst is tolerated), twenty a
 minute in a group, thirty a second in all. A group's twenty a minute is a
 sliding window, not a slow steady rate: staff who type a few commands get
@@ -17,10 +18,11 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
+from telegram.constants import FileSizeLimit, InlineKeyboardButtonLimit, MessageLimit
 
 MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH  # 4096 characters
 MAX_BUTTON_DATA = InlineKeyboardButtonLimit.MAX_CALLBACK_DATA  # 64 bytes
+MAX_DOCUMENT = FileSizeLimit.FILESIZE_UPLOAD  # 50 MB a file the bot sends
 
 
 def fits_button(data: str) -> bool:

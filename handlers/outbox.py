@@ -30,11 +30,13 @@ from bot.conversation import Assistant
 from bot.intents import (
     Delete,
     Deliver,
+    Document,
     Edit,
     EditButtons,
     EditCaption,
     NoteOnTicket,
     OpenTopic,
+    Picture,
     PostTicket,
     Relay,
     RenameTopic,
@@ -262,6 +264,12 @@ class Sender:
             case OpenTopic(name):
                 topic = await bot.create_forum_topic(chat, name, **timeouts)
                 return None, topic.message_thread_id
+            case Document(name, content):
+                sent = await bot.send_document(chat, content, filename=name, **timeouts)
+                return sent.message_id, None
+            case Picture(content):
+                sent = await bot.send_photo(chat, content, **timeouts)
+                return sent.message_id, None
             case _:
                 raise BadRequest(f"the outbox cannot carry out {call.kind!r}")
         return None, None

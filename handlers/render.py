@@ -63,9 +63,10 @@ def without_buttons(message: Message | None) -> tuple[int, None] | None:
 async def send(context: ContextTypes.DEFAULT_TYPE, chat_id: int,
                replies: list[Reply] | tuple[Reply, ...], *, reply_to: int | None = None,
                purpose: str = REPLY, edit: tuple[int, Reply | None] | None = None,
-               thread: int | None = None) -> None:
+               thread: int | None = None, then: tuple[Intent, ...] = ()) -> None:
     """Queue ``replies`` to ``chat_id`` in the outbox; the buttons go with the last piece
-    of each. The sender delivers them, retrying what Telegram does not take at once.
+    of each, and ``then`` (files, pictures) after them, all in one transaction. The sender
+    delivers them, retrying what Telegram does not take at once.
 
     ``reply_to`` quotes the person's message (used in groups, where several
     people talk at once), ``thread`` writes in a forum topic. ``edit`` (message id, new
@@ -86,6 +87,7 @@ async def send(context: ContextTypes.DEFAULT_TYPE, chat_id: int,
             last = number == len(pieces)
             calls.append(Say(piece, buttons_to_json(reply.buttons) if last else [],
                              reply_to=reply_to if not calls else None, thread=thread))
+    calls.extend(then)
     if not calls:
         return
     postman = sender(context)

@@ -4,26 +4,20 @@ from __future__ import annotations
 
 import itertools
 import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from botapi import BotApiServer
+from pgserver import Unreachable, scratch_database
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import URL
 
 from bot.storage import Database
-from botapi import BotApiServer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # BENCH_DIR in the environment points elsewhere (e.g. from a git worktree).
 BENCH_DIR = Path(os.environ.get("BENCH_DIR") or PROJECT_ROOT.parent / "shared" / "bench")
-# The local PostgreSQL server (trust auth); TEST_POSTGRES_URL points elsewhere.
-POSTGRES_URLS = [os.environ["TEST_POSTGRES_URL"]] if os.environ.get("TEST_POSTGRES_URL") else [
-    "postgresql+psycopg://postgres@127.0.0.1:5432/test",
-    "postgresql+psycopg://root@127.0.0.1:5432/test",
-]
 
 
 @pytest.fixture
@@ -56,27 +50,11 @@ def _unreachable(reason: str) -> None:
 @pytest.fixture(scope="session")
 def postgres_server_url() -> Iterator[URL]:
     """A database of its own for this test session on the PostgreSQL server; dropped after."""
-    errors = []
-    for candidate in POSTGRES_URLS:
-        admin = create_engine(candidate, isolation_level="AUTOCOMMIT")
-        try:
-            with admin.connect() as connection:
-                connection.execute(text("SELECT 1"))
-            break
-        except OperationalError as exc:
-            errors.append(str(exc).splitlines()[0])
-            admin.dispose()
-    else:
-        _unreachable("; ".join(errors))
-    name = f"ngo_faq_bot_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield make_url(candidate).set(database=name)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        with scratch_database("ngo_faq_bot_test_") as url:
+            yield url
+    except Unreachable as exc:
+        _unreachable(str(exc))
 
 
 _schemas = itertools.count(1)

@@ -8,11 +8,13 @@ from pathlib import Path
 
 from sqlalchemy import BigInteger, func, inspect, select, text
 
-from bot import privacy, question_log, report
+from bot import learning, privacy, question_log, report, retention
 from bot.config import load_config
 from bot.workhours import parse_hours
-from bot.storage import (Ban, Database, FaqSuggestion, OutboxItem, Person, QuestionLog,
-                         Ticket, TicketMessage)
+from bot.intents import Say
+from bot.outbox import enqueue
+from bot.storage import (Ban, Database, FaqSuggestion, LearnedPhrasing, LearnedVote, OutboxItem,
+                         Person, QuestionLog, Ticket, TicketMessage)
 
 DAY = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 PERIOD = report.Period.of_days(date(2026, 3, 2), date(2026, 3, 4))
@@ -219,10 +221,98 @@ def test_retention_deletes_only_old_question_logs(database: Database) -> None:
     log(database, now - timedelta(days=366), "just too old", "staff")
     log(database, now - timedelta(days=364), "kept", "staff")
     log(database, now - timedelta(hours=1), "new", "answered")
-    assert privacy.purge_old_questions(database, timedelta(days=365), now=now) == 2
-    assert privacy.purge_old_questions(database, None, now=now) == 0
+    assert retention.purge(database, timedelta(days=365), min_votes=2, now=now).questions == 2
+    assert not retention.purge(database, None, min_votes=2, now=now)
     with database.session() as session:
         assert sorted(session.scalars(select(QuestionLog.text))) == ["kept", "new"]
+
+
+def test_retention_takes_the_words_of_old_closed_tickets_and_keeps_their_figures(
+        database: Database) -> None:
+    year = timedelta(days=365)
+    now = DAY + year + timedelta(days=30)
+    old = ticket(database, 100, DAY, timedelta(minutes=10), "closed")
+    still_open = ticket(database, 101, DAY, timedelta(minutes=20), "answered")
+    recent = ticket(database, 102, now - timedelta(days=3), timedelta(minutes=5), "closed")
+    with database.session() as session:
+        for number, closed in ((old, DAY + timedelta(days=1)), (recent, now - timedelta(days=2))):
+            row = session.get(Ticket, number)
+            row.question, row.person_name, row.closed_at = "Pyetja ime", "Ana", closed
+            row.rating, row.rating_comment, row.rated_at = -1, "vonë", closed
+        for number in (old, still_open, recent):
+            created = session.get(Ticket, number).created_at
+            session.add(TicketMessage(ticket_id=number, direction="person", author_id=100,
+                                      author_name="Ana", text="edhe një foto", kind="photo",
+                                      file_id="AgAC-photo", chat_id=100, message_id=7,
+                                      created_at=created))
+    before = report.build(database, PERIOD)
+    purged = retention.purge(database, year, min_votes=2, now=now)
+    assert (purged.tickets, purged.ticket_messages) == (1, 3)
+    after = report.build(database, PERIOD)
+    assert (after.response_median, after.rated, after.satisfied) == (
+        before.response_median, before.rated, before.satisfied) == (
+        timedelta(minutes=15), 1, 0)
+    with database.session() as session:
+        gone = session.get(Ticket, old)
+        assert (gone.question, gone.person_name, gone.rating_comment, gone.rating) == (
+            "", None, None, -1)
+        texts = {number: [(m.text, m.author_name, m.file_id) for m in session.scalars(
+            select(TicketMessage).where(TicketMessage.ticket_id == number))]
+                 for number in (old, still_open, recent)}
+    assert texts[old] == [(None, None, None)] * 3
+    assert ("edhe një foto", "Ana", "AgAC-photo") in texts[still_open]
+    assert ("edhe një foto", "Ana", "AgAC-photo") in texts[recent]
+    assert session_count(database, Ticket) == 3  # the tickets themselves stay
+
+
+def session_count(db: Database, model: type) -> int:
+    with db.session() as session:
+        return int(session.scalar(select(func.count()).select_from(model)))
+
+
+def test_retention_deletes_old_sent_and_failed_outbox_calls(database: Database) -> None:
+    now = datetime(2026, 6, 1, tzinfo=timezone.utc)
+    long_ago = now - timedelta(days=400)
+    closed = ticket(database, 100, long_ago, None, "closed")
+    answered = ticket(database, 101, long_ago, None, "answered")
+    with database.session() as session:
+        session.get(Ticket, closed).closed_at = long_ago
+        for name, status, when, number in (
+                ("old answer", "sent", long_ago, None), ("old refused", "failed", long_ago, None),
+                ("old card, closed", "sent", long_ago, closed),
+                ("old card, answered", "sent", long_ago, answered),
+                ("old, still waiting", "pending", long_ago, None),
+                ("new answer", "sent", now - timedelta(days=1), None)):
+            enqueue(session, chat_id=100, intent=Say(name), purpose="reply", ticket_id=number,
+                    now=when).status = status
+    assert retention.purge(database, timedelta(days=365), min_votes=2, now=now).outbox == 3
+    with database.session() as session:
+        kept = sorted(item.payload["text"] for item in session.scalars(select(OutboxItem)))
+    assert kept == ["new answer", "old card, answered", "old, still waiting"]
+
+
+def test_retention_deletes_old_votes_of_phrasings_that_do_not_count(database: Database) -> None:
+    now = datetime(2026, 6, 1, tzinfo=timezone.utc)
+    long_ago, lately = now - timedelta(days=400), now - timedelta(days=2)
+    with database.session() as session:
+        phrasings = []
+        for votes in (((1, long_ago),),                    # one person, long ago: goes
+                      ((1, long_ago), (2, long_ago)),      # two people: it counts, stays
+                      ((1, long_ago), (3, lately))):       # two, but one vote old: it counts
+            phrasing = LearnedPhrasing(entry_id="grants", language="sq", source="pick",
+                                       created_at=votes[0][1])
+            session.add(phrasing)
+            session.flush()
+            phrasings.append(phrasing.id)
+            for user, when in votes:
+                session.add(LearnedVote(phrasing_id=phrasing.id, user_id=user, source="pick",
+                                        text=f"pyetja {phrasing.id} e {user}", created_at=when))
+    assert retention.purge(database, timedelta(days=365), min_votes=2, now=now).votes == 1
+    assert [p.id for p in learning.listing(database, 2)] == phrasings[:0:-1]
+    # With three people needed, the last two do not count: their old votes go.
+    assert retention.purge(database, timedelta(days=365), min_votes=3, now=now).votes == 3
+    [left] = learning.listing(database, 3)
+    assert (left.id, left.texts) == (phrasings[2], (f"pyetja {phrasings[2]} e 3",))
 
 
 def test_config_of_reloads_uploads_and_retention(tmp_path: Path) -> None:

@@ -18,9 +18,12 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.faq import load_faq
-from bot.storage import Database, FaqSuggestion, Person, QuestionLog
+from bot.storage import Database, FaqSuggestion, OutboxItem, Person, QuestionLog, Ticket
 from botapi import BotApiServer, Call
 from botapi.harness import PROJECT_ROOT, RunningBot, make_config
+from handlers.admins import exported
+from handlers.limits import MAX_DOCUMENT
+from test_telegram_staff import wait_until
 
 ADMIN = 9001
 GRANTS_QUESTION = "When does ASCS open calls for proposals?"
@@ -63,7 +66,8 @@ async def bot(api: BotApiServer, tmp_path: Path, faq_dir: Path) -> AsyncIterator
     config = dataclasses.replace(
         config, faq_path=faq_dir, admins=(ADMIN,),
         faq_admin=dataclasses.replace(config.faq_admin, reload_interval=timedelta(seconds=0.2),
-                                      history_dir=tmp_path / "history"))
+                                      history_dir=tmp_path / "history"),
+        staff=dataclasses.replace(config.staff, retry_interval=timedelta(seconds=0.2)))
     running = await RunningBot(config).start()
     yield running
     await running.stop()
@@ -302,6 +306,64 @@ async def test_faq_export_sends_every_file(api: BotApiServer, bot: RunningBot,
         assert call.params["_files"]["document"]["content"] == file.read_bytes()
 
 
+async def test_a_file_telegram_fails_to_take_is_sent_again_once(
+        api: BotApiServer, bot: RunningBot, faq_dir: Path) -> None:
+    """/faq_export and /stats go through the outbox: a 500 on the upload is retried."""
+    api.fail("sendDocument", 1, status=500)
+    api.fail("sendPhoto", 1, status=500)
+    since = api.mark()
+    await api.send_text(admin(api), "/faq_export")
+    await api.send_text(admin(api), "/stats")
+    files = sorted(faq_dir.glob("*.yaml"))
+
+    def taken(method: str) -> list[Call]:
+        return [c for c in api.calls_of(method, since) if c.result is not None]
+
+    await wait_until(lambda: len(taken("sendDocument")) == len(files) and taken("sendPhoto"))
+    await asyncio.sleep(0.6)  # anything sent twice would show by now (retries every 0.2 s)
+    documents = taken("sendDocument")
+    assert sorted(c.params["_files"]["document"]["filename"] for c in documents) == [
+        f.name for f in files]
+    assert all(c.chat_id == ADMIN for c in documents)
+    for call in documents:
+        assert call.params["_files"]["document"]["content"] == (
+            faq_dir / call.params["_files"]["document"]["filename"]).read_bytes()
+    [photo] = taken("sendPhoto")
+    assert photo.params["_files"]["photo"]["content"].startswith(b"\x89PNG")
+    assert sorted(c.method for c in api.failed) == ["sendDocument", "sendPhoto"]
+
+
+def test_an_faq_file_larger_than_telegram_takes_is_not_queued(tmp_path: Path) -> None:
+    small, huge = tmp_path / "small.yaml", tmp_path / "huge.yaml"
+    small.write_bytes(NEW_FILE)
+    with huge.open("wb") as file:  # sparse: nothing written
+        file.truncate(MAX_DOCUMENT + 1)
+    documents, too_big = exported([small, huge])
+    assert [(d.name, d.content) for d in documents] == [("small.yaml", NEW_FILE)]
+    assert too_big == ["huge.yaml"]
+
+
+async def test_a_chart_queued_before_a_restart_is_sent_after_it(
+        api: BotApiServer, bot: RunningBot) -> None:
+    api.fail_methods.add("sendPhoto")
+    since = api.mark()
+    await api.send_text(admin(api), "/stats")
+    await api.wait_for("sendPhoto", since=since)  # refused
+    await bot.stop()
+    api.fail_methods.discard("sendPhoto")
+    await bot.start()
+    photo = await api.wait_for("sendPhoto", since=since, where=lambda c: c.result is not None)
+    assert photo.chat_id == ADMIN
+    assert photo.params["_files"]["photo"]["content"].startswith(b"\x89PNG")
+    await asyncio.sleep(0.6)
+    assert len([c for c in api.calls_of("sendPhoto", since) if c.result is not None]) == 1
+    assert bot.brain is not None
+    with bot.brain.db.session() as session:  # what was sent is not kept
+        [payload] = session.scalars(select(OutboxItem.payload)
+                                    .where(OutboxItem.method == "picture")).all()
+    assert payload["content"] == ""
+
+
 async def test_forget_deletes_the_person_after_confirmation(api: BotApiServer,
                                                             bot: RunningBot) -> None:
     person = api.user(7009, "Ana", language_code="en")
@@ -329,23 +391,30 @@ async def test_forget_deletes_the_person_after_confirmation(api: BotApiServer,
     assert rows() == (0, 0)
 
 
-async def test_retention_job_deletes_old_question_logs_at_start(
+async def test_retention_job_takes_old_words_away_at_start(
         api: BotApiServer, tmp_path: Path, faq_dir: Path) -> None:
     config = dataclasses.replace(make_config(api, tmp_path / "bot.db"), faq_path=faq_dir)
+    old = datetime.now(timezone.utc) - timedelta(days=400)
     with Database(config.database_url) as db, db.session() as session:
-        old = datetime.now(timezone.utc) - timedelta(days=400)
         for when, text in ((old, "old"), (datetime.now(timezone.utc), "new")):
             session.add(QuestionLog(user_id=1, chat_id=1, text=text, language="sq",
                                     decision="staff", outcome="staff", created_at=when))
+        session.add(Ticket(user_id=1, chat_id=1, person_name="Ana", language="sq",
+                           question="Pyetja e vjetër", guesses=[], status="closed",
+                           created_at=old, updated_at=old, closed_at=old))
     running = await RunningBot(config).start()
     try:
         assert running.brain is not None
+
+        def left() -> tuple[list[str], list[str]]:
+            with running.brain.db.session() as session:  # type: ignore[union-attr]
+                return (list(session.scalars(select(QuestionLog.text))),
+                        list(session.scalars(select(Ticket.question))))
+
         for _ in range(50):
-            with running.brain.db.session() as session:
-                texts = session.scalars(select(QuestionLog.text)).all()
-            if texts == ["new"]:
+            if left() == (["new"], [""]):
                 break
             await asyncio.sleep(0.1)
-        assert texts == ["new"]
+        assert left() == (["new"], [""])
     finally:
         await running.stop()

@@ -18,7 +18,7 @@ from bot.intents import Say
 from bot.outbox import Call, Outbox, enqueue
 from bot.phrases import escape
 from bot.storage import Database, FaqSuggestion, Ticket
-from bot.tickets import StaffMember, StaffMessage, Tickets, guesses_of
+from bot.tickets import FollowedUp, StaffMember, StaffMessage, Tickets, guesses_of
 from bot.workhours import parse_hours
 from botapi.harness import PROJECT_ROOT
 from botapi.server import visible_text
@@ -102,6 +102,36 @@ def test_a_ticket_is_stored_and_posted_to_the_staff_chat(tickets: Tickets, outbo
     assert outbox.due() == []
 
 
+def test_follow_ups_in_a_row_are_acknowledged_once(tickets: Tickets, clock: Clock,
+                                                    outbox: Outbox) -> None:
+    """One "Added to ticket #N." for messages written in a row (followup_batch is 3 s)."""
+    open_ticket(tickets)
+    send_all(outbox)
+
+    def told(message_id: int, kind: str = "text") -> bool:
+        followed = tickets.follow_up(ANA, ANA, message_id, "më shumë", kind)
+        assert followed is not None
+        return followed.tell
+
+    assert told(1)  # the first after the question that opened the ticket
+    clock.advance(seconds=1)
+    assert [told(2), told(3), told(4), told(5)] == [False] * 4
+    assert told(1)  # handled again after a crash: the same answer
+    clock.advance(seconds=10)  # still waiting to be posted: still in a row
+    assert not told(6)
+    assert tickets.post_followups() == 1
+    clock.advance(seconds=4)
+    assert told(7)  # a new row
+    assert tickets.post_followups(everything=True) == 1
+    clock.advance(seconds=4)
+    assert [told(8, "photo"), told(9, "photo"), told(10, "document")] == [True, False, False]
+    clock.advance(seconds=2)
+    assert not told(11)  # 2 s after the last one
+    clock.advance(seconds=3.5)
+    assert tickets.post_followups() == 1
+    assert told(12, "photo")
+
+
 def test_anonymous_mode_shows_only_an_alias(database: Database, clock: Clock,
                                             outbox: Outbox) -> None:
     tickets = Tickets(database, config(anonymous=True), clock=clock)
@@ -114,10 +144,11 @@ def test_anonymous_mode_shows_only_an_alias(database: Database, clock: Clock,
 def test_follow_ups_wait_for_the_ticket_post_and_reply_to_it(tickets: Tickets,
                                                              outbox: Outbox) -> None:
     number = open_ticket(tickets)
-    assert tickets.follow_up(ANA, ANA, 42, "edhe diçka") == (number, "sq")
-    assert tickets.follow_up(ANA, ANA, 42, "edhe diçka") == (number, "sq")  # handled again
+    assert tickets.follow_up(ANA, ANA, 42, "edhe diçka") == FollowedUp(number, "sq", True)
+    assert tickets.follow_up(ANA, ANA, 42,  # handled again
+                             "edhe diçka") == FollowedUp(number, "sq", True)
     assert tickets.post_followups() == 0  # they wait to be posted together
-    assert tickets.follow_up(ANA, ANA, 44, "dhe <kjo>") == (number, "sq")
+    assert tickets.follow_up(ANA, ANA, 44, "dhe <kjo>") == FollowedUp(number, "sq", False)
     assert tickets.post_followups(everything=True) == 1
     [post] = outbox.due()  # the follow-ups wait behind the post in the same chat
     assert post.kind == "post_ticket" and post.intent.text.startswith("🎫")

@@ -8,10 +8,10 @@ is among the candidates offered.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.cases import read_cases as cases_file
 from bot.registry.search import RegistryIndex, SearchResult
 
 
@@ -45,19 +45,8 @@ class EvalReport:
 
 
 def read_cases(path: str | Path) -> list[Case]:
-    cases = []
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-            expect = item.get("expect") or None
-            if expect is not None and not isinstance(expect, str):
-                raise TypeError(f"expect must be a NIPT or null, not {expect!r}")
-            cases.append(Case(str(item["q"]), expect))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ValueError(f"{path}: line {number}: not a case ({exc})") from None
-    return cases
+    """Read a JSON-lines file of registry look-ups (see :mod:`bot.cases`)."""
+    return [Case(query, expect) for query, expect in cases_file(path, "a NIPT")]
 
 
 def evaluate(index: RegistryIndex, cases: list[Case]) -> EvalReport:
