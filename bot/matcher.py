@@ -299,9 +299,10 @@ class FaqMatcher:
         self._phrasings = [[self._phrasing(ws) for _, ws in t.questions] for t in texts]
         self._languages = _language_words(texts)
         self._vocab = _typo_vocabulary(texts)
-        self._vocab_by_letter: dict[str, list[str]] = defaultdict(list)
+        self._vocab_by_start: dict[tuple[str, int], list[str]] = defaultdict(list)
+        """(first letter, length) -> the FAQ's words so, in alphabetical order."""
         for word in sorted(self._vocab):
-            self._vocab_by_letter[word[0]].append(word)
+            self._vocab_by_start[(word[0], len(word))].append(word)
         self._typo_cache: dict[str, tuple[str, float] | None] = {}
 
     def _phrasing(self, phrasing_words: list[str]) -> _Phrasing:
@@ -343,15 +344,22 @@ class FaqMatcher:
         """The FAQ term closest in spelling to an unknown word, and how close (0-1).
 
         Only words with the same first letter are candidates: people rarely
-        get the first letter wrong, and it keeps the look-up cheap.
+        get the first letter wrong, and it keeps the look-up cheap. So are only
+        words of a length that can reach the cutoff (``fuzz.ratio`` of words of
+        n and m letters is at most 200 min(n, m) / (n + m)): in a FAQ 50 times
+        the bench's, a long message's first look-ups took 10 ms without that.
         """
         if word in self._typo_cache:
             return self._typo_cache[word]
         found = None
-        if len(word) >= TYPO_MIN_LENGTH:
-            cutoff = TYPO_MIN_SIMILARITY if len(word) >= 7 else TYPO_SHORT_SIMILARITY
-            best = process.extractOne(word, self._vocab_by_letter.get(word[0], ()),
-                                      scorer=fuzz.ratio, score_cutoff=cutoff)
+        n = len(word)
+        if n >= TYPO_MIN_LENGTH:
+            cutoff = TYPO_MIN_SIMILARITY if n >= 7 else TYPO_SHORT_SIMILARITY
+            candidates = sorted(w for m in range(TYPO_MIN_LENGTH, 2 * n + 1)
+                                if 200 * min(n, m) / (n + m) >= cutoff - 1e-9
+                                for w in self._vocab_by_start.get((word[0], m), ()))
+            best = process.extractOne(word, candidates, scorer=fuzz.ratio,
+                                      score_cutoff=cutoff)
             if best is not None:
                 found = (self._vocab[best[0]], best[1] / 100.0)
         if len(self._typo_cache) >= TYPO_CACHE_SIZE:
