@@ -34,10 +34,14 @@ neighbours too much and handed on 70% of out-of-scope questions with such a
 memory instead of 78%. The held-out cases of a fold are measured with both
 memories of the tuning folds. A fresh bot keeps the model without memory.
 
+A bot with memory reads it with the question's vector, so its cascade answers as
+the cascade without memory does but hands on only under a value of its own
+(``memory_cascade``: the most questions handed on without the model for at most
+CASCADE_COST points of right + reached, with either memory).
+
 Printed: the held-out figures of every strength, per set (what to expect on
 questions nobody tuned on), with and without memory, and the share of decisions
-the cascade answers without the model (without memory only: a bot with memory
-reads it with the question's vector). ``--write`` fits on all the cases and writes
+the cascade makes without the model. ``--write`` fits on all the cases and writes
 bot/data/calibration.json, with the held-out figures beside the coefficients.
 
     nice .venv/bin/python benchmarks/faq_tune.py [--write]
