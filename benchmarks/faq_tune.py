@@ -34,10 +34,14 @@ neighbours too much and handed on 70% of out-of-scope questions with such a
 memory instead of 78%. The held-out cases of a fold are measured with both
 memories of the tuning folds. A fresh bot keeps the model without memory.
 
+A bot with memory reads it with the question's vector, so its cascade answers as
+the cascade without memory does but hands on only under a value of its own
+(``memory_cascade``: the most questions handed on without the model for at most
+CASCADE_COST points of right + reached, with either memory).
+
 Printed: the held-out figures of every strength, per set (what to expect on
 questions nobody tuned on), with and without memory, and the share of decisions
-the cascade answers without the model (without memory only: a bot with memory
-reads it with the question's vector). ``--write`` fits on all the cases and writes
+the cascade makes without the model. ``--write`` fits on all the cases and writes
 bot/data/calibration.json, with the held-out figures beside the coefficients.
 
     nice .venv/bin/python benchmarks/faq_tune.py [--write]
@@ -286,17 +290,43 @@ def with_memory(rankings: list[Ranking], vectors: np.ndarray, expect: list[str |
 
 
 def fit_memory(mixed: Data, other: Data, tuning: np.ndarray, strata: np.ndarray, l2: float,
-               empty: np.ndarray) -> tuple[Fitted, tuple[float, float]]:
+               empty: np.ndarray) -> tuple[Fitted, tuple[float, float], Data,
+                                           tuple[np.ndarray, np.ndarray]]:
     """The model with memory fitted on both rows of the ``tuning`` cases (see the module
     docstring), and its thresholds on out-of-fold probabilities (the inner folds keep a
-    case's two rows together)."""
+    case's two rows together); with both rows of every case and the out-of-fold
+    decisions (answered, suggested) of the tuning cases' rows."""
     d = Data(np.r_[mixed.x, other.x], np.r_[mixed.right, other.right],
              np.r_[mixed.reach, other.reach], np.r_[mixed.in_scope, other.in_scope],
              mixed.names, np.r_[mixed.group, other.group])
     twice = np.r_[tuning, tuning]
     inner = stratified_folds(strata[tuning], SEED + 1)
     oof = out_of_fold(d, twice, np.r_[strata, strata], l2, np.r_[inner, inner])
-    return train(d, twice, l2), thresholds(d, twice, *oof, np.r_[empty, empty])
+    chosen = thresholds(d, twice, *oof, np.r_[empty, empty])
+    return train(d, twice, l2), chosen, d, decide(*oof, *chosen, np.r_[empty, empty])
+
+
+def memory_cascade(d: Data, tuning: np.ndarray, decided: tuple[np.ndarray, np.ndarray],
+                   lex: Data, lex_answered: np.ndarray, lex_reach: np.ndarray,
+                   lex_empty: np.ndarray) -> float:
+    """The cascade's "hand on under" of a bot with memory (its answers are those of
+    the bot without): the value that hands on the most ``tuning`` cases without
+    embedding them while costing at most CASCADE_COST points of right + reached with
+    either memory (``d``: both rows of each case, ``decided``: their out-of-fold
+    decisions; ``lex_answered``, ``lex_reach``: the lexical cascade's, out of fold)."""
+    twice = np.r_[tuning, tuning]
+    lex2 = Data(np.r_[lex.x, lex.x], np.r_[lex.right, lex.right],
+                np.r_[lex.reach, lex.reach], d.in_scope, lex.names, d.group)
+    answered, reach, empty = (np.r_[a, a] for a in (lex_answered, lex_reach, lex_empty))
+    base = figures(*cascaded(d, lex2, twice, *decided, answered, np.zeros(len(d.x), bool)))
+    found = (-1.0, 0.0)
+    for escalate_under in (0.0, *CASCADE_ESCALATE):
+        escalated = (reach < escalate_under) & ~answered & ~empty
+        f = figures(*cascaded(d, lex2, twice, *decided, answered, escalated))
+        skipped = (escalated | answered)[twice].mean()
+        if f[0] + f[1] >= base[0] + base[1] - CASCADE_COST and skipped > found[0]:
+            found = (skipped, float(escalate_under))
+    return found[1]
 
 
 def read_all() -> tuple[list[str], list[str | None], list[Ranking], list[Ranking],
@@ -403,8 +433,8 @@ def main() -> int:
                    for name in memories}
         for k in range(FOLDS):
             tuning, held = fold != k, fold == k
-            model, chosen = fit_memory(*(m[k] for m in memories.values()), tuning, strata,
-                                       l2, empty_sem)
+            model, chosen, _, _ = fit_memory(*(m[k] for m in memories.values()), tuning,
+                                             strata, l2, empty_sem)
             for name, per_fold in memories.items():
                 a, s = decide(*model(per_fold[k].x), *chosen, empty_sem)
                 decided[name][0][held], decided[name][1][held] = a[held], s[held]
@@ -425,13 +455,14 @@ def main() -> int:
     suggested = np.zeros(len(expect), dtype=bool)
     lexical_answered = np.zeros(len(expect), dtype=bool)
     lexical_escalated = np.zeros(len(expect), dtype=bool)
+    memory_escalated = np.zeros(len(expect), dtype=bool)
     l2_memory = float(results["semantic with memory"]["l2"])  # type: ignore[arg-type]
     with_memory_decided = {name: (np.zeros(len(expect), dtype=bool),
                                   np.zeros(len(expect), dtype=bool)) for name in memories}
     for k in range(FOLDS):
         tuning, held = fold != k, fold == k
-        model, chosen_memory = fit_memory(*(m[k] for m in memories.values()), tuning, strata,
-                                          l2_memory, empty_sem)
+        model, chosen_memory, both_rows, memory_oof = fit_memory(
+            *(m[k] for m in memories.values()), tuning, strata, l2_memory, empty_sem)
         for name, per_fold in memories.items():
             a, s = decide(*model(per_fold[k].x), *chosen_memory, empty_sem)
             with_memory_decided[name][0][held] = a[held]
@@ -448,6 +479,10 @@ def main() -> int:
         le = (lex_reach < escalate_under) & ~la & ~empty_lex
         answered[held], suggested[held] = a[held], s[held]
         lexical_answered[held], lexical_escalated[held] = la[held], le[held]
+        memory_escalate = memory_cascade(
+            both_rows, tuning, memory_oof, lex, (lex_oof[0] >= answer_from) & ~empty_lex,
+            lex_oof[1], empty_lex)
+        memory_escalated[held] = ((lex_reach < memory_escalate) & ~la & ~empty_lex)[held]
     merged, _, answered, suggested = cascaded(sem, lex, everything, answered, suggested,
                                               lexical_answered, lexical_escalated)
     skipped = lexical_answered | lexical_escalated
@@ -456,17 +491,18 @@ def main() -> int:
     print(show("semantic with the cascade, no memory, held out:",
                {n: np.array(f) for n, f in rounded(merged, answered, suggested).items()})
           + f"; {100 * skipped.mean():.1f}% of the questions answered without the model")
-    # With memory only the cascade's answers: the memory is read with the question's vector.
+    # With memory, the cascade's answers and its own hand-ons (see memory_cascade).
+    skipped = lexical_answered | memory_escalated
     for name in memories:
         merged, _, answered, suggested = cascaded(
             held_rows[name], lex, everything, *with_memory_decided[name], lexical_answered,
-            np.zeros(len(expect), dtype=bool))
+            memory_escalated)
         results[f"cascade, {name}"] = {
-            "answered without the model": round(100 * lexical_answered.mean(), 1),
+            "decided without the model": round(100 * skipped.mean(), 1),
             **rounded(merged, answered, suggested)}
-        print(show(f"{name}, with the cascade's answers, held out:",
+        print(show(f"{name}, with the cascade, held out:",
                    {n: np.array(f) for n, f in rounded(merged, answered, suggested).items()})
-              + f"; {100 * lexical_answered.mean():.1f}% answered without the model")
+              + f"; {100 * skipped.mean():.1f}% decided without the model")
 
     if args.write:
         models, oofs = {}, {}
@@ -483,9 +519,10 @@ def main() -> int:
                 tuple(fitted.right.round(6)), tuple(fitted.reach.round(6)), *chosen)
         mixed = memory_rows({n: everything for n in SETS})
         other = memory_rows({n: sets != n for n in SETS})
-        fitted, chosen = fit_memory(mixed, other, everything, strata,
-                                    float(results["semantic with memory"]["l2"]),  # type: ignore[arg-type]
-                                    empty_sem)
+        fitted, chosen, both_rows, memory_oof = fit_memory(
+            mixed, other, everything, strata,
+            float(results["semantic with memory"]["l2"]),  # type: ignore[arg-type]
+            empty_sem)
         for name, d in (("both sets", mixed), ("the other set", other)):
             a, sg = decide(*fitted(d.x), *chosen, empty_sem)
             print(show(f"with memory of {name}, fitted on all, in sample:",
@@ -496,14 +533,18 @@ def main() -> int:
         value = cascade(sem, lex, everything, (*oofs["semantic"], *oofs["lexical"]),
                         (models["semantic"].answer, models["semantic"].suggest),
                         empty_sem, empty_lex)
+        memory_escalate = memory_cascade(
+            both_rows, everything, memory_oof, lex,
+            (oofs["lexical"][0] >= value[0]) & ~empty_lex, oofs["lexical"][1], empty_lex)
         calibration = decision.Calibration(models["semantic"], models["lexical"], *value,
-                                           learned=models["semantic with memory"])
+                                           learned=models["semantic with memory"],
+                                           cascade_escalate_learned=memory_escalate)
         out = {"how": "benchmarks/faq_tune.py --write (see its docstring)",
                "held_out": results, **calibration.as_json()}
         decision.CALIBRATION.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
         print(f"\nwrote {decision.CALIBRATION.relative_to(PROJECT_ROOT)}: thresholds "
               + ", ".join(f"{kind} {m.answer} / {m.suggest}" for kind, m in models.items())
-              + f"; cascade {value}")
+              + f"; cascade {value}, with memory hand on under {memory_escalate}")
     return 0
 
 

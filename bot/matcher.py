@@ -92,11 +92,11 @@ SEMANTIC_ANSWER_SHARE = 0.4
 (the rest is the similarity to the closest phrasing)."""
 QUERY_WORDS = 12
 """Words of a question's asking part that are embedded: the model's time grows
-with the length of the text (one to three ms a token on a shared 2-core
-machine), and the lexical index reads the whole message. Held out
-(``benchmarks/faq_tune.py``), 8, 12, 16 and 24 words gave the same figures
-within two points; 12 meets the targets on wrong answers and questions handed on
-in both sets, and takes half the time of 24 on the longest questions."""
+with the length of the text, and the lexical index reads the whole message.
+Held out (``benchmarks/faq_tune.py``), 8, 12, 16 and 24 words gave the same
+figures within two points; 12 meets the targets on wrong answers and questions
+handed on in both sets. The model reads at most
+:data:`bot.embedding.QUERY_TOKENS` tokens of them."""
 SEMANTIC_FLOOR = 0.80
 SEMANTIC_CEIL = 0.91
 """Cosines of this model between unrelated and identical questions: a cosine
@@ -286,18 +286,23 @@ class FaqMatcher:
         self._idf = _idf(question_terms, answer_terms)
         self._rare_idf = max(self._idf.values(), default=1.0)
         """The weight of a term found in one entry only: the unit of weights."""
-        self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for index, (q_terms, a_terms) in enumerate(zip(question_terms, answer_terms, strict=True)):
             for t in q_terms:
-                self._postings[t].append((index, 1.0))
+                postings[t].append((index, 1.0))
             for t in a_terms - q_terms:
-                self._postings[t].append((index, ANSWER_CREDIT))
+                postings[t].append((index, ANSWER_CREDIT))
+        self._postings = {t: (np.array([i for i, _ in found], dtype=np.intp),
+                              np.array([c for _, c in found]))
+                          for t, found in postings.items()}
+        """Term -> the entries having it (ascending) and the credit of each."""
         self._phrasings = [[self._phrasing(ws) for _, ws in t.questions] for t in texts]
         self._languages = _language_words(texts)
         self._vocab = _typo_vocabulary(texts)
-        self._vocab_by_letter: dict[str, list[str]] = defaultdict(list)
+        self._vocab_by_start: dict[tuple[str, int], list[str]] = defaultdict(list)
+        """(first letter, length) -> the FAQ's words so, in alphabetical order."""
         for word in sorted(self._vocab):
-            self._vocab_by_letter[word[0]].append(word)
+            self._vocab_by_start[(word[0], len(word))].append(word)
         self._typo_cache: dict[str, tuple[str, float] | None] = {}
 
     def _phrasing(self, phrasing_words: list[str]) -> _Phrasing:
@@ -339,15 +344,22 @@ class FaqMatcher:
         """The FAQ term closest in spelling to an unknown word, and how close (0-1).
 
         Only words with the same first letter are candidates: people rarely
-        get the first letter wrong, and it keeps the look-up cheap.
+        get the first letter wrong, and it keeps the look-up cheap. So are only
+        words of a length that can reach the cutoff (``fuzz.ratio`` of words of
+        n and m letters is at most 200 min(n, m) / (n + m)): in a FAQ 50 times
+        the bench's, a long message's first look-ups took 10 ms without that.
         """
         if word in self._typo_cache:
             return self._typo_cache[word]
         found = None
-        if len(word) >= TYPO_MIN_LENGTH:
-            cutoff = TYPO_MIN_SIMILARITY if len(word) >= 7 else TYPO_SHORT_SIMILARITY
-            best = process.extractOne(word, self._vocab_by_letter.get(word[0], ()),
-                                      scorer=fuzz.ratio, score_cutoff=cutoff)
+        n = len(word)
+        if n >= TYPO_MIN_LENGTH:
+            cutoff = TYPO_MIN_SIMILARITY if n >= 7 else TYPO_SHORT_SIMILARITY
+            candidates = sorted(w for m in range(TYPO_MIN_LENGTH, 2 * n + 1)
+                                if 200 * min(n, m) / (n + m) >= cutoff - 1e-9
+                                for w in self._vocab_by_start.get((word[0], m), ()))
+            best = process.extractOne(word, candidates, scorer=fuzz.ratio,
+                                      score_cutoff=cutoff)
             if best is not None:
                 found = (self._vocab[best[0]], best[1] / 100.0)
         if len(self._typo_cache) >= TYPO_CACHE_SIZE:
@@ -355,20 +367,29 @@ class FaqMatcher:
         self._typo_cache[word] = found
         return found
 
-    def _evidence(self, weights: dict[str, float]) -> dict[int, tuple[float, float]]:
-        """For every entry sharing a term with the question: (matched weight,
-        weight of its single best-matched term)."""
-        found: dict[int, list[float]] = {}
-        for t, weight in weights.items():
-            for index, credit in self._postings.get(t, ()):
-                gained = weight * credit
-                slot = found.get(index)
-                if slot is None:
-                    found[index] = [gained, gained]
-                else:
-                    slot[0] += gained
-                    slot[1] = max(slot[1], gained)
-        return {index: (total, best) for index, (total, best) in found.items()}
+    def _evidence(self, weights: dict[str, float]) -> list[tuple[int, float, float]]:
+        """The ``CANDIDATES`` entries sharing most weight with the question, most
+        first: (entry index, matched weight, weight of its single best-matched term).
+
+        With numpy over the posting lists: a FAQ 50 times the bench's has terms
+        in thousands of entries, and a long message has dozens of terms. Equal
+        weights keep the order in which the question's terms reached the entries.
+        """
+        n = len(self._phrasings)
+        total, best = np.zeros(n), np.zeros(n)
+        first = np.full(n, np.iinfo(np.intp).max, dtype=np.intp)
+        for rank, (t, weight) in enumerate(weights.items()):
+            posting = self._postings.get(t)
+            if posting is None:
+                continue
+            entries, credits = posting
+            gained = weight * credits
+            total[entries] += gained
+            best[entries] = np.maximum(best[entries], gained)
+            first[entries] = np.minimum(first[entries], rank * n + entries)
+        touched = np.flatnonzero(first != np.iinfo(np.intp).max)
+        order = touched[np.lexsort((first[touched], -total[touched]))][:CANDIDATES]
+        return [(i, float(total[i]), float(best[i])) for i in order.tolist()]
 
     def _phrasing_coverage(self, index: int, weights: dict[str, float]) -> float:
         """How much of the entry's best-covered phrasing the question contains."""
@@ -405,9 +426,8 @@ class FaqMatcher:
             return {}, 0.0
         total = sum(weights.values())
         unknown = sum(w for t, w in weights.items() if t not in self._idf) / total
-        evidence = self._evidence(weights)
-        shortlist = sorted(evidence, key=lambda i: evidence[i][0], reverse=True)[:CANDIDATES]
-        return {i: self._score(i, *evidence[i], total, weights) for i in shortlist}, unknown
+        return {i: self._score(i, matched, strongest, total, weights)
+                for i, matched, strongest in self._evidence(weights)}, unknown
 
     def similarities(self, message: Message) -> tuple[Vectors, Vectors, Vectors] | None:
         """Per entry: the question's cosine with its closest phrasing, and with
@@ -429,7 +449,15 @@ class FaqMatcher:
         """The best-matching entries, best first, scored 0-100; ``semantic=False``
         ranks lexically even when a model is loaded."""
         message = read(message) if isinstance(message, str) else message
-        lexical, unknown = self.lexical(message) if message.words else ({}, 0.0)
+        return self._ranked(message, self.lexical(message) if message.words else ({}, 0.0),
+                            semantic)
+
+    def _ranked(self, message: Message,
+                scored: tuple[dict[int, tuple[float, float, float]], float],
+                semantic: bool | None = None) -> Ranking:
+        """:meth:`rank` with the lexical scores of :meth:`lexical` given (a decision
+        that cascades ranks lexically first, and scores each entry once)."""
+        lexical, unknown = scored
         sims = self.similarities(message) if semantic is not False else None
         if sims is None:
             ranked = [Match(self.faq.entries[i], round(score, 1), round(score, 1),
@@ -470,17 +498,22 @@ class FaqMatcher:
         confidence (see :class:`bot.decision.Calibration`, the cascade is chosen
         by cross-validation) is decided without embedding it: most of the cost
         of a decision is the embedding. Once the bot has learned enough to use
-        its memory, the cascade only answers: the memory is read with the
-        question's vector, and held out it offers the right entry for questions
-        the lexical ranking would hand on (``benchmarks/faq_tune.py``: reached
-        60.5% with the whole cascade, 68.7% with its answers only).
+        its memory, the cascade hands on fewer questions
+        (``cascade_escalate_learned``): the memory is read with the question's
+        vector, and held out it offers the right entry for many questions the
+        lexical ranking would hand on, but not for those the lexical ranking
+        gives almost no chance (``benchmarks/faq_tune.py``, union of both sets,
+        reached: 59.9% with the cascade of a bot without memory, 65.6% with its
+        answers only, 66.5% with its own, which decides 36% of the questions
+        without the model instead of 20%).
         """
         message = read(message) if isinstance(message, str) else message
         lang = message.language(self._languages)
         if not message.words:
             return Decision(message.text, lang, "escalate", None, ())
         limit = self.config.max_suggestions
-        lexical = self.rank(message, semantic=False)
+        scored = self.lexical(message)
+        lexical = self._ranked(message, scored, semantic=False)
         same = self._same.get(frozenset(terms(message.text)))
         if same:
             found = {m.entry.id: m for m in lexical.matches}
@@ -495,9 +528,11 @@ class FaqMatcher:
             if right >= self.calibration.cascade_answer:
                 top = lexical.matches[0]
                 return Decision(message.text, lang, "answer", top, (top,), why)
-            if reach < self.calibration.cascade_escalate and self._memory is None:
+            escalate = (self.calibration.cascade_escalate if self._memory is None
+                        else self.calibration.cascade_escalate_learned)
+            if reach < escalate:
                 return Decision(message.text, lang, "escalate", lexical.matches[0], (), why)
-        ranking = self.rank(message)
+        ranking = self._ranked(message, scored)
         return decide_ranking(message.text, lang, ranking, self.model, self.overrides, limit)
 
     @property

@@ -136,3 +136,37 @@ def test_a_question_asked_again_is_not_embedded_again(
     assert (cache.misses, cache.hits) == (1, 0)
     assert matcher.decide(question) == first
     assert (cache.misses, cache.hits) == (1, 1)
+
+
+def test_a_long_question_is_embedded_within_the_token_cap(
+        tmp_path: Path, model: embedding.Embedder) -> None:
+    """The model reads at most QUERY_TOKENS tokens of a question: its first words,
+    whole, so a long message costs what a short one does."""
+    cache = VectorCache(model, None)
+    short = "how do we open a bank account?"
+    assert cache.clipped(short) == short
+    long = ("përshëndetje, jemi një shoqatë e vogël rinore në Korçë dhe kemi dy vjet që "
+            "punojmë me të rinjtë e lagjes, tani duam të hapim një llogari bankare")
+    clipped = cache.clipped(long)
+    assert model.tokens(long) > embedding.QUERY_TOKENS >= model.tokens(clipped)
+    assert long.startswith(clipped)
+    next_word = long.split()[len(clipped.split())]
+    assert model.tokens(f"{clipped} {next_word}") > embedding.QUERY_TOKENS
+    assert (cache.query(long) == model.embed([clipped], query=True)[0]).all()
+
+
+def test_a_bot_with_a_memory_hands_on_a_question_without_a_chance_unembedded(
+        tmp_path: Path, model: embedding.Embedder) -> None:
+    """The cascade of a bot that has learned enough to use its memory still hands
+    on, without embedding it, a question the lexical ranking gives almost no chance
+    (most of a decision's cost is the embedding)."""
+    cache = VectorCache(model, None)
+    learned = [("bank-account", "en", f"how does association number {i} open its bank account")
+               for i in range(25)]
+    handled = [f"can you lend our group {i} a projector for saturday" for i in range(25)]
+    matcher = FaqMatcher(_faq(tmp_path), MatchingConfig(), cache, learned,
+                         out_of_scope=handled)
+    assert matcher.model is matcher.calibration.learned  # the memory is in use
+    decided = matcher.decide("my car broke down near the bank, who pays?")
+    assert decided.decision == "escalate"
+    assert cache.misses == 0
