@@ -60,10 +60,9 @@ def test_sessions_inside_a_session_commit_or_roll_back_with_it(database: Databas
         assert session.scalars(select(Person.telegram_user_id)).all() == [ANA]
 
 
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 def test_a_connection_the_server_dropped_is_replaced_without_an_error(
         database: Database) -> None:
-    if database.dialect != "postgresql":
-        pytest.skip("a PostgreSQL server's connections")
     with database.session() as session:
         pid = session.execute(text("SELECT pg_backend_pid()")).scalar()
     admin = create_engine(database.engine.url, isolation_level="AUTOCOMMIT")
