@@ -644,7 +644,7 @@ class Assistant:
         offer = self.tickets.enabled and draft is not None
         text = say(lang, "escalate_staff" if offer else "escalate", contact=self._contact(lang))
         buttons = ((Button(phrases.raw(lang, "ask_staff_button"), AskStaff(lang, draft)),),) \
-            if self.tickets.enabled and draft is not None else ()
+            if offer and draft is not None else ()
         return Reply(Html(say(lang, "feedback_sorry") + "\n" + text) if sorry else text, buttons)
 
     def _registry_reply(self, lang: str, result: SearchResult,

@@ -45,7 +45,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -83,11 +83,15 @@ class Memory:
     vectors: np.ndarray
     entries: tuple[str | None, ...]
 
+    @cached_property
+    def handed_on(self) -> int:
+        """How many of the learned questions were handed to the staff."""
+        return sum(e is None for e in self.entries)
+
     @property
     def usable(self) -> bool:
         """Enough of both kinds for the features to mean what they were fitted on."""
-        handed_on = sum(e is None for e in self.entries)
-        return min(handed_on, len(self.entries) - handed_on) >= MEMORY_MIN
+        return min(self.handed_on, len(self.entries) - self.handed_on) >= MEMORY_MIN
 
     def features(self, query: np.ndarray, top: str) -> dict[str, float]:
         """The memory features of a question (its vector) whose first entry is ``top``:
@@ -101,9 +105,8 @@ class Memory:
         cosines = self.vectors @ query
         nearest = np.argpartition(-cosines, NEIGHBOURS - 1)[:NEIGHBOURS]
         found = [self.entries[i] for i in nearest.tolist()]
-        handed_on = sum(e is None for e in self.entries)
-        out_rate = sum(e is None for e in found) / handed_on
-        in_rate = sum(e is not None for e in found) / (len(self.entries) - handed_on)
+        out_rate = sum(e is None for e in found) / self.handed_on
+        in_rate = sum(e is not None for e in found) / (len(self.entries) - self.handed_on)
         return {"memory_out_of_scope": out_rate / (out_rate + in_rate),
                 "memory_top": sum(e == top for e in found) / NEIGHBOURS}
 

@@ -90,19 +90,17 @@ class Inbox:
         now = _now()
         try:
             with self.db.session() as session:
-                if claim_for is not None and lease is not None and (
-                        chat_id is None or session.scalar(
-                            select(InboxUpdate.update_id)
-                            .where(InboxUpdate.chat_id == chat_id,
-                                   InboxUpdate.handled_at.is_(None)).limit(1)) is None):
-                    session.execute(insert(InboxUpdate).values(
-                        update_id=update_id, chat_id=chat_id, user_id=user_id,
-                        payload=payload, received_at=now, claimed_by=claim_for,
-                        claimed_until=now + lease))
-                    return Stored.CLAIMED
+                claim = claim_for is not None and lease is not None and (
+                    chat_id is None or session.scalar(
+                        select(InboxUpdate.update_id)
+                        .where(InboxUpdate.chat_id == chat_id,
+                               InboxUpdate.handled_at.is_(None)).limit(1)) is None)
                 session.execute(insert(InboxUpdate).values(
                     update_id=update_id, chat_id=chat_id, user_id=user_id, payload=payload,
-                    received_at=now))
+                    received_at=now, claimed_by=claim_for if claim else None,
+                    claimed_until=now + lease if claim and lease is not None else None))
+                if claim:
+                    return Stored.CLAIMED
                 if self.notify:
                     session.execute(text("SELECT pg_notify(:channel, :chat)"),
                                     {"channel": CHANNEL, "chat": str(chat_id or "")})

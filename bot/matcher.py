@@ -215,6 +215,16 @@ class FaqMatcher:
             owners = np.array([i for i, _ in owned], dtype=np.intp)
             self._phrasing_starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
             self._phrasing_entries = owners[self._phrasing_starts]
+        self._faq_same: dict[frozenset[str], set[int]] = defaultdict(set)
+        """The terms of each FAQ phrasing -> the entries having a phrasing with exactly
+        these terms (learned phrasings join a copy: ``_same``)."""
+        for i, entry in enumerate(faq.entries):
+            for _, text in entry.phrasings():
+                if key := frozenset(terms(text)):
+                    self._faq_same[key].add(i)
+        if vectors is not None:
+            # Learned phrasings stay out of the lexical index with a model: built once.
+            self._build_lexical(self._entry_words)
         self.set_learned(learned, out_of_scope)
 
     @classmethod
@@ -263,21 +273,19 @@ class FaqMatcher:
                 self.vectors.remembered([asked_part(t) for _, t in taught]),
                 tuple(e for e, _ in taught))
             self._memory = memory if memory.usable else None
-        texts = [_EntryWords(list(w.questions), w.keywords, w.answers)
-                 for w in self._entry_words]
         if self.vectors is None:
+            texts = [_EntryWords(list(w.questions), w.keywords, w.answers)
+                     for w in self._entry_words]
             for entry_id, lang, text in self.learned:
-                asked = " ".join(read(text).question.split()[:QUERY_WORDS])
-                texts[self._index_of[entry_id]].questions.append((lang, content_words(asked)))
-        self._build_lexical(texts)
-        self._same: dict[frozenset[str], set[int]] = defaultdict(set)
+                texts[self._index_of[entry_id]].questions.append(
+                    (lang, content_words(asked_part(text))))
+            self._build_lexical(texts)
+        self._same = defaultdict(set, {k: set(v) for k, v in self._faq_same.items()})
         """The terms of each phrasing (the FAQ's and the learned ones) -> the entries
         having a phrasing with exactly these terms."""
-        owned = [(i, t) for i, e in enumerate(self.faq.entries) for _, t in e.phrasings()]
-        for i, text in owned + [(self._index_of[e], t) for e, _, t in self.learned]:
-            key = frozenset(terms(text))
-            if key:
-                self._same[key].add(i)
+        for entry_id, _, text in self.learned:
+            if key := frozenset(terms(text)):
+                self._same[key].add(self._index_of[entry_id])
 
     def _build_lexical(self, texts: list[_EntryWords]) -> None:
         question_terms = [{term(w) for _, ws in t.questions + t.keywords for w in ws}
@@ -532,7 +540,7 @@ class FaqMatcher:
                         else self.calibration.cascade_escalate_learned)
             if reach < escalate:
                 return Decision(message.text, lang, "escalate", lexical.matches[0], (), why)
-        ranking = self._ranked(message, scored)
+        ranking = self._ranked(message, scored) if self.semantic else lexical
         return decide_ranking(message.text, lang, ranking, self.model, self.overrides, limit)
 
     @property

@@ -289,15 +289,16 @@ class Tickets:
         With ``relay`` (the kind of the person's message ``message_id``, e.g. photo)
         the message itself is copied under the post."""
         with self.db.session() as session:
+            again = self._opened_by_this_update(session, user_id)
+            if again is not None:
+                return again
             return self._open(session, user_id, name, question, lang, guesses, message_id,
                               relay, file_id)
 
     def _open(self, session: Session, user_id: int, name: str, question: str, lang: str,
               guesses: list[dict[str, Any]], message_id: int | None = None,
               relay: str | None = None, file_id: str | None = None) -> Opened:
-        again = self._opened_by_this_update(session, user_id)
-        if again is not None:
-            return again
+        """Open the ticket (the caller made sure this update opened none yet)."""
         chat_id = self.route(guesses)
         if chat_id is None:
             return Opened(refusal="disabled")
@@ -317,8 +318,7 @@ class Tickets:
         self._post_card(session, ticket, now)
         if relay is not None and message_id is not None:
             self._relay(session, ticket, user_id, message_id, None, relay, now, file_id)
-        staff_from = None if self.hours.is_open(now) else self.hours.next_open(now)
-        return Opened(ticket_id=ticket.id, staff_from=staff_from)
+        return Opened(ticket_id=ticket.id, staff_from=self._staff_from(now))
 
     def _opened_by_this_update(self, session: Session, user_id: int) -> Opened | None:
         """The ticket the update being handled opened already (it is handled again after a
@@ -329,9 +329,11 @@ class Tickets:
             if update_id is not None else None
         if ticket is None:
             return None
-        opened_at = as_utc(ticket.created_at)
-        staff_from = None if self.hours.is_open(opened_at) else self.hours.next_open(opened_at)
-        return Opened(ticket_id=ticket.id, staff_from=staff_from)
+        return Opened(ticket_id=ticket.id, staff_from=self._staff_from(as_utc(ticket.created_at)))
+
+    def _staff_from(self, moment: datetime) -> datetime | None:
+        """When the staff answer a ticket opened at ``moment``: None when they are in."""
+        return None if self.hours.is_open(moment) else self.hours.next_open(moment)
 
     def _post_card(self, session: Session, ticket: Ticket, now: datetime) -> None:
         """Queue the ticket's post (in a topic of its own when the chat is a forum)."""
