@@ -27,7 +27,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Result, delete, false, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Result,
+    delete,
+    false,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from bot import phrases
@@ -167,6 +177,12 @@ class Outbox:
         in flight) and not held by another worker, if its time has come; oldest first."""
         return self.look(limit, busy=busy)[0]
 
+    def _free(self, now: datetime, *, own: bool = True) -> ColumnElement[bool]:
+        """A row no other worker holds: never claimed, its claim expired, or (``own``)
+        claimed by this worker."""
+        return or_(OutboxItem.claimed_until.is_(None), OutboxItem.claimed_until < now,
+                   OutboxItem.claimed_by == self.worker if own else false())
+
     def look(self, limit: int = 100, *, busy: Collection[int] = (), own: bool = True
              ) -> tuple[list[Call], datetime | None]:
         """:meth:`due`, and when the next call now waiting for a retry may be tried (None:
@@ -175,9 +191,7 @@ class Outbox:
         now = self.clock()
         heads = (select(func.min(OutboxItem.id)).where(OutboxItem.status == "pending")
                  .group_by(OutboxItem.chat_id))
-        free = or_(OutboxItem.claimed_until.is_(None), OutboxItem.claimed_until < now,
-                   OutboxItem.claimed_by == self.worker if own else false())
-        query = select(OutboxItem).where(OutboxItem.id.in_(heads), free,
+        query = select(OutboxItem).where(OutboxItem.id.in_(heads), self._free(now, own=own),
                                          OutboxItem.next_attempt_at <= now)
         if busy:
             query = query.where(OutboxItem.chat_id.not_in(list(busy)))
@@ -248,12 +262,10 @@ class Outbox:
             OutboxItem.status == "pending", OutboxItem.chat_id == chat_id))
         if head is None:
             return None
-        free = or_(OutboxItem.claimed_until.is_(None), OutboxItem.claimed_until < now,
-                   OutboxItem.claimed_by == self.worker)
         taken = _count(session.execute(
             update(OutboxItem)
             .where(OutboxItem.id == head, OutboxItem.status == "pending",
-                   OutboxItem.next_attempt_at <= now, free)
+                   OutboxItem.next_attempt_at <= now, self._free(now))
             .values(claimed_by=self.worker, claimed_until=now + self.lease)))
         item = session.get(OutboxItem, head) if taken == 1 else None
         return self._resolve(session, item) if item is not None else None
