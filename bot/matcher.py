@@ -58,7 +58,17 @@ from bot import decision as decisions
 from bot.config import MatchingConfig
 from bot.embedding import VectorCache, Vectors, vector_cache
 from bot.faq import Entry, Faq
-from bot.text import Message, content_words, read, standard_forms, term, terms
+from bot.text import (
+    Message,
+    content_words,
+    question_kinds,
+    read,
+    split_sentences,
+    standard_forms,
+    term,
+    terms,
+    words,
+)
 
 ANSWER_CREDIT = 0.7
 """Credit for a question term found only in an entry's answer text."""
@@ -97,6 +107,9 @@ Held out (``benchmarks/faq_tune.py``), 8, 12, 16 and 24 words gave the same
 figures within two points; 12 meets the targets on wrong answers and questions
 handed on in both sets. The model reads at most
 :data:`bot.embedding.QUERY_TOKENS` tokens of them."""
+SENTENCE_WORDS = 3
+"""Words an answer's sentence needs to be embedded on its own (shorter ones are
+headings and list items: "Tirana.", "Documents:")."""
 SEMANTIC_FLOOR = 0.80
 SEMANTIC_CEIL = 0.91
 """Cosines of this model between unrelated and identical questions: a cosine
@@ -132,6 +145,11 @@ class Ranking:
     unknown: float
     words: int
     wants_staff: bool
+    signals: dict[str, float] = field(default_factory=dict)
+    """With a model, what the decision reads beside the ranked entries (see
+    ``bot.decision.SEMANTIC_FEATURES``): the spread of the question's similarities to
+    every entry, its cosines to the answer sentences of the first entries, and whether
+    the first entry's phrasings ask for what the question asks."""
     memory: dict[str, float] = field(default_factory=dict)
     """The memory features of the question (:meth:`bot.decision.Memory.features`), if
     the matcher has a usable memory."""
@@ -215,6 +233,17 @@ class FaqMatcher:
             owners = np.array([i for i, _ in owned], dtype=np.intp)
             self._phrasing_starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
             self._phrasing_entries = owners[self._phrasing_starts]
+            sentences = [[s for t in e.answers.values() for s in split_sentences(t)
+                          if len(s.split()) >= SENTENCE_WORDS] for e in faq.entries]
+            unique = list(dict.fromkeys(s for found in sentences for s in found))
+            row = {s: r for r, s in enumerate(unique)}
+            self._sentence_vectors = vectors.vectors(unique, query=False)
+            """The vector of each distinct answer sentence (copies share one row)."""
+            self._sentence_rows = [np.array([row[s] for s in found], dtype=np.intp)
+                                   for found in sentences]
+        self._kinds = [question_kinds(w for _, t in e.phrasings() for w in words(t))
+                       for e in faq.entries]
+        """What each entry's phrasings ask for (:func:`bot.text.question_kinds`)."""
         self._faq_same: dict[frozenset[str], set[int]] = defaultdict(set)
         """The terms of each FAQ phrasing -> the entries having a phrasing with exactly
         these terms (learned phrasings join a copy: ``_same``)."""
@@ -484,10 +513,36 @@ class FaqMatcher:
                     round(score, 1), round(float(semantic_score[i]), 1),
                     float(sims[0][i]), float(sims[1][i]), coverage, phrasing))
             ranked.sort(key=lambda m: (m.score, m.semantic), reverse=True)
-            if self._memory is not None and ranked:
+            if ranked:
+                signals = (decisions.spread("phrasing", sims[0], decisions.COSINE_TEMPERATURE)
+                           | decisions.spread("answer", sims[1], decisions.COSINE_TEMPERATURE)
+                           | decisions.spread("semantic", semantic_score / 100,
+                                              decisions.SCORE_TEMPERATURE)
+                           | self._signals(message, sims[2], ranked[:decisions.OFFERED]))
+                memory = ({} if self._memory is None
+                          else self._memory.features(sims[2], ranked[0].entry.id))
                 return Ranking(tuple(ranked), unknown, len(message.words), message.wants_staff,
-                               self._memory.features(sims[2], ranked[0].entry.id))
+                               signals, memory)
         return Ranking(tuple(ranked), unknown, len(message.words), message.wants_staff)
+
+    def _signals(self, message: Message, query: Vectors,
+                 first: list[Match]) -> dict[str, float]:
+        """The question's cosines to the answer sentences of the ``first`` entries (the
+        first entry's closest, the mean of its two closest, the closest of all), and
+        whether the first entry's phrasings ask for what the question asks (0.5 if the
+        question has no question word)."""
+        closest = []
+        for m in first:
+            rows = self._sentence_rows[self._index_of[m.entry.id]]
+            found = (np.sort(self._sentence_vectors[rows] @ query)[::-1] if len(rows)
+                     else np.array([m.answer_cosine]))
+            closest.append(found)
+        asked, kinds = message.kinds, self._kinds[self._index_of[first[0].entry.id]]
+        return {"sentence_cosine": float(closest[0][0]),
+                "sentence_pair": float(closest[0][:2].mean()),
+                "sentence_cosine3": float(max(c[0] for c in closest)),
+                "kind_match": float(bool(asked & kinds)) if asked else 0.5,
+                "kind_missed": float(bool(asked) and not asked & kinds)}
 
     def matches(self, message: Message | str) -> list[Match]:
         """The best-matching entries, best first, scored 0-100."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -616,6 +616,26 @@ _ASKING_STARTS = ("a mund", "a duhet", "a ka", "a jane", "a eshte", "a keni", "a
                   "are there", "should we", "should i", "how", "what", "where", "when")
 _TO_THE_AGENCY = frozenset(("you", "your", "yours", "ju", "juve", "juaj", "tuaj", "tuajin"))
 """Pronouns by which a person addresses the bot, that is the agency."""
+_QUESTION_KINDS = {
+    "ku": "where", "where": "where", "kur": "when", "when": "when", "kush": "who", "who": "who",
+    "whom": "who", "whose": "who", "sa": "how much", "si": "how", "how": "how", "cfare": "what",
+    "what": "what", "cili": "what", "cila": "what", "cilat": "what", "which": "what",
+    "pse": "why", "why": "why"}
+"""Question word -> the kind of thing it asks for."""
+_HOW_MUCH = frozenset(("much", "many", "long"))
+
+
+def question_kinds(tokens: Iterable[str]) -> frozenset[str]:
+    """The kinds of thing (where, when, who, how much, how, what, why) the question
+    words among ``tokens`` (folded words) ask for; "how much/many/long" is "how much"."""
+    found = set()
+    tokens = list(tokens)
+    for i, w in enumerate(tokens):
+        if w == "how" and i + 1 < len(tokens) and tokens[i + 1] in _HOW_MUCH:
+            found.add("how much")
+        elif w in _QUESTION_KINDS:
+            found.add(_QUESTION_KINDS[w])
+    return frozenset(found)
 
 
 @dataclass(frozen=True)
@@ -653,6 +673,11 @@ class Message:
     def language(self, vocabularies: Mapping[str, Collection[str]]) -> str:
         """The language, ties settled by ``vocabularies`` (see :func:`detect_language`)."""
         return _language(self.text.casefold(), self.words, vocabularies)
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        """What the sentences that ask ask for (:func:`question_kinds`)."""
+        return question_kinds(w for s in self.sentences if s.asks for w in s.words)
 
     @property
     def questions(self) -> tuple[Sentence, ...]:
