@@ -59,17 +59,21 @@ OFFERED = 3
 
 LEXICAL_FEATURES = (
     "score", "lead", "lead3", "lexical", "lexical_best", "lexical_lead", "lexical_agrees",
-    "coverage", "best_coverage", "phrasing_coverage", "unknown", "words", "staff")
+    "coverage", "best_coverage", "phrasing_coverage", "unknown", "words", "staff",
+    "kind_match", "kind_missed")
+"""... the last two: whether the first entry's phrasings ask for the kind of thing the
+question asks (where, when, who...; see ``Ranking.signals``). Held out
+(``benchmarks/faq_tune.py``, both sets), they raised the lexical model's answered right
+by about 4 points at the same wrong answers and questions handed on."""
 SEMANTIC_FEATURES = LEXICAL_FEATURES + (
     "semantic", "semantic_agrees", "cosine", "answer_cosine", "best_cosine", "cosine_lead",
     "top3_agree", "semantic_rank", "lexical_rank",
     "phrasing_z", "phrasing_gap", "phrasing_entropy", "answer_z", "answer_gap", "answer_entropy",
     "semantic_z", "semantic_gap", "semantic_entropy",
-    "sentence_cosine", "sentence_pair", "sentence_cosine3", "kind_match", "kind_missed")
+    "sentence_cosine", "sentence_pair", "sentence_cosine3")
 """With a model, beside the ranking's first entries: how far the first stands out among
-the question's similarities to every entry (:func:`spread`), its cosines to the answer
-sentences of the first entries, and whether the first entry's phrasings ask for the
-kind of thing the question asks (where, when, who...; see ``Ranking.signals``).
+the question's similarities to every entry (:func:`spread`) and its cosines to the
+answer sentences of the first entries (see ``Ranking.signals``).
 Held out (``benchmarks/faq_tune.py``, both sets), they raised answered right + reached
 by some 7 points at the same wrong answers and out-of-scope questions handed on: an
 out-of-scope question near the FAQ's topics is as close to its first entry as an
@@ -149,9 +153,9 @@ def spread(name: str, values: np.ndarray, temperature: float) -> dict[str, float
 
 def features(ranking: Ranking, semantic: bool) -> dict[str, float]:
     """The features of a ranking (see :class:`bot.matcher.Ranking`), by name:
-    scores on a 0-1 scale, cosines raw, ranks and counts as logarithms, and with
-    a model those the matcher read beside the ranking (``Ranking.signals``) and
-    the memory features (:meth:`Memory.features`)."""
+    scores on a 0-1 scale, cosines raw, ranks and counts as logarithms, those the
+    matcher read beside the ranking (``Ranking.signals``) and with a model the
+    memory features (:meth:`Memory.features`)."""
     ranked = ranking.matches
     top = ranked[0]
     scores = [m.score for m in ranked] + [0.0, 0.0]
@@ -171,7 +175,7 @@ def features(ranking: Ranking, semantic: bool) -> dict[str, float]:
         "unknown": ranking.unknown,
         "words": math.log1p(ranking.words),
         "staff": float(ranking.wants_staff),
-    }
+    } | ranking.signals
     if semantic:
         by_semantic = sorted(ranked, key=lambda m: m.cosine, reverse=True)
         cosines = [m.cosine for m in by_semantic] + [0.0]
@@ -188,7 +192,7 @@ def features(ranking: Ranking, semantic: bool) -> dict[str, float]:
             "semantic_rank": math.log1p(by_semantic.index(top)),
             "lexical_rank": math.log1p(by_lexical.index(top) if top.lexical > 0
                                        else len(ranked)),
-        } | ranking.signals | ranking.memory
+        } | ranking.memory
     return found
 
 

@@ -146,10 +146,11 @@ class Ranking:
     words: int
     wants_staff: bool
     signals: dict[str, float] = field(default_factory=dict)
-    """With a model, what the decision reads beside the ranked entries (see
-    ``bot.decision.SEMANTIC_FEATURES``): the spread of the question's similarities to
-    every entry, its cosines to the answer sentences of the first entries, and whether
-    the first entry's phrasings ask for what the question asks."""
+    """What the decision reads beside the ranked entries (see ``bot.decision``'s
+    features): whether the first entry's phrasings ask for what the question asks
+    (:meth:`FaqMatcher.kinds`); with a model, the spread of the question's
+    similarities to every entry and its cosines to the answer sentences of the first
+    entries."""
     memory: dict[str, float] = field(default_factory=dict)
     """The memory features of the question (:meth:`bot.decision.Memory.features`), if
     the matcher has a usable memory."""
@@ -501,6 +502,9 @@ class FaqMatcher:
                             coverage=coverage, phrasing_coverage=phrasing)
                       for i, (score, coverage, phrasing) in lexical.items()]
             ranked.sort(key=lambda m: m.score, reverse=True)
+            if ranked:
+                return Ranking(tuple(ranked), unknown, len(message.words), message.wants_staff,
+                               self.kinds(message, ranked[0].entry))
         else:
             semantic_score = semantic_scores(*sims[:2])
             closest = np.argpartition(-semantic_score,
@@ -518,30 +522,33 @@ class FaqMatcher:
                            | decisions.spread("answer", sims[1], decisions.COSINE_TEMPERATURE)
                            | decisions.spread("semantic", semantic_score / 100,
                                               decisions.SCORE_TEMPERATURE)
-                           | self._signals(message, sims[2], ranked[:decisions.OFFERED]))
+                           | self._sentences(sims[2], ranked[:decisions.OFFERED])
+                           | self.kinds(message, ranked[0].entry))
                 memory = ({} if self._memory is None
                           else self._memory.features(sims[2], ranked[0].entry.id))
                 return Ranking(tuple(ranked), unknown, len(message.words), message.wants_staff,
                                signals, memory)
         return Ranking(tuple(ranked), unknown, len(message.words), message.wants_staff)
 
-    def _signals(self, message: Message, query: Vectors,
-                 first: list[Match]) -> dict[str, float]:
-        """The question's cosines to the answer sentences of the ``first`` entries (the
-        first entry's closest, the mean of its two closest, the closest of all), and
-        whether the first entry's phrasings ask for what the question asks (0.5 if the
-        question has no question word)."""
+    def _sentences(self, query: Vectors, first: list[Match]) -> dict[str, float]:
+        """The question's cosines to the answer sentences of the ``first`` entries: the
+        first entry's closest, the mean of its two closest, the closest of all."""
         closest = []
         for m in first:
             rows = self._sentence_rows[self._index_of[m.entry.id]]
             found = (np.sort(self._sentence_vectors[rows] @ query)[::-1] if len(rows)
                      else np.array([m.answer_cosine]))
             closest.append(found)
-        asked, kinds = message.kinds, self._kinds[self._index_of[first[0].entry.id]]
         return {"sentence_cosine": float(closest[0][0]),
                 "sentence_pair": float(closest[0][:2].mean()),
-                "sentence_cosine3": float(max(c[0] for c in closest)),
-                "kind_match": float(bool(asked & kinds)) if asked else 0.5,
+                "sentence_cosine3": float(max(c[0] for c in closest))}
+
+    def kinds(self, message: Message, entry: Entry) -> dict[str, float]:
+        """Whether ``entry``'s phrasings ask for what the question asks (where, when,
+        who...: :func:`bot.text.question_kinds`; 0.5 if it has no question word), and
+        whether they ask for none of it."""
+        asked, kinds = message.kinds, self._kinds[self._index_of[entry.id]]
+        return {"kind_match": float(bool(asked & kinds)) if asked else 0.5,
                 "kind_missed": float(bool(asked) and not asked & kinds)}
 
     def matches(self, message: Message | str) -> list[Match]:
@@ -577,7 +584,7 @@ class FaqMatcher:
         limit = self.config.max_suggestions
         scored = self.lexical(message)
         lexical = self._ranked(message, scored, semantic=False)
-        same = self._same.get(frozenset(terms(message.text)))
+        same = self._same.get(frozenset(term(w) for w, _ in message.content))
         if same:
             found = {m.entry.id: m for m in lexical.matches}
             offered = tuple(found.get(self.faq.entries[i].id, Match(self.faq.entries[i], 100.0))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.config import MatchingConfig, Thresholds
+from bot.decision import COSINE_TEMPERATURE, spread
 from bot.faq import load_faq
 from bot.matcher import FaqMatcher
 from bot.text import smalltalk
@@ -154,3 +156,12 @@ def test_language_of_a_few_keywords_comes_from_the_faq_vocabulary(matcher: FaqMa
                                   "mund te me lidhni me dike nga stafi?"])
 def test_asking_for_a_person_goes_to_staff(matcher: FaqMatcher, text: str) -> None:
     assert matcher.decide(text).decision == "escalate"
+
+
+def test_spread_tells_an_entry_that_stands_out_from_a_crowd() -> None:
+    standout = spread("cosine", np.array([0.9] + [0.8] * 20), COSINE_TEMPERATURE)
+    crowd = spread("cosine", np.full(21, 0.85), COSINE_TEMPERATURE)
+    assert standout["cosine_gap"] == pytest.approx(0.1)
+    assert crowd["cosine_gap"] == 0.0
+    assert standout["cosine_z"] > 4 and crowd["cosine_z"] == pytest.approx(0.0, abs=1e-6)
+    assert standout["cosine_entropy"] < 0.2 and crowd["cosine_entropy"] == pytest.approx(1.0)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.text import (asks_for_staff, detect_language, fold, read, smalltalk, standard_forms,
-                      strip_diacritics, terms, words)
+from bot.text import (asks_for_staff, detect_language, fold, question_kinds, read, smalltalk,
+                      standard_forms, strip_diacritics, terms, words)
 
 
 def test_fold_drops_case_diacritics_punctuation_links_mentions_and_emoji() -> None:
@@ -149,3 +149,15 @@ def test_two_questions_in_one_message_are_told_apart() -> None:
     assert [s.text for s in message.questions] == [
         "How do we register an association?",
         "And can we open a bank account before the court decision?"]
+
+
+def test_what_a_question_asks_for() -> None:
+    assert question_kinds(words("Ku ndodhet zyra e agjencisë?")) == {"where"}
+    assert question_kinds(words("How much does it cost and when is it due?")) == {
+        "how much", "when"}
+    assert question_kinds(words("Si regjistrohet një shoqatë?")) == {"how"}
+    assert question_kinds(words("We registered last year.")) == set()
+    # Only the sentences that ask count, not the story around them.
+    message = read("Our office is in Vlora, where we work with youth. "
+                   "Who signs the annual report?")
+    assert message.kinds == {"who"}
