@@ -123,7 +123,7 @@ def test_min_votes_is_configurable(database_url: str) -> None:
         pick(brain, person(2), FIRST)
         pick(brain, person(3), SECOND)
         assert not answered_directly(brain, person(4), THIRD)
-        pick(brain, person(5), "renaming our association: what do we do")
+        pick(brain, person(5), "how can we rename our association")
         assert answered_directly(brain, person(6), THIRD)
     finally:
         brain.close()

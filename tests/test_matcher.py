@@ -106,7 +106,7 @@ def test_unrelated_question_is_escalated(matcher: FaqMatcher) -> None:
 
 
 def test_close_call_offers_choices_best_first(matcher: FaqMatcher) -> None:
-    decision = matcher.decide("regjistrim")
+    decision = matcher.decide("organizata")
     assert decision.decision == "suggest"
     ids = [m.entry.id for m in decision.suggestions]
     assert 2 <= len(ids) <= 3 and {"ngo-registration", "nipt"} <= set(ids)
