@@ -15,17 +15,8 @@ from sqlalchemy import inspect, select, text
 from bot.storage import Ban, Database, FaqSuggestion, OutboxItem, Ticket, TicketMessage
 from botapi import BotApiServer
 from botapi.harness import RunningBot
-from staffchat import (
-    BESA,
-    DRITA,
-    STAFF_CHAT,
-    ask_staff,
-    card_of,
-    staff_chat,
-    staff_config,
-    start,
-    wait_until,
-)
+from staffchat import (BESA, DRITA, STAFF_CHAT, ask_staff, card_of, staff_chat, staff_config, start,
+                       wait_until)
 
 pytestmark = pytest.mark.usefixtures("staff_members")
 

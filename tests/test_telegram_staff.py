@@ -16,24 +16,9 @@ from sqlalchemy import select
 from bot.storage import Database, FaqSuggestion, Ticket
 from botapi import BotApiServer, Call
 from botapi.harness import RunningBot
-from staffchat import (
-    BESA,
-    DRITA,
-    LOADED,
-    OUTSIDER,
-    STAFF_CHAT,
-    UNANSWERABLE,
-    ask_staff,
-    card_of,
-    cards,
-    deliveries,
-    replies_to,
-    staff_chat,
-    staff_config,
-    staff_says,
-    start,
-    wait_until,
-)
+from staffchat import (BESA, DRITA, LOADED, OUTSIDER, STAFF_CHAT, UNANSWERABLE, ask_staff, card_of,
+                       cards, deliveries, replies_to, staff_chat, staff_config, staff_says, start,
+                       wait_until)
 
 pytestmark = pytest.mark.usefixtures("staff_members")
 
@@ -410,7 +395,8 @@ async def test_add_to_faq_stores_the_staff_answer_as_a_suggestion(
     config = staff_config(api, tmp_path / "bot.db")
     await start(started, config)
     john = api.user(4800, "John", language_code="en")
-    [reply] = await replies_to(api, john, "/ask Can a foreign citizen be a founder of an association?")
+    [reply] = await replies_to(
+        api, john, "/ask Can a foreign citizen be a founder of an association?")
     number = int(reply.text.split("#")[1].split(".")[0])
     card = await card_of(api, number)
     since = api.mark()

@@ -24,22 +24,9 @@ from bot.workhours import parse_hours
 from botapi import BotApiServer, Call
 from botapi.harness import PROJECT_ROOT, RunningBot
 from handlers.staff import DESK_COMMANDS, STAFF_COMMANDS, entry_key
-from staffchat import (
-    BESA,
-    DRITA,
-    OUTSIDER,
-    STAFF_CHAT,
-    UNANSWERABLE,
-    ask_staff,
-    card_of,
-    deliveries,
-    replies_to,
-    staff_chat,
-    staff_config,
-    staff_says,
-    start,
-    wait_until,
-)
+from staffchat import (BESA, DRITA, OUTSIDER, STAFF_CHAT, UNANSWERABLE, ask_staff, card_of,
+                       deliveries, replies_to, staff_chat, staff_config, staff_says, start,
+                       wait_until)
 
 ADMIN = 9500
 GRANTS_CHAT = -1005550002222
