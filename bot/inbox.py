@@ -20,6 +20,7 @@ deleted after :data:`KEEP_HANDLED`; people's text does not linger here.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Collection, Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
@@ -38,15 +39,32 @@ KEEP_HANDLED = timedelta(days=1)
 CHANNEL = "ngo_faq_bot_inbox"
 
 
-# The id of the update being handled (set by the Telegram layer around its handlers; it
-# follows their work into worker threads). What handling an update creates in the core
-# (a ticket) is keyed by it, so handling it again after a crash creates nothing twice.
-HANDLING: ContextVar[int | None] = ContextVar("handling_update", default=None)
+# The update being handled, and a counter of the replies queued for it (set by the
+# Telegram layer around its handlers; it follows their work into worker threads). What
+# handling an update creates in the core (a ticket, a reply) is keyed by it, so handling
+# it again after a crash creates nothing twice.
+_HANDLING: ContextVar[tuple[int, Iterator[int]] | None] = ContextVar(
+    "handling_update", default=None)
+
+
+def start_handling(update_id: int) -> None:
+    """From now on in this context, update ``update_id`` is being handled."""
+    _HANDLING.set((update_id, itertools.count()))
 
 
 def handling() -> int | None:
     """The id of the update being handled, if any."""
-    return HANDLING.get()
+    current = _HANDLING.get()
+    return None if current is None else current[0]
+
+
+def reply_key() -> tuple[int, int] | None:
+    """(update id, number of this reply within the update) while handling an update.
+
+    Handling an update again after a crash queues the same replies in the same
+    order, so this key lets the outbox drop what it already holds."""
+    current = _HANDLING.get()
+    return None if current is None else (current[0], next(current[1]))
 
 
 def _now() -> datetime:

@@ -2,9 +2,9 @@
 
 A state change and the messages it causes are written in one transaction
 (:func:`enqueue` takes the caller's session), so a crash can lose neither.
-A sender (``handlers/outbox.py``) takes the :meth:`Outbox.due` calls, makes
-them and reports back: :meth:`Outbox.sent` records the Telegram message id
-and marks the call done in one atomic update that only succeeds once;
+A sender (``handlers/outbox.py``) takes the due calls (:meth:`Outbox.look`),
+makes them and reports back: :meth:`Outbox.sent_then_next` records the Telegram
+message id and marks the call done in one atomic update that only succeeds once;
 :meth:`Outbox.retry` keeps it queued for later (network errors, 5xx, 429
 with its ``retry_after``); :meth:`Outbox.give_up` ends a call Telegram will
 never accept (the person blocked the bot, a bad request).
@@ -148,7 +148,7 @@ class Outbox:
 
         When nothing else waits for the chat, the first call is claimed for this worker
         at once and returned, ready to make: the sender need not look for it (a round of
-        :meth:`due`), so an answer leaves as soon as it is stored. Otherwise []: the
+        :meth:`look`), so an answer leaves as soon as it is stored. Otherwise []: the
         calls wait their turn behind the chat's earlier ones."""
         now = self.clock()
         with self.db.session() as session:
@@ -172,11 +172,6 @@ class Outbox:
             session.flush()
             return [self._resolve(session, head)]
 
-    def due(self, limit: int = 100, *, busy: Collection[int] = ()) -> list[Call]:
-        """Claim the oldest pending call of each chat not in ``busy`` (chats with a call
-        in flight) and not held by another worker, if its time has come; oldest first."""
-        return self.look(limit, busy=busy)[0]
-
     def _free(self, now: datetime, *, own: bool = True) -> ColumnElement[bool]:
         """A row no other worker holds: never claimed, its claim expired, or (``own``)
         claimed by this worker."""
@@ -185,9 +180,11 @@ class Outbox:
 
     def look(self, limit: int = 100, *, busy: Collection[int] = (), own: bool = True
              ) -> tuple[list[Call], datetime | None]:
-        """:meth:`due`, and when the next call now waiting for a retry may be tried (None:
-        none waits), in one transaction. ``own=False``: leave out the calls this worker
-        holds too (a sender that keeps what it claimed until it is done with it)."""
+        """Claim the oldest pending call of each chat not in ``busy`` (chats with a call
+        in flight) and not held by another worker, if its time has come, oldest first;
+        and say when the next call now waiting for a retry may be tried (None: none
+        waits); in one transaction. ``own=False``: leave out the calls this worker holds
+        too (a sender that keeps what it claimed until it is done with it)."""
         now = self.clock()
         heads = (select(func.min(OutboxItem.id)).where(OutboxItem.status == "pending")
                  .group_by(OutboxItem.chat_id))
@@ -219,16 +216,12 @@ class Outbox:
                     ticket_topic=ticket.staff_thread_id if ticket else None,
                     copied=source.sent_message_id if source else None)
 
-    def sent(self, call: Call, message_id: int | None = None,
-             thread_id: int | None = None) -> bool:
-        """Mark ``call`` sent and record what it created; False if it already was."""
-        return self.sent_then_next(call, message_id, thread_id)[0]
-
     def sent_then_next(self, call: Call, message_id: int | None = None,
                        thread_id: int | None = None) -> tuple[bool, Call | None]:
-        """:meth:`sent`, and in the same transaction claim the chat's next call if it may
-        go now (the rest of a reply in pieces, a chat's next answer): the sender makes it
-        without a round of :meth:`due`."""
+        """Mark ``call`` sent and record what it created (False: it already was); and in
+        the same transaction claim the chat's next call if it may go now (the rest of a
+        reply in pieces, a chat's next answer): the sender makes it without a
+        :meth:`look`."""
         now = self.clock()
         with self.db.session() as session:
             if call.purpose == FORGET:

@@ -24,19 +24,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextvars import ContextVar
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 from telegram import Bot, Update
 from telegram.ext import BaseUpdateProcessor
 
-from bot.inbox import HANDLING, Inbox, Stored, owner
+from bot.inbox import Inbox, Stored, owner, start_handling
 
 log = logging.getLogger(__name__)
 
@@ -45,19 +43,6 @@ MAX_CONCURRENT_UPDATES = 1024
 # With several workers: seconds between two looks of a worker at the updates of every
 # chat (those of a worker busy or dead), not only its own.
 ANY_CHAT_EVERY = 1.0
-
-
-# While an update is handled: its id and a counter of the replies queued for it.
-_HANDLING: ContextVar[tuple[int, Iterator[int]] | None] = ContextVar("handling", default=None)
-
-
-def reply_key() -> tuple[int, int] | None:
-    """(update id, number of this reply within the update) while handling an update.
-
-    Handling an update again after a crash queues the same replies in the same
-    order, so this key lets the outbox drop what it already holds."""
-    handling = _HANDLING.get()
-    return None if handling is None else (handling[0], next(handling[1]))
 
 
 def _chat_key(update: object) -> int | None:
@@ -140,8 +125,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
             if before is not None:
                 await before
             if isinstance(update, Update):
-                _HANDLING.set((update.update_id, itertools.count()))
-                HANDLING.set(update.update_id)  # the core keys what the update creates by it
+                start_handling(update.update_id)  # the core keys what it creates by it
             await coroutine
             if isinstance(update, Update):
                 await asyncio.to_thread(self.inbox.done, update.update_id)

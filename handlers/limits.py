@@ -68,6 +68,14 @@ class _Window:
         return 0.0 if len(self.sent) < self.limit else self.sent[0] + self.span - now
 
 
+@dataclass
+class _Chat:
+    """A chat's pacing: its bucket, and for a group the window of its last minute."""
+
+    bucket: _Bucket
+    window: _Window | None
+
+
 class RateLimits:
     """Telegram's sending rates, per chat and in all."""
 
@@ -78,30 +86,29 @@ class RateLimits:
         now = clock()
         overall = MESSAGES_PER_SECOND / share
         self._all = _Bucket(overall, overall, overall, now)
-        self._chats: dict[int, _Bucket] = {}
-        self._groups: dict[int, _Window] = {}
+        self._chats: dict[int, _Chat] = {}
 
     def reserve(self, chat_id: int) -> float:
         """Take a send to ``chat_id`` if allowed now and return 0; else the seconds to wait."""
         now = self.clock()
         chat = self._chats.get(chat_id)
         if chat is None:
-            chat = self._chats[chat_id] = _Bucket(BURST, PRIVATE_CHAT_RATE, BURST, now)
-            if chat_id < 0:
-                self._groups[chat_id] = _Window(GROUP_PER_MINUTE, 60.0, deque())
+            chat = self._chats[chat_id] = _Chat(
+                _Bucket(BURST, PRIVATE_CHAT_RATE, BURST, now),
+                _Window(GROUP_PER_MINUTE, 60.0, deque()) if chat_id < 0 else None)
             if len(self._chats) > 10_000:
                 self._forget(now)
-        group = self._groups.get(chat_id)
-        wait = max(self._all.wait(now), chat.wait(now), group.wait(now) if group else 0.0)
+        group = chat.window
+        wait = max(self._all.wait(now), chat.bucket.wait(now),
+                   group.wait(now) if group else 0.0)
         if wait == 0:
             self._all.tokens -= 1
-            chat.tokens -= 1
+            chat.bucket.tokens -= 1
             if group is not None:
                 group.sent.append(now)
         return wait
 
     def _forget(self, now: float) -> None:
-        for chat_id, bucket in list(self._chats.items()):
-            if now - bucket.stamp > FORGET_AFTER:
+        for chat_id, chat in list(self._chats.items()):
+            if now - chat.bucket.stamp > FORGET_AFTER:
                 del self._chats[chat_id]
-                self._groups.pop(chat_id, None)

@@ -12,9 +12,9 @@ from telegram.ext import Application, ContextTypes
 
 from bot.choices import buttons_to_json
 from bot.conversation import Reply
+from bot.inbox import reply_key
 from bot.intents import Edit, EditButtons, Intent, Say
 from bot.outbox import REPLY, Call
-from handlers.inbox import reply_key
 from handlers.limits import MAX_TEXT
 from handlers.outbox import Sender
 

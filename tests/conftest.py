@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 from botapi import BotApiServer
+from botapi.harness import RunningBot
 from pgserver import Unreachable, scratch_database
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
+from staffchat import BESA, DRITA, STAFF_CHAT
 
 from bot.storage import Database
 
@@ -25,6 +27,23 @@ async def api() -> AsyncIterator[BotApiServer]:
     """The Bot API test server on 127.0.0.1, for a bot under test to talk to."""
     async with BotApiServer() as server:
         yield server
+
+
+@pytest.fixture
+def staff_members(api: BotApiServer) -> None:
+    """The staff chat (tests/staffchat.py) with its members on ``api``: Besa a member,
+    Drita an administrator; anyone else has left it. For a module's tests:
+    ``pytestmark = pytest.mark.usefixtures("staff_members")``."""
+    api.members[STAFF_CHAT] = {BESA: "member", DRITA: "administrator"}
+
+
+@pytest.fixture
+async def started() -> AsyncIterator[list[RunningBot]]:
+    """The bots a test starts (staffchat.start); stopped at its end."""
+    bots: list[RunningBot] = []
+    yield bots
+    for running in bots:
+        await running.stop()
 
 
 @pytest.fixture(scope="session")

@@ -28,8 +28,8 @@ def test_an_answer_to_a_quiet_chat_is_claimed_as_it_is_queued(database: Database
     mine, other = Outbox(database, worker="a"), Outbox(database, worker="b")
     [call] = mine.queue_replies(ANA, say("one", "two")) or []
     assert call.intent == Say("one", [])
-    assert other.due() == []             # claimed: no other worker sends it
-    assert [c.id for c in mine.due()] == [call.id]  # a look of its own worker finds it
+    assert other.look()[0] == []             # claimed: no other worker sends it
+    assert [c.id for c in mine.look()[0]] == [call.id]  # a look of its own worker finds it
 
 
 def test_an_answer_behind_a_waiting_call_waits_its_turn(database: Database) -> None:

@@ -23,7 +23,7 @@ from bot.flood import FloodGate, Verdict
 from botapi import BotApiServer, Call
 from botapi.harness import PROJECT_ROOT, RunningBot, free_port, make_config
 from test_chat import CLI, environment
-from test_telegram_staff import BESA, STAFF_CHAT, ask_staff, card_of, deliveries, staff_says
+from staffchat import BESA, STAFF_CHAT, ask_staff, card_of, deliveries, staff_says
 
 AGENCY_EMAIL = "info@amshc.gov.al"
 

@@ -23,7 +23,7 @@ from botapi import BotApiServer, Call
 from botapi.harness import PROJECT_ROOT, RunningBot, make_config
 from handlers.admins import exported
 from handlers.limits import MAX_DOCUMENT
-from test_telegram_staff import wait_until
+from staffchat import wait_until
 
 ADMIN = 9001
 GRANTS_QUESTION = "When does ASCS open calls for proposals?"

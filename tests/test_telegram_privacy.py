@@ -15,9 +15,10 @@ from sqlalchemy import inspect, select, text
 from bot.storage import Ban, Database, FaqSuggestion, OutboxItem, Ticket, TicketMessage
 from botapi import BotApiServer
 from botapi.harness import RunningBot
-from test_telegram_staff import (BESA, DRITA, STAFF_CHAT, api, ask_staff,  # noqa: F401
-                                 card_of, staff_chat, staff_config, start, started,
-                                 wait_until)
+from staffchat import (BESA, DRITA, STAFF_CHAT, ask_staff, card_of, staff_chat, staff_config, start,
+                       wait_until)
+
+pytestmark = pytest.mark.usefixtures("staff_members")
 
 # The right-to-left override makes "Eve" + ")999 di(" read "Eve (id 999)" on screen.
 FAKE_ID_NAME = "Eve\u202e)999 di(\u2066"
@@ -32,7 +33,7 @@ async def staff_command(api: BotApiServer, text: str, user_id: int = BESA) -> st
 
 
 async def test_a_name_with_bidi_controls_cannot_fake_the_id_staff_ban(
-        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:  # noqa: F811
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
     await start(started, staff_config(api, tmp_path / "bot.db"))
     number = await ask_staff(api, api.user(4700, FAKE_ID_NAME))
     card = await card_of(api, number)
@@ -54,7 +55,7 @@ async def test_a_name_with_bidi_controls_cannot_fake_the_id_staff_ban(
 
 
 async def test_nul_characters_in_names_and_texts_do_not_break_tickets_on_sqlite_and_postgres(
-        api: BotApiServer, database_url: str, started: list[RunningBot]) -> None:  # noqa: F811
+        api: BotApiServer, database_url: str, started: list[RunningBot]) -> None:
     await start(started, staff_config(api, database_url))
     ana = api.user(4800, "An\x00a")
     since = api.mark()
@@ -95,7 +96,7 @@ def cells(database_url: str) -> list[str]:
 
 
 async def test_a_forgotten_staff_member_leaves_their_tickets_under_a_pseudonym(
-        api: BotApiServer, database_url: str, started: list[RunningBot]) -> None:  # noqa: F811
+        api: BotApiServer, database_url: str, started: list[RunningBot]) -> None:
     await start(started, staff_config(api, database_url))
     besa = api.user(BESA, "Besa Hoxha")
     number = await ask_staff(api, api.user(4900, "Ana"))
@@ -143,7 +144,7 @@ async def test_a_forgotten_staff_member_leaves_their_tickets_under_a_pseudonym(
 
 
 async def test_after_forget_the_text_is_in_neither_the_database_file_nor_its_log(
-        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:  # noqa: F811
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
     database = tmp_path / "bot.db"
     await start(started, staff_config(api, database))
     secret, name = "Qwzx-7741 borxhi im tek banka", "Xhevdet Qyqalla"
@@ -185,7 +186,7 @@ async def test_after_forget_the_text_is_in_neither_the_database_file_nor_its_log
 
 
 async def test_a_database_error_is_logged_without_the_persons_text(
-        api: BotApiServer, database_url: str, started: list[RunningBot],  # noqa: F811
+        api: BotApiServer, database_url: str, started: list[RunningBot],
         caplog: pytest.LogCaptureFixture) -> None:
     running = await start(started, staff_config(api, database_url))
     assert running.brain is not None
@@ -208,7 +209,7 @@ async def test_a_database_error_is_logged_without_the_persons_text(
 
 
 async def test_the_token_is_neither_stored_with_an_outbox_error_nor_shown_to_the_staff(
-        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:  # noqa: F811
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
     config = staff_config(api, tmp_path / "bot.db")
     await start(started, config)
     number = await ask_staff(api, api.user(4970, "Ana"))
@@ -229,7 +230,7 @@ async def test_the_token_is_neither_stored_with_an_outbox_error_nor_shown_to_the
 
 
 async def test_a_forgotten_persons_forum_topic_keeps_only_the_ticket_number(
-        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:  # noqa: F811
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
     api.forums.add(STAFF_CHAT)
     await start(started, staff_config(api, tmp_path / "bot.db"))
     person = api.user(4980, "Dardan")

@@ -7,111 +7,20 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from bot.config import Config, StaffConfig
 from bot.storage import Database, FaqSuggestion, Ticket
 from botapi import BotApiServer, Call
-from botapi.harness import RunningBot, make_config
+from botapi.harness import RunningBot
+from staffchat import (BESA, DRITA, LOADED, OUTSIDER, STAFF_CHAT, UNANSWERABLE, ask_staff, card_of,
+                       cards, deliveries, replies_to, staff_chat, staff_config, staff_says, start,
+                       wait_until)
 
-STAFF_CHAT = -1005550001111
-BESA, DRITA, OUTSIDER = 9001, 9002, 9100
-UNANSWERABLE = "sa kushton nje bilete avioni per ne Londer muajin qe vjen?"
-# Seconds to wait for what a step shows when other test runs load the machine.
-LOADED = 30.0
-
-
-def staff_config(api: BotApiServer, database: Path | str, **staff: Any) -> Config:
-    base = make_config(api, database)
-    settings: dict[str, Any] = {
-        "chat_id": STAFF_CHAT, "remind_after": timedelta(hours=4), "max_tickets_per_hour": 3,
-        "retry_interval": timedelta(seconds=0.2), "send_timeout": 1.0,
-        "followup_batch": timedelta(seconds=0.5), **staff}
-    return dataclasses.replace(base, staff=StaffConfig(**settings))
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[BotApiServer]:
-    async with BotApiServer() as server:
-        server.members[STAFF_CHAT] = {BESA: "member", DRITA: "administrator"}
-        yield server
-
-
-@pytest.fixture
-async def started() -> AsyncIterator[list[RunningBot]]:
-    """The bots a test starts; stopped at its end."""
-    bots: list[RunningBot] = []
-    yield bots
-    for running in bots:
-        await running.stop()
-
-
-async def start(started: list[RunningBot], config: Config) -> RunningBot:
-    running = await RunningBot(config).start()
-    started.append(running)
-    return running
-
-
-def staff_chat(api: BotApiServer) -> dict[str, Any]:
-    if STAFF_CHAT in api.forums:
-        return api.forum_chat(STAFF_CHAT)
-    return api.group_chat(STAFF_CHAT, "Stafi AMShC")
-
-
-async def wait_until(check: Callable[[], Any], timeout: float = 10.0) -> Any:
-    """Poll ``check`` until it returns something true."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("timed out waiting")
-        await asyncio.sleep(0.05)
-
-
-def cards(api: BotApiServer, since: int = 0) -> list[Call]:
-    """The ticket posts in the staff chat."""
-    return [c for c in api.sent_to(STAFF_CHAT, since)
-            if c.method == "sendMessage" and c.text.startswith("🎫")]
-
-
-async def ask_staff(api: BotApiServer, person: dict, question: str = UNANSWERABLE) -> int:
-    """Ask a question the bot cannot answer and accept the offer; returns the ticket number."""
-    since = api.mark()
-    await api.send_text(person, question)
-    [offer] = await api.replies(person["id"], since=since)
-    label, data = offer.buttons[-1][0]
-    assert label in ("Dërgoja stafit", "Send it to the staff"), offer.labels
-    since = api.mark()
-    await api.press(person, offer, data)
-    confirmation = await api.wait_for("sendMessage", since=since,
-                                      where=lambda c: c.chat_id == person["id"])
-    assert "#" in confirmation.text, confirmation.text
-    return int(confirmation.text.split("#")[1].split(".")[0].split()[0])
-
-
-async def card_of(api: BotApiServer, number: int, timeout: float = 10.0) -> Call:
-    return await api.wait_for("sendMessage", timeout=timeout, where=lambda c: (
-        c.chat_id == STAFF_CHAT and c.result is not None
-        and c.text.startswith(f"🎫 Bileta #{number} ")))
-
-
-async def staff_says(api: BotApiServer, user_id: int, text: str, card: Call, **kwargs: Any
-                     ) -> dict:
-    staff = api.user(user_id, "Besa" if user_id == BESA else "Drita")
-    return await api.send_text(staff, text, chat=staff_chat(api), reply_to=card.result, **kwargs)
-
-
-def deliveries(api: BotApiServer, person_id: int, number: int) -> list[Call]:
-    return [c for c in api.sent_to(person_id)
-            if f"#{number})" in c.text or f"#{number})" in str(c.params.get("caption", ""))]
+pytestmark = pytest.mark.usefixtures("staff_members")
 
 
 # --- the whole way -------------------------------------------------------------
@@ -159,22 +68,16 @@ async def test_question_to_staff_and_answer_back_on_sqlite_and_postgres(
     await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == STAFF_CHAT
                        and c.text == f"Personi e mbylli biletën #{number}.")
     # Closed: the next message is a question for the FAQ again.
-    [reply] = await asyncio.wait_for(_ask(api, ana, "Si ndryshoj statutin?"), 10)
+    [reply] = await asyncio.wait_for(replies_to(api, ana, "Si ndryshoj statutin?"), 10)
     assert "A ju ndihmoi kjo përgjigje?" in reply.text
     assert len(deliveries(api, 4001, number)) == 2
-
-
-async def _ask(api: BotApiServer, person: dict, text: str) -> list[Call]:
-    since = api.mark()
-    await api.send_text(person, text)
-    return await api.replies(person["id"], since=since)
 
 
 async def test_none_of_these_and_thumbs_down_open_tickets_with_the_question(
         api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
     await start(started, staff_config(api, tmp_path / "bot.db"))
     john = api.user(4002, "John", language_code="en")
-    [choices] = await _ask(api, john, "documents for the grant?")
+    [choices] = await replies_to(api, john, "documents for the grant?")
     since = api.mark()
     await api.press(john, choices, choices.buttons[-1][0][1])  # None of these: ask the staff
     sent = await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == 4002)
@@ -192,7 +95,7 @@ async def test_none_of_these_and_thumbs_down_open_tickets_with_the_question(
 
     # 👎 under an answer offers the staff; accepting sends the question that was asked.
     ana = api.user(4012, "Ana")
-    [answer] = await _ask(api, ana, "Si ndryshoj statutin?")
+    [answer] = await replies_to(api, ana, "Si ndryshoj statutin?")
     since = api.mark()
     await api.press(ana, answer, answer.buttons[0][1][1])
     offer = await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == 4012)
@@ -422,12 +325,12 @@ async def test_ban_and_unban(api: BotApiServer, started: list[RunningBot],
     await api.send_text(api.user(BESA, "Besa"), f"/ban #{number}", chat=staff_chat(api))
     said = await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == STAFF_CHAT)
     assert said.text == "Ana (id 4500) u bllokua: nuk mund të hapë më bileta."
-    [refused] = await _ask(api, ana, "/ask Përse më bllokuat?")
+    [refused] = await replies_to(api, ana, "/ask Përse më bllokuat?")
     assert refused.text.startswith("Nuk mund t'i dërgoj pyetje stafit nga kjo llogari.")
     since = api.mark()
     await api.send_text(api.user(DRITA, "Drita"), "/unban 4500", chat=staff_chat(api))
     await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == STAFF_CHAT)
-    [welcome] = await _ask(api, ana, "/ask Faleminderit që më zhbllokuat")
+    [welcome] = await replies_to(api, ana, "/ask Faleminderit që më zhbllokuat")
     assert welcome.text.startswith("Pyetja juaj iu dërgua stafit")
 
 
@@ -492,7 +395,8 @@ async def test_add_to_faq_stores_the_staff_answer_as_a_suggestion(
     config = staff_config(api, tmp_path / "bot.db")
     await start(started, config)
     john = api.user(4800, "John", language_code="en")
-    [reply] = await _ask(api, john, "/ask Can a foreign citizen be a founder of an association?")
+    [reply] = await replies_to(
+        api, john, "/ask Can a foreign citizen be a founder of an association?")
     number = int(reply.text.split("#")[1].split(".")[0])
     card = await card_of(api, number)
     since = api.mark()
@@ -548,7 +452,7 @@ async def test_ask_needs_a_question_and_a_private_chat(api: BotApiServer,
                                                        tmp_path: Path) -> None:
     await start(started, staff_config(api, tmp_path / "bot.db"))
     ana = api.user(4950, "Ana")
-    [usage] = await _ask(api, ana, "/ask")
+    [usage] = await replies_to(api, ana, "/ask")
     assert usage.text.startswith("Shkruani pyetjen pas komandës")
     since = api.mark()
     await api.send_text(ana, "/ask Pyetje në grup", chat=api.group_chat())

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,30 +24,16 @@ from bot.workhours import parse_hours
 from botapi import BotApiServer, Call
 from botapi.harness import PROJECT_ROOT, RunningBot
 from handlers.staff import DESK_COMMANDS, STAFF_COMMANDS, entry_key
-from test_telegram_staff import (BESA, DRITA, OUTSIDER, STAFF_CHAT, UNANSWERABLE, _ask,
-                                 ask_staff, card_of, deliveries, staff_chat, staff_config,
-                                 staff_says, start, wait_until)
+from staffchat import (BESA, DRITA, OUTSIDER, STAFF_CHAT, UNANSWERABLE, ask_staff, card_of,
+                       deliveries, replies_to, staff_chat, staff_config, staff_says, start,
+                       wait_until)
 
 ADMIN = 9500
 GRANTS_CHAT = -1005550002222
 NEW_CHAT = -1005550003333
 
 
-@pytest.fixture
-async def api() -> AsyncIterator[BotApiServer]:
-    async with BotApiServer() as server:
-        members = {BESA: "member", DRITA: "administrator"}
-        server.members[STAFF_CHAT] = dict(members)
-        server.members[GRANTS_CHAT] = {DRITA: "member"}
-        yield server
-
-
-@pytest.fixture
-async def started() -> AsyncIterator[list[RunningBot]]:
-    bots: list[RunningBot] = []
-    yield bots
-    for running in bots:
-        await running.stop()
+pytestmark = pytest.mark.usefixtures("staff_members")
 
 
 def desk_config(api: BotApiServer, database: Path | str, **staff: Any) -> Config:
@@ -78,7 +63,7 @@ async def staff_command(api: BotApiServer, user: dict[str, Any], text: str,
 
 async def ask_directly(api: BotApiServer, person: dict[str, Any], question: str) -> int:
     """``/ask QUESTION``; returns the ticket's number."""
-    [reply] = await _ask(api, person, f"/ask {question}")
+    [reply] = await replies_to(api, person, f"/ask {question}")
     return int(reply.text.split("#")[1].split(".")[0])
 
 
@@ -124,7 +109,7 @@ async def test_faq_answer_in_the_persons_language_links_the_ticket(
     config = desk_config(api, database_url)
     await start(started, config)
     john = api.user(6002, "John", language_code="en")
-    [reply] = await _ask(api, john, "/ask Do I need a lawyer for our statute?")
+    [reply] = await replies_to(api, john, "/ask Do I need a lawyer for our statute?")
     number = int(reply.text.split("#")[1].split(".")[0])
     card = await card_of(api, number)
     since = api.mark()
@@ -233,16 +218,16 @@ async def test_satisfaction_is_asked_once_and_reported(
     await api.press(ana, thanks, thanks.buttons[0][0][1])
     prompt = await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == 6004)
     assert prompt.text == "Shkruani komentin tuaj në mesazhin e radhës."
-    [ok] = await _ask(api, ana, "Përgjigja erdhi shumë vonë")
+    [ok] = await replies_to(api, ana, "Përgjigja erdhi shumë vonë")
     assert ok.text == "Faleminderit për komentin!"
     await api.wait_for("sendMessage", where=lambda c: c.chat_id == STAFF_CHAT and c.text ==
                        f"💬 Komenti i personit për biletën #{number}: Përgjigja erdhi shumë vonë")
     # The next message is a question again.
-    [reply] = await _ask(api, ana, "Si ndryshoj statutin?")
+    [reply] = await replies_to(api, ana, "Si ndryshoj statutin?")
     assert "A ju ndihmoi kjo përgjigje?" in reply.text
 
     # The person closes their own ticket: asked too; then /stats shows the figures.
-    [opened] = await _ask(api, ana, "/ask Pyetje tjetër për stafin")
+    [opened] = await replies_to(api, ana, "/ask Pyetje tjetër për stafin")
     other = int(opened.text.split("#")[1].split(".")[0])
     await card_of(api, other)
     since = api.mark()
@@ -271,7 +256,7 @@ async def test_outside_business_hours_the_person_hears_when_and_no_reminder_come
                                       remind_after=timedelta(seconds=0.5)))
     opens = hours.next_open(datetime.now(UTC))
     assert opens is not None
-    [reply] = await _ask(api, api.user(6005, "Ana"), "/ask A punoni të shtunën?")
+    [reply] = await replies_to(api, api.user(6005, "Ana"), "/ask A punoni të shtunën?")
     day = phrases.raw("sq", f"weekday_{opens.weekday()}")
     assert reply.text.endswith("Stafi tani nuk është në punë; përgjigja mund të vijë nga "
                                f"{day}, {opens:%d.%m.%Y} në 00:00.")
@@ -431,9 +416,10 @@ async def test_questions_are_routed_by_the_category_of_the_best_guess(
     assert not other_best or other_best[0].entry.category != category
     config = dataclasses.replace(base, staff=dataclasses.replace(
         base.staff, routes={category: GRANTS_CHAT}))
+    api.members[GRANTS_CHAT] = {DRITA: "member"}
     await start(started, config)
     ana = api.user(6009, "Ana")
-    [reply] = await _ask(api, ana, f"/ask {question}")
+    [reply] = await replies_to(api, ana, f"/ask {question}")
     number = int(reply.text.split("#")[1].split(".")[0])
     card = await api.wait_for("sendMessage", where=lambda c: c.result is not None
                               and c.text.startswith(f"🎫 Bileta #{number} "))

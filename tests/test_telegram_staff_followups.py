@@ -12,9 +12,7 @@ from pathlib import Path
 
 from botapi import BotApiServer, Call
 from test_inbox import _config_file, _run
-from test_telegram_staff import (BESA, STAFF_CHAT, ask_staff, card_of, staff_config, start,
-                                 started,  # noqa: F401 (a fixture)
-                                 wait_until)
+from staffchat import BESA, STAFF_CHAT, ask_staff, card_of, staff_config, start, wait_until
 
 TEXTS = [f"Mesazhi {n}: edhe një hollësi për kërkesën" for n in range(1, 11)]
 
@@ -37,7 +35,7 @@ def texts_in(posts: list[Call]) -> list[str]:
 
 
 async def test_ten_quick_follow_ups_reach_the_staff_in_one_or_two_posts(
-        api: BotApiServer, tmp_path: Path, started: list) -> None:  # noqa: F811
+        api: BotApiServer, tmp_path: Path, started: list) -> None:
     api.members[STAFF_CHAT] = {BESA: "member"}
     await start(started, staff_config(api, tmp_path / "bot.db",
                                       followup_batch=timedelta(seconds=2)))
@@ -74,7 +72,7 @@ def acks(api: BotApiServer, person: dict, since: int) -> list[Call]:
 
 
 async def test_a_photo_follows_the_texts_written_before_it(
-        api: BotApiServer, tmp_path: Path, started: list) -> None:  # noqa: F811
+        api: BotApiServer, tmp_path: Path, started: list) -> None:
     api.members[STAFF_CHAT] = {BESA: "member"}
     await start(started, staff_config(api, tmp_path / "bot.db",
                                       followup_batch=timedelta(seconds=30)))

@@ -64,13 +64,18 @@ def outbox(database: Database, clock: Clock) -> Outbox:
 
 
 def send_all(outbox: Outbox) -> list[Call]:
-    """Play a Telegram that accepts everything: mark each due call sent (new message ids)."""
+    """Play a Telegram that accepts everything: make each due call, as the sender does (a
+    look, then each chat's next call as the previous one is recorded), with new message
+    ids."""
     done: list[Call] = []
-    while calls := outbox.due():
-        for call in calls:
-            outbox.sent(call, message_id=1000 + call.id,
-                        thread_id=500 + call.id if call.kind == "open_topic" else None)
-            done.append(call)
+    while calls := outbox.look()[0]:
+        for first in calls:
+            call: Call | None = first
+            while call is not None:
+                done.append(call)
+                _, call = outbox.sent_then_next(
+                    call, message_id=1000 + call.id,
+                    thread_id=500 + call.id if call.kind == "open_topic" else None)
     return done
 
 
@@ -89,17 +94,17 @@ def test_a_ticket_is_stored_and_posted_to_the_staff_chat(tickets: Tickets, outbo
             "Si e mbyll shoqatën?", "sq", "open")
         assert ticket.guesses[0] == {"id": "ngo-registration",
                                      "question": "Si regjistrohet një OJF?", "score": 47.2}
-    [post] = outbox.due()
+    [post], _ = outbox.look()
     assert post.chat_id == STAFF_CHAT and post.kind == "post_ticket"
     card = visible_text(post.intent.text)
     assert f"Bileta #{number}" in card and "Si e mbyll shoqatën?" in card
     assert f"Ana (id {ANA})" in card and "Si regjistrohet një OJF? (47.2)" in card
     assert [label for row in post.intent.buttons for label, _ in row] == [
         "Merre", "Mbyll", "Shto te FAQ"]
-    assert outbox.sent(post, message_id=77) is True
-    assert outbox.sent(post, message_id=78) is False  # marked once
+    assert outbox.sent_then_next(post, message_id=77) == (True, None)
+    assert outbox.sent_then_next(post, message_id=78) == (False, None)  # marked once
     assert tickets.ticket_at(STAFF_CHAT, 77) == number
-    assert outbox.due() == []
+    assert outbox.look() == ([], None)
 
 
 def test_follow_ups_in_a_row_are_acknowledged_once(tickets: Tickets, clock: Clock,
@@ -136,7 +141,8 @@ def test_anonymous_mode_shows_only_an_alias(database: Database, clock: Clock,
                                             outbox: Outbox) -> None:
     tickets = Tickets(database, config(anonymous=True), clock=clock)
     number = open_ticket(tickets)
-    card = visible_text(outbox.due()[0].intent.text)
+    [post], _ = outbox.look()
+    card = visible_text(post.intent.text)
     assert f"Pyetësi #{number}" in card
     assert "Ana" not in card and str(ANA) not in card
 
@@ -150,14 +156,13 @@ def test_follow_ups_wait_for_the_ticket_post_and_reply_to_it(tickets: Tickets,
     assert tickets.post_followups() == 0  # they wait to be posted together
     assert tickets.follow_up(ANA, ANA, 44, "dhe <kjo>") == FollowedUp(number, "sq", False)
     assert tickets.post_followups(everything=True) == 1
-    [post] = outbox.due()  # the follow-ups wait behind the post in the same chat
+    [post], _ = outbox.look()  # the follow-ups wait behind the post in the same chat
     assert post.kind == "post_ticket" and post.intent.text.startswith("🎫")
-    outbox.sent(post, message_id=300)
-    [copy] = outbox.due()
-    assert copy.kind == "note"
+    _, copy = outbox.sent_then_next(post, message_id=300)
+    assert copy is not None and copy.kind == "note"
     assert visible_text(copy.intent.text).endswith("\n\nedhe diçka\n\ndhe <kjo>")
     assert copy.ticket_post == 300
-    outbox.sent(copy, message_id=301)
+    outbox.sent_then_next(copy, message_id=301)
     assert tickets.post_followups(everything=True) == 0
     # A staff reply to the copy belongs to the same ticket.
     assert tickets.ticket_of(StaffMessage(STAFF_CHAT, 302, reply_to=301)) == number
@@ -202,12 +207,13 @@ def test_a_failed_call_holds_back_its_chat_only_until_retried(tickets: Tickets, 
                                                               clock: Clock) -> None:
     first = open_ticket(tickets)
     second = open_ticket(tickets, user=ANA + 1)
-    [post] = outbox.due()
+    [post], _ = outbox.look()
     assert post.ticket_id == first
     outbox.retry(post, "429 Too Many Requests", after=30)
-    assert outbox.due() == []  # the second ticket's post waits behind the first
+    # The second ticket's post waits behind the first, tried again in 30 s.
+    assert outbox.look() == ([], clock.now + timedelta(seconds=30))
     clock.advance(seconds=29)
-    assert outbox.due() == []
+    assert outbox.look() == ([], clock.now + timedelta(seconds=1))
     clock.advance(seconds=2)
     assert [c.ticket_id for c in send_all(outbox)] == [first, second]
     assert outbox.counts() == {"sent": 2}
@@ -215,19 +221,20 @@ def test_a_failed_call_holds_back_its_chat_only_until_retried(tickets: Tickets, 
 
 def test_retries_back_off(tickets: Tickets, outbox: Outbox, clock: Clock) -> None:
     open_ticket(tickets)
-    [post] = outbox.due()
+    [post], _ = outbox.look()
     assert outbox.retry(post, "500") == clock.now + timedelta(seconds=2)
     clock.advance(seconds=2)
-    [post] = outbox.due()
+    [post], _ = outbox.look()
     assert outbox.retry(post, "500") == clock.now + timedelta(seconds=4)
 
 
 def test_given_up_calls_let_the_queue_move_on(tickets: Tickets, outbox: Outbox) -> None:
     open_ticket(tickets)
     open_ticket(tickets, user=ANA + 1)
-    [post] = outbox.due()
+    [post], _ = outbox.look()
     outbox.give_up(post, "403 Forbidden")
-    assert outbox.due()[0].id != post.id
+    [following], _ = outbox.look()
+    assert following.id != post.id
     assert outbox.counts() == {"failed": 1, "pending": 1}
 
 
@@ -334,13 +341,12 @@ def test_forum_topics_one_per_ticket(database: Database, clock: Clock, outbox: O
     tickets = Tickets(database, config(), clock=clock)
     tickets.forums.add(STAFF_CHAT)
     number = open_ticket(tickets)
-    [topic] = outbox.due()
+    [topic], _ = outbox.look()
     assert topic.kind == "open_topic"
     assert topic.intent.name == f"#{number} Ana (id {ANA})"
-    outbox.sent(topic, thread_id=77)
-    [post] = outbox.due()
-    assert post.kind == "post_ticket" and post.ticket_topic == 77
-    outbox.sent(post, message_id=88)
+    _, post = outbox.sent_then_next(topic, thread_id=77)
+    assert post is not None and post.kind == "post_ticket" and post.ticket_topic == 77
+    outbox.sent_then_next(post, message_id=88)
     assert tickets.ticket_of(StaffMessage(STAFF_CHAT, 90, thread_id=77, reply_to=77)) == number
 
 
@@ -383,11 +389,11 @@ def test_an_answer_that_cannot_be_delivered_is_reported_to_the_staff(tickets: Ti
     number = open_ticket(tickets)
     send_all(outbox)
     tickets.answer(number, BESA, StaffMessage(STAFF_CHAT, 800, reply_to=1001, text="Ja"))
-    [delivery, edit] = sorted(outbox.due(), key=lambda c: c.chat_id != ANA)
+    [delivery, edit] = sorted(outbox.look()[0], key=lambda c: c.chat_id != ANA)
     assert delivery.chat_id == ANA
     outbox.give_up(delivery, "Forbidden: bot was blocked by the user")
-    outbox.sent(edit)
-    [note] = outbox.due()
+    _, note = outbox.sent_then_next(edit)
+    assert note is not None
     assert note.chat_id == STAFF_CHAT and note.kind == "note" and note.ticket_post == 1001
     assert visible_text(note.intent.text) == (
         f"⚠️ Përgjigja nuk arriti te personi (bileta #{number}): "

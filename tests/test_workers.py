@@ -22,7 +22,7 @@ from bot.storage import Database
 from botapi import BotApiServer
 from test_chat import CLI, environment
 from test_inbox import AGENCY_EMAIL, _config_file, _until, delivered
-from test_telegram_staff import BESA, STAFF_CHAT, ask_staff, card_of, deliveries, staff_says
+from staffchat import BESA, STAFF_CHAT, ask_staff, card_of, deliveries, staff_says
 
 
 @pytest.fixture
