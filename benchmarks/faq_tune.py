@@ -111,6 +111,19 @@ class Data:
     names: tuple[str, ...]
     group: np.ndarray     # the set each case comes from
 
+    def stacked(self, other: Data) -> Data:
+        """These rows, then ``other``'s (the same cases with other features)."""
+        return Data(np.r_[self.x, other.x], np.r_[self.right, other.right],
+                    np.r_[self.reach, other.reach], np.r_[self.in_scope, other.in_scope],
+                    self.names, np.r_[self.group, other.group])
+
+    def with_rows(self, other: Data, mask: np.ndarray) -> Data:
+        """A copy with ``other``'s rows (features and labels) where ``mask`` is set."""
+        pick = mask[:, None]
+        return replace(self, x=np.where(pick, other.x, self.x),
+                       right=np.where(mask, other.right, self.right),
+                       reach=np.where(mask, other.reach, self.reach))
+
 
 def rows(rankings: list[Ranking], expect: list[str | None], sets: np.ndarray,
          semantic: bool, memory: bool = False) -> Data:
@@ -163,6 +176,11 @@ class Fitted:
     def __call__(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         z = (x - self.mean) / self.scale
         return predict(self.right, z), predict(self.reach, z)
+
+    def model(self, names: tuple[str, ...], chosen: tuple[float, float]) -> decision.Model:
+        """What ``calibration.json`` keeps of it, with the thresholds (answer, suggest)."""
+        return decision.Model(names, tuple(self.mean.round(6)), tuple(self.scale.round(6)),
+                              tuple(self.right.round(6)), tuple(self.reach.round(6)), *chosen)
 
 
 def train(d: Data, mask: np.ndarray, l2: float) -> Fitted:
@@ -332,9 +350,7 @@ def fit_memory(mixed: Data, other: Data, tuning: np.ndarray, strata: np.ndarray,
     docstring), and its thresholds on out-of-fold probabilities (the inner folds keep a
     case's two rows together); with both rows of every case and the out-of-fold
     decisions (answered, suggested) of the tuning cases' rows."""
-    d = Data(np.r_[mixed.x, other.x], np.r_[mixed.right, other.right],
-             np.r_[mixed.reach, other.reach], np.r_[mixed.in_scope, other.in_scope],
-             mixed.names, np.r_[mixed.group, other.group])
+    d = mixed.stacked(other)
     twice = np.r_[tuning, tuning]
     inner = stratified_folds(strata[tuning], SEED + 1)
     oof = out_of_fold(d, twice, np.r_[strata, strata], l2, np.r_[inner, inner])
@@ -351,8 +367,7 @@ def memory_cascade(d: Data, tuning: np.ndarray, decided: tuple[np.ndarray, np.nd
     either memory (``d``: both rows of each case, ``decided``: their out-of-fold
     decisions; ``lex_answered``, ``lex_reach``: the lexical cascade's, out of fold)."""
     twice = np.r_[tuning, tuning]
-    lex2 = Data(np.r_[lex.x, lex.x], np.r_[lex.right, lex.right],
-                np.r_[lex.reach, lex.reach], d.in_scope, lex.names, d.group)
+    lex2 = replace(lex.stacked(lex), in_scope=d.in_scope, group=d.group)
     answered, reach, empty = (np.r_[a, a] for a in (lex_answered, lex_reach, lex_empty))
     base = figures(*cascaded(d, lex2, twice, *decided, answered, np.zeros(len(d.x), bool)))
     found = (-1.0, 0.0)
@@ -410,11 +425,10 @@ def main() -> int:
         """Every case's row with the memory of the cases in ``members[its set]``."""
         found = [rows(with_memory(sem_rankings, vectors, expect, members[name]), expect,
                       sets, True, memory=True) for name in SETS]
+        merged = found[0]
         for name, d in zip(SETS, found, strict=True):
-            part = sets == name
-            found[0].x[part], found[0].right[part], found[0].reach[part] = (
-                d.x[part], d.right[part], d.reach[part])
-        return found[0]
+            merged = merged.with_rows(d, sets == name)
+        return merged
 
     # Per fold: every case's rows with the memory of that fold's tuning cases, and with
     # that of the other set's tuning cases.
@@ -457,13 +471,9 @@ def main() -> int:
     # With memory: held out, each fold's held-out cases with each memory of its tuning cases.
     held_rows = {}
     for name, per_fold in memories.items():
-        held_rows[name] = Data(per_fold[0].x.copy(), per_fold[0].right.copy(),
-                               per_fold[0].reach.copy(), sem.in_scope, per_fold[0].names, sets)
+        held_rows[name] = replace(per_fold[0], in_scope=sem.in_scope, group=sets)
         for k in range(FOLDS):
-            held = fold == k
-            held_rows[name].x[held] = per_fold[k].x[held]
-            held_rows[name].right[held] = per_fold[k].right[held]
-            held_rows[name].reach[held] = per_fold[k].reach[held]
+            held_rows[name] = held_rows[name].with_rows(per_fold[k], fold == k)
     tried = []
     for l2 in L2:
         decided = {name: (np.zeros(len(expect), dtype=bool), np.zeros(len(expect), dtype=bool))
@@ -553,9 +563,7 @@ def main() -> int:
             a, sg = decide(*fitted(d.x), *chosen, empty)
             print(show(f"{kind} fitted on all, in sample:",
                        {n: figures(d, part, a, sg) for n, part in parts}))
-            models[kind] = decision.Model(
-                d.names, tuple(fitted.mean.round(6)), tuple(fitted.scale.round(6)),
-                tuple(fitted.right.round(6)), tuple(fitted.reach.round(6)), *chosen)
+            models[kind] = fitted.model(d.names, chosen)
         mixed = memory_rows({n: everything for n in SETS})
         other = memory_rows({n: sets != n for n in SETS})
         fitted, chosen, both_rows, memory_oof = fit_memory(
@@ -566,9 +574,7 @@ def main() -> int:
             a, sg = decide(*fitted(d.x), *chosen, empty_sem)
             print(show(f"with memory of {name}, fitted on all, in sample:",
                        {n: figures(d, part, a, sg) for n, part in parts}))
-        models["semantic with memory"] = decision.Model(
-            mixed.names, tuple(fitted.mean.round(6)), tuple(fitted.scale.round(6)),
-            tuple(fitted.right.round(6)), tuple(fitted.reach.round(6)), *chosen)
+        models["semantic with memory"] = fitted.model(mixed.names, chosen)
         value = cascade(sem, lex, everything, (*oofs["semantic"], *oofs["lexical"]),
                         (models["semantic"].answer, models["semantic"].suggest),
                         empty_sem, empty_lex)
