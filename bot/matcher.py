@@ -502,9 +502,6 @@ class FaqMatcher:
                             coverage=coverage, phrasing_coverage=phrasing)
                       for i, (score, coverage, phrasing) in lexical.items()]
             ranked.sort(key=lambda m: m.score, reverse=True)
-            if ranked:
-                return Ranking(tuple(ranked), unknown, len(message.words), message.wants_staff,
-                               self.kinds(message, ranked[0].entry))
         else:
             semantic_score = semantic_scores(*sims[:2])
             closest = np.argpartition(-semantic_score,
@@ -517,18 +514,21 @@ class FaqMatcher:
                     round(score, 1), round(float(semantic_score[i]), 1),
                     float(sims[0][i]), float(sims[1][i]), coverage, phrasing))
             ranked.sort(key=lambda m: (m.score, m.semantic), reverse=True)
-            if ranked:
-                signals = (decisions.spread("phrasing", sims[0], decisions.COSINE_TEMPERATURE)
-                           | decisions.spread("answer", sims[1], decisions.COSINE_TEMPERATURE)
-                           | decisions.spread("semantic", semantic_score / 100,
-                                              decisions.SCORE_TEMPERATURE)
-                           | self._sentences(sims[2], ranked[:decisions.OFFERED])
-                           | self.kinds(message, ranked[0].entry))
-                memory = ({} if self._memory is None
-                          else self._memory.features(sims[2], ranked[0].entry.id))
-                return Ranking(tuple(ranked), unknown, len(message.words), message.wants_staff,
-                               signals, memory)
-        return Ranking(tuple(ranked), unknown, len(message.words), message.wants_staff)
+        signals: dict[str, float] = {}
+        memory: dict[str, float] = {}
+        if ranked:
+            signals = self.kinds(message, ranked[0].entry)
+            if sims is not None:
+                signals |= (
+                    decisions.spread("phrasing", sims[0], decisions.COSINE_TEMPERATURE)
+                    | decisions.spread("answer", sims[1], decisions.COSINE_TEMPERATURE)
+                    | decisions.spread("semantic", semantic_score / 100,
+                                       decisions.SCORE_TEMPERATURE)
+                    | self._sentences(sims[2], ranked[:decisions.OFFERED]))
+                if self._memory is not None:
+                    memory = self._memory.features(sims[2], ranked[0].entry.id)
+        return Ranking(tuple(ranked), unknown, len(message.words), message.wants_staff,
+                       signals, memory)
 
     def _sentences(self, query: Vectors, first: list[Match]) -> dict[str, float]:
         """The question's cosines to the answer sentences of the ``first`` entries: the

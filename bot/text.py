@@ -15,7 +15,7 @@ import re
 import unicodedata
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _MENTION = re.compile(r"(?<!\w)@\w+")
@@ -674,7 +674,7 @@ class Message:
         """The language, ties settled by ``vocabularies`` (see :func:`detect_language`)."""
         return _language(self.text.casefold(), self.words, vocabularies)
 
-    @property
+    @cached_property
     def kinds(self) -> frozenset[str]:
         """What the sentences that ask ask for (:func:`question_kinds`)."""
         return question_kinds(w for s in self.sentences if s.asks for w in s.words)
