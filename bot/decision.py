@@ -60,7 +60,7 @@ OFFERED = 3
 LEXICAL_FEATURES = (
     "score", "lead", "lead3", "lexical", "lexical_best", "lexical_lead", "lexical_agrees",
     "coverage", "best_coverage", "phrasing_coverage", "unknown", "words", "staff",
-    "kind_match", "kind_missed")
+    "kind_match", "kind_missed", "char_cosine", "char_agrees", "char_gap")
 """... the last two: whether the first entry's phrasings ask for the kind of thing the
 question asks (where, when, who...; see ``Ranking.signals``). Held out (both sets,
 5-fold, mean of three fold seeds), they raised the lexical model's answered right from
@@ -152,10 +152,17 @@ def spread(name: str, values: np.ndarray, temperature: float) -> dict[str, float
     weights = np.exp((values - top) / temperature)
     weights /= weights.sum()
     entropy = float(-(weights * np.log(weights + 1e-12)).sum())
-    k = min(SPREAD_RANK, n)
     return {f"{name}_z": (top - float(values.mean())) / (float(values.std()) + 1e-9),
-            f"{name}_gap": top - float(np.partition(values, n - k)[n - k]),
+            f"{name}_gap": gap(values),
             f"{name}_entropy": entropy / math.log(n) if n > 1 else 0.0}
+
+
+def gap(values: np.ndarray) -> float:
+    """The lead of the highest of a question's similarities to every entry over the
+    ``SPREAD_RANK``-th."""
+    n = len(values)
+    k = min(SPREAD_RANK, n)
+    return float(values.max() - np.partition(values, n - k)[n - k])
 
 
 def features(ranking: Ranking, semantic: bool) -> dict[str, float]:

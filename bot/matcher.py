@@ -47,9 +47,10 @@ bench development sets; the decision model is fitted by
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -110,6 +111,9 @@ handed on in both sets. The model reads at most
 SENTENCE_WORDS = 3
 """Words an answer's sentence needs to be embedded on its own (shorter ones are
 headings and list items: "Tirana.", "Documents:")."""
+CHAR_GRAMS = range(3, 6)
+"""Lengths of the character n-grams of a word (with its boundaries) that the
+character index compares (:class:`_CharIndex`)."""
 SEMANTIC_FLOOR = 0.80
 SEMANTIC_CEIL = 0.91
 """Cosines of this model between unrelated and identical questions: a cosine
@@ -198,6 +202,72 @@ class _EntryWords:
 
     def all(self) -> list[tuple[str, list[str]]]:
         return self.questions + self.keywords + self.answers
+
+
+@lru_cache(maxsize=65536)
+def char_grams(word: str) -> tuple[str, ...]:
+    """The character n-grams (``CHAR_GRAMS``) of a folded word, its start and end
+    marked ("<reg", "ion>"): Gheg spellings, typos and inflections of a word share
+    most of them."""
+    marked = f"<{word}>"
+    return tuple(marked[i:i + n] for n in CHAR_GRAMS for i in range(len(marked) - n + 1))
+
+
+class _CharIndex:
+    """Character n-gram TF-IDF vectors of one text per entry (its words; the vectors
+    L2-normalised), as posting lists: a question's cosine to every entry touches
+    only the postings of its n-grams."""
+
+    def __init__(self, texts: list[list[str]]) -> None:
+        counts = [Counter(g for w in ws for g in char_grams(w)) for ws in texts]
+        n = len(texts)
+        df = Counter(g for c in counts for g in c)
+        self._idf = {g: math.log((n + 1) / (d + 0.5)) for g, d in df.items()}
+        self._unknown_idf = math.log((n + 1) / 0.5)
+        """The weight of an n-gram no entry has."""
+        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for i, c in enumerate(counts):
+            weights = {g: (1 + math.log(k)) * self._idf[g] for g, k in c.items()}
+            norm = math.sqrt(sum(v * v for v in weights.values())) or 1.0
+            for g, v in weights.items():
+                postings[g].append((i, v / norm))
+        self._column = {g: k for k, g in enumerate(postings)}
+        lengths = np.array([len(p) for p in postings.values()], dtype=np.intp)
+        self._starts = np.r_[0, np.cumsum(lengths)[:-1]].astype(np.intp)
+        self._lengths = lengths
+        self._rows = np.array([i for p in postings.values() for i, _ in p], dtype=np.intp)
+        self._values = np.array([v for p in postings.values() for _, v in p])
+        self._n = n
+
+    def cosines(self, message: Message) -> np.ndarray:
+        """The cosine of the question's content words to each entry (0 where no
+        n-gram is shared); n-grams no entry has count in the question's norm."""
+        counts: dict[str, float] = defaultdict(float)
+        for word, share in message.content:
+            for g in char_grams(word):
+                counts[g] += share
+        found = np.zeros(self._n)
+        if not counts:
+            return found
+        columns, weights, norm = [], [], 0.0
+        for g, k in counts.items():
+            weight = (1 + math.log(k) if k >= 1 else k) * self._idf.get(g, self._unknown_idf)
+            norm += weight * weight
+            column = self._column.get(g)
+            if column is not None:
+                columns.append(column)
+                weights.append(weight)
+        if not columns:
+            return found
+        cols = np.array(columns, dtype=np.intp)
+        lengths = self._lengths[cols]
+        # The concatenated postings of the columns, without a loop over them.
+        offsets = np.repeat(self._starts[cols] - np.r_[0, np.cumsum(lengths)[:-1]], lengths)
+        picked = offsets + np.arange(offsets.size)
+        found += np.bincount(self._rows[picked],
+                             weights=self._values[picked] * np.repeat(weights, lengths),
+                             minlength=self._n)
+        return found / math.sqrt(norm)
 
 
 class FaqMatcher:
@@ -342,6 +412,8 @@ class FaqMatcher:
         for word in sorted(self._vocab):
             self._vocab_by_start[(word[0], len(word))].append(word)
         self._typo_cache: dict[str, tuple[str, float] | None] = {}
+        self._chars = _CharIndex([[w for _, ws in t.all() for w in ws] for t in texts])
+        """The character index of each entry's texts (phrasings, keywords, answer)."""
 
     def _phrasing(self, phrasing_words: list[str]) -> _Phrasing:
         terms = frozenset(term(w) for w in phrasing_words)
@@ -517,7 +589,8 @@ class FaqMatcher:
         signals: dict[str, float] = {}
         memory: dict[str, float] = {}
         if ranked:
-            signals = self.kinds(message, ranked[0].entry)
+            signals = self.kinds(message, ranked[0].entry) | self._char_signals(
+                message, ranked[0].entry)
             if sims is not None:
                 signals |= (
                     decisions.spread("phrasing", sims[0], decisions.COSINE_TEMPERATURE)
@@ -542,6 +615,15 @@ class FaqMatcher:
         return {"sentence_cosine": float(closest[0][0]),
                 "sentence_pair": float(closest[0][:2].mean()),
                 "sentence_cosine3": float(max(c[0] for c in closest))}
+
+    def _char_signals(self, message: Message, entry: Entry) -> dict[str, float]:
+        """How close in spelling the question is to the first entry (``entry``): its
+        character cosine, whether no entry is closer, and how far the closest stands
+        out (:func:`bot.decision.gap`)."""
+        cosines = self._chars.cosines(message)
+        top = float(cosines[self._index_of[entry.id]])
+        return {"char_cosine": top, "char_agrees": float(top >= cosines.max()),
+                "char_gap": decisions.gap(cosines)}
 
     def kinds(self, message: Message, entry: Entry) -> dict[str, float]:
         """Whether ``entry``'s phrasings ask for what the question asks (where, when,
