@@ -31,6 +31,11 @@ It catches what shares no word with the FAQ ("the bank won't accept our new
 director" -> changing the board). The final score blends both; without a
 model it is the lexical score alone, with its own thresholds.
 
+Beside both, a character n-gram index (:class:`_CharIndex`) gives each entry
+the cosine of the question's spelling to its texts: the decision reads whether
+the first entry is also the closest in spelling, and how close (Gheg
+spellings, typos and inflections share most n-grams of a word).
+
 Decisions use what the ranking knows (:mod:`bot.decision`): a calibrated
 model turns the ranking's features (scores, leads, whether the lexical and
 the semantic ranking agree, coverage, cosines...) into P(the first entry is
@@ -152,7 +157,8 @@ class Ranking:
     signals: dict[str, float] = field(default_factory=dict)
     """What the decision reads beside the ranked entries (see ``bot.decision``'s
     features): whether the first entry's phrasings ask for what the question asks
-    (:meth:`FaqMatcher.kinds`); with a model, the spread of the question's
+    (:meth:`FaqMatcher.kinds`) and how close it is in spelling
+    (:meth:`FaqMatcher._char_signals`); with a model, the spread of the question's
     similarities to every entry and its cosines to the answer sentences of the first
     entries."""
     memory: dict[str, float] = field(default_factory=dict)
@@ -219,24 +225,33 @@ class _CharIndex:
     only the postings of its n-grams."""
 
     def __init__(self, texts: list[list[str]]) -> None:
-        counts = [Counter(g for w in ws for g in char_grams(w)) for ws in texts]
+        self._column: dict[str, int] = {}
+        """N-gram -> its column (its place in the posting lists)."""
+        rows: list[int] = []
+        columns: list[int] = []
+        counts: list[float] = []
+        for i, text in enumerate(texts):
+            found: dict[str, int] = defaultdict(int)
+            for word, k in Counter(text).items():
+                for g in char_grams(word):
+                    found[g] += k
+            rows.extend([i] * len(found))
+            columns.extend(self._column.setdefault(g, len(self._column)) for g in found)
+            counts.extend(found.values())
         n = len(texts)
-        df = Counter(g for c in counts for g in c)
-        self._idf = {g: math.log((n + 1) / (d + 0.5)) for g, d in df.items()}
+        row, column = np.array(rows, dtype=np.intp), np.array(columns, dtype=np.intp)
+        df = np.bincount(column, minlength=len(self._column))
+        idf = np.log((n + 1) / (df + 0.5))
+        self._idf = idf.tolist()
         self._unknown_idf = math.log((n + 1) / 0.5)
         """The weight of an n-gram no entry has."""
-        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        for i, c in enumerate(counts):
-            weights = {g: (1 + math.log(k)) * self._idf[g] for g, k in c.items()}
-            norm = math.sqrt(sum(v * v for v in weights.values())) or 1.0
-            for g, v in weights.items():
-                postings[g].append((i, v / norm))
-        self._column = {g: k for k, g in enumerate(postings)}
-        lengths = np.array([len(p) for p in postings.values()], dtype=np.intp)
-        self._starts = np.r_[0, np.cumsum(lengths)[:-1]].astype(np.intp)
-        self._lengths = lengths
-        self._rows = np.array([i for p in postings.values() for i, _ in p], dtype=np.intp)
-        self._values = np.array([v for p in postings.values() for _, v in p])
+        values = (1 + np.log(np.array(counts))) * idf[column]
+        norms = np.sqrt(np.bincount(row, weights=values * values, minlength=n))
+        values /= np.where(norms > 0, norms, 1.0)[row]
+        order = np.argsort(column, kind="stable")
+        self._rows, self._values = row[order], values[order]
+        self._lengths = df
+        self._starts = np.r_[0, np.cumsum(df)[:-1]].astype(np.intp)
         self._n = n
 
     def cosines(self, message: Message) -> np.ndarray:
@@ -251,10 +266,13 @@ class _CharIndex:
             return found
         columns, weights, norm = [], [], 0.0
         for g, k in counts.items():
-            weight = (1 + math.log(k) if k >= 1 else k) * self._idf.get(g, self._unknown_idf)
-            norm += weight * weight
+            tf = 1 + math.log(k) if k >= 1 else k
             column = self._column.get(g)
-            if column is not None:
+            if column is None:
+                norm += (tf * self._unknown_idf) ** 2
+            else:
+                weight = tf * self._idf[column]
+                norm += weight * weight
                 columns.append(column)
                 weights.append(weight)
         if not columns:
@@ -264,10 +282,9 @@ class _CharIndex:
         # The concatenated postings of the columns, without a loop over them.
         offsets = np.repeat(self._starts[cols] - np.r_[0, np.cumsum(lengths)[:-1]], lengths)
         picked = offsets + np.arange(offsets.size)
-        found += np.bincount(self._rows[picked],
-                             weights=self._values[picked] * np.repeat(weights, lengths),
-                             minlength=self._n)
-        return found / math.sqrt(norm)
+        return np.bincount(self._rows[picked],
+                           weights=self._values[picked] * np.repeat(weights, lengths),
+                           minlength=self._n) / math.sqrt(norm)
 
 
 class FaqMatcher:
