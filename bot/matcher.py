@@ -31,6 +31,11 @@ It catches what shares no word with the FAQ ("the bank won't accept our new
 director" -> changing the board). The final score blends both; without a
 model it is the lexical score alone, with its own thresholds.
 
+Beside both, a character n-gram index (:class:`_CharIndex`) gives each entry
+the cosine of the question's spelling to its texts: the decision reads whether
+the first entry is also the closest in spelling, and how close (Gheg
+spellings, typos and inflections share most n-grams of a word).
+
 Decisions use what the ranking knows (:mod:`bot.decision`): a calibrated
 model turns the ranking's features (scores, leads, whether the lexical and
 the semantic ranking agree, coverage, cosines...) into P(the first entry is
@@ -47,9 +52,10 @@ bench development sets; the decision model is fitted by
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -110,6 +116,9 @@ handed on in both sets. The model reads at most
 SENTENCE_WORDS = 3
 """Words an answer's sentence needs to be embedded on its own (shorter ones are
 headings and list items: "Tirana.", "Documents:")."""
+CHAR_GRAMS = range(3, 6)
+"""Lengths of the character n-grams of a word (with its boundaries) that the
+character index compares (:class:`_CharIndex`)."""
 SEMANTIC_FLOOR = 0.80
 SEMANTIC_CEIL = 0.91
 """Cosines of this model between unrelated and identical questions: a cosine
@@ -148,7 +157,8 @@ class Ranking:
     signals: dict[str, float] = field(default_factory=dict)
     """What the decision reads beside the ranked entries (see ``bot.decision``'s
     features): whether the first entry's phrasings ask for what the question asks
-    (:meth:`FaqMatcher.kinds`); with a model, the spread of the question's
+    (:meth:`FaqMatcher.kinds`) and how close it is in spelling
+    (:meth:`FaqMatcher._char_signals`); with a model, the spread of the question's
     similarities to every entry and its cosines to the answer sentences of the first
     entries."""
     memory: dict[str, float] = field(default_factory=dict)
@@ -198,6 +208,83 @@ class _EntryWords:
 
     def all(self) -> list[tuple[str, list[str]]]:
         return self.questions + self.keywords + self.answers
+
+
+@lru_cache(maxsize=65536)
+def char_grams(word: str) -> tuple[str, ...]:
+    """The character n-grams (``CHAR_GRAMS``) of a folded word, its start and end
+    marked ("<reg", "ion>"): Gheg spellings, typos and inflections of a word share
+    most of them."""
+    marked = f"<{word}>"
+    return tuple(marked[i:i + n] for n in CHAR_GRAMS for i in range(len(marked) - n + 1))
+
+
+class _CharIndex:
+    """Character n-gram TF-IDF vectors of one text per entry (its words; the vectors
+    L2-normalised), as posting lists: a question's cosine to every entry touches
+    only the postings of its n-grams."""
+
+    def __init__(self, texts: list[list[str]]) -> None:
+        self._column: dict[str, int] = {}
+        """N-gram -> its column (its place in the posting lists)."""
+        rows: list[int] = []
+        columns: list[int] = []
+        counts: list[float] = []
+        for i, text in enumerate(texts):
+            found: dict[str, int] = defaultdict(int)
+            for word, k in Counter(text).items():
+                for g in char_grams(word):
+                    found[g] += k
+            rows.extend([i] * len(found))
+            columns.extend(self._column.setdefault(g, len(self._column)) for g in found)
+            counts.extend(found.values())
+        n = len(texts)
+        row, column = np.array(rows, dtype=np.intp), np.array(columns, dtype=np.intp)
+        df = np.bincount(column, minlength=len(self._column))
+        idf = np.log((n + 1) / (df + 0.5))
+        self._idf = idf.tolist()
+        self._unknown_idf = math.log((n + 1) / 0.5)
+        """The weight of an n-gram no entry has."""
+        values = (1 + np.log(np.array(counts))) * idf[column]
+        norms = np.sqrt(np.bincount(row, weights=values * values, minlength=n))
+        values /= np.where(norms > 0, norms, 1.0)[row]
+        order = np.argsort(column, kind="stable")
+        self._rows, self._values = row[order], values[order]
+        self._lengths = df
+        self._starts = np.r_[0, np.cumsum(df)[:-1]].astype(np.intp)
+        self._n = n
+
+    def cosines(self, message: Message) -> np.ndarray:
+        """The cosine of the question's content words to each entry (0 where no
+        n-gram is shared); n-grams no entry has count in the question's norm."""
+        counts: dict[str, float] = defaultdict(float)
+        for word, share in message.content:
+            for g in char_grams(word):
+                counts[g] += share
+        found = np.zeros(self._n)
+        if not counts:
+            return found
+        columns, weights, norm = [], [], 0.0
+        for g, k in counts.items():
+            tf = 1 + math.log(k) if k >= 1 else k
+            column = self._column.get(g)
+            if column is None:
+                norm += (tf * self._unknown_idf) ** 2
+            else:
+                weight = tf * self._idf[column]
+                norm += weight * weight
+                columns.append(column)
+                weights.append(weight)
+        if not columns:
+            return found
+        cols = np.array(columns, dtype=np.intp)
+        lengths = self._lengths[cols]
+        # The concatenated postings of the columns, without a loop over them.
+        offsets = np.repeat(self._starts[cols] - np.r_[0, np.cumsum(lengths)[:-1]], lengths)
+        picked = offsets + np.arange(offsets.size)
+        return np.bincount(self._rows[picked],
+                           weights=self._values[picked] * np.repeat(weights, lengths),
+                           minlength=self._n) / math.sqrt(norm)
 
 
 class FaqMatcher:
@@ -342,6 +429,8 @@ class FaqMatcher:
         for word in sorted(self._vocab):
             self._vocab_by_start[(word[0], len(word))].append(word)
         self._typo_cache: dict[str, tuple[str, float] | None] = {}
+        self._chars = _CharIndex([[w for _, ws in t.all() for w in ws] for t in texts])
+        """The character index of each entry's texts (phrasings, keywords, answer)."""
 
     def _phrasing(self, phrasing_words: list[str]) -> _Phrasing:
         terms = frozenset(term(w) for w in phrasing_words)
@@ -517,7 +606,8 @@ class FaqMatcher:
         signals: dict[str, float] = {}
         memory: dict[str, float] = {}
         if ranked:
-            signals = self.kinds(message, ranked[0].entry)
+            signals = self.kinds(message, ranked[0].entry) | self._char_signals(
+                message, ranked[0].entry)
             if sims is not None:
                 signals |= (
                     decisions.spread("phrasing", sims[0], decisions.COSINE_TEMPERATURE)
@@ -542,6 +632,15 @@ class FaqMatcher:
         return {"sentence_cosine": float(closest[0][0]),
                 "sentence_pair": float(closest[0][:2].mean()),
                 "sentence_cosine3": float(max(c[0] for c in closest))}
+
+    def _char_signals(self, message: Message, entry: Entry) -> dict[str, float]:
+        """How close in spelling the question is to the first entry (``entry``): its
+        character cosine, whether no entry is closer, and how far the closest stands
+        out (:func:`bot.decision.gap`)."""
+        cosines = self._chars.cosines(message)
+        top = float(cosines[self._index_of[entry.id]])
+        return {"char_cosine": top, "char_agrees": float(top >= cosines.max()),
+                "char_gap": decisions.gap(cosines)}
 
     def kinds(self, message: Message, entry: Entry) -> dict[str, float]:
         """Whether ``entry``'s phrasings ask for what the question asks (where, when,
