@@ -70,7 +70,8 @@ SEMANTIC_FEATURES = LEXICAL_FEATURES + (
     "top3_agree", "semantic_rank", "lexical_rank",
     "phrasing_z", "phrasing_gap", "phrasing_entropy", "answer_z", "answer_gap", "answer_entropy",
     "semantic_z", "semantic_gap", "semantic_entropy",
-    "sentence_cosine", "sentence_pair", "sentence_cosine3")
+    "sentence_cosine", "sentence_pair", "sentence_cosine3",
+    "doc_cosine", "doc_best", "doc_lead", "doc_agrees", "doc_z", "doc_gap", "doc_entropy")
 """With a model, beside the ranking's first entries: how far the first stands out among
 the question's similarities to every entry (:func:`spread`) and its cosines to the
 answer sentences of the first entries (see ``Ranking.signals``).
