@@ -90,7 +90,7 @@ document (its phrasings then its answer, the passage e5 was trained to retrieve;
 seven features) raised held-out answered right / reached with the cascade from 36.8 /
 54.5% to 39.9 / 56.0% at the same wrong answers (three fold seeds: +3 to +5 points of
 the two together); they tell whether the first entry is right, not out-of-scope
-questions (area under the curve unchanged); in the score blend they moved no ranking."""
+questions (area under the curve unchanged); in the score blend they lowered top-1."""
 MEMORY_FEATURES = ("memory_out_of_scope", "memory_top")
 """Features of a semantic ranking read from the memory (:class:`Memory`)."""
 SPREAD_RANK = 10
