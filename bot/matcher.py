@@ -329,6 +329,11 @@ class FaqMatcher:
             """The vector of each distinct answer sentence (copies share one row)."""
             self._sentence_rows = [np.array([row[s] for s in found], dtype=np.intp)
                                    for found in sentences]
+            documents = [(i, "\n".join(e.questions.get(lang, ())) + "\n" + answer)
+                         for i, e in enumerate(faq.entries) for lang, answer in e.answers.items()]
+            self._document_vectors = vectors.vectors([d for _, d in documents], query=False)
+            """Each entry's document in each language, its phrasings then its answer: the
+            "title and text" passage multilingual-e5 was trained to retrieve for a query."""
         self._kinds = [question_kinds(w for _, t in e.phrasings() for w in words(t))
                        for e in faq.entries]
         """What each entry's phrasings ask for (:func:`bot.text.question_kinds`)."""
@@ -614,7 +619,8 @@ class FaqMatcher:
                     | decisions.spread("answer", sims[1], decisions.COSINE_TEMPERATURE)
                     | decisions.spread("semantic", semantic_score / 100,
                                        decisions.SCORE_TEMPERATURE)
-                    | self._sentences(sims[2], ranked[:decisions.OFFERED]))
+                    | self._sentences(sims[2], ranked[:decisions.OFFERED])
+                    | self._documents(sims[2], ranked[0]))
                 if self._memory is not None:
                     memory = self._memory.features(sims[2], ranked[0].entry.id)
         return Ranking(tuple(ranked), unknown, len(message.words), message.wants_staff,
@@ -641,6 +647,22 @@ class FaqMatcher:
         top = float(cosines[self._index_of[entry.id]])
         return {"char_cosine": top, "char_agrees": float(top >= cosines.max()),
                 "char_gap": decisions.gap(cosines)}
+
+    def _documents(self, query: Vectors, top: Match) -> dict[str, float]:
+        """The question's cosine to the first entry's document (its phrasings and answer,
+        the closest language), to the closest document, the first entry's lead over the
+        next (or its gap to the closest), whether it is the closest, and how far the closest
+        stands out (:func:`bot.decision.spread`)."""
+        cosines = np.maximum.reduceat(self._document_vectors @ query, self._answer_starts)
+        document = np.full(len(self.faq.entries), -1.0, dtype=np.float32)
+        document[self._answer_entries] = cosines
+        first, closest = self._index_of[top.entry.id], int(document.argmax())
+        runner_up = float(np.partition(document, -2)[-2]) if len(document) > 1 else -1.0
+        other = runner_up if closest == first else float(document[closest])
+        return ({"doc_cosine": float(document[first]), "doc_best": float(document[closest]),
+                 "doc_lead": float(document[first]) - other,
+                 "doc_agrees": float(closest == first)}
+                | decisions.spread("doc", document, decisions.COSINE_TEMPERATURE))
 
     def kinds(self, message: Message, entry: Entry) -> dict[str, float]:
         """Whether ``entry``'s phrasings ask for what the question asks (where, when,

@@ -47,7 +47,7 @@ entries:
       sq: Rruga Frosina Plaku, Tiranë.
       en: Frosina Plaku street, Tirana.
 """
-TEXTS = 6 + 6  # phrasings and answers
+TEXTS = 6 + 6 + 6  # phrasings, answers and documents (phrasings then answer)
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,7 @@ def test_restart_embeds_nothing_and_a_reload_embeds_only_what_changed(
     changed = _faq(tmp_path, FAQ.replace("Where is the agency's office?",
                                          "Where is the office of the agency?"))
     FaqMatcher(changed, MatchingConfig(), restarted)
-    assert restarted.embedded == 1
+    assert restarted.embedded == 2  # the phrasing, and the document of its language
 
 
 def test_learned_phrasings_count_at_once_and_embed_nothing(

@@ -24,7 +24,7 @@ from botapi.harness import PROJECT_ROOT, RunningBot, make_config
 ADMIN = 9101
 ENTRY = "ngo-statute-changes"
 PICK = f"q:en:{ENTRY}"
-FIRST = "We want to rename our association, what do we do?"
+FIRST = "We want to rename our association"
 SECOND = "we'd like to rename the association - what to do??"
 THIRD = "How do we rename the association?"
 ANSWER = load_faq(PROJECT_ROOT / "faq").get(ENTRY).answer_in("en")[:60]  # type: ignore
