@@ -57,6 +57,7 @@ import json
 import os
 import random
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -127,7 +128,8 @@ class Data:
 
 def rows(rankings: list[Ranking], expect: list[str | None], sets: np.ndarray,
          semantic: bool, memory: bool = False) -> Data:
-    names = decision.SEMANTIC_FEATURES if semantic else decision.LEXICAL_FEATURES
+    names: tuple[str, ...] = (decision.SEMANTIC_FEATURES if semantic
+                              else decision.LEXICAL_FEATURES)
     if memory:
         names += decision.MEMORY_FEATURES
     x, right, reach = [], [], []
@@ -319,13 +321,15 @@ def cascaded(sem: Data, lex: Data, mask: np.ndarray, answered: np.ndarray,
     return merged, mask, (answered & ~escalated) | lexical, suggested & ~lexical & ~escalated
 
 
-def regularised(tried: list[tuple[float, float, dict[str, object]]]) -> dict[str, object]:
+def regularised(tried: list[tuple[float, float, Mapping[str, object]]]
+                ) -> tuple[float, dict[str, object]]:
     """Of (objective, L2, held-out figures) for each L2, the strongest L2 whose
     objective is within L2_TOLERANCE of the best: differences that small are the
-    noise of a few hundred cases, and a stronger one changes less when refitted."""
+    noise of a few hundred cases, and a stronger one changes less when refitted.
+    That L2, and its figures with it (as ``l2``)."""
     top = max(objective for objective, _, _ in tried)
     _, l2, found = max((t for t in tried if t[0] >= top - L2_TOLERANCE), key=lambda t: t[1])
-    return {"l2": l2, **found}
+    return l2, {"l2": l2, **found}
 
 
 def with_memory(rankings: list[Ranking], vectors: np.ndarray, expect: list[str | None],
@@ -445,10 +449,12 @@ def main() -> int:
                 for name, part in parts}
 
     results: dict[str, dict[str, object]] = {}
+    l2s: dict[str, float] = {}
+    """The L2 chosen for each kind of model (also in ``results``)."""
     kinds = (("semantic", lambda k: sem, sem, empty_sem),
              ("lexical", lambda k: lex, lex, empty_lex))
     for kind, of_fold, measured, empty in kinds:
-        tried: list[tuple[float, float, dict[str, object]]] = []
+        tried: list[tuple[float, float, Mapping[str, object]]] = []
         for l2 in L2:
             answered = np.zeros(len(expect), dtype=bool)
             suggested = np.zeros(len(expect), dtype=bool)
@@ -465,8 +471,8 @@ def main() -> int:
             union = found["union"]
             meets = union[2] <= TARGET_WRONG and union[3] >= TARGET_HANDED_ON
             tried.append((union[0] + union[1] + (1000 if meets else 0), l2, found))
-        results[kind] = regularised(tried)
-        print(f"{kind}: L2 {results[kind]['l2']} chosen\n")
+        l2s[kind], results[kind] = regularised(tried)
+        print(f"{kind}: L2 {l2s[kind]} chosen\n")
 
     # With memory: held out, each fold's held-out cases with each memory of its tuning cases.
     held_rows = {}
@@ -475,13 +481,14 @@ def main() -> int:
         for k in range(FOLDS):
             held_rows[name] = held_rows[name].with_rows(per_fold[k], fold == k)
     tried = []
+    with_both, with_other = memories.values()
     for l2 in L2:
         decided = {name: (np.zeros(len(expect), dtype=bool), np.zeros(len(expect), dtype=bool))
                    for name in memories}
         for k in range(FOLDS):
             tuning, held = fold != k, fold == k
-            model, chosen, _, _ = fit_memory(*(m[k] for m in memories.values()), tuning,
-                                             strata, l2, empty_sem)
+            model, chosen, _, _ = fit_memory(with_both[k], with_other[k], tuning, strata, l2,
+                                             empty_sem)
             for name, per_fold in memories.items():
                 a, s = decide(*model(per_fold[k].x), *chosen, empty_sem)
                 decided[name][0][held], decided[name][1][held] = a[held], s[held]
@@ -492,24 +499,24 @@ def main() -> int:
         meets = all(u[2] <= TARGET_WRONG and u[3] >= TARGET_HANDED_ON for u in unions)
         objective = sum(u[0] + u[1] for u in unions) / len(unions) + (1000 if meets else 0)
         tried.append((objective, l2, found_memory))
-    results["semantic with memory"] = regularised(tried)
-    print(f"semantic with memory: L2 {results['semantic with memory']['l2']} chosen\n")
+    l2s["semantic with memory"], results["semantic with memory"] = regularised(tried)
+    print(f"semantic with memory: L2 {l2s['semantic with memory']} chosen\n")
 
     # The cascade, held out (no memory): lexical answers from the lexical model, the
     # rest from the semantic one as above.
-    l2_sem, l2_lex = float(results["semantic"]["l2"]), float(results["lexical"]["l2"])  # type: ignore[arg-type]
+    l2_sem, l2_lex = l2s["semantic"], l2s["lexical"]
     answered = np.zeros(len(expect), dtype=bool)
     suggested = np.zeros(len(expect), dtype=bool)
     lexical_answered = np.zeros(len(expect), dtype=bool)
     lexical_escalated = np.zeros(len(expect), dtype=bool)
     memory_escalated = np.zeros(len(expect), dtype=bool)
-    l2_memory = float(results["semantic with memory"]["l2"])  # type: ignore[arg-type]
+    l2_memory = l2s["semantic with memory"]
     with_memory_decided = {name: (np.zeros(len(expect), dtype=bool),
                                   np.zeros(len(expect), dtype=bool)) for name in memories}
     for k in range(FOLDS):
         tuning, held = fold != k, fold == k
         model, chosen_memory, both_rows, memory_oof = fit_memory(
-            *(m[k] for m in memories.values()), tuning, strata, l2_memory, empty_sem)
+            with_both[k], with_other[k], tuning, strata, l2_memory, empty_sem)
         for name, per_fold in memories.items():
             a, s = decide(*model(per_fold[k].x), *chosen_memory, empty_sem)
             with_memory_decided[name][0][held] = a[held]
@@ -556,7 +563,7 @@ def main() -> int:
     if args.write:
         models, oofs = {}, {}
         for kind, d, empty in (("semantic", sem, empty_sem), ("lexical", lex, empty_lex)):
-            l2 = float(results[kind]["l2"])  # type: ignore[arg-type]
+            l2 = l2s[kind]
             oofs[kind] = out_of_fold(d, everything, strata, l2)
             chosen = thresholds(d, everything, *oofs[kind], empty, each_set=kind != "lexical")
             fitted = train(d, everything, l2)
@@ -568,8 +575,7 @@ def main() -> int:
         other = memory_rows({n: sets != n for n in SETS})
         fitted, chosen, both_rows, memory_oof = fit_memory(
             mixed, other, everything, strata,
-            float(results["semantic with memory"]["l2"]),  # type: ignore[arg-type]
-            empty_sem)
+            l2s["semantic with memory"], empty_sem)
         for name, d in (("both sets", mixed), ("the other set", other)):
             a, sg = decide(*fitted(d.x), *chosen, empty_sem)
             print(show(f"with memory of {name}, fitted on all, in sample:",

@@ -114,8 +114,8 @@ def main() -> None:
         outcomes_plain, outcomes_learned = Report(), Report()
         for fold in range(args.folds):
             held = union[fold::args.folds]
-            taught = [c for i, c in enumerate(union) if i % args.folds != fold]
-            learned, _ = learned_from(taught, Path(folder), f"fold{fold}")
+            rest = [c for i, c in enumerate(union) if i % args.folds != fold]
+            learned, _ = learned_from(rest, Path(folder), f"fold{fold}")
             matcher = make(faq)
             matcher.set_learned(*learned)
             outcomes_learned.outcomes += evaluate(matcher, held).outcomes

@@ -77,15 +77,17 @@ def one_file(outbox: Outbox, content: bytes, folder: Path | None) -> tuple[float
     outbox.queue_replies(ADMIN, [intent])
     queued = time.perf_counter()
     [call], _ = outbox.look()
+    stored = None
     if folder is None:
         assert isinstance(call.intent, Document) and len(call.intent.content) == len(content)
     else:
         assert isinstance(call.intent, Say)
-        assert len(Path(call.intent.text).read_bytes()) == len(content)
+        stored = Path(call.intent.text)
+        assert len(stored.read_bytes()) == len(content)
     claimed = time.perf_counter()
     assert outbox.sent_then_next(call, 1) == (True, None)
-    if folder is not None:
-        Path(call.intent.text).unlink()
+    if stored is not None:
+        stored.unlink()
     return queued - start, claimed - queued, time.perf_counter() - claimed
 
 

@@ -38,6 +38,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,13 +71,31 @@ class Quality:
     p99_ms: float = 0.0
 
 
+@dataclass
+class Run:
+    """What one registry size measured: times in seconds, memory in bytes or MB."""
+
+    rows: int
+    import_s: float
+    first_s: float
+    restart_s: float
+    ready_s: float
+    index_bytes: int
+    saved_mb: float
+    index: Quality
+    scan: Quality
+    scan_bytes: int
+    pg: tuple[Quality, float, float] | None = None
+    """pg_trgm's quality, index build seconds and index MB (:func:`pg_trgm`)."""
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def measure(search, cases: list[Case], labelled: set[str],  # type: ignore[no-untyped-def]
-            names: dict[str, str]) -> Quality:
+def measure(search: Callable[[str], tuple[str | None, list[str]]], cases: list[Case],
+            labelled: set[str], names: dict[str, str]) -> Quality:
     """``search(query)`` gives (decision, [nipt, ...]); decision None: no decision."""
     quality, times = Quality(), []
     for case in cases:
@@ -127,7 +146,9 @@ def pg_trgm(url: str, rows: list[dict[str, str]], cases: list[Case], labelled: s
             start = time.perf_counter()
             conn.execute("CREATE INDEX orgs_name ON orgs USING gin (name gin_trgm_ops)")
             build_s = time.perf_counter() - start
-            size_mb = conn.execute("SELECT pg_relation_size('orgs_name')").fetchone()[0] / 2 ** 20
+            size = conn.execute("SELECT pg_relation_size('orgs_name')").fetchone()
+            assert size is not None
+            size_mb = size[0] / 2 ** 20
 
             def search(query: str) -> tuple[str | None, list[str]]:
                 text = fold(query)
@@ -143,7 +164,7 @@ def pg_trgm(url: str, rows: list[dict[str, str]], cases: list[Case], labelled: s
 
 
 def run(rows: int, folder: Path, cases: list[Case], labelled: set[str],
-        postgres: str | None) -> dict[str, object]:
+        postgres: str | None) -> Run:
     csv_path = make_csv(rows, folder)
     (folder / f"bench_{rows}.db").unlink(missing_ok=True)
     db = Database(f"sqlite:///{folder / f'bench_{rows}.db'}")
@@ -180,12 +201,7 @@ def run(rows: int, folder: Path, cases: list[Case], labelled: set[str],
         result = index.search(query)
         return result.decision, [hit.nipt for hit in result.results]
 
-    results: dict[str, object] = {
-        "rows": rows, "import_s": import_s, "first_s": first_s, "restart_s": restart_s,
-        "ready_s": ready_s,
-        "index_bytes": index_bytes, "saved_mb": saved_mb,
-        "index": measure(ours, cases, labelled, names),
-    }
+    measured_index = measure(ours, cases, labelled, names)
     scan_names = [utils.default_process(row['name']) for row in table]
     nipts = [row["nipt"] for row in table]
 
@@ -194,16 +210,15 @@ def run(rows: int, folder: Path, cases: list[Case], labelled: set[str],
                                processor=None, limit=5)
         return None, [nipts[found[2]] for found in best]
 
-    results["scan"] = measure(scan, cases, labelled, names)
+    measured_scan = measure(scan, cases, labelled, names)
     tracemalloc.start()
     copy = [utils.default_process(row['name']) for row in table]
-    results["scan_bytes"] = tracemalloc.get_traced_memory()[0]
+    scan_bytes = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
     del copy
-    if postgres:
-        results["pg"], results["pg_build_s"], results["pg_mb"] = pg_trgm(
-            postgres, table, cases, labelled, names)
-    return results
+    return Run(rows, import_s, first_s, restart_s, ready_s, index_bytes, saved_mb,
+               measured_index, measured_scan, scan_bytes,
+               pg_trgm(postgres, table, cases, labelled, names) if postgres else None)
 
 
 def main() -> int:
@@ -230,13 +245,12 @@ def main() -> int:
           f"{'wrong found':>11} | {'median ms':>9} | {'p99 ms':>7} | {'memory':>14}")
     print("-" * 104)
     for r in results:
-        rows = int(r["rows"])  # type: ignore[call-overload]
-        lines = [("index (ours)", r["index"], f"{r['index_bytes'] / rows:.0f} B/org")]
-        lines.append(("full scan WRatio", r["scan"], f"{r['scan_bytes'] / rows:.0f} B/org"))
-        if "pg" in r:
-            lines.append(("pg_trgm GIN", r["pg"], f"{r['pg_mb']:.0f} MB on disk"))
+        rows = r.rows
+        lines = [("index (ours)", r.index, f"{r.index_bytes / rows:.0f} B/org")]
+        lines.append(("full scan WRatio", r.scan, f"{r.scan_bytes / rows:.0f} B/org"))
+        if r.pg is not None:
+            lines.append(("pg_trgm GIN", r.pg[0], f"{r.pg[2]:.0f} MB on disk"))
         for method, q, memory in lines:
-            assert isinstance(q, Quality)
             wrong = (f"{q.wrong_found / len(cases):>6.1%}" + (f" +{q.found_beyond}" if
                      q.found_beyond else "   ")) if method.startswith("index") else "(no decision)"
             print(f"{rows:>8,} | {method:<16} | {q.right_first / in_scope:>11.1%} | "
@@ -246,11 +260,11 @@ def main() -> int:
           "name word for word an organisation only the larger registry has; lenient rate = "
           "(wrong - N) / look-ups)")
     for r in results:
-        print(f"{r['rows']:>8,} rows: import into SQLite {r['import_s']:.1f} s; then "
-              f"(build + save the index, {r['saved_mb']:.1f} MB) {r['first_s']:.1f} s; "
-              f"restart (load the saved index) {r['restart_s']:.2f} s, "
-              f"{r['index_bytes'] / 2 ** 20:.1f} MB; whole bot ready {r['ready_s']:.2f} s"
-              + (f"; pg_trgm GIN index build {r['pg_build_s']:.1f} s" if "pg" in r else ""))
+        print(f"{r.rows:>8,} rows: import into SQLite {r.import_s:.1f} s; then "
+              f"(build + save the index, {r.saved_mb:.1f} MB) {r.first_s:.1f} s; "
+              f"restart (load the saved index) {r.restart_s:.2f} s, "
+              f"{r.index_bytes / 2 ** 20:.1f} MB; whole bot ready {r.ready_s:.2f} s"
+              + (f"; pg_trgm GIN index build {r.pg[1]:.1f} s" if r.pg is not None else ""))
     return 0
 
 

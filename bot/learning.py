@@ -2,7 +2,7 @@
 
 When a person picks an entry among the bot's suggestions, their question is a
 vote for a phrasing of that entry. Votes for the same entry on questions that
-say the same thing (:func:`same_question`: they share most of their terms
+say the same thing (:func:`similarity`: they share most of their terms
 after the normaliser) gather on one learned phrasing; it counts - the matcher
 treats its questions as phrasings of the entry - once ``learning.min_votes``
 different people voted for it, so one person alone cannot teach the bot
@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.text import detect_language, fold, terms
+from bot.text import Message, detect_language, fold, read
 
 if TYPE_CHECKING:  # SQLAlchemy is imported where it is used: ``ask`` reads without it
     from sqlalchemy.orm import Session
@@ -73,19 +73,15 @@ class Learned:
         return self.texts[0] if self.texts else ""
 
 
-def similarity(a: str, b: str) -> float:
+def similarity(a: Message, b: Message) -> float:
     """How much two questions say the same (0-1): the Dice overlap of their terms
-    (folded, stopwords dropped, stemmed), or 1 for the same folded text."""
-    if fold(a) == fold(b):
+    (:attr:`bot.text.Message.terms`), or 1 for the same folded text."""
+    if a.words == b.words:
         return 1.0
-    ta, tb = set(terms(a)), set(terms(b))
+    ta, tb = a.terms, b.terms
     if not ta or not tb:
         return 0.0
     return 2 * len(ta & tb) / (len(ta) + len(tb))
-
-
-def same_question(a: str, b: str, threshold: float) -> bool:
-    return similarity(a, b) >= threshold
 
 
 def _now() -> datetime:
@@ -119,20 +115,23 @@ def vote(db: Database, *, entry_id: str, text: str, language: str, user_id: int 
     from bot.storage import LearnedPhrasing, LearnedVote
 
     text = " ".join(text.split())[:MAX_TEXT]
-    if not fold(text):
+    asked = read(text)
+    if not asked.words:
         return False
     with db.session() as session:
+        phrasings = {phrasing_id: [(v, read(v.text)) for v in votes]
+                     for phrasing_id, votes in _votes_by_phrasing(session, entry_id).items()}
         best_id, best = None, 0.0
-        for phrasing_id, votes in _votes_by_phrasing(session, entry_id).items():
-            score = max(similarity(text, v.text) for v in votes)
+        for phrasing_id, read_votes in phrasings.items():
+            score = max(similarity(asked, m) for _, m in read_votes)
             if score >= threshold and score > best:
                 best_id, best = phrasing_id, score
         if best_id is not None:
-            votes = _votes_by_phrasing(session, entry_id)[best_id]
-            if user_id is not None and any(v.user_id == user_id for v in votes):
+            read_votes = phrasings[best_id]
+            if user_id is not None and any(v.user_id == user_id for v, _ in read_votes):
                 return False
             if user_id is None and any(v.user_id is None and v.source == source
-                                       and fold(v.text) == fold(text) for v in votes):
+                                       and m.words == asked.words for v, m in read_votes):
                 return False
             phrasing_id = best_id
         else:

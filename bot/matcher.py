@@ -53,7 +53,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -72,8 +72,6 @@ from bot.text import (
     split_sentences,
     standard_forms,
     term,
-    terms,
-    words,
 )
 
 ANSWER_CREDIT = 0.7
@@ -190,24 +188,41 @@ class _Phrasing:
     weight: float
 
 
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """What the index keeps of a phrasing read as a question is (:func:`bot.text.read`):
+    its language, content words and terms (:attr:`bot.text.Message.terms`)."""
+
+    lang: str
+    words: tuple[str, ...]
+    terms: frozenset[str]
+
+    @classmethod
+    def of(cls, lang: str, message: Message) -> _Read:
+        return cls(lang, tuple(w for w, _ in message.content), message.terms)
+
+
 @dataclass(frozen=True)
 class _EntryWords:
-    """The content words of an entry's texts, each with its language."""
+    """An entry's phrasings, read, and the content words of its keywords and answers;
+    each with its language."""
 
-    questions: list[tuple[str, list[str]]]
+    questions: list[_Read]
     keywords: list[tuple[str, list[str]]]
     answers: list[tuple[str, list[str]]]
 
     @classmethod
-    def of(cls, entry: Entry) -> _EntryWords:
+    def of(cls, entry: Entry, phrasings: list[_Read]) -> _EntryWords:
+        """The words of ``entry``, whose ``phrasings`` are given read."""
         return cls(
-            questions=[(lang, content_words(t)) for lang, t in entry.phrasings()],
+            questions=phrasings,
             keywords=[(lang, content_words(k)) for lang, kws in entry.keywords.items()
                       for k in kws],
             answers=[(lang, content_words(t)) for lang, t in entry.answers.items()])
 
-    def all(self) -> list[tuple[str, list[str]]]:
-        return self.questions + self.keywords + self.answers
+    def all(self) -> list[tuple[str, Sequence[str]]]:
+        """The content words of each of its texts, with its language."""
+        return [*((q.lang, q.words) for q in self.questions), *self.keywords, *self.answers]
 
 
 @lru_cache(maxsize=65536)
@@ -303,7 +318,14 @@ class FaqMatcher:
         self.config = config or MatchingConfig()
         self.calibration = calibration or decisions.shipped()
         self.vectors = vectors
-        self._entry_words = [_EntryWords.of(entry) for entry in faq.entries]
+        self._kinds: list[frozenset[str]] = []
+        """What each entry's phrasings ask for (:func:`bot.text.question_kinds`)."""
+        self._entry_words: list[_EntryWords] = []
+        for entry in faq.entries:
+            # Each phrasing is read once, as a question is; the index keeps what it needs.
+            messages = [(lang, read(t)) for lang, t in entry.phrasings()]
+            self._kinds.append(question_kinds(w for _, m in messages for w in m.words))
+            self._entry_words.append(_EntryWords.of(entry, [_Read.of(*lm) for lm in messages]))
         self._index_of = {entry.id: i for i, entry in enumerate(faq.entries)}
         self.learned: tuple[tuple[str, str, str], ...] = ()
         self.out_of_scope: tuple[str, ...] = ()
@@ -334,16 +356,13 @@ class FaqMatcher:
             self._document_vectors = vectors.vectors([d for _, d in documents], query=False)
             """Each entry's document in each language, its phrasings then its answer: the
             "title and text" passage multilingual-e5 was trained to retrieve for a query."""
-        self._kinds = [question_kinds(w for _, t in e.phrasings() for w in words(t))
-                       for e in faq.entries]
-        """What each entry's phrasings ask for (:func:`bot.text.question_kinds`)."""
         self._faq_same: dict[frozenset[str], set[int]] = defaultdict(set)
         """The terms of each FAQ phrasing -> the entries having a phrasing with exactly
         these terms (learned phrasings join a copy: ``_same``)."""
-        for i, entry in enumerate(faq.entries):
-            for _, text in entry.phrasings():
-                if key := frozenset(terms(text)):
-                    self._faq_same[key].add(i)
+        for i, entry_words in enumerate(self._entry_words):
+            for phrasing in entry_words.questions:
+                if phrasing.terms:
+                    self._faq_same[phrasing.terms].add(i)
         if vectors is not None:
             # Learned phrasings stay out of the lexical index with a model: built once.
             self._build_lexical(self._entry_words)
@@ -388,30 +407,32 @@ class FaqMatcher:
                              if e in self._index_of and t.strip())
         """The learned phrasings as given (what a reload passes to the next matcher)."""
         self.out_of_scope = tuple(t for t in out_of_scope if t.strip())
+        learned = [(e, lang, read(t)) for e, lang, t in self.learned]
         self._memory = None
         if self.vectors is not None:
-            taught = [(e, t) for e, _, t in self.learned] + [(None, t) for t in self.out_of_scope]
+            taught = ([(e, m) for e, _, m in learned]
+                      + [(None, read(t)) for t in self.out_of_scope])
             memory = decisions.Memory(
-                self.vectors.remembered([asked_part(t) for _, t in taught]),
+                self.vectors.remembered([asked_part(m) for _, m in taught]),
                 tuple(e for e, _ in taught))
             self._memory = memory if memory.usable else None
         if self.vectors is None:
             texts = [_EntryWords(list(w.questions), w.keywords, w.answers)
                      for w in self._entry_words]
-            for entry_id, lang, text in self.learned:
+            for entry_id, lang, m in learned:
                 texts[self._index_of[entry_id]].questions.append(
-                    (lang, content_words(asked_part(text))))
+                    _Read.of(lang, read(asked_part(m))))
             self._build_lexical(texts)
         self._same = defaultdict(set, {k: set(v) for k, v in self._faq_same.items()})
         """The terms of each phrasing (the FAQ's and the learned ones) -> the entries
         having a phrasing with exactly these terms."""
-        for entry_id, _, text in self.learned:
-            if key := frozenset(terms(text)):
-                self._same[key].add(self._index_of[entry_id])
+        for entry_id, _, m in learned:
+            if m.terms:
+                self._same[m.terms].add(self._index_of[entry_id])
 
     def _build_lexical(self, texts: list[_EntryWords]) -> None:
-        question_terms = [{term(w) for _, ws in t.questions + t.keywords for w in ws}
-                          for t in texts]
+        question_terms = [{term(w) for _, ws in t.keywords for w in ws}.union(
+                              *(q.terms for q in t.questions)) for t in texts]
         answer_terms = [{term(w) for _, ws in t.answers for w in ws} for t in texts]
         self._idf = _idf(question_terms, answer_terms)
         self._rare_idf = max(self._idf.values(), default=1.0)
@@ -426,7 +447,8 @@ class FaqMatcher:
                               np.array([c for _, c in found]))
                           for t, found in postings.items()}
         """Term -> the entries having it (ascending) and the credit of each."""
-        self._phrasings = [[self._phrasing(ws) for _, ws in t.questions] for t in texts]
+        self._phrasings = [[_Phrasing(q.terms, sum(self._idf[t] for t in q.terms))
+                            for q in t.questions] for t in texts]
         self._languages = _language_words(texts)
         self._vocab = _typo_vocabulary(texts)
         self._vocab_by_start: dict[tuple[str, int], list[str]] = defaultdict(list)
@@ -436,10 +458,6 @@ class FaqMatcher:
         self._typo_cache: dict[str, tuple[str, float] | None] = {}
         self._chars = _CharIndex([[w for _, ws in t.all() for w in ws] for t in texts])
         """The character index of each entry's texts (phrasings, keywords, answer)."""
-
-    def _phrasing(self, phrasing_words: list[str]) -> _Phrasing:
-        terms = frozenset(term(w) for w in phrasing_words)
-        return _Phrasing(terms, sum(self._idf[t] for t in terms))
 
     # -- matching ---------------------------------------------------------
 
@@ -705,7 +723,7 @@ class FaqMatcher:
         limit = self.config.max_suggestions
         scored = self.lexical(message)
         lexical = self._ranked(message, scored, semantic=False)
-        same = self._same.get(frozenset(term(w) for w, _ in message.content))
+        same = self._same.get(message.terms)
         if same:
             found = {m.entry.id: m for m in lexical.matches}
             offered = tuple(found.get(self.faq.entries[i].id, Match(self.faq.entries[i], 100.0))

@@ -513,7 +513,12 @@ def content_words(text: str) -> list[str]:
     """The folded words of ``text`` that carry meaning: stopwords and filler are
     dropped, and so are numbers other than years (counts, amounts and dates
     say little about what is asked)."""
-    return [w for w in _join_compounds(words(text))
+    return _content(words(text))
+
+
+def _content(tokens: list[str]) -> list[str]:
+    """:func:`content_words` of text already folded into ``tokens``."""
+    return [w for w in _join_compounds(tokens)
             if (len(w) == 4 if w.isdigit() else len(w) > 1 and not is_stopword(w))]
 
 
@@ -649,16 +654,14 @@ class Sentence:
 
 @dataclass(frozen=True)
 class Message:
-    """A person's message, read once at the door (see :func:`read`).
+    """A person's message, read once at the door (see :func:`read`); the FAQ's
+    phrasings are read so too.
 
     ``words`` are its folded words; ``content`` the content words with a
     weight each (story sentences of a long message weigh ``STORY_WEIGHT``,
     the sentences that ask 1); ``sentences`` its sentences; ``question``
-    the part that asks, the text semantic matching embeds;
-    ``to_agency`` whether it addresses the agency as "you"; ``wants_staff``
-    whether it asks for a person (:func:`asks_for_staff`); ``lang`` the
-    language its words say (the FAQ matcher settles ties with its own
-    vocabulary).
+    the part that asks, the text semantic matching embeds. What is found in
+    these is found when first asked for (a FAQ phrasing needs little of it).
     """
 
     text: str
@@ -666,9 +669,22 @@ class Message:
     content: tuple[tuple[str, float], ...]
     sentences: tuple[Sentence, ...]
     question: str
-    to_agency: bool
-    wants_staff: bool
-    lang: str
+
+    @cached_property
+    def lang(self) -> str:
+        """The language its words say (the FAQ matcher settles ties with its own
+        vocabulary: :meth:`language`)."""
+        return _language(self.text.casefold(), self.words, None)
+
+    @cached_property
+    def to_agency(self) -> bool:
+        """Whether it addresses the agency as "you"."""
+        return any(w in _TO_THE_AGENCY for w in self.words)
+
+    @cached_property
+    def wants_staff(self) -> bool:
+        """Whether it asks for a person (:func:`asks_for_staff`)."""
+        return _asks_for_staff(self.words)
 
     def language(self, vocabularies: Mapping[str, Collection[str]]) -> str:
         """The language, ties settled by ``vocabularies`` (see :func:`detect_language`)."""
@@ -678,6 +694,12 @@ class Message:
     def kinds(self) -> frozenset[str]:
         """What the sentences that ask ask for (:func:`question_kinds`)."""
         return question_kinds(w for s in self.sentences if s.asks for w in s.words)
+
+    @cached_property
+    def terms(self) -> frozenset[str]:
+        """The matching terms of its content words (:func:`term`): what makes two
+        questions the same question to the FAQ matcher and to learning."""
+        return frozenset(term(w) for w, _ in self.content)
 
     @property
     def questions(self) -> tuple[Sentence, ...]:
@@ -710,25 +732,24 @@ def read(text: str) -> Message:
     asks and weigh it above the story around it."""
     tokens = words(text)
     sentences = []
-    for raw in split_sentences(text):
-        sentence_words = words(raw)
+    pieces = split_sentences(text)
+    for raw in pieces:
+        # A text of one sentence is that sentence (stripped): its words are folded.
+        sentence_words = tokens if len(pieces) == 1 else words(raw)
         if sentence_words:
             sentences.append(Sentence(raw, tuple(sentence_words), _asks(raw, sentence_words)))
     if sentences and not any(s.asks for s in sentences):
         last = sentences[-1]
         sentences[-1] = Sentence(last.text, last.words, True)
     content: list[tuple[str, float]] = []
-    all_content = content_words(text)
+    all_content = _content(tokens)
     asking = [s for s in sentences if s.asks]
     question = " ".join(s.text for s in asking) if len(asking) < len(sentences) else text
     if len(all_content) >= LONG_MESSAGE and len(sentences) > 1:
         for s in sentences:
             weight = 1.0 if s.asks else STORY_WEIGHT
-            content.extend((w, weight) for w in content_words(s.text))
+            content.extend((w, weight) for w in _content(list(s.words)))
     else:
         content = [(w, 1.0) for w in all_content]
     return Message(text=text, words=tuple(tokens), content=tuple(content),
-                   sentences=tuple(sentences), question=question,
-                   to_agency=any(w in _TO_THE_AGENCY for w in tokens),
-                   wants_staff=_asks_for_staff(tokens),
-                   lang=_language(text.casefold(), tokens, None))
+                   sentences=tuple(sentences), question=question)

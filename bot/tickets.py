@@ -455,6 +455,14 @@ class Tickets:
                     posted += 1
         return posted
 
+    def followups_due_in(self) -> timedelta | None:
+        """How long until the earliest follow-up still waiting is due to be posted by
+        :meth:`post_followups` (zero or less: due now); None when none waits."""
+        with self.db.session() as session:
+            first = session.scalar(select(func.min(TicketMessage.created_at)).where(
+                TicketMessage.relay_id.is_(None), TicketMessage.direction == "person"))
+        return None if first is None else as_utc(first) + self.staff.followup_batch - self.clock()
+
     def _post_followups(self, session: Session, ticket: Ticket, now: datetime) -> bool:
         """Queue the post of the ticket's waiting follow-ups (in as few posts as fit a
         message); False if none wait."""

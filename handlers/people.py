@@ -29,6 +29,7 @@ from bot.phrases import raw, say
 from handlers import buttons
 from handlers.media import content
 from handlers.render import answer, send
+from handlers.staff import followups_may_wait
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     brain, who, chat_id = assistant(context), asker(message.from_user), message.chat.id
     await _answer(context, message, lambda: brain.reply(who, text, chat_id=chat_id,
                                                         message_id=message.message_id))
+    if message.chat.type == ChatType.PRIVATE:
+        followups_may_wait(context)
 
 
 async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

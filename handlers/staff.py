@@ -3,7 +3,8 @@
 Only members of the staff chat (asked with getChatMember, remembered for a
 few minutes) and the configured admins may act; anyone else is ignored. What
 they do reaches Telegram through the outbox (:mod:`handlers.outbox`); a job
-announces tickets that wait too long, and another forgets old bookkeeping.
+announces tickets that wait too long, one posts a person's follow-ups when they
+are due, and another forgets old bookkeeping.
 
 The staff chats are the default one and those of ``staff.routes``; when one
 moves (a group upgraded to a supergroup), the handlers follow it. A person's
@@ -19,6 +20,8 @@ import logging
 import re
 import time
 from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
 
 from telegram import Bot, CallbackQuery, Message, Update, User
 from telegram.constants import ChatMemberStatus
@@ -28,6 +31,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    JobQueue,
     MessageHandler,
     filters,
 )
@@ -52,6 +56,13 @@ DESK_COMMANDS = ("help", "mine", "assign", "unassign", "note", "faq", "saved", "
 MAX_FAQ_CHOICES = 5
 MAX_SAVED_SHOWN = 30  # a listing stays within one message (4096 characters)
 MAX_LABEL = 60
+FOLLOWUPS_POLL = 60.0
+"""Seconds between looks for follow-ups that no worker is waiting to post: those another
+worker stored and did not post (it stopped first), or this one before a restart. A
+worker posts the follow-ups it stores when they are due (:func:`followups_may_wait`)."""
+FOLLOWUPS_AGAIN = 1.0
+"""Seconds at least from a look for due follow-ups to the next one it plans (one that
+could not be posted must not keep the worker looking)."""
 _MEMBER = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER)
 
 
@@ -66,6 +77,32 @@ class StaffDesk:
         self.chats = filters.Chat(chat_id=tickets.staff_chats)
         self._members: dict[tuple[int, int], tuple[bool, float]] = {}
         self._seen: dict[int, str | None] = {}
+        self._followups_at: float | None = None
+        """When (``time.monotonic()``) the next look for due follow-ups is planned."""
+
+    def look_for_followups(self, jobs: JobQueue[Any], delay: float) -> None:
+        """Post the follow-ups due in ``delay`` seconds then (one look for all that fall
+        due by then: none is planned if one is planned sooner)."""
+        at = time.monotonic() + max(delay, 0.0)
+        if self._followups_at is not None and self._followups_at <= at:
+            return
+        self._followups_at = at
+        jobs.run_once(post_planned_followups, max(delay, 0.0), name="follow-ups")
+
+    async def post_followups(self, jobs: JobQueue[Any] | None, *, planned: bool) -> None:
+        """Post the people's follow-ups that waited ``staff.followup_batch``, one post a
+        ticket; and look again when the earliest of those still waiting is due. A
+        ``planned`` look is the one :meth:`look_for_followups` planned."""
+        if planned:
+            self._followups_at = None
+
+        def post() -> tuple[int, timedelta | None]:
+            return self.tickets.post_followups(), self.tickets.followups_due_in()
+        posted, due_in = await asyncio.to_thread(post)
+        if posted:
+            self.sender.wake()
+        if due_in is not None and jobs is not None:
+            self.look_for_followups(jobs, max(due_in.total_seconds(), FOLLOWUPS_AGAIN))
 
     async def is_staff(self, bot: Bot, user: User, chat_id: int | None = None) -> bool:
         """An admin, or a member of the staff chat ``chat_id`` (default: the default staff
@@ -275,9 +312,20 @@ async def remind(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def post_followups(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Post the people's follow-ups that waited ``staff.followup_batch``, one post a ticket."""
-    if await asyncio.to_thread(desk(context).tickets.post_followups):
-        desk(context).sender.wake()
+    await desk(context).post_followups(context.job_queue, planned=False)
+
+
+async def post_planned_followups(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await desk(context).post_followups(context.job_queue, planned=True)
+
+
+def followups_may_wait(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A person wrote to the bot in private (handled and stored): a text to their open
+    ticket waits ``staff.followup_batch`` for the next ones, to be posted with them."""
+    staff: StaffDesk | None = context.application.bot_data.get("staff_desk")
+    if staff is not None and staff.tickets.enabled and context.job_queue is not None:
+        staff.look_for_followups(context.job_queue,
+                                 staff.tickets.staff.followup_batch.total_seconds())
 
 
 async def forget_old(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -495,9 +543,8 @@ def register(application: Application, brain: Assistant) -> None:
     if jobs is not None:
         remind_every = min(max(config.remind_after.total_seconds() / 2, 0.2), 60.0)
         jobs.run_repeating(remind, interval=remind_every, first=remind_every, name="reminders")
-        batch_every = min(max(config.followup_batch.total_seconds() / 3, 0.1), 1.0)
-        jobs.run_repeating(post_followups, interval=batch_every, first=batch_every,
-                           name="follow-ups")
+        jobs.run_repeating(post_followups, interval=FOLLOWUPS_POLL, first=1.0,
+                           name="follow-ups-poll")
         jobs.run_repeating(forget_old, interval=24 * 3600, first=60, name="forget")
         jobs.run_repeating(follow_moves, interval=60, first=60, name="staff-chats")
     if config.chat_id is None:

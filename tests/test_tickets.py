@@ -137,6 +137,20 @@ def test_follow_ups_in_a_row_are_acknowledged_once(tickets: Tickets, clock: Cloc
     assert told(12, "photo")
 
 
+def test_the_bot_knows_when_the_next_follow_up_is_due(tickets: Tickets, clock: Clock) -> None:
+    """followup_batch is 3 s: the staff chat gets the first text 3 s after it was written."""
+    open_ticket(tickets)
+    assert tickets.followups_due_in() is None
+    tickets.follow_up(ANA, ANA, 42, "edhe diçka")
+    assert tickets.followups_due_in() == timedelta(seconds=3)
+    clock.advance(seconds=2)
+    tickets.follow_up(ANA, ANA, 43, "dhe kjo")
+    assert tickets.followups_due_in() == timedelta(seconds=1)
+    clock.advance(seconds=1)
+    assert tickets.post_followups() == 1
+    assert tickets.followups_due_in() is None
+
+
 def test_anonymous_mode_shows_only_an_alias(database: Database, clock: Clock,
                                             outbox: Outbox) -> None:
     tickets = Tickets(database, config(anonymous=True), clock=clock)
