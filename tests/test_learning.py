@@ -18,7 +18,7 @@ from bot.conversation import Asker, Assistant, Reply
 from bot.faq import load_faq
 from bot.matcher import FaqMatcher
 from bot.storage import Database, FaqSuggestion, LearnedVote, Ticket
-from botapi.harness import PROJECT_ROOT
+from botapi.harness import PROJECT_ROOT, offering
 
 ENTRY = "ngo-statute-changes"
 # Close calls on the bundled FAQ: the bot offers choices, ENTRY among them.
@@ -29,12 +29,11 @@ ANSWER_START = load_faq(PROJECT_ROOT / "faq").get(ENTRY).answer_in("en")[:60]  #
 
 
 def lexical(database_url: str, **learning: int) -> Config:
-    """The project's config on ``database_url``, matching lexically: the tests are about
-    the votes, and need choices they can predict (and no model to load)."""
+    """The project's config on ``database_url``, offering choices (:func:`offering`): the
+    tests are about the votes, and need choices they can predict (and no model to load)."""
     config = load_config(PROJECT_ROOT / "config.yaml", environ={})
     return dataclasses.replace(
-        config, database_url=database_url,
-        matching=dataclasses.replace(config.matching, embedding="none"),
+        config, database_url=database_url, matching=offering(config.matching),
         learning=dataclasses.replace(config.learning, **learning))
 
 

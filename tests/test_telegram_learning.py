@@ -19,7 +19,7 @@ from bot import learning
 from bot.faq import load_faq
 from bot.storage import FaqSuggestion
 from botapi import BotApiServer, Call
-from botapi.harness import PROJECT_ROOT, RunningBot, make_config
+from botapi.harness import PROJECT_ROOT, RunningBot, make_config, offering
 
 ADMIN = 9101
 ENTRY = "ngo-statute-changes"
@@ -33,9 +33,8 @@ ANSWER = load_faq(PROJECT_ROOT / "faq").get(ENTRY).answer_in("en")[:60]  # type:
 @pytest.fixture
 async def bot(api: BotApiServer, tmp_path: Path) -> AsyncIterator[RunningBot]:
     config = make_config(api, tmp_path / "bot.db")
-    # Lexical matching: choices the test can predict, and no model to load.
-    config = dataclasses.replace(config, admins=(ADMIN,), matching=dataclasses.replace(
-        config.matching, embedding="none"))
+    # Choices the test can predict, and no model to load.
+    config = dataclasses.replace(config, admins=(ADMIN,), matching=offering(config.matching))
     running = await RunningBot(config).start()
     yield running
     await running.stop()

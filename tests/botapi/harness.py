@@ -8,7 +8,7 @@ from pathlib import Path
 
 from telegram.ext import Application
 
-from bot.config import Config, WebhookConfig, load_config
+from bot.config import Config, MatchingConfig, Thresholds, WebhookConfig, load_config
 from bot.conversation import Assistant
 from botapi.server import BotApiServer
 from handlers.app import build_application, start, stop
@@ -40,6 +40,15 @@ def make_config(server: BotApiServer, database: Path | str, *,
             listen="127.0.0.1", port=port, url=f"http://127.0.0.1:{port}/telegram/hook",
             secret_token=webhook_secret))
     return dataclasses.replace(config, telegram=telegram)
+
+
+def offering(matching: MatchingConfig) -> MatchingConfig:
+    """``matching`` without the model, set (as an admin can in config.yaml) to offer the
+    first entries for any question it finds some (answering only what it is sure of, or
+    has the very terms of a phrasing of): for tests of what people's picks do, whose
+    questions must stay choices whatever the calibration (bot/data/calibration.json)."""
+    return dataclasses.replace(matching, embedding="none",
+                               without_model=Thresholds(answer=99, suggest=1))
 
 
 class RunningBot:
