@@ -56,6 +56,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -300,6 +301,18 @@ class _CharIndex:
         return np.bincount(self._rows[picked],
                            weights=self._values[picked] * np.repeat(weights, lengths),
                            minlength=self._n) / math.sqrt(norm)
+
+
+class Lexical(NamedTuple):
+    """What the words of a question find in the FAQ (:meth:`FaqMatcher.lexical`)."""
+
+    scores: dict[int, tuple[float, float, float]]
+    """Entry index -> (lexical score 0-100, query coverage, phrasing coverage) of the
+    entries sharing most weight with the question."""
+    unknown: float
+    """The share of the question's weight in words the FAQ does not use."""
+    spelling: np.ndarray
+    """Each entry's character n-gram cosine to the question (:class:`_CharIndex`)."""
 
 
 class FaqMatcher:
@@ -567,17 +580,16 @@ class FaqMatcher:
                                                  + (1 - QUERY_SHARE) * phrasing))
         return score, coverage, phrasing
 
-    def lexical(self, message: Message) -> tuple[dict[int, tuple[float, float, float]], float]:
-        """Entry index -> (lexical score 0-100, query coverage, phrasing coverage)
-        of the entries sharing most weight with the question; and the share of
-        the question's weight in words the FAQ does not use."""
+    def lexical(self, message: Message) -> Lexical:
+        """What the words of the question find (computed once per decision)."""
+        spelling = self._chars.cosines(message)
         weights = self._query_terms(message)
         if not weights:
-            return {}, 0.0
+            return Lexical({}, 0.0, spelling)
         total = sum(weights.values())
         unknown = sum(w for t, w in weights.items() if t not in self._idf) / total
-        return {i: self._score(i, matched, strongest, total, weights)
-                for i, matched, strongest in self._evidence(weights)}, unknown
+        return Lexical({i: self._score(i, matched, strongest, total, weights)
+                        for i, matched, strongest in self._evidence(weights)}, unknown, spelling)
 
     def similarities(self, message: Message) -> tuple[Vectors, Vectors, Vectors] | None:
         """Per entry: the question's cosine with its closest phrasing, and with
@@ -599,15 +611,13 @@ class FaqMatcher:
         """The best-matching entries, best first, scored 0-100; ``semantic=False``
         ranks lexically even when a model is loaded."""
         message = read(message) if isinstance(message, str) else message
-        return self._ranked(message, self.lexical(message) if message.words else ({}, 0.0),
-                            semantic)
+        return self._ranked(message, self.lexical(message), semantic)
 
-    def _ranked(self, message: Message,
-                scored: tuple[dict[int, tuple[float, float, float]], float],
+    def _ranked(self, message: Message, scored: Lexical,
                 semantic: bool | None = None) -> Ranking:
-        """:meth:`rank` with the lexical scores of :meth:`lexical` given (a decision
-        that cascades ranks lexically first, and scores each entry once)."""
-        lexical, unknown = scored
+        """:meth:`rank` with what :meth:`lexical` found given (a decision that cascades
+        ranks lexically first, and scores each entry once)."""
+        lexical, unknown = scored.scores, scored.unknown
         sims = self.similarities(message) if semantic is not False else None
         if sims is None:
             ranked = [Match(self.faq.entries[i], round(score, 1), round(score, 1),
@@ -630,7 +640,7 @@ class FaqMatcher:
         memory: dict[str, float] = {}
         if ranked:
             signals = self.kinds(message, ranked[0].entry) | self._char_signals(
-                message, ranked[0].entry)
+                scored.spelling, ranked[0].entry)
             if sims is not None:
                 signals |= (
                     decisions.spread("phrasing", sims[0], decisions.COSINE_TEMPERATURE)
@@ -657,11 +667,10 @@ class FaqMatcher:
                 "sentence_pair": float(closest[0][:2].mean()),
                 "sentence_cosine3": float(max(c[0] for c in closest))}
 
-    def _char_signals(self, message: Message, entry: Entry) -> dict[str, float]:
-        """How close in spelling the question is to the first entry (``entry``): its
-        character cosine, whether no entry is closer, and how far the closest stands
-        out (:func:`bot.decision.gap`)."""
-        cosines = self._chars.cosines(message)
+    def _char_signals(self, cosines: np.ndarray, entry: Entry) -> dict[str, float]:
+        """How close in spelling the question is to the first entry (``entry``), from
+        the question's character cosines to every entry: its cosine, whether no entry
+        is closer, and how far the closest stands out (:func:`bot.decision.gap`)."""
         top = float(cosines[self._index_of[entry.id]])
         return {"char_cosine": top, "char_agrees": float(top >= cosines.max()),
                 "char_gap": decisions.gap(cosines)}
