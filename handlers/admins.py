@@ -57,9 +57,9 @@ def keeper(context: ContextTypes.DEFAULT_TYPE) -> FaqAdmin:
     return context.application.bot_data["faq_admin"]
 
 
-def _lang(context: ContextTypes.DEFAULT_TYPE, update: Update) -> str:
+async def _lang(context: ContextTypes.DEFAULT_TYPE, update: Update) -> str:
     user = update.effective_user
-    return brain(context).language(asker(user)) if user else "sq"
+    return await asyncio.to_thread(brain(context).language, asker(user)) if user else "sq"
 
 
 def _ids(ids: tuple[str, ...], lang: str) -> str:
@@ -92,7 +92,7 @@ async def tell_admins(context: ContextTypes.DEFAULT_TYPE, outcome: Outcome) -> N
     """Send every admin the result of a reload they did not ask for."""
     assistant = brain(context)
     for admin_id in assistant.config.admins:
-        lang = assistant.language(Asker(id=admin_id))
+        lang = await asyncio.to_thread(assistant.language, Asker(id=admin_id))
         await send(context, admin_id, [Reply(outcome_text(lang, outcome))])
 
 
@@ -107,7 +107,7 @@ async def _reply(update: Update, context: ContextTypes.DEFAULT_TYPE, *replies: R
 async def on_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/reload: read the FAQ files now."""
     outcome = await asyncio.to_thread(keeper(context).reload)
-    await _reply(update, context, Reply(outcome_text(_lang(context, update), outcome)))
+    await _reply(update, context, Reply(outcome_text(await _lang(context, update), outcome)))
 
 
 async def poll_faq(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -147,7 +147,7 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     message = update.effective_message
     if message is None or message.document is None:
         return
-    lang = _lang(context, update)
+    lang = await _lang(context, update)
     admin = keeper(context)
     document = message.document
     if (document.file_size or 0) > admin.max_upload_bytes:
@@ -195,7 +195,7 @@ async def on_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    lang = _lang(context, update)
+    lang = await _lang(context, update)
     files = keeper(context).files()
     if not files:
         await _reply(update, context, Reply(say(lang, "adm_export_empty")))
@@ -210,7 +210,7 @@ async def on_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_suggestions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/suggestions: the pending suggestions, each with accept and reject buttons."""
-    lang = _lang(context, update)
+    lang = await _lang(context, update)
     waiting = suggestions.pending(brain(context).db)
     if not waiting:
         await _reply(update, context, Reply(say(lang, "adm_no_suggestions")))
@@ -263,7 +263,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     if query is None:
         return
-    lang = _lang(context, update)
+    lang = await _lang(context, update)
     choice = buttons.unpack(query.data)
     if not isinstance(choice, ADMIN_BUTTONS) or \
             query.from_user.id not in brain(context).config.admins:
@@ -280,7 +280,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     else:
         text = await asyncio.to_thread(_settle_suggestion, context, lang, choice)
         if choice.action == "learned":
-            brain(context).refresh_learned()
+            await asyncio.to_thread(brain(context).refresh_learned)
     message = query.message if isinstance(query.message, Message) else None
     await send(context, message.chat.id if message else query.from_user.id, [Reply(text)],
                edit=without_buttons(message))
@@ -301,7 +301,7 @@ def parse_period(args: list[str]) -> report.Period:
 
 async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/stats [DAYS | FROM TO]: the figures, and a chart of the questions per day."""
-    lang = _lang(context, update)
+    lang = await _lang(context, update)
     chat = update.effective_chat
     try:
         period = parse_period(list(context.args or ()))
@@ -331,7 +331,7 @@ async def purge_old(context: ContextTypes.DEFAULT_TYPE) -> None:
                  "their message(s) emptied", purged.questions, purged.outbox, purged.votes,
                  purged.tickets, purged.ticket_messages)
     if purged.votes:
-        assistant.refresh_learned()
+        await asyncio.to_thread(assistant.refresh_learned)
 
 
 def register(application: Application, assistant: Assistant) -> None:

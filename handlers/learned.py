@@ -9,6 +9,7 @@ nothing. A job picks up changes made from the command line (``ngo-faq-bot learn`
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import Message, Update
@@ -52,10 +53,10 @@ async def on_learned(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if message is None or message.from_user is None:
         return
     brain = _brain(context)
-    lang = brain.language(asker(message.from_user))
+    lang = await asyncio.to_thread(brain.language, asker(message.from_user))
     min_votes = brain.config.learning.min_votes
-    items = learning.listing(brain.db, min_votes)
-    handed_on = learning.handed_on(brain.db)
+    items = await asyncio.to_thread(learning.listing, brain.db, min_votes)
+    handed_on = await asyncio.to_thread(learning.handed_on, brain.db)
     replies = [Reply(describe(lang, item, min_votes),
                      ((Button(say(lang, "adm_learned_remove", id=item.id),
                               RemoveLearned(item.id)),),))
@@ -80,18 +81,18 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query is None:
         return
     brain = _brain(context)
-    lang = brain.language(asker(query.from_user))
+    lang = await asyncio.to_thread(brain.language, asker(query.from_user))
     choice = buttons.unpack(query.data)
     if (not isinstance(choice, RemoveLearned | RemoveOutOfScope)
             or query.from_user.id not in brain.config.admins):
         await query.answer(say(lang, "button_expired"))
         return
     await query.answer()
-    if isinstance(choice, RemoveLearned):
-        removed, kind = learning.remove(brain.db, choice.number), "adm_learned"
-    else:
-        removed, kind = learning.remove_handed_on(brain.db, choice.number), "adm_out_of_scope"
-    brain.refresh_learned()
+    learned = isinstance(choice, RemoveLearned)
+    kind = "adm_learned" if learned else "adm_out_of_scope"
+    removed = await asyncio.to_thread(learning.remove if learned else learning.remove_handed_on,
+                                      brain.db, choice.number)
+    await asyncio.to_thread(brain.refresh_learned)
     message = query.message if isinstance(query.message, Message) else None
     text = say(lang, f"{kind}_removed" if removed else f"{kind}_gone", id=choice.number)
     await send(context, message.chat.id if message else query.from_user.id, [Reply(text)],
@@ -100,7 +101,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def refresh(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Pick up learned phrasings changed from the command line while the bot runs."""
-    if _brain(context).refresh_learned():
+    if await asyncio.to_thread(_brain(context).refresh_learned):
         log.info("learned phrasings changed (or the FAQ was reloaded); the matcher has them")
 
 

@@ -32,7 +32,7 @@ async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if message is None or message.from_user is None:
         return
-    lang = _brain(context).language(asker(message.from_user))
+    lang = await asyncio.to_thread(_brain(context).language, asker(message.from_user))
     rows = ((Button(raw(lang, "forget_yes"), Forget(lang, confirm=True)),
              Button(raw(lang, "forget_no"), Forget(lang, confirm=False))),)
     await send(context, message.chat.id, [Reply(say(lang, "forget_confirm"), rows)])
