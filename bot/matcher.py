@@ -52,7 +52,7 @@ bench development sets; the decision model is fitted by
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -226,11 +226,11 @@ class _EntryWords:
         return [*((q.lang, q.words) for q in self.questions), *self.keywords, *self.answers]
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def char_grams(word: str) -> tuple[str, ...]:
     """The character n-grams (``CHAR_GRAMS``) of a folded word, its start and end
     marked ("<reg", "ion>"): Gheg spellings, typos and inflections of a word share
-    most of them."""
+    most of them. The cache keeps the words of recent questions (about 1 KB each)."""
     marked = f"<{word}>"
     return tuple(marked[i:i + n] for n in CHAR_GRAMS for i in range(len(marked) - n + 1))
 
@@ -243,25 +243,31 @@ class _CharIndex:
     def __init__(self, texts: list[list[str]]) -> None:
         self._column: dict[str, int] = {}
         """N-gram -> its column (its place in the posting lists)."""
-        rows: list[int] = []
-        columns: list[int] = []
-        counts: list[float] = []
+        of_word: dict[str, np.ndarray] = {}
+        """Word -> the columns of its n-grams (each word's n-grams are made once)."""
+        rows, columns, counts = [], [], []
         for i, text in enumerate(texts):
-            found: dict[str, int] = defaultdict(int)
-            for word, k in Counter(text).items():
-                for g in char_grams(word):
-                    found[g] += k
-            rows.extend([i] * len(found))
-            columns.extend(self._column.setdefault(g, len(self._column)) for g in found)
-            counts.extend(found.values())
+            for word in text:
+                if word not in of_word:
+                    of_word[word] = np.array(
+                        [self._column.setdefault(g, len(self._column))
+                         for g in char_grams(word)], dtype=np.intp)
+            if text:
+                found, k = np.unique(np.concatenate([of_word[w] for w in text]),
+                                     return_counts=True)
+                rows.append(np.full(len(found), i, dtype=np.intp))
+                columns.append(found)
+                counts.append(k)
         n = len(texts)
-        row, column = np.array(rows, dtype=np.intp), np.array(columns, dtype=np.intp)
+        row = np.concatenate(rows) if rows else np.zeros(0, dtype=np.intp)
+        column = np.concatenate(columns) if columns else np.zeros(0, dtype=np.intp)
+        count = np.concatenate(counts) if counts else np.zeros(0, dtype=np.intp)
         df = np.bincount(column, minlength=len(self._column))
         idf = np.log((n + 1) / (df + 0.5))
         self._idf = idf.tolist()
         self._unknown_idf = math.log((n + 1) / 0.5)
         """The weight of an n-gram no entry has."""
-        values = (1 + np.log(np.array(counts))) * idf[column]
+        values = (1 + np.log(count)) * idf[column]
         norms = np.sqrt(np.bincount(row, weights=values * values, minlength=n))
         values /= np.where(norms > 0, norms, 1.0)[row]
         order = np.argsort(column, kind="stable")
@@ -672,7 +678,7 @@ class FaqMatcher:
         the question's character cosines to every entry: its cosine, whether no entry
         is closer, and how far the closest stands out (:func:`bot.decision.gap`)."""
         top = float(cosines[self._index_of[entry.id]])
-        return {"char_cosine": top, "char_agrees": float(top >= cosines.max()),
+        return {"char_cosine": top, "char_agrees": float(top > 0 and top >= cosines.max()),
                 "char_gap": decisions.gap(cosines)}
 
     def _documents(self, query: Vectors, top: Match) -> dict[str, float]:
