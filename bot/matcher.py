@@ -3,7 +3,7 @@
 A plain fuzzy ratio between the whole message and each phrasing fails on the
 way people write: long messages full of context ("we are a youth group in
 Korçë and...") drown the few words that say what they want. So the index
-works on *terms* (:func:`bot.text.terms`: folded, stopwords and filler
+works on *terms* (:attr:`bot.text.Message.terms`: folded, stopwords and filler
 dropped, cross-language concepts merged, stemmed) and weighs each by how rare
 it is in this FAQ (IDF): a word that names one entry counts, a word found in
 every entry hardly does.
@@ -352,9 +352,10 @@ class FaqMatcher:
         self._answer_vectors: Vectors | None = None
         self._answer_starts = self._answer_entries = np.zeros(0, dtype=np.intp)
         if vectors is not None:
-            texts = [(i, t) for i, e in enumerate(faq.entries) for t in e.answers.values()]
-            self._answer_vectors = vectors.vectors([t for _, t in texts], query=False)
-            owners = np.array([i for i, _ in texts], dtype=np.intp)  # in entry order
+            answers = [(i, lang, t) for i, e in enumerate(faq.entries)
+                       for lang, t in e.answers.items()]
+            self._answer_vectors = vectors.vectors([t for _, _, t in answers], query=False)
+            owners = np.array([i for i, _, _ in answers], dtype=np.intp)  # in entry order
             self._answer_starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
             self._answer_entries = owners[self._answer_starts]
             owned = [(i, t) for i, e in enumerate(faq.entries) for _, t in e.phrasings()]
@@ -370,11 +371,12 @@ class FaqMatcher:
             """The vector of each distinct answer sentence (copies share one row)."""
             self._sentence_rows = [np.array([row[s] for s in found], dtype=np.intp)
                                    for found in sentences]
-            documents = [(i, "\n".join(e.questions.get(lang, ())) + "\n" + answer)
-                         for i, e in enumerate(faq.entries) for lang, answer in e.answers.items()]
-            self._document_vectors = vectors.vectors([d for _, d in documents], query=False)
-            """Each entry's document in each language, its phrasings then its answer: the
-            "title and text" passage multilingual-e5 was trained to retrieve for a query."""
+            self._document_vectors = vectors.vectors(
+                ["\n".join(faq.entries[i].questions.get(lang, ())) + "\n" + t
+                 for i, lang, t in answers], query=False)
+            """Each entry's document in each language, its phrasings then its answer (the
+            "title and text" passage multilingual-e5 was trained to retrieve for a query):
+            one row per answer, in the rows of ``_answer_vectors``."""
         self._faq_same: dict[frozenset[str], set[int]] = defaultdict(set)
         """The terms of each FAQ phrasing -> the entries having a phrasing with exactly
         these terms (learned phrasings join a copy: ``_same``)."""

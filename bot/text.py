@@ -522,11 +522,6 @@ def _content(tokens: list[str]) -> list[str]:
             if (len(w) == 4 if w.isdigit() else len(w) > 1 and not is_stopword(w))]
 
 
-def terms(text: str) -> list[str]:
-    """The matching terms of ``text``, in order, stopwords and filler dropped."""
-    return [term(w) for w in content_words(text)]
-
-
 # Letter patterns typical of each language, the last resort of detect_language.
 _SQ_LETTERS = re.compile(r"xh|zh|gj|nj|dh|rr|q|(?:imi|imin|imit|ve|ja|se|ne|it)$")
 _EN_LETTERS = re.compile(r"th|wh|w|ck|ph|ee|oo|(?:tion|ing|ed|ly|ity|ship)$")
