@@ -456,8 +456,9 @@ class Tickets:
         return posted
 
     def followups_due_in(self) -> timedelta | None:
-        """How long until the earliest follow-up still waiting is due to be posted by
-        :meth:`post_followups` (zero or less: due now); None when none waits."""
+        """How long until the earliest follow-up still waiting (any ticket's, whichever
+        worker stored it) is due to be posted by :meth:`post_followups` (zero or less:
+        due now); None when none waits."""
         with self.db.session() as session:
             first = session.scalar(select(func.min(TicketMessage.created_at)).where(
                 TicketMessage.relay_id.is_(None), TicketMessage.direction == "person"))

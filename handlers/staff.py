@@ -20,7 +20,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from telegram import Bot, CallbackQuery, Message, Update, User
@@ -59,10 +59,13 @@ MAX_LABEL = 60
 FOLLOWUPS_POLL = 60.0
 """Seconds between looks for follow-ups that no worker is waiting to post: those another
 worker stored and did not post (it stopped first), or this one before a restart. A
-worker posts the follow-ups it stores when they are due (:func:`followups_may_wait`)."""
+worker looks for the follow-ups it stores when they are due (:func:`followups_may_wait`)."""
 FOLLOWUPS_AGAIN = 1.0
-"""Seconds at least from a look for due follow-ups to the next one it plans (one that
-could not be posted must not keep the worker looking)."""
+"""Seconds at least from a look for due follow-ups to the next one it plans. A look posts
+all that were due when it began; one falling due while it looks waits this long. Should
+one ever stay waiting when due, the worker looks for it once a second, not nonstop."""
+FOLLOWUPS_LOOK = "follow-ups"
+"""The name of the planned look for due follow-ups (:meth:`StaffDesk.look_for_followups`)."""
 _MEMBER = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER)
 
 
@@ -77,24 +80,29 @@ class StaffDesk:
         self.chats = filters.Chat(chat_id=tickets.staff_chats)
         self._members: dict[tuple[int, int], tuple[bool, float]] = {}
         self._seen: dict[int, str | None] = {}
-        self._followups_at: float | None = None
-        """When (``time.monotonic()``) the next look for due follow-ups is planned."""
 
-    def look_for_followups(self, jobs: JobQueue[Any], delay: float) -> None:
-        """Post the follow-ups due in ``delay`` seconds then (one look for all that fall
-        due by then: none is planned if one is planned sooner)."""
-        at = time.monotonic() + max(delay, 0.0)
-        if self._followups_at is not None and self._followups_at <= at:
+    @staticmethod
+    def look_for_followups(jobs: JobQueue[Any], delay: float) -> None:
+        """Post the follow-ups due in ``delay`` seconds then: one look for all that fall
+        due by then, and one look pending at a time (the sooner one stays, a later one is
+        replaced).
+
+        What is pending is what the job queue holds, not a note of ours: a look that ran,
+        is running or was dropped is not in it, so none can stop the next being planned.
+        A look runs however late the event loop lets it (no ``misfire_grace_time``)."""
+        delay = max(delay, 0.0)
+        wanted = datetime.now(UTC) + timedelta(seconds=delay)
+        pending = jobs.get_jobs_by_name(FOLLOWUPS_LOOK)
+        if any(job.next_t is not None and job.next_t <= wanted for job in pending):
             return
-        self._followups_at = at
-        jobs.run_once(post_planned_followups, max(delay, 0.0), name="follow-ups")
+        for job in pending:
+            job.schedule_removal()
+        jobs.run_once(post_followups, delay, name=FOLLOWUPS_LOOK,
+                      job_kwargs={"misfire_grace_time": None})
 
-    async def post_followups(self, jobs: JobQueue[Any] | None, *, planned: bool) -> None:
+    async def post_followups(self, jobs: JobQueue[Any] | None) -> None:
         """Post the people's follow-ups that waited ``staff.followup_batch``, one post a
-        ticket; and look again when the earliest of those still waiting is due. A
-        ``planned`` look is the one :meth:`look_for_followups` planned."""
-        if planned:
-            self._followups_at = None
+        ticket; and look again when the earliest of those still waiting is due."""
 
         def post() -> tuple[int, timedelta | None]:
             return self.tickets.post_followups(), self.tickets.followups_due_in()
@@ -312,11 +320,7 @@ async def remind(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def post_followups(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await desk(context).post_followups(context.job_queue, planned=False)
-
-
-async def post_planned_followups(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await desk(context).post_followups(context.job_queue, planned=True)
+    await desk(context).post_followups(context.job_queue)
 
 
 def followups_may_wait(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sqlite3
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -64,6 +65,29 @@ async def test_ten_quick_follow_ups_reach_the_staff_in_one_or_two_posts(
     await wait_until(lambda: len(texts_in(follow_up_posts(api, number, since))) == 2, timeout=20)
     await asyncio.sleep(0.5)
     assert [c.text for c in acks(api, ana, since)] == [f"U shtua te bileta #{number}."]
+
+
+async def test_follow_ups_due_while_the_bot_is_held_up_are_posted_when_it_is_free(
+        api: BotApiServer, tmp_path: Path, started: list) -> None:
+    api.members[STAFF_CHAT] = {BESA: "member"}
+    await start(started, staff_config(api, tmp_path / "bot.db",
+                                      followup_batch=timedelta(seconds=1)))
+    ana = api.user(4104, "Ana")
+    number = await ask_staff(api, ana)
+    await card_of(api, number)
+    await asyncio.sleep(1.5)  # the look planned when Ana asked is over
+    since = api.mark()
+    await api.send_text(ana, TEXTS[0])
+    await api.replies(ana["id"], since=since, count=1)  # "Added to": its look is planned
+    time.sleep(3)  # the bot (its event loop) is held up past the moment the text is due
+    # Posted once the bot is free again, not by the look once a minute.
+    [post] = await wait_until(lambda: follow_up_posts(api, number, since), timeout=10)
+    assert texts_in([post]) == [TEXTS[0]]
+    # The next follow-ups are posted when due too.
+    since = api.mark()
+    await api.send_text(ana, TEXTS[1])
+    [post] = await wait_until(lambda: follow_up_posts(api, number, since), timeout=10)
+    assert texts_in([post]) == [TEXTS[1]]
 
 
 def acks(api: BotApiServer, person: dict, since: int) -> list[Call]:
