@@ -164,18 +164,26 @@ class VectorCache:
         self._read()
 
     def _read(self) -> None:
+        self._rows = self._on_disk()
+
+    def _on_disk(self) -> dict[str, Vectors]:
+        """The vectors the file holds now (none if there is no readable file)."""
         if self.path is None or not self.path.is_file():
-            return
+            return {}
         try:
             with np.load(self.path) as data:
                 keys, vectors = data["keys"], data["vectors"]
-            self._rows = {str(k): v for k, v in zip(keys, vectors.astype(np.float32), strict=True)}
+            return {str(k): v for k, v in zip(keys, vectors.astype(np.float32), strict=True)}
         except (OSError, ValueError, KeyError) as exc:
             log.warning("ignoring the unreadable embedding cache %s (%s)", self.path, exc)
+            return {}
 
     def _write(self) -> None:
+        """Write the file again with the new vectors, keeping those another process
+        (another worker, the command line) wrote since this one read it."""
         if self.path is None:
             return
+        self._rows = self._on_disk() | self._rows
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             keys = np.array(list(self._rows), dtype="U32")

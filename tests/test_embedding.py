@@ -81,6 +81,20 @@ def test_restart_embeds_nothing_and_a_reload_embeds_only_what_changed(
     assert restarted.embedded == 2  # the phrasing, and the document of its language
 
 
+def test_two_processes_sharing_the_cache_keep_each_others_vectors(
+        tmp_path: Path, model: embedding.Embedder) -> None:
+    """Two workers (or a worker and the command line) read the file, then each embeds
+    texts of its own: neither write drops the other's, so a restart embeds nothing."""
+    one = VectorCache(model, tmp_path / "vectors")
+    other = VectorCache(model, tmp_path / "vectors")
+    one.vectors(["Where is the agency's office?"], query=True)
+    other.vectors(["How do we open a bank account?"], query=True)
+    restarted = VectorCache(model, tmp_path / "vectors")
+    restarted.vectors(["Where is the agency's office?", "How do we open a bank account?"],
+                      query=True)
+    assert restarted.embedded == 0
+
+
 def test_learned_phrasings_count_at_once_and_embed_nothing(
         tmp_path: Path, model: embedding.Embedder) -> None:
     cache = VectorCache(model, tmp_path / "vectors")
