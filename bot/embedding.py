@@ -159,11 +159,7 @@ class VectorCache:
         """Look-ups of :meth:`query` answered from memory, and embedded."""
         self._queries: OrderedDict[str, Vectors] = OrderedDict()
         self._remembered: dict[str, Vectors] = {}
-        self._rows: dict[str, Vectors] = {}
         self._lock = threading.Lock()
-        self._read()
-
-    def _read(self) -> None:
         self._rows = self._on_disk()
 
     def _on_disk(self) -> dict[str, Vectors]:

@@ -12,10 +12,22 @@ from datetime import timedelta
 from pathlib import Path
 
 from botapi import BotApiServer, Call
-from test_inbox import _config_file, _run
 from staffchat import BESA, STAFF_CHAT, ask_staff, card_of, staff_config, start, wait_until
+from test_inbox import _config_file, _run
 
 TEXTS = [f"Mesazhi {n}: edhe një hollësi për kërkesën" for n in range(1, 11)]
+
+
+async def a_ticket(api: BotApiServer, tmp_path: Path, started: list, batch: float,
+                   user_id: int) -> tuple[dict, int, Call]:
+    """The bot started with follow-ups batched every ``batch`` seconds, and Ana (``user_id``)
+    with a ticket posted to the staff chat: Ana, the ticket's number and its card."""
+    api.members[STAFF_CHAT] = {BESA: "member"}
+    await start(started, staff_config(api, tmp_path / "bot.db",
+                                      followup_batch=timedelta(seconds=batch)))
+    ana = api.user(user_id, "Ana")
+    number = await ask_staff(api, ana)
+    return ana, number, await card_of(api, number)
 
 
 def follow_up_posts(api: BotApiServer, number: int, since: int = 0) -> list[Call]:
@@ -37,12 +49,7 @@ def texts_in(posts: list[Call]) -> list[str]:
 
 async def test_ten_quick_follow_ups_reach_the_staff_in_one_or_two_posts(
         api: BotApiServer, tmp_path: Path, started: list) -> None:
-    api.members[STAFF_CHAT] = {BESA: "member"}
-    await start(started, staff_config(api, tmp_path / "bot.db",
-                                      followup_batch=timedelta(seconds=2)))
-    ana = api.user(4101, "Ana")
-    number = await ask_staff(api, ana)
-    card = await card_of(api, number)
+    ana, number, card = await a_ticket(api, tmp_path, started, 2, 4101)
     since = api.mark()
     for text in TEXTS:
         await api.send_text(ana, text)
@@ -69,17 +76,13 @@ async def test_ten_quick_follow_ups_reach_the_staff_in_one_or_two_posts(
 
 async def test_follow_ups_due_while_the_bot_is_held_up_are_posted_when_it_is_free(
         api: BotApiServer, tmp_path: Path, started: list) -> None:
-    api.members[STAFF_CHAT] = {BESA: "member"}
-    await start(started, staff_config(api, tmp_path / "bot.db",
-                                      followup_batch=timedelta(seconds=1)))
-    ana = api.user(4104, "Ana")
-    number = await ask_staff(api, ana)
-    await card_of(api, number)
+    ana, number, _ = await a_ticket(api, tmp_path, started, 1, 4104)
     await asyncio.sleep(1.5)  # the look planned when Ana asked is over
     since = api.mark()
     await api.send_text(ana, TEXTS[0])
     await api.replies(ana["id"], since=since, count=1)  # "Added to": its look is planned
-    time.sleep(3)  # the bot (its event loop) is held up past the moment the text is due
+    # The bot (its event loop) is held up past the moment the text is due.
+    time.sleep(3)  # noqa: ASYNC251
     # Posted once the bot is free again, not by the look once a minute.
     [post] = await wait_until(lambda: follow_up_posts(api, number, since), timeout=10)
     assert texts_in([post]) == [TEXTS[0]]
@@ -97,12 +100,7 @@ def acks(api: BotApiServer, person: dict, since: int) -> list[Call]:
 
 async def test_a_photo_follows_the_texts_written_before_it(
         api: BotApiServer, tmp_path: Path, started: list) -> None:
-    api.members[STAFF_CHAT] = {BESA: "member"}
-    await start(started, staff_config(api, tmp_path / "bot.db",
-                                      followup_batch=timedelta(seconds=30)))
-    ana = api.user(4102, "Ana")
-    number = await ask_staff(api, ana)
-    await card_of(api, number)
+    ana, number, _ = await a_ticket(api, tmp_path, started, 30, 4102)
     since = api.mark()
     await api.send_text(ana, TEXTS[0])
     await api.send_photo(ana, caption="Formulari")
