@@ -51,11 +51,12 @@ bench development sets; the decision model is fitted by
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -74,6 +75,8 @@ from bot.text import (
     standard_forms,
     term,
 )
+
+log = logging.getLogger(__name__)
 
 ANSWER_CREDIT = 0.7
 """Credit for a question term found only in an entry's answer text."""
@@ -163,6 +166,8 @@ class Ranking:
     memory: dict[str, float] = field(default_factory=dict)
     """The memory features of the question (:meth:`bot.decision.Memory.features`), if
     the matcher has a usable memory."""
+    query: Vectors | None = None
+    """The question's vector, if the ranking is semantic (the decision reads it too)."""
 
 
 @dataclass(frozen=True)
@@ -358,6 +363,10 @@ class FaqMatcher:
             owners = np.array([i for i, _, _ in answers], dtype=np.intp)  # in entry order
             self._answer_starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
             self._answer_entries = owners[self._answer_starts]
+            fitted = self.calibration.for_dimension(self._answer_vectors.shape[1])
+            if fitted != self.calibration:
+                _warn_query_weights(self._answer_vectors.shape[1])
+                self.calibration = fitted
             owned = [(i, t) for i, e in enumerate(faq.entries) for _, t in e.phrasings()]
             self._phrasing_vectors = vectors.vectors([t for _, t in owned], query=True)
             owners = np.array([i for i, _ in owned], dtype=np.intp)
@@ -660,7 +669,7 @@ class FaqMatcher:
                 if self._memory is not None:
                     memory = self._memory.features(sims[2], ranked[0].entry.id)
         return Ranking(tuple(ranked), unknown, len(message.words), message.wants_staff,
-                       signals, memory)
+                       signals, memory, sims[2] if sims is not None else None)
 
     def _sentences(self, query: Vectors, first: list[Match]) -> dict[str, float]:
         """The question's cosines to the answer sentences of the ``first`` entries: the
@@ -780,6 +789,13 @@ class FaqMatcher:
                 cfg.suggest / 100 if cfg.suggest is not None else None)
 
 
+@cache
+def _warn_query_weights(dimension: int) -> None:
+    log.warning("the calibration was fitted with another embedding model (question vectors "
+                "of another length than %d): deciding without the question's vector; fit it "
+                "for this model with benchmarks/faq_tune.py --write", dimension)
+
+
 def asked_part(question: Message | str) -> str:
     """The part of a question that is embedded (see ``QUERY_WORDS``)."""
     message = read(question) if isinstance(question, str) else question
@@ -809,7 +825,8 @@ def decide_ranking(text: str, lang: str, ranking: Ranking, model: decisions.Mode
     if not ranking.matches:
         return Decision(text, lang, "escalate", None, ())
     top = ranking.matches[0]
-    right, reach = model.probabilities(decisions.features(ranking, model.semantic))
+    right, reach = model.probabilities(decisions.features(ranking, model.semantic),
+                                       ranking.query)
     answer, suggest = (o if o is not None else c for o, c in
                        zip(overrides, (model.answer, model.suggest), strict=True))
     why = _probabilities(right, reach)

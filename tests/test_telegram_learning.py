@@ -23,11 +23,10 @@ from botapi.harness import PROJECT_ROOT, RunningBot, make_config, offering
 
 ADMIN = 9101
 ENTRY = "ngo-statute-changes"
-PICK = f"q:en:{ENTRY}"
 FIRST = "We want to rename our association"
 SECOND = "we'd like to rename the association - what to do??"
 THIRD = "How do we rename the association?"
-ANSWER = load_faq(PROJECT_ROOT / "faq").get(ENTRY).answer_in("en")[:60]  # type: ignore
+FAQ = load_faq(PROJECT_ROOT / "faq")
 
 
 @pytest.fixture
@@ -67,18 +66,23 @@ async def press(api: BotApiServer, user: dict, message: Call, data: str,
     return reply
 
 
-async def pick(api: BotApiServer, user: dict, question: str) -> Call:
-    """Ask, see ENTRY among the choices, pick it; returns the answer (with 👍 / 👎)."""
+def answer_of(entry: str) -> str:
+    return FAQ.get(entry).answer_in("en")[:60]  # type: ignore
+
+
+async def pick(api: BotApiServer, user: dict, question: str, entry: str = ENTRY) -> Call:
+    """Ask, see ``entry`` among the choices, pick it; returns the answer (with 👍 / 👎)."""
     choices = await ask(api, user, question)
-    assert PICK in data_of(choices) and ANSWER not in choices.text
-    answer = await press(api, user, choices, PICK)
-    assert answer is not None and ANSWER in answer.text
+    assert f"q:en:{entry}" in data_of(choices) and answer_of(entry) not in choices.text
+    answer = await press(api, user, choices, f"q:en:{entry}")
+    assert answer is not None and answer_of(entry) in answer.text
     return answer
 
 
-async def answered_directly(api: BotApiServer, user: dict) -> bool:
-    reply = await ask(api, user, THIRD)
-    return ANSWER in reply.text and PICK not in data_of(reply)
+async def answered_directly(api: BotApiServer, user: dict, question: str = THIRD,
+                            entry: str = ENTRY) -> bool:
+    reply = await ask(api, user, question)
+    return answer_of(entry) in reply.text and f"q:en:{entry}" not in data_of(reply)
 
 
 async def test_two_picks_teach_the_bot_and_a_thumbs_down_or_forget_undo_it(
@@ -138,17 +142,19 @@ async def test_an_admin_links_a_staff_answer_to_an_entry(
 
 async def test_with_the_embedding_model_two_picks_teach_it_too(
         api: BotApiServer, tmp_path: Path) -> None:
-    """The matcher config.yaml asks for (the semantic one): the same learning at work."""
+    """The matcher config.yaml asks for (the semantic one): the same learning at work
+    (on other questions: with the model, the renaming ones are answered at once)."""
+    entry, first, third = "grants-eligibility", "conditions for the grant?", "the grant conditions"
     config = dataclasses.replace(make_config(api, tmp_path / "bot.db"), admins=(ADMIN,))
     running = await RunningBot(config).start()
     try:
         assert running.brain is not None
         assert await asyncio.to_thread(running.brain.semantic_ready.wait, 300)
         assert running.brain.matcher.semantic
-        assert not await answered_directly(api, person(api, 801))
-        await pick(api, person(api, 802), FIRST)
-        await pick(api, person(api, 803), FIRST)  # another person, the same question
-        assert await answered_directly(api, person(api, 804))
+        assert not await answered_directly(api, person(api, 801), third, entry)
+        await pick(api, person(api, 802), first, entry)
+        await pick(api, person(api, 803), first, entry)  # another person, the same question
+        assert await answered_directly(api, person(api, 804), third, entry)
     finally:
         await running.stop()
 
