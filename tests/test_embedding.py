@@ -193,3 +193,35 @@ def test_a_bot_with_a_memory_hands_on_a_question_without_a_chance_unembedded(
         found.append((decided.decision, "lexical only" in decided.why, cache.misses - before))
     assert found[0] == ("escalate", True, 0)
     assert found[1][1:] == (False, 1)  # under 0: the model decides it
+
+
+def test_the_decision_reads_the_questions_own_vector(model: embedding.Embedder) -> None:
+    """With the model, the calibrated decision weighs the question's vector too (which
+    kinds of question the FAQ answers): this plain question is answered with it, and
+    only offered among choices by the same calibration without it."""
+    faq = load_faq(PROJECT_ROOT / "faq")
+    shipped = decision.shipped()
+    assert shipped.semantic.dimension == 384  # multilingual-e5-small's vectors
+    blind = replace(shipped, semantic=shipped.semantic.without_query())
+    question = "how do we register an association?"
+    cache = VectorCache(model, PROJECT_ROOT / "data" / "embeddings")  # the bot's own cache
+    with_vector = FaqMatcher(faq, MatchingConfig(), cache).decide(question)
+    without = FaqMatcher(faq, MatchingConfig(), cache, calibration=blind).decide(question)
+    assert (with_vector.decision, with_vector.top.entry.id) == ("answer", "ngo-registration")
+    assert without.decision == "suggest"
+
+
+def test_a_calibration_for_another_models_vectors_drops_its_query_weights(
+        tmp_path: Path, model: embedding.Embedder, caplog: pytest.LogCaptureFixture) -> None:
+    """Query weights of another length than the model's vectors (a calibration fitted
+    for another model) are not used, and the log says how to fit one for this model."""
+    shipped = decision.shipped()
+    other = replace(shipped, semantic=replace(shipped.semantic, query_right=(0.1,) * 8,
+                                              query_reach=(0.1,) * 8))
+    with caplog.at_level(logging.WARNING, logger="bot.matcher"):
+        matcher = FaqMatcher(_faq(tmp_path), MatchingConfig(), VectorCache(model, None),
+                             calibration=other)
+    assert matcher.calibration.semantic.dimension == 0
+    assert matcher.decide("How do we open a bank account?").top.entry.id == "bank-account"
+    [warning] = [r.getMessage() for r in caplog.records if r.name == "bot.matcher"]
+    assert "another embedding model" in warning and "faq_tune.py --write" in warning
