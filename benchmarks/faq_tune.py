@@ -73,7 +73,7 @@ from bot.config import load_config  # noqa: E402
 from bot.embedding import vector_cache  # noqa: E402
 from bot.evaluate import load_cases  # noqa: E402
 from bot.faq import load_faq  # noqa: E402
-from bot.matcher import FaqMatcher, Ranking, asked_part  # noqa: E402
+from bot.matcher import FaqMatcher, Ranking  # noqa: E402
 from bot.text import read  # noqa: E402
 
 BENCH = Path(os.environ.get("BENCH_DIR") or PROJECT_ROOT.parent / "shared" / "bench")
@@ -104,7 +104,7 @@ QUERY_L2 = 300.0
 features' own L2 chosen as below. Scanned held out (union, mean of three fold seeds,
 the model deciding all; answered right + reached): 30 -> 106.9, 100 -> 116.1, 300 ->
 117.7, 1000 -> 109.1, 3000 -> 103.8 (without the vector, one seed: 100.6)."""
-L2 = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
+L2 = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0)
 L2_TOLERANCE = 1.0
 """Points of held-out answered right + reached within which the strongest L2 is chosen."""
 ANSWER = np.round(np.arange(0.30, 0.995, 0.01), 2)
@@ -155,12 +155,10 @@ def rows(rankings: list[Ranking], expect: list[str | None], sets: np.ndarray,
         ids = [m.entry.id for m in ranking.matches[:decision.OFFERED]]
         right.append(bool(ids) and ids[0] == exp)
         reach.append(exp in ids)
-    table = np.array(x)
-    dims = 0
-    if semantic:  # the question's vector (zeros where nothing was embedded)
-        dims = max(len(r.query) for r in rankings if r.query is not None)
-        table = np.c_[table, [r.query if r.query is not None else np.zeros(dims)
-                              for r in rankings]]
+    table, dims = np.array(x), 0
+    if semantic:
+        vectors = query_vectors(rankings)
+        table, dims = np.c_[table, vectors], vectors.shape[1]
     return Data(table, np.array(right), np.array(reach),
                 np.array([e is not None for e in expect]), names, sets, dims)
 
@@ -203,19 +201,18 @@ class Fitted:
 
     def model(self, names: tuple[str, ...], chosen: tuple[float, float]) -> decision.Model:
         """What ``calibration.json`` keeps of it, with the thresholds (answer, suggest):
-        the query vector's standardisation folded into its weights and the bias."""
+        the query vector's columns (after the ``names``) as its mean and weights with
+        its scale folded in."""
         n = len(names)
+        assert len(self.mean) == n + self.query_dims
 
         def split(w: np.ndarray) -> tuple[tuple[float, ...], tuple[float, ...]]:
-            query = w[n:-1] / self.scale[n:]
-            bias = w[-1] - float(query @ self.mean[n:])
-            return (tuple(np.r_[w[:n], bias].round(6)),
-                    tuple(query.round(6)) if self.query_dims else ())
+            return tuple(np.r_[w[:n], w[-1]].round(6)), tuple((w[n:-1] / self.scale[n:]).round(6))
 
         (right, query_right), (reach, query_reach) = split(self.right), split(self.reach)
         return decision.Model(names, tuple(self.mean[:n].round(6)),
                               tuple(self.scale[:n].round(6)), right, reach, *chosen,
-                              query_right, query_reach)
+                              tuple(self.mean[n:].round(6)), query_right, query_reach)
 
 
 def train(d: Data, mask: np.ndarray, l2: float) -> Fitted:
@@ -350,8 +347,8 @@ def cascaded(sem: Data, lex: Data, mask: np.ndarray, answered: np.ndarray,
     """The semantic decisions with those in ``lexical`` answered from the lexical
     ranking instead (labels: a Data whose "right" is the lexical first entry's) and
     those in ``escalated`` handed on."""
-    merged = Data(sem.x, np.where(lexical, lex.right, sem.right),
-                  np.where(lexical, lex.reach, sem.reach), sem.in_scope, sem.names, sem.group)
+    merged = replace(sem, right=np.where(lexical, lex.right, sem.right),
+                     reach=np.where(lexical, lex.reach, sem.reach))
     return merged, mask, (answered & ~escalated) | lexical, suggested & ~lexical & ~escalated
 
 
@@ -418,8 +415,9 @@ def memory_cascade(d: Data, tuning: np.ndarray, decided: tuple[np.ndarray, np.nd
     return found[1]
 
 
-def read_all() -> tuple[list[str], list[str | None], list[Ranking], list[Ranking],
-                        np.ndarray]:
+def read_all() -> tuple[list[str], list[str | None], list[Ranking], list[Ranking], str]:
+    """Every case's set, expected entry, semantic and lexical ranking; the name of
+    the embedding model."""
     config = load_config(PROJECT_ROOT / "config.yaml", environ={}).matching
     faq = load_faq(BENCH / "faq.yaml")
     cache = vector_cache(config.embedding, PROJECT_ROOT / "data" / "embeddings")
@@ -427,7 +425,7 @@ def read_all() -> tuple[list[str], list[str | None], list[Ranking], list[Ranking
         raise SystemExit(f"the model {config.embedding!r} cannot be loaded")
     placeholder = decision.Calibration(*(decision.Model((), (), (), (), (), 1.0, 1.0),) * 2)
     matcher = FaqMatcher(faq, config, cache, calibration=placeholder)
-    sets, expect, semantic, lexical, vectors = [], [], [], [], []
+    sets, expect, semantic, lexical = [], [], [], []
     for name in SETS:
         for case in load_cases(BENCH / f"{name}.jsonl"):
             message = read(case.question)
@@ -435,8 +433,13 @@ def read_all() -> tuple[list[str], list[str | None], list[Ranking], list[Ranking
             expect.append(case.expect)
             semantic.append(matcher.rank(message))
             lexical.append(matcher.rank(message, semantic=False))
-            vectors.append(cache.query(asked_part(message)))
-    return sets, expect, semantic, lexical, np.array(vectors)
+    return sets, expect, semantic, lexical, cache.embedder.name
+
+
+def query_vectors(rankings: list[Ranking]) -> np.ndarray:
+    """The questions' vectors, one row per ranking (zeros where nothing was embedded)."""
+    dims = max((len(r.query) for r in rankings if r.query is not None), default=0)
+    return np.array([r.query if r.query is not None else np.zeros(dims) for r in rankings])
 
 
 def show(label: str, found: dict[str, np.ndarray]) -> str:
@@ -449,7 +452,8 @@ def main() -> int:
     parser.add_argument("--write", action="store_true",
                         help="write bot/data/calibration.json (fitted on all the cases)")
     args = parser.parse_args()
-    sets_list, expect, sem_rankings, lex_rankings, vectors = read_all()
+    sets_list, expect, sem_rankings, lex_rankings, embedder = read_all()
+    vectors = query_vectors(sem_rankings)
     sets = np.array(sets_list)
     sem, lex = rows(sem_rankings, expect, sets, True), rows(lex_rankings, expect, sets, False)
     empty_sem = np.array([not r.matches for r in sem_rankings])
@@ -626,7 +630,8 @@ def main() -> int:
             (oofs["lexical"][0] >= value[0]) & ~empty_lex, oofs["lexical"][1], empty_lex)
         calibration = decision.Calibration(models["semantic"], models["lexical"], *value,
                                            learned=models["semantic with memory"],
-                                           cascade_escalate_learned=memory_escalate)
+                                           cascade_escalate_learned=memory_escalate,
+                                           embedding=embedder)
         out = {"how": "benchmarks/faq_tune.py --write (see its docstring)",
                "held_out": results, **calibration.as_json()}
         decision.CALIBRATION.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")

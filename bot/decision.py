@@ -251,12 +251,14 @@ class Model:
     reach: tuple[float, ...]
     answer: float
     suggest: float
+    query_mean: tuple[float, ...] = ()
     query_right: tuple[float, ...] = ()
     query_reach: tuple[float, ...] = ()
     """With a model: each regression's weights on the question's own vector (the
-    embedding of its asking part, unit length; its standardisation folded into these
-    weights and the bias), so that the decision knows which kinds of question the FAQ
-    answers, not only how close the first entry is (see the module docstring)."""
+    embedding of its asking part, centred on ``query_mean``; its scale folded into
+    the weights), so that the decision knows which kinds of question the FAQ answers,
+    not only how close the first entry is (see the module docstring). Without them
+    (:meth:`without_query`) a question is scored as the average one."""
 
     def probabilities(self, found: dict[str, float],
                       query: np.ndarray | None = None) -> tuple[float, float]:
@@ -265,23 +267,21 @@ class Model:
         x = (np.array([found[n] for n in self.names]) - self.mean) / self.scale
         right, reach = _logit(x, self.right), _logit(x, self.reach)
         if self.query_right and query is not None:
-            right += float(query @ self._query_weights[0])
-            reach += float(query @ self._query_weights[1])
+            mean, right_weights, reach_weights = self._query_arrays
+            centred = query - mean
+            right += float(centred @ right_weights)
+            reach += float(centred @ reach_weights)
         return _logistic(right), _logistic(reach)
 
     @cached_property
-    def _query_weights(self) -> tuple[np.ndarray, np.ndarray]:
-        return (np.array(self.query_right, dtype=np.float32),
+    def _query_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return (np.array(self.query_mean, dtype=np.float32),
+                np.array(self.query_right, dtype=np.float32),
                 np.array(self.query_reach, dtype=np.float32))
 
-    @property
-    def dimension(self) -> int:
-        """The length of the question vectors the model reads (0: none)."""
-        return len(self.query_right)
-
     def without_query(self) -> Model:
-        """This model without its query weights (for vectors of another length)."""
-        return replace(self, query_right=(), query_reach=())
+        """This model without its query weights (for another model's vectors)."""
+        return replace(self, query_mean=(), query_right=(), query_reach=())
 
     @property
     def semantic(self) -> bool:
@@ -292,7 +292,7 @@ class Model:
         return {"names": list(self.names), "mean": list(self.mean), "scale": list(self.scale),
                 "right": list(self.right), "reach": list(self.reach),
                 "answer": self.answer, "suggest": self.suggest,
-                **({"query_right": list(self.query_right),
+                **({"query_mean": list(self.query_mean), "query_right": list(self.query_right),
                     "query_reach": list(self.query_reach)} if self.query_right else {})}
 
 
@@ -326,34 +326,38 @@ class Calibration:
     from ``cascade_answer`` too). Lower than without: the memory offers the right
     entry for questions the lexical ranking alone would hand on, but not for those
     it gives almost no chance."""
+    embedding: str = ""
+    """The embedding model whose vectors the query weights were fitted on
+    (``Embedder.name``)."""
 
     def as_json(self) -> dict[str, object]:
-        return {"semantic": self.semantic.as_json(), "lexical": self.lexical.as_json(),
+        return {"embedding": self.embedding,
+                "semantic": self.semantic.as_json(), "lexical": self.lexical.as_json(),
                 "cascade_answer": self.cascade_answer,
                 "cascade_escalate": self.cascade_escalate,
                 "cascade_escalate_learned": self.cascade_escalate_learned,
                 **({"learned": self.learned.as_json()} if self.learned else {})}
 
-    def for_dimension(self, dimension: int) -> Calibration:
-        """This calibration for question vectors of ``dimension``: the models whose
-        query weights are of another length (fitted with another embedding model)
-        lose them."""
-        def fitting(model: Model) -> Model:
-            return model if model.dimension in (0, dimension) else model.without_query()
-        return replace(self, semantic=fitting(self.semantic),
-                       learned=fitting(self.learned) if self.learned else None)
+    def for_embedder(self, name: str) -> Calibration:
+        """This calibration for the vectors of the embedding model ``name``: if it was
+        fitted on another model's, without its query weights (another model's vectors
+        are another space, of the same length or not)."""
+        if name == self.embedding:
+            return self
+        return replace(self, semantic=self.semantic.without_query(),
+                       learned=self.learned.without_query() if self.learned else None)
 
     @classmethod
     def of_json(cls, raw: dict[str, Any]) -> Calibration:
         def model(m: dict[str, Any]) -> Model:
             return Model(tuple(m["names"]), tuple(m["mean"]), tuple(m["scale"]),
                          tuple(m["right"]), tuple(m["reach"]), float(m["answer"]),
-                         float(m["suggest"]), tuple(m.get("query_right", ())),
-                         tuple(m.get("query_reach", ())))
+                         float(m["suggest"]), tuple(m.get("query_mean", ())),
+                         tuple(m.get("query_right", ())), tuple(m.get("query_reach", ())))
         return cls(model(raw["semantic"]), model(raw["lexical"]),
                    float(raw["cascade_answer"]), float(raw["cascade_escalate"]),
                    model(raw["learned"]) if "learned" in raw else None,
-                   float(raw.get("cascade_escalate_learned", 0.0)))
+                   float(raw.get("cascade_escalate_learned", 0.0)), str(raw.get("embedding", "")))
 
 
 @cache

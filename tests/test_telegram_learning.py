@@ -14,12 +14,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from botapi import BotApiServer, Call
+from botapi.harness import PROJECT_ROOT, RunningBot, make_config, offering
 
 from bot import learning
 from bot.faq import load_faq
 from bot.storage import FaqSuggestion
-from botapi import BotApiServer, Call
-from botapi.harness import PROJECT_ROOT, RunningBot, make_config, offering
 
 ADMIN = 9101
 ENTRY = "ngo-statute-changes"
@@ -67,7 +67,10 @@ async def press(api: BotApiServer, user: dict, message: Call, data: str,
 
 
 def answer_of(entry: str) -> str:
-    return FAQ.get(entry).answer_in("en")[:60]  # type: ignore
+    """The beginning of ``entry``'s English answer, as a person sees it."""
+    found = FAQ.get(entry)
+    assert found is not None
+    return found.answer_in("en")[:60]
 
 
 async def pick(api: BotApiServer, user: dict, question: str, entry: str = ENTRY) -> Call:
