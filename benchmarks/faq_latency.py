@@ -2,8 +2,9 @@
 
 Prints, for the semantic matcher (as configured) beside the lexical-only one:
 the four figures on faq_dev.jsonl, faq_traffic.jsonl and their union; the
-same after learning one set's questions as phrasings of their expected
-entries (``set_learned``) and evaluating on the other; latency median/p99
+same after learning one set as ``learn --cases`` does (its questions with an
+entry as learned phrasings, those without as questions handed to the staff)
+and evaluating on the other; latency median/p99
 (query embedding included) and memory of the model and vectors; and how many
 texts a reload with one changed entry embeds. The cross-validated (held-out)
 figures of the tuned constants come from ``benchmarks/faq_tune.py``.
@@ -60,7 +61,6 @@ from bot.embedding import Embedder, VectorCache, Vectors, load_embedder  # noqa:
 from bot.evaluate import Case, evaluate, load_cases  # noqa: E402
 from bot.faq import Entry, Faq, load_faq  # noqa: E402
 from bot.matcher import FaqMatcher  # noqa: E402
-from bot.text import detect_language  # noqa: E402
 
 BENCH = Path(os.environ.get("BENCH_DIR") or PROJECT_ROOT.parent / "shared" / "bench")
 
@@ -203,10 +203,10 @@ def quality(lexical: FaqMatcher, semantic: FaqMatcher) -> None:
             print(figure_line(name, method, matcher, cases))
     for learned_name, learned, name, cases in (("faq_dev", dev, "faq_traffic", traffic),
                                                ("faq_traffic", traffic, "faq_dev", dev)):
-        phrasings = [(c.expect, detect_language(c.question), c.question)
-                     for c in learned if c.expect]
+        with tempfile.TemporaryDirectory() as folder:  # as `learn --cases` teaches it
+            (phrasings, handed_on), _ = learned_from(learned, Path(folder), learned_name)
         for method, matcher in (("lexical", lexical), ("semantic", semantic)):
-            matcher.set_learned(phrasings)
+            matcher.set_learned(phrasings, handed_on)
             print(figure_line(f"{name}, {learned_name} learned", method, matcher, cases))
             matcher.set_learned(())
     print()
