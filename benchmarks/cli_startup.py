@@ -10,16 +10,18 @@ less disturbed by other processes on a busy machine) are printed, beside the
 alternatives: a bare Python, ``ask`` with a config file it has not checked before
 (pydantic checks it: every time here, as its ``data/`` cannot be written), and
 importing what every command used to import (SQLAlchemy, Alembic and matplotlib
-through the storage, report and privacy modules). On a quiet machine the wall time is about the CPU time; on a busy one
-(the load average is printed) the CPU time is the figure to compare with the
-target. Then the slowest imports of ``ask`` as ``python -X importtime`` shows them.
+through the storage, report and privacy modules). On a quiet machine the wall
+time is about the CPU time; on a busy one (the load average is printed) the CPU
+time is the figure to compare with the target. Then the slowest imports of ``ask``
+as ``python -X importtime`` shows them.
 
 Each command first runs once unmeasured, as it would have before on any machine
 where it is used: Python writes the compiled modules of the project then (a
 ``pip install`` compiles those of the libraries), ``ask`` finds the vectors of the
 FAQ's texts in ``data/embeddings`` (a first ``ask`` after installing embeds the
-whole FAQ, some seconds) and the checked config file in ``data/``. ``PYTHONDONTWRITEBYTECODE`` is dropped from the
-environment of the commands, since with it every run compiles the project again.
+whole FAQ, some seconds) and the checked config file in ``data/``.
+``PYTHONDONTWRITEBYTECODE`` is dropped from the environment of the commands, since
+with it every run compiles the project again.
 
     .venv/bin/python benchmarks/cli_startup.py [--runs N]
 """

@@ -55,11 +55,11 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 sys.path.insert(0, str(PROJECT_ROOT / "tests"))
 
-from botapi.server import BotApiServer, Call, visible_text
-from pgserver import Unreachable, scratch_database
+from botapi.server import BotApiServer, Call, visible_text  # noqa: E402
+from pgserver import Unreachable, scratch_database  # noqa: E402
 
-from bot import phrases
-from bot.faq import load_faq
+from bot import phrases  # noqa: E402
+from bot.faq import load_faq  # noqa: E402
 
 CLI = str(Path(sys.executable).with_name("ngo-faq-bot"))
 STAFF_CHAT = -1005550002222
@@ -182,8 +182,9 @@ class Bot:
     def log(self) -> Path:
         return self.folder / "bot.log"
 
-    async def start(self, timeout: float = 120.0) -> float:
-        """Start the bot and wait until it polls for updates; returns the seconds it took."""
+    async def start(self, within: float = 120.0) -> float:
+        """Start the bot and wait (at most ``within`` seconds) until it polls for updates;
+        returns the seconds it took."""
         env = {k: v for k, v in os.environ.items() if k not in ("LANG", "LC_ALL")}
         env.update(TELEGRAM_BOT_TOKEN=self.api.token, DATABASE_URL=self.database_url)
         args = [CLI, "--config", str(self.config), "run"]
@@ -206,9 +207,9 @@ class Bot:
                     raise WorkersUnsupported(f"ngo-faq-bot run --workers {self.workers} "
                                              f"refused to start: {said[0]}")
                 raise BotFailed(f"the bot exited with {self.process.returncode}:\n{tail}")
-            if time.monotonic() - started > timeout:
+            if time.monotonic() - started > within:
                 await self.kill()
-                raise BotFailed(f"the bot did not poll within {timeout:.0f} s")
+                raise BotFailed(f"the bot did not poll within {within:.0f} s")
             await asyncio.sleep(0.05)
         self._cpu_mark = cpu_seconds(self.process.pid)
         return time.monotonic() - started
@@ -818,10 +819,11 @@ def _table(title: str, runs: list[Run], rows: list[tuple[str, str, Callable[[Run
     labels = [r.label for r in runs]
     width = max(40, *(len(label) for label, _, _ in rows)) + 2
     cols = [max(12, len(label) + 2) for label in labels]
-    print(f"{'':<{width}}{'target':>10}" + "".join(f"{lb:>{c}}" for lb, c in zip(labels, cols)))
+    print(f"{'':<{width}}{'target':>10}"
+          + "".join(f"{lb:>{c}}" for lb, c in zip(labels, cols, strict=True)))
     for label, target, value in rows:
         cells = []
-        for run, c in zip(runs, cols):
+        for run, c in zip(runs, cols, strict=True):
             if run.skipped:
                 cells.append(f"{'skipped':>{c}}")
                 continue
@@ -906,7 +908,8 @@ def print_latency(plan: LatencyPlan, runs: list[Run]) -> None:
                ("with a flood: others' p95 (ms)", f"<= {P95_TARGET_MS:g}", f("flood", "p95")),
                ("with a flood: never answered", "0", f("flood", "unanswered")),
                ("with a flood: hung answers arrived", "all", hung("flood")),
-               ("flooder's messages / replies", "", lambda r: "{}/{}".format(*r.figures["flooder"])),
+               ("flooder's messages / replies", "",
+                lambda r: "{}/{}".format(*r.figures["flooder"])),
                ("tickets asked / posted in the staff chat", "", lambda r: (
                    f"{a(r).tickets_asked}/{a(r).tickets_asked - a(r).tickets_missing}")),
                ("staff answers given / delivered", "", lambda r: (

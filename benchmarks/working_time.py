@@ -48,7 +48,8 @@ def main() -> None:
     working = [hours.between(a, b).total_seconds() for a, b in pairs]
     working_s = time.perf_counter() - began
     print(f"{args.tickets} response times")
-    print(f"  plain subtraction   {plain_s * 1e3:8.1f} ms  ({plain_s / len(pairs) * 1e6:6.2f} µs each)")
+    print(f"  plain subtraction   {plain_s * 1e3:8.1f} ms  "
+          f"({plain_s / len(pairs) * 1e6:6.2f} µs each)")
     print(f"  working time        {working_s * 1e3:8.1f} ms  "
           f"({working_s / len(pairs) * 1e6:6.2f} µs each)")
     print(f"  mean response: {sum(plain) / len(plain) / 3600:.1f} h of clock time, "
@@ -57,7 +58,8 @@ def main() -> None:
     for a, _ in pairs:
         hours.is_open(a)
     open_s = time.perf_counter() - began
-    print(f"  is_open (reminder)  {open_s * 1e3:8.1f} ms  ({open_s / len(pairs) * 1e6:6.2f} µs each)")
+    print(f"  is_open (reminder)  {open_s * 1e3:8.1f} ms  "
+          f"({open_s / len(pairs) * 1e6:6.2f} µs each)")
 
 
 if __name__ == "__main__":
