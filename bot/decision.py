@@ -267,17 +267,19 @@ class Model:
         x = (np.array([found[n] for n in self.names]) - self.mean) / self.scale
         right, reach = _logit(x, self.right), _logit(x, self.reach)
         if self.query_right and query is not None:
-            mean, right_weights, reach_weights = self._query_arrays
-            centred = query - mean
-            right += float(centred @ right_weights)
-            reach += float(centred @ reach_weights)
+            weights, offsets = self._query_terms
+            right_term, reach_term = query @ weights - offsets
+            right += float(right_term)
+            reach += float(reach_term)
         return _logistic(right), _logistic(reach)
 
     @cached_property
-    def _query_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return (np.array(self.query_mean, dtype=np.float32),
-                np.array(self.query_right, dtype=np.float32),
-                np.array(self.query_reach, dtype=np.float32))
+    def _query_terms(self) -> tuple[np.ndarray, np.ndarray]:
+        """The query weights of both regressions as one (dimensions x 2) matrix, and
+        what centring on ``query_mean`` takes off each (the mean times its weights),
+        so that a decision costs one product."""
+        weights = np.array([self.query_right, self.query_reach], dtype=np.float32).T
+        return weights, np.array(self.query_mean, dtype=np.float32) @ weights
 
     def without_query(self) -> Model:
         """This model without its query weights (for another model's vectors)."""
