@@ -20,14 +20,7 @@ from pathlib import Path
 import httpx
 from telegram import File, Message, Update
 from telegram.error import TelegramError
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import learning, report, retention, suggestions
 from bot.choices import Button, CancelUpload, ConfirmUpload, SettleSuggestion
@@ -37,6 +30,7 @@ from bot.faq_admin import Change, FaqAdmin, Outcome, SuggestionError, UploadErro
 from bot.intents import Document, Picture
 from bot.phrases import Html, say
 from handlers import buttons
+from handlers.context import BotApplication, BotContext
 from handlers.limits import MAX_DOCUMENT
 from handlers.people import asker
 from handlers.render import send, without_buttons
@@ -49,17 +43,10 @@ RETENTION_EVERY = timedelta(days=1)
 RETENTION_FIRST = timedelta(seconds=1)  # soon after the start (0 would mean "after a day")
 
 
-def brain(context: ContextTypes.DEFAULT_TYPE) -> Assistant:
-    return context.application.bot_data["assistant"]
-
-
-def keeper(context: ContextTypes.DEFAULT_TYPE) -> FaqAdmin:
-    return context.application.bot_data["faq_admin"]
-
-
-async def _lang(context: ContextTypes.DEFAULT_TYPE, update: Update) -> str:
+async def _lang(context: BotContext, update: Update) -> str:
     user = update.effective_user
-    return await asyncio.to_thread(brain(context).language, asker(user)) if user else "sq"
+    brain = context.bot_data.assistant
+    return await asyncio.to_thread(brain.language, asker(user)) if user else "sq"
 
 
 def _ids(ids: tuple[str, ...], lang: str) -> str:
@@ -88,15 +75,15 @@ def outcome_text(lang: str, outcome: Outcome) -> Html:
                change=change_text(lang, outcome.change))
 
 
-async def tell_admins(context: ContextTypes.DEFAULT_TYPE, outcome: Outcome) -> None:
+async def tell_admins(context: BotContext, outcome: Outcome) -> None:
     """Send every admin the result of a reload they did not ask for."""
-    assistant = brain(context)
+    assistant = context.bot_data.assistant
     for admin_id in assistant.config.admins:
         lang = await asyncio.to_thread(assistant.language, Asker(id=admin_id))
         await send(context, admin_id, [Reply(outcome_text(lang, outcome))])
 
 
-async def _reply(update: Update, context: ContextTypes.DEFAULT_TYPE, *replies: Reply) -> None:
+async def _reply(update: Update, context: BotContext, *replies: Reply) -> None:
     chat = update.effective_chat
     if chat is not None:
         await send(context, chat.id, replies)
@@ -104,15 +91,15 @@ async def _reply(update: Update, context: ContextTypes.DEFAULT_TYPE, *replies: R
 
 # --- reload ---------------------------------------------------------------
 
-async def on_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_reload(update: Update, context: BotContext) -> None:
     """/reload: read the FAQ files now."""
-    outcome = await asyncio.to_thread(keeper(context).reload)
+    outcome = await asyncio.to_thread(context.bot_data.faq_admin.reload)
     await _reply(update, context, Reply(outcome_text(await _lang(context, update), outcome)))
 
 
-async def poll_faq(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def poll_faq(context: BotContext) -> None:
     """The job that reloads the FAQ when its files change on disk, telling the admins."""
-    outcome = await asyncio.to_thread(keeper(context).reload_if_changed)
+    outcome = await asyncio.to_thread(context.bot_data.faq_admin.reload_if_changed)
     if outcome is not None:
         log.info("FAQ files changed: %s", "reloaded" if outcome.ok else
                  f"{len(outcome.problems)} problem(s), keeping the last good FAQ")
@@ -142,13 +129,13 @@ async def download(file: File, limit: int) -> bytes | None:
     return bytes(content)
 
 
-async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_document(update: Update, context: BotContext) -> None:
     """An admin's .yaml file: validate it and show the change, with a button to put it live."""
     message = update.effective_message
     if message is None or message.document is None:
         return
     lang = await _lang(context, update)
-    admin = keeper(context)
+    admin = context.bot_data.faq_admin
     document = message.document
     if (document.file_size or 0) > admin.max_upload_bytes:
         await _reply(update, context, Reply(say(lang, "adm_upload_too_big",
@@ -189,14 +176,14 @@ def exported(files: list[Path]) -> tuple[tuple[Document, ...], list[str]]:
                   if file not in too_big), [file.name for file in too_big])
 
 
-async def on_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_export(update: Update, context: BotContext) -> None:
     """/faq_export: the FAQ files in use, one document each (through the outbox, like any
     message: a file Telegram fails to take is sent again)."""
     chat = update.effective_chat
     if chat is None:
         return
     lang = await _lang(context, update)
-    files = keeper(context).files()
+    files = context.bot_data.faq_admin.files()
     if not files:
         await _reply(update, context, Reply(say(lang, "adm_export_empty")))
         return
@@ -208,14 +195,14 @@ async def on_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 # --- suggestions ------------------------------------------------------------
 
-async def on_suggestions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_suggestions(update: Update, context: BotContext) -> None:
     """/suggestions: the pending suggestions, each with accept and reject buttons."""
     lang = await _lang(context, update)
-    waiting = suggestions.pending(brain(context).db)
+    waiting = suggestions.pending(context.bot_data.assistant.db)
     if not waiting:
         await _reply(update, context, Reply(say(lang, "adm_no_suggestions")))
         return
-    faq = keeper(context).faq
+    faq = context.bot_data.faq_admin.faq
     replies = []
     for item in waiting:
         entry = faq.get(item.entry_id) if item.entry_id else None
@@ -234,9 +221,8 @@ async def on_suggestions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await _reply(update, context, *replies)
 
 
-def _settle_suggestion(context: ContextTypes.DEFAULT_TYPE, lang: str,
-                       choice: SettleSuggestion) -> Html:
-    assistant = brain(context)
+def _settle_suggestion(context: BotContext, lang: str, choice: SettleSuggestion) -> Html:
+    assistant = context.bot_data.assistant
     db = assistant.db
     number = choice.number
     if choice.action == "learned":
@@ -248,7 +234,7 @@ def _settle_suggestion(context: ContextTypes.DEFAULT_TYPE, lang: str,
         if choice.action == "reject":
             suggestions.reject(db, number)
             return say(lang, "adm_rejected", id=number)
-        entry_id, phrasing = suggestions.accept(db, keeper(context), number,
+        entry_id, phrasing = suggestions.accept(db, context.bot_data.faq_admin, number,
                                                 as_new=choice.action == "new")
     except SuggestionError as exc:
         return say(lang, "adm_suggestion_failed", id=number, reason=str(exc))
@@ -258,7 +244,7 @@ def _settle_suggestion(context: ContextTypes.DEFAULT_TYPE, lang: str,
 
 # --- buttons ----------------------------------------------------------------
 
-async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_button(update: Update, context: BotContext) -> None:
     """Confirm or cancel an upload; accept or reject a suggestion (admins only)."""
     query = update.callback_query
     if query is None:
@@ -266,11 +252,11 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lang = await _lang(context, update)
     choice = buttons.unpack(query.data)
     if not isinstance(choice, ADMIN_BUTTONS) or \
-            query.from_user.id not in brain(context).config.admins:
+            query.from_user.id not in context.bot_data.assistant.config.admins:
         await query.answer(say(lang, "button_expired"))
         return
     await query.answer()
-    admin = keeper(context)
+    admin = context.bot_data.faq_admin
     if isinstance(choice, ConfirmUpload):
         outcome = await asyncio.to_thread(admin.confirm, choice.token)
         text = say(lang, "adm_upload_expired") if outcome is None else outcome_text(lang, outcome)
@@ -280,7 +266,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     else:
         text = await asyncio.to_thread(_settle_suggestion, context, lang, choice)
         if choice.action == "learned":
-            await asyncio.to_thread(brain(context).refresh_learned)
+            await asyncio.to_thread(context.bot_data.assistant.refresh_learned)
     message = query.message if isinstance(query.message, Message) else None
     await send(context, message.chat.id if message else query.from_user.id, [Reply(text)],
                edit=without_buttons(message))
@@ -299,7 +285,7 @@ def parse_period(args: list[str]) -> report.Period:
     raise ValueError("bad period")
 
 
-async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_stats(update: Update, context: BotContext) -> None:
     """/stats [DAYS | FROM TO]: the figures, and a chart of the questions per day."""
     lang = await _lang(context, update)
     chat = update.effective_chat
@@ -310,18 +296,18 @@ async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if chat is None:
         return
-    figures = await asyncio.to_thread(report.build, brain(context).db, period,
-                                      brain(context).config.staff.hours)
+    brain = context.bot_data.assistant
+    figures = await asyncio.to_thread(report.build, brain.db, period, brain.config.staff.hours)
     png = await asyncio.to_thread(report.chart_png, figures, lang)
     await send(context, chat.id, [Reply(report.describe(figures, lang))], then=(Picture(png),))
 
 
 # --- retention --------------------------------------------------------------
 
-async def purge_old(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def purge_old(context: BotContext) -> None:
     """The daily job taking away what is older than ``privacy.retention``
     (:mod:`bot.retention`)."""
-    assistant = brain(context)
+    assistant = context.bot_data.assistant
     purged = await asyncio.to_thread(retention.purge, assistant.db,
                                      assistant.config.privacy.retention,
                                      min_votes=assistant.config.learning.min_votes)
@@ -334,10 +320,9 @@ async def purge_old(context: ContextTypes.DEFAULT_TYPE) -> None:
         await asyncio.to_thread(assistant.refresh_learned)
 
 
-def register(application: Application, assistant: Assistant) -> None:
+def register(application: BotApplication, assistant: Assistant) -> None:
     """Add the admins' handlers and jobs (before the people's, which catch all the rest)."""
-    application.bot_data["assistant"] = assistant
-    application.bot_data["faq_admin"] = FaqAdmin.for_assistant(assistant)
+    application.bot_data.faq_admin = FaqAdmin.for_assistant(assistant)
     admins = filters.User(user_id=list(assistant.config.admins))
     in_private = filters.ChatType.PRIVATE
     only_messages = filters.UpdateType.MESSAGE

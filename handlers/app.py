@@ -30,9 +30,10 @@ from bot.conversation import COMMANDS, Assistant, Reply
 from bot.inbox import Inbox
 from bot.storage import reason_of
 from handlers import admins, flood, learned, outbox, people, privacy, staff
+from handlers.context import BotApplication, BotContext, BotData
 from handlers.inbox import ChatOrderedProcessor, Drainer, DurableQueue
 from handlers.redaction import redact
-from handlers.render import send, sender
+from handlers.render import send
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ class Worker:
 
 
 def build_application(config: Config, brain: Assistant, worker: Worker = Worker()
-                      ) -> Application:
+                      ) -> BotApplication:
     """The Application with the people's handlers and the error handler."""
     if not config.telegram.token:
         raise ValueError("no bot token: set TELEGRAM_BOT_TOKEN")
@@ -119,19 +120,21 @@ def build_application(config: Config, brain: Assistant, worker: Worker = Worker(
         .base_file_url(file_base_url(config.telegram.api_base_url))
         .update_queue(queue)
         .concurrent_updates(processor)
+        .context_types(ContextTypes(context=BotContext, bot_data=BotData))
         .build()
     )
+    application.bot_data.assistant = brain
+    application.bot_data.worker = worker
     if worker.shared:
-        application.bot_data["drainer"] = Drainer(queue, processor, worker.name,
-                                                  config.telegram.worker_lease,
-                                                  index=worker.index, count=worker.count)
-    application.bot_data["worker"] = worker
+        application.bot_data.drainer = Drainer(queue, processor, worker.name,
+                                               config.telegram.worker_lease,
+                                               index=worker.index, count=worker.count)
     outbox.register(application, brain, worker=worker.name, workers=worker.count)
     flood.register(application, brain)
     staff.register(application, brain)  # first: replies in the staff chat are not questions
     admins.register(application, brain)  # first: the people's handlers catch the rest
     learned.register(application, brain)
-    privacy.register(application, brain)
+    privacy.register(application)
     people.register(application, brain)
     application.add_error_handler(on_error)
     if application.job_queue is not None:
@@ -140,14 +143,14 @@ def build_application(config: Config, brain: Assistant, worker: Worker = Worker(
     return application
 
 
-async def prune_inbox(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def prune_inbox(context: BotContext) -> None:
     """Delete the ids of updates handled long ago."""
     queue = context.application.update_queue
     if isinstance(queue, DurableQueue):
         await asyncio.to_thread(queue.inbox.prune)
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: BotContext) -> None:
     """Log the error; tell the person something went wrong when there is one."""
     error = context.error
     if isinstance(error, NetworkError):
@@ -161,7 +164,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     else:
         log.error("error while handling an update", exc_info=error)
     if isinstance(update, Update) and update.effective_chat and update.effective_user:
-        brain: Assistant = context.application.bot_data["assistant"]
+        brain = context.bot_data.assistant
         try:
             lang = await asyncio.to_thread(brain.language, people.asker(update.effective_user))
             await send(context, update.effective_chat.id, [Reply(phrases.say(lang, "error"))])
@@ -174,7 +177,7 @@ def _polling_error(error: TelegramError) -> None:
     log.warning("polling for updates failed, retrying: %s", error)
 
 
-async def register_commands(application: Application) -> None:
+async def register_commands(application: BotApplication) -> None:
     """Publish the command list in each language; a failure is logged, never fatal."""
     for lang in (None, *phrases.LANGUAGES):
         commands = [BotCommand(name, phrases.raw(lang or phrases.DEFAULT_LANGUAGE, f"cmd_{name}"))
@@ -185,7 +188,7 @@ async def register_commands(application: Application) -> None:
             log.warning("could not register the command list (%s): %s", lang or "default", exc)
 
 
-async def _initialize(application: Application) -> None:
+async def _initialize(application: BotApplication) -> None:
     """Connect to the Bot API (getMe), waiting and retrying while it is unreachable."""
     delay = 1.0
     while True:
@@ -200,14 +203,13 @@ async def _initialize(application: Application) -> None:
             delay = min(delay * 2, MAX_BACKOFF)
 
 
-async def start(application: Application, config: Config, *,
+async def start(application: BotApplication, config: Config, *,
                 poll_timeout: int = POLL_TIMEOUT) -> None:
     """Connect, publish the commands and start receiving updates (polling or webhook)."""
     if config.telegram.mode == "webhook" and not config.telegram.webhook.url:
         raise ConfigError("webhook mode needs telegram.webhook.url (the public HTTPS URL)")
     await _initialize(application)
-    worker: Worker = application.bot_data["worker"]
-    drainer: Drainer | None = application.bot_data.get("drainer")
+    worker, drainer = application.bot_data.worker, application.bot_data.drainer
     if drainer is None and isinstance(application.update_queue, DurableQueue):
         await application.update_queue.replay(application.bot)
     await staff.prepare(application)
@@ -217,12 +219,12 @@ async def start(application: Application, config: Config, *,
     await application.start()
     if drainer is not None:
         drainer.start(application.bot)
-    sender(application).start(application.bot)
+    application.bot_data.sender.start(application.bot)
     log.info("the bot @%s is running%s", application.bot.username,
              f" (worker {worker.index + 1} of {worker.count})" if worker.shared else "")
 
 
-async def _receive(application: Application, config: Config, poll_timeout: int) -> None:
+async def _receive(application: BotApplication, config: Config, poll_timeout: int) -> None:
     """Start receiving updates: long polling, or the webhook."""
     hook = config.telegram.webhook
     updater = application.updater
@@ -245,14 +247,14 @@ async def _receive(application: Application, config: Config, poll_timeout: int) 
         log.info("receiving updates by long polling")
 
 
-async def stop(application: Application) -> None:
+async def stop(application: BotApplication) -> None:
     """Stop receiving updates, finish the ones in hand and close the connections."""
     if application.updater is not None and application.updater.running:
         await application.updater.stop()
-    drainer: Drainer | None = application.bot_data.get("drainer")
+    drainer = application.bot_data.drainer
     if drainer is not None:
         await drainer.stop()
-    await sender(application).stop()
+    await application.bot_data.sender.stop()
     if application.running:
         await application.stop()
     await application.shutdown()

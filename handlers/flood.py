@@ -8,11 +8,12 @@ import asyncio
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, TypeHandler
+from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.conversation import Assistant, Reply
 from bot.flood import FloodGate, Verdict
 from bot.phrases import say
+from handlers.context import BotApplication, BotContext
 from handlers.people import asker
 from handlers.render import send
 
@@ -21,14 +22,14 @@ FIRST = -1000
 FORGET_EVERY = 300  # seconds between two clean-ups of the counts
 
 
-async def _gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _gate(update: Update, context: BotContext) -> None:
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None or chat.type != ChatType.PRIVATE:
         return  # groups and the staff chat are not limited
-    brain: Assistant = context.application.bot_data["assistant"]
+    brain = context.bot_data.assistant
     if user.id in brain.config.admins:
         return
-    gate: FloodGate = context.application.bot_data["flood_gate"]
+    gate = context.bot_data.flood_gate
     verdict = gate.admit(user.id)
     if verdict is Verdict.HANDLE:
         return
@@ -40,12 +41,12 @@ async def _gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     raise ApplicationHandlerStop
 
 
-async def _forget_quiet(context: ContextTypes.DEFAULT_TYPE) -> None:
-    context.application.bot_data["flood_gate"].forget_quiet()
+async def _forget_quiet(context: BotContext) -> None:
+    context.bot_data.flood_gate.forget_quiet()
 
 
-def register(application: Application, brain: Assistant) -> None:
-    application.bot_data["flood_gate"] = FloodGate(brain.config.telegram.max_messages_per_minute)
+def register(application: BotApplication, brain: Assistant) -> None:
+    application.bot_data.flood_gate = FloodGate(brain.config.telegram.max_messages_per_minute)
     application.add_handler(TypeHandler(Update, _gate), group=FIRST)
     if application.job_queue is not None:
         application.job_queue.run_repeating(_forget_quiet, interval=FORGET_EVERY,

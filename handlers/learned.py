@@ -13,29 +13,20 @@ import asyncio
 import logging
 
 from telegram import Message, Update
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    filters,
-)
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot import learning
 from bot.choices import Button, RemoveLearned, RemoveOutOfScope
 from bot.conversation import Assistant, Reply
 from bot.phrases import Html, say
 from handlers import buttons
+from handlers.context import BotApplication, BotContext
 from handlers.people import asker
 from handlers.render import send, without_buttons
 
 log = logging.getLogger(__name__)
 
 MAX_SHOWN = 10  # of each kind listed by /learned, newest first; the CLI lists all
-
-
-def _brain(context: ContextTypes.DEFAULT_TYPE) -> Assistant:
-    return context.application.bot_data["assistant"]
 
 
 def describe(lang: str, item: learning.Learned, min_votes: int) -> Html:
@@ -47,12 +38,12 @@ def describe(lang: str, item: learning.Learned, min_votes: int) -> Html:
                language=item.language, state=state, text="\n".join(item.texts))
 
 
-async def on_learned(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_learned(update: Update, context: BotContext) -> None:
     """/learned: the newest learned phrasings, each with a remove button."""
     message = update.effective_message
     if message is None or message.from_user is None:
         return
-    brain = _brain(context)
+    brain = context.bot_data.assistant
     lang = await asyncio.to_thread(brain.language, asker(message.from_user))
     min_votes = brain.config.learning.min_votes
     items = await asyncio.to_thread(learning.listing, brain.db, min_votes)
@@ -75,12 +66,12 @@ async def on_learned(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await send(context, message.chat.id, replies)
 
 
-async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_button(update: Update, context: BotContext) -> None:
     """An admin's remove button; from anyone else it changes nothing."""
     query = update.callback_query
     if query is None:
         return
-    brain = _brain(context)
+    brain = context.bot_data.assistant
     lang = await asyncio.to_thread(brain.language, asker(query.from_user))
     choice = buttons.unpack(query.data)
     if (not isinstance(choice, RemoveLearned | RemoveOutOfScope)
@@ -99,15 +90,14 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                edit=without_buttons(message))
 
 
-async def refresh(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def refresh(context: BotContext) -> None:
     """Pick up learned phrasings changed from the command line while the bot runs."""
-    if await asyncio.to_thread(_brain(context).refresh_learned):
+    if await asyncio.to_thread(context.bot_data.assistant.refresh_learned):
         log.info("learned phrasings changed (or the FAQ was reloaded); the matcher has them")
 
 
-def register(application: Application, assistant: Assistant) -> None:
+def register(application: BotApplication, assistant: Assistant) -> None:
     """Add /learned and its buttons (before the people's handlers, which catch the rest)."""
-    application.bot_data["assistant"] = assistant
     admins = filters.User(user_id=list(assistant.config.admins))
     application.add_handler(CommandHandler(
         "learned", on_learned,

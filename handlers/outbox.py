@@ -24,7 +24,7 @@ from typing import Any
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
-from telegram.ext import Application, ContextTypes, TypeHandler
+from telegram.ext import TypeHandler
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.conversation import Assistant
@@ -46,6 +46,7 @@ from bot.intents import (
 )
 from bot.outbox import Call, Outbox, utcnow
 from handlers import buttons
+from handlers.context import BotApplication, BotContext
 from handlers.limits import RateLimits
 from handlers.redaction import redact
 
@@ -387,22 +388,22 @@ def _sent(message_id: int | None) -> int:
 AFTER_ALL = 100
 
 
-async def _look(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _look(update: Update, context: BotContext) -> None:
     """After every update: the handlers may have queued something (a ticket's post). The
     answers they queued are on their way already (see :meth:`Sender.hand`)."""
-    context.application.bot_data["sender"].wake_soon()
+    context.bot_data.sender.wake_soon()
 
 
-def register(application: Application, brain: Assistant, *, worker: str = "main",
+def register(application: BotApplication, brain: Assistant, *, worker: str = "main",
              workers: int = 1) -> None:
-    """The application's sender, under ``bot_data["sender"]``; started by handlers.app.
+    """The application's sender, ``bot_data.sender``; started by handlers.app.
 
     ``worker`` names this process among ``workers`` sending from one database."""
     config = brain.config.staff
     lease = max(brain.config.telegram.worker_lease, 3 * timedelta(seconds=config.send_timeout))
     outbox = Outbox(brain.db, config.retry_interval, worker=worker, lease=lease,
                     language=config.language)
-    application.bot_data["sender"] = Sender(
+    application.bot_data.sender = Sender(
         outbox, config.send_timeout, poll_interval=config.retry_interval.total_seconds(),
         limits=RateLimits(share=workers))
     application.add_handler(TypeHandler(Update, _look), group=AFTER_ALL)

@@ -14,19 +14,13 @@ from collections.abc import Callable
 from telegram import Message, MessageEntity, Update, User
 from telegram.constants import ChatType
 from telegram.error import TelegramError
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import choices
 from bot.conversation import COMMANDS, Asker, Assistant, Reply
 from bot.phrases import raw, say
 from handlers import buttons
+from handlers.context import BotApplication, BotContext
 from handlers.media import content
 from handlers.render import answer, send
 from handlers.staff import followups_may_wait
@@ -66,15 +60,11 @@ MEDIA = (filters.PHOTO | filters.VOICE | filters.AUDIO | filters.VIDEO | filters
          | filters.CONTACT)
 
 
-def assistant(context: ContextTypes.DEFAULT_TYPE) -> Assistant:
-    return context.application.bot_data["assistant"]
-
-
 def asker(user: User) -> Asker:
     return Asker(id=user.id, language_code=user.language_code, name=user.first_name or "")
 
 
-async def _answer(context: ContextTypes.DEFAULT_TYPE, message: Message,
+async def _answer(context: BotContext, message: Message,
                   replies: list[Reply] | Callable[[], list[Reply]]) -> None:
     """Send ``replies`` to the chat of ``message``, quoting it in groups; ``replies`` may be
     the core's work that makes them (run off the loop, in one transaction with the
@@ -87,23 +77,23 @@ async def _answer(context: ContextTypes.DEFAULT_TYPE, message: Message,
         await send(context, message.chat.id, replies, reply_to=reply_to)
 
 
-async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_command(update: Update, context: BotContext) -> None:
     """/start, /help, /faq, /search NAME, /lang, /contact."""
     message = update.effective_message
     if message is None or message.from_user is None or not message.text:
         return
     name = message.text.split(maxsplit=1)[0][1:].split("@")[0].lower()
     argument = " ".join(context.args or ())
+    brain, who = context.bot_data.assistant, asker(message.from_user)
     if name == "ask" and message.chat.type != ChatType.PRIVATE:
-        lang = await asyncio.to_thread(assistant(context).language, asker(message.from_user))
+        lang = await asyncio.to_thread(brain.language, who)
         await _answer(context, message, [Reply(say(lang, "ticket_private_only"))])
         return
-    brain, who = assistant(context), asker(message.from_user)
     private = message.message_id if message.chat.type == ChatType.PRIVATE else None
     await _answer(context, message, lambda: brain.command(who, name, argument, private))
 
 
-async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_text(update: Update, context: BotContext) -> None:
     """A question or a name to look up."""
     message = update.effective_message
     if message is None or message.from_user is None or message.text is None:
@@ -111,31 +101,31 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     text = message.text
     if context.bot.username:
         text = re.sub(f"@{re.escape(context.bot.username)}\\b", " ", text, flags=re.IGNORECASE)
-    brain, who, chat_id = assistant(context), asker(message.from_user), message.chat.id
+    brain, who, chat_id = context.bot_data.assistant, asker(message.from_user), message.chat.id
     await _answer(context, message, lambda: brain.reply(who, text, chat_id=chat_id,
                                                         message_id=message.message_id))
     if message.chat.type == ChatType.PRIVATE:
         followups_may_wait(context)
 
 
-async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_media(update: Update, context: BotContext) -> None:
     """Photos, voice, stickers, documents...: to the staff (a ticket), else "write text"."""
     message = update.effective_message
     if message is None or message.from_user is None:
         return
     kind, file_id = content(message)
-    brain, who, chat_id = assistant(context), asker(message.from_user), message.chat.id
+    brain, who, chat_id = context.bot_data.assistant, asker(message.from_user), message.chat.id
     await _answer(context, message, lambda: brain.media(who, chat_id, message.message_id,
                                                         message.caption, kind, file_id))
 
 
-async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_button(update: Update, context: BotContext) -> None:
     """A press on one of the bot's inline buttons for people; one that is no longer valid
     gets a polite notice and changes nothing."""
     query = update.callback_query
     if query is None:
         return
-    pressed = await asyncio.to_thread(assistant(context).press, asker(query.from_user),
+    pressed = await asyncio.to_thread(context.bot_data.assistant.press, asker(query.from_user),
                                       buttons.unpack(query.data))
     try:
         await query.answer(pressed.notice)
@@ -153,22 +143,21 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send(context, chat_id, pressed.replies, edit=edit)
 
 
-async def on_unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_unknown_button(update: Update, context: BotContext) -> None:
     """Button data no handler knows (forged, or from a version of the bot long gone):
     a polite notice, nothing else."""
     query = update.callback_query
     if query is None:
         return
-    lang = await asyncio.to_thread(assistant(context).language, asker(query.from_user))
+    lang = await asyncio.to_thread(context.bot_data.assistant.language, asker(query.from_user))
     try:
         await query.answer(raw(lang, "button_expired"))
     except TelegramError as exc:
         log.warning("could not acknowledge a button: %s", exc)
 
 
-def register(application: Application, brain: Assistant) -> None:
+def register(application: BotApplication, brain: Assistant) -> None:
     """Add the handlers for people to ``application``."""
-    application.bot_data["assistant"] = brain
     only_messages = filters.UpdateType.MESSAGE
     application.add_handler(CommandHandler(list(COMMANDS), on_command, filters=only_messages))
     application.add_handler(MessageHandler(
@@ -184,7 +173,7 @@ def register(application: Application, brain: Assistant) -> None:
                                             name="registry-refresh")
 
 
-async def refresh_registry(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def refresh_registry(context: BotContext) -> None:
     """Pick up organisations imported from the command line while the bot runs."""
-    if await asyncio.to_thread(assistant(context).refresh_registry):
+    if await asyncio.to_thread(context.bot_data.assistant.refresh_registry):
         log.info("registry index updated after an import")

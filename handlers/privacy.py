@@ -5,40 +5,32 @@ from __future__ import annotations
 import asyncio
 
 from telegram import Message, Update
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    filters,
-)
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot import privacy
 from bot.choices import Button, Forget
-from bot.conversation import Assistant, Reply
+from bot.conversation import Reply
 from bot.outbox import FORGET, REPLY
 from bot.phrases import raw, say
 from handlers import buttons
+from handlers.context import BotApplication, BotContext
 from handlers.people import asker
 from handlers.render import send, without_buttons
 
 
-def _brain(context: ContextTypes.DEFAULT_TYPE) -> Assistant:
-    return context.application.bot_data["assistant"]
-
-
-async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_forget(update: Update, context: BotContext) -> None:
     """/forget: ask for confirmation with two buttons."""
     message = update.effective_message
     if message is None or message.from_user is None:
         return
-    lang = await asyncio.to_thread(_brain(context).language, asker(message.from_user))
+    brain = context.bot_data.assistant
+    lang = await asyncio.to_thread(brain.language, asker(message.from_user))
     rows = ((Button(raw(lang, "forget_yes"), Forget(lang, confirm=True)),
              Button(raw(lang, "forget_no"), Forget(lang, confirm=False))),)
     await send(context, message.chat.id, [Reply(say(lang, "forget_confirm"), rows)])
 
 
-async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_button(update: Update, context: BotContext) -> None:
     """Yes: delete the presser's data (only their own, whoever's message it is); no: nothing."""
     query = update.callback_query
     if query is None:
@@ -49,7 +41,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lang = choice.lang
     await query.answer()
     if choice.confirm:
-        brain = _brain(context)
+        brain = context.bot_data.assistant
         done = await asyncio.to_thread(privacy.forget, brain.db, query.from_user.id,
                                        keep=privacy.KEPT_WHEN_ASKED)
         await asyncio.to_thread(brain.tickets.after_forget, done)
@@ -63,8 +55,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                purpose=FORGET if choice.confirm else REPLY, edit=without_buttons(message))
 
 
-def register(application: Application, assistant: Assistant) -> None:
-    application.bot_data["assistant"] = assistant
+def register(application: BotApplication) -> None:
     application.add_handler(CommandHandler("forget", on_forget,
                                            filters=filters.UpdateType.MESSAGE))
     application.add_handler(CallbackQueryHandler(on_button, pattern=buttons.of(Forget)))

@@ -8,13 +8,13 @@ import re
 from collections.abc import Callable
 
 from telegram import Message
-from telegram.ext import Application, ContextTypes
 
 from bot.choices import buttons_to_json
 from bot.conversation import Reply
 from bot.inbox import reply_key
 from bot.intents import Edit, EditButtons, Intent, Say
 from bot.outbox import REPLY, Call
+from handlers.context import BotContext
 from handlers.limits import MAX_TEXT
 from handlers.outbox import Sender
 
@@ -47,12 +47,6 @@ def split(text: str, limit: int = MAX_TEXT) -> list[str]:
     return pieces
 
 
-def sender(source: ContextTypes.DEFAULT_TYPE | Application) -> Sender:
-    """The application's outbox sender (see :func:`handlers.outbox.register`)."""
-    application = source if isinstance(source, Application) else source.application
-    return application.bot_data["sender"]
-
-
 def without_buttons(message: Message | None) -> tuple[int, None] | None:
     """The ``edit`` of :func:`send` that takes the buttons off ``message`` (a pressed
     button's message), if it has any."""
@@ -82,7 +76,7 @@ def intents(replies: list[Reply] | tuple[Reply, ...], *, reply_to: int | None = 
     return calls
 
 
-async def send(context: ContextTypes.DEFAULT_TYPE, chat_id: int,
+async def send(context: BotContext, chat_id: int,
                replies: list[Reply] | tuple[Reply, ...], *, reply_to: int | None = None,
                purpose: str = REPLY, edit: tuple[int, Reply | None] | None = None,
                thread: int | None = None, then: tuple[Intent, ...] = ()) -> None:
@@ -98,18 +92,18 @@ async def send(context: ContextTypes.DEFAULT_TYPE, chat_id: int,
     calls = intents(replies, reply_to=reply_to, edit=edit, thread=thread) + list(then)
     if not calls:
         return
-    postman = sender(context)
+    postman = context.bot_data.sender
     _hand(postman, await asyncio.to_thread(postman.outbox.queue_replies, chat_id, calls,
                                            update_key=reply_key(), purpose=purpose))
 
 
-async def answer(context: ContextTypes.DEFAULT_TYPE, chat_id: int,
+async def answer(context: BotContext, chat_id: int,
                  work: Callable[[], list[Reply]], *, reply_to: int | None = None) -> None:
     """Run ``work`` (the core answering an update) in a worker thread and queue its
     replies as :func:`send` does, all in one database transaction: a question costs
     one commit, not one for each thing the core reads and writes and one for the
     outbox; and the answer is handed to the sender the moment it is stored."""
-    postman = sender(context)
+    postman = context.bot_data.sender
 
     def work_and_queue() -> list[Call] | None:
         with postman.outbox.db.session():

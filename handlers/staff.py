@@ -27,10 +27,8 @@ from telegram import Bot, CallbackQuery, Message, Update, User
 from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     JobQueue,
     MessageHandler,
     filters,
@@ -43,6 +41,7 @@ from bot.faq import Entry
 from bot.phrases import Html, escape, say
 from bot.tickets import StaffMember, StaffMessage, Tickets
 from handlers import buttons
+from handlers.context import BotApplication, BotContext
 from handlers.media import content
 from handlers.outbox import Sender
 from handlers.render import send
@@ -150,10 +149,6 @@ class StaffDesk:
         return True
 
 
-def desk(context: ContextTypes.DEFAULT_TYPE) -> StaffDesk:
-    return context.application.bot_data["staff_desk"]
-
-
 def staff_member(user: User) -> StaffMember:
     return StaffMember(id=user.id, name=user.full_name or str(user.id))
 
@@ -215,20 +210,19 @@ async def _ticket_of(staff: StaffDesk, message: Message, bot_id: int) -> int | N
     return ticket_id
 
 
-async def _say(context: ContextTypes.DEFAULT_TYPE, message: Message, text: Html,
-               rows: Buttons = ()) -> None:
+async def _say(context: BotContext, message: Message, text: Html, rows: Buttons = ()) -> None:
     """A short answer to a staff member, under their message (in its forum topic), through
     the outbox."""
     await send(context, message.chat.id, [Reply(text, rows)], reply_to=message.message_id,
                thread=message.message_thread_id if message.is_topic_message else None)
 
 
-async def on_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_reply(update: Update, context: BotContext) -> None:
     """A staff member's message under a ticket (a reply to it, or in its topic): to the person."""
     message = update.effective_message
     if message is None or message.from_user is None:
         return
-    staff = desk(context)
+    staff = context.bot_data.staff_desk
     found = staff_message(message)
     ticket_id = await _ticket_of(staff, message, context.bot.id)
     if ticket_id is None or not await staff.is_staff(context.bot, message.from_user,
@@ -246,12 +240,12 @@ async def on_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _say(context, message, outcome.text)
 
 
-async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_button(update: Update, context: BotContext) -> None:
     """Claim, Close, Add to FAQ under a ticket's post; from anyone else, or forged: nothing."""
     query = update.callback_query
     if query is None:
         return
-    staff = desk(context)
+    staff = context.bot_data.staff_desk
     choice = buttons.unpack(query.data)
     message = query.message if isinstance(query.message, Message) else None
     in_staff_chat = message is not None and message.chat.id in staff.tickets.staff_chats
@@ -272,12 +266,12 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _acknowledge(query, _plain(outcome.text)[:200])
 
 
-async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_command(update: Update, context: BotContext) -> None:
     """/close N, /reopen N, /open, /ban USER, /unban USER (USER: an id or #N, a ticket's person)."""
     message = update.effective_message
     if message is None or message.from_user is None or not message.text:
         return
-    staff = desk(context)
+    staff = context.bot_data.staff_desk
     if not await staff.is_staff(context.bot, message.from_user, message.chat.id):
         return
     name = message.text.split(maxsplit=1)[0][1:].split("@")[0].lower()
@@ -313,40 +307,39 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await _say(context, message, (await asyncio.to_thread(decide, user_id, who)).text)
 
 
-async def remind(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def remind(context: BotContext) -> None:
     """Announce again the tickets waiting longer than ``staff.remind_after``."""
-    if await asyncio.to_thread(desk(context).tickets.remind):
-        desk(context).sender.wake()
+    staff = context.bot_data.staff_desk
+    if await asyncio.to_thread(staff.tickets.remind):
+        staff.sender.wake()
 
 
-async def post_followups(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await desk(context).post_followups(context.job_queue)
+async def post_followups(context: BotContext) -> None:
+    await context.bot_data.staff_desk.post_followups(context.job_queue)
 
 
-def followups_may_wait(context: ContextTypes.DEFAULT_TYPE) -> None:
+def followups_may_wait(context: BotContext) -> None:
     """A person wrote to the bot in private (handled and stored): a text to their open
     ticket waits ``staff.followup_batch`` for the next ones, to be posted with them."""
-    staff: StaffDesk | None = context.application.bot_data.get("staff_desk")
-    if staff is not None and staff.tickets.enabled and context.job_queue is not None:
+    staff = context.bot_data.staff_desk
+    if staff.tickets.enabled and context.job_queue is not None:
         staff.look_for_followups(context.job_queue,
                                  staff.tickets.staff.followup_batch.total_seconds())
 
 
-async def forget_old(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await asyncio.to_thread(desk(context).tickets.forget_old)
+async def forget_old(context: BotContext) -> None:
+    await asyncio.to_thread(context.bot_data.staff_desk.tickets.forget_old)
 
 
-async def follow_moves(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def follow_moves(context: BotContext) -> None:
     """Staff chats another worker saw move: listen there too."""
-    staff = desk(context)
+    staff = context.bot_data.staff_desk
     staff.chats.add_chat_ids(await asyncio.to_thread(staff.tickets.load_moves))
 
 
-async def prepare(application: Application) -> None:
+async def prepare(application: BotApplication) -> None:
     """Learn which staff chats are forums (one topic per ticket); logged if it fails."""
-    staff: StaffDesk | None = application.bot_data.get("staff_desk")
-    if staff is None:
-        return
+    staff = application.bot_data.staff_desk
     for chat_id in sorted(staff.tickets.staff_chats):
         try:
             chat = await application.bot.get_chat(chat_id)
@@ -377,12 +370,12 @@ def _entry_answer(entry: Entry) -> Callable[[str], Html]:
     return body
 
 
-async def on_desk_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_desk_command(update: Update, context: BotContext) -> None:
     """/help, /mine, /assign, /unassign, /note, /faq, /saved, /save, /history."""
     message = update.effective_message
     if message is None or message.from_user is None or not message.text:
         return
-    staff = desk(context)
+    staff = context.bot_data.staff_desk
     if not await staff.is_staff(context.bot, message.from_user, message.chat.id):
         return
     await staff.seen(message.from_user)
@@ -447,11 +440,10 @@ async def on_desk_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
                          for m in found[:MAX_FAQ_CHOICES]))
 
 
-async def _assign(context: ContextTypes.DEFAULT_TYPE, message: Message, name: str,
-                  args: list[str]) -> None:
+async def _assign(context: BotContext, message: Message, name: str, args: list[str]) -> None:
     """/assign N (as a reply to a colleague's message, or with @username), /unassign N."""
     assert message.from_user is not None
-    staff = desk(context)
+    staff = context.bot_data.staff_desk
     tickets, who, lang = staff.tickets, staff_member(message.from_user), staff.tickets.lang
     numbers = [a.lstrip("#") for a in args if a.lstrip("#").isdecimal()]
     usernames = [a for a in args if a.startswith("@")]
@@ -482,12 +474,12 @@ async def _assign(context: ContextTypes.DEFAULT_TYPE, message: Message, name: st
     await _say(context, message, outcome.text)
 
 
-async def on_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_choice(update: Update, context: BotContext) -> None:
     """A FAQ entry (/faq) or a saved reply (/saved) chosen for a ticket: sent to the person."""
     query = update.callback_query
     if query is None:
         return
-    staff = desk(context)
+    staff = context.bot_data.staff_desk
     lang = staff.tickets.lang
     choice = buttons.unpack(query.data)
     message = query.message if isinstance(query.message, Message) else None
@@ -517,32 +509,34 @@ async def on_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                          Reply(Html(message.text_html + "\n\n" + outcome.text))))
 
 
-async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_edited(update: Update, context: BotContext) -> None:
     """A person edited a message in their private chat: the staff's copy shows the edit."""
     message = update.edited_message
     if message is None or message.from_user is None:
         return
-    await asyncio.to_thread(desk(context).tickets.edited, message.from_user.id, message.chat.id,
+    tickets = context.bot_data.staff_desk.tickets
+    await asyncio.to_thread(tickets.edited, message.from_user.id, message.chat.id,
                             message.message_id, message.text or message.caption)
 
 
-async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_migrate(update: Update, context: BotContext) -> None:
     """A staff group became a supergroup: follow it (both service messages say so)."""
     message = update.effective_message
     if message is None:
         return
+    staff = context.bot_data.staff_desk
     if message.migrate_to_chat_id:
-        await desk(context).moved(message.chat.id, message.migrate_to_chat_id)
+        await staff.moved(message.chat.id, message.migrate_to_chat_id)
     elif message.migrate_from_chat_id:
-        await desk(context).moved(message.migrate_from_chat_id, message.chat.id)
+        await staff.moved(message.migrate_from_chat_id, message.chat.id)
 
 
-def register(application: Application, brain: Assistant) -> None:
+def register(application: BotApplication, brain: Assistant) -> None:
     """Add the staff chat's handlers and jobs (before the people's handlers)."""
     config = brain.config.staff
-    staff = StaffDesk(brain.tickets, application.bot_data["sender"], brain)
+    staff = StaffDesk(brain.tickets, application.bot_data.sender, brain)
     staff.sender.on_moved = staff.moved
-    application.bot_data["staff_desk"] = staff
+    application.bot_data.staff_desk = staff
     jobs = application.job_queue
     if jobs is not None:
         remind_every = min(max(config.remind_after.total_seconds() / 2, 0.2), 60.0)
