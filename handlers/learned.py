@@ -43,11 +43,14 @@ async def on_learned(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None or message.from_user is None:
         return
-    brain = context.bot_data.assistant
-    lang = await asyncio.to_thread(brain.language, asker(message.from_user))
+    brain, who = context.bot_data.assistant, asker(message.from_user)
     min_votes = brain.config.learning.min_votes
-    items = await asyncio.to_thread(learning.listing, brain.db, min_votes)
-    handed_on = await asyncio.to_thread(learning.handed_on, brain.db)
+
+    def read() -> tuple[str, list[learning.Learned], list[learning.HandedOn]]:
+        return (brain.language(who), learning.listing(brain.db, min_votes),
+                learning.handed_on(brain.db))
+
+    lang, items, handed_on = await asyncio.to_thread(read)  # one trip off the event loop
     replies = [Reply(describe(lang, item, min_votes),
                      ((Button(say(lang, "adm_learned_remove", id=item.id),
                               RemoveLearned(item.id)),),))
