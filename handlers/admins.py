@@ -45,8 +45,8 @@ RETENTION_FIRST = timedelta(seconds=1)  # soon after the start (0 would mean "af
 
 async def _lang(context: BotContext, update: Update) -> str:
     user = update.effective_user
-    brain = context.bot_data.assistant
-    return await asyncio.to_thread(brain.language, asker(user)) if user else "sq"
+    assistant = context.bot_data.assistant
+    return await asyncio.to_thread(assistant.language, asker(user)) if user else "sq"
 
 
 def _ids(ids: tuple[str, ...], lang: str) -> str:
@@ -296,8 +296,9 @@ async def on_stats(update: Update, context: BotContext) -> None:
         return
     if chat is None:
         return
-    brain = context.bot_data.assistant
-    figures = await asyncio.to_thread(report.build, brain.db, period, brain.config.staff.hours)
+    assistant = context.bot_data.assistant
+    figures = await asyncio.to_thread(report.build, assistant.db, period,
+                                      assistant.config.staff.hours)
     png = await asyncio.to_thread(report.chart_png, figures, lang)
     await send(context, chat.id, [Reply(report.describe(figures, lang))], then=(Picture(png),))
 

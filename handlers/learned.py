@@ -47,8 +47,9 @@ async def on_learned(update: Update, context: BotContext) -> None:
     min_votes = brain.config.learning.min_votes
 
     def read() -> tuple[str, list[learning.Learned], list[learning.HandedOn]]:
-        return (brain.language(who), learning.listing(brain.db, min_votes),
-                learning.handed_on(brain.db))
+        with brain.db.session():  # one transaction: one snapshot of what was learned
+            return (brain.language(who), learning.listing(brain.db, min_votes),
+                    learning.handed_on(brain.db))
 
     lang, items, handed_on = await asyncio.to_thread(read)  # one trip off the event loop
     replies = [Reply(describe(lang, item, min_votes),
