@@ -223,6 +223,19 @@ def test_a_calibration_for_another_model_decides_without_the_vector(
     assert "'another-model'" in warning and "faq_tune.py --write" in warning
 
 
+def test_a_short_question_after_a_story_is_answered_from_the_story(
+        model: embedding.Embedder) -> None:
+    """"Is he right?" says nothing alone; after the story it asks about taxing what an
+    NGO earns, and the model reads it with the sentence before it."""
+    story = ("We sold tickets at our summer concert to raise money. Our accountant says "
+             "that money must be taxed like a company's profit. Is he right?")
+    matcher = _bundled(model, decision.shipped())
+    found = matcher.decide(story)
+    assert "lexical only" not in found.why
+    assert "ngo-economic-activity" in [m.entry.id for m in found.suggestions]
+    assert matcher.decide("Is he right?").decision == "escalate"
+
+
 ASKED = "what time does the tax office close?"
 
 

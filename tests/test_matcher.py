@@ -10,7 +10,7 @@ import pytest
 from bot.config import MatchingConfig, Thresholds
 from bot.decision import COSINE_TEMPERATURE, spread
 from bot.faq import load_faq
-from bot.matcher import FaqMatcher
+from bot.matcher import FaqMatcher, asked_part
 from bot.text import smalltalk
 
 FAQ = """\
@@ -165,3 +165,20 @@ def test_spread_tells_an_entry_that_stands_out_from_a_crowd() -> None:
     assert crowd["cosine_gap"] == 0.0
     assert standout["cosine_z"] > 4 and crowd["cosine_z"] == pytest.approx(0.0, abs=1e-6)
     assert standout["cosine_entropy"] < 0.2 and crowd["cosine_entropy"] == pytest.approx(1.0)
+
+
+def test_a_short_question_after_a_story_is_embedded_with_the_sentence_before_it() -> None:
+    story = ("We sold tickets for our summer concert and raised 300,000 lekë. "
+             "Our accountant says that money must be taxed like a company's profit. "
+             "Is he right?")
+    assert asked_part(story) == ("Our accountant says that money must be taxed like a "
+                                 "company's profit. Is he right?")
+    # A question that says enough by itself is embedded alone (its first words).
+    long_question = ("We are a youth club in Korçë. How do we register an association "
+                     "at the court and what papers does the court ask for when we go?")
+    assert asked_part(long_question) == ("How do we register an association at the court "
+                                         "and what papers")
+    assert asked_part("Is he right?") == "Is he right?"  # no story to point back at
+    # The sentence before is cut from its start so that the whole question is kept.
+    wordy = " ".join(f"word{i}" for i in range(30)) + ". Why?"
+    assert asked_part(wordy) == " ".join(f"word{i}" for i in range(11, 30)) + ". Why?"
