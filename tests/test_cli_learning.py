@@ -264,7 +264,7 @@ def test_what_was_learned_changes_the_decision_with_the_model(
     cases, fewer = tmp_path / "cases.jsonl", tmp_path / "fewer.jsonl"
     cases.write_text("".join(lines), encoding="utf-8")
     fewer.write_text("".join(lines[:-1]), encoding="utf-8")
-    close = "our grant money is late, any news?"
+    close = "our grant money is late?"
     assert cli(config, "ask", "--json", close) == 0
     assert json.loads(capsys.readouterr().out)["decision"] == "suggest"
 
