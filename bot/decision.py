@@ -26,10 +26,10 @@ questions to the staff (the file records the figures on held-out folds).
 thresholds (in %).
 
 With a model, the regressions also read the question's own vector (the embedding
-of its asking part) with a weight for each of its numbers (``Model.query_right``,
-``query_reach``): which kinds of question the FAQ answers at all. A question
-about a company's tax, a job at the agency or the state of one's own
-application is about as close to its first entry as one the entry answers, and
+of its asking part, :func:`bot.matcher.asked_part`) with a weight for each of its
+numbers (``Model.query_right``, ``query_reach``): which kinds of question the FAQ
+answers at all. A question about a company's tax, a job at the agency or the state
+of one's own application is about as close to its first entry as one the entry answers, and
 the ranking's features told the two apart poorly (area under the curve of
 in-scope against out-of-scope questions 0.79 held out; 0.89 with the vector).
 The weights are fitted with the others, on the same labelled questions, with a

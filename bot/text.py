@@ -655,7 +655,8 @@ class Message:
     ``words`` are its folded words; ``content`` the content words with a
     weight each (story sentences of a long message weigh ``STORY_WEIGHT``,
     the sentences that ask 1); ``sentences`` its sentences; ``question``
-    the part that asks, the text semantic matching embeds. What is found in
+    the part that asks (semantic matching embeds it, or a short one with the
+    sentence before it: :func:`bot.matcher.asked_part`). What is found in
     these is found when first asked for (a FAQ phrasing needs little of it).
     """
 

@@ -179,6 +179,7 @@ def test_a_short_question_after_a_story_is_embedded_with_the_sentence_before_it(
     assert asked_part(long_question) == ("How do we register an association at the court "
                                          "and what papers")
     assert asked_part("Is he right?") == "Is he right?"  # no story to point back at
-    # The sentence before is cut from its start so that the whole question is kept.
+    assert asked_part("Hi! Good morning. Is he right?") == "Is he right?"  # no story either
+    # The sentence before is cut from its start, to CONTEXT_WORDS words in all.
     wordy = " ".join(f"word{i}" for i in range(30)) + ". Why?"
     assert asked_part(wordy) == " ".join(f"word{i}" for i in range(11, 30)) + ". Why?"
