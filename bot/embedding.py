@@ -228,10 +228,6 @@ class VectorCache:
             return np.zeros((0, 0), dtype=np.float32)
         return np.stack([found[t] for t in texts]).astype(np.float32)
 
-    def fits(self, text: str) -> bool:
-        """Whether the model reads all of ``text`` as a question (``QUERY_TOKENS``)."""
-        return self.embedder.tokens(text) <= QUERY_TOKENS
-
     def clipped(self, text: str) -> str:
         """The longest run of ``text``'s first words the model reads in
         ``QUERY_TOKENS`` tokens (at least one word).
@@ -242,12 +238,12 @@ class VectorCache:
         keeps more of its words than one in Albanian, for the same time.
         """
         words = text.split()
-        if self.fits(text):
+        if self.embedder.tokens(text) <= QUERY_TOKENS:
             return text
         fits, over = 1, len(words)  # invariant: words[:fits] fit (or fits == 1)
         while over - fits > 1:
             middle = (fits + over) // 2
-            if self.fits(" ".join(words[:middle])):
+            if self.embedder.tokens(" ".join(words[:middle])) <= QUERY_TOKENS:
                 fits = middle
             else:
                 over = middle
