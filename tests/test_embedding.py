@@ -197,8 +197,8 @@ def test_a_bot_with_a_memory_hands_on_a_question_without_a_chance_unembedded(
 
 def test_the_decision_reads_the_questions_own_vector(model: embedding.Embedder) -> None:
     """With the model, the calibrated decision weighs the question's vector too (which
-    kinds of question the FAQ answers): this question for another office, close to the
-    FAQ's topics (opening hours, tax), is handed to the staff with it, and offered the
+    kinds of question the FAQ answers): this question about another place's hours, close to
+    the FAQ's topics (opening hours, the bank), is handed to the staff with it, and offered the
     FAQ's entries by the same calibration scoring every question as the average one."""
     shipped = decision.shipped()
     assert len(shipped.semantic.query_right) == 384  # multilingual-e5-small's vectors
@@ -236,7 +236,7 @@ def test_a_short_question_after_a_story_is_answered_from_the_story(
     assert matcher.decide("Is he right?").decision == "escalate"
 
 
-ASKED = "what time does the tax office close?"
+ASKED = "what time does the bank close?"
 
 
 def _bundled(model: embedding.Embedder, calibration: decision.Calibration) -> FaqMatcher:

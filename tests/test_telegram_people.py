@@ -161,7 +161,7 @@ async def test_english_question_gets_the_english_answer(api: BotApiServer, bot: 
 async def test_suggestion_button_answers_the_chosen_question(api: BotApiServer,
                                                             bot: RunningBot) -> None:
     john = api.user(1012, "John", language_code="en")
-    [reply] = await ask(api, john, "what papers for the grant and when?")
+    [reply] = await ask(api, john, "grant documents when?")
     assert reply.text == "Did you mean one of these?"
     assert reply.labels[-1] == "None of these: ask the staff"
     label, data = reply.buttons[0][0]
@@ -175,7 +175,7 @@ async def test_suggestion_button_answers_the_chosen_question(api: BotApiServer,
 async def test_none_of_these_offers_the_staff_and_the_contact(api: BotApiServer,
                                                              bot: RunningBot) -> None:
     ana = api.user(1013)
-    [reply] = await ask(api, ana, "cfare dokumentesh duhen per grantin?")
+    [reply] = await ask(api, ana, "grant dokumente afati?")
     since = await press(api, ana, reply, button_data(reply, "Asnjë nga këto: pyet stafin"))
     answer = await api.wait_for("sendMessage", since=since)
     assert "stafi" in answer.text and AGENCY_PHONE in answer.text
@@ -451,7 +451,7 @@ async def test_in_a_group_only_mentions_replies_and_commands_get_answers(
     assert [c.chat_id for c in api.calls_of("sendMessage", since)] == [group["id"]]
     assert FAQ.get("ngo-statute-changes").answer_in("sq")[:60] in reply.text
     assert reply.params["reply_parameters"]["message_id"] > 0
-    [follow_up] = await ask(api, ana, "cfare dokumentesh duhen per grantin?", chat=group,
+    [follow_up] = await ask(api, ana, "grant dokumente afati?", chat=group,
                             reply_to=reply.result)
     assert follow_up.text == "Mos keni parasysh një nga këto?"
     [command] = await ask(api, ana, "/contact@ascs_test_bot", chat=group)
