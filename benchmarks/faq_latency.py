@@ -231,7 +231,7 @@ def main() -> int:
     base = load_faq(BENCH / "faq.yaml")
     faqs = [("bench", base), (f"bench x{args.copies}", enlarge(base, args.copies))]
     before = rss_mb()
-    model = load_embedder(matching.embedding)
+    model = load_embedder(matching.embedding, matching.model_threads)
     if model is None:
         print(f"the model {matching.embedding!r} cannot be loaded", file=sys.stderr)
         return 1

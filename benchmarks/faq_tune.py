@@ -437,7 +437,8 @@ def read_all() -> tuple[list[str], list[str | None], list[Ranking], list[Ranking
     the embedding model."""
     config = load_config(PROJECT_ROOT / "config.yaml", environ={}).matching
     faq = load_faq(BENCH / "faq.yaml")
-    cache = vector_cache(config.embedding, PROJECT_ROOT / "data" / "embeddings")
+    cache = vector_cache(config.embedding, PROJECT_ROOT / "data" / "embeddings",
+                         config.model_threads)
     if cache is None:
         raise SystemExit(f"the model {config.embedding!r} cannot be loaded")
     placeholder = decision.Calibration(*(decision.Model((), (), (), (), (), 1.0, 1.0),) * 2)

