@@ -117,9 +117,9 @@ sets (a plateau from 0.35 to 0.5): the right entry first for 86.2% of faq_dev's 
 three for 95.9 and 86.9 instead of 94.4 and 86.3 (a listwise logistic ranker on the
 lexical, semantic and spelling scores, fitted and measured 5-fold, ranked alike: 85.6
 and 75.1 first). Held out, the calibrated decisions fitted on this ranking answered
-about as many right + reached as before (three fold seeds, with the cascade: 121.7
-points against 122.0; with a fixed cosine of 0.5 as 100 instead, 123.5), in sample
-more (faq_traffic 44.0 / 69.8 instead of 41.2 / 69.1). The
+about as many right + reached as before (three fold seeds, with the cascade of then:
+122.9 points against 122.0), in sample more (faq_traffic 44.0 / 69.8 instead of 41.2 /
+69.1). The
 lexical matcher keeps its score: there the spelling ranked the right entry first more
 often too (71.8% of faq_traffic's instead of 68.7), but its calibrated decisions, held
 out, answered about a point fewer right."""
@@ -789,15 +789,15 @@ class FaqMatcher:
         With a model, a question the lexical ranking alone decides with
         confidence (see :class:`bot.decision.Calibration`, the cascade is chosen
         by cross-validation) is decided without embedding it: most of the cost
-        of a decision is the embedding. Once the bot has learned enough to use
-        its memory, the cascade hands on fewer questions
-        (``cascade_escalate_learned``): the memory is read with the question's
-        vector, and held out it offers the right entry for many questions the
-        lexical ranking would hand on, but not for those the lexical ranking
-        gives almost no chance (``benchmarks/faq_tune.py``, union of both sets held
-        out, reached: 74.1% by a bot without memory, whose cascade decides 30% of
-        the questions without the model; 74.5% with memory, whose own cascade
-        decides 26%; the figures are kept in ``bot/data/calibration.json``).
+        of a decision is the embedding. A fresh bot's cascade only answers (held
+        out, handing on too cost reached for a median decision hardly cheaper:
+        ``CASCADE_SHARE`` in ``benchmarks/faq_tune.py``); once the bot has learned
+        enough to use its memory, its cascade also hands on the questions the
+        lexical ranking gives almost no chance (``cascade_escalate_learned``),
+        which the memory, read with the question's vector, would not offer the
+        right entry either (union of both sets held out, reached: 76.3% by a bot
+        without memory, 15% of the questions decided without the model; 75.1% with
+        memory, 19%; the figures are kept in ``bot/data/calibration.json``).
         """
         message = read(message) if isinstance(message, str) else message
         lang = message.language(self._languages)
