@@ -871,8 +871,8 @@ def semantic_scores(phrasing: Vectors, answer: Vectors) -> Vectors:
 
 def blend(lexical: float, semantic: float, spelled: float) -> float:
     """The final 0-100 score of an entry with a model, from its lexical, semantic and
-    spelling scores (0-100): shares 0.25, :data:`SEMANTIC_SHARE` and
-    :data:`SPELLING_SHARE`."""
+    spelling scores (0-100): :data:`SEMANTIC_SHARE` and :data:`SPELLING_SHARE`, the
+    lexical score the rest."""
     return ((1 - SEMANTIC_SHARE - SPELLING_SHARE) * lexical + SEMANTIC_SHARE * semantic
             + SPELLING_SHARE * spelled)
 
@@ -907,14 +907,15 @@ def _probabilities(right: float, reach: float) -> str:
 def _own_spelling(chars: _CharIndex, texts: list[_EntryWords]) -> float:
     """The median character cosine of the FAQ's phrasings (at most ``SPELLING_SAMPLE``,
     drawn the same way at each load) to their own entry's texts: how close in spelling a
-    question can come in this FAQ."""
+    question can come in this FAQ (1 for a FAQ without phrasings). A phrasing's n-grams
+    are all in its own entry's texts, so the median is never 0."""
     own = [(i, q.words) for i, t in enumerate(texts) for q in t.questions if q.words]
+    if not own:
+        return 1.0
     if len(own) > SPELLING_SAMPLE:
         drawn = np.random.default_rng(0).choice(len(own), SPELLING_SAMPLE, replace=False)
         own = [own[k] for k in sorted(drawn.tolist())]
-    median = float(np.median([chars.cosines((w, 1.0) for w in words)[i]
-                              for i, words in own])) if own else 0.0
-    return median if median > 0 else 1.0
+    return float(np.median([chars.cosines((w, 1.0) for w in words)[i] for i, words in own]))
 
 
 def _typo_vocabulary(texts: list[_EntryWords]) -> dict[str, str]:
