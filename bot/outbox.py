@@ -152,9 +152,11 @@ class Outbox:
         calls wait their turn behind the chat's earlier ones."""
         now = self.clock()
         with self.db.session() as session:
+            # A reply's calls are keyed (update, reply x 1000 + position): its first
+            # call's key says whether it was queued before.
             if update_key is not None and session.scalar(
                     select(OutboxItem.id).where(OutboxItem.update_id == update_key[0],
-                                                OutboxItem.update_seq == update_key[1])
+                                                OutboxItem.update_seq == update_key[1] * 1000)
                     .limit(1)) is not None:
                 return None
             waiting = session.scalar(select(OutboxItem.id).where(

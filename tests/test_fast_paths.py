@@ -48,6 +48,22 @@ def test_a_reply_queued_again_for_the_same_update_is_dropped(database: Database)
     assert outbox.queue_replies(ANA, say("hi"), update_key=(7, 0)) is None
 
 
+def test_each_reply_of_an_update_is_queued_once_however_many_calls_they_make(
+        database: Database) -> None:
+    outbox = Outbox(database)
+    assert outbox.queue_replies(ANA, say("one", "two"), update_key=(7, 0)) is not None
+    assert outbox.queue_replies(ANA, say("three"), update_key=(7, 1)) == []
+    # Handled again after a crash: the same replies in the same order add nothing.
+    assert outbox.queue_replies(ANA, say("one", "two"), update_key=(7, 0)) is None
+    assert outbox.queue_replies(ANA, say("three"), update_key=(7, 1)) is None
+    sent = []
+    while (found := outbox.look()[0]):
+        for call in found:
+            sent.append(call.intent)
+            outbox.sent_then_next(call, message_id=len(sent))
+    assert sent == say("one", "two", "three")
+
+
 def test_sessions_inside_a_session_commit_or_roll_back_with_it(database: Database) -> None:
     with database.session() as outer, database.session() as inner:
         assert inner is outer
