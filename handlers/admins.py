@@ -33,7 +33,7 @@ from handlers import buttons
 from handlers.context import BotApplication, BotContext
 from handlers.limits import MAX_DOCUMENT
 from handlers.people import asker
-from handlers.render import send, without_buttons
+from handlers.render import acknowledge, send, without_buttons
 
 log = logging.getLogger(__name__)
 
@@ -253,9 +253,8 @@ async def on_button(update: Update, context: BotContext) -> None:
     choice = buttons.unpack(query.data)
     if not isinstance(choice, ADMIN_BUTTONS) or \
             query.from_user.id not in context.bot_data.assistant.config.admins:
-        await query.answer(say(lang, "button_expired"))
+        await acknowledge(query, say(lang, "button_expired"))
         return
-    await query.answer()
     admin = context.bot_data.faq_admin
     if isinstance(choice, ConfirmUpload):
         outcome = await asyncio.to_thread(admin.confirm, choice.token)
@@ -270,6 +269,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     message = query.message if isinstance(query.message, Message) else None
     await send(context, message.chat.id if message else query.from_user.id, [Reply(text)],
                edit=without_buttons(message))
+    await acknowledge(query)
 
 
 # --- statistics -------------------------------------------------------------

@@ -15,7 +15,7 @@ from bot.flood import FloodGate, Verdict
 from bot.phrases import say
 from handlers.context import BotApplication, BotContext
 from handlers.people import asker
-from handlers.render import send
+from handlers.render import acknowledge, send
 
 # Runs before every other handler.
 FIRST = -1000
@@ -37,7 +37,7 @@ async def _gate(update: Update, context: BotContext) -> None:
         lang = await asyncio.to_thread(brain.language, asker(user))
         await send(context, chat.id, [Reply(say(lang, "flood", per_minute=gate.per_minute))])
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await acknowledge(update.callback_query)
     raise ApplicationHandlerStop
 
 

@@ -22,7 +22,7 @@ from bot.phrases import Html, say
 from handlers import buttons
 from handlers.context import BotApplication, BotContext
 from handlers.people import asker
-from handlers.render import send, without_buttons
+from handlers.render import acknowledge, send, without_buttons
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +80,8 @@ async def on_button(update: Update, context: BotContext) -> None:
     choice = buttons.unpack(query.data)
     if (not isinstance(choice, RemoveLearned | RemoveOutOfScope)
             or query.from_user.id not in brain.config.admins):
-        await query.answer(say(lang, "button_expired"))
+        await acknowledge(query, say(lang, "button_expired"))
         return
-    await query.answer()
     learned = isinstance(choice, RemoveLearned)
     kind = "adm_learned" if learned else "adm_out_of_scope"
     removed = await asyncio.to_thread(learning.remove if learned else learning.remove_handed_on,
@@ -92,6 +91,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     text = say(lang, f"{kind}_removed" if removed else f"{kind}_gone", id=choice.number)
     await send(context, message.chat.id if message else query.from_user.id, [Reply(text)],
                edit=without_buttons(message))
+    await acknowledge(query)
 
 
 async def refresh(context: BotContext) -> None:

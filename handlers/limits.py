@@ -1,6 +1,6 @@
 """What Telegram allows a bot: the one place that knows its limits.
 
-Sizes: a message's text, a button's data, a file the bot uploads.
+Sizes: a message's text, a button's data and notice, a file the bot uploads.
 Rates: Telegram answers a bot that sends too fast with 429 and a time to
 wait; the outbox keeps under these rates itself, so that a burst of answers
 is spread out instead of refused:
@@ -18,10 +18,16 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from telegram.constants import FileSizeLimit, InlineKeyboardButtonLimit, MessageLimit
+from telegram.constants import (
+    CallbackQueryLimit,
+    FileSizeLimit,
+    InlineKeyboardButtonLimit,
+    MessageLimit,
+)
 
 MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH  # 4096 characters
 MAX_BUTTON_DATA = InlineKeyboardButtonLimit.MAX_CALLBACK_DATA  # 64 bytes
+MAX_NOTICE = CallbackQueryLimit.ANSWER_CALLBACK_QUERY_TEXT_LENGTH  # 200, a button's notice
 MAX_DOCUMENT = FileSizeLimit.FILESIZE_UPLOAD  # 50 MB a file the bot sends
 
 

@@ -13,7 +13,6 @@ from collections.abc import Callable
 
 from telegram import Message, MessageEntity, Update, User
 from telegram.constants import ChatType
-from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import choices
@@ -22,7 +21,7 @@ from bot.phrases import raw, say
 from handlers import buttons
 from handlers.context import BotApplication, BotContext
 from handlers.media import content
-from handlers.render import answer, send
+from handlers.render import acknowledge, answer, send
 from handlers.staff import followups_may_wait
 
 log = logging.getLogger(__name__)
@@ -127,11 +126,8 @@ async def on_button(update: Update, context: BotContext) -> None:
         return
     pressed = await asyncio.to_thread(context.bot_data.assistant.press, asker(query.from_user),
                                       buttons.unpack(query.data))
-    try:
-        await query.answer(pressed.notice)
-    except TelegramError as exc:  # the spinner stops by itself; the answer matters more
-        log.warning("could not acknowledge a button: %s", exc)
     if not pressed.valid:
+        await acknowledge(query, pressed.notice)
         return
     message = query.message if isinstance(query.message, Message) else None
     edit: tuple[int, Reply | None] | None = None
@@ -141,6 +137,7 @@ async def on_button(update: Update, context: BotContext) -> None:
         edit = (message.message_id, None)
     chat_id = message.chat.id if message is not None else query.from_user.id
     await send(context, chat_id, pressed.replies, edit=edit)
+    await acknowledge(query, pressed.notice)
 
 
 async def on_unknown_button(update: Update, context: BotContext) -> None:
@@ -150,10 +147,7 @@ async def on_unknown_button(update: Update, context: BotContext) -> None:
     if query is None:
         return
     lang = await asyncio.to_thread(context.bot_data.assistant.language, asker(query.from_user))
-    try:
-        await query.answer(raw(lang, "button_expired"))
-    except TelegramError as exc:
-        log.warning("could not acknowledge a button: %s", exc)
+    await acknowledge(query, raw(lang, "button_expired"))
 
 
 def register(application: BotApplication, brain: Assistant) -> None:

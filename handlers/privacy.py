@@ -15,7 +15,7 @@ from bot.phrases import raw, say
 from handlers import buttons
 from handlers.context import BotApplication, BotContext
 from handlers.people import asker
-from handlers.render import send, without_buttons
+from handlers.render import acknowledge, send, without_buttons
 
 
 async def on_forget(update: Update, context: BotContext) -> None:
@@ -39,7 +39,6 @@ async def on_button(update: Update, context: BotContext) -> None:
     if not isinstance(choice, Forget):
         return
     lang = choice.lang
-    await query.answer()
     if choice.confirm:
         brain = context.bot_data.assistant
         done = await asyncio.to_thread(privacy.forget, brain.db, query.from_user.id,
@@ -53,6 +52,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     await send(context, chat_id, [Reply(say(lang, "forget_done" if choice.confirm
                                             else "forget_kept"))],
                purpose=FORGET if choice.confirm else REPLY, edit=without_buttons(message))
+    await acknowledge(query)
 
 
 def register(application: BotApplication) -> None:

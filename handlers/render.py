@@ -4,10 +4,12 @@ queued in the outbox."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import Callable
 
-from telegram import Message
+from telegram import CallbackQuery, Message
+from telegram.error import TelegramError
 
 from bot.choices import buttons_to_json
 from bot.conversation import Reply
@@ -15,8 +17,10 @@ from bot.inbox import reply_key
 from bot.intents import Edit, EditButtons, Intent, Say
 from bot.outbox import REPLY, Call
 from handlers.context import BotContext
-from handlers.limits import MAX_TEXT
+from handlers.limits import MAX_NOTICE, MAX_TEXT
 from handlers.outbox import Sender
+
+log = logging.getLogger(__name__)
 
 # Never cut inside an HTML tag or an entity such as &amp;.
 _UNSAFE_CUT = re.compile(r"<[^>]*$|&[#a-zA-Z0-9]*$")
@@ -45,6 +49,17 @@ def split(text: str, limit: int = MAX_TEXT) -> list[str]:
     if text or not pieces:
         pieces.append(text)
     return pieces
+
+
+async def acknowledge(query: CallbackQuery, notice: str | None = None) -> None:
+    """Answer a button press (with ``notice``, cut to Telegram's limit). Call it after
+    the press's work is done and queued: Telegram refuses to acknowledge a press that
+    is too old (one stored before a restart and handled after it) or the network may
+    fail, and the spinner stops by itself; what the press did must not depend on it."""
+    try:
+        await query.answer(notice[:MAX_NOTICE] if notice else None)
+    except TelegramError as exc:
+        log.warning("could not acknowledge a button: %s", exc)
 
 
 def without_buttons(message: Message | None) -> tuple[int, None] | None:

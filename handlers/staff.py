@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from telegram import Bot, CallbackQuery, Message, Update, User
+from telegram import Bot, Message, Update, User
 from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -44,7 +44,7 @@ from handlers import buttons
 from handlers.context import BotApplication, BotContext
 from handlers.media import content
 from handlers.outbox import Sender
-from handlers.render import send
+from handlers.render import acknowledge, send
 
 log = logging.getLogger(__name__)
 
@@ -164,15 +164,6 @@ def staff_message(message: Message) -> StaffMessage:
                         kind=kind, file_id=file_id)
 
 
-async def _acknowledge(query: CallbackQuery, notice: str) -> None:
-    """Answer a button press; the spinner stops by itself if this fails, and what the
-    press did is done and queued all the same."""
-    try:
-        await query.answer(notice)
-    except TelegramError as exc:
-        log.warning("could not acknowledge a button: %s", exc)
-
-
 def _plain(text: str) -> str:
     """A phrase without its HTML, for a button's notice."""
     return html.unescape(re.sub(r"<[^>]+>", "", text))
@@ -252,18 +243,18 @@ async def on_button(update: Update, context: BotContext) -> None:
     lang = staff.tickets.lang
     if not isinstance(choice, TicketAction) or message is None or not in_staff_chat or \
             not await staff.is_staff(context.bot, query.from_user, message.chat.id):
-        await query.answer(phrases.raw(lang, "staff_not_allowed"))
+        await acknowledge(query, phrases.raw(lang, "staff_not_allowed"))
         return
     action, ticket_id = choice.action, choice.ticket
     under = await asyncio.to_thread(staff.tickets.ticket_at, message.chat.id,
                                     message.message_id) or _posted_ticket(message, context.bot.id)
     if under != ticket_id:  # data for another ticket than the post it is under
-        await query.answer(phrases.raw(lang, "button_expired"))
+        await acknowledge(query, phrases.raw(lang, "button_expired"))
         return
     act = {"claim": staff.tickets.claim, "close": staff.tickets.close,
            "faq": staff.tickets.suggest_faq}[action]
     outcome = await asyncio.to_thread(act, ticket_id, staff_member(query.from_user))
-    await _acknowledge(query, _plain(outcome.text)[:200])
+    await acknowledge(query, _plain(outcome.text))
 
 
 async def on_command(update: Update, context: BotContext) -> None:
@@ -486,7 +477,7 @@ async def on_choice(update: Update, context: BotContext) -> None:
     if not isinstance(choice, (AnswerWithFaq, AnswerWithSaved)) or message is None \
             or message.chat.id not in staff.tickets.staff_chats \
             or not await staff.is_staff(context.bot, query.from_user, message.chat.id):
-        await query.answer(phrases.raw(lang, "staff_not_allowed"))
+        await acknowledge(query, phrases.raw(lang, "staff_not_allowed"))
         return
     who = staff_member(query.from_user)
     # One answer per offer, however often (or however fast) its buttons are pressed.
@@ -495,14 +486,14 @@ async def on_choice(update: Update, context: BotContext) -> None:
         entry = next((e for e in staff.brain.faq.entries if entry_key(e.id) == choice.entry_key),
                      None)
         if entry is None:
-            await query.answer(phrases.raw(lang, "button_expired"))
+            await acknowledge(query, phrases.raw(lang, "button_expired"))
             return
         outcome = await asyncio.to_thread(staff.tickets.answer_with, choice.ticket, who,
                                           _entry_answer(entry), entry.id, chosen_at=chosen_at)
     else:
         outcome = await asyncio.to_thread(staff.tickets.answer_saved, choice.ticket, who,
                                           choice.saved, chosen_at=chosen_at)
-    await _acknowledge(query, _plain(outcome.text)[:200])
+    await acknowledge(query, _plain(outcome.text))
     if outcome.ok:  # the offer shows what was sent, without its buttons
         await send(context, message.chat.id, [],
                    edit=(message.message_id,
