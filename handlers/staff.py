@@ -14,6 +14,7 @@ edit of a message the staff have seen edits the staff's copy.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hashlib
 import html
 import logging
@@ -96,8 +97,11 @@ class StaffDesk:
             return
         for job in pending:
             job.schedule_removal()
-        jobs.run_once(post_followups, delay, name=FOLLOWUPS_LOOK,
-                      job_kwargs={"misfire_grace_time": None})
+        # Planned out of the update's context: the scheduler's wake-ups, and so every job,
+        # run in the context of the call that planned them, as if still handling the
+        # person's update (bot.inbox.handling) and keying what they queue by it.
+        contextvars.Context().run(jobs.run_once, post_followups, delay, name=FOLLOWUPS_LOOK,
+                                  job_kwargs={"misfire_grace_time": None})
 
     async def post_followups(self, jobs: JobQueue[Any] | None) -> None:
         """Post the people's follow-ups that waited ``staff.followup_batch``, one post a
