@@ -40,6 +40,15 @@ OPEN_TICKET_STATUSES = ("open",)  # tickets are open, answered or closed
 WORST_RATED = 5
 
 
+MAX_DAYS = 3660
+"""The longest period reported: ten years (a longer one is a mistyped year, and a chart
+of thousands of bars)."""
+
+
+class PeriodError(ValueError):
+    """A period that cannot be reported (see :meth:`Period.checked`)."""
+
+
 @dataclass(frozen=True)
 class Period:
     """From ``since`` (inclusive) to ``until`` (exclusive), in UTC."""
@@ -56,6 +65,22 @@ class Period:
         first = first or last - timedelta(days=default_days - 1)
         return cls(datetime.combine(first, time(), UTC),
                    datetime.combine(last + timedelta(days=1), time(), UTC))
+
+    @classmethod
+    def checked(cls, first: date | None, last: date | None, *, default_days: int = 30,
+                today: date | None = None) -> Period:
+        """:meth:`of_days` for a period someone typed: :class:`PeriodError` says why one
+        cannot be reported (the first day after the last, a date out of range, more than
+        ``MAX_DAYS``)."""
+        if first is not None and last is not None and first > last:
+            raise PeriodError("the first day is after the last")
+        try:
+            period = cls.of_days(first, last, default_days=default_days, today=today)
+        except OverflowError:
+            raise PeriodError("the dates are out of range") from None
+        if (period.until - period.since).days > MAX_DAYS:
+            raise PeriodError(f"the period is longer than {MAX_DAYS} days; check the years")
+        return period
 
     @property
     def days(self) -> list[date]:

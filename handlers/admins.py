@@ -183,7 +183,7 @@ async def on_export(update: Update, context: BotContext) -> None:
     if chat is None:
         return
     lang = await _lang(context, update)
-    files = context.bot_data.faq_admin.files()
+    files = await asyncio.to_thread(context.bot_data.faq_admin.files)
     if not files:
         await _reply(update, context, Reply(say(lang, "adm_export_empty")))
         return
@@ -198,7 +198,7 @@ async def on_export(update: Update, context: BotContext) -> None:
 async def on_suggestions(update: Update, context: BotContext) -> None:
     """/suggestions: the pending suggestions, each with accept and reject buttons."""
     lang = await _lang(context, update)
-    waiting = suggestions.pending(context.bot_data.assistant.db)
+    waiting = await asyncio.to_thread(suggestions.pending, context.bot_data.assistant.db)
     if not waiting:
         await _reply(update, context, Reply(say(lang, "adm_no_suggestions")))
         return
@@ -278,10 +278,10 @@ def parse_period(args: list[str]) -> report.Period:
     """``[]`` (30 days), ``["7"]`` (the last 7 days) or ``["2026-03-01", "2026-03-31"]``."""
     if not args:
         return report.Period.of_days(None, None)
-    if len(args) == 1 and args[0].isdecimal() and 0 < int(args[0]) <= 3660:
+    if len(args) == 1 and args[0].isdecimal() and 0 < int(args[0]) <= report.MAX_DAYS:
         return report.Period.of_days(None, None, default_days=int(args[0]))
-    if len(args) == 2:
-        return report.Period.of_days(date.fromisoformat(args[0]), date.fromisoformat(args[1]))
+    if len(args) == 2:  # a ValueError (PeriodError) for what cannot be reported
+        return report.Period.checked(date.fromisoformat(args[0]), date.fromisoformat(args[1]))
     raise ValueError("bad period")
 
 

@@ -291,8 +291,10 @@ async def test_stats_sends_the_figures_and_a_chart(api: BotApiServer, bot: Runni
     assert "Questions: 1" in figures.text and "Answered directly: 1" in figures.text
     photo = await api.wait_for("sendPhoto", since=since)
     assert photo.params["_files"]["photo"]["content"].startswith(b"\x89PNG")
-    reply = await ask(api, admin(api), "/stats last week")
-    assert "Usage" in reply.text
+    for period in ("last week", "2026-01-01 9999-12-31", "0001-01-01 9999-12-30",
+                   "2026-03-04 2026-03-02"):
+        reply = await ask(api, admin(api), f"/stats {period}")
+        assert reply.text.startswith("Usage: /stats"), period
 
 
 async def test_faq_export_sends_every_file(api: BotApiServer, bot: RunningBot,

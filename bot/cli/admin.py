@@ -21,7 +21,6 @@ from bot.cli.chat import plain
 if TYPE_CHECKING:  # imported where they are used, so that --help starts at once
     from bot import report
 
-MAX_REPORT_DAYS = 3660  # ten years: a longer period is a mistyped year (and a chart of hours)
 
 
 def user_id(value: str) -> int:
@@ -73,18 +72,11 @@ def _period(args: argparse.Namespace) -> report.Period | None:
     """The period of --since and --until, or None after saying why it cannot be reported."""
     from bot import report
 
-    if args.since and args.until and args.since > args.until:
-        error = "--since is after --until"
-    else:
-        try:
-            period = report.Period.of_days(args.since, args.until)
-        except OverflowError:
-            error = "the dates are out of range"
-        else:
-            if (period.until - period.since).days <= MAX_REPORT_DAYS:
-                return period
-            error = (f"the period is longer than {MAX_REPORT_DAYS} days; "
-                     "check the years of --since and --until")
+    try:
+        return report.Period.checked(args.since, args.until)
+    except report.PeriodError as exc:
+        error = ("--since is after --until" if args.since and args.until
+                 and args.since > args.until else str(exc))
     print(f"error: {error}", file=sys.stderr)
     return None
 
