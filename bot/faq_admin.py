@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from bot.config import PROJECT_ROOT
 from bot.faq import Entry, Faq, Problem, check_faq, faq_files, read_text
@@ -335,9 +336,19 @@ def _yaml() -> YAML:
 
 
 def _load_round_trip(file: Path) -> CommentedMap:
+    """A FAQ file as ruamel reads it to write it back with its comments; a file that cannot
+    be read (a half-edited one among them) is a :class:`SuggestionError` naming it."""
     try:
         data = _yaml().load(read_text(file))
-    except ValueError as exc:
+    except OSError as exc:
+        raise SuggestionError(f"{file.name}: cannot read the file: {exc.strerror or exc}"
+                              ) from None
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f", line {mark.line + 1}" if mark is not None else ""
+        reason = " ".join(filter(None, [exc.context, exc.problem])) or str(exc)
+        raise SuggestionError(f"{file.name}{where}: YAML syntax error: {reason}") from None
+    except (ValueError, YAMLError) as exc:  # UnicodeDecodeError is a ValueError
         raise SuggestionError(f"{file.name}: {exc}") from None
     if not isinstance(data, CommentedMap):
         raise SuggestionError(f"{file.name} is not a FAQ file")

@@ -257,6 +257,25 @@ async def test_accepted_suggestion_answers_at_once_and_the_comments_survive(
     assert list((tmp_path / "history").glob("grants.*.yaml"))
 
 
+async def test_a_suggestion_is_not_written_while_a_faq_file_is_half_edited(
+        api: BotApiServer, bot: RunningBot, faq_dir: Path) -> None:
+    assert bot.brain is not None
+    with bot.brain.db.session() as session:
+        session.add(FaqSuggestion(question="Can we apply twice to one call?", language="en",
+                                  entry_id="grants-calls", answer="No.", status="pending"))
+    (faq_dir / "a-draft.yaml").write_text("version: 1\nentries:\n  - id: [draft\n",
+                                          encoding="utf-8")
+    listing = await ask(api, admin(api), "/suggestions")
+    data = next(d for row in listing.buttons for label, d in row if "phrasing" in label)
+    since = api.mark()
+    await api.press(admin(api), listing, data)
+    refused = await said(api, ADMIN, since, "was not written")
+    assert "a-draft.yaml, line 4: YAML syntax error" in refused.text
+    assert "Can we apply twice" not in (faq_dir / "grants.yaml").read_text(encoding="utf-8")
+    with bot.brain.db.session() as session:
+        assert session.scalars(select(FaqSuggestion.status)).all() == ["pending"]
+
+
 async def test_suggestion_accepted_as_a_new_entry_and_one_rejected(
         api: BotApiServer, bot: RunningBot, faq_dir: Path) -> None:
     assert bot.brain is not None
