@@ -42,6 +42,7 @@ from bot.choices import (
 )
 from bot.config import Config
 from bot.faq import Entry, Faq, load_faq
+from bot.limits import MAX_LABEL, label
 from bot.matcher import Decision, FaqMatcher, Match
 from bot.phrases import Html, escape, say
 from bot.registry.importer import ensure_sample_registry
@@ -51,7 +52,6 @@ from bot.text import Message, fold, read, smalltalk
 from bot.tickets import TICKET_MEDIA, Opened, Tickets, guesses_of, rating_buttons
 from bot.untrusted import clean
 
-MAX_LABEL = 60  # characters of a button label
 # How much of a person's text is quoted back in a reply.
 MAX_QUOTE = 80
 # Shorter texts are answered in the person's language, not the detected one.
@@ -592,11 +592,11 @@ class Assistant:
         return say(lang, "contact", agency=self._agency_name(lang), address=agency.address,
                    phone=agency.phone, email=agency.email, website=agency.website)
 
-    def _topic_label(self, lang: str, topic: str) -> str:
+    def _topiclabel(self, lang: str, topic: str) -> str:
         return phrases.CATALOGUE[lang].get(f"topic_{topic}") or topic.replace("-", " ").capitalize()
 
     def _topic_buttons(self, lang: str) -> Buttons:
-        buttons = [Button(_label(self._topic_label(lang, topic)), Topic(lang, index))
+        buttons = [Button(label(self._topiclabel(lang, topic)), Topic(lang, index))
                    for index, topic in enumerate(self.faq.categories())]
         return tuple(tuple(buttons[i:i + 2]) for i in range(0, len(buttons), 2))
 
@@ -605,10 +605,10 @@ class Assistant:
         return Reply(say(lang, "topics" if buttons else "topics_empty"), buttons)
 
     def _topic(self, lang: str, topic: str) -> Reply:
-        rows = tuple((Button(_label(entry.question_in(lang)), Pick(lang, entry.id)),)
+        rows = tuple((Button(label(entry.question_in(lang)), Pick(lang, entry.id)),)
                      for entry in self.faq.entries if entry.category == topic)
         back = (Button(phrases.raw(lang, "back_to_topics"), Topics(lang)),)
-        return Reply(say(lang, "topic_questions", topic=self._topic_label(lang, topic)),
+        return Reply(say(lang, "topic_questions", topic=self._topiclabel(lang, topic)),
                      rows + (back,))
 
     def _answer(self, lang: str, entry: Entry, *, also: Entry | None = None) -> Reply:
@@ -623,7 +623,7 @@ class Assistant:
             (Button("👍", Helpful(lang, entry.id)), Button("👎", Unhelpful(lang, entry.id))),)
         if also is not None:
             parts.append(say(lang, "also_asked"))
-            buttons += ((Button(_label(also.question_in(lang)), Pick(lang, also.id)),),)
+            buttons += ((Button(label(also.question_in(lang)), Pick(lang, also.id)),),)
         return Reply(Html("\n\n".join(parts)), buttons)
 
     def _suggest(self, lang: str, matches: tuple[Match, ...],
@@ -631,7 +631,7 @@ class Assistant:
                  organisations_first: bool = False, draft: int | None = None) -> Reply:
         """The suggested questions, and organisations whose name is close, as buttons
         ("none of these" hands the kept question ``draft`` to the staff)."""
-        questions = tuple((Button(_label(m.entry.question_in(lang)), Pick(lang, m.entry.id)),)
+        questions = tuple((Button(label(m.entry.question_in(lang)), Pick(lang, m.entry.id)),)
                           for m in matches)
         names = tuple((button,) for button in _org_buttons(lang, organisations))
         rows = names + questions if organisations_first else questions + names
@@ -652,7 +652,7 @@ class Assistant:
         """A card for one organisation (headed "closest match" when the search was not
         sure, but only one candidate explains every word); else the candidates as
         buttons, with "none of these" (the kept question ``draft`` to the staff)."""
-        quote = _shorten(result.query, MAX_QUOTE)
+        quote = label(result.query, MAX_QUOTE)
         if result.results and (result.decision == "found" or result.closest):
             organisation = self._organisation(result.results[0].nipt)
             if organisation is not None:
@@ -696,20 +696,11 @@ def _date(value: date) -> str:
     return value.strftime("%d.%m.%Y")
 
 
-def _shorten(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
-
-
-def _label(text: str) -> str:
-    return _shorten(text, MAX_LABEL)
-
-
 def _org_button(lang: str, hit: OrgHit, nipt: bool = False) -> Button:
     """``Name (City)``; ``Name (City, NIPT)`` when ``nipt`` (namesakes in one list)."""
     place = ", ".join(part for part in (hit.city, hit.nipt if nipt else "") if part)
     suffix = f" ({place})" if place else ""
-    name = _shorten(hit.name, MAX_LABEL - len(suffix))
+    name = label(hit.name, MAX_LABEL - len(suffix))
     return Button(name + suffix, ShowOrganisation(lang, hit.nipt))
 
 

@@ -12,6 +12,7 @@ chat strips it. Values put into a phrase come from people or data files, so
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 LANGUAGES = ("sq", "en")
@@ -664,6 +665,7 @@ EN: dict[str, str] = {
                      "question and the bot answers from the FAQ."),
 }
 
+_TAG = re.compile(r"<[^>]+>")
 CATALOGUE: dict[str, dict[str, str]] = {"sq": SQ, "en": EN}
 
 
@@ -691,3 +693,9 @@ def say(lang: str, key: str, **values: Any) -> Html:
 def raw(lang: str, key: str) -> str:
     """The phrase ``key`` in ``lang`` without substitutions (for plain-text uses)."""
     return CATALOGUE[language(lang)][key]
+
+
+def plain(text: str) -> str:
+    """An HTML phrase as plain text: no tags, no entities (a button's notice, the terminal,
+    what is stored of an answer sent as HTML)."""
+    return html.unescape(_TAG.sub("", text))

@@ -27,7 +27,6 @@ of the staff chat) and :meth:`Tickets.is_admin` (the configured admins).
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -55,6 +54,7 @@ from bot.intents import (
     Say,
     UpdateTicket,
 )
+from bot.limits import MAX_CAPTION, MAX_TEXT, MAX_TOPIC_NAME, shorten, split
 from bot.outbox import (
     DELIVERY,
     FOLLOWUPS,
@@ -65,7 +65,7 @@ from bot.outbox import (
     enqueue,
     utcnow,
 )
-from bot.phrases import Html, escape, say
+from bot.phrases import Html, escape, plain, say
 from bot.storage import (
     Ban,
     Database,
@@ -101,13 +101,10 @@ DRAFT_LIFETIME = timedelta(days=1)
 RECENT_QUESTION = timedelta(hours=1)
 MAX_GUESSES = 3
 MAX_CARD_QUESTION = 3000   # characters of the question shown on the ticket's post
-MAX_CAPTION = 1024
-MAX_TEXT = 4096
 HEADER_ROOM = 100          # characters of "Answer from the staff (ticket #N)" before a text
 # A longer follow-up is copied to the staff chat by itself, not posted with others.
 MAX_FOLLOWUP = 1000
 EDITED_ROOM = 40  # characters of the "edited" mark and the break before a follow-up
-MAX_TOPIC_NAME = 128
 # Media whose copy can carry a caption (the ticket number goes there).
 CAPTIONED = frozenset({"photo", "document", "video", "audio", "voice", "animation"})
 
@@ -342,7 +339,7 @@ class Tickets:
             title = phrases.raw(self.lang, "ticket_topic").format(
                 number=ticket.id, name=self._who(ticket))
             enqueue(session, chat_id=ticket.staff_chat_id,
-                    intent=OpenTopic(_shorten(title, MAX_TOPIC_NAME)), purpose=TICKET_TOPIC,
+                    intent=OpenTopic(shorten(title, MAX_TOPIC_NAME)), purpose=TICKET_TOPIC,
                     ticket_id=ticket.id, now=now)
         text, buttons = self.card(ticket)
         enqueue(session, chat_id=ticket.staff_chat_id,
@@ -500,7 +497,7 @@ class Tickets:
 
         def render() -> Html:
             texts = [(edited if message.edited_at else "") +
-                     escape(_shorten(message.text or "", budget)) for message in messages]
+                     escape(shorten(message.text or "", budget)) for message in messages]
             return say(self.lang, "staff_followups", name=self._who(ticket),
                        number=ticket.id, messages=Html("\n\n".join(texts)))
         text = render()
@@ -571,7 +568,7 @@ class Tickets:
             ticket.rating_comment = text
             ticket.comment_wanted_at = None
             self._post(session, ticket, say(self.lang, "staff_rating_comment", number=ticket.id,
-                                            text=_shorten(text, MAX_CARD_QUESTION)), now)
+                                            text=shorten(text, MAX_CARD_QUESTION)), now)
             return ticket.id
 
     def edited(self, user_id: int, chat_id: int, message_id: int, text: str | None) -> bool:
@@ -602,11 +599,11 @@ class Tickets:
             intent: Edit | EditCaption
             if message.kind in (None, "text"):
                 intent = Edit(say(self.lang, "staff_edited",
-                                  text=_shorten(text or "", MAX_TEXT - HEADER_ROOM)),
+                                  text=shorten(text or "", MAX_TEXT - HEADER_ROOM)),
                               copy_of=message.relay_id)
             else:
                 intent = EditCaption(say(self.lang, "staff_edited",
-                                         text=_shorten(text or "", MAX_CAPTION - HEADER_ROOM)),
+                                         text=shorten(text or "", MAX_CAPTION - HEADER_ROOM)),
                                      copy_of=message.relay_id)
             if message.relay_id == self._first_relay(session, ticket):
                 ticket.question = text or ticket.question
@@ -716,7 +713,7 @@ class Tickets:
                     TicketMessage.message_id == source[1]).limit(1)) is not None:
                 return Outcome(False, say(self.lang, "staff_already_sent", number=ticket.id))
             if compose is not None:
-                text = _plain(compose(ticket.language))
+                text = plain(compose(ticket.language))
             session.add(TicketMessage(
                 ticket_id=ticket.id, direction="staff", author_id=staff.id,
                 author_name=staff.name, text=text, kind=message.kind if message else "text",
@@ -738,12 +735,15 @@ class Tickets:
 
     def _deliver_text(self, session: Session, ticket: Ticket, body: Html | str,
                       now: datetime) -> None:
-        """Queue a text answer (split in two when too long), the close button under it."""
+        """Queue a text answer, the close button under it: one message, or when too long
+        the header then the answer in as many pieces as it takes (a FAQ answer given with
+        /faq can be longer than a message)."""
         lang = ticket.language
+        parts: list[str]
         if len(body) + HEADER_ROOM <= MAX_TEXT:
             parts = [say(lang, "ticket_answer", number=ticket.id, text=body)]
         else:
-            parts = [say(lang, "ticket_answer", number=ticket.id, text=""), escape(body)]
+            parts = [say(lang, "ticket_answer", number=ticket.id, text=""), *split(escape(body))]
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
             enqueue(session, chat_id=ticket.chat_id,
@@ -760,7 +760,7 @@ class Tickets:
         caption = None
         if message.kind in CAPTIONED:
             caption = say(lang, "ticket_answer", number=ticket.id,
-                          text=_shorten(message.text or "", MAX_CAPTION - HEADER_ROOM))
+                          text=shorten(message.text or "", MAX_CAPTION - HEADER_ROOM))
         else:
             enqueue(session, chat_id=ticket.chat_id,
                     intent=Deliver(text=say(lang, "ticket_answer", number=ticket.id, text="")),
@@ -872,7 +872,7 @@ class Tickets:
                     self.lang, "staff_history_line", number=other.id,
                     date=as_utc(other.created_at).strftime("%d.%m.%Y"),
                     status=Html(escape(phrases.raw(self.lang, f"status_{other.status}")) + vote),
-                    question=_shorten(first, 60)))
+                    question=shorten(first, 60)))
             return Html("\n".join(lines))
 
     # --- assignment -------------------------------------------------------
@@ -1050,7 +1050,7 @@ class Tickets:
                 age=_age(now - as_utc(ticket.created_at)),
                 status=phrases.raw(self.lang, f"status_{ticket.status}"),
                 claimed=_claimer(ticket, self.lang),
-                question=_shorten(ticket.question, 60)))
+                question=shorten(ticket.question, 60)))
         return Html("\n".join(lines))
 
     def after_forget(self, done: Forgotten) -> int:
@@ -1115,7 +1115,7 @@ class Tickets:
     def card(self, ticket: Ticket) -> tuple[Html, Buttons]:
         """The ticket's post in the staff chat and its buttons."""
         lang = self.lang
-        guesses = "\n".join(say(lang, "staff_guess", question=_shorten(g["question"], 80),
+        guesses = "\n".join(say(lang, "staff_guess", question=shorten(g["question"], 80),
                                 score=g["score"]) for g in ticket.guesses) or \
             phrases.raw(lang, "staff_no_guesses")
         claimed = say(lang, "staff_card_claimed", name=_claimer(ticket, lang)) \
@@ -1125,7 +1125,7 @@ class Tickets:
         if ticket.rating is not None:
             claimed = Html(claimed + say(lang, "staff_card_rating",
                                          vote="👍" if ticket.rating > 0 else "👎"))
-        question = escape(_shorten(ticket.question, MAX_CARD_QUESTION))
+        question = escape(shorten(ticket.question, MAX_CARD_QUESTION))
         if ticket.question_edited_at is not None:
             question = Html(say(lang, "staff_edited_mark") + " " + question)
         text = say(lang, "staff_card", number=ticket.id,
@@ -1219,11 +1219,6 @@ def _get(session: Session, model: type[Row], key: int, *, lock: bool = False) ->
     return session.get(model, key, with_for_update=lock)
 
 
-def _plain(text: str) -> str:
-    """An HTML phrase as plain text (what is stored of an answer sent as HTML)."""
-    return html.unescape(re.sub(r"<[^>]+>", "", text))
-
-
 def _named(name: str | None, user_id: int) -> str:
     """``Ana (id 4001)``: a person as the staff see them."""
     return f"{shown_name(name)} (id {user_id})"
@@ -1234,11 +1229,6 @@ def _claimer(ticket: Ticket, lang: str) -> str:
     if ticket.claimed_by_name is None:
         return phrases.raw(lang, "staff_unclaimed")
     return shown_name(ticket.claimed_by_name)
-
-
-def _shorten(text: str, limit: int) -> str:
-    text = " ".join(text.split()) if len(text) > limit else text
-    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
 def _age(delta: timedelta) -> str:

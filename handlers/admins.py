@@ -28,10 +28,10 @@ from bot.conversation import Asker, Assistant, Reply
 from bot.faq import Problem
 from bot.faq_admin import Change, FaqAdmin, Outcome, SuggestionError, UploadError
 from bot.intents import Document, Picture
+from bot.limits import MAX_DOCUMENT, label
 from bot.phrases import Html, say
 from handlers import buttons
 from handlers.context import BotApplication, BotContext
-from handlers.limits import MAX_DOCUMENT
 from handlers.people import asker
 from handlers.render import acknowledge, send, without_buttons
 
@@ -208,9 +208,9 @@ async def on_suggestions(update: Update, context: BotContext) -> None:
         entry = faq.get(item.entry_id) if item.entry_id else None
         rows: list[tuple[Button, ...]] = []
         if entry is not None:
-            rows.append((Button(say(lang, "adm_as_phrasing", entry=entry.id)[:60],
+            rows.append((Button(label(say(lang, "adm_as_phrasing", entry=entry.id)),
                                 SettleSuggestion("phrasing", item.id)),))
-            rows.append((Button(say(lang, "adm_as_learned", entry=entry.id)[:60],
+            rows.append((Button(label(say(lang, "adm_as_learned", entry=entry.id)),
                                 SettleSuggestion("learned", item.id)),))
         rows.append((Button(say(lang, "adm_as_new"), SettleSuggestion("new", item.id)),
                      Button(say(lang, "adm_reject"), SettleSuggestion("reject", item.id))))

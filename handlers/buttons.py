@@ -5,7 +5,7 @@ Each kind of choice has a prefix and its fields in order, separated by ``:``
 :func:`unpack` reads it back or gives None for anything this bot did not make
 (forged, unknown, from an older version, too long). The formats are those the
 bot has always sent, so buttons already in people's chats keep working.
-Telegram's size limit is checked in :mod:`handlers.limits`.
+Telegram's size limit is checked in :mod:`bot.limits`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 
 from bot import choices as c
 from bot import phrases
-from handlers.limits import fits_button
+from bot.limits import fits_button
 
 
 @dataclass(frozen=True)

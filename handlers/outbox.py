@@ -44,10 +44,10 @@ from bot.intents import (
     Say,
     UpdateTicket,
 )
+from bot.limits import RateLimits
 from bot.outbox import Call, Outbox, utcnow
 from handlers import buttons
 from handlers.context import BotApplication, BotContext
-from handlers.limits import RateLimits
 from handlers.redaction import redact
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ def _retry_after(exc: RetryAfter) -> float:
 class Sender:
     """Sends what the outbox holds: one call at a time in a chat, in the order queued;
     chats side by side, so a call that hangs holds back only its own chat; within
-    Telegram's rates (:mod:`handlers.limits`).
+    Telegram's rates (:mod:`bot.limits`).
 
     :meth:`start` runs it in the background until :meth:`stop`. An answer claimed
     as it was queued is given to :meth:`hand` and goes at once, and when a call

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Callable
 
 from telegram import CallbackQuery, Message
@@ -15,41 +14,12 @@ from bot.choices import buttons_to_json
 from bot.conversation import Reply
 from bot.inbox import reply_key
 from bot.intents import Edit, EditButtons, Intent, Say
+from bot.limits import MAX_NOTICE, split
 from bot.outbox import REPLY, Call
 from handlers.context import BotContext
-from handlers.limits import MAX_NOTICE, MAX_TEXT
 from handlers.outbox import Sender
 
 log = logging.getLogger(__name__)
-
-# Never cut inside an HTML tag or an entity such as &amp;.
-_UNSAFE_CUT = re.compile(r"<[^>]*$|&[#a-zA-Z0-9]*$")
-
-
-def split(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Cut ``text`` into pieces of at most ``limit`` characters.
-
-    Cuts at a paragraph break, else a line break, else a space, and never
-    inside a tag or an HTML entity.
-    """
-    pieces: list[str] = []
-    while len(text) > limit:
-        window = text[:limit]
-        for separator in ("\n\n", "\n", " "):
-            cut = window.rfind(separator)
-            if cut > limit // 2:
-                break
-        else:
-            cut = limit
-        unsafe = _UNSAFE_CUT.search(text[:cut])
-        if unsafe and unsafe.start() > 0:
-            cut = unsafe.start()
-        pieces.append(text[:cut].rstrip())
-        text = text[cut:].lstrip()
-    if text or not pieces:
-        pieces.append(text)
-    return pieces
-
 
 async def acknowledge(query: CallbackQuery, notice: str | None = None) -> None:
     """Answer a button press (with ``notice``, cut to Telegram's limit). Call it after

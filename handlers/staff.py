@@ -16,9 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import hashlib
-import html
 import logging
-import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -39,7 +37,8 @@ from bot import phrases
 from bot.choices import AnswerWithFaq, AnswerWithSaved, Button, Buttons, TicketAction
 from bot.conversation import Assistant, Reply
 from bot.faq import Entry
-from bot.phrases import Html, escape, say
+from bot.limits import label
+from bot.phrases import Html, escape, plain, say
 from bot.tickets import StaffMember, StaffMessage, Tickets
 from handlers import buttons
 from handlers.context import BotApplication, BotContext
@@ -55,7 +54,6 @@ DESK_COMMANDS = ("help", "mine", "assign", "unassign", "note", "faq", "saved", "
                  "history")
 MAX_FAQ_CHOICES = 5
 MAX_SAVED_SHOWN = 30  # a listing stays within one message (4096 characters)
-MAX_LABEL = 60
 FOLLOWUPS_POLL = 60.0
 """Seconds between looks for follow-ups that no worker is waiting to post: those another
 worker stored and did not post (it stopped first), or this one before a restart. A
@@ -168,11 +166,6 @@ def staff_message(message: Message) -> StaffMessage:
                         kind=kind, file_id=file_id)
 
 
-def _plain(text: str) -> str:
-    """A phrase without its HTML, for a button's notice."""
-    return html.unescape(re.sub(r"<[^>]+>", "", text))
-
-
 def _posted_ticket(message: Message | None, bot_id: int) -> int | None:
     """The ticket whose post ``message`` is, read from its buttons (Telegram's copy of the
     bot's own message): for the moment between sending a post and recording its id."""
@@ -258,7 +251,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     act = {"claim": staff.tickets.claim, "close": staff.tickets.close,
            "faq": staff.tickets.suggest_faq}[action]
     outcome = await asyncio.to_thread(act, ticket_id, staff_member(query.from_user))
-    await acknowledge(query, _plain(outcome.text))
+    await acknowledge(query, plain(outcome.text))
 
 
 async def on_command(update: Update, context: BotContext) -> None:
@@ -352,11 +345,6 @@ def entry_key(entry_id: str) -> str:
     return hashlib.sha1(entry_id.encode()).hexdigest()[:8]
 
 
-def _label(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= MAX_LABEL else text[:MAX_LABEL - 1].rstrip() + "…"
-
-
 def _entry_answer(entry: Entry) -> Callable[[str], Html]:
     """A FAQ entry as the person reads it, in their language."""
     def body(lang: str) -> Html:
@@ -397,7 +385,7 @@ async def on_desk_command(update: Update, context: BotContext) -> None:
     ticket_id = await _ticket_of(staff, message, context.bot.id)
     if name == "saved" and ticket_id is None:
         saved = (await asyncio.to_thread(tickets.saved_replies))[:MAX_SAVED_SHOWN]
-        lines = [say(lang, "staff_saved_line", name=n, text=_label(t)) for _, n, t in saved]
+        lines = [say(lang, "staff_saved_line", name=n, text=label(t)) for _, n, t in saved]
         await _say(context, message, Html("\n".join([say(lang, "staff_saved_header"), *lines]))
                    if lines else say(lang, "staff_saved_none"))
         return
@@ -419,7 +407,7 @@ async def on_desk_command(update: Update, context: BotContext) -> None:
             return
         # Answers offered as buttons under the command (nothing is sent to the person yet).
         await _say(context, message, say(lang, "staff_saved_choose", number=ticket_id),
-                   tuple((Button(_label(n), AnswerWithSaved(ticket_id, i)),)
+                   tuple((Button(label(n), AnswerWithSaved(ticket_id, i)),)
                          for i, n, _ in saved))
     elif name == "faq":
         if not rest:
@@ -427,10 +415,10 @@ async def on_desk_command(update: Update, context: BotContext) -> None:
             return
         found = await asyncio.to_thread(staff.brain.matcher.matches, rest)
         if not found:
-            await _say(context, message, say(lang, "staff_faq_none", query=_label(rest)))
+            await _say(context, message, say(lang, "staff_faq_none", query=label(rest)))
             return
         await _say(context, message, say(lang, "staff_faq_choose", number=ticket_id),
-                   tuple((Button(_label(m.entry.question_in(lang)),
+                   tuple((Button(label(m.entry.question_in(lang)),
                                  AnswerWithFaq(ticket_id, entry_key(m.entry.id))),)
                          for m in found[:MAX_FAQ_CHOICES]))
 
@@ -497,7 +485,7 @@ async def on_choice(update: Update, context: BotContext) -> None:
     else:
         outcome = await asyncio.to_thread(staff.tickets.answer_saved, choice.ticket, who,
                                           choice.saved, chosen_at=chosen_at)
-    await acknowledge(query, _plain(outcome.text))
+    await acknowledge(query, plain(outcome.text))
     if outcome.ok:  # the offer shows what was sent, without its buttons
         await send(context, message.chat.id, [],
                    edit=(message.message_id,

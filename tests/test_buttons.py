@@ -10,7 +10,7 @@ import pytest
 
 from bot import choices as c
 from handlers.buttons import ButtonDataTooLong, pack, stored, unpack
-from handlers.limits import MAX_BUTTON_DATA
+from bot.limits import MAX_BUTTON_DATA
 
 LONGEST_ID = "e" * 58  # bot.faq.MAX_ID_LENGTH
 

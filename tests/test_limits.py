@@ -1,8 +1,8 @@
-"""The outbox's own pacing keeps to Telegram's documented rates (handlers/limits.py)."""
+"""The outbox's own pacing keeps to Telegram's documented rates (bot/limits.py)."""
 
 from __future__ import annotations
 
-from handlers.limits import RateLimits
+from bot.limits import RateLimits
 
 
 class Clock:
@@ -44,3 +44,22 @@ def test_a_private_chat_gets_about_one_message_a_second_after_a_short_burst() ->
     times = sends_within(limits, clock, 42, 10.0)
     assert times[:3] == [0.0, 0.0, 0.0]
     assert 11 <= len(times) <= 13
+
+
+def test_the_sizes_are_telegrams() -> None:
+    # bot/limits.py keeps them as numbers (the core knows nothing of python-telegram-bot).
+    from telegram.constants import (
+        CallbackQueryLimit,
+        FileSizeLimit,
+        ForumTopicLimit,
+        InlineKeyboardButtonLimit,
+        MessageLimit,
+    )
+
+    from bot import limits
+    assert limits.MAX_TEXT == MessageLimit.MAX_TEXT_LENGTH
+    assert limits.MAX_CAPTION == MessageLimit.CAPTION_LENGTH
+    assert limits.MAX_TOPIC_NAME == ForumTopicLimit.MAX_NAME_LENGTH
+    assert limits.MAX_BUTTON_DATA == InlineKeyboardButtonLimit.MAX_CALLBACK_DATA
+    assert limits.MAX_NOTICE == CallbackQueryLimit.ANSWER_CALLBACK_QUERY_TEXT_LENGTH
+    assert limits.MAX_DOCUMENT == FileSizeLimit.FILESIZE_UPLOAD

@@ -22,7 +22,7 @@ from bot.storage import Database, FaqSuggestion, OutboxItem, Person, QuestionLog
 from botapi import BotApiServer, Call
 from botapi.harness import PROJECT_ROOT, RunningBot, make_config
 from handlers.admins import exported
-from handlers.limits import MAX_DOCUMENT
+from bot.limits import MAX_DOCUMENT
 from staffchat import wait_until
 
 ADMIN = 9001

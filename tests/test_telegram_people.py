@@ -30,7 +30,7 @@ from bot.text import strip_diacritics
 from botapi import BotApiServer, Call, check_html
 from botapi.harness import PROJECT_ROOT, RunningBot, make_config
 from handlers.app import RedactToken, serve
-from handlers.render import split
+from bot.limits import split
 
 FAQ = load_faq(PROJECT_ROOT / "faq")
 AGENCY_PHONE = "04 22 355 69"

@@ -16,7 +16,7 @@ from bot.choices import Button, CloseTicket, Rate, buttons_to_json
 from bot.config import Config, StaffConfig, load_config
 from bot.intents import Say
 from bot.outbox import Call, Outbox, enqueue
-from bot.phrases import escape
+from bot.phrases import Html, escape
 from bot.storage import Database, FaqSuggestion, Ticket
 from bot.tickets import FollowedUp, StaffMember, StaffMessage, Tickets, guesses_of
 from bot.workhours import parse_hours
@@ -385,11 +385,13 @@ def test_a_very_long_staff_answer_is_split_and_html_is_escaped(tickets: Tickets,
     assert "<script>alert(1)</script> & <b>sa kushton?</b>" in visible_text(post.intent.text)
     body = "Përgjigje e gjatë & <i>e saktë</i>. " * 120  # about 4,300 characters
     tickets.answer(number, BESA, StaffMessage(STAFF_CHAT, 700, reply_to=1001, text=body))
-    header, text = [c for c in send_all(outbox) if c.chat_id == ANA]
+    header, *pieces = [c for c in send_all(outbox) if c.chat_id == ANA]
     assert visible_text(header.intent.text).startswith(
         f"💬 Përgjigje nga stafi (bileta #{number})")
-    assert visible_text(text.intent.text) == body
-    assert header.intent.buttons == [] and text.intent.buttons[0][0][0] == "Mbyll biletën"
+    assert len(pieces) == 2 and all(len(p.intent.text) <= 4096 for p in pieces)
+    assert " ".join(visible_text(p.intent.text) for p in pieces).split() == body.split()
+    assert header.intent.buttons == pieces[0].intent.buttons == []
+    assert pieces[-1].intent.buttons[0][0][0] == "Mbyll biletën"
 
 
 def test_anonymous_ban_does_not_show_the_id(database: Database, clock: Clock) -> None:
@@ -578,3 +580,20 @@ def test_a_question_the_staff_answer_in_their_own_words_is_out_of_scope_until_li
         suggestion_id = session.scalars(select(FaqSuggestion.id)).one()
     assert learning.link_suggestion(database, suggestion_id, 0.6) == "ngo-registration"
     assert learning.handed_on(database) == []
+
+
+def test_a_faq_answer_longer_than_a_message_reaches_the_person_in_pieces(
+        tickets: Tickets, outbox: Outbox) -> None:
+    number = open_ticket(tickets, question="Si e mbyll shoqatën?")
+    send_all(outbox)
+    paragraph = "Hapi i radhës: <b>vendimi</b> i asamblesë &amp; kërkesa në gjykatë. " * 12
+    answer = Html("\n\n".join([paragraph] * 8))  # about 6,700 characters
+    assert tickets.answer_with(number, BESA, lambda lang: answer, "ngo-dissolution",
+                               chosen_at=(STAFF_CHAT, 903)).ok
+    delivered = [c.intent for c in send_all(outbox) if c.kind == "deliver"]
+    assert len(delivered) == 3
+    assert all(d.text and len(d.text) <= 4096 for d in delivered)
+    # Every word in order, cut between paragraphs, never inside a tag or an entity.
+    assert " ".join(d.text or "" for d in delivered[1:]).split() == answer.split()
+    assert all(d.text and d.text.rstrip().endswith("gjykatë.") for d in delivered[1:])
+    assert delivered[-1].buttons and not delivered[1].buttons  # Close under the last piece

@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.cli.chat import plain
+from bot.phrases import plain
 
 if TYPE_CHECKING:  # imported where they are used, so that --help starts at once
     from bot import report

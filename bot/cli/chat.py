@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import html
 import os
-import re
 import sys
 from typing import TYPE_CHECKING, TextIO
 
 from bot import phrases
 from bot.cli import workers
+from bot.phrases import plain
 
 if TYPE_CHECKING:  # imported where they are used, so that --help starts at once
     from bot.choices import Button
@@ -24,7 +23,6 @@ if TYPE_CHECKING:  # imported where they are used, so that --help starts at once
     from bot.conversation import Asker, Assistant, Reply
 
 TERMINAL_USER_ID = 0  # the person at the terminal, as stored for /lang
-_TAG = re.compile(r"<[^>]+>")
 
 NO_TOKEN_HELP = """\
 No Telegram bot token: starting the terminal chat instead.
@@ -129,11 +127,6 @@ def _chat(config: Config, lang: str | None) -> int:
     finally:
         brain.close()
     return 0
-
-
-def plain(text: str) -> str:
-    """The terminal rendering of a reply's HTML: no tags, no entities."""
-    return html.unescape(_TAG.sub("", text))
 
 
 def readable(line: str) -> str:

@@ -22,8 +22,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from bot.cli.chat import plain
-from bot.phrases import say
+from bot.phrases import plain, say
 
 OUT_OF_SCOPE = "x"
 """What marks the id of an out-of-scope question (``x12``) beside learned phrasings'."""

@@ -1,6 +1,11 @@
 """What Telegram allows a bot: the one place that knows its limits.
 
-Sizes: a message's text, a button's data and notice, a file the bot uploads.
+The core keeps to them as it makes what the outbox sends (a ticket's post, a staff
+answer cut in pieces, a button's label), the Telegram layer as it renders replies;
+``tests/test_limits.py`` checks the sizes against python-telegram-bot's constants.
+
+Sizes: a message's text and a caption, a forum topic's name, a button's data and the
+notice a button press gets, a file the bot uploads.
 Rates: Telegram answers a bot that sends too fast with 429 and a time to
 wait; the outbox keeps under these rates itself, so that a burst of answers
 is spread out instead of refused:
@@ -13,27 +18,67 @@ the last minute waits.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from telegram.constants import (
-    CallbackQueryLimit,
-    FileSizeLimit,
-    InlineKeyboardButtonLimit,
-    MessageLimit,
-)
-
-MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH  # 4096 characters
-MAX_BUTTON_DATA = InlineKeyboardButtonLimit.MAX_CALLBACK_DATA  # 64 bytes
-MAX_NOTICE = CallbackQueryLimit.ANSWER_CALLBACK_QUERY_TEXT_LENGTH  # 200, a button's notice
-MAX_DOCUMENT = FileSizeLimit.FILESIZE_UPLOAD  # 50 MB a file the bot sends
+MAX_TEXT = 4096           # characters of a message
+MAX_CAPTION = 1024        # characters of a photo's or a document's caption
+MAX_TOPIC_NAME = 128      # characters of a forum topic's name
+MAX_BUTTON_DATA = 64      # bytes of a button's callback data
+MAX_NOTICE = 200          # characters of the notice a button press gets
+MAX_DOCUMENT = 50_000_000  # bytes of a file the bot uploads
+MAX_LABEL = 60
+"""Characters of a button's label: ours, not Telegram's (it takes more), so that a label
+reads whole on a phone."""
 
 
 def fits_button(data: str) -> bool:
     """Whether ``data`` fits in a button's callback data (Telegram counts bytes)."""
     return 1 <= len(data.encode()) <= MAX_BUTTON_DATA
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` as it is if it fits in ``limit`` characters, else on one line and cut to
+    them, ending in "…"."""
+    text = " ".join(text.split()) if len(text) > limit else text
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
+def label(text: str, limit: int = MAX_LABEL) -> str:
+    """``text`` on one line, at most ``limit`` characters (a button's label, a quote)."""
+    return shorten(" ".join(text.split()), limit)
+
+
+# Never cut inside an HTML tag or an entity such as &amp;.
+_UNSAFE_CUT = re.compile(r"<[^>]*$|&[#a-zA-Z0-9]*$")
+
+
+def split(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Cut ``text`` (HTML) into pieces of at most ``limit`` characters.
+
+    Cuts at a paragraph break, else a line break, else a space, and never
+    inside a tag or an HTML entity.
+    """
+    pieces: list[str] = []
+    while len(text) > limit:
+        window = text[:limit]
+        for separator in ("\n\n", "\n", " "):
+            cut = window.rfind(separator)
+            if cut > limit // 2:
+                break
+        else:
+            cut = limit
+        unsafe = _UNSAFE_CUT.search(text[:cut])
+        if unsafe and unsafe.start() > 0:
+            cut = unsafe.start()
+        pieces.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    if text or not pieces:
+        pieces.append(text)
+    return pieces
 
 
 MESSAGES_PER_SECOND = 30.0
