@@ -574,6 +574,7 @@ class Tickets:
     def edited(self, user_id: int, chat_id: int, message_id: int, text: str | None) -> bool:
         """The person edited a message the staff have (a copy of): edit the copy, marked
         edited. False when the message is no ticket's."""
+        text = clean(text) if text is not None else None
         now = self.clock()
         with self.db.session() as session:
             message = session.scalar(select(TicketMessage).where(
@@ -840,6 +841,7 @@ class Tickets:
     def note(self, ticket_id: int, staff: StaffMember, message: StaffMessage,
              text: str) -> Outcome:
         """Keep ``text`` on the ticket as a private note: nothing goes to the person."""
+        text = clean(text)
         now = self.clock()
         with self.db.session() as session:
             ticket = _get(session, Ticket, ticket_id)
@@ -921,6 +923,7 @@ class Tickets:
 
     def save_reply(self, name: str, text: str | None, by: StaffMember) -> Outcome:
         """Keep ``text`` as the saved reply ``name`` (replacing one of that name)."""
+        text = clean(text) if text is not None else None
         if not SAVED_NAME.match(name) or not (text or "").strip():
             return Outcome(False, say(self.lang, "staff_save_usage"))
         assert text is not None

@@ -67,12 +67,32 @@ async def test_nul_characters_in_names_and_texts_do_not_break_tickets_on_sqlite_
     assert "sa kushton nje bilete avioni per ne Londer?" in card.text
 
     since = api.mark()
-    await api.send_text(api.user(BESA, "Be\x00sa"), "Nuk\x00 e dimë.", chat=staff_chat(api),
-                        reply_to=card.result)
+    staff_answer = await api.send_text(api.user(BESA, "Be\x00sa"), "Nuk\x00 e dimë.",
+                                       chat=staff_chat(api), reply_to=card.result)
     answer = await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == 4800)
     assert answer.text.endswith("Nuk e dimë.")
     edited = await api.wait_for("editMessageText", since=since)
     assert "E mori: Besa" in edited.text
+
+    # A follow-up edited with a NUL, a private note and a saved reply holding one.
+    since = api.mark()
+    follow = await api.send_text(ana, "Per Londer\x00 nga Tirana")
+    copy = await api.wait_for("sendMessage", since=since, where=lambda c: c.result is not None
+                              and c.chat_id == STAFF_CHAT)
+    since = api.mark()
+    await api.edit(follow, text="Per Londer\x00 nga Rinasi")
+    await api.wait_for("editMessageText", since=since, where=lambda c: c.result is not None
+                       and c.params["message_id"] == copy.result["message_id"])
+    assert api.message_text(STAFF_CHAT, copy.result["message_id"]).endswith(
+        "Per Londer nga Rinasi")
+    for command, replied, done in (("/note Ta\x00rifa e BE", card.result, "Shënim privat"),
+                                   ("/save bileta", staff_answer["message"], "u ruajt")):
+        since = api.mark()
+        await api.send_text(api.user(BESA, "Besa"), command, chat=staff_chat(api),
+                            reply_to=replied)
+        said = await api.wait_for("sendMessage", since=since,
+                                  where=lambda c: c.chat_id == STAFF_CHAT)
+        assert done in said.text, said.text
 
 
 async def forget_me(api: BotApiServer, person: dict) -> None:
