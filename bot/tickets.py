@@ -95,7 +95,7 @@ COMMENT_WINDOW = timedelta(minutes=30)
 MAX_HISTORY = 10
 SAVED_NAME = re.compile(r"^[\w-]{1,32}$")
 _ASK = re.compile(r"^\s*/ask(?:@\w+)?\s*", re.IGNORECASE)
-# How long an "ask the staff" button stays valid, and processed update ids are kept.
+# How long an "ask the staff" button stays valid.
 DRAFT_LIFETIME = timedelta(days=1)
 # A 👎 refers to the question asked this recently (else to the FAQ entry's own question).
 RECENT_QUESTION = timedelta(hours=1)

@@ -1,7 +1,7 @@
 """What FAQ admins do in Telegram: reload, upload and export the FAQ, accept suggestions,
 see the statistics. Admins are the user ids under ``admins:`` in config.yaml; anyone
-else's /reload, /stats... get the usual "unknown command", and their files the usual
-"I can only read text": nothing is written.
+else's /reload, /stats... get the usual "unknown command", and their files are what
+anyone's are (a ticket for the staff when there is a staff chat): no FAQ is written.
 
 The work is done by the core (:mod:`bot.faq_admin`, :mod:`bot.suggestions`,
 :mod:`bot.report`, :mod:`bot.privacy`); this module turns it into messages. Two
