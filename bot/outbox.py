@@ -57,6 +57,15 @@ DELIVERY = "delivery"
 REPLY = "reply"
 # A person's text messages to their open ticket, posted together in the staff chat.
 FOLLOWUPS = "followups"
+# A change to the ticket's post (its status, who has it).
+TICKET_EDIT = "ticket_edit"
+# A line about a ticket under its post in the staff chat (claimed, a private note...).
+STAFF_NOTE = "staff_note"
+# The comment a person added to their rating, posted under the ticket: their own words,
+# which a forget deletes from the staff chat as it does the copies of their messages.
+RATING_COMMENT = "rating_comment"
+# A notice to the person about their ticket, or to the staff chat.
+NOTICE = "notice"
 # A call made after a forget (the confirmation to the person, the staff chat's changes):
 # its row is deleted once made, so that nothing with the person's id stays behind.
 FORGET = "forget"
@@ -311,7 +320,7 @@ class Outbox:
                 text = say(self.language, "staff_undeliverable", number=ticket.id,
                            error=error[:200])
                 enqueue(session, chat_id=ticket.staff_chat_id, intent=NoteOnTicket(text),
-                        purpose="staff_note", ticket_id=ticket.id, now=self.clock())
+                        purpose=STAFF_NOTE, ticket_id=ticket.id, now=self.clock())
 
     def counts(self) -> dict[str, int]:
         """How many calls are pending, sent and failed."""

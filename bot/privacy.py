@@ -38,7 +38,7 @@ from sqlalchemy.sql import ColumnElement
 
 from bot import phrases
 from bot.intents import Relay
-from bot.outbox import FOLLOWUPS
+from bot.outbox import FOLLOWUPS, RATING_COMMENT
 from bot.phrases import escape
 from bot.storage import Database
 
@@ -129,13 +129,15 @@ def forget(db: Database, user_id: int, *, keep: tuple[str, ...] = ()) -> Forgott
                 .order_by(tickets.c.id))
             done.posts = [(number, chat, message, topic)
                           for number, chat, message, topic in posts]
-            # Copies of the person's messages in the staff chat (answers go the other way).
+            # Copies of the person's messages in the staff chat (answers go the other way)
+            # and their rating's comment.
             outbox = metadata.tables["outbox"]
             copies = connection.execute(
                 select(outbox.c.chat_id, outbox.c.sent_message_id)
                 .join(tickets, tickets.c.id == outbox.c.ticket_id)
                 .where(tickets.c.user_id == user_id,
-                       or_(outbox.c.method == Relay.kind, outbox.c.purpose == FOLLOWUPS),
+                       or_(outbox.c.method == Relay.kind,
+                           outbox.c.purpose.in_((FOLLOWUPS, RATING_COMMENT))),
                        outbox.c.chat_id == tickets.c.staff_chat_id,
                        outbox.c.sent_message_id.is_not(None))
                 .order_by(outbox.c.id))

@@ -59,6 +59,10 @@ from bot.outbox import (
     DELIVERY,
     FOLLOWUPS,
     FORGET,
+    NOTICE,
+    RATING_COMMENT,
+    STAFF_NOTE,
+    TICKET_EDIT,
     TICKET_POST,
     TICKET_TOPIC,
     as_utc,
@@ -568,7 +572,8 @@ class Tickets:
             ticket.rating_comment = text
             ticket.comment_wanted_at = None
             self._post(session, ticket, say(self.lang, "staff_rating_comment", number=ticket.id,
-                                            text=shorten(text, MAX_CARD_QUESTION)), now)
+                                            text=shorten(text, MAX_CARD_QUESTION)), now,
+                       RATING_COMMENT)
             return ticket.id
 
     def edited(self, user_id: int, chat_id: int, message_id: int, text: str | None) -> bool:
@@ -975,7 +980,7 @@ class Tickets:
             # Posts and their edits are made again in the new chat; the rest go there.
             session.execute(update(OutboxItem).where(
                 OutboxItem.chat_id == old, OutboxItem.status == "pending",
-                OutboxItem.purpose.in_(("ticket_edit", TICKET_POST, TICKET_TOPIC)))
+                OutboxItem.purpose.in_((TICKET_EDIT, TICKET_POST, TICKET_TOPIC)))
                 .values(status="failed", last_error="the staff chat moved"))
             session.execute(update(OutboxItem).where(
                 OutboxItem.chat_id == old, OutboxItem.status == "pending")
@@ -1002,7 +1007,7 @@ class Tickets:
             return
         text = say(self.lang, "staff_chat_moved", old=old, new=new)
         for chat_id in (new, *sorted(self.admins)):
-            enqueue(session, chat_id=chat_id, intent=Say(text), purpose="notice", now=now)
+            enqueue(session, chat_id=chat_id, intent=Say(text), purpose=NOTICE, now=now)
 
     def person_of(self, ticket_id: int) -> int | None:
         with self.db.session() as session:
@@ -1181,16 +1186,17 @@ class Tickets:
             return
         text, buttons = self.card(ticket)
         enqueue(session, chat_id=ticket.staff_chat_id,
-                intent=UpdateTicket(text, buttons_to_json(buttons)), purpose="ticket_edit",
+                intent=UpdateTicket(text, buttons_to_json(buttons)), purpose=TICKET_EDIT,
                 ticket_id=ticket.id, now=now)
 
     @staticmethod
-    def _post(session: Session, ticket: Ticket, text: Html, now: datetime) -> None:
+    def _post(session: Session, ticket: Ticket, text: Html, now: datetime,
+              purpose: str = STAFF_NOTE) -> None:
         """Queue a line about ``ticket`` in the staff chat, under its post."""
         if ticket.staff_chat_id is None:
             return
         enqueue(session, chat_id=ticket.staff_chat_id, intent=NoteOnTicket(text),
-                purpose="staff_note", ticket_id=ticket.id, now=now)
+                purpose=purpose, ticket_id=ticket.id, now=now)
 
     @staticmethod
     def _tell_person(session: Session, ticket: Ticket, phrase: str, now: datetime,
@@ -1202,7 +1208,7 @@ class Tickets:
         if rating:
             notice = Say(text + "\n\n" + say(ticket.language, "rating_ask"),
                          buttons_to_json(rating_buttons(ticket.language, ticket.id)))
-        enqueue(session, chat_id=ticket.chat_id, intent=notice, purpose="notice",
+        enqueue(session, chat_id=ticket.chat_id, intent=notice, purpose=NOTICE,
                 ticket_id=ticket.id, now=now)
 
     def _unknown(self, ticket_id: int) -> Outcome:

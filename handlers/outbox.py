@@ -4,9 +4,9 @@ as Bot API calls: the one place that knows how the bot's wishes look in Telegram
 :class:`Sender` runs in the background: chats side by side, one call at a time in
 each (see its docstring). A failure that may pass (network, 5xx, 429, a timeout)
 leaves the call queued for a later try, a refusal that will not pass (400, 403)
-gives it up so the chat's queue moves on. Errors are stored (and shown to the staff) without the bot token. A staff
-chat that Telegram says has moved (a group upgraded to a supergroup) is followed:
-``on_moved`` is told, and the call goes to the new chat.
+gives it up so the chat's queue moves on. Errors are stored (and shown to the staff)
+without the bot token. A staff chat that Telegram says has moved (a group upgraded to
+a supergroup) is followed: ``on_moved`` is told, and the call goes to the new chat.
 """
 
 from __future__ import annotations

@@ -15,8 +15,8 @@ from sqlalchemy import inspect, select, text
 from bot.storage import Ban, Database, FaqSuggestion, OutboxItem, Ticket, TicketMessage
 from botapi import BotApiServer
 from botapi.harness import RunningBot
-from staffchat import (BESA, DRITA, STAFF_CHAT, ask_staff, card_of, staff_chat, staff_config, start,
-                       wait_until)
+from staffchat import (BESA, DRITA, STAFF_CHAT, ask_staff, card_of, staff_chat, staff_config,
+                       staff_says, start, wait_until)
 
 pytestmark = pytest.mark.usefixtures("staff_members")
 
@@ -280,3 +280,35 @@ async def test_a_forget_press_telegram_will_not_acknowledge_still_deletes_everyt
         "Bad Request: query is too old and response timeout expired or query id is invalid"))
     await forget_me(api, person)
     assert not any("qirane e zyres" in value for value in cells(database_url))
+
+
+async def test_a_forgotten_persons_rating_comment_leaves_the_staff_chat(
+        api: BotApiServer, database_url: str, started: list[RunningBot]) -> None:
+    await start(started, staff_config(api, database_url))
+    person = api.user(5200, "Dritan")
+    number = await ask_staff(api, person)
+    card = await card_of(api, number)
+    await staff_says(api, BESA, "Ja përgjigja.", card)
+    since = api.mark()
+    await api.send_text(api.user(BESA, "Besa"), f"/close {number}", chat=staff_chat(api))
+    closed = await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == 5200
+                                and c.text.startswith("Stafi e mbylli"))
+    since = api.mark()
+    await api.press(person, closed, f"r:sq:{number}:0")
+    thanks = await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == 5200
+                                and c.text.startswith("Faleminderit për vlerësimin"))
+    await api.press(person, thanks, thanks.buttons[0][0][1])
+    await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == 5200
+                       and c.text.startswith("Shkruani komentin"))
+    since = api.mark()
+    await api.send_text(person, "Drejtori juaj Artan Kola me tha gjera te pasakta")
+    comment = await api.wait_for("sendMessage", since=since, where=lambda c: (
+        c.chat_id == STAFF_CHAT and c.result is not None and "Artan Kola" in c.text))
+    await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == 5200
+                       and c.text == "Faleminderit për komentin!")
+    since = api.mark()
+    await forget_me(api, person)
+    await api.wait_for("deleteMessage", since=since, where=lambda c: c.result is not None
+                       and c.params["message_id"] == comment.result["message_id"])
+    with pytest.raises(KeyError):
+        api.stored(STAFF_CHAT, comment.result["message_id"])
