@@ -69,6 +69,12 @@ NOTICE = "notice"
 # A call made after a forget (the confirmation to the person, the staff chat's changes):
 # its row is deleted once made, so that nothing with the person's id stays behind.
 FORGET = "forget"
+# The bot's answer to a staff command in the staff chat: it may name people and quote their
+# questions (/open, /history, /ban), and nothing needs it once made, so its row is deleted
+# then too (else a forget would leave the person's words in it until the retention).
+STAFF_REPLY = "staff_reply"
+GONE_ONCE_MADE = frozenset({FORGET, STAFF_REPLY})
+"""Purposes whose rows are deleted once their call is made (or given up)."""
 
 
 def utcnow() -> datetime:
@@ -235,7 +241,7 @@ class Outbox:
         :meth:`look`."""
         now = self.clock()
         with self.db.session() as session:
-            if call.purpose == FORGET:
+            if call.purpose in GONE_ONCE_MADE:
                 item = session.get(OutboxItem, call.id)
                 if item is None or item.status != "pending":
                     return False, None
@@ -306,7 +312,7 @@ class Outbox:
         An answer that cannot reach the person (they blocked the bot) is reported
         under the ticket in the staff chat, so that the staff know."""
         with self.db.session() as session:
-            if call.purpose == FORGET:
+            if call.purpose in GONE_ONCE_MADE:
                 session.execute(delete(OutboxItem).where(OutboxItem.id == call.id))
                 return
             done = _count(session.execute(

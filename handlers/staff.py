@@ -38,6 +38,7 @@ from bot.choices import AnswerWithFaq, AnswerWithSaved, Button, Buttons, TicketA
 from bot.conversation import Assistant, Reply
 from bot.faq import Entry
 from bot.limits import label
+from bot.outbox import STAFF_REPLY
 from bot.phrases import Html, escape, plain, say
 from bot.tickets import StaffMember, StaffMessage, Tickets
 from handlers import buttons
@@ -202,7 +203,8 @@ async def _say(context: BotContext, message: Message, text: Html, rows: Buttons 
     """A short answer to a staff member, under their message (in its forum topic), through
     the outbox."""
     await send(context, message.chat.id, [Reply(text, rows)], reply_to=message.message_id,
-               thread=message.message_thread_id if message.is_topic_message else None)
+               thread=message.message_thread_id if message.is_topic_message else None,
+               purpose=STAFF_REPLY)
 
 
 async def on_reply(update: Update, context: BotContext) -> None:

@@ -276,10 +276,14 @@ async def test_a_forget_press_telegram_will_not_acknowledge_still_deletes_everyt
     number = await ask_staff(api, person, "kush e paguan qirane e zyres sone ne Fier?")
     await card_of(api, number)
     assert any("qirane e zyres" in value for value in cells(database_url))
+    # The staff's listing quotes the question; the bot's answers to staff commands are not
+    # kept once sent, so nothing of it stays in the database after the forget either.
+    assert "qirane e zyres" in await staff_command(api, "/open")
     api.fail("answerCallbackQuery", status=400, description=(
         "Bad Request: query is too old and response timeout expired or query id is invalid"))
     await forget_me(api, person)
-    assert not any("qirane e zyres" in value for value in cells(database_url))
+    await wait_until(lambda: not any("qirane e zyres" in value
+                                     for value in cells(database_url)))
 
 
 async def test_a_forgotten_persons_rating_comment_leaves_the_staff_chat(
