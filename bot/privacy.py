@@ -116,10 +116,15 @@ def forget(db: Database, user_id: int, *, keep: tuple[str, ...] = ()) -> Forgott
     ``keep`` names tables whose rows about the person are not deleted (e.g.
     ``bans`` when a person asks to be forgotten themself: a ban is a record of
     the staff's decision).
+
+    It runs in the caller's transaction if one is open (:meth:`Database.session`), so
+    that what must follow a forget (the staff chat's changes, the confirmation) commits
+    with it or not at all; SQLite's write-ahead log is emptied once it commits.
     """
     metadata = _schema(db)
     done = Forgotten()
-    with db.engine.begin() as connection:
+    with db.session() as session:
+        connection = session.connection()
         if "tickets" not in keep:
             tickets = metadata.tables["tickets"]
             posts = connection.execute(
@@ -152,7 +157,7 @@ def forget(db: Database, user_id: int, *, keep: tuple[str, ...] = ()) -> Forgott
                 _delete_with_children(connection, metadata, table, or_(*conditions),
                                       done.deleted)
         done.tickets = _pseudonymise_staff(connection, metadata, user_id, done.pseudonymised)
-    db.checkpoint()
+        db.checkpoint_after_commit(session)
     return done
 
 

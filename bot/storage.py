@@ -516,6 +516,12 @@ class Database:
                     "deleted rows stay in it until the next checkpoint")
         return False
 
+    def checkpoint_after_commit(self, session: Session) -> None:
+        """:meth:`checkpoint` once ``session``'s transaction commits (rows deleted in it are
+        in the log until then)."""
+        if self.is_sqlite:
+            event.listen(session, "after_commit", lambda _: self.checkpoint(), once=True)
+
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session that commits when the block succeeds and rolls back on error.

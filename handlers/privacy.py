@@ -10,12 +10,12 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 from bot import privacy
 from bot.choices import Button, Forget
 from bot.conversation import Reply
-from bot.outbox import FORGET, REPLY
+from bot.outbox import FORGET
 from bot.phrases import raw, say
 from handlers import buttons
 from handlers.context import BotApplication, BotContext
 from handlers.people import asker
-from handlers.render import acknowledge, send, without_buttons
+from handlers.render import acknowledge, answer, send, without_buttons
 
 
 async def on_forget(update: Update, context: BotContext) -> None:
@@ -39,19 +39,25 @@ async def on_button(update: Update, context: BotContext) -> None:
     if not isinstance(choice, Forget):
         return
     lang = choice.lang
-    if choice.confirm:
-        brain = context.bot_data.assistant
-        done = await asyncio.to_thread(privacy.forget, brain.db, query.from_user.id,
-                                       keep=privacy.KEPT_WHEN_ASKED)
-        await asyncio.to_thread(brain.tickets.after_forget, done)
-        # Drops what only this person taught the bot.
-        await asyncio.to_thread(brain.refresh_learned)
     message = query.message if isinstance(query.message, Message) else None
     chat_id = message.chat.id if message is not None else query.from_user.id
-    # The confirmation's rows go once they are sent.
-    await send(context, chat_id, [Reply(say(lang, "forget_done" if choice.confirm
-                                            else "forget_kept"))],
-               purpose=FORGET if choice.confirm else REPLY, edit=without_buttons(message))
+    if not choice.confirm:
+        await send(context, chat_id, [Reply(say(lang, "forget_kept"))],
+                   edit=without_buttons(message))
+        await acknowledge(query)
+        return
+    brain = context.bot_data.assistant
+
+    def forget() -> list[Reply]:
+        done = privacy.forget(brain.db, query.from_user.id, keep=privacy.KEPT_WHEN_ASKED)
+        brain.tickets.after_forget(done)
+        return [Reply(say(lang, "forget_done"))]
+
+    # The forget, the staff chat's changes and the confirmation in one transaction: a
+    # crash leaves all of them to do or none (the update was deleted with the rest of the
+    # person's rows, so it is not handled again). The confirmation's rows go once sent.
+    await answer(context, chat_id, forget, purpose=FORGET, edit=without_buttons(message))
+    await asyncio.to_thread(brain.refresh_learned)  # drops what only they taught the bot
     await acknowledge(query)
 
 

@@ -83,7 +83,8 @@ async def send(context: BotContext, chat_id: int,
 
 
 async def answer(context: BotContext, chat_id: int,
-                 work: Callable[[], list[Reply]], *, reply_to: int | None = None) -> None:
+                 work: Callable[[], list[Reply]], *, reply_to: int | None = None,
+                 purpose: str = REPLY, edit: tuple[int, Reply | None] | None = None) -> None:
     """Run ``work`` (the core answering an update) in a worker thread and queue its
     replies as :func:`send` does, all in one database transaction: a question costs
     one commit, not one for each thing the core reads and writes and one for the
@@ -92,10 +93,11 @@ async def answer(context: BotContext, chat_id: int,
 
     def work_and_queue() -> list[Call] | None:
         with postman.outbox.db.session():
-            calls = intents(work(), reply_to=reply_to)
+            calls = intents(work(), reply_to=reply_to, edit=edit)
             if not calls:
                 return None
-            return postman.outbox.queue_replies(chat_id, calls, update_key=reply_key())
+            return postman.outbox.queue_replies(chat_id, calls, update_key=reply_key(),
+                                                purpose=purpose)
 
     _hand(postman, await asyncio.to_thread(work_and_queue))
 

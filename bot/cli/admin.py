@@ -113,7 +113,7 @@ def run_forget(args: argparse.Namespace) -> int:
     from bot.tickets import Tickets
 
     config = load_config(args.config)
-    with Database(config.database_url) as db:
+    with Database(config.database_url) as db, db.session():  # all of it or nothing
         done = privacy.forget(db, args.user_id)
         learning.prune(db)  # the learned phrasings only this person supported
         # The running bot makes these changes to the staff chat.
