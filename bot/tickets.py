@@ -915,9 +915,9 @@ class Tickets:
             self._changed(session, ticket, now)
             if to is None:
                 return Outcome(True, say(self.lang, "staff_unassigned", number=ticket.id,
-                                         by=by.name))
+                                         by=shown_name(by.name)))
             return Outcome(True, say(self.lang, "staff_assigned", number=ticket.id,
-                                     name=to.name, by=by.name))
+                                     name=shown_name(to.name), by=shown_name(by.name)))
 
     def mine(self, staff: StaffMember) -> Html:
         """The tickets that are ``staff``'s and not closed (for /mine)."""

@@ -331,9 +331,10 @@ def register(application: BotApplication, assistant: Assistant) -> None:
                            ("suggestions", on_suggestions), ("stats", on_stats)):
         application.add_handler(CommandHandler(name, callback,
                                                filters=only_messages & admins & in_private))
-    # block=False: the next updates are handled while a file downloads and is checked.
+    # Blocking (the admin's chat waits while the file downloads and is checked; other chats
+    # do not): the update is marked handled only once the upload is checked and answered.
     application.add_handler(MessageHandler(
-        only_messages & admins & in_private & filters.Document.ALL, on_document, block=False))
+        only_messages & admins & in_private & filters.Document.ALL, on_document))
     application.add_handler(CallbackQueryHandler(on_button, pattern=buttons.of(*ADMIN_BUTTONS)))
     jobs = application.job_queue
     if jobs is not None:

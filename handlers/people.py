@@ -82,7 +82,8 @@ async def on_command(update: Update, context: BotContext) -> None:
     if message is None or message.from_user is None or not message.text:
         return
     name = message.text.split(maxsplit=1)[0][1:].split("@")[0].lower()
-    argument = " ".join(context.args or ())
+    # As typed after the command (a question to /ask keeps its lines).
+    argument = (message.text.split(maxsplit=1)[1:] or [""])[0]
     brain, who = context.bot_data.assistant, asker(message.from_user)
     if name == "ask" and message.chat.type != ChatType.PRIVATE:
         lang = await asyncio.to_thread(brain.language, who)
