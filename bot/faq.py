@@ -281,6 +281,12 @@ class _Checker:
         if not value:
             self.report(node, f"{what} is empty")
             return None
+        try:  # "\ud83d\ude00" (an emoji escaped as JSON does) is read as two lone halves
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            self.report(node, f"{what} holds an escape such as \\ud83d that is half a "
+                              "character: write the character itself (e.g. 😀)")
+            return None
         return value
 
     def texts(self, node: Node, what: str) -> tuple[str, ...]:

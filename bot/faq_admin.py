@@ -15,6 +15,7 @@ comments, order and layout survive.
 from __future__ import annotations
 
 import io
+import logging
 import os
 import re
 import secrets
@@ -37,6 +38,8 @@ from bot.text import fold
 
 if TYPE_CHECKING:
     from bot.conversation import Assistant
+
+log = logging.getLogger(__name__)
 
 _FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\.ya?ml$")
 NEW_ENTRIES_FILE = "from-staff.yaml"
@@ -171,9 +174,17 @@ class FaqAdmin:
             return self.reload() if self.changed_on_disk() else None
 
     def _use(self, faq: Faq) -> Outcome:
+        """Answer from ``faq`` (valid); if the bot cannot (building its index failed), keep
+        the last good FAQ here too and say so, like a file with problems."""
         change = diff(self.faq, faq)
+        try:
+            self.install(faq)
+        except Exception:  # whatever it was, the bot keeps answering from the last good FAQ
+            log.exception("the FAQ could not be put in use; the bot keeps the last good one")
+            return Outcome(None, (Problem(self.path.name, 0, None, None, (
+                "the bot could not put this FAQ in use (see its log); it keeps answering "
+                "from the last good FAQ")),))
         self.faq = faq
-        self.install(faq)
         return Outcome(faq, (), change)
 
     # --- files -------------------------------------------------------------

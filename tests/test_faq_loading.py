@@ -181,3 +181,30 @@ def test_loading_is_all_or_nothing(tmp_path: Path) -> None:
 def test_missing_path(tmp_path: Path) -> None:
     assert problems_of(tmp_path / "nope.yaml") == [f"{tmp_path / 'nope.yaml'}: no such file "
                                                     "or folder"]
+
+
+def test_a_faq_the_bot_cannot_put_in_use_is_reported_and_the_last_good_one_kept(
+        tmp_path: Path) -> None:
+    from bot.faq import Faq
+    from bot.faq_admin import FaqAdmin
+
+    folder = tmp_path / "faq"
+    folder.mkdir()
+    write(folder, "faq.yaml", GOOD)
+    installed: list[Faq] = []
+
+    def install(faq: Faq) -> None:  # the bot's index refuses the second version
+        if installed:
+            raise MemoryError("no room for the index")
+        installed.append(faq)
+
+    first = load_faq(folder)
+    admin = FaqAdmin(path=folder, history_dir=tmp_path / "history", faq=first,
+                     install=install)
+    install(first)
+    write(folder, "faq.yaml", GOOD.replace("At the Tirana court.", "At the court."))
+    outcome = admin.reload_if_changed()
+    assert outcome is not None and not outcome.ok
+    assert "could not put this FAQ in use" in str(outcome.problems[0])
+    assert admin.faq is first  # what the admins' next changes are compared with
+    assert admin.reload_if_changed() is None  # told once, not at every look

@@ -98,6 +98,17 @@ def test_a_tab_gets_a_use_spaces_hint(tmp_path: Path) -> None:
     assert "tab.yaml:5:" in result.stdout and "indent with spaces, not tabs" in result.stdout
 
 
+def test_an_emoji_escaped_in_halves_is_refused_with_its_line(tmp_path: Path) -> None:
+    # JSON writes 😀 as "\\ud83d\\ude00"; YAML reads that as two lone halves, which no
+    # text can hold: the matcher and the terminal failed on them.
+    path = write(tmp_path, "emoji.yaml", "version: 1\nentries:\n" + ENTRY.format(
+        id="a", question="x", answer='"Welcome \\ud83d\\ude00"'))
+    result = check(path)
+    assert result.returncode == 1
+    assert "emoji.yaml:7:" in result.stdout and "half a character" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
 @pytest.mark.parametrize("answer", ["Note: bring the statute"])
 def test_a_colon_in_a_text_gets_a_quotes_hint(tmp_path: Path, answer: str) -> None:
     path = write(tmp_path, "colon.yaml", "version: 1\nentries:\n" + ENTRY.format(
