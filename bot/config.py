@@ -477,6 +477,30 @@ def _read(source: Path) -> bytes:
         raise ConfigError(f"cannot read the config file {source}: {exc.strerror}") from None
 
 
+def _bad_date_line(text: str) -> str:
+    """``:LINE`` of the first date in ``text`` YAML cannot make a date of ("" if none)."""
+    import yaml
+
+    loader = yaml.SafeLoader(text)
+    try:
+        stack = [loader.get_single_node()]
+        while stack:
+            node = stack.pop(0)
+            if isinstance(node, yaml.ScalarNode):
+                if node.tag == "tag:yaml.org,2002:timestamp":
+                    try:
+                        loader.construct_yaml_timestamp(node)
+                    except ValueError:
+                        return f":{node.start_mark.line + 1}"
+            elif isinstance(node, yaml.SequenceNode):
+                stack.extend(node.value)
+            elif isinstance(node, yaml.MappingNode):
+                stack.extend(value for pair in node.value for value in pair)
+    finally:
+        loader.dispose()
+    return ""
+
+
 def _document(source: Path, content: bytes) -> tuple[str, dict[str, Any]]:
     """The file's text (read as ``Path.read_text`` reads it) and its YAML document."""
     import yaml
@@ -490,6 +514,9 @@ def _document(source: Path, content: bytes) -> tuple[str, dict[str, Any]]:
         raise ConfigError(f"{source}: invalid YAML: {exc}") from None
     except RecursionError:
         raise ConfigError(f"{source}: invalid YAML: nested too deeply") from None
+    except ValueError as exc:  # a date that does not exist, as 2026-02-30
+        raise ConfigError(f"{source}{_bad_date_line(text)}: {exc}: "
+                          "a date that does not exist?") from None
     if raw is None:
         return text, {}
     if not isinstance(raw, dict):

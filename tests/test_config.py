@@ -109,6 +109,8 @@ def test_durations_are_read_in_human_units(tmp_path: Path) -> None:
     ("staff:\n  hours:\n    open:\n      mon: 8am-4pm\n", "staff.hours: not opening hours"),
     ("staff:\n  hours:\n    holidays: 2026-12-08\n", "staff.hours: holidays must be a list"),
     ("staff:\n  hours:\n    holidays: [8 December]\n", "staff.hours: not a date"),
+    ("staff:\n  hours:\n    holidays: [2026-02-30]\n",
+     "config.yaml:3: day is out of range for month: a date that does not exist"),
     ("staff:\n  hours:\n    opne: {}\n", "staff.hours: unknown key 'opne'"),
     ("staff:\n  routes:\n    grants: the grants team\n", "staff.routes.grants: expected"),
 ])
