@@ -173,9 +173,13 @@ def test_an_unclosed_quote_is_reported_and_nothing_stored_is_lost(database: Data
     swallowed = write_csv(tmp_path / "q.csv", [
         'L44444444D,"Shoqata pa thonjëz,,,Fier,,,,,,,aktive',   # the quote is never closed
         'L55555555E,Shoqata e Fierit,,,Fier,,,,,,,aktive'])
-    report = import_registry(database, swallowed)
-    assert [(e.line, "lines 2-3 were read as one row" in e.reason) for e in report.errors] == [
-        (2, True)]
+    with pytest.raises(RegistryImportError, match='line 2: .*is a quote \\(\"\\) not closed'):
+        import_registry(database, swallowed)
+    # Open in the last field of the last row: the rest of the file is not read into it.
+    last = write_csv(tmp_path / "last.csv", [
+        'L55555555E,Shoqata e Fierit,,,Fier,,,,,,,"aktive', GOOD[2]])
+    with pytest.raises(RegistryImportError, match='line 2: .*is a quote \\(\"\\) not closed'):
+        import_registry(database, last)
     runaway = write_csv(tmp_path / "big.csv", [GOOD[1], 'L44444444D,"' + "x" * 200_000])
     with pytest.raises(RegistryImportError, match='line 3: .*is a quote \\(\"\\) not closed'):
         import_registry(database, runaway)
@@ -262,6 +266,13 @@ def test_replace_marks_missing_organisations_removed_and_a_reimport_restores_the
     assert code == 0 and "1 restored" in out
     code, out, _ = run(config, "search", "Shoqata e Bletarëve të Korçës")
     assert "K11111111A" in out
+    # A row skipped for a bad value is still in the file: its organisation stays.
+    bad_date = GOOD[1].replace("2011-09-14", "14-09-2011")
+    code, out, _ = run(config, "import", "--replace",
+                       str(write_csv(tmp_path / "typo.csv", [GOOD[0], bad_date, *GOOD[2:], *more])))
+    assert "1 skipped" in out and "removed" not in out, out
+    code, out, _ = run(config, "search", "Qendra Rinore Ura")
+    assert "L22222222B" in out
 
 
 def test_a_replace_removing_more_than_half_asks_for_yes(database_url: str,

@@ -45,6 +45,8 @@ class RegistryImportError(ValueError):
 class RowError:
     line: int
     reason: str
+    nipt: str | None = None
+    """The row's NIPT when it could be read (``--replace`` keeps that organisation)."""
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.reason}"
@@ -166,7 +168,10 @@ def read_registry_csv(path: Path) -> tuple[list[str], list[dict[str, Any]], list
     and the row count."""
     text = _read_text(path)
     first_line = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first_line))
+    # strict: a quote still open at the end of the file is an error, not the rest of the
+    # file read into the last field of one row.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first_line),
+                        strict=True)
     first = next(_records(reader, path), None)
     if first is None:
         raise RegistryImportError(f"{path}: the file is empty")
@@ -187,13 +192,17 @@ def read_registry_csv(path: Path) -> tuple[list[str], list[dict[str, Any]], list
             row = _parse_row(values, header)
         except ValueError as exc:
             spread = line - start > 1 and len(values) != len(header)
+            mentioned = dict(zip(header, values, strict=False)).get("nipt", "")
+            nipt = normalise_nipt(mentioned)
             errors.append(RowError(start, str(exc) + (
                 f" (lines {start}-{line - 1} were read as one row: is a quote (\") "
-                "not closed?)" if spread else "")))
+                "not closed?)" if spread else ""),
+                nipt if NIPT_PATTERN.fullmatch(nipt) and not spread else None))
             continue
         if row["nipt"] in first_seen:
             errors.append(RowError(start, f"duplicate NIPT {row['nipt']} "
-                                          f"(already on line {first_seen[row['nipt']]})"))
+                                          f"(already on line {first_seen[row['nipt']]})",
+                                   row["nipt"]))
             continue
         first_seen[row["nipt"]] = start
         rows.append(row)
@@ -249,7 +258,8 @@ def import_registry(db: Database, path: str | Path, *, strict: bool = False,
     upsert = _upsert_statement(db.dialect, columns)
     with db.session() as session:
         if replace:
-            in_file = {row["nipt"] for row in rows}
+            # A row skipped for a bad value still says its organisation is in the file.
+            in_file = {row["nipt"] for row in rows} | {e.nipt for e in errors if e.nipt}
             active = session.scalars(select(Organisation.nipt).where(
                 Organisation.removed_at.is_(None), Organisation.sample.is_(False))).all()
             missing = [nipt for nipt in active if nipt not in in_file]
