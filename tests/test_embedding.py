@@ -169,6 +169,12 @@ def test_a_long_question_is_embedded_within_the_token_cap(
     next_word = long.split()[len(clipped.split())]
     assert model.tokens(f"{clipped} {next_word}") > embedding.QUERY_TOKENS
     assert (cache.query(long) == model.embed([clipped], query=True)[0]).all()
+    # One "word" of thousands of tokens (a run of emoji, a long link): its first
+    # characters, not seconds of CPU.
+    for word in ("😀" * 2000, "https://example.org/" + "x" * 3000):
+        clipped = cache.clipped(word + " si hapet nje llogari?")
+        assert word.startswith(clipped) and model.tokens(clipped) <= embedding.QUERY_TOKENS
+        assert model.tokens(word[:len(clipped) + 1]) > embedding.QUERY_TOKENS
 
 
 def test_a_bot_with_a_memory_hands_on_a_question_without_a_chance_unembedded(
