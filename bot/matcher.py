@@ -758,7 +758,9 @@ class FaqMatcher:
         document = np.full(len(self.faq.entries), -1.0, dtype=np.float32)
         document[self._answer_entries] = cosines
         first, closest = self._index_of[top.entry.id], int(document.argmax())
-        runner_up = float(np.partition(document, -2)[-2]) if len(document) > 1 else -1.0
+        # With one entry, no lead (not a lead over nothing).
+        runner_up = (float(np.partition(document, -2)[-2]) if len(document) > 1
+                     else float(document[first]))
         other = runner_up if closest == first else float(document[closest])
         return ({"doc_cosine": float(document[first]), "doc_best": float(document[closest]),
                  "doc_lead": float(document[first]) - other,

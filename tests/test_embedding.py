@@ -265,3 +265,14 @@ def test_more_model_threads_give_the_same_vectors(model: embedding.Embedder) -> 
     two = np.frombuffer(bytes.fromhex(found.stdout), dtype=np.float32)
     one = model.embed([question], query=True)[0]
     assert np.allclose(one, two, atol=1e-5)
+
+
+def test_a_faq_of_one_entry_does_not_answer_everything_with_it(
+        tmp_path: Path, model: embedding.Embedder) -> None:
+    # A deployment starting with one entry: that entry's lead over no other is no evidence.
+    (tmp_path / "one.yaml").write_text(FAQ[:FAQ.index("  - id: bank-account")],
+                                       encoding="utf-8")
+    matcher = FaqMatcher(load_faq(tmp_path / "one.yaml"), MatchingConfig(),
+                         VectorCache(model, None))
+    assert matcher.decide("what is the weather in Paris tomorrow?").decision == "escalate"
+    assert matcher.decide("how do we register a non-profit?").decision != "escalate"
