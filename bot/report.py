@@ -72,8 +72,10 @@ class Period:
         """:meth:`of_days` for a period someone typed: :class:`PeriodError` says why one
         cannot be reported (the first day after the last, a date out of range, more than
         ``MAX_DAYS``)."""
-        if first is not None and last is not None and first > last:
-            raise PeriodError("the first day is after the last")
+        today = today or datetime.now(UTC).date()
+        if first is not None and first > (last or today):
+            raise PeriodError("the first day is after the last" if last is not None
+                              else "the first day is after today")
         try:
             period = cls.of_days(first, last, default_days=default_days, today=today)
         except OverflowError:

@@ -138,6 +138,7 @@ def test_forget_refuses_what_is_not_a_user_id(config_file: Path, argument: str,
 
 @pytest.mark.parametrize("dates, message", [
     (["--since", "2026-03-04", "--until", "2026-03-02"], "--since is after --until"),
+    (["--since", "2099-01-01"], "the first day is after today"),
     (["--since", "0202-01-01", "--until", "2026-03-04"], "longer than 3660 days"),
     (["--until", "9999-12-31"], "out of range"),
     (["--until", "0001-01-05"], "out of range"),

@@ -89,8 +89,6 @@ def run_report(args: argparse.Namespace) -> int:
     period = _period(args)
     if period is None:
         return 2
-    if args.since and not args.until:
-        period = report.Period.of_days(args.since, date.today())
     config = load_config(args.config)
     with Database(config.database_url) as db:
         figures = report.build(db, period, config.staff.hours)
