@@ -180,3 +180,17 @@ def test_ask_loads_no_database_chart_or_telegram_library(tmp_path: Path) -> None
     assert "ngo-registration" in out and "bot.matcher" in loaded
     assert not {"sqlalchemy", "pydantic", "alembic", "matplotlib", "telegram"} & loaded
     assert not (tmp_path / "none.db").exists()
+
+
+@pytest.mark.parametrize("args", [("ask",), ("registry", "search")])
+def test_a_pipe_that_is_not_utf8_is_read_not_a_traceback(tmp_path: Path,
+                                                         args: tuple[str, ...]) -> None:
+    # A questions file saved in Windows-1252 (ë is the byte 0xEB), read where Python reads
+    # standard input strictly (a UTF-8 locale other than C).
+    env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
+    env |= {"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+            "PYTHONIOENCODING": "utf-8:strict"}
+    result = subprocess.run([CLI, *args], input=b"si hap nj\xeb llogari bankare\n",
+                            capture_output=True, timeout=60, env=env, cwd=tmp_path, check=False)
+    assert b"Traceback" not in result.stderr, result.stderr.decode()
+    assert result.returncode in (0, 1) and "nj\ufffd llogari".encode() in result.stdout

@@ -8,6 +8,7 @@ exit code) on each of them.
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 
@@ -46,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if isinstance(sys.stdin, io.TextIOWrapper):  # what is not UTF-8: see cli.lines.readable
+        sys.stdin.reconfigure(errors="surrogateescape")
     try:
         return int(args.handler(args) or 0)
     except KeyboardInterrupt:

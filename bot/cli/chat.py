@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from bot import phrases
 from bot.cli import workers
+from bot.cli.lines import readable
 from bot.phrases import plain
 
 if TYPE_CHECKING:  # imported where they are used, so that --help starts at once
@@ -127,12 +128,6 @@ def _chat(config: Config, lang: str | None) -> int:
     finally:
         brain.close()
     return 0
-
-
-def readable(line: str) -> str:
-    """A line of standard input as text: bytes that were not UTF-8 (kept by Python as
-    surrogates, which no database or terminal accepts) become U+FFFD."""
-    return line.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 class Terminal:
