@@ -488,11 +488,11 @@ class FaqMatcher:
         than the FAQ's. Without a model, a learned phrasing also joins the
         entry's phrasings in the lexical index; there, only the part that would be
         embedded (:func:`asked_part`) becomes the phrasing."""
-        self.learned = tuple((e, lang, t) for e, lang, t in phrasings
-                             if e in self._index_of and t.strip())
-        """The learned phrasings as given (what a reload passes to the next matcher)."""
+        self.learned = tuple((e, lang, t) for e, lang, t in phrasings if t.strip())
+        """The learned phrasings as given (what a reload passes to the next matcher), those
+        of entries this FAQ lacks too: a reload may bring the entry back."""
         self.out_of_scope = tuple(t for t in out_of_scope if t.strip())
-        learned = [(e, lang, read(t)) for e, lang, t in self.learned]
+        learned = [(e, lang, read(t)) for e, lang, t in self.learned if e in self._index_of]
         self._memory = None
         if self.vectors is not None:
             taught = ([(e, m) for e, _, m in learned]

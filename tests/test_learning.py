@@ -15,7 +15,7 @@ from bot import learning, privacy
 from bot.choices import Choice, Pick, Unhelpful
 from bot.config import Config, ConfigError, load_config
 from bot.conversation import Asker, Assistant, Reply
-from bot.faq import load_faq
+from bot.faq import Faq, load_faq
 from bot.matcher import FaqMatcher
 from bot.storage import Database, FaqSuggestion, LearnedVote, Ticket
 from botapi.harness import PROJECT_ROOT, offering
@@ -184,6 +184,15 @@ def test_a_reloaded_faq_keeps_what_was_learned(brain: Assistant) -> None:
     assert answered_directly(brain, person(5), THIRD)
     assert not brain.refresh_learned()  # the new matcher was built with them
     assert answered_directly(brain, person(6), THIRD)
+
+    # A reload that drops the entry for a moment (its id mistyped, then put right): what
+    # was learned for it is there again with it.
+    faq = load_faq(PROJECT_ROOT / "faq")
+    brain.use_faq(Faq(tuple(e for e in faq.entries if e.id != ENTRY)))
+    assert not answered_directly(brain, person(7), THIRD)
+    brain.use_faq(faq)
+    assert not brain.refresh_learned()
+    assert answered_directly(brain, person(8), THIRD)
 
 
 def test_vote_rules_without_the_conversation(database: Database) -> None:
