@@ -235,8 +235,10 @@ class FaqAdmin:
                               "'_' and end it with .yaml")
         if len(content) > self.max_upload_bytes:
             raise UploadError(f"the file is larger than {self.max_upload_bytes // 1024} KB")
-        name = name.rsplit(".", 1)[0] + ".yaml"
-        if not self.path.is_dir():
+        stem = name.rsplit(".", 1)[0]
+        if self.path.is_dir():  # it replaces the file of that name, .yml or .yaml
+            name = {f.stem: f.name for f in faq_files(self.path)}.get(stem, stem + ".yaml")
+        else:
             name = self.path.name
         with self._lock:
             faq, problems = self._trial(name, content)

@@ -208,3 +208,21 @@ def test_a_faq_the_bot_cannot_put_in_use_is_reported_and_the_last_good_one_kept(
     assert "could not put this FAQ in use" in str(outcome.problems[0])
     assert admin.faq is first  # what the admins' next changes are compared with
     assert admin.reload_if_changed() is None  # told once, not at every look
+
+
+def test_an_uploaded_yml_file_replaces_the_file_it_was_exported_from(tmp_path: Path) -> None:
+    from bot.faq_admin import FaqAdmin
+
+    folder = tmp_path / "faq"
+    folder.mkdir()
+    write(folder, "grants.yml", GOOD)
+    installed = []
+    admin = FaqAdmin(path=folder, history_dir=tmp_path / "history", faq=load_faq(folder),
+                     install=installed.append)
+    edited = GOOD.replace("At the Tirana court.", "At the court in Tirana.")
+    upload, outcome = admin.check_upload("grants.yml", edited.encode())
+    assert upload is not None and outcome.ok and upload.replaces, outcome.problems
+    done = admin.confirm(upload.token)
+    assert done is not None and done.ok
+    assert sorted(p.name for p in folder.iterdir()) == ["grants.yml"]
+    assert installed[-1].get("ngo-registration").answer_in("en") == "At the court in Tirana."
