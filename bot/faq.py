@@ -265,7 +265,7 @@ class _Checker:
             if key is None:
                 self.report(key_node, f"{what} has a key that is not text")
             elif allowed and key not in allowed:
-                self.report(key_node, f"unknown key '{key}'{_did_you_mean(key, allowed)}")
+                self.report(key_node, f"unknown key '{key}'{did_you_mean(key, allowed)}")
             elif key in items:
                 self.report(key_node, f"key '{key}' appears twice in {what}")
             else:
@@ -326,7 +326,8 @@ def _kind(node: Node | None) -> str:
     return f"'{node.value}'"
 
 
-def _did_you_mean(key: str, allowed: tuple[str, ...]) -> str:
+def did_you_mean(key: str, allowed: tuple[str, ...]) -> str:
+    """`` (did you mean 'x'?)`` for a mistyped ``key``, else the ``allowed`` ones."""
     close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else f" (allowed: {', '.join(allowed)})"
 

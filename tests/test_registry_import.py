@@ -323,6 +323,11 @@ def test_cli_import_prints_the_report(database_url: str, tmp_path: Path,
     assert main(["--config", config, "registry", "import", str(write_csv(tmp_path / "ok.csv",
                                                                            GOOD))]) == 0
     assert "0 new, 0 updated, 3 unchanged, 0 skipped" in capsys.readouterr().out
+    # A mistyped column is named, with the one meant; its values are not imported.
+    typo = write_csv(tmp_path / "typo.csv", GOOD, header=HEADER.replace("address", "adress"))
+    assert main(["--config", config, "registry", "import", str(typo)]) == 0
+    err = capsys.readouterr().err
+    assert "line 1: column 'adress' (did you mean 'address'?) is not a registry column" in err
 
     assert main(["--config", config, "registry", "stats"]) == 0
     out = capsys.readouterr().out

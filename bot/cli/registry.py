@@ -63,6 +63,9 @@ def _load_index(args: argparse.Namespace) -> RegistryIndex:
 
 
 def _print_import(report: ImportReport) -> None:
+    for column in report.ignored:
+        print(f"{report.path}: line 1: column {column} is not a registry column; "
+              "its values are not imported", file=sys.stderr)
     for error in report.errors:
         print(f"{report.path}: {error}", file=sys.stderr)
     if report.refused:

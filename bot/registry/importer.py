@@ -23,6 +23,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bot.faq import did_you_mean
 from bot.storage import Database, Organisation, RegistryChange
 
 COLUMNS: tuple[str, ...] = (
@@ -67,6 +68,8 @@ class ImportReport:
     would_remove: int = 0         # removals refused: more than half the registry, no --yes
     errors: list[RowError] = field(default_factory=list)
     strict: bool = False
+    ignored: list[str] = field(default_factory=list)
+    """Columns of the header that are no registry column (with a guess at the one meant)."""
 
     @property
     def refused(self) -> bool:
@@ -163,9 +166,10 @@ def _records(reader: Any, path: Path) -> Iterator[tuple[int, int, list[str]]]:
         yield start, line, values
 
 
-def read_registry_csv(path: Path) -> tuple[list[str], list[dict[str, Any]], list[RowError], int]:
-    """The known columns of a registry CSV, its good rows, the bad ones (with reasons)
-    and the row count."""
+def read_registry_csv(path: Path) -> tuple[list[str], list[dict[str, Any]], list[RowError], int,
+                                          list[str]]:
+    """The known columns of a registry CSV, its good rows, the bad ones (with reasons),
+    the row count and the header's unknown columns (with a guess at the one meant)."""
     text = _read_text(path)
     first_line = text.split("\n", 1)[0]
     # strict: a quote still open at the end of the file is an error, not the rest of the
@@ -206,7 +210,9 @@ def read_registry_csv(path: Path) -> tuple[list[str], list[dict[str, Any]], list
             continue
         first_seen[row["nipt"]] = start
         rows.append(row)
-    return [key for key in COLUMNS if key in header], rows, errors, count
+    ignored = [f"'{name}'{did_you_mean(name, COLUMNS)}" for name in header
+               if name and name not in COLUMNS]
+    return [key for key in COLUMNS if key in header], rows, errors, count, ignored
 
 
 def _upsert_statement(dialect: str, columns: list[str]) -> Any:
@@ -249,8 +255,8 @@ def import_registry(db: Database, path: str | Path, *, strict: bool = False,
     an error leaves the database as it was.
     """
     path = Path(path)
-    columns, rows, errors, count = read_registry_csv(path)
-    report = ImportReport(path=path, rows=count, errors=errors, strict=strict)
+    columns, rows, errors, count, ignored = read_registry_csv(path)
+    report = ImportReport(path=path, rows=count, errors=errors, strict=strict, ignored=ignored)
     if report.refused:
         return report
     columns = [key for key in columns if key != "nipt"]
