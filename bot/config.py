@@ -259,8 +259,8 @@ class FaqAdminConfig(_Section):
     """How admins change the FAQ: polling for edits on disk and uploads in Telegram."""
 
     reload_interval: Duration = timedelta(seconds=5)
-    # Previous versions of replaced files (default data/faq-history).
-    history_dir: OptionalPath = None
+    # Previous versions of replaced files.
+    history_dir: Path = PROJECT_ROOT / "data" / "faq-history"
     max_upload_bytes: Annotated[StrictInt, Field(ge=1, le=20 * 1024 * 1024)] = 256 * 1024
 
 

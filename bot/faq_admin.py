@@ -32,7 +32,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from bot.config import PROJECT_ROOT
+from bot.config import FaqAdminConfig
 from bot.faq import Entry, Faq, Problem, check_faq, faq_files, read_text
 from bot.text import fold
 
@@ -126,7 +126,7 @@ class FaqAdmin:
     history_dir: Path
     faq: Faq
     install: Callable[[Faq], None]
-    max_upload_bytes: int = 256 * 1024
+    max_upload_bytes: int = FaqAdminConfig.max_upload_bytes
     _seen: tuple[tuple[str, int, int], ...] = field(default=(), init=False)
     _pending: dict[str, Upload] = field(default_factory=dict, init=False)
     # Checks run in worker threads (off the bot's event loop): one change at a time.
@@ -139,8 +139,7 @@ class FaqAdmin:
     def for_assistant(cls, brain: Assistant) -> FaqAdmin:
         """The FaqAdmin of the Assistant's FAQ: what it validates, the Assistant answers from."""
         settings = brain.config.faq_admin
-        history = settings.history_dir or PROJECT_ROOT / "data" / "faq-history"
-        return cls(path=brain.config.faq_path, history_dir=history, faq=brain.faq,
+        return cls(path=brain.config.faq_path, history_dir=settings.history_dir, faq=brain.faq,
                    install=brain.use_faq, max_upload_bytes=settings.max_upload_bytes)
 
     # --- reload ----------------------------------------------------------
