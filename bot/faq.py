@@ -479,6 +479,12 @@ def _read_file(check: _Checker, path: Path) -> list[Entry]:
         check.report(None, f"YAML syntax error: {reason}{_syntax_hint(text, exc)}",
                      line=line, column=col)
         return []
+    except yaml.reader.ReaderError as exc:  # a control character (a bell, an escape...)
+        before = text[:exc.position]
+        check.report(None, f"the file holds a control character (#x{exc.character:04x}) "
+                           "that YAML does not allow; delete it",
+                     line=before.count("\n") + 1, column=len(before.rsplit("\n", 1)[-1]) + 1)
+        return []
     except yaml.YAMLError as exc:
         check.report(None, f"YAML error: {exc}")
         return []

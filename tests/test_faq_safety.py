@@ -109,6 +109,14 @@ def test_an_emoji_escaped_in_halves_is_refused_with_its_line(tmp_path: Path) -> 
     assert "Traceback" not in result.stderr
 
 
+def test_a_control_character_is_refused_with_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "bell.yaml", "version: 1\nentries:\n" + ENTRY.format(
+        id="a", question="x\x07y", answer="ok"))
+    result = check(path)
+    assert result.returncode == 1
+    assert "bell.yaml:5:13: the file holds a control character (#x0007)" in result.stdout
+
+
 @pytest.mark.parametrize("answer", ["Note: bring the statute"])
 def test_a_colon_in_a_text_gets_a_quotes_hint(tmp_path: Path, answer: str) -> None:
     path = write(tmp_path, "colon.yaml", "version: 1\nentries:\n" + ENTRY.format(
