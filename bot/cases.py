@@ -18,7 +18,13 @@ def read_cases(path: str | os.PathLike[str], expected: str) -> list[tuple[str, s
     ``expected`` names what ``expect`` holds (``"a FAQ id"``, ``"a NIPT"``) in the
     error, a ``ValueError`` naming the file and line of the first bad case."""
     cases = []
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+    data = Path(path).read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        where = data[:exc.start].count(b"\n") + 1
+        raise ValueError(f"{path}:{where}: not UTF-8 text (save the file as UTF-8)") from None
+    for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
