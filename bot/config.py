@@ -7,6 +7,8 @@ details never have to be written into the file:
 * ``TELEGRAM_BOT_TOKEN`` - the bot token (never read from the file, never logged)
 * ``DATABASE_URL``       - SQLAlchemy URL of the database
 * ``FAQ_PATH``           - a FAQ YAML file or a folder of them
+* ``TELEGRAM_WEBHOOK_SECRET`` - the webhook's ``secret_token`` (a secret too: it need
+  not be written into the file)
 
 Relative paths in the file are resolved against the file's folder, so the
 bot behaves the same whatever the working directory.
@@ -724,6 +726,14 @@ def load_config(path: str | os.PathLike[str] | None = None,
         parsed = _check(source, content, token)
         _keep(cache, key, parsed)
 
+    secret = env.get("TELEGRAM_WEBHOOK_SECRET")
+    if secret:
+        try:
+            webhook = dataclasses.replace(parsed.telegram.webhook, secret_token=_secret(secret))
+        except ValueError as exc:
+            raise ConfigError(f"TELEGRAM_WEBHOOK_SECRET: {exc}") from None
+        parsed = dataclasses.replace(
+            parsed, telegram=dataclasses.replace(parsed.telegram, webhook=webhook))
     faq = parsed.faq
     registry = parsed.registry
     if registry.sample_csv is not None:

@@ -38,10 +38,14 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
         "TELEGRAM_BOT_TOKEN": "123:SECRET",
         "DATABASE_URL": "postgresql+psycopg://u@h/db",
         "FAQ_PATH": "/srv/faq",
+        "TELEGRAM_WEBHOOK_SECRET": "not-in-the-file_42",
     })
     assert config.telegram.token == "123:SECRET"
     assert config.database_url == "postgresql+psycopg://u@h/db"
     assert config.faq_path == Path("/srv/faq")
+    assert config.telegram.webhook.secret_token == "not-in-the-file_42"
+    with pytest.raises(ConfigError, match="TELEGRAM_WEBHOOK_SECRET: use 1-256 letters"):
+        load_config(path, environ={"TELEGRAM_WEBHOOK_SECRET": "has spaces"})
 
 
 def test_relative_paths_follow_the_config_file(tmp_path: Path) -> None:
