@@ -80,6 +80,11 @@ def test_run_without_a_token_explains_botfather_and_starts_the_chat(tmp_path: Pa
     assert "TELEGRAM_BOT_TOKEN" in result.stderr
     assert result.stdout.startswith("Përshëndetje!")
     assert "info@amshc.gov.al" in result.stdout
+    # A mistyped worker option is named, token or not.
+    for option, message in ((("--workers", "0"), "--workers must be 1 or more"),
+                            (("--worker", "3/2"), "--worker 3/2: I must be from 0 to N-1")):
+        result = chat(tmp_path, ["/contact"], "run", *option)
+        assert result.returncode == 2 and result.stderr == f"error: {message}\n"
 
 
 async def test_run_with_a_token_serves_telegram_until_sigterm(tmp_path: Path) -> None:

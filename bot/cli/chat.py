@@ -62,10 +62,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.config import load_config
 
     config = load_config(args.config)
-    if not config.telegram.token:
-        print(NO_TOKEN_HELP, file=sys.stderr)
-        return _chat(config, None)
-    try:
+    try:  # checked with a token or without: a typo is named, not ignored
         index, count = workers.parse_worker(args.worker) if args.worker else (0, args.workers)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -73,6 +70,9 @@ def run(args: argparse.Namespace) -> int:
     if count < 1:
         print("error: --workers must be 1 or more", file=sys.stderr)
         return 2
+    if not config.telegram.token:
+        print(NO_TOKEN_HELP, file=sys.stderr)
+        return _chat(config, None)
     if count > 1 and not config.database_url.startswith("postgresql"):
         print("error: several workers need a PostgreSQL database "
               "(DATABASE_URL=postgresql+psycopg://...); SQLite allows one", file=sys.stderr)
