@@ -81,7 +81,7 @@ async def said(api: BotApiServer, chat_id: int, since: int, *words: str,
                timeout: float = 10.0) -> Call:
     """The bot's first message to ``chat_id`` after ``since`` containing every one of ``words``."""
     return await api.wait_for("sendMessage", since=since, timeout=timeout,
-                              where=lambda c: c.chat_id == chat_id
+                              where=lambda c: c.chat_id == chat_id and c.result is not None
                               and all(w in c.text for w in words))
 
 
@@ -369,7 +369,7 @@ async def test_a_chart_queued_before_a_restart_is_sent_after_it(
     api.fail_methods.add("sendPhoto")
     since = api.mark()
     await api.send_text(admin(api), "/stats")
-    await api.wait_for("sendPhoto", since=since)  # refused
+    await api.wait_for("sendPhoto", since=since, refused_too=True)  # refused
     await bot.stop()
     api.fail_methods.discard("sendPhoto")
     await bot.start()

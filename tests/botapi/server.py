@@ -325,13 +325,16 @@ class BotApiServer:
 
     async def wait_for(self, method: str, *, since: int = 0,
                        where: Callable[[Call], bool] | None = None,
-                       timeout: float = 10.0) -> Call:
-        """The first call of ``method`` after ``since`` (matching ``where``), waiting for it."""
+                       timeout: float = 10.0, refused_too: bool = False) -> Call:
+        """The first call of ``method`` after ``since`` (matching ``where``) that Telegram
+        carried out, waiting for it: a call it refused (a message with bad HTML, say)
+        reached nobody. ``refused_too``: any call, carried out or not."""
         async def found() -> Call:
             async with self._changed:
                 while True:
                     for call in self.calls[since:]:
-                        if call.method == method and (where is None or where(call)):
+                        if call.method == method and (where is None or where(call)) and (
+                                refused_too or call.result is not None):
                             return call
                     await self._changed.wait()
         try:
@@ -342,12 +345,14 @@ class BotApiServer:
 
     async def replies(self, chat_id: int, *, since: int, count: int = 1,
                       timeout: float = 10.0) -> list[Call]:
-        """The next ``count`` sendMessage calls to ``chat_id`` after ``since``."""
+        """The next ``count`` messages to ``chat_id`` after ``since`` that Telegram took (a
+        sendMessage it refused, bad HTML say, never reached the person: it is not one)."""
         found: list[Call] = []
         position = since
         for _ in range(count):
-            call = await self.wait_for("sendMessage", since=position,
-                                       where=lambda c: c.chat_id == chat_id, timeout=timeout)
+            call = await self.wait_for("sendMessage", since=position, timeout=timeout,
+                                       where=lambda c: c.chat_id == chat_id
+                                       and c.result is not None)
             found.append(call)
             position = self.calls.index(call) + 1
         return found
