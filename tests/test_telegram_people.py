@@ -401,16 +401,23 @@ async def test_html_in_the_text_is_escaped_in_the_reply(api: BotApiServer, bot: 
     check_html(reply.params["text"])  # Telegram would refuse unescaped HTML
     assert "«<b>Fake</b> & <script>alert(1)</script>»" in reply.text
     [reply] = await ask(api, api.user(1032), "<i>si</i> ndryshoj <statutin>?</b>")
-    assert reply.text  # answered, and the server accepted its HTML
+    check_html(reply.params["text"])  # answered, and the server took its HTML
+    assert FAQ.get("ngo-statute-changes").answer_in("sq")[:60] in reply.text
 
 
 async def test_a_4000_character_message_gets_a_sane_answer(
         api: BotApiServer, bot: RunningBot) -> None:
     text = ("Pershendetje, kemi nje pyetje te gjate per regjistrimin e shoqates <ok> & ... "
             * 60)[:4000]
+    since = api.mark()
     [reply] = await ask(api, api.user(1033), text)
-    assert 0 < len(reply.params["text"]) <= 4096
-    assert api.calls_of("sendMessage")[-1] is reply
+    # The registration questions it is about, as choices; one message, within the limit.
+    assert len(reply.params["text"]) <= 4096 and reply.text == "Mos keni parasysh një nga këto?"
+    assert "Si të regjistroj një organizatë jofitimprurëse në Shqipëri?" in reply.labels
+    assert reply.labels[-1] == "Asnjë nga këto: pyet stafin"
+    await ask(api, api.user(1033), "/help")  # the chat's next message: nothing in between
+    assert [c.text[:20] for c in api.sent_to(1033, since)][:1] == [reply.text[:20]]
+    assert len(api.sent_to(1033, since)) == 2
 
 
 async def test_forged_or_unknown_buttons_change_nothing(api: BotApiServer, bot: RunningBot) -> None:
