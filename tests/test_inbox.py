@@ -52,16 +52,17 @@ async def test_an_update_delivered_twice_is_answered_once(api: BotApiServer,
 async def test_a_chat_whose_answer_hangs_does_not_hold_back_other_chats(
         api: BotApiServer, bot: RunningBot) -> None:
     slow, quick = api.user(5002), api.user(5003)
-    api.fail("sendMessage", delay=4, chat_id=slow["id"])
+    api.fail("sendMessage", delay=6, chat_id=slow["id"])
     await api.send_text(slow, "/contact")
     while not any(c.chat_id == slow["id"] for c in api.failed):  # its answer now hangs
         await asyncio.sleep(0.02)
     since = api.mark()
     started = time.monotonic()
     await api.send_text(quick, "/contact")
-    [reply] = await api.replies(quick["id"], since=since, timeout=3.5)
+    # Well before the other chat's call gives up (6 s), with room for a loaded machine.
+    [reply] = await api.replies(quick["id"], since=since, timeout=4.5)
     assert AGENCY_EMAIL in reply.text
-    assert time.monotonic() - started < 3.5
+    assert time.monotonic() - started < 4.5
 
 
 async def test_one_chat_is_answered_in_the_order_it_wrote(api: BotApiServer,
