@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from bot import learning, phrases, question_log
+from bot import learning, phrases, privacy, question_log
 from bot.choices import (
     AskStaff,
     Button,
@@ -196,6 +196,16 @@ class Assistant:
             self.matcher, self.faq = matcher, faq
             if self._learned_on is previous:
                 self._learned_on = matcher
+
+    def forget(self, user_id: int) -> None:
+        """Delete what is kept about a person who asked (:func:`bot.privacy.forget`, their
+        bans aside) with the staff chat's changes it calls for, in the caller's transaction
+        if one is open; their questions leave the matcher's recent questions too. Call
+        :meth:`refresh_learned` after it commits: what only they taught goes."""
+        done = privacy.forget(self.db, user_id, keep=privacy.KEPT_WHEN_ASKED)
+        self.tickets.after_forget(done)
+        if self.matcher.vectors is not None:
+            self.matcher.vectors.forget_queries()
 
     def refresh_learned(self) -> bool:
         """Match with the learned phrasings as the database has them now (after a pick, a

@@ -279,6 +279,12 @@ class VectorCache:
                 self._queries.popitem(last=False)
         return vector
 
+    def forget_queries(self) -> None:
+        """Drop the recent questions kept with their vectors (a person asked to be
+        forgotten: their words leave the process too; the others are embedded again)."""
+        with self._lock:
+            self._queries.clear()
+
 
 _caches: dict[tuple[str, Path | None], VectorCache | None] = {}
 

@@ -7,7 +7,6 @@ import asyncio
 from telegram import Message, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot import privacy
 from bot.choices import Button, Forget
 from bot.conversation import Reply
 from bot.outbox import FORGET
@@ -49,8 +48,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     brain = context.bot_data.assistant
 
     def forget() -> list[Reply]:
-        done = privacy.forget(brain.db, query.from_user.id, keep=privacy.KEPT_WHEN_ASKED)
-        brain.tickets.after_forget(done)
+        brain.forget(query.from_user.id)
         return [Reply(say(lang, "forget_done"))]
 
     # The forget, the staff chat's changes and the confirmation in one transaction: a

@@ -61,3 +61,16 @@ def test_learned_phrasings_survive_a_faq_reload(brain: Assistant) -> None:
     assert brain.matcher.learned == (("ngo-bank-account", "en", question),)
     [reply] = brain.reply(Asker(id=505), question, chat_id=505)
     assert reply.buttons[0][0].choice == Helpful("en", "ngo-bank-account")
+
+
+def test_a_forgotten_persons_questions_leave_the_recent_questions(brain: Assistant) -> None:
+    asker, question = Asker(id=510), "our treasurer wants somewhere safe to keep the donations"
+    vectors = brain.matcher.vectors
+    assert vectors is not None
+    brain.reply(asker, question, chat_id=510)
+    embedded = vectors.misses
+    brain.reply(Asker(id=511), question, chat_id=511)
+    assert vectors.misses == embedded  # asked again: the vector kept with its words
+    brain.forget(asker.id)
+    brain.reply(Asker(id=511), question, chat_id=511)
+    assert vectors.misses == embedded + 1  # the words were dropped: embedded again

@@ -188,14 +188,11 @@ class Terminal:
                           ))])
 
     def forget(self, confirm: bool) -> None:
-        from bot import privacy
 
         lang = self.lang()
         if confirm:
             with self.brain.db.session():  # all of it or nothing
-                done = privacy.forget(self.brain.db, self.asker.id,
-                                      keep=privacy.KEPT_WHEN_ASKED)
-                self.brain.tickets.after_forget(done)  # the staff chat's posts of their tickets
+                self.brain.forget(self.asker.id)
             self.brain.refresh_learned()  # drops what only this person taught the bot
         self.choices = []
         self.say(phrases.raw(lang, "forget_done" if confirm else "forget_kept") + "\n")
