@@ -17,8 +17,8 @@ from bot.storage import Database, FaqSuggestion, Ticket
 from botapi import BotApiServer, Call
 from botapi.harness import RunningBot
 from staffchat import (BESA, DRITA, LOADED, OUTSIDER, STAFF_CHAT, UNANSWERABLE, ask_staff, card_of,
-                       cards, deliveries, replies_to, staff_chat, staff_config, staff_says, start,
-                       wait_until)
+                       cards, deliveries, replies_to, settled, staff_chat, staff_config, staff_says,
+                       start, wait_until)
 
 pytestmark = pytest.mark.usefixtures("staff_members")
 
@@ -227,7 +227,7 @@ async def test_failures_then_recovery_deliver_everything_exactly_once(
         await staff_says(api, BESA, f"Përgjigja për #{number}", await card_of(api, number))
     for person, number in zip(people, numbers):
         await wait_until(lambda p=person, n=number: deliveries(api, p["id"], n), timeout=20)
-    await asyncio.sleep(0.6)  # anything sent twice would show by now (retries every 0.2 s)
+    await settled(api, *people, staff_chat(api))  # anything sent twice was sent before
     assert [c.text.split(" · ")[0] for c in cards(api)] == [f"🎫 Bileta #{n}" for n in numbers]
     for person, number in zip(people, numbers):
         [delivered] = deliveries(api, person["id"], number)
@@ -261,7 +261,7 @@ async def test_a_restart_in_an_outage_loses_nothing_and_sends_nothing_twice(
     assert copy.params["reply_parameters"]["message_id"] == card.result["message_id"]
     await staff_says(api, BESA, "Ja përgjigja", card)
     await wait_until(lambda: deliveries(api, 4200, number), timeout=LOADED)
-    await asyncio.sleep(0.8)
+    await settled(api, ana, staff_chat(api))  # anything sent twice was sent before
     assert [c.text.split(" · ")[0] for c in cards(api)] == [f"🎫 Bileta #{before}",
                                                            f"🎫 Bileta #{number}"]
     assert len(deliveries(api, 4200, number)) == 1
