@@ -102,14 +102,16 @@ async def replies_to(api: BotApiServer, person: dict, text: str) -> list[Call]:
     return await api.replies(person["id"], since=since)
 
 
-async def settled(api: BotApiServer, *chats: dict) -> None:
+async def settled(api: BotApiServer, *chats: dict) -> list[Call]:
     """Everything the bot had queued to each of ``chats`` (people, or the staff chat as
     :func:`staff_chat`) has been sent: the answer to a /help written there now comes after
     it, as one chat's messages go in order. Asserting "nothing more" after this does not
-    depend on how long a loaded machine takes, as a sleep would."""
+    depend on how long a loaded machine takes, as a sleep would. The /help answers."""
+    found = []
     for chat in chats:
         staff = chat["id"] == STAFF_CHAT
         since = api.mark()
         await api.send_text(api.user(BESA, "Besa") if staff else chat, "/help",
                             **({"chat": chat} if staff else {}))
-        await api.replies(chat["id"], since=since, timeout=LOADED)
+        found += await api.replies(chat["id"], since=since, timeout=LOADED)
+    return found

@@ -25,8 +25,8 @@ from botapi import BotApiServer, Call
 from botapi.harness import PROJECT_ROOT, RunningBot
 from handlers.staff import DESK_COMMANDS, STAFF_COMMANDS, entry_key
 from staffchat import (BESA, DRITA, OUTSIDER, STAFF_CHAT, UNANSWERABLE, ask_staff, card_of,
-                       deliveries, replies_to, staff_chat, staff_config, staff_says, start,
-                       wait_until)
+                       deliveries, replies_to, settled, staff_chat, staff_config, staff_says,
+                       start, wait_until)
 
 ADMIN = 9500
 GRANTS_CHAT = -1005550002222
@@ -88,8 +88,8 @@ async def test_private_notes_stay_in_the_staff_chat(
     assert said.text == f"🔒 Shënim privat te bileta #{number}: personi nuk e sheh."
     said = await staff_command(api, besa(api), "/note Kontrollo statutin e tyre", card)
     assert said.text.startswith("🔒")
-    await asyncio.sleep(0.4)
-    assert api.sent_to(6001, since) == []
+    [help_] = await settled(api, ana)
+    assert api.sent_to(6001, since) == [help_]
     with Database(database_url) as db, db.session() as session:
         notes = session.scalars(select(TicketMessage.text).where(
             TicketMessage.ticket_id == number, TicketMessage.direction == "note")
@@ -117,8 +117,9 @@ async def test_faq_answer_in_the_persons_language_links_the_ticket(
     assert offer.text.startswith(f"Cila hyrje e FAQ t'i dërgohet personit të biletës #{number}")
     assert offer.buttons and all(re.fullmatch(rf"tk:fa:{number}:[0-9a-f]{{8}}", d)
                                  for row in offer.buttons for _, d in row)
-    await asyncio.sleep(0.3)
-    assert api.sent_to(6002, since) == []  # nothing reaches the person before a choice
+    # nothing reaches the person before a choice
+    [help_] = await settled(api, john)
+    assert api.sent_to(6002, since) == [help_]
 
     faq = load_faq(config.faq_path)
     data = offer.buttons[0][0][1]
@@ -127,8 +128,8 @@ async def test_faq_answer_in_the_persons_language_links_the_ticket(
     await api.press(api.user(OUTSIDER, "Xhon"), offer, data)
     toast = await api.wait_for("answerCallbackQuery", since=since)
     assert toast.params["text"] == "Vetëm stafi mund ta bëjë këtë."
-    await asyncio.sleep(0.3)
-    assert api.sent_to(6002, since) == []
+    [again] = await settled(api, john)
+    assert api.sent_to(6002, since) == [help_, again]
 
     since = api.mark()
     await api.press(besa(api), offer, data)
@@ -164,8 +165,8 @@ async def test_saved_replies_are_kept_and_sent_only_when_chosen(
     with Database(database_url) as db, db.session() as session:
         saved_id = session.scalars(select(SavedReply.id)).one()
     assert offer.buttons == [[("orari", f"tk:sv:{number}:{saved_id}")]]
-    await asyncio.sleep(0.3)
-    assert api.sent_to(6003, since) == []  # offered, not sent
+    [help_] = await settled(api, ana)
+    assert api.sent_to(6003, since) == [help_]  # offered
     # Pressed twice, the second press before the first is handled: sent once.
     await api.press(drita(api), offer, f"tk:sv:{number}:{saved_id}")
     await api.press(besa(api), offer, f"tk:sv:{number}:{saved_id}")
@@ -177,7 +178,7 @@ async def test_saved_replies_are_kept_and_sent_only_when_chosen(
     assert "reply_markup" not in api.stored(STAFF_CHAT, offer.result["message_id"])
     notices = [c.params.get("text") for c in api.calls_of("answerCallbackQuery", since)]
     assert "Kjo përgjigje është dërguar tashmë (bileta #1)." in notices
-    await asyncio.sleep(0.5)
+    await settled(api, ana)
     assert len(deliveries(api, 6003, number)) == 1
 
 
@@ -431,7 +432,7 @@ async def test_questions_are_routed_by_the_category_of_the_best_guess(
     await api.send_text(drita(api), "Thirrja hapet në mars.", chat=grants, reply_to=card.result)
     [delivered] = await wait_until(lambda: deliveries(api, 6009, number))
     assert delivered.text.endswith("Thirrja hapet në mars.")
-    await asyncio.sleep(0.3)
+    await settled(api, api.user(6009, "Ana"))
     assert len(deliveries(api, 6009, number)) == 1
     assert api.sent_to(STAFF_CHAT, since) == []
     # Anything else goes to the default staff chat.
