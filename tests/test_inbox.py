@@ -277,7 +277,9 @@ async def test_an_answer_refused_with_a_500_is_sent_again_and_arrives_once(
     await api.wait_for("sendMessage", since=since, timeout=10, where=lambda c: (
         c.chat_id == ana["id"] and c.result is not None))
     assert len([c for c in api.failed if c.chat_id == ana["id"]]) == 2
-    await asyncio.sleep(0.5)
+    settle = api.mark()  # the chat settled: a second copy would come before this answer
+    await api.send_text(ana, "/help")
+    await api.replies(ana["id"], since=settle)
     assert len(delivered(api, ana["id"], since, AGENCY_EMAIL)) == 1
 
 
@@ -303,8 +305,13 @@ async def test_a_person_who_blocked_the_bot_does_not_hold_up_their_later_answers
     await api.send_text(ana, "/help")
     await api.wait_for("sendMessage", since=since, timeout=10, where=lambda c: (
         c.chat_id == ana["id"] and c.result is not None))
-    await asyncio.sleep(1)  # several retry intervals: the refused answer is not tried again
-    tries = [c for c in api.calls_of("sendMessage", since) if c.chat_id == ana["id"]]
+    # The chat settled (one chat's messages go in order): the refused answer was not tried
+    # again before this one, nor can it be after.
+    settle = api.mark()
+    await api.send_text(ana, "/lang sq")
+    [last] = await api.replies(ana["id"], since=settle)
+    tries = [c for c in api.calls_of("sendMessage", since) if c.chat_id == ana["id"]
+             and c is not last]
     assert len(tries) == 2, [c.text[:40] for c in tries]
     assert "/search" in tries[1].text
 

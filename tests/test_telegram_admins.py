@@ -341,7 +341,8 @@ async def test_a_file_telegram_fails_to_take_is_sent_again_once(
         return [c for c in api.calls_of(method, since) if c.result is not None]
 
     await wait_until(lambda: len(taken("sendDocument")) == len(files) and taken("sendPhoto"))
-    await asyncio.sleep(0.6)  # anything sent twice would show by now (retries every 0.2 s)
+    # The admin's chat settled: anything sent twice would have come before this answer.
+    await ask(api, admin(api), "/help")
     documents = taken("sendDocument")
     assert sorted(c.params["_files"]["document"]["filename"] for c in documents) == [
         f.name for f in files]
@@ -376,7 +377,7 @@ async def test_a_chart_queued_before_a_restart_is_sent_after_it(
     photo = await api.wait_for("sendPhoto", since=since, where=lambda c: c.result is not None)
     assert photo.chat_id == ADMIN
     assert photo.params["_files"]["photo"]["content"].startswith(b"\x89PNG")
-    await asyncio.sleep(0.6)
+    await ask(api, admin(api), "/help")  # the chat settled: a second copy would be before
     assert len([c for c in api.calls_of("sendPhoto", since) if c.result is not None]) == 1
     assert bot.brain is not None
     with bot.brain.db.session() as session:  # what was sent is not kept
