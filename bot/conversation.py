@@ -199,11 +199,12 @@ class Assistant:
 
     def forget(self, user_id: int) -> None:
         """Delete what is kept about a person who asked (:func:`bot.privacy.forget`, their
-        bans aside) with the staff chat's changes it calls for, in the caller's transaction
-        if one is open; their questions leave the matcher's recent questions too. Call
-        :meth:`refresh_learned` after it commits: what only they taught goes."""
-        done = privacy.forget(self.db, user_id, keep=privacy.KEPT_WHEN_ASKED)
-        self.tickets.after_forget(done)
+        bans aside) with the staff chat's changes it calls for, in one transaction (the
+        caller's if one is open); their questions leave the matcher's recent questions
+        too. Call :meth:`refresh_learned` after it commits: what only they taught goes."""
+        with self.db.session():
+            self.tickets.after_forget(
+                privacy.forget(self.db, user_id, keep=privacy.KEPT_WHEN_ASKED))
         if self.matcher.vectors is not None:
             self.matcher.vectors.forget_queries()
 
@@ -602,11 +603,11 @@ class Assistant:
         return say(lang, "contact", agency=self._agency_name(lang), address=agency.address,
                    phone=agency.phone, email=agency.email, website=agency.website)
 
-    def _topiclabel(self, lang: str, topic: str) -> str:
+    def _topic_label(self, lang: str, topic: str) -> str:
         return phrases.CATALOGUE[lang].get(f"topic_{topic}") or topic.replace("-", " ").capitalize()
 
     def _topic_buttons(self, lang: str) -> Buttons:
-        buttons = [Button(label(self._topiclabel(lang, topic)), Topic(lang, index))
+        buttons = [Button(label(self._topic_label(lang, topic)), Topic(lang, index))
                    for index, topic in enumerate(self.faq.categories())]
         return tuple(tuple(buttons[i:i + 2]) for i in range(0, len(buttons), 2))
 
@@ -618,7 +619,7 @@ class Assistant:
         rows = tuple((Button(label(entry.question_in(lang)), Pick(lang, entry.id)),)
                      for entry in self.faq.entries if entry.category == topic)
         back = (Button(phrases.raw(lang, "back_to_topics"), Topics(lang)),)
-        return Reply(say(lang, "topic_questions", topic=self._topiclabel(lang, topic)),
+        return Reply(say(lang, "topic_questions", topic=self._topic_label(lang, topic)),
                      rows + (back,))
 
     def _answer(self, lang: str, entry: Entry, *, also: Entry | None = None) -> Reply:

@@ -27,7 +27,7 @@ import os
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -240,27 +240,27 @@ class VectorCache:
         two or three tokens each, so the cap is in tokens, not words: a question in English
         keeps more of its words than one in Albanian, for the same time.
         """
-        words = text.split()
         if self.embedder.tokens(text) <= QUERY_TOKENS:
             return text
-        fits, over = 1, len(words)  # invariant: words[:fits] fit (or fits == 1)
-        while over - fits > 1:
-            middle = (fits + over) // 2
-            if self.embedder.tokens(" ".join(words[:middle])) <= QUERY_TOKENS:
-                fits = middle
-            else:
-                over = middle
+        words = text.split()
+        fits = self._fitting(len(words), lambda n: " ".join(words[:n]))
         clipped = " ".join(words[:fits])
         if fits > 1 or self.embedder.tokens(clipped) <= QUERY_TOKENS:
             return clipped
-        fits, over = 1, len(clipped)  # the same search, in characters
+        return clipped[:self._fitting(len(clipped), lambda n: clipped[:n])]
+
+    def _fitting(self, over: int, first: Callable[[int], str]) -> int:
+        """The most pieces (words, characters) of a text whose first ``n``, ``first(n)``,
+        the model reads in ``QUERY_TOKENS`` tokens, by bisection: at least one, fewer
+        than ``over`` (whose text does not fit)."""
+        fits = 1  # invariant: first(fits) fits, or fits == 1
         while over - fits > 1:
             middle = (fits + over) // 2
-            if self.embedder.tokens(clipped[:middle]) <= QUERY_TOKENS:
+            if self.embedder.tokens(first(middle)) <= QUERY_TOKENS:
                 fits = middle
             else:
                 over = middle
-        return clipped[:fits]
+        return fits
 
     def query(self, text: str) -> Vectors:
         """The vector of a person's question (embedded unless asked recently), of

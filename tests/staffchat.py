@@ -115,3 +115,17 @@ async def settled(api: BotApiServer, *chats: dict) -> list[Call]:
                             **({"chat": chat} if staff else {}))
         found += await api.replies(chat["id"], since=since, timeout=LOADED)
     return found
+
+
+async def edited_follow_up(api: BotApiServer, person: dict, text: str, edited: str) -> str:
+    """``person`` writes ``text`` to their open ticket, then edits it to ``edited``: what the
+    staff chat's copy shows once the bot has edited it."""
+    since = api.mark()
+    follow = await api.send_text(person, text)
+    copy = await api.wait_for("sendMessage", since=since, where=lambda c: c.result is not None
+                              and c.chat_id == STAFF_CHAT)
+    since = api.mark()
+    await api.edit(follow, text=edited)
+    await api.wait_for("editMessageText", since=since, where=lambda c: c.result is not None
+                       and c.params["message_id"] == copy.result["message_id"])
+    return api.message_text(STAFF_CHAT, copy.result["message_id"])

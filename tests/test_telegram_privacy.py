@@ -15,8 +15,8 @@ from sqlalchemy import inspect, select, text
 from bot.storage import Ban, Database, FaqSuggestion, OutboxItem, Ticket, TicketMessage
 from botapi import BotApiServer
 from botapi.harness import RunningBot
-from staffchat import (BESA, DRITA, STAFF_CHAT, ask_staff, card_of, staff_chat, staff_config,
-                       staff_says, start, wait_until)
+from staffchat import (BESA, DRITA, STAFF_CHAT, ask_staff, card_of, edited_follow_up,
+                       staff_chat, staff_config, staff_says, start, wait_until)
 
 pytestmark = pytest.mark.usefixtures("staff_members")
 
@@ -75,16 +75,9 @@ async def test_nul_characters_in_names_and_texts_do_not_break_tickets_on_sqlite_
     assert "E mori: Besa" in edited.text
 
     # A follow-up edited with a NUL, a private note and a saved reply holding one.
-    since = api.mark()
-    follow = await api.send_text(ana, "Per Londer\x00 nga Tirana")
-    copy = await api.wait_for("sendMessage", since=since, where=lambda c: c.result is not None
-                              and c.chat_id == STAFF_CHAT)
-    since = api.mark()
-    await api.edit(follow, text="Per Londer\x00 nga Rinasi")
-    await api.wait_for("editMessageText", since=since, where=lambda c: c.result is not None
-                       and c.params["message_id"] == copy.result["message_id"])
-    assert api.message_text(STAFF_CHAT, copy.result["message_id"]).endswith(
-        "Per Londer nga Rinasi")
+    shown = await edited_follow_up(api, ana, "Per Londer\x00 nga Tirana",
+                                   "Per Londer\x00 nga Rinasi")
+    assert shown.endswith("Per Londer nga Rinasi")
     for command, replied, done in (("/note Ta\x00rifa e BE", card.result, "Shënim privat"),
                                    ("/save bileta", staff_answer["message"], "u ruajt")):
         since = api.mark()

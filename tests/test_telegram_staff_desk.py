@@ -25,8 +25,8 @@ from botapi import BotApiServer, Call
 from botapi.harness import PROJECT_ROOT, RunningBot
 from handlers.staff import DESK_COMMANDS, STAFF_COMMANDS, entry_key
 from staffchat import (BESA, DRITA, OUTSIDER, STAFF_CHAT, UNANSWERABLE, ask_staff, card_of,
-                       deliveries, replies_to, settled, staff_chat, staff_config, staff_says,
-                       start, wait_until)
+                       deliveries, edited_follow_up, replies_to, settled, staff_chat,
+                       staff_config, staff_says, start, wait_until)
 
 ADMIN = 9500
 GRANTS_CHAT = -1005550002222
@@ -305,16 +305,9 @@ async def test_photos_and_voice_open_and_join_tickets_and_edits_show(
     await wait_until(lambda: "✏️ (ndryshuar) A është i vlefshëm" in api.message_text(
         STAFF_CHAT, card.result["message_id"]))
     # A text follow-up edited later.
-    since = api.mark()
-    text = await api.send_text(ana, "Vendimi është i vitit 2019")
-    follow = await api.wait_for("sendMessage", since=since, where=lambda c: c.result is not None
-                                and c.chat_id == STAFF_CHAT)
-    since = api.mark()
-    await api.edit(text, text="Vendimi është i vitit 2018")
-    await api.wait_for("editMessageText", since=since, where=lambda c: c.result is not None
-                       and c.params["message_id"] == follow.result["message_id"])
-    assert api.message_text(STAFF_CHAT, follow.result["message_id"]).endswith(
-        "\n\n✏️ (ndryshuar)\nVendimi është i vitit 2018")
+    shown = await edited_follow_up(api, ana, "Vendimi është i vitit 2019",
+                                   "Vendimi është i vitit 2018")
+    assert shown.endswith("\n\n✏️ (ndryshuar)\nVendimi është i vitit 2018")
     # An edit of a message no ticket holds changes nothing in the staff chat.
     since = api.mark()
     loose = await api.send_text(api.user(6007, "Besnik"), "Përshëndetje")

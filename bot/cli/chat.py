@@ -188,11 +188,9 @@ class Terminal:
                           ))])
 
     def forget(self, confirm: bool) -> None:
-
         lang = self.lang()
         if confirm:
-            with self.brain.db.session():  # all of it or nothing
-                self.brain.forget(self.asker.id)
+            self.brain.forget(self.asker.id)
             self.brain.refresh_learned()  # drops what only this person taught the bot
         self.choices = []
         self.say(phrases.raw(lang, "forget_done" if confirm else "forget_kept") + "\n")
