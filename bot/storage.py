@@ -413,7 +413,7 @@ def _still_open(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
 
 class DatabaseUnavailable(Exception):
     """The database URL cannot be used: malformed, an unknown driver, a server that does
-    not answer, or a file that is not a database."""
+    not answer, a file that is not a database, or no file where one is read."""
 
 
 def _safe_url(url: str) -> str:
@@ -436,21 +436,27 @@ class Database:
 
     ``Database(url)`` creates the folder of a SQLite file if needed and brings
     the schema up to the latest migration (pass ``migrate=False`` to leave it
-    as it is, e.g. to test an upgrade).
+    as it is, e.g. to test an upgrade). ``create=False`` refuses a SQLite file that
+    does not exist: a command that only reads or deletes must not make a new, empty
+    database at a mistyped ``DATABASE_URL`` and report that it holds nothing.
     """
 
-    def __init__(self, url: str, *, migrate: bool = True) -> None:
+    def __init__(self, url: str, *, migrate: bool = True, create: bool = True) -> None:
         try:
-            self._open(url, migrate)
+            self._open(url, migrate, create)
         except (ArgumentError, DBAPIError, ImportError, OSError) as exc:
             raise DatabaseUnavailable(
                 f"cannot open the database {_safe_url(url)}: {reason_of(exc)}") from None
 
-    def _open(self, url: str, migrate: bool) -> None:
+    def _open(self, url: str, migrate: bool, create: bool) -> None:
         self.url = url
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
+            if not create and not Path(parsed.database).is_file():
+                raise DatabaseUnavailable(
+                    f"there is no database at {parsed.database}: nothing has been stored "
+                    "there yet (is DATABASE_URL, or database.url in the config, right?)")
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         # hide_parameters: a database error in the log shows the SQL, never the values
         # (people's names and questions).

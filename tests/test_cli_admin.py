@@ -118,13 +118,32 @@ def test_an_unreachable_database_is_an_error_message_not_a_traceback(
 
 
 def test_a_chart_path_that_cannot_be_written_is_an_error_message(
-        config_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        config_file: Path, database_url: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    Database(database_url).close()  # the bot has started once: an empty database
     missing_folder = tmp_path / "no" / "such" / "chart.png"
     assert main(["--config", str(config_file), "report", "--chart", str(missing_folder)]) == 1
     captured = capsys.readouterr()
     assert "Questions: 0" in captured.out
     assert captured.err == (f"error: cannot write the chart to {missing_folder}: "
                             "No such file or directory\n")
+
+
+@pytest.mark.parametrize("command", [["report"], ["forget", "77"], ["learned", "list"],
+                                     ["learned", "export"], ["learned", "remove", "1"],
+                                     ["registry", "stats"], ["registry", "search", "Partners"],
+                                     ["registry", "remove", "K12345678A"]])
+def test_a_command_that_reads_refuses_a_missing_sqlite_file_and_creates_none(
+        tmp_path: Path, command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    mistyped = tmp_path / "dat" / "bot.db"  # the bot stores its data in data/bot.db
+    config = tmp_path / "config.yaml"
+    config.write_text(f"database:\n  url: sqlite:///{mistyped}\nfaq:\n  path: faq\n",
+                      encoding="utf-8")
+    assert main(["--config", str(config), *command]) == 2
+    assert capsys.readouterr().err == (
+        f"error: there is no database at {mistyped}: nothing has been stored there yet "
+        "(is DATABASE_URL, or database.url in the config, right?)\n")
+    assert not mistyped.parent.exists()
 
 
 @pytest.mark.parametrize("argument", ["abc", "99999999999999999999999"])

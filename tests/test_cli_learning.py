@@ -150,7 +150,9 @@ def test_ask_counts_the_learned_phrasings_the_running_bot_counts(
 
 
 def test_learn_refuses_cases_for_another_faq(config_file: Path, tmp_path: Path,
+                                             database_url: str,
                                              capsys: pytest.CaptureFixture[str]) -> None:
+    Database(database_url).close()  # the bot has started once: an empty database
     cases = tmp_path / "other.jsonl"
     cases.write_text(json.dumps({"q": "x y z", "expect": "ngo-registration"}) + "\n")
     assert cli(config_file, "learn", "--cases", str(cases)) == 1

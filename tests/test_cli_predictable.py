@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from bot.storage import Database
 from botapi.harness import PROJECT_ROOT
 
 CLI = str(Path(sys.executable).with_name("ngo-faq-bot"))
@@ -190,6 +191,7 @@ def test_a_pipe_that_is_not_utf8_is_read_not_a_traceback(tmp_path: Path,
     env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
     env |= {"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
             "PYTHONIOENCODING": "utf-8:strict"}
+    Database(env["DATABASE_URL"]).close()  # the bot has started once (registry search reads)
     result = subprocess.run([CLI, *args], input=b"si hap nj\xeb llogari bankare\n",
                             capture_output=True, timeout=60, env=env, cwd=tmp_path, check=False)
     assert b"Traceback" not in result.stderr, result.stderr.decode()

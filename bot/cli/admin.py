@@ -90,7 +90,7 @@ def run_report(args: argparse.Namespace) -> int:
     if period is None:
         return 2
     config = load_config(args.config)
-    with Database(config.database_url) as db:
+    with Database(config.database_url, create=False) as db:
         figures = report.build(db, period, config.staff.hours)
     print(plain(report.describe(figures, args.lang)))
     if args.chart:
@@ -111,7 +111,7 @@ def run_forget(args: argparse.Namespace) -> int:
     from bot.tickets import Tickets
 
     config = load_config(args.config)
-    with Database(config.database_url) as db, db.session():  # all of it or nothing
+    with Database(config.database_url, create=False) as db, db.session():  # all or nothing
         done = privacy.forget(db, args.user_id)
         learning.prune(db)  # the learned phrasings only this person supported
         # The running bot makes these changes to the staff chat.

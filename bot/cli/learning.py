@@ -77,7 +77,7 @@ def run_list(args: argparse.Namespace) -> int:
     from bot.storage import Database
 
     config = load_config(args.config)
-    with Database(config.database_url) as db:
+    with Database(config.database_url, create=False) as db:
         items = learning.listing(db, config.learning.min_votes)
         handed_on = learning.handed_on(db)
     if not items:
@@ -108,7 +108,7 @@ def run_remove(args: argparse.Namespace) -> int:
     out_of_scope, number = args.id
     what, shown = (("out-of-scope question", f"#{OUT_OF_SCOPE}{number}") if out_of_scope
                    else ("learned phrasing", f"#{number}"))
-    with Database(load_config(args.config).database_url) as db:
+    with Database(load_config(args.config).database_url, create=False) as db:
         removed = (learning.remove_handed_on(db, number) if out_of_scope
                    else learning.remove(db, number))
     if not removed:
@@ -125,7 +125,7 @@ def run_export(args: argparse.Namespace) -> int:
     from bot.storage import Database
 
     config = load_config(args.config)
-    with Database(config.database_url) as db:
+    with Database(config.database_url, create=False) as db:
         print(learning.export_yaml(learning.listing(db, config.learning.min_votes)), end="")
     return 0
 

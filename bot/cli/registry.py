@@ -41,11 +41,12 @@ class ProgressBar:
             self.stream.flush()
 
 
-def _open(args: argparse.Namespace) -> Database:
+def _open(args: argparse.Namespace, create: bool = False) -> Database:
+    """The configured database; only an import creates one (see ``Database``)."""
     from bot.config import load_config
     from bot.storage import Database
 
-    return Database(load_config(args.config).database_url)
+    return Database(load_config(args.config).database_url, create=create)
 
 
 def _load_index(args: argparse.Namespace) -> RegistryIndex:
@@ -55,7 +56,7 @@ def _load_index(args: argparse.Namespace) -> RegistryIndex:
     from bot.storage import Database
 
     config = load_config(args.config)
-    db = Database(config.database_url)
+    db = Database(config.database_url, create=False)
     try:
         return RegistryIndex.load(db, config.registry)
     finally:
@@ -98,7 +99,7 @@ def _save_index(db: Database, args: argparse.Namespace) -> None:
 def import_command(args: argparse.Namespace) -> int:
     from bot.registry.importer import RegistryImportError, import_registry
 
-    db = _open(args)
+    db = _open(args, create=True)
     bar = ProgressBar(sys.stderr, "Importing")
     try:
         report = import_registry(db, args.file, strict=args.strict, replace=args.replace,
