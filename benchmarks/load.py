@@ -53,6 +53,9 @@ from sqlalchemy.pool import NullPool
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
+
+from benchmarks.common import percentile  # noqa: E402
+
 sys.path.insert(0, str(PROJECT_ROOT / "tests"))
 
 from botapi.server import BotApiServer, Call, visible_text  # noqa: E402
@@ -699,13 +702,6 @@ class LatencyPlan:
     retry_interval: str = "5s"
 
 
-def _percentile(values: list[float], share: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
-
-
 def latencies(api: BotApiServer, crowd: Crowd, phase: str) -> dict[str, Any]:
     """update->reply of the FAQ questions of ``phase``; the hung ones apart."""
     chats = delivered(api)
@@ -725,8 +721,9 @@ def latencies(api: BotApiServer, crowd: Crowd, phase: str) -> dict[str, Any]:
             unanswered += 1
             continue
         times.append(1000 * (replies[0].at - sent))
-    return {"answers": len(times), "p50": _percentile(times, 0.50),
-            "p95": _percentile(times, 0.95), "unanswered": unanswered, "hung": hung,
+    return {"answers": len(times), "p50": percentile(times, 0.50) if times else None,
+            "p95": percentile(times, 0.95) if times else None, "unanswered": unanswered,
+            "hung": hung,
             "hung_arrived": arrived}
 
 

@@ -47,6 +47,7 @@ from rapidfuzz import fuzz, process, utils
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import BENCH, percentile  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from bot.conversation import Assistant  # noqa: E402
 from bot.registry import index as registry_index  # noqa: E402
@@ -56,8 +57,6 @@ from bot.registry.search import RegistryIndex  # noqa: E402
 from bot.registry.words import EQUIVALENTS, name_tokens  # noqa: E402
 from bot.storage import Database  # noqa: E402
 from bot.text import fold  # noqa: E402
-
-BENCH = ROOT.parent / "shared" / "bench"
 
 
 @dataclass
@@ -87,11 +86,6 @@ class Run:
     scan_bytes: int
     pg: tuple[Quality, float, float] | None = None
     """pg_trgm's quality, index build seconds and index MB (:func:`pg_trgm`)."""
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def measure(search: Callable[[str], tuple[str | None, list[str]]], cases: list[Case],
