@@ -99,7 +99,7 @@ def main() -> None:
              [*cli, "ask", QUESTION], deployed, 0.30),
             ("alternative: ask with a config file not checked before",
              [*cli, "--config", str(unchecked), "ask", QUESTION], deployed, None),
-            ("alternative: importing storage, report, privacy as before",
+            ("alternative: importing storage, report, privacy, conversation as before",
              [PYTHON, "-c", "import bot.storage, bot.report, bot.privacy, bot.conversation"],
              ENV, None),
         ]

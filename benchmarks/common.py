@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import random
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -25,3 +26,23 @@ def percentile(values: Sequence[float], share: float) -> float:
         raise ValueError("no values")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
+
+
+def perturb(text: str, rng: random.Random, pool: list[str]) -> str:
+    """The phrasing with one random edit of the kind people make."""
+    words = text.split()
+    kind = rng.randrange(4)
+    if kind == 0 and len(words) > 3:
+        del words[rng.randrange(len(words))]
+    elif kind == 1 and len(words) > 2:
+        i = rng.randrange(len(words) - 1)
+        words[i], words[i + 1] = words[i + 1], words[i]
+    elif kind == 2:
+        i = rng.randrange(len(words))
+        word = words[i]
+        if len(word) > 3:
+            j = rng.randrange(1, len(word) - 1)
+            words[i] = word[:j] + rng.choice("aeiourstn") + word[j + 1:]
+    else:
+        words.insert(rng.randrange(len(words) + 1), rng.choice(pool))
+    return " ".join(words)

@@ -56,33 +56,13 @@ from rapidfuzz import fuzz, process, utils  # noqa: E402
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from benchmarks.common import BENCH, percentile  # noqa: E402
+from benchmarks.common import BENCH, percentile, perturb  # noqa: E402
 from benchmarks.learning import learned_from  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from bot.embedding import Embedder, VectorCache, Vectors, load_embedder  # noqa: E402
 from bot.evaluate import Case, evaluate, load_cases  # noqa: E402
 from bot.faq import Entry, Faq, load_faq  # noqa: E402
 from bot.matcher import FaqMatcher  # noqa: E402
-
-
-def perturb(text: str, rng: random.Random, pool: list[str]) -> str:
-    """The phrasing with one random edit of the kind people make."""
-    words = text.split()
-    kind = rng.randrange(4)
-    if kind == 0 and len(words) > 3:
-        del words[rng.randrange(len(words))]
-    elif kind == 1 and len(words) > 2:
-        i = rng.randrange(len(words) - 1)
-        words[i], words[i + 1] = words[i + 1], words[i]
-    elif kind == 2:
-        i = rng.randrange(len(words))
-        word = words[i]
-        if len(word) > 3:
-            j = rng.randrange(1, len(word) - 1)
-            words[i] = word[:j] + rng.choice("aeiourstn") + word[j + 1:]
-    else:
-        words.insert(rng.randrange(len(words) + 1), rng.choice(pool))
-    return " ".join(words)
 
 
 def enlarge(faq: Faq, copies: int, seed: int = 1) -> Faq:
