@@ -254,14 +254,14 @@ def main() -> int:
         with_memory = FaqMatcher(faq, matching, cache, learned[0], out_of_scope=learned[1])
         memory_mb = (with_memory._memory.vectors.nbytes / 2**20
                      if with_memory._memory is not None else 0.0)
-        cache._queries.clear()  # the quality figures above asked these questions already
+        cache.forget_queries()  # the quality figures above asked these questions already
         looked_up = cache.hits + cache.misses
         blended = latencies(with_model.decide, questions)
         embedded_now = cache.hits + cache.misses - looked_up
         hits = cache.hits
         again = latencies(with_model.decide, questions)
         hits = cache.hits - hits
-        cache._queries.clear()
+        cache.forget_queries()
         looked_up_learned = cache.hits + cache.misses
         in_model: list[float] = []
         remembering = latencies(spending(with_memory.decide, timed, in_model),

@@ -208,6 +208,13 @@ class Assistant:
         if self.matcher.vectors is not None:
             self.matcher.vectors.forget_queries()
 
+    def expire_questions(self) -> None:
+        """Let the questions nobody asked for a while leave the matcher's memory
+        (:data:`bot.embedding.QUERY_KEPT`): a forget from the command line cannot
+        reach this process."""
+        if self.matcher.vectors is not None:
+            self.matcher.vectors.expire()
+
     def refresh_learned(self) -> bool:
         """Match with the learned phrasings as the database has them now (after a pick, a
         👎, a removal, a forgotten person or a change from the command line); True if

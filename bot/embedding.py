@@ -26,6 +26,7 @@ import logging
 import os
 import tempfile
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -39,6 +40,10 @@ log = logging.getLogger(__name__)
 Vectors = NDArray[np.float32]
 QUERY_CACHE = 4096
 """Questions whose vectors :meth:`VectorCache.query` keeps (1.5 KB each)."""
+QUERY_KEPT = 600.0
+"""Seconds a question is kept with its vector after it was last asked. A forget made
+from the command line runs in another process and cannot empty the bot's memory:
+its words leave it this long after, at the latest (see :meth:`VectorCache.expire`)."""
 QUERY_TOKENS = 28
 """Tokens of a person's question the model reads, its special tokens and query
 prefix (6) included (see :meth:`VectorCache.clipped`): twelve words of Albanian
@@ -149,8 +154,9 @@ class VectorCache:
     The file is rewritten atomically after each batch of new texts.
 
     People's questions are embedded with :meth:`query`, which keeps the last
-    ``QUERY_CACHE`` in memory only: real traffic repeats short messages
-    ("tvsh?", "orari?"), and a question is never written to disk.
+    ``QUERY_CACHE`` in memory only, each for ``QUERY_KEPT`` seconds after it was
+    last asked: real traffic repeats short messages ("tvsh?", "orari?"), and a
+    question is never written to disk.
     """
 
     def __init__(self, embedder: Embedder, folder: Path | None) -> None:
@@ -159,7 +165,9 @@ class VectorCache:
         self.embedded = 0
         self.hits = self.misses = 0
         """Look-ups of :meth:`query` answered from memory, and embedded."""
-        self._queries: OrderedDict[str, Vectors] = OrderedDict()
+        self._queries: OrderedDict[str, tuple[Vectors, float]] = OrderedDict()
+        """Recent questions -> their vector and when they were last asked (the oldest
+        first)."""
         self._remembered: dict[str, Vectors] = {}
         self._lock = threading.Lock()
         self._rows = self._on_disk()
@@ -265,19 +273,34 @@ class VectorCache:
     def query(self, text: str) -> Vectors:
         """The vector of a person's question (embedded unless asked recently), of
         at most ``QUERY_TOKENS`` tokens of it (:meth:`clipped`)."""
+        now = time.monotonic()
         with self._lock:
-            found = self._queries.get(text)
+            self._expire(now)
+            found = self._queries.pop(text, None)
             if found is not None:
-                self._queries.move_to_end(text)
+                self._queries[text] = (found[0], now)
                 self.hits += 1
-                return found
+                return found[0]
         vector = self.embedder.embed([self.clipped(text)], query=True)[0]
         with self._lock:
             self.misses += 1
-            self._queries[text] = vector
+            self._queries[text] = (vector, now)
             if len(self._queries) > QUERY_CACHE:
                 self._queries.popitem(last=False)
         return vector
+
+    def expire(self) -> None:
+        """Drop the questions not asked for ``QUERY_KEPT`` seconds (the running bot
+        calls it now and then: with no question asked, nothing else would)."""
+        with self._lock:
+            self._expire(time.monotonic())
+
+    def _expire(self, now: float) -> None:
+        while self._queries:
+            _, (_, asked) = next(iter(self._queries.items()))
+            if now - asked < QUERY_KEPT:
+                break
+            self._queries.popitem(last=False)
 
     def forget_queries(self) -> None:
         """Drop the recent questions kept with their vectors (a person asked to be

@@ -95,9 +95,12 @@ async def on_button(update: Update, context: BotContext) -> None:
 
 
 async def refresh(context: BotContext) -> None:
-    """Pick up learned phrasings changed from the command line while the bot runs."""
-    if await asyncio.to_thread(context.bot_data.assistant.refresh_learned):
+    """Pick up learned phrasings changed from the command line while the bot runs (and
+    let old questions leave the matcher's memory: a forget there may have named them)."""
+    assistant = context.bot_data.assistant
+    if await asyncio.to_thread(assistant.refresh_learned):
         log.info("learned phrasings changed (or the FAQ was reloaded); the matcher has them")
+    assistant.expire_questions()
 
 
 def register(application: BotApplication, assistant: Assistant) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -152,6 +153,22 @@ def test_a_question_asked_again_is_not_embedded_again(
     assert (cache.misses, cache.hits) == (1, 0)
     assert matcher.decide(question) == first
     assert (cache.misses, cache.hits) == (1, 1)
+
+
+def test_a_question_leaves_memory_once_nobody_asked_it_for_a_while(
+        tmp_path: Path, model: embedding.Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A forget from the command line cannot reach the running bot's memory: its words
+    leave it QUERY_KEPT seconds after they were last asked, a question or not since."""
+    monkeypatch.setattr(embedding, "QUERY_KEPT", 0.2)
+    cache = VectorCache(model, tmp_path / "vectors")
+    matcher = FaqMatcher(_faq(tmp_path), MatchingConfig(), cache)
+    question = "our treasurer wants somewhere safe to keep the donations"
+    matcher.decide(question)
+    time.sleep(0.3)
+    matcher.decide(question)
+    assert (cache.misses, cache.hits) == (2, 0)  # embedded again: it was gone
+    matcher.decide(question)
+    assert (cache.misses, cache.hits) == (2, 1)  # asked again within QUERY_KEPT: kept
 
 
 def test_a_long_question_is_embedded_within_the_token_cap(
