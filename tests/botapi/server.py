@@ -70,7 +70,11 @@ class Failure:
     """The next ``count`` calls of a method fail: with ``status``, a 429 asking to wait
     ``retry_after`` seconds, or after hanging ``delay`` seconds (beyond the client's
     timeout) without being carried out. With ``chat_id``, only calls to that chat fail;
-    ``description`` replaces the error's usual description."""
+    ``description`` replaces the error's usual description.
+
+    ``carried_out``: the call is carried out (the person sees the message at once), and
+    only its answer comes ``delay`` seconds late; a client that stopped waiting sooner
+    cannot tell it from a call that hung without being carried out."""
 
     count: int
     status: int = 500
@@ -78,6 +82,7 @@ class Failure:
     delay: float | None = None
     chat_id: int | None = None
     description: str | None = None
+    carried_out: bool = False
 
 
 @dataclass
@@ -381,10 +386,11 @@ class BotApiServer:
 
     def fail(self, method: str, count: int = 1, *, status: int = 500,
              retry_after: int | None = None, delay: float | None = None,
-             chat_id: int | None = None, description: str | None = None) -> None:
+             chat_id: int | None = None, description: str | None = None,
+             carried_out: bool = False) -> None:
         """Make the next ``count`` calls of ``method`` fail (see :class:`Failure`)."""
         self.failures.setdefault(method.lower(), []).append(
-            Failure(count, status, retry_after, delay, chat_id, description))
+            Failure(count, status, retry_after, delay, chat_id, description, carried_out))
 
     def fail_share(self, method: str, share: float, *, status: int = 500,
                    delay: float | None = None) -> None:
@@ -562,7 +568,7 @@ class BotApiServer:
                 if moved is not None:
                     raise ApiError(400, "Bad Request: group chat was upgraded to a supergroup "
                                         "chat", migrate_to_chat_id=moved)
-            await self._injected_failure(method, params)
+            late = await self._injected_failure(method, params)
             await self._injected_fault(method, params, arrived)
             if self.limits is not None:
                 self.limits.check(method, params.get("chat_id"), time.monotonic())
@@ -581,6 +587,8 @@ class BotApiServer:
             return web.json_response(body, status=exc.code)
         if method.lower() != "getupdates" or result:
             await self._record(Call(method, params, result, arrived))
+        if late is not None:  # carried out (recorded above), answered late
+            await asyncio.sleep(late)
         return web.json_response({"ok": True, "result": result})
 
     async def _injected_fault(self, method: str, params: dict[str, Any], arrived: float) -> None:
@@ -604,12 +612,16 @@ class BotApiServer:
             raise ApiError(share.status, "Internal Server Error" if share.status >= 500
                            else "Bad Request: injected failure")
 
-    async def _injected_failure(self, method: str, params: dict[str, Any]) -> None:
+    async def _injected_failure(self, method: str, params: dict[str, Any]) -> float | None:
+        """Fail the call as the first :class:`Failure` that applies says; for one that
+        lets it be carried out, the seconds its answer is to be late."""
         failure = next((f for f in self.failures.get(method.lower(), ()) if f.count > 0 and (
             f.chat_id is None or str(f.chat_id) == str(params.get("chat_id")))), None)
         if failure is None:
-            return
+            return None
         failure.count -= 1
+        if failure.carried_out:
+            return failure.delay or 0.0
         self.failed.append(Call(method, params, None))
         if failure.delay is not None:
             await asyncio.sleep(failure.delay)

@@ -1,0 +1,67 @@
+"""Nothing the outbox sends reaches anyone twice when Telegram is slow to answer or the
+database falters after a send: the real Application and sender against the Bot API test
+server (faults injected there) and a real database, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+import pytest
+from botapi import BotApiServer
+from botapi.harness import RunningBot, make_config
+from staffchat import (
+    BESA,
+    STAFF_CHAT,
+    ask_staff,
+    card_of,
+    deliveries,
+    settled,
+    staff_config,
+    staff_says,
+    start,
+)
+from test_inbox import AGENCY_EMAIL, delivered
+
+from bot.config import Config
+
+pytestmark = pytest.mark.usefixtures("staff_members")
+
+
+def quick(api: BotApiServer, database_url: str, send_timeout: float = 1.0) -> Config:
+    """The bot with a short send timeout and retry interval: a call that times out is
+    tried again (or not) within the test."""
+    base = make_config(api, database_url)
+    return dataclasses.replace(base, staff=dataclasses.replace(
+        base.staff, retry_interval=timedelta(seconds=0.2), send_timeout=send_timeout))
+
+
+async def test_an_answer_telegram_posted_but_answered_late_reaches_the_person_once(
+        api: BotApiServer, database_url: str, started: list[RunningBot]) -> None:
+    await start(started, quick(api, database_url))
+    ana = api.user(7201)
+    # Telegram posts the answer, then takes longer to say so than the bot waits (1 s).
+    api.fail("sendMessage", delay=2.5, chat_id=ana["id"], carried_out=True)
+    since = api.mark()
+    await api.send_text(ana, "/contact")
+    await api.replies(ana["id"], since=since)
+    await settled(api, ana)  # an answer sent again would come before this one
+    assert len(delivered(api, ana["id"], since, AGENCY_EMAIL)) == 1
+
+
+async def test_a_staff_answer_telegram_did_not_confirm_reaches_the_person_once_and_the_staff_know(
+        api: BotApiServer, database_url: str, started: list[RunningBot]) -> None:
+    await start(started, staff_config(api, database_url))
+    ana = api.user(7202, "Ana")
+    number = await ask_staff(api, ana)
+    card = await card_of(api, number)
+    api.fail("sendMessage", delay=2.5, chat_id=ana["id"], carried_out=True)
+    since = api.mark()
+    await staff_says(api, BESA, "Po, në gjykatë.", card)
+    note = await api.wait_for("sendMessage", since=since, where=lambda c: (
+        c.chat_id == STAFF_CHAT and "nuk konfirmoi" in c.text))
+    assert f"#{number}" in note.text
+    await settled(api, ana)
+    [delivery] = deliveries(api, ana["id"], number)
+    assert delivery.text.endswith("Po, në gjykatë.")
+
