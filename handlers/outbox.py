@@ -175,9 +175,13 @@ class Sender:
             self._bot = bot
             self._runner = asyncio.create_task(self._run(bot), name="outbox-sender")
 
-    async def stop(self, grace: float = 3.0) -> None:
-        """Stop sending; calls in flight get ``grace`` seconds, then stay queued for the
-        next start (a call Telegram accepted in that moment may then be sent twice)."""
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop sending; calls in flight get ``grace`` seconds to end and be recorded, by
+        default twice the send timeout: time for a request to finish leaving (the write
+        timeout) and for its answer (the read timeout). A call that had reached Telegram
+        by the stop has ended by then, so none is cut off that Telegram may have carried
+        out, to be made again at the next start; the calls still in flight then had not
+        left (waiting for a connection) and stay queued for the next start."""
         self._stopping = True
         if self._soon is not None:
             self._soon.cancel()
@@ -189,7 +193,8 @@ class Sender:
             self._runner = None
         tasks = list(self._in_flight.values())
         if tasks:
-            _, late = await asyncio.wait(tasks, timeout=grace)
+            _, late = await asyncio.wait(
+                tasks, timeout=2 * self.timeout if grace is None else grace)
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)

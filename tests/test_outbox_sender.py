@@ -5,6 +5,7 @@ server (faults injected there) and a real database, SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import dataclasses
+import time
 from datetime import timedelta
 
 import pytest
@@ -65,3 +66,21 @@ async def test_a_staff_answer_telegram_did_not_confirm_reaches_the_person_once_a
     [delivery] = deliveries(api, ana["id"], number)
     assert delivery.text.endswith("Po, në gjykatë.")
 
+
+
+async def test_an_answer_in_flight_when_the_bot_stops_reaches_the_person_once(
+        api: BotApiServer, database_url: str, started: list[RunningBot]) -> None:
+    config = quick(api, database_url, send_timeout=5.0)
+    first = await start(started, config)
+    ana = api.user(7203)
+    # Telegram posts the answer and says so after 4 s, within the bot's timeout (5 s).
+    api.fail("sendMessage", delay=4, chat_id=ana["id"], carried_out=True)
+    since = api.mark()
+    await api.send_text(ana, "/contact")
+    await api.replies(ana["id"], since=since)
+    stopping = time.monotonic()
+    await first.stop()  # while Telegram's answer is on its way
+    assert time.monotonic() - stopping < 10  # the grace: twice the send timeout
+    await start(started, config)
+    await settled(api, ana)
+    assert len(delivered(api, ana["id"], since, AGENCY_EMAIL)) == 1
