@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 import warnings
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters, Update
@@ -57,11 +58,13 @@ from bot.intents import (
 )
 from bot.limits import RateLimits
 from bot.outbox import Call, Outbox, utcnow
+from bot.storage import reason_of
 from handlers import buttons
 from handlers.context import BotApplication, BotContext
 from handlers.redaction import redact
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 # After an update whose handling may have queued calls no one handed to the sender (a
 # ticket's post), the sender looks at the queue within this many seconds.
@@ -72,6 +75,9 @@ HOLD_AT_MOST = 5.0
 # The intents whose call creates something people see (a message, a file, a topic): made
 # twice, it is there twice. Edits, deletions and renamings made twice change nothing more.
 _CREATING = (Say, PostTicket, NoteOnTicket, Deliver, Relay, Document, Picture, OpenTopic)
+# The pauses between tries to record what a call did while the database refuses it.
+RECORD_PAUSE = 0.2
+RECORD_PAUSE_AT_MOST = 10.0
 # A timeout before the request left (no free connection, no connection made): Telegram
 # never saw the call.
 _NEVER_LEFT = (httpx.PoolTimeout, httpx.ConnectTimeout)
@@ -282,8 +288,8 @@ class Sender:
         went, following = False, None
         try:
             went, following = await self._send(bot, call)
-        except Exception:  # the database went away while recording: the call stays queued
-            log.exception("outbox: could not record %s to %s", call.kind, call.chat_id)
+        except Exception:  # not made (a chat's move not followed...): the call stays queued
+            log.exception("outbox: %s to %s failed", call.kind, call.chat_id)
         finally:
             self._in_flight.pop(call.chat_id, None)
             passed_over = call.chat_id in self._passed_over
@@ -294,19 +300,21 @@ class Sender:
             self.wake()
 
     async def _send(self, bot: Bot, call: Call) -> tuple[bool, Call | None]:
-        """Make one call and report it to the outbox; whether it went through, and the
-        chat's next call if it was claimed to go now."""
+        """Make one call and record what it did (see :meth:`_recorded`); whether it went
+        through, and the chat's next call if it was claimed to go now."""
         try:
             message_id, thread_id = await self._call(bot, call)
         except RetryAfter as exc:
             wait = _retry_after(exc)
             log.warning("outbox: %s to %s rate-limited, retrying in %.0f s",
                         call.kind, call.chat_id, wait)
-            await asyncio.to_thread(self.outbox.retry, call, redact(str(exc), bot.token), wait)
+            await self._recorded(call, functools.partial(
+                self.outbox.retry, call, redact(str(exc), bot.token), wait))
             return False, None
         except BadRequest as exc:
             if "not modified" in exc.message:
-                return await asyncio.to_thread(self.outbox.sent_then_next, call)
+                return await self._recorded(call, functools.partial(
+                    self.outbox.sent_then_next, call))
             await self._give_up(bot, call, exc)
             return False, None
         except ChatMigrated as exc:
@@ -324,18 +332,38 @@ class Sender:
             if _maybe_made(call, exc):
                 log.warning("outbox: %s to %s timed out once sent; Telegram may have carried "
                             "it out, so it is not made again", call.kind, call.chat_id)
-                await asyncio.to_thread(self.outbox.unconfirmed, call,
-                                        redact(str(exc), bot.token))
+                await self._recorded(call, functools.partial(
+                    self.outbox.unconfirmed, call, redact(str(exc), bot.token)))
                 return False, None
-            when = await asyncio.to_thread(self.outbox.retry, call, redact(str(exc), bot.token))
+            when = await self._recorded(call, functools.partial(
+                self.outbox.retry, call, redact(str(exc), bot.token)))
             log.warning("outbox: %s to %s failed (%s), retrying at %s",
                         call.kind, call.chat_id, exc, when.strftime("%H:%M:%S"))
             return False, None
-        return await asyncio.to_thread(self.outbox.sent_then_next, call, message_id, thread_id)
+        return await self._recorded(call, functools.partial(
+            self.outbox.sent_then_next, call, message_id, thread_id))
 
     async def _give_up(self, bot: Bot, call: Call, exc: TelegramError) -> None:
         log.error("outbox: Telegram refused %s to %s for good: %s", call.kind, call.chat_id, exc)
-        await asyncio.to_thread(self.outbox.give_up, call, redact(str(exc), bot.token))
+        await self._recorded(call, functools.partial(
+            self.outbox.give_up, call, redact(str(exc), bot.token)))
+
+    @staticmethod
+    async def _recorded(call: Call, record: Callable[[], _T]) -> _T:
+        """``record``: what ``call`` did, written to the outbox; tried again, with growing
+        pauses, until the database takes it. What Telegram did (above all, that it carried
+        the call out) is known only here: a call left pending would be made again once its
+        claim ran out, and the person would get it twice. The call stays in flight
+        meanwhile: its chat waits, and no look of this sender takes the call again."""
+        pause = RECORD_PAUSE
+        while True:
+            try:
+                return await asyncio.to_thread(record)
+            except Exception as exc:  # the database is away or refuses: try again
+                log.warning("outbox: could not record %s to %s (%s); trying again in %.1f s",
+                            call.kind, call.chat_id, reason_of(exc), pause)
+            await asyncio.sleep(pause)
+            pause = min(2 * pause, RECORD_PAUSE_AT_MOST)
 
     async def _call(self, bot: Bot, call: Call) -> tuple[int | None, int | None]:
         """The intent carried out as Bot API calls; the id of the message (or topic) it

@@ -4,12 +4,14 @@ server (faults injected there) and a real database, SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 from datetime import timedelta
 
 import pytest
 from botapi import BotApiServer
+from sqlalchemy import create_engine, text
 from botapi.harness import RunningBot, make_config
 from staffchat import (
     BESA,
@@ -82,5 +84,49 @@ async def test_an_answer_in_flight_when_the_bot_stops_reaches_the_person_once(
     await first.stop()  # while Telegram's answer is on its way
     assert time.monotonic() - stopping < 10  # the grace: twice the send timeout
     await start(started, config)
+    await settled(api, ana)
+    assert len(delivered(api, ana["id"], since, AGENCY_EMAIL)) == 1
+
+
+# The database refuses to mark a call sent (a trigger raising an error, as a full disk or a
+# lost connection would make the write fail), until the trigger is dropped.
+_REFUSE = {
+    "sqlite": ["CREATE TRIGGER refuse_sent BEFORE UPDATE ON outbox WHEN NEW.status = 'sent' "
+               "BEGIN SELECT RAISE(ABORT, 'the database refuses writes'); END"],
+    "postgresql": [
+        "CREATE FUNCTION refuse_sent() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'the database refuses writes'; END $$",
+        "CREATE TRIGGER refuse_sent BEFORE UPDATE ON outbox FOR EACH ROW "
+        "WHEN (NEW.status = 'sent') EXECUTE FUNCTION refuse_sent()"],
+}
+_ACCEPT = {"sqlite": ["DROP TRIGGER refuse_sent"],
+           "postgresql": ["DROP TRIGGER refuse_sent ON outbox", "DROP FUNCTION refuse_sent()"]}
+
+
+def _execute(database_url: str, statements: dict[str, list[str]]) -> None:
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            for statement in statements[engine.dialect.name]:
+                connection.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+async def test_an_answer_sent_while_the_database_refuses_to_record_it_reaches_the_person_once(
+        api: BotApiServer, database_url: str, started: list[RunningBot]) -> None:
+    base = quick(api, database_url, send_timeout=0.5)
+    # Claims run out after 1.5 s (3 x the send timeout): a call left pending and claimed
+    # would be taken and sent again within the test.
+    config = dataclasses.replace(base, telegram=dataclasses.replace(
+        base.telegram, worker_lease=timedelta(seconds=1)))
+    await start(started, config)
+    ana = api.user(7204)
+    _execute(database_url, _REFUSE)
+    since = api.mark()
+    await api.send_text(ana, "/contact")
+    await api.replies(ana["id"], since=since)
+    await asyncio.sleep(2)  # longer than the claim: recording fails, again and again
+    _execute(database_url, _ACCEPT)
     await settled(api, ana)
     assert len(delivered(api, ana["id"], since, AGENCY_EMAIL)) == 1
