@@ -152,8 +152,9 @@ class Outbox:
         self.retry_interval = retry_interval
         self.clock = clock
         # Several workers may send from one database: a due call is claimed by one of
-        # them for ``lease`` (longer than a call may take); a worker that dies leaves
-        # its claims to run out, then another takes them.
+        # them for ``lease``, renewed (:meth:`renew`) while the worker holds it back or
+        # makes it, however long that takes; a worker that dies leaves its claims to run
+        # out, then another takes them.
         self.worker = worker
         self.lease = lease
         self.language = language  # of the staff chat
@@ -283,6 +284,18 @@ class Outbox:
             .values(claimed_by=self.worker, claimed_until=now + self.lease)))
         item = session.get(OutboxItem, head) if taken == 1 else None
         return self._resolve(session, item) if item is not None else None
+
+    def renew(self, ids: Collection[int]) -> None:
+        """This worker still holds the calls ``ids`` (making them, or waiting for Telegram's
+        rates): keep them its own for another lease."""
+        if not ids:
+            return
+        with self.db.session() as session:
+            session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id.in_(list(ids)), OutboxItem.status == "pending",
+                       OutboxItem.claimed_by == self.worker)
+                .values(claimed_until=self.clock() + self.lease))
 
     def retry(self, call: Call, error: str, after: float | None = None) -> datetime:
         """Keep ``call`` queued; try again after ``after`` seconds (else a growing backoff)."""

@@ -70,7 +70,7 @@ _T = TypeVar("_T")
 # ticket's post), the sender looks at the queue within this many seconds.
 LOOK_SOON = 0.2
 # A claimed call that Telegram's rates hold back longer than this (a group's twenty
-# messages a minute) is given back to the queue until its time, not kept unrenewed.
+# messages a minute) is given back to the queue until its time, not kept claimed.
 HOLD_AT_MOST = 5.0
 # The intents whose call creates something people see (a message, a file, a topic): made
 # twice, it is there twice. Edits, deletions and renamings made twice change nothing more.
@@ -130,6 +130,11 @@ class Sender:
     :meth:`wake` tells it to look at the queue (something was queued behind other
     calls), :meth:`wake_soon` that it might have been. It also looks by itself every
     ``poll_interval`` seconds and when a call waiting for a retry falls due.
+
+    The claims on the calls it holds (in flight, held back by Telegram's rates) are
+    renewed every third of the outbox's lease, so that no other worker takes a call that
+    is slow to go through (a large file, answers trickling in, a database that refuses
+    to record it for a while) and makes it too.
     """
 
     def __init__(self, outbox: Outbox, timeout: float = 10.0, *, poll_interval: float = 5.0,
@@ -142,7 +147,9 @@ class Sender:
         self.limits = limits or RateLimits()
         self._wake = asyncio.Event()
         self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._flying: dict[int, int] = {}  # the id of the call in flight, by chat
         self._runner: asyncio.Task[None] | None = None
+        self._renewer: asyncio.Task[None] | None = None
         self._bot: Bot | None = None
         self._stopping = False
         # Calls claimed and held back by Telegram's rates, by chat, with when they may go
@@ -180,6 +187,7 @@ class Sender:
         if self._runner is None:
             self._bot = bot
             self._runner = asyncio.create_task(self._run(bot), name="outbox-sender")
+            self._renewer = asyncio.create_task(self._renew(), name="outbox-renew")
 
     async def stop(self, grace: float | None = None) -> None:
         """Stop sending; calls in flight get ``grace`` seconds to end and be recorded, by
@@ -204,6 +212,21 @@ class Sender:
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
+        if self._renewer is not None:  # only now: the calls in flight kept their claims
+            self._renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._renewer
+            self._renewer = None
+
+    async def _renew(self) -> None:
+        """Renew the claims on the calls this sender holds, every third of a lease."""
+        while True:
+            await asyncio.sleep(self.outbox.lease.total_seconds() / 3)
+            held = [call.id for _, call in self._held.values()]
+            try:
+                await asyncio.to_thread(self.outbox.renew, [*self._flying.values(), *held])
+            except Exception as exc:  # the database is away: try again at the next turn
+                log.warning("outbox: cannot renew the claims (%s)", reason_of(exc))
 
     async def _run(self, bot: Bot) -> None:
         # The flag as well as the cancellation: asyncio.wait_for in Python 3.11 can swallow
@@ -264,6 +287,7 @@ class Sender:
         and return the seconds to wait."""
         wait = self.limits.reserve(call.chat_id)
         if wait == 0:
+            self._flying[call.chat_id] = call.id
             self._in_flight[call.chat_id] = asyncio.create_task(
                 self._send_then_next(bot, call), name=f"outbox-{call.chat_id}")
         elif wait <= HOLD_AT_MOST:
@@ -292,6 +316,7 @@ class Sender:
             log.exception("outbox: %s to %s failed", call.kind, call.chat_id)
         finally:
             self._in_flight.pop(call.chat_id, None)
+            self._flying.pop(call.chat_id, None)
             passed_over = call.chat_id in self._passed_over
             self._passed_over.discard(call.chat_id)
         if following is not None:
@@ -354,7 +379,7 @@ class Sender:
         pauses, until the database takes it. What Telegram did (above all, that it carried
         the call out) is known only here: a call left pending would be made again once its
         claim ran out, and the person would get it twice. The call stays in flight
-        meanwhile: its chat waits, and no look of this sender takes the call again."""
+        meanwhile: its chat waits, and its claim is renewed (no worker takes it again)."""
         pause = RECORD_PAUSE
         while True:
             try:
@@ -467,6 +492,9 @@ def register(application: BotApplication, brain: Assistant, *, worker: str = "ma
 
     ``worker`` names this process among ``workers`` sending from one database."""
     config = brain.config.staff
+    # Renewed while a call is held or in flight (Sender._renew): the lease only says how
+    # soon another worker takes over the calls of one that stopped renewing them (it died,
+    # or its event loop is stuck); a few send timeouts at least.
     lease = max(brain.config.telegram.worker_lease, 3 * timedelta(seconds=config.send_timeout))
     outbox = Outbox(brain.db, config.retry_interval, worker=worker, lease=lease,
                     language=config.language)

@@ -27,6 +27,7 @@ from staffchat import (
 from test_inbox import AGENCY_EMAIL, delivered
 
 from bot.config import Config
+from handlers.app import Worker
 
 pytestmark = pytest.mark.usefixtures("staff_members")
 
@@ -128,5 +129,25 @@ async def test_an_answer_sent_while_the_database_refuses_to_record_it_reaches_th
     await api.replies(ana["id"], since=since)
     await asyncio.sleep(2)  # longer than the claim: recording fails, again and again
     _execute(database_url, _ACCEPT)
+    await settled(api, ana)
+    assert len(delivered(api, ana["id"], since, AGENCY_EMAIL)) == 1
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # several workers
+async def test_an_answer_slow_to_go_through_is_not_sent_by_another_worker_too(
+        api: BotApiServer, database_url: str, started: list[RunningBot]) -> None:
+    base = quick(api, database_url)
+    # Claims run out after 3 s (3 x the send timeout) unless renewed.
+    config = dataclasses.replace(base, telegram=dataclasses.replace(
+        base.telegram, worker_lease=timedelta(seconds=1)))
+    for index in range(2):
+        started.append(await RunningBot(config, Worker(index, 2)).start())
+    ana = api.user(7205)
+    # Telegram posts the answer, and its answer comes over a slow link: 5 s, no piece of
+    # it later than the bot waits for one (1 s), so the call takes longer than a claim.
+    api.fail("sendMessage", delay=5, chat_id=ana["id"], carried_out=True, trickle=True)
+    since = api.mark()
+    await api.send_text(ana, "/contact")
+    await api.replies(ana["id"], since=since)
     await settled(api, ana)
     assert len(delivered(api, ana["id"], since, AGENCY_EMAIL)) == 1

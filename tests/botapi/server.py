@@ -74,7 +74,9 @@ class Failure:
 
     ``carried_out``: the call is carried out (the person sees the message at once), and
     only its answer comes ``delay`` seconds late; a client that stopped waiting sooner
-    cannot tell it from a call that hung without being carried out."""
+    cannot tell it from a call that hung without being carried out. With ``trickle`` too,
+    the answer starts at once and dribbles out over ``delay`` seconds (a slow link): no
+    read waits long, so a client waits for all of it, however long it takes."""
 
     count: int
     status: int = 500
@@ -83,6 +85,7 @@ class Failure:
     chat_id: int | None = None
     description: str | None = None
     carried_out: bool = False
+    trickle: bool = False
 
 
 @dataclass
@@ -387,10 +390,11 @@ class BotApiServer:
     def fail(self, method: str, count: int = 1, *, status: int = 500,
              retry_after: int | None = None, delay: float | None = None,
              chat_id: int | None = None, description: str | None = None,
-             carried_out: bool = False) -> None:
+             carried_out: bool = False, trickle: bool = False) -> None:
         """Make the next ``count`` calls of ``method`` fail (see :class:`Failure`)."""
         self.failures.setdefault(method.lower(), []).append(
-            Failure(count, status, retry_after, delay, chat_id, description, carried_out))
+            Failure(count, status, retry_after, delay, chat_id, description, carried_out,
+                    trickle))
 
     def fail_share(self, method: str, share: float, *, status: int = 500,
                    delay: float | None = None) -> None:
@@ -554,7 +558,7 @@ class BotApiServer:
 
     # --- the HTTP API ---------------------------------------------------
 
-    async def _handle(self, request: web.Request) -> web.Response:
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
         arrived = time.monotonic()
         method = request.match_info["method"]
         params = await _read_params(request)
@@ -587,9 +591,12 @@ class BotApiServer:
             return web.json_response(body, status=exc.code)
         if method.lower() != "getupdates" or result:
             await self._record(Call(method, params, result, arrived))
+        body = {"ok": True, "result": result}
+        if late is not None and late.trickle:  # carried out (recorded above), slowly answered
+            return await _trickled(request, body, late.delay or 0.0)
         if late is not None:  # carried out (recorded above), answered late
-            await asyncio.sleep(late)
-        return web.json_response({"ok": True, "result": result})
+            await asyncio.sleep(late.delay or 0.0)
+        return web.json_response(body)
 
     async def _injected_fault(self, method: str, params: dict[str, Any], arrived: float) -> None:
         """The windows (hang, 429) and the random shares of failures."""
@@ -612,16 +619,16 @@ class BotApiServer:
             raise ApiError(share.status, "Internal Server Error" if share.status >= 500
                            else "Bad Request: injected failure")
 
-    async def _injected_failure(self, method: str, params: dict[str, Any]) -> float | None:
-        """Fail the call as the first :class:`Failure` that applies says; for one that
-        lets it be carried out, the seconds its answer is to be late."""
+    async def _injected_failure(self, method: str, params: dict[str, Any]) -> Failure | None:
+        """Fail the call as the first :class:`Failure` that applies says; one that lets it
+        be carried out is returned, to make its answer late."""
         failure = next((f for f in self.failures.get(method.lower(), ()) if f.count > 0 and (
             f.chat_id is None or str(f.chat_id) == str(params.get("chat_id")))), None)
         if failure is None:
             return None
         failure.count -= 1
         if failure.carried_out:
-            return failure.delay or 0.0
+            return failure
         self.failed.append(Call(method, params, None))
         if failure.delay is not None:
             await asyncio.sleep(failure.delay)
@@ -939,6 +946,21 @@ class BotApiServer:
         if key not in self._messages:
             raise ApiError(400, "Bad Request: message to edit not found")
         return self._messages[key]
+
+
+async def _trickled(request: web.Request, body: dict[str, Any], seconds: float
+                   ) -> web.StreamResponse:
+    """``body`` as JSON in ten pieces over ``seconds``."""
+    payload = json.dumps(body).encode()
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    response.content_length = len(payload)
+    await response.prepare(request)
+    step = math.ceil(len(payload) / 10)
+    for start in range(0, len(payload), step):
+        await asyncio.sleep(seconds / 10)
+        await response.write(payload[start:start + step])
+    await response.write_eof()
+    return response
 
 
 def _int_or_none(value: Any) -> int | None:
