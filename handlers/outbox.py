@@ -4,25 +4,38 @@ as Bot API calls: the one place that knows how the bot's wishes look in Telegram
 :class:`Sender` runs in the background: chats side by side, one call at a time in
 each (see its docstring). A failure that may pass (network, 5xx, 429, a timeout)
 leaves the call queued for a later try, a refusal that will not pass (400, 403)
-gives it up so the chat's queue moves on. Errors are stored (and shown to the staff)
-without the bot token. A staff chat that Telegram says has moved (a group upgraded to
-a supergroup) is followed: ``on_moved`` is told, and the call goes to the new chat.
+gives it up so the chat's queue moves on. A message (or a file, a topic) whose answer
+timed out once it was sent is not sent again: Telegram may have carried it out, and a
+person would rather miss one message, and ask again, than get every message twice
+while Telegram is slow (see :func:`_maybe_made`, :meth:`Outbox.unconfirmed`). Errors
+are stored (and shown to the staff) without the bot token. A staff chat that Telegram
+says has moved (a group upgraded to a supergroup) is followed: ``on_moved`` is told,
+and the call goes to the new chat.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 import warnings
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
+import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import TypeHandler
 from telegram.warnings import PTBDeprecationWarning
 
@@ -45,18 +58,29 @@ from bot.intents import (
 )
 from bot.limits import RateLimits
 from bot.outbox import Call, Outbox, utcnow
+from bot.storage import reason_of
 from handlers import buttons
 from handlers.context import BotApplication, BotContext
 from handlers.redaction import redact
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 # After an update whose handling may have queued calls no one handed to the sender (a
 # ticket's post), the sender looks at the queue within this many seconds.
 LOOK_SOON = 0.2
 # A claimed call that Telegram's rates hold back longer than this (a group's twenty
-# messages a minute) is given back to the queue until its time, not kept unrenewed.
+# messages a minute) is given back to the queue until its time, not kept claimed.
 HOLD_AT_MOST = 5.0
+# The intents whose call creates something people see (a message, a file, a topic): made
+# twice, it is there twice. Edits, deletions and renamings made twice change nothing more.
+_CREATING = (Say, PostTicket, NoteOnTicket, Deliver, Relay, Document, Picture, OpenTopic)
+# The pauses between tries to record what a call did while the database refuses it.
+RECORD_PAUSE = 0.2
+RECORD_PAUSE_AT_MOST = 10.0
+# A timeout before the request left (no free connection, no connection made): Telegram
+# never saw the call.
+_NEVER_LEFT = (httpx.PoolTimeout, httpx.ConnectTimeout)
 
 
 def _markup(rows: list[list[list[Any]]] | None) -> InlineKeyboardMarkup | None:
@@ -74,6 +98,17 @@ def _markup(rows: list[list[list[Any]]] | None) -> InlineKeyboardMarkup | None:
         if keys:
             keyboard.append(keys)
     return InlineKeyboardMarkup(keyboard) if keyboard else None
+
+
+def _maybe_made(call: Call, exc: TelegramError) -> bool:
+    """Whether ``call``, which ended in ``exc``, may have created what it creates.
+
+    A call timed out once its request had left (a read or write timeout: python-telegram-
+    bot's TimedOut wraps httpx's) may well have been carried out: Telegram posted the
+    message and its answer came late or was lost. Telegram has no idempotency key, so
+    nothing can tell; made again, the person would see it twice."""
+    return (isinstance(exc, TimedOut) and not isinstance(exc.__cause__, _NEVER_LEFT)
+            and isinstance(call.intent, _CREATING))
 
 
 def _retry_after(exc: RetryAfter) -> float:
@@ -95,6 +130,11 @@ class Sender:
     :meth:`wake` tells it to look at the queue (something was queued behind other
     calls), :meth:`wake_soon` that it might have been. It also looks by itself every
     ``poll_interval`` seconds and when a call waiting for a retry falls due.
+
+    The claims on the calls it holds (in flight, held back by Telegram's rates) are
+    renewed every third of the outbox's lease, so that no other worker takes a call that
+    is slow to go through (a large file, answers trickling in, a database that refuses
+    to record it for a while) and makes it too.
     """
 
     def __init__(self, outbox: Outbox, timeout: float = 10.0, *, poll_interval: float = 5.0,
@@ -107,7 +147,9 @@ class Sender:
         self.limits = limits or RateLimits()
         self._wake = asyncio.Event()
         self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._flying: dict[int, int] = {}  # the id of the call in flight, by chat
         self._runner: asyncio.Task[None] | None = None
+        self._renewer: asyncio.Task[None] | None = None
         self._bot: Bot | None = None
         self._stopping = False
         # Calls claimed and held back by Telegram's rates, by chat, with when they may go
@@ -145,10 +187,15 @@ class Sender:
         if self._runner is None:
             self._bot = bot
             self._runner = asyncio.create_task(self._run(bot), name="outbox-sender")
+            self._renewer = asyncio.create_task(self._renew(), name="outbox-renew")
 
-    async def stop(self, grace: float = 3.0) -> None:
-        """Stop sending; calls in flight get ``grace`` seconds, then stay queued for the
-        next start (a call Telegram accepted in that moment may then be sent twice)."""
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop sending; calls in flight get ``grace`` seconds to end and be recorded, by
+        default twice the send timeout: time for a request to finish leaving (the write
+        timeout) and for its answer (the read timeout). A call that had reached Telegram
+        by the stop has ended by then, so none is cut off that Telegram may have carried
+        out, to be made again at the next start; the calls still in flight then had not
+        left (waiting for a connection) and stay queued for the next start."""
         self._stopping = True
         if self._soon is not None:
             self._soon.cancel()
@@ -160,10 +207,26 @@ class Sender:
             self._runner = None
         tasks = list(self._in_flight.values())
         if tasks:
-            _, late = await asyncio.wait(tasks, timeout=grace)
+            _, late = await asyncio.wait(
+                tasks, timeout=2 * self.timeout if grace is None else grace)
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
+        if self._renewer is not None:  # only now: the calls in flight kept their claims
+            self._renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._renewer
+            self._renewer = None
+
+    async def _renew(self) -> None:
+        """Renew the claims on the calls this sender holds, every third of a lease."""
+        while True:
+            await asyncio.sleep(self.outbox.lease.total_seconds() / 3)
+            held = [call.id for _, call in self._held.values()]
+            try:
+                await asyncio.to_thread(self.outbox.renew, [*self._flying.values(), *held])
+            except Exception as exc:  # the database is away: try again at the next turn
+                log.warning("outbox: cannot renew the claims (%s)", reason_of(exc))
 
     async def _run(self, bot: Bot) -> None:
         # The flag as well as the cancellation: asyncio.wait_for in Python 3.11 can swallow
@@ -224,6 +287,7 @@ class Sender:
         and return the seconds to wait."""
         wait = self.limits.reserve(call.chat_id)
         if wait == 0:
+            self._flying[call.chat_id] = call.id
             self._in_flight[call.chat_id] = asyncio.create_task(
                 self._send_then_next(bot, call), name=f"outbox-{call.chat_id}")
         elif wait <= HOLD_AT_MOST:
@@ -248,10 +312,11 @@ class Sender:
         went, following = False, None
         try:
             went, following = await self._send(bot, call)
-        except Exception:  # the database went away while recording: the call stays queued
-            log.exception("outbox: could not record %s to %s", call.kind, call.chat_id)
+        except Exception:  # not made (a chat's move not followed...): the call stays queued
+            log.exception("outbox: %s to %s failed", call.kind, call.chat_id)
         finally:
             self._in_flight.pop(call.chat_id, None)
+            self._flying.pop(call.chat_id, None)
             passed_over = call.chat_id in self._passed_over
             self._passed_over.discard(call.chat_id)
         if following is not None:
@@ -260,19 +325,21 @@ class Sender:
             self.wake()
 
     async def _send(self, bot: Bot, call: Call) -> tuple[bool, Call | None]:
-        """Make one call and report it to the outbox; whether it went through, and the
-        chat's next call if it was claimed to go now."""
+        """Make one call and record what it did (see :meth:`_recorded`); whether it went
+        through, and the chat's next call if it was claimed to go now."""
         try:
             message_id, thread_id = await self._call(bot, call)
         except RetryAfter as exc:
             wait = _retry_after(exc)
             log.warning("outbox: %s to %s rate-limited, retrying in %.0f s",
                         call.kind, call.chat_id, wait)
-            await asyncio.to_thread(self.outbox.retry, call, redact(str(exc), bot.token), wait)
+            await self._recorded(call, functools.partial(
+                self.outbox.retry, call, redact(str(exc), bot.token), wait))
             return False, None
         except BadRequest as exc:
             if "not modified" in exc.message:
-                return await asyncio.to_thread(self.outbox.sent_then_next, call)
+                return await self._recorded(call, functools.partial(
+                    self.outbox.sent_then_next, call))
             await self._give_up(bot, call, exc)
             return False, None
         except ChatMigrated as exc:
@@ -287,15 +354,41 @@ class Sender:
             await self._give_up(bot, call, exc)
             return False, None
         except TelegramError as exc:  # network errors, 5xx, timeouts: they pass
-            when = await asyncio.to_thread(self.outbox.retry, call, redact(str(exc), bot.token))
+            if _maybe_made(call, exc):
+                log.warning("outbox: %s to %s timed out once sent; Telegram may have carried "
+                            "it out, so it is not made again", call.kind, call.chat_id)
+                await self._recorded(call, functools.partial(
+                    self.outbox.unconfirmed, call, redact(str(exc), bot.token)))
+                return False, None
+            when = await self._recorded(call, functools.partial(
+                self.outbox.retry, call, redact(str(exc), bot.token)))
             log.warning("outbox: %s to %s failed (%s), retrying at %s",
                         call.kind, call.chat_id, exc, when.strftime("%H:%M:%S"))
             return False, None
-        return await asyncio.to_thread(self.outbox.sent_then_next, call, message_id, thread_id)
+        return await self._recorded(call, functools.partial(
+            self.outbox.sent_then_next, call, message_id, thread_id))
 
     async def _give_up(self, bot: Bot, call: Call, exc: TelegramError) -> None:
         log.error("outbox: Telegram refused %s to %s for good: %s", call.kind, call.chat_id, exc)
-        await asyncio.to_thread(self.outbox.give_up, call, redact(str(exc), bot.token))
+        await self._recorded(call, functools.partial(
+            self.outbox.give_up, call, redact(str(exc), bot.token)))
+
+    @staticmethod
+    async def _recorded(call: Call, record: Callable[[], _T]) -> _T:
+        """``record``: what ``call`` did, written to the outbox; tried again, with growing
+        pauses, until the database takes it. What Telegram did (above all, that it carried
+        the call out) is known only here: a call left pending would be made again once its
+        claim ran out, and the person would get it twice. The call stays in flight
+        meanwhile: its chat waits, and its claim is renewed (no worker takes it again)."""
+        pause = RECORD_PAUSE
+        while True:
+            try:
+                return await asyncio.to_thread(record)
+            except Exception as exc:  # the database is away or refuses: try again
+                log.warning("outbox: could not record %s to %s (%s); trying again in %.1f s",
+                            call.kind, call.chat_id, reason_of(exc), pause)
+            await asyncio.sleep(pause)
+            pause = min(2 * pause, RECORD_PAUSE_AT_MOST)
 
     async def _call(self, bot: Bot, call: Call) -> tuple[int | None, int | None]:
         """The intent carried out as Bot API calls; the id of the message (or topic) it
@@ -399,6 +492,9 @@ def register(application: BotApplication, brain: Assistant, *, worker: str = "ma
 
     ``worker`` names this process among ``workers`` sending from one database."""
     config = brain.config.staff
+    # Renewed while a call is held or in flight (Sender._renew): the lease only says how
+    # soon another worker takes over the calls of one that stopped renewing them (it died,
+    # or its event loop is stuck); a few send timeouts at least.
     lease = max(brain.config.telegram.worker_lease, 3 * timedelta(seconds=config.send_timeout))
     outbox = Outbox(brain.db, config.retry_interval, worker=worker, lease=lease,
                     language=config.language)

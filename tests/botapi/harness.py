@@ -11,7 +11,7 @@ from telegram.ext import Application
 from bot.config import Config, MatchingConfig, Thresholds, WebhookConfig, load_config
 from bot.conversation import Assistant
 from botapi.server import BotApiServer
-from handlers.app import build_application, start, stop
+from handlers.app import Worker, build_application, start, stop
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,16 +52,18 @@ def offering(matching: MatchingConfig) -> MatchingConfig:
 
 
 class RunningBot:
-    """The Assistant and the Application, started the way ``ngo-faq-bot run`` starts them."""
+    """The Assistant and the Application, started the way ``ngo-faq-bot run`` starts them
+    (as ``worker`` of several sharing one database, with ``--worker``)."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, worker: Worker = Worker()) -> None:
         self.config = config
+        self.worker = worker
         self.brain: Assistant | None = None
         self.application: Application | None = None
 
     async def start(self) -> RunningBot:
         self.brain = Assistant.open(self.config)
-        self.application = build_application(self.config, self.brain)
+        self.application = build_application(self.config, self.brain, self.worker)
         await start(self.application, self.config, poll_timeout=1)
         return self
 

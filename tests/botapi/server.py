@@ -70,7 +70,13 @@ class Failure:
     """The next ``count`` calls of a method fail: with ``status``, a 429 asking to wait
     ``retry_after`` seconds, or after hanging ``delay`` seconds (beyond the client's
     timeout) without being carried out. With ``chat_id``, only calls to that chat fail;
-    ``description`` replaces the error's usual description."""
+    ``description`` replaces the error's usual description.
+
+    ``carried_out``: the call is carried out (the person sees the message at once), and
+    only its answer comes ``delay`` seconds late; a client that stopped waiting sooner
+    cannot tell it from a call that hung without being carried out. With ``trickle`` too,
+    the answer starts at once and dribbles out over ``delay`` seconds (a slow link): no
+    read waits long, so a client waits for all of it, however long it takes."""
 
     count: int
     status: int = 500
@@ -78,6 +84,8 @@ class Failure:
     delay: float | None = None
     chat_id: int | None = None
     description: str | None = None
+    carried_out: bool = False
+    trickle: bool = False
 
 
 @dataclass
@@ -381,10 +389,12 @@ class BotApiServer:
 
     def fail(self, method: str, count: int = 1, *, status: int = 500,
              retry_after: int | None = None, delay: float | None = None,
-             chat_id: int | None = None, description: str | None = None) -> None:
+             chat_id: int | None = None, description: str | None = None,
+             carried_out: bool = False, trickle: bool = False) -> None:
         """Make the next ``count`` calls of ``method`` fail (see :class:`Failure`)."""
         self.failures.setdefault(method.lower(), []).append(
-            Failure(count, status, retry_after, delay, chat_id, description))
+            Failure(count, status, retry_after, delay, chat_id, description, carried_out,
+                    trickle))
 
     def fail_share(self, method: str, share: float, *, status: int = 500,
                    delay: float | None = None) -> None:
@@ -548,7 +558,7 @@ class BotApiServer:
 
     # --- the HTTP API ---------------------------------------------------
 
-    async def _handle(self, request: web.Request) -> web.Response:
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
         arrived = time.monotonic()
         method = request.match_info["method"]
         params = await _read_params(request)
@@ -562,7 +572,7 @@ class BotApiServer:
                 if moved is not None:
                     raise ApiError(400, "Bad Request: group chat was upgraded to a supergroup "
                                         "chat", migrate_to_chat_id=moved)
-            await self._injected_failure(method, params)
+            late = await self._injected_failure(method, params)
             await self._injected_fault(method, params, arrived)
             if self.limits is not None:
                 self.limits.check(method, params.get("chat_id"), time.monotonic())
@@ -581,7 +591,12 @@ class BotApiServer:
             return web.json_response(body, status=exc.code)
         if method.lower() != "getupdates" or result:
             await self._record(Call(method, params, result, arrived))
-        return web.json_response({"ok": True, "result": result})
+        body = {"ok": True, "result": result}
+        if late is not None and late.trickle:  # carried out (recorded above), slowly answered
+            return await _trickled(request, body, late.delay or 0.0)
+        if late is not None:  # carried out (recorded above), answered late
+            await asyncio.sleep(late.delay or 0.0)
+        return web.json_response(body)
 
     async def _injected_fault(self, method: str, params: dict[str, Any], arrived: float) -> None:
         """The windows (hang, 429) and the random shares of failures."""
@@ -604,12 +619,16 @@ class BotApiServer:
             raise ApiError(share.status, "Internal Server Error" if share.status >= 500
                            else "Bad Request: injected failure")
 
-    async def _injected_failure(self, method: str, params: dict[str, Any]) -> None:
+    async def _injected_failure(self, method: str, params: dict[str, Any]) -> Failure | None:
+        """Fail the call as the first :class:`Failure` that applies says; one that lets it
+        be carried out is returned, to make its answer late."""
         failure = next((f for f in self.failures.get(method.lower(), ()) if f.count > 0 and (
             f.chat_id is None or str(f.chat_id) == str(params.get("chat_id")))), None)
         if failure is None:
-            return
+            return None
         failure.count -= 1
+        if failure.carried_out:
+            return failure
         self.failed.append(Call(method, params, None))
         if failure.delay is not None:
             await asyncio.sleep(failure.delay)
@@ -927,6 +946,21 @@ class BotApiServer:
         if key not in self._messages:
             raise ApiError(400, "Bad Request: message to edit not found")
         return self._messages[key]
+
+
+async def _trickled(request: web.Request, body: dict[str, Any], seconds: float
+                   ) -> web.StreamResponse:
+    """``body`` as JSON in ten pieces over ``seconds``."""
+    payload = json.dumps(body).encode()
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    response.content_length = len(payload)
+    await response.prepare(request)
+    step = math.ceil(len(payload) / 10)
+    for start in range(0, len(payload), step):
+        await asyncio.sleep(seconds / 10)
+        await response.write(payload[start:start + step])
+    await response.write_eof()
+    return response
 
 
 def _int_or_none(value: Any) -> int | None:
