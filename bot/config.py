@@ -436,7 +436,11 @@ def _key(loc: tuple[str | int, ...]) -> str:
     return text
 
 
-def _lines(node: yaml.Node, loc: tuple[str | int, ...] = ()) -> dict[tuple[str | int, ...], int]:
+Loc = tuple[str | int, ...]
+"""Where a value is in the file: ``("staff", "remind_after")``, ``("admins", 2)``."""
+
+
+def _lines(node: yaml.Node, loc: Loc = ()) -> dict[Loc, int]:
     """The line of every key and list item of a YAML document, by its place."""
     import yaml
 
@@ -451,21 +455,44 @@ def _lines(node: yaml.Node, loc: tuple[str | int, ...] = ()) -> dict[tuple[str |
     return lines
 
 
-def _problems(exc: ValidationError, text: str) -> list[str]:
-    """One ``key: problem`` line per error, in the order of the file's lines."""
+def _line_table(text: str) -> dict[Loc, int]:
+    """The line (from 0) of every key and list item of the file, by its place; empty
+    when the file is not YAML."""
     import yaml
 
     try:
         document = yaml.compose(text)
-        lines = _lines(document) if document is not None else {}
+        return _lines(document) if document is not None else {}
     except (yaml.YAMLError, RecursionError):
-        lines = {}
-    problems: dict[str, int] = {}
+        return {}
+
+
+def _line_of(loc: Loc, lines: dict[Loc, int]) -> int | None:
+    """The line (from 1) of ``loc``, or of the nearest key above it when it is not
+    written (a missing setting); None when the file is not YAML."""
+    line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)
+    return None if line is None else line + 1
+
+
+def _problems(exc: ValidationError, lines: dict[Loc, int]) -> dict[str, int | None]:
+    """One ``key: problem`` per error, with its line (None for the token, which comes from
+    the environment)."""
+    problems: dict[str, int | None] = {}
     for error in exc.errors():
         loc = tuple(part for part in error["loc"] if part != "function-after")
-        line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), 0)
+        line = None if loc[:2] == ("telegram", "token") else _line_of(loc, lines)
         problems.setdefault(f"{_key(loc) or 'the file'}: {_message(error)}", line)
-    return sorted(problems, key=problems.__getitem__)
+    return problems
+
+
+def _listed(source: Path, problems: dict[str, int | None]) -> str:
+    """``FILE:LINE: key: problem``, one a line in the order of the file (``FILE: key:
+    problem`` for the environment's), under a count when there are several."""
+    shown = [f"{source}{'' if line is None else f':{line}'}: {problem}"
+             for problem, line in sorted(problems.items(), key=lambda item: item[1] or 0)]
+    if len(shown) == 1:
+        return shown[0]
+    return "\n".join([f"{source} has {len(shown)} problems:", *(f"  {line}" for line in shown)])
 
 
 # --- reading and checking the file ---------------------------------------------------------
@@ -548,11 +575,13 @@ def _check(source: Path, content: bytes, token: str | None) -> _ConfigFile:
     from pydantic import ValidationError
 
     text, raw = _document(source, content)
-    problems: list[str] = []
+    lines = _line_table(text)
+    problems: dict[str, int | None] = {}
     telegram = raw.get("telegram")
     if isinstance(telegram, dict) and "token" in telegram:
-        problems.append("telegram.token: the token is never read from this file; "
-                        "set TELEGRAM_BOT_TOKEN in the environment")
+        in_file = ("telegram.token: the token is never read from this file; "
+                   "set TELEGRAM_BOT_TOKEN in the environment")
+        problems[in_file] = _line_of(("telegram", "token"), lines)
         telegram = {k: v for k, v in telegram.items() if k != "token"}
     if token:
         telegram = dict(telegram) if isinstance(telegram, dict) else (telegram or {})
@@ -565,13 +594,11 @@ def _check(source: Path, content: bytes, token: str | None) -> _ConfigFile:
     try:
         checked = _schema().validate_python(raw)
     except ValidationError as exc:
-        problems += _problems(exc, text)
+        problems.update(_problems(exc, lines))
     except RecursionError:
-        problems.append("the file is nested too deeply")
+        problems["the file is nested too deeply"] = None
     if problems:
-        listed = "\n".join(f"  {problem}" for problem in problems)
-        raise ConfigError(f"{source}: {problems[0]}" if len(problems) == 1
-                          else f"{source} has {len(problems)} problems:\n{listed}")
+        raise ConfigError(_listed(source, problems))
     return checked
 
 

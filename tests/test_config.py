@@ -133,15 +133,20 @@ def test_staff_desk_settings(tmp_path: Path) -> None:
     assert len(config.staff.hours.holidays) == 1 and not config.staff.hours.always
 
 
-def test_every_problem_is_listed_at_once(tmp_path: Path) -> None:
-    path = write(tmp_path, "staff:\n  remind_afer: 10m\n  anonymous: \"no\"\nadmins: \"3001\"\n")
+def test_every_problem_is_listed_at_once_with_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "staff:\n  remind_afer: 10m\n  anonymous: \"no\"\nadmins: \"3001\"\n"
+                           "telegram:\n  token: \"123:ABC\"\n")
     with pytest.raises(ConfigError) as error:
-        load_config(path, environ={})
+        load_config(path, environ={"TELEGRAM_BOT_TOKEN": "not a token"})
     assert str(error.value).splitlines() == [
-        f"{path} has 3 problems:",
-        "  staff.remind_afer: unknown setting; did you mean remind_after?",
-        "  staff.anonymous: expected true or false, got the string \"no\"",
-        "  admins: expected a list of Telegram user ids, got the string \"3001\"",
+        f"{path} has 5 problems:",
+        f"  {path}: TELEGRAM_BOT_TOKEN: does not look like a bot token: expected digits, a "
+        "colon, then letters, digits, - or _ (as @BotFather gives it), without quotes or spaces",
+        f"  {path}:2: staff.remind_afer: unknown setting; did you mean remind_after?",
+        f"  {path}:3: staff.anonymous: expected true or false, got the string \"no\"",
+        f"  {path}:4: admins: expected a list of Telegram user ids, got the string \"3001\"",
+        f"  {path}:6: telegram.token: the token is never read from this file; "
+        "set TELEGRAM_BOT_TOKEN in the environment",
     ]
 
 
@@ -184,7 +189,7 @@ def test_a_bad_config_is_one_clear_line_on_the_command_line(tmp_path: Path) -> N
     result = subprocess.run([CLI, "--config", str(path), "ask", "hello"],
                             check=False, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
-    assert result.stderr == (f"error: {path}: staff.remind_afer: unknown setting; "
+    assert result.stderr == (f"error: {path}:2: staff.remind_afer: unknown setting; "
                              "did you mean remind_after?\n")
     assert result.stdout == ""
 
