@@ -43,6 +43,7 @@ import re
 from datetime import date, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from bot.workhours import WorkingHours, parse_hours
@@ -130,6 +131,43 @@ def _secret(value: str) -> str:
     return value
 
 
+WEBHOOK_PORTS = (443, 80, 88, 8443)
+"""The only ports Telegram posts a webhook's updates to."""
+
+
+def _webhook_url(value: str) -> str:
+    """``telegram.webhook.url``: an https:// address on a port Telegram posts to, which
+    Telegram would refuse otherwise; empty when the bot polls (webhook mode without one
+    is refused by :func:`_check`). The address is not quoted back: its path may be secret."""
+    if not value:
+        return value
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        raise ValueError("not a web address; expected e.g. https://bot.example.org/telegram") \
+            from None
+    if parts.scheme != "https":
+        raise ValueError("Telegram posts updates only to an https:// address, e.g. "
+                         "https://bot.example.org/telegram (a reverse proxy with its certificate "
+                         "passes them on to telegram.webhook.listen and .port)")
+    if not parts.hostname:
+        raise ValueError("no host name after https://")
+    if port is not None and port not in WEBHOOK_PORTS:
+        raise ValueError(f"Telegram posts updates only to port 443, 80, 88 or 8443, not {port} "
+                         "(the bot itself may listen on another: telegram.webhook.port)")
+    return value
+
+
+def _missing_webhook_url(telegram: Any) -> bool:
+    """Webhook mode without ``telegram.webhook.url``, in the file as written (the url's own
+    check cannot see the mode)."""
+    if not (isinstance(telegram, dict) and telegram.get("mode") == "webhook"):
+        return False
+    hook = telegram.get("webhook")
+    return hook is None or (isinstance(hook, dict) and hook.get("url", "") == "")
+
+
 def _http_url(value: str) -> str:
     if not value.startswith(("http://", "https://")):
         raise ValueError(f"expected an http:// or https:// address, got {value!r}")
@@ -168,7 +206,7 @@ class _Section:
 class WebhookConfig(_Section):
     listen: StrictStr = "0.0.0.0"
     port: Annotated[StrictInt, Field(ge=1, le=65535)] = 8443
-    url: StrictStr = ""
+    url: Annotated[StrictStr, AfterValidator(_webhook_url)] = ""
     secret_token: Annotated[StrictStr, AfterValidator(_secret)] = ""
 
 
@@ -583,6 +621,9 @@ def _check(source: Path, content: bytes, token: str | None) -> _ConfigFile:
                    "set TELEGRAM_BOT_TOKEN in the environment")
         problems[in_file] = _line_of(("telegram", "token"), lines)
         telegram = {k: v for k, v in telegram.items() if k != "token"}
+    if _missing_webhook_url(telegram):
+        problems["telegram.webhook.url: webhook mode needs the https:// address Telegram "
+                 "posts updates to"] = _line_of(("telegram", "webhook", "url"), lines)
     if token:
         telegram = dict(telegram) if isinstance(telegram, dict) else (telegram or {})
         if isinstance(telegram, dict):

@@ -16,16 +16,17 @@ import logging
 import secrets
 import signal
 import traceback
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from sqlalchemy.exc import DBAPIError
 from telegram import BotCommand, Update
-from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot import phrases
-from bot.config import Config, ConfigError
+from bot.config import Config
 from bot.conversation import COMMANDS, Assistant, Reply
 from bot.inbox import Inbox
 from bot.storage import reason_of
@@ -188,14 +189,20 @@ async def register_commands(application: BotApplication) -> None:
             log.warning("could not register the command list (%s): %s", lang or "default", exc)
 
 
-async def _initialize(application: BotApplication) -> None:
-    """Connect to the Bot API (getMe), waiting and retrying while it is unreachable."""
+class CannotStart(Exception):
+    """The bot cannot start until an admin changes something; the text says what."""
+
+
+async def _retrying(call: Callable[[], Awaitable[object]]) -> None:
+    """Await ``call()``, calling it again while the Bot API cannot be reached (after 1 s,
+    doubling up to a minute). A request Telegram refuses (400, or the token) goes out:
+    it would be refused again."""
     delay = 1.0
     while True:
         try:
-            await application.initialize()
+            await call()
             return
-        except InvalidToken:
+        except BadRequest:
             raise
         except NetworkError as exc:
             log.warning("cannot reach the Bot API (%s); retrying in %.0f s", exc, delay)
@@ -203,11 +210,14 @@ async def _initialize(application: BotApplication) -> None:
             delay = min(delay * 2, MAX_BACKOFF)
 
 
+async def _initialize(application: BotApplication) -> None:
+    """Connect to the Bot API (getMe), waiting and retrying while it is unreachable."""
+    await _retrying(application.initialize)
+
+
 async def start(application: BotApplication, config: Config, *,
                 poll_timeout: int = POLL_TIMEOUT) -> None:
     """Connect, publish the commands and start receiving updates (polling or webhook)."""
-    if config.telegram.mode == "webhook" and not config.telegram.webhook.url:
-        raise ConfigError("webhook mode needs telegram.webhook.url (the public HTTPS URL)")
     await _initialize(application)
     worker, drainer = application.bot_data.worker, application.bot_data.drainer
     if drainer is None and isinstance(application.update_queue, DurableQueue):
@@ -235,6 +245,15 @@ async def _receive(application: BotApplication, config: Config, poll_timeout: in
         if not secret:
             secret = secrets.token_urlsafe(32)
             log.warning("telegram.webhook.secret_token is not set; using a random one for this run")
+        # The updater's own setWebhook tries an address Telegram refuses again for ever,
+        # saying so only at DEBUG: it is set here first, where a refusal stops the start
+        # (the updater then sets it again, as accepted).
+        try:
+            await _retrying(lambda: application.bot.set_webhook(
+                hook.url, allowed_updates=allowed, secret_token=secret))
+        except BadRequest as exc:
+            raise CannotStart(f"Telegram refused the webhook address {hook.url} "
+                              f"(telegram.webhook.url{_in(config)}): {exc.message}") from None
         await updater.start_webhook(
             listen=hook.listen, port=hook.port, url_path=urlparse(hook.url).path.strip("/"),
             webhook_url=hook.url, secret_token=secret, allowed_updates=allowed,
@@ -245,6 +264,11 @@ async def _receive(application: BotApplication, config: Config, poll_timeout: in
         await updater.start_polling(timeout=poll_timeout, allowed_updates=allowed,
                                     bootstrap_retries=-1, error_callback=_polling_error)
         log.info("receiving updates by long polling")
+
+
+def _in(config: Config) -> str:
+    """`` in FILE`` for a message naming a setting, when the configuration has a file."""
+    return f" in {config.source}" if config.source is not None else ""
 
 
 async def stop(application: BotApplication) -> None:
@@ -285,6 +309,11 @@ async def serve(config: Config, brain: Assistant, worker: Worker = Worker()) -> 
                   "(get one from @BotFather)")
         await application.shutdown()
         return 1
+    except CannotStart as exc:
+        signalled.cancel()
+        log.error("the bot cannot start: %s", exc)
+        await stop(application)
+        return 2
     try:
         await signalled
     finally:
