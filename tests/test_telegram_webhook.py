@@ -6,6 +6,7 @@ same ones tests/test_telegram_people.py runs over long polling.
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -123,5 +124,23 @@ async def test_a_webhook_address_telegram_refuses_stops_the_bot_with_one_line(
         f"(telegram.webhook.url in {config}): Bad webhook: failed to resolve host: name or "
         "service not known"]
     assert len(api.calls_of("setWebhook")) == 1  # refused once, not tried again for ever
+    assert "Traceback" not in log
+    assert api.token.split(":")[1] not in log and SECRET not in log
+
+
+async def test_a_webhook_port_in_use_stops_the_bot_with_one_line(api: BotApiServer,
+                                                                 tmp_path: Path) -> None:
+    with socket.socket() as taken:  # another program listens on the bot's port
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        api.proxied["bot.example.org"] = port
+        config = _webhook_config(api, tmp_path, "https://bot.example.org/telegram/hook", port)
+        code, log = await _run(config, tmp_path, api.token)
+    assert code == 2, log
+    assert _errors(log) == [
+        f"handlers.app: the bot cannot start: cannot listen for the webhook's updates on "
+        f"127.0.0.1:{port} (telegram.webhook.listen and .port in {config}): "
+        "Address already in use"]
     assert "Traceback" not in log
     assert api.token.split(":")[1] not in log and SECRET not in log
