@@ -43,6 +43,7 @@ import re
 from datetime import date, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from bot.workhours import WorkingHours, parse_hours
@@ -130,6 +131,43 @@ def _secret(value: str) -> str:
     return value
 
 
+WEBHOOK_PORTS = (443, 80, 88, 8443)
+"""The only ports Telegram posts a webhook's updates to."""
+
+
+def _webhook_url(value: str) -> str:
+    """``telegram.webhook.url``: an https:// address on a port Telegram posts to, which
+    Telegram would refuse otherwise; empty when the bot polls (webhook mode without one
+    is refused by :func:`_check`). The address is not quoted back: its path may be secret."""
+    if not value:
+        return value
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        raise ValueError("not a web address; expected e.g. https://bot.example.org/telegram") \
+            from None
+    if parts.scheme != "https":
+        raise ValueError("Telegram posts updates only to an https:// address, e.g. "
+                         "https://bot.example.org/telegram (a reverse proxy with its certificate "
+                         "passes them on to telegram.webhook.listen and .port)")
+    if not parts.hostname:
+        raise ValueError("no host name after https://")
+    if port is not None and port not in WEBHOOK_PORTS:
+        raise ValueError(f"Telegram posts updates only to port 443, 80, 88 or 8443, not {port} "
+                         "(the bot itself may listen on another: telegram.webhook.port)")
+    return value
+
+
+def _missing_webhook_url(telegram: Any) -> bool:
+    """Webhook mode without ``telegram.webhook.url``, in the file as written (the url's own
+    check cannot see the mode)."""
+    if not (isinstance(telegram, dict) and telegram.get("mode") == "webhook"):
+        return False
+    hook = telegram.get("webhook")
+    return hook is None or (isinstance(hook, dict) and hook.get("url", "") == "")
+
+
 def _http_url(value: str) -> str:
     if not value.startswith(("http://", "https://")):
         raise ValueError(f"expected an http:// or https:// address, got {value!r}")
@@ -168,7 +206,7 @@ class _Section:
 class WebhookConfig(_Section):
     listen: StrictStr = "0.0.0.0"
     port: Annotated[StrictInt, Field(ge=1, le=65535)] = 8443
-    url: StrictStr = ""
+    url: Annotated[StrictStr, AfterValidator(_webhook_url)] = ""
     secret_token: Annotated[StrictStr, AfterValidator(_secret)] = ""
 
 
@@ -436,7 +474,11 @@ def _key(loc: tuple[str | int, ...]) -> str:
     return text
 
 
-def _lines(node: yaml.Node, loc: tuple[str | int, ...] = ()) -> dict[tuple[str | int, ...], int]:
+Loc = tuple[str | int, ...]
+"""Where a value is in the file: ``("staff", "remind_after")``, ``("admins", 2)``."""
+
+
+def _lines(node: yaml.Node, loc: Loc = ()) -> dict[Loc, int]:
     """The line of every key and list item of a YAML document, by its place."""
     import yaml
 
@@ -451,21 +493,44 @@ def _lines(node: yaml.Node, loc: tuple[str | int, ...] = ()) -> dict[tuple[str |
     return lines
 
 
-def _problems(exc: ValidationError, text: str) -> list[str]:
-    """One ``key: problem`` line per error, in the order of the file's lines."""
+def _line_table(text: str) -> dict[Loc, int]:
+    """The line (from 0) of every key and list item of the file, by its place; empty
+    when the file is not YAML."""
     import yaml
 
     try:
         document = yaml.compose(text)
-        lines = _lines(document) if document is not None else {}
+        return _lines(document) if document is not None else {}
     except (yaml.YAMLError, RecursionError):
-        lines = {}
-    problems: dict[str, int] = {}
+        return {}
+
+
+def _line_of(loc: Loc, lines: dict[Loc, int]) -> int | None:
+    """The line (from 1) of ``loc``, or of the nearest key above it when it is not
+    written (a missing setting); None when the file is not YAML."""
+    line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)
+    return None if line is None else line + 1
+
+
+def _problems(exc: ValidationError, lines: dict[Loc, int]) -> dict[str, int | None]:
+    """One ``key: problem`` per error, with its line (None for the token, which comes from
+    the environment)."""
+    problems: dict[str, int | None] = {}
     for error in exc.errors():
         loc = tuple(part for part in error["loc"] if part != "function-after")
-        line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), 0)
+        line = None if loc[:2] == ("telegram", "token") else _line_of(loc, lines)
         problems.setdefault(f"{_key(loc) or 'the file'}: {_message(error)}", line)
-    return sorted(problems, key=problems.__getitem__)
+    return problems
+
+
+def _listed(source: Path, problems: dict[str, int | None]) -> str:
+    """``FILE:LINE: key: problem``, one a line in the order of the file (``FILE: key:
+    problem`` for the environment's), under a count when there are several."""
+    shown = [f"{source}{'' if line is None else f':{line}'}: {problem}"
+             for problem, line in sorted(problems.items(), key=lambda item: item[1] or 0)]
+    if len(shown) == 1:
+        return shown[0]
+    return "\n".join([f"{source} has {len(shown)} problems:", *(f"  {line}" for line in shown)])
 
 
 # --- reading and checking the file ---------------------------------------------------------
@@ -548,12 +613,17 @@ def _check(source: Path, content: bytes, token: str | None) -> _ConfigFile:
     from pydantic import ValidationError
 
     text, raw = _document(source, content)
-    problems: list[str] = []
+    lines = _line_table(text)
+    problems: dict[str, int | None] = {}
     telegram = raw.get("telegram")
     if isinstance(telegram, dict) and "token" in telegram:
-        problems.append("telegram.token: the token is never read from this file; "
-                        "set TELEGRAM_BOT_TOKEN in the environment")
+        in_file = ("telegram.token: the token is never read from this file; "
+                   "set TELEGRAM_BOT_TOKEN in the environment")
+        problems[in_file] = _line_of(("telegram", "token"), lines)
         telegram = {k: v for k, v in telegram.items() if k != "token"}
+    if _missing_webhook_url(telegram):
+        problems["telegram.webhook.url: webhook mode needs the https:// address Telegram "
+                 "posts updates to"] = _line_of(("telegram", "webhook", "url"), lines)
     if token:
         telegram = dict(telegram) if isinstance(telegram, dict) else (telegram or {})
         if isinstance(telegram, dict):
@@ -565,13 +635,11 @@ def _check(source: Path, content: bytes, token: str | None) -> _ConfigFile:
     try:
         checked = _schema().validate_python(raw)
     except ValidationError as exc:
-        problems += _problems(exc, text)
+        problems.update(_problems(exc, lines))
     except RecursionError:
-        problems.append("the file is nested too deeply")
+        problems["the file is nested too deeply"] = None
     if problems:
-        listed = "\n".join(f"  {problem}" for problem in problems)
-        raise ConfigError(f"{source}: {problems[0]}" if len(problems) == 1
-                          else f"{source} has {len(problems)} problems:\n{listed}")
+        raise ConfigError(_listed(source, problems))
     return checked
 
 

@@ -1,10 +1,12 @@
 """Building the Telegram Application and running it (long polling or a webhook).
 
 Nothing here may stop the bot for good once it has started: network errors
-and Telegram outages are logged and retried, and non-essential calls (the
-command list) are logged when they fail. The token is never logged: the
-HTTP client's request log (which shows URLs) is silenced and every log
-record is scrubbed of the token. A database error is logged without the
+and Telegram outages (429s included) are logged and retried, and non-essential
+calls (the command list) are logged when they fail. What keeps it from starting
+(the token, a webhook address Telegram refuses or a port taken, the database)
+is one line in the log and an exit code, never a traceback. The token is never
+logged: the HTTP client's request log (which shows URLs) is silenced and every
+log record is scrubbed of the token. A database error is logged without the
 values of its statement (people's names and questions).
 """
 
@@ -16,16 +18,17 @@ import logging
 import secrets
 import signal
 import traceback
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from sqlalchemy.exc import DBAPIError
 from telegram import BotCommand, Update
-from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot import phrases
-from bot.config import Config, ConfigError
+from bot.config import Config
 from bot.conversation import COMMANDS, Assistant, Reply
 from bot.inbox import Inbox
 from bot.storage import reason_of
@@ -188,14 +191,25 @@ async def register_commands(application: BotApplication) -> None:
             log.warning("could not register the command list (%s): %s", lang or "default", exc)
 
 
-async def _initialize(application: BotApplication) -> None:
-    """Connect to the Bot API (getMe), waiting and retrying while it is unreachable."""
+class CannotStart(Exception):
+    """The bot cannot start until an admin changes something; the text says what."""
+
+
+async def _retrying(call: Callable[[], Awaitable[object]]) -> None:
+    """Await ``call()``, calling it again while the Bot API cannot be reached (after 1 s,
+    doubling up to a minute) or after the time it asks to wait (429). A request Telegram
+    refuses (400, or the token) goes out: it would be refused again."""
     delay = 1.0
     while True:
         try:
-            await application.initialize()
+            await call()
             return
-        except InvalidToken:
+        except RetryAfter as exc:
+            wait = outbox._retry_after(exc)
+            log.warning("Telegram asks the bot to wait %.0f s (too many requests); "
+                        "trying again then", wait)
+            await asyncio.sleep(wait)
+        except BadRequest:
             raise
         except NetworkError as exc:
             log.warning("cannot reach the Bot API (%s); retrying in %.0f s", exc, delay)
@@ -203,11 +217,14 @@ async def _initialize(application: BotApplication) -> None:
             delay = min(delay * 2, MAX_BACKOFF)
 
 
+async def _initialize(application: BotApplication) -> None:
+    """Connect to the Bot API (getMe), waiting and retrying while it is unreachable."""
+    await _retrying(application.initialize)
+
+
 async def start(application: BotApplication, config: Config, *,
                 poll_timeout: int = POLL_TIMEOUT) -> None:
     """Connect, publish the commands and start receiving updates (polling or webhook)."""
-    if config.telegram.mode == "webhook" and not config.telegram.webhook.url:
-        raise ConfigError("webhook mode needs telegram.webhook.url (the public HTTPS URL)")
     await _initialize(application)
     worker, drainer = application.bot_data.worker, application.bot_data.drainer
     if drainer is None and isinstance(application.update_queue, DurableQueue):
@@ -235,16 +252,35 @@ async def _receive(application: BotApplication, config: Config, poll_timeout: in
         if not secret:
             secret = secrets.token_urlsafe(32)
             log.warning("telegram.webhook.secret_token is not set; using a random one for this run")
-        await updater.start_webhook(
-            listen=hook.listen, port=hook.port, url_path=urlparse(hook.url).path.strip("/"),
-            webhook_url=hook.url, secret_token=secret, allowed_updates=allowed,
-            bootstrap_retries=-1,
-        )
+        # The updater's own setWebhook tries an address Telegram refuses again for ever,
+        # saying so only at DEBUG: it is set here first, where a refusal stops the start
+        # (the updater then sets it again, as accepted).
+        try:
+            await _retrying(lambda: application.bot.set_webhook(
+                hook.url, allowed_updates=allowed, secret_token=secret))
+        except BadRequest as exc:
+            raise CannotStart(f"Telegram refused the webhook address {hook.url} "
+                              f"(telegram.webhook.url{_in(config)}): {exc.message}") from None
+        try:
+            await updater.start_webhook(
+                listen=hook.listen, port=hook.port, url_path=urlparse(hook.url).path.strip("/"),
+                webhook_url=hook.url, secret_token=secret, allowed_updates=allowed,
+                bootstrap_retries=-1,
+            )
+        except OSError as exc:  # the port is taken, or the address is not this machine's
+            raise CannotStart(f"cannot listen for the webhook's updates on {hook.listen}:"
+                              f"{hook.port} (telegram.webhook.listen and .port{_in(config)}): "
+                              f"{exc.strerror or exc}") from None
         log.info("receiving updates on a webhook at %s", hook.url)
     else:
         await updater.start_polling(timeout=poll_timeout, allowed_updates=allowed,
                                     bootstrap_retries=-1, error_callback=_polling_error)
         log.info("receiving updates by long polling")
+
+
+def _in(config: Config) -> str:
+    """`` in FILE`` for a message naming a setting, when the configuration has a file."""
+    return f" in {config.source}" if config.source is not None else ""
 
 
 async def stop(application: BotApplication) -> None:
@@ -279,18 +315,33 @@ async def serve(config: Config, brain: Assistant, worker: Worker = Worker()) -> 
         return 0
     try:
         starting.result()
-    except InvalidToken:
+    except Exception as exc:  # whatever it is, one line: the admin has something to fix
         signalled.cancel()
-        log.error("Telegram refused the bot token; check TELEGRAM_BOT_TOKEN "
-                  "(get one from @BotFather)")
-        await application.shutdown()
-        return 1
+        code, reason = _not_started(exc)
+        log.error("%s", reason)
+        await stop(application)
+        return code
     try:
         await signalled
     finally:
         log.info("stopping")
         await stop(application)
     return 0
+
+
+def _not_started(exc: Exception) -> tuple[int, str]:
+    """What stopped the start, for the admin: the exit code (1: the token; 2: the rest,
+    as for a bad config or FAQ) and one line (a database error without its statement)."""
+    if isinstance(exc, InvalidToken):
+        return 1, ("Telegram refused the bot token; check TELEGRAM_BOT_TOKEN "
+                   "(get one from @BotFather)")
+    if isinstance(exc, CannotStart):
+        reason = str(exc)
+    elif isinstance(exc, DBAPIError):
+        reason = f"database error: {reason_of(exc)}"
+    else:
+        reason = f"{type(exc).__name__}: {exc}"
+    return 2, f"the bot cannot start: {reason}"
 
 
 def run(config: Config, brain: Assistant, worker: Worker = Worker()) -> int:

@@ -123,6 +123,37 @@ def test_bad_values_give_a_clear_error(tmp_path: Path, text: str, message: str) 
         load_config(write(tmp_path, text), environ={})
 
 
+@pytest.mark.parametrize("telegram, message", [
+    ("  mode: webhook\n", "1: telegram.webhook.url: webhook mode needs the https:// address"),
+    ("  mode: webhook\n  webhook:\n    port: 8443\n",
+     "3: telegram.webhook.url: webhook mode needs the https:// address"),
+    ("  mode: webhook\n  webhook:\n    url: \"\"\n",
+     "4: telegram.webhook.url: webhook mode needs the https:// address"),
+    ("  webhook:\n    url: http://bot.example.org/hook-s3cret\n",
+     "3: telegram.webhook.url: Telegram posts updates only to an https:// address"),
+    ("  mode: webhook\n  webhook:\n    url: https://bot.example.org:8080/hook-s3cret\n",
+     "4: telegram.webhook.url: Telegram posts updates only to port 443, 80, 88 or 8443, not 8080"),
+    ("  webhook:\n    url: https:///hook-s3cret\n", "3: telegram.webhook.url: no host name"),
+    ("  webhook:\n    url: https://[::1/hook-s3cret\n",
+     "3: telegram.webhook.url: not a web address"),
+])
+def test_a_webhook_address_telegram_would_refuse_is_named_with_its_line(
+        tmp_path: Path, telegram: str, message: str) -> None:
+    path = write(tmp_path, "database:\n  url: sqlite:///x.db\ntelegram:\n" + telegram)
+    line, _, problem = message.partition(": ")
+    with pytest.raises(ConfigError) as error:
+        load_config(path, environ={})
+    assert str(error.value).startswith(f"{path}:{int(line) + 2}: {problem}")
+    assert "s3cret" not in str(error.value)  # the address's path may be a secret
+
+
+@pytest.mark.parametrize("url", ["https://bot.example.org/telegram", "https://bot.example.org:8443/t",
+                                 "https://203.0.113.7:88/t"])
+def test_a_webhook_address_telegram_accepts_is_read(tmp_path: Path, url: str) -> None:
+    path = write(tmp_path, f"telegram:\n  mode: webhook\n  webhook:\n    url: {url}\n")
+    assert load_config(path, environ={}).telegram.webhook.url == url
+
+
 def test_staff_desk_settings(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, (
         "staff:\n  language: en\n  routes:\n    grants: -100123\n"
@@ -133,15 +164,20 @@ def test_staff_desk_settings(tmp_path: Path) -> None:
     assert len(config.staff.hours.holidays) == 1 and not config.staff.hours.always
 
 
-def test_every_problem_is_listed_at_once(tmp_path: Path) -> None:
-    path = write(tmp_path, "staff:\n  remind_afer: 10m\n  anonymous: \"no\"\nadmins: \"3001\"\n")
+def test_every_problem_is_listed_at_once_with_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "staff:\n  remind_afer: 10m\n  anonymous: \"no\"\nadmins: \"3001\"\n"
+                           "telegram:\n  token: \"123:ABC\"\n")
     with pytest.raises(ConfigError) as error:
-        load_config(path, environ={})
+        load_config(path, environ={"TELEGRAM_BOT_TOKEN": "not a token"})
     assert str(error.value).splitlines() == [
-        f"{path} has 3 problems:",
-        "  staff.remind_afer: unknown setting; did you mean remind_after?",
-        "  staff.anonymous: expected true or false, got the string \"no\"",
-        "  admins: expected a list of Telegram user ids, got the string \"3001\"",
+        f"{path} has 5 problems:",
+        f"  {path}: TELEGRAM_BOT_TOKEN: does not look like a bot token: expected digits, a "
+        "colon, then letters, digits, - or _ (as @BotFather gives it), without quotes or spaces",
+        f"  {path}:2: staff.remind_afer: unknown setting; did you mean remind_after?",
+        f"  {path}:3: staff.anonymous: expected true or false, got the string \"no\"",
+        f"  {path}:4: admins: expected a list of Telegram user ids, got the string \"3001\"",
+        f"  {path}:6: telegram.token: the token is never read from this file; "
+        "set TELEGRAM_BOT_TOKEN in the environment",
     ]
 
 
@@ -184,7 +220,7 @@ def test_a_bad_config_is_one_clear_line_on_the_command_line(tmp_path: Path) -> N
     result = subprocess.run([CLI, "--config", str(path), "ask", "hello"],
                             check=False, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
-    assert result.stderr == (f"error: {path}: staff.remind_afer: unknown setting; "
+    assert result.stderr == (f"error: {path}:2: staff.remind_afer: unknown setting; "
                              "did you mean remind_after?\n")
     assert result.stdout == ""
 

@@ -5,6 +5,8 @@ same ones tests/test_telegram_people.py runs over long polling.
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,7 +14,9 @@ import pytest
 
 import test_telegram_people as flows
 from botapi import BotApiServer
-from botapi.harness import RunningBot, make_config
+from botapi.harness import RunningBot, free_port, make_config
+from test_chat import CLI, environment
+from test_inbox import _config_file
 
 SECRET = "s3cret-Token_for-the-webhook"
 
@@ -49,9 +53,8 @@ async def test_same_flow_over_the_webhook(api: BotApiServer, bot: RunningBot, fl
 
 async def test_the_bot_sets_its_webhook_with_the_secret_token(api: BotApiServer,
                                                              bot: RunningBot) -> None:
-    [call] = api.calls_of("setWebhook")
-    assert call.params["url"] == bot.config.telegram.webhook.url
-    assert call.params["secret_token"] == SECRET
+    assert api.webhook == {"url": bot.config.telegram.webhook.url, "secret_token": SECRET}
+    assert bot.config.telegram.webhook.url.startswith("https://")
     assert not api.calls_of("getUpdates")
 
 
@@ -72,11 +75,72 @@ async def test_without_a_configured_secret_a_random_one_is_used(api: BotApiServe
                                                                tmp_path: Path) -> None:
     running = await RunningBot(make_config(api, tmp_path / "bot.db", webhook_secret="")).start()
     try:
-        [call] = api.calls_of("setWebhook")
-        assert len(call.params["secret_token"]) >= 32
+        [secret] = {call.params["secret_token"] for call in api.calls_of("setWebhook")}
+        assert len(secret) >= 32 and api.webhook is not None
+        assert api.webhook["secret_token"] == secret
         assert await api.post_webhook({"update_id": 1, "message": api.message(
             api.user(2002), "/help")}, None) == 403
         [reply] = await flows.ask(api, api.user(2002), "/help")
         assert "/search" in reply.text
     finally:
         await running.stop()
+
+
+# --- what an admin sees when the webhook cannot start ----------------------------------
+
+def _webhook_config(api: BotApiServer, tmp_path: Path, url: str, port: int) -> Path:
+    """A config.yaml for webhook mode, the bot listening on 127.0.0.1:``port``."""
+    return _config_file(api.base_url, tmp_path, telegram={"mode": "webhook", "webhook": {
+        "listen": "127.0.0.1", "port": port, "url": url, "secret_token": SECRET}})
+
+
+async def _run(config: Path, tmp_path: Path, token: str) -> tuple[int | None, str]:
+    """``ngo-faq-bot run`` until it ends by itself: its exit code and its log."""
+    process = await asyncio.create_subprocess_exec(
+        CLI, "--config", str(config), "run", env=environment(tmp_path, TELEGRAM_BOT_TOKEN=token),
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE)
+    try:
+        _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    return process.returncode, stderr.decode()
+
+
+def _errors(log: str) -> list[str]:
+    return [line.split(" ERROR ", 1)[1] for line in log.splitlines() if " ERROR " in line]
+
+
+async def test_a_webhook_address_telegram_refuses_stops_the_bot_with_one_line(
+        api: BotApiServer, tmp_path: Path) -> None:
+    url = "https://nowhere.example.org/telegram/hook"  # a host no name server knows
+    config = _webhook_config(api, tmp_path, url, free_port())
+    code, log = await _run(config, tmp_path, api.token)
+    assert code == 2, log
+    assert _errors(log) == [
+        f"handlers.app: the bot cannot start: Telegram refused the webhook address {url} "
+        f"(telegram.webhook.url in {config}): Bad webhook: failed to resolve host: name or "
+        "service not known"]
+    assert len(api.calls_of("setWebhook")) == 1  # refused once, not tried again for ever
+    assert "Traceback" not in log
+    assert api.token.split(":")[1] not in log and SECRET not in log
+
+
+async def test_a_webhook_port_in_use_stops_the_bot_with_one_line(api: BotApiServer,
+                                                                 tmp_path: Path) -> None:
+    with socket.socket() as taken:  # another program listens on the bot's port
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        api.proxied["bot.example.org"] = port
+        config = _webhook_config(api, tmp_path, "https://bot.example.org/telegram/hook", port)
+        code, log = await _run(config, tmp_path, api.token)
+    assert code == 2, log
+    assert _errors(log) == [
+        f"handlers.app: the bot cannot start: cannot listen for the webhook's updates on "
+        f"127.0.0.1:{port} (telegram.webhook.listen and .port in {config}): "
+        "Address already in use"]
+    assert "Traceback" not in log
+    assert api.token.split(":")[1] not in log and SECRET not in log

@@ -2,14 +2,18 @@
 sent once, and a worker killed in the middle of its work loses nothing.
 
 The workers are real ``ngo-faq-bot run --worker I/N`` processes, started separately,
-long polling the Bot API test server; one of them is killed with SIGKILL.
+long polling the Bot API test server; one of them is killed with SIGKILL. The
+supervisor (``ngo-faq-bot run --workers 2``) is run as an admin runs it: it starts a
+killed worker again, later each time, and stops everything when one cannot start.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -116,3 +120,111 @@ def test_several_workers_need_postgresql(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "several workers need a PostgreSQL database" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# --- the supervisor: `ngo-faq-bot run --workers N` ----------------------------------------
+
+class Supervisor:
+    """``ngo-faq-bot run --workers 2``; its stderr, where its workers log too, read a line
+    at a time."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.lines: list[str] = []
+
+    @classmethod
+    async def start(cls, config: Path, tmp_path: Path, token: str, url: str) -> Supervisor:
+        return cls(await asyncio.create_subprocess_exec(
+            CLI, "--config", str(config), "run", "--workers", "2",
+            env={**environment(tmp_path, TELEGRAM_BOT_TOKEN=token), "DATABASE_URL": url},
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE))
+
+    async def line(self, containing: str, timeout: float = 60) -> str:
+        """The next line that contains ``containing``."""
+        async def found() -> str:
+            assert self.process.stderr is not None
+            while line := (await self.process.stderr.readline()).decode():
+                self.lines.append(line)
+                if containing in line:
+                    return line
+            raise AssertionError(f"no {containing!r} in:\n{self.log}")
+        return await asyncio.wait_for(found(), timeout)
+
+    async def end(self, timeout: float) -> int:
+        """Its exit code, and the rest of its stderr read, within ``timeout`` seconds."""
+        assert self.process.stderr is not None
+        rest = await asyncio.wait_for(self.process.stderr.read(), timeout)
+        self.lines += rest.decode().splitlines(keepends=True)
+        code = await asyncio.wait_for(self.process.wait(), timeout)
+        return code
+
+    def kill(self) -> None:
+        """After a failed test: it and the workers it left, killed."""
+        if self.process.returncode is None:
+            self.process.kill()
+        for pid in self.pids():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+    @property
+    def log(self) -> str:
+        return "".join(self.lines)
+
+    def pids(self) -> list[int]:
+        """The workers it started."""
+        return [int(line.rsplit("pid ", 1)[1].rstrip(")\n")) for line in self.lines
+                if " started (pid " in line]
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+async def test_a_worker_that_cannot_start_stops_the_others_and_the_supervisor_exits_2(
+        api: BotApiServer, tmp_path: Path, postgres_url: str) -> None:
+    with socket.socket() as taken:  # another program listens on the webhook's port
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        api.proxied["bot.example.org"] = port
+        config = _config_file(api.base_url, tmp_path, registry={"sample_csv": ""}, telegram={
+            "mode": "webhook", "webhook": {"listen": "127.0.0.1", "port": port,
+                                           "url": "https://bot.example.org/hook"}})
+        supervisor = await Supervisor.start(config, tmp_path, api.token, postgres_url)
+        try:
+            code = await supervisor.end(90)
+        finally:
+            supervisor.kill()
+    log = supervisor.log
+    assert code == 2, log
+    assert log.count("cannot listen for the webhook's updates") == 1, log  # worker 0's error
+    assert log.count("worker 0 started") == 1, log  # not started again
+    assert "worker 0 cannot start (exit code 2, see above); stopping the others\n" in log
+    assert "Traceback" not in log
+    assert all(_gone(pid) for pid in supervisor.pids())  # worker 1 stopped too
+
+
+async def test_sigterm_while_a_dead_worker_waits_to_start_again_starts_nothing(
+        api: BotApiServer, tmp_path: Path, postgres_url: str) -> None:
+    config = _config_file(api.base_url, tmp_path, registry={"sample_csv": ""})
+    supervisor = await Supervisor.start(config, tmp_path, api.token, postgres_url)
+    try:
+        for delay in (1, 2):  # killed again as soon as it starts: it waits twice as long
+            started = await supervisor.line("worker 1 started")
+            os.kill(int(started.rsplit("pid ", 1)[1].rstrip(")\n")), signal.SIGKILL)
+            await supervisor.line(f"worker 1 ended (killed by SIGKILL); starting it again in "
+                                  f"{delay} s")
+        supervisor.process.send_signal(signal.SIGTERM)  # within those 2 s
+        code = await supervisor.end(30)
+    finally:
+        supervisor.kill()
+    log = supervisor.log
+    assert code == 0, log
+    assert log.count("worker 1 started") == 2, log  # not a third time, after the stop
+    assert "Traceback" not in log
+    assert all(_gone(pid) for pid in supervisor.pids())

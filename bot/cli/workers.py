@@ -2,7 +2,10 @@
 
 The supervisor starts ``ngo-faq-bot run --worker I/N`` for each I, starts again
 a worker that dies (what it held passes to the others meanwhile, see
-:mod:`bot.inbox`), and passes SIGTERM and SIGINT on to all of them.
+:mod:`bot.inbox`), and passes SIGTERM and SIGINT on to all of them. A worker
+that stops with exit code 1 or 2 (the token refused; the config, the FAQ or the
+database) would stop so again: then the supervisor stops the others and exits
+with that code.
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ import sys
 import time
 from types import FrameType
 
-RESTART_DELAY = 1.0  # seconds before a worker that died is started again
+RESTART_DELAY = 1.0  # seconds before a worker that died is started again...
+MAX_RESTART_DELAY = 60.0  # ...doubling while it keeps dying, up to this
 STOP_GRACE = 15.0    # seconds the workers get to stop before they are killed
+FATAL = (1, 2)       # exit codes of a worker that cannot start (see handlers.app.serve)
 
 
 def parse_worker(value: str) -> tuple[int, int]:
@@ -29,8 +34,19 @@ def parse_worker(value: str) -> tuple[int, int]:
     return i, n
 
 
+def _ending(code: int) -> str:
+    """How a worker ended, from its return code."""
+    if code >= 0:
+        return f"exit code {code}"
+    try:
+        return f"killed by {signal.Signals(-code).name}"
+    except ValueError:  # a real-time signal has no name
+        return f"killed by signal {-code}"
+
+
 def supervise(count: int, config_path: str | None) -> int:
-    """Run ``count`` workers until SIGTERM or SIGINT; returns the exit code."""
+    """Run ``count`` workers until SIGTERM or SIGINT (0), or until one cannot start
+    (its exit code); returns the exit code."""
     stopping = False
 
     def stop(signum: int, _frame: FrameType | None) -> None:
@@ -40,27 +56,49 @@ def supervise(count: int, config_path: str | None) -> int:
             if process.poll() is None:
                 process.send_signal(signum)
 
-    def start(index: int) -> subprocess.Popen[bytes]:
+    def start(index: int) -> None:
         config = ["--config", config_path] if config_path else []
         process = subprocess.Popen([sys.executable, "-m", "bot.cli", *config, "run",
                                     "--worker", f"{index}/{count}"])
+        workers[index] = process
+        started[index] = time.monotonic()
+        if stopping:  # SIGTERM came as it started, after stop() had signalled the others
+            process.terminate()
+            return
         print(f"worker {index} started (pid {process.pid})", file=sys.stderr, flush=True)
-        return process
 
     workers: dict[int, subprocess.Popen[bytes]] = {}
+    started: dict[int, float] = {}
+    due: dict[int, float] = {}  # a worker that died -> when it starts again
+    delays = dict.fromkeys(range(count), RESTART_DELAY)
+    code = 0
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     for index in range(count):
-        workers[index] = start(index)
+        start(index)
     while not stopping:
         time.sleep(0.2)
-        for index, process in list(workers.items()):
-            code = process.poll()
-            if code is not None and not stopping:
-                print(f"worker {index} ended (exit code {code}); starting it again",
-                      file=sys.stderr, flush=True)
-                time.sleep(RESTART_DELAY)
-                workers[index] = start(index)
+        now = time.monotonic()
+        for index, process in workers.items():
+            ended = process.poll()
+            if ended is None or index in due or stopping:
+                continue
+            if ended in FATAL:
+                print(f"worker {index} cannot start ({_ending(ended)}, see above); "
+                      "stopping the others", file=sys.stderr, flush=True)
+                code = ended
+                stop(signal.SIGTERM, None)
+                break
+            if now - started[index] > MAX_RESTART_DELAY:  # it had been running: not a loop
+                delays[index] = RESTART_DELAY
+            due[index] = now + delays[index]
+            print(f"worker {index} ended ({_ending(ended)}); starting it again in "
+                  f"{delays[index]:.0f} s", file=sys.stderr, flush=True)
+            delays[index] = min(delays[index] * 2, MAX_RESTART_DELAY)
+        for index, when in list(due.items()):
+            if when <= now and not stopping:
+                del due[index]
+                start(index)
     deadline = time.monotonic() + STOP_GRACE
     for process in workers.values():
         try:
@@ -68,4 +106,4 @@ def supervise(count: int, config_path: str | None) -> int:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-    return 0
+    return code

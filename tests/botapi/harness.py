@@ -27,7 +27,8 @@ def make_config(server: BotApiServer, database: Path | str, *,
     """The project's config.yaml, on a test database, talking to ``server``.
 
     ``database`` is a SQLite file or a database URL. With ``webhook_secret``
-    the bot runs in webhook mode on a free local port.
+    the bot runs in webhook mode on a free local port, at a public https address
+    that ``server``'s reverse proxy passes on to that port.
     """
     url = database if isinstance(database, str) else f"sqlite:///{database}"
     config = load_config(PROJECT_ROOT / "config.yaml", environ={
@@ -36,8 +37,9 @@ def make_config(server: BotApiServer, database: Path | str, *,
     telegram = dataclasses.replace(config.telegram, api_base_url=server.base_url)
     if webhook_secret is not None:
         port = free_port()
+        server.proxied[f"bot-{port}.example.org"] = port
         telegram = dataclasses.replace(telegram, mode="webhook", webhook=WebhookConfig(
-            listen="127.0.0.1", port=port, url=f"http://127.0.0.1:{port}/telegram/hook",
+            listen="127.0.0.1", port=port, url=f"https://bot-{port}.example.org/telegram/hook",
             secret_token=webhook_secret))
     return dataclasses.replace(config, telegram=telegram)
 

@@ -4,9 +4,11 @@ It answers with the Bot API's real JSON (``{"ok": true, "result": ...}`` or
 ``{"ok": false, "error_code": ..., "description": ...}``), checks what real
 Telegram checks where a mistake of ours would show (HTML that does not parse,
 empty or too long texts, callback data over 64 bytes, editing a message that
-does not exist), records every call, and lets a test play the people: inject
-messages, stickers, group messages and button presses, delivered by long
-polling (``getUpdates``) or posted to the bot's webhook with the secret token.
+does not exist, a webhook address that is not https on a port Telegram allows),
+records every call, and lets a test play the people: inject messages, stickers,
+group messages and button presses, delivered by long polling (``getUpdates``) or
+posted to the bot's webhook with the secret token, through the reverse proxy in
+front of the bot (:attr:`BotApiServer.proxied`).
 
 For load and fault runs it injects Telegram's troubles: a share of a method's
 calls failing (seeded random), time windows in which calls hang or are
@@ -29,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -259,6 +262,10 @@ class BotApiServer:
                    "can_connect_to_business": False, "has_main_web_app": False}
         self.calls: list[Call] = []
         self.webhook: dict[str, Any] | None = None
+        # The reverse proxy in front of a bot on a webhook, as in production: Telegram posts
+        # to https://HOST/PATH, the proxy (holding the certificate) to the bot's own
+        # http://127.0.0.1:PORT/PATH. Public host name -> PORT; no other host resolves.
+        self.proxied: dict[str, int] = {}
         self.fail_methods: set[str] = set()
         self.failures: dict[str, list[Failure]] = {}
         self.failed: list[Call] = []          # calls refused by an injected failure
@@ -543,8 +550,10 @@ class BotApiServer:
         headers = {"Content-Type": "application/json"}
         if secret_token is not None:
             headers["X-Telegram-Bot-Api-Secret-Token"] = secret_token
+        public = urlsplit(self.webhook["url"])
+        local = f"http://127.0.0.1:{self.proxied[public.hostname or '']}{public.path}"
         async with aiohttp.ClientSession() as session:
-            async with session.post(self.webhook["url"], data=json.dumps(update),
+            async with session.post(local, data=json.dumps(update),
                                     headers=headers) as response:
                 return response.status
 
@@ -714,6 +723,16 @@ class BotApiServer:
         if not params.get("url"):
             self.webhook = None
         else:
+            url = urlsplit(params["url"])  # what Telegram checks before it accepts a webhook
+            if url.scheme != "https":
+                raise ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided "
+                                    "for webhook")
+            if (url.port or 443) not in (80, 88, 443, 8443):
+                raise ApiError(400, "Bad Request: bad webhook: Webhook can be set up only on "
+                                    "ports 80, 88, 443 or 8443")
+            if url.hostname not in self.proxied:
+                raise ApiError(400, "Bad Request: bad webhook: Failed to resolve host: Name or "
+                                    "service not known")
             self.webhook = {"url": params["url"], "secret_token": params.get("secret_token")}
         return True
 
