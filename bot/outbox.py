@@ -5,10 +5,9 @@ A state change and the messages it causes are written in one transaction
 A sender (``handlers/outbox.py``) takes the due calls (:meth:`Outbox.look`),
 makes them and reports back: :meth:`Outbox.sent_then_next` records the Telegram
 message id and marks the call done in one atomic update that only succeeds once;
-:meth:`Outbox.retry` keeps it queued for later (network errors, 5xx, 429
-with its ``retry_after``); :meth:`Outbox.give_up` ends a call Telegram will
-never accept (the person blocked the bot, a bad request); :meth:`Outbox.unconfirmed`
-one that Telegram may have carried out without saying so (it timed out once sent).
+:meth:`Outbox.retry` keeps it queued for later (network errors, timeouts, 5xx,
+429 with its ``retry_after``); :meth:`Outbox.give_up` ends a call Telegram will
+never accept (the person blocked the bot, a bad request).
 
 Calls to one chat go out in the order they were queued: only the oldest
 pending call of each chat is ever due, so a failed call holds back the ones
@@ -76,9 +75,6 @@ FORGET = "forget"
 STAFF_REPLY = "staff_reply"
 GONE_ONCE_MADE = frozenset({FORGET, STAFF_REPLY})
 """Purposes whose rows are deleted once their call is made (or given up)."""
-
-# The status of a call that Telegram may or may not have carried out: it is not made again.
-UNCERTAIN = "uncertain"
 
 
 def utcnow() -> datetime:
@@ -328,26 +324,6 @@ class Outbox:
 
         An answer that cannot reach the person (they blocked the bot) is reported
         under the ticket in the staff chat, so that the staff know."""
-        self._end(call, "failed", error, "staff_undeliverable")
-
-    def unconfirmed(self, call: Call, error: str) -> None:
-        """Telegram may have carried out ``call`` (a message, a file...) without saying so:
-        its answer timed out once the request had left. Mark it uncertain: it is never made
-        again, and the chat's queue moves on.
-
-        Telegram has no idempotency key, so nothing tells whether it was carried out. A
-        request that left and timed out most often reached a Telegram slow to answer; made
-        again, the person would get it twice, and get everything twice while Telegram is
-        slow. Left, it is lost when it had not arrived: a person who got no answer asks
-        again, but cannot ask for a staff answer again, so the staff are told under the
-        ticket that it may not have arrived (they answer again if the person says so).
-        A ticket's post left uncertain is posted anew at the ticket's next change, as a
-        refused one is (:meth:`bot.tickets.Tickets._changed`)."""
-        self._end(call, UNCERTAIN, error, "staff_unconfirmed")
-
-    def _end(self, call: Call, status: str, error: str, note: str) -> None:
-        """``call`` will not be made (again): mark it ``status``; a staff answer is reported
-        under its ticket with the phrase ``note``."""
         with self.db.session() as session:
             if call.purpose in GONE_ONCE_MADE:
                 session.execute(delete(OutboxItem).where(OutboxItem.id == call.id))
@@ -355,17 +331,18 @@ class Outbox:
             done = _count(session.execute(
                 update(OutboxItem)
                 .where(OutboxItem.id == call.id, OutboxItem.status == "pending")
-                .values(status=status, attempts=OutboxItem.attempts + 1,
+                .values(status="failed", attempts=OutboxItem.attempts + 1,
                         last_error=error[:500], claimed_by=None, claimed_until=None,
                         **_lighter(call))))
             ticket = session.get(Ticket, call.ticket_id) if call.ticket_id is not None else None
             if done == 1 and call.purpose == DELIVERY and ticket and ticket.staff_chat_id:
-                text = say(self.language, note, number=ticket.id, error=error[:200])
+                text = say(self.language, "staff_undeliverable", number=ticket.id,
+                           error=error[:200])
                 enqueue(session, chat_id=ticket.staff_chat_id, intent=NoteOnTicket(text),
                         purpose=STAFF_NOTE, ticket_id=ticket.id, now=self.clock())
 
     def counts(self) -> dict[str, int]:
-        """How many calls are pending, sent, failed and uncertain."""
+        """How many calls are pending, sent and failed."""
         with self.db.session() as session:
             rows = session.execute(select(OutboxItem.status, func.count())
                                    .group_by(OutboxItem.status)).all()

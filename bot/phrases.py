@@ -177,9 +177,6 @@ SQ: dict[str, str] = {
                     "/unban ID ose /unban #N"),
     "staff_not_allowed": "Vetëm stafi mund ta bëjë këtë.",
     "staff_undeliverable": "⚠️ Përgjigja nuk arriti te personi (bileta #{number}): {error}",
-    "staff_unconfirmed": ("⚠️ Telegrami nuk konfirmoi që përgjigja arriti te personi "
-                          "(bileta #{number}); mund të ketë arritur. Dërgojeni përsëri vetëm "
-                          "nëse personi thotë që nuk e mori."),
     # --- the staff desk (notes, FAQ answers, saved replies, assignment, satisfaction) ---
     "staff_help": (
         "<b>Komandat e stafit</b>\n"
@@ -500,9 +497,6 @@ EN: dict[str, str] = {
     "staff_usage": "Usage: /close N, /reopen N, /open, /ban ID or /ban #N, /unban ID or /unban #N",
     "staff_not_allowed": "Only the staff can do this.",
     "staff_undeliverable": "⚠️ The answer could not reach the person (ticket #{number}): {error}",
-    "staff_unconfirmed": ("⚠️ Telegram did not confirm that the answer reached the person "
-                          "(ticket #{number}); it may have. Send it again only if they say "
-                          "they did not get it."),
     # --- the staff desk (notes, FAQ answers, saved replies, assignment, satisfaction) ---
     "staff_help": (
         "<b>Staff commands</b>\n"

@@ -31,7 +31,6 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Result, delete, func, or_, select, update
 
 from bot import learning
-from bot.outbox import UNCERTAIN
 from bot.report import db_time
 from bot.storage import Database, LearnedVote, OutboxItem, QuestionLog, Ticket, TicketMessage
 from bot.tickets import CLOSED
@@ -70,8 +69,7 @@ def purge(db: Database, retention: timedelta | None, *, min_votes: int,
         still_open = select(Ticket.id).where(Ticket.status != CLOSED)
         outbox = _count(session.execute(
             delete(OutboxItem).where(
-                OutboxItem.status.in_(("sent", "failed", UNCERTAIN)),
-                OutboxItem.created_at < cutoff,
+                OutboxItem.status.in_(("sent", "failed")), OutboxItem.created_at < cutoff,
                 or_(OutboxItem.ticket_id.is_(None), OutboxItem.ticket_id.not_in(still_open)))
             .execution_options(synchronize_session=False)))
         tickets = _count(session.execute(

@@ -4,10 +4,9 @@ as Bot API calls: the one place that knows how the bot's wishes look in Telegram
 :class:`Sender` runs in the background: chats side by side, one call at a time in
 each (see its docstring). A failure that may pass (network, 5xx, 429, a timeout)
 leaves the call queued for a later try, a refusal that will not pass (400, 403)
-gives it up so the chat's queue moves on. A message (or a file, a topic) whose answer
-timed out once it was sent is not sent again: Telegram may have carried it out, and a
-person would rather miss one message, and ask again, than get every message twice
-while Telegram is slow (see :func:`_maybe_made`, :meth:`Outbox.unconfirmed`). Errors
+gives it up so the chat's queue moves on. A timeout is retried also when the request
+had left and Telegram may have carried it out: sending is at least once (a person may
+see a message twice, never not at all; see README.md, "What is guaranteed"). Errors
 are stored (and shown to the staff) without the bot token. A staff chat that Telegram
 says has moved (a group upgraded to a supergroup) is followed: ``on_moved`` is told,
 and the call goes to the new chat.
@@ -25,17 +24,9 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
-import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters, Update
 from telegram.constants import ParseMode
-from telegram.error import (
-    BadRequest,
-    ChatMigrated,
-    Forbidden,
-    RetryAfter,
-    TelegramError,
-    TimedOut,
-)
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.ext import TypeHandler
 from telegram.warnings import PTBDeprecationWarning
 
@@ -72,15 +63,9 @@ LOOK_SOON = 0.2
 # A claimed call that Telegram's rates hold back longer than this (a group's twenty
 # messages a minute) is given back to the queue until its time, not kept claimed.
 HOLD_AT_MOST = 5.0
-# The intents whose call creates something people see (a message, a file, a topic): made
-# twice, it is there twice. Edits, deletions and renamings made twice change nothing more.
-_CREATING = (Say, PostTicket, NoteOnTicket, Deliver, Relay, Document, Picture, OpenTopic)
 # The pauses between tries to record what a call did while the database refuses it.
 RECORD_PAUSE = 0.2
 RECORD_PAUSE_AT_MOST = 10.0
-# A timeout before the request left (no free connection, no connection made): Telegram
-# never saw the call.
-_NEVER_LEFT = (httpx.PoolTimeout, httpx.ConnectTimeout)
 
 
 def _markup(rows: list[list[list[Any]]] | None) -> InlineKeyboardMarkup | None:
@@ -98,17 +83,6 @@ def _markup(rows: list[list[list[Any]]] | None) -> InlineKeyboardMarkup | None:
         if keys:
             keyboard.append(keys)
     return InlineKeyboardMarkup(keyboard) if keyboard else None
-
-
-def _maybe_made(call: Call, exc: TelegramError) -> bool:
-    """Whether ``call``, which ended in ``exc``, may have created what it creates.
-
-    A call timed out once its request had left (a read or write timeout: python-telegram-
-    bot's TimedOut wraps httpx's) may well have been carried out: Telegram posted the
-    message and its answer came late or was lost. Telegram has no idempotency key, so
-    nothing can tell; made again, the person would see it twice."""
-    return (isinstance(exc, TimedOut) and not isinstance(exc.__cause__, _NEVER_LEFT)
-            and isinstance(call.intent, _CREATING))
 
 
 def _retry_after(exc: RetryAfter) -> float:
@@ -353,13 +327,7 @@ class Sender:
         except Forbidden as exc:
             await self._give_up(bot, call, exc)
             return False, None
-        except TelegramError as exc:  # network errors, 5xx, timeouts: they pass
-            if _maybe_made(call, exc):
-                log.warning("outbox: %s to %s timed out once sent; Telegram may have carried "
-                            "it out, so it is not made again", call.kind, call.chat_id)
-                await self._recorded(call, functools.partial(
-                    self.outbox.unconfirmed, call, redact(str(exc), bot.token)))
-                return False, None
+        except TelegramError as exc:  # network errors, 5xx, timeouts (sent or not): they pass
             when = await self._recorded(call, functools.partial(
                 self.outbox.retry, call, redact(str(exc), bot.token)))
             log.warning("outbox: %s to %s failed (%s), retrying at %s",
