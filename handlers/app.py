@@ -1,8 +1,10 @@
 """Building the Telegram Application and running it (long polling or a webhook).
 
-Nothing here may stop the bot for good once it has started: network errors
-and Telegram outages are logged and retried, and non-essential calls (the
-command list) are logged when they fail. The token is never logged: the
+Nothing here may stop the bot for good once it has started: network errors,
+Telegram outages and a database that refuses to store an update for a while
+(:class:`handlers.inbox.DurableQueue`) are logged and retried, and non-essential
+calls (the command list) are logged when they fail; should receiving updates
+end all the same, stopping still finishes. The token is never logged: the
 HTTP client's request log (which shows URLs) is silenced and every log
 record is scrubbed of the token. A database error is logged without the
 values of its statement (people's names and questions).
@@ -250,7 +252,10 @@ async def _receive(application: BotApplication, config: Config, poll_timeout: in
 async def stop(application: BotApplication) -> None:
     """Stop receiving updates, finish the ones in hand and close the connections."""
     if application.updater is not None and application.updater.running:
-        await application.updater.stop()
+        try:
+            await application.updater.stop()
+        except Exception as exc:  # receiving had ended with it (a revoked token): stop the rest
+            log.error("receiving updates had ended with an error: %s", reason_of(exc))
     drainer = application.bot_data.drainer
     if drainer is not None:
         await drainer.stop()

@@ -27,7 +27,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -35,14 +35,27 @@ from telegram import Bot, Update
 from telegram.ext import BaseUpdateProcessor
 
 from bot.inbox import Inbox, Stored, owner, start_handling
+from bot.storage import reason_of
 
 log = logging.getLogger(__name__)
 
 # Updates handled at once (of different chats; one chat's updates wait their turn).
 MAX_CONCURRENT_UPDATES = 1024
+# Seconds between two tries of what must not be given up (storing an update, marking it
+# done): the first wait, doubled after each failure up to the last.
+FIRST_WAIT = 0.5
+LAST_WAIT = 30.0
 # With several workers: seconds between two looks of a worker at the updates of every
 # chat (those of a worker busy or dead), not only its own.
 ANY_CHAT_EVERY = 1.0
+
+
+def _waits() -> Iterator[float]:
+    """The waits between tries: :data:`FIRST_WAIT`, doubling up to :data:`LAST_WAIT`."""
+    wait = FIRST_WAIT
+    while True:
+        yield wait
+        wait = min(wait * 2, LAST_WAIT)
 
 
 def _chat_key(update: object) -> int | None:
@@ -70,16 +83,11 @@ class DurableQueue(asyncio.Queue[object]):
         # this chat now, else None (set by its Drainer).
         self.taker: Callable[[int | None], tuple[str, timedelta] | None] = lambda chat: None
         self.taken: Callable[[int], None] = lambda update_id: None
+        self._refused = False  # the database refused the last try to store an update
 
     async def put(self, item: object) -> None:
         if isinstance(item, Update):
-            user = item.effective_user
-            chat = _chat_key(item)
-            claim_for, lease = self.taker(chat) or (None, None)
-            stored = await asyncio.to_thread(
-                self.inbox.store, item.update_id, item.to_dict(), chat_id=chat,
-                user_id=user.id if user is not None else None, claim_for=claim_for,
-                lease=lease)
+            stored = await self._store(item)
             if stored is Stored.DUPLICATE:
                 log.info("update %d arrived again; it is handled once", item.update_id)
                 return
@@ -88,6 +96,36 @@ class DurableQueue(asyncio.Queue[object]):
             elif self.shared:
                 return
         await super().put(item)
+
+    async def _store(self, update: Update) -> Stored:
+        """Store ``update``, trying again until the database takes it.
+
+        The updater calls ``put`` outside any error handling of its own (its retry loop
+        catches only Telegram's errors): an exception here would end long polling for
+        good, the process up but deaf. While the database refuses, Telegram is not told
+        the update arrived (the offset does not move on, the webhook does not answer),
+        so waiting loses nothing; one warning per outage, not one per try."""
+        user = update.effective_user
+        chat = _chat_key(update)
+        waits = _waits()
+        while True:
+            claim_for, lease = self.taker(chat) or (None, None)
+            try:
+                stored = await asyncio.to_thread(
+                    self.inbox.store, update.update_id, update.to_dict(), chat_id=chat,
+                    user_id=user.id if user is not None else None, claim_for=claim_for,
+                    lease=lease)
+            except Exception as exc:
+                if not self._refused:
+                    log.warning("inbox: the database refuses to store updates (%s); "
+                                "trying again until it takes them", reason_of(exc))
+                    self._refused = True
+                await asyncio.sleep(next(waits))
+                continue
+            if self._refused:
+                log.info("inbox: the database stores updates again")
+                self._refused = False
+            return stored
 
     async def hand_over(self, update: Update) -> None:
         """Queue ``update`` for handling here (it is already stored)."""
