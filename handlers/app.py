@@ -256,6 +256,8 @@ async def stop(application: BotApplication) -> None:
             await application.updater.stop()
         except Exception as exc:  # receiving had ended with it (a revoked token): stop the rest
             log.error("receiving updates had ended with an error: %s", reason_of(exc))
+    if isinstance(application.update_processor, ChatOrderedProcessor):
+        application.update_processor.stop()  # what waits for Telegram: left for the next start
     drainer = application.bot_data.drainer
     if drainer is not None:
         await drainer.stop()

@@ -28,11 +28,12 @@ import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
 from telegram import Bot, Update
-from telegram.ext import BaseUpdateProcessor
+from telegram.ext import ApplicationHandlerStop, BaseUpdateProcessor
 
 from bot.inbox import Inbox, Stored, owner, start_handling
 from bot.storage import reason_of
@@ -42,7 +43,8 @@ log = logging.getLogger(__name__)
 # Updates handled at once (of different chats; one chat's updates wait their turn).
 MAX_CONCURRENT_UPDATES = 1024
 # Seconds between two tries of what must not be given up (storing an update, marking it
-# done): the first wait, doubled after each failure up to the last.
+# done, a Bot API answer a handler needs): the first wait, doubled after each failure up
+# to the last.
 FIRST_WAIT = 0.5
 LAST_WAIT = 30.0
 # With several workers: seconds between two looks of a worker at the updates of every
@@ -50,7 +52,7 @@ LAST_WAIT = 30.0
 ANY_CHAT_EVERY = 1.0
 
 
-def _waits() -> Iterator[float]:
+def backoff() -> Iterator[float]:
     """The waits between tries: :data:`FIRST_WAIT`, doubling up to :data:`LAST_WAIT`."""
     wait = FIRST_WAIT
     while True:
@@ -107,7 +109,7 @@ class DurableQueue(asyncio.Queue[object]):
         so waiting loses nothing; one warning per outage, not one per try."""
         user = update.effective_user
         chat = _chat_key(update)
-        waits = _waits()
+        waits = backoff()
         while True:
             claim_for, lease = self.taker(chat) or (None, None)
             try:
@@ -143,6 +145,37 @@ class DurableQueue(asyncio.Queue[object]):
         return len(pending)
 
 
+class LeftPending(ApplicationHandlerStop):
+    """Ends the handling of an update that waits (:func:`pause`) when the bot stops: no
+    other handler runs, and the update is not marked done but handled at the next start."""
+
+
+class _Attempt:
+    """The handling of one update, as the handlers see it (:func:`pause`)."""
+
+    def __init__(self, stopping: asyncio.Event) -> None:
+        self.stopping = stopping
+        self.left = False  # left pending, for the next start
+
+
+_ATTEMPT: ContextVar[_Attempt] = ContextVar("inbox_attempt")
+
+
+async def pause(seconds: float) -> None:
+    """Wait ``seconds`` before the handling of the current update tries again what it
+    cannot go on without (an answer Telegram failed to give). Should the bot stop
+    meanwhile, the update is left pending (:class:`LeftPending`), to be handled at the
+    next start as after a crash, and so are the later updates of its chat. Only while an
+    update is being handled (by :class:`ChatOrderedProcessor`)."""
+    attempt = _ATTEMPT.get()
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await attempt.stopping.wait()
+    if attempt.stopping.is_set():
+        attempt.left = True
+        raise LeftPending
+
+
 class ChatOrderedProcessor(BaseUpdateProcessor):
     """Different chats side by side, one chat in order; each update marked done when handled."""
 
@@ -150,21 +183,36 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
                  ) -> None:
         super().__init__(max_concurrent_updates)
         self.inbox = inbox
-        self._last: dict[int | None, asyncio.Future[None]] = {}
+        # Per chat, the last update handed to do_process_update; it resolves to whether
+        # that update was left pending for the next start.
+        self._last: dict[int | None, asyncio.Future[bool]] = {}
         self.in_hand: set[int] = set()  # ids of the updates queued or being handled here
         self.on_done: Callable[[], None] | None = None
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        """The bot is stopping: an update whose handling waits (:func:`pause`) is left for
+        the next start, and so are the later updates of its chat (their order kept)."""
+        self._stopping.set()
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = _chat_key(update)
         before = self._last.get(key)
-        mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        mine: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._last[key] = mine
+        left = False
         try:
-            if before is not None:
-                await before
+            if before is not None and await before:
+                left = True  # after an update left for the next start: this one too
+                return
+            attempt = _Attempt(self._stopping)
+            _ATTEMPT.set(attempt)  # in this update's own task and context
             if isinstance(update, Update):
                 start_handling(update.update_id)  # the core keys what it creates by it
             await coroutine
+            if attempt.left:
+                left = True
+                return
             if isinstance(update, Update):
                 await asyncio.to_thread(self.inbox.done, update.update_id)
                 self.in_hand.discard(update.update_id)
@@ -172,8 +220,10 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
                     self.on_done()
         finally:
             if asyncio.iscoroutine(coroutine):
-                coroutine.close()  # not awaited when the wait above was cancelled
-            mine.set_result(None)
+                coroutine.close()  # not awaited when the wait above was cancelled, or left
+            if left and isinstance(update, Update):
+                log.info("update %d is left for the next start", update.update_id)
+            mine.set_result(left)
             if self._last.get(key) is mine:
                 del self._last[key]
 
