@@ -168,12 +168,17 @@ async def pause(seconds: float) -> None:
     next start as after a crash, and so are the later updates of its chat. Only while an
     update is being handled (by :class:`ChatOrderedProcessor`)."""
     attempt = _ATTEMPT.get()
-    with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout(seconds):
-            await attempt.stopping.wait()
-    if attempt.stopping.is_set():
+    if await _rest(seconds, attempt.stopping):
         attempt.left = True
         raise LeftPending
+
+
+async def _rest(seconds: float, stopping: asyncio.Event) -> bool:
+    """Wait ``seconds``, or until ``stopping`` is set; whether it is."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await stopping.wait()
+    return stopping.is_set()
 
 
 class ChatOrderedProcessor(BaseUpdateProcessor):
@@ -189,6 +194,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         self.in_hand: set[int] = set()  # ids of the updates queued or being handled here
         self.on_done: Callable[[], None] | None = None
         self._stopping = asyncio.Event()
+        self._refused = False  # the database refused the last try to mark an update done
 
     def stop(self) -> None:
         """The bot is stopping: an update whose handling waits (:func:`pause`) is left for
@@ -214,18 +220,47 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
                 left = True
                 return
             if isinstance(update, Update):
-                await asyncio.to_thread(self.inbox.done, update.update_id)
-                self.in_hand.discard(update.update_id)
+                if not await self._done(update.update_id):
+                    left = True
+                    return
                 if self.on_done is not None:
                     self.on_done()
         finally:
             if asyncio.iscoroutine(coroutine):
                 coroutine.close()  # not awaited when the wait above was cancelled, or left
-            if left and isinstance(update, Update):
-                log.info("update %d is left for the next start", update.update_id)
+            if isinstance(update, Update):
+                self.in_hand.discard(update.update_id)  # its claim is no longer renewed
+                if left:
+                    log.info("update %d is left for the next start", update.update_id)
             mine.set_result(left)
             if self._last.get(key) is mine:
                 del self._last[key]
+
+    async def _done(self, update_id: int) -> bool:
+        """Mark the update done, trying again while the database refuses; False when the
+        bot stops first (the update stays pending).
+
+        Bookkeeping, after the person was answered: a failure here is logged (once per
+        outage), never reported to them. Given up on, the update is only handled again
+        at the next start, which sends and creates nothing twice (what handling it
+        creates is keyed by it, :func:`bot.inbox.reply_key`). Meanwhile its claim is
+        renewed and its chat's later updates wait, in order."""
+        waits = backoff()
+        while True:
+            try:
+                await asyncio.to_thread(self.inbox.done, update_id)
+            except Exception as exc:
+                if not self._refused:
+                    log.warning("inbox: the database refuses to mark updates handled (%s); "
+                                "trying again until it does", reason_of(exc))
+                    self._refused = True
+                if await _rest(next(waits), self._stopping):
+                    return False
+                continue
+            if self._refused:
+                log.info("inbox: the database marks updates handled again")
+                self._refused = False
+            return True
 
     async def initialize(self) -> None:
         """Nothing to prepare."""
