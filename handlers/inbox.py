@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -40,7 +41,8 @@ from bot.storage import reason_of
 
 log = logging.getLogger(__name__)
 
-# Updates handled at once (of different chats; one chat's updates wait their turn).
+# Updates handled at once (of different chats; one chat's updates wait their turn, outside
+# these). Read when the processor is made.
 MAX_CONCURRENT_UPDATES = 1024
 # Seconds between two tries of what must not be given up (storing an update, marking it
 # done, a Bot API answer a handler needs): the first wait, doubled after each failure up
@@ -182,12 +184,18 @@ async def _rest(seconds: float, stopping: asyncio.Event) -> bool:
 
 
 class ChatOrderedProcessor(BaseUpdateProcessor):
-    """Different chats side by side, one chat in order; each update marked done when handled."""
+    """Different chats side by side, one chat in order; each update marked done when handled.
 
-    def __init__(self, inbox: Inbox, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES
-                 ) -> None:
-        super().__init__(max_concurrent_updates)
+    At most :data:`MAX_CONCURRENT_UPDATES` are handled at once, counted here once an
+    update's turn in its chat has come. python-telegram-bot's own count is taken before
+    :meth:`do_process_update`, where an update waits for its chat's previous one: the
+    updates queued behind one slow chat would each hold a place there until none is left
+    for the other chats; so that count is left unlimited."""
+
+    def __init__(self, inbox: Inbox) -> None:
+        super().__init__(sys.maxsize)
         self.inbox = inbox
+        self._slots = asyncio.BoundedSemaphore(MAX_CONCURRENT_UPDATES)
         # Per chat, the last update handed to do_process_update; it resolves to whether
         # that update was left pending for the next start.
         self._last: dict[int | None, asyncio.Future[bool]] = {}
@@ -206,35 +214,37 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         before = self._last.get(key)
         mine: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._last[key] = mine
-        left = False
+        attempt = _Attempt(self._stopping)
         try:
             if before is not None and await before:
-                left = True  # after an update left for the next start: this one too
+                attempt.left = True  # after an update left for the next start: this one too
                 return
-            attempt = _Attempt(self._stopping)
             _ATTEMPT.set(attempt)  # in this update's own task and context
-            if isinstance(update, Update):
-                start_handling(update.update_id)  # the core keys what it creates by it
-            await coroutine
-            if attempt.left:
-                left = True
-                return
-            if isinstance(update, Update):
-                if not await self._done(update.update_id):
-                    left = True
-                    return
-                if self.on_done is not None:
-                    self.on_done()
+            async with self._slots:
+                await self._handle(update, coroutine, attempt)
         finally:
             if asyncio.iscoroutine(coroutine):
                 coroutine.close()  # not awaited when the wait above was cancelled, or left
             if isinstance(update, Update):
                 self.in_hand.discard(update.update_id)  # its claim is no longer renewed
-                if left:
+                if attempt.left:
                     log.info("update %d is left for the next start", update.update_id)
-            mine.set_result(left)
+            mine.set_result(attempt.left)
             if self._last.get(key) is mine:
                 del self._last[key]
+
+    async def _handle(self, update: object, coroutine: Awaitable[Any], attempt: _Attempt
+                      ) -> None:
+        """Run the handlers of ``update`` and mark it done."""
+        if isinstance(update, Update):
+            start_handling(update.update_id)  # the core keys what it creates by it
+        await coroutine
+        if attempt.left or not isinstance(update, Update):
+            return
+        if not await self._done(update.update_id):
+            attempt.left = True
+        elif self.on_done is not None:
+            self.on_done()
 
     async def _done(self, update_id: int) -> bool:
         """Mark the update done, trying again while the database refuses; False when the
