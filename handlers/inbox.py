@@ -6,7 +6,9 @@ update in the inbox (:mod:`bot.inbox`) before it returns. Long polling
 confirms a batch only with the next ``getUpdates`` call, which the updater
 makes after putting the whole batch, and the webhook answers 200 only after
 ``put`` returned; so an update Telegram considers delivered is always in the
-database. A duplicate (same ``update_id``) is dropped at the door.
+database. A duplicate (same ``update_id``) is dropped at the door, and one
+chat's updates are stored and queued in the order they came, even from
+concurrent webhook requests.
 
 :class:`ChatOrderedProcessor` handles updates of different chats side by
 side and the updates of one chat in the order they came, and marks each
@@ -88,9 +90,24 @@ class DurableQueue(asyncio.Queue[object]):
         self.taker: Callable[[int | None], tuple[str, timedelta] | None] = lambda chat: None
         self.taken: Callable[[int], None] = lambda update_id: None
         self._refused = False  # the database refused the last try to store an update
+        # Per chat, the last update being put; done when it is stored and queued.
+        self._putting: dict[int | None, asyncio.Future[None]] = {}
 
     async def put(self, item: object) -> None:
-        if isinstance(item, Update):
+        if not isinstance(item, Update):
+            await super().put(item)
+            return
+        # One chat's updates are stored and queued one after the other, in the order they
+        # came: the webhook puts the updates of concurrent requests side by side, and the
+        # store of a later one may finish first (it would be handled, or with several
+        # workers claimed, before the earlier one).
+        key = _chat_key(item)
+        before = self._putting.get(key)
+        mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._putting[key] = mine
+        try:
+            if before is not None:
+                await asyncio.shield(before)  # cancelled here (a stop), it still ends there
             stored = await self._store(item)
             if stored is Stored.DUPLICATE:
                 log.info("update %d arrived again; it is handled once", item.update_id)
@@ -99,7 +116,11 @@ class DurableQueue(asyncio.Queue[object]):
                 self.taken(item.update_id)
             elif self.shared:
                 return
-        await super().put(item)
+            await super().put(item)
+        finally:
+            mine.set_result(None)
+            if self._putting.get(key) is mine:
+                del self._putting[key]
 
     async def _store(self, update: Update) -> Stored:
         """Store ``update``, trying again until the database takes it.
