@@ -12,9 +12,12 @@ concurrent webhook requests.
 
 :class:`ChatOrderedProcessor` handles updates of different chats side by
 side and the updates of one chat in the order they came, and marks each
-update done in the inbox once its handlers have run. An update in hand when
-the process dies is handed over again by :meth:`DurableQueue.replay` at the
-next start.
+update done in the inbox once its handlers have run. What must not be given
+up is tried again while it fails: storing an update, marking it done, and an
+answer from Telegram a handler cannot go on without (:func:`pause`). An update
+in hand when the process dies, or still waiting when the bot stops (with the
+later ones of its chat), is handed over again by :meth:`DurableQueue.replay`
+at the next start.
 
 With several workers on one PostgreSQL database (``ngo-faq-bot run
 --workers N``), the worker that receives updates only stores them, and every
