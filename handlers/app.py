@@ -1,8 +1,10 @@
 """Building the Telegram Application and running it (long polling or a webhook).
 
-Nothing here may stop the bot for good once it has started: network errors
-and Telegram outages (429s included) are logged and retried, and non-essential
-calls (the command list) are logged when they fail. What keeps it from starting
+Nothing here may stop the bot for good once it has started: network errors,
+Telegram outages (429s included) and a database that refuses to store an update
+for a while (:class:`handlers.inbox.DurableQueue`) are logged and retried, and
+non-essential calls (the command list) are logged when they fail; should receiving
+updates end all the same, stopping still finishes. What keeps it from starting
 (the token, a webhook address Telegram refuses or a port taken, the database)
 is one line in the log and an exit code, never a traceback. The token is never
 logged: the HTTP client's request log (which shows URLs) is silenced and every
@@ -286,7 +288,12 @@ def _in(config: Config) -> str:
 async def stop(application: BotApplication) -> None:
     """Stop receiving updates, finish the ones in hand and close the connections."""
     if application.updater is not None and application.updater.running:
-        await application.updater.stop()
+        try:
+            await application.updater.stop()
+        except Exception as exc:  # receiving had ended with it (a revoked token): stop the rest
+            log.error("receiving updates had ended with an error: %s", reason_of(exc))
+    if isinstance(application.update_processor, ChatOrderedProcessor):
+        application.update_processor.stop()  # what waits for Telegram: left for the next start
     drainer = application.bot_data.drainer
     if drainer is not None:
         await drainer.stop()

@@ -6,13 +6,18 @@ update in the inbox (:mod:`bot.inbox`) before it returns. Long polling
 confirms a batch only with the next ``getUpdates`` call, which the updater
 makes after putting the whole batch, and the webhook answers 200 only after
 ``put`` returned; so an update Telegram considers delivered is always in the
-database. A duplicate (same ``update_id``) is dropped at the door.
+database. A duplicate (same ``update_id``) is dropped at the door, and one
+chat's updates are stored and queued in the order they came, even from
+concurrent webhook requests.
 
 :class:`ChatOrderedProcessor` handles updates of different chats side by
 side and the updates of one chat in the order they came, and marks each
-update done in the inbox once its handlers have run. An update in hand when
-the process dies is handed over again by :meth:`DurableQueue.replay` at the
-next start.
+update done in the inbox once its handlers have run. What must not be given
+up is tried again while it fails: storing an update, marking it done, and an
+answer from Telegram a handler cannot go on without (:func:`pause`). An update
+in hand when the process dies, or still waiting when the bot stops (with the
+later ones of its chat), is handed over again by :meth:`DurableQueue.replay`
+at the next start.
 
 With several workers on one PostgreSQL database (``ngo-faq-bot run
 --workers N``), the worker that receives updates only stores them, and every
@@ -25,24 +30,41 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
 from telegram import Bot, Update
-from telegram.ext import BaseUpdateProcessor
+from telegram.ext import ApplicationHandlerStop, BaseUpdateProcessor
 
 from bot.inbox import Inbox, Stored, owner, start_handling
+from bot.storage import reason_of
 
 log = logging.getLogger(__name__)
 
-# Updates handled at once (of different chats; one chat's updates wait their turn).
+# Updates handled at once (of different chats; one chat's updates wait their turn, outside
+# these). Read when the processor is made.
 MAX_CONCURRENT_UPDATES = 1024
+# Seconds between two tries of what must not be given up (storing an update, marking it
+# done, a Bot API answer a handler needs): the first wait, doubled after each failure up
+# to the last.
+FIRST_WAIT = 0.5
+LAST_WAIT = 30.0
 # With several workers: seconds between two looks of a worker at the updates of every
 # chat (those of a worker busy or dead), not only its own.
 ANY_CHAT_EVERY = 1.0
+
+
+def backoff() -> Iterator[float]:
+    """The waits between tries: :data:`FIRST_WAIT`, doubling up to :data:`LAST_WAIT`."""
+    wait = FIRST_WAIT
+    while True:
+        yield wait
+        wait = min(wait * 2, LAST_WAIT)
 
 
 def _chat_key(update: object) -> int | None:
@@ -70,16 +92,26 @@ class DurableQueue(asyncio.Queue[object]):
         # this chat now, else None (set by its Drainer).
         self.taker: Callable[[int | None], tuple[str, timedelta] | None] = lambda chat: None
         self.taken: Callable[[int], None] = lambda update_id: None
+        self._refused = False  # the database refused the last try to store an update
+        # Per chat, the last update being put; done when it is stored and queued.
+        self._putting: dict[int | None, asyncio.Future[None]] = {}
 
     async def put(self, item: object) -> None:
-        if isinstance(item, Update):
-            user = item.effective_user
-            chat = _chat_key(item)
-            claim_for, lease = self.taker(chat) or (None, None)
-            stored = await asyncio.to_thread(
-                self.inbox.store, item.update_id, item.to_dict(), chat_id=chat,
-                user_id=user.id if user is not None else None, claim_for=claim_for,
-                lease=lease)
+        if not isinstance(item, Update):
+            await super().put(item)
+            return
+        # One chat's updates are stored and queued one after the other, in the order they
+        # came: the webhook puts the updates of concurrent requests side by side, and the
+        # store of a later one may finish first (it would be handled, or with several
+        # workers claimed, before the earlier one).
+        key = _chat_key(item)
+        before = self._putting.get(key)
+        mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._putting[key] = mine
+        try:
+            if before is not None:
+                await asyncio.shield(before)  # cancelled here (a stop), it still ends there
+            stored = await self._store(item)
             if stored is Stored.DUPLICATE:
                 log.info("update %d arrived again; it is handled once", item.update_id)
                 return
@@ -87,7 +119,41 @@ class DurableQueue(asyncio.Queue[object]):
                 self.taken(item.update_id)
             elif self.shared:
                 return
-        await super().put(item)
+            await super().put(item)
+        finally:
+            mine.set_result(None)
+            if self._putting.get(key) is mine:
+                del self._putting[key]
+
+    async def _store(self, update: Update) -> Stored:
+        """Store ``update``, trying again until the database takes it.
+
+        The updater calls ``put`` outside any error handling of its own (its retry loop
+        catches only Telegram's errors): an exception here would end long polling for
+        good, the process up but deaf. While the database refuses, Telegram is not told
+        the update arrived (the offset does not move on, the webhook does not answer),
+        so waiting loses nothing; one warning per outage, not one per try."""
+        user = update.effective_user
+        chat = _chat_key(update)
+        waits = backoff()
+        while True:
+            claim_for, lease = self.taker(chat) or (None, None)
+            try:
+                stored = await asyncio.to_thread(
+                    self.inbox.store, update.update_id, update.to_dict(), chat_id=chat,
+                    user_id=user.id if user is not None else None, claim_for=claim_for,
+                    lease=lease)
+            except Exception as exc:
+                if not self._refused:
+                    log.warning("inbox: the database refuses to store updates (%s); "
+                                "trying again until it takes them", reason_of(exc))
+                    self._refused = True
+                await asyncio.sleep(next(waits))
+                continue
+            if self._refused:
+                log.info("inbox: the database stores updates again")
+                self._refused = False
+            return stored
 
     async def hand_over(self, update: Update) -> None:
         """Queue ``update`` for handling here (it is already stored)."""
@@ -105,39 +171,130 @@ class DurableQueue(asyncio.Queue[object]):
         return len(pending)
 
 
-class ChatOrderedProcessor(BaseUpdateProcessor):
-    """Different chats side by side, one chat in order; each update marked done when handled."""
+class LeftPending(ApplicationHandlerStop):
+    """Ends the handling of an update that waits (:func:`pause`) when the bot stops: no
+    other handler runs, and the update is not marked done but handled at the next start."""
 
-    def __init__(self, inbox: Inbox, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES
-                 ) -> None:
-        super().__init__(max_concurrent_updates)
+
+class _Attempt:
+    """The handling of one update, as the handlers see it (:func:`pause`)."""
+
+    def __init__(self, stopping: asyncio.Event) -> None:
+        self.stopping = stopping
+        self.left = False  # left pending, for the next start
+
+
+_ATTEMPT: ContextVar[_Attempt] = ContextVar("inbox_attempt")
+
+
+async def pause(seconds: float) -> None:
+    """Wait ``seconds`` before the handling of the current update tries again what it
+    cannot go on without (an answer Telegram failed to give). Should the bot stop
+    meanwhile, the update is left pending (:class:`LeftPending`), to be handled at the
+    next start as after a crash, and so are the later updates of its chat. Only while an
+    update is being handled (by :class:`ChatOrderedProcessor`)."""
+    attempt = _ATTEMPT.get()
+    if await _rest(seconds, attempt.stopping):
+        attempt.left = True
+        raise LeftPending
+
+
+async def _rest(seconds: float, stopping: asyncio.Event) -> bool:
+    """Wait ``seconds``, or until ``stopping`` is set; whether it is."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await stopping.wait()
+    return stopping.is_set()
+
+
+class ChatOrderedProcessor(BaseUpdateProcessor):
+    """Different chats side by side, one chat in order; each update marked done when handled.
+
+    At most :data:`MAX_CONCURRENT_UPDATES` are handled at once, counted here once an
+    update's turn in its chat has come. python-telegram-bot's own count is taken before
+    :meth:`do_process_update`, where an update waits for its chat's previous one: the
+    updates queued behind one slow chat would each hold a place there until none is left
+    for the other chats; so that count is left unlimited."""
+
+    def __init__(self, inbox: Inbox) -> None:
+        super().__init__(sys.maxsize)
         self.inbox = inbox
-        self._last: dict[int | None, asyncio.Future[None]] = {}
+        self._slots = asyncio.BoundedSemaphore(MAX_CONCURRENT_UPDATES)
+        # Per chat, the last update handed to do_process_update; it resolves to whether
+        # that update was left pending for the next start.
+        self._last: dict[int | None, asyncio.Future[bool]] = {}
         self.in_hand: set[int] = set()  # ids of the updates queued or being handled here
         self.on_done: Callable[[], None] | None = None
+        self._stopping = asyncio.Event()
+        self._refused = False  # the database refused the last try to mark an update done
+
+    def stop(self) -> None:
+        """The bot is stopping: an update whose handling waits (:func:`pause`) is left for
+        the next start, and so are the later updates of its chat (their order kept)."""
+        self._stopping.set()
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = _chat_key(update)
         before = self._last.get(key)
-        mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        mine: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._last[key] = mine
+        attempt = _Attempt(self._stopping)
         try:
-            if before is not None:
-                await before
-            if isinstance(update, Update):
-                start_handling(update.update_id)  # the core keys what it creates by it
-            await coroutine
-            if isinstance(update, Update):
-                await asyncio.to_thread(self.inbox.done, update.update_id)
-                self.in_hand.discard(update.update_id)
-                if self.on_done is not None:
-                    self.on_done()
+            if before is not None and await before:
+                attempt.left = True  # after an update left for the next start: this one too
+                return
+            _ATTEMPT.set(attempt)  # in this update's own task and context
+            async with self._slots:
+                await self._handle(update, coroutine, attempt)
         finally:
             if asyncio.iscoroutine(coroutine):
-                coroutine.close()  # not awaited when the wait above was cancelled
-            mine.set_result(None)
+                coroutine.close()  # not awaited when the wait above was cancelled, or left
+            if isinstance(update, Update):
+                self.in_hand.discard(update.update_id)  # its claim is no longer renewed
+                if attempt.left:
+                    log.info("update %d is left for the next start", update.update_id)
+            mine.set_result(attempt.left)
             if self._last.get(key) is mine:
                 del self._last[key]
+
+    async def _handle(self, update: object, coroutine: Awaitable[Any], attempt: _Attempt
+                      ) -> None:
+        """Run the handlers of ``update`` and mark it done."""
+        if isinstance(update, Update):
+            start_handling(update.update_id)  # the core keys what it creates by it
+        await coroutine
+        if attempt.left or not isinstance(update, Update):
+            return
+        if not await self._done(update.update_id):
+            attempt.left = True
+        elif self.on_done is not None:
+            self.on_done()
+
+    async def _done(self, update_id: int) -> bool:
+        """Mark the update done, trying again while the database refuses; False when the
+        bot stops first (the update stays pending).
+
+        Bookkeeping, after the person was answered: a failure here is logged (once per
+        outage), never reported to them. Given up on, the update is only handled again
+        at the next start, which sends and creates nothing twice (what handling it
+        creates is keyed by it, :func:`bot.inbox.reply_key`). Meanwhile its claim is
+        renewed and its chat's later updates wait, in order."""
+        waits = backoff()
+        while True:
+            try:
+                await asyncio.to_thread(self.inbox.done, update_id)
+            except Exception as exc:
+                if not self._refused:
+                    log.warning("inbox: the database refuses to mark updates handled (%s); "
+                                "trying again until it does", reason_of(exc))
+                    self._refused = True
+                if await _rest(next(waits), self._stopping):
+                    return False
+                continue
+            if self._refused:
+                log.info("inbox: the database marks updates handled again")
+                self._refused = False
+            return True
 
     async def initialize(self) -> None:
         """Nothing to prepare."""

@@ -22,9 +22,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from telegram import Bot, Message, Update, User
+from telegram import Bot, ChatMember, Message, Update, User
 from telegram.constants import ChatMemberStatus
-from telegram.error import TelegramError
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -43,8 +43,9 @@ from bot.phrases import Html, escape, plain, say
 from bot.tickets import StaffMember, StaffMessage, Tickets
 from handlers import buttons
 from handlers.context import BotApplication, BotContext
+from handlers.inbox import backoff, pause
 from handlers.media import content
-from handlers.outbox import Sender
+from handlers.outbox import Sender, _retry_after
 from handlers.render import acknowledge, send
 
 log = logging.getLogger(__name__)
@@ -125,10 +126,8 @@ class StaffDesk:
         cached = self._members.get((chat_id, user.id))
         if cached is not None and cached[1] > time.monotonic():
             return cached[0]
-        try:
-            member = await bot.get_chat_member(chat_id, user.id)
-        except TelegramError as exc:
-            log.warning("could not check whether %s is staff: %s", user.id, exc)
+        member = await _chat_member(bot, chat_id, user.id)
+        if member is None:
             return False
         allowed = member.status in _MEMBER or (
             member.status == ChatMemberStatus.RESTRICTED and getattr(member, "is_member", False))
@@ -150,6 +149,35 @@ class StaffDesk:
             log.warning("the staff chat %s moved to %s; update the config", old, new)
         self.chats.add_chat_ids(self.tickets.chat(old))
         return True
+
+
+async def _chat_member(bot: Bot, chat_id: int, user_id: int) -> ChatMember | None:
+    """What Telegram says of ``user_id`` in ``chat_id``; None when it refuses to say (no
+    such user, the bot is not in the chat).
+
+    Not being able to ask is no answer: while Telegram fails for a passing reason (a 5xx,
+    a timeout, a 429) the question is asked again, after growing waits or the wait a 429
+    asks for, and the update being handled waits; should the bot stop meanwhile, the update
+    is left for the next start (:func:`handlers.inbox.pause`). Taking the staff member for
+    an outsider would drop their answer to a person without a word."""
+    waits = backoff()
+    failing = False
+    while True:
+        try:
+            return await bot.get_chat_member(chat_id, user_id)
+        except TelegramError as exc:
+            if isinstance(exc, RetryAfter):
+                wait = _retry_after(exc)
+            elif isinstance(exc, NetworkError) and not isinstance(exc, BadRequest):
+                wait = next(waits)
+            else:
+                log.warning("could not check whether %s is staff: %s", user_id, exc)
+                return None
+            if not failing:
+                log.warning("could not check whether %s is staff (%s); asking again",
+                            user_id, exc)
+                failing = True
+        await pause(wait)
 
 
 def staff_member(user: User) -> StaffMember:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot.inbox import Inbox
 from bot.storage import Database, FaqSuggestion, Ticket
 from botapi import BotApiServer, Call
 from botapi.harness import RunningBot
@@ -284,6 +285,54 @@ async def test_a_repeated_update_is_handled_once(api: BotApiServer, started: lis
     [card] = cards(api)
     assert "A mund të regjistrohem\nme emër të huaj?" in card.text  # as typed, on two lines
     assert len([c for c in api.sent_to(4300, since) if "Numri i biletës" in c.text]) == 1
+
+
+@pytest.mark.parametrize("failure", [{"status": 502}, {"retry_after": 1}],
+                         ids=["502", "429"])
+async def test_a_staff_answer_reaches_the_person_once_when_the_membership_check_fails_once(
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path,
+        failure: dict[str, int]) -> None:
+    await start(started, staff_config(api, tmp_path / "bot.db"))
+    ana = api.user(4210, "Ana")
+    number = await ask_staff(api, ana)
+    card = await card_of(api, number)
+    api.fail("getChatMember", **failure)  # Telegram cannot say now whether Besa is staff
+    await staff_says(api, BESA, "Po, dokumentet i dorëzoni në gjykatë.", card)
+    await wait_until(lambda: deliveries(api, ana["id"], number), timeout=LOADED)
+    await settled(api, ana, staff_chat(api))  # anything sent twice was sent before
+    [delivery] = deliveries(api, ana["id"], number)
+    assert delivery.text.endswith("Po, dokumentet i dorëzoni në gjykatë.")
+    assert [c.method for c in api.failed] == ["getChatMember"]
+    assert not [c for c in api.sent_to(STAFF_CHAT) if "diçka shkoi keq" in c.text]
+
+
+async def test_staff_answers_waiting_for_the_membership_check_when_the_bot_stops_come_after(
+        api: BotApiServer, database_url: str, started: list[RunningBot]) -> None:
+    admin = 9050
+    config = dataclasses.replace(staff_config(api, database_url), admins=(admin,))
+    first_run = await start(started, config)
+    assert first_run.brain is not None
+    ana = api.user(4220, "Ana")
+    number = await ask_staff(api, ana)
+    card = await card_of(api, number)
+    api.fail("getChatMember", 1000, status=502)  # Telegram cannot say who Besa is...
+    await staff_says(api, BESA, "Përgjigja e parë", card)
+    await wait_until(lambda: api.failed)
+    # ...and an admin (no check needed) answers after her, in the same chat.
+    second = await api.send_text(api.user(admin, "Admin"), "Përgjigja e dytë",
+                                 chat=staff_chat(api), reply_to=card.result)
+    inbox = Inbox(first_run.brain.db)
+    await wait_until(lambda: second["update_id"] in [u for u, _ in inbox.pending()])
+    await asyncio.wait_for(first_run.stop(), LOADED)  # it does not wait for Telegram
+    started.remove(first_run)
+    assert not deliveries(api, ana["id"], number)
+
+    api.failures.clear()
+    await start(started, config)
+    await wait_until(lambda: len(deliveries(api, ana["id"], number)) == 2, timeout=LOADED)
+    await settled(api, ana, staff_chat(api))  # anything sent twice was sent before
+    assert [c.text.rsplit("\n", 1)[-1] for c in deliveries(api, ana["id"], number)] == [
+        "Përgjigja e parë", "Përgjigja e dytë"]
 
 
 # --- limits -----------------------------------------------------------------------

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-
 import test_telegram_people as flows
 from botapi import BotApiServer
 from botapi.harness import RunningBot, free_port, make_config
+from sqlalchemy import Engine, create_engine, text
 from test_chat import CLI, environment
 from test_inbox import _config_file
 
@@ -144,3 +144,61 @@ async def test_a_webhook_port_in_use_stops_the_bot_with_one_line(api: BotApiServ
         "Address already in use"]
     assert "Traceback" not in log
     assert api.token.split(":")[1] not in log and SECRET not in log
+
+
+# The store of a /contact waits for an advisory lock the test holds (another transaction
+# in its way, as on a busy database); the store of anything else does not.
+_HOLD_CONTACT = [
+    """CREATE FUNCTION hold_contact() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         IF NEW.payload::jsonb #>> '{message,text}' = '/contact' THEN
+           PERFORM pg_advisory_xact_lock(4242);
+         END IF;
+         RETURN NEW;
+       END $$""",
+    "CREATE TRIGGER hold_contact BEFORE INSERT ON inbox "
+    "FOR EACH ROW EXECUTE FUNCTION hold_contact()",
+]
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_one_chat_is_answered_in_order_when_its_messages_come_on_concurrent_requests(
+        api: BotApiServer, database_url: str) -> None:
+    running = await RunningBot(make_config(api, database_url, webhook_secret=SECRET)).start()
+    engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            for statement in _HOLD_CONTACT:
+                connection.execute(text(statement))
+        ana = api.user(2003)
+        since = api.mark()
+        with engine.connect() as holder:
+            holder.execute(text("SELECT pg_advisory_lock(4242)"))
+            first = asyncio.create_task(api.send_text(ana, "/contact"))
+            await _until(lambda: _waiting_for_the_lock(engine), "/contact is being stored")
+            second = asyncio.create_task(api.send_text(ana, "/help"))
+            # The /help request comes in meanwhile; stored at once, it would go first.
+            await asyncio.wait([second], timeout=1)
+            holder.execute(text("SELECT pg_advisory_unlock(4242)"))
+            await asyncio.gather(first, second)
+        replies = await api.replies(ana["id"], since=since, count=2)
+        assert flows.AGENCY_PHONE in replies[0].text
+        assert "/search" in replies[1].text
+    finally:
+        engine.dispose()
+        await running.stop()
+
+
+def _waiting_for_the_lock(engine: Engine) -> bool:
+    with engine.connect() as connection:
+        return bool(connection.execute(text(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        )).scalar())
+
+
+async def _until(check: Callable[[], bool], what: str) -> None:
+    deadline = asyncio.get_running_loop().time() + 20
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting until {what}"
+        await asyncio.sleep(0.05)
