@@ -207,7 +207,7 @@ async def _retrying(call: Callable[[], Awaitable[object]]) -> None:
             await call()
             return
         except RetryAfter as exc:
-            wait = outbox._retry_after(exc)
+            wait = outbox.retry_after_of(exc)
             log.warning("Telegram asks the bot to wait %.0f s (too many requests); "
                         "trying again then", wait)
             await asyncio.sleep(wait)

@@ -85,7 +85,7 @@ def _markup(rows: list[list[list[Any]]] | None) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(keyboard) if keyboard else None
 
 
-def _retry_after(exc: RetryAfter) -> float:
+def retry_after_of(exc: RetryAfter) -> float:
     """How long Telegram asks to wait (an int or a timedelta, depending on PTB's setting)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PTBDeprecationWarning)
@@ -304,7 +304,7 @@ class Sender:
         try:
             message_id, thread_id = await self._call(bot, call)
         except RetryAfter as exc:
-            wait = _retry_after(exc)
+            wait = retry_after_of(exc)
             log.warning("outbox: %s to %s rate-limited, retrying in %.0f s",
                         call.kind, call.chat_id, wait)
             await self._recorded(call, functools.partial(

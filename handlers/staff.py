@@ -45,7 +45,7 @@ from handlers import buttons
 from handlers.context import BotApplication, BotContext
 from handlers.inbox import backoff, pause
 from handlers.media import content
-from handlers.outbox import Sender, _retry_after
+from handlers.outbox import Sender, retry_after_of
 from handlers.render import acknowledge, send
 
 log = logging.getLogger(__name__)
@@ -167,7 +167,7 @@ async def _chat_member(bot: Bot, chat_id: int, user_id: int) -> ChatMember | Non
             return await bot.get_chat_member(chat_id, user_id)
         except TelegramError as exc:
             if isinstance(exc, RetryAfter):
-                wait = _retry_after(exc)
+                wait = retry_after_of(exc)
             elif isinstance(exc, NetworkError) and not isinstance(exc, BadRequest):
                 wait = next(waits)
             else:
