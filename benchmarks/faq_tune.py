@@ -25,8 +25,11 @@ How everything is chosen, with folds stratified by set and by in/out of scope:
   hardly cheaper: see CASCADE_SHARE, now 0, so the cascade only answers); then
   the semantic model's thresholds are chosen again, as above, for the questions
   the cascade leaves to it;
-* L2 regularisation: the strongest within a point of the best held-out answered
-  right + reached among those meeting the targets held out.
+* L2 regularisation: in each fold, on its tuning cases alone (their out-of-fold
+  decisions, with the thresholds chosen on them), the strongest within a point of
+  the best answered right + reached among those meeting the targets; so the held-out
+  figures are those of the whole method, the choice of L2 included (nested
+  cross-validation). ``--write`` chooses it the same way on all the cases.
 
 A bot that has learned (:class:`bot.decision.Memory`) has a semantic model of its
 own, fitted the same way on rows with memory (in-scope cases as learned
@@ -46,10 +49,11 @@ the cascade without memory does but hands on only under a value of its own
 (``memory_cascade``: the most questions handed on without the model for at most
 CASCADE_COST points of right + reached, with either memory).
 
-Printed: the held-out figures of every strength, per set (what to expect on
-questions nobody tuned on), with and without memory, and the share of decisions
-the cascade makes without the model. ``--write`` fits on all the cases and writes
-bot/data/calibration.json, with the held-out figures beside the coefficients.
+Printed: the held-out figures of every strength, per set, for reference; those of
+the L2 each fold chose (what to expect on questions nobody tuned on), with and
+without memory; and the share of decisions the cascade makes without the model.
+``--write`` fits on all the cases and writes bot/data/calibration.json, with the
+held-out figures beside the coefficients.
 
     nice .venv/bin/python benchmarks/faq_tune.py [--write]
 """
@@ -58,10 +62,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import sys
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -70,6 +72,7 @@ import numpy as np
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
+from benchmarks.common import BENCH  # noqa: E402
 from bot import decision  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from bot.embedding import vector_cache  # noqa: E402
@@ -78,7 +81,6 @@ from bot.faq import load_faq  # noqa: E402
 from bot.matcher import FaqMatcher, Ranking  # noqa: E402
 from bot.text import read  # noqa: E402
 
-BENCH = Path(os.environ.get("BENCH_DIR") or PROJECT_ROOT.parent / "shared" / "bench")
 SETS = ("faq_dev", "faq_traffic")
 FOLDS = 5
 SEED = 7
@@ -325,8 +327,15 @@ def thresholds(d: Data, mask: np.ndarray, right: np.ndarray, reach: np.ndarray,
         if out.any():
             meets &= 100 * (out & ~answered[:, None, :] & ~suggested).sum(axis=2) >= (
                 handed_on_limit * out.sum())
-    objective = np.where(meets, 100 * (right_n + reached) / max(ins.sum(), 1), -1.0)
-    a, s = np.unravel_index(int(np.argmax(objective)), objective.shape)
+    objective = np.where(meets, right_n + reached, -1)
+    # Of the pairs with the most right + reached, the one with the fewest wrong answers,
+    # then the most questions handed on: lowering a threshold until one more out-of-scope
+    # question is answered or offered changes right + reached by nothing, and the first
+    # maximum (the lowest thresholds) would take every such risk up to the limits.
+    wrong = np.broadcast_to((answered & ~ok_right).sum(axis=1)[:, None], objective.shape)
+    handed_on = (~ins & ~answered[:, None, :] & ~suggested).sum(axis=2)
+    best = np.lexsort((-handed_on.ravel(), wrong.ravel(), -objective.ravel()))[0]
+    a, s = np.unravel_index(int(best), objective.shape)
     return float(ANSWER[a]), float(SUGGEST[s])
 
 
@@ -340,7 +349,7 @@ def cascade(sem: Data, lex: Data, mask: np.ndarray, probabilities: tuple[np.ndar
     answered, suggested = decide(sem_right, sem_reach, *chosen, empty)
     parts = [mask & (sem.group == name) for name in SETS]
     base_wrong = [figures(sem, part, answered, suggested)[2] for part in parts]
-    found = (-1.0, (1.0, 0.0))
+    found = ((-1.0, 0.0), (1.0, 0.0))
     for answer_from in (*CASCADE_ANSWER, 1.0):
         for escalate_under in (0.0, *CASCADE_ESCALATE):
             lexical = (lex_right >= answer_from) & ~lex_empty
@@ -349,9 +358,10 @@ def cascade(sem: Data, lex: Data, mask: np.ndarray, probabilities: tuple[np.ndar
             f = figures(*merged)
             wrong = [figures(merged[0], part, *merged[2:])[2] for part in parts]
             skipped = (lexical | escalated)[mask].mean()
+            score = (f[0] + f[1], -f[2])  # on a tie, the fewer wrong answers
             if (all(w <= b for w, b in zip(wrong, base_wrong, strict=True))
-                    and skipped >= CASCADE_SHARE and f[0] + f[1] > found[0]):
-                found = (f[0] + f[1], (float(answer_from), float(escalate_under)))
+                    and skipped >= CASCADE_SHARE and score > found[0]):
+                found = (score, (float(answer_from), float(escalate_under)))
     return found[1]
 
 
@@ -375,15 +385,20 @@ def cascaded(sem: Data, lex: Data, mask: np.ndarray, answered: np.ndarray,
     return merged, mask, (answered & ~escalated) | lexical, suggested & ~lexical & ~escalated
 
 
-def regularised(tried: list[tuple[float, float, Mapping[str, object]]]
-                ) -> tuple[float, dict[str, object]]:
-    """Of (objective, L2, held-out figures) for each L2, the strongest L2 whose
-    objective is within L2_TOLERANCE of the best: differences that small are the
-    noise of a few hundred cases, and a stronger one changes less when refitted.
-    That L2, and its figures with it (as ``l2``)."""
-    top = max(objective for objective, _, _ in tried)
-    _, l2, found = max((t for t in tried if t[0] >= top - L2_TOLERANCE), key=lambda t: t[1])
-    return l2, {"l2": l2, **found}
+def objective(d: Data, mask: np.ndarray, answered: np.ndarray, suggested: np.ndarray) -> float:
+    """What an L2 is chosen on: answered right + reached over the cases in ``mask``, with
+    1000 more when their wrong answers and out-of-scope questions handed on meet the
+    targets (TARGET_WRONG, TARGET_HANDED_ON)."""
+    f = figures(d, mask, answered, suggested)
+    return f[0] + f[1] + (1000 if f[2] <= TARGET_WRONG and f[3] >= TARGET_HANDED_ON else 0)
+
+
+def regularised(tried: list[tuple[float, float]]) -> float:
+    """Of (objective, L2) for each L2, the strongest L2 whose objective is within
+    L2_TOLERANCE of the best: differences that small are the noise of a few hundred
+    cases, and a stronger one changes less when refitted."""
+    top = max(found for found, _ in tried)
+    return max(l2 for found, l2 in tried if found >= top - L2_TOLERANCE)
 
 
 def with_memory(rankings: list[Ranking], vectors: np.ndarray, expect: list[str | None],
@@ -510,31 +525,50 @@ def main() -> int:
         return {name: [round(float(v), 1) for v in figures(d, part, answered, suggested)]
                 for name, part in parts}
 
+    Decided = dict[tuple[int, float], tuple[np.ndarray, np.ndarray]]
+    """(fold, L2) -> the decisions (answered, suggested) of the model fitted on that
+    fold's tuning cases with that L2."""
+
+    def held_out(decided: Decided, l2_of_fold: list[float]) -> tuple[np.ndarray, np.ndarray]:
+        """Each case's decision by the model of the fold that held it out."""
+        answered = np.zeros(len(expect), dtype=bool)
+        suggested = np.zeros(len(expect), dtype=bool)
+        for k, l2 in enumerate(l2_of_fold):
+            held = fold == k
+            answered[held], suggested[held] = (x[held] for x in decided[k, l2])
+        return answered, suggested
+
+    def nested(kind: str, outer: Decided, inner: dict[tuple[int, float], float],
+               measured: Data, label: str = "") -> list[float]:
+        """The held-out decisions with each fold's L2 chosen on its tuning cases alone
+        (``inner``, out of their inner folds), not on the held-out figures: those are
+        then what to expect of an L2 chosen so. Records and prints them; the L2s."""
+        chosen = [regularised([(inner[k, l2], l2) for l2 in L2]) for k in range(FOLDS)]
+        found = rounded(measured, *held_out(outer, chosen))
+        results.setdefault(kind, {"l2 of each fold": chosen})[label or "figures"] = found
+        print(show(f"{kind}{', ' + label if label else ''}, L2 of each fold {chosen}:",
+                   {n: np.array(f) for n, f in found.items()}))
+        return chosen
+
     results: dict[str, dict[str, object]] = {}
-    l2s: dict[str, float] = {}
-    """The L2 chosen for each kind of model (also in ``results``)."""
-    kinds = (("semantic", lambda k: sem, sem, empty_sem),
-             ("lexical", lambda k: lex, lex, empty_lex))
-    for kind, of_fold, measured, empty in kinds:
-        tried: list[tuple[float, float, Mapping[str, object]]] = []
+    l2s: dict[str, list[float]] = {}
+    """The L2 of each fold for each kind of model, chosen on its tuning cases."""
+    kinds = (("semantic", sem, empty_sem), ("lexical", lex, empty_lex))
+    for kind, d, empty in kinds:
+        outer: Decided = {}
+        inner: dict[tuple[int, float], float] = {}
         for l2 in L2:
-            answered = np.zeros(len(expect), dtype=bool)
-            suggested = np.zeros(len(expect), dtype=bool)
             for k in range(FOLDS):
-                tuning, held = fold != k, fold == k
-                d = of_fold(k)
-                chosen = thresholds(d, tuning, *out_of_fold(d, tuning, strata, l2), empty,
-                                    each_set=kind != "lexical")
+                tuning = fold != k
+                oof = out_of_fold(d, tuning, strata, l2)
+                chosen = thresholds(d, tuning, *oof, empty, each_set=kind != "lexical")
+                inner[k, l2] = objective(d, tuning, *decide(*oof, *chosen, empty))
                 right, reach = train(d, tuning, l2)(d.x)
-                a, s = decide(right, reach, *chosen, empty)
-                answered[held], suggested[held] = a[held], s[held]
-            found = rounded(measured, answered, suggested)
+                outer[k, l2] = decide(right, reach, *chosen, empty)
+            found = rounded(d, *held_out(outer, [l2] * FOLDS))
             print(show(f"{kind:<20} L2 {l2:<5}", {n: np.array(f) for n, f in found.items()}))
-            union = found["union"]
-            meets = union[2] <= TARGET_WRONG and union[3] >= TARGET_HANDED_ON
-            tried.append((union[0] + union[1] + (1000 if meets else 0), l2, found))
-        l2s[kind], results[kind] = regularised(tried)
-        print(f"{kind}: L2 {l2s[kind]} chosen\n")
+        l2s[kind] = nested(kind, outer, inner, d)
+        print()
 
     # With memory: held out, each fold's held-out cases with each memory of its tuning cases.
     held_rows = {}
@@ -542,43 +576,40 @@ def main() -> int:
         held_rows[name] = replace(per_fold[0], in_scope=sem.in_scope, group=sets)
         for k in range(FOLDS):
             held_rows[name] = held_rows[name].with_rows(per_fold[k], fold == k)
-    tried = []
     with_both, with_other = memories.values()
+    outer_memory: dict[str, Decided] = {name: {} for name in memories}
+    inner = {}
     for l2 in L2:
-        decided = {name: (np.zeros(len(expect), dtype=bool), np.zeros(len(expect), dtype=bool))
-                   for name in memories}
         for k in range(FOLDS):
-            tuning, held = fold != k, fold == k
-            model, chosen, _, _ = fit_memory(with_both[k], with_other[k], tuning, strata, l2,
-                                             empty_sem)
+            tuning = fold != k
+            model, chosen, both_rows, oof_decided = fit_memory(
+                with_both[k], with_other[k], tuning, strata, l2, empty_sem)
+            inner[k, l2] = objective(both_rows, np.r_[tuning, tuning], *oof_decided)
             for name, per_fold in memories.items():
-                a, s = decide(*model(per_fold[k].x), *chosen, empty_sem)
-                decided[name][0][held], decided[name][1][held] = a[held], s[held]
-        found_memory = {name: rounded(held_rows[name], *decided[name]) for name in memories}
-        for name, found in found_memory.items():
+                outer_memory[name][k, l2] = decide(*model(per_fold[k].x), *chosen, empty_sem)
+        for name in memories:
+            found = rounded(held_rows[name], *held_out(outer_memory[name], [l2] * FOLDS))
             print(show(f"{name:<23} L2 {l2:<5}", {n: np.array(f) for n, f in found.items()}))
-        unions = [found["union"] for found in found_memory.values()]
-        meets = all(u[2] <= TARGET_WRONG and u[3] >= TARGET_HANDED_ON for u in unions)
-        objective = sum(u[0] + u[1] for u in unions) / len(unions) + (1000 if meets else 0)
-        tried.append((objective, l2, found_memory))
-    l2s["semantic with memory"], results["semantic with memory"] = regularised(tried)
-    print(f"semantic with memory: L2 {l2s['semantic with memory']} chosen\n")
+    for name in memories:
+        l2s["semantic with memory"] = nested("semantic with memory", outer_memory[name],
+                                             inner, held_rows[name], name)
+    print()
 
     # The cascade, held out (no memory): lexical answers from the lexical model, the
     # rest from the semantic one as above.
-    l2_sem, l2_lex = l2s["semantic"], l2s["lexical"]
     answered = np.zeros(len(expect), dtype=bool)
     suggested = np.zeros(len(expect), dtype=bool)
     lexical_answered = np.zeros(len(expect), dtype=bool)
     lexical_escalated = np.zeros(len(expect), dtype=bool)
     memory_escalated = np.zeros(len(expect), dtype=bool)
-    l2_memory = l2s["semantic with memory"]
     with_memory_decided = {name: (np.zeros(len(expect), dtype=bool),
                                   np.zeros(len(expect), dtype=bool)) for name in memories}
     for k in range(FOLDS):
         tuning, held = fold != k, fold == k
+        l2_sem, l2_lex = l2s["semantic"][k], l2s["lexical"][k]
         model, chosen_memory, both_rows, memory_oof = fit_memory(
-            with_both[k], with_other[k], tuning, strata, l2_memory, empty_sem)
+            with_both[k], with_other[k], tuning, strata, l2s["semantic with memory"][k],
+            empty_sem)
         for name, per_fold in memories.items():
             a, s = decide(*model(per_fold[k].x), *chosen_memory, empty_sem)
             with_memory_decided[name][0][held] = a[held]
@@ -624,8 +655,14 @@ def main() -> int:
 
     if args.write:
         models, oofs = {}, {}
-        for kind, d, empty in (("semantic", sem, empty_sem), ("lexical", lex, empty_lex)):
-            l2 = l2s[kind]
+        for kind, d, empty in kinds:
+            tried = []
+            for l2 in L2:  # chosen as in each fold, on all the cases
+                oof = out_of_fold(d, everything, strata, l2)
+                chosen = thresholds(d, everything, *oof, empty, each_set=kind != "lexical")
+                tried.append((objective(d, everything, *decide(*oof, *chosen, empty)), l2))
+            l2 = regularised(tried)
+            results[kind]["l2"] = l2
             oofs[kind] = out_of_fold(d, everything, strata, l2)
             chosen = thresholds(d, everything, *oofs[kind], empty, each_set=kind != "lexical")
             fitted = train(d, everything, l2)
@@ -635,9 +672,11 @@ def main() -> int:
             models[kind] = fitted.model(d.names, chosen)
         mixed = memory_rows({n: everything for n in SETS})
         other = memory_rows({n: sets != n for n in SETS})
-        fitted, chosen, both_rows, memory_oof = fit_memory(
-            mixed, other, everything, strata,
-            l2s["semantic with memory"], empty_sem)
+        fits = {l2: fit_memory(mixed, other, everything, strata, l2, empty_sem) for l2 in L2}
+        l2 = regularised([(objective(found[2], np.r_[everything, everything], *found[3]), l2)
+                          for l2, found in fits.items()])
+        results["semantic with memory"]["l2"] = l2
+        fitted, chosen, both_rows, memory_oof = fits[l2]
         for name, d in (("both sets", mixed), ("the other set", other)):
             a, sg = decide(*fitted(d.x), *chosen, empty_sem)
             print(show(f"with memory of {name}, fitted on all, in sample:",
