@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import random
+import string
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -133,6 +137,63 @@ def test_the_index_takes_in_an_import(database: Database, sample_index: Registry
     assert result.decision == "found" and result.results[0].nipt == "L12345678P"
 
 
+def invented_names(rng: random.Random, count: int, start: int = 0) -> list[str]:
+    """Rows ``nipt,name,city`` of ``count`` organisations with invented names, two words
+    of eight letters each (thousands of words in all, as in a real registry)."""
+    def word() -> str:
+        return "".join(rng.choice(string.ascii_lowercase) for _ in range(8))
+
+    return [f"M{n:08d}M,Shoqata {word()} {word()},Tiranë" for n in range(start, start + count)]
+
+
+def test_searches_while_a_refresh_takes_in_imports_always_get_their_answer(
+        database: Database, sample_index: RegistryIndex, tmp_path: Path) -> None:
+    """The bot searches on other threads while a refresh takes in what an import changed:
+    every search gets its answer, from the index before the changes or after them."""
+    rng = random.Random(7)
+    registry = tmp_path / "invented.csv"
+    registry.write_text("\n".join(["nipt,name,city", *invented_names(rng, 2000)]),
+                        encoding="utf-8")
+    import_registry(database, registry)
+    assert sample_index.refresh(database)
+    queries = {"Albanian Helsinki Comittee": HELSINKI,   # a typo: the stems are scanned
+               "partners albania for change and developmnet": PARTNERS}
+    stop = threading.Event()
+    seen: list[tuple[str, str, str | None]] = []
+
+    def search() -> None:
+        while not stop.is_set():
+            for query in queries:
+                try:
+                    result = sample_index.search(query)
+                    seen.append((query, result.decision,
+                                 result.results[0].name if result.results else None))
+                except Exception as exc:  # the person would get no answer
+                    seen.append((query, repr(exc), None))
+
+    searchers = [threading.Thread(target=search) for _ in range(2)]
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # threads take turns often: searches land inside refreshes
+    for thread in searchers:
+        thread.start()
+    try:
+        for round_ in range(10):
+            changed = tmp_path / f"changed{round_}.csv"
+            changed.write_text("\n".join(["nipt,name,city",
+                                          *invented_names(rng, 40, start=round_ * 40)]),
+                               encoding="utf-8")
+            import_registry(database, changed)
+            assert sample_index.refresh(database)
+    finally:
+        stop.set()
+        for thread in searchers:
+            thread.join()
+        sys.setswitchinterval(switch)
+    assert seen
+    assert {outcome for outcome in seen if outcome[1:] != ("found", queries[outcome[0]])} \
+        == set()
+
+
 def test_cli_search_json_from_arguments_and_stdin(database_url: str, tmp_path: Path,
                                                   project_root: Path,
                                                   monkeypatch: pytest.MonkeyPatch,
@@ -226,16 +287,20 @@ def test_an_import_saves_the_index_and_a_running_index_takes_only_the_changes(
     try:
         assert registry_index.saved_change(db) == registry_index.latest_change(db) > 0
         running = RegistryIndex.load(db, settings)
-        tables = running._tables
+        loaded = running._tables.sorted_size
         before = len(running)
+        helsinki = nipt_of(running, HELSINKI)
         changed = tmp_path / "changed.csv"
         changed.write_text("nipt,name,city\n"
-                           f"{nipt_of(running, HELSINKI)},Albanian Helsinki Committee Vlore,Vlorë\n"
+                           f"{helsinki},Albanian Helsinki Committee Vlore,Vlorë\n"
                            "L12345678P,Shoqata e Peshkatarëve të Divjakës,Divjakë\n",
                            encoding="utf-8")
         assert main(["--config", str(config), "registry", "import", str(changed)]) == 0
         assert "1 new, 1 updated" in capsys.readouterr().out
-        assert running.refresh(db) and running._tables is tables  # updated in place
+        assert running.refresh(db)
+        # Only the two changed organisations were read and added: not a new build.
+        assert running._tables.sorted_size == loaded
+        assert set(running._tables.added) == {helsinki, "L12345678P"}
         assert len(running) == before + 1
         assert not running.refresh(db)
         moved = running.search("albanian helsinki committee vlore")
