@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import random
@@ -192,6 +193,65 @@ def test_searches_while_a_refresh_takes_in_imports_always_get_their_answer(
     assert seen
     assert {outcome for outcome in seen if outcome[1:] != ("found", queries[outcome[0]])} \
         == set()
+
+
+# Look-ups whose answers must not change when nothing the search reads changed.
+LOOKUPS = ("Albanian Helsinki Comittee", "shoqata e bletareve te korces", "PPNEA Tiranë",
+           "qendra rinore", "fondacioni elbasan", "mjaft", "institute for development",
+           "shoqata tirane")
+
+
+def answers(index: RegistryIndex) -> list[dict[str, object]]:
+    return [index.search(query).as_dict() for query in LOOKUPS]
+
+
+def names(**changes: str) -> list[dict[str, str]]:
+    """The organisations of NAMES_CSV, with the columns ``changes`` names set to its values."""
+    with open(NAMES_CSV, encoding="utf-8") as handle:
+        return [{**row, **changes} for row in csv.DictReader(handle)]
+
+
+def write_rows(path: Path, rows: list[dict[str, str]]) -> Path:
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_a_reimport_that_changes_no_name_leaves_the_running_index_as_it_was(
+        database: Database, tmp_path: Path, settings: RegistryConfig) -> None:
+    """The registry re-imported with every status (and phone) changed, names, acronyms and
+    cities as they were: the running bot has nothing to take in, its answers stay the same
+    and its index does not grow."""
+    import_registry(database, write_rows(tmp_path / "first.csv", names(status="aktive")))
+    running = RegistryIndex.load(database, settings)
+    before, documents = answers(running), len(running._tables.dead)
+    for round_, status in enumerate(("pezulluar", "aktive", "çregjistruar")):
+        changed = names(status=status, phone=f"+355 00 000 00{round_}")
+        report = import_registry(database, write_rows(tmp_path / f"{status}.csv", changed))
+        assert report.updated == report.rows == len(running)
+        assert not running.refresh(database)
+        assert answers(running) == before
+        assert len(running._tables.dead) == documents
+    assert answers(RegistryIndex.load(database, settings)) == before
+
+
+def test_after_imports_the_running_index_answers_as_a_new_one(
+        database: Database, tmp_path: Path, settings: RegistryConfig) -> None:
+    """Organisations moved to another city: the running bot answers as a bot started
+    afresh would. Their old versions weigh nothing, and when they would be more than a
+    quarter of the index it is built again, instead of growing with every import."""
+    import_registry(database, NAMES_CSV)
+    running = RegistryIndex.load(database, settings)
+    moved = names(city="Durrës")
+    for round_, rows in enumerate((moved[:5], moved[5:15])):
+        report = import_registry(database, write_rows(tmp_path / f"moved{round_}.csv", rows))
+        assert report.updated == len(rows)
+        assert running.refresh(database)
+        fresh = RegistryIndex(registry_index.records(database), settings)
+        assert answers(running) == answers(fresh)
+        assert len(running._tables.dead) <= 1.25 * len(running)
 
 
 def test_cli_search_json_from_arguments_and_stdin(database_url: str, tmp_path: Path,

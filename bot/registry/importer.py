@@ -24,6 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.faq import did_you_mean
+from bot.registry.index import INDEXED_COLUMNS
 from bot.storage import Database, Organisation, RegistryChange
 
 COLUMNS: tuple[str, ...] = (
@@ -229,7 +230,8 @@ def _upsert_statement(dialect: str, columns: list[str]) -> Any:
 
 
 def _log_changes(session: Session, nipts: Iterable[str]) -> None:
-    """Note in ``registry_changes`` which organisations changed (see :mod:`bot.registry.index`)."""
+    """Note in ``registry_changes`` which organisations changed for the search index: added,
+    removed, restored, or with a new name, acronym or city (see :mod:`bot.registry.index`)."""
     batch: list[dict[str, str]] = []
     for nipt in nipts:
         batch.append({"nipt": nipt})
@@ -261,6 +263,7 @@ def import_registry(db: Database, path: str | Path, *, strict: bool = False,
         return report
     columns = [key for key in columns if key != "nipt"]
     data_columns = [getattr(Organisation, key) for key in columns]
+    indexed = [n for n, key in enumerate(columns) if key in INDEXED_COLUMNS]
     upsert = _upsert_statement(db.dialect, columns)
     with db.session() as session:
         if replace:
@@ -294,21 +297,25 @@ def import_registry(db: Database, path: str | Path, *, strict: bool = False,
                     .where(Organisation.nipt.in_([row["nipt"] for row in batch])))
             }
             pending = []
+            reindexed = []
             for row in batch:
                 old = existing.get(row["nipt"])
+                values = tuple(row[key] for key in columns)
                 if old is None:
                     report.inserted += 1
                 elif old[0]:
                     report.restored += 1
-                elif old[1] != tuple(row[key] for key in columns):
+                elif old[1] != values:
                     report.updated += 1
                 else:
                     report.unchanged += 1
                     continue
                 pending.append({**row, "sample": sample})
+                if old is None or old[0] or any(old[1][n] != values[n] for n in indexed):
+                    reindexed.append(row["nipt"])
             if pending:
                 session.connection().execute(upsert, pending)
-                _log_changes(session, (row["nipt"] for row in pending))
+                _log_changes(session, reindexed)
             if progress is not None:
                 progress(start + len(batch), len(rows))
     return report

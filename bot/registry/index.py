@@ -8,9 +8,10 @@ hundred bytes, instead of Python objects. Reading every name and cutting it
 into words takes seconds at that size, so the index is saved in the
 ``registry_index`` table, with the id of the last ``registry_changes`` row it
 includes; a restart loads it and applies only the changes made since (an
-import logs each NIPT it touched). A changed organisation gets a new row
-(document) and its old one is marked dead, so the arrays only ever grow
-until the next full build.
+import logs each NIPT whose name, acronym or city it changed). A changed
+organisation gets a new row (document) and its old one is marked dead, so the
+arrays only ever grow, until more than a quarter of the documents are old
+versions: then the index is built again.
 
 Searches run on other threads while a refresh applies changes: the changes are
 applied to a copy of the tables (:meth:`Tables.with_changes`), which replaces them
@@ -21,6 +22,7 @@ changes or the tables after them, never tables halfway through.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import math
 import struct
@@ -28,8 +30,8 @@ import sys
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import compress
 from typing import overload
 
 from sqlalchemy import delete, func, select
@@ -48,7 +50,7 @@ _SAVED_ID = 1
 CHANGES_KEPT = timedelta(days=1)
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class OrgRecord:
     """What the index needs to know of an organisation."""
 
@@ -56,6 +58,12 @@ class OrgRecord:
     name: str
     acronym: str | None
     city: str | None
+
+
+INDEXED_COLUMNS = tuple(field.name for field in dataclasses.fields(OrgRecord)
+                        if field.name != "nipt")
+"""The columns of an organisation the index reads, besides its NIPT: a change to any
+other (phone, status...) is no change to the index."""
 
 
 class _Nipts(Sequence[bytes]):
@@ -167,7 +175,13 @@ class Tables:
         self.places = {word_id for word, word_id in self.vocab.items()
                        if not keys(word).isdisjoint(place_keys)}
         size = max(self.size, 1)
-        self.idf = [math.log((size + 1) / (len(docs) + 0.5)) + 0.1 for docs in self.postings]
+        # Of the live documents: the old versions of changed organisations are still in
+        # the posting lists.
+        frequency = [len(docs) for docs in self.postings]
+        for doc in compress(range(len(self.dead)), self.dead):
+            for word_id in self.name_words(doc):
+                frequency[word_id] -= 1
+        self.idf = [math.log((size + 1) / (docs + 0.5)) + 0.1 for docs in frequency]
         # Words for the kind of organisation weigh little even in a small registry.
         generic_idf = math.log(1 / GENERIC_SHARE) + 0.1
         for word, word_id in self.vocab.items():
@@ -183,6 +197,11 @@ class Tables:
             for key in keys(word):
                 self.by_key.setdefault(key, []).append(word_id)
         self.stems = list(self.by_key)
+
+    @property
+    def worn(self) -> bool:
+        """More than a quarter of the documents are old versions (then build again)."""
+        return len(self.dead) - self.size > self.size // 4
 
     # -- reading -------------------------------------------------------------
 
@@ -360,8 +379,8 @@ class Tables:
 
 def records(db: Database, nipts: Iterable[str] | None = None) -> Iterator[OrgRecord]:
     """The organisations that are not removed, sorted by NIPT (only ``nipts``, if given)."""
-    query = (select(Organisation.nipt, Organisation.name, Organisation.acronym,
-                    Organisation.city)
+    query = (select(Organisation.nipt,
+                    *(getattr(Organisation, column) for column in INDEXED_COLUMNS))
              .where(Organisation.removed_at.is_(None)).order_by(Organisation.nipt))
     with db.session() as session:
         if nipts is None:
@@ -420,21 +439,24 @@ def load(db: Database) -> Tables:
                               .where(SavedRegistryIndex.id == _SAVED_ID))
     tables = Tables.load(data) if data is not None else None
     if tables is not None:
-        tables = update(db, tables) or tables
-    if tables is None or len(tables.dead) - tables.size > tables.size // 4:
-        # None saved, or more than a quarter of the documents are old versions.
+        tables = _with_changes_since(db, tables) or tables
+    if tables is None or tables.worn:
         tables = build(db)
         save(db, tables)
     return tables
 
 
+def _with_changes_since(db: Database, tables: Tables) -> Tables | None:
+    changed, latest = _changed_since(db, tables.change_id)
+    return tables.with_changes(changed, latest) if changed else None
+
+
 def update(db: Database, tables: Tables) -> Tables | None:
     """``tables`` with the changes logged since they were up to date (None: there were
-    none); ``tables`` themselves are left as they are."""
-    changed, latest = _changed_since(db, tables.change_id)
-    if not changed:
-        return None
-    return tables.with_changes(changed, latest)
+    none), or, when that would make them worn, the index :func:`load` gives; ``tables``
+    themselves are left as they are."""
+    updated = _with_changes_since(db, tables)
+    return load(db) if updated is not None and updated.worn else updated
 
 
 def save(db: Database, tables: Tables) -> None:
