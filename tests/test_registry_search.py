@@ -9,15 +9,17 @@ import random
 import string
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from bot.cli import main
 from bot.config import RegistryConfig, load_config
 from bot.registry import index as registry_index
 from bot.registry.evaluation import evaluate, read_cases
-from bot.registry.importer import import_registry
+from bot.registry.importer import import_registry, remove_organisation
 from bot.registry.index import OrgRecord
 from bot.registry.search import RegistryIndex
 from bot.storage import Database, SavedRegistryIndex
@@ -252,6 +254,51 @@ def test_after_imports_the_running_index_answers_as_a_new_one(
         fresh = RegistryIndex(registry_index.records(database), settings)
         assert answers(running) == answers(fresh)
         assert len(running._tables.dead) <= 1.25 * len(running)
+
+
+def test_a_removal_during_an_import_leaves_the_running_index_with_both(
+        database: Database, tmp_path: Path, settings: RegistryConfig) -> None:
+    """An admin removes an organisation while another's import is still writing, and the
+    running bot refreshes as soon as the removal is in: once the import is in too, the
+    bot finds the imported organisation (the removal waited for the import, so the bot
+    never steps over the import's changes)."""
+    if database.is_sqlite:
+        pytest.skip("SQLite lets one writer in at a time")
+    base = tmp_path / "base.csv"
+    base.write_text("nipt,name,city\nK11111111A,Shoqata Bletaret,Korçë\n"
+                    "K22222222B,Klubi Alpinist,Tiranë\n", encoding="utf-8")
+    import_registry(database, base)
+    running = RegistryIndex.load(database, settings)
+    new = tmp_path / "new.csv"
+    new.write_text("nipt,name,city\nL33333333C,Fondacioni Drita Pogradec,Pogradec\n",
+                   encoding="utf-8")
+    importing, go = threading.Event(), threading.Event()
+
+    def pause(done: int, total: int) -> None:  # the import has written, not committed
+        importing.set()
+        go.wait()
+
+    importer = threading.Thread(target=lambda: import_registry(database, new, progress=pause))
+    importer.start()
+    importing.wait()
+    remover = threading.Thread(target=lambda: (remove_organisation(database, "K22222222B"),
+                                               running.refresh(database)))
+    remover.start()
+
+    def someone_waits() -> bool:
+        with database.session() as session:
+            return bool(session.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")))
+
+    while remover.is_alive() and not someone_waits():
+        time.sleep(0.01)
+    go.set()
+    for thread in (importer, remover):
+        thread.join(timeout=30)
+        assert not thread.is_alive()
+    running.refresh(database)
+    found = running.search("Fondacioni Drita Pogradec")
+    assert found.decision == "found" and found.results[0].nipt == "L33333333C"
+    assert all(hit.nipt != "K22222222B" for hit in running.search("Klubi Alpinist").results)
 
 
 def test_cli_search_json_from_arguments_and_stdin(database_url: str, tmp_path: Path,

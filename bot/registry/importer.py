@@ -19,7 +19,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -35,6 +35,8 @@ REQUIRED_COLUMNS = ("nipt", "name")
 NIPT_PATTERN = re.compile(r"[A-Z]\d{8}[A-Z]")
 _DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y")
 BATCH_SIZE = 1000
+# The PostgreSQL advisory lock registry writers take: "registry" in ASCII.
+_WRITERS_LOCK = 0x7265676973747279
 
 Progress = Callable[[int, int], None]
 
@@ -229,6 +231,20 @@ def _upsert_statement(dialect: str, columns: list[str]) -> Any:
     return statement.on_conflict_do_update(index_elements=["nipt"], set_=changed)
 
 
+def _one_writer_at_a_time(db: Database, session: Session) -> None:
+    """On PostgreSQL, wait until no other registry writer has a transaction open; taken
+    first in a transaction that writes ``registry_changes``, held until it ends.
+
+    The ids of ``registry_changes`` are taken when a row is inserted, but transactions
+    commit in their own order: a removal that commits while an import is still
+    running would make id 8 visible before the import's id 7, and a refresh that
+    read 8 would never look back for 7 (the import's organisations never found until
+    a restart). Writers in turn commit their ids in order. SQLite lets only one
+    writer in at a time already."""
+    if db.dialect == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _WRITERS_LOCK})
+
+
 def _log_changes(session: Session, nipts: Iterable[str]) -> None:
     """Note in ``registry_changes`` which organisations changed for the search index: added,
     removed, restored, or with a new name, acronym or city (see :mod:`bot.registry.index`)."""
@@ -266,6 +282,7 @@ def import_registry(db: Database, path: str | Path, *, strict: bool = False,
     indexed = [n for n, key in enumerate(columns) if key in INDEXED_COLUMNS]
     upsert = _upsert_statement(db.dialect, columns)
     with db.session() as session:
+        _one_writer_at_a_time(db, session)
         if replace:
             # A row skipped for a bad value still says its organisation is in the file.
             in_file = {row["nipt"] for row in rows} | {e.nipt for e in errors if e.nipt}
@@ -329,6 +346,7 @@ def remove_organisation(db: Database, nipt: str) -> str:
         raise RegistryImportError(
             f"malformed NIPT {nipt!r} (expected a letter, 8 digits, a letter)")
     with db.session() as session:
+        _one_writer_at_a_time(db, session)
         organisation = session.get(Organisation, nipt)
         if organisation is None:
             raise RegistryImportError(f"no organisation with NIPT {nipt} in the registry")
