@@ -306,6 +306,22 @@ def test_remove_takes_one_organisation_out_of_the_search(database_url: str,
 
 
 
+def test_an_index_that_cannot_be_built_after_an_import_is_a_clear_error(
+        database_url: str, tmp_path: Path) -> None:
+    """Another program left a row the search index cannot take (a NIPT of two characters):
+    the import is in, and the admin reads that only the index could not be built, and why."""
+    config = write_config(tmp_path, database_url)
+    with Database(database_url) as db, db.session() as session:
+        session.add(Organisation(nipt="K1", name="Shoqata e Shkruar me Dorë"))
+    code, out, err = run(config, "import", str(write_csv(tmp_path / "r.csv", GOOD)))
+    assert code == 1 and "3 new" in out
+    assert err == ("error: the registry is updated, but its search index could not be built "
+                   "and saved (ValueError: malformed NIPT 'K1'); the bot builds it when it "
+                   "starts, and stops there too if the problem remains\n")
+    assert set(organisations(Database(database_url))) == {"K1", "K11111111A", "L22222222B",
+                                                         "J33333333C"}
+
+
 def test_cli_import_prints_the_report(database_url: str, tmp_path: Path,
                                       monkeypatch: pytest.MonkeyPatch,
                                       capsys: pytest.CaptureFixture[str]) -> None:

@@ -301,6 +301,23 @@ def test_a_removal_during_an_import_leaves_the_running_index_with_both(
     assert all(hit.nipt != "K22222222B" for hit in running.search("Klubi Alpinist").results)
 
 
+def test_a_registry_of_more_than_65535_places_is_saved_and_loaded(
+        tmp_path: Path, settings: RegistryConfig) -> None:
+    """Every organisation in a place of its own, 65,537 places: the index is built and
+    saved, a restart loads it, and a look-up finds the last one in its place."""
+    index = RegistryIndex((OrgRecord(f"K{n:08d}A", f"Shoqata {n}", None, f"Fshati {n}")
+                           for n in range(65_537)), settings)
+    db = Database(f"sqlite:///{tmp_path / 'places.db'}")
+    try:
+        index.save(db)
+        restarted = RegistryIndex.load(db, settings)
+    finally:
+        db.close()
+    result = restarted.search("K00065536A")
+    assert result.decision == "found"
+    assert [(hit.name, hit.city) for hit in result.results] == [("Shoqata 65536", "Fshati 65536")]
+
+
 def test_cli_search_json_from_arguments_and_stdin(database_url: str, tmp_path: Path,
                                                   project_root: Path,
                                                   monkeypatch: pytest.MonkeyPatch,

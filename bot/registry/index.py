@@ -41,7 +41,8 @@ from bot.registry.words import GENERIC_SHARE, GENERIC_WORDS, keys, name_tokens
 from bot.storage import Database, Organisation, RegistryChange, SavedRegistryIndex
 from bot.text import fold
 
-_MAGIC = b"ngo-faq-bot registry index 1\n"
+# Version 2: cities numbered in 32 bits (a registry may name more than 65,535 places).
+_MAGIC = b"ngo-faq-bot registry index 2\n"
 # Marks the end of one language's half in a name given in two ("... / ...").
 _HALF = 0xFFFFFFFF
 _SAVED_ID = 1
@@ -94,7 +95,7 @@ class Tables:
         self.nipts = bytearray()                  # 10 ASCII bytes a document
         self.name_bytes = bytearray()             # the names, UTF-8, one after another
         self.name_ends = array("I")
-        self.city_of = array("H")                 # index into self.city_names
+        self.city_of = array("I")                 # index into self.city_names
         self.word_ends = array("I")
         self.word_ids = array("I")                # name word ids, _HALF between halves
         self.dead = bytearray()                   # 1: changed or removed since it was added
@@ -342,15 +343,15 @@ class Tables:
             blobs[key] = view[start:start + size]
             start += size
 
-        def ints(key: str, code: str = "I") -> array[int]:
-            values = array(code)
+        def ints(key: str) -> array[int]:
+            values = array("I")
             values.frombytes(blobs[key])
             return values
 
         tables = cls()
         tables.nipts = bytearray(blobs["nipts"])
         tables.name_bytes = bytearray(blobs["name_bytes"])
-        tables.name_ends, tables.city_of = ints("name_ends"), ints("city_of", "H")
+        tables.name_ends, tables.city_of = ints("name_ends"), ints("city_of")
         tables.word_ends, tables.word_ids = ints("word_ends"), ints("word_ids")
         tables.dead = bytearray(blobs["dead"])
         tables.city_names = header["cities"]
