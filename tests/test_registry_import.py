@@ -160,11 +160,40 @@ def test_unreadable_files_are_refused_with_a_clear_error(database: Database,
         import_registry(database, tmp_path)
 
 
-def test_a_row_with_a_nul_character_is_skipped(database: Database, tmp_path: Path) -> None:
-    lines = ['L44444444D,Shoqata e Fierit,,Shoqatë,Fi\x00er,,,,,,,aktive', GOOD[0]]
-    report = import_registry(database, write_csv(tmp_path / "nul.csv", lines))
-    assert [(e.line, "NUL character" in e.reason) for e in report.errors] == [(2, True)]
-    assert set(organisations(database)) == {"K11111111A"}
+def test_rows_with_characters_that_are_no_visible_text_are_reported_and_skipped(
+        database_url: str, tmp_path: Path) -> None:
+    """A NUL, a terminal escape (7- or 8-bit), a right-to-left override, a zero-width space
+    in a field: the row is reported with its line and column, without the character
+    reaching the admin's terminal, and not imported (--strict: nothing is). A tab and a
+    line break (a spreadsheet cell of two lines) are text."""
+    config = write_config(tmp_path, database_url)
+    path = write_csv(tmp_path / "hostile.csv", [
+        'L44444444D,Shoqata e Fierit,,Shoqatë,Fi\x00er,,,,,,,aktive',
+        'L55555555E,"Shoqata \x1b[2J\x1b[31mHacked",,Shoqatë,Fier,,,,,,,aktive',
+        'L66666666F,"Shoqata Drita\u202e)A99999999K ,enarit(",,,Tiranë,,,,,,,aktive',
+        'L77777777G,Shoqata e Beratit,,,Ber\u200bat,,,,,,,aktive',
+        'L88888888H,Shoqata e Vlorës,,,Vlorë,"Rruga 1\x9b2J",,,,,,aktive',
+        GOOD[0].replace("Nr. 3", "Nr.\t3"),
+        'M99999999M,"Shoqata e Sarandës\nDega Ksamil",,,Sarandë,,,,,,,aktive'])
+    code, out, err = run(config, "import", "--strict", str(path))
+    assert code == 1 and "refused (--strict): 5 bad row(s) of 7" in out
+    code, out, err = run(config, "import", str(path))
+    assert code == 1 and "2 new" in out and "5 skipped" in out
+    assert err.splitlines() == [
+        f"{path}: line 2: column city: character U+0000 (a control character) is not visible "
+        "text; remove it",
+        f"{path}: line 3: column name: character U+001B (a control character) is not visible "
+        "text; remove it",
+        f"{path}: line 4: column name: character U+202E (RIGHT-TO-LEFT OVERRIDE) is not visible "
+        "text; remove it",
+        f"{path}: line 5: column city: character U+200B (ZERO WIDTH SPACE) is not visible "
+        "text; remove it",
+        f"{path}: line 6: column address: character U+009B (a control character) is not "
+        "visible text; remove it"]
+    with Database(database_url) as db:
+        stored = {nipt: (org.name, org.address) for nipt, org in organisations(db).items()}
+    assert stored == {"K11111111A": ("Shoqata e Bletarëve të Korçës", 'Rruga "Fan Noli", Nr.\t3'),
+                      "M99999999M": ("Shoqata e Sarandës\nDega Ksamil", None)}
 
 
 def test_an_unclosed_quote_is_reported_and_nothing_stored_is_lost(database: Database,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session
 from bot.faq import did_you_mean
 from bot.registry.index import INDEXED_COLUMNS
 from bot.storage import Database, Organisation, RegistryChange
+from bot.untrusted import first_hidden
 
 COLUMNS: tuple[str, ...] = (
     "nipt", "name", "acronym", "legal_form", "city", "address", "phone", "email",
@@ -137,8 +139,16 @@ def _parse_row(values: list[str], header: list[str]) -> dict[str, Any]:
     if len(values) != len(header):
         raise ValueError(f"wrong number of fields: expected {len(header)}, found {len(values)}")
     raw = {key: value.strip() for key, value in zip(header, values, strict=True) if key in COLUMNS}
-    if any("\x00" in value for value in raw.values()):
-        raise ValueError("the row contains a NUL character (\\x00)")
+    for key, value in raw.items():
+        # They would reach the admin's terminal and people's screens as they are: an
+        # escape sequence, a right-to-left override reversing a button's label. A tab and
+        # a line break (a spreadsheet cell of two lines; the file is read with universal
+        # newlines, so no carriage return is left) are text.
+        hidden = first_hidden(value, allowed="\t\n")
+        if hidden is not None:
+            name = unicodedata.name(hidden, "a control character")
+            raise ValueError(f"column {key}: character U+{ord(hidden):04X} ({name}) is not "
+                             "visible text; remove it")
     nipt = normalise_nipt(raw.get("nipt", ""))
     if not nipt:
         raise ValueError("missing NIPT")
