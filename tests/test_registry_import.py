@@ -224,6 +224,17 @@ def test_stats_count_by_status_legal_form_and_city(database: Database, tmp_path:
     assert stats.by_city == {"Korçë": 1, "Shkodër": 1, "Tiranë": 1}
 
 
+def test_stats_count_organisations_without_a_value_with_those_written_as_a_dash(
+        database: Database, tmp_path: Path) -> None:
+    """"-" stands for no value in the stats: organisations with no status and those whose
+    status is written "-" are counted together, not one group in place of the other."""
+    lines = [GOOD[0], GOOD[1].replace(",pezulluar", ",-"), GOOD[2].replace(",aktive", ",")]
+    import_registry(database, write_csv(tmp_path / "r.csv", lines))
+    stats = registry_stats(database)
+    assert stats.total == 3
+    assert stats.by_status == {"-": 2, "aktive": 1}
+
+
 def test_the_sample_registry_is_imported_once_when_the_table_is_empty(
         database: Database, project_root: Path) -> None:
     sample = project_root / "bot" / "data" / "sample_registry.csv"

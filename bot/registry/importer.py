@@ -387,7 +387,9 @@ def registry_stats(db: Database) -> RegistryStats:
 
     def counts(session: Session, column: Any) -> dict[str, int]:
         result = session.execute(select(column, func.count()).where(active).group_by(column))
-        tally = Counter({(key or "-"): n for key, n in result})
+        tally: Counter[str] = Counter()
+        for key, n in result:
+            tally[key or "-"] += n  # no value, and a value written "-", are shown as one
         return dict(sorted(tally.items(), key=lambda item: (-item[1], item[0])))
 
     with db.session() as session:
