@@ -405,7 +405,11 @@ class RegistryIndex:
                 for word_id in city_ids:
                     best = max(best, matches.get(word_id, 0.0))
             if best == 0.0 and position in optional:
-                continue  # filler around the look-up, for this organisation
+                # Filler around the look-up, for this organisation; but a name that has
+                # the word ("... Dega 2") fits the query better than its namesake without.
+                if position not in kinds:
+                    distinct_weight += weight
+                continue
             covers = covers and best > 0.0
             query_weight += weight
             query_hit += weight * best
