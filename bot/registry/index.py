@@ -206,9 +206,6 @@ class Tables:
 
     # -- reading -------------------------------------------------------------
 
-    def alive(self, doc: int) -> bool:
-        return not self.dead[doc]
-
     def nipt(self, doc: int) -> str:
         return self.nipts[doc * 10:doc * 10 + 10].decode("ascii")
 
@@ -422,13 +419,6 @@ def changes_kept_since(db: Database) -> int:
     """The id of the oldest change still logged (older ones are in the saved index)."""
     with db.session() as session:
         return session.scalar(select(func.min(RegistryChange.id))) or 0
-
-
-def saved_change(db: Database) -> int | None:
-    """The last change the saved index includes (None: no index saved)."""
-    with db.session() as session:
-        return session.scalar(select(SavedRegistryIndex.change_id)
-                              .where(SavedRegistryIndex.id == _SAVED_ID))
 
 
 def load(db: Database) -> Tables:
