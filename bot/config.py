@@ -256,12 +256,23 @@ class MatchingConfig(_Section):
 
 @dataclasses.dataclass(frozen=True)
 class RegistryConfig(_Section):
+    """Registry look-ups: ``found`` is the score from which one organisation is answered
+    as found, ``candidates`` the lower one from which organisations are offered."""
+
     sample_csv: OptionalPath = None
     found: Score = 88.0
     candidates: Score = 55.0
     margin: Points = 8.0
     max_candidates: Count = 5
     refresh_interval: Duration = timedelta(minutes=1)
+
+    def __post_init__(self) -> None:
+        # Swapped, a look-up scoring between them would find what it should only offer.
+        if self.candidates > self.found:
+            raise ValueError(f"candidates ({self.candidates:g}) is above found "
+                             f"({self.found:g}): candidates is the lower score, from which "
+                             "organisations are offered; found the higher one, from which "
+                             "one is answered as found")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """Text that people type, made safe to store (:func:`clean`) and to show staff
-(:func:`shown_name`).
+(:func:`shown_name`), and the characters that make it unsafe (:func:`first_hidden`).
 
 Telegram lets a name or a message hold characters that hurt later: a NUL,
 which no PostgreSQL text column accepts, and invisible format characters.
@@ -7,17 +7,39 @@ Among the latter, the bidirectional controls (a right-to-left override,
 embeddings, isolates, marks) reorder what follows them on screen, so a name
 such as ``"Eve\\u202e)999 di("`` makes the ticket card read "Eve (id 999)"
 while the real id is another: staff who ``/ban`` the id they see would ban
-someone else.
+someone else. Control characters are no safer (an escape starts a terminal's
+commands), nor line breaks where one line is expected.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from typing import Literal
 
 # Invisible format characters that carry meaning without reordering anything:
 # joiners (emoji sequences, Persian and Indic spelling) and the tag characters
 # of subdivision flags.
 _KEPT_FORMAT = frozenset({"\u200c", "\u200d"}) | {chr(c) for c in range(0xE0020, 0xE0080)}
+
+
+def _hidden(char: str) -> Literal["format", "control"] | None:
+    """What ``char`` is when it is no visible text: an invisible format character (not a
+    joiner or a tag), or a control character or line break."""
+    category = unicodedata.category(char)
+    if category == "Cf" and char not in _KEPT_FORMAT:
+        return "format"
+    if category in ("Cc", "Zl", "Zp"):
+        return "control"
+    return None
+
+
+def first_hidden(text: str, allowed: str = "") -> str | None:
+    """The first character of ``text`` that :func:`shown_name` takes out or makes a space
+    (bidirectional controls, zero-width spaces, escapes, line breaks...), unless it is in
+    ``allowed``; None when there is none."""
+    if text.isprintable():  # fast: no such character (nor a tab) in text
+        return None
+    return next((char for char in text if char not in allowed and _hidden(char)), None)
 
 
 def clean(text: str) -> str:
@@ -33,8 +55,8 @@ def shown_name(name: str | None) -> str:
         return "?"
     kept = []
     for char in name:
-        category = unicodedata.category(char)
-        if category == "Cf" and char not in _KEPT_FORMAT:
+        hidden = _hidden(char)
+        if hidden == "format":
             continue
-        kept.append(" " if category in ("Cc", "Zl", "Zp") else char)
+        kept.append(" " if hidden == "control" else char)
     return " ".join("".join(kept).split()) or "?"

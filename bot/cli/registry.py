@@ -87,13 +87,23 @@ def _print_import(report: ImportReport) -> None:
               "deleted: the registry now holds only imported data.")
 
 
-def _save_index(db: Database, args: argparse.Namespace) -> None:
+def _save_index(db: Database, args: argparse.Namespace) -> str | None:
     """Bring the saved search index up to date, so the bot's next start is quick (the
-    running bot applies the same changes itself)."""
+    running bot applies the same changes itself); what went wrong, if it could not.
+
+    The changes to the registry are committed by then: whatever fails here, the admin
+    must learn that they are in and that only the index is not, not read a traceback
+    that suggests the import failed."""
     from bot.config import load_config
     from bot.registry.search import RegistryIndex
 
-    RegistryIndex.load(db, load_config(args.config).registry).save(db)
+    try:
+        RegistryIndex.load(db, load_config(args.config).registry).save(db)
+    except Exception as exc:  # whatever it is: see the docstring
+        return (f"the registry is updated, but its search index could not be built and "
+                f"saved ({type(exc).__name__}: {exc}); the bot builds it when it starts, "
+                "and stops there too if the problem remains")
+    return None
 
 
 def import_command(args: argparse.Namespace) -> int:
@@ -101,12 +111,13 @@ def import_command(args: argparse.Namespace) -> int:
 
     db = _open(args, create=True)
     bar = ProgressBar(sys.stderr, "Importing")
+    problem = None
     try:
         report = import_registry(db, args.file, strict=args.strict, replace=args.replace,
                                  confirmed=args.yes, progress=bar)
         bar.finish()
         if not report.refused and not report.needs_confirmation:
-            _save_index(db, args)
+            problem = _save_index(db, args)
     except RegistryImportError as exc:
         bar.finish()
         print(f"error: {exc}", file=sys.stderr)
@@ -114,7 +125,9 @@ def import_command(args: argparse.Namespace) -> int:
     finally:
         db.close()
     _print_import(report)
-    return 1 if report.errors or report.needs_confirmation else 0
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+    return 1 if problem or report.errors or report.needs_confirmation else 0
 
 
 def remove_command(args: argparse.Namespace) -> int:
@@ -126,12 +139,15 @@ def remove_command(args: argparse.Namespace) -> int:
             name = remove_organisation(db, nipt)
             print(f"{nipt.strip().upper()} ({name}) removed: it is no longer found "
                   "(a later import that has it restores it)")
-        _save_index(db, args)
+        problem = _save_index(db, args)
     except RegistryImportError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:
         db.close()
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
     return 0
 
 

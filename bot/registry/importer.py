@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -19,12 +20,14 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.faq import did_you_mean
+from bot.registry.index import INDEXED_COLUMNS
 from bot.storage import Database, Organisation, RegistryChange
+from bot.untrusted import first_hidden
 
 COLUMNS: tuple[str, ...] = (
     "nipt", "name", "acronym", "legal_form", "city", "address", "phone", "email",
@@ -34,6 +37,8 @@ REQUIRED_COLUMNS = ("nipt", "name")
 NIPT_PATTERN = re.compile(r"[A-Z]\d{8}[A-Z]")
 _DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y")
 BATCH_SIZE = 1000
+# The PostgreSQL advisory lock registry writers take: "registry" in ASCII.
+_WRITERS_LOCK = 0x7265676973747279
 
 Progress = Callable[[int, int], None]
 
@@ -134,8 +139,16 @@ def _parse_row(values: list[str], header: list[str]) -> dict[str, Any]:
     if len(values) != len(header):
         raise ValueError(f"wrong number of fields: expected {len(header)}, found {len(values)}")
     raw = {key: value.strip() for key, value in zip(header, values, strict=True) if key in COLUMNS}
-    if any("\x00" in value for value in raw.values()):
-        raise ValueError("the row contains a NUL character (\\x00)")
+    for key, value in raw.items():
+        # They would reach the admin's terminal and people's screens as they are: an
+        # escape sequence, a right-to-left override reversing a button's label. A tab and
+        # a line break (a spreadsheet cell of two lines; the file is read with universal
+        # newlines, so no carriage return is left) are text.
+        hidden = first_hidden(value, allowed="\t\n")
+        if hidden is not None:
+            name = unicodedata.name(hidden, "a control character")
+            raise ValueError(f"column {key}: character U+{ord(hidden):04X} ({name}) is not "
+                             "visible text; remove it")
     nipt = normalise_nipt(raw.get("nipt", ""))
     if not nipt:
         raise ValueError("missing NIPT")
@@ -228,8 +241,23 @@ def _upsert_statement(dialect: str, columns: list[str]) -> Any:
     return statement.on_conflict_do_update(index_elements=["nipt"], set_=changed)
 
 
+def _one_writer_at_a_time(db: Database, session: Session) -> None:
+    """On PostgreSQL, wait until no other registry writer has a transaction open; taken
+    first in a transaction that writes ``registry_changes``, held until it ends.
+
+    The ids of ``registry_changes`` are taken when a row is inserted, but transactions
+    commit in their own order: a removal that commits while an import is still
+    running would make id 8 visible before the import's id 7, and a refresh that
+    read 8 would never look back for 7 (the import's organisations never found until
+    a restart). Writers in turn commit their ids in order. SQLite lets only one
+    writer in at a time already."""
+    if db.dialect == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _WRITERS_LOCK})
+
+
 def _log_changes(session: Session, nipts: Iterable[str]) -> None:
-    """Note in ``registry_changes`` which organisations changed (see :mod:`bot.registry.index`)."""
+    """Note in ``registry_changes`` which organisations changed for the search index: added,
+    removed, restored, or with a new name, acronym or city (see :mod:`bot.registry.index`)."""
     batch: list[dict[str, str]] = []
     for nipt in nipts:
         batch.append({"nipt": nipt})
@@ -261,8 +289,10 @@ def import_registry(db: Database, path: str | Path, *, strict: bool = False,
         return report
     columns = [key for key in columns if key != "nipt"]
     data_columns = [getattr(Organisation, key) for key in columns]
+    indexed = [n for n, key in enumerate(columns) if key in INDEXED_COLUMNS]
     upsert = _upsert_statement(db.dialect, columns)
     with db.session() as session:
+        _one_writer_at_a_time(db, session)
         if replace:
             # A row skipped for a bad value still says its organisation is in the file.
             in_file = {row["nipt"] for row in rows} | {e.nipt for e in errors if e.nipt}
@@ -294,21 +324,25 @@ def import_registry(db: Database, path: str | Path, *, strict: bool = False,
                     .where(Organisation.nipt.in_([row["nipt"] for row in batch])))
             }
             pending = []
+            reindexed = []
             for row in batch:
                 old = existing.get(row["nipt"])
+                values = tuple(row[key] for key in columns)
                 if old is None:
                     report.inserted += 1
                 elif old[0]:
                     report.restored += 1
-                elif old[1] != tuple(row[key] for key in columns):
+                elif old[1] != values:
                     report.updated += 1
                 else:
                     report.unchanged += 1
                     continue
                 pending.append({**row, "sample": sample})
+                if old is None or old[0] or any(old[1][n] != values[n] for n in indexed):
+                    reindexed.append(row["nipt"])
             if pending:
                 session.connection().execute(upsert, pending)
-                _log_changes(session, (row["nipt"] for row in pending))
+                _log_changes(session, reindexed)
             if progress is not None:
                 progress(start + len(batch), len(rows))
     return report
@@ -322,6 +356,7 @@ def remove_organisation(db: Database, nipt: str) -> str:
         raise RegistryImportError(
             f"malformed NIPT {nipt!r} (expected a letter, 8 digits, a letter)")
     with db.session() as session:
+        _one_writer_at_a_time(db, session)
         organisation = session.get(Organisation, nipt)
         if organisation is None:
             raise RegistryImportError(f"no organisation with NIPT {nipt} in the registry")
@@ -352,7 +387,9 @@ def registry_stats(db: Database) -> RegistryStats:
 
     def counts(session: Session, column: Any) -> dict[str, int]:
         result = session.execute(select(column, func.count()).where(active).group_by(column))
-        tally = Counter({(key or "-"): n for key, n in result})
+        tally: Counter[str] = Counter()
+        for key, n in result:
+            tally[key or "-"] += n  # no value, and a value written "-", are shown as one
         return dict(sorted(tally.items(), key=lambda item: (-item[1], item[0])))
 
     with db.session() as session:

@@ -196,15 +196,21 @@ class RegistryIndex:
     def refresh(self, db: Database) -> bool:
         """Take in the organisations imported or removed since (``ngo-faq-bot registry``
         runs in another process): only those, unless some are no longer logged (a bot
-        stopped for days), then the saved index. True if anything changed. Searches
-        meanwhile use the index as it was."""
+        stopped for days), then the saved index. True if anything changed.
+
+        Searches on other threads meanwhile use the index as it was: the new one
+        replaces it in one assignment once complete."""
         tables = self._tables
         if registry_index.latest_change(db) == tables.change_id:
             return False
         if registry_index.changes_kept_since(db) > tables.change_id + 1:
             self._tables = registry_index.load(db)
             return True
-        return registry_index.update(db, tables)
+        updated = registry_index.update(db, tables)
+        if updated is None:
+            return False
+        self._tables = updated
+        return True
 
     def save(self, db: Database) -> None:
         """Save the index, so that the next start loads it instead of building it."""
@@ -399,7 +405,11 @@ class RegistryIndex:
                 for word_id in city_ids:
                     best = max(best, matches.get(word_id, 0.0))
             if best == 0.0 and position in optional:
-                continue  # filler around the look-up, for this organisation
+                # Filler around the look-up, for this organisation; but a name that has
+                # the word ("... Dega 2") fits the query better than its namesake without.
+                if position not in kinds:
+                    distinct_weight += weight
+                continue
             covers = covers and best > 0.0
             query_weight += weight
             query_hit += weight * best

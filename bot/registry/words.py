@@ -72,13 +72,16 @@ def query_words(text: str, keep: frozenset[str] = frozenset()) -> list[tuple[str
     """The words of a query that may name an organisation, once each, in order, each
     with whether it is optional: filler (:data:`QUERY_FILLER`) may be wrapped around a
     look-up or be part of the name ("Qendra Kontakt", "Shoqata Status"), so it counts
-    only for organisations whose name has it. Words in ``keep`` (typed in capitals,
-    maybe acronyms: ``PA``) are never optional; stopwords are left out.
+    only for organisations whose name has it. So does a word of one character: what
+    folding leaves of a smiley (":D", "<3"), of markup ("<b>"), a stray letter or
+    digit, as often as a letter or number of the name ("Dega 2"). Words in ``keep``
+    (typed in capitals, maybe acronyms: ``PA``) are never optional; stopwords are left
+    out.
     """
     seen: dict[str, bool] = {}
     for word in fold(text).split():
         if word not in STOPWORDS or word in keep:
-            seen.setdefault(word, word in QUERY_FILLER and word not in keep)
+            seen.setdefault(word, (word in QUERY_FILLER or len(word) == 1) and word not in keep)
     return list(seen.items())
 
 
