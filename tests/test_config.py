@@ -119,7 +119,7 @@ def test_durations_are_read_in_human_units(tmp_path: Path) -> None:
     ("staff:\n  routes:\n    grants: the grants team\n", "staff.routes.grants: expected"),
     # Swapped thresholds: what should only be offered would be answered as found.
     ("registry:\n  found: 55\n  candidates: 88\n",
-     "config.yaml: registry: candidates \\(88\\) is above found \\(55\\): candidates is the "
+     "config.yaml:1: registry: candidates \\(88\\) is above found \\(55\\): candidates is the "
      "lower score"),
 ])
 def test_bad_values_give_a_clear_error(tmp_path: Path, text: str, message: str) -> None:
