@@ -161,7 +161,7 @@ async def test_english_question_gets_the_english_answer(api: BotApiServer, bot: 
 async def test_suggestion_button_answers_the_chosen_question(api: BotApiServer,
                                                             bot: RunningBot) -> None:
     john = api.user(1012, "John", language_code="en")
-    [reply] = await ask(api, john, "grant documents?")
+    [reply] = await ask(api, john, "grant application?")
     assert reply.text == "Did you mean one of these?"
     assert reply.labels[-1] == "None of these: ask the staff"
     label, data = reply.buttons[0][0]
