@@ -18,8 +18,8 @@ The sections are frozen dataclasses whose annotations pydantic checks when
 anything starts. An unknown key is refused with the closest known one ("did
 you mean"), and a value of the wrong kind is never converted silently
 (``anonymous: "false"`` is an error, not true; a string of digits is not a
-list of admins). Every problem is reported as ``section.key: what is wrong``
-so that a person can fix the file without reading Python.
+list of admins). Every problem is reported as ``FILE:LINE: section.key: what is
+wrong`` so that a person can fix the file without reading Python.
 
 Pydantic and its schema cost a tenth of a second, more than a command such
 as ``ask`` may take: so the result of a check is kept in ``data/`` beside the
@@ -783,7 +783,8 @@ def load_config(path: str | os.PathLike[str] | None = None,
                 environ: dict[str, str] | None = None) -> Config:
     """Load the configuration file and apply the environment overrides.
 
-    Raises :class:`ConfigError` listing every problem, one ``key: problem`` a line.
+    Raises :class:`ConfigError` listing every problem, one ``FILE:LINE: key: problem`` a
+    line.
     A file that passed the check before, unchanged, is taken as it was checked
     (:func:`_cached`); any other goes through the whole check.
     """

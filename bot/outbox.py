@@ -310,7 +310,8 @@ class Outbox:
 
     def release(self, call: Call, after: float) -> None:
         """Give back the claim on ``call``, not to be made for ``after`` seconds (Telegram's
-        rates hold it longer than a claim should wait unrenewed)."""
+        rates hold it longer than a claim is kept: other work of this sender or another
+        worker may go on meanwhile)."""
         with self.db.session() as session:
             session.execute(
                 update(OutboxItem)

@@ -261,7 +261,7 @@ async def _receive(application: BotApplication, config: Config, poll_timeout: in
             await _retrying(lambda: application.bot.set_webhook(
                 hook.url, allowed_updates=allowed, secret_token=secret))
         except BadRequest as exc:
-            raise CannotStart(f"Telegram refused the webhook address {hook.url} "
+            raise CannotStart(f"Telegram refused the webhook address {_shown(hook.url)} "
                               f"(telegram.webhook.url{_in(config)}): {exc.message}") from None
         try:
             await updater.start_webhook(
@@ -273,11 +273,17 @@ async def _receive(application: BotApplication, config: Config, poll_timeout: in
             raise CannotStart(f"cannot listen for the webhook's updates on {hook.listen}:"
                               f"{hook.port} (telegram.webhook.listen and .port{_in(config)}): "
                               f"{exc.strerror or exc}") from None
-        log.info("receiving updates on a webhook at %s", hook.url)
+        log.info("receiving updates on a webhook at %s", _shown(hook.url))
     else:
         await updater.start_polling(timeout=poll_timeout, allowed_updates=allowed,
                                     bootstrap_retries=-1, error_callback=_polling_error)
         log.info("receiving updates by long polling")
+
+
+def _shown(url: str) -> str:
+    """A webhook address as logged: its scheme and host (its path may be secret)."""
+    parts = urlparse(url)
+    return f"{parts.scheme}://{parts.netloc}/…"
 
 
 def _in(config: Config) -> str:

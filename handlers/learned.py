@@ -100,7 +100,7 @@ async def refresh(context: BotContext) -> None:
     assistant = context.bot_data.assistant
     if await asyncio.to_thread(assistant.refresh_learned):
         log.info("learned phrasings changed (or the FAQ was reloaded); the matcher has them")
-    assistant.expire_questions()
+    await asyncio.to_thread(assistant.expire_questions)  # waits while a reload embeds
 
 
 def register(application: BotApplication, assistant: Assistant) -> None:

@@ -163,13 +163,13 @@ class Sender:
             self._runner = asyncio.create_task(self._run(bot), name="outbox-sender")
             self._renewer = asyncio.create_task(self._renew(), name="outbox-renew")
 
-    async def stop(self, grace: float | None = None) -> None:
-        """Stop sending; calls in flight get ``grace`` seconds to end and be recorded, by
-        default twice the send timeout: time for a request to finish leaving (the write
-        timeout) and for its answer (the read timeout). A call that had reached Telegram
-        by the stop has ended by then, so none is cut off that Telegram may have carried
-        out, to be made again at the next start; the calls still in flight then had not
-        left (waiting for a connection) and stay queued for the next start."""
+    async def stop(self) -> None:
+        """Stop sending; calls in flight get twice the send timeout to end and be
+        recorded: time for a request to finish leaving (the write timeout) and for its
+        answer (the read timeout). A call that had reached Telegram by the stop has
+        mostly ended by then; what is still in flight is cut off and stays queued for
+        the next start, which makes it again (at least once: a large file still leaving,
+        or a call made whose record the database still refuses, may then arrive twice)."""
         self._stopping = True
         if self._soon is not None:
             self._soon.cancel()
@@ -181,8 +181,7 @@ class Sender:
             self._runner = None
         tasks = list(self._in_flight.values())
         if tasks:
-            _, late = await asyncio.wait(
-                tasks, timeout=2 * self.timeout if grace is None else grace)
+            _, late = await asyncio.wait(tasks, timeout=2 * self.timeout)
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)

@@ -20,6 +20,7 @@ RESTART_DELAY = 1.0  # seconds before a worker that died is started again...
 MAX_RESTART_DELAY = 60.0  # ...doubling while it keeps dying, up to this
 STOP_GRACE = 15.0    # seconds the workers get to stop before they are killed
 FATAL = (1, 2)       # exit codes of a worker that cannot start (see handlers.app.serve)
+STARTING = 60.0      # seconds after its first start within which such an exit is fatal
 
 
 def parse_worker(value: str) -> tuple[int, int]:
@@ -46,7 +47,11 @@ def _ending(code: int) -> str:
 
 def supervise(count: int, config_path: str | None) -> int:
     """Run ``count`` workers until SIGTERM or SIGINT (0), or until one cannot start
-    (its exit code); returns the exit code."""
+    (its exit code); returns the exit code.
+
+    Only a worker's first start can be fatal: 1 is also what Python exits with after an
+    uncaught error, and 2 a database that did not answer, so a worker that ran, or that
+    ends so when started again (say while PostgreSQL restarts), is started again."""
     stopping = False
 
     def stop(signum: int, _frame: FrameType | None) -> None:
@@ -68,6 +73,7 @@ def supervise(count: int, config_path: str | None) -> int:
         print(f"worker {index} started (pid {process.pid})", file=sys.stderr, flush=True)
 
     workers: dict[int, subprocess.Popen[bytes]] = {}
+    first = set(range(count))  # the workers still in their first process
     started: dict[int, float] = {}
     due: dict[int, float] = {}  # a worker that died -> when it starts again
     delays = dict.fromkeys(range(count), RESTART_DELAY)
@@ -83,12 +89,13 @@ def supervise(count: int, config_path: str | None) -> int:
             ended = process.poll()
             if ended is None or index in due or stopping:
                 continue
-            if ended in FATAL:
+            if ended in FATAL and index in first and now - started[index] <= STARTING:
                 print(f"worker {index} cannot start ({_ending(ended)}, see above); "
                       "stopping the others", file=sys.stderr, flush=True)
                 code = ended
                 stop(signal.SIGTERM, None)
                 break
+            first.discard(index)
             if now - started[index] > MAX_RESTART_DELAY:  # it had been running: not a loop
                 delays[index] = RESTART_DELAY
             due[index] = now + delays[index]
