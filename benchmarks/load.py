@@ -289,13 +289,15 @@ class Crowd:
     off-topic ones, the "send it to the staff" button pressed, tickets answered by
     staff members replying to their post in the staff chat."""
 
-    def __init__(self, api: BotApiServer, seed: int = 7, staff_delay: float = 1.0) -> None:
+    def __init__(self, api: BotApiServer, seed: int = 7, staff_delay: float = 1.0,
+                 retyped: bool = True) -> None:
         self.api = api
         self.rng = random.Random(seed)
         faq = load_faq(PROJECT_ROOT / "faq")
         self.phrasings = [(lang, text) for entry in faq.entries
                           for lang, text in entry.phrasings() if lang in _OFF_TOPIC]
         self._words = sorted({w for _, text in self.phrasings for w in text.split()})
+        self.retyped = retyped
         self.people: dict[int, Person] = {}
         self.answered: dict[int, int] = {}       # ticket number -> person id
         self.updates = 0
@@ -347,8 +349,10 @@ class Crowd:
 
     def faq_question(self) -> tuple[str, str]:
         """A phrasing retyped with an edit that changes its terms (see the module
-        docstring), and its language."""
+        docstring), or word for word unless ``retyped``, and its language."""
         lang, phrasing = self.rng.choice(self.phrasings)
+        if not self.retyped:
+            return lang, phrasing
         for _ in range(10):
             question = perturb(phrasing, self.rng, self._words)
             if read(question).terms != read(phrasing).terms:
@@ -563,6 +567,7 @@ class AuditPlan:
     quiet: float = 10.0              # the queue has drained after this long without a call
     max_drain: float = 300.0
     retry_interval: str = "5s"       # staff.retry_interval of the bot
+    retyped: bool = True             # FAQ questions retyped (embedded), or word for word
 
     @property
     def seconds(self) -> float:
@@ -628,7 +633,7 @@ async def run_audit(plan: AuditPlan, database_url: str, folder: Path, *,
     """Scenario 1 on one database (see the module's docstring)."""
     run = Run(label or database_url.split(":")[0], workers or 1)
     async with BotApiServer() as api:
-        crowd = Crowd(api)
+        crowd = Crowd(api, retyped=plan.retyped)
         bot = await _started(run, api, database_url, folder, plan.retry_interval, workers)
         if bot is None:
             return run
