@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from bot.limits import WEBHOOK_PORTS
 from bot.workhours import WorkingHours, parse_hours
 
 if TYPE_CHECKING:
@@ -131,10 +132,6 @@ def _secret(value: str) -> str:
     return value
 
 
-WEBHOOK_PORTS = (443, 80, 88, 8443)
-"""The only ports Telegram posts a webhook's updates to."""
-
-
 def _webhook_url(value: str) -> str:
     """``telegram.webhook.url``: an https:// address on a port Telegram posts to, which
     Telegram would refuse otherwise; empty when the bot polls (webhook mode without one
@@ -154,7 +151,8 @@ def _webhook_url(value: str) -> str:
     if not parts.hostname:
         raise ValueError("no host name after https://")
     if port is not None and port not in WEBHOOK_PORTS:
-        raise ValueError(f"Telegram posts updates only to port 443, 80, 88 or 8443, not {port} "
+        ports = ", ".join(map(str, WEBHOOK_PORTS[:-1])) + f" or {WEBHOOK_PORTS[-1]}"
+        raise ValueError(f"Telegram posts updates only to port {ports}, not {port} "
                          "(the bot itself may listen on another: telegram.webhook.port)")
     return value
 

@@ -45,6 +45,7 @@ from bot.faq import Entry, Faq, load_faq
 from bot.limits import MAX_LABEL, label
 from bot.matcher import Decision, FaqMatcher, Match
 from bot.phrases import Html, escape, say
+from bot.registry import NIPT_IN_TEXT
 from bot.registry.importer import ensure_sample_registry
 from bot.registry.search import OrgHit, RegistryIndex, SearchResult
 from bot.storage import Database, Organisation, Person
@@ -61,7 +62,6 @@ MAX_MIXED_CANDIDATES = 3
 # A registry look-up is a name, not an essay: longer texts are only FAQ questions.
 MAX_LOOKUP_WORDS = 20
 
-_NIPT = re.compile(r"\b[A-Za-z]\d{8}[A-Za-z]\b")
 # Phrasings that ask whether an organisation is registered (on folded text).
 _LOOKUP_INTENT = re.compile(r"\b(?:[ei] regjistruar|registered|nipt|nipti|niptin)\b")
 
@@ -464,7 +464,7 @@ class Assistant:
     def _looks_like_lookup(message: Message) -> bool:
         """Asks whether something is registered, quotes a NIPT, or is a Capitalised Name."""
         text = message.text
-        if _NIPT.search(text) or _LOOKUP_INTENT.search(" ".join(message.words)):
+        if NIPT_IN_TEXT.search(text) or _LOOKUP_INTENT.search(" ".join(message.words)):
             return True
         names = [w for w in text.split() if w[:1].isalpha()]
         return (2 <= len(names) <= 8 and "?" not in text

@@ -30,6 +30,7 @@ MAX_TOPIC_NAME = 128      # characters of a forum topic's name
 MAX_BUTTON_DATA = 64      # bytes of a button's callback data
 MAX_NOTICE = 200          # characters of the notice a button press gets
 MAX_DOCUMENT = 50_000_000  # bytes of a file the bot uploads
+WEBHOOK_PORTS = (443, 80, 88, 8443)  # the only ports Telegram posts a webhook's updates to
 MAX_LABEL = 60
 """Characters of a button's label: ours, not Telegram's (it takes more), so that a label
 reads whole on a phone."""

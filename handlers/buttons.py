@@ -19,6 +19,7 @@ from typing import Any
 from bot import choices as c
 from bot import phrases
 from bot.limits import fits_button
+from bot.registry import NIPT_FORM
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ _KINDS: dict[type[c.Choice], tuple[str, tuple[_Field, ...]]] = {
     c.Comment: ("k", (_LANG, _TICKET)),
     c.Topic: ("t", (_LANG, _number("index"))),
     c.Topics: ("m", (_LANG,)),
-    c.ShowOrganisation: ("o", (_LANG, _Field("nipt", r"[A-Z]\d{8}[A-Z]"))),
+    c.ShowOrganisation: ("o", (_LANG, _Field("nipt", NIPT_FORM))),
     c.SetLanguage: ("l", (_LANG,)),
     c.Forget: ("pv", (_LANG, _flag("confirm", "yes", "no"))),
     c.ConfirmUpload: ("adm:up", (_Field("token", r"[0-9a-f]{1,16}"),)),

@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.faq import did_you_mean
+from bot.registry import NIPT_FORM
 from bot.registry.index import INDEXED_COLUMNS
 from bot.storage import Database, Organisation, RegistryChange
 from bot.untrusted import first_hidden
@@ -34,7 +35,7 @@ COLUMNS: tuple[str, ...] = (
     "activity", "registered_on", "court_decision", "status",
 )
 REQUIRED_COLUMNS = ("nipt", "name")
-NIPT_PATTERN = re.compile(r"[A-Z]\d{8}[A-Z]")
+NIPT_PATTERN = re.compile(NIPT_FORM)
 _DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y")
 BATCH_SIZE = 1000
 # The PostgreSQL advisory lock registry writers take: "registry" in ASCII.

@@ -42,6 +42,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from bot.config import RegistryConfig
+from bot.registry import NIPT_IN_TEXT
 from bot.registry import index as registry_index
 from bot.registry.index import OrgRecord, Tables
 from bot.registry.words import EQUIVALENTS, GENERIC_WORDS, MIN_FUZZY, keys, query_words
@@ -50,7 +51,6 @@ from bot.text import fold
 
 Decision = Literal["found", "candidates", "not_found"]
 
-_NIPT_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])([A-Za-z]\d{8}[A-Za-z])(?![0-9A-Za-z])")
 
 # Stems this short are never taken for a typo of another.
 _MIN_TYPO_STEM = 4
@@ -224,7 +224,7 @@ class RegistryIndex:
     def search(self, query: str) -> SearchResult:
         """Decide what ``query`` names: one organisation, a few close ones, or none."""
         tables = self._tables
-        nipt_match = _NIPT_IN_TEXT.search(query)
+        nipt_match = NIPT_IN_TEXT.search(query)
         if nipt_match:
             doc = tables.doc_of(nipt_match.group(1).upper())
             if doc is None:
