@@ -286,3 +286,32 @@ async def test_sigterm_while_a_dead_worker_waits_to_start_again_starts_nothing(
     assert log.count("worker 1 started") == 2, log  # not a third time, after the stop
     assert "Traceback" not in log
     assert all(_gone(pid) for pid in supervisor.pids())
+
+
+async def test_a_worker_that_fails_to_start_again_is_started_again(
+        api: BotApiServer, tmp_path: Path, postgres_url: str) -> None:
+    """Only a worker's first start can stop them all: one that ran, and fails when it is
+    started again (here an admin's half-edited config.yaml), is started again until it
+    runs (a database restarting gives the same exit code)."""
+    config = _config_file(api.base_url, tmp_path, registry={"sample_csv": ""})
+    good = config.read_text(encoding="utf-8")
+    supervisor = await Supervisor.start(config, tmp_path, api.token, postgres_url)
+    try:
+        started = await supervisor.line("worker 1 started")
+        async with asyncio.timeout(60):  # both have read the config and asked Telegram
+            while len(api.calls_of("getMe")) < 2:
+                await asyncio.sleep(0.1)
+        config.write_text(good + "staff:\n  remind_afer: 1h\n", encoding="utf-8")  # a typo
+        os.kill(int(started.rsplit("pid ", 1)[1].rstrip(")\n")), signal.SIGKILL)
+        await supervisor.line("worker 1 ended (exit code 2); starting it again in 2 s")
+        config.write_text(good, encoding="utf-8")  # mended
+        await supervisor.line("worker 1 started", timeout=30)  # its third start
+        supervisor.process.send_signal(signal.SIGTERM)
+        code = await supervisor.end(30)
+    finally:
+        supervisor.kill()
+    log = supervisor.log
+    assert code == 0, log
+    assert log.count("worker 1 started") == 3, log
+    assert "remind_afer" in log and "worker 1 cannot start" not in log, log
+    assert all(_gone(pid) for pid in supervisor.pids())
