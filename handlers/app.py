@@ -39,6 +39,7 @@ from handlers.context import BotApplication, BotContext, BotData
 from handlers.inbox import ChatOrderedProcessor, Drainer, DurableQueue
 from handlers.redaction import redact
 from handlers.render import send
+from handlers.retrying import backoff, retry_after_of
 
 log = logging.getLogger(__name__)
 
@@ -201,22 +202,22 @@ async def _retrying(call: Callable[[], Awaitable[object]]) -> None:
     """Await ``call()``, calling it again while the Bot API cannot be reached (after 1 s,
     doubling up to a minute) or after the time it asks to wait (429). A request Telegram
     refuses (400, or the token) goes out: it would be refused again."""
-    delay = 1.0
+    delays = backoff(1.0, MAX_BACKOFF)
     while True:
         try:
             await call()
             return
         except RetryAfter as exc:
-            wait = outbox.retry_after_of(exc)
+            wait = retry_after_of(exc)
             log.warning("Telegram asks the bot to wait %.0f s (too many requests); "
                         "trying again then", wait)
             await asyncio.sleep(wait)
         except BadRequest:
             raise
         except NetworkError as exc:
+            delay = next(delays)
             log.warning("cannot reach the Bot API (%s); retrying in %.0f s", exc, delay)
             await asyncio.sleep(delay)
-            delay = min(delay * 2, MAX_BACKOFF)
 
 
 async def _initialize(application: BotApplication) -> None:

@@ -33,7 +33,7 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
@@ -43,6 +43,7 @@ from telegram.ext import ApplicationHandlerStop, BaseUpdateProcessor
 
 from bot.inbox import Inbox, Stored, owner, start_handling
 from bot.storage import reason_of
+from handlers.retrying import backoff
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +58,6 @@ LAST_WAIT = 30.0
 # With several workers: seconds between two looks of a worker at the updates of every
 # chat (those of a worker busy or dead), not only its own.
 ANY_CHAT_EVERY = 1.0
-
-
-def backoff() -> Iterator[float]:
-    """The waits between tries: :data:`FIRST_WAIT`, doubling up to :data:`LAST_WAIT`."""
-    wait = FIRST_WAIT
-    while True:
-        yield wait
-        wait = min(wait * 2, LAST_WAIT)
 
 
 def _chat_key(update: object) -> int | None:
@@ -135,7 +128,7 @@ class DurableQueue(asyncio.Queue[object]):
         so waiting loses nothing; one warning per outage, not one per try."""
         user = update.effective_user
         chat = _chat_key(update)
-        waits = backoff()
+        waits = backoff(FIRST_WAIT, LAST_WAIT)
         while True:
             claim_for, lease = self.taker(chat) or (None, None)
             try:
@@ -279,7 +272,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         at the next start, which sends and creates nothing twice (what handling it
         creates is keyed by it, :func:`bot.inbox.reply_key`). Meanwhile its claim is
         renewed and its chat's later updates wait, in order."""
-        waits = backoff()
+        waits = backoff(FIRST_WAIT, LAST_WAIT)
         while True:
             try:
                 await asyncio.to_thread(self.inbox.done, update_id)

@@ -19,7 +19,6 @@ import contextlib
 import functools
 import logging
 import time
-import warnings
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -28,7 +27,6 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParam
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.ext import TypeHandler
-from telegram.warnings import PTBDeprecationWarning
 
 from bot.conversation import Assistant
 from bot.intents import (
@@ -53,6 +51,7 @@ from bot.storage import reason_of
 from handlers import buttons
 from handlers.context import BotApplication, BotContext
 from handlers.redaction import redact
+from handlers.retrying import backoff, retry_after_of
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -83,14 +82,6 @@ def _markup(rows: list[list[list[Any]]] | None) -> InlineKeyboardMarkup | None:
         if keys:
             keyboard.append(keys)
     return InlineKeyboardMarkup(keyboard) if keyboard else None
-
-
-def retry_after_of(exc: RetryAfter) -> float:
-    """How long Telegram asks to wait (an int or a timedelta, depending on PTB's setting)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 class Sender:
@@ -347,15 +338,15 @@ class Sender:
         the call out) is known only here: a call left pending would be made again once its
         claim ran out, and the person would get it twice. The call stays in flight
         meanwhile: its chat waits, and its claim is renewed (no worker takes it again)."""
-        pause = RECORD_PAUSE
+        pauses = backoff(RECORD_PAUSE, RECORD_PAUSE_AT_MOST)
         while True:
             try:
                 return await asyncio.to_thread(record)
             except Exception as exc:  # the database is away or refuses: try again
+                pause = next(pauses)
                 log.warning("outbox: could not record %s to %s (%s); trying again in %.1f s",
                             call.kind, call.chat_id, reason_of(exc), pause)
-            await asyncio.sleep(pause)
-            pause = min(2 * pause, RECORD_PAUSE_AT_MOST)
+                await asyncio.sleep(pause)
 
     async def _call(self, bot: Bot, call: Call) -> tuple[int | None, int | None]:
         """The intent carried out as Bot API calls; the id of the message (or topic) it

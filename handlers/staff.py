@@ -43,10 +43,11 @@ from bot.phrases import Html, escape, plain, say
 from bot.tickets import StaffMember, StaffMessage, Tickets
 from handlers import buttons
 from handlers.context import BotApplication, BotContext
-from handlers.inbox import backoff, pause
+from handlers.inbox import FIRST_WAIT, LAST_WAIT, pause
 from handlers.media import content
-from handlers.outbox import Sender, retry_after_of
+from handlers.outbox import Sender
 from handlers.render import acknowledge, send
+from handlers.retrying import backoff, retry_after_of
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +161,7 @@ async def _chat_member(bot: Bot, chat_id: int, user_id: int) -> ChatMember | Non
     asks for, and the update being handled waits; should the bot stop meanwhile, the update
     is left for the next start (:func:`handlers.inbox.pause`). Taking the staff member for
     an outsider would drop their answer to a person without a word."""
-    waits = backoff()
+    waits = backoff(FIRST_WAIT, LAST_WAIT)
     failing = False
     while True:
         try:
