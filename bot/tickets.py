@@ -405,6 +405,10 @@ class Tickets:
                     author_name=ticket.person_name, text=text, kind=kind, chat_id=chat_id,
                     message_id=message_id, created_at=now))
             else:
+                locked = _get(session, Ticket, ticket.id, lock=True)  # a look may be posting
+                if locked is None:  # the person's data was deleted meanwhile
+                    return None
+                ticket = locked
                 self._post_followups(session, ticket, now)
                 self._relay(session, ticket, user_id, message_id, text, kind, now, file_id)
             if ticket.status != OPEN:
@@ -1221,10 +1225,17 @@ Row = TypeVar("Row", Ticket, TicketDraft)
 def _get(session: Session, model: type[Row], key: int, *, lock: bool = False) -> Row | None:
     """The row with the integer id ``key``; None for ids no row can have (a forged button
     or command with a huge number must not reach the database as an error). ``lock``:
-    held until the session ends (on PostgreSQL), so that two workers acting on one
-    ticket take turns."""
+    held until the session ends (the row on PostgreSQL, the whole database on SQLite),
+    so that two workers or threads acting on one ticket take turns."""
     if not 0 < key < 2**31:
         return None
+    if lock and session.get_bind().dialect.name == "sqlite":
+        # SQLite has no row locks, and its driver reads outside a transaction until the
+        # first write: a write to the row starts the transaction and takes the database's
+        # write lock now, so a second session waits here and then reads what the first
+        # one wrote (two looks at once would otherwise both post the same follow-ups).
+        session.execute(update(model).where(model.id == key).values(id=model.id))
+        return session.get(model, key, populate_existing=True)
     return session.get(model, key, with_for_update=lock)
 
 

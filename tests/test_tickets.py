@@ -4,6 +4,8 @@ person would receive, as the queued Bot API calls, with a clock the tests move."
 from __future__ import annotations
 
 import dataclasses
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -597,3 +599,23 @@ def test_a_faq_answer_longer_than_a_message_reaches_the_person_in_pieces(
     assert " ".join(d.text or "" for d in delivered[1:]).split() == answer.split()
     assert all(d.text and d.text.rstrip().endswith("gjykatë.") for d in delivered[1:])
     assert delivered[-1].buttons and not delivered[1].buttons  # Close under the last piece
+
+
+def test_follow_ups_posted_by_two_looks_at_once_are_posted_once(tickets: Tickets,
+                                                                outbox: Outbox) -> None:
+    """The poll and a planned look may run side by side (two threads, or two workers):
+    the staff chat gets the person's text once."""
+    open_ticket(tickets)
+    send_all(outbox)
+    assert tickets.follow_up(ANA, ANA, 1, "Edhe diçka tjetër") is not None
+    start = threading.Barrier(4)
+
+    def look() -> int:
+        start.wait()
+        return tickets.post_followups(everything=True)
+
+    with ThreadPoolExecutor(4) as pool:
+        posted = list(pool.map(lambda _: look(), range(4)))
+    assert sum(posted) == 1
+    notes = [call for call in send_all(outbox) if "Edhe diçka tjetër" in call.intent.text]
+    assert len(notes) == 1
