@@ -226,6 +226,12 @@ def _tickets(database: Path) -> list[tuple[int, int]]:
         return connection.execute("SELECT id, user_id FROM tickets").fetchall()
 
 
+def _cards_sent(database: Path) -> bool:
+    with sqlite3.connect(database) as connection:
+        return connection.execute("SELECT count(*) FROM outbox WHERE method = 'post_ticket'"
+                                  " AND status = 'sent'").fetchone()[0] == 1
+
+
 async def test_a_ticket_opened_by_an_update_killed_before_it_was_marked_done_is_not_doubled(
         api: BotApiServer, tmp_path: Path) -> None:
     api.members[STAFF_CHAT] = {BESA: "member"}
@@ -247,6 +253,9 @@ async def test_a_ticket_opened_by_an_update_killed_before_it_was_marked_done_is_
         await api.press(ana, offer, data)
         await _until(lambda: _tickets(tmp_path / "bot.db"), "the ticket is stored")
         await _until(lambda: bool(api.failed), "the press is being acknowledged")
+        # The card is recorded as sent first: a kill between Telegram's answer and the
+        # record would send it again (at least once), which is not what this test is about.
+        await _until(lambda: _cards_sent(tmp_path / "bot.db"), "the card is sent", 30)
     finally:
         process.kill()
         await process.wait()
@@ -280,11 +289,12 @@ async def test_sigterm_stops_the_bot_while_it_waits_for_an_unreachable_bot_api(
         await _until(lambda: "cannot reach the Bot API" in log.read_text(), "it retries", 60)
         process.send_signal(signal.SIGTERM)
         started = time.monotonic()
-        await asyncio.wait_for(process.wait(), 10)
+        await asyncio.wait_for(process.wait(), 30)
     finally:
         if process.returncode is None:
             process.kill()
-    assert time.monotonic() - started < 5
+    # Not after its retries (they go on for ever); room for a loaded machine's exit.
+    assert time.monotonic() - started < 15
     assert process.returncode == 0, log.read_text()
     assert "Traceback" not in log.read_text()
 
