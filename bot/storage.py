@@ -553,6 +553,15 @@ class Database:
             self._open_session.reset(token)
             session.close()
 
+    def answers(self) -> bool:
+        """Whether the database answers now (a query that reads nothing)."""
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except (DBAPIError, OSError):
+            return False
+        return True
+
     def close(self) -> None:
         self.engine.dispose()
 

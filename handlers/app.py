@@ -36,7 +36,7 @@ from bot.inbox import Inbox
 from bot.storage import reason_of
 from handlers import admins, flood, learned, outbox, people, privacy, staff
 from handlers.context import BotApplication, BotContext, BotData
-from handlers.inbox import ChatOrderedProcessor, Drainer, DurableQueue
+from handlers.inbox import ChatOrderedProcessor, Drainer, DurableQueue, handled_again
 from handlers.redaction import redact
 from handlers.render import send
 from handlers.retrying import backoff, retry_after_of
@@ -129,6 +129,7 @@ def build_application(config: Config, brain: Assistant, worker: Worker = Worker(
         .context_types(ContextTypes(context=BotContext, bot_data=BotData))
         .build()
     )
+    processor.handle_again = application.process_update
     application.bot_data.assistant = brain
     application.bot_data.worker = worker
     if worker.shared:
@@ -164,9 +165,13 @@ async def on_error(update: object, context: BotContext) -> None:
         return
     if isinstance(error, DBAPIError):
         # Not the exception itself: the driver's message may quote the failing row.
-        log.error("database error while handling an update: %s\n[SQL: %s]\n%s",
-                  reason_of(error), error.statement,
-                  "".join(traceback.format_tb(error.__traceback__)).rstrip())
+        again = await handled_again()
+        log.log(logging.WARNING if again else logging.ERROR,
+                "database error while handling an update%s: %s\n[SQL: %s]\n%s",
+                "; it is handled again" if again else "", reason_of(error), error.statement,
+                "".join(traceback.format_tb(error.__traceback__)).rstrip())
+        if again:
+            return  # the person is answered when it goes through
     else:
         log.error("error while handling an update", exc_info=error)
     if isinstance(update, Update) and update.effective_chat and update.effective_user:

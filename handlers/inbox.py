@@ -13,8 +13,9 @@ concurrent webhook requests.
 :class:`ChatOrderedProcessor` handles updates of different chats side by
 side and the updates of one chat in the order they came, and marks each
 update done in the inbox once its handlers have run. What must not be given
-up is tried again while it fails: storing an update, marking it done, and an
-answer from Telegram a handler cannot go on without (:func:`pause`). An update
+up is tried again while it fails: storing an update, marking it done, an
+answer from Telegram a handler cannot go on without (:func:`pause`), and the
+handling of an update that failed on the database (:func:`handled_again`). An update
 in hand when the process dies, or still waiting when the bot stops (with the
 later ones of its chat), is handed over again by :meth:`DurableQueue.replay`
 at the next start.
@@ -42,7 +43,7 @@ from telegram import Bot, Update
 from telegram.ext import ApplicationHandlerStop, BaseUpdateProcessor
 
 from bot.inbox import Inbox, Stored, owner, start_handling
-from bot.storage import reason_of
+from bot.storage import Database, reason_of
 from handlers.retrying import backoff
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,10 @@ MAX_CONCURRENT_UPDATES = 1024
 # to the last.
 FIRST_WAIT = 0.5
 LAST_WAIT = 30.0
+# Tries of an update whose handlers failed on the database while it answered (a dropped
+# connection, a statement cancelled, a lock): the first and this many more. While the
+# database does not answer at all, the update waits for it however long that takes.
+AGAIN_AT_MOST = 2
 # With several workers: seconds between two looks of a worker at the updates of every
 # chat (those of a worker busy or dead), not only its own.
 ANY_CHAT_EVERY = 1.0
@@ -172,9 +177,12 @@ class LeftPending(ApplicationHandlerStop):
 class _Attempt:
     """The handling of one update, as the handlers see it (:func:`pause`)."""
 
-    def __init__(self, stopping: asyncio.Event) -> None:
+    def __init__(self, stopping: asyncio.Event, database: Database) -> None:
         self.stopping = stopping
+        self.database = database
         self.left = False  # left pending, for the next start
+        self.again = False  # to be handled again (see handled_again)
+        self.tries = 1
 
 
 _ATTEMPT: ContextVar[_Attempt] = ContextVar("inbox_attempt")
@@ -192,12 +200,33 @@ async def pause(seconds: float) -> None:
         raise LeftPending
 
 
+async def handled_again() -> bool:
+    """A handler of the current update failed on the database: whether the update will be
+    handled again (the person is then told nothing now, and answered when it goes
+    through). So it is while the database does not answer (it is away: the update waits
+    for it), and for :data:`AGAIN_AT_MOST` more tries while it answers (an error that
+    may pass); after those, an error that stays (a broken table) is the handler's to
+    report. What handling creates is keyed by the update (:func:`bot.inbox.reply_key`):
+    a try that got halfway through creates nothing twice."""
+    attempt = _ATTEMPT.get(None)
+    if attempt is None:
+        return False
+    if attempt.tries > AGAIN_AT_MOST and await asyncio.to_thread(attempt.database.answers):
+        return False
+    attempt.again = True
+    return True
+
+
 async def _rest(seconds: float, stopping: asyncio.Event) -> bool:
     """Wait ``seconds``, or until ``stopping`` is set; whether it is."""
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(seconds):
             await stopping.wait()
     return stopping.is_set()
+
+
+async def _unset(update: Update) -> None:
+    raise RuntimeError("ChatOrderedProcessor.handle_again is not set")
 
 
 class ChatOrderedProcessor(BaseUpdateProcessor):
@@ -218,6 +247,8 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         self._last: dict[int | None, asyncio.Future[bool]] = {}
         self.in_hand: set[int] = set()  # ids of the updates queued or being handled here
         self.on_done: Callable[[], None] | None = None
+        # How an update is handled (again, see handled_again): the Application's.
+        self.handle_again: Callable[[Update], Awaitable[None]] = _unset
         self._stopping = asyncio.Event()
         self._refused = False  # the database refused the last try to mark an update done
 
@@ -231,7 +262,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         before = self._last.get(key)
         mine: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._last[key] = mine
-        attempt = _Attempt(self._stopping)
+        attempt = _Attempt(self._stopping, self.inbox.db)
         try:
             if before is not None and await before:
                 attempt.left = True  # after an update left for the next start: this one too
@@ -256,6 +287,15 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         if isinstance(update, Update):
             start_handling(update.update_id)  # the core keys what it creates by it
         await coroutine
+        waits = backoff(FIRST_WAIT, LAST_WAIT)
+        while attempt.again and not attempt.left and isinstance(update, Update):
+            attempt.again = False
+            attempt.tries += 1
+            if await _rest(next(waits), self._stopping):
+                attempt.left = True
+                break
+            start_handling(update.update_id)
+            await self.handle_again(update)
         if attempt.left or not isinstance(update, Update):
             return
         if not await self._done(update.update_id):

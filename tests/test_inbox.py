@@ -363,6 +363,52 @@ async def test_a_message_the_database_once_refused_to_store_is_answered_and_so_i
         await running.stop()
 
 
+# PostgreSQL cancels the first statement that logs a question after this (its connection
+# dropped, or a statement timeout, would do the same); a sequence counts, as it survives
+# the rollback.
+_REFUSE_ONE_QUESTION = [
+    "CREATE SEQUENCE question_refusals",
+    """CREATE FUNCTION refuse_one_question() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         IF nextval('question_refusals') = 1 THEN
+           RAISE EXCEPTION 'canceling statement due to statement timeout'
+             USING ERRCODE = 'query_canceled';
+         END IF;
+         RETURN NEW;
+       END $$""",
+    "CREATE TRIGGER refuse_one_question BEFORE INSERT ON question_log "
+    "FOR EACH ROW EXECUTE FUNCTION refuse_one_question()",
+]
+
+
+async def test_a_question_whose_handling_the_database_once_refused_is_answered_once(
+        api: BotApiServer, database_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    if make_url(database_url).get_backend_name() == "sqlite":
+        pytest.skip("a statement refused once is staged with a PostgreSQL trigger")
+    running = await RunningBot(make_config(api, database_url)).start()
+    try:
+        engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            for statement in _REFUSE_ONE_QUESTION:
+                connection.execute(text(statement))
+        engine.dispose()
+        ana = api.user(5013)
+        since = api.mark()
+        with caplog.at_level(logging.WARNING):
+            await api.send_text(ana, "Si ta regjistroj shoqatën?")
+            [answer] = await api.replies(ana["id"], since=since, timeout=20)
+        assert "it is handled again" in caplog.text  # the first try was refused
+        assert "diçka shkoi keq" not in answer.text
+        assert "regjistr" in answer.text.lower()
+        settle = api.mark()  # the chat settled: a second answer would come before this one
+        await api.send_text(ana, "/help")
+        await api.replies(ana["id"], since=settle)
+        assert len([c for c in api.calls_of("sendMessage", since)
+                    if c.chat_id == ana["id"] and c.result is not None]) == 2
+    finally:
+        await running.stop()
+
+
 async def test_the_bot_stops_cleanly_after_receiving_ended_with_an_error(
         api: BotApiServer, tmp_path: Path) -> None:
     running = await RunningBot(make_config(api, tmp_path / "bot.db")).start()
