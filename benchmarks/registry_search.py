@@ -64,7 +64,7 @@ from bot.registry.importer import import_registry  # noqa: E402
 from bot.registry.search import RegistryIndex  # noqa: E402
 from bot.registry.words import EQUIVALENTS, name_tokens  # noqa: E402
 from bot.storage import Database  # noqa: E402
-from bot.text import fold  # noqa: E402
+from bot.text import fold, read  # noqa: E402
 
 
 @dataclass
@@ -231,7 +231,7 @@ def run(rows: int, folder: Path, cases: list[Case], labelled: set[str],
     names = {row["nipt"]: row["name"] for row in table}
 
     def ours(query: str) -> tuple[str, list[str]]:
-        result = index.search(query)
+        result = index.search(read(query))
         return result.decision, [hit.nipt for hit in result.results]
 
     measured_index = measure(ours, cases, labelled, names)

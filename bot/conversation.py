@@ -317,9 +317,10 @@ class Assistant:
 
     def search(self, asker: Asker, argument: str = "") -> list[Reply]:
         lang = self.language(asker)
-        if not fold(argument):
+        message = read(argument)
+        if not message.words:
             return [Reply(say(lang, "search_usage"))]
-        result = self.registry.search(argument)
+        result = self.registry.search(message)
         draft = (self.tickets.save_draft(asker.id, argument, lang, [])
                  if self.tickets.enabled and result.decision == "candidates" else None)
         return [self._registry_reply(lang, result, draft)]
@@ -329,9 +330,9 @@ class Assistant:
         """``/ask TEXT``: hand the question straight to the staff."""
         if not self.tickets.enabled:
             return [self._escalate(self.language(asker))]
-        if not fold(argument):
-            return [Reply(say(self.language(asker), "ask_usage"))]
         message = read(argument)
+        if not message.words:
+            return [Reply(say(self.language(asker), "ask_usage"))]
         decision = self.matcher.decide(message)
         lang = self._language_of(asker, message, decision)
         opened = self.tickets.open(asker.id, asker.name, argument, lang, _guesses(decision),
@@ -354,13 +355,14 @@ class Assistant:
             followed = self._follow_up(asker, message_id, text)
             if followed is not None:
                 return followed
-        kind = smalltalk(text)
+        message = read(text)
+        kind = smalltalk(message)
         if kind is not None:
             return [Reply(say(self.language(asker), kind))]
-        if not fold(text):
+        if not message.words:
             return [Reply(say(self.language(asker), "greeting"))]
         private = message_id if chat_id == asker.id else None
-        return [self._route(asker, text, chat_id, private)]
+        return [self._route(asker, message, chat_id, private)]
 
     def media(self, asker: Asker, chat_id: int, message_id: int, caption: str | None = None,
               kind: str = "other", file_id: str | None = None) -> list[Reply]:
@@ -392,7 +394,7 @@ class Assistant:
             return []
         return [Reply(say(followed.language, "ticket_follow_up", number=followed.number))]
 
-    def _route(self, asker: Asker, text: str, chat_id: int | None = None,
+    def _route(self, asker: Asker, message: Message, chat_id: int | None = None,
                message_id: int | None = None) -> Reply:
         """The FAQ's decision and the registry's, and the better of the two.
 
@@ -404,7 +406,7 @@ class Assistant:
         "no registered organisation matches"; anything else goes to the staff.
         Every decision is written to the question log (:mod:`bot.question_log`).
         """
-        message = read(text)
+        text = message.text
         decision, also = self._two_questions(message, self.matcher.decide(message))
         lang = self._language_of(asker, message, decision)
         lookup = self._lookup(message)
@@ -458,7 +460,7 @@ class Assistant:
         """The registry search for a text that could be a look-up, else None."""
         if len(message.words) > MAX_LOOKUP_WORDS:
             return None
-        return self.registry.search(message.text)
+        return self.registry.search(message)
 
     @staticmethod
     def _looks_like_lookup(message: Message) -> bool:
@@ -477,7 +479,7 @@ class Assistant:
         answering the other one if the bot would answer or offer it alone."""
         if len(message.questions) < 2:
             return decision, None
-        parts = [self.matcher.decide(read(sentence.text)) for sentence in message.questions]
+        parts = [self.matcher.decide(sentence.read()) for sentence in message.questions]
         answered = [d for d in parts if d.decision == "answer" and d.top is not None]
         if decision.decision != "answer" and answered:
             clearest = max(answered, key=lambda d: d.top.score if d.top else 0.0)

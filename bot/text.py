@@ -558,17 +558,17 @@ _THANKS_EMOJI = frozenset("👍🙏❤💙💚♥😊🙂👌✅🤝")
 _GREETING_EMOJI = frozenset("👋")
 
 
-def smalltalk(text: str) -> str | None:
-    """``"greeting"``, ``"thanks"`` or ``None`` when ``text`` asks something.
+def smalltalk(message: Message) -> str | None:
+    """``"greeting"``, ``"thanks"`` or ``None`` when ``message`` asks something.
 
     A message is small talk only if every word in it is a greeting, a thank
     you or filler: "Përshëndetje!", "ok thanks", "👍", "faleminderit shumë".
     """
-    tokens = words(text)
+    tokens = message.words
     if not tokens:
-        if any(ch in _THANKS_EMOJI for ch in text):
+        if any(ch in _THANKS_EMOJI for ch in message.text):
             return "thanks"
-        if any(ch in _GREETING_EMOJI for ch in text):
+        if any(ch in _GREETING_EMOJI for ch in message.text):
             return "greeting"
         return None
     if not all(w in _GREETINGS or w in _THANKS for w in tokens):
@@ -646,6 +646,17 @@ class Sentence:
     words: tuple[str, ...]
     asks: bool
 
+    def read(self) -> Message:
+        """The sentence as a message of its own (one of two questions a message asks),
+        from the words already folded."""
+        return Message(text=self.text, words=self.words,
+                       content=tuple((w, 1.0) for w in _content(list(self.words))),
+                       sentences=(self,), question=self.text)
+
+
+# A run of letters (no digits, no underscore) as typed.
+_LETTER_RUN = re.compile(r"[^\W\d_]+")
+
 
 @dataclass(frozen=True)
 class Message:
@@ -671,6 +682,13 @@ class Message:
         """The language its words say (the FAQ matcher settles ties with its own
         vocabulary: :meth:`language`)."""
         return _language(self.text.casefold(), self.words, None)
+
+    @cached_property
+    def capitalised(self) -> frozenset[str]:
+        """Its words typed with two capitals or more, folded: maybe acronyms (``PA``,
+        ``KPDh``), which a registry look-up never takes for filler."""
+        return frozenset(fold(word) for word in _LETTER_RUN.findall(self.text)
+                         if sum(ch.isupper() for ch in word) >= 2)
 
     @cached_property
     def to_agency(self) -> bool:

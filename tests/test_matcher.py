@@ -11,7 +11,7 @@ from bot.config import MatchingConfig, Thresholds
 from bot.decision import COSINE_TEMPERATURE, spread
 from bot.faq import load_faq
 from bot.matcher import FaqMatcher, asked_part
-from bot.text import smalltalk
+from bot.text import read, smalltalk
 
 FAQ = """\
 version: 1
@@ -126,7 +126,7 @@ def test_scores_are_0_to_100_and_greetings_do_not_change_them(matcher: FaqMatche
 @pytest.mark.parametrize("text", ["Përshëndetje", "ok thanks", "👍", "faleminderit"])
 def test_greetings_and_thanks_are_smalltalk_not_questions(matcher: FaqMatcher,
                                                           text: str) -> None:
-    assert smalltalk(text) is not None
+    assert smalltalk(read(text)) is not None
     assert matcher.decide(text).decision == "escalate"
 
 

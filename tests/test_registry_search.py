@@ -23,6 +23,7 @@ from bot.registry.importer import import_registry, remove_organisation
 from bot.registry.index import OrgRecord
 from bot.registry.search import RegistryIndex
 from bot.storage import Database, Organisation, SavedRegistryIndex
+from bot.text import read
 
 PARTNERS = "Partners Albania for Change and Development"
 HELSINKI = "Albanian Helsinki Committee"
@@ -45,7 +46,7 @@ def sample_index(database: Database, settings: RegistryConfig) -> RegistryIndex:
 
 
 def nipt_of(index: RegistryIndex, name: str) -> str:
-    result = index.search(name)
+    result = index.search(read(name))
     assert result.decision == "found" and result.results[0].name == name
     return result.results[0].nipt
 
@@ -65,14 +66,14 @@ def nipt_of(index: RegistryIndex, name: str) -> str:
 ])
 def test_organisations_are_found_however_people_type_them(sample_index: RegistryIndex,
                                                           query: str, name: str) -> None:
-    result = sample_index.search(query)
+    result = sample_index.search(read(query))
     assert result.decision == "found", result
     assert [hit.name for hit in result.results] == [name]
     assert 0 < result.results[0].score <= 100
 
 
 def test_the_distinctive_word_alone_comes_first(sample_index: RegistryIndex) -> None:
-    result = sample_index.search("mjaft")
+    result = sample_index.search(read("mjaft"))
     assert result.decision in ("found", "candidates")
     assert result.results[0].name == "Lëvizja Mjaft!"
 
@@ -80,10 +81,10 @@ def test_the_distinctive_word_alone_comes_first(sample_index: RegistryIndex) -> 
 def test_the_nipt_is_found_in_any_case(sample_index: RegistryIndex) -> None:
     nipt = nipt_of(sample_index, PARTNERS)
     for query in (nipt.lower(), f"NIPT: {nipt}", f"kush eshte {nipt.lower()}?"):
-        result = sample_index.search(query)
+        result = sample_index.search(read(query))
         assert result.decision == "found"
         assert (result.results[0].nipt, result.results[0].name) == (nipt, PARTNERS)
-    assert sample_index.search("K00000001Z").decision == "not_found"
+    assert sample_index.search(read("K00000001Z")).decision == "not_found"
 
 
 @pytest.mark.parametrize("query", [
@@ -98,14 +99,14 @@ def test_the_nipt_is_found_in_any_case(sample_index: RegistryIndex) -> None:
 ])
 def test_nothing_is_claimed_for_what_is_not_registered(sample_index: RegistryIndex,
                                                        query: str) -> None:
-    result = sample_index.search(query)
+    result = sample_index.search(read(query))
     assert result.decision != "found", result
     assert all(hit.name != PARTNERS for hit in result.results)
 
 
 def test_generic_queries_find_nothing(sample_index: RegistryIndex) -> None:
     for query in ("shoqata tirane", "contact pls", "a eshte e regjistruar organizata", "Vlorë"):
-        result = sample_index.search(query)
+        result = sample_index.search(read(query))
         assert (result.decision, result.results) == ("not_found", ())
 
 
@@ -116,13 +117,13 @@ def test_close_calls_offer_candidates_best_first(database: Database, sample_inde
         OrgRecord("K10000001A", 'Shoqata "Ura" Devoll', "SHU", "Bilisht"),
         OrgRecord("K10000002B", 'Qendra "Ura" Devoll', None, "Bilisht"),
     ], settings)
-    result = index.search("ura devoll")
+    result = index.search(read("ura devoll"))
     assert result.decision == "candidates"
     assert {hit.nipt for hit in result.results[:2]} == {"K10000001A", "K10000002B"}
     assert [hit.score for hit in result.results] == sorted(
         (hit.score for hit in result.results), reverse=True)
     assert len(result.results) <= settings.max_candidates
-    assert index.search('qendra "ura" devoll').results[0].nipt == "K10000002B"
+    assert index.search(read('qendra "ura" devoll')).results[0].nipt == "K10000002B"
 
 
 def test_a_word_of_one_character_counts_only_for_names_that_have_it(
@@ -144,14 +145,14 @@ def test_a_word_of_one_character_counts_only_for_names_that_have_it(
                         ("albanian helsinki committee b", HELSINKI),     # a name has "b"
                         ("shoqata e veteraneve dega 2", "Shoqata e Veteranëve Dega 2"),
                         ("klubi b", "Klubi B")]:
-        result = index.search(query)
+        result = index.search(read(query))
         assert (result.decision, [hit.name for hit in result.results]) == ("found", [name]), query
 
 
 def test_the_index_takes_in_an_import(database: Database, sample_index: RegistryIndex,
                                               tmp_path: Path) -> None:
     query = "Shoqata e Peshkatarëve të Divjakës"
-    assert sample_index.search(query).decision == "not_found"
+    assert sample_index.search(read(query)).decision == "not_found"
     path = tmp_path / "new.csv"
     path.write_text("nipt,name,city\nL12345678P,Shoqata e Peshkatarëve të Divjakës,Divjakë\n",
                     encoding="utf-8")
@@ -159,7 +160,7 @@ def test_the_index_takes_in_an_import(database: Database, sample_index: Registry
     before = len(sample_index)
     assert sample_index.refresh(database)
     assert len(sample_index) == before + 1
-    result = sample_index.search("shoqata e peshkatareve divjake")
+    result = sample_index.search(read("shoqata e peshkatareve divjake"))
     assert result.decision == "found" and result.results[0].nipt == "L12345678P"
 
 
@@ -191,7 +192,7 @@ def test_searches_while_a_refresh_takes_in_imports_always_get_their_answer(
         while not stop.is_set():
             for query in queries:
                 try:
-                    result = sample_index.search(query)
+                    result = sample_index.search(read(query))
                     seen.append((query, result.decision,
                                  result.results[0].name if result.results else None))
                 except Exception as exc:  # the person would get no answer
@@ -227,7 +228,7 @@ LOOKUPS = ("Albanian Helsinki Comittee", "shoqata e bletareve te korces", "PPNEA
 
 
 def answers(index: RegistryIndex) -> list[dict[str, object]]:
-    return [index.search(query).as_dict() for query in LOOKUPS]
+    return [index.search(read(query)).as_dict() for query in LOOKUPS]
 
 
 def names(**changes: str) -> list[dict[str, str]]:
@@ -319,9 +320,9 @@ def test_a_removal_during_an_import_leaves_the_running_index_with_both(
         thread.join(timeout=30)
         assert not thread.is_alive()
     running.refresh(database)
-    found = running.search("Fondacioni Drita Pogradec")
+    found = running.search(read("Fondacioni Drita Pogradec"))
     assert found.decision == "found" and found.results[0].nipt == "L33333333C"
-    assert all(hit.nipt != "K22222222B" for hit in running.search("Klubi Alpinist").results)
+    assert all(hit.nipt != "K22222222B" for hit in running.search(read("Klubi Alpinist")).results)
 
 
 def test_a_registry_of_more_than_65535_places_is_saved_and_loaded(
@@ -336,7 +337,7 @@ def test_a_registry_of_more_than_65535_places_is_saved_and_loaded(
         restarted = RegistryIndex.load(db, settings)
     finally:
         db.close()
-    result = restarted.search("K00065536A")
+    result = restarted.search(read("K00065536A"))
     assert result.decision == "found"
     assert [(hit.name, hit.city) for hit in result.results] == [("Shoqata 65536", "Fshati 65536")]
 
@@ -408,9 +409,9 @@ def test_cli_eval_prints_the_figures(bench_dir: Path, tmp_path: Path,
 
 def test_a_long_message_with_html_gets_an_answer(sample_index: RegistryIndex) -> None:
     message = "<b>Përshëndetje!</b> " * 150 + "a është e regjistruar Albanian Helsinki Committee?"
-    result = sample_index.search(message[-4000:])
+    result = sample_index.search(read(message[-4000:]))
     assert result.decision == "found" and [hit.name for hit in result.results] == [HELSINKI]
-    assert sample_index.search("<script>alert(1)</script>").decision == "not_found"
+    assert sample_index.search(read("<script>alert(1)</script>")).decision == "not_found"
 
 
 def test_a_case_file_with_a_bad_expect_is_refused_with_its_line(tmp_path: Path) -> None:
@@ -451,15 +452,15 @@ def test_an_import_saves_the_index_and_a_running_index_takes_only_the_changes(
         assert set(running._tables.added) == {helsinki, "L12345678P"}
         assert len(running) == before + 1
         assert not running.refresh(db)
-        moved = running.search("albanian helsinki committee vlore")
+        moved = running.search(read("albanian helsinki committee vlore"))
         assert moved.decision == "found" and moved.results[0].city == "Vlorë"
-        assert running.search("peshkatareve divjake").results[0].nipt == "L12345678P"
+        assert running.search(read("peshkatareve divjake")).results[0].nipt == "L12345678P"
         with db.session() as session:
             session.execute(delete(Organisation))
         restarted = RegistryIndex.load(db, settings)
         assert len(restarted) == len(running)
-        assert restarted.search("peshkatareve divjake").results[0].nipt == "L12345678P"
-        moved = restarted.search("albanian helsinki committee vlore")
+        assert restarted.search(read("peshkatareve divjake")).results[0].nipt == "L12345678P"
+        moved = restarted.search(read("albanian helsinki committee vlore"))
         assert moved.decision == "found" and moved.results[0].city == "Vlorë"
     finally:
         db.close()
@@ -474,7 +475,7 @@ def test_a_damaged_saved_index_is_built_again(database: Database, settings: Regi
         assert saved is not None
         saved.data = saved.data[: len(saved.data) // 2]
     again = RegistryIndex.load(database, settings)
-    assert len(again) == size and again.search(HELSINKI).decision == "found"
+    assert len(again) == size and again.search(read(HELSINKI)).decision == "found"
 
 
 NAMESAKES_CSV = """nipt,name,acronym,city
@@ -512,10 +513,10 @@ def test_namesakes_in_another_kind_or_language_are_offered_not_found(
             ("a eshte e regjistruar Shoqata Ekologjike Gjirokastër?", {"K20000001A", "K20000002B"}),
             ("forumi rinor per mbrojtjen e mjedisit detar vlore", {"K20000003C", "K20000004D"}),
             ("Rrjeti Zeri i Gruas Kukes", {"K20000011K", "K20000012L"})]:
-        result = index.search(query)
+        result = index.search(read(query))
         assert result.decision == "candidates", (query, result)
         offered = {(hit.nipt, hit.city) for hit in result.results}
         assert {nipt for nipt, _ in offered} >= both, (query, result)
         assert all(city for _, city in offered)
-    unique = index.search("Shoqata Ylberi Berat")
+    unique = index.search(read("Shoqata Ylberi Berat"))
     assert unique.decision == "found" and unique.results[0].nipt == "K20000005E"

@@ -78,7 +78,7 @@ def test_detect_language(text: str, lang: str) -> None:
     ("thank you 🙏", "thanks"),
 ])
 def test_smalltalk_is_recognised(text: str, kind: str) -> None:
-    assert smalltalk(text) == kind
+    assert smalltalk(read(text)) == kind
 
 
 @pytest.mark.parametrize("text", [
@@ -88,7 +88,7 @@ def test_smalltalk_is_recognised(text: str, kind: str) -> None:
     "",
 ])
 def test_questions_are_not_smalltalk(text: str) -> None:
-    assert smalltalk(text) is None
+    assert smalltalk(read(text)) is None
 
 
 @pytest.mark.parametrize("text, wanted", [

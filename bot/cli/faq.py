@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # imported where they are used, so that --help starts at once
     from bot.evaluate import Outcome
     from bot.faq import Faq
     from bot.matcher import Decision, FaqMatcher
+    from bot.text import Message
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -130,12 +131,12 @@ def decision_json(decision: Decision) -> dict[str, object]:
     }
 
 
-def _describe(decision: Decision) -> str:
+def _describe(decision: Decision, message: Message) -> str:
     """A few lines a person can read."""
     from bot.text import smalltalk
 
     lines = [f"? {decision.question}"]
-    talk = smalltalk(decision.question)
+    talk = smalltalk(message)
     if talk:
         lines.append(f"  small talk ({talk}): the bot replies with a short {talk}")
         return "\n".join(lines)
@@ -168,12 +169,15 @@ def run_ask(args: argparse.Namespace) -> int:
     matcher = _matcher(args)
     if matcher is None:
         return 1
+    from bot.text import read
+
     for question in questions:
-        decision = matcher.decide(question)
+        message = read(question)
+        decision = matcher.decide(message)
         if args.json:
             print(json.dumps(decision_json(decision), ensure_ascii=False), flush=True)
         else:
-            print(_describe(decision), flush=True)
+            print(_describe(decision, message), flush=True)
     return 0
 
 

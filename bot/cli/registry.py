@@ -166,9 +166,11 @@ def search_command(args: argparse.Namespace) -> int:
     except lines.NothingToRead as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    from bot.text import read
+
     index = _load_index(args)
     for query in queries:
-        result = index.search(query)
+        result = index.search(read(query))
         if args.json:
             print(json.dumps(result.as_dict(), ensure_ascii=False), flush=True)
         else:

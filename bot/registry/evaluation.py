@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bot.cases import read_cases as cases_file
 from bot.registry.search import RegistryIndex, SearchResult
+from bot.text import read
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ def read_cases(path: str | Path) -> list[Case]:
 def evaluate(index: RegistryIndex, cases: list[Case]) -> EvalReport:
     report = EvalReport()
     for case in cases:
-        result = index.search(case.query)
+        result = index.search(read(case.query))
         first = result.results[0].nipt if result.results else None
         report.cases += 1
         wrong = False

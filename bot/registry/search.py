@@ -33,7 +33,6 @@ the configuration.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -47,7 +46,7 @@ from bot.registry import index as registry_index
 from bot.registry.index import OrgRecord, Tables
 from bot.registry.words import EQUIVALENTS, GENERIC_WORDS, MIN_FUZZY, keys, query_words
 from bot.storage import Database
-from bot.text import fold
+from bot.text import Message, fold
 
 Decision = Literal["found", "candidates", "not_found"]
 
@@ -221,9 +220,10 @@ class RegistryIndex:
 
     # -- search ---------------------------------------------------------------
 
-    def search(self, query: str) -> SearchResult:
-        """Decide what ``query`` names: one organisation, a few close ones, or none."""
+    def search(self, message: Message) -> SearchResult:
+        """Decide what ``message`` names: one organisation, a few close ones, or none."""
         tables = self._tables
+        query = message.text
         nipt_match = NIPT_IN_TEXT.search(query)
         if nipt_match:
             doc = tables.doc_of(nipt_match.group(1).upper())
@@ -231,8 +231,8 @@ class RegistryIndex:
                 return SearchResult(query, "not_found", ())
             return SearchResult(query, "found", (self._hit(tables, doc, 100.0),))
 
-        capitalised = self._capitalised(query)
-        typed = query_words(query, keep=capitalised)[:_MAX_QUERY_WORDS]
+        capitalised = message.capitalised
+        typed = query_words(message.words, keep=capitalised)[:_MAX_QUERY_WORDS]
         word_matches = [_matches(tables, word, exact_only=optional) for word, optional in typed]
         _add_joined(tables, [word for word, _ in typed], word_matches)
         # Filler no name uses is only filler.
@@ -252,12 +252,6 @@ class RegistryIndex:
         scored.sort(key=lambda c: -c.score)
         scored = self._fuzz_rerank(tables, words, scored[:_FUZZ_SHORTLIST])
         return self._decide(tables, query, scored)
-
-    @staticmethod
-    def _capitalised(query: str) -> frozenset[str]:
-        """Folded words typed with two capitals or more: acronyms such as ``PA``, ``KPDh``."""
-        return frozenset(fold(word) for word in re.findall(r"[^\W\d_]+", query)
-                         if sum(ch.isupper() for ch in word) >= 2)
 
     def _acronym_docs(self, tables: Tables, words: list[str], capitalised: frozenset[str],
                       optional: frozenset[int]) -> dict[int, frozenset[int]]:

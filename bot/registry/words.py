@@ -9,6 +9,8 @@ letters swapped; see :mod:`bot.registry.search`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from bot.text import fold
 
 # Words that carry no identity in a name: articles, prepositions, conjunctions.
@@ -68,8 +70,10 @@ def name_tokens(text: str) -> list[str]:
     return list(seen)
 
 
-def query_words(text: str, keep: frozenset[str] = frozenset()) -> list[tuple[str, bool]]:
-    """The words of a query that may name an organisation, once each, in order, each
+def query_words(words: Iterable[str], keep: frozenset[str] = frozenset()
+                ) -> list[tuple[str, bool]]:
+    """The words of a query (folded, :attr:`bot.text.Message.words`) that may name an
+    organisation, once each, in order, each
     with whether it is optional: filler (:data:`QUERY_FILLER`) may be wrapped around a
     look-up or be part of the name ("Qendra Kontakt", "Shoqata Status"), so it counts
     only for organisations whose name has it. So does a word of one character: what
@@ -79,7 +83,7 @@ def query_words(text: str, keep: frozenset[str] = frozenset()) -> list[tuple[str
     out.
     """
     seen: dict[str, bool] = {}
-    for word in fold(text).split():
+    for word in words:
         if word not in STOPWORDS or word in keep:
             seen.setdefault(word, (word in QUERY_FILLER or len(word) == 1) and word not in keep)
     return list(seen.items())
