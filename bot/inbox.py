@@ -122,9 +122,16 @@ class Inbox:
                 if self.notify:
                     session.execute(text("SELECT pg_notify(:channel, :chat)"),
                                     {"channel": CHANNEL, "chat": str(chat_id or "")})
-        except IntegrityError:  # delivered again, or stored by another worker meanwhile
-            return Stored.DUPLICATE
+        except IntegrityError:
+            if self._known(update_id):  # delivered again, or stored by another worker
+                return Stored.DUPLICATE
+            raise  # refused for another reason (a constraint, a trigger): not stored
         return Stored.STORED
+
+    def _known(self, update_id: int) -> bool:
+        with self.db.session() as session:
+            return session.scalar(select(InboxUpdate.update_id)
+                                  .where(InboxUpdate.update_id == update_id)) is not None
 
     def pending(self) -> list[tuple[int, dict[str, Any]]]:
         """The updates not yet handled, oldest first, as ``(update_id, payload)``."""
