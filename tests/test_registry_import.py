@@ -385,6 +385,13 @@ def test_cli_import_prints_the_report(database_url: str, tmp_path: Path,
     assert main(["--config", config, "registry", "import", str(typo)]) == 0
     err = capsys.readouterr().err
     assert "line 1: column 'adress' (did you mean 'address'?) is not a registry column" in err
+    # A column name's terminal escape or bidirectional control is shown, not obeyed.
+    hostile = write_csv(tmp_path / "hostile.csv", GOOD,
+                        header=HEADER.replace("address", "\x1b[2J\u202eevil"))
+    assert main(["--config", config, "registry", "import", str(hostile)]) == 0
+    err = capsys.readouterr().err
+    assert "column '\\x1b[2j\\u202eevil' (" in err  # lower-cased, as every column name
+    assert "\x1b" not in err and "\u202e" not in err
 
     assert main(["--config", config, "registry", "stats"]) == 0
     out = capsys.readouterr().out

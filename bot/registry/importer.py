@@ -224,7 +224,9 @@ def read_registry_csv(path: Path) -> tuple[list[str], list[dict[str, Any]], list
             continue
         first_seen[row["nipt"]] = start
         rows.append(row)
-    ignored = [f"'{name}'{did_you_mean(name, COLUMNS)}" for name in header
+    # repr: a column's name is the file's text, and what it hides (an escape that
+    # starts a terminal's commands, a bidirectional control) is shown escaped.
+    ignored = [f"{name!r}{did_you_mean(name, COLUMNS)}" for name in header
                if name and name not in COLUMNS]
     return [key for key in COLUMNS if key in header], rows, errors, count, ignored
 
