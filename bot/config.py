@@ -354,6 +354,19 @@ class Config:
     privacy: PrivacyConfig = PrivacyConfig()
     learning: LearningConfig = LearningConfig()
 
+    def where(self, *loc: str | int) -> str:
+        """Where the setting ``loc`` (``"telegram", "webhook", "url"``) is written, for a
+        message that names it: ``FILE:LINE`` (the line of the nearest key above it when it
+        is not written there), or "" for a configuration of no file. The file is read
+        again: only a message that names a setting needs its line."""
+        if self.source is None:
+            return ""
+        try:
+            line = _line_of(loc, _line_table(self.source.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError):
+            line = None
+        return f"{self.source}{'' if line is None else f':{line}'}"
+
 
 # --- the file as it is written ------------------------------------------------------------
 

@@ -268,7 +268,8 @@ async def _receive(application: BotApplication, config: Config, poll_timeout: in
                 hook.url, allowed_updates=allowed, secret_token=secret))
         except BadRequest as exc:
             raise CannotStart(f"Telegram refused the webhook address {_shown(hook.url)} "
-                              f"(telegram.webhook.url{_in(config)}): {exc.message}") from None
+                              f"(telegram.webhook.url{_in(config, 'url')}): {exc.message}"
+                              ) from None
         try:
             await updater.start_webhook(
                 listen=hook.listen, port=hook.port, url_path=urlparse(hook.url).path.strip("/"),
@@ -277,8 +278,8 @@ async def _receive(application: BotApplication, config: Config, poll_timeout: in
             )
         except OSError as exc:  # the port is taken, or the address is not this machine's
             raise CannotStart(f"cannot listen for the webhook's updates on {hook.listen}:"
-                              f"{hook.port} (telegram.webhook.listen and .port{_in(config)}): "
-                              f"{exc.strerror or exc}") from None
+                              f"{hook.port} (telegram.webhook.listen and "
+                              f".port{_in(config, 'listen')}): {exc.strerror or exc}") from None
         log.info("receiving updates on a webhook at %s", _shown(hook.url))
     else:
         await updater.start_polling(timeout=poll_timeout, allowed_updates=allowed,
@@ -292,9 +293,11 @@ def _shown(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}/…"
 
 
-def _in(config: Config) -> str:
-    """`` in FILE`` for a message naming a setting, when the configuration has a file."""
-    return f" in {config.source}" if config.source is not None else ""
+def _in(config: Config, setting: str) -> str:
+    """`` in FILE:LINE`` for a message naming the webhook's ``setting``, when the
+    configuration has a file."""
+    where = config.where("telegram", "webhook", setting)
+    return f" in {where}" if where else ""
 
 
 async def stop(application: BotApplication) -> None:

@@ -109,6 +109,12 @@ async def _run(config: Path, tmp_path: Path, token: str) -> tuple[int | None, st
     return process.returncode, stderr.decode()
 
 
+def _line(config: Path, key: str) -> int:
+    """The line (from 1) of the config file that sets ``key``."""
+    return next(number for number, line in enumerate(config.read_text().splitlines(), 1)
+                if line.strip().startswith(key))
+
+
 def _errors(log: str) -> list[str]:
     return [line.split(" ERROR ", 1)[1] for line in log.splitlines() if " ERROR " in line]
 
@@ -122,7 +128,7 @@ async def test_a_webhook_address_telegram_refuses_stops_the_bot_with_one_line(
     assert _errors(log) == [
         "handlers.app: the bot cannot start: Telegram refused the webhook address "
         "https://nowhere.example.org/… "
-        f"(telegram.webhook.url in {config}): Bad webhook: failed to resolve host: name or "
+        f"(telegram.webhook.url in {config}:{_line(config, 'url: https:')}): Bad webhook: failed to resolve host: name or "
         "service not known"]
     assert len(api.calls_of("setWebhook")) == 1  # refused once, not tried again for ever
     assert "Traceback" not in log
@@ -141,7 +147,8 @@ async def test_a_webhook_port_in_use_stops_the_bot_with_one_line(api: BotApiServ
     assert code == 2, log
     assert _errors(log) == [
         f"handlers.app: the bot cannot start: cannot listen for the webhook's updates on "
-        f"127.0.0.1:{port} (telegram.webhook.listen and .port in {config}): "
+        f"127.0.0.1:{port} (telegram.webhook.listen and .port in "
+        f"{config}:{_line(config, 'listen:')}): "
         "Address already in use"]
     assert "Traceback" not in log
     assert api.token.split(":")[1] not in log and SECRET not in log
