@@ -46,7 +46,7 @@ from bot.phrases import say
 from bot.storage import Database, OutboxItem, Ticket
 
 # Longest wait between two attempts of a call that keeps failing.
-MAX_BACKOFF = timedelta(minutes=5)
+RETRY_AT_MOST = timedelta(minutes=5)
 
 # What a sent call tells its ticket: the ticket's post, its forum topic.
 TICKET_POST = "ticket_post"
@@ -296,7 +296,7 @@ class Outbox:
     def retry(self, call: Call, error: str, after: float | None = None) -> datetime:
         """Keep ``call`` queued; try again after ``after`` seconds (else a growing backoff)."""
         if after is None:
-            wait = min(self.retry_interval * (2 ** min(call.attempts, 10)), MAX_BACKOFF)
+            wait = min(self.retry_interval * (2 ** min(call.attempts, 10)), RETRY_AT_MOST)
         else:
             wait = timedelta(seconds=after)
         when = self.clock() + wait

@@ -30,6 +30,7 @@ from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, T
 from telegram.ext import Application, ContextTypes
 
 from bot import phrases
+from bot.backoff import backoff
 from bot.config import Config
 from bot.conversation import COMMANDS, Assistant, Reply
 from bot.inbox import Inbox
@@ -39,12 +40,12 @@ from handlers.context import BotApplication, BotContext, BotData
 from handlers.inbox import ChatOrderedProcessor, Drainer, DurableQueue, handled_again
 from handlers.redaction import redact
 from handlers.render import send
-from handlers.retrying import backoff, retry_after_of
+from handlers.retrying import retry_after_of
 
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT = 30  # seconds a getUpdates call waits for news
-MAX_BACKOFF = 60.0
+START_WAIT_AT_MOST = 60.0  # seconds between two tries to reach the Bot API at the start
 INBOX_PRUNE_EVERY = 3600  # seconds between two clean-ups of handled updates
 
 
@@ -207,7 +208,7 @@ async def _retrying(call: Callable[[], Awaitable[object]]) -> None:
     """Await ``call()``, calling it again while the Bot API cannot be reached (after 1 s,
     doubling up to a minute) or after the time it asks to wait (429). A request Telegram
     refuses (400, or the token) goes out: it would be refused again."""
-    delays = backoff(1.0, MAX_BACKOFF)
+    delays = backoff(1.0, START_WAIT_AT_MOST)
     while True:
         try:
             await call()

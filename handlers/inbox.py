@@ -42,9 +42,9 @@ from typing import Any
 from telegram import Bot, Update
 from telegram.ext import ApplicationHandlerStop, BaseUpdateProcessor
 
+from bot.backoff import backoff
 from bot.inbox import Inbox, Stored, owner, start_handling
 from bot.storage import Database, reason_of
-from handlers.retrying import backoff
 
 log = logging.getLogger(__name__)
 

@@ -28,6 +28,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.ext import TypeHandler
 
+from bot.backoff import backoff
 from bot.conversation import Assistant
 from bot.intents import (
     Delete,
@@ -51,7 +52,7 @@ from bot.storage import reason_of
 from handlers import buttons
 from handlers.context import BotApplication, BotContext
 from handlers.redaction import redact
-from handlers.retrying import backoff, retry_after_of
+from handlers.retrying import retry_after_of
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")

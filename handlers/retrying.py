@@ -1,23 +1,15 @@
-"""Trying again: the growing waits between tries, and how long a 429 asks the bot to
-wait. Storing an update, marking it done, recording what a call did, a Bot API answer
-a handler needs and the start-up's calls all try again this way, each with its bounds."""
+"""How long a 429 asks the bot to wait. Storing an update, marking it done, recording
+what a call did, a Bot API answer a handler needs and the start-up's calls all try
+again with :func:`bot.backoff.backoff`'s growing waits, each with its bounds, or after
+the time Telegram asks for."""
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
 from datetime import timedelta
 
 from telegram.error import RetryAfter
 from telegram.warnings import PTBDeprecationWarning
-
-
-def backoff(first: float, last: float) -> Iterator[float]:
-    """The waits between tries: ``first`` seconds, doubled after each try up to ``last``."""
-    wait = first
-    while True:
-        yield wait
-        wait = min(wait * 2, last)
 
 
 def retry_after_of(exc: RetryAfter) -> float:

@@ -34,6 +34,7 @@ from telegram.ext import (
 )
 
 from bot import phrases
+from bot.backoff import backoff
 from bot.choices import AnswerWithFaq, AnswerWithSaved, Button, Buttons, TicketAction
 from bot.conversation import Assistant, Reply
 from bot.faq import Entry
@@ -47,7 +48,7 @@ from handlers.inbox import FIRST_WAIT, LAST_WAIT, pause
 from handlers.media import content
 from handlers.outbox import Sender
 from handlers.render import acknowledge, send
-from handlers.retrying import backoff, retry_after_of
+from handlers.retrying import retry_after_of
 
 log = logging.getLogger(__name__)
 

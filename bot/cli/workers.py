@@ -16,8 +16,10 @@ import sys
 import time
 from types import FrameType
 
+from bot.backoff import backoff
+
 RESTART_DELAY = 1.0  # seconds before a worker that died is started again...
-MAX_RESTART_DELAY = 60.0  # ...doubling while it keeps dying, up to this
+MAX_RESTART_DELAY = 60.0  # ...doubling while it keeps dying, up to this (bot.backoff)
 STOP_GRACE = 15.0    # seconds the workers get to stop before they are killed
 FATAL = (1, 2)       # exit codes of a worker that cannot start (see handlers.app.serve)
 STARTING = 60.0      # seconds after its first start within which such an exit is fatal
@@ -76,7 +78,7 @@ def supervise(count: int, config_path: str | None) -> int:
     first = set(range(count))  # the workers still in their first process
     started: dict[int, float] = {}
     due: dict[int, float] = {}  # a worker that died -> when it starts again
-    delays = dict.fromkeys(range(count), RESTART_DELAY)
+    delays = {index: backoff(RESTART_DELAY, MAX_RESTART_DELAY) for index in range(count)}
     code = 0
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -97,11 +99,11 @@ def supervise(count: int, config_path: str | None) -> int:
                 break
             first.discard(index)
             if now - started[index] > MAX_RESTART_DELAY:  # it had been running: not a loop
-                delays[index] = RESTART_DELAY
-            due[index] = now + delays[index]
+                delays[index] = backoff(RESTART_DELAY, MAX_RESTART_DELAY)
+            delay = next(delays[index])
+            due[index] = now + delay
             print(f"worker {index} ended ({_ending(ended)}); starting it again in "
-                  f"{delays[index]:.0f} s", file=sys.stderr, flush=True)
-            delays[index] = min(delays[index] * 2, MAX_RESTART_DELAY)
+                  f"{delay:.0f} s", file=sys.stderr, flush=True)
         for index, when in list(due.items()):
             if when <= now and not stopping:
                 del due[index]
