@@ -166,7 +166,7 @@ async def on_error(update: object, context: BotContext) -> None:
         return
     if isinstance(error, DBAPIError):
         # Not the exception itself: the driver's message may quote the failing row.
-        again = await handled_again()
+        again = isinstance(update, Update) and await handled_again()
         log.log(logging.WARNING if again else logging.ERROR,
                 "database error while handling an update%s: %s\n[SQL: %s]\n%s",
                 "; it is handled again" if again else "", reason_of(error), error.statement,
