@@ -177,9 +177,9 @@ class LeftPending(ApplicationHandlerStop):
 class _Attempt:
     """The handling of one update, as the handlers see it (:func:`pause`)."""
 
-    def __init__(self, stopping: asyncio.Event, database: Database) -> None:
+    def __init__(self, stopping: asyncio.Event, database: Database | None) -> None:
         self.stopping = stopping
-        self.database = database
+        self.database = database  # None: the update cannot be handled again
         self.left = False  # left pending, for the next start
         self.again = False  # to be handled again (see handled_again)
         self.tries = 1
@@ -209,7 +209,7 @@ async def handled_again() -> bool:
     report. What handling creates is keyed by the update (:func:`bot.inbox.reply_key`):
     a try that got halfway through creates nothing twice."""
     attempt = _ATTEMPT.get(None)
-    if attempt is None:
+    if attempt is None or attempt.database is None:
         return False
     if attempt.tries > AGAIN_AT_MOST and await asyncio.to_thread(attempt.database.answers):
         return False
@@ -223,10 +223,6 @@ async def _rest(seconds: float, stopping: asyncio.Event) -> bool:
         async with asyncio.timeout(seconds):
             await stopping.wait()
     return stopping.is_set()
-
-
-async def _unset(update: Update) -> None:
-    raise RuntimeError("ChatOrderedProcessor.handle_again is not set")
 
 
 class ChatOrderedProcessor(BaseUpdateProcessor):
@@ -247,8 +243,8 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         self._last: dict[int | None, asyncio.Future[bool]] = {}
         self.in_hand: set[int] = set()  # ids of the updates queued or being handled here
         self.on_done: Callable[[], None] | None = None
-        # How an update is handled (again, see handled_again): the Application's.
-        self.handle_again: Callable[[Update], Awaitable[None]] = _unset
+        # How an update is handled again (see handled_again): the Application's.
+        self.handle_again: Callable[[Update], Awaitable[None]] | None = None
         self._stopping = asyncio.Event()
         self._refused = False  # the database refused the last try to mark an update done
 
@@ -262,7 +258,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         before = self._last.get(key)
         mine: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._last[key] = mine
-        attempt = _Attempt(self._stopping, self.inbox.db)
+        attempt = _Attempt(self._stopping, self.inbox.db if self.handle_again else None)
         try:
             if before is not None and await before:
                 attempt.left = True  # after an update left for the next start: this one too
@@ -288,7 +284,8 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
             start_handling(update.update_id)  # the core keys what it creates by it
         await coroutine
         waits = backoff(FIRST_WAIT, LAST_WAIT)
-        while attempt.again and not attempt.left and isinstance(update, Update):
+        while attempt.again and self.handle_again and not attempt.left \
+                and isinstance(update, Update):
             attempt.again = False
             attempt.tries += 1
             if await _rest(next(waits), self._stopping):
