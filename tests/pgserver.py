@@ -53,3 +53,29 @@ def scratch_database(prefix: str) -> Iterator[URL]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def refuse_once(url: str, name: str, event: str, *, when: str = "true",
+                error: str = "query_canceled") -> None:
+    """PostgreSQL refuses the first ``event`` (``"INSERT ON inbox"``) for which ``when``
+    holds (a condition on NEW and OLD) with the error code ``error`` (by default a
+    statement cancelled, as at ``statement_timeout``); the next ones pass. A sequence
+    counts the refusals, as its count survives the rollback. ``name`` names the trigger."""
+    statements = [
+        f"CREATE SEQUENCE {name}_count",
+        f"""CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              IF ({when}) AND nextval('{name}_count') = 1 THEN
+                RAISE EXCEPTION 'refused once' USING ERRCODE = '{error}';
+              END IF;
+              RETURN NEW;
+            END $$""",
+        f"CREATE TRIGGER {name} BEFORE {event} FOR EACH ROW EXECUTE FUNCTION {name}()",
+    ]
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            for statement in statements:
+                connection.execute(text(statement))
+    finally:
+        engine.dispose()

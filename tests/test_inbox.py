@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import make_url
 
 import handlers.inbox
 from bot.flood import FloodGate, Verdict
@@ -28,6 +28,7 @@ from bot.inbox import Inbox
 from botapi import BotApiServer, Call
 from botapi.harness import PROJECT_ROOT, RunningBot, free_port, make_config
 from test_chat import CLI, environment
+from pgserver import refuse_once
 from staffchat import (BESA, LOADED, STAFF_CHAT, ask_staff, card_of, deliveries, staff_config,
                        staff_says)
 
@@ -301,23 +302,6 @@ async def test_sigterm_stops_the_bot_while_it_waits_for_an_unreachable_bot_api(
 
 # --- the database away a moment -------------------------------------------------
 
-# PostgreSQL refuses the first INSERT into the inbox after this, as it does a statement
-# that outlived statement_timeout (a sequence, as its count survives the rollback).
-def _refuse_one_store(error: str) -> list[str]:
-    return [
-        "CREATE SEQUENCE inbox_refusals",
-        f"""CREATE FUNCTION refuse_one_store() RETURNS trigger LANGUAGE plpgsql AS $$
-           BEGIN
-             IF nextval('inbox_refusals') = 1 THEN
-               RAISE EXCEPTION 'refused once' USING ERRCODE = '{error}';
-             END IF;
-             RETURN NEW;
-           END $$""",
-        "CREATE TRIGGER refuse_one_store BEFORE INSERT ON inbox "
-        "FOR EACH ROW EXECUTE FUNCTION refuse_one_store()",
-    ]
-
-
 @contextlib.asynccontextmanager
 async def _one_store_refused(url: str, caplog: pytest.LogCaptureFixture,
                              error: str = "query_canceled") -> AsyncIterator[None]:
@@ -327,11 +311,7 @@ async def _one_store_refused(url: str, caplog: pytest.LogCaptureFixture,
     block lets go of once the bot was refused (or after 15 s)."""
     database = make_url(url)
     if database.get_backend_name() != "sqlite":
-        engine = create_engine(url, isolation_level="AUTOCOMMIT")
-        with engine.connect() as connection:
-            for statement in _refuse_one_store(error):
-                connection.execute(text(statement))
-        engine.dispose()
+        refuse_once(url, "refuse_one_store", "INSERT ON inbox", error=error)
         yield
         return
     caplog.set_level(logging.WARNING, logger="handlers.inbox")
@@ -369,35 +349,15 @@ async def test_a_message_the_database_once_refused_to_store_is_answered_and_so_i
         await running.stop()
 
 
-# PostgreSQL cancels the first statement that logs a question after this (its connection
-# dropped, or a statement timeout, would do the same); a sequence counts, as it survives
-# the rollback.
-_REFUSE_ONE_QUESTION = [
-    "CREATE SEQUENCE question_refusals",
-    """CREATE FUNCTION refuse_one_question() RETURNS trigger LANGUAGE plpgsql AS $$
-       BEGIN
-         IF nextval('question_refusals') = 1 THEN
-           RAISE EXCEPTION 'canceling statement due to statement timeout'
-             USING ERRCODE = 'query_canceled';
-         END IF;
-         RETURN NEW;
-       END $$""",
-    "CREATE TRIGGER refuse_one_question BEFORE INSERT ON question_log "
-    "FOR EACH ROW EXECUTE FUNCTION refuse_one_question()",
-]
-
-
 async def test_a_question_whose_handling_the_database_once_refused_is_answered_once(
         api: BotApiServer, database_url: str, caplog: pytest.LogCaptureFixture) -> None:
     if make_url(database_url).get_backend_name() == "sqlite":
         pytest.skip("a statement refused once is staged with a PostgreSQL trigger")
     running = await RunningBot(make_config(api, database_url)).start()
     try:
-        engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
-        with engine.connect() as connection:
-            for statement in _REFUSE_ONE_QUESTION:
-                connection.execute(text(statement))
-        engine.dispose()
+        # PostgreSQL cancels the first statement that logs a question (as its connection
+        # dropped, or a statement timeout, would).
+        refuse_once(database_url, "refuse_one_question", "INSERT ON question_log")
         ana = api.user(5013)
         since = api.mark()
         with caplog.at_level(logging.WARNING):

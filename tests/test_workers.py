@@ -25,6 +25,7 @@ from botapi import BotApiServer
 from botapi.harness import make_config
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
+from pgserver import refuse_once
 from staffchat import BESA, LOADED, STAFF_CHAT, ask_staff, card_of, deliveries, staff_says
 from test_chat import CLI, environment
 from test_inbox import AGENCY_EMAIL, _config_file, _until, delivered
@@ -120,24 +121,6 @@ async def test_two_workers_answer_everyone_once_and_a_killed_one_loses_nothing(
     assert "Traceback" not in logs, logs
 
 
-# PostgreSQL refuses the first try to mark an update handled after this, as it does a
-# statement that outlived statement_timeout (a sequence, as its count survives the rollback).
-_REFUSE_ONE_DONE = [
-    "CREATE SEQUENCE done_refusals",
-    """CREATE FUNCTION refuse_one_done() RETURNS trigger LANGUAGE plpgsql AS $$
-       BEGIN
-         IF NEW.handled_at IS NOT NULL AND OLD.handled_at IS NULL
-            AND nextval('done_refusals') = 1 THEN
-           RAISE EXCEPTION 'canceling statement due to statement timeout'
-             USING ERRCODE = 'query_canceled';
-         END IF;
-         RETURN NEW;
-       END $$""",
-    "CREATE TRIGGER refuse_one_done BEFORE UPDATE ON inbox "
-    "FOR EACH ROW EXECUTE FUNCTION refuse_one_done()",
-]
-
-
 @pytest.mark.parametrize("count", [1, 2], ids=["one worker", "two workers"])
 async def test_an_answered_message_the_database_once_refused_to_mark_handled_holds_up_nothing(
         api: BotApiServer, postgres_url: str, count: int) -> None:
@@ -148,11 +131,9 @@ async def test_an_answered_message_the_database_once_refused_to_mark_handled_hol
     application = build_application(config, brain, Worker(0, count))  # its chats: even ids
     await start(application, config, poll_timeout=1)
     try:
-        engine = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-        with engine.connect() as connection:
-            for statement in _REFUSE_ONE_DONE:
-                connection.execute(text(statement))
-        engine.dispose()
+        # The first try to mark an update handled is refused.
+        refuse_once(postgres_url, "refuse_one_done", "UPDATE ON inbox",
+                    when="NEW.handled_at IS NOT NULL AND OLD.handled_at IS NULL")
         ana = api.user(6200)
         since = api.mark()
         await api.send_text(ana, "/contact")
