@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from telegram import BotCommand, Update
 from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
@@ -164,15 +164,16 @@ async def on_error(update: object, context: BotContext) -> None:
     if isinstance(error, NetworkError):
         log.warning("network error, carrying on: %s", error)
         return
+    if isinstance(error, SQLAlchemyError) and isinstance(update, Update) \
+            and await handled_again():
+        log.warning("database error while handling an update; it is handled again: %s",
+                    reason_of(error))
+        return  # the person is answered when it goes through
     if isinstance(error, DBAPIError):
         # Not the exception itself: the driver's message may quote the failing row.
-        again = isinstance(update, Update) and await handled_again()
-        log.log(logging.WARNING if again else logging.ERROR,
-                "database error while handling an update%s: %s\n[SQL: %s]\n%s",
-                "; it is handled again" if again else "", reason_of(error), error.statement,
-                "".join(traceback.format_tb(error.__traceback__)).rstrip())
-        if again:
-            return  # the person is answered when it goes through
+        log.error("database error while handling an update: %s\n[SQL: %s]\n%s",
+                  reason_of(error), error.statement,
+                  "".join(traceback.format_tb(error.__traceback__)).rstrip())
     else:
         log.error("error while handling an update", exc_info=error)
     if isinstance(update, Update) and update.effective_chat and update.effective_user:
