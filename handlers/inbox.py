@@ -279,13 +279,15 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
 
     async def _handle(self, update: object, coroutine: Awaitable[Any], attempt: _Attempt
                       ) -> None:
-        """Run the handlers of ``update`` and mark it done."""
-        if isinstance(update, Update):
-            start_handling(update.update_id)  # the core keys what it creates by it
+        """Run the handlers of ``update`` (again while :func:`handled_again` says so) and
+        mark it done."""
+        if not isinstance(update, Update):
+            await coroutine
+            return
+        start_handling(update.update_id)  # the core keys what it creates by it
         await coroutine
         waits = backoff(FIRST_WAIT, LAST_WAIT)
-        while attempt.again and self.handle_again and not attempt.left \
-                and isinstance(update, Update):
+        while attempt.again and self.handle_again is not None and not attempt.left:
             attempt.again = False
             attempt.tries += 1
             if await _rest(next(waits), self._stopping):
@@ -293,7 +295,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
                 break
             start_handling(update.update_id)
             await self.handle_again(update)
-        if attempt.left or not isinstance(update, Update):
+        if attempt.left:
             return
         if not await self._done(update.update_id):
             attempt.left = True

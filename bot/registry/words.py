@@ -73,10 +73,10 @@ def name_tokens(text: str) -> list[str]:
 def query_words(words: Iterable[str], keep: frozenset[str] = frozenset()
                 ) -> list[tuple[str, bool]]:
     """The words of a query (folded, :attr:`bot.text.Message.words`) that may name an
-    organisation, once each, in order, each
-    with whether it is optional: filler (:data:`QUERY_FILLER`) may be wrapped around a
-    look-up or be part of the name ("Qendra Kontakt", "Shoqata Status"), so it counts
-    only for organisations whose name has it. So does a word of one character: what
+    organisation, once each, in order, each with whether it is optional: filler
+    (:data:`QUERY_FILLER`) may be wrapped around a look-up or be part of the name
+    ("Qendra Kontakt", "Shoqata Status"), so it counts only for organisations whose
+    name has it. So does a word of one character: what
     folding leaves of a smiley (":D", "<3"), of markup ("<b>"), a stray letter or
     digit, as often as a letter or number of the name ("Dega 2"). Words in ``keep``
     (typed in capitals, maybe acronyms: ``PA``) are never optional; stopwords are left
