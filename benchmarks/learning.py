@@ -1,6 +1,8 @@
 """What learning from people's picks buys, on the bench FAQ and its two question sets.
 
-Prints the four eval figures of each set without learning; after learning the other
+Prints the four eval figures of each set without learning, with how often the ranking
+puts the right entry first and among the first three (the most the decision can
+answer right and reach, with or without learning); after learning the other
 set (its questions with an entry as learned phrasings, those without as out-of-scope
 questions) (what ``ngo-faq-bot learn --cases A`` then ``eval --cases B`` gives); the same
 questions asked again after learning them; and with 5-fold cross-validation on the union
@@ -34,6 +36,7 @@ sys.path.insert(0, str(PROJECT_ROOT))
 from benchmarks.common import BENCH, percentile  # noqa: E402
 from bot import learning  # noqa: E402
 from bot.config import load_config  # noqa: E402
+from bot.decision import OFFERED  # noqa: E402
 from bot.evaluate import Case, Report, evaluate, load_cases  # noqa: E402
 from bot.faq import Faq, load_faq  # noqa: E402
 from bot.matcher import FaqMatcher  # noqa: E402
@@ -59,6 +62,21 @@ def learned_from(cases: list[Case], folder: Path, name: str) -> tuple[Learned, f
 
 def row(label: str, report: Report) -> str:
     return f"{label:<44}" + "".join(f"{report.percent(n):8.1f}" for n in NAMES)
+
+
+def ranked(matcher: FaqMatcher, cases: list[Case]) -> str:
+    """How often the right entry is ranked first and among the first three, over the
+    in-scope ``cases``: the most the decision can answer right and reach. What was
+    learned does not reorder the ranking (see :meth:`FaqMatcher.set_learned`), so
+    this bounds the figures after learning too."""
+    asked = [c for c in cases if c.expect is not None]
+    first = three = 0
+    for case in asked:
+        ids = [m.entry.id for m in matcher.rank(case.question).matches[:OFFERED]]
+        first += ids[:1] == [case.expect]
+        three += case.expect in ids
+    first, three = 100 * first / len(asked), 100 * three / len(asked)
+    return f"right entry ranked first {first:.1f}%, among the first {OFFERED} {three:.1f}%"
 
 
 def latencies(matcher: FaqMatcher, questions: list[str]) -> tuple[float, float]:
@@ -97,6 +115,7 @@ def main() -> None:
     print(f"{'':<44}" + "".join(f"{n.split()[0][:7]:>8}" for n in NAMES))
     for name, cases in sets.items():
         print(row(f"{name}, nothing learned", evaluate(plain, cases)))
+        print(f"    {ranked(plain, cases)}")
     with tempfile.TemporaryDirectory() as folder:
         for taught, measured in (("faq_dev", "faq_traffic"), ("faq_traffic", "faq_dev")):
             learned, seconds = learned_from(sets[taught], Path(folder), taught)
