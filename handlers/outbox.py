@@ -112,8 +112,8 @@ class Sender:
         self.poll_interval = poll_interval
         self.limits = limits or RateLimits()
         self._wake = asyncio.Event()
-        self._in_flight: dict[int, asyncio.Task[None]] = {}
-        self._flying: dict[int, int] = {}  # the id of the call in flight, by chat
+        # The call in flight to each chat, and the task making it.
+        self._in_flight: dict[int, tuple[Call, asyncio.Task[None]]] = {}
         self._runner: asyncio.Task[None] | None = None
         self._renewer: asyncio.Task[None] | None = None
         self._bot: Bot | None = None
@@ -133,7 +133,7 @@ class Sender:
     async def idle(self) -> None:
         """Wait for the calls in flight now to end."""
         if self._in_flight:
-            await asyncio.wait(list(self._in_flight.values()))
+            await asyncio.wait([task for _, task in self._in_flight.values()])
 
     def wake(self) -> None:
         """Something was queued: look at the queue now."""
@@ -171,7 +171,7 @@ class Sender:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._runner
             self._runner = None
-        tasks = list(self._in_flight.values())
+        tasks = [task for _, task in self._in_flight.values()]
         if tasks:
             _, late = await asyncio.wait(tasks, timeout=2 * self.timeout)
             for task in late:
@@ -188,8 +188,9 @@ class Sender:
         while True:
             await asyncio.sleep(self.outbox.lease.total_seconds() / 3)
             held = [call.id for _, call in self._held.values()]
+            flying = [call.id for call, _ in self._in_flight.values()]
             try:
-                await asyncio.to_thread(self.outbox.renew, [*self._flying.values(), *held])
+                await asyncio.to_thread(self.outbox.renew, [*flying, *held])
             except Exception as exc:  # the database is away: try again at the next turn
                 log.warning("outbox: cannot renew the claims (%s)", reason_of(exc))
 
@@ -252,9 +253,8 @@ class Sender:
         and return the seconds to wait."""
         wait = self.limits.reserve(call.chat_id)
         if wait == 0:
-            self._flying[call.chat_id] = call.id
-            self._in_flight[call.chat_id] = asyncio.create_task(
-                self._send_then_next(bot, call), name=f"outbox-{call.chat_id}")
+            self._in_flight[call.chat_id] = (call, asyncio.create_task(
+                self._send_then_next(bot, call), name=f"outbox-{call.chat_id}"))
         elif wait <= HOLD_AT_MOST:
             self._held[call.chat_id] = (time.monotonic() + wait, call)
         else:
@@ -281,7 +281,6 @@ class Sender:
             log.exception("outbox: %s to %s failed", call.kind, call.chat_id)
         finally:
             self._in_flight.pop(call.chat_id, None)
-            self._flying.pop(call.chat_id, None)
             passed_over = call.chat_id in self._passed_over
             self._passed_over.discard(call.chat_id)
         if following is not None:
