@@ -75,8 +75,8 @@ def ranked(matcher: FaqMatcher, cases: list[Case]) -> str:
         ids = [m.entry.id for m in matcher.rank(case.question).matches[:OFFERED]]
         first += ids[:1] == [case.expect]
         three += case.expect in ids
-    first, three = 100 * first / len(asked), 100 * three / len(asked)
-    return f"right entry ranked first {first:.1f}%, among the first {OFFERED} {three:.1f}%"
+    return (f"right entry ranked first {100 * first / len(asked):.1f}%, "
+            f"among the first {OFFERED} {100 * three / len(asked):.1f}%")
 
 
 def latencies(matcher: FaqMatcher, questions: list[str]) -> tuple[float, float]:
