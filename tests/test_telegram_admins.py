@@ -265,7 +265,10 @@ async def test_a_suggestion_is_not_written_while_a_faq_file_is_half_edited(
                                   entry_id="grants-calls", answer="No.", status="pending"))
     (faq_dir / "a-draft.yaml").write_text("version: 1\nentries:\n  - id: [draft\n",
                                           encoding="utf-8")
-    listing = await ask(api, admin(api), "/suggestions")
+    since = api.mark()
+    await api.send_text(admin(api), "/suggestions")
+    # The admins are also told of the broken file, as soon as the bot sees it.
+    listing = await said(api, ADMIN, since, "Can we apply twice")
     data = next(d for row in listing.buttons for label, d in row if "phrasing" in label)
     since = api.mark()
     await api.press(admin(api), listing, data)
