@@ -131,6 +131,17 @@ def test_natural_question_reaches_its_entry(matcher: FaqMatcher, question: str,
     "can you recommend a good pizza place in tirana?",
     "how do i renew my driving licence",
     "sa kushton bileta e avionit per ne Itali?",
+    # Close to the FAQ's topics (another office, one's own tax, a job, a loan, a visa),
+    # and answered by none of its entries.
+    "What time does the district court in Tirana close?",
+    "sa tatim duhet te paguaj per pagen time si mesuese?",
+    "a keni vende pune te lira ne agjenci?",
+    "can you lend our association money until the grant arrives?",
+    "ku mund te gjej nje avokat falas per nje ceshtje toke?",
+    "I need a visa for Italy for a training, can you write a letter?",
+    pytest.param("A donor wants to give us cash", marks=pytest.mark.xfail(
+        strict=True, reason="answered with grants-cofinancing, whose answer speaks of "
+        "donors and cash: the FAQ has no entry on cash donations")),
 ])
 def test_off_topic_question_is_not_answered(matcher: FaqMatcher, question: str) -> None:
     assert matcher.decide(question).decision != "answer"
