@@ -2,7 +2,7 @@
 
 Prints the four eval figures of each set without learning, with how often the ranking
 puts the right entry first and among the first three (the most the decision can
-answer right and reach, with or without learning); after learning the other
+answer right and reach; with the model, after learning too); after learning the other
 set (its questions with an entry as learned phrasings, those without as out-of-scope
 questions) (what ``ngo-faq-bot learn --cases A`` then ``eval --cases B`` gives); the same
 questions asked again after learning them; and with 5-fold cross-validation on the union
@@ -66,9 +66,10 @@ def row(label: str, report: Report) -> str:
 
 def ranked(matcher: FaqMatcher, cases: list[Case]) -> str:
     """How often the right entry is ranked first and among the first three, over the
-    in-scope ``cases``: the most the decision can answer right and reach. What was
-    learned does not reorder the ranking (see :meth:`FaqMatcher.set_learned`), so
-    this bounds the figures after learning too."""
+    in-scope ``cases``: the most the decision can answer right and reach. With the
+    model, what was learned does not reorder the ranking (see
+    :meth:`FaqMatcher.set_learned`), so this bounds the figures after learning too;
+    lexical matching adds learned phrasings to the index, and can reach beyond it."""
     asked = [c for c in cases if c.expect is not None]
     first = three = 0
     for case in asked:
