@@ -355,6 +355,10 @@ async def test_a_question_whose_handling_the_database_once_refused_is_answered_o
         pytest.skip("a statement refused once is staged with a PostgreSQL trigger")
     running = await RunningBot(make_config(api, database_url)).start()
     try:
+        # The question is answered once the model is ready; until then (a first start, its
+        # vector cache cold, as on a fresh machine) the lexical matcher offers choices.
+        assert running.brain is not None
+        assert await asyncio.to_thread(running.brain.semantic_ready.wait, 300)
         # PostgreSQL cancels the first statement that logs a question (as its connection
         # dropped, or a statement timeout, would).
         refuse_once(database_url, "refuse_one_question", "INSERT ON question_log")
