@@ -40,7 +40,7 @@ from handlers.context import BotApplication, BotContext, BotData
 from handlers.inbox import ChatOrderedProcessor, Drainer, DurableQueue, handled_again
 from handlers.redaction import redact
 from handlers.render import send
-from handlers.retrying import retry_after_of
+from handlers.retrying import until_answered
 
 log = logging.getLogger(__name__)
 
@@ -209,22 +209,15 @@ async def _retrying(call: Callable[[], Awaitable[object]]) -> None:
     """Await ``call()``, calling it again while the Bot API cannot be reached (after 1 s,
     doubling up to a minute) or after the time it asks to wait (429). A request Telegram
     refuses (400, or the token) goes out: it would be refused again."""
-    delays = backoff(1.0, START_WAIT_AT_MOST)
-    while True:
-        try:
-            await call()
-            return
-        except RetryAfter as exc:
-            wait = retry_after_of(exc)
+    def failing(error: TelegramError, wait: float) -> None:
+        if isinstance(error, RetryAfter):
             log.warning("Telegram asks the bot to wait %.0f s (too many requests); "
                         "trying again then", wait)
-            await asyncio.sleep(wait)
-        except BadRequest:
-            raise
-        except NetworkError as exc:
-            delay = next(delays)
-            log.warning("cannot reach the Bot API (%s); retrying in %.0f s", exc, delay)
-            await asyncio.sleep(delay)
+        else:
+            log.warning("cannot reach the Bot API (%s); retrying in %.0f s", error, wait)
+
+    await until_answered(call, waits=backoff(1.0, START_WAIT_AT_MOST), rest=asyncio.sleep,
+                         failing=failing)
 
 
 async def _initialize(application: BotApplication) -> None:

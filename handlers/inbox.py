@@ -45,6 +45,7 @@ from telegram.ext import ApplicationHandlerStop, BaseUpdateProcessor
 from bot.backoff import backoff
 from bot.inbox import Inbox, Stored, owner, start_handling
 from bot.storage import Database, reason_of
+from handlers.leases import renew_claims
 
 log = logging.getLogger(__name__)
 
@@ -373,7 +374,10 @@ class Drainer:
         threading.Thread(target=self._listen, args=(loop,), name="inbox-news",
                          daemon=True).start()
         self._tasks = [asyncio.create_task(self._drain(bot), name="inbox-drain"),
-                       asyncio.create_task(self._renew(), name="inbox-renew")]
+                       asyncio.create_task(renew_claims(
+                           self.lease, lambda: set(self.processor.in_hand),
+                           lambda held: self.queue.inbox.renew(self.worker, held, self.lease),
+                           "inbox"), name="inbox-renew")]
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -422,11 +426,3 @@ class Drainer:
                     async with asyncio.timeout(ANY_CHAT_EVERY):
                         await self._news.wait()
 
-    async def _renew(self) -> None:
-        while True:
-            await asyncio.sleep(self.lease.total_seconds() / 3)
-            try:
-                await asyncio.to_thread(self.queue.inbox.renew, self.worker,
-                                        set(self.processor.in_hand), self.lease)
-            except Exception:
-                log.exception("inbox: cannot renew the claims")

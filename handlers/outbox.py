@@ -51,6 +51,7 @@ from bot.outbox import Call, Outbox, utcnow
 from bot.storage import reason_of
 from handlers import buttons
 from handlers.context import BotApplication, BotContext
+from handlers.leases import renew_claims
 from handlers.redaction import redact
 from handlers.retrying import retry_after_of
 
@@ -153,7 +154,9 @@ class Sender:
         if self._runner is None:
             self._bot = bot
             self._runner = asyncio.create_task(self._run(bot), name="outbox-sender")
-            self._renewer = asyncio.create_task(self._renew(), name="outbox-renew")
+            self._renewer = asyncio.create_task(renew_claims(
+                self.outbox.lease, self._held_claims, self.outbox.renew, "outbox"),
+                name="outbox-renew")
 
     async def stop(self) -> None:
         """Stop sending; calls in flight get twice the send timeout to end and be
@@ -183,16 +186,11 @@ class Sender:
                 await self._renewer
             self._renewer = None
 
-    async def _renew(self) -> None:
-        """Renew the claims on the calls this sender holds, every third of a lease."""
-        while True:
-            await asyncio.sleep(self.outbox.lease.total_seconds() / 3)
-            held = [call.id for _, call in self._held.values()]
-            flying = [call.id for call, _ in self._in_flight.values()]
-            try:
-                await asyncio.to_thread(self.outbox.renew, [*flying, *held])
-            except Exception as exc:  # the database is away: try again at the next turn
-                log.warning("outbox: cannot renew the claims (%s)", reason_of(exc))
+    def _held_claims(self) -> list[int]:
+        """The calls this sender has claimed and not yet ended: in flight, or held until
+        Telegram's rates let them go (their claims are renewed while so)."""
+        return [*(call.id for call, _ in self._in_flight.values()),
+                *(call.id for _, call in self._held.values())]
 
     async def _run(self, bot: Bot) -> None:
         # The flag as well as the cancellation: asyncio.wait_for in Python 3.11 can swallow

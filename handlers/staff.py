@@ -24,7 +24,7 @@ from typing import Any
 
 from telegram import Bot, ChatMember, Message, Update, User
 from telegram.constants import ChatMemberStatus
-from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -48,7 +48,7 @@ from handlers.inbox import FIRST_WAIT, LAST_WAIT, pause
 from handlers.media import content
 from handlers.outbox import Sender
 from handlers.render import acknowledge, send
-from handlers.retrying import retry_after_of
+from handlers.retrying import until_answered
 
 log = logging.getLogger(__name__)
 
@@ -162,24 +162,22 @@ async def _chat_member(bot: Bot, chat_id: int, user_id: int) -> ChatMember | Non
     asks for, and the update being handled waits; should the bot stop meanwhile, the update
     is left for the next start (:func:`handlers.inbox.pause`). Taking the staff member for
     an outsider would drop their answer to a person without a word."""
-    waits = backoff(FIRST_WAIT, LAST_WAIT)
-    failing = False
-    while True:
-        try:
-            return await bot.get_chat_member(chat_id, user_id)
-        except TelegramError as exc:
-            if isinstance(exc, RetryAfter):
-                wait = retry_after_of(exc)
-            elif isinstance(exc, NetworkError) and not isinstance(exc, BadRequest):
-                wait = next(waits)
-            else:
-                log.warning("could not check whether %s is staff: %s", user_id, exc)
-                return None
-            if not failing:
-                log.warning("could not check whether %s is staff (%s); asking again",
-                            user_id, exc)
-                failing = True
-        await pause(wait)
+    told = False
+
+    def failing(error: TelegramError, wait: float) -> None:
+        nonlocal told
+        if not told:
+            log.warning("could not check whether %s is staff (%s); asking again",
+                        user_id, error)
+            told = True
+
+    try:
+        return await until_answered(lambda: bot.get_chat_member(chat_id, user_id),
+                                    waits=backoff(FIRST_WAIT, LAST_WAIT), rest=pause,
+                                    failing=failing)
+    except TelegramError as exc:
+        log.warning("could not check whether %s is staff: %s", user_id, exc)
+        return None
 
 
 def staff_member(user: User) -> StaffMember:
