@@ -170,6 +170,9 @@ class VectorCache:
         first)."""
         self._remembered: dict[str, Vectors] = {}
         self._lock = threading.Lock()
+        """Guards the vectors and the recent questions (held only for look-ups)."""
+        self._writing = threading.Lock()
+        """One writer of the file at a time."""
         self._rows = self._on_disk()
 
     def _on_disk(self) -> dict[str, Vectors]:
@@ -189,35 +192,46 @@ class VectorCache:
         (another worker, the command line) wrote since this one read it."""
         if self.path is None:
             return
-        self._rows = self._on_disk() | self._rows
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            keys = np.array(list(self._rows), dtype="U32")
-            vectors = np.stack(list(self._rows.values())) if self._rows else np.zeros((0, 0))
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".npz.tmp")
-            with os.fdopen(fd, "wb") as out:
-                np.savez(out, keys=keys, vectors=vectors.astype(np.float16))
-            os.replace(tmp, self.path)
-        except OSError as exc:
-            log.warning("cannot write the embedding cache %s (%s)", self.path, exc)
+        with self._writing:
+            on_disk = self._on_disk()
+            with self._lock:
+                self._rows = on_disk | self._rows
+                rows = dict(self._rows)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                keys = np.array(list(rows), dtype="U32")
+                vectors = np.stack(list(rows.values())) if rows else np.zeros((0, 0))
+                fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".npz.tmp")
+                with os.fdopen(fd, "wb") as out:
+                    np.savez(out, keys=keys, vectors=vectors.astype(np.float16))
+                os.replace(tmp, self.path)
+            except OSError as exc:
+                log.warning("cannot write the embedding cache %s (%s)", self.path, exc)
 
     def vectors(self, texts: Sequence[str], *, query: bool) -> Vectors:
-        """One row per text, embedding only those not cached yet."""
+        """One row per text, embedding only those not cached yet.
+
+        The texts are embedded and the file written without holding the lock that
+        people's questions take (:meth:`query`): a FAQ embedded whole (a first start, a
+        file of many changes) takes minutes, and a question waiting for it would hold
+        one of the threads the bot stores updates and sends messages with."""
         kind = "q" if query else "p"
         keys = [text_key(self.embedder.name, kind, t) for t in texts]
         with self._lock:
             missing = {k: t for k, t in zip(keys, texts, strict=True) if k not in self._rows}
-            if missing:
-                fresh = self.embedder.embed(list(missing.values()), query=query)
-                # Stored as float16 on disk: read back the same values now,
-                # so a restart gives exactly the scores of this run.
-                rounded = fresh.astype(np.float16).astype(np.float32)
+        if missing:
+            fresh = self.embedder.embed(list(missing.values()), query=query)
+            # Stored as float16 on disk: read back the same values now,
+            # so a restart gives exactly the scores of this run.
+            rounded = fresh.astype(np.float16).astype(np.float32)
+            with self._lock:
                 for key, row in zip(missing, rounded, strict=True):
                     self._rows[key] = row
                 self.embedded += len(missing)
-                self._write()
-            if not keys:
-                return np.zeros((0, 0), dtype=np.float32)
+            self._write()
+        if not keys:
+            return np.zeros((0, 0), dtype=np.float32)
+        with self._lock:
             return np.stack([self._rows[k] for k in keys])
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -64,6 +65,11 @@ def _faq(folder: Path, text: str = FAQ):
     path = folder / "faq.yaml"
     path.write_text(text, encoding="utf-8")
     return load_faq(path)
+
+
+def load_faq_text(folder: Path, text: str):
+    folder.mkdir()
+    return _faq(folder, text)
 
 
 def test_restart_embeds_nothing_and_a_reload_embeds_only_what_changed(
@@ -153,6 +159,39 @@ def test_a_question_asked_again_is_not_embedded_again(
     assert (cache.misses, cache.hits) == (1, 0)
     assert matcher.decide(question) == first
     assert (cache.misses, cache.hits) == (1, 1)
+
+
+def _bigger_faq(folder: Path, entries: int) -> str:
+    """The test FAQ and ``entries`` more, each with a long answer in both languages."""
+    story = ("The agency's staff read every application, check its budget and its partners, "
+             "and write to the organisation within thirty days of the call's deadline. ")
+    more = "".join(
+        f"  - id: topic-{i}\n    questions:\n      sq:\n        - Pyetja numër {i}?\n"
+        f"      en:\n        - Question number {i}?\n    answer:\n"
+        f"      sq: Përgjigja {i}. {story * 4}\n      en: Answer {i}. {story * 4}\n"
+        for i in range(entries))
+    return FAQ + more
+
+
+def test_a_question_is_answered_while_a_reloaded_faq_is_embedded(
+        tmp_path: Path, model: embedding.Embedder) -> None:
+    """A reload builds the new FAQ's matcher in a thread, embedding its new texts
+    (seconds, minutes for a large file), while the one in use answers: a question is
+    embedded and answered meanwhile, not kept waiting for the FAQ's texts."""
+    cache = VectorCache(model, tmp_path / "vectors")
+    matcher = FaqMatcher(_faq(tmp_path), MatchingConfig(), cache)
+    reloaded = load_faq_text(tmp_path / "reloaded", _bigger_faq(tmp_path, 12))
+    building = threading.Thread(target=FaqMatcher, args=(reloaded, MatchingConfig(), cache))
+    building.start()
+    try:
+        time.sleep(0.5)  # the reloaded FAQ's texts are being embedded
+        decision = matcher.decide("where can we keep the association's money?")
+        assert cache.misses == 1  # the question was embedded, not decided lexically
+        assert building.is_alive(), "the question waited until the FAQ was embedded"
+    finally:
+        building.join()
+    assert decision.decision == "answer"
+    assert decision.top is not None and decision.top.entry.id == "bank-account"
 
 
 def test_a_question_leaves_memory_once_nobody_asked_it_for_a_while(
