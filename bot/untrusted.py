@@ -1,5 +1,6 @@
-"""Text that people type, made safe to store (:func:`clean`) and to show staff
-(:func:`shown_name`), and the characters that make it unsafe (:func:`first_hidden`).
+"""Text that people type, made safe to store (:func:`clean`), to show staff
+(:func:`shown_name`) and to print on a terminal (:func:`for_terminal`), and the
+characters that make it unsafe (:func:`first_hidden`).
 
 Telegram lets a name or a message hold characters that hurt later: a NUL,
 which no PostgreSQL text column accepts, and invisible format characters.
@@ -60,3 +61,14 @@ def shown_name(name: str | None) -> str:
             continue
         kept.append(" " if hidden == "control" else char)
     return " ".join("".join(kept).split()) or "?"
+
+
+def for_terminal(text: str) -> str:
+    """``text`` as a terminal may print it: each control character but line breaks and
+    tabs, and each invisible format character (:func:`first_hidden`'s), written as its
+    escape (``\\x1b``, ``\\u202e``), so that it is seen and does nothing (an escape
+    clears or recolours the screen, a bidirectional control reorders a line)."""
+    if first_hidden(text, "\n\t") is None:
+        return text
+    return "".join(char.encode("unicode_escape").decode("ascii")
+                   if char not in "\n\t" and _hidden(char) else char for char in text)

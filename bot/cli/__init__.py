@@ -19,6 +19,7 @@ import sys
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from bot.cli import admin, chat, faq, learning, registry  # noqa: E402
+from bot.cli.lines import shown_on_terminals  # noqa: E402
 
 # Errors a person can fix, printed as one line. Each lives in a module that only
 # some commands import (the database's costs a third of a second), so they are
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    shown_on_terminals()
     args = build_parser().parse_args(argv)
     if isinstance(sys.stdin, io.TextIOWrapper):  # what is not UTF-8: see cli.lines.readable
         sys.stdin.reconfigure(errors="surrogateescape")

@@ -110,7 +110,7 @@ def import_command(args: argparse.Namespace) -> int:
     from bot.registry.importer import RegistryImportError, import_registry
 
     db = _open(args, create=True)
-    bar = ProgressBar(sys.stderr, "Importing")
+    bar = ProgressBar(lines.unescaped(sys.stderr), "Importing")
     problem = None
     try:
         report = import_registry(db, args.file, strict=args.strict, replace=args.replace,
