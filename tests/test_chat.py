@@ -58,7 +58,9 @@ def test_chat_keeps_the_language_between_runs(tmp_path: Path) -> None:
 
 def test_chat_treats_bad_input_sanely(tmp_path: Path) -> None:
     long_line = "pyetje <b>e gjatë</b> & " * 200
-    result = chat(tmp_path, ["", "/nosuch", long_line, "7", "99"])
+    # "²" is a digit to str.isdigit, not a number to int(): not a button's number
+    result = chat(tmp_path, ["", "/nosuch", long_line, "7", "99",
+                             "how do I apply for a grant", "²"])
     assert result.returncode == 0, result.stderr
     assert "Nuk e njoh këtë komandë." in result.stdout
     assert "Traceback" not in result.stderr

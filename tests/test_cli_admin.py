@@ -146,7 +146,7 @@ def test_a_command_that_reads_refuses_a_missing_sqlite_file_and_creates_none(
     assert not mistyped.parent.exists()
 
 
-@pytest.mark.parametrize("argument", ["abc", "99999999999999999999999"])
+@pytest.mark.parametrize("argument", ["abc", "99999999999999999999999", "+7", "1_000", "٣"])
 def test_forget_refuses_what_is_not_a_user_id(config_file: Path, argument: str,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:

@@ -206,10 +206,12 @@ def test_forget_removes_what_only_that_person_taught(
     assert "no learned phrasings" in capsys.readouterr().out
 
 
-def test_a_bad_id_is_a_clear_error(config_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("argument", ["seven", "٣", "x٣"])
+def test_a_bad_id_is_a_clear_error(config_file: Path, capsys: pytest.CaptureFixture[str],
+                                   argument: str) -> None:
     with pytest.raises(SystemExit):
-        cli(config_file, "learned", "remove", "seven")
-    assert "not a learned phrasing id: 'seven'" in capsys.readouterr().err
+        cli(config_file, "learned", "remove", argument)
+    assert f"not a learned phrasing id: {argument!r}" in capsys.readouterr().err
 
 
 def test_out_of_scope_questions_are_listed_removed_and_forgotten(

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from datetime import date
 from pathlib import Path
@@ -24,11 +25,12 @@ if TYPE_CHECKING:  # imported where they are used, so that --help starts at once
 
 
 def user_id(value: str) -> int:
-    """A Telegram user id as argparse reads it: a whole number that fits the database."""
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a Telegram user id: {value!r}") from None
+    """A Telegram user id as argparse reads it: a whole number that fits the database,
+    in ASCII digits only (Python's int() also reads "+7", "1_000" and "٣": a slip
+    when the id names whose data to delete)."""
+    if not re.fullmatch(r"-?[0-9]+", value):
+        raise argparse.ArgumentTypeError(f"not a Telegram user id: {value!r}")
+    number = int(value)
     if not -2**63 <= number < 2**63:
         raise argparse.ArgumentTypeError(f"not a Telegram user id (too large): {value}")
     return number

@@ -159,7 +159,7 @@ class Terminal:
     def handle(self, line: str) -> None:
         if not line:
             return
-        if line.isdigit() and self.choices:
+        if line.isascii() and line.isdigit() and self.choices:  # not "²", "٣"
             self.press(int(line))
         elif line.startswith("/"):
             name, _, argument = line[1:].partition(" ")

@@ -33,7 +33,7 @@ def phrasing_id(value: str) -> tuple[bool, int]:
     reads it: (out of scope?, number)."""
     out_of_scope = value.lower().startswith(OUT_OF_SCOPE)
     number = value[1:] if out_of_scope else value
-    if not number.isdecimal() or int(number) >= 2**31:
+    if not (number.isascii() and number.isdigit()) or int(number) >= 2**31:
         raise argparse.ArgumentTypeError(f"not a learned phrasing id: {value!r}")
     return out_of_scope, int(number)
 
