@@ -11,28 +11,64 @@ import json
 import os
 from pathlib import Path
 
+_KEYS = ("q", "expect")
+
 
 def read_cases(path: str | os.PathLike[str], expected: str) -> list[tuple[str, str | None]]:
     """The ``(question, expect)`` pairs of a cases file; blank lines are skipped.
 
     ``expected`` names what ``expect`` holds (``"a FAQ id"``, ``"a NIPT"``) in the
-    error, a ``ValueError`` naming the file and line of the first bad case."""
-    cases = []
-    data = Path(path).read_bytes()
+    error, a ``ValueError`` naming the file and line of the first bad case (or the
+    file, when it cannot be read or holds no case). A case without ``expect`` expects
+    nothing, unless it has a key of another name, most likely ``expect`` mistyped."""
     try:
-        text = data.decode("utf-8")
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         where = data[:exc.start].count(b"\n") + 1
         raise ValueError(f"{path}:{where}: not UTF-8 text (save the file as UTF-8)") from None
+    cases = []
     for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            raw = json.loads(line)
-            expect = raw.get("expect") or None
-            if expect is not None and not isinstance(expect, str):
-                raise TypeError(f"expect must be {expected} or null, not {expect!r}")
-            cases.append((str(raw["q"]), expect))
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise ValueError(f"{path}:{number}: not a case ({exc})") from None
+        if line.strip():
+            try:
+                cases.append(_case(line, expected))
+            except ValueError as exc:
+                raise ValueError(f"{path}:{number}: {exc}") from None
+    if not cases:
+        raise ValueError(f"{path}: no cases (one JSON object a line: "
+                         f'{{"q": "...", "expect": {expected} or null}})')
     return cases
+
+
+def _case(line: str, expected: str) -> tuple[str, str | None]:
+    try:
+        raw = json.loads(line)
+    except RecursionError:
+        raise ValueError("not a case: its JSON is nested too deeply") from None
+    except ValueError as exc:
+        raise ValueError(f"not JSON ({exc})") from None
+    if not isinstance(raw, dict):
+        raise ValueError(f'not a case: a JSON object {{"q": ..., "expect": ...}} is expected, '
+                         f"not {type(raw).__name__}")
+    if "expect" not in raw:
+        other = [key for key in raw if key not in _KEYS]
+        if other:
+            raise ValueError(f'no "expect", and a key {other[0]!r}: "expect" mistyped? '
+                             f"(null where nothing should be found)")
+    if "q" not in raw:
+        raise ValueError('not a case: no "q" (the question)')
+    question, expect = raw["q"], raw.get("expect") or None
+    if not isinstance(question, str) or not question.strip():
+        raise ValueError(f'"q" must be a question, not {question!r}')
+    if expect is not None and not isinstance(expect, str):
+        raise ValueError(f'"expect" must be {expected} or null, not {expect!r}')
+    for text in (question, expect or ""):
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:  # "\ud83d": half of a character written as a pair
+            raise ValueError(f"{text!r} holds {exc.object[exc.start]!r}, half of a character "
+                             "(an escape of a pair of which one is missing)") from None
+    return question, expect

@@ -162,6 +162,45 @@ def test_learn_refuses_cases_for_another_faq(config_file: Path, tmp_path: Path,
     assert "no learned phrasings" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("line, error", [
+    ('{"q": "how do we open a bank account", "exepct": "bank-account"}',
+     ':2: no "expect", and a key \'exepct\': "expect" mistyped?'),
+    ('{"q": "\\ud83d a bank account", "expect": "bank-account"}',
+     ":2: '\\ud83d a bank account' holds '\\ud83d', half of a character"),
+    ('{"q": 5, "expect": null}', ':2: "q" must be a question, not 5'),
+    ('{"q": " ", "expect": null}', ':2: "q" must be a question, not \' \''),
+    ('["how do we open a bank account", "bank-account"]',
+     ':2: not a case: a JSON object {"q": ..., "expect": ...} is expected, not list'),
+    ("[" * 100_000 + "]" * 100_000, ":2: not a case: its JSON is nested too deeply"),
+])
+def test_learn_refuses_a_bad_case_and_learns_nothing_of_its_file(
+        config_file: Path, tmp_path: Path, database_url: str, line: str, error: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A case is refused with its line, and the cases before it are not learned: run
+    again once mended, the file teaches what it says once."""
+    Database(database_url).close()  # the bot has started once: an empty database
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(json.dumps({"q": "Our bank wants a paper from the court",
+                                 "expect": "bank-account"}) + "\n" + line + "\n",
+                     encoding="utf-8")
+    assert cli(config_file, "learn", "--cases", str(cases)) == 1
+    assert capsys.readouterr().err.startswith(f"error: {cases}{error}")
+    assert cli(config_file, "learned", "list") == 0
+    assert "no learned phrasings" in capsys.readouterr().out
+
+
+def test_a_cases_file_that_is_a_folder_or_starts_with_a_byte_order_mark(
+        config_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(config_file, "eval", "--cases", str(tmp_path)) == 1
+    assert capsys.readouterr().err == f"error: {tmp_path}: cannot read it (Is a directory)\n"
+    cases = tmp_path / "cases.jsonl"  # as Notepad saves UTF-8
+    cases.write_bytes("\ufeff".encode() + json.dumps(
+        {"q": "How can our association open a bank account?", "expect": "bank-account"}
+    ).encode() + b"\n")
+    assert cli(config_file, "eval", "--cases", str(cases)) == 0
+    assert figure(capsys.readouterr().out, "answered right") == "1/1"
+
+
 def test_list_remove_and_export(config_file: Path, database_url: str,
                                 capsys: pytest.CaptureFixture[str]) -> None:
     with Database(database_url) as db:

@@ -88,7 +88,7 @@ def test_eval_with_an_empty_cases_file_is_an_error(tmp_path: Path) -> None:
     cases.write_text("\n", encoding="utf-8")
     result = run("eval", "--cases", str(cases), tmp_path=tmp_path)
     assert result.returncode == 1
-    assert f"error: {cases} has no cases" in result.stderr
+    assert f"error: {cases}: no cases" in result.stderr
     assert "answered right" not in result.stdout
 
 

@@ -418,7 +418,7 @@ def test_a_case_file_with_a_bad_expect_is_refused_with_its_line(tmp_path: Path) 
     cases = tmp_path / "cases.jsonl"
     cases.write_text('{"q": "Partners Albania", "expect": "K43464097E"}\n'
                      '{"q": "Helsinki", "expect": 12345678}\n', encoding="utf-8")
-    with pytest.raises(ValueError, match=":2: not a case .*expect must be a NIPT or null"):
+    with pytest.raises(ValueError, match=':2: "expect" must be a NIPT or null, not 12345678'):
         read_cases(cases)
 
 
