@@ -520,10 +520,12 @@ def _line_table(text: str) -> dict[Loc, int]:
     when the file is not YAML."""
     import yaml
 
+    from bot import safe_yaml
+
     try:
-        document = yaml.compose(text)
+        document = safe_yaml.compose(text, "the configuration")
         return _lines(document) if document is not None else {}
-    except (yaml.YAMLError, RecursionError):
+    except yaml.YAMLError:
         return {}
 
 
@@ -591,27 +593,63 @@ def _bad_date_line(text: str) -> str:
 
 
 def _document(source: Path, content: bytes) -> tuple[str, dict[str, Any]]:
-    """The file's text (read as ``Path.read_text`` reads it) and its YAML document."""
+    """The file's text (read as ``Path.read_text`` reads it) and its YAML document, read
+    as a FAQ file is (:mod:`bot.safe_yaml`: no aliases, no deep nesting), each key once."""
     import yaml
+
+    from bot import safe_yaml
 
     try:
         text = io.TextIOWrapper(io.BytesIO(content), encoding="utf-8").read()
-        raw = yaml.safe_load(text)
+        root = safe_yaml.compose(text, "the configuration")
     except UnicodeDecodeError:
         raise ConfigError(f"{source}: the file is not UTF-8 text") from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        at = f":{mark.line + 1}" if mark else ""
+        reason = exc.problem if isinstance(exc, safe_yaml.Refused) else "invalid YAML: " + (
+            " ".join(filter(None, [exc.context, exc.problem]))
+            + safe_yaml.syntax_hint(text, exc))
+        raise ConfigError(f"{source}{at}: {reason}") from None
+    except yaml.reader.ReaderError as exc:  # a control character (a bell, an escape...)
+        line = text[:exc.position].count("\n") + 1
+        raise ConfigError(f"{source}:{line}: the file holds a control character "
+                          f"(#x{exc.character:04x}) that YAML does not allow; delete it") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: invalid YAML: {exc}") from None
-    except RecursionError:
-        raise ConfigError(f"{source}: invalid YAML: nested too deeply") from None
+    if root is None:
+        return text, {}
+    _each_key_once(source, root)
+    try:
+        raw = safe_yaml.construct(root)
     except ValueError as exc:  # a date that does not exist, as 2026-02-30
         raise ConfigError(f"{source}{_bad_date_line(text)}: {exc}: "
                           "a date that does not exist?") from None
-    if raw is None:
-        return text, {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: the top level must be a mapping of sections "
                           f"(telegram:, staff:, ...), not {_shown(raw)}")
     return text, raw
+
+
+def _each_key_once(source: Path, node: yaml.Node) -> None:
+    """Refuse a key written twice in one mapping: YAML keeps the last silently, and a
+    second ``staff:`` section would undo the first's settings without a word."""
+    import yaml
+
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[object, int] = {}
+        for key, value in node.value:
+            name = key.value if isinstance(key, yaml.ScalarNode) else None
+            if name is not None and name in seen:
+                raise ConfigError(f"{source}:{key.start_mark.line + 1}: {name}: written "
+                                  f"twice (first at line {seen[name]}); YAML would keep only "
+                                  "the last, so merge them")
+            if name is not None:
+                seen[name] = key.start_mark.line + 1
+            _each_key_once(source, value)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _each_key_once(source, item)
 
 
 @functools.cache

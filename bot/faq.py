@@ -2,7 +2,7 @@
 
 A FAQ is one YAML file in format v1 or a folder of them (every ``*.yaml``,
 ids unique across files). Validation walks the YAML node tree
-(:func:`yaml.compose`) rather than the loaded data so that every problem can
+(:func:`bot.safe_yaml.compose`) rather than the loaded data so that every problem can
 name its file, line and entry, and it reports every problem in one pass.
 Loading is all-or-nothing: :func:`load_faq` either returns a complete
 :class:`Faq` or raises :class:`FaqError` with the whole list of problems, so a
@@ -17,12 +17,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
-from yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, NodeEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-from yaml.tokens import ScalarToken
+
+from bot import safe_yaml
 
 FORMAT_VERSION = 1
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -38,8 +37,6 @@ _TEXT_TAGS = frozenset({"tag:yaml.org,2002:str", "tag:yaml.org,2002:int",
 # Limits on what a FAQ file may make the bot do. A FAQ file is a few dozen KB of plain
 # lists; these are far above any real one and far below what hurts the bot.
 MAX_FILE_BYTES = 1024 * 1024
-MAX_DEPTH = 20          # mappings and lists inside each other (a FAQ entry needs 5)
-MAX_NODES = 200_000     # keys, values and list items in one file
 MAX_ENTRIES = 5_000     # entries in one file
 
 
@@ -130,108 +127,6 @@ class Faq:
     @property
     def phrasing_count(self) -> int:
         return sum(len(texts) for e in self.entries for texts in e.questions.values())
-
-
-# --------------------------------------------------------------------------
-# Reading YAML safely
-# --------------------------------------------------------------------------
-
-class _Refused(yaml.MarkedYAMLError):
-    """A file the bot will not read further (an alias, too deep, too many nodes)."""
-
-    def __init__(self, problem: str, mark: Any) -> None:
-        super().__init__(None, None, problem, mark)
-
-
-def _check_events(events: Iterator[yaml.Event]) -> None:
-    """Refuse, from the parser's events and before any node is made, what would make
-    the bot expand a small file into a huge one or recurse too deep.
-
-    * Aliases (``*name``): each one repeats a whole subtree, and a few nested ones
-      make a file of a kilobyte expand to billions of values.
-    * Nesting deeper than :data:`MAX_DEPTH` (the composer is recursive), and more
-      than :data:`MAX_NODES` values.
-    """
-    depth = nodes = 0
-    for event in events:
-        if isinstance(event, AliasEvent):
-            raise _Refused("aliases (*name) are not allowed in FAQ files: "
-                           "write the text out in full", event.start_mark)
-        if isinstance(event, CollectionEndEvent):
-            depth -= 1
-            continue
-        if isinstance(event, NodeEvent):
-            nodes += 1
-            if nodes > MAX_NODES:
-                raise _Refused(f"the file has more than {MAX_NODES:,} values", event.start_mark)
-        if isinstance(event, CollectionStartEvent):
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise _Refused(f"lists and mappings are nested more than {MAX_DEPTH} deep",
-                               event.start_mark)
-
-
-class _FaqLoader(yaml.SafeLoader):
-    """PyYAML's pure-Python safe loader, reading a ``?`` in a flow list as text.
-
-    People write ``sq: [Si regjistrohet një shoqatë?]``; YAML 1.2 reads the
-    question as text, and PyYAML (YAML 1.1, like LibYAML) reads the ``?`` as
-    the start of a complex key and fails.
-    """
-
-    def scan_plain(self) -> ScalarToken:
-        """PyYAML's ``scan_plain`` where only ``,[]{}`` (not ``?``) end a text in a flow."""
-        chunks: list[str] = []
-        start_mark = end_mark = self.get_mark()
-        indent = self.indent + 1
-        spaces: list[str] = []
-        breaks = "\0 \t\r\n\x85\u2028\u2029"
-        while True:
-            length = 0
-            if self.peek() == "#":
-                break
-            while True:
-                ch = self.peek(length)
-                if (ch in breaks
-                        or (ch == ":" and self.peek(length + 1) in breaks
-                            + (",[]{}" if self.flow_level else ""))
-                        or (self.flow_level and ch in ",[]{}")):
-                    break
-                length += 1
-            if length == 0:
-                break
-            self.allow_simple_key = False
-            chunks.extend(spaces)
-            chunks.append(self.prefix(length))
-            self.forward(length)
-            end_mark = self.get_mark()
-            spaces = self.scan_plain_spaces(indent, start_mark) or []
-            if (not spaces or self.peek() == "#"
-                    or (not self.flow_level and self.column < indent)):
-                break
-        return ScalarToken("".join(chunks), True, start_mark, end_mark)
-
-
-_FAST_LOADER = getattr(yaml, "CSafeLoader", None)  # LibYAML, when PyYAML was built with it
-
-
-def compose(text: str) -> Node | None:
-    """The node tree of one YAML document, within the limits of :func:`_check_events`.
-
-    LibYAML reads a correct file six times faster than PyYAML; a file it cannot
-    read is read again by :class:`_FaqLoader`, which accepts ``?`` in flow lists
-    and whose error messages are the clearer ones.
-    """
-    if _FAST_LOADER is not None:
-        try:
-            _check_events(yaml.parse(text, Loader=_FAST_LOADER))
-            return yaml.compose(text, Loader=_FAST_LOADER)
-        except _Refused:
-            raise
-        except yaml.YAMLError:
-            pass
-    _check_events(yaml.parse(text, Loader=_FaqLoader))
-    return yaml.compose(text, Loader=_FaqLoader)
 
 
 # --------------------------------------------------------------------------
@@ -433,18 +328,6 @@ def _read_links(check: _Checker, node: Node) -> tuple[tuple[str, str], ...]:
     return tuple(links)
 
 
-def _syntax_hint(text: str, exc: yaml.MarkedYAMLError) -> str:
-    """A hint for the YAML mistakes people make most."""
-    mark = exc.problem_mark or exc.context_mark
-    line = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
-    if "\t" in (exc.problem or "") or "\t" in line[:len(line) - len(line.lstrip())]:
-        return " (indent with spaces, not tabs)"
-    if ": " in line.partition("#")[0].split(":", 1)[-1] and not line.lstrip().startswith("#"):
-        return (" (a text containing ': ' needs quotes, e.g. "
-                "answer: \"Note: bring the statute\")")
-    return ""
-
-
 def read_text(path: Path) -> str:
     """A FAQ file's text; OSError when it cannot be read, ValueError when it is too big."""
     if path.stat().st_size > MAX_FILE_BYTES:
@@ -457,7 +340,7 @@ def _read_file(check: _Checker, path: Path) -> list[Entry]:
     text = ""
     try:
         text = read_text(path)
-        root = compose(text)
+        root = safe_yaml.compose(text, "FAQ files")
     except OSError as exc:
         check.report(None, f"cannot read the file: {exc.strerror or exc}")
         return []
@@ -467,7 +350,7 @@ def _read_file(check: _Checker, path: Path) -> list[Entry]:
     except ValueError as exc:
         check.report(None, str(exc))
         return []
-    except _Refused as exc:
+    except safe_yaml.Refused as exc:
         mark = exc.problem_mark
         check.report(None, exc.problem or "refused",
                      line=mark.line + 1 if mark else 0, column=mark.column + 1 if mark else None)
@@ -476,7 +359,7 @@ def _read_file(check: _Checker, path: Path) -> list[Entry]:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, None)
         reason = " ".join(filter(None, [exc.context, exc.problem]))
-        check.report(None, f"YAML syntax error: {reason}{_syntax_hint(text, exc)}",
+        check.report(None, f"YAML syntax error: {reason}{safe_yaml.syntax_hint(text, exc)}",
                      line=line, column=col)
         return []
     except yaml.reader.ReaderError as exc:  # a control character (a bell, an escape...)

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.config import CACHE_NAME, ConfigError, load_config
 
@@ -71,7 +72,18 @@ def test_durations_are_read_in_human_units(tmp_path: Path) -> None:
      "telegram.mode: expected 'polling' or 'webhook', got the string \"carrier-pigeon\""),
     ("staff:\n  remind_after: soon\n", "staff.remind_after: not a duration"),
     ("matching:\n  answer: high\n", "matching.answer: expected a number, got the string \"high\""),
-    ("key: [unclosed\n", "invalid YAML"),
+    ("key: [unclosed\n", "config.yaml:2: invalid YAML: while parsing a flow sequence"),
+    ("staff:\n\tanonymous: true\n", "config.yaml:2: invalid YAML: .*\\(indent with spaces"),
+    # A second section would undo the first's settings without a word.
+    ("staff:\n  anonymous: true\nprivacy:\n  retention: 30d\nstaff:\n  remind_after: 2h\n",
+     "config.yaml:5: staff: written twice \\(first at line 1\\); YAML would keep only the "
+     "last, so merge them"),
+    ("admins: [1]\nstaff:\n  hours:\n    open: {mon: 08:00-16:00, mon: 09:00-17:00}\n",
+     "config.yaml:4: mon: written twice"),
+    # A kilobyte that YAML expands to billions of values (it took the memory and hung).
+    ("a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+     "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n",
+     "config.yaml:2: aliases \\(\\*name\\) are not allowed in the configuration"),
     ("agency:\n  name: ASCS\n", "agency.name: expected a mapping"),
     ("matching:\n  max_suggestions: -1\n", "matching.max_suggestions: must be at least 1"),
     ("matching:\n  answer: 540\n", "matching.answer: must be a score from 0 to 100"),
@@ -346,11 +358,13 @@ def test_without_a_writable_data_folder_the_file_is_checked_each_time(
 
 def test_a_kept_file_reads_back_as_checked(project_root: Path, tmp_path: Path) -> None:
     path = tmp_path / "config.yaml"
-    path.write_text((project_root / "config.yaml").read_text(encoding="utf-8")
-                    + "admins: [3001]\nagency:\n  name: {en: ASCS}\n"
-                      "staff:\n  hours:\n    open: {mon-fri: 08:00-16:30}\n"
-                      "    holidays: [2026-12-08]\n  routes: {grants: -100123}\n"
-                      "privacy:\n  retention: 0\n", encoding="utf-8")
+    settings = yaml.safe_load((project_root / "config.yaml").read_text(encoding="utf-8"))
+    settings.update(yaml.safe_load("admins: [3001]\nagency:\n  name: {en: ASCS}\n"))
+    settings["staff"].update(yaml.safe_load(
+        "hours:\n  open: {mon-fri: 08:00-16:30}\n  holidays: [2026-12-08]\n"
+        "routes: {grants: -100123}\n"))
+    settings["privacy"] = {**(settings.get("privacy") or {}), "retention": 0}
+    path.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
     env = {"TELEGRAM_BOT_TOKEN": "123:SECRET"}
     checked = load_config(path, environ=env)
     assert "SECRET" not in (tmp_path / "data" / CACHE_NAME).read_text()

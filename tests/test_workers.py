@@ -282,7 +282,7 @@ async def test_a_worker_that_fails_to_start_again_is_started_again(
         async with asyncio.timeout(60):  # both have read the config and asked Telegram
             while len(api.calls_of("getMe")) < 2:
                 await asyncio.sleep(0.1)
-        config.write_text(good + "staff:\n  remind_afer: 1h\n", encoding="utf-8")  # a typo
+        config.write_text(good + "remind_afer: 1h\n", encoding="utf-8")  # a typo
         os.kill(int(started.rsplit("pid ", 1)[1].rstrip(")\n")), signal.SIGKILL)
         await supervisor.line("worker 1 ended (exit code 2); starting it again in 2 s")
         config.write_text(good, encoding="utf-8")  # mended

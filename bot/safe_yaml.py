@@ -1,0 +1,137 @@
+"""Reading a YAML file an admin wrote (a FAQ file, the configuration) without letting it
+make the bot expand it into a huge one or recurse too deep (:func:`compose`), and
+reading ``?`` in a flow list as text, as people write it (:class:`Loader`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import yaml
+from yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, NodeEvent
+from yaml.nodes import Node
+from yaml.tokens import ScalarToken
+
+MAX_DEPTH = 20          # mappings and lists inside each other (a FAQ entry needs 5)
+MAX_NODES = 200_000     # keys, values and list items in one file
+
+
+class Refused(yaml.MarkedYAMLError):
+    """A file the bot will not read further (an alias, too deep, too many nodes)."""
+
+    def __init__(self, problem: str, mark: Any) -> None:
+        super().__init__(None, None, problem, mark)
+
+
+def _check_events(events: Iterator[yaml.Event], files: str) -> None:
+    """Refuse, from the parser's events and before any node is made, what would make
+    the bot expand a small file into a huge one or recurse too deep (``files`` names
+    the kind of file in the message).
+
+    * Aliases (``*name``): each one repeats a whole subtree, and a few nested ones
+      make a file of a kilobyte expand to billions of values.
+    * Nesting deeper than :data:`MAX_DEPTH` (the composer is recursive), and more
+      than :data:`MAX_NODES` values.
+    """
+    depth = nodes = 0
+    for event in events:
+        if isinstance(event, AliasEvent):
+            raise Refused(f"aliases (*name) are not allowed in {files}: "
+                          "write the text out in full", event.start_mark)
+        if isinstance(event, CollectionEndEvent):
+            depth -= 1
+            continue
+        if isinstance(event, NodeEvent):
+            nodes += 1
+            if nodes > MAX_NODES:
+                raise Refused(f"the file has more than {MAX_NODES:,} values", event.start_mark)
+        if isinstance(event, CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise Refused(f"lists and mappings are nested more than {MAX_DEPTH} deep",
+                              event.start_mark)
+
+
+class Loader(yaml.SafeLoader):
+    """PyYAML's pure-Python safe loader, reading a ``?`` in a flow list as text.
+
+    People write ``sq: [Si regjistrohet një shoqatë?]``; YAML 1.2 reads the
+    question as text, and PyYAML (YAML 1.1, like LibYAML) reads the ``?`` as
+    the start of a complex key and fails.
+    """
+
+    def scan_plain(self) -> ScalarToken:
+        """PyYAML's ``scan_plain`` where only ``,[]{}`` (not ``?``) end a text in a flow."""
+        chunks: list[str] = []
+        start_mark = end_mark = self.get_mark()
+        indent = self.indent + 1
+        spaces: list[str] = []
+        breaks = "\0 \t\r\n\x85\u2028\u2029"
+        while True:
+            length = 0
+            if self.peek() == "#":
+                break
+            while True:
+                ch = self.peek(length)
+                if (ch in breaks
+                        or (ch == ":" and self.peek(length + 1) in breaks
+                            + (",[]{}" if self.flow_level else ""))
+                        or (self.flow_level and ch in ",[]{}")):
+                    break
+                length += 1
+            if length == 0:
+                break
+            self.allow_simple_key = False
+            chunks.extend(spaces)
+            chunks.append(self.prefix(length))
+            self.forward(length)
+            end_mark = self.get_mark()
+            spaces = self.scan_plain_spaces(indent, start_mark) or []
+            if (not spaces or self.peek() == "#"
+                    or (not self.flow_level and self.column < indent)):
+                break
+        return ScalarToken("".join(chunks), True, start_mark, end_mark)
+
+
+_FAST_LOADER = getattr(yaml, "CSafeLoader", None)  # LibYAML, when PyYAML was built with it
+
+
+def compose(text: str, files: str) -> Node | None:
+    """The node tree of one YAML document, within the limits of :func:`_check_events`
+    (``files``, the kind of file, for its messages).
+
+    LibYAML reads a correct file six times faster than PyYAML; a file it cannot
+    read is read again by :class:`Loader`, which accepts ``?`` in flow lists
+    and whose error messages are the clearer ones.
+    """
+    if _FAST_LOADER is not None:
+        try:
+            _check_events(yaml.parse(text, Loader=_FAST_LOADER), files)
+            return yaml.compose(text, Loader=_FAST_LOADER)
+        except Refused:
+            raise
+        except yaml.YAMLError:
+            pass
+    _check_events(yaml.parse(text, Loader=Loader), files)
+    return yaml.compose(text, Loader=Loader)
+
+
+def construct(node: Node) -> Any:
+    """The Python values of a node tree :func:`compose` made (YAML's safe types only)."""
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def syntax_hint(text: str, exc: yaml.MarkedYAMLError) -> str:
+    """A hint for the YAML mistakes people make most."""
+    mark = exc.problem_mark or exc.context_mark
+    line = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
+    if "\t" in (exc.problem or "") or "\t" in line[:len(line) - len(line.lstrip())]:
+        return " (indent with spaces, not tabs)"
+    if ": " in line.partition("#")[0].split(":", 1)[-1] and not line.lstrip().startswith("#"):
+        return (" (a text containing ': ' needs quotes, e.g. "
+                "answer: \"Note: bring the statute\")")
+    return ""
