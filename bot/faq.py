@@ -22,6 +22,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bot import safe_yaml
+from bot.untrusted import first_hidden, named
 
 FORMAT_VERSION = 1
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -182,6 +183,12 @@ class _Checker:
             self.report(node, f"{what} holds an escape such as \\ud83d that is half a "
                               "character: write the character itself (e.g. 😀)")
             return None
+        hidden = first_hidden(value, "\n\t")
+        if hidden is not None:  # written as an escape ("\e", "\u202e"), or U+202E itself
+            self.report(node, f"{what} holds the character {named(hidden)}, which is not "
+                              "visible text (an escape acts on a terminal, a bidirectional "
+                              "control reorders what people read): delete it")
+            return None
         return value
 
     def texts(self, node: Node, what: str) -> tuple[str, ...]:
@@ -210,6 +217,9 @@ class _Checker:
 
 
 def _kind(node: Node | None) -> str:
+    if node is not None and (not node.tag.startswith("tag:yaml.org,2002:")
+                             or "python/" in node.tag):
+        return f"a value tagged {node.tag.replace('tag:yaml.org,2002:', '!!')}: remove the tag"
     if isinstance(node, MappingNode):
         return "a mapping"
     if isinstance(node, SequenceNode):
@@ -218,6 +228,8 @@ def _kind(node: Node | None) -> str:
         return "empty"
     if node.tag == "tag:yaml.org,2002:bool":
         return f"yes/no ({node.value})"
+    if node.tag == "tag:yaml.org,2002:timestamp":
+        return f"a date ({node.value}): put the text in quotes"
     return f"'{node.value}'"
 
 

@@ -43,6 +43,12 @@ def first_hidden(text: str, allowed: str = "") -> str | None:
     return next((char for char in text if char not in allowed and _hidden(char)), None)
 
 
+def named(char: str) -> str:
+    """A character :func:`first_hidden` found, named so that an admin can find it:
+    ``U+202E (RIGHT-TO-LEFT OVERRIDE)``."""
+    return f"U+{ord(char):04X} ({unicodedata.name(char, 'a control character')})"
+
+
 def clean(text: str) -> str:
     """People's text without NUL characters: the one check at the door, before storage."""
     return text.replace("\x00", "")

@@ -117,6 +117,38 @@ def test_a_control_character_is_refused_with_its_line(tmp_path: Path) -> None:
     assert "bell.yaml:5:13: the file holds a control character (#x0007)" in result.stdout
 
 
+@pytest.mark.parametrize("answer, named", [
+    ('"Apply here \\e[2J\\e[31mnow"', "U+001B (a control character)"),
+    ('"Call us\\u202e 999"', "U+202E (RIGHT-TO-LEFT OVERRIDE)"),
+    ("Call us\u202e 999", "U+202E (RIGHT-TO-LEFT OVERRIDE)"),  # the character itself
+    ('"Half\\rway"', "U+000D (a control character)"),
+])
+def test_an_invisible_character_in_a_text_is_refused_with_its_line(
+        tmp_path: Path, answer: str, named: str) -> None:
+    """YAML refuses an escape written as itself, not written as "\\e": it would reach
+    people's Telegram and the admin's terminal."""
+    path = write(tmp_path, "hidden.yaml", "version: 1\nentries:\n" + ENTRY.format(
+        id="a", question="x", answer=answer))
+    result = check(path)
+    assert result.returncode == 1
+    assert f"hidden.yaml:7: entry 'a': answer 'en' holds the character {named}" in result.stdout
+    assert "delete it" in result.stdout and "\x1b" not in result.stdout
+
+
+@pytest.mark.parametrize("answer, why", [
+    ("!!python/str hello there", "not a value tagged !!python/str: remove the tag"),
+    ("!!python/object/apply:os.system [echo hi]",
+     "not a value tagged !!python/object/apply:os.system: remove the tag"),
+    ("2001-01-01", "not a date (2001-01-01): put the text in quotes"),
+])
+def test_a_tagged_value_is_named_by_its_tag(tmp_path: Path, answer: str, why: str) -> None:
+    path = write(tmp_path, "tagged.yaml", "version: 1\nentries:\n" + ENTRY.format(
+        id="a", question="x", answer=answer))
+    result = check(path)
+    assert result.returncode == 1
+    assert "tagged.yaml:7:" in result.stdout and why in result.stdout
+
+
 @pytest.mark.parametrize("answer", ["Note: bring the statute"])
 def test_a_colon_in_a_text_gets_a_quotes_hint(tmp_path: Path, answer: str) -> None:
     path = write(tmp_path, "colon.yaml", "version: 1\nentries:\n" + ENTRY.format(

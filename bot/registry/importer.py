@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from bot.faq import did_you_mean
 from bot.registry import NIPT_FORM
 from bot.registry.index import INDEXED_COLUMNS
 from bot.storage import Database, Organisation, RegistryChange
-from bot.untrusted import first_hidden
+from bot.untrusted import first_hidden, named
 
 COLUMNS: tuple[str, ...] = (
     "nipt", "name", "acronym", "legal_form", "city", "address", "phone", "email",
@@ -147,8 +146,7 @@ def _parse_row(values: list[str], header: list[str]) -> dict[str, Any]:
         # newlines, so no carriage return is left) are text.
         hidden = first_hidden(value, allowed="\t\n")
         if hidden is not None:
-            name = unicodedata.name(hidden, "a control character")
-            raise ValueError(f"column {key}: character U+{ord(hidden):04X} ({name}) is not "
+            raise ValueError(f"column {key}: character {named(hidden)} is not "
                              "visible text; remove it")
     nipt = normalise_nipt(raw.get("nipt", ""))
     if not nipt:
