@@ -189,6 +189,15 @@ def test_learn_refuses_a_bad_case_and_learns_nothing_of_its_file(
     assert "no learned phrasings" in capsys.readouterr().out
 
 
+def test_learn_from_a_faq_with_problems_says_what_they_are(
+        config_file: Path, tmp_path: Path, cases: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "no-such-faq"
+    assert cli(config_file, "learn", "--faq", str(missing), "--cases", str(cases)) == 1
+    err = capsys.readouterr().err
+    assert err.splitlines()[0] == f"{missing}: no such file or folder"
+
+
 def test_a_cases_file_that_is_a_folder_or_starts_with_a_byte_order_mark(
         config_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli(config_file, "eval", "--cases", str(tmp_path)) == 1

@@ -343,6 +343,10 @@ def test_remove_takes_one_organisation_out_of_the_search(database_url: str,
     code, _, err = run(config, "remove", "12")
     assert (code, err) == (1, "error: malformed NIPT '12' (expected a letter, 8 digits, "
                               "a letter)\n")
+    # One NIPT mistyped among several: the others are removed all the same, and found no more.
+    code, out, err = run(config, "remove", "nope", "K11111111A")
+    assert code == 1 and "malformed NIPT 'NOPE'" in err and "K11111111A" in out
+    assert "K11111111A" not in run(config, "search", "Shoqata e Bletarëve")[1]
 
 
 

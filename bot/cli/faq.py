@@ -70,7 +70,7 @@ def _faq_path(args: argparse.Namespace, given: str | None) -> Path:
     return Path(given) if given else load_config(args.config).faq_path
 
 
-def _load(path: Path) -> Faq | None:
+def load_or_report(path: Path) -> Faq | None:
     """The FAQ, or None after printing its problems to stderr."""
     from bot.faq import FaqError, load_faq
 
@@ -107,7 +107,7 @@ def _matcher(args: argparse.Namespace) -> FaqMatcher | None:
     from bot.matcher import FaqMatcher
 
     config = load_config(args.config)
-    faq = _load(Path(args.faq) if args.faq else config.faq_path)
+    faq = load_or_report(Path(args.faq) if args.faq else config.faq_path)
     if faq is None:
         return None
     learned, out_of_scope = (([], []) if getattr(args, "no_learned", False) else

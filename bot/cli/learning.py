@@ -22,6 +22,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from bot.cli.faq import load_or_report
 from bot.phrases import plain, say
 
 OUT_OF_SCOPE = "x"
@@ -134,16 +135,11 @@ def run_learn(args: argparse.Namespace) -> int:
     from bot import learning
     from bot.config import load_config
     from bot.evaluate import load_cases
-    from bot.faq import FaqError, load_faq
     from bot.storage import Database
 
     config = load_config(args.config)
-    path = Path(args.faq) if args.faq else config.faq_path
-    try:
-        faq = load_faq(path)
-    except FaqError as exc:
-        print(f"error: the FAQ at {path} has {len(exc.problems)} problem(s); "
-              "run `ngo-faq-bot faq check` for details", file=sys.stderr)
+    faq = load_or_report(Path(args.faq) if args.faq else config.faq_path)
+    if faq is None:
         return 1
     try:
         cases = load_cases(args.cases)

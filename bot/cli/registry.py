@@ -134,21 +134,23 @@ def remove_command(args: argparse.Namespace) -> int:
     from bot.registry.importer import RegistryImportError, remove_organisation
 
     db = _open(args)
+    failed = 0
     try:
-        for nipt in args.nipt:
-            name = remove_organisation(db, nipt)
+        for nipt in args.nipt:  # each on its own: one mistyped does not keep the others
+            try:
+                name = remove_organisation(db, nipt)
+            except RegistryImportError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                failed += 1
+                continue
             print(f"{nipt.strip().upper()} ({name}) removed: it is no longer found "
                   "(a later import that has it restores it)")
-        problem = _save_index(db, args)
-    except RegistryImportError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        problem = _save_index(db, args) if failed < len(args.nipt) else None
     finally:
         db.close()
     if problem:
         print(f"error: {problem}", file=sys.stderr)
-        return 1
-    return 0
+    return 1 if failed or problem else 0
 
 
 def _print_result(result: SearchResult) -> None:
