@@ -582,8 +582,10 @@ def _read(source: Path) -> bytes:
         raise ConfigError(f"cannot read the config file {source}: {exc.strerror}") from None
 
 
-def _bad_date_line(text: str) -> str:
-    """``:LINE`` of the first date in ``text`` YAML cannot make a date of ("" if none)."""
+def _unreadable(text: str) -> str:
+    """``:LINE: what`` of the first value in ``text`` YAML cannot make a value of: a
+    date that does not exist (2026-02-30), a number too long for Python (of more than
+    4,300 digits); "" if none."""
     import yaml
 
     loader = yaml.SafeLoader(text)
@@ -592,11 +594,13 @@ def _bad_date_line(text: str) -> str:
         while stack:
             node = stack.pop(0)
             if isinstance(node, yaml.ScalarNode):
-                if node.tag == "tag:yaml.org,2002:timestamp":
-                    try:
-                        loader.construct_yaml_timestamp(node)
-                    except ValueError:
-                        return f":{node.start_mark.line + 1}"
+                try:
+                    loader.construct_object(node)
+                except ValueError as exc:
+                    what = (f"{exc}: a date that does not exist?"
+                            if node.tag.endswith(":timestamp")
+                            else "a number too long to be a setting")
+                    return f":{node.start_mark.line + 1}: {what}"
             elif isinstance(node, yaml.SequenceNode):
                 stack.extend(node.value)
             elif isinstance(node, yaml.MappingNode):
@@ -637,8 +641,7 @@ def _document(source: Path, content: bytes) -> tuple[str, dict[str, Any]]:
     try:
         raw = safe_yaml.construct(root)
     except ValueError as exc:  # a date that does not exist, as 2026-02-30
-        raise ConfigError(f"{source}{_bad_date_line(text)}: {exc}: "
-                          "a date that does not exist?") from None
+        raise ConfigError(f"{source}{_unreadable(text) or f': {exc}'}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: the top level must be a mapping of sections "
                           f"(telegram:, staff:, ...), not {_shown(raw)}")

@@ -131,6 +131,8 @@ def test_durations_are_read_in_human_units(tmp_path: Path) -> None:
     ("staff:\n  hours:\n    holidays: [8 December]\n", "staff.hours: not a date"),
     ("staff:\n  hours:\n    holidays: [2026-02-30]\n",
      "config.yaml:3: day is out of range for month: a date that does not exist"),
+    ("admins: [1]\nstaff:\n  chat_id: " + "9" * 5000 + "\n",
+     "config.yaml:3: a number too long to be a setting"),
     ("staff:\n  hours:\n    opne: {}\n", "staff.hours: unknown key 'opne'"),
     ("staff:\n  routes:\n    grants: the grants team\n", "staff.routes.grants: expected"),
     # Swapped thresholds: what should only be offered would be answered as found.

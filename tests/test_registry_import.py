@@ -329,6 +329,16 @@ def test_a_replace_removing_more_than_half_asks_for_yes(database_url: str,
     assert "Organisations: 1" in run(config, "stats")[1]
 
 
+def test_a_header_with_a_column_twice_is_refused(database_url: str, tmp_path: Path) -> None:
+    config = write_config(tmp_path, database_url)
+    path = tmp_path / "twice.csv"
+    path.write_text("nipt,name,city,name,,\nK11111111A,Shoqata A,Korçë,Shoqata B,,\n",
+                    encoding="utf-8")
+    code, _, err = run(config, "import", str(path))
+    assert (code, err) == (1, f"error: {path}: line 1: the header has the column 'name' twice; "
+                              "keep one\n")
+
+
 def test_remove_takes_one_organisation_out_of_the_search(database_url: str,
                                                          tmp_path: Path) -> None:
     config = write_config(tmp_path, database_url)

@@ -192,6 +192,11 @@ def read_registry_csv(path: Path) -> tuple[list[str], list[dict[str, Any]], list
     if first is None:
         raise RegistryImportError(f"{path}: the file is empty")
     header = [name.strip().lower() for name in first[2]]
+    twice = next((name for i, name in enumerate(header) if name in COLUMNS
+                  and name in header[:i]), None)
+    if twice is not None:  # its last value would be imported without a word
+        raise RegistryImportError(f"{path}: line 1: the header has the column {twice!r} "
+                                  "twice; keep one")
     missing = [name for name in REQUIRED_COLUMNS if name not in header]
     if missing:
         raise RegistryImportError(f"{path}: line 1: the header has no column {', '.join(missing)} "
