@@ -53,14 +53,14 @@ def _case(line: str, expected: str) -> tuple[str, str | None]:
     if not isinstance(raw, dict):
         raise ValueError(f'not a case: a JSON object {{"q": ..., "expect": ...}} is expected, '
                          f"not {type(raw).__name__}")
-    if "expect" not in raw:
-        other = [key for key in raw if key not in _KEYS]
-        if other:
-            raise ValueError(f'no "expect", and a key {other[0]!r}: "expect" mistyped? '
-                             f"(null where nothing should be found)")
+    other = [key for key in raw if key not in _KEYS]
     if "q" not in raw:
-        raise ValueError('not a case: no "q" (the question)')
-    question, expect = raw["q"], raw.get("expect") or None
+        raise ValueError('not a case: no "q" (the question)'
+                         + (f"; is {other[0]!r} it?" if other else ""))
+    if "expect" not in raw and other:
+        raise ValueError(f'no "expect", and a key {other[0]!r}: "expect" mistyped? '
+                         f"(null where nothing should be found)")
+    question, expect = raw["q"], raw.get("expect")
     if not isinstance(question, str) or not question.strip():
         raise ValueError(f'"q" must be a question, not {question!r}')
     if expect is not None and not isinstance(expect, str):
@@ -71,4 +71,6 @@ def _case(line: str, expected: str) -> tuple[str, str | None]:
         except UnicodeEncodeError as exc:  # "\ud83d": half of a character written as a pair
             raise ValueError(f"{text!r} holds {exc.object[exc.start]!r}, half of a character "
                              "(an escape of a pair of which one is missing)") from None
-    return question, expect
+        if "\x00" in text:
+            raise ValueError(f"{text!r} holds a NUL character, which no database stores")
+    return question, expect or None

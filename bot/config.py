@@ -133,6 +133,9 @@ _MODEL_PATH = "sentence-transformers:"
 def _embedding(value: str) -> str:
     """A model :func:`bot.embedding.load_embedder` knows, so that a typo is an error
     here, not a bot that matches lexically with one warning in its log."""
+    value = value.strip()
+    if value.lower() in ("none", "off"):  # as bot.embedding.load_embedder reads them
+        return "none"
     if value in _MODELS or (value.startswith(_MODEL_PATH) and len(value) > len(_MODEL_PATH)):
         return value
     close = difflib.get_close_matches(value, _MODELS, n=1, cutoff=0.6)
@@ -582,25 +585,27 @@ def _read(source: Path) -> bytes:
         raise ConfigError(f"cannot read the config file {source}: {exc.strerror}") from None
 
 
-def _unreadable(text: str) -> str:
-    """``:LINE: what`` of the first value in ``text`` YAML cannot make a value of: a
+def _unreadable(root: yaml.Node) -> str:
+    """``:LINE: what`` of the first value YAML cannot make a value of under ``root``: a
     date that does not exist (2026-02-30), a number too long for Python (of more than
     4,300 digits); "" if none."""
     import yaml
 
-    loader = yaml.SafeLoader(text)
+    loader = yaml.SafeLoader("")
     try:
-        stack = [loader.get_single_node()]
+        stack = [root]
         while stack:
             node = stack.pop(0)
             if isinstance(node, yaml.ScalarNode):
                 try:
                     loader.construct_object(node)
                 except ValueError as exc:
-                    what = (f"{exc}: a date that does not exist?"
-                            if node.tag.endswith(":timestamp")
-                            else "a number too long to be a setting")
-                    return f":{node.start_mark.line + 1}: {what}"
+                    what = {"tag:yaml.org,2002:timestamp": f"{exc}: a date that does not exist?",
+                            "tag:yaml.org,2002:int": "a number too long to be a setting"
+                            if node.value.lstrip("+-").isdigit()
+                            else f"{node.value!r} is not a number"}
+                    return (f":{node.start_mark.line + 1}: "
+                            f"{what.get(node.tag, f'{node.value!r} is not a {node.tag}')}")
             elif isinstance(node, yaml.SequenceNode):
                 stack.extend(node.value)
             elif isinstance(node, yaml.MappingNode):
@@ -617,9 +622,14 @@ def _document(source: Path, content: bytes) -> tuple[str, dict[str, Any]]:
 
     from bot import safe_yaml
 
+    text, root = "", None
     try:
         text = io.TextIOWrapper(io.BytesIO(content), encoding="utf-8").read()
         root = safe_yaml.compose(text, "the configuration")
+        if root is None:
+            return text, {}
+        _each_key_once(source, root)
+        raw = safe_yaml.construct(root)  # a tag of no YAML type, a list as a key: refused
     except UnicodeDecodeError:
         raise ConfigError(f"{source}: the file is not UTF-8 text") from None
     except yaml.MarkedYAMLError as exc:
@@ -635,13 +645,9 @@ def _document(source: Path, content: bytes) -> tuple[str, dict[str, Any]]:
                           f"(#x{exc.character:04x}) that YAML does not allow; delete it") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: invalid YAML: {exc}") from None
-    if root is None:
-        return text, {}
-    _each_key_once(source, root)
-    try:
-        raw = safe_yaml.construct(root)
-    except ValueError as exc:  # a date that does not exist, as 2026-02-30
-        raise ConfigError(f"{source}{_unreadable(text) or f': {exc}'}") from None
+    except ValueError as exc:  # a date that does not exist (2026-02-30), a huge number
+        where = _unreadable(root) if root is not None else ""
+        raise ConfigError(f"{source}{where or f': {exc}'}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: the top level must be a mapping of sections "
                           f"(telegram:, staff:, ...), not {_shown(raw)}")
@@ -729,10 +735,11 @@ CACHE_NAME = "config-checked.json"
 @functools.cache
 def _code_version() -> bytes:
     """Changes with the code that checks a file: this module, its schema's names
-    (:mod:`bot.config_schema`), the opening hours' and pydantic's (its version, read
-    without importing it)."""
+    (:mod:`bot.config_schema`), the YAML reader's (:mod:`bot.safe_yaml`), the opening
+    hours' and pydantic's (its version, read without importing it)."""
     here = Path(__file__)
-    code = [here, here.with_name("config_schema.py"), here.with_name("workhours.py")]
+    code = [here, here.with_name("config_schema.py"), here.with_name("workhours.py"),
+            here.with_name("safe_yaml.py")]
     pydantic = importlib.util.find_spec("pydantic")
     if pydantic is not None and pydantic.origin:
         code.append(Path(pydantic.origin).with_name("version.py"))

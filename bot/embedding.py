@@ -171,8 +171,9 @@ class VectorCache:
         self._remembered: dict[str, Vectors] = {}
         self._lock = threading.Lock()
         """Guards the vectors and the recent questions (held only for look-ups)."""
-        self._writing = threading.Lock()
-        """One writer of the file at a time."""
+        self._embedding = threading.Lock()
+        """One batch of texts (:meth:`vectors`) embedded and written at a time: a FAQ
+        reloaded while the first start embeds it waits, then embeds what is left."""
         self._rows = self._on_disk()
 
     def _on_disk(self) -> dict[str, Vectors]:
@@ -192,21 +193,20 @@ class VectorCache:
         (another worker, the command line) wrote since this one read it."""
         if self.path is None:
             return
-        with self._writing:
-            on_disk = self._on_disk()
-            with self._lock:
-                self._rows = on_disk | self._rows
-                rows = dict(self._rows)
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                keys = np.array(list(rows), dtype="U32")
-                vectors = np.stack(list(rows.values())) if rows else np.zeros((0, 0))
-                fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".npz.tmp")
-                with os.fdopen(fd, "wb") as out:
-                    np.savez(out, keys=keys, vectors=vectors.astype(np.float16))
-                os.replace(tmp, self.path)
-            except OSError as exc:
-                log.warning("cannot write the embedding cache %s (%s)", self.path, exc)
+        on_disk = self._on_disk()
+        with self._lock:
+            self._rows = on_disk | self._rows
+            rows = dict(self._rows)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            keys = np.array(list(rows), dtype="U32")
+            vectors = np.stack(list(rows.values())) if rows else np.zeros((0, 0))
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".npz.tmp")
+            with os.fdopen(fd, "wb") as out:
+                np.savez(out, keys=keys, vectors=vectors.astype(np.float16))
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            log.warning("cannot write the embedding cache %s (%s)", self.path, exc)
 
     def vectors(self, texts: Sequence[str], *, query: bool) -> Vectors:
         """One row per text, embedding only those not cached yet.
@@ -217,18 +217,20 @@ class VectorCache:
         one of the threads the bot stores updates and sends messages with."""
         kind = "q" if query else "p"
         keys = [text_key(self.embedder.name, kind, t) for t in texts]
-        with self._lock:
-            missing = {k: t for k, t in zip(keys, texts, strict=True) if k not in self._rows}
-        if missing:
-            fresh = self.embedder.embed(list(missing.values()), query=query)
-            # Stored as float16 on disk: read back the same values now,
-            # so a restart gives exactly the scores of this run.
-            rounded = fresh.astype(np.float16).astype(np.float32)
+        with self._embedding:
             with self._lock:
-                for key, row in zip(missing, rounded, strict=True):
-                    self._rows[key] = row
-                self.embedded += len(missing)
-            self._write()
+                missing = {k: t for k, t in zip(keys, texts, strict=True)
+                           if k not in self._rows}
+            if missing:
+                fresh = self.embedder.embed(list(missing.values()), query=query)
+                # Stored as float16 on disk: read back the same values now,
+                # so a restart gives exactly the scores of this run.
+                rounded = fresh.astype(np.float16).astype(np.float32)
+                with self._lock:
+                    for key, row in zip(missing, rounded, strict=True):
+                        self._rows[key] = row
+                    self.embedded += len(missing)
+                self._write()
         if not keys:
             return np.zeros((0, 0), dtype=np.float32)
         with self._lock:

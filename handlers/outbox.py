@@ -448,7 +448,7 @@ def register(application: BotApplication, brain: Assistant, *, worker: str = "ma
 
     ``worker`` names this process among ``workers`` sending from one database."""
     config = brain.config.staff
-    # Renewed while a call is held or in flight (Sender._renew): the lease only says how
+    # Renewed while a call is held or in flight (renew_claims): the lease only says how
     # soon another worker takes over the calls of one that stopped renewing them (it died,
     # or its event loop is stuck); a few send timeouts at least.
     lease = max(brain.config.telegram.worker_lease, 3 * timedelta(seconds=config.send_timeout))

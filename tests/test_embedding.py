@@ -161,7 +161,7 @@ def test_a_question_asked_again_is_not_embedded_again(
     assert (cache.misses, cache.hits) == (1, 1)
 
 
-def _bigger_faq(folder: Path, entries: int) -> str:
+def _bigger_faq(entries: int) -> str:
     """The test FAQ and ``entries`` more, each with a long answer in both languages."""
     story = ("The agency's staff read every application, check its budget and its partners, "
              "and write to the organisation within thirty days of the call's deadline. ")
@@ -180,7 +180,7 @@ def test_a_question_is_answered_while_a_reloaded_faq_is_embedded(
     embedded and answered meanwhile, not kept waiting for the FAQ's texts."""
     cache = VectorCache(model, tmp_path / "vectors")
     matcher = FaqMatcher(_faq(tmp_path), MatchingConfig(), cache)
-    reloaded = load_faq_text(tmp_path / "reloaded", _bigger_faq(tmp_path, 12))
+    reloaded = load_faq_text(tmp_path / "reloaded", _bigger_faq(12))
     building = threading.Thread(target=FaqMatcher, args=(reloaded, MatchingConfig(), cache))
     building.start()
     try:
@@ -192,6 +192,22 @@ def test_a_question_is_answered_while_a_reloaded_faq_is_embedded(
         building.join()
     assert decision.decision == "answer"
     assert decision.top is not None and decision.top.entry.id == "bank-account"
+
+
+def test_a_faq_embedded_twice_at_once_is_embedded_once(
+        tmp_path: Path, model: embedding.Embedder) -> None:
+    """A FAQ reloaded while the first start embeds it (in the background): the second
+    waits and finds the vectors made, instead of embedding every text again beside it."""
+    cache = VectorCache(model, tmp_path / "vectors")
+    texts = [f"Answer {i}: the agency reads every application within thirty days."
+             for i in range(24)]
+    both = [threading.Thread(target=cache.vectors, args=(texts,), kwargs={"query": False})
+            for _ in range(2)]
+    for thread in both:
+        thread.start()
+    for thread in both:
+        thread.join()
+    assert cache.embedded == len(texts)
 
 
 def test_a_question_leaves_memory_once_nobody_asked_it_for_a_while(

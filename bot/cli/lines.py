@@ -12,6 +12,7 @@ can hold a terminal's escapes.
 
 from __future__ import annotations
 
+import io
 import sys
 from collections.abc import Iterable
 from typing import Any, TextIO
@@ -52,17 +53,31 @@ class Shown:
         progress bar's carriage return)."""
 
     def write(self, text: str) -> int:
-        return self.unescaped.write(for_terminal(text))
+        self.unescaped.write(for_terminal(text))
+        return len(text)
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def isatty(self) -> bool:
+        """False, and no :meth:`fileno`: what writes colours for a terminal only (Python
+        3.13's tracebacks, 3.14's help) would have them printed as escapes."""
+        return False
+
+    def fileno(self) -> int:
+        raise io.UnsupportedOperation("the terminal's stream is wrapped (cli.lines.Shown)")
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.unescaped, name)
 
 
 def shown_on_terminals() -> None:
-    """Wrap standard output and error in :class:`Shown` where they are terminals."""
+    """Wrap standard output and error in :class:`Shown` where they are terminals (once:
+    ``main`` may run again in one process)."""
     for name in ("stdout", "stderr"):
         stream = getattr(sys, name)
-        if stream is not None and stream.isatty():
+        if stream is not None and not isinstance(stream, Shown) and stream.isatty():
             setattr(sys, name, Shown(stream))
 
 
