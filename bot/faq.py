@@ -12,6 +12,7 @@ broken file never replaces a good FAQ.
 from __future__ import annotations
 
 import difflib
+import io
 import os
 import re
 from collections.abc import Iterator
@@ -341,10 +342,13 @@ def _read_links(check: _Checker, node: Node) -> tuple[tuple[str, str], ...]:
 
 
 def read_text(path: Path) -> str:
-    """A FAQ file's text; OSError when it cannot be read, ValueError when it is too big."""
-    if path.stat().st_size > MAX_FILE_BYTES:
+    """A FAQ file's text; OSError when it cannot be read, ValueError when it is too big.
+    Read up to the limit, not by its size: a device (``/dev/zero``) says it has none."""
+    with path.open("rb") as file:
+        content = file.read(MAX_FILE_BYTES + 1)
+    if len(content) > MAX_FILE_BYTES:
         raise ValueError(f"the file is larger than {MAX_FILE_BYTES // 1024} KB")
-    return path.read_text(encoding="utf-8")
+    return io.TextIOWrapper(io.BytesIO(content), encoding="utf-8").read()  # as read_text
 
 
 def _read_file(check: _Checker, path: Path) -> list[Entry]:

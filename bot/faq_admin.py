@@ -129,6 +129,9 @@ class FaqAdmin:
     max_upload_bytes: int = FaqAdminConfig.max_upload_bytes
     _seen: tuple[tuple[str, int, int], ...] = field(default=(), init=False)
     _pending: dict[str, Upload] = field(default_factory=dict, init=False)
+    # Uploads wait in threads and are cancelled on the event loop: held for a look-up only.
+    _pending_lock: threading.Lock = field(default_factory=threading.Lock, init=False,
+                                          repr=False)
     # Checks run in worker threads (off the bot's event loop): one change at a time.
     _lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False)
 
@@ -245,17 +248,20 @@ class FaqAdmin:
             return None, Outcome(None, tuple(problems))
         upload = Upload(token=secrets.token_hex(6), name=name, content=content,
                         change=diff(self.faq, faq), replaces=self._target(name).exists())
-        self._pending[upload.token] = upload
-        while len(self._pending) > MAX_PENDING:  # the oldest unconfirmed uploads expire
-            del self._pending[next(iter(self._pending))]
+        with self._pending_lock:
+            self._pending[upload.token] = upload
+            while len(self._pending) > MAX_PENDING:  # the oldest unconfirmed uploads expire
+                del self._pending[next(iter(self._pending))]
         return upload, Outcome(faq, (), upload.change)
 
     def pending(self, token: str) -> Upload | None:
-        return self._pending.get(token)
+        with self._pending_lock:
+            return self._pending.get(token)
 
     def confirm(self, token: str) -> Outcome | None:
         """Write the upload ``token`` into the FAQ folder and use it (None: no such upload)."""
-        upload = self._pending.pop(token, None)
+        with self._pending_lock:
+            upload = self._pending.pop(token, None)
         if upload is None:
             return None
         with self._lock:
@@ -265,7 +271,8 @@ class FaqAdmin:
             return self._write(upload.name, upload.content)
 
     def cancel(self, token: str) -> bool:
-        return self._pending.pop(token, None) is not None
+        with self._pending_lock:
+            return self._pending.pop(token, None) is not None
 
     # --- suggestions -----------------------------------------------------
 

@@ -70,6 +70,12 @@ def test_a_file_too_big_is_refused_before_it_is_read(tmp_path: Path) -> None:
     assert "big.yaml: the file is larger than 1024 KB" in result.stdout
 
 
+def test_a_device_that_never_ends_is_refused_at_the_limit() -> None:
+    result = check(Path("/dev/zero"))
+    assert result.returncode == 1
+    assert "/dev/zero: the file is larger than 1024 KB" in result.stdout
+
+
 def test_too_many_entries_are_refused(tmp_path: Path) -> None:
     entries = "".join(ENTRY.format(id=f"e{n}", question=f"q {n}", answer="a")
                       for n in range(5001))
