@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 _KEYS = ("q", "expect")
 
 
-def read_cases(path: str | os.PathLike[str], expected: str) -> list[tuple[str, str | None]]:
+def read_cases(path: str | os.PathLike[str], expected: str,
+               shape: re.Pattern[str] | None = None) -> list[tuple[str, str | None]]:
     """The ``(question, expect)`` pairs of a cases file; blank lines are skipped.
 
-    ``expected`` names what ``expect`` holds (``"a FAQ id"``, ``"a NIPT"``) in the
-    error, a ``ValueError`` naming the file and line of the first bad case (or the
-    file, when it cannot be read or holds no case). A case without ``expect`` expects
-    nothing, unless it has a key of another name, most likely ``expect`` mistyped."""
+    ``expected`` names what ``expect`` holds (``"a FAQ id"``, ``"a NIPT"``), which
+    must match ``shape`` when given, in the error: a ``ValueError`` naming the file
+    and line of the first bad case (or the file, when it cannot be read or holds no
+    case). A case without ``expect`` expects nothing, unless it has a key of another
+    name, most likely ``expect`` mistyped."""
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
@@ -34,7 +37,7 @@ def read_cases(path: str | os.PathLike[str], expected: str) -> list[tuple[str, s
     for number, line in enumerate(text.splitlines(), 1):
         if line.strip():
             try:
-                cases.append(_case(line, expected))
+                cases.append(_case(line, expected, shape))
             except ValueError as exc:
                 raise ValueError(f"{path}:{number}: {exc}") from None
     if not cases:
@@ -43,7 +46,7 @@ def read_cases(path: str | os.PathLike[str], expected: str) -> list[tuple[str, s
     return cases
 
 
-def _case(line: str, expected: str) -> tuple[str, str | None]:
+def _case(line: str, expected: str, shape: re.Pattern[str] | None) -> tuple[str, str | None]:
     try:
         raw = json.loads(line)
     except RecursionError:
@@ -63,7 +66,8 @@ def _case(line: str, expected: str) -> tuple[str, str | None]:
     question, expect = raw["q"], raw.get("expect")
     if not isinstance(question, str) or not question.strip():
         raise ValueError(f'"q" must be a question, not {question!r}')
-    if expect is not None and not isinstance(expect, str):
+    if expect is not None and not isinstance(expect, str) or (
+            shape is not None and expect and not shape.fullmatch(expect)):
         raise ValueError(f'"expect" must be {expected} or null, not {expect!r}')
     for text in (question, expect or ""):
         try:

@@ -155,6 +155,14 @@ def test_forget_refuses_what_is_not_a_user_id(config_file: Path, argument: str,
     assert "argument USER_ID: not a Telegram user id" in capsys.readouterr().err
 
 
+def test_report_refuses_a_chart_without_a_file_name(
+        config_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--config", str(config_file), "report", "--chart", ""])
+    assert exited.value.code == 2
+    assert "argument --chart: give the file to write" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("dates, message", [
     (["--since", "2026-03-04", "--until", "2026-03-02"], "--since is after --until"),
     (["--since", "2099-01-01"], "the first day is after today"),

@@ -418,7 +418,11 @@ def test_a_case_file_with_a_bad_expect_is_refused_with_its_line(tmp_path: Path) 
     cases = tmp_path / "cases.jsonl"
     cases.write_text('{"q": "Partners Albania", "expect": "K43464097E"}\n'
                      '{"q": "Helsinki", "expect": 12345678}\n', encoding="utf-8")
-    with pytest.raises(ValueError, match=':2: "expect" must be a NIPT or null, not 12345678'):
+    with pytest.raises(ValueError, match=':2: "expect" must be a NIPT .* or null, not 12345678'):
+        read_cases(cases)
+    cases.write_text('{"q": "Helsinki", "expect": "not-a-nipt"}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=(r':1: "expect" must be a NIPT \(a letter, 8 digits, '
+                                          r"a letter\) or null, not 'not-a-nipt'")):
         read_cases(cases)
 
 

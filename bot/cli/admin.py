@@ -36,6 +36,14 @@ def user_id(value: str) -> int:
     return number
 
 
+def file_name(value: str) -> str:
+    """A file to write as argparse reads it: not empty (``--chart ""`` wrote nothing and
+    said nothing)."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("give the file to write, e.g. --chart chart.png")
+    return value
+
+
 def day(value: str) -> date:
     """A date as argparse reads it, with a message a person can act on."""
     try:
@@ -57,7 +65,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     rep.add_argument("--until", type=day, metavar="DATE",
                      help="last day, included (YYYY-MM-DD)")
     rep.add_argument("--lang", choices=("sq", "en"), default="en")
-    rep.add_argument("--chart", metavar="FILE", help="also write the chart as a PNG")
+    rep.add_argument("--chart", type=file_name, metavar="FILE",
+                     help="also write the chart as a PNG")
     rep.set_defaults(handler=run_report)
 
     forget = subparsers.add_parser(

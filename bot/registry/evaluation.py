@@ -8,10 +8,12 @@ is among the candidates offered.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.cases import read_cases as cases_file
+from bot.registry import NIPT_FORM
 from bot.registry.search import RegistryIndex, SearchResult
 from bot.text import read
 
@@ -47,7 +49,8 @@ class EvalReport:
 
 def read_cases(path: str | Path) -> list[Case]:
     """Read a JSON-lines file of registry look-ups (see :mod:`bot.cases`)."""
-    return [Case(query, expect) for query, expect in cases_file(path, "a NIPT")]
+    return [Case(query, expect) for query, expect in cases_file(
+        path, "a NIPT (a letter, 8 digits, a letter)", re.compile(NIPT_FORM))]
 
 
 def evaluate(index: RegistryIndex, cases: list[Case]) -> EvalReport:
