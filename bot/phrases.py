@@ -176,6 +176,9 @@ SQ: dict[str, str] = {
     "staff_usage": ("Përdorimi: /close N, /reopen N, /open, /ban ID ose /ban #N, "
                     "/unban ID ose /unban #N"),
     "staff_not_allowed": "Vetëm stafi mund ta bëjë këtë.",
+    "staff_unknown_command": ("Nuk u dërgua te personi (bileta #{number}): {command} nuk është "
+                              "komandë që e njoh. Për ta dërguar siç është, fillojeni me një "
+                              "shenjë tjetër, p.sh. një hapësirë para „/”."),
     "staff_undeliverable": "⚠️ Përgjigja nuk arriti te personi (bileta #{number}): {error}",
     # --- the staff desk (notes, FAQ answers, saved replies, assignment, satisfaction) ---
     "staff_help": (
@@ -496,6 +499,9 @@ EN: dict[str, str] = {
     "staff_reminder": "⏰ Ticket #{number} has been waiting for {age} ({claimed}).",
     "staff_usage": "Usage: /close N, /reopen N, /open, /ban ID or /ban #N, /unban ID or /unban #N",
     "staff_not_allowed": "Only the staff can do this.",
+    "staff_unknown_command": ("Not sent to the person (ticket #{number}): {command} is no "
+                              "command I know. To send it as it is, start it with another "
+                              "character, e.g. a space before the “/”."),
     "staff_undeliverable": "⚠️ The answer could not reach the person (ticket #{number}): {error}",
     # --- the staff desk (notes, FAQ answers, saved replies, assignment, satisfaction) ---
     "staff_help": (

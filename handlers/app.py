@@ -144,6 +144,7 @@ def build_application(config: Config, brain: Assistant, worker: Worker = Worker(
     learned.register(application, brain)
     privacy.register(application)
     people.register(application, brain)
+    staff.register_last(application, brain)  # the staff chat's commands no handler knows
     application.add_error_handler(on_error)
     if application.job_queue is not None:
         application.job_queue.run_repeating(prune_inbox, interval=INBOX_PRUNE_EVERY,

@@ -36,8 +36,11 @@ def _number(name: str, *, optional: bool = False) -> _Field:
 
 
 def _hex(name: str, digits: int) -> _Field:
-    return _Field(name, f"[0-9a-f]{{1,{digits}}}", lambda text: int(text, 16),
-                  lambda value: f"{value:x}")
+    """A row id in hex; of 16 digits, one a database's 64-bit integer holds (below 2**63:
+    a forged "ffffffffffffffff" overflowed SQLite's look-up)."""
+    pattern = (f"[0-9a-f]{{1,{digits}}}" if digits < 16
+               else f"[0-7][0-9a-f]{{{digits - 1}}}|[0-9a-f]{{1,{digits - 1}}}")
+    return _Field(name, pattern, lambda text: int(text, 16), lambda value: f"{value:x}")
 
 
 def _flag(name: str, yes: str, no: str) -> _Field:

@@ -544,6 +544,32 @@ async def on_migrate(update: Update, context: BotContext) -> None:
         await staff.moved(message.migrate_from_chat_id, message.chat.id)
 
 
+async def on_unknown_command(update: Update, context: BotContext) -> None:
+    """A staff member's message under a ticket that starts with a command no handler knows
+    ("/restart the app, then pick Register", or "/closse 12"): not sent to the person (it
+    may be a mistyped command), and the staff member is told so, not left to think it was."""
+    message = update.effective_message
+    if message is None or message.from_user is None or message.text is None:
+        return
+    staff = context.bot_data.staff_desk
+    ticket_id = await _ticket_of(staff, message, context.bot.id)
+    if ticket_id is None or not await staff.is_staff(context.bot, message.from_user,
+                                                     message.chat.id):
+        return
+    await _say(context, message, phrases.say(staff.tickets.lang, "staff_unknown_command",
+                                             number=ticket_id,
+                                             command=message.text.split(maxsplit=1)[0]))
+
+
+def register_last(application: BotApplication, brain: Assistant) -> None:
+    """After every other handler (:func:`on_unknown_command`): the staff chat's commands
+    that no handler took."""
+    if brain.config.staff.chat_id is not None:
+        application.add_handler(MessageHandler(
+            application.bot_data.staff_desk.chats & filters.UpdateType.MESSAGE
+            & filters.COMMAND, on_unknown_command))
+
+
 def register(application: BotApplication, brain: Assistant) -> None:
     """Add the staff chat's handlers and jobs (before the people's handlers)."""
     config = brain.config.staff
@@ -572,7 +598,10 @@ def register(application: BotApplication, brain: Assistant) -> None:
                                            filters=in_staff_chat))
     application.add_handler(CommandHandler(list(DESK_COMMANDS), on_desk_command,
                                            filters=in_staff_chat))
-    application.add_handler(MessageHandler(in_staff_chat & ~filters.COMMAND, on_reply))
+    # Not service messages: a forum topic closed, reopened or renamed, a message pinned in
+    # a ticket's topic is no answer to send the person.
+    application.add_handler(MessageHandler(
+        in_staff_chat & ~filters.COMMAND & ~filters.StatusUpdate.ALL, on_reply))
     application.add_handler(CallbackQueryHandler(on_button, pattern=buttons.of(TicketAction)))
     application.add_handler(CallbackQueryHandler(
         on_choice, pattern=buttons.of(AnswerWithFaq, AnswerWithSaved)))

@@ -76,7 +76,8 @@ def test_a_choice_too_long_for_telegram_is_refused_when_packed() -> None:
 @pytest.mark.parametrize("data", [
     None, "", "zzz", "q", "q:xx:ngo-nipt", "q:sq:", "q:sq:Upper", "y:sq:../../etc",
     "t:sq:²", "t:sq:-1", "r:sq:1:2", "tk:claim:1234567890", "tk:open:1", "adm:up:xyz",
-    "x:sq:4:5", "q:sq:" + "a" * 60, "x" * 65, "é" * 33, "tk:fa:1:0123abcg", "pv:sq:maybe"])
+    "x:sq:4:5", "q:sq:" + "a" * 60, "x" * 65, "é" * 33, "tk:fa:1:0123abcg", "pv:sq:maybe",
+    "adm:sr:ffffffffffffffff", "adm:sp:8000000000000000"])
 def test_anything_the_bot_did_not_make_unpacks_to_nothing(data: str | None) -> None:
     assert unpack(data) is None
 

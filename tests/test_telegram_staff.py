@@ -156,6 +156,45 @@ async def test_forum_one_topic_per_ticket_and_a_photo_answer(
     assert api.sent_to(4004, since) == []
 
 
+async def test_a_staff_reply_starting_with_an_unknown_command_is_not_lost_unseen(
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
+    """It may be a mistyped command: not sent to the person, and the staff member is told."""
+    await start(started, staff_config(api, tmp_path / "bot.db"))
+    ana = api.user(4011, "Ana")
+    number = await ask_staff(api, ana)
+    card = await card_of(api, number)
+    since = api.mark()
+    await staff_says(api, BESA, "/rinisni aplikacionin dhe zgjidhni Regjistrimin", card)
+    notice = await api.wait_for("sendMessage", since=since, where=lambda c: c.result is not None
+                                and c.chat_id == STAFF_CHAT)
+    assert notice.text.startswith(f"Nuk u dërgua te personi (bileta #{number}): /rinisni "
+                                  "nuk është komandë që e njoh.")
+    await settled(api, ana)
+    assert deliveries(api, 4011, number) == []
+
+
+async def test_a_service_message_in_a_tickets_topic_is_no_answer(
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
+    """Closing, reopening or renaming a ticket's forum topic, or pinning in it, sends the
+    person nothing (it was sent as an empty staff answer)."""
+    api.forums.add(STAFF_CHAT)
+    await start(started, staff_config(api, tmp_path / "bot.db"))
+    ana = api.user(4012, "Ana")
+    number = await ask_staff(api, ana)
+    topic = await api.wait_for("createForumTopic", where=lambda c: c.result is not None
+                               and c.params["name"].startswith(f"#{number} "))
+    thread = topic.result["message_thread_id"]
+    besa = api.user(BESA, "Besa")
+    for service in ({"forum_topic_closed": {}}, {"forum_topic_reopened": {}},
+                    {"forum_topic_edited": {"name": "Bileta e Anës"}}):
+        await api.deliver({"message": api.message(
+            besa, chat=staff_chat(api), message_thread_id=thread, is_topic_message=True,
+            **service)})
+    await settled(api, ana, staff_chat(api))
+    assert deliveries(api, 4012, number) == []
+    assert not [c for c in api.sent_to(4012) if c.method == "copyMessage"]
+
+
 async def test_anonymous_mode_hides_the_person(api: BotApiServer, started: list[RunningBot],
                                                tmp_path: Path) -> None:
     await start(started, staff_config(api, tmp_path / "bot.db", anonymous=True))
