@@ -410,7 +410,10 @@ class Assistant:
         decision, also = self._two_questions(message, self.matcher.decide(message))
         lang = self._language_of(asker, message, decision)
         lookup = self._lookup(message)
-        draft = self._draft(asker, text, lang, decision, message_id)
+        # In a group, no question is kept for the staff: their answer goes to a private
+        # chat, which the person may never have opened (/ask is refused there too).
+        group = chat_id is not None and chat_id != asker.id
+        draft = None if group else self._draft(asker, text, lang, decision, message_id)
         faq_score = decision.top.score if decision.top else 0.0
         if lookup and lookup.decision == "found" and (
                 decision.decision != "answer" or lookup.results[0].score >= faq_score):
@@ -659,10 +662,13 @@ class Assistant:
         return Reply(say(lang, "suggest"), rows + (none,))
 
     def _escalate(self, lang: str, *, sorry: bool = False, draft: int | None = None) -> Reply:
-        """The offer to send the kept question ``draft`` to the staff (or, without a staff
-        chat, the agency's contacts)."""
+        """The offer to send the kept question ``draft`` to the staff; with none kept (a
+        group), the way to them: a private chat; without a staff chat, the agency's
+        contacts."""
         offer = self.tickets.enabled and draft is not None
-        text = say(lang, "escalate_staff" if offer else "escalate", contact=self._contact(lang))
+        key = ("escalate_staff" if offer else
+               "escalate_private" if self.tickets.enabled else "escalate")
+        text = say(lang, key, contact=self._contact(lang))
         buttons = ((Button(phrases.raw(lang, "ask_staff_button"), AskStaff(lang, draft)),),) \
             if offer and draft is not None else ()
         return Reply(Html(say(lang, "feedback_sorry") + "\n" + text) if sorry else text, buttons)

@@ -131,6 +131,10 @@ SQ: dict[str, str] = {
     "ticket_refused": ("Nuk mund t'i dërgoj pyetje stafit nga kjo llogari. "
                        "Ju lutemi kontaktoni agjencinë:\n\n{contact}"),
     "ticket_private_only": "Për t'i shkruar stafit, më shkruani në një bisedë private.",
+    "escalate_private": (
+        "Nuk gjeta një përgjigje të sigurt për pyetjen tuaj. "
+        "Për ta dërguar te stafi i agjencisë, më shkruani në një bisedë private.\n\n"
+        "Ose kontaktoni drejtpërdrejt agjencinë:\n\n{contact}"),
     "status_open": "e hapur",
     "status_answered": "e përgjigjur",
     "status_closed": "e mbyllur",
@@ -454,6 +458,10 @@ EN: dict[str, str] = {
     "ticket_refused": ("I cannot send questions to the staff from this account. "
                        "Please contact the agency:\n\n{contact}"),
     "ticket_private_only": "To write to the staff, write to me in a private chat.",
+    "escalate_private": (
+        "I could not find a reliable answer to your question. "
+        "To send it to the agency's staff, write to me in a private chat.\n\n"
+        "Or contact the agency directly:\n\n{contact}"),
     "status_open": "open",
     "status_answered": "answered",
     "status_closed": "closed",

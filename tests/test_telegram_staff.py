@@ -195,6 +195,19 @@ async def test_a_service_message_in_a_tickets_topic_is_no_answer(
     assert not [c for c in api.sent_to(4012) if c.method == "copyMessage"]
 
 
+async def test_in_a_group_a_question_for_the_staff_is_sent_from_a_private_chat(
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
+    """The staff's answer would go to a private chat the person may never have opened: a
+    group is told where to ask, and no ticket is opened from it."""
+    await start(started, staff_config(api, tmp_path / "bot.db"))
+    ana, group = api.user(4014, "Ana"), api.group_chat()
+    since = api.mark()
+    await api.send_text(ana, f"@ascs_test_bot {UNANSWERABLE}", chat=group)
+    [reply] = await api.replies(group["id"], since=since)
+    assert "më shkruani në një bisedë private" in reply.text
+    assert "Dëshironi ta dërgoj te stafi" not in reply.text and reply.buttons == []
+
+
 async def test_anonymous_mode_hides_the_person(api: BotApiServer, started: list[RunningBot],
                                                tmp_path: Path) -> None:
     await start(started, staff_config(api, tmp_path / "bot.db", anonymous=True))
