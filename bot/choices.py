@@ -11,6 +11,7 @@ outbox, where buttons wait with their message, a choice is stored as JSON
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -77,9 +78,18 @@ class Comment:
 
 @dataclass(frozen=True)
 class Topic:
-    """A FAQ topic, by its position in the FAQ's list of categories."""
+    """A FAQ topic, by its position in the FAQ's list of categories, and a short key of
+    its name (:func:`topic_key`): a FAQ reloaded since with its categories changed makes
+    the button stale, not a way to another topic. Buttons sent before keys were kept
+    have none."""
     lang: str
     index: int
+    key: str | None = None
+
+
+def topic_key(category: str) -> str:
+    """Four hex digits of a category's name, for :class:`Topic`."""
+    return hashlib.sha1(category.encode()).hexdigest()[:4]
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from bot.choices import (
     Topic,
     Topics,
     Unhelpful,
+    topic_key,
 )
 from bot.config import Config
 from bot.faq import Entry, Faq, load_faq
@@ -548,7 +549,8 @@ class Assistant:
                                replies=(Reply(say(lang, "rating_thanks"), ((comment,),)),))
             case Comment(lang, number) if self.tickets.want_comment(asker.id, number):
                 return Pressed(close=True, replies=(Reply(say(lang, "rating_comment_prompt")),))
-            case Topic(lang, index) if index < len(topics := self.faq.categories()):
+            case Topic(lang, index, key) if index < len(topics := self.faq.categories()) and (
+                    key is None or key == topic_key(topics[index])):
                 return Pressed(edit=self._topic(lang, topics[index]))
             case Topics(lang):
                 return Pressed(edit=self._topics(lang))
@@ -619,7 +621,8 @@ class Assistant:
         return phrases.CATALOGUE[lang].get(f"topic_{topic}") or topic.replace("-", " ").capitalize()
 
     def _topic_buttons(self, lang: str) -> Buttons:
-        buttons = [Button(label(self._topic_label(lang, topic)), Topic(lang, index))
+        buttons = [Button(label(self._topic_label(lang, topic)),
+                          Topic(lang, index, topic_key(topic)))
                    for index, topic in enumerate(self.faq.categories())]
         return tuple(tuple(buttons[i:i + 2]) for i in range(0, len(buttons), 2))
 

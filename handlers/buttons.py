@@ -66,7 +66,7 @@ _KINDS: dict[type[c.Choice], tuple[str, tuple[_Field, ...]]] = {
     c.CloseTicket: ("c", (_LANG, _TICKET)),
     c.Rate: ("r", (_LANG, _TICKET, _flag("good", "1", "0"))),
     c.Comment: ("k", (_LANG, _TICKET)),
-    c.Topic: ("t", (_LANG, _number("index"))),
+    c.Topic: ("t", (_LANG, _number("index"), _Field("key", "[0-9a-f]{4}", optional=True))),
     c.Topics: ("m", (_LANG,)),
     c.ShowOrganisation: ("o", (_LANG, _Field("nipt", NIPT_FORM))),
     c.SetLanguage: ("l", (_LANG,)),

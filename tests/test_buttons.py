@@ -31,6 +31,8 @@ def largest(kind: type[c.Choice]) -> c.Choice:
             values[field.name] = "K12345678L"
         elif field.name == "entry_key":
             values[field.name] = "0123abcd"
+        elif field.name == "key":
+            values[field.name] = c.topic_key("Regjistrimi")
         elif field.name == "token":
             values[field.name] = "f" * 16
         elif field.name == "entry":
@@ -65,6 +67,7 @@ def test_the_formats_are_those_already_in_peoples_chats() -> None:
     assert pack(c.RemoveOutOfScope(255)) == "lrn:rx:ff"
     assert pack(c.Forget("en", confirm=False)) == "pv:en:no"
     assert unpack("c:sq:42") == c.CloseTicket("sq", 42)
+    assert unpack("t:sq:3") == c.Topic("sq", 3)  # before topics had a key
 
 
 def test_a_choice_too_long_for_telegram_is_refused_when_packed() -> None:

@@ -10,6 +10,7 @@ import pytest
 from bot.choices import Helpful, Pick
 from bot.config import load_config
 from bot.conversation import Asker, Assistant
+from bot.faq import Faq
 from botapi.harness import PROJECT_ROOT
 
 
@@ -74,3 +75,21 @@ def test_a_forgotten_persons_questions_leave_the_recent_questions(brain: Assista
     brain.forget(asker.id)
     brain.reply(Asker(id=511), question, chat_id=511)
     assert vectors.misses == embedded + 1  # the words were dropped: embedded again
+
+
+def test_a_topic_button_from_before_a_reload_that_moved_the_topics_is_stale(
+        brain: Assistant) -> None:
+    """Topic buttons name a topic by its place in the list: after a reload that changed
+    the list, an old button says it has expired instead of opening another topic."""
+    asker = Asker(id=512)
+    [topics] = brain.command(asker, "faq")
+    first = topics.buttons[0][0]
+    assert brain.press(asker, first.choice).edit is not None
+    categories = brain.faq.categories()
+    moved = sorted(brain.faq.entries, key=lambda e: e.category != categories[1])
+    brain.use_faq(Faq(tuple(moved), brain.faq.sources))
+    assert brain.faq.categories()[0] == categories[1]
+    stale = brain.press(asker, first.choice)
+    assert not stale.valid and stale.edit is None
+    [fresh] = brain.command(asker, "faq")
+    assert brain.press(asker, fresh.buttons[0][0].choice).edit is not None
