@@ -3,6 +3,7 @@ and the lexical fallback when no model can be loaded."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import subprocess
 import sys
@@ -65,11 +66,6 @@ def _faq(folder: Path, text: str = FAQ):
     path = folder / "faq.yaml"
     path.write_text(text, encoding="utf-8")
     return load_faq(path)
-
-
-def load_faq_text(folder: Path, text: str):
-    folder.mkdir()
-    return _faq(folder, text)
 
 
 def test_restart_embeds_nothing_and_a_reload_embeds_only_what_changed(
@@ -161,16 +157,23 @@ def test_a_question_asked_again_is_not_embedded_again(
     assert (cache.misses, cache.hits) == (1, 1)
 
 
-def _bigger_faq(entries: int) -> str:
-    """The test FAQ and ``entries`` more, each with a long answer in both languages."""
-    story = ("The agency's staff read every application, check its budget and its partners, "
-             "and write to the organisation within thirty days of the call's deadline. ")
-    more = "".join(
-        f"  - id: topic-{i}\n    questions:\n      sq:\n        - Pyetja numër {i}?\n"
-        f"      en:\n        - Question number {i}?\n    answer:\n"
-        f"      sq: Përgjigja {i}. {story * 4}\n      en: Answer {i}. {story * 4}\n"
-        for i in range(entries))
-    return FAQ + more
+class _Held:
+    """The bundled model, holding back passages (a FAQ's answers) until ``go`` is set: a
+    FAQ whose embedding takes as long as the test needs, whatever the machine's speed."""
+
+    def __init__(self, model: embedding.Embedder) -> None:
+        self.model, self.name = model, model.name
+        self.go, self.held = threading.Event(), threading.Event()
+        self.go.set()
+
+    def embed(self, texts: list[str], *, query: bool) -> embedding.Vectors:
+        if not query and not self.go.is_set():
+            self.held.set()
+            self.go.wait(60)
+        return self.model.embed(texts, query=query)
+
+    def tokens(self, text: str) -> int:
+        return self.model.tokens(text)
 
 
 def test_a_question_is_answered_while_a_reloaded_faq_is_embedded(
@@ -178,16 +181,23 @@ def test_a_question_is_answered_while_a_reloaded_faq_is_embedded(
     """A reload builds the new FAQ's matcher in a thread, embedding its new texts
     (seconds, minutes for a large file), while the one in use answers: a question is
     embedded and answered meanwhile, not kept waiting for the FAQ's texts."""
-    cache = VectorCache(model, tmp_path / "vectors")
+    held = _Held(model)
+    cache = VectorCache(held, tmp_path / "vectors")
     matcher = FaqMatcher(_faq(tmp_path), MatchingConfig(), cache)
-    reloaded = load_faq_text(tmp_path / "reloaded", _bigger_faq(12))
+    reloaded = _faq(tmp_path, FAQ.replace("Rruga Frosina Plaku, Tiranë.",
+                                          "Rruga Frosina Plaku 2, Tiranë."))
+    held.go.clear()
     building = threading.Thread(target=FaqMatcher, args=(reloaded, MatchingConfig(), cache))
     building.start()
     try:
-        time.sleep(0.5)  # the reloaded FAQ's texts are being embedded
-        decision = matcher.decide("where can we keep the association's money?")
+        assert held.held.wait(30), "the reloaded FAQ's answer is being embedded"
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            asked = pool.submit(matcher.decide, "where can we keep the association's money?")
+            try:
+                decision = asked.result(timeout=30)
+            finally:
+                held.go.set()  # the FAQ's embedding ends, whatever the question did
         assert cache.misses == 1  # the question was embedded, not decided lexically
-        assert building.is_alive(), "the question waited until the FAQ was embedded"
     finally:
         building.join()
     assert decision.decision == "answer"
