@@ -632,19 +632,9 @@ def _document(source: Path, content: bytes) -> tuple[str, dict[str, Any]]:
         raw = safe_yaml.construct(root)  # a tag of no YAML type, a list as a key: refused
     except UnicodeDecodeError:
         raise ConfigError(f"{source}: the file is not UTF-8 text") from None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        at = f":{mark.line + 1}" if mark else ""
-        reason = exc.problem if isinstance(exc, safe_yaml.Refused) else "invalid YAML: " + (
-            " ".join(filter(None, [exc.context, exc.problem]))
-            + safe_yaml.syntax_hint(text, exc))
-        raise ConfigError(f"{source}{at}: {reason}") from None
-    except yaml.reader.ReaderError as exc:  # a control character (a bell, an escape...)
-        line = text[:exc.position].count("\n") + 1
-        raise ConfigError(f"{source}:{line}: the file holds a control character "
-                          f"(#x{exc.character:04x}) that YAML does not allow; delete it") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{source}: invalid YAML: {exc}") from None
+        line, _, problem = safe_yaml.explained(text, exc, "invalid YAML")
+        raise ConfigError(f"{source}{f':{line}' if line else ''}: {problem}") from None
     except ValueError as exc:  # a date that does not exist (2026-02-30), a huge number
         where = _unreadable(root) if root is not None else ""
         raise ConfigError(f"{source}{where or f': {exc}'}") from None

@@ -366,26 +366,9 @@ def _read_file(check: _Checker, path: Path) -> list[Entry]:
     except ValueError as exc:
         check.report(None, str(exc))
         return []
-    except safe_yaml.Refused as exc:
-        mark = exc.problem_mark
-        check.report(None, exc.problem or "refused",
-                     line=mark.line + 1 if mark else 0, column=mark.column + 1 if mark else None)
-        return []
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (0, None)
-        reason = " ".join(filter(None, [exc.context, exc.problem]))
-        check.report(None, f"YAML syntax error: {reason}{safe_yaml.syntax_hint(text, exc)}",
-                     line=line, column=col)
-        return []
-    except yaml.reader.ReaderError as exc:  # a control character (a bell, an escape...)
-        before = text[:exc.position]
-        check.report(None, f"the file holds a control character (#x{exc.character:04x}) "
-                           "that YAML does not allow; delete it",
-                     line=before.count("\n") + 1, column=len(before.rsplit("\n", 1)[-1]) + 1)
-        return []
     except yaml.YAMLError as exc:
-        check.report(None, f"YAML error: {exc}")
+        line, column, problem = safe_yaml.explained(text, exc, "YAML syntax error")
+        check.report(None, problem, line=line, column=column)
         return []
     if root is None:
         check.report(None, "the file is empty (expected 'version: 1' and 'entries:')")

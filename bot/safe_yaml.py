@@ -135,3 +135,22 @@ def syntax_hint(text: str, exc: yaml.MarkedYAMLError) -> str:
         return (" (a text containing ': ' needs quotes, e.g. "
                 "answer: \"Note: bring the statute\")")
     return ""
+
+
+def explained(text: str, exc: yaml.YAMLError, syntax: str) -> tuple[int, int | None, str]:
+    """(line, column, what is wrong) of a file :func:`compose` refused, for a message that
+    names them (line 0: not known). ``syntax`` begins the message of a syntax error
+    (``"YAML syntax error"``, ``"invalid YAML"``)."""
+    if isinstance(exc, yaml.reader.ReaderError):  # a control character (a bell, an escape...)
+        before = text[:exc.position]
+        return (before.count("\n") + 1, len(before.rsplit("\n", 1)[-1]) + 1,
+                f"the file holds a control character (#x{exc.character:04x}) that YAML "
+                "does not allow; delete it")
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return 0, None, f"{syntax}: {exc}"
+    mark = exc.problem_mark or exc.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark else (0, None)
+    if isinstance(exc, Refused):
+        return line, column, exc.problem or "refused"
+    reason = " ".join(filter(None, [exc.context, exc.problem]))
+    return line, column, f"{syntax}: {reason}{syntax_hint(text, exc)}"
