@@ -368,9 +368,10 @@ class Assistant:
     def media(self, asker: Asker, chat_id: int, message_id: int, caption: str | None = None,
               kind: str = "other", file_id: str | None = None) -> list[Reply]:
         """A photo, document, voice...: to the person's open ticket; a photo, document or
-        voice message (caption or not) opens a ticket; anything else gets "write text"."""
+        voice message (caption or not) opens a ticket; anything else gets "write text", and
+        an ``"other"`` kind (a poll, a dice, a story) never reaches a ticket."""
         caption = clean(caption) if caption else None
-        if chat_id == asker.id:
+        if chat_id == asker.id and kind != "other":  # a poll or a dice is no follow-up
             followed = self._follow_up(asker, message_id, caption, kind, file_id)
             if followed is not None:
                 return followed
@@ -504,10 +505,11 @@ class Assistant:
 
     # --- buttons --------------------------------------------------------
 
-    def press(self, asker: Asker, choice: Choice | None) -> Pressed:
-        """Act on a button; anything not made by this bot (None, or a choice that is no
-        longer valid) is refused politely. The choice carries the language its buttons
-        were shown in, so what follows stays in it."""
+    def press(self, asker: Asker, choice: Choice | None, chat_id: int | None = None) -> Pressed:
+        """Act on a button (under a message in ``chat_id``, the person's private chat if
+        None); anything not made by this bot (None, or a choice that is no longer valid)
+        is refused politely. The choice carries the language its buttons were shown in,
+        so what follows stays in it."""
         match choice:
             case Pick(lang, entry_id) if (entry := self._entry(entry_id)):
                 self._learn_pick(asker, entry)
@@ -519,9 +521,11 @@ class Assistant:
                 question_log.feedback(self.db, asker.id, entry_id, helpful=False)
                 if learning.unvote(self.db, asker.id, entry_id):
                     self.refresh_learned()
+                # In a group, as for a question there, no question is kept for the staff.
+                group = chat_id is not None and chat_id != asker.id
+                draft = None if group else self._disliked(asker, lang, entry)
                 return Pressed(notice=phrases.raw(lang, "feedback_thanks"), close=True,
-                               replies=(self._escalate(lang, sorry=True,
-                                                       draft=self._disliked(asker, lang, entry)),))
+                               replies=(self._escalate(lang, sorry=True, draft=draft),))
             case NoneOfThese(lang, draft) if draft is not None and self.tickets.enabled:
                 question_log.handed_to_staff(self.db, asker.id)
                 return self._hand_over(asker, lang, draft)

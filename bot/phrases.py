@@ -181,9 +181,15 @@ SQ: dict[str, str] = {
                     "/unban ID ose /unban #N"),
     "staff_not_allowed": "Vetëm stafi mund ta bëjë këtë.",
     "staff_unknown_command": ("Nuk u dërgua te personi (bileta #{number}): {command} nuk është "
-                              "komandë që e njoh. Për ta dërguar siç është, fillojeni me një "
+                              "komandë e stafit. Për ta dërguar siç është, fillojeni me një "
                               "shenjë tjetër, p.sh. një hapësirë para „/”."),
     "staff_undeliverable": "⚠️ Përgjigja nuk arriti te personi (bileta #{number}): {error}",
+    "staff_not_a_ticket": ("Nuk u dërgua: mesazhi të cilit iu përgjigjët nuk i përket asnjë "
+                           "bilete. Për t'i shkruar një personi, përgjigjuni postimit të biletës "
+                           "së tij (ose shkruani në temën e saj)."),
+    "staff_anonymous": ("Nuk u krye: po shkruani si grupi (administrator anonim), ndaj nuk e di "
+                        "kush nga stafi jeni. Çaktivizoni „Qëndro anonim” te të drejtat tuaja të "
+                        "administratorit për të punuar me biletat."),
     # --- the staff desk (notes, FAQ answers, saved replies, assignment, satisfaction) ---
     "staff_help": (
         "<b>Komandat e stafit</b>\n"
@@ -508,9 +514,14 @@ EN: dict[str, str] = {
     "staff_usage": "Usage: /close N, /reopen N, /open, /ban ID or /ban #N, /unban ID or /unban #N",
     "staff_not_allowed": "Only the staff can do this.",
     "staff_unknown_command": ("Not sent to the person (ticket #{number}): {command} is no "
-                              "command I know. To send it as it is, start it with another "
+                              "staff command. To send it as it is, start it with another "
                               "character, e.g. a space before the “/”."),
     "staff_undeliverable": "⚠️ The answer could not reach the person (ticket #{number}): {error}",
+    "staff_not_a_ticket": ("Not sent: the message you replied to belongs to no ticket. To write to"
+                           " a person, reply to their ticket's post (or write in its topic)."),
+    "staff_anonymous": ("Not done: you are writing as the group (an anonymous admin), so I cannot "
+                        "tell which staff member you are. Turn off “Remain anonymous” in your "
+                        "admin rights to work on tickets."),
     # --- the staff desk (notes, FAQ answers, saved replies, assignment, satisfaction) ---
     "staff_help": (
         "<b>Staff commands</b>\n"

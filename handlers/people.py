@@ -22,7 +22,7 @@ from handlers import buttons
 from handlers.context import BotApplication, BotContext
 from handlers.media import content
 from handlers.render import acknowledge, answer, send
-from handlers.staff import followups_may_wait
+from handlers.staff import command_under_ticket, followups_may_wait
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +81,8 @@ async def on_command(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None or message.from_user is None or not message.text:
         return
+    if message.chat.type != ChatType.PRIVATE and await command_under_ticket(update, context):
+        return  # "/search ..." as a staff reply under a ticket: not a search
     name = message.text.split(maxsplit=1)[0][1:].split("@")[0].lower()
     # As typed after the command (a question to /ask keeps its lines).
     argument = (message.text.split(maxsplit=1)[1:] or [""])[0]
@@ -109,7 +111,8 @@ async def on_text(update: Update, context: BotContext) -> None:
 
 
 async def on_media(update: Update, context: BotContext) -> None:
-    """Photos, voice, stickers, documents...: to the staff (a ticket), else "write text"."""
+    """Photos, voice, stickers, documents...: to the staff (a ticket), else "write text" (a
+    poll, a dice...: always)."""
     message = update.effective_message
     if message is None or message.from_user is None:
         return
@@ -125,12 +128,13 @@ async def on_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None:
         return
+    message = query.message if isinstance(query.message, Message) else None
     pressed = await asyncio.to_thread(context.bot_data.assistant.press, asker(query.from_user),
-                                      buttons.unpack(query.data))
+                                      buttons.unpack(query.data),
+                                      message.chat.id if message is not None else None)
     if not pressed.valid:
         await acknowledge(query, pressed.notice)
         return
-    message = query.message if isinstance(query.message, Message) else None
     edit: tuple[int, Reply | None] | None = None
     if message is not None and pressed.edit is not None:
         edit = (message.message_id, pressed.edit)
@@ -160,6 +164,10 @@ def register(application: BotApplication, brain: Assistant) -> None:
     application.add_handler(MessageHandler(
         only_messages & filters.TEXT & ~filters.COMMAND & ADDRESSED, on_text))
     application.add_handler(MessageHandler(only_messages & MEDIA & ADDRESSED, on_media))
+    # A poll, a dice, a story... in a private chat: "write text", not silence.
+    application.add_handler(MessageHandler(
+        only_messages & filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.StatusUpdate.ALL,
+        on_media))
     application.add_handler(CallbackQueryHandler(on_button, pattern=buttons.of(*PEOPLE_BUTTONS)))
     application.add_handler(CallbackQueryHandler(on_unknown_button))  # last: all the rest
     if application.job_queue is not None:

@@ -235,16 +235,44 @@ async def _say(context: BotContext, message: Message, text: Html, rows: Buttons 
                purpose=STAFF_REPLY)
 
 
+def _anonymous(message: Message) -> bool:
+    """Written by an anonymous admin: Telegram sends it as the group itself, so no staff
+    member can be named (it claims, answers and is thanked as nobody)."""
+    return message.sender_chat is not None and message.sender_chat.id == message.chat.id
+
+
+async def _may_act(context: BotContext, message: Message) -> bool:
+    """Whether the author of ``message`` in a staff chat is staff; an anonymous admin is
+    told to write as themselves instead of being ignored."""
+    if _anonymous(message):
+        await _say(context, message, say(context.bot_data.staff_desk.tickets.lang,
+                                         "staff_anonymous"))
+        return False
+    return message.from_user is not None and await context.bot_data.staff_desk.is_staff(
+        context.bot, message.from_user, message.chat.id)
+
+
+def _replies_to_bot(message: Message, bot_id: int) -> bool:
+    replied = message.reply_to_message
+    return replied is not None and replied.from_user is not None and replied.from_user.id == bot_id
+
+
 async def on_reply(update: Update, context: BotContext) -> None:
-    """A staff member's message under a ticket (a reply to it, or in its topic): to the person."""
+    """A staff member's message under a ticket (a reply to it, or in its topic): to the
+    person. A reply to one of the bot's other messages (a notice, a listing) is sent to
+    nobody, and the staff member is told so rather than left to think it was."""
     message = update.effective_message
     if message is None or message.from_user is None:
         return
     staff = context.bot_data.staff_desk
     found = staff_message(message)
     ticket_id = await _ticket_of(staff, message, context.bot.id)
-    if ticket_id is None or not await staff.is_staff(context.bot, message.from_user,
-                                                     message.chat.id):
+    if ticket_id is None:
+        if _replies_to_bot(message, context.bot.id) and not _anonymous(message) and \
+                await staff.is_staff(context.bot, message.from_user, message.chat.id):
+            await _say(context, message, say(staff.tickets.lang, "staff_not_a_ticket"))
+        return
+    if not await _may_act(context, message):
         return
     await staff.seen(message.from_user)
     who = staff_member(message.from_user)
@@ -290,7 +318,7 @@ async def on_command(update: Update, context: BotContext) -> None:
     if message is None or message.from_user is None or not message.text:
         return
     staff = context.bot_data.staff_desk
-    if not await staff.is_staff(context.bot, message.from_user, message.chat.id):
+    if not await _may_act(context, message):
         return
     name = message.text.split(maxsplit=1)[0][1:].split("@")[0].lower()
     argument = context.args[0] if context.args else ""
@@ -389,7 +417,7 @@ async def on_desk_command(update: Update, context: BotContext) -> None:
     if message is None or message.from_user is None or not message.text:
         return
     staff = context.bot_data.staff_desk
-    if not await staff.is_staff(context.bot, message.from_user, message.chat.id):
+    if not await _may_act(context, message):
         return
     await staff.seen(message.from_user)
     tickets, who, lang = staff.tickets, staff_member(message.from_user), staff.tickets.lang
@@ -397,7 +425,7 @@ async def on_desk_command(update: Update, context: BotContext) -> None:
     rest = message.text.split(maxsplit=1)[1].strip() if len(message.text.split(maxsplit=1)) > 1 \
         else ""
     args = list(context.args or ())
-    if name == "help":
+    if name in ("help", "start"):  # /start in the staff chat: not the people's greeting
         await _say(context, message, say(lang, "staff_help"))
         return
     if name == "mine":
@@ -544,21 +572,31 @@ async def on_migrate(update: Update, context: BotContext) -> None:
         await staff.moved(message.migrate_from_chat_id, message.chat.id)
 
 
-async def on_unknown_command(update: Update, context: BotContext) -> None:
-    """A staff member's message under a ticket that starts with a command no handler knows
-    ("/restart the app, then pick Register", or "/closse 12"): not sent to the person (it
-    may be a mistyped command), and the staff member is told so, not left to think it was."""
+async def command_under_ticket(update: Update, context: BotContext) -> bool:
+    """A staff member's message under a ticket that starts with a command no staff handler
+    knows ("/restart the app, then pick Register", "/closse 12", or a people's command such
+    as "/search ..."): not sent to the person (it may be a mistyped command), and the staff
+    member is told so, not left to think it was. True when the message is under a ticket
+    (handled, told or not)."""
     message = update.effective_message
-    if message is None or message.from_user is None or message.text is None:
-        return
+    if message is None or message.text is None:
+        return False
     staff = context.bot_data.staff_desk
+    if message.chat.id not in staff.tickets.staff_chats:
+        return False
     ticket_id = await _ticket_of(staff, message, context.bot.id)
-    if ticket_id is None or not await staff.is_staff(context.bot, message.from_user,
-                                                     message.chat.id):
-        return
-    await _say(context, message, phrases.say(staff.tickets.lang, "staff_unknown_command",
-                                             number=ticket_id,
-                                             command=message.text.split(maxsplit=1)[0]))
+    if ticket_id is None:
+        return False
+    if await _may_act(context, message):
+        await _say(context, message, phrases.say(staff.tickets.lang, "staff_unknown_command",
+                                                 number=ticket_id,
+                                                 command=message.text.split(maxsplit=1)[0]))
+    return True
+
+
+async def on_unknown_command(update: Update, context: BotContext) -> None:
+    """The staff chat's commands that no handler took: see :func:`command_under_ticket`."""
+    await command_under_ticket(update, context)
 
 
 def register_last(application: BotApplication, brain: Assistant) -> None:
@@ -596,7 +634,7 @@ def register(application: BotApplication, brain: Assistant) -> None:
         filters.UpdateType.EDITED_MESSAGE & filters.ChatType.PRIVATE, on_edited))
     application.add_handler(CommandHandler(list(STAFF_COMMANDS), on_command,
                                            filters=in_staff_chat))
-    application.add_handler(CommandHandler(list(DESK_COMMANDS), on_desk_command,
+    application.add_handler(CommandHandler([*DESK_COMMANDS, "start"], on_desk_command,
                                            filters=in_staff_chat))
     # Not service messages: a forum topic closed, reopened or renamed, a message pinned in
     # a ticket's topic is no answer to send the person.

@@ -396,6 +396,21 @@ async def test_sticker_and_photo_get_please_write(api: BotApiServer, bot: Runnin
     assert reply.text == "I can only read text. Please write your question."
 
 
+async def test_a_dice_or_a_poll_gets_please_write(api: BotApiServer, bot: RunningBot) -> None:
+    ana = api.user(1033)
+    poll = {"id": "5001", "question": "Kur mblidhemi?", "total_voter_count": 0,
+            "options": [{"text": day, "voter_count": 0, "persistent_id": str(n)}
+                        for n, day in enumerate(("E hënë", "E martë"))],
+            "is_closed": False, "is_anonymous": True, "type": "regular",
+            "allows_multiple_answers": False, "allows_revoting": False,
+            "members_only": False}
+    for content in ({"dice": {"emoji": "🎲", "value": 4}}, {"poll": poll}):
+        since = api.mark()
+        await api.deliver({"message": api.message(ana, **content)})
+        [reply] = await api.replies(ana["id"], since=since)
+        assert reply.text == "Mund të lexoj vetëm tekst. Ju lutemi shkruani pyetjen tuaj."
+
+
 async def test_html_in_the_text_is_escaped_in_the_reply(api: BotApiServer, bot: RunningBot) -> None:
     [reply] = await ask(api, api.user(1032), "/search <b>Fake</b> & <script>alert(1)</script>")
     check_html(reply.params["text"])  # Telegram would refuse unescaped HTML

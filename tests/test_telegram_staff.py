@@ -168,9 +168,66 @@ async def test_a_staff_reply_starting_with_an_unknown_command_is_not_lost_unseen
     notice = await api.wait_for("sendMessage", since=since, where=lambda c: c.result is not None
                                 and c.chat_id == STAFF_CHAT)
     assert notice.text.startswith(f"Nuk u dërgua te personi (bileta #{number}): /rinisni "
-                                  "nuk është komandë që e njoh.")
+                                  "nuk është komandë e stafit.")
+    # A people's command is no answer either (it had searched the registry).
+    since = api.mark()
+    await staff_says(api, BESA, "/search regjistrin tuaj online, aty e gjeni", card)
+    notice = await api.wait_for("sendMessage", since=since, where=lambda c: c.result is not None
+                                and c.chat_id == STAFF_CHAT)
+    assert notice.text.startswith(f"Nuk u dërgua te personi (bileta #{number}): /search ")
     await settled(api, ana)
     assert deliveries(api, 4011, number) == []
+
+
+async def test_a_staff_reply_to_a_bot_message_of_no_ticket_is_not_lost_unseen(
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
+    """A reply to the bot's listing of open tickets reaches nobody: the staff member is told
+    so; their chat among themselves gets no word from the bot."""
+    await start(started, staff_config(api, tmp_path / "bot.db"))
+    ana, besa = api.user(4015, "Ana"), api.user(BESA, "Besa")
+    number = await ask_staff(api, ana)
+    await card_of(api, number)
+    since = api.mark()
+    await api.send_text(besa, "/open", chat=staff_chat(api))
+    [listing] = await api.replies(STAFF_CHAT, since=since)
+    assert f"#{number}" in listing.text
+    since = api.mark()
+    await api.send_text(besa, "Po e marr unë, mund ta regjistrojnë vetë.", chat=staff_chat(api),
+                        reply_to=listing.result)
+    [notice] = await api.replies(STAFF_CHAT, since=since)
+    assert notice.text.startswith("Nuk u dërgua: mesazhi të cilit iu përgjigjët nuk i përket "
+                                  "asnjë bilete.")
+    since = api.mark()
+    drita = api.user(DRITA, "Drita")
+    chat = await api.send_text(drita, "Kush e merr sot biletën e Anës?", chat=staff_chat(api))
+    await api.send_text(besa, "Unë.", chat=staff_chat(api), reply_to=chat["message"])
+    [help_] = await settled(api, staff_chat(api))
+    assert help_.text.startswith("Komandat e stafit")
+    assert [c.text for c in api.sent_to(STAFF_CHAT, since) if c.method == "sendMessage"] \
+        == [help_.text]
+    await settled(api, ana)
+    assert deliveries(api, 4015, number) == []
+
+
+async def test_an_anonymous_admin_is_asked_to_write_as_themselves(
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
+    """Telegram sends an anonymous admin's messages as the group itself: the bot cannot tell
+    which staff member answers, so it does nothing and says why, instead of nothing."""
+    await start(started, staff_config(api, tmp_path / "bot.db"))
+    ana = api.user(4017, "Ana")
+    number = await ask_staff(api, ana)
+    card = await card_of(api, number)
+    anonymous = {"id": 1087968824, "is_bot": True, "first_name": "Group",
+                 "username": "GroupAnonymousBot"}
+    for text in ("Po, mund ta bëni vetë në gjykatë.", f"/close {number}"):
+        since = api.mark()
+        await api.send_text(anonymous, text, chat=staff_chat(api), reply_to=card.result,
+                            sender_chat=staff_chat(api))
+        [notice] = await api.replies(STAFF_CHAT, since=since)
+        assert notice.text.startswith("Nuk u krye: po shkruani si grupi (administrator anonim)")
+    await settled(api, ana)
+    assert deliveries(api, 4017, number) == []
+    assert "e hapur" in api.message_text(STAFF_CHAT, card.result["message_id"])
 
 
 async def test_a_service_message_in_a_tickets_topic_is_no_answer(
@@ -206,6 +263,23 @@ async def test_in_a_group_a_question_for_the_staff_is_sent_from_a_private_chat(
     [reply] = await api.replies(group["id"], since=since)
     assert "më shkruani në një bisedë private" in reply.text
     assert "Dëshironi ta dërgoj te stafi" not in reply.text and reply.buttons == []
+
+
+async def test_in_a_group_thumbs_down_points_to_a_private_chat(
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
+    """As a question there: a 👎 in a group offers no "send it to the staff", whose answer
+    would go to a private chat the person may never have opened."""
+    await start(started, staff_config(api, tmp_path / "bot.db"))
+    ana, group = api.user(4016, "Ana"), api.group_chat()
+    since = api.mark()
+    await api.send_text(ana, "@ascs_test_bot Si ndryshoj statutin?", chat=group)
+    [answer] = await api.replies(group["id"], since=since)
+    [thumbs_down] = [data for row in answer.buttons for label, data in row if label == "👎"]
+    since = api.mark()
+    await api.press(ana, answer, thumbs_down)
+    sorry = await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == group["id"])
+    assert sorry.text.startswith("Më vjen keq që nuk ju ndihmoi.")
+    assert "më shkruani në një bisedë private" in sorry.text and sorry.buttons == []
 
 
 async def test_anonymous_mode_hides_the_person(api: BotApiServer, started: list[RunningBot],
