@@ -1,6 +1,7 @@
 """The first handler of every update from a person: over ``telegram.max_messages_per_minute``
 they get one polite notice and the rest is not handled, so one person cannot slow
-the others (see :mod:`bot.flood`)."""
+the others (see :mod:`bot.flood`). In a group only what the bot answers counts; the
+staff chats are not limited."""
 
 from __future__ import annotations
 
@@ -8,13 +9,13 @@ import asyncio
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import ApplicationHandlerStop, TypeHandler
+from telegram.ext import ApplicationHandlerStop, TypeHandler, filters
 
 from bot.conversation import Assistant, Reply
 from bot.flood import FloodGate, Verdict
 from bot.phrases import say
 from handlers.context import BotApplication, BotContext
-from handlers.people import asker
+from handlers.people import ADDRESSED, asker
 from handlers.render import acknowledge, send
 
 # Runs before every other handler.
@@ -22,10 +23,23 @@ FIRST = -1000
 FORGET_EVERY = 300  # seconds between two clean-ups of the counts
 
 
+def _counted(update: Update, context: BotContext) -> bool:
+    """In a private chat every update; in a group what the bot answers there (commands,
+    messages addressed to it, presses of its buttons), so members talking among themselves
+    cost nothing; in a staff chat nothing: its members are the agency's own."""
+    chat = update.effective_chat
+    if chat is None or chat.type == ChatType.PRIVATE:
+        return chat is not None
+    if chat.id in context.bot_data.staff_desk.tickets.staff_chats:
+        return False
+    return update.callback_query is not None or bool((ADDRESSED | filters.COMMAND)
+                                                     .check_update(update))
+
+
 async def _gate(update: Update, context: BotContext) -> None:
     user, chat = update.effective_user, update.effective_chat
-    if user is None or chat is None or chat.type != ChatType.PRIVATE:
-        return  # groups and the staff chat are not limited
+    if user is None or chat is None or not _counted(update, context):
+        return
     brain = context.bot_data.assistant
     if user.id in brain.config.admins:
         return
@@ -35,7 +49,9 @@ async def _gate(update: Update, context: BotContext) -> None:
         return
     if verdict is Verdict.NOTICE:
         lang = await asyncio.to_thread(brain.language, asker(user))
-        await send(context, chat.id, [Reply(say(lang, "flood", per_minute=gate.per_minute))])
+        message = update.message if chat.type != ChatType.PRIVATE else None
+        await send(context, chat.id, [Reply(say(lang, "flood", per_minute=gate.per_minute))],
+                   reply_to=message.message_id if message is not None else None)
     if update.callback_query is not None:
         await acknowledge(update.callback_query)
     raise ApplicationHandlerStop

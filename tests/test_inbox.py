@@ -473,6 +473,33 @@ def test_the_flood_gate_counts_a_minute_per_person_and_notices_once() -> None:
     assert gate.admit(1) is Verdict.HANDLE
 
 
+async def test_in_a_group_only_what_the_bot_answers_counts_towards_the_flood_limit(
+        api: BotApiServer, tmp_path: Path) -> None:
+    base = make_config(api, tmp_path / "bot.db")
+    config = dataclasses.replace(base, telegram=dataclasses.replace(
+        base.telegram, max_messages_per_minute=5))
+    running = await RunningBot(config).start()
+    try:
+        flooder, other = api.user(5012, language_code="en"), api.user(5013)
+        group = api.group_chat()
+        for _ in range(8):  # the members' own talk: not the bot's to answer, not counted
+            await api.send_text(flooder, "see you at the meeting", chat=group)
+        since = api.mark()
+        for _ in range(12):
+            await api.send_text(flooder, "/contact@ascs_test_bot", chat=group)
+        replies = await api.replies(group["id"], since=since, count=6, timeout=20)
+        assert sum(AGENCY_EMAIL in c.text for c in replies) == 5
+        assert "faster than I can read" in replies[-1].text
+        since = api.mark()
+        await api.send_text(other, "/contact@ascs_test_bot", chat=group)
+        [answer] = await api.replies(group["id"], since=since)
+        assert AGENCY_EMAIL in answer.text
+        texts = [c.text for c in api.calls_of("sendMessage") if c.chat_id == group["id"]]
+        assert len(texts) == 7, texts
+    finally:
+        await running.stop()
+
+
 async def test_a_person_flooding_gets_one_notice_and_others_are_served(
         api: BotApiServer, tmp_path: Path) -> None:
     base = make_config(api, tmp_path / "bot.db")
