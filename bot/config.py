@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from bot.files import read_bytes
 from bot.limits import WEBHOOK_PORTS
 from bot.workhours import WorkingHours, parse_hours
 
@@ -75,6 +76,8 @@ DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config.yaml"
 # Longest duration accepted anywhere: longer ones are typos, and datetime arithmetic
 # on them overflows.
 MAX_DURATION = timedelta(days=36525)
+# The project's config.yaml, comments and all, takes 7 KB.
+MAX_FILE_BYTES = 256 * 2**10
 _TOKEN_SHAPE = re.compile(r"\d+:[A-Za-z0-9_-]+")
 _SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
@@ -108,6 +111,18 @@ def parse_duration(value: Any) -> timedelta:
     if duration > MAX_DURATION:
         raise ValueError(f"too long (at most {MAX_DURATION.days}d)")
     return duration
+
+
+def parse_path(value: Any) -> Path | None:
+    """Read a path written in the file (``~`` is the home folder); nothing or "" is none."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):  # pydantic reports a ValueError, never a TypeError
+        raise ValueError(  # noqa: TRY004
+            f"expected the path of a file or folder, got {_shown(value)}")
+    if "\x00" in value:  # no file's name holds one: the path would fail only once used
+        raise ValueError("a path cannot hold a NUL character")
+    return Path(value).expanduser()
 
 
 def _token(value: Any) -> Any:
@@ -379,8 +394,9 @@ class Config:
         if self.source is None:
             return ""
         try:
-            line = _line_of(loc, _line_table(self.source.read_text(encoding="utf-8")))
-        except (OSError, UnicodeDecodeError):
+            text = io.TextIOWrapper(io.BytesIO(_read(self.source)), encoding="utf-8").read()
+            line = _line_of(loc, _line_table(text))
+        except (ConfigError, UnicodeDecodeError):
             line = None
         return f"{self.source}{'' if line is None else f':{line}'}"
 
@@ -507,6 +523,11 @@ def _key(loc: tuple[str | int, ...]) -> str:
     """``staff.remind_after``, ``admins[2]``; the environment variables by their own name."""
     if loc[:2] == ("telegram", "token"):
         return "TELEGRAM_BOT_TOKEN"
+    return _written(loc)
+
+
+def _written(loc: tuple[str | int, ...]) -> str:
+    """``staff.remind_after``, ``admins[2]``: ``loc`` as the file writes it."""
     text = ""
     for part in loc:
         text += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if text else part)
@@ -578,11 +599,13 @@ def _listed(source: Path, problems: dict[str, int | None]) -> str:
 
 def _read(source: Path) -> bytes:
     try:
-        return source.read_bytes()
+        return read_bytes(source, MAX_FILE_BYTES)
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {source}") from None
     except OSError as exc:
         raise ConfigError(f"cannot read the config file {source}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
 
 
 def _unreadable(root: yaml.Node) -> str:
@@ -632,6 +655,8 @@ def _document(source: Path, content: bytes) -> tuple[str, dict[str, Any]]:
         raw = safe_yaml.construct(root)  # a tag of no YAML type, a list as a key: refused
     except UnicodeDecodeError:
         raise ConfigError(f"{source}: the file is not UTF-8 text") from None
+    except ConfigError:  # a key written twice: it says where already
+        raise
     except yaml.YAMLError as exc:
         line, _, problem = safe_yaml.explained(text, exc, "invalid YAML")
         raise ConfigError(f"{source}{f':{line}' if line else ''}: {problem}") from None
@@ -644,9 +669,10 @@ def _document(source: Path, content: bytes) -> tuple[str, dict[str, Any]]:
     return text, raw
 
 
-def _each_key_once(source: Path, node: yaml.Node) -> None:
-    """Refuse a key written twice in one mapping: YAML keeps the last silently, and a
-    second ``staff:`` section would undo the first's settings without a word."""
+def _each_key_once(source: Path, node: yaml.Node, loc: Loc = ()) -> None:
+    """Refuse a key written twice in one mapping (named by its place from the top,
+    ``staff.hours.open.mon``; ``loc`` is ``node``'s): YAML keeps the last silently, and
+    a second ``staff:`` section would undo the first's settings without a word."""
     import yaml
 
     if isinstance(node, yaml.MappingNode):
@@ -654,15 +680,15 @@ def _each_key_once(source: Path, node: yaml.Node) -> None:
         for key, value in node.value:
             name = key.value if isinstance(key, yaml.ScalarNode) else None
             if name is not None and name in seen:
-                raise ConfigError(f"{source}:{key.start_mark.line + 1}: {name}: written "
-                                  f"twice (first at line {seen[name]}); YAML would keep only "
-                                  "the last, so merge them")
+                raise ConfigError(f"{source}:{key.start_mark.line + 1}: "
+                                  f"{_written((*loc, name))}: written twice (first at line "
+                                  f"{seen[name]}); YAML would keep only the last, so merge them")
             if name is not None:
                 seen[name] = key.start_mark.line + 1
-            _each_key_once(source, value)
+            _each_key_once(source, value, (*loc, "?" if name is None else name))
     elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            _each_key_once(source, item)
+        for index, item in enumerate(node.value):
+            _each_key_once(source, item, (*loc, index))
 
 
 @functools.cache

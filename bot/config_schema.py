@@ -21,7 +21,7 @@ from pydantic import (
     StrictStr,
 )
 
-from bot.config import parse_duration
+from bot.config import parse_duration, parse_path
 
 __all__ = [
     "AfterValidator", "BeforeValidator", "Field", "PlainValidator", "StrictBool", "StrictInt",
@@ -35,15 +35,9 @@ def _positive(value: Any) -> Any:
     return value
 
 
-def _optional_path(value: Any) -> Any:
-    if value is None or value == "":
-        return None
-    return Path(value).expanduser() if isinstance(value, str) else value
-
-
 Score = Annotated[float, Field(strict=True, ge=0, le=100)]
 Points = Annotated[float, Field(strict=True, ge=0, le=100)]
 Count = Annotated[StrictInt, Field(ge=1, le=50)]
 Duration = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_positive)]
-OptionalPath = Annotated[Path | None, BeforeValidator(_optional_path)]
+OptionalPath = Annotated[Path | None, BeforeValidator(parse_path)]
 TelegramId = Annotated[StrictInt, Field(ge=-2**63, lt=2**63)]

@@ -23,6 +23,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bot import safe_yaml
+from bot.files import read_bytes
 from bot.untrusted import first_hidden, named
 
 FORMAT_VERSION = 1
@@ -342,12 +343,8 @@ def _read_links(check: _Checker, node: Node) -> tuple[tuple[str, str], ...]:
 
 
 def read_text(path: Path) -> str:
-    """A FAQ file's text; OSError when it cannot be read, ValueError when it is too big.
-    Read up to the limit, not by its size: a device (``/dev/zero``) says it has none."""
-    with path.open("rb") as file:
-        content = file.read(MAX_FILE_BYTES + 1)
-    if len(content) > MAX_FILE_BYTES:
-        raise ValueError(f"the file is larger than {MAX_FILE_BYTES // 1024} KB")
+    """A FAQ file's text; OSError when it cannot be read, ValueError when it is too big."""
+    content = read_bytes(path, MAX_FILE_BYTES)
     return io.TextIOWrapper(io.BytesIO(content), encoding="utf-8").read()  # as read_text
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -55,31 +55,79 @@ def label(text: str, limit: int = MAX_LABEL) -> str:
 
 # Never cut inside an HTML tag or an entity such as &amp;.
 _UNSAFE_CUT = re.compile(r"<[^>]*$|&[#a-zA-Z0-9]*$")
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*>")
 
 
 def split(text: str, limit: int = MAX_TEXT) -> list[str]:
     """Cut ``text`` (HTML) into pieces of at most ``limit`` characters.
 
     Cuts at a paragraph break, else a line break, else a space, and never
-    inside a tag or an HTML entity.
+    inside a tag or an HTML entity. Telegram refuses a piece with a tag left
+    open: the tags open at a cut are closed at the end of the piece and opened
+    again, as written (``<a href="...">``), at the start of the next, within
+    ``limit`` (beyond it only when those tags alone take it all).
     """
     pieces: list[str] = []
-    while len(text) > limit:
-        window = text[:limit]
-        for separator in ("\n\n", "\n", " "):
-            cut = window.rfind(separator)
-            if cut > limit // 2:
-                break
-        else:
-            cut = limit
-        unsafe = _UNSAFE_CUT.search(text[:cut])
-        if unsafe and unsafe.start() > 0:
-            cut = unsafe.start()
-        pieces.append(text[:cut].rstrip())
+    carried: list[tuple[str, str]] = []  # (name, tag as written) open where ``text`` starts
+    reopened = ""
+    while len(reopened) + len(text) > limit:
+        room = limit - len(reopened)
+        cut, still_open = _cut(text, room, carried)
+        pieces.append(reopened + text[:cut].rstrip()
+                      + "".join(f"</{name}>" for name, _ in reversed(still_open)))
         text = text[cut:].lstrip()
+        # The text's own closing tags right after the cut are those just written.
+        while still_open and text.startswith(f"</{still_open[-1][0]}>"):
+            text = text[len(still_open.pop()[0]) + 3:].lstrip()
+        carried = still_open
+        reopened = "".join(tag for _, tag in carried)
     if text or not pieces:
-        pieces.append(text)
+        pieces.append(reopened + text)
     return pieces
+
+
+def _cut(text: str, room: int, carried: list[tuple[str, str]]
+         ) -> tuple[int, list[tuple[str, str]]]:
+    """Where to cut ``text`` so that what comes before, with the tags still open there
+    closed, takes at most ``room`` characters; and those tags."""
+    window = room
+    while True:
+        cut = _cut_within(text, window)
+        still_open = _open_tags(text[:cut], carried)
+        over = (len(text[:cut].rstrip()) + sum(len(name) + 3 for name, _ in still_open)
+                - room)
+        if over <= 0 or window == 1:  # at 1, the tags open at the cut leave no room
+            return cut, still_open
+        window = max(1, window - over)
+
+
+def _cut_within(text: str, window: int) -> int:
+    """A cut in the first ``window`` characters of ``text``, at the last break that is
+    not in the first half of them, never inside a tag or an entity (after one that
+    begins the text and is longer than ``window``)."""
+    head = text[:window]
+    for separator in ("\n\n", "\n", " "):
+        cut = head.rfind(separator)
+        if cut > window // 2:
+            break
+    else:
+        cut = window
+    unsafe = _UNSAFE_CUT.search(text[:cut])
+    if unsafe:
+        cut = unsafe.start() or text.find(">" if text[0] == "<" else ";") + 1 or len(text)
+    return cut
+
+
+def _open_tags(html: str, carried: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The tags open at the end of ``html`` (name, tag as written), outermost first, when
+    ``carried`` are open at its start."""
+    tags = list(carried)
+    for tag in _TAG.finditer(html):
+        if not tag.group(1):
+            tags.append((tag.group(2), tag.group(0)))
+        elif tags and tags[-1][0] == tag.group(2):
+            tags.pop()
+    return tags
 
 
 MESSAGES_PER_SECOND = 30.0
@@ -138,7 +186,7 @@ class RateLimits:
         now = clock()
         overall = MESSAGES_PER_SECOND / share
         self._all = _Bucket(overall, overall, overall, now)
-        self._chats: dict[int, _Chat] = {}
+        self._chats: OrderedDict[int, _Chat] = OrderedDict()  # the longest quiet first
 
     def reserve(self, chat_id: int) -> float:
         """Take a send to ``chat_id`` if allowed now and return 0; else the seconds to wait."""
@@ -150,6 +198,8 @@ class RateLimits:
                 _Window(GROUP_PER_MINUTE, 60.0, deque()) if chat_id < 0 else None)
             if len(self._chats) > 10_000:
                 self._forget(now)
+        else:
+            self._chats.move_to_end(chat_id)
         group = chat.window
         wait = max(self._all.wait(now), chat.bucket.wait(now),
                    group.wait(now) if group else 0.0)
@@ -161,6 +211,9 @@ class RateLimits:
         return wait
 
     def _forget(self, now: float) -> None:
-        for chat_id, chat in list(self._chats.items()):
-            if now - chat.bucket.stamp > FORGET_AFTER:
-                del self._chats[chat_id]
+        """Forget the chats quiet for more than FORGET_AFTER. They are the first ones (a
+        chat moves to the end at each :meth:`reserve`, which stamps its bucket): this looks
+        at those it forgets and one more, not at every chat for each new one; the new
+        chat, last, ends the loop."""
+        while now - next(iter(self._chats.values())).bucket.stamp > FORGET_AFTER:
+            self._chats.popitem(last=False)

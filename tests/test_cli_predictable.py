@@ -92,6 +92,34 @@ def test_eval_with_an_empty_cases_file_is_an_error(tmp_path: Path) -> None:
     assert "answered right" not in result.stdout
 
 
+# --- a file larger than any real one is refused at its limit, not read to its end -------
+
+@pytest.mark.parametrize("args, limit, code", [
+    (("eval", "--cases", "FILE"), "64 MB", 1),
+    (("learn", "--cases", "FILE"), "64 MB", 1),
+    (("registry", "eval", "--cases", "FILE"), "64 MB", 1),
+    (("registry", "import", "FILE"), "256 MB", 1),
+    (("--config", "FILE", "ask", "hello"), "256 KB", 2),
+])
+def test_a_file_larger_than_its_limit_is_one_clear_line(tmp_path: Path, args: tuple[str, ...],
+                                                        limit: str, code: int) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(f"database:\n  url: sqlite:///{tmp_path / 'bot.db'}\nfaq:\n  path: "
+                      f"{PROJECT_ROOT / 'faq'}\nmatching:\n  embedding: none\n", encoding="utf-8")
+    Database(f"sqlite:///{tmp_path / 'bot.db'}").close()  # the bot has started once
+    big = tmp_path / "big"
+    with big.open("wb") as file:  # one byte over, sparse: it takes no room on the disk
+        file.truncate(int(limit.split()[0]) * (2**20 if limit.endswith("MB") else 2**10) + 1)
+    # A file says its size and is refused unread; /dev/zero, which never ends, at the limit
+    # (spared the registry's 256 MB).
+    for name in (big, "/dev/zero") if limit != "256 MB" else (big,):
+        argv = [str(name) if arg == "FILE" else arg for arg in args]
+        result = run(*(argv if argv[0] == "--config" else ["--config", str(config), *argv]),
+                     tmp_path=tmp_path)
+        assert result.returncode == code
+        assert result.stderr == f"error: {name}: the file is larger than {limit}\n"
+
+
 @pytest.mark.parametrize("argument", ["2026-13-01", "yesterday", "2026-02-30"])
 def test_report_with_an_impossible_date_says_which_and_how(tmp_path: Path,
                                                            argument: str) -> None:

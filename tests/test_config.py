@@ -79,7 +79,9 @@ def test_durations_are_read_in_human_units(tmp_path: Path) -> None:
      "config.yaml:5: staff: written twice \\(first at line 1\\); YAML would keep only the "
      "last, so merge them"),
     ("admins: [1]\nstaff:\n  hours:\n    open: {mon: 08:00-16:00, mon: 09:00-17:00}\n",
-     "config.yaml:4: mon: written twice"),
+     "config.yaml:4: staff.hours.open.mon: written twice \\(first at line 4\\)"),
+    ("agency:\n  name:\n    sq: AMShC\n    en: ASCS\n    sq: ASCS\n",
+     "config.yaml:5: agency.name.sq: written twice \\(first at line 3\\)"),
     # A kilobyte that YAML expands to billions of values (it took the memory and hung).
     ("a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
      "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n",
@@ -118,7 +120,16 @@ def test_durations_are_read_in_human_units(tmp_path: Path) -> None:
     ("matching:\n  embedding: \"sentence-transformers:\"\n", "matching.embedding: expected"),
     ("staff:\n  max_tickets_per_hour: {a: 1}\n", "staff.max_tickets_per_hour: expected a whole"),
     ("faq:\n  max_upload_kb: 100000000000000000000\n", "faq.max_upload_kb: must be at most"),
-    ("registry:\n  sample_csv: [a]\n", "registry.sample_csv"),
+    ("registry:\n  sample_csv: [a]\n",
+     "config.yaml:2: registry.sample_csv: expected the path of a file or folder, got a list"),
+    ("registry:\n  sample_csv: {file: a.csv}\n",
+     "registry.sample_csv: expected the path of a file or folder, got a mapping"),
+    ("registry:\n  sample_csv: 5\n",
+     "registry.sample_csv: expected the path of a file or folder, got the number 5"),
+    ("registry:\n  sample_csv: \"data/a\\0.csv\"\n",
+     "registry.sample_csv: a path cannot hold a NUL character"),
+    ("matching:\n  embedding_cache: [a]\n",
+     "matching.embedding_cache: expected the path of a file or folder, got a list"),
     ("agency:\n  name:\n    sq: [a]\n", "agency.name.sq: expected text"),
     ("- staff\n", "the top level must be a mapping"),
     ("telegram:\n  webhook:\n    secret_token: \"has spaces\"\n",
@@ -152,6 +163,15 @@ def test_durations_are_read_in_human_units(tmp_path: Path) -> None:
 def test_bad_values_give_a_clear_error(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_config(write(tmp_path, text), environ={})
+
+
+def test_a_key_written_twice_is_named_by_its_place_from_the_top(tmp_path: Path) -> None:
+    path = write(tmp_path, "admins: [1]\nstaff:\n  hours:\n    open:\n      mon: 08:00-16:00\n"
+                           "      tue: 08:00-16:00\n      mon: 09:00-17:00\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(path, environ={})
+    assert str(error.value) == (f"{path}:7: staff.hours.open.mon: written twice (first at "
+                                "line 5); YAML would keep only the last, so merge them")
 
 
 @pytest.mark.parametrize("written, read", [

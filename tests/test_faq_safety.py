@@ -67,13 +67,13 @@ def test_the_bot_does_not_start_on_a_deep_file_and_says_why(tmp_path: Path) -> N
 def test_a_file_too_big_is_refused_before_it_is_read(tmp_path: Path) -> None:
     result = check(write(tmp_path, "big.yaml", "# " + "x" * (1024 * 1024) + "\n"))
     assert result.returncode == 1
-    assert "big.yaml: the file is larger than 1024 KB" in result.stdout
+    assert "big.yaml: the file is larger than 1 MB" in result.stdout
 
 
 def test_a_device_that_never_ends_is_refused_at_the_limit() -> None:
     result = check(Path("/dev/zero"))
     assert result.returncode == 1
-    assert "/dev/zero: the file is larger than 1024 KB" in result.stdout
+    assert "/dev/zero: the file is larger than 1 MB" in result.stdout
 
 
 def test_too_many_entries_are_refused(tmp_path: Path) -> None:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from bot.limits import RateLimits
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from bot.limits import RateLimits, split
 
 
 class Clock:
@@ -63,3 +68,70 @@ def test_the_sizes_are_telegrams() -> None:
     assert limits.MAX_BUTTON_DATA == InlineKeyboardButtonLimit.MAX_CALLBACK_DATA
     assert limits.MAX_NOTICE == CallbackQueryLimit.ANSWER_CALLBACK_QUERY_TEXT_LENGTH
     assert limits.MAX_DOCUMENT == FileSizeLimit.FILESIZE_UPLOAD
+
+
+class Telegram(HTMLParser):
+    """Reads a message as Telegram's HTML mode does: its visible text, and what it
+    refuses (a tag closed that is not the last one opened, a tag left open)."""
+
+    def __init__(self, piece: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.open: list[str] = []
+        self.text: list[str] = []
+        self.feed(piece)
+        self.close()
+        assert not self.open, f"unclosed {self.open} in {piece!r}"
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.open and self.open[-1] == tag, f"</{tag}> closes nothing open"
+        self.open.pop()
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def visible(html: str) -> str:
+    return "".join(Telegram(html).text)
+
+
+@pytest.mark.parametrize("limit", [4096, 300, 160])
+def test_a_long_html_message_is_cut_into_pieces_each_of_its_tags_closed(limit: int) -> None:
+    link = '<a href="https://amshc.gov.al/en/grants?call=2026&amp;lang=en">the call</a>'
+    text = "\n".join(
+        f"<b>Step {n}</b>: read <i>{'all of it, ' * (n % 40)}<b>carefully</b></i> and "
+        f"{link} <code>{'x' * (n % 7)}</code>\n<pre><code class=\"language-yaml\">"
+        f"{'key: value ' * (n % 30)}</code></pre>" for n in range(150))
+    text = f"<blockquote><b>{text}</b></blockquote>"
+    pieces = split(text, limit)
+    assert len(pieces) > 1
+    for piece in pieces:
+        assert len(piece) <= limit
+        assert visible(piece).strip()
+    # Nothing seen is lost, nor added (the spaces and line breaks at a cut are).
+    seen = "".join(visible(piece) for piece in pieces)
+    assert re.sub(r"\s", "", seen) == re.sub(r"\s", "", visible(text))
+    # A piece cut inside a link opens the same link again.
+    assert any(piece.startswith('<blockquote><b><a href="https://amshc.gov.al/en/grants?'
+                                'call=2026&amp;lang=en">') for piece in split(text, 300))
+
+
+def test_chats_quiet_for_ten_minutes_are_forgotten_and_then_get_a_whole_burst() -> None:
+    clock = Clock()
+    limits = RateLimits(clock)
+    assert limits.reserve(-100) == 0                 # a group, known first
+    assert [limits.reserve(42) for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert limits.reserve(42) > 0                    # its burst is spent
+    clock.now = 1.0
+    for chat_id in range(1000, 11_000):              # over 10,000 chats: a new one forgets
+        limits.reserve(chat_id)
+    clock.now = 650.0                                # ten minutes and more after them
+    while limits.reserve(-100) == 0:                 # the group sends again: not quiet
+        pass
+    limits.reserve(7)                                # a new chat: the quiet ones are forgotten
+    assert len(limits._chats) == 2                   # the group and the new chat
+    assert limits.reserve(-100) > 0                  # the group's pacing is kept
+    assert [limits.reserve(42) for _ in range(3)] == [0.0, 0.0, 0.0]  # back: a whole burst
+    assert limits.reserve(42) > 0
