@@ -87,6 +87,11 @@ def test_run_without_a_token_explains_botfather_and_starts_the_chat(tmp_path: Pa
                             (("--worker", "3/2"), "--worker 3/2: I must be from 0 to N-1")):
         result = chat(tmp_path, ["/contact"], "run", *option)
         assert result.returncode == 2 and result.stderr == f"error: {message}\n"
+    # Workers without a token: said, not a terminal chat that ignores them.
+    for option in (("--workers", "3"), ("--worker", "1/2")):
+        result = chat(tmp_path, ["/contact"], "run", *option)
+        assert result.returncode == 2 and result.stdout == ""
+        assert result.stderr.startswith("error: workers serve Telegram and need its token")
 
 
 async def test_run_with_a_token_serves_telegram_until_sigterm(tmp_path: Path) -> None:

@@ -71,6 +71,10 @@ def run(args: argparse.Namespace) -> int:
         print("error: --workers must be 1 or more", file=sys.stderr)
         return 2
     if not config.telegram.token:
+        if count > 1 or args.worker is not None:  # not a terminal chat that ignores them
+            print("error: workers serve Telegram and need its token (TELEGRAM_BOT_TOKEN); "
+                  "without one, run starts the terminal chat, alone", file=sys.stderr)
+            return 2
         print(NO_TOKEN_HELP, file=sys.stderr)
         return _chat(config, None)
     if count > 1 and not config.database_url.startswith("postgresql"):
