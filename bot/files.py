@@ -10,7 +10,9 @@ import os
 
 def _size(limit: int) -> str:
     """``limit`` bytes as a person reads them: ``64 MB``, ``256 KB``."""
-    return f"{limit // 2**20} MB" if limit % 2**20 == 0 else f"{limit // 2**10} KB"
+    if limit % 2**20 == 0:
+        return f"{limit // 2**20} MB"
+    return f"{limit // 2**10} KB" if limit % 2**10 == 0 else f"{limit} bytes"
 
 
 def read_bytes(path: str | os.PathLike[str], limit: int) -> bytes:

@@ -70,7 +70,7 @@ def split(text: str, limit: int = MAX_TEXT) -> list[str]:
     pieces: list[str] = []
     carried: list[tuple[str, str]] = []  # (name, tag as written) open where ``text`` starts
     reopened = ""
-    while len(reopened) + len(text) > limit:
+    while text and len(reopened) + len(text) > limit:  # text: a tag left open gains nothing
         room = limit - len(reopened)
         cut, still_open = _cut(text, room, carried)
         pieces.append(reopened + text[:cut].rstrip()

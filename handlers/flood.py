@@ -9,9 +9,9 @@ import asyncio
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import ApplicationHandlerStop, TypeHandler, filters
+from telegram.ext import ApplicationHandlerStop, CommandHandler, TypeHandler, filters
 
-from bot.conversation import Assistant, Reply
+from bot.conversation import COMMANDS, Assistant, Reply
 from bot.flood import FloodGate, Verdict
 from bot.phrases import say
 from handlers.context import BotApplication, BotContext
@@ -23,17 +23,29 @@ FIRST = -1000
 FORGET_EVERY = 300  # seconds between two clean-ups of the counts
 
 
+async def _never(update: Update, context: BotContext) -> None:
+    """Not called: :data:`_OWN_COMMANDS` only tells which commands are the bot's."""
+
+
+_OWN_COMMANDS = CommandHandler([*COMMANDS, "forget"], _never, filters=filters.UpdateType.MESSAGE)
+"""The people's commands as their handlers take them: bare, or for this bot (``/contact@it``),
+not ``/roll@DiceBot``."""
+
+
 def _counted(update: Update, context: BotContext) -> bool:
-    """In a private chat every update; in a group what the bot answers there (commands,
-    messages addressed to it, presses of its buttons), so members talking among themselves
-    cost nothing; in a staff chat nothing: its members are the agency's own."""
+    """In a private chat every update; in a group what the bot answers there (its commands,
+    new messages addressed to it, presses of its buttons), so members talking among
+    themselves or to other bots cost nothing; in a staff chat nothing: its members are the
+    agency's own."""
     chat = update.effective_chat
     if chat is None or chat.type == ChatType.PRIVATE:
         return chat is not None
     if chat.id in context.bot_data.staff_desk.tickets.staff_chats:
         return False
-    return update.callback_query is not None or bool((ADDRESSED | filters.COMMAND)
-                                                     .check_update(update))
+    if update.callback_query is not None:
+        return True
+    return update.message is not None and bool(
+        ADDRESSED.check_update(update) or _OWN_COMMANDS.check_update(update))
 
 
 async def _gate(update: Update, context: BotContext) -> None:
@@ -44,7 +56,9 @@ async def _gate(update: Update, context: BotContext) -> None:
     if user.id in brain.config.admins:
         return
     gate = context.bot_data.flood_gate
-    verdict = gate.admit(user.id)
+    # Anonymous admins all write as GroupAnonymousBot: counted as their group instead.
+    sender = update.message.sender_chat if update.message is not None else None
+    verdict = gate.admit(sender.id if sender is not None else user.id)
     if verdict is Verdict.HANDLE:
         return
     if verdict is Verdict.NOTICE:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from telegram import Message, Update
+from telegram.constants import ChatType
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.choices import Button, Forget
@@ -15,6 +16,7 @@ from handlers import buttons
 from handlers.context import BotApplication, BotContext
 from handlers.people import asker
 from handlers.render import acknowledge, answer, send, without_buttons
+from handlers.staff import command_under_ticket
 
 
 async def on_forget(update: Update, context: BotContext) -> None:
@@ -22,6 +24,8 @@ async def on_forget(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None or message.from_user is None:
         return
+    if message.chat.type != ChatType.PRIVATE and await command_under_ticket(update, context):
+        return  # "/forget ..." as a staff reply under a ticket: not the staff's own forget
     brain = context.bot_data.assistant
     lang = await asyncio.to_thread(brain.language, asker(message.from_user))
     rows = ((Button(raw(lang, "forget_yes"), Forget(lang, confirm=True)),

@@ -253,8 +253,13 @@ async def _may_act(context: BotContext, message: Message) -> bool:
 
 
 def _replies_to_bot(message: Message, bot_id: int) -> bool:
+    """Whether ``message`` answers one of the bot's messages; in a forum every message of a
+    topic "replies" to the topic's first message (the bot's, for a ticket's topic), which
+    is no answer to it."""
     replied = message.reply_to_message
-    return replied is not None and replied.from_user is not None and replied.from_user.id == bot_id
+    if replied is None or replied.from_user is None or replied.from_user.id != bot_id:
+        return False
+    return not (message.is_topic_message and replied.message_id == message.message_thread_id)
 
 
 async def on_reply(update: Update, context: BotContext) -> None:

@@ -118,6 +118,16 @@ def test_a_long_html_message_is_cut_into_pieces_each_of_its_tags_closed(limit: i
                                 'call=2026&amp;lang=en">') for piece in split(text, 300))
 
 
+def test_a_text_that_leaves_a_tag_open_is_cut_to_its_end() -> None:
+    """A tag the text never closes (and a tag longer than the limit) still ends the
+    cutting: it had gone on for ever once the text was used up."""
+    pieces = split("<b>" + "word " * 100, 60)
+    assert 9 <= len(pieces) <= 12 and all(len(p) <= 60 for p in pieces)
+    assert "".join(pieces).count("word") == 100
+    pieces = split('<a href="https://example.org/' + "x" * 40 + '">' + "y " * 30, 20)
+    assert "".join(pieces).count("y") == 30
+
+
 def test_chats_quiet_for_ten_minutes_are_forgotten_and_then_get_a_whole_burst() -> None:
     clock = Clock()
     limits = RateLimits(clock)

@@ -175,6 +175,12 @@ async def test_a_staff_reply_starting_with_an_unknown_command_is_not_lost_unseen
     notice = await api.wait_for("sendMessage", since=since, where=lambda c: c.result is not None
                                 and c.chat_id == STAFF_CHAT)
     assert notice.text.startswith(f"Nuk u dërgua te personi (bileta #{number}): /search ")
+    # Nor the staff member's own /forget (it had asked them to delete their data).
+    since = api.mark()
+    await staff_says(api, BESA, "/forget dokumentet e vjetra, sillni vetëm vendimin", card)
+    notice = await api.wait_for("sendMessage", since=since, where=lambda c: c.result is not None
+                                and c.chat_id == STAFF_CHAT)
+    assert notice.text.startswith(f"Nuk u dërgua te personi (bileta #{number}): /forget ")
     await settled(api, ana)
     assert deliveries(api, 4011, number) == []
 
@@ -207,6 +213,38 @@ async def test_a_staff_reply_to_a_bot_message_of_no_ticket_is_not_lost_unseen(
         == [help_.text]
     await settled(api, ana)
     assert deliveries(api, 4015, number) == []
+
+
+async def test_in_a_forum_writing_in_a_topic_of_no_ticket_is_no_reply_to_the_bot(
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
+    """Telegram sends every message of a forum topic as a reply to the topic's first
+    message, the bot's for a ticket's topic: with the ticket gone (forgotten), the staff
+    writing there are not told, at each message, that they replied to no ticket."""
+    api.forums.add(STAFF_CHAT)
+    await start(started, staff_config(api, tmp_path / "bot.db"))
+    opened = api.message(api.me, chat=staff_chat(api),
+                         forum_topic_created={"name": "#99", "icon_color": 7322096})
+    thread = opened["message_id"]
+    since = api.mark()
+    await api.send_text(api.user(BESA, "Besa"), "E mbyllim këtë temë?", chat=staff_chat(api),
+                        reply_to=opened, message_thread_id=thread, is_topic_message=True)
+    [help_] = await settled(api, staff_chat(api))
+    assert help_.text.startswith("Komandat e stafit")
+    assert [c.text for c in api.sent_to(STAFF_CHAT, since) if c.method == "sendMessage"] \
+        == [help_.text]
+
+
+async def test_a_dice_is_no_follow_up_to_an_open_ticket(
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
+    await start(started, staff_config(api, tmp_path / "bot.db"))
+    ana = api.user(4018, "Ana")
+    await ask_staff(api, ana)
+    since = api.mark()
+    await api.deliver({"message": api.message(ana, dice={"emoji": "🎲", "value": 6})})
+    [reply] = await api.replies(4018, since=since)
+    assert reply.text == "Mund të lexoj vetëm tekst. Ju lutemi shkruani pyetjen tuaj."
+    await settled(api, staff_chat(api))
+    assert not [c for c in api.sent_to(STAFF_CHAT, since) if c.method == "copyMessage"]
 
 
 async def test_an_anonymous_admin_is_asked_to_write_as_themselves(
