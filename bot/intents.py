@@ -157,6 +157,13 @@ def to_row(intent: Intent) -> tuple[str, dict[str, Any]]:
     return intent.kind, payload
 
 
+# Fields holding words (texts, names, the buttons' labels).
+_WORDS: dict[str, frozenset[str]] = {
+    kind.kind: frozenset(f.name for f in dataclasses.fields(kind)
+                         if f.name in ("text", "caption", "name", "buttons"))
+    for kind in Intent.__args__}
+
+
 def without_bytes(intent: Intent) -> Intent | None:
     """What the outbox keeps of ``intent`` once sent: its bytes emptied (None: it holds
     none)."""
@@ -165,6 +172,14 @@ def without_bytes(intent: Intent) -> Intent | None:
         return None
     emptied: Intent = dataclasses.replace(cast(Any, intent), **dict.fromkeys(names, b""))
     return emptied
+
+
+def without_words(intent: Intent) -> Intent:
+    """What the outbox keeps of an answer once sent: its words and bytes emptied."""
+    emptied = {name: [] if name == "buttons" else "" for name in _WORDS[intent.kind]}
+    kept: Intent = dataclasses.replace(cast(Any, intent), **emptied,
+                                       **dict.fromkeys(_BYTES[intent.kind], b""))
+    return kept
 
 
 def from_row(kind: str, payload: dict[str, Any]) -> Intent | None:

@@ -41,7 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from bot import phrases
-from bot.intents import Intent, NoteOnTicket, from_row, to_row, without_bytes
+from bot.intents import Intent, NoteOnTicket, from_row, to_row, without_bytes, without_words
 from bot.phrases import say
 from bot.storage import Database, OutboxItem, Ticket
 
@@ -92,9 +92,13 @@ def as_utc(moment: datetime) -> datetime:
 
 
 def _lighter(call: Call) -> dict[str, Any]:
-    """The row's new payload once ``call`` is done, if it held bytes (a file, a picture):
-    they are not kept."""
-    emptied = without_bytes(call.intent) if call.intent is not None else None
+    """The row's new payload once ``call`` is done: bytes (a file, a picture) are not
+    kept, nor an answer's words (:data:`REPLY`). Nothing needs them once made, and they
+    may be a person's (a question quoted to an admin, a name greeted in a group), where a
+    forget, which deletes the rows of the person's own chat, does not look."""
+    if call.intent is None:
+        return {}
+    emptied = without_words(call.intent) if call.purpose == REPLY else without_bytes(call.intent)
     return {"payload": to_row(emptied)[1]} if emptied is not None else {}
 
 

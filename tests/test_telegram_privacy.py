@@ -198,6 +198,26 @@ async def test_after_forget_the_text_is_in_neither_the_database_file_nor_its_log
         api.stored(STAFF_CHAT, copy.result["message_id"])
 
 
+async def test_after_forget_their_words_answered_in_a_group_are_gone_too(
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
+    """The bot's answers in a group greet the person by name and quote what they searched:
+    once sent, no answer keeps its words, so no forget has to find them there."""
+    database = tmp_path / "bot.db"
+    await start(started, staff_config(api, database))
+    secret, name = "Qwzx-7742 Shoqata e Fshehte", "Xhevdet Qyqalla"
+    person, group = api.user(4951, name), api.group_chat()
+    for text in ("/start@ascs_test_bot", f"/search@ascs_test_bot {secret}"):
+        since = api.mark()
+        await api.send_text(person, text, chat=group)
+        [reply] = await api.replies(group["id"], since=since)
+        assert name in reply.text or secret in reply.text
+    await forget_me(api, person)
+    with sqlite3.connect(database) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    files = b"".join(path.read_bytes() for path in tmp_path.glob("bot.db*"))
+    assert secret.encode() not in files and name.encode() not in files
+
+
 async def test_a_database_error_is_logged_without_the_persons_text(
         api: BotApiServer, database_url: str, started: list[RunningBot],
         caplog: pytest.LogCaptureFixture) -> None:
