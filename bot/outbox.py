@@ -41,7 +41,17 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from bot import phrases
-from bot.intents import Intent, NoteOnTicket, from_row, to_row, without_bytes, without_words
+from bot.intents import (
+    Delete,
+    Edit,
+    Intent,
+    NoteOnTicket,
+    RenameTopic,
+    from_row,
+    to_row,
+    without_bytes,
+    without_words,
+)
 from bot.phrases import say
 from bot.storage import Database, OutboxItem, Ticket
 
@@ -259,6 +269,8 @@ class Outbox:
                         attempts=OutboxItem.attempts + 1, last_error=None, claimed_by=None,
                         claimed_until=None, **_lighter(call))))
             if done != 1:
+                if session.get(OutboxItem, call.id) is None:
+                    self._forgotten_meanwhile(session, call, message_id, thread_id, now)
                 return False, None
             ticket = session.get(Ticket, call.ticket_id) if call.ticket_id is not None else None
             if ticket is not None and call.purpose == TICKET_POST and message_id is not None:
@@ -269,6 +281,27 @@ class Outbox:
                 ticket.staff_chat_id = call.chat_id
             session.flush()
             return True, self._claim_head(session, call.chat_id, now)
+
+    def _forgotten_meanwhile(self, session: Session, call: Call, message_id: int | None,
+                             thread_id: int | None, now: datetime) -> None:
+        """Undo in a staff chat what ``call`` made after a forget deleted its row (it was in
+        flight, or held back by Telegram's rates): a ticket's post, a copy of the person's
+        message or a note is deleted, a topic keeps only the ticket's number, a post edited
+        again shows the forget once more. A person's private chat is theirs: left as it is."""
+        if call.ticket_id is None or call.chat_id > 0:
+            return
+        undo: list[Intent] = []
+        if message_id is not None:
+            undo.append(Delete(message_id))
+        if thread_id is not None:
+            name = phrases.raw(self.language, "ticket_topic").format(number=call.ticket_id,
+                                                                     name="")
+            undo.append(RenameTopic(thread_id, name.strip()))
+        if call.purpose == TICKET_EDIT and call.ticket_post is not None:
+            undo.append(Edit(say(self.language, "staff_card_forgotten", number=call.ticket_id),
+                             message_id=call.ticket_post))
+        for intent in undo:
+            enqueue(session, chat_id=call.chat_id, intent=intent, purpose=FORGET, now=now)
 
     def _claim_head(self, session: Session, chat_id: int, now: datetime) -> Call | None:
         """Claim for this worker the oldest pending call of ``chat_id`` if it is due and no
