@@ -59,6 +59,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     # crash leaves all of them to do or none (the update was deleted with the rest of the
     # person's rows, so it is not handled again). The confirmation's rows go once sent.
     await answer(context, chat_id, forget, purpose=FORGET, edit=without_buttons(message))
+    context.bot_data.staff_desk.forgot(query.from_user.id)
     await asyncio.to_thread(brain.refresh_learned)  # drops what only they taught the bot
     await acknowledge(query)
 

@@ -142,6 +142,11 @@ class StaffDesk:
             await asyncio.to_thread(self.tickets.seen, staff_member(user), user.username)
             self._seen[user.id] = user.username
 
+    def forgot(self, user_id: int) -> None:
+        """A person was forgotten: their @username leaves this worker's memory (and is
+        stored again if they go on working as staff)."""
+        self._seen.pop(user_id, None)
+
     async def moved(self, old: int, new: int) -> bool:
         """Follow a staff chat that moved (its waiting calls go to the new chat); False if
         it is no staff chat."""

@@ -396,6 +396,25 @@ async def test_assign_unassign_mine_and_history(api: BotApiServer, database_url:
 
 # --- routing --------------------------------------------------------------------------
 
+async def test_a_staff_member_who_forgot_themselves_can_still_be_assigned_by_name(
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
+    """/forget deletes Drita's @username; when she goes on working in the staff chat it is
+    stored again (the bot had remembered, in memory only, that it had stored it)."""
+    await start(started, desk_config(api, tmp_path / "bot.db"))
+    number = await ask_staff(api, api.user(6016, "Ana"))
+    await card_of(api, number)
+    await staff_command(api, drita(api), "/mine")  # Drita is seen as @drita_k
+    since = api.mark()
+    await api.send_text(drita(api), "/forget")
+    [question] = await api.replies(DRITA, since=since)
+    since = api.mark()
+    await api.press(drita(api), question, question.buttons[0][0][1])
+    await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == DRITA)
+    await staff_command(api, drita(api), "/mine")
+    said = await staff_command(api, besa(api), f"/assign {number} @drita_k")
+    assert said.text == f"Bileta #{number} iu dha Drita (nga Besa)."
+
+
 async def test_questions_are_routed_by_the_category_of_the_best_guess(
         api: BotApiServer, database_url: str, started: list[RunningBot]) -> None:
     question = "Kur hapet thirrja e radhës për grante dhe si aplikoj?"
