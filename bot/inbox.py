@@ -133,6 +133,14 @@ class Inbox:
             return session.scalar(select(InboxUpdate.update_id)
                                   .where(InboxUpdate.update_id == update_id)) is not None
 
+    def waiting(self, update_id: int) -> bool:
+        """Whether the update is stored and not yet handled: False once a forget deleted it
+        (``ngo-faq-bot forget`` in another process, or the person's /forget in another
+        chat) while it waited here in memory."""
+        with self.db.session() as session:
+            return session.scalar(select(InboxUpdate.update_id).where(
+                InboxUpdate.update_id == update_id, InboxUpdate.handled_at.is_(None))) is not None
+
     def pending(self) -> list[tuple[int, dict[str, Any]]]:
         """The updates not yet handled, oldest first, as ``(update_id, payload)``."""
         with self.db.session() as session:

@@ -285,6 +285,10 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         if not isinstance(update, Update):
             await coroutine
             return
+        if await self._forgotten(update.update_id):
+            log.info("update %d was deleted by a forget before its turn; not handled",
+                     update.update_id)
+            return
         start_handling(update.update_id)  # the core keys what it creates by it
         await coroutine
         waits = backoff(FIRST_WAIT, LAST_WAIT)
@@ -302,6 +306,15 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
             attempt.left = True
         elif self.on_done is not None:
             self.on_done()
+
+    async def _forgotten(self, update_id: int) -> bool:
+        """Whether the stored update is gone (see :meth:`bot.inbox.Inbox.waiting`): handled,
+        it would store the forgotten person's words again. When the database cannot say,
+        it is handled: it was stored, and a forget is rare."""
+        try:
+            return not await asyncio.to_thread(self.inbox.waiting, update_id)
+        except Exception:
+            return False
 
     async def _done(self, update_id: int) -> bool:
         """Mark the update done, trying again while the database refuses; False when the

@@ -23,6 +23,7 @@ import yaml
 from sqlalchemy import make_url
 
 import handlers.inbox
+from bot import privacy
 from bot.flood import FloodGate, Verdict
 from bot.inbox import Inbox
 from botapi import BotApiServer, Call
@@ -30,7 +31,7 @@ from botapi.harness import PROJECT_ROOT, RunningBot, free_port, make_config
 from test_chat import CLI, environment
 from pgserver import refuse_once
 from staffchat import (BESA, LOADED, STAFF_CHAT, ask_staff, card_of, deliveries, staff_config,
-                       staff_says)
+                       settled, staff_chat, staff_says)
 
 AGENCY_EMAIL = "info@amshc.gov.al"
 
@@ -99,6 +100,34 @@ async def test_a_chat_held_up_does_not_hold_back_other_chats_when_few_are_handle
                      "the staff's answers reach Ana", LOADED)
         assert [c.text.rsplit("\n", 1)[-1] for c in deliveries(api, ana["id"], number)] == [
             f"Përgjigja {n}" for n in range(3)]
+    finally:
+        await running.stop()
+
+
+async def test_updates_waiting_their_turn_when_their_sender_is_forgotten_are_not_handled(
+        api: BotApiServer, tmp_path: Path) -> None:
+    """A forget from the command line (another process) deletes the updates the bot holds
+    in memory behind a held-up one: handled anyway, they would store the forgotten
+    person's words again. Those that had not begun are dropped."""
+    api.members[STAFF_CHAT] = {BESA: "member"}
+    running = await RunningBot(staff_config(api, tmp_path / "bot.db")).start()
+    assert running.brain is not None
+    try:
+        ana = api.user(5016, "Ana")
+        number = await ask_staff(api, ana)
+        card = await card_of(api, number)
+        api.fail("getChatMember", 1000, status=502)  # Besa's first answer waits for it
+        answers = [await staff_says(api, BESA, f"Përgjigja {n}", card) for n in range(3)]
+        inbox = Inbox(running.brain.db)
+        await _until(lambda: {a["update_id"] for a in answers} <=
+                     {u for u, _ in inbox.pending()}, "they are received")
+        await _until(lambda: bool(api.failed), "the first waits for Telegram")
+        await asyncio.to_thread(privacy.forget, running.brain.db, BESA)
+        api.failures.clear()
+        await _until(lambda: deliveries(api, ana["id"], number), "the first reaches Ana", LOADED)
+        await settled(api, staff_chat(api), ana)
+        assert [c.text.rsplit("\n", 1)[-1] for c in deliveries(api, ana["id"], number)] == [
+            "Përgjigja 0"]
     finally:
         await running.stop()
 
