@@ -502,53 +502,49 @@ def test_the_flood_gate_counts_a_minute_per_person_and_notices_once() -> None:
     assert gate.admit(1) is Verdict.HANDLE
 
 
-async def test_in_a_group_only_what_the_bot_answers_counts_towards_the_flood_limit(
-        api: BotApiServer, tmp_path: Path) -> None:
+@pytest.fixture
+async def five_a_minute(api: BotApiServer, tmp_path: Path) -> AsyncIterator[RunningBot]:
+    """The bot handling at most five messages a minute from one person."""
     base = make_config(api, tmp_path / "bot.db")
-    config = dataclasses.replace(base, telegram=dataclasses.replace(
-        base.telegram, max_messages_per_minute=5))
-    running = await RunningBot(config).start()
-    try:
-        flooder, other = api.user(5012, language_code="en"), api.user(5013)
-        group = api.group_chat()
-        for _ in range(4):  # the members' own talk, and other bots': not counted
-            await api.send_text(flooder, "see you at the meeting", chat=group)
-            await api.send_text(flooder, "/roll@DiceBot", chat=group)
-        since = api.mark()
-        for _ in range(12):
-            await api.send_text(flooder, "/contact@ascs_test_bot", chat=group)
-        replies = await api.replies(group["id"], since=since, count=6, timeout=20)
-        assert sum(AGENCY_EMAIL in c.text for c in replies) == 5
-        assert "faster than I can read" in replies[-1].text
-        since = api.mark()
-        await api.send_text(other, "/contact@ascs_test_bot", chat=group)
-        [answer] = await api.replies(group["id"], since=since)
-        assert AGENCY_EMAIL in answer.text
-        texts = [c.text for c in api.calls_of("sendMessage") if c.chat_id == group["id"]]
-        assert len(texts) == 7, texts
-    finally:
-        await running.stop()
+    running = await RunningBot(dataclasses.replace(base, telegram=dataclasses.replace(
+        base.telegram, max_messages_per_minute=5))).start()
+    yield running
+    await running.stop()
+
+
+async def test_in_a_group_only_what_the_bot_answers_counts_towards_the_flood_limit(
+        api: BotApiServer, five_a_minute: RunningBot) -> None:
+    flooder, other = api.user(5012, language_code="en"), api.user(5013)
+    group = api.group_chat()
+    for _ in range(4):  # the members' own talk, and other bots': not counted
+        await api.send_text(flooder, "see you at the meeting", chat=group)
+        await api.send_text(flooder, "/roll@DiceBot", chat=group)
+    since = api.mark()
+    for _ in range(12):
+        await api.send_text(flooder, "/contact@ascs_test_bot", chat=group)
+    replies = await api.replies(group["id"], since=since, count=6, timeout=20)
+    assert sum(AGENCY_EMAIL in c.text for c in replies) == 5
+    assert "faster than I can read" in replies[-1].text
+    since = api.mark()
+    await api.send_text(other, "/contact@ascs_test_bot", chat=group)
+    [answer] = await api.replies(group["id"], since=since)
+    assert AGENCY_EMAIL in answer.text
+    texts = [c.text for c in api.calls_of("sendMessage") if c.chat_id == group["id"]]
+    assert len(texts) == 7, texts
 
 
 async def test_a_person_flooding_gets_one_notice_and_others_are_served(
-        api: BotApiServer, tmp_path: Path) -> None:
-    base = make_config(api, tmp_path / "bot.db")
-    config = dataclasses.replace(base, telegram=dataclasses.replace(
-        base.telegram, max_messages_per_minute=5))
-    running = await RunningBot(config).start()
-    try:
-        flooder, other = api.user(5010, language_code="en"), api.user(5011)
-        since = api.mark()
-        for _ in range(12):
-            await api.send_text(flooder, "/contact")
-        await api.send_text(other, "/contact")
-        [answer] = await api.replies(other["id"], since=since, timeout=10)
-        assert AGENCY_EMAIL in answer.text
-        replies = await api.replies(flooder["id"], since=since, count=6, timeout=20)
-        await asyncio.sleep(1)
-        texts = [c.text for c in api.calls_of("sendMessage", since) if c.chat_id == flooder["id"]]
-        assert len(texts) == 6, texts
-        assert sum(AGENCY_EMAIL in text for text in texts) == 5
-        assert "faster than I can read" in replies[-1].text
-    finally:
-        await running.stop()
+        api: BotApiServer, five_a_minute: RunningBot) -> None:
+    flooder, other = api.user(5010, language_code="en"), api.user(5011)
+    since = api.mark()
+    for _ in range(12):
+        await api.send_text(flooder, "/contact")
+    await api.send_text(other, "/contact")
+    [answer] = await api.replies(other["id"], since=since, timeout=10)
+    assert AGENCY_EMAIL in answer.text
+    replies = await api.replies(flooder["id"], since=since, count=6, timeout=20)
+    await asyncio.sleep(1)
+    texts = [c.text for c in api.calls_of("sendMessage", since) if c.chat_id == flooder["id"]]
+    assert len(texts) == 6, texts
+    assert sum(AGENCY_EMAIL in text for text in texts) == 5
+    assert "faster than I can read" in replies[-1].text
