@@ -110,6 +110,24 @@ def _delete_with_children(connection: Connection, metadata: MetaData, table: Tab
 KEPT_WHEN_ASKED = ("bans",)
 
 
+def _hold_their_calls(connection: Connection, metadata: MetaData, user_id: int) -> None:
+    """Make the recording of the person's calls wait until the forget commits, before it
+    reads what to undo in the staff chat: a ticket's post recorded between those reads and
+    the deletes would be in neither, and stay. Once it waits, it finds its row gone and
+    undoes what it made (:meth:`bot.outbox.Outbox.sent_then_next`). SQLite: the
+    database's write lock, which its driver takes at the first write; PostgreSQL: their
+    tickets' outbox rows, then the tickets, in the order the recording locks them."""
+    tickets, outbox = metadata.tables["tickets"], metadata.tables["outbox"]
+    theirs = select(tickets.c.id).where(tickets.c.user_id == user_id)
+    if connection.dialect.name == "sqlite":
+        connection.execute(update(tickets).where(tickets.c.user_id == user_id)
+                           .values(id=tickets.c.id))
+        return
+    connection.execute(select(outbox.c.id).where(outbox.c.ticket_id.in_(theirs))
+                       .with_for_update())
+    connection.execute(theirs.with_for_update())
+
+
 def forget(db: Database, user_id: int, *, keep: tuple[str, ...] = ()) -> Forgotten:
     """Delete every row about ``user_id`` and pseudonymise them where they acted as staff.
 
@@ -125,6 +143,7 @@ def forget(db: Database, user_id: int, *, keep: tuple[str, ...] = ()) -> Forgott
     done = Forgotten()
     with db.session() as session:
         connection = session.connection()
+        _hold_their_calls(connection, metadata, user_id)
         if "tickets" not in keep:
             tickets = metadata.tables["tickets"]
             posts = connection.execute(

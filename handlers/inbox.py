@@ -286,8 +286,8 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
             await coroutine
             return
         if await self._forgotten(update.update_id):
-            log.info("update %d was deleted by a forget before its turn; not handled",
-                     update.update_id)
+            if self.on_done is not None:
+                self.on_done()
             return
         start_handling(update.update_id)  # the core keys what it creates by it
         await coroutine
@@ -298,6 +298,8 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
             if await _rest(next(waits), self._stopping):
                 attempt.left = True
                 break
+            if await self._forgotten(update.update_id):
+                return
             start_handling(update.update_id)
             await self.handle_again(update)
         if attempt.left:
@@ -312,9 +314,13 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         it would store the forgotten person's words again. When the database cannot say,
         it is handled: it was stored, and a forget is rare."""
         try:
-            return not await asyncio.to_thread(self.inbox.waiting, update_id)
+            gone = not await asyncio.to_thread(self.inbox.waiting, update_id)
         except Exception:
             return False
+        if gone:
+            log.info("update %d was deleted by a forget before its turn; not handled",
+                     update_id)
+        return gone
 
     async def _done(self, update_id: int) -> bool:
         """Mark the update done, trying again while the database refuses; False when the

@@ -81,7 +81,9 @@ class StaffDesk:
         # The staff chats, for the handlers' filters (grows when a chat moves).
         self.chats = filters.Chat(chat_id=tickets.staff_chats)
         self._members: dict[tuple[int, int], tuple[bool, float]] = {}
-        self._seen: dict[int, str | None] = {}
+        # Each staff member's @username as last stored, and until when it is trusted: a
+        # forget deletes it, in this worker or in another process.
+        self._seen: dict[int, tuple[str | None, float]] = {}
 
     @staticmethod
     def look_for_followups(jobs: JobQueue[Any], delay: float) -> None:
@@ -137,10 +139,12 @@ class StaffDesk:
         return allowed
 
     async def seen(self, user: User) -> None:
-        """Remember a staff member's @username, for /assign N @username."""
-        if self._seen.get(user.id, "") != user.username:
+        """Remember a staff member's @username, for /assign N @username (stored again
+        when it changed, or every few minutes)."""
+        known = self._seen.get(user.id)
+        if known is None or known[0] != user.username or known[1] < time.monotonic():
             await asyncio.to_thread(self.tickets.seen, staff_member(user), user.username)
-            self._seen[user.id] = user.username
+            self._seen[user.id] = (user.username, time.monotonic() + MEMBER_CACHE_SECONDS)
 
     def forgot(self, user_id: int) -> None:
         """A person was forgotten: their @username leaves this worker's memory (and is

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -118,7 +119,7 @@ def test_out_of_scope_questions_migrate_up_and_down(database_url: str) -> None:
         assert db.revision() == "0014"
         assert "out_of_scope_questions" not in inspect(db.engine).get_table_names()
         db.migrate()
-        assert db.revision() == Database.head_revision() == "0015"
+        assert db.revision() == Database.head_revision() == "0016"
         with db.engine.begin() as connection:
             connection.execute(text(
                 "INSERT INTO out_of_scope_questions (user_id, text, language, source, "
@@ -126,5 +127,40 @@ def test_out_of_scope_questions_migrate_up_and_down(database_url: str) -> None:
             assert connection.execute(text(
                 "SELECT text FROM out_of_scope_questions WHERE user_id = 7")).scalar() == (
                 "are you hiring?")
+    finally:
+        db.close()
+
+
+def test_answers_sent_before_the_upgrade_lose_their_words(database_url: str) -> None:
+    """A group greeted by a person's name, sent before answers were emptied once made: the
+    upgrade empties it; a call still to make, or a ticket's post, keeps its text."""
+    from alembic import command
+
+    from bot.storage import _alembic_config
+
+    db = Database(database_url)
+    try:
+        config = _alembic_config()
+        with db.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0015")
+            for purpose, status in (("reply", "sent"), ("reply", "failed"),
+                                    ("reply", "pending"), ("ticket_post", "sent")):
+                connection.execute(text(
+                    "INSERT INTO outbox (chat_id, method, payload, purpose, status, attempts, "
+                    "next_attempt_at, created_at) VALUES (-100, 'say', :payload, :purpose, "
+                    ":status, 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"),
+                    {"payload": '{"text": "Përshëndetje, Xhevdet!", "buttons": [[["Po", "x"]]],'
+                                ' "reply_to": 7, "thread": null}',
+                     "purpose": purpose, "status": status})
+        db.migrate()
+        assert db.revision() == "0016"
+        with db.engine.begin() as connection:
+            rows = connection.execute(text(
+                "SELECT purpose, status, payload FROM outbox ORDER BY id")).all()
+        payloads = [p if isinstance(p, dict) else json.loads(p) for _, _, p in rows]
+        assert payloads[0] == payloads[1] == {"text": "", "buttons": [], "reply_to": 7,
+                                              "thread": None}
+        assert payloads[2]["text"] == payloads[3]["text"] == "Përshëndetje, Xhevdet!"
     finally:
         db.close()
