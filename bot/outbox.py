@@ -361,10 +361,18 @@ class Outbox:
         """Telegram will never accept ``call``: mark it failed so the chat's queue moves on.
 
         An answer that cannot reach the person (they blocked the bot) is reported
-        under the ticket in the staff chat, so that the staff know."""
+        under the ticket in the staff chat, so that the staff know; a forgotten person's
+        message Telegram no longer deletes is emptied instead."""
         with self.db.session() as session:
             if call.purpose in GONE_ONCE_MADE:
-                session.execute(delete(OutboxItem).where(OutboxItem.id == call.id))
+                gone = _count(session.execute(delete(OutboxItem).where(OutboxItem.id == call.id)))
+                if gone and call.purpose == FORGET and isinstance(call.intent, Delete):
+                    # Telegram deletes a message for 48 hours only; the bot's own text (a
+                    # copy of the person's text, their follow-ups, their comment) it edits
+                    # at any age. A picture's copy refuses that too, and stays.
+                    enqueue(session, chat_id=call.chat_id, purpose=FORGET, now=self.clock(),
+                            intent=Edit(say(self.language, "staff_copy_forgotten"),
+                                        message_id=call.intent.message_id))
                 return
             done = _count(session.execute(
                 update(OutboxItem)

@@ -239,6 +239,29 @@ async def test_a_ticket_post_telegram_makes_after_the_forget_is_deleted(
         api.stored(STAFF_CHAT, post.result["message_id"])
 
 
+async def test_a_copy_telegram_no_longer_deletes_is_emptied(
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
+    """Telegram deletes a message for 48 hours only: the copy of an older follow-up of the
+    person is the bot's own text, and is edited to say it was deleted instead."""
+    await start(started, staff_config(api, tmp_path / "bot.db"))
+    secret = "Qwzx-7743 numri im i llogarise"
+    person = api.user(4953, "Ana")
+    await ask_staff(api, person)
+    since = api.mark()
+    await api.send_text(person, f"{secret}, a mjafton?")  # to the open ticket
+    await api.replies(4953, since=since)
+    copy = await api.wait_for("sendMessage", since=since, where=lambda c: c.result is not None
+                              and c.chat_id == STAFF_CHAT and secret in c.text)
+    api.fail("deleteMessage", status=400,
+             description="Bad Request: message can't be deleted for everyone")
+    since = api.mark()
+    await forget_me(api, person)
+    await api.wait_for("editMessageText", since=since, where=lambda c: c.result is not None
+                       and c.params["message_id"] == copy.result["message_id"])
+    assert api.message_text(STAFF_CHAT, copy.result["message_id"]) == \
+        "🗑 Mesazhi u fshi me kërkesë të personit."
+
+
 async def test_a_database_error_is_logged_without_the_persons_text(
         api: BotApiServer, database_url: str, started: list[RunningBot],
         caplog: pytest.LogCaptureFixture) -> None:
