@@ -80,10 +80,11 @@ NOTICE = "notice"
 # its row is deleted once made, so that nothing with the person's id stays behind.
 FORGET = "forget"
 # The bot's answer to a staff command in the staff chat: it may name people and quote their
-# questions (/open, /history, /ban), and nothing needs it once made, so its row is deleted
-# then too (else a forget would leave the person's words in it until the retention).
+# questions (/open, /history, /ban). Once made its row keeps no words, as an answer's, and
+# one about a ticket's person (/history, /ban #N) keeps the ticket, so that a forget of
+# that person deletes it from the staff chat as it does the copies of their messages.
 STAFF_REPLY = "staff_reply"
-GONE_ONCE_MADE = frozenset({FORGET, STAFF_REPLY})
+GONE_ONCE_MADE = frozenset({FORGET})
 """Purposes whose rows are deleted once their call is made (or given up)."""
 
 
@@ -108,7 +109,8 @@ def _lighter(call: Call) -> dict[str, Any]:
     forget, which deletes the rows of the person's own chat, does not look."""
     if call.intent is None:
         return {}
-    emptied = without_words(call.intent) if call.purpose == REPLY else without_bytes(call.intent)
+    emptied = (without_words(call.intent) if call.purpose in (REPLY, STAFF_REPLY)
+               else without_bytes(call.intent))
     return {"payload": to_row(emptied)[1]} if emptied is not None else {}
 
 
@@ -170,8 +172,8 @@ class Outbox:
         self.language = language  # of the staff chat
 
     def queue_replies(self, chat_id: int, calls: list[Intent], *,
-                      update_key: tuple[int, int] | None = None, purpose: str = REPLY
-                      ) -> list[Call] | None:
+                      update_key: tuple[int, int] | None = None, purpose: str = REPLY,
+                      ticket_id: int | None = None) -> list[Call] | None:
         """Queue ``calls`` to ``chat_id`` as one reply, in one transaction (the caller's,
         if a session is open); None if this reply of this update was queued before (the
         update is being handled again after a crash).
@@ -195,7 +197,7 @@ class Outbox:
             for position, intent in enumerate(calls):
                 key = (update_key[0], update_key[1] * 1000 + position) if update_key else None
                 items.append(enqueue(session, chat_id=chat_id, intent=intent, purpose=purpose,
-                                     now=now, update_key=key))
+                                     ticket_id=ticket_id, now=now, update_key=key))
             if waiting is not None or not items:
                 return []
             head = items[0]

@@ -38,7 +38,7 @@ from sqlalchemy.sql import ColumnElement
 
 from bot import phrases
 from bot.intents import Relay
-from bot.outbox import FOLLOWUPS, RATING_COMMENT
+from bot.outbox import FOLLOWUPS, RATING_COMMENT, STAFF_REPLY
 from bot.phrases import escape
 from bot.storage import Database
 
@@ -153,15 +153,15 @@ def forget(db: Database, user_id: int, *, keep: tuple[str, ...] = ()) -> Forgott
                 .order_by(tickets.c.id))
             done.posts = [(number, chat, message, topic)
                           for number, chat, message, topic in posts]
-            # Copies of the person's messages in the staff chat (answers go the other way)
-            # and their rating's comment.
+            # Copies of the person's messages in the staff chat (answers go the other way),
+            # their rating's comment, and the bot's answers to the staff about them.
             outbox = metadata.tables["outbox"]
             copies = connection.execute(
                 select(outbox.c.chat_id, outbox.c.sent_message_id)
                 .join(tickets, tickets.c.id == outbox.c.ticket_id)
                 .where(tickets.c.user_id == user_id,
                        or_(outbox.c.method == Relay.kind,
-                           outbox.c.purpose.in_((FOLLOWUPS, RATING_COMMENT))),
+                           outbox.c.purpose.in_((FOLLOWUPS, RATING_COMMENT, STAFF_REPLY))),
                        outbox.c.chat_id == tickets.c.staff_chat_id,
                        outbox.c.sent_message_id.is_not(None))
                 .order_by(outbox.c.id))

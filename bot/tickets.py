@@ -62,6 +62,7 @@ from bot.outbox import (
     NOTICE,
     RATING_COMMENT,
     STAFF_NOTE,
+    STAFF_REPLY,
     TICKET_EDIT,
     TICKET_POST,
     TICKET_TOPIC,
@@ -665,7 +666,8 @@ class Tickets:
             return session.scalar(select(OutboxItem.ticket_id).where(
                 OutboxItem.chat_id == message.chat_id,
                 OutboxItem.sent_message_id == message.reply_to,
-                OutboxItem.ticket_id.is_not(None)).limit(1))
+                OutboxItem.ticket_id.is_not(None),
+                OutboxItem.purpose != STAFF_REPLY).limit(1))  # /history's answer: no ticket
 
     def ticket_at(self, chat_id: int, message_id: int) -> int | None:
         """The ticket whose post in the staff chat is ``message_id``."""

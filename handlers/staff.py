@@ -236,12 +236,13 @@ async def _ticket_of(staff: StaffDesk, message: Message, bot_id: int) -> int | N
     return ticket_id
 
 
-async def _say(context: BotContext, message: Message, text: Html, rows: Buttons = ()) -> None:
+async def _say(context: BotContext, message: Message, text: Html, rows: Buttons = (),
+               about: int | None = None) -> None:
     """A short answer to a staff member, under their message (in its forum topic), through
-    the outbox."""
+    the outbox; ``about``: the ticket whose person it names (a forget deletes it)."""
     await send(context, message.chat.id, [Reply(text, rows)], reply_to=message.message_id,
                thread=message.message_thread_id if message.is_topic_message else None,
-               purpose=STAFF_REPLY)
+               purpose=STAFF_REPLY, ticket=about)
 
 
 def _anonymous(message: Message) -> bool:
@@ -349,9 +350,11 @@ async def on_command(update: Update, context: BotContext) -> None:
         act = tickets.close if name == "close" else tickets.reopen
         await _say(context, message, (await asyncio.to_thread(act, number, who)).text)
         return
+    about = None  # the ticket whose person the answer names, if one
     if argument.startswith("#") and argument[1:].isdecimal():
         number = int(argument[1:])
         user_id = await asyncio.to_thread(tickets.person_of, number)
+        about = number if user_id is not None else None
         if user_id is None:
             await _say(context, message, phrases.say(tickets.lang, "staff_no_such_ticket",
                                             number=number))
@@ -360,11 +363,13 @@ async def on_command(update: Update, context: BotContext) -> None:
         user_id = int(argument)
     else:
         user_id = await asyncio.to_thread(tickets.person_of, replied) if replied else None
+        about = replied if user_id is not None else None
     if user_id is None:
         await _say(context, message, phrases.say(tickets.lang, "staff_usage"))
         return
     decide = tickets.ban if name == "ban" else tickets.unban
-    await _say(context, message, (await asyncio.to_thread(decide, user_id, who)).text)
+    await _say(context, message, (await asyncio.to_thread(decide, user_id, who)).text,
+               about=about)
 
 
 async def remind(context: BotContext) -> None:
@@ -471,7 +476,8 @@ async def on_desk_command(update: Update, context: BotContext) -> None:
                                           rest)
         await _say(context, message, outcome.text)
     elif name == "history":
-        await _say(context, message, await asyncio.to_thread(tickets.history, ticket_id))
+        await _say(context, message, await asyncio.to_thread(tickets.history, ticket_id),
+                   about=ticket_id)
     elif name == "saved":
         saved = (await asyncio.to_thread(tickets.saved_replies))[:MAX_SAVED_SHOWN]
         if not saved:

@@ -262,6 +262,32 @@ async def test_a_copy_telegram_no_longer_deletes_is_emptied(
         "🗑 Mesazhi u fshi me kërkesë të personit."
 
 
+async def test_the_staff_chats_answer_naming_a_forgotten_person_is_deleted(
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
+    """"/ban #N" is answered with the person's name: their forget deletes that answer from
+    the staff chat, as it does the copies of their messages (the ban itself stays)."""
+    database = tmp_path / "bot.db"
+    await start(started, staff_config(api, database))
+    name = "Xhevdet Qyqalla"
+    person = api.user(4954, name)
+    number = await ask_staff(api, person)
+    await card_of(api, number)
+    since = api.mark()
+    await api.send_text(api.user(BESA, "Besa"), f"/ban #{number}", chat=staff_chat(api))
+    said = await api.wait_for("sendMessage", since=since, where=lambda c: c.result is not None
+                              and c.chat_id == STAFF_CHAT)
+    assert name in said.text
+    since = api.mark()
+    await forget_me(api, person)
+    await api.wait_for("deleteMessage", since=since, where=lambda c: c.result is not None
+                       and c.params["message_id"] == said.result["message_id"])
+    with pytest.raises(KeyError):
+        api.stored(STAFF_CHAT, said.result["message_id"])
+    with sqlite3.connect(database) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert name.encode() not in b"".join(p.read_bytes() for p in tmp_path.glob("bot.db*"))
+
+
 async def test_a_database_error_is_logged_without_the_persons_text(
         api: BotApiServer, database_url: str, started: list[RunningBot],
         caplog: pytest.LogCaptureFixture) -> None:
