@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import inspect, select, text
 
 from bot.storage import Ban, Database, FaqSuggestion, OutboxItem, Ticket, TicketMessage
-from botapi import BotApiServer
+from botapi import BotApiServer, Call
 from botapi.harness import RunningBot
 from staffchat import (BESA, DRITA, STAFF_CHAT, ask_staff, card_of, edited_follow_up,
                        staff_chat, staff_config, staff_says, start, wait_until)
@@ -98,6 +98,16 @@ async def forget_me(api: BotApiServer, person: dict) -> None:
     done = await api.wait_for("sendMessage", since=since,
                               where=lambda c: c.chat_id == person["id"])
     assert done.text == "U fshi gjithçka që boti ruante për ju."
+
+
+async def forget_deletes(api: BotApiServer, person: dict, message: Call) -> None:
+    """``person`` forgets (:func:`forget_me`), and ``message`` leaves the staff chat."""
+    since = api.mark()
+    await forget_me(api, person)
+    await api.wait_for("deleteMessage", since=since, where=lambda c: c.result is not None
+                       and c.params["message_id"] == message.result["message_id"])
+    with pytest.raises(KeyError):
+        api.stored(STAFF_CHAT, message.result["message_id"])
 
 
 def cells(database_url: str) -> list[str]:
@@ -277,12 +287,7 @@ async def test_the_staff_chats_answer_naming_a_forgotten_person_is_deleted(
     said = await api.wait_for("sendMessage", since=since, where=lambda c: c.result is not None
                               and c.chat_id == STAFF_CHAT)
     assert name in said.text
-    since = api.mark()
-    await forget_me(api, person)
-    await api.wait_for("deleteMessage", since=since, where=lambda c: c.result is not None
-                       and c.params["message_id"] == said.result["message_id"])
-    with pytest.raises(KeyError):
-        api.stored(STAFF_CHAT, said.result["message_id"])
+    await forget_deletes(api, person, said)
     with sqlite3.connect(database) as connection:
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     assert name.encode() not in b"".join(p.read_bytes() for p in tmp_path.glob("bot.db*"))
@@ -393,9 +398,4 @@ async def test_a_forgotten_persons_rating_comment_leaves_the_staff_chat(
         c.chat_id == STAFF_CHAT and c.result is not None and "Artan Kola" in c.text))
     await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == 5200
                        and c.text == "Faleminderit për komentin!")
-    since = api.mark()
-    await forget_me(api, person)
-    await api.wait_for("deleteMessage", since=since, where=lambda c: c.result is not None
-                       and c.params["message_id"] == comment.result["message_id"])
-    with pytest.raises(KeyError):
-        api.stored(STAFF_CHAT, comment.result["message_id"])
+    await forget_deletes(api, person, comment)
