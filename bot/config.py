@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from bot.files import read_bytes
+from bot.files import read_bytes, read_text
 from bot.limits import WEBHOOK_PORTS
 from bot.workhours import WorkingHours, parse_hours
 
@@ -394,9 +394,8 @@ class Config:
         if self.source is None:
             return ""
         try:
-            text = io.TextIOWrapper(io.BytesIO(_read(self.source)), encoding="utf-8").read()
-            line = _line_of(loc, _line_table(text))
-        except (ConfigError, UnicodeDecodeError):
+            line = _line_of(loc, _line_table(read_text(self.source, MAX_FILE_BYTES)))
+        except (OSError, ValueError):  # UnicodeDecodeError is one
             line = None
         return f"{self.source}{'' if line is None else f':{line}'}"
 

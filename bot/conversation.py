@@ -110,6 +110,11 @@ class Pressed:
 COMMANDS = ("start", "help", "faq", "search", "lang", "contact", "ask")
 
 
+
+def _in_group(asker: Asker, chat_id: int | None) -> bool:
+    """Whether ``chat_id`` (None: the person's private chat) is a group."""
+    return chat_id is not None and chat_id != asker.id
+
 @dataclass
 class Assistant:
     """The bot's brain: configuration, database, FAQ matcher and registry index."""
@@ -414,8 +419,8 @@ class Assistant:
         lookup = self._lookup(message)
         # In a group, no question is kept for the staff: their answer goes to a private
         # chat, which the person may never have opened (/ask is refused there too).
-        group = chat_id is not None and chat_id != asker.id
-        draft = None if group else self._draft(asker, text, lang, decision, message_id)
+        draft = None if _in_group(asker, chat_id) else self._draft(asker, text, lang, decision,
+                                                                   message_id)
         faq_score = decision.top.score if decision.top else 0.0
         if lookup and lookup.decision == "found" and (
                 decision.decision != "answer" or lookup.results[0].score >= faq_score):
@@ -522,8 +527,7 @@ class Assistant:
                 if learning.unvote(self.db, asker.id, entry_id):
                     self.refresh_learned()
                 # In a group, as for a question there, no question is kept for the staff.
-                group = chat_id is not None and chat_id != asker.id
-                draft = None if group else self._disliked(asker, lang, entry)
+                draft = None if _in_group(asker, chat_id) else self._disliked(asker, lang, entry)
                 return Pressed(notice=phrases.raw(lang, "feedback_thanks"), close=True,
                                replies=(self._escalate(lang, sorry=True, draft=draft),))
             case NoneOfThese(lang, draft) if draft is not None and self.tickets.enabled:

@@ -12,7 +12,6 @@ broken file never replaces a good FAQ.
 from __future__ import annotations
 
 import difflib
-import io
 import os
 import re
 from collections.abc import Iterator
@@ -22,8 +21,7 @@ from pathlib import Path
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from bot import safe_yaml
-from bot.files import read_bytes
+from bot import files, safe_yaml
 from bot.untrusted import first_hidden, named
 
 FORMAT_VERSION = 1
@@ -344,8 +342,7 @@ def _read_links(check: _Checker, node: Node) -> tuple[tuple[str, str], ...]:
 
 def read_text(path: Path) -> str:
     """A FAQ file's text; OSError when it cannot be read, ValueError when it is too big."""
-    content = read_bytes(path, MAX_FILE_BYTES)
-    return io.TextIOWrapper(io.BytesIO(content), encoding="utf-8").read()  # as read_text
+    return files.read_text(path, MAX_FILE_BYTES)
 
 
 def _read_file(check: _Checker, path: Path) -> list[Entry]:

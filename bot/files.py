@@ -5,6 +5,7 @@ before anything else is loaded."""
 
 from __future__ import annotations
 
+import io
 import os
 
 
@@ -26,3 +27,9 @@ def read_bytes(path: str | os.PathLike[str], limit: int) -> bytes:
     if not fits or len(content) > limit:
         raise ValueError(f"the file is larger than {_size(limit)}")
     return content
+
+
+def read_text(path: str | os.PathLike[str], limit: int) -> str:
+    """The file's UTF-8 text, read as :func:`read_bytes` reads it and decoded as
+    ``Path.read_text`` does (universal newlines); UnicodeDecodeError if it is no UTF-8."""
+    return io.TextIOWrapper(io.BytesIO(read_bytes(path, limit)), encoding="utf-8").read()

@@ -102,6 +102,19 @@ def as_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+def forgotten_ticket(lang: str, number: int, post: int | None, topic: int | None
+                     ) -> list[Intent]:
+    """What a forgotten person's ticket post and forum topic become in the staff chat: the
+    ticket's number, and nothing of them."""
+    calls: list[Intent] = []
+    if post is not None:
+        calls.append(Edit(say(lang, "staff_card_forgotten", number=number), message_id=post))
+    if topic is not None:
+        name = phrases.raw(lang, "ticket_topic").format(number=number, name="")
+        calls.append(RenameTopic(topic, name.strip()))
+    return calls
+
+
 def _lighter(call: Call) -> dict[str, Any]:
     """The row's new payload once ``call`` is done: bytes (a file, a picture) are not
     kept, nor an answer's words (:data:`REPLY`). Nothing needs them once made, and they
@@ -292,16 +305,10 @@ class Outbox:
         again shows the forget once more. A person's private chat is theirs: left as it is."""
         if call.ticket_id is None or call.chat_id > 0:
             return
-        undo: list[Intent] = []
-        if message_id is not None:
-            undo.append(Delete(message_id))
-        if thread_id is not None:
-            name = phrases.raw(self.language, "ticket_topic").format(number=call.ticket_id,
-                                                                     name="")
-            undo.append(RenameTopic(thread_id, name.strip()))
-        if call.purpose == TICKET_EDIT and call.ticket_post is not None:
-            undo.append(Edit(say(self.language, "staff_card_forgotten", number=call.ticket_id),
-                             message_id=call.ticket_post))
+        undo: list[Intent] = [Delete(message_id)] if message_id is not None else []
+        undo += forgotten_ticket(self.language, call.ticket_id,
+                                 call.ticket_post if call.purpose == TICKET_EDIT else None,
+                                 thread_id)
         for intent in undo:
             enqueue(session, chat_id=call.chat_id, intent=intent, purpose=FORGET, now=now)
 

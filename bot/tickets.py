@@ -50,7 +50,6 @@ from bot.intents import (
     OpenTopic,
     PostTicket,
     Relay,
-    RenameTopic,
     Say,
     UpdateTicket,
 )
@@ -68,6 +67,7 @@ from bot.outbox import (
     TICKET_TOPIC,
     as_utc,
     enqueue,
+    forgotten_ticket,
     utcnow,
 )
 from bot.phrases import Html, escape, plain, say
@@ -1083,13 +1083,8 @@ class Tickets:
             calls: list[tuple[int, Intent]] = [(chat_id, Delete(copy_id))
                                                for chat_id, copy_id in done.copies]
             for number, chat_id, post_id, topic_id in done.posts:
-                if post_id is not None:
-                    calls.append((chat_id, Edit(say(self.lang, "staff_card_forgotten",
-                                                    number=number), message_id=post_id)))
-                if topic_id is not None:
-                    name = phrases.raw(self.lang, "ticket_topic").format(number=number,
-                                                                              name="")
-                    calls.append((chat_id, RenameTopic(topic_id, name.strip())))
+                calls += [(chat_id, intent) for intent
+                          in forgotten_ticket(self.lang, number, post_id, topic_id)]
             for chat_id, intent in calls:
                 enqueue(session, chat_id=chat_id, intent=intent, purpose=FORGET, now=now)
         return queued + len(calls)

@@ -285,12 +285,11 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         if not isinstance(update, Update):
             await coroutine
             return
-        if await self._forgotten(update.update_id):
-            if self.on_done is not None:
-                self.on_done()
-            return
-        start_handling(update.update_id)  # the core keys what it creates by it
-        await coroutine
+        # Forgotten (its row deleted) before its turn or before a try again, it is not
+        # handled; marking it done then changes nothing.
+        if not await self._forgotten(update.update_id):
+            start_handling(update.update_id)  # the core keys what it creates by it
+            await coroutine
         waits = backoff(FIRST_WAIT, LAST_WAIT)
         while attempt.again and self.handle_again is not None and not attempt.left:
             attempt.again = False
@@ -299,7 +298,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
                 attempt.left = True
                 break
             if await self._forgotten(update.update_id):
-                return
+                break
             start_handling(update.update_id)
             await self.handle_again(update)
         if attempt.left:

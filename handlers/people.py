@@ -81,7 +81,7 @@ async def on_command(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None or message.from_user is None or not message.text:
         return
-    if message.chat.type != ChatType.PRIVATE and await command_under_ticket(update, context):
+    if await command_under_ticket(update, context):
         return  # "/search ..." as a staff reply under a ticket: not a search
     name = message.text.split(maxsplit=1)[0][1:].split("@")[0].lower()
     # As typed after the command (a question to /ask keeps its lines).

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 from telegram import Message, Update
-from telegram.constants import ChatType
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.choices import Button, Forget
@@ -24,7 +23,7 @@ async def on_forget(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None or message.from_user is None:
         return
-    if message.chat.type != ChatType.PRIVATE and await command_under_ticket(update, context):
+    if await command_under_ticket(update, context):
         return  # "/forget ..." as a staff reply under a ticket: not the staff's own forget
     brain = context.bot_data.assistant
     lang = await asyncio.to_thread(brain.language, asker(message.from_user))
