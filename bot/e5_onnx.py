@@ -175,17 +175,21 @@ class E5Onnx:
         if block != QK:
             raise ValueError(f"{path}: blocks of {block} weights, not {QK}")
         at = 8 + struct.calcsize("<7ifi5iQ")
-        offs = np.frombuffer(buf, "<u4", n_pieces + 1, at)
+        offs = np.frombuffer(buf, "<u4", n_pieces + 1, at).tolist()
         at += 4 * (n_pieces + 1)
         scores = np.frombuffer(buf, "<f4", n_pieces, at).copy()
         at += 4 * n_pieces
         blob = bytes(buf[at:at + blob_len])
         at += blob_len
-        pieces: dict[str, int] = {}
-        for i in range(n_pieces):
-            word = blob[offs[i]:offs[i + 1]].decode("utf-8", "surrogateescape")
-            if word and word not in pieces and i != unk:
-                pieces[word] = i
+        # Built from the last piece to the first, so that of two equal pieces the
+        # first one's id stays, as the C engine's hash table finds it first.
+        words = (blob[a:b].decode("utf-8", "surrogateescape")
+                 for a, b in zip(reversed(offs[:-1]), reversed(offs[1:]), strict=True))
+        pieces = dict(zip(words, range(n_pieces - 1, -1, -1), strict=True))
+        pieces.pop("", None)
+        unknown = blob[offs[unk]:offs[unk + 1]].decode("utf-8", "surrogateescape")
+        if pieces.get(unknown) == unk:  # never matched (the C engine skips it too)
+            del pieces[unknown]
         n_norm, norm_len = struct.unpack_from("<iI", buf, at)
         at += 8
         normal: dict[str, str] = {}
