@@ -203,7 +203,7 @@ class E5Onnx:
         at += norm_len
         self._tokenizer = _Tokenizer(
             pieces, scores.tolist(), unk, _f32(float(scores.min()) - 10.0),
-            max(len(p) for p in pieces), normal)
+            max(map(len, pieces)), normal)
 
         (n_tensors,) = struct.unpack_from("<i", buf, at)
         at += 4
