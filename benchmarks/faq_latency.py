@@ -265,9 +265,8 @@ def main() -> int:
         start = time.perf_counter()
         FaqMatcher(faq, matching, cache)
         rebuild = (time.perf_counter() - start) * 1000
-        vectors_mb = (with_model._phrasing_vectors.nbytes
-                      + (with_model._answer_vectors.nbytes + with_model._document_vectors.nbytes
-                         if with_model._answer_vectors is not None else 0)) / 2**20
+        vectors_mb = (with_model._columns.matrix.nbytes
+                      if with_model._columns is not None else 0) / 2**20
         changed = Faq((replace(faq.entries[0], answers={
             lang: f"{text} (changed {time.time_ns()})"
             for lang, text in faq.entries[0].answers.items()}),)
