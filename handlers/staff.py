@@ -453,7 +453,11 @@ async def on_desk_command(update: Update, context: BotContext) -> None:
     if name == "save":
         replied = message.reply_to_message
         text = (replied.text or replied.caption) if replied else None
-        outcome = await asyncio.to_thread(tickets.save_reply, rest, text, who)
+        # The bot's message of a ticket (its post, a copy) holds the person's words.
+        theirs = (await _ticket_of(staff, message, context.bot.id)
+                  if replied is not None and replied.from_user is not None
+                  and replied.from_user.id == context.bot.id else None)
+        outcome = await asyncio.to_thread(tickets.save_reply, rest, text, who, theirs)
         await _say(context, message, outcome.text)
         return
     if name in ("assign", "unassign"):

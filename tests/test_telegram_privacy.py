@@ -399,3 +399,32 @@ async def test_a_forgotten_persons_rating_comment_leaves_the_staff_chat(
     await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == 5200
                        and c.text == "Faleminderit për komentin!")
     await forget_deletes(api, person, comment)
+
+
+async def test_a_saved_reply_made_of_a_persons_message_goes_with_their_forget(
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
+    """/save as a reply to the bot's copy of a person's message keeps their words: their
+    forget deletes it, and leaves the staff's own saved replies."""
+    await start(started, staff_config(api, tmp_path / "bot.db"))
+    secret = "Qwzx-7743 si ta plotesoj formularin e grantit"
+    person = api.user(4957, "Ana")
+    await ask_staff(api, person)
+    since = api.mark()
+    await api.send_text(person, secret)  # to the open ticket: copied to the staff chat
+    copy = await api.wait_for("sendMessage", since=since, where=lambda c: c.result is not None
+                              and c.chat_id == STAFF_CHAT and secret in c.text)
+    besa = api.user(BESA, "Besa")
+    own = await api.send_text(besa, "Formulari plotësohet në portalin e agjencisë.",
+                              chat=staff_chat(api))
+    for command, replied in (("/save formulari", copy.result),
+                             ("/save portali", own["message"])):
+        since = api.mark()
+        await api.send_text(besa, command, chat=staff_chat(api), reply_to=replied)
+        said = await api.wait_for("sendMessage", since=since,
+                                  where=lambda c: c.chat_id == STAFF_CHAT)
+        assert "u ruajt" in said.text, said.text
+    assert "Ana (id 4957)" in await staff_command(api, "/saved")  # name, words
+
+    await forget_me(api, person)
+    assert (await staff_command(api, "/saved")).splitlines() == [
+        "Përgjigjet e ruajtura", "• portali: Formulari plotësohet në portalin e agjencisë."]
