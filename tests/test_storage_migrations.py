@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, select, text
+from sqlalchemy import Connection, inspect, select, text
 
 from bot.storage import Database, DatabaseUnavailable, Organisation, Person
 
@@ -104,18 +106,26 @@ def test_a_file_that_is_not_a_database_is_refused_and_left_as_it_was(tmp_path: P
     assert path.read_bytes() == b"nipt,name\nK12345678A,Org\n"
 
 
-def test_out_of_scope_questions_migrate_up_and_down(database_url: str) -> None:
+@contextmanager
+def downgraded(db: Database, revision: str) -> Iterator[Connection]:
+    """A transaction on ``db`` brought down to ``revision`` first."""
     from alembic import command
 
     from bot.storage import _alembic_config
 
+    config = _alembic_config()
+    with db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+        yield connection
+
+
+def test_out_of_scope_questions_migrate_up_and_down(database_url: str) -> None:
     db = Database(database_url)
     try:
         assert "out_of_scope_questions" in inspect(db.engine).get_table_names()
-        config = _alembic_config()
-        with db.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.downgrade(config, "0014")
+        with downgraded(db, "0014"):
+            pass
         assert db.revision() == "0014"
         assert "out_of_scope_questions" not in inspect(db.engine).get_table_names()
         db.migrate()
@@ -134,16 +144,9 @@ def test_out_of_scope_questions_migrate_up_and_down(database_url: str) -> None:
 def test_answers_sent_before_the_upgrade_lose_their_words(database_url: str) -> None:
     """A group greeted by a person's name, sent before answers were emptied once made: the
     upgrade empties it; a call still to make, or a ticket's post, keeps its text."""
-    from alembic import command
-
-    from bot.storage import _alembic_config
-
     db = Database(database_url)
     try:
-        config = _alembic_config()
-        with db.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.downgrade(config, "0015")
+        with downgraded(db, "0015") as connection:
             for purpose, status in (("reply", "sent"), ("reply", "failed"),
                                     ("reply", "pending"), ("ticket_post", "sent")):
                 connection.execute(text(
@@ -169,16 +172,9 @@ def test_answers_sent_before_the_upgrade_lose_their_words(database_url: str) -> 
 def test_saved_replies_kept_before_the_upgrade_stay_and_name_nobody(database_url: str) -> None:
     """The upgrade that lets a saved reply name the person whose words it holds keeps the
     saved replies made before it (as the staff's: no person), and so does the downgrade."""
-    from alembic import command
-
-    from bot.storage import _alembic_config
-
     db = Database(database_url)
     try:
-        config = _alembic_config()
-        with db.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.downgrade(config, "0016")
+        with downgraded(db, "0016") as connection:
             connection.execute(text(
                 "INSERT INTO saved_replies (name, text, created_by, created_at) "
                 "VALUES ('orari', 'Nga e hëna në të premte.', 5, CURRENT_TIMESTAMP)"))
@@ -187,8 +183,7 @@ def test_saved_replies_kept_before_the_upgrade_stay_and_name_nobody(database_url
             assert connection.execute(text(
                 "SELECT name, text, user_id FROM saved_replies")).all() == [
                 ("orari", "Nga e hëna në të premte.", None)]
-            config.attributes["connection"] = connection
-            command.downgrade(config, "0016")
+        with downgraded(db, "0016") as connection:
             assert connection.execute(text("SELECT name, text FROM saved_replies")).all() == [
                 ("orari", "Nga e hëna në të premte.")]
     finally:
