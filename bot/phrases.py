@@ -226,6 +226,9 @@ SQ: dict[str, str] = {
     "staff_save_usage": ("Përdorimi: /save EMRI si përgjigje mesazhit që do të ruhet "
                          "(emri: shkronja, shifra, - ose _)."),
     "staff_saved": "Përgjigja «{name}» u ruajt. Përdoreni me /saved si përgjigje një bilete.",
+    "staff_save_bots": ("Ruhen vetëm mesazhet e stafit: ato të botit citojnë njerëz (emrin "
+                        "dhe fjalët e tyre). Shkruani përgjigjen, pastaj /save EMRI si "
+                        "përgjigje asaj."),
     "staff_no_saved": "Kjo përgjigje e ruajtur nuk ekziston më.",
     "staff_saved_none": "Nuk ka përgjigje të ruajtura. Ruani një me /save EMRI.",
     "staff_saved_header": "<b>Përgjigjet e ruajtura</b>",
@@ -559,6 +562,9 @@ EN: dict[str, str] = {
     "staff_save_usage": ("Usage: /save NAME as a reply to the message to keep "
                          "(name: letters, digits, - or _)."),
     "staff_saved": "Saved reply “{name}” kept. Use it with /saved as a reply to a ticket.",
+    "staff_save_bots": ("Only the staff's own messages can be saved: the bot's quote people "
+                        "(their name and words). Write the reply, then /save NAME as a reply "
+                        "to it."),
     "staff_no_saved": "That saved reply no longer exists.",
     "staff_saved_none": "There are no saved replies. Keep one with /save NAME.",
     "staff_saved_header": "<b>Saved replies</b>",

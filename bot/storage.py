@@ -351,9 +351,6 @@ class SavedReply(Base):
     text: Mapped[str] = mapped_column(Text)
     created_by: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    user_id: Mapped[int | None] = mapped_column(BigInteger)
-    """The person whose message the text is, if it was saved from the bot's copy of it
-    or their ticket's post: their forget deletes it (``bot.privacy.USER_COLUMNS``)."""
 
 
 class StaffContact(Base):

@@ -932,27 +932,20 @@ class Tickets:
 
     # --- saved replies ----------------------------------------------------
 
-    def save_reply(self, name: str, text: str | None, by: StaffMember,
-                   ticket_id: int | None = None) -> Outcome:
-        """Keep ``text`` as the saved reply ``name`` (replacing one of that name).
-        ``ticket_id``: the text is the bot's message of that ticket (a copy of the
-        person's message, or the ticket's post), so the person's words: it is kept as
-        theirs, and their forget deletes it."""
+    def save_reply(self, name: str, text: str | None, by: StaffMember) -> Outcome:
+        """Keep ``text`` as the saved reply ``name`` (replacing one of that name)."""
         text = clean(text) if text is not None else None
         if not SAVED_NAME.match(name) or not (text or "").strip():
             return Outcome(False, say(self.lang, "staff_save_usage"))
         assert text is not None
         now = self.clock()
         with self.db.session() as session:
-            person = (session.scalar(select(Ticket.user_id).where(Ticket.id == ticket_id))
-                      if ticket_id is not None else None)
             saved = session.scalar(select(SavedReply).where(SavedReply.name == name.lower()))
             if saved is None:
                 session.add(SavedReply(name=name.lower(), text=text, created_by=by.id,
-                                       created_at=now, user_id=person))
+                                       created_at=now))
             else:
                 saved.text, saved.created_by, saved.created_at = text, by.id, now
-                saved.user_id = person
         return Outcome(True, say(self.lang, "staff_saved", name=name.lower()))
 
     def saved_replies(self) -> list[tuple[int, str, str]]:

@@ -452,12 +452,14 @@ async def on_desk_command(update: Update, context: BotContext) -> None:
         return
     if name == "save":
         replied = message.reply_to_message
+        if replied is not None and replied.from_user is not None \
+                and replied.from_user.id == context.bot.id:
+            # A ticket's post, a copy of a person's message, a listing: their name and
+            # words, which a saved reply would send to others and no forget would reach.
+            await _say(context, message, say(lang, "staff_save_bots"))
+            return
         text = (replied.text or replied.caption) if replied else None
-        # The bot's message of a ticket (its post, a copy) holds the person's words.
-        theirs = (await _ticket_of(staff, message, context.bot.id)
-                  if replied is not None and replied.from_user is not None
-                  and replied.from_user.id == context.bot.id else None)
-        outcome = await asyncio.to_thread(tickets.save_reply, rest, text, who, theirs)
+        outcome = await asyncio.to_thread(tickets.save_reply, rest, text, who)
         await _say(context, message, outcome.text)
         return
     if name in ("assign", "unassign"):

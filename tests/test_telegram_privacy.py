@@ -401,14 +401,17 @@ async def test_a_forgotten_persons_rating_comment_leaves_the_staff_chat(
     await forget_deletes(api, person, comment)
 
 
-async def test_a_saved_reply_made_of_a_persons_message_goes_with_their_forget(
+
+async def test_the_bots_messages_quoting_a_person_cannot_become_saved_replies(
         api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
-    """/save as a reply to the bot's copy of a person's message keeps their words: their
-    forget deletes it, and leaves the staff's own saved replies."""
+    """/save as a reply to the bot's copy of a person's message (their name, id and
+    words) or to their ticket's post is refused: a saved reply is sent to other people
+    and no forget reaches it. The staff's own message is saved."""
     await start(started, staff_config(api, tmp_path / "bot.db"))
     secret = "Qwzx-7743 si ta plotesoj formularin e grantit"
     person = api.user(4957, "Ana")
-    await ask_staff(api, person)
+    number = await ask_staff(api, person)
+    card = await card_of(api, number)
     since = api.mark()
     await api.send_text(person, secret)  # to the open ticket: copied to the staff chat
     copy = await api.wait_for("sendMessage", since=since, where=lambda c: c.result is not None
@@ -416,15 +419,14 @@ async def test_a_saved_reply_made_of_a_persons_message_goes_with_their_forget(
     besa = api.user(BESA, "Besa")
     own = await api.send_text(besa, "Formulari plotësohet në portalin e agjencisë.",
                               chat=staff_chat(api))
-    for command, replied in (("/save formulari", copy.result),
-                             ("/save portali", own["message"])):
+    for command, replied, answer in (
+            ("/save formulari", copy.result, "Ruhen vetëm mesazhet e stafit"),
+            ("/save bileta", card.result, "Ruhen vetëm mesazhet e stafit"),
+            ("/save portali", own["message"], "Përgjigja «portali» u ruajt.")):
         since = api.mark()
         await api.send_text(besa, command, chat=staff_chat(api), reply_to=replied)
         said = await api.wait_for("sendMessage", since=since,
                                   where=lambda c: c.chat_id == STAFF_CHAT)
-        assert "u ruajt" in said.text, said.text
-    assert "Ana (id 4957)" in await staff_command(api, "/saved")  # name, words
-
-    await forget_me(api, person)
+        assert said.text.startswith(answer), said.text
     assert (await staff_command(api, "/saved")).splitlines() == [
         "Përgjigjet e ruajtura", "• portali: Formulari plotësohet në portalin e agjencisë."]
