@@ -20,12 +20,14 @@ layer norm.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import logging
 import mmap
 import os
 import struct
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,6 +46,8 @@ META = "\u2581"
 """SentencePiece's mark of a space."""
 GRAPH_PREFIX = "e5-onnx-"
 """Name of the graph files kept by :func:`_built`, before their key."""
+GRAPH_KEPT = 7 * 24 * 3600
+"""Seconds a version of the graph is kept after it was written, while another is used."""
 BATCH_TOKENS = 256
 """Tokens (padding included) embedded in one run of the graph: FAQ texts are
 sorted by length and cut into batches of about this size (a longer text runs
@@ -196,6 +200,8 @@ class E5Onnx:
         at += 4 * n_pieces
         blob = np.frombuffer(buf, np.uint8, blob_len, at)
         at += blob_len
+        if offs[0] != 0 or offs[-1] != blob_len or np.any(np.diff(offs.astype(np.int64)) < 0):
+            raise ValueError(f"{path}: the table of pieces is damaged")
         # The pieces are stored end to end: a NUL (which no piece holds) put between
         # them, one decode and one split read them all (the pieces one by one: 0.12 s).
         words = np.insert(blob, offs[1:-1].astype(np.intp), 0).tobytes().decode(
@@ -268,18 +274,19 @@ class E5Onnx:
         # of the two cores, two threads that spin took a median / p99 of 41.5 / 85.3 ms
         # a question, against 28.0 / 39.7 for one; sleeping, 21 to 23 / 37 to 41.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        model = _built(path, folder, graph)
+        model, kept = _built(path, folder, graph)
         with _RUNS.call():
             try:
                 self._session = ort.InferenceSession(
                     model, options, providers=["CPUExecutionProvider"])
             except Exception:  # noqa: BLE001 - ONNX Runtime's own kinds of refusal
-                if not isinstance(model, str):
+                if kept is None:
                     raise
-                log.warning("the model's graph kept in %s is damaged: built again", model)
-                Path(model).unlink(missing_ok=True)
+                log.warning("the model's graph kept in %s is damaged: built again", kept)
+                kept.unlink(missing_ok=True)
                 self._session = ort.InferenceSession(
-                    _built(path, folder, graph), options, providers=["CPUExecutionProvider"])
+                    _built(path, folder, graph)[0], options,
+                    providers=["CPUExecutionProvider"])
 
     def ids(self, text: str, *, query: bool) -> list[int]:
         """The pieces the model reads for ``text``, its prefix included (no specials).
@@ -336,32 +343,45 @@ class E5Onnx:
                           dtype=np.float32)
 
 
-def _built(path: Path, folder: Path | None, graph: Callable[[], bytes]) -> str | bytes:
-    """The serialised graph of the model file ``path``: the file kept in ``folder``
-    for this model file and this module, else ``graph()``, kept there for the next
-    start (written whole, then renamed; older versions deleted). Building the graph
-    (and importing onnx to do it) took 0.15 s of each start, of ``ask`` too."""
+def _built(path: Path, folder: Path | None,
+           graph: Callable[[], bytes]) -> tuple[bytes, Path | None]:
+    """The serialised graph of the model file ``path``, and the file it was read from:
+    the one kept in ``folder`` for these weights and this module, else ``graph()``, then
+    kept there (written whole and renamed: another process reads all of it or none).
+    Building the graph (and importing onnx to do it) took 0.15 s of each start, of
+    ``ask`` too. A version not written for :data:`GRAPH_KEPT` seconds is deleted: each
+    change of the weights or of this module makes one, and two versions of the bot
+    sharing the folder each keep their own."""
     if folder is None:
-        return graph()
-    stat = path.stat()
-    key = hashlib.sha256(b"\0".join((
-        str(path.resolve()).encode(), str(stat.st_size).encode(),
-        str(stat.st_mtime_ns).encode(), Path(__file__).read_bytes()))).hexdigest()[:16]
+        return graph(), None
+    try:
+        stat, source = path.stat(), Path(__file__).read_bytes()
+    except OSError:  # this module read from an archive: no key, built at each start
+        return graph(), None
+    key = hashlib.sha256(b"\0".join((str(stat.st_size).encode(), str(stat.st_mtime_ns).encode(),
+                                     source))).hexdigest()[:16]
     kept = folder / f"{GRAPH_PREFIX}{key}.onnx"
-    if kept.is_file():
-        return str(kept)
+    with contextlib.suppress(OSError):  # not kept yet, or deleted meanwhile
+        return kept.read_bytes(), kept
     built = graph()
+    partial = folder / f"{kept.name}.{os.getpid()}.part"
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        partial = kept.with_suffix(f".{os.getpid()}.part")
-        partial.write_bytes(built)
+        with partial.open("wb") as file:
+            file.write(built)
+            file.flush()
+            os.fsync(file.fileno())
         partial.replace(kept)
-        for old in folder.glob(f"{GRAPH_PREFIX}*.onnx"):
-            if old != kept:
-                old.unlink(missing_ok=True)
-    except OSError as exc:  # a read-only folder: build it again next time
+    except OSError as exc:  # a read-only folder, a full disk: built again next time
         log.warning("cannot keep the model's graph in %s (%s)", folder, exc)
-    return built
+    finally:
+        partial.unlink(missing_ok=True)
+    stale = time.time() - GRAPH_KEPT
+    for old in folder.glob(f"{GRAPH_PREFIX}*"):
+        with contextlib.suppress(OSError):  # deleted by another process meanwhile
+            if old != kept and old.stat().st_mtime < stale:
+                old.unlink()
+    return built, None
 
 
 def _graph(dim: int, heads: int, ff: int, eps: float,

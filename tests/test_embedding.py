@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
+import os
 import subprocess
 import sys
 import threading
@@ -461,9 +462,19 @@ def test_a_start_reads_the_graph_an_earlier_one_kept_and_mends_a_damaged_one(
         built, vector = run.stdout.split()
         return built == "True", np.frombuffer(bytes.fromhex(vector), np.float32), run.stderr
 
+    # Another version's graph, written a moment ago, stays; one not written for 8 days,
+    # and what a process that died while writing left, go.
+    other, old, partial = (tmp_path / f"e5-onnx-{name}" for name in (
+        "0123456789abcdef.onnx", "fedcba9876543210.onnx", "fedcba9876543210.onnx.7.part"))
+    for file in (other, old, partial):
+        file.write_bytes(b"an earlier version")
+    week_ago = time.time() - 8 * 24 * 3600
+    for file in (old, partial):
+        os.utime(file, (week_ago, week_ago))
     built, first, _ = start()
-    kept = list(tmp_path.glob("*.onnx"))
+    kept = [file for file in tmp_path.glob("*.onnx") if file != other]
     assert built and len(kept) == 1
+    assert other.is_file() and not old.exists() and not partial.exists()
     built, again, log_text = start()
     assert not built and np.array_equal(first, again) and "damaged" not in log_text
     kept[0].write_bytes(b"not a graph")
