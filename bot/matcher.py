@@ -393,8 +393,9 @@ class _Columns:
     and the closest of each entry's rows is taken per group.
 
     By columns, because OpenBLAS multiplies a vector by a matrix stored that way about
-    twice as fast: on a FAQ 50 times the bench's (24,000 phrasings and answers, 36 MB,
-    more than the cache holds) 1.1 ms instead of 2.4 (``benchmarks/faq_latency.py``)."""
+    twice as fast: on a FAQ 50 times the bench's (28,500 phrasings, answers and documents,
+    42 MB, more than the cache holds) a decision whose question's vector is cached took
+    3.9 ms instead of 5.3 (``benchmarks/faq_latency.py``)."""
 
     def __init__(self, entries: int, groups: Sequence[tuple[np.ndarray, Vectors]]) -> None:
         self._entries = entries

@@ -167,4 +167,3 @@ def test_answers_sent_before_the_upgrade_lose_their_words(database_url: str) -> 
         assert payloads[2]["text"] == payloads[3]["text"] == "Përshëndetje, Xhevdet!"
     finally:
         db.close()
-

@@ -401,7 +401,6 @@ async def test_a_forgotten_persons_rating_comment_leaves_the_staff_chat(
     await forget_deletes(api, person, comment)
 
 
-
 async def test_the_bots_messages_quoting_a_person_cannot_become_saved_replies(
         api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
     """/save as a reply to the bot's copy of a person's message (their name, id and
