@@ -16,6 +16,18 @@ sends a PostgreSQL notification (:data:`CHANNEL`) that wakes the other workers.
 
 A handled update keeps only its id (for spotting a late duplicate) and is
 deleted after :data:`KEEP_HANDLED`; people's text does not linger here.
+
+An update whose handling kills the process (a crash in native code, the memory
+exhausted) would be handed over again at every start, and stop the bot for everyone
+each time. So an update handed over again (:meth:`Inbox.pending` at a start, or
+claimed from a worker that had gone) is counted when its handling begins
+(:meth:`Inbox.begin`) and uncounted when it ends without being handled (the bot
+stopped cleanly); the count left says how many processes died while it was in hand.
+One counted once is handled alone (the Telegram layer's turn), so that a crash then
+names it; one counted :data:`SET_ASIDE_AFTER` times is set aside
+(:meth:`Inbox.set_aside`): kept, not handled, its chat told, and deleted after
+:data:`KEEP_SET_ASIDE`. A clean stop counts nothing, and the updates handled as they
+arrive pay no write for this.
 """
 
 from __future__ import annotations
@@ -25,7 +37,7 @@ from collections.abc import Collection, Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, delete, exists, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -37,6 +49,12 @@ from bot.storage import Database, InboxUpdate
 KEEP_HANDLED = timedelta(days=1)
 # The PostgreSQL notification channel that says an update was stored.
 CHANNEL = "ngo_faq_bot_inbox"
+# Processes that died while an update handed over again was in hand, before it is set
+# aside: the first death may be another update's (several are handled at once), the
+# second happened while it was handled alone.
+SET_ASIDE_AFTER = 2
+# How long an update set aside is kept (for an admin to look at; a forget deletes it).
+KEEP_SET_ASIDE = timedelta(days=7)
 
 
 # The update being handled, and a counter of the replies queued for it (set by the
@@ -85,6 +103,28 @@ class Stored(Enum):
     CLAIMED = "claimed"      # kept, and claimed for the worker that received it
 
 
+class Waiting(NamedTuple):
+    """An update to handle, as :meth:`Inbox.pending` and :meth:`Inbox.claim` give it."""
+
+    update_id: int
+    payload: dict[str, Any]
+    again: bool
+    """Handed over again: it was in hand (or waiting) when a process stopped."""
+    unfinished: int
+    """Processes that died while it was in hand (see the module's docstring)."""
+
+    @property
+    def suspect(self) -> bool:
+        """A process died while it was in hand: it is handled alone."""
+        return self.unfinished > 0
+
+    @property
+    def poisonous(self) -> bool:
+        """Processes died :data:`SET_ASIDE_AFTER` times while it was in hand, the last time
+        while it was handled alone: it is set aside, not handled."""
+        return self.unfinished >= SET_ASIDE_AFTER
+
+
 class Inbox:
     """Updates received and not yet handled, in the database."""
 
@@ -112,7 +152,8 @@ class Inbox:
                     chat_id is None or session.scalar(
                         select(InboxUpdate.update_id)
                         .where(InboxUpdate.chat_id == chat_id,
-                               InboxUpdate.handled_at.is_(None)).limit(1)) is None)
+                               InboxUpdate.handled_at.is_(None),
+                               InboxUpdate.set_aside_at.is_(None)).limit(1)) is None)
                 session.execute(insert(InboxUpdate).values(
                     update_id=update_id, chat_id=chat_id, user_id=user_id, payload=payload,
                     received_at=now, claimed_by=claim_for if claim else None,
@@ -133,36 +174,65 @@ class Inbox:
             return session.scalar(select(InboxUpdate.update_id)
                                   .where(InboxUpdate.update_id == update_id)) is not None
 
+    def begin(self, update_id: int) -> None:
+        """The handling of an update handed over again begins: counted until it ends."""
+        with self.db.session() as session:
+            session.execute(update(InboxUpdate).where(InboxUpdate.update_id == update_id,
+                                                      InboxUpdate.handled_at.is_(None))
+                            .values(unfinished=InboxUpdate.unfinished + 1))
+
+    def left(self, update_id: int) -> None:
+        """The handling :meth:`begin` counted ended without the update being handled (the
+        bot stops, the update waits for the next start): uncounted."""
+        with self.db.session() as session:
+            session.execute(update(InboxUpdate).where(InboxUpdate.update_id == update_id,
+                                                      InboxUpdate.unfinished > 0)
+                            .values(unfinished=InboxUpdate.unfinished - 1))
+
+    def set_aside(self, update_id: int) -> None:
+        """Do not hand the update over again: it stopped the bot (see the module's
+        docstring). Its content stays for :data:`KEEP_SET_ASIDE`, and its chat's later
+        updates no longer wait for it."""
+        with self.db.session() as session:
+            session.execute(update(InboxUpdate).where(InboxUpdate.update_id == update_id)
+                            .values(set_aside_at=_now(), claimed_by=None, claimed_until=None))
+
     def waiting(self, update_id: int) -> bool:
         """Whether the update is stored and not yet handled: False once a forget deleted it
         (``ngo-faq-bot forget`` in another process, or the person's /forget in another
         chat) while it waited here in memory."""
         with self.db.session() as session:
             return session.scalar(select(InboxUpdate.update_id).where(
-                InboxUpdate.update_id == update_id, InboxUpdate.handled_at.is_(None))) is not None
+                InboxUpdate.update_id == update_id, InboxUpdate.handled_at.is_(None),
+                InboxUpdate.set_aside_at.is_(None))) is not None
 
-    def pending(self) -> list[tuple[int, dict[str, Any]]]:
-        """The updates not yet handled, oldest first, as ``(update_id, payload)``."""
+    def pending(self) -> list[Waiting]:
+        """The updates not yet handled (nor set aside), oldest first: all handed over again."""
         with self.db.session() as session:
-            rows = session.execute(select(InboxUpdate.update_id, InboxUpdate.payload)
-                                   .where(InboxUpdate.handled_at.is_(None))
-                                   .order_by(InboxUpdate.update_id)).all()
-        return [(update_id, payload) for update_id, payload in rows if payload is not None]
+            rows = session.execute(
+                select(InboxUpdate.update_id, InboxUpdate.payload, InboxUpdate.unfinished)
+                .where(InboxUpdate.handled_at.is_(None), InboxUpdate.set_aside_at.is_(None))
+                .order_by(InboxUpdate.update_id)).all()
+        return [Waiting(update_id, payload, True, unfinished)
+                for update_id, payload, unfinished in rows if payload is not None]
 
     def claim(self, worker: str, lease: timedelta, limit: int = 50, *,
-              share: tuple[int, int] | None = None) -> list[tuple[int, dict[str, Any]]]:
+              share: tuple[int, int] | None = None) -> list[Waiting]:
         """Take for ``worker`` the oldest pending update of up to ``limit`` chats that no
-        other worker holds; returns them as ``(update_id, payload)``, oldest first.
-        ``share`` (index, count): only chats that worker ``index`` of ``count`` owns
-        (:func:`owner`)."""
+        other worker holds; returns them oldest first, handed over again when another
+        worker had claimed them (it stopped, or died). ``share`` (index, count): only
+        chats that worker ``index`` of ``count`` owns (:func:`owner`)."""
         now = _now()
         earlier = aliased(InboxUpdate)
         free = or_(InboxUpdate.claimed_until.is_(None), InboxUpdate.claimed_until < now)
         first_of_chat = ~exists().where(and_(earlier.chat_id == InboxUpdate.chat_id,
                                               earlier.handled_at.is_(None),
+                                              earlier.set_aside_at.is_(None),
                                               earlier.update_id < InboxUpdate.update_id))
-        query = select(InboxUpdate.update_id, InboxUpdate.payload).where(
-            InboxUpdate.handled_at.is_(None), free, first_of_chat)
+        query = select(InboxUpdate.update_id, InboxUpdate.payload,
+                       InboxUpdate.claimed_by.is_not(None), InboxUpdate.unfinished).where(
+            InboxUpdate.handled_at.is_(None), InboxUpdate.set_aside_at.is_(None), free,
+            first_of_chat)
         if share is not None:
             index, count = share
             # The SQL remainder of a negative id is negative: brought back to 0..count-1.
@@ -177,7 +247,8 @@ class Inbox:
                 session.execute(update(InboxUpdate)
                                 .where(InboxUpdate.update_id.in_([r[0] for r in rows]))
                                 .values(claimed_by=worker, claimed_until=now + lease))
-        return [(update_id, payload) for update_id, payload in rows if payload is not None]
+        return [Waiting(update_id, payload, bool(again), unfinished)
+                for update_id, payload, again, unfinished in rows if payload is not None]
 
     def renew(self, worker: str, update_ids: Collection[int], lease: timedelta) -> None:
         """``worker`` is still handling ``update_ids``: keep them for another ``lease``."""
@@ -195,13 +266,16 @@ class Inbox:
         with self.db.session() as session:
             session.execute(update(InboxUpdate).where(InboxUpdate.update_id == update_id)
                             .values(handled_at=_now(), payload=None, claimed_by=None,
-                                    claimed_until=None))
+                                    claimed_until=None, unfinished=0))
 
     def prune(self, now: datetime | None = None) -> int:
-        """Delete handled updates older than :data:`KEEP_HANDLED`; returns how many."""
-        cutoff = (now or _now()) - KEEP_HANDLED
+        """Delete handled updates older than :data:`KEEP_HANDLED`, and updates set aside
+        longer than :data:`KEEP_SET_ASIDE`; returns how many."""
+        now = now or _now()
         with self.db.session() as session:
-            result = session.execute(delete(InboxUpdate).where(InboxUpdate.handled_at < cutoff))
+            result = session.execute(delete(InboxUpdate).where(or_(
+                InboxUpdate.handled_at < now - KEEP_HANDLED,
+                InboxUpdate.set_aside_at < now - KEEP_SET_ASIDE)))
             return int(getattr(result, "rowcount", 0) or 0)
 
     def news(self, timeout: float) -> Iterator[int | None]:

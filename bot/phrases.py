@@ -101,6 +101,9 @@ SQ: dict[str, str] = {
     "unknown_command": "Nuk e njoh këtë komandë.",
     "button_expired": "Ky buton nuk është më i vlefshëm.",
     "error": "Më vjen keq, diçka shkoi keq. Ju lutemi provoni përsëri pak më vonë.",
+    "set_aside": ("Më vjen keq: ky mesazh e ndaloi robotin sa herë që u përpoq ta "
+                  "lexonte, ndaj e lashë mënjanë pa e trajtuar. Ju lutem shkruajeni përsëri "
+                  "me fjalë të tjera; për ndihmë nga stafi, përdorni /contact."),
     "flood": ("Po më shkruani shumë shpejt: lexoj deri në {per_minute} mesazhe në minutë. "
               "Mesazhet e tjera të këtij minuti nuk i lexova; ju lutem më shkruani përsëri "
               "pas pak."),
@@ -441,6 +444,9 @@ EN: dict[str, str] = {
     "unknown_command": "I do not know that command.",
     "button_expired": "This button is no longer valid.",
     "error": "Sorry, something went wrong. Please try again a little later.",
+    "set_aside": ("Sorry: this message stopped the bot each time it tried to read it, so "
+                  "it was set aside without being handled. Please write it again in other "
+                  "words; for help from the staff, use /contact."),
     "flood": ("You are writing faster than I can read: I take up to {per_minute} messages a "
               "minute. I did not read the others from this minute; please write again in a "
               "moment."),

@@ -249,7 +249,8 @@ class OutboxItem(Base):
 class InboxUpdate(Base):
     """A Telegram update as received, kept until handled (see :mod:`bot.inbox`).
 
-    ``payload`` is the update's JSON, emptied once ``handled_at`` is set.
+    ``payload`` is the update's JSON, emptied once ``handled_at`` is set; an update set
+    aside keeps it (``set_aside_at``) until :meth:`bot.inbox.Inbox.prune` deletes it.
     """
 
     __tablename__ = "inbox"
@@ -263,6 +264,11 @@ class InboxUpdate(Base):
     # With several workers: who is handling it, until when (then another may take it).
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Handlings begun after a restart (see bot.inbox.Inbox.begin) that never ended: each a
+    # process that died while the update was in hand.
+    unfinished: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # When it was set aside, not to be handled: it stopped the bot (see bot.inbox).
+    set_aside_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Ban(Base):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import secrets
 import signal
@@ -34,12 +35,13 @@ from bot.backoff import backoff
 from bot.config import Config
 from bot.conversation import COMMANDS, Assistant, Reply
 from bot.inbox import Inbox
+from bot.outbox import NOTICE
 from bot.storage import reason_of
 from handlers import admins, flood, learned, outbox, people, privacy, staff
 from handlers.context import BotApplication, BotContext, BotData
 from handlers.inbox import ChatOrderedProcessor, Drainer, DurableQueue, handled_again
 from handlers.redaction import redact
-from handlers.render import send
+from handlers.render import answer, send
 from handlers.retrying import until_answered
 
 log = logging.getLogger(__name__)
@@ -119,7 +121,7 @@ def build_application(config: Config, brain: Assistant, worker: Worker = Worker(
         raise ValueError("no bot token: set TELEGRAM_BOT_TOKEN")
     inbox = Inbox(brain.db, notify=worker.shared)
     queue = DurableQueue(inbox, shared=worker.shared)
-    processor = ChatOrderedProcessor(inbox)
+    processor = ChatOrderedProcessor(inbox, queue.again)
     application = (
         Application.builder()
         .token(config.telegram.token)
@@ -131,6 +133,7 @@ def build_application(config: Config, brain: Assistant, worker: Worker = Worker(
         .build()
     )
     processor.handle_again = application.process_update
+    queue.set_aside = functools.partial(set_aside, application, inbox)
     application.bot_data.assistant = brain
     application.bot_data.worker = worker
     if worker.shared:
@@ -157,6 +160,27 @@ async def prune_inbox(context: BotContext) -> None:
     queue = context.application.update_queue
     if isinstance(queue, DurableQueue):
         await asyncio.to_thread(queue.inbox.prune)
+
+
+async def set_aside(application: BotApplication, inbox: Inbox, update_id: int,
+                    update: Update | None) -> None:
+    """Set aside an update that stopped the bot (:mod:`bot.inbox`) and tell its chat why,
+    in one transaction, in the language of whoever sent it (nothing is said of what
+    it holds: the chat may be a group)."""
+    chat = update.effective_chat if update is not None else None
+    if update is None or chat is None:
+        await asyncio.to_thread(inbox.set_aside, update_id)
+        return
+    user, message = update.effective_user, update.effective_message
+    lang = (await asyncio.to_thread(application.bot_data.assistant.language, people.asker(user))
+            if user is not None else phrases.DEFAULT_LANGUAGE)
+
+    def work() -> list[Reply]:
+        inbox.set_aside(update_id)
+        return [Reply(phrases.say(lang, "set_aside"))]
+
+    await answer(BotContext.from_update(update, application), chat.id, work,
+                 reply_to=message.message_id if message is not None else None, purpose=NOTICE)
 
 
 async def on_error(update: object, context: BotContext) -> None:

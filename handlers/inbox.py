@@ -18,7 +18,9 @@ answer from Telegram a handler cannot go on without (:func:`pause`), and the
 handling of an update that failed on the database (:func:`handled_again`). An update
 in hand when the process dies, or still waiting when the bot stops (with the
 later ones of its chat), is handed over again by :meth:`DurableQueue.replay`
-at the next start.
+at the next start. An update in hand when processes died is handled alone
+(:class:`Turns`), then set aside (see :mod:`bot.inbox`): one update that kills the
+process does not stop the bot for everyone at every start.
 
 With several workers on one PostgreSQL database (``ngo-faq-bot run
 --workers N``), the worker that receives updates only stores them, and every
@@ -34,7 +36,7 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
@@ -43,7 +45,7 @@ from telegram import Bot, Update
 from telegram.ext import ApplicationHandlerStop, BaseUpdateProcessor
 
 from bot.backoff import backoff
-from bot.inbox import Inbox, Stored, owner, start_handling
+from bot.inbox import KEEP_SET_ASIDE, Inbox, Stored, Waiting, owner, start_handling
 from bot.storage import Database, reason_of
 from handlers.leases import renew_claims
 
@@ -64,6 +66,10 @@ AGAIN_AT_MOST = 2
 # With several workers: seconds between two looks of a worker at the updates of every
 # chat (those of a worker busy or dead), not only its own.
 ANY_CHAT_EVERY = 1.0
+# Seconds an update in hand when a process died waits for the others to end, then is
+# handled alone, before the others go on beside it: a crash in that time names it, and
+# one held up (by Telegram) does not hold up the bot for long.
+ALONE_AT_MOST = 5.0
 
 
 def _chat_key(update: object) -> int | None:
@@ -94,6 +100,14 @@ class DurableQueue(asyncio.Queue[object]):
         self._refused = False  # the database refused the last try to store an update
         # Per chat, the last update being put; done when it is stored and queued.
         self._putting: dict[int | None, asyncio.Future[None]] = {}
+        # The updates queued that are handed over again (see bot.inbox): their id -> whether
+        # a process died while they were in hand (they are then handled alone).
+        self.again: dict[int, bool] = {}
+        # Sets an update aside and tells its chat (set by the Application's builder).
+        self.set_aside: Callable[[int, Update | None], Awaitable[None]] = self._set_aside
+
+    async def _set_aside(self, update_id: int, update: Update | None) -> None:
+        await asyncio.to_thread(self.inbox.set_aside, update_id)
 
     async def put(self, item: object) -> None:
         if not isinstance(item, Update):
@@ -154,20 +168,43 @@ class DurableQueue(asyncio.Queue[object]):
                 self._refused = False
             return stored
 
-    async def hand_over(self, update: Update) -> None:
-        """Queue ``update`` for handling here (it is already stored)."""
+    async def hand_over(self, waiting: Waiting, bot: Bot) -> bool:
+        """Queue a stored update for handling here; whether it is queued. One handed over
+        again (:meth:`replay`, or claimed from a worker that had gone) is counted while
+        it is handled, or set aside if processes died :data:`bot.inbox.SET_ASIDE_AFTER`
+        times while it was in hand."""
+        update = Update.de_json(waiting.payload, bot)
+        if waiting.poisonous:
+            log.error("update %d was in hand when the bot stopped without a clean exit "
+                      "%d times, the last time handled alone: it is set aside, not "
+                      "handled, and kept %d days in the inbox table (chat %s)",
+                      waiting.update_id, waiting.unfinished, KEEP_SET_ASIDE.days,
+                      _chat_key(update))
+            try:
+                await self.set_aside(waiting.update_id, update)
+            except Exception as exc:  # the next start tries again
+                log.warning("could not set update %d aside (%s); not handled now",
+                            waiting.update_id, reason_of(exc))
+            return False
+        if update is None:
+            return False
+        if waiting.again:
+            self.again[waiting.update_id] = waiting.suspect
         await super().put(update)
+        return True
 
     async def replay(self, bot: Bot) -> int:
-        """Queue the updates stored but not handled before the last stop; returns how many."""
+        """Queue the updates stored but not handled before the last stop, those in hand
+        when a process died first; set aside those that stopped it (see :mod:`bot.inbox`).
+        Returns how many are queued."""
         pending = await asyncio.to_thread(self.inbox.pending)
-        for _, payload in pending:
-            update = Update.de_json(payload, bot)
-            if update is not None:
-                await super().put(update)
-        if pending:
-            log.info("handling %d updates received before the last stop", len(pending))
-        return len(pending)
+        queued = 0
+        for waiting in sorted(pending, key=lambda w: not w.suspect):  # stable: in order
+            if await self.hand_over(waiting, bot):
+                queued += 1
+        if queued:
+            log.info("handling %d updates received before the last stop", queued)
+        return queued
 
 
 class LeftPending(ApplicationHandlerStop):
@@ -226,6 +263,83 @@ async def _rest(seconds: float, stopping: asyncio.Event) -> bool:
     return stopping.is_set()
 
 
+class Turns:
+    """Who handles updates now: any number side by side, or one update alone.
+
+    An update in hand when a process died (a suspect, :attr:`bot.inbox.Waiting.suspect`)
+    waits for the updates being handled to end, the others waiting behind it, and is
+    then handled alone, so that should it kill the process again, it alone is counted
+    (:meth:`bot.inbox.Inbox.begin`). Each wait is bounded by :data:`ALONE_AT_MOST`, after
+    which the others go on beside it: an update held up for long by Telegram cannot
+    hold up the bot."""
+
+    def __init__(self) -> None:
+        self._running = 0  # updates being handled side by side
+        self._suspects = 0  # suspects waiting, or handled alone
+        self._alone = False  # a suspect is being handled alone
+        self._changed = asyncio.Event()
+
+    def _change(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def _until(self, ready: Callable[[], bool]) -> None:
+        while not ready():
+            await self._changed.wait()
+
+    @contextlib.asynccontextmanager
+    async def side_by_side(self) -> AsyncIterator[None]:
+        """Handle an update beside the others, once no suspect waits or runs alone."""
+        await self._until(lambda: self._suspects == 0)
+        self._running += 1
+        try:
+            yield
+        finally:
+            self._running -= 1
+            self._change()
+
+    @contextlib.asynccontextmanager
+    async def alone(self) -> AsyncIterator[None]:
+        """Handle a suspect alone: after at most :data:`ALONE_AT_MOST` seconds of waiting
+        for the others to end, for at most as long; side by side with them after that."""
+        self._suspects += 1
+        self._change()
+        alone = False
+
+        def beside() -> None:
+            """From waiting, or handling alone, to handling side by side."""
+            nonlocal alone
+            if alone:
+                self._alone = alone = False
+            self._suspects -= 1
+            self._running += 1
+            self._change()
+
+        try:
+            async with asyncio.timeout(ALONE_AT_MOST):
+                await self._until(lambda: self._running == 0 and not self._alone)
+        except TimeoutError:
+            beside()
+        except BaseException:  # cancelled while it waits (the bot stops)
+            self._suspects -= 1
+            self._change()
+            raise
+        else:
+            self._alone = alone = True
+        later = asyncio.get_running_loop().call_later(
+            ALONE_AT_MOST, lambda: beside() if alone else None)
+        try:
+            yield
+        finally:
+            later.cancel()
+            if alone:
+                self._alone = False
+                self._suspects -= 1
+            else:
+                self._running -= 1
+            self._change()
+
+
 class ChatOrderedProcessor(BaseUpdateProcessor):
     """Different chats side by side, one chat in order; each update marked done when handled.
 
@@ -233,11 +347,16 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
     update's turn in its chat has come. python-telegram-bot's own count is taken before
     :meth:`do_process_update`, where an update waits for its chat's previous one: the
     updates queued behind one slow chat would each hold a place there until none is left
-    for the other chats; so that count is left unlimited."""
+    for the other chats; so that count is left unlimited.
 
-    def __init__(self, inbox: Inbox) -> None:
+    An update handed over again (``again``, :attr:`DurableQueue.again`) is counted while
+    it is handled (:meth:`bot.inbox.Inbox.begin`), alone if it is a suspect (:class:`Turns`)."""
+
+    def __init__(self, inbox: Inbox, again: dict[int, bool] | None = None) -> None:
         super().__init__(sys.maxsize)
         self.inbox = inbox
+        self.again = again if again is not None else {}
+        self._turns = Turns()
         self._slots = asyncio.BoundedSemaphore(MAX_CONCURRENT_UPDATES)
         # Per chat, the last update handed to do_process_update; it resolves to whether
         # that update was left pending for the next start.
@@ -265,13 +384,16 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
                 attempt.left = True  # after an update left for the next start: this one too
                 return
             _ATTEMPT.set(attempt)  # in this update's own task and context
-            async with self._slots:
+            suspect = isinstance(update, Update) and self.again.get(update.update_id, False)
+            async with self._slots, (self._turns.alone() if suspect
+                                     else self._turns.side_by_side()):
                 await self._handle(update, coroutine, attempt)
         finally:
             if asyncio.iscoroutine(coroutine):
                 coroutine.close()  # not awaited when the wait above was cancelled, or left
             if isinstance(update, Update):
                 self.in_hand.discard(update.update_id)  # its claim is no longer renewed
+                self.again.pop(update.update_id, None)
                 if attempt.left:
                     log.info("update %d is left for the next start", update.update_id)
             mine.set_result(attempt.left)
@@ -287,7 +409,10 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
             return
         # Forgotten (its row deleted) before its turn or before a try again, it is not
         # handled; marking it done then changes nothing.
+        counted = False
         if not await self._forgotten(update.update_id):
+            if update.update_id in self.again:
+                counted = await self._count(update.update_id, self.inbox.begin)
             start_handling(update.update_id)  # the core keys what it creates by it
             await coroutine
         waits = backoff(FIRST_WAIT, LAST_WAIT)
@@ -301,12 +426,27 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
                 break
             start_handling(update.update_id)
             await self.handle_again(update)
-        if attempt.left:
-            return
-        if not await self._done(update.update_id):
+        if not attempt.left and not await self._done(update.update_id):
             attempt.left = True
-        elif self.on_done is not None:
+        if attempt.left:
+            if counted:  # it ends without the process dying: uncounted
+                await self._count(update.update_id, self.inbox.left)
+            return
+        if self.on_done is not None:
             self.on_done()
+
+    @staticmethod
+    async def _count(update_id: int, count: Callable[[int], None]) -> bool:
+        """Count an update handed over again as begun, or uncount it (``count``); whether
+        it was. Should the database refuse, it is handled uncounted: if it stops the bot,
+        the count does not grow, and it is handed over again as before."""
+        try:
+            await asyncio.to_thread(count, update_id)
+        except Exception as exc:
+            log.warning("inbox: could not count update %d as handed over again (%s)",
+                        update_id, reason_of(exc))
+            return False
+        return True
 
     async def _forgotten(self, update_id: int) -> bool:
         """Whether the stored update is gone (see :meth:`bot.inbox.Inbox.waiting`): handled,
@@ -424,7 +564,7 @@ class Drainer:
         while True:
             self._news.clear()
             room = self.room - len(self.processor.in_hand)
-            claimed: list[tuple[int, dict[str, Any]]] = []
+            claimed: list[Waiting] = []
             if room > 0:
                 share: tuple[int, int] | None = (self.index, self.count)
                 if time.monotonic() - last_any >= ANY_CHAT_EVERY:
@@ -434,11 +574,10 @@ class Drainer:
                                                       room, share=share)
                 except Exception:
                     log.exception("inbox: cannot claim updates")
-            for update_id, payload in claimed:
-                update = Update.de_json(payload, bot)
-                if update is not None:
-                    self.processor.in_hand.add(update_id)
-                    await self.queue.hand_over(update)
+            for waiting in claimed:
+                self.processor.in_hand.add(waiting.update_id)
+                if not await self.queue.hand_over(waiting, bot):
+                    self.processor.in_hand.discard(waiting.update_id)
             if not claimed:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(ANY_CHAT_EVERY):

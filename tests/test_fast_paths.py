@@ -109,7 +109,7 @@ def test_the_receiving_worker_keeps_its_chat_unless_an_earlier_update_waits(
     assert inbox.store(2, update(2, ANA), chat_id=ANA, user_id=ANA) is Stored.DUPLICATE
     assert inbox.claim("w1", LEASE) == []  # 1 is held, 2 waits behind it
     inbox.done(1)
-    assert [u for u, _ in inbox.claim("w1", LEASE)] == [2]
+    assert [w.update_id for w in inbox.claim("w1", LEASE)] == [2]
 
 
 def test_a_worker_woken_for_its_chats_claims_only_those(database: Database) -> None:
@@ -119,4 +119,4 @@ def test_a_worker_woken_for_its_chats_claims_only_those(database: Database) -> N
         inbox.store(number, update(number, chat), chat_id=chat, user_id=None)
     for index in range(3):
         taken = inbox.claim(f"w{index}", LEASE, share=(index, 3))
-        assert {chats[u - 1] for u, _ in taken} == {c for c in chats if owner(c, 3) == index}
+        assert {chats[w.update_id - 1] for w in taken} == {c for c in chats if owner(c, 3) == index}

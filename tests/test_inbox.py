@@ -10,30 +10,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
 import logging
 import signal
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import yaml
-from sqlalchemy import make_url
+from sqlalchemy import make_url, text
 
 import handlers.inbox
 from bot import privacy
 from bot.flood import FloodGate, Verdict
-from bot.inbox import Inbox
+from bot.inbox import KEEP_SET_ASIDE, Inbox
+from bot.storage import Database
 from botapi import BotApiServer, Call
 from botapi.harness import PROJECT_ROOT, RunningBot, free_port, make_config
 from test_chat import CLI, environment
 from pgserver import refuse_once
 from staffchat import (BESA, LOADED, STAFF_CHAT, ask_staff, card_of, deliveries, staff_config,
-                       settled, staff_chat, staff_says)
+                       replies_to, settled, staff_chat, staff_says)
 
 AGENCY_EMAIL = "info@amshc.gov.al"
+LEASE = timedelta(seconds=30)
 
 
 @pytest.fixture
@@ -89,7 +92,7 @@ async def test_a_chat_held_up_does_not_hold_back_other_chats_when_few_are_handle
         answers = [await staff_says(api, BESA, f"Përgjigja {n}", card) for n in range(3)]
         inbox = Inbox(running.brain.db)
         await _until(lambda: {a["update_id"] for a in answers} <=
-                     {u for u, _ in inbox.pending()}, "they are received")
+                     {w.update_id for w in inbox.pending()}, "they are received")
         await _until(lambda: bool(api.failed), "the first waits for Telegram")
         since = api.mark()
         await api.send_text(ben, "/contact")
@@ -120,7 +123,7 @@ async def test_updates_waiting_their_turn_when_their_sender_is_forgotten_are_not
         answers = [await staff_says(api, BESA, f"Përgjigja {n}", card) for n in range(3)]
         inbox = Inbox(running.brain.db)
         await _until(lambda: {a["update_id"] for a in answers} <=
-                     {u for u, _ in inbox.pending()}, "they are received")
+                     {w.update_id for w in inbox.pending()}, "they are received")
         await _until(lambda: bool(api.failed), "the first waits for Telegram")
         await asyncio.to_thread(privacy.forget, running.brain.db, BESA)
         api.failures.clear()
@@ -548,3 +551,179 @@ async def test_a_person_flooding_gets_one_notice_and_others_are_served(
     assert len(texts) == 6, texts
     assert sum(AGENCY_EMAIL in text for text in texts) == 5
     assert "faster than I can read" in replies[-1].text
+
+
+def _message(update_id: int, chat: int) -> dict[str, object]:
+    return {"update_id": update_id, "message": {"message_id": update_id, "date": 0,
+                                                 "chat": {"id": chat, "type": "private"},
+                                                 "text": "Përshëndetje"}}
+
+
+def test_an_update_in_hand_when_processes_died_is_set_aside_and_its_chat_goes_on(
+        database: Database) -> None:
+    """The inbox's count: each handling begun after a restart that never ended. An update
+    left for the next start by a clean stop is uncounted; one counted twice is set
+    aside, keeps its content for a week (a forget deletes it sooner), and the later
+    updates of its chat are handled without it."""
+    inbox = Inbox(database)
+    for update_id, chat in ((1, 5101), (2, 5101), (3, 5102)):
+        inbox.store(update_id, _message(update_id, chat), chat_id=chat, user_id=chat)
+    assert [(w.update_id, w.again, w.unfinished) for w in inbox.pending()] == [
+        (1, True, 0), (2, True, 0), (3, True, 0)]
+    inbox.begin(1)  # handed over at a start; the process dies
+    inbox.begin(3)
+    inbox.left(3)   # the bot stops cleanly while update 3 waits for Telegram
+    [first, _, third] = inbox.pending()
+    assert first.suspect and not first.poisonous and not third.suspect
+    inbox.begin(1)  # handled alone at the next start; the process dies again
+    assert inbox.pending()[0].poisonous
+    inbox.set_aside(1)
+    assert [w.update_id for w in inbox.pending()] == [2, 3]
+    assert not inbox.waiting(1)
+    # With several workers, the chat's next update is no longer held behind it.
+    assert [w.update_id for w in inbox.claim("w1", LEASE)] == [2, 3]
+    inbox.done(2)
+    inbox.done(3)
+    assert inbox.prune(datetime.now(UTC) + timedelta(days=2)) == 2  # handled, a day on
+    with database.engine.begin() as connection:
+        [(payload,)] = connection.execute(
+            text("SELECT payload FROM inbox WHERE update_id = 1")).all()
+    stored = payload if isinstance(payload, dict) else json.loads(payload)
+    assert stored["message"]["text"] == "Përshëndetje"  # kept for an admin to look at
+    assert inbox.prune(datetime.now(UTC) + timedelta(days=2)) == 0
+    assert inbox.prune(datetime.now(UTC) + KEEP_SET_ASIDE + timedelta(hours=1)) == 1
+
+
+def test_an_update_set_aside_goes_with_its_sender_when_they_are_forgotten(
+        database: Database) -> None:
+    inbox = Inbox(database)
+    inbox.store(1, _message(1, 5103), chat_id=5103, user_id=5103)
+    inbox.set_aside(1)
+    privacy.forget(database, 5103)
+    with database.engine.begin() as connection:
+        assert connection.execute(text("SELECT count(*) FROM inbox")).scalar() == 0
+
+
+def test_an_update_claimed_from_a_worker_that_went_is_handed_over_again(
+        database: Database) -> None:
+    inbox = Inbox(database)
+    inbox.store(1, _message(1, 5104), chat_id=5104, user_id=5104)
+    [fresh] = inbox.claim("w1", timedelta(seconds=-1))  # its lease runs out at once
+    [again] = inbox.claim("w2", LEASE)
+    assert (fresh.again, again.again) == (False, True)
+
+
+async def _killed_while(api: BotApiServer, config: Path, tmp_path: Path,
+                        handled: Callable[[], bool], what: str) -> None:
+    """Start the bot, wait until ``handled`` says the update is in hand, SIGKILL it."""
+    process = await _run(config, tmp_path, api.token)
+    try:
+        await _until(handled, what, 30)
+    finally:
+        process.kill()
+        await process.wait()
+
+
+async def test_an_update_in_hand_at_three_deaths_of_the_bot_is_set_aside_and_the_bot_goes_on(
+        api: BotApiServer, tmp_path: Path) -> None:
+    """An update that kills the process would be handed over again at each start, and stop
+    the bot for everyone each time. Here Besa's answer is in hand (her membership check
+    hangs) each time the bot is killed: at the first start after that it is handled beside
+    the others, at the second alone (Ben, writing meanwhile, waits a few seconds, not for
+    ever), and at the third it is set aside: the staff chat is told, Ana gets nothing
+    of it, and the bot answers Ben at once."""
+    api.members[STAFF_CHAT] = {BESA: "member"}
+    config = _config_file(api.base_url, tmp_path, staff={
+        "chat_id": STAFF_CHAT, "retry_interval": "1s", "send_timeout": 5})
+    ana, ben = api.user(5011, "Ana"), api.user(5012, "Ben")
+    process = await _run(config, tmp_path, api.token)
+    try:
+        await api.wait_for("setMyCommands", timeout=30)
+        number = await ask_staff(api, ana)
+        card = await card_of(api, number)
+        api.fail("getChatMember", 1000, delay=30)
+        answer = await staff_says(api, BESA, "Po, dokumentet i dorëzoni në gjykatë.", card)
+        await _until(lambda: bool(api.failed), "it is in hand")
+    finally:
+        process.kill()
+        await process.wait()
+    tries = len(api.failed)
+    await _killed_while(api, config, tmp_path, lambda: len(api.failed) > tries,
+                        "it is handed over again")
+    tries = len(api.failed)
+    log = tmp_path / "alone.log"
+    process = await _run(config, tmp_path, api.token, log)
+    try:
+        await _until(lambda: len(api.failed) > tries, "it is handled alone", 30)
+        since = api.mark()
+        asked = time.monotonic()
+        await api.send_text(ben, "/contact")
+        [reply] = await api.replies(ben["id"], since=since, timeout=LOADED)
+        waited = time.monotonic() - asked
+    finally:
+        process.kill()
+        await process.wait()
+    assert AGENCY_EMAIL in reply.text
+    assert 2.0 < waited, f"Ben was answered {waited:.1f} s after he wrote"
+    assert not deliveries(api, ana["id"], number)
+    api.failures.clear()  # Telegram answers again: only the set-aside keeps it from Ana
+    log = tmp_path / "last.log"
+    since = api.mark()
+    process = await _run(config, tmp_path, api.token, log)
+    try:
+        notice = await api.wait_for("sendMessage", since=since, timeout=30,
+                                    where=lambda c: c.chat_id == STAFF_CHAT)
+        assert notice.text.startswith("Më vjen keq: ky mesazh e ndaloi robotin")
+        assert notice.params["reply_parameters"]["message_id"] == (
+            answer["message"]["message_id"])
+        asked = time.monotonic()
+        [reply] = await replies_to(api, ben, "/contact")
+        assert AGENCY_EMAIL in reply.text and time.monotonic() - asked < 10
+        await settled(api, ana, staff_chat(api))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), 30)
+    assert not deliveries(api, ana["id"], number)
+    told = log.read_text(encoding="utf-8")
+    assert f"update {answer['update_id']} was in hand when the bot stopped" in told
+    assert "set aside" in told and "Traceback" not in told
+
+
+async def test_clean_restarts_while_an_update_waits_for_telegram_do_not_set_it_aside(
+        api: BotApiServer, tmp_path: Path) -> None:
+    """Killed once while Besa's answer is in hand, then stopped cleanly twice while it
+    waits for Telegram: each clean stop uncounts it, so when Telegram answers again the
+    answer reaches Ana."""
+    api.members[STAFF_CHAT] = {BESA: "member"}
+    config = _config_file(api.base_url, tmp_path, staff={
+        "chat_id": STAFF_CHAT, "retry_interval": "1s", "send_timeout": 5})
+    ana = api.user(5015, "Ana")
+    process = await _run(config, tmp_path, api.token)
+    try:
+        await api.wait_for("setMyCommands", timeout=30)
+        number = await ask_staff(api, ana)
+        card = await card_of(api, number)
+        api.fail("getChatMember", 1000, status=502)
+        await staff_says(api, BESA, "Po, dokumentet i dorëzoni në gjykatë.", card)
+        await _until(lambda: bool(api.failed), "it is in hand")
+    finally:
+        process.kill()
+        await process.wait()
+    for _ in range(2):
+        tries = len(api.failed)
+        process = await _run(config, tmp_path, api.token)
+        try:
+            await _until(lambda: len(api.failed) > tries, "it is handed over again", 30)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(process.wait(), 30)
+        assert process.returncode == 0
+    api.failures.clear()
+    process = await _run(config, tmp_path, api.token)
+    try:
+        await _until(lambda: deliveries(api, ana["id"], number), "the answer reaches Ana", 30)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), 30)
+    [delivery] = deliveries(api, ana["id"], number)
+    assert "dokumentet i dorëzoni" in delivery.text

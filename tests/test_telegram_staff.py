@@ -486,7 +486,7 @@ async def test_staff_answers_waiting_for_the_membership_check_when_the_bot_stops
     second = await api.send_text(api.user(admin, "Admin"), "Përgjigja e dytë",
                                  chat=staff_chat(api), reply_to=card.result)
     inbox = Inbox(first_run.brain.db)
-    await wait_until(lambda: second["update_id"] in [u for u, _ in inbox.pending()])
+    await wait_until(lambda: second["update_id"] in [w.update_id for w in inbox.pending()])
     await asyncio.wait_for(first_run.stop(), LOADED)  # it does not wait for Telegram
     started.remove(first_run)
     assert not deliveries(api, ana["id"], number)
