@@ -53,7 +53,7 @@ from bot.intents import (
     without_words,
 )
 from bot.phrases import say
-from bot.storage import Database, OutboxItem, Ticket
+from bot.storage import Database, OutboxItem, OutboxMention, Ticket
 
 # Longest wait between two attempts of a call that keeps failing.
 RETRY_AT_MOST = timedelta(minutes=5)
@@ -80,9 +80,11 @@ NOTICE = "notice"
 # its row is deleted once made, so that nothing with the person's id stays behind.
 FORGET = "forget"
 # The bot's answer to a staff command in the staff chat: it may name people and quote their
-# questions (/open, /history, /ban). Once made its row keeps no words, as an answer's, and
-# one about a ticket's person (/history, /ban #N) keeps the ticket, so that a forget of
-# that person deletes it from the staff chat as it does the copies of their messages.
+# questions (/open, /history, /ban). Once made its row keeps no words, as an answer's; one
+# about a ticket's person (/history, /ban #N) keeps the ticket, and one naming people
+# otherwise (/open, /mine, /ban by id) keeps who it names (OutboxMention), so that a
+# forget of any of them deletes it from the staff chat as it does the copies of their
+# messages. Its row is deleted only by such a forget.
 STAFF_REPLY = "staff_reply"
 GONE_ONCE_MADE = frozenset({FORGET})
 """Purposes whose rows are deleted once their call is made (or given up)."""
@@ -186,10 +188,12 @@ class Outbox:
 
     def queue_replies(self, chat_id: int, calls: list[Intent], *,
                       update_key: tuple[int, int] | None = None, purpose: str = REPLY,
-                      ticket_id: int | None = None) -> list[Call] | None:
+                      ticket_id: int | None = None, naming: Collection[int] = ()
+                      ) -> list[Call] | None:
         """Queue ``calls`` to ``chat_id`` as one reply, in one transaction (the caller's,
         if a session is open); None if this reply of this update was queued before (the
-        update is being handled again after a crash).
+        update is being handled again after a crash). ``naming``: the people (user ids)
+        the calls name, whose forget deletes them (:class:`bot.storage.OutboxMention`).
 
         When nothing else waits for the chat, the first call is claimed for this worker
         at once and returned, ready to make: the sender need not look for it (a round of
@@ -211,6 +215,10 @@ class Outbox:
                 key = (update_key[0], update_key[1] * 1000 + position) if update_key else None
                 items.append(enqueue(session, chat_id=chat_id, intent=intent, purpose=purpose,
                                      ticket_id=ticket_id, now=now, update_key=key))
+            if naming and items:
+                session.flush()  # the rows' ids
+                session.add_all(OutboxMention(outbox_id=item.id, user_id=user_id)
+                                for item in items for user_id in set(naming))
             if waiting is not None or not items:
                 return []
             head = items[0]
@@ -301,9 +309,15 @@ class Outbox:
                              thread_id: int | None, now: datetime) -> None:
         """Undo in a staff chat what ``call`` made after a forget deleted its row (it was in
         flight, or held back by Telegram's rates): a ticket's post, a copy of the person's
-        message or a note is deleted, a topic keeps only the ticket's number, a post edited
-        again shows the forget once more. A person's private chat is theirs: left as it is."""
-        if call.ticket_id is None or call.chat_id > 0:
+        message, a note or an answer naming the person is deleted, a topic keeps only the
+        ticket's number, a post edited again shows the forget once more. A person's
+        private chat is theirs: left as it is."""
+        if call.chat_id > 0:
+            return
+        if call.ticket_id is None:  # an answer naming the person (see STAFF_REPLY)
+            if call.purpose == STAFF_REPLY and message_id is not None:
+                enqueue(session, chat_id=call.chat_id, intent=Delete(message_id),
+                        purpose=FORGET, now=now)
             return
         undo: list[Intent] = [Delete(message_id)] if message_id is not None else []
         undo += forgotten_ticket(self.language, call.ticket_id,

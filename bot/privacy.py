@@ -5,7 +5,9 @@
 tables added by later migrations are covered without a change here; rows of
 other tables that point at a deleted row (a ticket's messages, its outbox
 items and FAQ suggestions) are deleted first, and outbox rows addressed to
-the person's private chat (whose id is their user id) go too.
+the person's private chat (whose id is their user id) go too, as do the staff
+chat's answers that name them (:class:`bot.storage.OutboxMention`), which are
+deleted from the staff chat as the copies of their messages are.
 
 A staff member's work is the agency's record, not their own data: the
 tickets they claimed and answered, their answers, the FAQ suggestions they
@@ -34,7 +36,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql import ColumnElement, Select
 
 from bot import phrases
 from bot.intents import Relay
@@ -123,9 +125,17 @@ def _hold_their_calls(connection: Connection, metadata: MetaData, user_id: int) 
         connection.execute(update(tickets).where(tickets.c.user_id == user_id)
                            .values(id=tickets.c.id))
         return
-    connection.execute(select(outbox.c.id).where(outbox.c.ticket_id.in_(theirs))
+    connection.execute(select(outbox.c.id).where(or_(outbox.c.ticket_id.in_(theirs),
+                                                     outbox.c.id.in_(_naming(metadata, user_id))))
                        .with_for_update())
     connection.execute(theirs.with_for_update())
+
+
+def _naming(metadata: MetaData, user_id: int) -> Select[tuple[int]]:
+    """The outbox's calls that name ``user_id`` without being about one of their tickets
+    (:class:`bot.storage.OutboxMention`)."""
+    mentions = metadata.tables["outbox_mentions"]
+    return select(mentions.c.outbox_id).where(mentions.c.user_id == user_id)
 
 
 def forget(db: Database, user_id: int, *, keep: tuple[str, ...] = ()) -> Forgotten:
@@ -144,6 +154,13 @@ def forget(db: Database, user_id: int, *, keep: tuple[str, ...] = ()) -> Forgott
     with db.session() as session:
         connection = session.connection()
         _hold_their_calls(connection, metadata, user_id)
+        # The staff chat's answers naming them (/open, /mine, /ban by id): deleted there,
+        # whoever they are (a person, or a staff member who claimed a listed ticket).
+        outbox = metadata.tables["outbox"]
+        naming = [(row_id, chat, message) for row_id, chat, message in connection.execute(
+            select(outbox.c.id, outbox.c.chat_id, outbox.c.sent_message_id)
+            .where(outbox.c.id.in_(_naming(metadata, user_id))).order_by(outbox.c.id))]
+        done.copies = [(chat, message) for _, chat, message in naming if message is not None]
         if "tickets" not in keep:
             tickets = metadata.tables["tickets"]
             posts = connection.execute(
@@ -155,7 +172,6 @@ def forget(db: Database, user_id: int, *, keep: tuple[str, ...] = ()) -> Forgott
                           for number, chat, message, topic in posts]
             # Copies of the person's messages in the staff chat (answers go the other way),
             # their rating's comment, and the bot's answers to the staff about them.
-            outbox = metadata.tables["outbox"]
             copies = connection.execute(
                 select(outbox.c.chat_id, outbox.c.sent_message_id)
                 .join(tickets, tickets.c.id == outbox.c.ticket_id)
@@ -165,13 +181,15 @@ def forget(db: Database, user_id: int, *, keep: tuple[str, ...] = ()) -> Forgott
                        outbox.c.chat_id == tickets.c.staff_chat_id,
                        outbox.c.sent_message_id.is_not(None))
                 .order_by(outbox.c.id))
-            done.copies = [(chat, message) for chat, message in copies]
+            done.copies += [(chat, message) for chat, message in copies]
         for table in reversed(metadata.sorted_tables):
             if table.name in keep or table.name == "alembic_version":
                 continue
             conditions = [table.c[name] == user_id for name in USER_COLUMNS if name in table.c]
             if table.name in PRIVATE_CHAT_TABLES and "chat_id" in table.c:
                 conditions.append(table.c.chat_id == user_id)
+            if table is outbox and naming:
+                conditions.append(table.c.id.in_([row_id for row_id, _, _ in naming]))
             if conditions:
                 _delete_with_children(connection, metadata, table, or_(*conditions),
                                       done.deleted)

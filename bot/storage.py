@@ -246,6 +246,18 @@ class OutboxItem(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class OutboxMention(Base):
+    """Someone a call of the staff chat names that is not about one ticket of theirs (the
+    people and staff members of /open and /mine, the person of /ban by id): their forget
+    deletes the message (see :func:`bot.privacy.forget`)."""
+
+    __tablename__ = "outbox_mentions"
+
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+
+
 class InboxUpdate(Base):
     """A Telegram update as received, kept until handled (see :mod:`bot.inbox`).
 

@@ -170,6 +170,15 @@ class Outcome:
     text: Html
 
 
+@dataclass(frozen=True)
+class Listing:
+    """Tickets listed for the staff (/open, /mine) and the people the text names: the
+    tickets' persons, and the staff members who claimed them (their forget deletes it)."""
+
+    text: Html
+    naming: frozenset[int] = frozenset()
+
+
 def rating_buttons(lang: str, ticket_id: int) -> Buttons:
     """👍 / 👎 for a closed ticket, as the person sees them."""
     return ((Button("👍", Rate(lang, ticket_id, good=True)),
@@ -925,7 +934,7 @@ class Tickets:
             return Outcome(True, say(self.lang, "staff_assigned", number=ticket.id,
                                      name=shown_name(to.name), by=shown_name(by.name)))
 
-    def mine(self, staff: StaffMember) -> Html:
+    def mine(self, staff: StaffMember) -> Listing:
         """The tickets that are ``staff``'s and not closed (for /mine)."""
         return self._listing(Ticket.claimed_by == staff.id, "staff_mine_none",
                              "staff_mine_header")
@@ -1044,11 +1053,11 @@ class Tickets:
             session.delete(ban)
         return Outcome(True, say(self.lang, "staff_unbanned", who=who))
 
-    def listing(self) -> Html:
+    def listing(self) -> Listing:
         """The open tickets, oldest first, with their age and who claimed them (for /open)."""
         return self._listing(None, "staff_none_open", "staff_open_header")
 
-    def _listing(self, condition: Any, empty: str, header: str) -> Html:
+    def _listing(self, condition: Any, empty: str, header: str) -> Listing:
         now = self.clock()
         query = select(Ticket).where(Ticket.status.in_(ACTIVE))
         if condition is not None:
@@ -1056,7 +1065,7 @@ class Tickets:
         with self.db.session() as session:
             tickets = session.scalars(query.order_by(Ticket.created_at, Ticket.id)).all()
         if not tickets:
-            return say(self.lang, empty)
+            return Listing(say(self.lang, empty))
         lines = [say(self.lang, header, count=len(tickets))]
         for ticket in tickets:
             lines.append(say(
@@ -1065,7 +1074,8 @@ class Tickets:
                 status=phrases.raw(self.lang, f"status_{ticket.status}"),
                 claimed=_claimer(ticket, self.lang),
                 question=shorten(ticket.question, 60)))
-        return Html("\n".join(lines))
+        return Listing(Html("\n".join(lines)), frozenset(
+            {t.user_id for t in tickets} | {t.claimed_by for t in tickets if t.claimed_by}))
 
     def after_forget(self, done: Forgotten) -> int:
         """Queue the changes to the staff chat a forget calls for: the posts of the tickets

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from telegram import CallbackQuery, Message
 from telegram.error import TelegramError
@@ -65,7 +65,7 @@ async def send(context: BotContext, chat_id: int,
                replies: list[Reply] | tuple[Reply, ...], *, reply_to: int | None = None,
                purpose: str = REPLY, edit: tuple[int, Reply | None] | None = None,
                thread: int | None = None, then: tuple[Intent, ...] = (),
-               ticket: int | None = None) -> None:
+               ticket: int | None = None, naming: Collection[int] = ()) -> None:
     """Queue ``replies`` to ``chat_id`` in the outbox; the buttons go with the last piece
     of each, and ``then`` (files, pictures) after them, all in one transaction. The sender
     delivers them, retrying what Telegram does not take at once.
@@ -73,7 +73,8 @@ async def send(context: BotContext, chat_id: int,
     ``reply_to`` quotes the person's message (used in groups, where several
     people talk at once), ``thread`` writes in a forum topic. ``edit`` (message id, new
     content or None to take its buttons away) changes one of the bot's messages first,
-    in the same queue. ``ticket``: the ticket whose person the replies are about.
+    in the same queue. ``ticket``: the ticket whose person the replies are about;
+    ``naming``: the people they name otherwise (a forget of any deletes them).
     """
     calls = intents(replies, reply_to=reply_to, edit=edit, thread=thread) + list(then)
     if not calls:
@@ -81,7 +82,7 @@ async def send(context: BotContext, chat_id: int,
     postman = context.bot_data.sender
     _hand(postman, await asyncio.to_thread(postman.outbox.queue_replies, chat_id, calls,
                                            update_key=reply_key(), purpose=purpose,
-                                           ticket_id=ticket))
+                                           ticket_id=ticket, naming=naming))
 
 
 async def answer(context: BotContext, chat_id: int,

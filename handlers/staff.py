@@ -18,7 +18,7 @@ import contextvars
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -237,12 +237,13 @@ async def _ticket_of(staff: StaffDesk, message: Message, bot_id: int) -> int | N
 
 
 async def _say(context: BotContext, message: Message, text: Html, rows: Buttons = (),
-               about: int | None = None) -> None:
+               about: int | None = None, naming: Collection[int] = ()) -> None:
     """A short answer to a staff member, under their message (in its forum topic), through
-    the outbox; ``about``: the ticket whose person it names (a forget deletes it)."""
+    the outbox; ``about``: the ticket whose person it names, ``naming``: the people it
+    names otherwise (a forget of any deletes it)."""
     await send(context, message.chat.id, [Reply(text, rows)], reply_to=message.message_id,
                thread=message.message_thread_id if message.is_topic_message else None,
-               purpose=STAFF_REPLY, ticket=about)
+               purpose=STAFF_REPLY, ticket=about, naming=naming)
 
 
 def _anonymous(message: Message) -> bool:
@@ -339,7 +340,8 @@ async def on_command(update: Update, context: BotContext) -> None:
     argument = context.args[0] if context.args else ""
     tickets, who = staff.tickets, staff_member(message.from_user)
     if name == "open":
-        await _say(context, message, await asyncio.to_thread(tickets.listing))
+        listing = await asyncio.to_thread(tickets.listing)
+        await _say(context, message, listing.text, naming=listing.naming)
         return
     replied = await _ticket_of(staff, message, context.bot.id) if not argument else None
     if name in ("close", "reopen"):
@@ -369,7 +371,7 @@ async def on_command(update: Update, context: BotContext) -> None:
         return
     decide = tickets.ban if name == "ban" else tickets.unban
     await _say(context, message, (await asyncio.to_thread(decide, user_id, who)).text,
-               about=about)
+               about=about, naming=(user_id,) if about is None else ())
 
 
 async def remind(context: BotContext) -> None:
@@ -448,7 +450,8 @@ async def on_desk_command(update: Update, context: BotContext) -> None:
         await _say(context, message, say(lang, "staff_help"))
         return
     if name == "mine":
-        await _say(context, message, await asyncio.to_thread(tickets.mine, who))
+        listing = await asyncio.to_thread(tickets.mine, who)
+        await _say(context, message, listing.text, naming=listing.naming)
         return
     if name == "save":
         replied = message.reply_to_message

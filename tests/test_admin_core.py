@@ -14,7 +14,7 @@ from bot.workhours import parse_hours
 from bot.intents import Say
 from bot.outbox import enqueue
 from bot.storage import (Ban, Database, FaqSuggestion, LearnedPhrasing, LearnedVote, OutboxItem,
-                         Person, QuestionLog, Ticket, TicketMessage)
+                         OutboxMention, Person, QuestionLog, Ticket, TicketMessage)
 
 DAY = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 PERIOD = report.Period.of_days(date(2026, 3, 2), date(2026, 3, 4))
@@ -283,12 +283,17 @@ def test_retention_deletes_old_sent_and_failed_outbox_calls(database: Database) 
                 ("old card, answered", "sent", long_ago, answered),
                 ("old, still waiting", "pending", long_ago, None),
                 ("new answer", "sent", now - timedelta(days=1), None)):
-            enqueue(session, chat_id=100, intent=Say(name), purpose="reply", ticket_id=number,
-                    now=when).status = status
+            item = enqueue(session, chat_id=100, intent=Say(name), purpose="reply",
+                           ticket_id=number, now=when)
+            item.status = status
+            session.flush()
+            session.add(OutboxMention(outbox_id=item.id, user_id=7))  # it names someone
     assert retention.purge(database, timedelta(days=365), min_votes=2, now=now).outbox == 3
     with database.session() as session:
         kept = sorted(item.payload["text"] for item in session.scalars(select(OutboxItem)))
+        mentions = len(session.scalars(select(OutboxMention)).all())
     assert kept == ["new answer", "old card, answered", "old, still waiting"]
+    assert mentions == 3  # those of the deleted calls went with them
 
 
 def test_retention_deletes_old_votes_of_phrasings_that_do_not_count(database: Database) -> None:

@@ -25,11 +25,16 @@ FAKE_ID_NAME = "Eve\u202e)999 di(\u2066"
 
 
 async def staff_command(api: BotApiServer, text: str, user_id: int = BESA) -> str:
+    return (await staff_answer(api, text, user_id)).text
+
+
+async def staff_answer(api: BotApiServer, text: str, user_id: int = BESA) -> Call:
+    """The bot's answer in the staff chat to ``text`` from a staff member, once sent."""
     since = api.mark()
     await api.send_text(api.user(user_id, "Besa" if user_id == BESA else "Drita"), text,
                         chat=staff_chat(api))
-    said = await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == STAFF_CHAT)
-    return said.text
+    return await api.wait_for("sendMessage", since=since, where=lambda c: c.result is not None
+                              and c.chat_id == STAFF_CHAT)
 
 
 async def test_a_name_with_bidi_controls_cannot_fake_the_id_staff_ban(
@@ -134,9 +139,13 @@ async def test_a_forgotten_staff_member_leaves_their_tickets_under_a_pseudonym(
     banned = await staff_command(api, "/ban 4999")
     assert banned.endswith("u bllokua: nuk mund të hapë më bileta.")
     assert any(value == str(BESA) for value in cells(database_url))
+    before = await staff_answer(api, "/open", user_id=DRITA)  # names Besa, who has it
+    assert "Besa Hoxha" in before.text
 
     since = api.mark()
     await forget_me(api, besa)
+    await api.wait_for("deleteMessage", since=since, where=lambda c: c.result is not None
+                       and c.params["message_id"] == before.result["message_id"])
     edited = await api.wait_for("editMessageText", since=since)
     assert "E mori: Ish-punonjës " in edited.text
     shown = api.message_text(STAFF_CHAT, card.result["message_id"])
@@ -249,6 +258,26 @@ async def test_a_ticket_post_telegram_makes_after_the_forget_is_deleted(
         api.stored(STAFF_CHAT, post.result["message_id"])
 
 
+async def test_a_listing_telegram_makes_after_the_forget_is_deleted(
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
+    """/open quotes the person's question and is in flight when they forget: made after its
+    row was deleted, it is deleted once made."""
+    await start(started, staff_config(api, tmp_path / "bot.db", send_timeout=10.0))
+    person = api.user(4957, "Ana")
+    number = await ask_staff(api, person, "A mund të na ndihmoni me qiranë e zyrës?")
+    await card_of(api, number)
+    api.fail("sendMessage", delay=3.0, chat_id=STAFF_CHAT, carried_out=True)
+    since = api.mark()
+    await api.send_text(api.user(BESA, "Besa"), "/open", chat=staff_chat(api))
+    await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == STAFF_CHAT)
+    await forget_me(api, person)
+    listing = await api.wait_for("sendMessage", since=since, timeout=20.0, where=lambda c: (
+        c.result is not None and c.chat_id == STAFF_CHAT and "qiranë" in c.text))
+    deleted = await api.wait_for("deleteMessage", since=since, timeout=20.0,
+                                 where=lambda c: c.result is not None)
+    assert deleted.params["message_id"] == listing.result["message_id"]
+
+
 async def test_a_copy_telegram_no_longer_deletes_is_emptied(
         api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
     """Telegram deletes a message for 48 hours only: the copy of an older follow-up of the
@@ -291,6 +320,25 @@ async def test_the_staff_chats_answer_naming_a_forgotten_person_is_deleted(
     with sqlite3.connect(database) as connection:
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     assert name.encode() not in b"".join(p.read_bytes() for p in tmp_path.glob("bot.db*"))
+
+
+async def test_the_staff_chats_listings_and_bans_naming_a_forgotten_person_are_deleted(
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
+    """/open quotes each open ticket's question, and "/ban USER_ID" names the person: a
+    forget deletes such answers from the staff chat (the ban itself stays), those naming
+    other people only stay."""
+    await start(started, staff_config(api, tmp_path / "bot.db"))
+    ana, ben = api.user(4955, "Xhevdet Qyqalla"), api.user(4956, "Ben")
+    number = await ask_staff(api, ana, "A mund të na ndihmoni me qiranë e zyrës këtë dimër?")
+    await card_of(api, number)
+    listing = await staff_answer(api, "/open")
+    assert listing.text.startswith("Bileta të hapura: 1") and "qiranë e zyrës" in listing.text
+    banned = await staff_answer(api, f"/ban {ben['id']}", user_id=DRITA)
+    assert str(ben["id"]) in banned.text
+    await forget_deletes(api, ana, listing)
+    assert api.message_text(STAFF_CHAT, banned.result["message_id"]) == banned.text
+    await forget_deletes(api, ben, banned)
+    assert "qiranë e zyrës" not in (await staff_command(api, "/open"))
 
 
 async def test_a_database_error_is_logged_without_the_persons_text(

@@ -348,7 +348,7 @@ def test_open_list_oldest_first_with_age_and_claim(tickets: Tickets, clock: Cloc
     second = open_ticket(tickets, user=ANA + 1, question="E dyta")
     tickets.claim(second, BESA)
     clock.advance(minutes=1)
-    lines = visible_text(tickets.listing()).splitlines()
+    lines = visible_text(tickets.listing().text).splitlines()
     assert lines[1] == f"#{first} · 2h 06m · e hapur · pa marrë · E para"
     assert lines[2] == f"#{second} · 1m · e hapur · Besa Hoxha · E dyta"
 
