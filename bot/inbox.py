@@ -23,11 +23,11 @@ each time. So an update handed over again (:meth:`Inbox.pending` at a start, or
 claimed from a worker that had gone) is counted when its handling begins
 (:meth:`Inbox.begin`) and uncounted when it ends without being handled (the bot
 stopped cleanly); the count left says how many processes died while it was in hand.
-One counted once is handled alone (the Telegram layer's turn), so that a crash then
-names it; one counted :data:`SET_ASIDE_AFTER` times is set aside
-(:meth:`Inbox.set_aside`): kept, not handled, its chat told, and deleted after
-:data:`KEEP_SET_ASIDE`. A clean stop counts nothing, and the updates handled as they
-arrive pay no write for this.
+One counted once is handled alone, and counted again only while it is alone (the
+Telegram layer's :class:`handlers.inbox.Turns`), so that a death then names it; one
+counted :data:`SET_ASIDE_AFTER` times is set aside (:meth:`Inbox.set_aside`): kept,
+not handled, its chat told, and deleted after :data:`KEEP_SET_ASIDE`. A clean stop
+counts nothing, and the updates handled as they arrive pay no write for this.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, delete, exists, insert, or_, select, text, update
+from sqlalchemy import Result, and_, delete, exists, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -87,6 +87,11 @@ def reply_key() -> tuple[int, int] | None:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _count(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE changed."""
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def owner(chat_id: int | None, count: int) -> int:
@@ -189,13 +194,17 @@ class Inbox:
                                                       InboxUpdate.unfinished > 0)
                             .values(unfinished=InboxUpdate.unfinished - 1))
 
-    def set_aside(self, update_id: int) -> None:
+    def set_aside(self, update_id: int) -> bool:
         """Do not hand the update over again: it stopped the bot (see the module's
         docstring). Its content stays for :data:`KEEP_SET_ASIDE`, and its chat's later
-        updates no longer wait for it."""
+        updates no longer wait for it. False if it is no longer waiting (handled, or
+        deleted by a forget)."""
         with self.db.session() as session:
-            session.execute(update(InboxUpdate).where(InboxUpdate.update_id == update_id)
-                            .values(set_aside_at=_now(), claimed_by=None, claimed_until=None))
+            return _count(session.execute(
+                update(InboxUpdate).where(InboxUpdate.update_id == update_id,
+                                          InboxUpdate.handled_at.is_(None),
+                                          InboxUpdate.set_aside_at.is_(None))
+                .values(set_aside_at=_now(), claimed_by=None, claimed_until=None))) == 1
 
     def waiting(self, update_id: int) -> bool:
         """Whether the update is stored and not yet handled: False once a forget deleted it
@@ -262,21 +271,25 @@ class Inbox:
                             .values(claimed_until=_now() + lease))
 
     def done(self, update_id: int) -> None:
-        """The update has been handled: forget its content."""
+        """The update has been handled: forget its content. One set aside meanwhile (by
+        another worker, after this one's lease ran out) keeps it."""
         with self.db.session() as session:
-            session.execute(update(InboxUpdate).where(InboxUpdate.update_id == update_id)
+            session.execute(update(InboxUpdate).where(InboxUpdate.update_id == update_id,
+                                                      InboxUpdate.set_aside_at.is_(None))
                             .values(handled_at=_now(), payload=None, claimed_by=None,
                                     claimed_until=None, unfinished=0))
 
-    def prune(self, now: datetime | None = None) -> int:
+    def prune(self, now: datetime | None = None, *,
+              retention: timedelta | None = None) -> int:
         """Delete handled updates older than :data:`KEEP_HANDLED`, and updates set aside
-        longer than :data:`KEEP_SET_ASIDE`; returns how many."""
+        longer than :data:`KEEP_SET_ASIDE` (or ``retention``, people's words kept no
+        longer, if shorter); returns how many."""
         now = now or _now()
+        kept = min(KEEP_SET_ASIDE, retention) if retention is not None else KEEP_SET_ASIDE
         with self.db.session() as session:
-            result = session.execute(delete(InboxUpdate).where(or_(
+            return _count(session.execute(delete(InboxUpdate).where(or_(
                 InboxUpdate.handled_at < now - KEEP_HANDLED,
-                InboxUpdate.set_aside_at < now - KEEP_SET_ASIDE)))
-            return int(getattr(result, "rowcount", 0) or 0)
+                InboxUpdate.set_aside_at < now - kept))))
 
     def news(self, timeout: float) -> Iterator[int | None]:
         """Yield the chat of each update stored and left to the workers (PostgreSQL only),

@@ -104,6 +104,9 @@ SQ: dict[str, str] = {
     "set_aside": ("Më vjen keq: ky mesazh e ndaloi robotin sa herë që u përpoq ta "
                   "lexonte, ndaj e lashë mënjanë pa e trajtuar. Ju lutem shkruajeni përsëri "
                   "me fjalë të tjera; për ndihmë nga stafi, përdorni /contact."),
+    "set_aside_group": ("Më vjen keq: ky mesazh e ndaloi robotin sa herë që u përpoq ta "
+                        "lexonte, ndaj e lashë mënjanë pa e trajtuar. Ju lutem shkruajeni "
+                        "përsëri me fjalë të tjera."),
     "flood": ("Po më shkruani shumë shpejt: lexoj deri në {per_minute} mesazhe në minutë. "
               "Mesazhet e tjera të këtij minuti nuk i lexova; ju lutem më shkruani përsëri "
               "pas pak."),
@@ -447,6 +450,9 @@ EN: dict[str, str] = {
     "set_aside": ("Sorry: this message stopped the bot each time it tried to read it, so "
                   "it was set aside without being handled. Please write it again in other "
                   "words; for help from the staff, use /contact."),
+    "set_aside_group": ("Sorry: this message stopped the bot each time it tried to read it, "
+                        "so it was set aside without being handled. Please write it again "
+                        "in other words."),
     "flood": ("You are writing faster than I can read: I take up to {per_minute} messages a "
               "minute. I did not read the others from this minute; please write again in a "
               "moment."),

@@ -27,6 +27,7 @@ from urllib.parse import urlparse
 
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from telegram import BotCommand, Update
+from telegram.constants import ChatType
 from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 
@@ -156,31 +157,42 @@ def build_application(config: Config, brain: Assistant, worker: Worker = Worker(
 
 
 async def prune_inbox(context: BotContext) -> None:
-    """Delete the ids of updates handled long ago."""
+    """Delete the ids of updates handled long ago, and the updates set aside long ago."""
     queue = context.application.update_queue
     if isinstance(queue, DurableQueue):
-        await asyncio.to_thread(queue.inbox.prune)
+        await asyncio.to_thread(queue.inbox.prune,
+                                retention=context.bot_data.assistant.config.privacy.retention)
 
 
 async def set_aside(application: BotApplication, inbox: Inbox, update_id: int,
                     update: Update | None) -> None:
     """Set aside an update that stopped the bot (:mod:`bot.inbox`) and tell its chat why,
-    in one transaction, in the language of whoever sent it (nothing is said of what
-    it holds: the chat may be a group)."""
+    in the same transaction, under the message (nothing is said of what it holds): a
+    person in their language, with /contact; the staff chat in the staff's; another
+    group in the sender's. Nothing is said of an update no longer waiting (a forget
+    deleted it meanwhile)."""
     chat = update.effective_chat if update is not None else None
     if update is None or chat is None:
         await asyncio.to_thread(inbox.set_aside, update_id)
         return
-    user, message = update.effective_user, update.effective_message
-    lang = (await asyncio.to_thread(application.bot_data.assistant.language, people.asker(user))
-            if user is not None else phrases.DEFAULT_LANGUAGE)
+    user = update.effective_user
+    tickets = application.bot_data.staff_desk.tickets
+    lang: str
+    if chat.id in tickets.staff_chats:
+        lang = tickets.lang
+    elif user is not None:
+        lang = await asyncio.to_thread(application.bot_data.assistant.language,
+                                       people.asker(user))
+    else:
+        lang = phrases.DEFAULT_LANGUAGE
+    key = "set_aside" if chat.type == ChatType.PRIVATE else "set_aside_group"
 
     def work() -> list[Reply]:
-        inbox.set_aside(update_id)
-        return [Reply(phrases.say(lang, "set_aside"))]
+        return [Reply(phrases.say(lang, key))] if inbox.set_aside(update_id) else []
 
     await answer(BotContext.from_update(update, application), chat.id, work,
-                 reply_to=message.message_id if message is not None else None, purpose=NOTICE)
+                 reply_to=update.message.message_id if update.message is not None else None,
+                 purpose=NOTICE)
 
 
 async def on_error(update: object, context: BotContext) -> None:

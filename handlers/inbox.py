@@ -31,7 +31,9 @@ worker's :class:`Drainer` claims its share from the inbox (see
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import dataclasses
 import logging
 import sys
 import threading
@@ -221,6 +223,7 @@ class _Attempt:
         self.left = False  # left pending, for the next start
         self.again = False  # to be handled again (see handled_again)
         self.tries = 1
+        self.counted = False  # counted in the inbox as begun (see bot.inbox.Inbox.begin)
 
 
 _ATTEMPT: ContextVar[_Attempt] = ContextVar("inbox_attempt")
@@ -263,20 +266,31 @@ async def _rest(seconds: float, stopping: asyncio.Event) -> bool:
     return stopping.is_set()
 
 
+@dataclasses.dataclass
+class Turn:
+    """A suspect's turn (:meth:`Turns.alone`): whether it is handled alone now."""
+
+    alone: bool = False
+
+
 class Turns:
     """Who handles updates now: any number side by side, or one update alone.
 
     An update in hand when a process died (a suspect, :attr:`bot.inbox.Waiting.suspect`)
-    waits for the updates being handled to end, the others waiting behind it, and is
-    then handled alone, so that should it kill the process again, it alone is counted
-    (:meth:`bot.inbox.Inbox.begin`). Each wait is bounded by :data:`ALONE_AT_MOST`, after
-    which the others go on beside it: an update held up for long by Telegram cannot
-    hold up the bot."""
+    is handled alone, so that should it kill the process again, it alone is counted
+    (:meth:`bot.inbox.Inbox.begin`). Suspects take their turns one after the other, in
+    the order they came, and the others wait behind them. A suspect waits at most
+    :data:`ALONE_AT_MOST` for the updates being handled to end (else it is handled
+    beside them, uncounted), and is alone for at most as long: then it steps aside,
+    uncounted (a death then may be another's), and the next suspect's turn comes (it
+    may have been held up by Telegram: one held up holds up the bot for seconds, not
+    for as long as Telegram takes)."""
 
     def __init__(self) -> None:
-        self._running = 0  # updates being handled side by side
-        self._suspects = 0  # suspects waiting, or handled alone
-        self._alone = False  # a suspect is being handled alone
+        self._running = 0  # updates being handled side by side (not suspects stepped aside)
+        self._waiting: collections.deque[object] = collections.deque()  # suspects, in order
+        self._alone = False  # a suspect is being handled alone, or stepping aside
+        self._stepping: asyncio.Task[None] | None = None  # kept from the garbage collector
         self._changed = asyncio.Event()
 
     def _change(self) -> None:
@@ -289,8 +303,8 @@ class Turns:
 
     @contextlib.asynccontextmanager
     async def side_by_side(self) -> AsyncIterator[None]:
-        """Handle an update beside the others, once no suspect waits or runs alone."""
-        await self._until(lambda: self._suspects == 0)
+        """Handle an update beside the others, once no suspect waits or is alone."""
+        await self._until(lambda: not self._waiting and not self._alone)
         self._running += 1
         try:
             yield
@@ -299,43 +313,46 @@ class Turns:
             self._change()
 
     @contextlib.asynccontextmanager
-    async def alone(self) -> AsyncIterator[None]:
-        """Handle a suspect alone: after at most :data:`ALONE_AT_MOST` seconds of waiting
-        for the others to end, for at most as long; side by side with them after that."""
-        self._suspects += 1
-        self._change()
-        alone = False
-
-        def beside() -> None:
-            """From waiting, or handling alone, to handling side by side."""
-            nonlocal alone
-            if alone:
-                self._alone = alone = False
-            self._suspects -= 1
-            self._running += 1
-            self._change()
-
+    async def alone(self, beside: Callable[[], Awaitable[None]]) -> AsyncIterator[Turn]:
+        """A suspect's turn: alone if the others end in time (see above). ``beside`` (its
+        uncount) runs when it steps aside while it is handled; the next turn waits for it."""
+        me = object()
+        self._waiting.append(me)
         try:
-            async with asyncio.timeout(ALONE_AT_MOST):
-                await self._until(lambda: self._running == 0 and not self._alone)
-        except TimeoutError:
-            beside()
-        except BaseException:  # cancelled while it waits (the bot stops)
-            self._suspects -= 1
+            await self._until(lambda: self._waiting[0] is me and not self._alone)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(ALONE_AT_MOST):
+                    await self._until(lambda: self._running == 0)
+        finally:  # its turn has come, or it was cancelled (the bot stops)
+            self._waiting.remove(me)
             self._change()
-            raise
+        turn = Turn(alone=self._running == 0)
+        if turn.alone:
+            self._alone = True
         else:
-            self._alone = alone = True
-        later = asyncio.get_running_loop().call_later(
-            ALONE_AT_MOST, lambda: beside() if alone else None)
-        try:
-            yield
-        finally:
-            later.cancel()
-            if alone:
+            self._running += 1
+
+        async def stepping_aside() -> None:
+            try:
+                await beside()
+            finally:
                 self._alone = False
-                self._suspects -= 1
-            else:
+                self._change()
+
+        def step_aside() -> None:
+            turn.alone = False
+            self._stepping = asyncio.create_task(stepping_aside())
+
+        later = (asyncio.get_running_loop().call_later(ALONE_AT_MOST, step_aside)
+                 if turn.alone else None)
+        try:
+            yield turn
+        finally:
+            if later is not None:
+                later.cancel()
+            if turn.alone:
+                self._alone = False
+            elif later is None:  # handled beside the others from the start
                 self._running -= 1
             self._change()
 
@@ -350,7 +367,8 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
     for the other chats; so that count is left unlimited.
 
     An update handed over again (``again``, :attr:`DurableQueue.again`) is counted while
-    it is handled (:meth:`bot.inbox.Inbox.begin`), alone if it is a suspect (:class:`Turns`)."""
+    it is handled (:meth:`bot.inbox.Inbox.begin`); a suspect only while it is handled
+    alone (:class:`Turns`)."""
 
     def __init__(self, inbox: Inbox, again: dict[int, bool] | None = None) -> None:
         super().__init__(sys.maxsize)
@@ -384,10 +402,14 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
                 attempt.left = True  # after an update left for the next start: this one too
                 return
             _ATTEMPT.set(attempt)  # in this update's own task and context
-            suspect = isinstance(update, Update) and self.again.get(update.update_id, False)
-            async with self._slots, (self._turns.alone() if suspect
-                                     else self._turns.side_by_side()):
-                await self._handle(update, coroutine, attempt)
+            async with self._slots:
+                if isinstance(update, Update) and self.again.get(update.update_id, False):
+                    async with self._turns.alone(
+                            lambda: self._uncount(update.update_id, attempt)) as turn:
+                        await self._handle(update, coroutine, attempt, turn)
+                else:
+                    async with self._turns.side_by_side():
+                        await self._handle(update, coroutine, attempt)
         finally:
             if asyncio.iscoroutine(coroutine):
                 coroutine.close()  # not awaited when the wait above was cancelled, or left
@@ -400,53 +422,77 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
             if self._last.get(key) is mine:
                 del self._last[key]
 
-    async def _handle(self, update: object, coroutine: Awaitable[Any], attempt: _Attempt
-                      ) -> None:
+    async def _handle(self, update: object, coroutine: Awaitable[Any], attempt: _Attempt,
+                      turn: Turn | None = None) -> None:
         """Run the handlers of ``update`` (again while :func:`handled_again` says so) and
-        mark it done."""
+        mark it done. One handed over again is counted while it is handled (a suspect,
+        with its ``turn``, while it is alone) and uncounted if its handling ends without
+        the process dying and without it being marked done."""
         if not isinstance(update, Update):
             await coroutine
             return
-        # Forgotten (its row deleted) before its turn or before a try again, it is not
-        # handled; marking it done then changes nothing.
-        counted = False
-        if not await self._forgotten(update.update_id):
-            if update.update_id in self.again:
-                counted = await self._count(update.update_id, self.inbox.begin)
-            start_handling(update.update_id)  # the core keys what it creates by it
-            await coroutine
-        waits = backoff(FIRST_WAIT, LAST_WAIT)
-        while attempt.again and self.handle_again is not None and not attempt.left:
-            attempt.again = False
-            attempt.tries += 1
-            if await _rest(next(waits), self._stopping):
-                attempt.left = True
-                break
-            if await self._forgotten(update.update_id):
-                break
-            start_handling(update.update_id)
-            await self.handle_again(update)
-        if not attempt.left and not await self._done(update.update_id):
-            attempt.left = True
-        if attempt.left:
-            if counted:  # it ends without the process dying: uncounted
-                await self._count(update.update_id, self.inbox.left)
+        update_id = update.update_id
+        if update_id in self.again and self._stopping.is_set():
+            attempt.left = True  # its turn came as the bot stops: for the next start
             return
-        if self.on_done is not None:
+        done = False
+        try:
+            # Forgotten (its row deleted) before its turn or before a try again, it is not
+            # handled; marking it done then changes nothing.
+            if not await self._forgotten(update_id):
+                if update_id in self.again and (turn is None or turn.alone):
+                    attempt.counted = await self._begin(update_id)
+                    if turn is not None and not turn.alone:  # it stepped aside meanwhile
+                        await self._uncount(update_id, attempt)
+                start_handling(update_id)  # the core keys what it creates by it
+                await coroutine
+            waits = backoff(FIRST_WAIT, LAST_WAIT)
+            while attempt.again and self.handle_again is not None and not attempt.left:
+                attempt.again = False
+                attempt.tries += 1
+                if await _rest(next(waits), self._stopping):
+                    attempt.left = True
+                    break
+                if await self._forgotten(update_id):
+                    break
+                start_handling(update_id)
+                await self.handle_again(update)
+            done = not attempt.left and await self._done(update_id)
+            attempt.left = not done
+        finally:
+            if not done:  # left for the next start, or cancelled: no death to count
+                await self._uncount(update_id, attempt)
+        if done and self.on_done is not None:
             self.on_done()
 
-    @staticmethod
-    async def _count(update_id: int, count: Callable[[int], None]) -> bool:
-        """Count an update handed over again as begun, or uncount it (``count``); whether
-        it was. Should the database refuse, it is handled uncounted: if it stops the bot,
-        the count does not grow, and it is handed over again as before."""
+    async def _begin(self, update_id: int) -> bool:
+        """Count an update handed over again as begun; whether it was. Should the database
+        refuse, it is handled uncounted: if it stops the bot, it is handed over again as
+        before."""
         try:
-            await asyncio.to_thread(count, update_id)
+            await asyncio.to_thread(self.inbox.begin, update_id)
         except Exception as exc:
-            log.warning("inbox: could not count update %d as handed over again (%s)",
-                        update_id, reason_of(exc))
+            log.warning("inbox: could not count update %d as begun (%s)", update_id,
+                        reason_of(exc))
             return False
         return True
+
+    async def _uncount(self, update_id: int, attempt: _Attempt) -> None:
+        """Uncount what :meth:`_begin` counted, if it did: a few tries (the bot may be
+        stopping); should they all fail, the update counts as one a process died with."""
+        if not attempt.counted:
+            return
+        attempt.counted = False
+        for wait in (0.2, 0.5, 1.0, None):
+            try:
+                await asyncio.to_thread(self.inbox.left, update_id)
+                return
+            except Exception as exc:
+                if wait is None:
+                    log.warning("inbox: could not uncount update %d (%s)", update_id,
+                                reason_of(exc))
+                    return
+                await asyncio.sleep(wait)
 
     async def _forgotten(self, update_id: int) -> bool:
         """Whether the stored update is gone (see :meth:`bot.inbox.Inbox.waiting`): handled,
