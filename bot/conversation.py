@@ -89,6 +89,9 @@ class Asker:
 class Reply:
     text: Html
     buttons: Buttons = ()
+    naming: frozenset[int] = frozenset()
+    """The people (user ids) it names in a chat not theirs without being about one of
+    their tickets (the staff's listings, a ban by id): a forget of any deletes it there."""
 
 
 @dataclass(frozen=True)

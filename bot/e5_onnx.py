@@ -130,7 +130,8 @@ class _Tokenizer:
 
 
 class _Runs:
-    """The calls into ONNX Runtime under way, so that the process exits between them.
+    """The calls into ONNX Runtime (and onnx) under way, so that the process exits between
+    them.
 
     ONNX Runtime aborts the process (``terminate called without an active exception``)
     when it exits while a thread is inside it, and the FAQ is embedded in a daemon
@@ -179,7 +180,8 @@ class E5Onnx:
     def __init__(self, path: Path, threads: int = 1, folder: Path | None = None) -> None:
         """``folder``: where the graph built from ``path`` is kept for the next start
         (:func:`_built`); None builds it at every start."""
-        import onnxruntime as ort  # type: ignore[import-untyped]  # with the model only
+        with _RUNS.call():  # the exit waits for its native start-up, as for a run
+            import onnxruntime as ort  # type: ignore[import-untyped]  # with the model only
 
         # Mapped for the life of the process, as the model is: the word embeddings
         # are read from it.
@@ -274,8 +276,8 @@ class E5Onnx:
         # of the two cores, two threads that spin took a median / p99 of 41.5 / 85.3 ms
         # a question, against 28.0 / 39.7 for one; sleeping, 21 to 23 / 37 to 41.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        model, kept = _built(path, folder, graph)
-        with _RUNS.call():
+        with _RUNS.call():  # and for onnx's, building the graph
+            model, kept = _built(path, folder, graph)
             try:
                 self._session = ort.InferenceSession(
                     model, options, providers=["CPUExecutionProvider"])

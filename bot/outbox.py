@@ -84,7 +84,7 @@ FORGET = "forget"
 # about a ticket's person (/history, /ban #N) keeps the ticket, and one naming people
 # otherwise (/open, /mine, /ban by id) keeps who it names (OutboxMention), so that a
 # forget of any of them deletes it from the staff chat as it does the copies of their
-# messages. Its row is deleted only by such a forget.
+# messages. Until it is made, its row is deleted only by such a forget.
 STAFF_REPLY = "staff_reply"
 GONE_ONCE_MADE = frozenset({FORGET})
 """Purposes whose rows are deleted once their call is made (or given up)."""

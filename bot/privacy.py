@@ -127,7 +127,7 @@ def _hold_their_calls(connection: Connection, metadata: MetaData, user_id: int) 
         return
     connection.execute(select(outbox.c.id).where(or_(outbox.c.ticket_id.in_(theirs),
                                                      outbox.c.id.in_(_naming(metadata, user_id))))
-                       .with_for_update())
+                       .order_by(outbox.c.id).with_for_update())  # in the sender's order
     connection.execute(theirs.with_for_update())
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 
 from telegram import CallbackQuery, Message
 from telegram.error import TelegramError
@@ -65,7 +65,7 @@ async def send(context: BotContext, chat_id: int,
                replies: list[Reply] | tuple[Reply, ...], *, reply_to: int | None = None,
                purpose: str = REPLY, edit: tuple[int, Reply | None] | None = None,
                thread: int | None = None, then: tuple[Intent, ...] = (),
-               ticket: int | None = None, naming: Collection[int] = ()) -> None:
+               ticket: int | None = None) -> None:
     """Queue ``replies`` to ``chat_id`` in the outbox; the buttons go with the last piece
     of each, and ``then`` (files, pictures) after them, all in one transaction. The sender
     delivers them, retrying what Telegram does not take at once.
@@ -73,8 +73,7 @@ async def send(context: BotContext, chat_id: int,
     ``reply_to`` quotes the person's message (used in groups, where several
     people talk at once), ``thread`` writes in a forum topic. ``edit`` (message id, new
     content or None to take its buttons away) changes one of the bot's messages first,
-    in the same queue. ``ticket``: the ticket whose person the replies are about;
-    ``naming``: the people they name otherwise (a forget of any deletes them).
+    in the same queue. ``ticket``: the ticket whose person the replies are about.
     """
     calls = intents(replies, reply_to=reply_to, edit=edit, thread=thread) + list(then)
     if not calls:
@@ -82,27 +81,37 @@ async def send(context: BotContext, chat_id: int,
     postman = context.bot_data.sender
     _hand(postman, await asyncio.to_thread(postman.outbox.queue_replies, chat_id, calls,
                                            update_key=reply_key(), purpose=purpose,
-                                           ticket_id=ticket, naming=naming))
+                                           ticket_id=ticket, naming=_naming(replies)))
 
 
 async def answer(context: BotContext, chat_id: int,
                  work: Callable[[], list[Reply]], *, reply_to: int | None = None,
-                 purpose: str = REPLY, edit: tuple[int, Reply | None] | None = None) -> None:
+                 purpose: str = REPLY, edit: tuple[int, Reply | None] | None = None,
+                 thread: int | None = None, ticket: int | None = None) -> None:
     """Run ``work`` (the core answering an update) in a worker thread and queue its
     replies as :func:`send` does, all in one database transaction: a question costs
     one commit, not one for each thing the core reads and writes and one for the
-    outbox; and the answer is handed to the sender the moment it is stored."""
+    outbox; the answer is handed to the sender the moment it is stored; and a reply
+    naming people is queued with what it read of them (a forget commits before or
+    after, not between, and so finds it)."""
     postman = context.bot_data.sender
 
     def work_and_queue() -> list[Call] | None:
         with postman.outbox.db.session():
-            calls = intents(work(), reply_to=reply_to, edit=edit)
+            replies = work()
+            calls = intents(replies, reply_to=reply_to, edit=edit, thread=thread)
             if not calls:
                 return None
             return postman.outbox.queue_replies(chat_id, calls, update_key=reply_key(),
-                                                purpose=purpose)
+                                                purpose=purpose, ticket_id=ticket,
+                                                naming=_naming(replies))
 
     _hand(postman, await asyncio.to_thread(work_and_queue))
+
+
+def _naming(replies: list[Reply] | tuple[Reply, ...]) -> frozenset[int]:
+    """Whom the replies name (:attr:`bot.conversation.Reply.naming`)."""
+    return frozenset().union(*(reply.naming for reply in replies))
 
 
 def _hand(postman: Sender, ready: list[Call] | None) -> None:

@@ -18,7 +18,7 @@ import contextvars
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -41,13 +41,13 @@ from bot.faq import Entry
 from bot.limits import label
 from bot.outbox import STAFF_REPLY
 from bot.phrases import Html, escape, plain, say
-from bot.tickets import StaffMember, StaffMessage, Tickets
+from bot.tickets import Listing, StaffMember, StaffMessage, Tickets
 from handlers import buttons
 from handlers.context import BotApplication, BotContext
 from handlers.inbox import FIRST_WAIT, LAST_WAIT, pause
 from handlers.media import content
 from handlers.outbox import Sender
-from handlers.render import acknowledge, send
+from handlers.render import acknowledge, answer, send
 from handlers.retrying import until_answered
 
 log = logging.getLogger(__name__)
@@ -237,13 +237,26 @@ async def _ticket_of(staff: StaffDesk, message: Message, bot_id: int) -> int | N
 
 
 async def _say(context: BotContext, message: Message, text: Html, rows: Buttons = (),
-               about: int | None = None, naming: Collection[int] = ()) -> None:
+               about: int | None = None) -> None:
     """A short answer to a staff member, under their message (in its forum topic), through
-    the outbox; ``about``: the ticket whose person it names, ``naming``: the people it
-    names otherwise (a forget of any deletes it)."""
+    the outbox; ``about``: the ticket whose person it names (a forget deletes it)."""
     await send(context, message.chat.id, [Reply(text, rows)], reply_to=message.message_id,
                thread=message.message_thread_id if message.is_topic_message else None,
-               purpose=STAFF_REPLY, ticket=about, naming=naming)
+               purpose=STAFF_REPLY, ticket=about)
+
+
+async def _answer(context: BotContext, message: Message, work: Callable[[], Reply],
+                  about: int | None = None) -> None:
+    """:func:`_say` the reply ``work`` makes in the core, made and queued in one
+    transaction: a reply that names people (:attr:`Reply.naming`) is then always found
+    by their forget."""
+    await answer(context, message.chat.id, lambda: [work()], reply_to=message.message_id,
+                 thread=message.message_thread_id if message.is_topic_message else None,
+                 purpose=STAFF_REPLY, ticket=about)
+
+
+def _listed(listing: Listing) -> Reply:
+    return Reply(listing.text, naming=listing.naming)
 
 
 def _anonymous(message: Message) -> bool:
@@ -340,8 +353,7 @@ async def on_command(update: Update, context: BotContext) -> None:
     argument = context.args[0] if context.args else ""
     tickets, who = staff.tickets, staff_member(message.from_user)
     if name == "open":
-        listing = await asyncio.to_thread(tickets.listing)
-        await _say(context, message, listing.text, naming=listing.naming)
+        await _answer(context, message, lambda: _listed(tickets.listing()))
         return
     replied = await _ticket_of(staff, message, context.bot.id) if not argument else None
     if name in ("close", "reopen"):
@@ -370,8 +382,9 @@ async def on_command(update: Update, context: BotContext) -> None:
         await _say(context, message, phrases.say(tickets.lang, "staff_usage"))
         return
     decide = tickets.ban if name == "ban" else tickets.unban
-    await _say(context, message, (await asyncio.to_thread(decide, user_id, who)).text,
-               about=about, naming=(user_id,) if about is None else ())
+    named = frozenset({user_id} if about is None else ())
+    await _answer(context, message, lambda: Reply(decide(user_id, who).text, naming=named),
+                  about=about)
 
 
 async def remind(context: BotContext) -> None:
@@ -450,8 +463,7 @@ async def on_desk_command(update: Update, context: BotContext) -> None:
         await _say(context, message, say(lang, "staff_help"))
         return
     if name == "mine":
-        listing = await asyncio.to_thread(tickets.mine, who)
-        await _say(context, message, listing.text, naming=listing.naming)
+        await _answer(context, message, lambda: _listed(tickets.mine(who)))
         return
     if name == "save":
         replied = message.reply_to_message
@@ -523,8 +535,8 @@ async def _assign(context: BotContext, message: Message, name: str, args: list[s
         await _say(context, message, say(lang, "staff_assign_usage"))
         return
     if name == "unassign":
-        outcome = await asyncio.to_thread(tickets.assign, ticket_id, None, who)
-        await _say(context, message, outcome.text)
+        await _answer(context, message, lambda: Reply(
+            tickets.assign(ticket_id, None, who).text, naming=frozenset({who.id})))
         return
     target: StaffMember | None = None
     if usernames:
@@ -540,8 +552,9 @@ async def _assign(context: BotContext, message: Message, name: str, args: list[s
             await _say(context, message, say(lang, "staff_assign_usage"))
             return
         target = staff_member(author)
-    outcome = await asyncio.to_thread(tickets.assign, ticket_id, target, who)
-    await _say(context, message, outcome.text)
+    named = frozenset({who.id, target.id})
+    await _answer(context, message, lambda: Reply(
+        tickets.assign(ticket_id, target, who).text, naming=named))
 
 
 async def on_choice(update: Update, context: BotContext) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,13 +14,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot import learning
+from bot import learning, privacy
 from bot.choices import Button, CloseTicket, Rate, buttons_to_json
 from bot.config import Config, StaffConfig, load_config
 from bot.intents import Say
-from bot.outbox import Call, Outbox, enqueue
+from bot.outbox import STAFF_REPLY, Call, Outbox, enqueue
 from bot.phrases import Html, escape
-from bot.storage import Database, FaqSuggestion, Ticket
+from bot.storage import Database, FaqSuggestion, OutboxItem, OutboxMention, Ticket
 from bot.tickets import FollowedUp, StaffMember, StaffMessage, Tickets, guesses_of
 from bot.workhours import parse_hours
 from botapi.harness import PROJECT_ROOT
@@ -619,3 +620,28 @@ def test_follow_ups_posted_by_two_looks_at_once_are_posted_once(tickets: Tickets
     assert sum(posted) == 1
     notes = [call for call in send_all(outbox) if "Edhe diçka tjetër" in call.intent.text]
     assert len(notes) == 1
+
+
+def test_a_forget_while_a_listing_is_made_finds_it_in_the_outbox(
+        tickets: Tickets, outbox: Outbox, database: Database) -> None:
+    """/open is read and queued in one transaction (handlers.render.answer); a forget of a
+    listed person in another thread meanwhile commits before the listing is read or after
+    it is queued, never between: either the listing leaves the person out, or the forget
+    finds it (the staff chat's message is deleted, no row names them)."""
+    number = open_ticket(tickets, question="A mund të na ndihmoni me qiranë?")
+    started = threading.Event()
+    with ThreadPoolExecutor(1) as pool, database.session():
+        listing = tickets.listing()
+        forgotten = pool.submit(lambda: (started.set(), privacy.forget(database, ANA))[1])
+        started.wait()
+        time.sleep(0.3)  # the forget waits for this transaction (or it has committed)
+        outbox.queue_replies(STAFF_CHAT, [Say(listing.text)], purpose=STAFF_REPLY,
+                             naming=listing.naming)
+    done = forgotten.result(timeout=30)
+    with database.session() as session:
+        named = session.scalars(select(OutboxMention.user_id)).all()
+        listings = session.scalars(select(OutboxItem).where(
+            OutboxItem.purpose == STAFF_REPLY)).all()
+    assert f"#{number} " in listing.text  # read before the forget: it named Ana...
+    assert ANA not in named and not listings  # ...and the forget took it away
+    assert done.deleted.get("outbox", 0) >= 1
