@@ -33,7 +33,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import dataclasses
 import logging
 import sys
 import threading
@@ -266,13 +265,6 @@ async def _rest(seconds: float, stopping: asyncio.Event) -> bool:
     return stopping.is_set()
 
 
-@dataclasses.dataclass
-class Turn:
-    """A suspect's turn (:meth:`Turns.alone`): whether it is handled alone now."""
-
-    alone: bool = False
-
-
 class Turns:
     """Who handles updates now: any number side by side, or one update alone.
 
@@ -281,16 +273,17 @@ class Turns:
     (:meth:`bot.inbox.Inbox.begin`). Suspects take their turns one after the other, in
     the order they came, and the others wait behind them. A suspect waits at most
     :data:`ALONE_AT_MOST` for the updates being handled to end (else it is handled
-    beside them, uncounted), and is alone for at most as long: then it steps aside,
-    uncounted (a death then may be another's), and the next suspect's turn comes (it
-    may have been held up by Telegram: one held up holds up the bot for seconds, not
-    for as long as Telegram takes)."""
+    beside them, uncounted), and is alone, counted, for at most as long: then it steps
+    aside, uncounted, and goes on beside the others, which the next suspect waits for
+    as for any. So no update is counted while another runs; an update held up (by
+    Telegram) holds up the bot for seconds, not for as long as Telegram takes; and one
+    that kills the process only after more than that time alone is not named (the bot
+    then restarts at each death, as it did before it counted)."""
 
     def __init__(self) -> None:
-        self._running = 0  # updates being handled side by side (not suspects stepped aside)
+        self._running = 0  # updates being handled side by side
         self._waiting: collections.deque[object] = collections.deque()  # suspects, in order
         self._alone = False  # a suspect is being handled alone, or stepping aside
-        self._stepping: asyncio.Task[None] | None = None  # kept from the garbage collector
         self._changed = asyncio.Event()
 
     def _change(self) -> None:
@@ -313,46 +306,57 @@ class Turns:
             self._change()
 
     @contextlib.asynccontextmanager
-    async def alone(self, beside: Callable[[], Awaitable[None]]) -> AsyncIterator[Turn]:
-        """A suspect's turn: alone if the others end in time (see above). ``beside`` (its
-        uncount) runs when it steps aside while it is handled; the next turn waits for it."""
+    async def alone(self, count: Callable[[], Awaitable[None]],
+                    uncount: Callable[[], Awaitable[None]]) -> AsyncIterator[None]:
+        """A suspect's turn (see above): ``count`` runs once it is alone, before its time
+        alone starts, and ``uncount`` when it steps aside (the next turn waits for it)."""
         me = object()
         self._waiting.append(me)
+        alone = False
         try:
             await self._until(lambda: self._waiting[0] is me and not self._alone)
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(ALONE_AT_MOST):
                     await self._until(lambda: self._running == 0)
-        finally:  # its turn has come, or it was cancelled (the bot stops)
+            alone = self._alone = self._running == 0
+            if alone:
+                await count()
+        except BaseException:  # cancelled while it waits or is counted (the bot stops)
+            if alone:
+                self._alone = False
+            raise
+        finally:
             self._waiting.remove(me)
             self._change()
-        turn = Turn(alone=self._running == 0)
-        if turn.alone:
-            self._alone = True
-        else:
+        if not alone:
             self._running += 1
+        stepping: asyncio.Task[None] | None = None
 
         async def stepping_aside() -> None:
+            nonlocal alone
             try:
-                await beside()
+                await uncount()
             finally:
-                self._alone = False
+                self._running += 1
+                self._alone = alone = False
                 self._change()
 
         def step_aside() -> None:
-            turn.alone = False
-            self._stepping = asyncio.create_task(stepping_aside())
+            nonlocal stepping
+            stepping = asyncio.create_task(stepping_aside())
 
         later = (asyncio.get_running_loop().call_later(ALONE_AT_MOST, step_aside)
-                 if turn.alone else None)
+                 if alone else None)
         try:
-            yield turn
+            yield
         finally:
             if later is not None:
                 later.cancel()
-            if turn.alone:
+            if stepping is not None:
+                await asyncio.shield(stepping)  # it ended while it stepped aside
+            if alone:
                 self._alone = False
-            elif later is None:  # handled beside the others from the start
+            else:
                 self._running -= 1
             self._change()
 
@@ -405,8 +409,9 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
             async with self._slots:
                 if isinstance(update, Update) and self.again.get(update.update_id, False):
                     async with self._turns.alone(
-                            lambda: self._uncount(update.update_id, attempt)) as turn:
-                        await self._handle(update, coroutine, attempt, turn)
+                            lambda: self._begin(update.update_id, attempt),
+                            lambda: self._uncount(update.update_id, attempt)):
+                        await self._handle(update, coroutine, attempt, suspect=True)
                 else:
                     async with self._turns.side_by_side():
                         await self._handle(update, coroutine, attempt)
@@ -423,27 +428,25 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
                 del self._last[key]
 
     async def _handle(self, update: object, coroutine: Awaitable[Any], attempt: _Attempt,
-                      turn: Turn | None = None) -> None:
+                      *, suspect: bool = False) -> None:
         """Run the handlers of ``update`` (again while :func:`handled_again` says so) and
-        mark it done. One handed over again is counted while it is handled (a suspect,
-        with its ``turn``, while it is alone) and uncounted if its handling ends without
-        the process dying and without it being marked done."""
+        mark it done. One handed over again is counted while it is handled (a suspect
+        by its turn, :class:`Turns`) and uncounted if its handling ends without the
+        process dying and without it being marked done."""
         if not isinstance(update, Update):
             await coroutine
             return
         update_id = update.update_id
-        if update_id in self.again and self._stopping.is_set():
-            attempt.left = True  # its turn came as the bot stops: for the next start
-            return
         done = False
         try:
+            if update_id in self.again and self._stopping.is_set():
+                attempt.left = True  # its turn came as the bot stops: for the next start
+                return
             # Forgotten (its row deleted) before its turn or before a try again, it is not
             # handled; marking it done then changes nothing.
             if not await self._forgotten(update_id):
-                if update_id in self.again and (turn is None or turn.alone):
-                    attempt.counted = await self._begin(update_id)
-                    if turn is not None and not turn.alone:  # it stepped aside meanwhile
-                        await self._uncount(update_id, attempt)
+                if update_id in self.again and not suspect:
+                    await self._begin(update_id, attempt)
                 start_handling(update_id)  # the core keys what it creates by it
                 await coroutine
             waits = backoff(FIRST_WAIT, LAST_WAIT)
@@ -465,17 +468,17 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         if done and self.on_done is not None:
             self.on_done()
 
-    async def _begin(self, update_id: int) -> bool:
-        """Count an update handed over again as begun; whether it was. Should the database
-        refuse, it is handled uncounted: if it stops the bot, it is handed over again as
-        before."""
+    async def _begin(self, update_id: int, attempt: _Attempt) -> None:
+        """Count an update handed over again as begun (``attempt.counted``). Should the
+        database refuse, it is handled uncounted: if it stops the bot, it is handed over
+        again as before."""
         try:
             await asyncio.to_thread(self.inbox.begin, update_id)
         except Exception as exc:
             log.warning("inbox: could not count update %d as begun (%s)", update_id,
                         reason_of(exc))
-            return False
-        return True
+            return
+        attempt.counted = True
 
     async def _uncount(self, update_id: int, attempt: _Attempt) -> None:
         """Uncount what :meth:`_begin` counted, if it did: a few tries (the bot may be

@@ -18,6 +18,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -737,28 +738,80 @@ async def test_clean_restarts_while_an_update_waits_for_telegram_do_not_set_it_a
     assert "dokumentet i dorëzoni" in delivery.text
 
 
-async def test_a_suspect_held_up_steps_aside_uncounted_and_the_next_is_counted_alone(
-        database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Two updates in hand when a process died: S (held up by Telegram) and P (which kills
-    the process). At the next start each has its turn alone, in order; S, still held up
-    when its turn ends, steps aside uncounted, and P is counted alone. So when P kills the
-    process again, only P is set aside at the start after; the update replayed with them
-    (N) waits behind them, uncounted."""
-    monkeypatch.setattr(handlers.inbox, "ALONE_AT_MOST", 0.3)
+async def _replayed(database: Database, counted: tuple[int, ...]) -> tuple[
+        Inbox, handlers.inbox.DurableQueue, handlers.inbox.ChatOrderedProcessor]:
+    """Updates 1, 2 and 3 of three chats stored, those ``counted`` in hand at a death, and
+    all handed over again as at a start."""
     inbox = Inbox(database)
     for update_id, chat in ((1, 5106), (2, 5107), (3, 5108)):
         inbox.store(update_id, _message(update_id, chat), chat_id=chat, user_id=chat)
-    inbox.begin(1)
-    inbox.begin(2)
+    for update_id in counted:
+        inbox.begin(update_id)
     queue = handlers.inbox.DurableQueue(inbox)
     processor = handlers.inbox.ChatOrderedProcessor(inbox, queue.again)
     assert await queue.replay(Bot("1:test")) == 3
+    return inbox, queue, processor
+
+
+def _handle_all(queue: handlers.inbox.DurableQueue,
+                processor: handlers.inbox.ChatOrderedProcessor,
+                handlers_of: dict[int, Callable[[], Any]]) -> list[asyncio.Task[None]]:
+    tasks = []
+    while not queue.empty():
+        update = queue.get_nowait()
+        assert isinstance(update, Update)
+        tasks.append(asyncio.create_task(processor.do_process_update(
+            update, handlers_of[update.update_id]())))
+    return tasks
+
+
+async def test_a_suspect_is_counted_while_it_is_alone_and_the_others_wait(
+        database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """P was in hand when a process died: at the next start it is handled alone and
+    counted, so that it is set aside should it kill the process again; N, handed over
+    with it, waits (uncounted), then goes on once P's time alone is over."""
+    monkeypatch.setattr(handlers.inbox, "ALONE_AT_MOST", 1.0)
+    inbox, queue, processor = await _replayed(database, counted=(2,))
     counts: dict[int, int] = {}
     handled: list[int] = []
+    dies = asyncio.Event()
+
+    async def kills() -> None:
+        handled.append(2)
+        counts.update({w.update_id: w.unfinished for w in inbox.pending()})
+        await dies.wait()  # the process dies here
+
+    async def other(update_id: int) -> None:
+        handled.append(update_id)
+
+    tasks = _handle_all(queue, processor, {1: lambda: other(1), 2: kills, 3: lambda: other(3)})
+    try:
+        await _until(lambda: counts, "P is handled", 10)
+        assert handled == [2] and counts[2] == 2  # alone, counted: set aside at a death
+        assert counts[1] == counts[3] == 0
+        await _until(lambda: len(handled) == 3, "the others go on", 10)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_a_suspect_held_up_steps_aside_uncounted_and_no_other_is_counted_beside_it(
+        database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """S and P were both in hand when a process died. At the next start S, held up (by
+    Telegram), has its turn alone, then steps aside uncounted and goes on; P waits for it,
+    then is handled beside it, uncounted too: whichever kills the process then, neither
+    is counted a second time, and no innocent update can be set aside for another's
+    death. Once S is done, P is counted alone at the next start."""
+    monkeypatch.setattr(handlers.inbox, "ALONE_AT_MOST", 1.0)
+    inbox, queue, processor = await _replayed(database, counted=(1, 2))
+    counts: dict[int, int] = {}
+    handled: list[int] = []
+    telegram_answers = asyncio.Event()
 
     async def held_up() -> None:
         handled.append(1)
-        await asyncio.sleep(1.0)
+        await telegram_answers.wait()
 
     async def kills() -> None:
         handled.append(2)
@@ -768,19 +821,14 @@ async def test_a_suspect_held_up_steps_aside_uncounted_and_the_next_is_counted_a
     async def replayed() -> None:
         handled.append(3)
 
-    handlers_of = {1: held_up, 2: kills, 3: replayed}
-    tasks = []
-    while not queue.empty():
-        update = queue.get_nowait()
-        assert isinstance(update, Update)
-        tasks.append(asyncio.create_task(processor.do_process_update(
-            update, handlers_of[update.update_id]())))
+    tasks = _handle_all(queue, processor, {1: held_up, 2: kills, 3: replayed})
     try:
         await _until(lambda: counts, "P is handled", 10)
-        assert handled == [1, 2]
-        assert counts == {1: 1, 2: 2, 3: 0}
-        # P's turn ends too (it is held up in this test): N is handled beside them.
+        assert handled[:2] == [1, 2]
+        assert (counts[1], counts[2]) == (1, 1)  # N goes on beside P (counted once or done)
         await _until(lambda: 3 in handled, "N is handled", 10)
+        telegram_answers.set()
+        await _until(lambda: [w.update_id for w in inbox.pending()] == [2], "S is done", 10)
     finally:
         for task in tasks:
             task.cancel()
