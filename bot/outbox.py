@@ -152,12 +152,14 @@ class Call:
 
 def enqueue(session: Session, *, chat_id: int, intent: Intent, purpose: str,
             ticket_id: int | None = None, now: datetime | None = None,
-            update_key: tuple[int, int] | None = None) -> OutboxItem:
+            update_key: tuple[int, int] | None = None,
+            naming: Collection[int] = ()) -> OutboxItem:
     """Queue a call in ``session`` (it is sent only if the session commits).
 
     ``update_key`` (update id, number of the reply within its handling) marks
     a call made while handling an update, so that handling it again after a
-    crash queues nothing twice (see :meth:`Outbox.queue_replies`)."""
+    crash queues nothing twice (see :meth:`Outbox.queue_replies`). ``naming``: the
+    people (user ids) it names, whose forget deletes it (:class:`OutboxMention`)."""
     now = now or utcnow()
     update_id, sequence = update_key if update_key is not None else (None, None)
     kind, payload = to_row(intent)
@@ -165,6 +167,10 @@ def enqueue(session: Session, *, chat_id: int, intent: Intent, purpose: str,
                       purpose=purpose, status="pending", attempts=0, next_attempt_at=now,
                       created_at=now, update_id=update_id, update_seq=sequence)
     session.add(item)
+    if naming:
+        session.flush()  # the row's id
+        session.add_all(OutboxMention(outbox_id=item.id, user_id=user_id)
+                        for user_id in set(naming))
     return item
 
 
@@ -214,11 +220,8 @@ class Outbox:
             for position, intent in enumerate(calls):
                 key = (update_key[0], update_key[1] * 1000 + position) if update_key else None
                 items.append(enqueue(session, chat_id=chat_id, intent=intent, purpose=purpose,
-                                     ticket_id=ticket_id, now=now, update_key=key))
-            if naming and items:
-                session.flush()  # the rows' ids
-                session.add_all(OutboxMention(outbox_id=item.id, user_id=user_id)
-                                for item in items for user_id in set(naming))
+                                     ticket_id=ticket_id, now=now, update_key=key,
+                                     naming=naming))
             if waiting is not None or not items:
                 return []
             head = items[0]

@@ -97,6 +97,8 @@ class Cluster:
     example: str
     count: int
     questions: tuple[str, ...]
+    people: frozenset[int] = frozenset()
+    """Who asked them (the example may be any one's words)."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,7 @@ class Rated:
     rated_at: datetime
     question: str
     comment: str | None
+    user_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,14 @@ class Report:
     rated: int = 0          # tickets rated in the period
     satisfied: int = 0      # of which 👍
     worst: tuple[Rated, ...] = ()
+
+    @property
+    def naming(self) -> frozenset[int]:
+        """The people whose words the report quotes: the askers of the unanswered
+        questions shown, the persons of the worst-rated tickets (their forget deletes
+        the report from the admin's chat)."""
+        return frozenset().union(*(c.people for c in self.unanswered),
+                                 (r.user_id for r in self.worst if r.user_id is not None))
 
     @property
     def satisfaction(self) -> float | None:
@@ -160,18 +171,23 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[max(math.ceil(share * len(ordered)) - 1, 0)]
 
 
-def cluster(texts: list[str], threshold: float = SIMILAR) -> list[Cluster]:
-    """Group texts by similarity (greedy, against each group's first text), biggest first."""
-    groups: list[tuple[str, list[str]]] = []
-    for text in texts:
+def cluster(texts: list[str], threshold: float = SIMILAR,
+            askers: list[int] | None = None) -> list[Cluster]:
+    """Group texts by similarity (greedy, against each group's first text), biggest first;
+    ``askers``: who asked each text."""
+    groups: list[tuple[str, list[str], set[int]]] = []
+    for number, text in enumerate(texts):
         key = fold(text)
-        for head, members in groups:
+        asker = {askers[number]} if askers is not None else set()
+        for head, members, people in groups:
             if fuzz.token_set_ratio(key, head) >= threshold:
                 members.append(text)
+                people.update(asker)
                 break
         else:
-            groups.append((key, [text]))
-    clusters = [Cluster(Counter(m).most_common(1)[0][0], len(m), tuple(m)) for _, m in groups]
+            groups.append((key, [text], asker))
+    clusters = [Cluster(Counter(m).most_common(1)[0][0], len(m), tuple(m), frozenset(p))
+                for _, m, p in groups]
     return sorted(clusters, key=lambda c: -c.count)
 
 
@@ -218,12 +234,12 @@ def _ratings(db: Database, period: Period) -> tuple[int, int, tuple[Rated, ...]]
     with db.engine.connect() as connection:
         rows = connection.execute(select(
             tickets.c.id, tickets.c.rating, tickets.c.rated_at, tickets.c.question,
-            tickets.c.rating_comment).where(
+            tickets.c.rating_comment, tickets.c.user_id).where(
             tickets.c.rating.is_not(None), tickets.c.rated_at >= since,
             tickets.c.rated_at < until)).all()
     bad = sorted((r for r in rows if r.rating < 0),
                  key=lambda r: (r.rating_comment is None, -_utc(r.rated_at).timestamp()))
-    worst = tuple(Rated(r.id, _utc(r.rated_at), r.question, r.rating_comment)
+    worst = tuple(Rated(r.id, _utc(r.rated_at), r.question, r.rating_comment, r.user_id)
                   for r in bad[:WORST_RATED])
     return len(rows), sum(1 for r in rows if r.rating > 0), worst
 
@@ -233,21 +249,23 @@ def build(db: Database, period: Period, hours: WorkingHours | None = None) -> Re
     since, until = db_time(db, period.since), db_time(db, period.until)
     with db.session() as session:
         rows = session.execute(select(
-            QuestionLog.text, QuestionLog.outcome, QuestionLog.feedback, QuestionLog.created_at)
+            QuestionLog.text, QuestionLog.outcome, QuestionLog.feedback, QuestionLog.created_at,
+            QuestionLog.user_id)
             .where(QuestionLog.created_at >= since, QuestionLog.created_at < until)
             .order_by(QuestionLog.id)).all()
-    outcomes = Counter(outcome for _, outcome, _, _ in rows)
+    outcomes = Counter(outcome for _, outcome, _, _, _ in rows)
     per_day: dict[date, dict[str, int]] = {day: dict.fromkeys(OUTCOMES, 0)
                                            for day in period.days}
-    for _, outcome, _, created in rows:
+    for _, outcome, _, created, _ in rows:
         per_day.setdefault(_utc(created).date(), dict.fromkeys(OUTCOMES, 0))[outcome] += 1
     seconds, still_open = _response_times(db, period, hours or WorkingHours())
     rated, satisfied, worst = _ratings(db, period)
-    unanswered = cluster([text for text, outcome, _, _ in rows if outcome in UNANSWERED])
+    asked = [(text, user) for text, outcome, _, _, user in rows if outcome in UNANSWERED]
+    unanswered = cluster([text for text, _ in asked], askers=[user for _, user in asked])
     return Report(
         period=period, asked=len(rows), outcomes={o: outcomes.get(o, 0) for o in OUTCOMES},
-        helpful=sum(1 for _, _, vote, _ in rows if vote == 1),
-        not_helpful=sum(1 for _, _, vote, _ in rows if vote == -1),
+        helpful=sum(1 for _, _, vote, _, _ in rows if vote == 1),
+        not_helpful=sum(1 for _, _, vote, _, _ in rows if vote == -1),
         response_median=timedelta(seconds=statistics.median(seconds)) if seconds else None,
         response_p90=timedelta(seconds=percentile(seconds, 0.9)) if seconds else None,
         answered_tickets=len(seconds), open_tickets=still_open,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.faq_admin import FaqAdmin, SuggestionError
-from bot.storage import Database, FaqSuggestion
+from bot.storage import Database, FaqSuggestion, Ticket
 
 
 def pending(db: Database, limit: int = 10) -> list[FaqSuggestion]:
@@ -16,6 +16,17 @@ def pending(db: Database, limit: int = 10) -> list[FaqSuggestion]:
                                     .where(FaqSuggestion.status == "pending")
                                     .order_by(FaqSuggestion.created_at, FaqSuggestion.id)
                                     .limit(limit)))
+
+
+def askers(db: Database, suggestions: list[FaqSuggestion]) -> dict[int, int]:
+    """Suggestion id -> the person whose ticket's question it quotes (a message showing it
+    names them: their forget deletes it)."""
+    numbers = [s.ticket_id for s in suggestions if s.ticket_id is not None]
+    with db.session() as session:
+        person = {number: user for number, user in session.execute(
+            select(Ticket.id, Ticket.user_id).where(Ticket.id.in_(numbers)))}
+    return {s.id: person[s.ticket_id] for s in suggestions
+            if s.ticket_id is not None and s.ticket_id in person}
 
 
 def _take(db: Database, suggestion_id: int) -> FaqSuggestion:

@@ -28,7 +28,7 @@ of the staff chat) and :meth:`Tickets.is_admin` (the configured admins).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -1125,7 +1125,8 @@ class Tickets:
                 self._post(session, ticket, say(
                     self.lang, "staff_reminder", number=ticket.id,
                     age=_age(now - as_utc(ticket.created_at)),
-                    claimed=_claimer(ticket, self.lang)), now)
+                    claimed=_claimer(ticket, self.lang)), now,
+                    naming=[ticket.claimed_by] if ticket.claimed_by is not None else [])
                 count += 1
         return count
 
@@ -1209,12 +1210,13 @@ class Tickets:
 
     @staticmethod
     def _post(session: Session, ticket: Ticket, text: Html, now: datetime,
-              purpose: str = STAFF_NOTE) -> None:
-        """Queue a line about ``ticket`` in the staff chat, under its post."""
+              purpose: str = STAFF_NOTE, naming: Collection[int] = ()) -> None:
+        """Queue a line about ``ticket`` in the staff chat, under its post (``naming``: the
+        staff members it names, whose forget deletes it)."""
         if ticket.staff_chat_id is None:
             return
         enqueue(session, chat_id=ticket.staff_chat_id, intent=NoteOnTicket(text),
-                purpose=purpose, ticket_id=ticket.id, now=now)
+                purpose=purpose, ticket_id=ticket.id, now=now, naming=naming)
 
     @staticmethod
     def _tell_person(session: Session, ticket: Ticket, phrase: str, now: datetime,

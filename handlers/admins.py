@@ -198,10 +198,12 @@ async def on_export(update: Update, context: BotContext) -> None:
 async def on_suggestions(update: Update, context: BotContext) -> None:
     """/suggestions: the pending suggestions, each with accept and reject buttons."""
     lang = await _lang(context, update)
-    waiting = await asyncio.to_thread(suggestions.pending, context.bot_data.assistant.db)
+    db = context.bot_data.assistant.db
+    waiting = await asyncio.to_thread(suggestions.pending, db)
     if not waiting:
         await _reply(update, context, Reply(say(lang, "adm_no_suggestions")))
         return
+    askers = await asyncio.to_thread(suggestions.askers, db, waiting)
     faq = context.bot_data.faq_admin.faq
     replies = []
     for item in waiting:
@@ -217,7 +219,8 @@ async def on_suggestions(update: Update, context: BotContext) -> None:
         replies.append(Reply(say(lang, "adm_suggestion", id=item.id, language=item.language,
                                  question=item.question, answer=item.answer,
                                  entry=entry.id if entry else say(lang, "adm_stats_none")),
-                             tuple(rows)))
+                             tuple(rows), naming=frozenset(
+                                 {askers[item.id]} if item.id in askers else ())))
     await _reply(update, context, *replies)
 
 
@@ -300,7 +303,8 @@ async def on_stats(update: Update, context: BotContext) -> None:
     figures = await asyncio.to_thread(report.build, assistant.db, period,
                                       assistant.config.staff.hours)
     png = await asyncio.to_thread(report.chart_png, figures, lang)
-    await send(context, chat.id, [Reply(report.describe(figures, lang))], then=(Picture(png),))
+    await send(context, chat.id, [Reply(report.describe(figures, lang), naming=figures.naming)],
+               then=(Picture(png),))
 
 
 # --- retention --------------------------------------------------------------

@@ -361,8 +361,9 @@ async def on_command(update: Update, context: BotContext) -> None:
         if number is None:
             await _say(context, message, phrases.say(tickets.lang, "staff_usage"))
             return
-        act = tickets.close if name == "close" else tickets.reopen
-        await _say(context, message, (await asyncio.to_thread(act, number, who)).text)
+        act, ticket_id = (tickets.close if name == "close" else tickets.reopen), number
+        await _answer(context, message, lambda: Reply(  # "closed by NAME"
+            act(ticket_id, who).text, naming=frozenset({who.id} if name == "close" else ())))
         return
     about = None  # the ticket whose person the answer names, if one
     if argument.startswith("#") and argument[1:].isdecimal():

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import BigInteger, func, inspect, select, text
 
-from bot import learning, privacy, question_log, report, retention
+from bot import learning, privacy, question_log, report, retention, suggestions
 from bot.config import load_config
 from bot.workhours import parse_hours
 from bot.intents import Say
@@ -331,3 +331,14 @@ def test_config_of_reloads_uploads_and_retention(tmp_path: Path) -> None:
     assert config.privacy.retention == timedelta(days=30)
     path.write_text("privacy:\n  retention: null\n", encoding="utf-8")
     assert load_config(path, environ={}).privacy.retention is None
+
+
+def test_a_suggestion_shown_to_an_admin_names_the_person_whose_question_it_quotes(
+        database: Database) -> None:
+    number = ticket(database, 77, datetime(2026, 6, 1, tzinfo=timezone.utc), None, "answered")
+    with database.session() as session:
+        quoting = FaqSuggestion(ticket_id=number, question="?", language="sq", answer="!")
+        written = FaqSuggestion(ticket_id=None, question="?", language="sq", answer="!")
+        session.add_all([quoting, written])
+    waiting = suggestions.pending(database)
+    assert suggestions.askers(database, waiting) == {quoting.id: 77}

@@ -443,3 +443,23 @@ async def test_retention_job_takes_old_words_away_at_start(
         assert left() == (["new"], [""])
     finally:
         await running.stop()
+
+
+async def test_a_forget_deletes_the_stats_that_quote_the_person(api: BotApiServer,
+                                                                 bot: RunningBot) -> None:
+    """/stats shows the questions the bot could not answer, in the askers' words: the
+    asker's forget deletes it from the admin's chat (the figures can be asked again)."""
+    person = api.user(7012, "Ana", language_code="en")
+    unanswered = "Can my cousin Arben Hoxha sign the lease of our office in Vlora?"
+    offered = await ask(api, person, unanswered)
+    assert "staff" in offered.text  # handed on: an unanswered question
+    since = api.mark()
+    await api.send_text(admin(api), "/stats 7")
+    figures = await said(api, ADMIN, since, "Statistics")
+    assert "Arben Hoxha" in figures.text
+    question = await ask(api, person, "/forget")
+    since = api.mark()
+    await api.press(person, question, question.buttons[0][0][1])
+    await api.wait_for("deleteMessage", since=since, where=lambda c: (
+        c.result is not None and c.chat_id == ADMIN
+        and c.params["message_id"] == figures.result["message_id"]))

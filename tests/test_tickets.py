@@ -645,3 +645,20 @@ def test_a_forget_while_a_listing_is_made_finds_it_in_the_outbox(
     assert f"#{number} " in listing.text  # read before the forget: it named Ana...
     assert ANA not in named and not listings  # ...and the forget took it away
     assert done.deleted.get("outbox", 0) >= 1
+
+
+def test_a_forgotten_staff_members_reminders_leave_the_staff_chat(
+        tickets: Tickets, outbox: Outbox, database: Database, clock: Clock) -> None:
+    """A reminder of a claimed ticket names who has it: that staff member's forget deletes
+    it from the staff chat (the ticket's post shows a pseudonym instead)."""
+    number = open_ticket(tickets)
+    tickets.claim(number, BESA)
+    send_all(outbox)
+    clock.advance(minutes=11)
+    assert tickets.remind() == 1
+    [reminder] = send_all(outbox)
+    assert "Besa Hoxha" in visible_text(reminder.intent.text)
+    done = privacy.forget(database, BESA.id)
+    assert (STAFF_CHAT, 1000 + reminder.id) in done.copies
+    with database.session() as session:
+        assert session.get(OutboxItem, reminder.id) is None
