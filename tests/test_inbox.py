@@ -637,6 +637,27 @@ async def _killed_while(api: BotApiServer, config: Path, tmp_path: Path,
         await process.wait()
 
 
+async def _killed_with_an_answer_in_hand(api: BotApiServer, tmp_path: Path, ana: dict,
+                                        **failure: Any) -> tuple[Path, int, dict]:
+    """Ana's ticket answered by Besa, whose membership check fails (``failure``, for
+    ever) while the bot is killed: its config, the ticket's number and Besa's update."""
+    api.members[STAFF_CHAT] = {BESA: "member"}
+    config = _config_file(api.base_url, tmp_path, staff={
+        "chat_id": STAFF_CHAT, "retry_interval": "1s", "send_timeout": 5})
+    process = await _run(config, tmp_path, api.token)
+    try:
+        await api.wait_for("setMyCommands", timeout=30)
+        number = await ask_staff(api, ana)
+        card = await card_of(api, number)
+        api.fail("getChatMember", 1000, **failure)
+        answer = await staff_says(api, BESA, "Po, dokumentet i dorëzoni në gjykatë.", card)
+        await _until(lambda: bool(api.failed), "it is in hand")
+    finally:
+        process.kill()
+        await process.wait()
+    return config, number, answer
+
+
 async def test_an_update_in_hand_at_three_deaths_of_the_bot_is_set_aside_and_the_bot_goes_on(
         api: BotApiServer, tmp_path: Path) -> None:
     """An update that kills the process would be handed over again at each start, and stop
@@ -644,21 +665,9 @@ async def test_an_update_in_hand_at_three_deaths_of_the_bot_is_set_aside_and_the
     hangs) each time the bot is killed: at the first start after that it is handled beside
     the others, at the second alone (Ben, writing meanwhile, waits), and at the third it
     is set aside: the staff chat is told, Ana gets nothing of it, and Ben is answered."""
-    api.members[STAFF_CHAT] = {BESA: "member"}
-    config = _config_file(api.base_url, tmp_path, staff={
-        "chat_id": STAFF_CHAT, "retry_interval": "1s", "send_timeout": 5})
     ana, ben = api.user(5011, "Ana"), api.user(5012, "Ben")
-    process = await _run(config, tmp_path, api.token)
-    try:
-        await api.wait_for("setMyCommands", timeout=30)
-        number = await ask_staff(api, ana)
-        card = await card_of(api, number)
-        api.fail("getChatMember", 1000, delay=30)
-        answer = await staff_says(api, BESA, "Po, dokumentet i dorëzoni në gjykatë.", card)
-        await _until(lambda: bool(api.failed), "it is in hand")
-    finally:
-        process.kill()
-        await process.wait()
+    config, number, answer = await _killed_with_an_answer_in_hand(api, tmp_path, ana,
+                                                                  delay=30)
     tries = len(api.failed)
     await _killed_while(api, config, tmp_path, lambda: len(api.failed) > tries,
                         "it is handed over again")
@@ -702,21 +711,8 @@ async def test_clean_restarts_while_an_update_waits_for_telegram_do_not_set_it_a
     """Killed once while Besa's answer is in hand, then stopped cleanly twice while it
     waits for Telegram: each clean stop uncounts it, so when Telegram answers again the
     answer reaches Ana."""
-    api.members[STAFF_CHAT] = {BESA: "member"}
-    config = _config_file(api.base_url, tmp_path, staff={
-        "chat_id": STAFF_CHAT, "retry_interval": "1s", "send_timeout": 5})
     ana = api.user(5015, "Ana")
-    process = await _run(config, tmp_path, api.token)
-    try:
-        await api.wait_for("setMyCommands", timeout=30)
-        number = await ask_staff(api, ana)
-        card = await card_of(api, number)
-        api.fail("getChatMember", 1000, status=502)
-        await staff_says(api, BESA, "Po, dokumentet i dorëzoni në gjykatë.", card)
-        await _until(lambda: bool(api.failed), "it is in hand")
-    finally:
-        process.kill()
-        await process.wait()
+    config, number, _ = await _killed_with_an_answer_in_hand(api, tmp_path, ana, status=502)
     for _ in range(2):
         tries = len(api.failed)
         process = await _run(config, tmp_path, api.token)
