@@ -22,7 +22,7 @@ copy of a person's message that the person edited).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -148,6 +148,9 @@ class Call:
     ticket_post: int | None = None
     ticket_topic: int | None = None
     copied: int | None = None
+    named: bool = False
+    """It names people (:class:`OutboxMention`): made after a forget of one of them
+    deleted its row, it is deleted from its chat."""
 
 
 def enqueue(session: Session, *, chat_id: int, intent: Intent, purpose: str,
@@ -194,12 +197,12 @@ class Outbox:
 
     def queue_replies(self, chat_id: int, calls: list[Intent], *,
                       update_key: tuple[int, int] | None = None, purpose: str = REPLY,
-                      ticket_id: int | None = None, naming: Collection[int] = ()
+                      ticket_id: int | None = None, naming: Sequence[Collection[int]] = ()
                       ) -> list[Call] | None:
         """Queue ``calls`` to ``chat_id`` as one reply, in one transaction (the caller's,
         if a session is open); None if this reply of this update was queued before (the
-        update is being handled again after a crash). ``naming``: the people (user ids)
-        the calls name, whose forget deletes them (:class:`bot.storage.OutboxMention`).
+        update is being handled again after a crash). ``naming[i]``: the people (user ids)
+        ``calls[i]`` names, whose forget deletes it (:class:`bot.storage.OutboxMention`).
 
         When nothing else waits for the chat, the first call is claimed for this worker
         at once and returned, ready to make: the sender need not look for it (a round of
@@ -221,7 +224,7 @@ class Outbox:
                 key = (update_key[0], update_key[1] * 1000 + position) if update_key else None
                 items.append(enqueue(session, chat_id=chat_id, intent=intent, purpose=purpose,
                                      ticket_id=ticket_id, now=now, update_key=key,
-                                     naming=naming))
+                                     naming=naming[position] if position < len(naming) else ()))
             if waiting is not None or not items:
                 return []
             head = items[0]
@@ -268,11 +271,14 @@ class Outbox:
         ticket = session.get(Ticket, item.ticket_id) if item.ticket_id is not None else None
         copy_of = getattr(intent, "copy_of", None)
         source = session.get(OutboxItem, copy_of) if copy_of is not None else None
+        named = session.scalar(select(OutboxMention.outbox_id)
+                               .where(OutboxMention.outbox_id == item.id).limit(1))
         return Call(id=item.id, chat_id=item.chat_id, kind=item.method, intent=intent,
                     purpose=item.purpose, ticket_id=item.ticket_id, attempts=item.attempts,
                     ticket_post=ticket.staff_message_id if ticket else None,
                     ticket_topic=ticket.staff_thread_id if ticket else None,
-                    copied=source.sent_message_id if source else None)
+                    copied=source.sent_message_id if source else None,
+                    named=named is not None)
 
     def sent_then_next(self, call: Call, message_id: int | None = None,
                        thread_id: int | None = None) -> tuple[bool, Call | None]:
@@ -314,13 +320,14 @@ class Outbox:
         flight, or held back by Telegram's rates): a ticket's post, a copy of the person's
         message, a note or an answer naming the person is deleted, a topic keeps only the
         ticket's number, a post edited again shows the forget once more. A person's
-        private chat is theirs: left as it is."""
-        if call.chat_id > 0:
-            return
-        if call.ticket_id is None:  # an answer naming the person (see STAFF_REPLY)
-            if call.purpose == STAFF_REPLY and message_id is not None:
+        private chat is theirs: left as it is; an admin's gets a message naming a
+        forgotten person deleted, as any chat does."""
+        if call.named:
+            if message_id is not None:
                 enqueue(session, chat_id=call.chat_id, intent=Delete(message_id),
                         purpose=FORGET, now=now)
+            return
+        if call.ticket_id is None or call.chat_id > 0:
             return
         undo: list[Intent] = [Delete(message_id)] if message_id is not None else []
         undo += forgotten_ticket(self.language, call.ticket_id,

@@ -34,8 +34,10 @@ from sqlalchemy import (
     delete,
     or_,
     select,
+    text,
     update,
 )
+from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
 
 from bot import phrases
@@ -138,6 +140,24 @@ def _naming(metadata: MetaData, user_id: int) -> Select[tuple[int]]:
     return select(mentions.c.outbox_id).where(mentions.c.user_id == user_id)
 
 
+NAMING_LOCK = 0x6E616D65
+"""The PostgreSQL advisory lock that a message naming people (:func:`hold_for_naming`)
+shares and a forget takes alone."""
+
+
+def hold_for_naming(session: Session) -> None:
+    """Begin a transaction that reads people to name them in a message it queues (a staff
+    listing, /ban by id, /stats): a forget then commits before it reads or after it is
+    queued, never between, and so finds the message (:class:`bot.storage.OutboxMention`).
+    SQLite: its write lock, taken first (a write that changes nothing); PostgreSQL: the
+    advisory lock :data:`NAMING_LOCK`, shared with the other such transactions."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("UPDATE outbox SET id = id WHERE id = 0"))
+    else:
+        session.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"),
+                        {"key": NAMING_LOCK})
+
+
 def forget(db: Database, user_id: int, *, keep: tuple[str, ...] = ()) -> Forgotten:
     """Delete every row about ``user_id`` and pseudonymise them where they acted as staff.
 
@@ -153,6 +173,9 @@ def forget(db: Database, user_id: int, *, keep: tuple[str, ...] = ()) -> Forgott
     done = Forgotten()
     with db.session() as session:
         connection = session.connection()
+        if connection.dialect.name != "sqlite":  # SQLite: the write lock, taken next
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                               {"key": NAMING_LOCK})
         _hold_their_calls(connection, metadata, user_id)
         # The staff chat's answers naming them (/open, /mine, /ban by id): deleted there,
         # whoever they are (a person, or a staff member who claimed a listed ticket).

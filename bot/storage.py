@@ -224,6 +224,9 @@ class OutboxItem(Base):
     and ``payload`` its fields (:mod:`bot.intents`)."""
 
     __tablename__ = "outbox"
+    # Ids never reused (SQLite reuses the last one once deleted): a call in flight whose
+    # row a forget deleted must not be recorded on a new call (migration 0018).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)

@@ -1063,14 +1063,7 @@ class Tickets:
         if condition is not None:
             query = query.where(condition)
         with self.db.session() as session:
-            # A forget commits before the listing is read or after it is queued (in the
-            # caller's transaction), not between, so that it finds it: SQLite's write
-            # lock taken first (a write that changes nothing), the rows shared on
-            # PostgreSQL (a forget locks its person's tickets for update).
-            if session.get_bind().dialect.name == "sqlite":
-                session.execute(update(Ticket).where(Ticket.id == 0).values(id=Ticket.id))
-            tickets = session.scalars(query.order_by(Ticket.created_at, Ticket.id)
-                                      .with_for_update(read=True)).all()
+            tickets = session.scalars(query.order_by(Ticket.created_at, Ticket.id)).all()
         if not tickets:
             return Listing(say(self.lang, empty))
         lines = [say(self.lang, header, count=len(tickets))]

@@ -22,7 +22,7 @@ from telegram import File, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot import learning, report, retention, suggestions
+from bot import learning, privacy, report, retention, suggestions
 from bot.choices import Button, CancelUpload, ConfirmUpload, SettleSuggestion
 from bot.conversation import Asker, Assistant, Reply
 from bot.faq import Problem
@@ -33,7 +33,7 @@ from bot.phrases import Html, say
 from handlers import buttons
 from handlers.context import BotApplication, BotContext
 from handlers.people import asker
-from handlers.render import acknowledge, send, without_buttons
+from handlers.render import acknowledge, answer, send, without_buttons
 
 log = logging.getLogger(__name__)
 
@@ -198,12 +198,21 @@ async def on_export(update: Update, context: BotContext) -> None:
 async def on_suggestions(update: Update, context: BotContext) -> None:
     """/suggestions: the pending suggestions, each with accept and reject buttons."""
     lang = await _lang(context, update)
+    chat = update.effective_chat
+    if chat is not None:
+        await answer(context, chat.id, lambda: _suggestions(context, lang))
+
+
+def _suggestions(context: BotContext, lang: str) -> list[Reply]:
+    """The pending suggestions, each naming the person whose question it quotes, read in
+    a transaction a forget waits for (:func:`bot.privacy.hold_for_naming`)."""
     db = context.bot_data.assistant.db
-    waiting = await asyncio.to_thread(suggestions.pending, db)
+    with db.session() as session:
+        privacy.hold_for_naming(session)
+        waiting = suggestions.pending(db)
+        askers = suggestions.askers(db, waiting)
     if not waiting:
-        await _reply(update, context, Reply(say(lang, "adm_no_suggestions")))
-        return
-    askers = await asyncio.to_thread(suggestions.askers, db, waiting)
+        return [Reply(say(lang, "adm_no_suggestions"))]
     faq = context.bot_data.faq_admin.faq
     replies = []
     for item in waiting:
@@ -221,7 +230,7 @@ async def on_suggestions(update: Update, context: BotContext) -> None:
                                  entry=entry.id if entry else say(lang, "adm_stats_none")),
                              tuple(rows), naming=frozenset(
                                  {askers[item.id]} if item.id in askers else ())))
-    await _reply(update, context, *replies)
+    return replies
 
 
 def _settle_suggestion(context: BotContext, lang: str, choice: SettleSuggestion) -> Html:
@@ -300,11 +309,18 @@ async def on_stats(update: Update, context: BotContext) -> None:
     if chat is None:
         return
     assistant = context.bot_data.assistant
-    figures = await asyncio.to_thread(report.build, assistant.db, period,
-                                      assistant.config.staff.hours)
-    png = await asyncio.to_thread(report.chart_png, figures, lang)
-    await send(context, chat.id, [Reply(report.describe(figures, lang), naming=figures.naming)],
-               then=(Picture(png),))
+    built: list[report.Report] = []
+
+    def figures() -> list[Reply]:
+        """Read in a transaction a forget waits for: the figures quote people's words."""
+        with assistant.db.session() as session:
+            privacy.hold_for_naming(session)
+            built.append(report.build(assistant.db, period, assistant.config.staff.hours))
+        return [Reply(report.describe(built[0], lang), naming=built[0].naming)]
+
+    await answer(context, chat.id, figures)
+    png = await asyncio.to_thread(report.chart_png, built[0], lang)  # counts only
+    await send(context, chat.id, [], then=(Picture(png),))
 
 
 # --- retention --------------------------------------------------------------

@@ -42,22 +42,24 @@ def without_buttons(message: Message | None) -> tuple[int, None] | None:
 
 def intents(replies: list[Reply] | tuple[Reply, ...], *, reply_to: int | None = None,
             edit: tuple[int, Reply | None] | None = None, thread: int | None = None
-            ) -> list[Intent]:
-    """``replies`` as the calls that send them (see :func:`send`)."""
-    calls: list[Intent] = []
+            ) -> list[tuple[Intent, frozenset[int]]]:
+    """``replies`` as the calls that send them (see :func:`send`), each with whom it names
+    (its reply's :attr:`Reply.naming`)."""
+    calls: list[tuple[Intent, frozenset[int]]] = []
     if edit is not None:
         message_id, content = edit
         if content is None:
-            calls.append(EditButtons(message_id))
+            calls.append((EditButtons(message_id), frozenset()))
         else:
-            calls.append(Edit(split(content.text)[0], buttons_to_json(content.buttons),
-                              message_id=message_id))
+            calls.append((Edit(split(content.text)[0], buttons_to_json(content.buttons),
+                               message_id=message_id), content.naming))
     for reply in replies:
         pieces = split(reply.text)
         for number, piece in enumerate(pieces, start=1):
             last = number == len(pieces)
-            calls.append(Say(piece, buttons_to_json(reply.buttons) if last else [],
-                             reply_to=reply_to if not calls else None, thread=thread))
+            calls.append((Say(piece, buttons_to_json(reply.buttons) if last else [],
+                              reply_to=reply_to if not calls else None, thread=thread),
+                          reply.naming))
     return calls
 
 
@@ -75,13 +77,15 @@ async def send(context: BotContext, chat_id: int,
     content or None to take its buttons away) changes one of the bot's messages first,
     in the same queue. ``ticket``: the ticket whose person the replies are about.
     """
-    calls = intents(replies, reply_to=reply_to, edit=edit, thread=thread) + list(then)
+    calls = intents(replies, reply_to=reply_to, edit=edit, thread=thread) + [
+        (extra, frozenset()) for extra in then]
     if not calls:
         return
     postman = context.bot_data.sender
-    _hand(postman, await asyncio.to_thread(postman.outbox.queue_replies, chat_id, calls,
-                                           update_key=reply_key(), purpose=purpose,
-                                           ticket_id=ticket, naming=_naming(replies)))
+    _hand(postman, await asyncio.to_thread(
+        postman.outbox.queue_replies, chat_id, [call for call, _ in calls],
+        update_key=reply_key(), purpose=purpose, ticket_id=ticket,
+        naming=[named for _, named in calls]))
 
 
 async def answer(context: BotContext, chat_id: int,
@@ -98,20 +102,14 @@ async def answer(context: BotContext, chat_id: int,
 
     def work_and_queue() -> list[Call] | None:
         with postman.outbox.db.session():
-            replies = work()
-            calls = intents(replies, reply_to=reply_to, edit=edit, thread=thread)
+            calls = intents(work(), reply_to=reply_to, edit=edit, thread=thread)
             if not calls:
                 return None
-            return postman.outbox.queue_replies(chat_id, calls, update_key=reply_key(),
-                                                purpose=purpose, ticket_id=ticket,
-                                                naming=_naming(replies))
+            return postman.outbox.queue_replies(
+                chat_id, [call for call, _ in calls], update_key=reply_key(),
+                purpose=purpose, ticket_id=ticket, naming=[named for _, named in calls])
 
     _hand(postman, await asyncio.to_thread(work_and_queue))
-
-
-def _naming(replies: list[Reply] | tuple[Reply, ...]) -> frozenset[int]:
-    """Whom the replies name (:attr:`bot.conversation.Reply.naming`)."""
-    return frozenset().union(*(reply.naming for reply in replies))
 
 
 def _hand(postman: Sender, ready: list[Call] | None) -> None:

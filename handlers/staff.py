@@ -33,7 +33,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import phrases
+from bot import phrases, privacy
 from bot.backoff import backoff
 from bot.choices import AnswerWithFaq, AnswerWithSaved, Button, Buttons, TicketAction
 from bot.conversation import Assistant, Reply
@@ -248,9 +248,16 @@ async def _say(context: BotContext, message: Message, text: Html, rows: Buttons 
 async def _answer(context: BotContext, message: Message, work: Callable[[], Reply],
                   about: int | None = None) -> None:
     """:func:`_say` the reply ``work`` makes in the core, made and queued in one
-    transaction: a reply that names people (:attr:`Reply.naming`) is then always found
-    by their forget."""
-    await answer(context, message.chat.id, lambda: [work()], reply_to=message.message_id,
+    transaction that a forget waits for (:func:`bot.privacy.hold_for_naming`): a reply
+    naming people (:attr:`Reply.naming`) is then always found by their forget."""
+    db = context.bot_data.assistant.db
+
+    def named() -> list[Reply]:
+        with db.session() as session:
+            privacy.hold_for_naming(session)
+            return [work()]
+
+    await answer(context, message.chat.id, named, reply_to=message.message_id,
                  thread=message.message_thread_id if message.is_topic_message else None,
                  purpose=STAFF_REPLY, ticket=about)
 

@@ -463,3 +463,22 @@ async def test_a_forget_deletes_the_stats_that_quote_the_person(api: BotApiServe
     await api.wait_for("deleteMessage", since=since, where=lambda c: (
         c.result is not None and c.chat_id == ADMIN
         and c.params["message_id"] == figures.result["message_id"]))
+
+
+async def test_stats_on_their_way_when_the_person_forgets_are_deleted_once_made(
+        api: BotApiServer, bot: RunningBot) -> None:
+    """The /stats quoting Ana's question is in flight (Telegram slow to answer) when she
+    forgets: made after its row was deleted, it is deleted from the admin's chat."""
+    person = api.user(7013, "Ana", language_code="en")
+    await ask(api, person, "Can my cousin Arben Hoxha sign the lease of our office in Vlora?")
+    question = await ask(api, person, "/forget")
+    api.fail("sendMessage", delay=3.0, chat_id=ADMIN, carried_out=True)
+    since = api.mark()
+    await api.send_text(admin(api), "/stats 7")
+    figures = await api.wait_for("sendMessage", since=since, where=lambda c: (
+        c.result is not None and c.chat_id == ADMIN))  # made; its answer comes late
+    assert "Arben Hoxha" in figures.text
+    await api.press(person, question, question.buttons[0][0][1])
+    await api.wait_for("deleteMessage", since=since, timeout=20, where=lambda c: (
+        c.result is not None and c.chat_id == ADMIN
+        and c.params["message_id"] == figures.result["message_id"]))

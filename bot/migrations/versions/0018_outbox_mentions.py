@@ -1,5 +1,5 @@
-"""The people a staff chat's answer names without being about one ticket of theirs (/open,
-/mine, /ban by id), so that their forget deletes it.
+"""The people a message names without being about one ticket of theirs (/open, /mine,
+/ban by id, /stats...), so that their forget deletes it; and outbox ids never reused.
 
 Revision ID: 0018
 Revises: 0017
@@ -15,6 +15,14 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # SQLite reuses the id of the last row once it is deleted: a call in flight whose row a
+    # forget deleted could then, when Telegram answers, be recorded on a new call that took
+    # its id (that call marked sent and never made). AUTOINCREMENT ids are never reused.
+    # (The table is rebuilt; PostgreSQL's sequences never reuse an id: nothing to do.)
+    if op.get_bind().dialect.name == "sqlite":
+        with op.batch_alter_table("outbox", recreate="always",
+                                  table_kwargs={"sqlite_autoincrement": True}):
+            pass
     op.create_table(
         "outbox_mentions",
         sa.Column("outbox_id", sa.Integer,
