@@ -163,6 +163,9 @@ class Ticket(Base):
     """
 
     __tablename__ = "tickets"
+    # Numbers never reused (SQLite reuses the last one once deleted, as a forget does):
+    # the staff chat keeps a forgotten ticket's number (migration 0018).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     user_id: Mapped[int] = mapped_column(BigInteger)
@@ -301,6 +304,7 @@ class FaqSuggestion(Base):
     new entry). ``status`` is pending, accepted or rejected."""
 
     __tablename__ = "faq_suggestions"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids in buttons: never reused (0018)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
@@ -321,6 +325,7 @@ class LearnedPhrasing(Base):
     """
 
     __tablename__ = "learned_phrasings"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids in buttons: never reused (0018)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     entry_id: Mapped[str] = mapped_column(String(64))
@@ -352,6 +357,7 @@ class OutOfScopeQuestion(Base):
     (replayed labelled cases, no person)."""
 
     __tablename__ = "out_of_scope_questions"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids in buttons: never reused (0018)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     user_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -507,12 +513,24 @@ class Database:
         from alembic import command
 
         config = _alembic_config()
-        with self.engine.begin() as connection:
-            if self.dialect == "postgresql":
-                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
-                                   {"key": MIGRATION_LOCK})
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
+        with self.engine.connect() as connection:
+            if self.is_sqlite:
+                # Off around the migrations, as Alembic asks: rebuilding a table that others
+                # reference (its copy, the old one dropped, the copy renamed) would
+                # otherwise delete their rows. Only outside a transaction does it take.
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                connection.commit()
+            try:
+                with connection.begin():
+                    if self.dialect == "postgresql":
+                        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                           {"key": MIGRATION_LOCK})
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, revision)
+            finally:
+                if self.is_sqlite:
+                    connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                    connection.commit()
 
     def revision(self) -> str | None:
         """The schema revision the database is at (None before the first migration)."""

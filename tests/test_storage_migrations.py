@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, inspect, select, text
+from sqlalchemy import Connection, delete, inspect, select, text
+from sqlalchemy.exc import IntegrityError
 
 from bot.storage import Database, DatabaseUnavailable, Organisation, Person
 
@@ -185,5 +186,70 @@ def test_updates_waiting_at_the_upgrade_are_handed_over_uncounted(database_url: 
         [waiting] = Inbox(db).pending()
         assert (waiting.update_id, waiting.again, waiting.suspect) == (41, True, False)
         assert waiting.payload["message"]["text"] == "Tungjatjeta"
+    finally:
+        db.close()
+
+
+def test_ticket_numbers_and_outbox_ids_are_never_reused(database_url: str) -> None:
+    """A forget deletes the person's tickets and calls; the next ticket must not take the
+    number of a deleted one (the staff chat keeps it), nor a new call the id of one still
+    on its way. The upgrade keeps the tickets and what refers to them; foreign keys are
+    enforced again after it."""
+    from bot.storage import OutboxItem, Ticket, TicketMessage
+
+    db = Database(database_url)
+    try:
+        with downgraded(db, "0017") as connection:
+            connection.execute(text(
+                "INSERT INTO tickets (id, user_id, chat_id, language, question, guesses, "
+                "status, created_at, updated_at) VALUES (7, 1, 1, 'sq', '?', '[]', 'open', "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+            connection.execute(text(
+                "INSERT INTO ticket_messages (ticket_id, direction, author_id, text, chat_id, "
+                "message_id, created_at) VALUES (7, 'person', 1, 'Tungjatjeta', 1, 1, "
+                "CURRENT_TIMESTAMP)"))
+            connection.execute(text(
+                "INSERT INTO learned_phrasings (id, entry_id, language, source, created_at) "
+                "VALUES (3, 'ngo-registration', 'sq', 'pick', CURRENT_TIMESTAMP)"))
+            connection.execute(text(
+                "INSERT INTO learned_votes (phrasing_id, user_id, text, source, created_at) "
+                "VALUES (3, 1, 'si regjistrohet', 'pick', CURRENT_TIMESTAMP)"))
+        db.migrate()
+        with db.engine.connect() as connection:  # rebuilt tables kept what refers to them
+            assert connection.execute(text(
+                "SELECT phrasing_id, text FROM learned_votes")).all() == [(3, "si regjistrohet")]
+        now = datetime.now(UTC)
+
+        def ticket() -> int:
+            with db.session() as session:
+                row = Ticket(user_id=2, chat_id=2, language="sq", question="?", guesses=[],
+                             status="open", created_at=now, updated_at=now)
+                session.add(row)
+                session.flush()
+                return row.id
+
+        def call() -> int:
+            with db.session() as session:
+                row = OutboxItem(chat_id=2, method="say", payload={"text": "x"},
+                                 purpose="reply", status="pending", attempts=0,
+                                 next_attempt_at=now, created_at=now)
+                session.add(row)
+                session.flush()
+                return row.id
+
+        with db.session() as session:
+            [message] = session.scalars(select(TicketMessage)).all()
+            assert (message.ticket_id, message.text) == (7, "Tungjatjeta")
+        newest, last_call = ticket(), call()
+        with db.session() as session:
+            session.execute(delete(TicketMessage))
+            session.execute(delete(Ticket).where(Ticket.id.in_([7, newest])))
+            session.execute(delete(OutboxItem).where(OutboxItem.id == last_call))
+        assert ticket() > newest and call() > last_call
+        with db.engine.begin() as connection, pytest.raises(IntegrityError):
+            connection.execute(text(  # foreign keys are on again (SQLite: every connection)
+                "INSERT INTO ticket_messages (ticket_id, direction, author_id, text, chat_id, "
+                "message_id, created_at) VALUES (999, 'person', 1, '?', 1, 1, "
+                "CURRENT_TIMESTAMP)"))
     finally:
         db.close()

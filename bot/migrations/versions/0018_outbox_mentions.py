@@ -1,5 +1,6 @@
 """The people a message names without being about one ticket of theirs (/open, /mine,
-/ban by id, /stats...), so that their forget deletes it; and outbox ids never reused.
+/ban by id, /stats...), so that their forget deletes it; and outbox ids and ticket
+numbers never reused.
 
 Revision ID: 0018
 Revises: 0017
@@ -19,10 +20,16 @@ def upgrade() -> None:
     # forget deleted could then, when Telegram answers, be recorded on a new call that took
     # its id (that call marked sent and never made). AUTOINCREMENT ids are never reused.
     # (The table is rebuilt; PostgreSQL's sequences never reuse an id: nothing to do.)
+    # Tickets too: a forgotten ticket's number stays in the staff chat, where a new ticket
+    # with the same number would be confused with it; and the suggestions, learned
+    # phrasings and out-of-scope questions, whose ids are in the buttons of admins'
+    # messages: a button of a deleted one must not act on a new one.
     if op.get_bind().dialect.name == "sqlite":
-        with op.batch_alter_table("outbox", recreate="always",
-                                  table_kwargs={"sqlite_autoincrement": True}):
-            pass
+        for table in ("outbox", "tickets", "faq_suggestions", "learned_phrasings",
+                      "out_of_scope_questions"):
+            with op.batch_alter_table(table, recreate="always",
+                                      table_kwargs={"sqlite_autoincrement": True}):
+                pass
     op.create_table(
         "outbox_mentions",
         sa.Column("outbox_id", sa.Integer,
