@@ -39,11 +39,11 @@ from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any, NamedTuple
 
-from sqlalchemy import Result, and_, delete, exists, insert, or_, select, text, update
+from sqlalchemy import and_, delete, exists, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from bot.storage import Database, InboxUpdate
+from bot.storage import Database, InboxUpdate, rows_changed
 
 # How long the id of a handled update is kept to recognise a duplicate.
 KEEP_HANDLED = timedelta(days=1)
@@ -87,11 +87,6 @@ def reply_key() -> tuple[int, int] | None:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _count(result: Result[Any]) -> int:
-    """Rows an UPDATE or DELETE changed."""
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def owner(chat_id: int | None, count: int) -> int:
@@ -200,7 +195,7 @@ class Inbox:
         updates no longer wait for it. False if it is no longer waiting (handled, or
         deleted by a forget)."""
         with self.db.session() as session:
-            return _count(session.execute(
+            return rows_changed(session.execute(
                 update(InboxUpdate).where(InboxUpdate.update_id == update_id,
                                           InboxUpdate.handled_at.is_(None),
                                           InboxUpdate.set_aside_at.is_(None))
@@ -287,7 +282,7 @@ class Inbox:
         now = now or _now()
         kept = min(KEEP_SET_ASIDE, retention) if retention is not None else KEEP_SET_ASIDE
         with self.db.session() as session:
-            return _count(session.execute(delete(InboxUpdate).where(or_(
+            return rows_changed(session.execute(delete(InboxUpdate).where(or_(
                 InboxUpdate.handled_at < now - KEEP_HANDLED,
                 InboxUpdate.set_aside_at < now - kept))))
 

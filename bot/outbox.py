@@ -25,12 +25,10 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    CursorResult,
-    Result,
     delete,
     false,
     func,
@@ -53,7 +51,7 @@ from bot.intents import (
     without_words,
 )
 from bot.phrases import say
-from bot.storage import Database, OutboxItem, OutboxMention, Ticket
+from bot.storage import Database, OutboxItem, OutboxMention, Ticket, rows_changed
 
 # Longest wait between two attempts of a call that keeps failing.
 RETRY_AT_MOST = timedelta(minutes=5)
@@ -92,11 +90,6 @@ GONE_ONCE_MADE = frozenset({FORGET})
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def _count(result: Result[Any]) -> int:
-    """Rows an UPDATE or DELETE changed."""
-    return int(cast(CursorResult[Any], result).rowcount or 0)
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -294,7 +287,7 @@ class Outbox:
                     return False, None
                 session.delete(item)
                 return True, self._claim_head(session, call.chat_id, now)
-            done = _count(session.execute(
+            done = rows_changed(session.execute(
                 update(OutboxItem)
                 .where(OutboxItem.id == call.id, OutboxItem.status == "pending")
                 .values(status="sent", sent_message_id=message_id, sent_at=now,
@@ -343,7 +336,7 @@ class Outbox:
             OutboxItem.status == "pending", OutboxItem.chat_id == chat_id))
         if head is None:
             return None
-        taken = _count(session.execute(
+        taken = rows_changed(session.execute(
             update(OutboxItem)
             .where(OutboxItem.id == head, OutboxItem.status == "pending",
                    OutboxItem.next_attempt_at <= now, self._free(now))
@@ -398,7 +391,8 @@ class Outbox:
         message Telegram no longer deletes is emptied instead."""
         with self.db.session() as session:
             if call.purpose in GONE_ONCE_MADE:
-                gone = _count(session.execute(delete(OutboxItem).where(OutboxItem.id == call.id)))
+                gone = rows_changed(session.execute(
+                    delete(OutboxItem).where(OutboxItem.id == call.id)))
                 if gone and call.purpose == FORGET and isinstance(call.intent, Delete):
                     # Telegram deletes a message for 48 hours only; the bot's own text (a
                     # copy of the person's text, their follow-ups, their comment) it edits
@@ -407,7 +401,7 @@ class Outbox:
                             intent=Edit(say(self.language, "staff_copy_forgotten"),
                                         message_id=call.intent.message_id))
                 return
-            done = _count(session.execute(
+            done = rows_changed(session.execute(
                 update(OutboxItem)
                 .where(OutboxItem.id == call.id, OutboxItem.status == "pending")
                 .values(status="failed", attempts=OutboxItem.attempts + 1,

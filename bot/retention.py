@@ -26,13 +26,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, Result, delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from bot import learning
 from bot.report import db_time
-from bot.storage import Database, LearnedVote, OutboxItem, QuestionLog, Ticket, TicketMessage
+from bot.storage import (
+    Database,
+    LearnedVote,
+    OutboxItem,
+    QuestionLog,
+    Ticket,
+    TicketMessage,
+    rows_changed,
+)
 from bot.tickets import CLOSED
 
 
@@ -51,10 +58,6 @@ class Purged:
                     self.votes))
 
 
-def _count(result: Result[Any]) -> int:
-    return int(cast(CursorResult[Any], result).rowcount or 0)
-
-
 def purge(db: Database, retention: timedelta | None, *, min_votes: int,
           now: datetime | None = None) -> Purged:
     """Take away what is older than ``retention`` (None: keep everything); see above."""
@@ -64,21 +67,21 @@ def purge(db: Database, retention: timedelta | None, *, min_votes: int,
     closed = select(Ticket.id).where(  # closed_at: older tickets may lack it
         Ticket.status == CLOSED, func.coalesce(Ticket.closed_at, Ticket.updated_at) < cutoff)
     with db.session() as session:
-        questions = _count(session.execute(
+        questions = rows_changed(session.execute(
             delete(QuestionLog).where(QuestionLog.created_at < cutoff)))
         still_open = select(Ticket.id).where(Ticket.status != CLOSED)
-        outbox = _count(session.execute(
+        outbox = rows_changed(session.execute(
             delete(OutboxItem).where(
                 OutboxItem.status.in_(("sent", "failed")), OutboxItem.created_at < cutoff,
                 or_(OutboxItem.ticket_id.is_(None), OutboxItem.ticket_id.not_in(still_open)))
             .execution_options(synchronize_session=False)))
-        tickets = _count(session.execute(
+        tickets = rows_changed(session.execute(
             update(Ticket).where(Ticket.id.in_(closed),
                                  or_(Ticket.question != "", Ticket.person_name.is_not(None),
                                      Ticket.rating_comment.is_not(None)))
             .values(question="", person_name=None, rating_comment=None)
             .execution_options(synchronize_session=False)))
-        messages = _count(session.execute(
+        messages = rows_changed(session.execute(
             update(TicketMessage).where(
                 TicketMessage.ticket_id.in_(closed),
                 or_(TicketMessage.text.is_not(None), TicketMessage.author_name.is_not(None),
@@ -89,7 +92,7 @@ def purge(db: Database, retention: timedelta | None, *, min_votes: int,
     votes = 0
     if not_counting:
         with db.session() as session:
-            votes = _count(session.execute(
+            votes = rows_changed(session.execute(
                 delete(LearnedVote).where(LearnedVote.phrasing_id.in_(not_counting),
                                           LearnedVote.created_at < cutoff)))
         learning.prune(db)
