@@ -44,7 +44,7 @@ from bot import phrases
 from bot.intents import Relay
 from bot.outbox import FOLLOWUPS, RATING_COMMENT, STAFF_REPLY
 from bot.phrases import escape
-from bot.storage import Database
+from bot.storage import Database, write_lock_first
 
 USER_COLUMNS = ("telegram_user_id", "user_id")
 # Tables whose rows keyed by a private chat id belong to that person.
@@ -124,8 +124,7 @@ def _hold_their_calls(connection: Connection, metadata: MetaData, user_id: int) 
     tickets, outbox = metadata.tables["tickets"], metadata.tables["outbox"]
     theirs = select(tickets.c.id).where(tickets.c.user_id == user_id)
     if connection.dialect.name == "sqlite":
-        connection.execute(update(tickets).where(tickets.c.user_id == user_id)
-                           .values(id=tickets.c.id))
+        write_lock_first(connection)
         return
     connection.execute(select(outbox.c.id).where(or_(outbox.c.ticket_id.in_(theirs),
                                                      outbox.c.id.in_(_naming(metadata, user_id))))
@@ -151,9 +150,8 @@ def hold_for_naming(session: Session) -> None:
     queued, never between, and so finds the message (:class:`bot.storage.OutboxMention`).
     SQLite: its write lock, taken first (a write that changes nothing); PostgreSQL: the
     advisory lock :data:`NAMING_LOCK`, shared with the other such transactions."""
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(text("UPDATE outbox SET id = id WHERE id = 0"))
-    else:
+    write_lock_first(session)
+    if session.get_bind().dialect.name != "sqlite":
         session.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"),
                         {"key": NAMING_LOCK})
 

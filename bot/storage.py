@@ -37,7 +37,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.engine import CursorResult, Engine, Result, make_url
+from sqlalchemy.engine import Connection, CursorResult, Engine, Result, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -454,6 +454,20 @@ def _safe_url(url: str) -> str:
 def rows_changed(result: Result[Any]) -> int:
     """How many rows an UPDATE or DELETE changed."""
     return int(cast(CursorResult[Any], result).rowcount or 0)
+
+
+def write_lock_first(session: Session | Connection) -> None:
+    """On SQLite, begin ``session``'s transaction with the database's write lock (a write
+    that changes nothing), so that what it reads next stays as read until it commits.
+
+    SQLite has no row locks, and its driver reads outside a transaction until the first
+    write: two transactions that read a row and then write what they read would both read
+    before either writes. Taken first, the second one waits here and then reads what the
+    first one wrote. Nothing on PostgreSQL, where the rows read are locked instead
+    (``SELECT ... FOR UPDATE``) or an advisory lock is taken."""
+    bind = session.get_bind() if isinstance(session, Session) else session
+    if bind.dialect.name == "sqlite":
+        session.execute(text("UPDATE outbox SET id = id WHERE id = 0"))
 
 
 def reason_of(exc: Exception) -> str:

@@ -83,6 +83,7 @@ from bot.storage import (
     Ticket,
     TicketDraft,
     TicketMessage,
+    write_lock_first,
 )
 from bot.untrusted import clean, shown_name
 
@@ -1239,11 +1240,8 @@ def _get(session: Session, model: type[Row], key: int, *, lock: bool = False) ->
     if not 0 < key < 2**31:
         return None
     if lock and session.get_bind().dialect.name == "sqlite":
-        # SQLite has no row locks, and its driver reads outside a transaction until the
-        # first write: a write to the row starts the transaction and takes the database's
-        # write lock now, so a second session waits here and then reads what the first
-        # one wrote (two looks at once would otherwise both post the same follow-ups).
-        session.execute(update(model).where(model.id == key).values(id=model.id))
+        # Two looks at once would otherwise both post the same follow-ups.
+        write_lock_first(session)
         return session.get(model, key, populate_existing=True)
     return session.get(model, key, with_for_update=lock)
 
