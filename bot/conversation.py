@@ -17,6 +17,7 @@ import copy
 import dataclasses
 import re
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ from bot.choices import (
     topic_key,
 )
 from bot.config import Config
+from bot.embedding import VectorCache, vector_cache
 from bot.faq import Entry, Faq, load_faq
 from bot.limits import MAX_LABEL, label
 from bot.matcher import Decision, FaqMatcher, Match
@@ -62,6 +64,15 @@ MIN_WORDS_FOR_LANGUAGE = 3
 MAX_MIXED_CANDIDATES = 3
 # A registry look-up is a name, not an essay: longer texts are only FAQ questions.
 MAX_LOOKUP_WORDS = 20
+MATCHER_WAIT = 10.0
+"""Seconds after a start during which a question may wait for the matcher the
+configuration asks for (:meth:`Assistant.matcher_wait`). A restart with the FAQ's
+vectors kept builds it in about a second (the model loaded, the vectors read, what the bot
+learned embedded again): the questions that came while the bot was down, handled at once,
+would otherwise all get the lexical stand-in, which hands on to the staff much of what the
+model answers. This bounds the wait when the bot learned a lot."""
+SETTLE_POLL = 0.05
+"""Seconds between two looks at whether a question still waits (:meth:`Assistant.settle`)."""
 
 # Phrasings that ask whether an organisation is registered (on folded text).
 _LOOKUP_INTENT = re.compile(r"\b(?:[ei] regjistruar|registered|nipt|nipti|niptin)\b")
@@ -131,6 +142,10 @@ class Assistant:
     tickets: Tickets = field(init=False, repr=False)
     semantic_ready: threading.Event = field(init=False, repr=False)
     """Set once the matcher the configuration asks for is in use (see :meth:`open`)."""
+    _waited_until: float = field(default=0.0, init=False, repr=False)
+    """When (:func:`time.monotonic`) questions stop waiting for it (:meth:`matcher_wait`)."""
+    _vectors: VectorCache | None = field(default=None, init=False, repr=False)
+    """The model's vectors, once loaded by the start's build (:meth:`open`)."""
     _learned: tuple[list[tuple[str, str, str]], list[str]] = field(
         default=([], []), init=False, repr=False)
     _learned_version: tuple[int, ...] | None = field(default=None, init=False, repr=False)
@@ -141,6 +156,7 @@ class Assistant:
 
     def __post_init__(self) -> None:
         self.semantic_ready = threading.Event()
+        self.semantic_ready.set()  # the matcher given is the one to use (:meth:`open`: not yet)
         self._commands = {
             "start": self.start, "help": self.help, "faq": self.topics,
             "search": self.search, "lang": self.choose_language, "contact": self.contact,
@@ -155,9 +171,10 @@ class Assistant:
     def open(cls, config: Config) -> Assistant:
         """Open the database (importing the sample registry on the first start) and the FAQ.
 
-        The bot answers at once with the lexical matcher; the semantic one is
-        built in the background (the first start embeds the whole FAQ, which
-        takes a while) and takes over when it is ready.
+        The semantic matcher is built in the background (the first start embeds the
+        whole FAQ, which takes a while) and takes over when it is ready; until then the
+        lexical one stands in, for the questions that no longer wait for it
+        (:meth:`matcher_wait`).
         """
         db = Database(config.database_url)
         try:
@@ -169,11 +186,33 @@ class Assistant:
         except BaseException:
             db.close()
             raise
+        assistant.semantic_ready.clear()
+        assistant._waited_until = time.monotonic() + MATCHER_WAIT
         threading.Thread(target=assistant._use_configured_matcher, args=(faq,),
                          name="faq-embeddings", daemon=True).start()
         return assistant
 
+    def matcher_wait(self) -> float:
+        """Seconds a question should still wait before it is decided: until the matcher
+        the configuration asks for is in use, for at most :data:`MATCHER_WAIT` after the
+        start, and not while the model embeds texts its vectors lacked (a first start
+        embeds the whole FAQ, for minutes: questions are answered lexically meanwhile, at
+        once). A front end waits this long (:meth:`settle`, or off its event loop) before
+        it hands over a question."""
+        if self.semantic_ready.is_set() or (self._vectors is not None and self._vectors.filling):
+            return 0.0
+        return max(0.0, self._waited_until - time.monotonic())
+
+    def settle(self) -> None:
+        """Wait :meth:`matcher_wait` (in a thread that may block: the terminal chat), looking
+        again every :data:`SETTLE_POLL` seconds: the model may start embedding meanwhile."""
+        while (left := self.matcher_wait()) > 0:
+            self.semantic_ready.wait(min(left, SETTLE_POLL))
+
     def _use_configured_matcher(self, faq: Faq) -> None:
+        matching = self.config.matching
+        self._vectors = vector_cache(matching.embedding, matching.embedding_cache,
+                                     matching.model_threads)
         self._install(faq, only_if_current=True)
         self.semantic_ready.set()
 

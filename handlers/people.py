@@ -16,7 +16,7 @@ from telegram.constants import ChatType
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import choices
-from bot.conversation import COMMANDS, Asker, Assistant, Reply
+from bot.conversation import COMMANDS, SETTLE_POLL, Asker, Assistant, Reply
 from bot.phrases import raw, say
 from handlers import buttons
 from handlers.context import BotApplication, BotContext
@@ -59,6 +59,15 @@ MEDIA = (filters.PHOTO | filters.VOICE | filters.AUDIO | filters.VIDEO | filters
          | filters.CONTACT)
 
 
+async def _settled(brain: Assistant) -> None:
+    """Right after a start, let a question wait for the matcher the configuration asks
+    for (:meth:`bot.conversation.Assistant.matcher_wait`), without holding a thread. A
+    thread of the core, which knows no event loop, makes it ready: the question looks again
+    every :data:`SETTLE_POLL` seconds, only in the seconds after a start."""
+    while (left := brain.matcher_wait()) > 0:  # noqa: ASYNC110 - see above
+        await asyncio.sleep(min(left, SETTLE_POLL))
+
+
 def asker(user: User) -> Asker:
     return Asker(id=user.id, language_code=user.language_code, name=user.first_name or "")
 
@@ -92,6 +101,8 @@ async def on_command(update: Update, context: BotContext) -> None:
         await _answer(context, message, [Reply(say(lang, "ticket_private_only"))])
         return
     private = message.message_id if message.chat.type == ChatType.PRIVATE else None
+    if name == "ask":
+        await _settled(brain)  # the staff see the FAQ's guesses for the question
     await _answer(context, message, lambda: brain.command(who, name, argument, private))
 
 
@@ -104,6 +115,7 @@ async def on_text(update: Update, context: BotContext) -> None:
     if context.bot.username:
         text = re.sub(f"@{re.escape(context.bot.username)}\\b", " ", text, flags=re.IGNORECASE)
     brain, who, chat_id = context.bot_data.assistant, asker(message.from_user), message.chat.id
+    await _settled(brain)
     await _answer(context, message, lambda: brain.reply(who, text, chat_id=chat_id,
                                                         message_id=message.message_id))
     if message.chat.type == ChatType.PRIVATE:
@@ -118,6 +130,7 @@ async def on_media(update: Update, context: BotContext) -> None:
         return
     kind, file_id = content(message)
     brain, who, chat_id = context.bot_data.assistant, asker(message.from_user), message.chat.id
+    await _settled(brain)
     await _answer(context, message, lambda: brain.media(who, chat_id, message.message_id,
                                                         message.caption, kind, file_id))
 

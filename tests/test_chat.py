@@ -8,10 +8,12 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import yaml
 
+from bot.conversation import MATCHER_WAIT
 from bot.faq import load_faq
 from botapi import BotApiServer
 from botapi.harness import PROJECT_ROOT
@@ -138,3 +140,24 @@ def test_email_and_phone_links_are_shown_as_people_write_them(tmp_path: Path) ->
     address = next(url for _, url in entry.links if url.startswith("mailto:"))[len("mailto:"):]
     assert f": {address}" in out
     assert "mailto:" not in out
+
+
+def test_a_first_start_answers_at_once_while_the_model_embeds_the_faq(tmp_path: Path) -> None:
+    """No vectors kept yet (a first start): the model embeds the whole FAQ, half a minute
+    here. A question does not wait for it (MATCHER_WAIT is for a restart, whose build takes
+    a second): it is answered at once, lexically."""
+    config = yaml.safe_load((PROJECT_ROOT / "config.yaml").read_text(encoding="utf-8"))
+    config["registry"]["sample_csv"] = str(PROJECT_ROOT / config["registry"]["sample_csv"])
+    config["faq"]["path"] = str(PROJECT_ROOT / config["faq"]["path"])
+    config["matching"]["embedding_cache"] = str(tmp_path / "embeddings")  # none kept
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    entry = FAQ.get("ngo-statute-changes")
+    assert entry is not None
+    started = time.monotonic()
+    result = subprocess.run(
+        [CLI, "--config", str(tmp_path / "config.yaml"), "chat", "--lang", "en"],
+        input=entry.question_in("en") + "\n", capture_output=True, text=True, timeout=60,
+        env=environment(tmp_path), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert entry.answer_in("en")[:80] in result.stdout
+    assert time.monotonic() - started < MATCHER_WAIT

@@ -11,7 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from bot import learning
 from bot.conversation import Assistant
+from bot.faq import load_faq
+from bot.matcher import FaqMatcher
+from bot.storage import Database
 from botapi import BotApiServer
 from botapi.harness import RunningBot, make_config
 from handlers.app import serve
@@ -48,3 +52,36 @@ async def test_a_database_failing_at_start_is_one_line_and_exit_code_2(
     assert errors == ["the bot cannot start: database error: no such table: inbox"]
     assert "Traceback" not in caplog.text
     assert not api.calls_of("setMyCommands")  # it stopped there, before taking any update
+
+
+async def test_questions_sent_while_the_bot_was_down_wait_for_the_models_answer(
+        api: BotApiServer, tmp_path: Path) -> None:
+    """A restart: the questions people sent while the bot was down are handled at once,
+    while the model's matcher is still being built (here slowed by the questions the staff
+    handled without an entry, which the bot embeds again at each start: it keeps them in
+    memory only). They wait for it: the person gets the answer the model finds, not the
+    lexical stand-in's "I could not find a reliable answer"."""
+    config = make_config(api, tmp_path / "bot.db")
+    faq = load_faq(config.faq_path)
+    question = "what documents do i need for the grant call"
+    # Once, as an earlier start would have: the FAQ's vectors kept in data/embeddings.
+    semantic = await asyncio.to_thread(FaqMatcher.configured, faq, config.matching)
+    assert semantic.semantic
+    decided = semantic.decide(question)
+    assert decided.decision == "answer" and decided.top is not None
+    assert FaqMatcher(faq, config.matching).decide(question).decision == "escalate"
+    with Database(config.database_url) as db:
+        for k in range(300):
+            learning.hand_on(db, text=f"Can you lend our club {k} euro for the trip no. {k}?",
+                             language="en", user_id=5000 + k, source=learning.STAFF)
+    person = api.user(1071, language_code="en")
+    since = api.mark()
+    await api.send_text(person, question)  # kept by Telegram until the bot asks
+    running = RunningBot(config)
+    await running.start()
+    try:
+        [reply] = await api.replies(1071, since=since, timeout=30)
+        answer = decided.top.entry.answers["en"]
+        assert answer.split(".")[0] in reply.text
+    finally:
+        await running.stop()

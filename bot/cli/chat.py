@@ -175,6 +175,7 @@ class Terminal:
             else:
                 self.show(self.brain.command(self.asker, name, argument))
         else:
+            self.brain.settle()
             self.show(self.brain.reply(self.asker, line))
 
     def lang(self) -> str:
