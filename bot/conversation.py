@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import logging
 import re
 import threading
 import time
@@ -56,6 +57,8 @@ from bot.text import Message, fold, read, smalltalk
 from bot.tickets import TICKET_MEDIA, Opened, Tickets, guesses_of, rating_buttons
 from bot.untrusted import clean
 
+log = logging.getLogger(__name__)
+
 # How much of a person's text is quoted back in a reply.
 MAX_QUOTE = 80
 # Shorter texts are answered in the person's language, not the detected one.
@@ -71,6 +74,10 @@ vectors kept builds it in about a second (the model loaded, the vectors read, wh
 learned embedded again): the questions that came while the bot was down, handled at once,
 would otherwise all get the lexical stand-in, which hands on to the staff much of what the
 model answers. This bounds the wait when the bot learned a lot."""
+LONG_FILL = 100
+"""Texts the model embeds (about two seconds here) past which questions stop waiting for
+its matcher: a first start, or a restart after a FAQ with many changes (a few changed
+entries are waited for)."""
 SETTLE_POLL = 0.05
 """Seconds between two looks at whether a question still waits (:meth:`Assistant.settle`)."""
 
@@ -141,7 +148,8 @@ class Assistant:
     _commands: dict[str, Callable[[Asker, str], list[Reply]]] = field(init=False, repr=False)
     tickets: Tickets = field(init=False, repr=False)
     semantic_ready: threading.Event = field(init=False, repr=False)
-    """Set once the matcher the configuration asks for is in use (see :meth:`open`)."""
+    """Set once the matcher the configuration asks for is in use, or could not be built
+    (see :meth:`open`)."""
     _waited_until: float = field(default=0.0, init=False, repr=False)
     """When (:func:`time.monotonic`) questions stop waiting for it (:meth:`matcher_wait`)."""
     _vectors: VectorCache | None = field(default=None, init=False, repr=False)
@@ -195,11 +203,12 @@ class Assistant:
     def matcher_wait(self) -> float:
         """Seconds a question should still wait before it is decided: until the matcher
         the configuration asks for is in use, for at most :data:`MATCHER_WAIT` after the
-        start, and not while the model embeds texts its vectors lacked (a first start
-        embeds the whole FAQ, for minutes: questions are answered lexically meanwhile, at
-        once). A front end waits this long (:meth:`settle`, or off its event loop) before
-        it hands over a question."""
-        if self.semantic_ready.is_set() or (self._vectors is not None and self._vectors.filling):
+        start, and not while the model embeds more than :data:`LONG_FILL` texts its vectors
+        lack (a first start embeds the whole FAQ, for minutes: questions are answered
+        lexically meanwhile, at once). A front end waits this long (:meth:`settle`, or off
+        its event loop) before it hands over a question or a pick."""
+        if self.semantic_ready.is_set() or (
+                self._vectors is not None and self._vectors.filling > LONG_FILL):
             return 0.0
         return max(0.0, self._waited_until - time.monotonic())
 
@@ -211,10 +220,16 @@ class Assistant:
 
     def _use_configured_matcher(self, faq: Faq) -> None:
         matching = self.config.matching
-        self._vectors = vector_cache(matching.embedding, matching.embedding_cache,
-                                     matching.model_threads)
-        self._install(faq, only_if_current=True)
-        self.semantic_ready.set()
+        try:
+            self._vectors = vector_cache(matching.embedding, matching.embedding_cache,
+                                         matching.model_threads)
+            self._install(faq, only_if_current=True)
+        except Exception as exc:  # noqa: BLE001 - the stand-in goes on answering
+            log.error("the FAQ's matcher with the model could not be built (%s: %s); the bot "
+                      "answers with lexical matching until the FAQ is reloaded",
+                      type(exc).__name__, exc)
+        finally:
+            self.semantic_ready.set()  # questions wait no longer
 
     def close(self) -> None:
         self.db.close()

@@ -172,9 +172,9 @@ class VectorCache:
         self.embedder = embedder
         self.path = folder / f"{embedder.name}.npz" if folder is not None else None
         self.embedded = 0
-        self.filling = False
-        """True while it embeds texts it did not hold (a first start embeds the whole FAQ:
-        minutes; see :meth:`bot.conversation.Assistant.matcher_wait`)."""
+        self.filling = 0
+        """How many texts it is embedding now that it did not hold (a first start embeds the
+        whole FAQ, for minutes; see :meth:`bot.conversation.Assistant.matcher_wait`)."""
         self.hits = self.misses = 0
         """Look-ups of :meth:`query` answered from memory, and embedded."""
         self._queries: OrderedDict[str, tuple[Vectors, float]] = OrderedDict()
@@ -234,11 +234,11 @@ class VectorCache:
                 missing = {k: t for k, t in zip(keys, texts, strict=True)
                            if k not in self._rows}
             if missing:
-                self.filling = True
+                self.filling = len(missing)
                 try:
                     fresh = self.embedder.embed(list(missing.values()), query=query)
                 finally:
-                    self.filling = False
+                    self.filling = 0
                 # Stored as float16 on disk: read back the same values now,
                 # so a restart gives exactly the scores of this run.
                 rounded = fresh.astype(np.float16).astype(np.float32)

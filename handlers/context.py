@@ -3,6 +3,7 @@ of string keys (python-telegram-bot's ``ContextTypes``, set in :mod:`handlers.ap
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -25,6 +26,9 @@ class BotData:
     named beside the others."""
 
     assistant: Assistant
+    matcher_settled: asyncio.Task[None] | None = None
+    """Done once questions no longer wait for the model's matcher after the start
+    (:func:`handlers.people.settled`)."""
     worker: Worker
     drainer: Drainer | None = None
     """Takes this worker's share of the stored updates; only with several workers."""

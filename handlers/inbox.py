@@ -240,6 +240,21 @@ async def pause(seconds: float) -> None:
         raise LeftPending
 
 
+async def until(done: asyncio.Future[Any]) -> None:
+    """Wait until ``done`` (which other updates may wait for too: it is not cancelled).
+    Should the bot stop meanwhile, the update is left pending for the next start, as with
+    :func:`pause`. Only while an update is being handled."""
+    attempt = _ATTEMPT.get()
+    stopping = asyncio.ensure_future(attempt.stopping.wait())
+    try:
+        await asyncio.wait((done, stopping), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if not done.done():
+        attempt.left = True
+        raise LeftPending
+
+
 async def handled_again() -> bool:
     """A handler of the current update failed on the database: whether the update will be
     handled again (the person is then told nothing now, and answered when it goes

@@ -20,6 +20,7 @@ from bot.conversation import COMMANDS, SETTLE_POLL, Asker, Assistant, Reply
 from bot.phrases import raw, say
 from handlers import buttons
 from handlers.context import BotApplication, BotContext
+from handlers.inbox import until
 from handlers.media import content
 from handlers.render import acknowledge, answer, send
 from handlers.staff import command_under_ticket, followups_may_wait
@@ -59,12 +60,21 @@ MEDIA = (filters.PHOTO | filters.VOICE | filters.AUDIO | filters.VIDEO | filters
          | filters.CONTACT)
 
 
-async def _settled(brain: Assistant) -> None:
-    """Right after a start, let a question wait for the matcher the configuration asks
-    for (:meth:`bot.conversation.Assistant.matcher_wait`), without holding a thread. A
-    thread of the core, which knows no event loop, makes it ready: the question looks again
-    every :data:`SETTLE_POLL` seconds, only in the seconds after a start."""
-    while (left := brain.matcher_wait()) > 0:  # noqa: ASYNC110 - see above
+async def settled(context: BotContext) -> None:
+    """Right after a start, let a question or a pick wait for the matcher the configuration
+    asks for (:meth:`bot.conversation.Assistant.matcher_wait`), without holding a thread;
+    should the bot stop meanwhile, it is handled at the next start. One task looks for all
+    of them: a thread of the core, which knows no event loop, makes the matcher ready."""
+    brain = context.bot_data.assistant
+    if brain.matcher_wait() <= 0:
+        return
+    if context.bot_data.matcher_settled is None:
+        context.bot_data.matcher_settled = asyncio.create_task(_settle(brain))
+    await until(context.bot_data.matcher_settled)
+
+
+async def _settle(brain: Assistant) -> None:
+    while (left := brain.matcher_wait()) > 0:  # noqa: ASYNC110 - see settled
         await asyncio.sleep(min(left, SETTLE_POLL))
 
 
@@ -102,7 +112,7 @@ async def on_command(update: Update, context: BotContext) -> None:
         return
     private = message.message_id if message.chat.type == ChatType.PRIVATE else None
     if name == "ask":
-        await _settled(brain)  # the staff see the FAQ's guesses for the question
+        await settled(context)  # the staff see the FAQ's guesses for the question
     await _answer(context, message, lambda: brain.command(who, name, argument, private))
 
 
@@ -115,7 +125,7 @@ async def on_text(update: Update, context: BotContext) -> None:
     if context.bot.username:
         text = re.sub(f"@{re.escape(context.bot.username)}\\b", " ", text, flags=re.IGNORECASE)
     brain, who, chat_id = context.bot_data.assistant, asker(message.from_user), message.chat.id
-    await _settled(brain)
+    await settled(context)
     await _answer(context, message, lambda: brain.reply(who, text, chat_id=chat_id,
                                                         message_id=message.message_id))
     if message.chat.type == ChatType.PRIVATE:
@@ -130,7 +140,7 @@ async def on_media(update: Update, context: BotContext) -> None:
         return
     kind, file_id = content(message)
     brain, who, chat_id = context.bot_data.assistant, asker(message.from_user), message.chat.id
-    await _settled(brain)
+    await settled(context)
     await _answer(context, message, lambda: brain.media(who, chat_id, message.message_id,
                                                         message.caption, kind, file_id))
 
@@ -142,6 +152,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     if query is None:
         return
     message = query.message if isinstance(query.message, Message) else None
+    await settled(context)  # a pick is checked against what the matcher would offer
     pressed = await asyncio.to_thread(context.bot_data.assistant.press, asker(query.from_user),
                                       buttons.unpack(query.data),
                                       message.chat.id if message is not None else None)
