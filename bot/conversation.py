@@ -53,7 +53,7 @@ from bot.registry import NIPT_IN_TEXT
 from bot.registry.importer import ensure_sample_registry
 from bot.registry.search import OrgHit, RegistryIndex, SearchResult
 from bot.storage import Database, Organisation, Person
-from bot.text import Message, fold, read, smalltalk
+from bot.text import Message, fold, read, smalltalk, standard_forms
 from bot.tickets import TICKET_MEDIA, Opened, Tickets, guesses_of, rating_buttons
 from bot.untrusted import clean
 
@@ -533,7 +533,10 @@ class Assistant:
     def _looks_like_lookup(message: Message) -> bool:
         """Asks whether something is registered, quotes a NIPT, or is a Capitalised Name."""
         text = message.text
-        if NIPT_IN_TEXT.search(text) or _LOOKUP_INTENT.search(" ".join(message.words)):
+        # Gheg spellings of "registered" count as it ("a osht e regjistrueme ...").
+        said = " ".join("regjistruar" if "regjistruar" in standard_forms(w) else w
+                        for w in message.words)
+        if NIPT_IN_TEXT.search(text) or _LOOKUP_INTENT.search(said):
             return True
         names = [w for w in text.split() if w[:1].isalpha()]
         return (2 <= len(names) <= 8 and "?" not in text

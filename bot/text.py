@@ -351,7 +351,8 @@ def standard_forms(word: str) -> list[str]:
     above holds the irregular common words):
 
     * participle ``-ue`` / ``-u`` -> ``-uar`` (kerkue, regjistru -> kerkuar,
-      regjistruar), the ending of the infinitive "me + participle";
+      regjistruar), the ending of the infinitive "me + participle", and its adjective
+      ``-ueme`` / ``-uem`` -> ``-uar`` (e regjistrueme -> e regjistruar);
     * the nasal vowel, written ``â`` and folded to ``a``, before ``n``/``m``
       -> ``e`` (thanë -> thënë, emân -> emër is the next rule);
     * rhotacism: Gheg ``n`` between vowels where Tosk has ``r`` (zani -> zeri,
@@ -373,7 +374,9 @@ def standard_forms(word: str) -> list[str]:
         add(_SPELLINGS[word])
     if len(word) < 3:
         return found
-    if word.endswith("ue"):
+    if word.endswith(("ueme", "uem")):
+        add(word[:word.rindex("uem")] + "uar")
+    elif word.endswith("ue"):
         add(word[:-2] + "uar")
     elif word.endswith("u") and len(word) > 4:
         add(word[:-1] + "uar")

@@ -60,6 +60,8 @@ def nipt_of(index: RegistryIndex, name: str) -> str:
     ("adrf tirana", "Albanian Disability Rights Foundation"),           # acronym + city
     ("Co-PLAN", "Co-PLAN, Institute for Habitat Development"),          # acronym alone
     ("a është e regjistruar shoqata e bletarëve korçë?", BEES),         # inside a sentence
+    ("a osht regjistru shoqata e bletareve korçë?", BEES),              # ... in Gheg
+    ("A asht e regjistrueme Albanian Helsinki Committee?", HELSINKI),
     ("contact of albanian helsinki committee pls", HELSINKI),
     ("helsinki committee", HELSINKI),                                   # the distinctive part
     ("fondacioni drita e shpreses elbasanit", 'Fondacioni "Drita e Shpresës" Elbasan'),

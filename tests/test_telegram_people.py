@@ -377,6 +377,15 @@ async def test_search_for_an_unknown_organisation_says_so(
     assert AGENCY_PHONE in reply.text
 
 
+async def test_asking_in_gheg_whether_an_organisation_is_registered_is_a_look_up(
+        api: BotApiServer, bot: RunningBot) -> None:
+    [found] = await ask(api, api.user(1025), "a osht e regjistrueme shoqata e bletareve "
+                                             "te zallit te arte?")
+    assert "Shoqata e Bletarëve të Zallit të Artë" in found.text and "NIPT: " in found.text
+    [none] = await ask(api, api.user(1026), "a asht e regjistrueme shoqata kaltra e maleve")
+    assert none.text.startswith("Asnjë organizatë e regjistruar nuk përputhet me ")
+
+
 async def test_search_without_a_name_explains_how(api: BotApiServer, bot: RunningBot) -> None:
     [reply] = await ask(api, api.user(1024, language_code="en"), "/search")
     assert "/search Partners Albania" in reply.text

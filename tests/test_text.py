@@ -107,6 +107,8 @@ def test_asks_for_staff(text: str, wanted: bool) -> None:
 @pytest.mark.parametrize(("gheg", "standard"), [
     ("kerkue", "kerkuar"),        # participle -ue -> -uar
     ("regjistru", "regjistruar"),  # "me regjistru": participle -u -> -uar
+    ("regjistrueme", "regjistruar"),  # "e regjistrueme": its adjective -ueme -> -uar
+    ("punuem", "punuar"),
     ("thane", "thene"),           # nasal â (folded to a) before n -> ë
     ("emni", "emri"),             # rhotacism: n where Tosk has r
     ("jom", "jam"),               # o before a final nasal -> a

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.text import fold
+from bot.text import fold, standard_forms
 
 # Words that carry no identity in a name: articles, prepositions, conjunctions.
 STOPWORDS = frozenset("""
@@ -74,19 +74,24 @@ def query_words(words: Iterable[str], keep: frozenset[str] = frozenset()
                 ) -> list[tuple[str, bool]]:
     """The words of a query (folded, :attr:`bot.text.Message.words`) that may name an
     organisation, once each, in order, each with whether it is optional: filler
-    (:data:`QUERY_FILLER`) may be wrapped around a look-up or be part of the name
-    ("Qendra Kontakt", "Shoqata Status"), so it counts only for organisations whose
-    name has it. So does a word of one character: what
-    folding leaves of a smiley (":D", "<3"), of markup ("<b>"), a stray letter or
-    digit, as often as a letter or number of the name ("Dega 2"). Words in ``keep``
-    (typed in capitals, maybe acronyms: ``PA``) are never optional; stopwords are left
-    out.
+    (:data:`QUERY_FILLER`, or a Gheg spelling of it: ``osht``, ``regjistru``) may be
+    wrapped around a look-up or be part of the name ("Qendra Kontakt", "Shoqata
+    Status"), so it counts only for organisations whose name has it. So does a word of
+    one character: what folding leaves of a smiley (":D", "<3"), of markup ("<b>"), a
+    stray letter or digit, as often as a letter or number of the name ("Dega 2"). Words
+    in ``keep`` (typed in capitals, maybe acronyms: ``PA``) are never optional;
+    stopwords are left out.
     """
     seen: dict[str, bool] = {}
     for word in words:
         if word not in STOPWORDS or word in keep:
-            seen.setdefault(word, (word in QUERY_FILLER or len(word) == 1) and word not in keep)
+            seen.setdefault(word, (_filler(word) or len(word) == 1) and word not in keep)
     return list(seen.items())
+
+
+def _filler(word: str) -> bool:
+    """Whether ``word`` is filler, or a Gheg spelling of filler ("a osht e regjistruar")."""
+    return word in QUERY_FILLER or any(form in QUERY_FILLER for form in standard_forms(word))
 
 
 def keys(word: str) -> set[str]:
