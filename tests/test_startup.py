@@ -99,11 +99,16 @@ async def test_questions_sent_while_the_bot_was_down_wait_for_the_models_answer(
     person = api.user(1071, language_code="en")
     since = api.mark()
     await api.send_text(person, QUESTION)  # kept by Telegram until the bot asks
+    assert answer in await reply_after_start(api, config, 1071, since)
+
+
+async def reply_after_start(api: BotApiServer, config: Config, chat: int, since: int) -> str:
+    """Start the bot: its first message to ``chat`` after ``since``; then stop it."""
     running = RunningBot(config)
     await running.start()
     try:
-        [reply] = await api.replies(1071, since=since, timeout=90)
-        assert answer in reply.text
+        [reply] = await api.replies(chat, since=since, timeout=90)
+        return reply.text
     finally:
         await running.stop()
 
@@ -128,10 +133,4 @@ async def test_a_bot_stopped_while_a_question_waits_answers_it_at_the_next_start
     finally:
         await asyncio.wait_for(running.stop(), 2)
     assert not api.calls_of("sendMessage")
-    running = RunningBot(config)
-    await running.start()
-    try:
-        [reply] = await api.replies(1072, since=since, timeout=90)
-        assert answer in reply.text
-    finally:
-        await running.stop()
+    assert answer in await reply_after_start(api, config, 1072, since)
