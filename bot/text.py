@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
@@ -148,7 +148,7 @@ _STOPWORDS = _SQ_STOPWORDS | _EN_STOPWORDS | _GREETINGS | _FILLER | _PLACES
 # Only the function words that are clearly one language's, for detection.
 _SQ_MARKERS = frozenset("""
 dhe ose apo per nga nje te ne me si cfare cili cila cilat ku kur kush pse
-eshte jane jemi kemi kam duhet mund nuk qe se sa po por edhe vetem nese
+eshte jane jemi jeni kemi keni kam duhet mund nuk qe se sa po por edhe vetem nese
 tone jone juaj ime une ju na i e u ka ta mire shume faleminderit pershendetje
 """.split())
 _EN_MARKERS = frozenset("""
@@ -542,10 +542,12 @@ def detect_language(text: str,
     return _language(text.casefold(), words(text), vocabularies)
 
 
-def _language(lowered: str, tokens: Collection[str],
+def _language(lowered: str, tokens: Sequence[str],
               vocabularies: Mapping[str, Collection[str]] | None) -> str:
-    sq = sum(1 for w in tokens if w in _SQ_MARKERS)
-    en = sum(1 for w in tokens if w in _EN_MARKERS)
+    # A first "a" is Albanian's question particle as often as the English article.
+    counted = tokens[1:] if tokens and tokens[0] == "a" else tokens
+    sq = sum(1 for w in counted if w in _SQ_MARKERS)
+    en = sum(1 for w in counted if w in _EN_MARKERS)
     if "ë" in lowered or "ç" in lowered:
         sq += 2
     if sq == en and vocabularies:

@@ -61,6 +61,9 @@ def test_domain_words_meet_across_languages() -> None:
     ("How do I register an NGO?", "en"),
     ("vat threshold for nonprofits", "en"),
     ("ku e keni zyren?", "sq"),
+    ("a keni email", "sq"),            # a first "a": Albanian's particle or the article
+    ("a jepni grante?", "sq"),
+    ("a grant for youth groups?", "en"),
 ])
 def test_detect_language(text: str, lang: str) -> None:
     assert detect_language(text) == lang
