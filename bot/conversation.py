@@ -349,7 +349,7 @@ class Assistant:
         handler = self._commands.get(name)
         if handler is None:
             lang = self.language(asker)
-            return [Reply(Html(say(lang, "unknown_command") + "\n\n" + say(lang, "help")))]
+            return [Reply(Html(say(lang, "unknown_command") + "\n\n" + self._help(lang)))]
         if name == "ask":
             return self.ask(asker, clean(argument).strip(), message_id)
         return handler(asker, clean(argument).strip())
@@ -361,7 +361,12 @@ class Assistant:
         return [Reply(text, self._topic_buttons(lang))]
 
     def help(self, asker: Asker, _argument: str = "") -> list[Reply]:
-        return [Reply(say(self.language(asker), "help"))]
+        return [Reply(self._help(self.language(asker)))]
+
+    def _help(self, lang: str) -> Html:
+        """What the bot does and its commands (/ask only with a staff chat to ask)."""
+        return say(lang, "help", ask=phrases.raw(lang, "help_ask") if self.tickets.enabled
+                   else "")
 
     def contact(self, asker: Asker, _argument: str = "") -> list[Reply]:
         return [Reply(self._contact(self.language(asker)))]
@@ -589,13 +594,14 @@ class Assistant:
                 # In a group, as for a question there, no question is kept for the staff.
                 draft = None if _in_group(asker, chat_id) else self._disliked(asker, lang, entry)
                 return Pressed(notice=phrases.raw(lang, "feedback_thanks"), close=True,
-                               replies=(self._escalate(lang, sorry=True, draft=draft),))
+                               replies=(self._escalate(lang, sorry=True, after=True,
+                                                       draft=draft),))
             case NoneOfThese(lang, draft) if draft is not None and self.tickets.enabled:
                 question_log.handed_to_staff(self.db, asker.id)
                 return self._hand_over(asker, lang, draft)
             case NoneOfThese(lang, _):
                 question_log.handed_to_staff(self.db, asker.id)
-                return Pressed(replies=(self._escalate(lang),))
+                return Pressed(replies=(self._escalate(lang, after=True),))
             case AskStaff(lang, draft):
                 question_log.handed_to_staff(self.db, asker.id)
                 return self._hand_over(asker, lang, draft, close=True)
@@ -729,16 +735,24 @@ class Assistant:
                           for m in matches)
         names = tuple((button,) for button in _org_buttons(lang, organisations))
         rows = names + questions if organisations_first else questions + names
-        none = (Button(phrases.raw(lang, "none_of_these"), NoneOfThese(lang, draft)),)
-        return Reply(say(lang, "suggest"), rows + (none,))
+        return Reply(say(lang, "suggest"), rows + (self._none_of_these(lang, draft),))
 
-    def _escalate(self, lang: str, *, sorry: bool = False, draft: int | None = None) -> Reply:
+    def _none_of_these(self, lang: str, draft: int | None) -> tuple[Button]:
+        """The last row of choices: "none of these" (the kept question ``draft`` to the
+        staff; without a staff chat, the agency's contacts)."""
+        key = "none_of_these" if self.tickets.enabled else "none_of_these_direct"
+        return (Button(phrases.raw(lang, key), NoneOfThese(lang, draft)),)
+
+    def _escalate(self, lang: str, *, sorry: bool = False, after: bool = False,
+                  draft: int | None = None) -> Reply:
         """The offer to send the kept question ``draft`` to the staff; with none kept (a
         group), the way to them: a private chat; without a staff chat, the agency's
-        contacts."""
+        contacts (``after`` an answer or choices the person turned down: without
+        "I could not find a reliable answer")."""
         offer = self.tickets.enabled and draft is not None
         key = ("escalate_staff" if offer else
-               "escalate_private" if self.tickets.enabled else "escalate")
+               "escalate_private" if self.tickets.enabled else
+               "escalate_direct" if after else "escalate")
         text = say(lang, key, contact=self._contact(lang))
         buttons = ((Button(phrases.raw(lang, "ask_staff_button"), AskStaff(lang, draft)),),) \
             if offer and draft is not None else ()
@@ -759,8 +773,8 @@ class Assistant:
                 return Reply(Html(say(lang, "org_closest", query=quote) + "\n\n" + card.text))
         if result.decision == "candidates" and result.results:
             rows = tuple((button,) for button in _org_buttons(lang, result.results))
-            none = (Button(phrases.raw(lang, "none_of_these"), NoneOfThese(lang, draft)),)
-            return Reply(say(lang, "org_candidates", query=quote), rows + (none,))
+            return Reply(say(lang, "org_candidates", query=quote),
+                         rows + (self._none_of_these(lang, draft),))
         return Reply(say(lang, "org_not_found", query=quote, contact=self._contact(lang)))
 
     def _card(self, lang: str, org: Organisation) -> Reply:

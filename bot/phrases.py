@@ -34,7 +34,7 @@ SQ: dict[str, str] = {
         "• Shkruani emrin e një organizate për të parë nëse është e regjistruar.\n\n"
         "/faq - pyetjet e shpeshta sipas temave\n"
         "/search EMRI - kërko një organizatë në regjistër\n"
-        "/ask PYETJA - dërgoja pyetjen stafit të agjencisë\n"
+        "{ask}"
         "/lang - ndrysho gjuhën (shqip / English)\n"
         "/contact - kontaktet e agjencisë"
     ),
@@ -64,6 +64,9 @@ SQ: dict[str, str] = {
     "helpful": "A ju ndihmoi kjo përgjigje?",
     "suggest": "Mos keni parasysh një nga këto?",
     "none_of_these": "Asnjë nga këto: pyet stafin",
+    "none_of_these_direct": "Asnjë nga këto",
+    "help_ask": "/ask PYETJA - dërgoja pyetjen stafit të agjencisë\n",
+    "escalate_direct": "Ju lutemi kontaktoni drejtpërdrejt agjencinë:\n\n{contact}",
     "also_asked": "Pyetët edhe për këtë:",
     "escalate": (
         "Nuk gjeta një përgjigje të sigurt për pyetjen tuaj. "
@@ -381,7 +384,7 @@ EN: dict[str, str] = {
         "• Write the name of an organisation to see whether it is registered.\n\n"
         "/faq - frequently asked questions by topic\n"
         "/search NAME - look an organisation up in the registry\n"
-        "/ask QUESTION - send your question to the agency's staff\n"
+        "{ask}"
         "/lang - change the language (shqip / English)\n"
         "/contact - the agency's contacts"
     ),
@@ -410,6 +413,9 @@ EN: dict[str, str] = {
     "helpful": "Was this helpful?",
     "suggest": "Did you mean one of these?",
     "none_of_these": "None of these: ask the staff",
+    "none_of_these_direct": "None of these",
+    "help_ask": "/ask QUESTION - send your question to the agency's staff\n",
+    "escalate_direct": "Please contact the agency directly:\n\n{contact}",
     "also_asked": "You also asked about this:",
     "escalate": (
         "I could not find a reliable answer to your question. "

@@ -163,7 +163,7 @@ async def test_suggestion_button_answers_the_chosen_question(api: BotApiServer,
     john = api.user(1012, "John", language_code="en")
     [reply] = await ask(api, john, "grant application?")
     assert reply.text == "Did you mean one of these?"
-    assert reply.labels[-1] == "None of these: ask the staff"
+    assert reply.labels[-1] == "None of these"  # no staff chat to ask here
     label, data = reply.buttons[0][0]
     entry = FAQ.get(data.split(":")[2])
     assert label.rstrip("…") in entry.question_in("en")
@@ -172,13 +172,16 @@ async def test_suggestion_button_answers_the_chosen_question(api: BotApiServer,
     assert entry.answer_in("en")[:100] in answer.text
 
 
-async def test_none_of_these_offers_the_staff_and_the_contact(api: BotApiServer,
-                                                             bot: RunningBot) -> None:
+async def test_none_of_these_without_a_staff_chat_gives_the_contact(
+        api: BotApiServer, bot: RunningBot) -> None:
     ana = api.user(1013)
     [reply] = await ask(api, ana, "grant dokumente afati?")
-    since = await press(api, ana, reply, button_data(reply, "Asnjë nga këto: pyet stafin"))
+    since = await press(api, ana, reply, button_data(reply, "Asnjë nga këto"))
     answer = await api.wait_for("sendMessage", since=since)
-    assert "stafi" in answer.text and AGENCY_PHONE in answer.text
+    assert answer.text.startswith("Ju lutemi kontaktoni drejtpërdrejt agjencinë")
+    assert AGENCY_PHONE in answer.text
+    [helped] = await ask(api, ana, "/help")
+    assert "/search" in helped.text and "/ask" not in helped.text  # nobody to ask
 
 
 async def test_thumbs_down_apologises_and_offers_the_contact(api: BotApiServer,
@@ -192,6 +195,7 @@ async def test_thumbs_down_apologises_and_offers_the_contact(api: BotApiServer,
     assert closed.buttons == []
     sorry = await api.wait_for("sendMessage", since=since)
     assert sorry.text.startswith("Më vjen keq që nuk ju ndihmoi.") and AGENCY_PHONE in sorry.text
+    assert "Nuk gjeta" not in sorry.text  # it had found one: the person turned it down
 
 
 async def test_thumbs_up_thanks_without_a_new_message(api: BotApiServer, bot: RunningBot) -> None:
@@ -287,7 +291,7 @@ async def test_a_candidate_list_offers_none_of_these_which_gives_the_staff_conta
     [reply] = await ask(api, ana, f"/search {first} {second}")
     assert reply.text.startswith("Gjeta disa organizata")
     label, data = reply.buttons[-1][0]
-    assert label == "Asnjë nga këto: pyet stafin"
+    assert label == "Asnjë nga këto"
     since = await press(api, ana, reply, data)
     offer = await api.wait_for("sendMessage", since=since)
     assert AGENCY_PHONE in offer.text
@@ -438,7 +442,7 @@ async def test_a_4000_character_message_gets_a_sane_answer(
     # The registration questions it is about, as choices; one message, within the limit.
     assert len(reply.params["text"]) <= 4096 and reply.text == "Mos keni parasysh një nga këto?"
     assert "Si të regjistroj një organizatë jofitimprurëse në Shqipëri?" in reply.labels
-    assert reply.labels[-1] == "Asnjë nga këto: pyet stafin"
+    assert reply.labels[-1] == "Asnjë nga këto"
     await ask(api, api.user(1033), "/help")  # the chat's next message: nothing in between
     assert [c.text[:20] for c in api.sent_to(1033, since)][:1] == [reply.text[:20]]
     assert len(api.sent_to(1033, since)) == 2

@@ -444,6 +444,8 @@ async def test_a_repeated_update_is_handled_once(api: BotApiServer, started: lis
     await api.deliver_again(update)
     await api.send_text(ana, "/help")  # something after it, to know the repeat was seen
     await wait_until(lambda: any("/faq" in c.text for c in api.sent_to(4300, since)))
+    helped = next(c for c in api.sent_to(4300, since) if "/faq" in c.text)
+    assert "/ask PYETJA" in helped.text  # with a staff chat to ask
     await wait_until(lambda: cards(api))
     await asyncio.sleep(0.5)
     [card] = cards(api)
