@@ -132,6 +132,13 @@ COMMANDS = ("start", "help", "faq", "search", "lang", "contact", "ask")
 
 
 
+def _reads_as_name(message: Message) -> bool:
+    """A Capitalised Name of two to eight words, asking nothing ("Shoqata Ylberi i Ri")."""
+    names = [w for w in message.text.split() if w[:1].isalpha()]
+    return (2 <= len(names) <= 8 and "?" not in message.text
+            and sum(w[0].isupper() for w in names) * 2 > len(names))
+
+
 def _in_group(asker: Asker, chat_id: int | None) -> bool:
     """Whether ``chat_id`` (None: the person's private chat) is a group."""
     return chat_id is not None and chat_id != asker.id
@@ -541,11 +548,8 @@ class Assistant:
         # Gheg spellings of "registered" count as it ("a osht e regjistrueme ...").
         said = " ".join("regjistruar" if "regjistruar" in standard_forms(w) else w
                         for w in message.words)
-        if NIPT_IN_TEXT.search(text) or _LOOKUP_INTENT.search(said):
-            return True
-        names = [w for w in text.split() if w[:1].isalpha()]
-        return (2 <= len(names) <= 8 and "?" not in text
-                and sum(w[0].isupper() for w in names) * 2 > len(names))
+        return bool(NIPT_IN_TEXT.search(text) or _LOOKUP_INTENT.search(said)
+                    or _reads_as_name(message))
 
     def _two_questions(self, message: Message,
                        decision: Decision) -> tuple[Decision, Entry | None]:
@@ -567,8 +571,9 @@ class Assistant:
 
     def _language_of(self, asker: Asker, message: Message, decision: Decision) -> str:
         """Answer in the language of the question, unless it is too short to tell
-        (a name, two words): then in the person's language."""
-        if len(message.words) < MIN_WORDS_FOR_LANGUAGE:
+        (two words) or reads as a name (whose language is the organisation's, not the
+        person's): then in the person's language."""
+        if len(message.words) < MIN_WORDS_FOR_LANGUAGE or _reads_as_name(message):
             return self.language(asker)
         detected = decision.lang or message.lang
         return detected if detected in phrases.LANGUAGES else self.language(asker)

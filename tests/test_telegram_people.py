@@ -390,6 +390,14 @@ async def test_asking_in_gheg_whether_an_organisation_is_registered_is_a_look_up
     assert none.text.startswith("Asnjë organizatë e regjistruar nuk përputhet me ")
 
 
+async def test_a_name_is_answered_in_the_persons_language_not_the_names(
+        api: BotApiServer, bot: RunningBot) -> None:
+    [english] = await ask(api, api.user(1028, language_code="en"), "Shoqata Ylberi i Ri")
+    assert english.text.startswith("No registered organisation matches")
+    [albanian] = await ask(api, api.user(1029), "Tom & Jerry Friendship Association")
+    assert albanian.text.startswith("Asnjë organizatë e regjistruar nuk përputhet")
+
+
 async def test_search_without_a_name_explains_how(api: BotApiServer, bot: RunningBot) -> None:
     [reply] = await ask(api, api.user(1024, language_code="en"), "/search")
     assert "/search Partners Albania" in reply.text
