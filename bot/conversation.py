@@ -132,6 +132,23 @@ COMMANDS = ("start", "help", "faq", "search", "lang", "contact", "ask")
 
 
 
+def _asks_if_registered(message: Message) -> bool:
+    """Asks whether something is registered (Gheg spellings of "regjistruar" count: "a osht
+    e regjistrueme ...") or what its NIPT is."""
+    said = " ".join("regjistruar" if "regjistruar" in standard_forms(w) else w
+                    for w in message.words)
+    return bool(_LOOKUP_INTENT.search(said))
+
+
+def _asks_of_one(message: Message) -> bool:
+    """Quotes a NIPT, or asks whether an organisation it names Capitalised is registered
+    ("a është e regjistruar Fondacioni Besa?"): not how to check one ("... an NGO at
+    ASCS?": acronyms are no name)."""
+    return bool(NIPT_IN_TEXT.search(message.text)) or (
+        _asks_if_registered(message)
+        and any(w[:1].isupper() and w[1:2].islower() for w in message.text.split()[1:]))
+
+
 def _reads_as_name(message: Message) -> bool:
     """A Capitalised Name of two to eight words, asking nothing ("Shoqata Ylberi i Ri")."""
     names = [w for w in message.text.split() if w[:1].isalpha()]
@@ -479,7 +496,8 @@ class Assistant:
         like a name and organisations come close (then both are offered);
         close calls on both sides are offered together as buttons; a
         Capitalised Name or an "is ... registered" that matches nothing gets
-        "no registered organisation matches"; anything else goes to the staff.
+        "no registered organisation matches" (before any FAQ answer when it names the
+        organisation, or quotes a NIPT); anything else goes to the staff.
         Every decision is written to the question log (:mod:`bot.question_log`).
         """
         text = message.text
@@ -493,6 +511,10 @@ class Assistant:
         faq_score = decision.top.score if decision.top else 0.0
         if lookup and lookup.decision == "found" and (
                 decision.decision != "answer" or lookup.results[0].score >= faq_score):
+            return self._logged(asker, chat_id, text, lang, decision, "registry",
+                                self._registry_reply(lang, lookup, draft))
+        if lookup and lookup.decision == "not_found" and _asks_of_one(message):
+            # Not the FAQ's "how to check whether one is registered": the answer about it.
             return self._logged(asker, chat_id, text, lang, decision, "registry",
                                 self._registry_reply(lang, lookup, draft))
         similar = lookup.results[:MAX_MIXED_CANDIDATES] if (
@@ -544,12 +566,7 @@ class Assistant:
     @staticmethod
     def _looks_like_lookup(message: Message) -> bool:
         """Asks whether something is registered, quotes a NIPT, or is a Capitalised Name."""
-        text = message.text
-        # Gheg spellings of "registered" count as it ("a osht e regjistrueme ...").
-        said = " ".join("regjistruar" if "regjistruar" in standard_forms(w) else w
-                        for w in message.words)
-        return bool(NIPT_IN_TEXT.search(text) or _LOOKUP_INTENT.search(said)
-                    or _reads_as_name(message))
+        return _asks_of_one(message) or _asks_if_registered(message) or _reads_as_name(message)
 
     def _two_questions(self, message: Message,
                        decision: Decision) -> tuple[Decision, Entry | None]:

@@ -390,6 +390,19 @@ async def test_asking_in_gheg_whether_an_organisation_is_registered_is_a_look_up
     assert none.text.startswith("Asnjë organizatë e regjistruar nuk përputhet me ")
 
 
+async def test_asking_whether_a_named_organisation_is_registered_gets_the_registrys_answer(
+        api: BotApiServer, bot: RunningBot) -> None:
+    """Not the FAQ's "how to check whether one is registered: type its name here"."""
+    for number, text in ((1030, "a eshte e regjistruar Fondacioni Besa?"),
+                         (1031, "nipt K12345678A")):
+        [reply] = await ask(api, api.user(number), text)
+        assert reply.text.startswith("Asnjë organizatë e regjistruar nuk përputhet"), text
+    [how] = await ask(api, api.user(1032, language_code="en"),
+                      "How do I check whether an NGO is registered at ASCS?")
+    assert not how.text.startswith("No registered organisation")
+    assert "NIPT" in how.text  # the FAQ's answer: type its name or NIPT here
+
+
 async def test_a_name_is_answered_in_the_persons_language_not_the_names(
         api: BotApiServer, bot: RunningBot) -> None:
     [english] = await ask(api, api.user(1028, language_code="en"), "Shoqata Ylberi i Ri")
