@@ -91,6 +91,15 @@ def _shown_url(url: str) -> str:
     return rest if scheme.lower() in ("mailto", "tel") else url
 
 
+def _link(title: str, url: str) -> str:
+    """``title: url``; only the url when the title is the url itself ("www.amshc.gov.al")."""
+    shown = _shown_url(url)
+    bare = shown.split("://", 1)[-1].removeprefix("www.").rstrip("/").casefold()
+    if title.split("://", 1)[-1].removeprefix("www.").rstrip("/").casefold() == bare:
+        return shown
+    return f"{title}: {shown}"
+
+
 @dataclass(frozen=True)
 class Asker:
     """Who is talking: their id, the language their app reports, a name to greet."""
@@ -737,7 +746,7 @@ class Assistant:
         """The answer with 👍/👎, and a button for ``also``, the entry answering
         another question the message asked."""
         parts = [f"<b>{escape(entry.question_in(lang))}</b>", escape(entry.answer_in(lang))]
-        links = [f"• {escape(title)}: {escape(_shown_url(url))}" for title, url in entry.links]
+        links = [f"• {escape(_link(title, url))}" for title, url in entry.links]
         if links:
             parts.append("\n".join(links))
         parts.append(say(lang, "helpful"))
@@ -795,8 +804,8 @@ class Assistant:
                 return Reply(Html(say(lang, "org_closest", query=quote) + "\n\n" + card.text))
         if result.decision == "candidates" and result.results:
             rows = tuple((button,) for button in _org_buttons(lang, result.results))
-            return Reply(say(lang, "org_candidates", query=quote),
-                         rows + (self._none_of_these(lang, draft),))
+            return Reply(say(lang, "org_candidates" if len(rows) > 1 else "org_candidate",
+                             query=quote), rows + (self._none_of_these(lang, draft),))
         return Reply(say(lang, "org_not_found", query=quote, contact=self._contact(lang)))
 
     def _card(self, lang: str, org: Organisation) -> Reply:

@@ -87,6 +87,7 @@ SQ: dict[str, str] = {
         "Data e regjistrimit: {registered_on}"
     ),
     "org_candidates": "Gjeta disa organizata që i ngjajnë «{query}». Cila prej tyre?",
+    "org_candidate": "Gjeta një organizatë që i ngjan «{query}». A është kjo?",
     "org_closest": "Përputhja më e afërt për «{query}»:",
     "org_demo": ("⚠️ <b>Të dhëna demo</b>: kjo organizatë është e shpikur (regjistri shembull "
                  "që vjen me botin), jo një organizatë e regjistruar."),
@@ -436,6 +437,7 @@ EN: dict[str, str] = {
         "Registered on: {registered_on}"
     ),
     "org_candidates": "I found several organisations like “{query}”. Which one?",
+    "org_candidate": "I found an organisation like “{query}”. Is it this one?",
     "org_closest": "Closest match for “{query}”:",
     "org_demo": ("⚠️ <b>Demo data</b>: this organisation is invented (the sample registry "
                  "bundled with the bot), not a registered organisation."),

@@ -161,3 +161,11 @@ def test_a_first_start_answers_at_once_while_the_model_embeds_the_faq(tmp_path: 
     assert result.returncode == 0, result.stderr
     assert entry.answer_in("en")[:80] in result.stdout
     assert time.monotonic() - started < MATCHER_WAIT
+
+
+def test_a_link_titled_with_its_own_address_is_shown_once(tmp_path: Path) -> None:
+    entry = next(e for e in FAQ.entries
+                 if any(url.split("://")[-1].startswith(title) for title, url in e.links))
+    title, url = next((t, u) for t, u in entry.links if u.split("://")[-1].startswith(t))
+    out = chat(tmp_path, [entry.question_in("sq")]).stdout
+    assert f"• {url}\n" in out and f"{title}: " not in out

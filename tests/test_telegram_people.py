@@ -403,6 +403,14 @@ async def test_asking_whether_a_named_organisation_is_registered_gets_the_regist
     assert "NIPT" in how.text  # the FAQ's answer: type its name or NIPT here
 
 
+async def test_one_organisation_close_to_a_name_is_offered_as_one(
+        api: BotApiServer, bot: RunningBot) -> None:
+    [reply] = await ask(api, api.user(1034, language_code="en"),
+                        "Is the Greenhollow Environmental Alliance still active?")
+    assert reply.text.startswith("I found an organisation like")
+    assert reply.labels[0].startswith("Greenhollow Environmental Alliance") and len(reply.labels) == 2
+
+
 async def test_a_name_is_answered_in_the_persons_language_not_the_names(
         api: BotApiServer, bot: RunningBot) -> None:
     [english] = await ask(api, api.user(1028, language_code="en"), "Shoqata Ylberi i Ri")
