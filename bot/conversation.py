@@ -816,9 +816,17 @@ class Assistant:
             registered = f"{registered} ({org.court_decision})"
         demo = Html(say(lang, "org_demo") + "\n\n") if org.sample else Html("")
         return Reply(Html(demo + say(
-            lang, "org_card", name=name, nipt=org.nipt, legal_form=org.legal_form or unknown,
+            lang, "org_card", name=name, nipt=org.nipt,
+            legal_form=_registry_value(lang, org.legal_form) if org.legal_form else unknown,
             city=org.city or unknown, address=org.address or unknown, phone=org.phone or unknown,
-            email=org.email or unknown, status=org.status or unknown, registered_on=registered)))
+            email=org.email or unknown,
+            status=_registry_value(lang, org.status) if org.status else unknown,
+            registered_on=registered)))
+
+
+def _registry_value(lang: str, value: str) -> str:
+    """A status or legal form as the registry writes it (in Albanian), in ``lang``."""
+    return phrases.raw_or(lang, f"registry_value_{fold(value)}", value)
 
 
 def _guesses(decision: Decision) -> list[dict[str, object]]:

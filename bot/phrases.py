@@ -99,6 +99,13 @@ SQ: dict[str, str] = {
     "search_usage": ("Shkruani emrin ose NIPT-in pas komandës, "
                      "p.sh. <i>/search Partners Albania</i>"),
     "unknown": "—",
+    # The registry's values, as the registry writes them (keys: folded).
+    "registry_value_aktive": "aktive",
+    "registry_value_pezulluar": "pezulluar",
+    "registry_value_cregjistruar": "çregjistruar",
+    "registry_value_shoqate": "Shoqatë",
+    "registry_value_qender": "Qendër",
+    "registry_value_fondacion": "Fondacion",
     "greeting": "Përshëndetje! Si mund t'ju ndihmoj? Shkruani pyetjen tuaj ose shikoni /faq.",
     "thanks": "Ju lutem! Nëse keni një pyetje tjetër, më shkruani.",
     "write_text": "Mund të lexoj vetëm tekst. Ju lutemi shkruani pyetjen tuaj.",
@@ -449,6 +456,12 @@ EN: dict[str, str] = {
     "search_usage": ("Write the name or the NIPT after the command, "
                      "e.g. <i>/search Partners Albania</i>"),
     "unknown": "—",
+    "registry_value_aktive": "active",
+    "registry_value_pezulluar": "suspended",
+    "registry_value_cregjistruar": "deregistered",
+    "registry_value_shoqate": "Association",
+    "registry_value_qender": "Centre",
+    "registry_value_fondacion": "Foundation",
     "greeting": "Hello! How can I help? Write your question or see /faq.",
     "thanks": "You are welcome! If you have another question, just write it.",
     "write_text": "I can only read text. Please write your question.",
@@ -741,6 +754,12 @@ def say(lang: str, key: str, **values: Any) -> Html:
     """The phrase ``key`` in ``lang`` with ``values`` HTML-escaped into it."""
     template = CATALOGUE[language(lang)][key]
     return Html(template.format(**{k: escape(v) for k, v in values.items()}))
+
+
+def raw_or(lang: str, key: str, default: str) -> str:
+    """:func:`raw`, or ``default`` for a key the catalogue does not have (a registry value
+    it does not know)."""
+    return CATALOGUE[language(lang)].get(key, default)
 
 
 def raw(lang: str, key: str) -> str:

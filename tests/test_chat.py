@@ -169,3 +169,11 @@ def test_a_link_titled_with_its_own_address_is_shown_once(tmp_path: Path) -> Non
     title, url = next((t, u) for t, u in entry.links if u.split("://")[-1].startswith(t))
     out = chat(tmp_path, [entry.question_in("sq")]).stdout
     assert f"• {url}\n" in out and f"{title}: " not in out
+
+
+def test_an_organisations_card_in_english_gives_its_form_and_status_in_english(
+        tmp_path: Path) -> None:
+    result = chat(tmp_path, ["Shoqata e Bletareve te Zallit te Arte"], "chat", "--lang", "en")
+    assert "Legal form: Association" in result.stdout and "Status: active" in result.stdout
+    albanian = chat(tmp_path, ["Shoqata e Bletareve te Zallit te Arte"], "chat", "--lang", "sq")
+    assert "Forma ligjore: Shoqatë" in albanian.stdout and "Statusi: aktive" in albanian.stdout
