@@ -82,7 +82,8 @@ def test_the_distinctive_word_alone_comes_first(sample_index: RegistryIndex) -> 
 
 def test_the_nipt_is_found_in_any_case(sample_index: RegistryIndex) -> None:
     nipt = nipt_of(sample_index, PARTNERS)
-    for query in (nipt.lower(), f"NIPT: {nipt}", f"kush eshte {nipt.lower()}?"):
+    for query in (nipt.lower(), f"NIPT: {nipt}", f"kush eshte {nipt.lower()}?",
+                  f"{nipt[:-1]} {nipt[-1]}", f"{nipt[0]}-{nipt[1:-1]}-{nipt[-1]}".lower()):
         result = sample_index.search(read(query))
         assert result.decision == "found"
         assert (result.results[0].nipt, result.results[0].name) == (nipt, PARTNERS)

@@ -13,5 +13,13 @@ import re
 
 NIPT_FORM = r"[A-Z]\d{8}[A-Z]"
 """A NIPT as the registry keeps it: a letter, eight digits, a letter (upper case)."""
-NIPT_IN_TEXT = re.compile(rf"(?<![0-9A-Za-z])({NIPT_FORM})(?![0-9A-Za-z])", re.IGNORECASE)
-"""A NIPT typed in a message, in either case, not part of a longer word."""
+NIPT_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])([A-Z][ -]?\d{8}[ -]?[A-Z])(?![0-9A-Za-z])",
+                          re.IGNORECASE)
+"""A NIPT typed in a message, in either case, not part of a longer word, its letters maybe
+set apart by a space or a hyphen (``X00000018 D``): :func:`typed_nipt` reads it."""
+
+
+def typed_nipt(text: str) -> str | None:
+    """The NIPT typed in ``text``, as the registry keeps it (:data:`NIPT_FORM`)."""
+    found = NIPT_IN_TEXT.search(text)
+    return re.sub(r"[ -]", "", found.group(1)).upper() if found else None

@@ -41,8 +41,8 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from bot.config import RegistryConfig
-from bot.registry import NIPT_IN_TEXT
 from bot.registry import index as registry_index
+from bot.registry import typed_nipt
 from bot.registry.index import OrgRecord, Tables
 from bot.registry.words import EQUIVALENTS, GENERIC_WORDS, MIN_FUZZY, keys, query_words
 from bot.storage import Database
@@ -224,9 +224,9 @@ class RegistryIndex:
         """Decide what ``message`` names: one organisation, a few close ones, or none."""
         tables = self._tables
         query = message.text
-        nipt_match = NIPT_IN_TEXT.search(query)
-        if nipt_match:
-            doc = tables.doc_of(nipt_match.group(1).upper())
+        nipt = typed_nipt(query)
+        if nipt is not None:
+            doc = tables.doc_of(nipt)
             if doc is None:
                 return SearchResult(query, "not_found", ())
             return SearchResult(query, "found", (self._hit(tables, doc, 100.0),))
