@@ -52,6 +52,7 @@ from bot.phrases import Html, escape, say
 from bot.registry import NIPT_IN_TEXT
 from bot.registry.importer import ensure_sample_registry
 from bot.registry.search import OrgHit, RegistryIndex, SearchResult
+from bot.registry.words import GENERIC_WORDS
 from bot.storage import Database, Organisation, Person
 from bot.text import Message, fold, read, smalltalk, standard_forms
 from bot.tickets import TICKET_MEDIA, Opened, Tickets, guesses_of, rating_buttons
@@ -67,6 +68,8 @@ MIN_WORDS_FOR_LANGUAGE = 3
 MAX_MIXED_CANDIDATES = 3
 # A registry look-up is a name, not an essay: longer texts are only FAQ questions.
 MAX_LOOKUP_WORDS = 20
+# A message with a NIPT and at most this many words asks about that organisation.
+NIPT_MESSAGE_WORDS = 4
 MATCHER_WAIT = 10.0
 """Seconds after a start during which a question may wait for the matcher the
 configuration asks for (:meth:`Assistant.matcher_wait`). A restart with the FAQ's
@@ -150,12 +153,20 @@ def _asks_if_registered(message: Message) -> bool:
 
 
 def _asks_of_one(message: Message) -> bool:
-    """Quotes a NIPT, or asks whether an organisation it names Capitalised is registered
-    ("a është e regjistruar Fondacioni Besa?"): not how to check one ("... an NGO at
-    ASCS?": acronyms are no name)."""
-    return bool(NIPT_IN_TEXT.search(message.text)) or (
-        _asks_if_registered(message)
-        and any(w[:1].isupper() and w[1:2].islower() for w in message.text.split()[1:]))
+    """Is about one organisation the registry should know: a NIPT in a short message
+    ("nipt K12345678A"), or whether an organisation it names (a kind of organisation
+    beside a Capitalised name: "a është e regjistruar Fondacioni Besa?", "is the Besa
+    Foundation registered?") is registered. Not a question that mentions a NIPT or a
+    place ("I registered my association in Tirana, what next?")."""
+    if NIPT_IN_TEXT.search(message.text):
+        return len(message.words) <= NIPT_MESSAGE_WORDS
+    if not _asks_if_registered(message):
+        return False
+    typed = message.text.split()
+    titled = [w[:1].isupper() and w[1:2].islower() for w in typed]
+    return any(titled[i] and fold(w) in GENERIC_WORDS
+               and ((i > 0 and titled[i - 1]) or (i + 1 < len(typed) and titled[i + 1]))
+               for i, w in enumerate(typed))
 
 
 def _reads_as_name(message: Message) -> bool:
@@ -518,14 +529,16 @@ class Assistant:
         draft = None if _in_group(asker, chat_id) else self._draft(asker, text, lang, decision,
                                                                    message_id)
         faq_score = decision.top.score if decision.top else 0.0
+        # A name's words are in the organisation's language, not the person's.
+        named = self.language(asker) if _reads_as_name(message) else lang
         if lookup and lookup.decision == "found" and (
                 decision.decision != "answer" or lookup.results[0].score >= faq_score):
-            return self._logged(asker, chat_id, text, lang, decision, "registry",
-                                self._registry_reply(lang, lookup, draft))
+            return self._logged(asker, chat_id, text, named, decision, "registry",
+                                self._registry_reply(named, lookup, draft))
         if lookup and lookup.decision == "not_found" and _asks_of_one(message):
             # Not the FAQ's "how to check whether one is registered": the answer about it.
-            return self._logged(asker, chat_id, text, lang, decision, "registry",
-                                self._registry_reply(lang, lookup, draft))
+            return self._logged(asker, chat_id, text, named, decision, "registry",
+                                self._registry_reply(named, lookup, draft))
         similar = lookup.results[:MAX_MIXED_CANDIDATES] if (
             lookup and lookup.decision == "candidates") else ()
         name_like = self._looks_like_lookup(message)
@@ -541,11 +554,11 @@ class Assistant:
                                 self._suggest(lang, decision.suggestions, similar,
                                               organisations_first=name_like, draft=draft))
         if lookup and lookup.decision == "candidates":
-            return self._logged(asker, chat_id, text, lang, decision, "registry",
-                                self._registry_reply(lang, lookup, draft))
+            return self._logged(asker, chat_id, text, named, decision, "registry",
+                                self._registry_reply(named, lookup, draft))
         if lookup and name_like:
-            return self._logged(asker, chat_id, text, lang, decision, "registry",
-                                self._registry_reply(lang, lookup, draft))
+            return self._logged(asker, chat_id, text, named, decision, "registry",
+                                self._registry_reply(named, lookup, draft))
         return self._logged(asker, chat_id, text, lang, decision, "staff",
                             self._escalate(lang, draft=draft))
 
@@ -597,9 +610,8 @@ class Assistant:
 
     def _language_of(self, asker: Asker, message: Message, decision: Decision) -> str:
         """Answer in the language of the question, unless it is too short to tell
-        (two words) or reads as a name (whose language is the organisation's, not the
-        person's): then in the person's language."""
-        if len(message.words) < MIN_WORDS_FOR_LANGUAGE or _reads_as_name(message):
+        (a name, two words): then in the person's language."""
+        if len(message.words) < MIN_WORDS_FOR_LANGUAGE:
             return self.language(asker)
         detected = decision.lang or message.lang
         return detected if detected in phrases.LANGUAGES else self.language(asker)

@@ -401,6 +401,11 @@ async def test_asking_whether_a_named_organisation_is_registered_gets_the_regist
                       "How do I check whether an NGO is registered at ASCS?")
     assert not how.text.startswith("No registered organisation")
     assert "NIPT" in how.text  # the FAQ's answer: type its name or NIPT here
+    for number, text in ((1035, "Is my Association registered with the Tax office?"),
+                         (1036, "I registered my association in Tirana, what next?"),
+                         (1037, "Our NIPT is L12345678A, how do we change our address?")):
+        [faq] = await ask(api, api.user(number, language_code="en"), text)
+        assert not faq.text.startswith("No registered organisation"), text
 
 
 async def test_one_organisation_close_to_a_name_is_offered_as_one(
@@ -417,6 +422,9 @@ async def test_a_name_is_answered_in_the_persons_language_not_the_names(
     assert english.text.startswith("No registered organisation matches")
     [albanian] = await ask(api, api.user(1029), "Tom & Jerry Friendship Association")
     assert albanian.text.startswith("Asnjë organizatë e regjistruar nuk përputhet")
+    # A question typed in Title Case is no name: answered in its own language.
+    [question] = await ask(api, api.user(1038), "How To Register An Association")
+    assert "How do I register" in question.text and "Si të regjistroj" not in question.text
 
 
 async def test_search_without_a_name_explains_how(api: BotApiServer, bot: RunningBot) -> None:
