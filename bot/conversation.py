@@ -441,7 +441,7 @@ class Assistant:
             message_id: int | None = None) -> list[Reply]:
         """``/ask TEXT``: hand the question straight to the staff."""
         if not self.tickets.enabled:
-            return [self._escalate(self.language(asker))]
+            return [self._escalate(self.language(asker), after=True)]
         message = read(argument)
         if not message.words:
             return [Reply(say(self.language(asker), "ask_usage"))]
@@ -790,12 +790,12 @@ class Assistant:
                   draft: int | None = None) -> Reply:
         """The offer to send the kept question ``draft`` to the staff; with none kept (a
         group), the way to them: a private chat; without a staff chat, the agency's
-        contacts (``after`` an answer or choices the person turned down: without
-        "I could not find a reliable answer")."""
+        contacts. ``after`` an answer or choices the person turned down, or /ask without a
+        staff chat: without "I could not find a reliable answer"."""
         offer = self.tickets.enabled and draft is not None
         key = ("escalate_staff" if offer else
-               "escalate_private" if self.tickets.enabled else
-               "escalate_direct" if after else "escalate")
+               "escalate_private" if self.tickets.enabled else "escalate")
+        key += "_after" if after else ""
         text = say(lang, key, contact=self._contact(lang))
         buttons = ((Button(phrases.raw(lang, "ask_staff_button"), AskStaff(lang, draft)),),) \
             if offer and draft is not None else ()

@@ -66,7 +66,7 @@ SQ: dict[str, str] = {
     "none_of_these": "Asnjë nga këto: pyet stafin",
     "none_of_these_direct": "Asnjë nga këto",
     "help_ask": "/ask PYETJA - dërgoja pyetjen stafit të agjencisë\n",
-    "escalate_direct": "Ju lutemi kontaktoni drejtpërdrejt agjencinë:\n\n{contact}",
+    "escalate_after": "Ju lutemi kontaktoni drejtpërdrejt agjencinë:\n\n{contact}",
     "also_asked": "Pyetët edhe për këtë:",
     "escalate": (
         "Nuk gjeta një përgjigje të sigurt për pyetjen tuaj. "
@@ -126,6 +126,13 @@ SQ: dict[str, str] = {
         "Dëshironi ta dërgoj te stafi i agjencisë? Përgjigja do t'ju vijë këtu, në këtë bisedë.\n\n"
         "Ose kontaktoni drejtpërdrejt agjencinë:\n\n{contact}"
     ),
+    "escalate_staff_after": (
+        "Dëshironi ta dërgoj pyetjen tuaj te stafi i agjencisë? Përgjigja do t'ju vijë këtu, "
+        "në këtë bisedë.\n\nOse kontaktoni drejtpërdrejt agjencinë:\n\n{contact}"
+    ),
+    "escalate_private_after": (
+        "Për ta dërguar pyetjen tuaj te stafi i agjencisë, më shkruani në një bisedë private."
+        "\n\nOse kontaktoni drejtpërdrejt agjencinë:\n\n{contact}"),
     "ask_staff_button": "Dërgoja stafit",
     "ask_usage": ("Shkruani pyetjen pas komandës, p.sh. <i>/ask Si e ndryshoj adresën "
                   "e shoqatës?</i> Stafi do t'ju përgjigjet këtu."),
@@ -423,7 +430,7 @@ EN: dict[str, str] = {
     "none_of_these": "None of these: ask the staff",
     "none_of_these_direct": "None of these",
     "help_ask": "/ask QUESTION - send your question to the agency's staff\n",
-    "escalate_direct": "Please contact the agency directly:\n\n{contact}",
+    "escalate_after": "Please contact the agency directly:\n\n{contact}",
     "also_asked": "You also asked about this:",
     "escalate": (
         "I could not find a reliable answer to your question. "
@@ -482,6 +489,13 @@ EN: dict[str, str] = {
         "Shall I send it to the agency's staff? Their answer will come here, in this chat.\n\n"
         "Or contact the agency directly:\n\n{contact}"
     ),
+    "escalate_staff_after": (
+        "Shall I send your question to the agency's staff? Their answer will come here, in "
+        "this chat.\n\nOr contact the agency directly:\n\n{contact}"
+    ),
+    "escalate_private_after": (
+        "To send your question to the agency's staff, write to me in a private chat.\n\n"
+        "Or contact the agency directly:\n\n{contact}"),
     "ask_staff_button": "Send it to the staff",
     "ask_usage": ("Write your question after the command, e.g. <i>/ask How do I change our "
                   "association's address?</i> The staff will answer here."),

@@ -374,7 +374,7 @@ def standard_forms(word: str) -> list[str]:
         add(_SPELLINGS[word])
     if len(word) < 3:
         return found
-    if word.endswith(("ueme", "uem")):
+    if word.endswith(("ueme", "uem")) and len(word) > 5:  # not "duem" (we want)
         add(word[:word.rindex("uem")] + "uar")
     elif word.endswith("ue"):
         add(word[:-2] + "uar")
@@ -551,11 +551,11 @@ def _language(lowered: str, tokens: Sequence[str],
     if "ë" in lowered or "ç" in lowered:
         sq += 2
     if sq == en and vocabularies:
-        sq = sum(1 for w in tokens if w in vocabularies.get("sq", ()))
-        en = sum(1 for w in tokens if w in vocabularies.get("en", ()))
+        sq = sum(1 for w in counted if w in vocabularies.get("sq", ()))
+        en = sum(1 for w in counted if w in vocabularies.get("en", ()))
     if sq == en:
-        sq = sum(1 for w in tokens if _SQ_LETTERS.search(w))
-        en = sum(1 for w in tokens if _EN_LETTERS.search(w))
+        sq = sum(1 for w in counted if _SQ_LETTERS.search(w))
+        en = sum(1 for w in counted if _EN_LETTERS.search(w))
     return "en" if en > sq else "sq"
 
 

@@ -228,10 +228,12 @@ def _polling_error(error: TelegramError) -> None:
 
 
 async def register_commands(application: BotApplication) -> None:
-    """Publish the command list in each language; a failure is logged, never fatal."""
+    """Publish the command list in each language (/ask only with a staff chat to ask); a
+    failure is logged, never fatal."""
+    staffed = application.bot_data.assistant.tickets.enabled
     for lang in (None, *phrases.LANGUAGES):
         commands = [BotCommand(name, phrases.raw(lang or phrases.DEFAULT_LANGUAGE, f"cmd_{name}"))
-                    for name in COMMANDS]
+                    for name in COMMANDS if name != "ask" or staffed]
         try:
             await application.bot.set_my_commands(commands, language_code=lang)
         except TelegramError as exc:

@@ -106,7 +106,7 @@ async def on_command(update: Update, context: BotContext) -> None:
     # As typed after the command (a question to /ask keeps its lines).
     argument = (message.text.split(maxsplit=1)[1:] or [""])[0]
     brain, who = context.bot_data.assistant, asker(message.from_user)
-    if name == "ask" and message.chat.type != ChatType.PRIVATE:
+    if name == "ask" and message.chat.type != ChatType.PRIVATE and brain.tickets.enabled:
         lang = await asyncio.to_thread(brain.language, who)
         await _answer(context, message, [Reply(say(lang, "ticket_private_only"))])
         return

@@ -12,6 +12,7 @@ import asyncio
 import csv
 import dataclasses
 import itertools
+import json
 import logging
 import os
 import subprocess
@@ -94,7 +95,7 @@ async def test_start_in_english_for_an_english_telegram(api: BotApiServer, bot: 
 async def test_command_list_is_registered_in_both_languages(
         api: BotApiServer, bot: RunningBot) -> None:
     assert {c["command"] for c in api.commands["sq"]} == {
-        "start", "help", "faq", "search", "lang", "contact", "ask"}
+        "start", "help", "faq", "search", "lang", "contact"}  # /ask: no staff chat here
     assert api.commands["en"] != api.commands["sq"]
     assert any("organisation" in c["description"] for c in api.commands["en"])
 
@@ -182,6 +183,10 @@ async def test_none_of_these_without_a_staff_chat_gives_the_contact(
     assert AGENCY_PHONE in answer.text
     [helped] = await ask(api, ana, "/help")
     assert "/search" in helped.text and "/ask" not in helped.text  # nobody to ask
+    [asked] = await ask(api, ana, "/ask A mund të flas me dikë?")
+    assert asked.text.startswith("Ju lutemi kontaktoni drejtpërdrejt agjencinë")
+    menus = [json.dumps(c.params.get("commands")) for c in api.calls_of("setMyCommands")]
+    assert menus and all('"start"' in m and '"ask"' not in m for m in menus)
 
 
 async def test_thumbs_down_apologises_and_offers_the_contact(api: BotApiServer,

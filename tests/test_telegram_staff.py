@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -102,6 +103,7 @@ async def test_none_of_these_and_thumbs_down_open_tickets_with_the_question(
     offer = await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == 4012)
     assert offer.text.startswith("Më vjen keq që nuk ju ndihmoi.") and offer.labels == [
         "Dërgoja stafit"]
+    assert "Nuk gjeta" not in offer.text  # it had found one: the person turned it down
     since = api.mark()
     await api.press(ana, offer, offer.buttons[0][0][1])
     await api.wait_for("editMessageReplyMarkup", since=since)  # the offer loses its button
@@ -318,6 +320,7 @@ async def test_in_a_group_thumbs_down_points_to_a_private_chat(
     sorry = await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == group["id"])
     assert sorry.text.startswith("Më vjen keq që nuk ju ndihmoi.")
     assert "më shkruani në një bisedë private" in sorry.text and sorry.buttons == []
+    assert "Nuk gjeta" not in sorry.text
 
 
 async def test_anonymous_mode_hides_the_person(api: BotApiServer, started: list[RunningBot],
@@ -446,6 +449,8 @@ async def test_a_repeated_update_is_handled_once(api: BotApiServer, started: lis
     await wait_until(lambda: any("/faq" in c.text for c in api.sent_to(4300, since)))
     helped = next(c for c in api.sent_to(4300, since) if "/faq" in c.text)
     assert "/ask PYETJA" in helped.text  # with a staff chat to ask
+    menus = [json.dumps(c.params.get("commands")) for c in api.calls_of("setMyCommands")]
+    assert menus and all('"ask"' in m for m in menus)
     await wait_until(lambda: cards(api))
     await asyncio.sleep(0.5)
     [card] = cards(api)

@@ -124,6 +124,10 @@ def test_gheg_rules_give_the_standard_form(gheg: str, standard: str) -> None:
     assert standard in standard_forms(gheg)
 
 
+def test_a_short_word_is_no_participle_adjective() -> None:
+    assert "duar" not in standard_forms("duem")  # "we want", not "hands"
+
+
 def test_gheg_spellings_reach_the_standard_terms() -> None:
     assert terms("âsht") == terms("eshte") == frozenset()
     assert terms("qysh me u regjistru") == terms("si te regjistruar")

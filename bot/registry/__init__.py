@@ -13,10 +13,12 @@ import re
 
 NIPT_FORM = r"[A-Z]\d{8}[A-Z]"
 """A NIPT as the registry keeps it: a letter, eight digits, a letter (upper case)."""
-NIPT_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])([A-Z][ -]?\d{8}[ -]?[A-Z])(?![0-9A-Za-z])",
-                          re.IGNORECASE)
+NIPT_IN_TEXT = re.compile(
+    r"(?<![0-9A-Za-z])([A-Za-z]-?\d{8}(?:-?[A-Za-z]| [A-Z]))(?![0-9A-Za-z])")
 """A NIPT typed in a message, in either case, not part of a longer word, its letters maybe
-set apart by a space or a hyphen (``X00000018 D``): :func:`typed_nipt` reads it."""
+set apart by hyphens (``x-00000018-d``) or its last one, in capitals, by a space
+(``X00000018 D``; not the Albanian "e" or "i" after a NIPT missing its letter):
+:func:`typed_nipt` reads it."""
 
 
 def typed_nipt(text: str) -> str | None:
