@@ -145,10 +145,11 @@ COMMANDS = ("start", "help", "faq", "search", "lang", "contact", "ask")
 
 
 def _asks_if_registered(message: Message) -> bool:
-    """Asks whether something is registered (Gheg spellings of "regjistruar" count: "a osht
-    e regjistrueme ...") or what its NIPT is."""
-    said = " ".join("regjistruar" if "regjistruar" in standard_forms(w) else w
-                    for w in message.words)
+    """Asks whether something is registered (the Gheg adjective counts: "a osht e
+    regjistrueme ...", not the infinitive "qysh me e regjistru": how to register it) or what
+    its NIPT is."""
+    said = " ".join("regjistruar" if w.endswith(("ueme", "uem"))
+                    and "regjistruar" in standard_forms(w) else w for w in message.words)
     return bool(_LOOKUP_INTENT.search(said))
 
 

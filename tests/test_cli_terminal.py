@@ -70,3 +70,15 @@ def test_the_import_progress_bar_still_redraws_its_line(tmp_path: Path) -> None:
     rows.write_text("nipt,name\nK11111111A,Shoqata e Bletarëve\n", encoding="utf-8")
     shown = _on_a_terminal("--config", str(_config(tmp_path)), "registry", "import", str(rows))
     assert "\rImporting [" in shown and "100%" in shown and "\\r" not in shown
+
+
+def test_a_gheg_question_how_to_register_is_no_look_up(tmp_path: Path) -> None:
+    """"Qysh me e regjistru ..." (how to register it) is a question, not "is it registered":
+    the lexical matcher hands it on; it says no registered organisation matches nothing."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "--config", str(_config(tmp_path)), "chat"],
+        input="Qysh me e regjistru organizaten?\na osht e regjistrueme Shoqata Kaltra e Maleve?\n",
+        capture_output=True, text=True, timeout=60, cwd=PROJECT_ROOT)
+    assert result.returncode == 0, result.stderr
+    assert "nuk përputhet me «Qysh me e regjistru" not in result.stdout
+    assert "nuk përputhet me «a osht e regjistrueme Shoqata Kaltra e Maleve?»" in result.stdout
