@@ -97,10 +97,11 @@ def _shown_url(url: str) -> str:
 def _link(title: str, url: str) -> str:
     """``title: url``; only the url when the title is the url itself ("www.amshc.gov.al")."""
     shown = _shown_url(url)
-    bare = shown.split("://", 1)[-1].removeprefix("www.").rstrip("/").casefold()
-    if title.split("://", 1)[-1].removeprefix("www.").rstrip("/").casefold() == bare:
-        return shown
-    return f"{title}: {shown}"
+
+    def bare(address: str) -> str:
+        return address.split("://", 1)[-1].removeprefix("www.").rstrip("/").casefold()
+
+    return shown if bare(title) == bare(shown) else f"{title}: {shown}"
 
 
 @dataclass(frozen=True)
@@ -589,7 +590,8 @@ class Assistant:
     @staticmethod
     def _looks_like_lookup(message: Message) -> bool:
         """Asks whether something is registered, quotes a NIPT, or is a Capitalised Name."""
-        return _asks_of_one(message) or _asks_if_registered(message) or _reads_as_name(message)
+        return (bool(NIPT_IN_TEXT.search(message.text)) or _asks_if_registered(message)
+                or _reads_as_name(message))
 
     def _two_questions(self, message: Message,
                        decision: Decision) -> tuple[Decision, Entry | None]:
@@ -638,8 +640,7 @@ class Assistant:
                 # In a group, as for a question there, no question is kept for the staff.
                 draft = None if _in_group(asker, chat_id) else self._disliked(asker, lang, entry)
                 return Pressed(notice=phrases.raw(lang, "feedback_thanks"), close=True,
-                               replies=(self._escalate(lang, sorry=True, after=True,
-                                                       draft=draft),))
+                               replies=(self._escalate(lang, sorry=True, draft=draft),))
             case NoneOfThese(lang, draft) if draft is not None and self.tickets.enabled:
                 question_log.handed_to_staff(self.db, asker.id)
                 return self._hand_over(asker, lang, draft)
@@ -791,12 +792,12 @@ class Assistant:
                   draft: int | None = None) -> Reply:
         """The offer to send the kept question ``draft`` to the staff; with none kept (a
         group), the way to them: a private chat; without a staff chat, the agency's
-        contacts. ``after`` an answer or choices the person turned down, or /ask without a
-        staff chat: without "I could not find a reliable answer"."""
+        contacts. ``after`` choices the person turned down, or /ask without a staff chat,
+        and ``sorry`` (👎 under an answer): without "I could not find a reliable answer"."""
         offer = self.tickets.enabled and draft is not None
         key = ("escalate_staff" if offer else
                "escalate_private" if self.tickets.enabled else "escalate")
-        key += "_after" if after else ""
+        key += "_after" if after or sorry else ""
         text = say(lang, key, contact=self._contact(lang))
         buttons = ((Button(phrases.raw(lang, "ask_staff_button"), AskStaff(lang, draft)),),) \
             if offer and draft is not None else ()

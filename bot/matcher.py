@@ -383,8 +383,7 @@ class _CharIndex:
         keys = np.repeat(np.arange(self._lengths.size), self._lengths) * self._n + self._rows
         wanted = np.array(column, dtype=np.int64)
         at = np.minimum(np.searchsorted(keys, wanted), max(keys.size - 1, 0))
-        found = keys[at] == wanted if keys.size else np.zeros(wanted.size, dtype=bool)
-        shared = np.where(found, self._values[at] if keys.size else 0.0, 0.0)
+        shared = np.where(keys[at] == wanted, self._values[at], 0.0)  # no keys: none wanted
         return np.bincount(np.array(owner, dtype=np.intp), weights=shared * np.array(weight),
                            minlength=len(texts)) / norms
 
