@@ -597,12 +597,15 @@ class Assistant:
                        decision: Decision) -> tuple[Decision, Entry | None]:
         """For a message that asks two things ("what are your hours? and where
         is your office?"): the decision on the clearer question, and the entry
-        answering the other one if the bot would answer or offer it alone."""
+        answering the other one if the bot would answer or offer it alone. The
+        message's own decision stands when neither question alone is answered: read
+        as one, the two questions blur each other ("Cfare dokumentesh duhen per
+        regjistrim dhe ku dorezohen ato?" got the documents of a grant call)."""
         if len(message.questions) < 2:
             return decision, None
         parts = [self.matcher.decide(sentence.read()) for sentence in message.questions]
         answered = [d for d in parts if d.decision == "answer" and d.top is not None]
-        if decision.decision != "answer" and answered:
+        if answered:
             clearest = max(answered, key=lambda d: d.top.score if d.top else 0.0)
             decision = dataclasses.replace(clearest, question=decision.question)
         if decision.decision != "answer" or decision.top is None:

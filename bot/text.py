@@ -722,8 +722,11 @@ class Message:
 
     @property
     def questions(self) -> tuple[Sentence, ...]:
-        """The sentences that ask something (a message may ask two things)."""
-        return tuple(s for s in self.sentences if s.asks and len(s.words) >= 3)
+        """The questions it asks, of three words or more (a message may ask two things):
+        its sentences that ask, a sentence joining two by "and" or a comma as two
+        (:func:`_joined_questions`)."""
+        return tuple(q for s in self.sentences if s.asks for q in _joined_questions(s)
+                     if len(q.words) >= 3)
 
 
 STORY_WEIGHT = 0.5
@@ -739,6 +742,35 @@ def _asks(sentence: str, tokens: list[str]) -> bool:
     joined = " ".join(tokens)
     return bool(tokens) and (tokens[0] in _ASKING_WORDS
                              or any(joined.startswith(s) for s in _ASKING_STARTS))
+
+
+_JOINERS = frozenset(("and", "dhe", "edhe"))
+_SECOND_ASKS = frozenset(_QUESTION_KINDS)
+"""The words that begin a second question after "and" or a comma: a question word."""
+
+
+def _joined_questions(sentence: Sentence) -> tuple[Sentence, ...]:
+    """A sentence asking two things joined by "and"/"dhe" or a comma ("ku e keni
+    zyren dhe cfare orari keni?", "How do we register and what documents do we
+    need?"): its two questions, each of three words or more, the first asking (as
+    :func:`_asks` reads it) and the second beginning with a question word; any other
+    sentence as it is. The second may join a third."""
+    tokens = sentence.text.split()
+    folded = [words(token) for token in tokens]
+    for k in range(1, len(tokens) - 1):
+        joiner = len(folded[k]) == 1 and folded[k][0] in _JOINERS
+        comma = tokens[k - 1].endswith(",")
+        after = folded[k + 1] if joiner else folded[k]
+        if not (joiner or comma) or not after or after[0] not in _SECOND_ASKS:
+            continue
+        first_text = " ".join(tokens[:k]).rstrip(",")
+        second_text = " ".join(tokens[k + 1 if joiner else k:])
+        first = tuple(w for f in folded[:k] for w in f)
+        second = tuple(w for f in folded[k + 1 if joiner else k:] for w in f)
+        if len(first) >= 3 and len(second) >= 3 and _asks(first_text, list(first)):
+            return (Sentence(first_text, first, True),
+                    *_joined_questions(Sentence(second_text, second, True)))
+    return (sentence,)
 
 
 def split_sentences(text: str) -> list[str]:

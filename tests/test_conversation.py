@@ -11,6 +11,7 @@ from bot.choices import Helpful, Pick
 from bot.config import load_config
 from bot.conversation import Asker, Assistant
 from bot.faq import Faq
+from bot.phrases import say
 from botapi.harness import PROJECT_ROOT
 
 
@@ -47,6 +48,17 @@ def test_two_questions_get_one_answer_and_the_other_as_a_button(brain: Assistant
     assert [b.label for b in vote] == ["👍", "👎"]
     [answer] = brain.press(Asker(id=503), other.choice).replies
     assert answer.text.startswith(f"<b>{other.label}</b>")
+
+
+@pytest.mark.parametrize(("question", "lang"), [
+    ("ku e keni zyren dhe cfare orari keni?", "sq"),
+    ("what are your working hours and where is your office?", "en")])
+def test_two_questions_in_one_sentence_get_one_answer_and_a_button(
+        brain: Assistant, question: str, lang: str) -> None:
+    [reply] = brain.reply(Asker(id=506), question, chat_id=506)
+    assert say(lang, "also_asked") in reply.text
+    [vote, [other]] = reply.buttons
+    assert {vote[0].choice.entry, other.choice.entry} == {"ascs-hours", "ascs-address"}
 
 
 def test_one_question_gets_no_extra_button(brain: Assistant) -> None:

@@ -165,6 +165,30 @@ def test_two_questions_in_one_message_are_told_apart() -> None:
         "And can we open a bank account before the court decision?"]
 
 
+def test_two_questions_joined_by_and_or_a_comma_are_told_apart() -> None:
+    def asked(text: str) -> list[str]:
+        return [q.text for q in read(text).questions]
+
+    assert asked("ku e keni zyren dhe cfare orari keni?") == ["ku e keni zyren",
+                                                             "cfare orari keni?"]
+    assert asked("How do we register an NGO and what documents do we need?") == [
+        "How do we register an NGO", "what documents do we need?"]
+    assert asked("where is your office, what are your hours and when do you open?") == [
+        "where is your office", "what are your hours", "when do you open?"]
+    assert asked("Çfarë dokumentesh duhen dhe ku dorëzohen ato?") == [
+        "Çfarë dokumentesh duhen", "ku dorëzohen ato?"]
+    # One question: the first part does not ask, a part is too short, or what
+    # follows "and" is no question word.
+    assert asked("We registered last year and what now?") == [
+        "We registered last year and what now?"]
+    assert asked("si regjistrohet nje oj dhe sa kushton?") == [
+        "si regjistrohet nje oj dhe sa kushton?"]
+    assert asked("What documents and what fees do we need?") == [
+        "What documents and what fees do we need?"]
+    assert asked("How do we open a bank account and pay the staff?") == [
+        "How do we open a bank account and pay the staff?"]
+
+
 def test_what_a_question_asks_for() -> None:
     assert question_kinds(words("Ku ndodhet zyra e agjencisë?")) == {"where"}
     assert question_kinds(words("How much does it cost and when is it due?")) == {
