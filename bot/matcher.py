@@ -243,18 +243,31 @@ class _Phrasing:
     weight: float
 
 
+Sameness = frozenset[str] | tuple[str, ...]
+
+
+def sameness(message: Message) -> Sameness:
+    """What makes a question the same question asked again (:meth:`FaqMatcher.decide`):
+    its terms; for a question of function words only ("who are you?", "where are
+    you?": no terms), its words in order. Empty for a message without words."""
+    return message.terms or message.words
+
+
 @dataclass(frozen=True, slots=True)
 class _Read:
     """What the index keeps of a phrasing read as a question is (:func:`bot.text.read`):
-    its language, content words and terms (:attr:`bot.text.Message.terms`)."""
+    its language, content words, terms (:attr:`bot.text.Message.terms`) and
+    :func:`sameness`."""
 
     lang: str
     words: tuple[str, ...]
     terms: frozenset[str]
+    same: Sameness
 
     @classmethod
     def of(cls, lang: str, message: Message) -> _Read:
-        return cls(lang, tuple(w for w, _ in message.content), message.terms)
+        return cls(lang, tuple(w for w, _ in message.content), message.terms,
+                   sameness(message))
 
 
 @dataclass(frozen=True)
@@ -504,13 +517,13 @@ class FaqMatcher:
             """The vector of each distinct answer sentence (copies share one row)."""
             self._sentence_rows = [np.array([row[s] for s in found], dtype=np.intp)
                                    for found in sentences]
-        self._faq_same: dict[frozenset[str], set[int]] = defaultdict(set)
-        """The terms of each FAQ phrasing -> the entries having a phrasing with exactly
-        these terms (learned phrasings join a copy: ``_same``)."""
+        self._faq_same: dict[Sameness, set[int]] = defaultdict(set)
+        """The :func:`sameness` of each FAQ phrasing -> the entries having a phrasing so
+        (learned phrasings join a copy: ``_same``)."""
         for i, entry_words in enumerate(self._entry_words):
             for phrasing in entry_words.questions:
-                if phrasing.terms:
-                    self._faq_same[phrasing.terms].add(i)
+                if phrasing.same:
+                    self._faq_same[phrasing.same].add(i)
         if vectors is not None:
             # Learned phrasings stay out of the lexical index with a model: built once.
             self._build_lexical(self._entry_words)
@@ -574,11 +587,11 @@ class FaqMatcher:
                     _Read.of(lang, read(asked_part(m))))
             self._build_lexical(texts)
         self._same = defaultdict(set, {k: set(v) for k, v in self._faq_same.items()})
-        """The terms of each phrasing (the FAQ's and the learned ones) -> the entries
-        having a phrasing with exactly these terms."""
+        """The :func:`sameness` of each phrasing (the FAQ's and the learned ones) -> the
+        entries having a phrasing so."""
         for entry_id, _, m in learned:
-            if m.terms:
-                self._same[m.terms].add(self._index_of[entry_id])
+            if key := sameness(m):
+                self._same[key].add(self._index_of[entry_id])
 
     def _build_lexical(self, texts: list[_EntryWords]) -> None:
         question_terms = [{term(w) for _, ws in t.keywords for w in ws}.union(
@@ -840,8 +853,10 @@ class FaqMatcher:
 
         A question with exactly the terms of a phrasing (the FAQ's or a learned
         one: the same question as :func:`bot.learning.similarity` sees it, asked
-        again) is answered with its entry, or offered with the other entries
-        having such a phrasing.
+        again), or with its very words where it has no terms ("who are you?": the
+        ranking has no word to weigh, and the model's cosine alone never answers), is
+        answered with its entry, or offered with the other entries having such a
+        phrasing (:func:`sameness`).
 
         With a model, a question the lexical ranking alone decides with
         confidence (see :class:`bot.decision.Calibration`, the cascade is chosen
@@ -863,7 +878,7 @@ class FaqMatcher:
         limit = self.config.max_suggestions
         scored = self.lexical(message)
         lexical = self._ranked(message, scored, semantic=False)
-        same = self._same.get(message.terms)
+        same = self._same.get(sameness(message))
         if same:
             found = {m.entry.id: m for m in lexical.matches}
             offered = tuple(found.get(self.faq.entries[i].id, Match(self.faq.entries[i], 100.0))

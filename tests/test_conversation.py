@@ -61,6 +61,16 @@ def test_two_questions_in_one_sentence_get_one_answer_and_a_button(
     assert {vote[0].choice.entry, other.choice.entry} == {"ascs-hours", "ascs-address"}
 
 
+@pytest.mark.parametrize(("question", "entry"), [
+    ("who are you?", "ascs-about"), ("Where are you?", "ascs-address"),
+    ("what exactly do you do?", "ascs-mission"), ("Kush jeni ju?", "ascs-about")])
+def test_questions_to_the_agency_as_you_are_answered(
+        brain: Assistant, question: str, entry: str) -> None:
+    [reply] = brain.reply(Asker(id=507), question, chat_id=507)
+    assert reply.buttons[0][0].choice == Helpful(
+        "sq" if "jeni" in question else "en", entry)
+
+
 def test_one_question_gets_no_extra_button(brain: Assistant) -> None:
     [reply] = brain.reply(Asker(id=504), "What are your working hours?", chat_id=504)
     assert "You also asked" not in reply.text and len(reply.buttons) == 1

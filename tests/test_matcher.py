@@ -64,6 +64,7 @@ entries:
         - Cili është numri i telefonit të AMShC?
       en:
         - Where is the agency's office?
+        - Where are you?
     answer:
       sq: Rruga Frosina Plaku, Tiranë.
       en: Frosina Plaku street, Tirana.
@@ -75,6 +76,15 @@ def matcher(tmp_path_factory: pytest.TempPathFactory) -> FaqMatcher:
     path: Path = tmp_path_factory.mktemp("faq") / "faq.yaml"
     path.write_text(FAQ, encoding="utf-8")
     return FaqMatcher(load_faq(path), MatchingConfig())
+
+
+def test_a_phrasing_of_function_words_only_asked_again_is_answered(
+        matcher: FaqMatcher) -> None:
+    # "Where are you?" has no terms to weigh: its very words make it the same question.
+    decision = matcher.decide("where are you??")
+    assert decision.decision == "answer" and decision.top is not None
+    assert decision.top.entry.id == "ascs-contact"
+    assert matcher.decide("where are they?").decision == "escalate"
 
 
 def test_typo_without_diacritics_is_answered(matcher: FaqMatcher) -> None:
