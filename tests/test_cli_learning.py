@@ -338,7 +338,7 @@ def test_what_was_learned_changes_the_decision_with_the_model(
     assert json.loads(capsys.readouterr().out)["decision"] == "suggest"
     question = "How big can the grant be?"  # a learned question's very terms
     assert cli(config, "ask", "--json", "--no-learned", question) == 0
-    assert json.loads(capsys.readouterr().out)["decision"] == "escalate"
+    assert json.loads(capsys.readouterr().out)["decision"] != "answer"
     assert cli(config, "ask", "--json", question) == 0
     after = json.loads(capsys.readouterr().out)
     assert (after["decision"], after["id"]) == ("answer", "grants-amount")
