@@ -49,7 +49,7 @@ from bot.faq import Entry, Faq, load_faq
 from bot.limits import MAX_LABEL, label
 from bot.matcher import Decision, FaqMatcher, Match
 from bot.phrases import Html, escape, say
-from bot.registry import NIPT_IN_TEXT
+from bot.registry import NIPT_IN_TEXT, typed_nipt
 from bot.registry.importer import ensure_sample_registry
 from bot.registry.search import OrgHit, RegistryIndex, SearchResult
 from bot.registry.words import GENERIC_WORDS
@@ -70,6 +70,11 @@ MAX_MIXED_CANDIDATES = 3
 MAX_LOOKUP_WORDS = 20
 # A message with a NIPT and at most this many words asks about that organisation.
 NIPT_MESSAGE_WORDS = 4
+SHORT_LOOKUP_WORDS = 5
+"""Words of a message asking whether something is registered that may all be a name typed
+in lower case ("is greenhollow registered?"); a longer one without a Capitalised word
+after its first is a question about registration ("a mund te aplikoje nje shoqate e
+regjistruar para 2 muajsh?"), which no organisation's name answers."""
 MATCHER_WAIT = 10.0
 """Seconds after a start during which a question may wait for the matcher the
 configuration asks for (:meth:`Assistant.matcher_wait`). A restart with the FAQ's
@@ -86,6 +91,10 @@ SETTLE_POLL = 0.05
 
 # Phrasings that ask whether an organisation is registered (on folded text).
 _LOOKUP_INTENT = re.compile(r"\b(?:[ei] regjistruar|registered|nipt|nipti|niptin)\b")
+_STATUS_QUESTION = re.compile(r"\ba (?:eshte|esht|asht|osht|jane|jan) [ei] regjistruar\b|"
+                              r"^(?:is|are)\b.*\bregistered$")
+"""Asks whether what follows or what it names is registered ("a eshte e regjistruar ...",
+"is ... registered?"), in folded words (the Gheg adjective read as "regjistruar")."""
 
 
 def _shown_url(url: str) -> str:
@@ -131,7 +140,8 @@ class Pressed:
 
     ``valid`` is False for a forged or outdated button: nothing changes and
     ``notice`` says so. ``edit`` replaces the pressed message, ``close``
-    removes its buttons (a vote is given once), ``replies`` are new messages.
+    removes the pressed button's row (a vote is given once; the answer to another
+    question asked stays under it), ``replies`` are new messages.
     """
 
     valid: bool = True
@@ -149,19 +159,31 @@ def _asks_if_registered(message: Message) -> bool:
     """Asks whether something is registered (the Gheg adjective counts: "a osht e
     regjistrueme ...", not the infinitive "qysh me e regjistru": how to register it) or what
     its NIPT is."""
-    said = " ".join("regjistruar" if w.endswith(("ueme", "uem"))
+    return bool(_LOOKUP_INTENT.search(_said(message)))
+
+
+def _asks_status(message: Message) -> bool:
+    """Asks whether something is registered: "a eshte e regjistruar ...", "is ...
+    registered?" (not a question about a registered association: :data:`_STATUS_QUESTION`)."""
+    return bool(_STATUS_QUESTION.search(_said(message)))
+
+
+def _said(message: Message) -> str:
+    """Its folded words, the Gheg adjective "e regjistrueme" read as "e regjistruar"."""
+    return " ".join("regjistruar" if w.endswith(("ueme", "uem"))
                     and "regjistruar" in standard_forms(w) else w for w in message.words)
-    return bool(_LOOKUP_INTENT.search(said))
 
 
 def _asks_of_one(message: Message) -> bool:
     """Is about one organisation the registry should know: a NIPT in a short message
-    ("nipt K12345678A"), or whether an organisation it names (a kind of organisation
-    beside a Capitalised name: "a është e regjistruar Fondacioni Besa?", "is the Besa
-    Foundation registered?") is registered. Not a question that mentions a NIPT or a
-    place ("I registered my association in Tirana, what next?")."""
+    ("nipt K12345678A") or asked about ("our NIPT is K12345678A, are we registered?"),
+    or whether an organisation it names (a kind of organisation beside a Capitalised
+    name: "a është e regjistruar Fondacioni Besa?", "is the Besa Foundation
+    registered?") is registered. Not a question that mentions a NIPT or a place ("we
+    have NIPT K12345678A, how do we open a bank account?", "I registered my association
+    in Tirana, what next?")."""
     if NIPT_IN_TEXT.search(message.text):
-        return len(message.words) <= NIPT_MESSAGE_WORDS
+        return len(message.words) <= NIPT_MESSAGE_WORDS or _asks_if_registered(message)
     if not _asks_if_registered(message):
         return False
     typed = message.text.split()
@@ -589,9 +611,13 @@ class Assistant:
 
     @staticmethod
     def _looks_like_lookup(message: Message) -> bool:
-        """Asks whether something is registered, quotes a NIPT, or is a Capitalised Name."""
-        return (bool(NIPT_IN_TEXT.search(message.text)) or _asks_if_registered(message)
-                or _reads_as_name(message))
+        """Quotes a NIPT, is a Capitalised Name, asks whether something is registered
+        (:func:`_asks_status`), or mentions registration or a NIPT and may name one
+        (:data:`SHORT_LOOKUP_WORDS`)."""
+        return (bool(NIPT_IN_TEXT.search(message.text)) or _reads_as_name(message)
+                or _asks_status(message) or _asks_if_registered(message) and (
+                    len(message.words) <= SHORT_LOOKUP_WORDS
+                    or any(w[:1].isupper() for w in message.text.split()[1:])))
 
     def _two_questions(self, message: Message,
                        decision: Decision) -> tuple[Decision, Entry | None]:
@@ -823,6 +849,9 @@ class Assistant:
             rows = tuple((button,) for button in _org_buttons(lang, result.results))
             return Reply(say(lang, "org_candidates" if len(rows) > 1 else "org_candidate",
                              query=quote), rows + (self._none_of_these(lang, draft),))
+        if nipt := typed_nipt(result.query):
+            return Reply(say(lang, "org_nipt_not_found", nipt=nipt,
+                             contact=self._contact(lang)))
         return Reply(say(lang, "org_not_found", query=quote, contact=self._contact(lang)))
 
     def _card(self, lang: str, org: Organisation) -> Reply:

@@ -91,6 +91,11 @@ SQ: dict[str, str] = {
     "org_closest": "Përputhja më e afërt për «{query}»:",
     "org_demo": ("⚠️ <b>Të dhëna demo</b>: kjo organizatë është e shpikur (regjistri shembull "
                  "që vjen me botin), jo një organizatë e regjistruar."),
+    "org_nipt_not_found": (
+        "Asnjë organizatë me NIPT {nipt} nuk është në regjistër.\n"
+        "Kontrolloni numrin (një shkronjë, 8 shifra, një shkronjë) ose provoni me emrin. "
+        "Për një verifikim zyrtar, kontaktoni agjencinë:\n\n{contact}"
+    ),
     "org_not_found": (
         "Asnjë organizatë e regjistruar nuk përputhet me «{query}».\n"
         "Kontrolloni drejtshkrimin ose provoni me NIPT-in. Për një verifikim zyrtar, "
@@ -455,6 +460,11 @@ EN: dict[str, str] = {
     "org_closest": "Closest match for “{query}”:",
     "org_demo": ("⚠️ <b>Demo data</b>: this organisation is invented (the sample registry "
                  "bundled with the bot), not a registered organisation."),
+    "org_nipt_not_found": (
+        "No organisation with NIPT {nipt} is in the registry.\n"
+        "Check the number (a letter, 8 digits, a letter) or try the name. For an official "
+        "check, contact the agency:\n\n{contact}"
+    ),
     "org_not_found": (
         "No registered organisation matches “{query}”.\n"
         "Check the spelling or try the NIPT. For an official check, "

@@ -113,6 +113,7 @@ worried worry follow almost ready wait waiting try trying happy glad hope etc
 _GREETINGS = frozenset("""
 pershendetje pershendetjet pershendes pershendese tungjatjeta tung ckemi
 miredita mirembrema miremengjes mengjes mirembremje njatjeta hej hey hi hello
+mirdita mirdit mirmengjes mirmbrema mirmbramja
 hallo helo hola hiya yo greetings morning evening afternoon good dear sir madam
 team zoti zonja te nderuar nderuar i e salut ciao
 """.split())
@@ -121,8 +122,11 @@ _THANKS = frozenset("""
 faleminderit flm falemnderit faleminderes rrofsh rrofshi thanks thank thanx thx
 ty tnx ty appreciated appreciate cheers ok okay oki okej mire shume nice great
 perfect perfekt super you u bravo dakord clear noted kuptova got it much so lot
-all fine good
+all fine good shum falemnders faleminders
+bye goodbye mirupafshim shihemi
 """.split())
+"""Thanks and goodbyes (answered alike: "you are welcome, write if you have another
+question")."""
 
 _FILLER = frozenset("""
 ju lutem lutem please pls plz kindly pyetje pyes pyesja pyesim pyetja
@@ -563,11 +567,18 @@ _THANKS_EMOJI = frozenset("👍🙏❤💙💚♥😊🙂👌✅🤝")
 _GREETING_EMOJI = frozenset("👋")
 
 
+_HELP = frozenset(("help", "ndihme", "ndihm", "ndihmo", "ndihmoni", "ndihmen", "ndihmes"))
+"""A call for help that, alone or beside a greeting, asks nothing yet ("ndihmë!")."""
+
+
 def smalltalk(message: Message) -> str | None:
     """``"greeting"``, ``"thanks"`` or ``None`` when ``message`` asks something.
 
-    A message is small talk only if every word in it is a greeting, a thank
-    you or filler: "Përshëndetje!", "ok thanks", "👍", "faleminderit shumë".
+    A message is small talk if every word in it is a greeting, a thank you or
+    goodbye, or a call for help: "Përshëndetje!", "ok thanks", "👍", "faleminderit
+    shumë", "ndihmë"; or if, asking nothing (no "?", no question word), it has one of
+    these and function words or filler only: "Pershendetje, kam nje pyetje", "hello,
+    I have a question".
     """
     tokens = message.words
     if not tokens:
@@ -576,9 +587,14 @@ def smalltalk(message: Message) -> str | None:
         if any(ch in _GREETING_EMOJI for ch in message.text):
             return "greeting"
         return None
-    if not all(w in _GREETINGS or w in _THANKS for w in tokens):
+    polite = [w for w in tokens if w in _GREETINGS or w in _THANKS or w in _HELP]
+    if not polite:
         return None
-    if any(w in _THANKS and w not in _GREETINGS for w in tokens):
+    if len(polite) < len(tokens) and (
+            "?" in message.text or not all(is_stopword(w) for w in tokens)
+            or any(w in _QUESTION_KINDS for w in tokens)):
+        return None
+    if any(w in _THANKS and w not in _GREETINGS for w in polite):
         return "thanks"
     return "greeting"
 

@@ -22,7 +22,7 @@ from handlers import buttons
 from handlers.context import BotApplication, BotContext
 from handlers.inbox import until
 from handlers.media import content
-from handlers.render import acknowledge, answer, send
+from handlers.render import Edited, acknowledge, answer, send
 from handlers.staff import command_under_ticket, followups_may_wait
 
 log = logging.getLogger(__name__)
@@ -159,11 +159,15 @@ async def on_button(update: Update, context: BotContext) -> None:
     if not pressed.valid:
         await acknowledge(query, pressed.notice)
         return
-    edit: tuple[int, Reply | None] | None = None
+    edit: tuple[int, Edited] | None = None
     if message is not None and pressed.edit is not None:
         edit = (message.message_id, pressed.edit)
     elif message is not None and pressed.close and message.reply_markup is not None:
-        edit = (message.message_id, None)
+        # The pressed row goes (a vote is given once); the others stay ("You also asked").
+        edit = (message.message_id, [
+            [[button.text, button.callback_data] for button in row]
+            for row in message.reply_markup.inline_keyboard
+            if all(button.callback_data != query.data for button in row)] or None)
     chat_id = message.chat.id if message is not None else query.from_user.id
     await send(context, chat_id, pressed.replies, edit=edit)
     await acknowledge(query, pressed.notice)

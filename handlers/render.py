@@ -13,7 +13,7 @@ from telegram.error import TelegramError
 from bot.choices import buttons_to_json
 from bot.conversation import Reply
 from bot.inbox import reply_key
-from bot.intents import Edit, EditButtons, Intent, Say
+from bot.intents import Edit, EditButtons, Intent, JsonButtons, Say
 from bot.limits import MAX_NOTICE, split
 from bot.outbox import REPLY, Call
 from handlers.context import BotContext
@@ -40,16 +40,21 @@ def without_buttons(message: Message | None) -> tuple[int, None] | None:
     return message.message_id, None
 
 
+Edited = Reply | JsonButtons | None
+"""What an edit makes of one of the bot's messages: new content, the buttons that stay
+(as Telegram holds them: label and callback data), or None to take its buttons away."""
+
+
 def intents(replies: list[Reply] | tuple[Reply, ...], *, reply_to: int | None = None,
-            edit: tuple[int, Reply | None] | None = None, thread: int | None = None
+            edit: tuple[int, Edited] | None = None, thread: int | None = None
             ) -> list[tuple[Intent, frozenset[int]]]:
     """``replies`` as the calls that send them (see :func:`send`), each with whom it names
     (its reply's :attr:`Reply.naming`)."""
     calls: list[tuple[Intent, frozenset[int]]] = []
     if edit is not None:
         message_id, content = edit
-        if content is None:
-            calls.append((EditButtons(message_id), frozenset()))
+        if not isinstance(content, Reply):
+            calls.append((EditButtons(message_id, content or []), frozenset()))
         else:
             calls.append((Edit(split(content.text)[0], buttons_to_json(content.buttons),
                                message_id=message_id), content.naming))
@@ -65,7 +70,7 @@ def intents(replies: list[Reply] | tuple[Reply, ...], *, reply_to: int | None = 
 
 async def send(context: BotContext, chat_id: int,
                replies: list[Reply] | tuple[Reply, ...], *, reply_to: int | None = None,
-               purpose: str = REPLY, edit: tuple[int, Reply | None] | None = None,
+               purpose: str = REPLY, edit: tuple[int, Edited] | None = None,
                thread: int | None = None, then: tuple[Intent, ...] = (),
                ticket: int | None = None) -> None:
     """Queue ``replies`` to ``chat_id`` in the outbox; the buttons go with the last piece
@@ -73,8 +78,8 @@ async def send(context: BotContext, chat_id: int,
     delivers them, retrying what Telegram does not take at once.
 
     ``reply_to`` quotes the person's message (used in groups, where several
-    people talk at once), ``thread`` writes in a forum topic. ``edit`` (message id, new
-    content or None to take its buttons away) changes one of the bot's messages first,
+    people talk at once), ``thread`` writes in a forum topic. ``edit`` (message id,
+    :data:`Edited`) changes one of the bot's messages first,
     in the same queue. ``ticket``: the ticket whose person the replies are about.
     """
     calls = intents(replies, reply_to=reply_to, edit=edit, thread=thread) + [
@@ -90,7 +95,7 @@ async def send(context: BotContext, chat_id: int,
 
 async def answer(context: BotContext, chat_id: int,
                  work: Callable[[], list[Reply]], *, reply_to: int | None = None,
-                 purpose: str = REPLY, edit: tuple[int, Reply | None] | None = None,
+                 purpose: str = REPLY, edit: tuple[int, Edited] | None = None,
                  thread: int | None = None, ticket: int | None = None) -> None:
     """Run ``work`` (the core answering an update) in a worker thread and queue its
     replies as :func:`send` does, all in one database transaction: a question costs

@@ -177,3 +177,13 @@ def test_an_organisations_card_in_english_gives_its_form_and_status_in_english(
     assert "Legal form: Association" in result.stdout and "Status: active" in result.stdout
     albanian = chat(tmp_path, ["Shoqata e Bletareve te Zallit te Arte"], "chat", "--lang", "sq")
     assert "Forma ligjore: Shoqatë" in albanian.stdout and "Statusi: aktive" in albanian.stdout
+
+
+def test_a_vote_keeps_the_button_of_the_other_question_asked(tmp_path: Path) -> None:
+    office = FAQ.get("ascs-address")
+    result = chat(tmp_path, ["ku e keni zyren dhe cfare orari keni?", "1", "1"])
+    assert result.returncode == 0, result.stderr
+    # 👍 under the hours' answer; the office's button stays, numbered again, and goes.
+    label = office.question_in("sq")
+    assert f"(Faleminderit për vlerësimin!)\n  [1] {label}\n" in result.stdout
+    assert office.answer_in("sq")[:80] in result.stdout

@@ -37,6 +37,7 @@ def settings(project_root: Path) -> RegistryConfig:
 
 # Names of real organisations (name, acronym, city only: no invented contacts under them).
 NAMES_CSV = Path(__file__).resolve().parent / "data" / "registry_names.csv"
+SAMPLE_CSV = Path(__file__).resolve().parents[1] / "bot" / "data" / "sample_registry.csv"
 
 
 @pytest.fixture
@@ -111,6 +112,23 @@ def test_generic_queries_find_nothing(sample_index: RegistryIndex) -> None:
     for query in ("shoqata tirane", "contact pls", "a eshte e regjistruar organizata", "Vlorë"):
         result = sample_index.search(read(query))
         assert (result.decision, result.results) == ("not_found", ())
+
+
+@pytest.mark.parametrize(("query", "names"), [
+    ("Greenhollow", ["Greenhollow Environmental Alliance"]),
+    ("moonstone?", ["Moonstone Association of Young Architects"]),
+    ("Kodrimadhe", ["Shoqata e Gazetarëve të Rinj Kodrimadhe"]),
+    ("Shoqata e Bletarëve", ["Shoqata e Bletarëve të Zallit të Artë",
+                             "Shoqata e Bletarëve të Luginës Kaltëroshe"])])
+def test_distinctive_words_of_a_name_offer_the_organisations_having_them(
+        database: Database, settings: RegistryConfig, query: str, names: list[str]) -> None:
+    """One word of a name of three or four scores under ``candidates`` in the bot's demo
+    registry, yet names it (one or two organisations have it): offered, not "no
+    registered organisation matches"."""
+    import_registry(database, SAMPLE_CSV)
+    result = RegistryIndex.load(database, settings).search(read(query))
+    assert result.decision == "candidates"
+    assert sorted(hit.name for hit in result.results) == sorted(names)
 
 
 def test_close_calls_offer_candidates_best_first(database: Database, sample_index: RegistryIndex,

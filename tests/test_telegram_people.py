@@ -203,6 +203,20 @@ async def test_thumbs_down_apologises_and_offers_the_contact(api: BotApiServer,
     assert "Nuk gjeta" not in sorry.text  # it had found one: the person turned it down
 
 
+async def test_a_vote_keeps_the_button_of_the_other_question_asked(
+        api: BotApiServer, bot: RunningBot) -> None:
+    ana = api.user(1016)
+    [answer] = await ask(api, ana, "ku e keni zyren dhe cfare orari keni?")
+    other = [label for row in answer.buttons for label, _ in row][-1]
+    assert other not in ("👍", "👎")
+    since = await press(api, ana, answer, button_data(answer, "👍"))
+    kept = await api.wait_for("editMessageReplyMarkup", since=since)
+    assert [[label for label, _ in row] for row in kept.buttons] == [[other]]
+    since = await press(api, ana, answer, button_data(answer, other))
+    office = await api.wait_for("sendMessage", since=since)
+    assert office.text.startswith(other) and "Frosina Plaku" in office.text
+
+
 async def test_thumbs_up_thanks_without_a_new_message(api: BotApiServer, bot: RunningBot) -> None:
     ana = api.user(1015)
     [answer] = await ask(api, ana, "Si ndryshoj statutin?")
@@ -398,10 +412,12 @@ async def test_asking_in_gheg_whether_an_organisation_is_registered_is_a_look_up
 async def test_asking_whether_a_named_organisation_is_registered_gets_the_registrys_answer(
         api: BotApiServer, bot: RunningBot) -> None:
     """Not the FAQ's "how to check whether one is registered: type its name here"."""
-    for number, text in ((1030, "a eshte e regjistruar Fondacioni Besa?"),
-                         (1031, "nipt K12345678A")):
-        [reply] = await ask(api, api.user(number), text)
-        assert reply.text.startswith("Asnjë organizatë e regjistruar nuk përputhet"), text
+    [reply] = await ask(api, api.user(1030), "a eshte e regjistruar Fondacioni Besa?")
+    assert reply.text.startswith("Asnjë organizatë e regjistruar nuk përputhet")
+    [reply] = await ask(api, api.user(1031), "nipt K12345678A")
+    assert reply.text.startswith("Asnjë organizatë me NIPT K12345678A nuk është në regjistër")
+    [reply] = await ask(api, api.user(1038), "our NIPT is K12345678A, are we registered?")
+    assert reply.text.startswith("No organisation with NIPT K12345678A is in the registry")
     [how] = await ask(api, api.user(1032, language_code="en"),
                       "How do I check whether an NGO is registered at ASCS?")
     assert not how.text.startswith("No registered organisation")
@@ -411,6 +427,13 @@ async def test_asking_whether_a_named_organisation_is_registered_gets_the_regist
                          (1037, "Our NIPT is L12345678A, how do we change our address?")):
         [faq] = await ask(api, api.user(number, language_code="en"), text)
         assert not faq.text.startswith("No registered organisation"), text
+    for number, text in ((1039, "a mund te aplikoje nje shoqate e regjistruar para 2 muajsh?"),
+                         (1040, "a âsht e nevojshme me pas nipt?")):
+        [faq] = await ask(api, api.user(number), text)
+        assert not faq.text.startswith("Asnjë organizatë"), text
+    [faq] = await ask(api, api.user(1041, language_code="en"),
+                      "the organisation is registered but we lost the stamp, what to do?")
+    assert not faq.text.startswith("No registered organisation")
 
 
 async def test_one_organisation_close_to_a_name_is_offered_as_one(

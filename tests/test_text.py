@@ -79,6 +79,14 @@ def test_detect_language(text: str, lang: str) -> None:
     ("Faleminderit shumë!", "thanks"),
     ("👍", "thanks"),
     ("thank you 🙏", "thanks"),
+    ("mirdita", "greeting"),                  # Gheg
+    ("flm shum", "thanks"),
+    ("mirupafshim", "thanks"),                # goodbyes are answered as thanks
+    ("bye", "thanks"),
+    ("ndihmë!", "greeting"),                  # asks nothing yet
+    ("hello, I have a question", "greeting"),
+    ("Pershendetje, kam nje pyetje", "greeting"),
+    ("thanks for the help", "thanks"),
 ])
 def test_smalltalk_is_recognised(text: str, kind: str) -> None:
     assert smalltalk(read(text)) == kind
@@ -89,6 +97,9 @@ def test_smalltalk_is_recognised(text: str, kind: str) -> None:
     "thanks, but how do I open a bank account?",
     "faleminderit, por nuk me ndihmoi. mund te me lidhni me dike nga stafi?",
     "",
+    "hi, what now",
+    "pershendetje, a jeni aty?",
+    "ndihme financiare per shoqaten",
 ])
 def test_questions_are_not_smalltalk(text: str) -> None:
     assert smalltalk(read(text)) is None

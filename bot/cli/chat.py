@@ -146,7 +146,8 @@ class Terminal:
         self.brain = brain
         self.asker = asker
         self.out = out
-        self.choices: list[Button] = []
+        self.rows: list[tuple[Button, ...]] = []
+        """The buttons under the last replies shown, numbered in order from 1."""
 
     def converse(self, lines: TextIO) -> None:
         interactive = lines.isatty()
@@ -197,7 +198,7 @@ class Terminal:
         if confirm:
             self.brain.forget(self.asker.id)
             self.brain.refresh_learned()  # drops what only this person taught the bot
-        self.choices = []
+        self.rows = []
         self.say(phrases.raw(lang, "forget_done" if confirm else "forget_kept") + "\n")
 
     def press(self, number: int) -> None:
@@ -207,6 +208,7 @@ class Terminal:
         from bot.choices import Forget
 
         choice = self.choices[number - 1].choice
+        row = self._row_of(number - 1)
         if isinstance(choice, Forget):
             self.forget(choice.confirm)
             return
@@ -219,20 +221,40 @@ class Terminal:
         if shown:
             self.show(shown)
         elif pressed.close:
-            self.choices = []
+            # As in Telegram: the pressed row goes, the message's other buttons stay.
+            del self.rows[row]
+            if self.rows:
+                self.list_buttons()
+                self.say("")
+
+    @property
+    def choices(self) -> list[Button]:
+        return [button for row in self.rows for button in row]
 
     def describe_choices(self) -> str:
         return f"1-{len(self.choices)}" if self.choices else "-"
 
+    def _row_of(self, index: int) -> int:
+        """The row of the ``index``-th button shown (from 0)."""
+        for row, buttons in enumerate(self.rows):
+            if index < len(buttons):
+                return row
+            index -= len(buttons)
+        raise IndexError(index)
+
     def show(self, replies: list[Reply]) -> None:
-        self.choices = []
+        self.rows = []
         for reply in replies:
             self.say(plain(reply.text))
-            for row in reply.buttons:
-                for button in row:
-                    self.choices.append(button)
-                    self.say(f"  [{len(self.choices)}] {button.label}")
+            shown = len(self.choices)
+            self.rows.extend(tuple(row) for row in reply.buttons)
+            self.list_buttons(shown)
             self.say("")
+
+    def list_buttons(self, start: int = 0) -> None:
+        """Number the buttons shown, from the ``start``-th (from 0)."""
+        for number, button in enumerate(self.choices[start:], start=start + 1):
+            self.say(f"  [{number}] {button.label}")
 
     def say(self, text: str) -> None:
         self.out.write(text + "\n")

@@ -251,7 +251,18 @@ class RegistryIndex:
                   for doc in candidates]
         scored.sort(key=lambda c: -c.score)
         scored = self._fuzz_rerank(tables, words, scored[:_FUZZ_SHORTLIST])
-        return self._decide(tables, query, scored)
+        rare = any(i not in optional and i not in kinds and tables.places.isdisjoint(matches)
+                   and self._live_names(tables, matches) <= self.config.max_candidates
+                   for i, matches in enumerate(word_matches))
+        return self._decide(tables, query, scored, rare)
+
+    @staticmethod
+    def _live_names(tables: Tables, matches: dict[int, float]) -> int:
+        """How many organisations have a name with one of the words ``matches`` (the
+        same organisation counted once per word): a name word (not a place's, not a
+        kind's) in a few names tells them from the others."""
+        return sum(1 for word_id in matches for doc in tables.postings[word_id]
+                   if not tables.dead[doc])
 
     def _acronym_docs(self, tables: Tables, words: list[str], capitalised: frozenset[str],
                       optional: frozenset[int]) -> dict[int, frozenset[int]]:
@@ -456,10 +467,14 @@ class RegistryIndex:
         scored.sort(key=lambda c: -c.score)
         return scored
 
-    def _decide(self, tables: Tables, query: str, scored: list[_Candidate]) -> SearchResult:
+    def _decide(self, tables: Tables, query: str, scored: list[_Candidate],
+                rare: bool) -> SearchResult:
         """``found`` for a clear winner that has no namesake the query fits as well;
         else the close ones as ``candidates`` (``closest`` when only one of them
-        explains every word of the query: it comes first); else ``not_found``."""
+        explains every word of the query: it comes first); else, when a word of the query
+        is in a few names only (``rare``), the organisations whose names have every word
+        of it ("Greenhollow" for "Greenhollow Environmental Alliance": one word of three
+        scores under ``candidates``, yet names it); else ``not_found``."""
         config = self.config
         best = scored[0]
         runner_up = scored[1].score if len(scored) > 1 else 0.0
@@ -477,6 +492,8 @@ class RegistryIndex:
                and close[limit].covers and close[limit].score >= close[0].score - _TIE):
             limit += 1
         close = close[:limit]
+        if not close and rare:
+            close = [c for c in scored if c.covers and c.precision == 1.0][:limit]
         if not close:
             return SearchResult(query, "not_found", ())
         covering = [c for c in close if c.covers]
