@@ -762,30 +762,32 @@ def _asks(sentence: str, tokens: list[str]) -> bool:
 
 _JOINERS = frozenset(("and", "dhe", "edhe"))
 _SECOND_ASKS = frozenset(_QUESTION_KINDS)
-"""The words that begin a second question after "and" or a comma: a question word."""
+"""The words that begin a second question after "and" or a comma: a question word, or
+the start of a question (:data:`_SECOND_STARTS`)."""
+_SECOND_STARTS = (*_ASKING_STARTS, "deri kur")
 
 
 def _joined_questions(sentence: Sentence) -> tuple[Sentence, ...]:
     """A sentence asking two things joined by "and"/"dhe" or a comma ("ku e keni
     zyren dhe cfare orari keni?", "How do we register and what documents do we
     need?"): its two questions, each of three words or more, the first asking (as
-    :func:`_asks` reads it) and the second beginning with a question word; any other
-    sentence as it is. The second may join a third."""
+    :func:`_asks` reads it) and the second beginning with a question word or as a
+    question does ("... dhe a duhet", "... and do we need", "... dhe deri kur"); any
+    other sentence as it is. The second may join a third."""
     tokens = sentence.text.split()
     folded = [words(token) for token in tokens]
     for k in range(1, len(tokens) - 1):
         joiner = len(folded[k]) == 1 and folded[k][0] in _JOINERS
-        comma = tokens[k - 1].endswith(",")
-        after = folded[k + 1] if joiner else folded[k]
-        if not (joiner or comma) or not after or after[0] not in _SECOND_ASKS:
+        if not joiner and not tokens[k - 1].endswith(","):
             continue
-        first_text = " ".join(tokens[:k]).rstrip(",")
-        second_text = " ".join(tokens[k + 1 if joiner else k:])
+        at = k + 1 if joiner else k  # where the second question begins
         first = tuple(w for f in folded[:k] for w in f)
-        second = tuple(w for f in folded[k + 1 if joiner else k:] for w in f)
-        if len(first) >= 3 and len(second) >= 3 and _asks(first_text, list(first)):
+        second = tuple(w for f in folded[at:] for w in f)
+        first_text = " ".join(tokens[:k]).rstrip(",")
+        if (len(first) >= 3 and len(second) >= 3 and _asks(first_text, list(first))
+                and (second[0] in _SECOND_ASKS or " ".join(second).startswith(_SECOND_STARTS))):
             return (Sentence(first_text, first, True),
-                    *_joined_questions(Sentence(second_text, second, True)))
+                    *_joined_questions(Sentence(" ".join(tokens[at:]), second, True)))
     return (sentence,)
 
 

@@ -188,6 +188,10 @@ def test_two_questions_joined_by_and_or_a_comma_are_told_apart() -> None:
         "where is your office", "what are your hours", "when do you open?"]
     assert asked("Çfarë dokumentesh duhen dhe ku dorëzohen ato?") == [
         "Çfarë dokumentesh duhen", "ku dorëzohen ato?"]
+    assert asked("cfare dokumentash duhen per grant dhe deri kur eshte afati?") == [
+        "cfare dokumentash duhen per grant", "deri kur eshte afati?"]
+    assert asked("how much money can we get and do we need co-financing?") == [
+        "how much money can we get", "do we need co-financing?"]
     # One question: the first part does not ask, a part is too short, or what
     # follows "and" is no question word.
     assert asked("We registered last year and what now?") == [
