@@ -538,7 +538,8 @@ class Assistant:
         A registry match found with certainty wins unless the FAQ answers with
         a higher score; a sure FAQ answer comes next, unless the text looks
         like a name and organisations come close (then both are offered);
-        close calls on both sides are offered together as buttons; a
+        close calls on both sides are offered together as buttons; a request for a
+        person without a staff chat gets the agency's contacts; a
         Capitalised Name or an "is ... registered" that matches nothing gets
         "no registered organisation matches" (before any FAQ answer when it names the
         organisation, or quotes a NIPT); anything else goes to the staff.
@@ -566,6 +567,11 @@ class Assistant:
         similar = lookup.results[:MAX_MIXED_CANDIDATES] if (
             lookup and lookup.decision == "candidates") else ()
         name_like = self._looks_like_lookup(message)
+        if message.wants_staff and not self.tickets.enabled:
+            # Asked for a person, with no staff chat to pass the question to: the FAQ's
+            # "the bot offers to send it to the staff" would not be true.
+            return self._logged(asker, chat_id, text, lang, decision, "staff",
+                                self._escalate(lang, after=True))
         if decision.decision == "answer" and decision.top is not None:
             if similar and name_like:
                 return self._logged(asker, chat_id, text, lang, decision, "suggested",

@@ -185,6 +185,10 @@ async def test_none_of_these_without_a_staff_chat_gives_the_contact(
     assert "/search" in helped.text and "/ask" not in helped.text  # nobody to ask
     [asked] = await ask(api, ana, "/ask A mund të flas me dikë?")
     assert asked.text.startswith("Ju lutemi kontaktoni drejtpërdrejt agjencinë")
+    # Not the FAQ's "the bot offers to send your question to the staff".
+    [person] = await ask(api, ana, "A mundem me fol me nji njeri?")
+    assert person.text.startswith("Ju lutemi kontaktoni drejtpërdrejt agjencinë")
+    assert AGENCY_PHONE in person.text
     menus = [json.dumps(c.params.get("commands")) for c in api.calls_of("setMyCommands")]
     assert menus and all('"start"' in m and '"ask"' not in m for m in menus)
 
