@@ -289,6 +289,18 @@ def test_stats_say_the_sample_is_demo_data_until_a_real_import_replaces_it(
     assert "X00000001D" not in out and "Lulebora (" not in out
 
 
+def test_an_import_that_brings_no_organisation_keeps_the_demo_sample(
+        database_url: str, tmp_path: Path, project_root: Path) -> None:
+    ensure_sample_registry(Database(database_url), project_root / "bot" / "data"
+                           / "sample_registry.csv")
+    config = write_config(tmp_path, database_url)
+    for name, rows in (("empty.csv", []), ("bad.csv", [GOOD[0].replace("K11111111A", "K1")])):
+        code, out, _ = run(config, "import", str(write_csv(tmp_path / name, rows)))
+        assert "demo sample were deleted" not in out, out
+        code, out, _ = run(config, "stats")
+        assert "Organisations: 25" in out and "DEMO sample" in out
+
+
 def test_replace_marks_missing_organisations_removed_and_a_reimport_restores_them(
         database_url: str, tmp_path: Path) -> None:
     config = write_config(tmp_path, database_url)
@@ -313,6 +325,14 @@ def test_replace_marks_missing_organisations_removed_and_a_reimport_restores_the
     assert "1 skipped" in out and "removed" not in out, out
     code, out, _ = run(config, "search", "Qendra Rinore Ura")
     assert "L22222222B" in out
+    # A row whose NIPT cannot be read may be any organisation missing from the file:
+    # nothing is removed, and the admin is told why.
+    cut = GOOD[1].replace("L22222222B", "L22222222")
+    code, out, err = run(config, "import", "--replace",
+                         str(write_csv(tmp_path / "cut.csv", [GOOD[0], cut, *GOOD[2:]])))
+    assert code == 1 and "1 skipped" in out and "removed" not in out, out
+    assert "6 organisation(s) not in the file were not removed" in err
+    assert "Organisations: 8" in run(config, "stats")[1]
 
 
 def test_a_replace_removing_more_than_half_asks_for_yes(database_url: str,

@@ -75,6 +75,9 @@ class ImportReport:
     removed: int = 0              # organisations --replace marked removed
     sample_removed: int = 0       # rows of the demo registry this first real import deleted
     would_remove: int = 0         # removals refused: more than half the registry, no --yes
+    kept_unsure: int = 0
+    """Organisations --replace did not remove: a skipped row without a readable NIPT may
+    be theirs."""
     errors: list[RowError] = field(default_factory=list)
     strict: bool = False
     ignored: list[str] = field(default_factory=list)
@@ -292,9 +295,11 @@ def import_registry(db: Database, path: str | Path, *, strict: bool = False,
     leaves the stored phone numbers alone. ``replace`` makes the registry
     equal to the file: organisations missing from it are marked removed (kept,
     no longer found); unless ``confirmed``, nothing is written when that would
-    remove more than half the registry. The first real (not ``sample``) import
-    deletes the bundled demo rows. Everything is written in one transaction:
-    an error leaves the database as it was.
+    remove more than half the registry, and nothing is removed while a skipped row has
+    no readable NIPT (it may be one of them: a NIPT with its last letter cut). The first
+    real (not ``sample``) import that brings organisations in deletes the bundled demo
+    rows. Everything is written in one transaction: an error leaves the database as it
+    was.
     """
     path = Path(path)
     columns, rows, errors, count, ignored = read_registry_csv(path)
@@ -313,6 +318,8 @@ def import_registry(db: Database, path: str | Path, *, strict: bool = False,
             active = session.scalars(select(Organisation.nipt).where(
                 Organisation.removed_at.is_(None), Organisation.sample.is_(False))).all()
             missing = [nipt for nipt in active if nipt not in in_file]
+            if missing and any(e.nipt is None for e in errors):
+                report.kept_unsure, missing = len(missing), []
             if len(missing) * 2 > len(active) and not confirmed:
                 report.would_remove = len(missing)
                 return report
@@ -322,7 +329,7 @@ def import_registry(db: Database, path: str | Path, *, strict: bool = False,
                                 .values(removed_at=func.now(), updated_at=func.now()))
             _log_changes(session, missing)
             report.removed = len(missing)
-        if not sample:
+        if not sample and rows:
             demo = session.scalars(select(Organisation.nipt)
                                    .where(Organisation.sample.is_(True))).all()
             if demo:
