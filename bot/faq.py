@@ -139,6 +139,8 @@ class _Checker:
 
     def __init__(self, file: str) -> None:
         self.file = file
+        self.lines: list[str] = []
+        """The file's lines (a text cut by a comment is found in them)."""
         self.problems: list[Problem] = []
         self.entry_id: str | None = None
         self.ids: list[tuple[str, str, int]] = []
@@ -177,6 +179,11 @@ class _Checker:
         if not value:
             self.report(node, f"{what} is empty")
             return None
+        if not node.style and self._comment_after(node):  # plain, not quoted or a block
+            self.report(node, f"{what} stops before a '#': in YAML, ' #' starts a comment, so "
+                              "the rest of the line is not part of the text. Put the whole "
+                              "text in quotes (\"...\"), or a comment on a line of its own")
+            return None
         try:  # "\ud83d\ude00" (an emoji escaped as JSON does) is read as two lone halves
             value.encode("utf-8")
         except UnicodeEncodeError:
@@ -190,6 +197,11 @@ class _Checker:
                               "control reorders what people read): delete it")
             return None
         return value
+
+    def _comment_after(self, node: Node) -> bool:
+        """Whether a comment follows the plain text ``node`` on its last line."""
+        line, column = node.end_mark.line, node.end_mark.column
+        return line < len(self.lines) and self.lines[line][column:].lstrip().startswith("#")
 
     def texts(self, node: Node, what: str) -> tuple[str, ...]:
         """A list of texts (a single text is accepted as a list of one)."""
@@ -350,6 +362,7 @@ def _read_file(check: _Checker, path: Path) -> list[Entry]:
     text = ""
     try:
         text = read_text(path)
+        check.lines = text.splitlines()
         root = safe_yaml.compose(text, "FAQ files")
     except OSError as exc:
         check.report(None, f"cannot read the file: {exc.strerror or exc}")

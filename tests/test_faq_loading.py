@@ -104,12 +104,31 @@ def test_unknown_key_suggests_the_right_one(tmp_path: Path) -> None:
     ("questions:\n  en: [Why]\nanswer:\n  en: Because.\nlinks:\n  - title: x\n    url: ftp://x\n",
      10, "link url 'ftp://x' must start with"),
     ("questions:\n  en: [Why]\nanswer:\n  en: yes\n", 7, "answer 'en' must be text, not yes/no"),
+    # ' #' starts a comment: the text would silently stop before it.
+    ("questions:\n  en: [Why]\nanswer:\n  en: The fee is 100 lek #paid at the bank\n", 7,
+     "answer 'en' stops before a '#': in YAML, ' #' starts a comment"),
+    ("questions:\n  en:\n    - Is room #5 open?\nanswer:\n  en: Yes.\n", 6,
+     "an item of questions 'en' stops before a '#'"),
 ])
 def test_entry_problems(tmp_path: Path, body: str, line: int, message: str) -> None:
     path = write(tmp_path, "faq.yaml", entry(body))
     problems = problems_of(path)
     assert any(p.startswith(f"{path}:{line}: entry 'ngo-x': {message}") for p in problems), \
         problems
+
+
+def test_a_hash_inside_quotes_or_a_block_is_text(tmp_path: Path) -> None:
+    path = write(tmp_path, "faq.yaml", entry("""\
+        questions:
+          en: ["Is room #5 open?", 'What is #NAD?']
+        answer:
+          en: >-
+            Room #5 is open
+            on Mondays.
+        """))
+    [item] = load_faq(path).entries
+    assert item.questions["en"] == ("Is room #5 open?", "What is #NAD?")
+    assert item.answers["en"] == "Room #5 is open on Mondays."
 
 
 def test_missing_id_and_bad_id(tmp_path: Path) -> None:
