@@ -28,13 +28,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import yaml as pyyaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from bot.config import FaqAdminConfig
 from bot.faq import Entry, Faq, Problem, check_faq, faq_files, read_text
 from bot.text import fold
+from bot.untrusted import visible
 
 if TYPE_CHECKING:
     from bot.conversation import Assistant
@@ -291,7 +294,7 @@ class FaqAdmin:
         if lang not in answers:
             if not answer:
                 raise SuggestionError(f"entry '{entry_id}' has no answer in '{lang}'")
-            answers[lang] = answer.strip()
+            answers[lang] = yaml_text(answer.strip())
         questions = node["questions"]
         phrasings = questions.get(lang)
         if not isinstance(phrasings, list):
@@ -299,7 +302,7 @@ class FaqAdmin:
             questions[lang] = phrasings
         if any(fold(str(p)) == fold(question) for p in phrasings):
             return Outcome(self.faq, (), Change())
-        phrasings.append(question.strip())
+        phrasings.append(yaml_text(visible(question)))
         return self._write_checked(file.name, _dump_round_trip(data))
 
     def add_entry(self, lang: str, question: str, answer: str, *,
@@ -314,8 +317,8 @@ class FaqAdmin:
         entry["id"] = entry_id
         if category:
             entry["category"] = category
-        entry["questions"] = CommentedMap({lang: CommentedSeq([question.strip()])})
-        entry["answer"] = CommentedMap({lang: answer.strip()})
+        entry["questions"] = CommentedMap({lang: CommentedSeq([yaml_text(visible(question))])})
+        entry["answer"] = CommentedMap({lang: yaml_text(answer.strip())})
         if data.get("entries") is None:
             data["entries"] = CommentedSeq()
         data["entries"].append(entry)
@@ -346,7 +349,8 @@ class FaqAdmin:
         return candidate
 
 
-def _yaml() -> YAML:
+def yaml_writer() -> YAML:
+    """ruamel's writer, laid out as the FAQ files are."""
     yaml = YAML()
     yaml.preserve_quotes = True
     yaml.width = 4096
@@ -354,11 +358,22 @@ def _yaml() -> YAML:
     return yaml
 
 
+def yaml_text(text: str) -> str:
+    """``text`` as a FAQ file holds it: quoted where the bot's reader (PyYAML, YAML 1.1)
+    would read something else: "no" (false), "10", "2024-05-01", "Note: ..." (ruamel
+    writes YAML 1.2, where "no" is text)."""
+    try:
+        same = pyyaml.safe_load(text) == text
+    except pyyaml.YAMLError:
+        same = False
+    return text if same else DoubleQuotedScalarString(text)
+
+
 def _load_round_trip(file: Path) -> CommentedMap:
     """A FAQ file as ruamel reads it to write it back with its comments; a file that cannot
     be read (a half-edited one among them) is a :class:`SuggestionError` naming it."""
     try:
-        data = _yaml().load(read_text(file))
+        data = yaml_writer().load(read_text(file))
     except OSError as exc:
         raise SuggestionError(f"{file.name}: cannot read the file: {exc.strerror or exc}"
                               ) from None
@@ -376,7 +391,7 @@ def _load_round_trip(file: Path) -> CommentedMap:
 
 def _dump_round_trip(data: CommentedMap) -> bytes:
     out = io.StringIO()
-    _yaml().dump(data, out)
+    yaml_writer().dump(data, out)
     return out.getvalue().encode("utf-8")
 
 

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.text import Message, detect_language, fold, read
+from bot.untrusted import visible
 
 if TYPE_CHECKING:  # SQLAlchemy is imported where it is used: ``ask`` reads without it
     from sqlalchemy.orm import Session
@@ -454,20 +455,24 @@ def learn_cases(db: Database, cases: Iterable[Case], threshold: float) -> tuple[
 def export_yaml(learned: Iterable[Learned]) -> str:
     """The phrasings that count, as FAQ YAML an admin can paste into the files: one
     entry per id with only its new ``questions``, by language."""
+    # Only here: the matcher's readers need no YAML writer.
+    from bot.faq_admin import yaml_text, yaml_writer
+
     by_entry: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    ids: dict[str, list[int]] = defaultdict(list)
     for item in learned:
         if item.active:
             questions = by_entry[item.entry_id][item.language]
-            questions.extend(t for t in item.texts if t not in questions)
-    entries = [{"id": entry_id, "questions": {lang: texts for lang, texts in langs.items()}}
+            texts = [visible(t) for t in item.texts]
+            questions.extend(t for t in texts if t and t not in questions)
+            ids[item.entry_id].append(item.id)
+    entries = [{"id": entry_id, "questions": {lang: [yaml_text(t) for t in texts]
+                                              for lang, texts in langs.items()}}
                for entry_id, langs in sorted(by_entry.items())]
     header = ("# Learned phrasings: add each entry's questions to the entry with the same id\n"
-              "# in the FAQ files (then remove them with `ngo-faq-bot learned remove ID`).\n")
-    from ruamel.yaml import YAML  # only here: the matcher's readers need none of it
-
+              "# in the FAQ files, then remove them with `ngo-faq-bot learned remove ID`:\n"
+              + "".join(f"#   {entry_id}: {' '.join(map(str, sorted(numbers)))}\n"
+                        for entry_id, numbers in sorted(ids.items())))
     out = io.StringIO()
-    writer = YAML()
-    writer.width = 4096
-    writer.indent(mapping=2, sequence=4, offset=2)
-    writer.dump({"version": 1, "entries": entries}, out)
+    yaml_writer().dump({"version": 1, "entries": entries}, out)
     return header + out.getvalue()

@@ -54,19 +54,22 @@ def clean(text: str) -> str:
     return text.replace("\x00", "")
 
 
-def shown_name(name: str | None) -> str:
-    """A person's name as staff see it: without bidirectional and other invisible controls
-    (format characters removed, control characters and line breaks made spaces), on one
-    line; ``?`` when nothing visible is left."""
-    if not name:
-        return "?"
+def visible(text: str) -> str:
+    """``text`` without bidirectional and other invisible controls (format characters
+    removed, control characters and line breaks made spaces), on one line."""
     kept = []
-    for char in name:
+    for char in text:
         hidden = _hidden(char)
         if hidden == "format":
             continue
         kept.append(" " if hidden == "control" else char)
-    return " ".join("".join(kept).split()) or "?"
+    return " ".join("".join(kept).split())
+
+
+def shown_name(name: str | None) -> str:
+    """A person's name as staff see it (:func:`visible`); ``?`` when nothing visible is
+    left."""
+    return visible(name or "") or "?"
 
 
 def for_terminal(text: str) -> str:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot import learning, privacy
 from bot.cli import main
@@ -245,6 +246,25 @@ def test_list_remove_and_export(config_file: Path, database_url: str,
     assert f"no learned phrasing #{active.id}" in capsys.readouterr().err
     assert cli(config_file, "learned", "list") == 0
     assert "bank-account" not in capsys.readouterr().out
+
+
+def test_the_export_reads_back_as_the_texts_people_wrote(
+        config_file: Path, database_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """As the bot's reader (YAML 1.1) reads the files: "no" is no boolean, "2024" no
+    number; a bidirectional control (which the FAQ check refuses) is left out."""
+    with Database(database_url) as db:
+        for user, text in ((1, "no"), (2, "no"), (3, "\u202eyes"), (4, "yes"),
+                           (5, "2024"), (6, "2024"), (7, "Note: the bank"), (8, "Note: the bank")):
+            learning.vote(db, entry_id="bank-account", text=text, language="en",
+                          user_id=user, source=learning.PICK, threshold=0.6)
+        ids = [item.id for item in learning.listing(db, min_votes=2)]
+    assert cli(config_file, "learned", "export") == 0
+    out = capsys.readouterr().out
+    [entry] = yaml.safe_load(out)["entries"]
+    assert sorted(entry["questions"]["en"]) == ["2024", "Note: the bank", "no", "yes"]
+    assert f"#   bank-account: {' '.join(map(str, sorted(ids)))}\n" in out
+    assert cli(config_file, "learned", "remove", f"#{ids[0]}") == 0  # as `list` shows it
+    assert f"removed learned phrasing #{ids[0]}" in capsys.readouterr().out
 
 
 def test_forget_removes_what_only_that_person_taught(

@@ -245,3 +245,19 @@ def test_an_uploaded_yml_file_replaces_the_file_it_was_exported_from(tmp_path: P
     assert done is not None and done.ok
     assert sorted(p.name for p in folder.iterdir()) == ["grants.yml"]
     assert installed[-1].get("ngo-registration").answer_in("en") == "At the court in Tirana."
+
+
+def test_a_suggested_phrasing_is_written_as_the_text_it_is(tmp_path: Path) -> None:
+    """A person's "no" or "2024" (YAML 1.1 reads them as false and a number) and a
+    bidirectional control (the check refuses it) would make the file invalid."""
+    from bot.faq_admin import FaqAdmin
+
+    folder = tmp_path / "faq"
+    folder.mkdir()
+    write(folder, "registration.yaml", GOOD)
+    admin = FaqAdmin(path=folder, history_dir=tmp_path / "history", faq=load_faq(folder),
+                     install=lambda faq: None)
+    for question in ("no", "2024", "\u202eyes", "Note: a court"):
+        assert admin.add_phrasing("ngo-registration", "en", question).ok
+    assert load_faq(folder).get("ngo-registration").questions["en"] == (
+        "How do I register an NGO?", "no", "2024", "yes", "Note: a court")

@@ -31,9 +31,10 @@ OUT_OF_SCOPE = "x"
 
 def phrasing_id(value: str) -> tuple[bool, int]:
     """A learned phrasing id (``12``) or an out-of-scope question's (``x12``) as argparse
-    reads it: (out of scope?, number)."""
-    out_of_scope = value.lower().startswith(OUT_OF_SCOPE)
-    number = value[1:] if out_of_scope else value
+    reads it, with the ``#`` ``learned list`` shows or without: (out of scope?, number)."""
+    given = value.removeprefix("#")
+    out_of_scope = given.lower().startswith(OUT_OF_SCOPE)
+    number = given[1:] if out_of_scope else given
     if not (number.isascii() and number.isdigit()) or int(number) >= 2**31:
         raise argparse.ArgumentTypeError(f"not a learned phrasing id: {value!r}")
     return out_of_scope, int(number)
