@@ -35,7 +35,14 @@ def _positive(value: Any) -> Any:
     return value
 
 
-Score = Annotated[float, Field(strict=True, ge=0, le=100)]
+def _not_a_fraction(value: float) -> float:
+    if 0 < value < 1:
+        raise ValueError(f"{value} looks like a fraction: scores are 0 to 100, write "
+                         f"{value * 100:g} for {value * 100:g}%")
+    return value
+
+
+Score = Annotated[float, Field(strict=True, ge=0, le=100), AfterValidator(_not_a_fraction)]
 Points = Annotated[float, Field(strict=True, ge=0, le=100)]
 Count = Annotated[StrictInt, Field(ge=1, le=50)]
 Duration = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_positive)]

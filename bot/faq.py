@@ -411,10 +411,12 @@ def _check_version(check: _Checker, root: Node, node: Node | None) -> None:
 
 
 def faq_files(path: str | os.PathLike[str]) -> list[Path]:
-    """The YAML files of a FAQ: ``path`` itself, or every ``*.yaml`` in the folder."""
+    """The YAML files of a FAQ: ``path`` itself, or every ``*.yaml`` and ``*.yml`` in the
+    folder (``.YAML`` too)."""
     path = Path(path)
     if path.is_dir():
-        return sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+        return sorted(p for p in path.iterdir()
+                      if p.suffix.lower() in (".yaml", ".yml") and p.is_file())
     return [path]
 
 

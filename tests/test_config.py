@@ -155,6 +155,10 @@ def test_durations_are_read_in_human_units(tmp_path: Path) -> None:
      "config.yaml:4: day is out of range for month: a date that does not exist"),
     ("staff:\n  hours:\n    opne: {}\n", "staff.hours: unknown key 'opne'"),
     ("staff:\n  routes:\n    grants: the grants team\n", "staff.routes.grants: expected"),
+    # A score written as a fraction would answer almost anything.
+    ("matching:\n  answer: 0.9\n",
+     "config.yaml:2: matching.answer: 0.9 looks like a fraction: scores are 0 to 100, "
+     "write 90 for 90%"),
     # Swapped thresholds: what should only be offered would be answered as found.
     ("registry:\n  found: 55\n  candidates: 88\n",
      "config.yaml:1: registry: candidates \\(88\\) is above found \\(55\\): candidates is the "

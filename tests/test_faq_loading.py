@@ -261,3 +261,10 @@ def test_a_suggested_phrasing_is_written_as_the_text_it_is(tmp_path: Path) -> No
         assert admin.add_phrasing("ngo-registration", "en", question).ok
     assert load_faq(folder).get("ngo-registration").questions["en"] == (
         "How do I register an NGO?", "no", "2024", "yes", "Note: a court")
+
+
+def test_a_file_ending_in_capitals_is_read_with_the_others(tmp_path: Path) -> None:
+    write(tmp_path, "registration.yaml", GOOD)
+    write(tmp_path, "Extra.YML", entry("questions:\n  en: [Why]\n"))
+    assert any(p.startswith(f"{tmp_path / 'Extra.YML'}:3: entry 'ngo-x': missing 'answer'")
+               for p in problems_of(tmp_path))
