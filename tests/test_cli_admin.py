@@ -163,6 +163,17 @@ def test_report_refuses_a_chart_without_a_file_name(
     assert "argument --chart: give the file to write" in capsys.readouterr().err
 
 
+def test_report_writes_its_chart_only_to_a_png_file(
+        config_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    faq_file = tmp_path / "agency.yaml"
+    faq_file.write_text("version: 1\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as exited:
+        main(["--config", str(config_file), "report", "--chart", str(faq_file)])
+    assert exited.value.code == 2
+    assert "give a file name ending in .png" in capsys.readouterr().err
+    assert faq_file.read_text(encoding="utf-8") == "version: 1\n"
+
+
 @pytest.mark.parametrize("dates, message", [
     (["--since", "2026-03-04", "--until", "2026-03-02"], "--since is after --until"),
     (["--since", "2099-01-01"], "the first day is after today"),

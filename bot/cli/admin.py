@@ -36,11 +36,14 @@ def user_id(value: str) -> int:
     return number
 
 
-def file_name(value: str) -> str:
-    """A file to write as argparse reads it: not empty (``--chart ""`` wrote nothing and
-    said nothing)."""
+def png_name(value: str) -> str:
+    """The chart's file as argparse reads it: not empty (``--chart ""`` wrote nothing and
+    said nothing), ending in .png (``--chart faq/grants.yaml`` overwrote a FAQ file)."""
     if not value.strip():
         raise argparse.ArgumentTypeError("give the file to write, e.g. --chart chart.png")
+    if not value.lower().endswith(".png"):
+        raise argparse.ArgumentTypeError(f"the chart is a PNG picture: give a file name "
+                                         f"ending in .png, not {value!r}")
     return value
 
 
@@ -65,7 +68,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     rep.add_argument("--until", type=day, metavar="DATE",
                      help="last day, included (YYYY-MM-DD)")
     rep.add_argument("--lang", choices=("sq", "en"), default="en")
-    rep.add_argument("--chart", type=file_name, metavar="FILE",
+    rep.add_argument("--chart", type=png_name, metavar="FILE.png",
                      help="also write the chart as a PNG")
     rep.set_defaults(handler=run_report)
 
