@@ -187,3 +187,15 @@ def test_a_vote_keeps_the_button_of_the_other_question_asked(tmp_path: Path) -> 
     label = office.question_in("sq")
     assert f"(Faleminderit për vlerësimin!)\n  [1] {label}\n" in result.stdout
     assert office.answer_in("sq")[:80] in result.stdout
+
+
+def test_a_config_copied_to_another_folder_names_the_demo_registrys_setting(
+        tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text((PROJECT_ROOT / "config.yaml").read_text(
+        encoding="utf-8"), encoding="utf-8")
+    result = chat(tmp_path, ["hi"], "--config", "config.yaml", "chat")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(
+        f"error: cannot import the sample registry: {tmp_path / 'bot' / 'data'}")
+    assert "registry.sample_csv in the config" in result.stderr
+    assert "null to start with an empty one" in result.stderr

@@ -395,10 +395,18 @@ def organisation_count(db: Database) -> int:
 
 def ensure_sample_registry(db: Database, csv_path: str | Path | None) -> ImportReport | None:
     """Import the bundled demo registry (marked ``sample``) when the organisations table is
-    empty; the first real import deletes it."""
+    empty; the first real import deletes it. A file that cannot be read is a
+    :class:`RegistryImportError` naming the setting (a config.yaml copied to another folder
+    points its relative path elsewhere)."""
     if csv_path is None or organisation_count(db) > 0:
         return None
-    return import_registry(db, csv_path, sample=True)
+    try:
+        return import_registry(db, csv_path, sample=True)
+    except RegistryImportError as exc:
+        raise RegistryImportError(
+            f"{exc} (registry.sample_csv in the config: the demo registry, imported into "
+            "an empty registry; write its path, or null to start with an empty one)"
+        ) from None
 
 
 def registry_stats(db: Database) -> RegistryStats:
