@@ -66,6 +66,19 @@ def test_faq_check_bad_file_lists_problems_and_fails(
     assert f"{path}:12: entry 'volunteers': missing 'questions'" in out
 
 
+def test_faq_check_of_one_file_names_an_id_a_file_beside_it_uses(
+        faq_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The bot loads the folder, and would refuse it: checking the new file says why."""
+    new = tmp_path / "new.yaml"
+    new.write_text("version: 1\nentries:\n  - id: volunteers\n    questions:\n"
+                   "      en: [Volunteers?]\n    answer:\n      en: Yes.\n", encoding="utf-8")
+    assert main(["faq", "check", str(new)]) == 1
+    assert f"{new}:3: entry 'volunteers': duplicate id: already used at " in \
+        capsys.readouterr().out
+    assert main(["faq", "check", str(faq_file)]) == 1  # the same clash, seen from there
+    assert "entry 'volunteers': duplicate id" in capsys.readouterr().out
+
+
 def test_faq_check_defaults_to_the_configured_path(
         faq_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "config.yaml"

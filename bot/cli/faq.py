@@ -22,7 +22,7 @@ from bot.cli import lines
 
 if TYPE_CHECKING:  # imported where they are used, so that --help starts at once
     from bot.evaluate import Outcome
-    from bot.faq import Faq
+    from bot.faq import Faq, Problem
     from bot.matcher import Decision, FaqMatcher
     from bot.text import Message
 
@@ -89,6 +89,9 @@ def run_check(args: argparse.Namespace) -> int:
 
     path = _faq_path(args, args.path)
     faq, problems = check_faq(path)
+    if faq is not None and path.is_file():
+        problems = _clashes(path, {entry.id for entry in faq.entries})
+        faq = None if problems else faq
     if faq is None:
         for problem in problems:
             print(problem)
@@ -97,6 +100,17 @@ def run_check(args: argparse.Namespace) -> int:
     print(f"OK: {len(faq)} entries in {len(faq.sources)} file(s), languages "
           f"{', '.join(faq.languages)}, {faq.phrasing_count} phrasings.")
     return 0
+
+
+def _clashes(path: Path, ids: set[str]) -> list[Problem]:
+    """The ``ids`` of the file ``path`` that another FAQ file in its folder uses too: the
+    bot loads the folder, and refuses it then."""
+    from bot.faq import check_faq, faq_files
+
+    if path not in faq_files(path.parent) or len(faq_files(path.parent)) < 2:
+        return []
+    _, problems = check_faq(path.parent)
+    return [p for p in problems if p.entry_id in ids and p.message.startswith("duplicate id")]
 
 
 def _matcher(args: argparse.Namespace) -> FaqMatcher | None:
