@@ -493,8 +493,8 @@ class Assistant:
                 return followed
         message = read(text)
         kind = smalltalk(message)
-        if kind is not None:
-            return [Reply(say(self.language(asker), kind))]
+        if kind is not None:  # "faleminderit" in an English chat is thanked in Albanian
+            return [Reply(say(message.marked_lang or self.language(asker), kind))]
         if not message.words:
             return [Reply(say(self.language(asker), "greeting"))]
         private = message_id if chat_id == asker.id else None

@@ -154,11 +154,12 @@ _SQ_MARKERS = frozenset("""
 dhe ose apo per nga nje te ne me si cfare cili cila cilat ku kur kush pse
 eshte jane jemi jeni kemi keni kam duhet mund nuk qe se sa po por edhe vetem nese
 tone jone juaj ime une ju na i e u ka ta mire shume faleminderit pershendetje
+flm miredita mirdita tung ckemi mirupafshim
 """.split())
 _EN_MARKERS = frozenset("""
 the and or for from a an to of in on is are was were do does did how what which
 who where when why can could should would will my our your we i you it this that
-there have has with about please thanks hello hi
+there have has with about please thanks hello hi thank bye goodbye
 """.split())
 
 # A small bilingual glossary of the NGO domain: each group of (folded) words
@@ -546,14 +547,26 @@ def detect_language(text: str,
     return _language(text.casefold(), words(text), vocabularies)
 
 
-def _language(lowered: str, tokens: Sequence[str],
-              vocabularies: Mapping[str, Collection[str]] | None) -> str:
-    # A first "a" is Albanian's question particle as often as the English article.
-    counted = tokens[1:] if tokens and tokens[0] == "a" else tokens
+def _counted(tokens: Sequence[str]) -> Sequence[str]:
+    """The words that tell a language: a first "a" is Albanian's question particle as
+    often as the English article."""
+    return tokens[1:] if tokens and tokens[0] == "a" else tokens
+
+
+def _marked(lowered: str, counted: Sequence[str]) -> tuple[int, int]:
+    """How many marks of each language (Albanian, English) ``counted`` words have: its
+    marker words, and ë or ç in the text (two)."""
     sq = sum(1 for w in counted if w in _SQ_MARKERS)
     en = sum(1 for w in counted if w in _EN_MARKERS)
     if "ë" in lowered or "ç" in lowered:
         sq += 2
+    return sq, en
+
+
+def _language(lowered: str, tokens: Sequence[str],
+              vocabularies: Mapping[str, Collection[str]] | None) -> str:
+    counted = _counted(tokens)
+    sq, en = _marked(lowered, counted)
     if sq == en and vocabularies:
         sq = sum(1 for w in counted if w in vocabularies.get("sq", ()))
         en = sum(1 for w in counted if w in vocabularies.get("en", ()))
@@ -703,6 +716,13 @@ class Message:
         """The language its words say (the FAQ matcher settles ties with its own
         vocabulary: :meth:`language`)."""
         return _language(self.text.casefold(), self.words, None)
+
+    @property
+    def marked_lang(self) -> str | None:
+        """The language its marker words say, when they say one (:func:`_marked`):
+        "faleminderit", "hello there"; None for "ok", "👍"."""
+        sq, en = _marked(self.text.casefold(), _counted(self.words))
+        return None if sq == en else "sq" if sq > en else "en"
 
     @cached_property
     def capitalised(self) -> frozenset[str]:

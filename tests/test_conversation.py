@@ -71,6 +71,16 @@ def test_questions_to_the_agency_as_you_are_answered(
         "sq" if "jeni" in question else "en", entry)
 
 
+@pytest.mark.parametrize(("text", "reply"), [
+    ("faleminderit", "Ju lutem!"), ("Pershendetje, kam nje pyetje", "Përshëndetje!"),
+    ("thanks", "You are welcome!"), ("ok", "You are welcome!")])
+def test_small_talk_is_answered_in_the_language_of_its_words(
+        brain: Assistant, text: str, reply: str) -> None:
+    # The person's app is in English; words of no one language ("ok") keep it.
+    [answer] = brain.reply(Asker(id=508, language_code="en"), text, chat_id=508)
+    assert answer.text.startswith(reply)
+
+
 def test_one_question_gets_no_extra_button(brain: Assistant) -> None:
     [reply] = brain.reply(Asker(id=504), "What are your working hours?", chat_id=504)
     assert "You also asked" not in reply.text and len(reply.buttons) == 1

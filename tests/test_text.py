@@ -69,6 +69,12 @@ def test_detect_language(text: str, lang: str) -> None:
     assert detect_language(text) == lang
 
 
+def test_the_language_small_talk_is_marked_in() -> None:
+    assert [read(t).marked_lang for t in ("faleminderit", "flm shum", "mirupafshim",
+                                          "thanks", "bye", "ok", "👍")] == [
+        "sq", "sq", "sq", "en", "en", None, None]
+
+
 @pytest.mark.parametrize("text, kind", [
     ("Përshëndetje!", "greeting"),
     ("pershendetje", "greeting"),
