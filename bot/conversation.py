@@ -90,6 +90,7 @@ SETTLE_POLL = 0.05
 """Seconds between two looks at whether a question still waits (:meth:`Assistant.settle`)."""
 
 # Phrasings that ask whether an organisation is registered (on folded text).
+_REGISTERED = re.compile(r"\b(?:[ei] regjistruar|registered)\b")
 _LOOKUP_INTENT = re.compile(r"\b(?:[ei] regjistruar|registered|nipt|nipti|niptin)\b")
 _STATUS_QUESTION = re.compile(r"\ba (?:eshte|esht|asht|osht|jane|jan) [ei] regjistruar\b|"
                               r"^(?:is|are)\b.*\bregistered$")
@@ -183,7 +184,8 @@ def _asks_of_one(message: Message) -> bool:
     have NIPT K12345678A, how do we open a bank account?", "I registered my association
     in Tirana, what next?")."""
     if NIPT_IN_TEXT.search(message.text):
-        return len(message.words) <= NIPT_MESSAGE_WORDS or _asks_if_registered(message)
+        return (len(message.words) <= NIPT_MESSAGE_WORDS
+                or bool(_REGISTERED.search(_said(message))))
     if not _asks_if_registered(message):
         return False
     typed = message.text.split()
@@ -619,19 +621,21 @@ class Assistant:
     def _looks_like_lookup(message: Message) -> bool:
         """Quotes a NIPT, is a Capitalised Name, asks whether something is registered
         (:func:`_asks_status`), or mentions registration or a NIPT and may name one
-        (:data:`SHORT_LOOKUP_WORDS`)."""
+        (:data:`SHORT_LOOKUP_WORDS`; a Capitalised word after the first: not "I",
+        "NIPT" or "NGO")."""
         return (bool(NIPT_IN_TEXT.search(message.text)) or _reads_as_name(message)
                 or _asks_status(message) or _asks_if_registered(message) and (
                     len(message.words) <= SHORT_LOOKUP_WORDS
-                    or any(w[:1].isupper() for w in message.text.split()[1:])))
+                    or any(w[:1].isupper() and w[1:2].islower()
+                           for w in message.text.split()[1:])))
 
     def _two_questions(self, message: Message,
                        decision: Decision) -> tuple[Decision, Entry | None]:
         """For a message that asks two things ("what are your hours? and where
         is your office?"): the decision on the clearer question, and the entry
         answering the other one if the bot would answer or offer it alone. The
-        message's own decision stands when neither question alone is answered: read
-        as one, the two questions blur each other ("Cfare dokumentesh duhen per
+        message's own answer stands unless a question alone is answered with a higher
+        score: read as one, the two may blur each other ("Cfare dokumentesh duhen per
         regjistrim dhe ku dorezohen ato?" got the documents of a grant call)."""
         if len(message.questions) < 2:
             return decision, None
@@ -639,7 +643,9 @@ class Assistant:
         answered = [d for d in parts if d.decision == "answer" and d.top is not None]
         if answered:
             clearest = max(answered, key=lambda d: d.top.score if d.top else 0.0)
-            decision = dataclasses.replace(clearest, question=decision.question)
+            if (decision.decision != "answer" or decision.top is None or clearest.top is None
+                    or clearest.top.score > decision.top.score):
+                decision = dataclasses.replace(clearest, question=decision.question)
         if decision.decision != "answer" or decision.top is None:
             return decision, None
         others = [d.top for d in parts if d.decision in ("answer", "suggest")

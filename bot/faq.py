@@ -170,8 +170,9 @@ class _Checker:
                 items[key] = value_node
         return items
 
-    def text(self, node: Node, what: str) -> str | None:
-        """A non-empty text scalar, or None after reporting why not."""
+    def text(self, node: Node, what: str, *, shown: bool = True) -> str | None:
+        """A non-empty text scalar, or None after reporting why not. A ``shown`` text
+        (people read it: not an id or a category) must not be cut by a comment."""
         if not isinstance(node, ScalarNode) or node.tag not in _TEXT_TAGS:
             self.report(node, f"{what} must be text, not {_kind(node)}")
             return None
@@ -179,7 +180,7 @@ class _Checker:
         if not value:
             self.report(node, f"{what} is empty")
             return None
-        if not node.style and self._comment_after(node):  # plain, not quoted or a block
+        if shown and not node.style and self._comment_after(node):  # plain: not quoted
             self.report(node, f"{what} stops before a '#': in YAML, ' #' starts a comment, so "
                               "the rest of the line is not part of the text. Put the whole "
                               "text in quotes (\"...\"), or a comment on a line of its own")
@@ -266,7 +267,8 @@ def _read_entry(check: _Checker, node: Node, file: str) -> Entry | None:
         return None
 
     entry_id = _read_id(check, node, items.get("id"))
-    category = check.text(items["category"], "category") if "category" in items else None
+    category = (check.text(items["category"], "category", shown=False)
+                if "category" in items else None)
     questions = _read_questions(check, node, items.get("questions"))
     answers = _read_answers(check, node, items.get("answer"), questions)
     keywords = {lang: check.texts(value, f"keywords '{lang}'")
@@ -284,7 +286,7 @@ def _read_id(check: _Checker, entry: Node, node: Node | None) -> str | None:
     if node is None:
         check.report(entry, "missing 'id'")
         return None
-    value = check.text(node, "id")
+    value = check.text(node, "id", shown=False)
     if value is not None and not _ID.match(value):
         check.report(node, f"bad id '{value}': use only a-z, 0-9 and '-' "
                            "(e.g. ngo-registration)")
@@ -343,7 +345,7 @@ def _read_links(check: _Checker, node: Node) -> tuple[tuple[str, str], ...]:
             check.report(item, f"a link is missing '{missing[0]}'")
             continue
         title = check.text(fields["title"], "link title")
-        url = check.text(fields["url"], "link url")
+        url = check.text(fields["url"], "link url", shown=False)
         if url and not url.startswith(_URL_SCHEMES):
             check.report(fields["url"], f"link url '{url}' must start with "
                                         + " or ".join(_URL_SCHEMES))

@@ -582,6 +582,16 @@ _GREETING_EMOJI = frozenset("👋")
 
 _HELP = frozenset(("help", "ndihme", "ndihm", "ndihmo", "ndihmoni", "ndihmen", "ndihmes"))
 """A call for help that, alone or beside a greeting, asks nothing yet ("ndihmë!")."""
+_POLITE = frozenset("""
+pershendetje pershendetjet pershendes tungjatjeta tung ckemi miredita mirembrema
+miremengjes mirembremje njatjeta hej hey hi hello hallo helo hola hiya greetings salut
+ciao mirdita mirdit mirmengjes mirmbrema mirmbramja faleminderit flm falemnderit
+faleminderes rrofsh rrofshi thanks thank thanx thx tnx cheers falemnders faleminders
+bye goodbye mirupafshim shihemi
+""".split()) | _HELP
+"""Words that make a message small talk among function words ("hello, I have a question");
+not those of _THANKS that say so only beside them ("you", "good", "ok")."""
+_NOT = frozenset(("not", "no", "nuk", "s", "jo", "but", "por", "never", "kurre"))
 
 
 def smalltalk(message: Message) -> str | None:
@@ -589,9 +599,10 @@ def smalltalk(message: Message) -> str | None:
 
     A message is small talk if every word in it is a greeting, a thank you or
     goodbye, or a call for help: "Përshëndetje!", "ok thanks", "👍", "faleminderit
-    shumë", "ndihmë"; or if, asking nothing (no "?", no question word), it has one of
-    these and function words or filler only: "Pershendetje, kam nje pyetje", "hello,
-    I have a question".
+    shumë", "ndihmë"; or if it has one of these (:data:`_POLITE`) and function words or
+    filler only, asking nothing (no "?", no question word, not begun as a question)
+    and saying no "not" or "but": "Pershendetje, kam nje pyetje", "hello, I have a
+    question"; not "hello can you help me", "Thanks, but that is not it".
     """
     tokens = message.words
     if not tokens:
@@ -600,16 +611,15 @@ def smalltalk(message: Message) -> str | None:
         if any(ch in _GREETING_EMOJI for ch in message.text):
             return "greeting"
         return None
-    polite = [w for w in tokens if w in _GREETINGS or w in _THANKS or w in _HELP]
-    if not polite:
-        return None
-    if len(polite) < len(tokens) and (
-            "?" in message.text or not all(is_stopword(w) for w in tokens)
-            or any(w in _QUESTION_KINDS for w in tokens)):
-        return None
-    if any(w in _THANKS and w not in _GREETINGS for w in polite):
-        return "thanks"
-    return "greeting"
+    said: Collection[str] = tokens
+    if not all(w in _GREETINGS or w in _THANKS or w in _HELP for w in tokens):
+        # Function words around a greeting or thanks, asking nothing, saying no "not".
+        said = [w for w in tokens if w in _POLITE]
+        rest = [w for w in tokens if w not in _POLITE]
+        if (not said or "?" in message.text or not all(is_stopword(w) for w in rest)
+                or any(w in _QUESTION_KINDS or w in _NOT for w in rest) or _asks("", rest)):
+            return None
+    return "thanks" if any(w in _THANKS and w not in _GREETINGS for w in said) else "greeting"
 
 
 # "Can I talk to a real person?", "mund të më lidhni me dikë nga stafi?"
@@ -780,20 +790,27 @@ def _asks(sentence: str, tokens: list[str]) -> bool:
                              or any(joined.startswith(s) for s in _ASKING_STARTS))
 
 
-_JOINERS = frozenset(("and", "dhe", "edhe"))
+_JOINERS = frozenset(("and", "dhe"))
+"""Words joining two questions ("edhe" is "also" as often: "... edhe si person fizik?")."""
 _SECOND_ASKS = frozenset(_QUESTION_KINDS)
 """The words that begin a second question after "and" or a comma: a question word, or
 the start of a question (:data:`_SECOND_STARTS`)."""
-_SECOND_STARTS = (*_ASKING_STARTS, "deri kur")
+_SECOND_STARTS = tuple(tuple(start.split()) for start in (*_ASKING_STARTS, "deri kur"))
+_CLAUSE_STARTS = frozenset((
+    "when", "if", "once", "after", "before", "since", "while", "as", "kur", "nese", "nqs",
+    "pasi", "sapo", "ndersa", "meqe", "meqenese", "kurdo"))
+"""Words that begin a clause before a comma ("When we receive a grant, what reports must
+we submit?", "Kur marrim nje grant, cfare..."): one question, not two."""
 
 
 def _joined_questions(sentence: Sentence) -> tuple[Sentence, ...]:
     """A sentence asking two things joined by "and"/"dhe" or a comma ("ku e keni
     zyren dhe cfare orari keni?", "How do we register and what documents do we
     need?"): its two questions, each of three words or more, the first asking (as
-    :func:`_asks` reads it) and the second beginning with a question word or as a
-    question does ("... dhe a duhet", "... and do we need", "... dhe deri kur"); any
-    other sentence as it is. The second may join a third."""
+    :func:`_asks` reads it; before a comma, not a clause such as "When we receive a
+    grant, ...") and the second beginning with a question word or with the words a
+    question begins with ("... dhe a duhet", "... and do we need", "... dhe deri kur");
+    any other sentence as it is. The second may join a third."""
     tokens = sentence.text.split()
     folded = [words(token) for token in tokens]
     for k in range(1, len(tokens) - 1):
@@ -805,7 +822,9 @@ def _joined_questions(sentence: Sentence) -> tuple[Sentence, ...]:
         second = tuple(w for f in folded[at:] for w in f)
         first_text = " ".join(tokens[:k]).rstrip(",")
         if (len(first) >= 3 and len(second) >= 3 and _asks(first_text, list(first))
-                and (second[0] in _SECOND_ASKS or " ".join(second).startswith(_SECOND_STARTS))):
+                and (joiner or first[0] not in _CLAUSE_STARTS)
+                and (second[0] in _SECOND_ASKS
+                     or any(second[:len(start)] == start for start in _SECOND_STARTS))):
             return (Sentence(first_text, first, True),
                     *_joined_questions(Sentence(" ".join(tokens[at:]), second, True)))
     return (sentence,)

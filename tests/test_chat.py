@@ -187,6 +187,10 @@ def test_a_vote_keeps_the_button_of_the_other_question_asked(tmp_path: Path) -> 
     label = office.question_in("sq")
     assert f"(Faleminderit për vlerësimin!)\n  [1] {label}\n" in result.stdout
     assert office.answer_in("sq")[:80] in result.stdout
+    # 👎: the apology, then the office's button still there.
+    result = chat(tmp_path, ["ku e keni zyren dhe cfare orari keni?", "2", "1"])
+    assert result.stdout.count(office.answer_in("sq")[:80]) == 1
+    assert "Më vjen keq që nuk ju ndihmoi." in result.stdout
 
 
 def test_a_config_copied_to_another_folder_names_the_demo_registrys_setting(

@@ -268,3 +268,13 @@ def test_a_file_ending_in_capitals_is_read_with_the_others(tmp_path: Path) -> No
     write(tmp_path, "Extra.YML", entry("questions:\n  en: [Why]\n"))
     assert any(p.startswith(f"{tmp_path / 'Extra.YML'}:3: entry 'ngo-x': missing 'answer'")
                for p in problems_of(tmp_path))
+
+
+def test_the_example_of_the_faq_readme_loads(tmp_path: Path) -> None:
+    """Its comments after an id and a category are comments; no text is cut by them."""
+    readme = (Path(__file__).resolve().parents[1] / "faq" / "README.md").read_text(
+        encoding="utf-8")
+    example = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    assert "# " in example
+    [item] = load_faq(write(tmp_path, "example.yaml", example)).entries
+    assert item.id and item.answers

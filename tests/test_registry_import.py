@@ -331,8 +331,10 @@ def test_replace_marks_missing_organisations_removed_and_a_reimport_restores_the
     code, out, err = run(config, "import", "--replace",
                          str(write_csv(tmp_path / "cut.csv", [GOOD[0], cut, *GOOD[2:]])))
     assert code == 1 and "1 skipped" in out and "removed" not in out, out
-    assert "6 organisation(s) not in the file were not removed" in err
+    assert "6 organisation(s) not in the file were not removed" in err and "--yes" in err
     assert "Organisations: 8" in run(config, "stats")[1]
+    code, out, err = run(config, "import", "--replace", "--yes", str(tmp_path / "cut.csv"))
+    assert "6 removed (not in the file)" in out, out
 
 
 def test_a_replace_removing_more_than_half_asks_for_yes(database_url: str,

@@ -106,6 +106,13 @@ def test_smalltalk_is_recognised(text: str, kind: str) -> None:
     "hi, what now",
     "pershendetje, a jeni aty?",
     "ndihme financiare per shoqaten",
+    "hello can you help me",                 # a question without "?"
+    "pershendetje, a mund te vij sot",
+    "are you there",
+    "I did not get it",
+    "Thanks, but that is not it",            # a complaint
+    "Faleminderit, por nuk eshte kjo",
+    "not good",
 ])
 def test_questions_are_not_smalltalk(text: str) -> None:
     assert smalltalk(read(text)) is None
@@ -208,6 +215,12 @@ def test_two_questions_joined_by_and_or_a_comma_are_told_apart() -> None:
         "What documents and what fees do we need?"]
     assert asked("How do we open a bank account and pay the staff?") == [
         "How do we open a bank account and pay the staff?"]
+    for one in ("When we receive a grant, what reports must we submit?",  # a clause
+                "Kur marrim nje grant, cfare raportesh duhet te dorezojme?",
+                "How can we reach you by phone and whatsapp for urgent questions?",
+                "Can we apply and do it online?",                # "do it", not "do i"
+                "A mund te aplikojme edhe si person fizik?"):    # "edhe si": also as
+        assert asked(one) == [one]
 
 
 def test_what_a_question_asks_for() -> None:

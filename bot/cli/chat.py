@@ -217,15 +217,19 @@ class Terminal:
             self.say(f"({pressed.notice})")
         if not pressed.valid:
             return
+        # As in Telegram, closing takes the pressed row away; the message's other buttons
+        # stay ("You also asked"), listed after any new ones.
+        kept = [r for i, r in enumerate(self.rows) if i != row] if pressed.close else []
         shown = ([pressed.edit] if pressed.edit is not None else []) + list(pressed.replies)
         if shown:
             self.show(shown)
         elif pressed.close:
-            # As in Telegram: the pressed row goes, the message's other buttons stay.
-            del self.rows[row]
-            if self.rows:
-                self.list_buttons()
-                self.say("")
+            self.rows = []
+        if kept:
+            start = len(self.choices)
+            self.rows.extend(kept)
+            self.list_buttons(start)
+            self.say("")
 
     @property
     def choices(self) -> list[Button]:

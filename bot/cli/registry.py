@@ -85,7 +85,8 @@ def _print_import(report: ImportReport) -> None:
     if report.kept_unsure:
         print(f"{report.path}: {report.kept_unsure} organisation(s) not in the file were not "
               "removed: a skipped row without a readable NIPT may be one of them. Mend the "
-              "skipped rows and import again with --replace.", file=sys.stderr)
+              "skipped rows and import again with --replace, or add --yes to remove them "
+              "anyway.", file=sys.stderr)
     if report.sample_removed:
         print(f"The {report.sample_removed} invented organisations of the demo sample were "
               "deleted: the registry now holds only imported data.")

@@ -295,8 +295,8 @@ def import_registry(db: Database, path: str | Path, *, strict: bool = False,
     leaves the stored phone numbers alone. ``replace`` makes the registry
     equal to the file: organisations missing from it are marked removed (kept,
     no longer found); unless ``confirmed``, nothing is written when that would
-    remove more than half the registry, and nothing is removed while a skipped row has
-    no readable NIPT (it may be one of them: a NIPT with its last letter cut). The first
+    remove more than half the registry, or anything while a skipped row has no readable
+    NIPT (it may be one of them: a NIPT with its last letter cut). The first
     real (not ``sample``) import that brings organisations in deletes the bundled demo
     rows. Everything is written in one transaction: an error leaves the database as it
     was.
@@ -318,7 +318,7 @@ def import_registry(db: Database, path: str | Path, *, strict: bool = False,
             active = session.scalars(select(Organisation.nipt).where(
                 Organisation.removed_at.is_(None), Organisation.sample.is_(False))).all()
             missing = [nipt for nipt in active if nipt not in in_file]
-            if missing and any(e.nipt is None for e in errors):
+            if missing and any(e.nipt is None for e in errors) and not confirmed:
                 report.kept_unsure, missing = len(missing), []
             if len(missing) * 2 > len(active) and not confirmed:
                 report.would_remove = len(missing)
