@@ -346,6 +346,8 @@ _SPELLINGS = {
     "dum": "duam", "dona": "duam", "kan": "kane", "kon": "kane", "vec": "vetem",
     "prej": "nga", "shpi": "shtepi", "shpija": "shtepia", "najsen": "dicka",
     "diqka": "dicka", "qe": "qe", "vet": "vete", "marr": "marre",
+    "baj": "bej", "ban": "ben", "bani": "beni", "bahet": "behet", "bahen": "behen",
+    "jush": "juve", "hala": "ende",
 }
 
 
@@ -364,7 +366,9 @@ def standard_forms(word: str) -> list[str]:
       emni -> emri);
     * ``o`` for Tosk ``a`` before a final nasal (jom -> jam, kom -> kam);
     * the first person plural ``-na`` / ``-m`` -> ``-mi`` / ``-me`` (kena ->
-      kemi, bajm -> bajme).
+      kemi, bajm -> bajme);
+    * the participle of "me + participle" without its ``-ur`` (me shit, me ardh ->
+      shitur, ardhur).
 
     The caller keeps the first form its vocabulary knows: a rule may make a
     word that does not exist, which then simply matches nothing.
@@ -385,6 +389,8 @@ def standard_forms(word: str) -> list[str]:
         add(word[:-2] + "uar")
     elif word.endswith("u") and len(word) > 4:
         add(word[:-1] + "uar")
+    if word[-1] not in "aeiouy" and not word.endswith("ur"):
+        add(word + "ur")  # the participle without its ending: me shit, me ardh
     if "an" in word or "am" in word:
         add(_GHEG_NASAL.sub(r"e\1", word))
     if _GHEG_RHOTIC.search(word):

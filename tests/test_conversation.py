@@ -81,6 +81,12 @@ def test_small_talk_is_answered_in_the_language_of_its_words(
     assert answer.text.startswith(reply)
 
 
+def test_a_gheg_question_how_to_register_is_answered(brain: Assistant) -> None:
+    # "qysh" (si), "bahet" (bëhet), "nji" (një): the table of common Gheg words.
+    [reply] = brain.reply(Asker(id=509), "qysh bahet regjistrimi i nji shoqate?", chat_id=509)
+    assert reply.buttons[0][0].choice == Helpful("sq", "ngo-registration")
+
+
 def test_one_question_gets_no_extra_button(brain: Assistant) -> None:
     [reply] = brain.reply(Asker(id=504), "What are your working hours?", chat_id=504)
     assert "You also asked" not in reply.text and len(reply.buttons) == 1

@@ -141,8 +141,12 @@ def test_asks_for_staff(text: str, wanted: bool) -> None:
     ("jom", "jam"),               # o before a final nasal -> a
     ("kena", "kemi"),             # 1st person plural -na -> -mi (also in the table)
     ("bajm", "bajme"),            # 1st person plural -m -> -me
+    ("shit", "shitur"),           # "me shit": the participle without -ur
+    ("ardh", "ardhur"),
     ("qysh", "si"),               # the table: common words no rule derives
     ("tash", "tani"),
+    ("bahet", "behet"),           # bëj in Gheg: baj, ban, bahet
+    ("jush", "juve"),
 ])
 def test_gheg_rules_give_the_standard_form(gheg: str, standard: str) -> None:
     assert standard in standard_forms(gheg)
