@@ -620,11 +620,11 @@ class Assistant:
     @staticmethod
     def _looks_like_lookup(message: Message) -> bool:
         """Quotes a NIPT, is a Capitalised Name, asks whether something is registered
-        (:func:`_asks_status`), or mentions registration or a NIPT and may name one
+        (:func:`_asks_status`), or says "registered" and may name one
         (:data:`SHORT_LOOKUP_WORDS`; a Capitalised word after the first: not "I",
-        "NIPT" or "NGO")."""
+        "NIPT" or "NGO"). The word "nipt" alone is no look-up ("i forgot our NIPT")."""
         return (bool(NIPT_IN_TEXT.search(message.text)) or _reads_as_name(message)
-                or _asks_status(message) or _asks_if_registered(message) and (
+                or _asks_status(message) or bool(_REGISTERED.search(_said(message))) and (
                     len(message.words) <= SHORT_LOOKUP_WORDS
                     or any(w[:1].isupper() and w[1:2].islower()
                            for w in message.text.split()[1:])))

@@ -113,7 +113,7 @@ worried worry follow almost ready wait waiting try trying happy glad hope etc
 _GREETINGS = frozenset("""
 pershendetje pershendetjet pershendes pershendese tungjatjeta tung ckemi
 miredita mirembrema miremengjes mengjes mirembremje njatjeta hej hey hi hello
-mirdita mirdit mirmengjes mirmbrema mirmbramja
+mirdita mirdit mirmengjes mirmbrema mirmbramja shnet
 hallo helo hola hiya yo greetings morning evening afternoon good dear sir madam
 team zoti zonja te nderuar nderuar i e salut ciao
 """.split())
@@ -154,7 +154,8 @@ _SQ_MARKERS = frozenset("""
 dhe ose apo per nga nje te ne me si cfare cili cila cilat ku kur kush pse
 eshte jane jemi jeni kemi keni kam duhet mund nuk qe se sa po por edhe vetem nese
 tone jone juaj ime une ju na i e u ka ta mire shume faleminderit pershendetje
-flm miredita mirdita tung ckemi mirupafshim
+flm miredita mirdita tung ckemi mirupafshim rrofsh rrofshi miremengjes mirmengjes
+mirembrema mirmbrema ndihme shnet
 """.split())
 _EN_MARKERS = frozenset("""
 the and or for from a an to of in on is are was were do does did how what which
@@ -337,7 +338,8 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
 # Gheg and colloquial spellings mapped to the standard (Tosk) word: the
 # common words no rule of :func:`standard_forms` derives.
 _SPELLINGS = {
-    "asht": "eshte", "osht": "eshte", "o": "eshte", "jon": "jane", "jan": "jane",
+    "asht": "eshte", "osht": "eshte", "esht": "eshte", "o": "eshte", "jon": "jane",
+    "jan": "jane",
     "qfare": "cfare", "qka": "cka", "sesi": "si", "ktu": "ketu", "kto": "keto",
     "mu": "me", "nji": "nje", "njo": "nje", "shum": "shume", "kqyr": "shiko",
     "kerkue": "kerkuar", "qysh": "si", "tash": "tani",
@@ -591,13 +593,14 @@ _HELP = frozenset(("help", "ndihme", "ndihm", "ndihmo", "ndihmoni", "ndihmen", "
 _POLITE = frozenset("""
 pershendetje pershendetjet pershendes tungjatjeta tung ckemi miredita mirembrema
 miremengjes mirembremje njatjeta hej hey hi hello hallo helo hola hiya greetings salut
-ciao mirdita mirdit mirmengjes mirmbrema mirmbramja faleminderit flm falemnderit
+ciao mirdita mirdit mirmengjes mirmbrema mirmbramja shnet faleminderit flm falemnderit
 faleminderes rrofsh rrofshi thanks thank thanx thx tnx cheers falemnders faleminders
 bye goodbye mirupafshim shihemi
 """.split()) | _HELP
 """Words that make a message small talk among function words ("hello, I have a question");
 not those of _THANKS that say so only beside them ("you", "good", "ok")."""
-_NOT = frozenset(("not", "no", "nuk", "s", "jo", "but", "por", "never", "kurre"))
+_NOT = frozenset(("not", "no", "nuk", "s", "jo", "but", "por", "never", "kurre", "nothing",
+                  "asgje", "kot"))
 
 
 def smalltalk(message: Message) -> str | None:
@@ -792,7 +795,7 @@ def _asks(sentence: str, tokens: list[str]) -> bool:
     if sentence.rstrip().endswith("?"):
         return True
     joined = " ".join(tokens)
-    return bool(tokens) and (tokens[0] in _ASKING_WORDS
+    return bool(tokens) and (_SPELLINGS.get(tokens[0], tokens[0]) in _ASKING_WORDS
                              or any(joined.startswith(s) for s in _ASKING_STARTS))
 
 
@@ -829,7 +832,7 @@ def _joined_questions(sentence: Sentence) -> tuple[Sentence, ...]:
         first_text = " ".join(tokens[:k]).rstrip(",")
         if (len(first) >= 3 and len(second) >= 3 and _asks(first_text, list(first))
                 and (joiner or first[0] not in _CLAUSE_STARTS)
-                and (second[0] in _SECOND_ASKS
+                and (_SPELLINGS.get(second[0], second[0]) in _SECOND_ASKS
                      or any(second[:len(start)] == start for start in _SECOND_STARTS))):
             return (Sentence(first_text, first, True),
                     *_joined_questions(Sentence(" ".join(tokens[at:]), second, True)))

@@ -118,6 +118,9 @@ def test_generic_queries_find_nothing(sample_index: RegistryIndex) -> None:
     ("Greenhollow", ["Greenhollow Environmental Alliance"]),
     ("moonstone?", ["Moonstone Association of Young Architects"]),
     ("Kodrimadhe", ["Shoqata e Gazetarëve të Rinj Kodrimadhe"]),
+    ("is Vaporeta still registered?", ["Forumi Rinor për Integrim Evropian Vaporeta"]),
+    ("a esht ende e regjistrueme Fushembel?",             # "esht": Gheg, "ende": still
+     ["Qendra për Zhvillimin Rural Fushëmbël"]),
     ("Shoqata e Bletarëve", ["Shoqata e Bletarëve të Zallit të Artë",
                              "Shoqata e Bletarëve të Luginës Kaltëroshe"])])
 def test_distinctive_words_of_a_name_offer_the_organisations_having_them(

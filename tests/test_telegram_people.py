@@ -430,7 +430,8 @@ async def test_asking_whether_a_named_organisation_is_registered_gets_the_regist
                          (1036, "I registered my association in Tirana, what next?"),
                          (1037, "Our NIPT is L12345678A, how do we change our address?"),
                          (1042, "We have NIPT K12345678A, how do we open a bank account?"),
-                         (1043, "How long until I get my nipt?")):
+                         (1043, "How long until I get my nipt?"),
+                         (1044, "i forgot our NIPT")):
         [faq] = await ask(api, api.user(number, language_code="en"), text)
         assert not faq.text.startswith(("No registered organisation", "No organisation")), \
             text
@@ -446,9 +447,13 @@ async def test_asking_whether_a_named_organisation_is_registered_gets_the_regist
 async def test_one_organisation_close_to_a_name_is_offered_as_one(
         api: BotApiServer, bot: RunningBot) -> None:
     [reply] = await ask(api, api.user(1034, language_code="en"),
-                        "Is the Greenhollow Environmental Alliance still active?")
+                        "Greenhollow Environmental Alliance members")
     assert reply.text.startswith("I found an organisation like")
     assert reply.labels[0].startswith("Greenhollow Environmental Alliance") and len(reply.labels) == 2
+    # "still" is filler: the organisation itself.
+    [card] = await ask(api, api.user(1045, language_code="en"),
+                       "Is the Greenhollow Environmental Alliance still active?")
+    assert "NIPT: X00000018D" in card.text
 
 
 async def test_a_name_is_answered_in_the_persons_language_not_the_names(

@@ -71,8 +71,9 @@ def test_detect_language(text: str, lang: str) -> None:
 
 def test_the_language_small_talk_is_marked_in() -> None:
     assert [read(t).marked_lang for t in ("faleminderit", "flm shum", "mirupafshim",
+                                          "rrofsh", "mirmengjes", "ndihme",
                                           "thanks", "bye", "ok", "👍")] == [
-        "sq", "sq", "sq", "en", "en", None, None]
+        "sq", "sq", "sq", "sq", "sq", "sq", "en", "en", None, None]
 
 
 @pytest.mark.parametrize("text, kind", [
@@ -93,6 +94,7 @@ def test_the_language_small_talk_is_marked_in() -> None:
     ("hello, I have a question", "greeting"),
     ("Pershendetje, kam nje pyetje", "greeting"),
     ("thanks for the help", "thanks"),
+    ("shnet", "greeting"),
 ])
 def test_smalltalk_is_recognised(text: str, kind: str) -> None:
     assert smalltalk(read(text)) == kind
@@ -113,6 +115,7 @@ def test_smalltalk_is_recognised(text: str, kind: str) -> None:
     "Thanks, but that is not it",            # a complaint
     "Faleminderit, por nuk eshte kjo",
     "not good",
+    "thanks for nothing",
 ])
 def test_questions_are_not_smalltalk(text: str) -> None:
     assert smalltalk(read(text)) is None
@@ -209,6 +212,8 @@ def test_two_questions_joined_by_and_or_a_comma_are_told_apart() -> None:
         "cfare dokumentash duhen per grant", "deri kur eshte afati?"]
     assert asked("how much money can we get and do we need co-financing?") == [
         "how much money can we get", "do we need co-financing?"]
+    assert asked("qysh me hap llogari ne bank dhe qfare duhet me marr nipt?") == [  # Gheg
+        "qysh me hap llogari ne bank", "qfare duhet me marr nipt?"]
     # One question: the first part does not ask, a part is too short, or what
     # follows "and" is no question word.
     assert asked("We registered last year and what now?") == [

@@ -39,6 +39,7 @@ QUERY_FILLER = frozenset("""
     registered registry register exist exists existing active status
     find search look lookup up info about does do can could i you me tell give
     their its it this that there any
+    still yet valid ende akoma vlefshme
 """.split())
 
 # Words that say what kind of organisation it is, not which one. However few
