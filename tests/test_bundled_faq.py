@@ -106,6 +106,12 @@ NATURAL_QUESTIONS = [
     ("do we need to pay social contributions for our employes?", "ngo-employing-staff"),
     ("thanks, can i talk to a real human pls", "ascs-talk-to-human"),
     ("how do we recruit volunteers for a clean up action", "ngo-volunteers"),
+    # Asked in the terminal chat and answered wrongly before their phrasings were added
+    ("kur mbyllet thirja", "grants-deadlines"),                   # not closing an NGO
+    ("si te marrim NIPT?", "ngo-nipt"),                            # not looking one up
+    ("when does the call close", "grants-deadlines"),
+    # Gheg (the spelling table: qysh, bahet, nji)
+    ("qysh bahet regjistrimi i nji shoqate?", "ngo-registration"),
 ]
 
 
