@@ -775,7 +775,7 @@ class Message:
         questions the same question to the FAQ matcher and to learning."""
         return frozenset(term(w) for w, _ in self.content)
 
-    @property
+    @cached_property
     def questions(self) -> tuple[Sentence, ...]:
         """The questions it asks, of three words or more (a message may ask two things):
         its sentences that ask, a sentence joining two by "and" or a comma as two

@@ -107,7 +107,8 @@ def _clashes(path: Path, ids: set[str]) -> list[Problem]:
     bot loads the folder, and refuses it then."""
     from bot.faq import check_faq, faq_files
 
-    if path not in faq_files(path.parent) or len(faq_files(path.parent)) < 2:
+    beside = faq_files(path.parent)
+    if path not in beside or len(beside) < 2:
         return []
     _, problems = check_faq(path.parent)
     return [p for p in problems if p.entry_id in ids and p.message.startswith("duplicate id")]

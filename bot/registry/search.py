@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import islice
 from typing import Literal
 
 from rapidfuzz import fuzz, process
@@ -252,17 +253,19 @@ class RegistryIndex:
         scored.sort(key=lambda c: -c.score)
         scored = self._fuzz_rerank(tables, words, scored[:_FUZZ_SHORTLIST])
         rare = any(i not in optional and i not in kinds and tables.places.isdisjoint(matches)
-                   and self._live_names(tables, matches) <= self.config.max_candidates
+                   and self._in_few_names(tables, matches, self.config.max_candidates)
                    for i, matches in enumerate(word_matches))
         return self._decide(tables, query, scored, rare)
 
     @staticmethod
-    def _live_names(tables: Tables, matches: dict[int, float]) -> int:
-        """How many organisations have a name with one of the words ``matches`` (the
-        same organisation counted once per word): a name word (not a place's, not a
-        kind's) in a few names tells them from the others."""
-        return sum(1 for word_id in matches for doc in tables.postings[word_id]
-                   if not tables.dead[doc])
+    def _in_few_names(tables: Tables, matches: dict[int, float], at_most: int) -> bool:
+        """Whether at most ``at_most`` organisations have a name with one of the words
+        ``matches`` (the same organisation counted once per word): a name word (not a
+        place's, not a kind's) in a few names tells them from the others. Stops counting
+        past ``at_most``: a common word's postings are long."""
+        live = (doc for word_id in matches for doc in tables.postings[word_id]
+                if not tables.dead[doc])
+        return next(islice(live, at_most, None), None) is None
 
     def _acronym_docs(self, tables: Tables, words: list[str], capitalised: frozenset[str],
                       optional: frozenset[int]) -> dict[int, frozenset[int]]:
