@@ -249,25 +249,55 @@ Sameness = frozenset[str] | tuple[str, ...]
 def sameness(message: Message) -> Sameness:
     """What makes a question the same question asked again (:meth:`FaqMatcher.decide`):
     its terms; for a question of function words only ("who are you?", "where are
-    you?": no terms), its words in order. Empty for a message without words."""
-    return message.terms or message.words
+    you?": no terms), its words in order but for :data:`_EMPHASIS`. Empty for a
+    message without words."""
+    return message.terms or tuple(w for w in message.words if w not in _EMPHASIS)
+
+
+_EMPHASIS = frozenset(("ju", "exactly", "actually", "really", "saktesisht", "konkretisht"))
+"""Words a question of function words only says or leaves out and stays the same
+question: "ju" (an Albanian verb says its person: "kush jeni ju?" is "kush jeni?") and
+adverbs of emphasis ("what exactly do you do?" is "what do you do?")."""
+
+
+KEYWORD_WORDS = 4
+"""Words of a text that asks for nothing in particular (no where, how...) and still
+reads as a few keywords ("aplikim grant amshc", "Orari"), not as a statement."""
+
+Asking = frozenset[str] | None
+
+
+def asking(message: Message) -> Asking:
+    """What a text asks for (:attr:`bot.text.Message.kinds`: where, how...), or None
+    for a few keywords, which may stand for any question on their terms."""
+    return None if not message.kinds and len(message.words) <= KEYWORD_WORDS else message.kinds
+
+
+def _alike(one: Asking, other: Asking) -> bool:
+    """Whether two texts with the same :func:`sameness` ask the same question: they ask
+    for the same kinds of thing, or one is a few keywords. "We want to found an
+    association, where do we start?" has the one term "association", as has
+    "pershendetje, jam nga nje shoqate ne Shkoder", which asks nothing; "sa OJF jane
+    regjistruar ne databaze?" asks how many, not how to register."""
+    return one is None or other is None or one == other
 
 
 @dataclass(frozen=True, slots=True)
 class _Read:
     """What the index keeps of a phrasing read as a question is (:func:`bot.text.read`):
-    its language, content words, terms (:attr:`bot.text.Message.terms`) and
-    :func:`sameness`."""
+    its language, content words, terms (:attr:`bot.text.Message.terms`),
+    :func:`sameness` and :func:`asking`."""
 
     lang: str
     words: tuple[str, ...]
     terms: frozenset[str]
     same: Sameness
+    asking: Asking
 
     @classmethod
     def of(cls, lang: str, message: Message) -> _Read:
         return cls(lang, tuple(w for w, _ in message.content), message.terms,
-                   sameness(message))
+                   sameness(message), asking(message))
 
 
 @dataclass(frozen=True)
@@ -517,13 +547,13 @@ class FaqMatcher:
             """The vector of each distinct answer sentence (copies share one row)."""
             self._sentence_rows = [np.array([row[s] for s in found], dtype=np.intp)
                                    for found in sentences]
-        self._faq_same: dict[Sameness, set[int]] = defaultdict(set)
-        """The :func:`sameness` of each FAQ phrasing -> the entries having a phrasing so
-        (learned phrasings join a copy: ``_same``)."""
+        self._faq_same: dict[Sameness, set[tuple[int, Asking]]] = defaultdict(set)
+        """The :func:`sameness` of each FAQ phrasing -> the entries having a phrasing so,
+        with what it asks for (learned phrasings join a copy: ``_same``)."""
         for i, entry_words in enumerate(self._entry_words):
             for phrasing in entry_words.questions:
                 if phrasing.same:
-                    self._faq_same[phrasing.same].add(i)
+                    self._faq_same[phrasing.same].add((i, phrasing.asking))
         if vectors is not None:
             # Learned phrasings stay out of the lexical index with a model: built once.
             self._build_lexical(self._entry_words)
@@ -588,10 +618,10 @@ class FaqMatcher:
             self._build_lexical(texts)
         self._same = defaultdict(set, {k: set(v) for k, v in self._faq_same.items()})
         """The :func:`sameness` of each phrasing (the FAQ's and the learned ones) -> the
-        entries having a phrasing so."""
+        entries having a phrasing so, with what it asks for."""
         for entry_id, _, m in learned:
             if key := sameness(m):
-                self._same[key].add(self._index_of[entry_id])
+                self._same[key].add((self._index_of[entry_id], asking(m)))
 
     def _build_lexical(self, texts: list[_EntryWords]) -> None:
         question_terms = [{term(w) for _, ws in t.keywords for w in ws}.union(
@@ -856,7 +886,8 @@ class FaqMatcher:
         again), or with its very words where it has no terms ("who are you?": the
         ranking has no word to weigh, and the model's cosine alone never answers), is
         answered with its entry, or offered with the other entries having such a
-        phrasing (:func:`sameness`).
+        phrasing (:func:`sameness`), if it asks for what the phrasing asks for
+        (:func:`_alike`).
 
         With a model, a question the lexical ranking alone decides with
         confidence (see :class:`bot.decision.Calibration`, the cascade is chosen
@@ -878,7 +909,8 @@ class FaqMatcher:
         limit = self.config.max_suggestions
         scored = self.lexical(message)
         lexical = self._ranked(message, scored, semantic=False)
-        same = self._same.get(sameness(message))
+        asks = asking(message)
+        same = {i for i, other in self._same.get(sameness(message), ()) if _alike(asks, other)}
         if same:
             found = {m.entry.id: m for m in lexical.matches}
             offered = tuple(found.get(self.faq.entries[i].id, Match(self.faq.entries[i], 100.0))

@@ -63,12 +63,21 @@ def test_two_questions_in_one_sentence_get_one_answer_and_a_button(
 
 @pytest.mark.parametrize(("question", "entry"), [
     ("who are you?", "ascs-about"), ("Where are you?", "ascs-address"),
-    ("what exactly do you do?", "ascs-mission"), ("Kush jeni ju?", "ascs-about")])
+    ("what exactly do you do?", "ascs-mission"), ("Kush jeni ju?", "ascs-about"),
+    # The same questions without the pronoun or the adverb the FAQ has.
+    ("kush jeni?", "ascs-about"), ("what do you do?", "ascs-mission"),
+    ("ku jeni?", "ascs-address")])
 def test_questions_to_the_agency_as_you_are_answered(
         brain: Assistant, question: str, entry: str) -> None:
     [reply] = brain.reply(Asker(id=507), question, chat_id=507)
     assert reply.buttons[0][0].choice == Helpful(
         "sq" if "jeni" in question else "en", entry)
+
+
+def test_a_question_of_function_words_about_others_is_not_taken_for_the_agency(
+        brain: Assistant) -> None:
+    [reply] = brain.reply(Asker(id=509), "what do they do?", chat_id=509)
+    assert not any(isinstance(b.choice, Helpful) for row in reply.buttons for b in row)
 
 
 @pytest.mark.parametrize(("text", "reply"), [
