@@ -126,14 +126,29 @@ def construct(node: Node) -> Any:
 
 
 def syntax_hint(text: str, exc: yaml.MarkedYAMLError) -> str:
-    """A hint for the YAML mistakes people make most."""
+    """A hint for the YAML mistakes people make most, in words an admin knows (PyYAML
+    says "expected <block end>, but found '<block mapping start>'")."""
     mark = exc.problem_mark or exc.context_mark
     line = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
-    if "\t" in (exc.problem or "") or "\t" in line[:len(line) - len(line.lstrip())]:
+    problem, context = exc.problem or "", exc.context or ""
+    opened = exc.context_mark.line + 1 if exc.context_mark else 0
+    if "\t" in problem or "\t" in line[:len(line) - len(line.lstrip())]:
         return " (indent with spaces, not tabs)"
+    if "quoted scalar" in context:
+        return f" (a quote opened on line {opened} is never closed)"
+    if ("flow sequence" in context or "flow mapping" in context) and (
+            mark is None or opened != mark.line + 1):
+        return (f" (a '[' or '{{' opened on line {opened} is not closed on its line; "
+                "a text beginning with one needs quotes)")
     if ": " in line.partition("#")[0].split(":", 1)[-1] and not line.lstrip().startswith("#"):
         return (" (a text containing ': ' needs quotes, e.g. "
                 "answer: \"Note: bring the statute\")")
+    if "expected <block end>" in problem or "mapping values are not allowed" in problem:
+        return (" (this line is indented differently from the lines it belongs with: "
+                "line up its spaces with theirs)")
+    if "could not find expected ':'" in problem:
+        return (" (a line before it is neither 'name: value' nor '- item': a ':' missing, "
+                "or a text without quotes that runs onto the next line)")
     return ""
 
 

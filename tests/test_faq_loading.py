@@ -74,6 +74,26 @@ def test_yaml_syntax_error_names_line_and_column(tmp_path: Path) -> None:
     assert line.isdigit() and int(line) >= 9 and column.isdigit()
 
 
+@pytest.mark.parametrize(("mistake", "told"), [
+    # An answer indented one space short of its question's.
+    (("    answer:", "   answer:"), ":10:4: YAML syntax error: while parsing a block collection "
+     "expected <block end>, but found '<block mapping start>' (this line is indented "
+     "differently from the lines it belongs with"),
+    (("        - How do I register an NGO?", '        - "How do I register an NGO?'),
+     "a quote opened on line 9 is never closed"),
+    (("        - How do I register an NGO?", "        - [How do I register an NGO?"),
+     "a '[' or '{' opened on line 9 is not closed on its line"),
+    (("        - How do I register an NGO?", "        - How do I register an NGO?\n"
+      "        and run it"), "a ':' missing, or a text without quotes"),
+])
+def test_a_yaml_mistake_is_told_in_words_an_admin_knows(
+        tmp_path: Path, mistake: tuple[str, str], told: str) -> None:
+    assert mistake[0] in GOOD
+    path = write(tmp_path, "broken.yaml", GOOD.replace(*mistake))
+    (problem,) = problems_of(path)
+    assert told in problem
+
+
 def test_empty_file(tmp_path: Path) -> None:
     path = write(tmp_path, "empty.yaml", "# nothing yet\n")
     assert problems_of(path) == [f"{path}: the file is empty (expected 'version: 1' and "
