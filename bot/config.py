@@ -68,6 +68,7 @@ if TYPE_CHECKING:
         StrictInt,
         StrictStr,
         TelegramId,
+        UserId,
     )
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -380,7 +381,7 @@ class Config:
     registry: RegistryConfig
     agency: AgencyConfig
     staff: StaffConfig
-    admins: tuple[TelegramId, ...]
+    admins: tuple[UserId, ...]
     source: Path | None = None
     faq_admin: FaqAdminConfig = FaqAdminConfig()
     privacy: PrivacyConfig = PrivacyConfig()
@@ -426,7 +427,7 @@ class _ConfigFile(_Section):
     registry: RegistryConfig = RegistryConfig()
     agency: AgencyConfig = AgencyConfig()
     staff: StaffConfig = StaffConfig()
-    admins: tuple[TelegramId, ...] = ()
+    admins: tuple[UserId, ...] = ()
     privacy: PrivacyConfig = PrivacyConfig()
     learning: LearningConfig = LearningConfig()
 

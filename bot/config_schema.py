@@ -26,6 +26,7 @@ from bot.config import parse_duration, parse_path
 __all__ = [
     "AfterValidator", "BeforeValidator", "Field", "PlainValidator", "StrictBool", "StrictInt",
     "StrictStr", "Score", "Points", "Count", "Duration", "OptionalPath", "TelegramId",
+    "UserId",
 ]
 
 
@@ -48,3 +49,13 @@ Count = Annotated[StrictInt, Field(ge=1, le=50)]
 Duration = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_positive)]
 OptionalPath = Annotated[Path | None, BeforeValidator(parse_path)]
 TelegramId = Annotated[StrictInt, Field(ge=-2**63, lt=2**63)]
+
+
+def _a_person(value: int) -> int:
+    if value <= 0:
+        raise ValueError(f"{value} is a group's or a channel's chat id: a person's "
+                         "Telegram user id is a positive number")
+    return value
+
+
+UserId = Annotated[StrictInt, Field(lt=2**63), AfterValidator(_a_person)]

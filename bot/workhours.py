@@ -136,5 +136,17 @@ def parse_hours(zone: str, days: Mapping[str, object] | None,
         listed = spans if isinstance(spans, list) else [spans]
         for weekday in _days(str(key)):
             week[weekday].extend(parse_span(str(s)) for s in listed if str(s).lower() != "closed")
-    return WorkingHours(zone=tz, week=tuple(tuple(sorted(w)) for w in week),
+    for weekday, spans in enumerate(week):
+        spans.sort()
+        for first, then in zip(spans, spans[1:], strict=False):
+            if first[1] == time(0) or then[0] < first[1]:
+                # Counted twice, the overlap would lengthen the staff's working time.
+                raise ValueError(f"{DAYS[weekday]}: the opening hours {_span(*first)} and "
+                                 f"{_span(*then)} overlap (a day listed twice? give each "
+                                 "day its hours once)")
+    return WorkingHours(zone=tz, week=tuple(tuple(w) for w in week),
                         holidays=frozenset(free))
+
+
+def _span(start: time, end: time) -> str:
+    return f"{start:%H:%M}-{'24:00' if end == time(0) else f'{end:%H:%M}'}"

@@ -103,6 +103,9 @@ def test_durations_are_read_in_human_units(tmp_path: Path) -> None:
     ("admins: \"3001\"\n", "admins: expected a list of Telegram user ids"),
     ("admins: 3001\n", "admins: expected a list of Telegram user ids"),
     ("admins: [3001, abc]\n", "admins\\[2\\]: expected a Telegram user id"),
+    ("admins: [3001, -1001234567890]\n",
+     "admins\\[2\\]: -1001234567890 is a group's or a channel's chat id: a person's Telegram "
+     "user id is a positive number"),
     ("staff:\n  chat_id: 1.5\n", "staff.chat_id: expected a whole number"),
     ("telegram:\n  token: \"123:ABC\"\n", "telegram.token: the token is never read from this file"),
     # Values that used to end in a traceback (OverflowError, TypeError).

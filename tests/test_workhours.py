@@ -64,6 +64,12 @@ def test_without_hours_it_is_always_open() -> None:
     assert always.between(moment, moment + timedelta(days=2)) == timedelta(days=2)
 
 
+def test_spans_that_touch_count_once_each() -> None:
+    hours = parse_hours("Europe/Tirane", {"mon": ["12:00-16:00", "08:00-12:00"]})
+    assert hours.between(local(2026, 11, 30, 7, 0), local(2026, 11, 30, 17, 0)) == timedelta(
+        hours=8)
+
+
 def test_a_span_to_midnight_and_a_week_without_hours() -> None:
     late = parse_hours("Europe/Tirane", {"sat": "20:00-24:00"})
     assert late.between(local(2026, 12, 5, 23, 0), local(2026, 12, 6, 1, 0)) == timedelta(hours=1)
@@ -80,6 +86,11 @@ def test_a_span_to_midnight_and_a_week_without_hours() -> None:
     ("Europe/Tirane", {"mon": "16:00-08:00"}, [], "end before they start"),
     ("Europe/Tirane", {"mon": "08:00-25:00"}, [], "not a time of day"),
     ("Europe/Tirane", {"mon": "08:00-16:00"}, ["28.11.2026"], "not a date"),
+    # Counted twice, an overlap would add to the staff's working time.
+    ("Europe/Tirane", {"mon-fri": "08:00-16:00", "fri": "12:00-18:00"}, [],
+     "fri: the opening hours 08:00-16:00 and 12:00-18:00 overlap"),
+    ("Europe/Tirane", {"sat": ["20:00-24:00", "21:00-22:00"]}, [],
+     "sat: the opening hours 20:00-24:00 and 21:00-22:00 overlap"),
 ])
 def test_bad_hours_are_named(zone: str, days: dict, holidays: list, message: str) -> None:
     with pytest.raises(ValueError, match=message):
