@@ -436,12 +436,24 @@ def out_of_scope(db: Database) -> list[str]:
         return [t for (t,) in session.execute(text(_OUT_OF_SCOPE_QUERY))]
 
 
-def learn_cases(db: Database, cases: Iterable[Case], threshold: float) -> tuple[int, int]:
+def learn_cases(db: Database, cases: Iterable[Case],
+                threshold: float) -> tuple[int, int, list[Case]]:
     """Replay labelled cases (``ngo-faq-bot learn --cases``): a case with an entry as
     enough people picking it (a ``cases`` vote), one without as a question the staff
-    handled. Returns how many of each were added."""
-    learned = handed = 0
+    handled. Returns how many of each were added, and the cases left out because
+    another case asks the same question (the same terms) with another answer: which
+    label is right is for a person to say, and learning both would teach the bot
+    either one at random."""
+    cases = list(cases)
+    labels: dict[object, set[str | None]] = defaultdict(set)
     for case in cases:
+        labels[_same_question(case.question)].add(case.expect)
+    learned = handed = 0
+    contradicting = []
+    for case in cases:
+        if len(labels[_same_question(case.question)]) > 1:
+            contradicting.append(case)
+            continue
         language = detect_language(case.question)
         if case.expect is not None:
             learned += vote(db, entry_id=case.expect, text=case.question, language=language,
@@ -449,7 +461,12 @@ def learn_cases(db: Database, cases: Iterable[Case], threshold: float) -> tuple[
         else:
             handed += hand_on(db, text=case.question, language=language, user_id=None,
                               source=CASES)
-    return learned, handed
+    return learned, handed, contradicting
+
+
+def _same_question(text: str) -> object:
+    message = read(text)
+    return message.terms or message.words
 
 
 def export_yaml(learned: Iterable[Learned]) -> str:

@@ -89,6 +89,22 @@ def test_learn_cases_then_eval_uses_them_unless_no_learned(
     assert "ANSWER" in capsys.readouterr().out
 
 
+def test_learn_leaves_out_a_question_labelled_two_ways_and_says_so(
+        config_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "contradicting.jsonl"
+    path.write_text("".join(json.dumps(c) + "\n" for c in [
+        *CASES, {"q": TELLER.capitalize() + "!", "expect": None}]), encoding="utf-8")
+    assert cli(config_file, "learn", "--cases", str(path)) == 0
+    out, err = capsys.readouterr()
+    assert "learned 0 question(s) of 1 with an entry and 1 of 2 without one" in out
+    assert ("left out 2 case(s) asking the same question as another with another answer"
+            in err)
+    assert f"  bank-account: {TELLER}\n" in err
+    assert f"  (out of scope): {TELLER.capitalize()}!\n" in err
+    assert cli(config_file, "ask", TELLER) == 0
+    assert "ANSWER" not in capsys.readouterr().out
+
+
 def test_ask_upgrades_a_database_older_than_the_bot_before_reading_it(
         config_file: Path, database_url: str, cases: Path,
         capsys: pytest.CaptureFixture[str]) -> None:

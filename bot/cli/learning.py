@@ -26,6 +26,8 @@ from bot.cli.faq import load_or_report
 from bot.phrases import plain, say
 
 OUT_OF_SCOPE = "x"
+CONTRADICTIONS_SHOWN = 5
+"""Cases ``learn`` lists of those it left out as contradicting another."""
 """What marks the id of an out-of-scope question (``x12``) beside learned phrasings'."""
 
 
@@ -154,9 +156,18 @@ def run_learn(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     with Database(config.database_url) as db:
-        learned, handed_on = learning.learn_cases(db, cases, config.learning.similarity)
+        learned, handed_on, contradicting = learning.learn_cases(
+            db, cases, config.learning.similarity)
     in_scope = sum(c.expect is not None for c in cases)
     print(f"learned {learned} question(s) of {in_scope} with an entry and "
           f"{handed_on} of {len(cases) - in_scope} without one (out of scope)")
+    if contradicting:
+        print(f"left out {len(contradicting)} case(s) asking the same question as another "
+              "with another answer; correct the file and run learn again:", file=sys.stderr)
+        for case in contradicting[:CONTRADICTIONS_SHOWN]:
+            print(f"  {case.expect or '(out of scope)'}: {case.question[:100]}",
+                  file=sys.stderr)
+        if len(contradicting) > CONTRADICTIONS_SHOWN:
+            print(f"  ... and {len(contradicting) - CONTRADICTIONS_SHOWN} more", file=sys.stderr)
     return 0
 
