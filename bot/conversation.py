@@ -54,7 +54,7 @@ from bot.registry.importer import ensure_sample_registry
 from bot.registry.search import OrgHit, RegistryIndex, SearchResult
 from bot.registry.words import GENERIC_WORDS
 from bot.storage import Database, Organisation, Person
-from bot.text import Message, fold, read, smalltalk, standard_forms
+from bot.text import Message, fold, read, smalltalk
 from bot.tickets import TICKET_MEDIA, Opened, Tickets, guesses_of, rating_buttons
 from bot.untrusted import clean
 
@@ -155,24 +155,17 @@ class Pressed:
 COMMANDS = ("start", "help", "faq", "search", "lang", "contact", "ask")
 
 
-
 def _asks_if_registered(message: Message) -> bool:
     """Asks whether something is registered (the Gheg adjective counts: "a osht e
     regjistrueme ...", not the infinitive "qysh me e regjistru": how to register it) or what
     its NIPT is."""
-    return bool(_LOOKUP_INTENT.search(_said(message)))
+    return bool(_LOOKUP_INTENT.search(message.said))
 
 
 def _asks_status(message: Message) -> bool:
     """Asks whether something is registered: "a eshte e regjistruar ...", "is ...
     registered?" (not a question about a registered association: :data:`_STATUS_QUESTION`)."""
-    return bool(_STATUS_QUESTION.search(_said(message)))
-
-
-def _said(message: Message) -> str:
-    """Its folded words, the Gheg adjective "e regjistrueme" read as "e regjistruar"."""
-    return " ".join("regjistruar" if w.endswith(("ueme", "uem"))
-                    and "regjistruar" in standard_forms(w) else w for w in message.words)
+    return bool(_STATUS_QUESTION.search(message.said))
 
 
 def _asks_of_one(message: Message) -> bool:
@@ -185,7 +178,7 @@ def _asks_of_one(message: Message) -> bool:
     in Tirana, what next?")."""
     if NIPT_IN_TEXT.search(message.text):
         return (len(message.words) <= NIPT_MESSAGE_WORDS
-                or bool(_REGISTERED.search(_said(message))))
+                or bool(_REGISTERED.search(message.said)))
     if not _asks_if_registered(message):
         return False
     typed = message.text.split()
@@ -624,7 +617,7 @@ class Assistant:
         (:data:`SHORT_LOOKUP_WORDS`; a Capitalised word after the first: not "I",
         "NIPT" or "NGO"). The word "nipt" alone is no look-up ("i forgot our NIPT")."""
         return (bool(NIPT_IN_TEXT.search(message.text)) or _reads_as_name(message)
-                or _asks_status(message) or bool(_REGISTERED.search(_said(message))) and (
+                or _asks_status(message) or bool(_REGISTERED.search(message.said)) and (
                     len(message.words) <= SHORT_LOOKUP_WORDS
                     or any(w[:1].isupper() and w[1:2].islower()
                            for w in message.text.split()[1:])))

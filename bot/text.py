@@ -590,15 +590,14 @@ _GREETING_EMOJI = frozenset("👋")
 
 _HELP = frozenset(("help", "ndihme", "ndihm", "ndihmo", "ndihmoni", "ndihmen", "ndihmes"))
 """A call for help that, alone or beside a greeting, asks nothing yet ("ndihmë!")."""
-_POLITE = frozenset("""
-pershendetje pershendetjet pershendes tungjatjeta tung ckemi miredita mirembrema
-miremengjes mirembremje njatjeta hej hey hi hello hallo helo hola hiya greetings salut
-ciao mirdita mirdit mirmengjes mirmbrema mirmbramja shnet faleminderit flm falemnderit
-faleminderes rrofsh rrofshi thanks thank thanx thx tnx cheers falemnders faleminders
-bye goodbye mirupafshim shihemi
-""".split()) | _HELP
-"""Words that make a message small talk among function words ("hello, I have a question");
-not those of _THANKS that say so only beside them ("you", "good", "ok")."""
+_POLITE = (_GREETINGS | _THANKS | _HELP) - frozenset("""
+afternoon all appreciate appreciated bravo clear dakord dear e evening fine good got great
+i it kuptova lot madam mengjes mire morning much nderuar nice noted ok okay okej oki perfect
+perfekt shum shume sir so super te team ty u yo you zonja zoti
+""".split())
+"""Words that make a message small talk among function words ("hello, I have a question"):
+the greetings, thanks and goodbyes but those that say so only beside them ("you", "good",
+"ok", "morning")."""
 _NOT = frozenset(("not", "no", "nuk", "s", "jo", "but", "por", "never", "kurre", "nothing",
                   "asgje", "kot"))
 
@@ -742,6 +741,15 @@ class Message:
         "faleminderit", "hello there"; None for "ok", "👍"."""
         sq, en = _marked(self.text.casefold(), _counted(self.words))
         return None if sq == en else "sq" if sq > en else "en"
+
+    @cached_property
+    def said(self) -> str:
+        """Its folded words joined by spaces, a Gheg adjective in ``-ueme``/``-uem``
+        read as the standard one in ``-uar`` ("a osht e regjistrueme" is "a osht e
+        regjistruar"), for the patterns that read a whole message."""
+        return " ".join(
+            next((f for f in standard_forms(w) if f.endswith("uar")), w)
+            if w.endswith(("ueme", "uem")) else w for w in self.words)
 
     @cached_property
     def capitalised(self) -> frozenset[str]:
