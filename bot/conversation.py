@@ -49,7 +49,7 @@ from bot.faq import Entry, Faq, load_faq
 from bot.limits import MAX_LABEL, label
 from bot.matcher import Decision, FaqMatcher, Match
 from bot.phrases import Html, escape, say
-from bot.registry import NIPT_IN_TEXT, typed_nipt
+from bot.registry import NIPT_IN_TEXT, typed_nipts
 from bot.registry.importer import ensure_sample_registry
 from bot.registry.search import OrgHit, RegistryIndex, SearchResult
 from bot.registry.words import GENERIC_WORDS
@@ -843,19 +843,27 @@ class Assistant:
         sure, but only one candidate explains every word); else the candidates as
         buttons, with "none of these" (the kept question ``draft`` to the staff)."""
         quote = label(result.query, MAX_QUOTE)
-        if result.results and (result.decision == "found" or result.closest):
+        if result.decision == "found":
+            # One card, or one for each NIPT quoted ("X00000001D dhe X00000016D").
+            shown = {hit.nipt for hit in result.results}
+            texts = [self._card(lang, org).text for org in map(
+                self._organisation, (hit.nipt for hit in result.results)) if org]
+            if missing := [nipt for nipt in typed_nipts(result.query) if nipt not in shown]:
+                texts.append(say(lang, "org_nipt_not_found", nipt=", ".join(missing),
+                                 contact=self._contact(lang)))
+            if texts:
+                return Reply(Html("\n\n".join(texts)))
+        if result.results and result.closest:
             organisation = self._organisation(result.results[0].nipt)
             if organisation is not None:
                 card = self._card(lang, organisation)
-                if result.decision == "found":
-                    return card
                 return Reply(Html(say(lang, "org_closest", query=quote) + "\n\n" + card.text))
         if result.decision == "candidates" and result.results:
             rows = tuple((button,) for button in _org_buttons(lang, result.results))
             return Reply(say(lang, "org_candidates" if len(rows) > 1 else "org_candidate",
                              query=quote), rows + (self._none_of_these(lang, draft),))
-        if nipt := typed_nipt(result.query):
-            return Reply(say(lang, "org_nipt_not_found", nipt=nipt,
+        if nipts := typed_nipts(result.query):
+            return Reply(say(lang, "org_nipt_not_found", nipt=", ".join(nipts),
                              contact=self._contact(lang)))
         return Reply(say(lang, "org_not_found", query=quote, contact=self._contact(lang)))
 

@@ -140,3 +140,11 @@ def test_a_topic_button_from_before_a_reload_that_moved_the_topics_is_stale(
     assert not stale.valid and stale.edit is None
     [fresh] = brain.command(asker, "faq")
     assert brain.press(asker, fresh.buttons[0][0].choice).edit is not None
+
+
+def test_each_nipt_a_message_quotes_is_looked_up(brain: Assistant) -> None:
+    [reply] = brain.reply(Asker(id=510), "X00000001D dhe x-00000016-d, K12345678A?",
+                          chat_id=510)
+    assert reply.text.index("NIPT: X00000001D") < reply.text.index("NIPT: X00000016D")
+    assert "Qendra Rinore Lulebora Shkodër" in reply.text
+    assert "Asnjë organizatë me NIPT K12345678A nuk është në regjistër" in reply.text

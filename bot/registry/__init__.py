@@ -21,7 +21,12 @@ set apart by hyphens (``x-00000018-d``) or its last one, in capitals, by a space
 :func:`typed_nipt` reads it."""
 
 
-def typed_nipt(text: str) -> str | None:
-    """The NIPT typed in ``text``, as the registry keeps it (:data:`NIPT_FORM`)."""
-    found = NIPT_IN_TEXT.search(text)
-    return re.sub(r"[ -]", "", found.group(1)).upper() if found else None
+def typed_nipts(text: str) -> list[str]:
+    """The NIPTs typed in ``text``, as the registry keeps them (:data:`NIPT_FORM`), each
+    once, in the order typed, at most :data:`MAX_NIPTS` ("X00000001D dhe X00000016D")."""
+    found = (re.sub(r"[ -]", "", m.group(1)).upper() for m in NIPT_IN_TEXT.finditer(text))
+    return list(dict.fromkeys(found))[:MAX_NIPTS]
+
+
+MAX_NIPTS = 5
+"""NIPTs of one message looked up (each is a card of its own in the reply)."""

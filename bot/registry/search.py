@@ -43,7 +43,7 @@ from rapidfuzz.distance import OSA
 
 from bot.config import RegistryConfig
 from bot.registry import index as registry_index
-from bot.registry import typed_nipt
+from bot.registry import typed_nipts
 from bot.registry.index import OrgRecord, Tables
 from bot.registry.words import EQUIVALENTS, GENERIC_WORDS, MIN_FUZZY, keys, query_words
 from bot.storage import Database
@@ -222,15 +222,15 @@ class RegistryIndex:
     # -- search ---------------------------------------------------------------
 
     def search(self, message: Message) -> SearchResult:
-        """Decide what ``message`` names: one organisation, a few close ones, or none."""
+        """Decide what ``message`` names: one organisation (or the organisations of the
+        NIPTs it quotes: ``found`` with each found), a few close ones, or none."""
         tables = self._tables
         query = message.text
-        nipt = typed_nipt(query)
-        if nipt is not None:
-            doc = tables.doc_of(nipt)
-            if doc is None:
-                return SearchResult(query, "not_found", ())
-            return SearchResult(query, "found", (self._hit(tables, doc, 100.0),))
+        nipts = typed_nipts(query)
+        if nipts:
+            docs = (tables.doc_of(nipt) for nipt in nipts)
+            hits = tuple(self._hit(tables, doc, 100.0) for doc in docs if doc is not None)
+            return SearchResult(query, "found" if hits else "not_found", hits)
 
         capitalised = message.capitalised
         typed = query_words(message.words, keep=capitalised)[:_MAX_QUERY_WORDS]
