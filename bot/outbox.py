@@ -224,7 +224,7 @@ class Outbox:
             head.claimed_by = self.worker
             head.claimed_until = now + self.lease
             session.flush()
-            return [self._resolve(session, head)]
+            return [self._resolve(session, head, self._naming(session, [head]))]
 
     def _free(self, now: datetime, *, own: bool = True) -> ColumnElement[bool]:
         """A row no other worker holds: never claimed, its claim expired, or (``own``)
@@ -252,26 +252,32 @@ class Outbox:
             for item in items:
                 item.claimed_by = self.worker
                 item.claimed_until = now + self.lease
-            calls = [self._resolve(session, item) for item in items]
+            naming = self._naming(session, items)
+            calls = [self._resolve(session, item, naming) for item in items]
             later = session.scalar(select(func.min(OutboxItem.next_attempt_at))
                                    .where(OutboxItem.status == "pending",
                                           OutboxItem.next_attempt_at > now))
         return calls, as_utc(later) if later is not None else None
 
     @staticmethod
-    def _resolve(session: Session, item: OutboxItem) -> Call:
+    def _naming(session: Session, items: Collection[OutboxItem]) -> set[int]:
+        """Which of ``items`` name a person in a chat not theirs (one query for all)."""
+        return set(session.scalars(select(OutboxMention.outbox_id).distinct().where(
+            OutboxMention.outbox_id.in_([item.id for item in items]))))
+
+    @staticmethod
+    def _resolve(session: Session, item: OutboxItem, naming: set[int]) -> Call:
+        """The call of a claimed row; ``naming``: the rows that name someone (:meth:`_naming`)."""
         intent = from_row(item.method, dict(item.payload or {}))
         ticket = session.get(Ticket, item.ticket_id) if item.ticket_id is not None else None
         copy_of = getattr(intent, "copy_of", None)
         source = session.get(OutboxItem, copy_of) if copy_of is not None else None
-        named = session.scalar(select(OutboxMention.outbox_id)
-                               .where(OutboxMention.outbox_id == item.id).limit(1))
         return Call(id=item.id, chat_id=item.chat_id, kind=item.method, intent=intent,
                     purpose=item.purpose, ticket_id=item.ticket_id, attempts=item.attempts,
                     ticket_post=ticket.staff_message_id if ticket else None,
                     ticket_topic=ticket.staff_thread_id if ticket else None,
                     copied=source.sent_message_id if source else None,
-                    named=named is not None)
+                    named=item.id in naming)
 
     def sent_then_next(self, call: Call, message_id: int | None = None,
                        thread_id: int | None = None) -> tuple[bool, Call | None]:
@@ -342,7 +348,7 @@ class Outbox:
                    OutboxItem.next_attempt_at <= now, self._free(now))
             .values(claimed_by=self.worker, claimed_until=now + self.lease)))
         item = session.get(OutboxItem, head) if taken == 1 else None
-        return self._resolve(session, item) if item is not None else None
+        return self._resolve(session, item, self._naming(session, [item])) if item else None
 
     def renew(self, ids: Collection[int]) -> None:
         """This worker still holds the calls ``ids`` (making them, or waiting for Telegram's
