@@ -273,13 +273,25 @@ def asking(message: Message) -> Asking:
     return None if not message.kinds and len(message.words) <= KEYWORD_WORDS else message.kinds
 
 
-def _alike(one: Asking, other: Asking) -> bool:
-    """Whether two texts with the same :func:`sameness` ask the same question: they ask
-    for the same kinds of thing, or one is a few keywords. "We want to found an
-    association, where do we start?" has the one term "association", as has
-    "pershendetje, jam nga nje shoqate ne Shkoder", which asks nothing; "sa OJF jane
-    regjistruar ne databaze?" asks how many, not how to register."""
-    return one is None or other is None or one == other
+def _alike(asked: Asking, phrasing: Asking, terms: int) -> bool:
+    """Whether a question and a phrasing with the same :func:`sameness` (of ``terms``
+    terms) ask the same question: the phrasing is a few keywords ("Orari": any question
+    on its terms); or they ask for the same kinds of thing ("what" and "how" alike:
+    "we'd like to rename the association - what to do?", "how do we rename it?"); or one
+    asks for nothing in particular (a few keywords, a statement) and they share more
+    than one term. "We want to found an association, where do we start?" has the one
+    term "association", as has "pershendetje, jam nga nje shoqate ne Shkoder", which
+    asks nothing, and "we need more volunteers" has the one term of "I want to
+    volunteer, where can I help?"; "sa OJF jane regjistruar ne databaze?" asks how many,
+    not how to register."""
+    if phrasing is None or asked == phrasing:
+        return True
+    if not asked or not phrasing:
+        return terms > 1
+    return asked | phrasing <= _WHAT_OR_HOW
+
+
+_WHAT_OR_HOW = frozenset(("what", "how"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -910,7 +922,8 @@ class FaqMatcher:
         scored = self.lexical(message)
         lexical = self._ranked(message, scored, semantic=False)
         asks = asking(message)
-        same = {i for i, other in self._same.get(sameness(message), ()) if _alike(asks, other)}
+        same = {i for i, other in self._same.get(sameness(message), ())
+                if _alike(asks, other, len(message.terms))}
         if same:
             found = {m.entry.id: m for m in lexical.matches}
             offered = tuple(found.get(self.faq.entries[i].id, Match(self.faq.entries[i], 100.0))
