@@ -300,6 +300,9 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
     "email": ("email", "emails", "mail", "webmail", "postel"),
     "websit": ("website", "web", "site", "faqe", "faqja", "faqen", "faqes"),
     "office": ("office", "offices", "zyre", "zyra", "zyren"),
+    # "visit" and "visa" share a stem ("vis": the Albanian ending "-it" and "-a" off)
+    "visit": ("visit", "visits", "visiting", "vizite", "vizita", "vizitoj", "vizitojme"),
+    "visa": ("visa", "visas", "viza", "vize", "vizen", "vizes"),
     "phone": ("phone", "telephone", "telefon", "telefoni", "telefonit"),
     "hours": ("hours", "orar", "orari", "ore", "oret"),
     "foreig": ("foreign", "abroad", "huaj", "jashte"),
