@@ -115,7 +115,7 @@ pershendetje pershendetjet pershendes pershendese tungjatjeta tung ckemi
 miredita mirembrema miremengjes mengjes mirembremje njatjeta hej hey hi hello
 mirdita mirdit mirmengjes mirmbrema mirmbramja shnet
 hallo helo hola hiya yo greetings morning evening afternoon good dear sir madam
-team zoti zonja te nderuar nderuar i e salut ciao
+team zoti zonja te nderuar nderuar i e salut ciao fal falni excuse sorry
 """.split())
 
 _THANKS = frozenset("""

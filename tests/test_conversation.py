@@ -82,7 +82,9 @@ def test_a_question_of_function_words_about_others_is_not_taken_for_the_agency(
 
 @pytest.mark.parametrize(("text", "reply"), [
     ("faleminderit", "Ju lutem!"), ("Pershendetje, kam nje pyetje", "Përshëndetje!"),
-    ("thanks", "You are welcome!"), ("ok", "You are welcome!")])
+    ("thanks", "You are welcome!"), ("ok", "You are welcome!"),
+    # "Më fal" (excuse me): not the organisation whose acronym is FAL.
+    ("me fal", "Përshëndetje!")])
 def test_small_talk_is_answered_in_the_language_of_its_words(
         brain: Assistant, text: str, reply: str) -> None:
     # The person's app is in English; words of no one language ("ok") keep it.
@@ -148,3 +150,9 @@ def test_each_nipt_a_message_quotes_is_looked_up(brain: Assistant) -> None:
     assert reply.text.index("NIPT: X00000001D") < reply.text.index("NIPT: X00000016D")
     assert "Qendra Rinore Lulebora Shkodër" in reply.text
     assert "Asnjë organizatë me NIPT K12345678A nuk është në regjistër" in reply.text
+
+
+def test_excuse_me_before_a_question_is_only_politeness(brain: Assistant) -> None:
+    [reply] = brain.reply(Asker(id=511), "me falni, si mund te hapim llogari bankare?",
+                          chat_id=511)
+    assert reply.buttons[0][0].choice == Helpful("sq", "ngo-bank-account")

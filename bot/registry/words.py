@@ -31,11 +31,11 @@ QUERY_FILLER = frozenset("""
     emaili emailin email mail maili postes elektronike kontakt kontakti kontaktin kontakte
     info informacion informacione te dhenat dhenat detaje
     nipt nipti niptin niptit statusi statusin
-    pershendetje pershendes tung mirembrema miredita faleminderit flm lutem ju lutem
+    pershendetje pershendes tung mirembrema miredita faleminderit flm lutem ju lutem fal falni
     kerkoj gjej gjeni me tregoni tregoni thoni
     where is are was were who what which how located location address phone number
     telephone contact contacts details email website site
-    pls plz please thanks thank you hello hi hey dear
+    pls plz please thanks thank you hello hi hey dear sorry excuse
     registered registry register exist exists existing active status
     find search look lookup up info about does do can could i you me tell give
     their its it this that there any
