@@ -437,22 +437,27 @@ def out_of_scope(db: Database) -> list[str]:
 
 
 def learn_cases(db: Database, cases: Iterable[Case],
-                threshold: float) -> tuple[int, int, list[Case]]:
+                threshold: float) -> tuple[int, int, int, list[Case]]:
     """Replay labelled cases (``ngo-faq-bot learn --cases``): a case with an entry as
     enough people picking it (a ``cases`` vote), one without as a question the staff
-    handled. Returns how many of each were added, and the cases left out because
-    another case asks the same question (the same terms) with another answer: which
-    label is right is for a person to say, and learning both would teach the bot
-    either one at random."""
+    handled. Returns how many of each were added, how many labels of earlier replays
+    were taken back, and the cases left out.
+
+    The file is the admin's word: a question an earlier replay labelled otherwise (the
+    same terms: :func:`_same_question`) loses that label, so that a corrected file
+    corrects what was learned (people's picks stay). A case is left out when another
+    case of the file asks the same question with another answer: which label is right
+    is for a person to say, and learning both would teach the bot either at random."""
     cases = list(cases)
     labels: dict[object, set[str | None]] = defaultdict(set)
     for case in cases:
         labels[_same_question(case.question)].add(case.expect)
+    contradicting = [c for c in cases if len(labels[_same_question(c.question)]) > 1]
+    taken_back = _take_back_replayed(db, {key: next(iter(found))
+                                          for key, found in labels.items() if len(found) == 1})
     learned = handed = 0
-    contradicting = []
     for case in cases:
         if len(labels[_same_question(case.question)]) > 1:
-            contradicting.append(case)
             continue
         language = detect_language(case.question)
         if case.expect is not None:
@@ -461,7 +466,35 @@ def learn_cases(db: Database, cases: Iterable[Case],
         else:
             handed += hand_on(db, text=case.question, language=language, user_id=None,
                               source=CASES)
-    return learned, handed, contradicting
+    return learned, handed, taken_back, contradicting
+
+
+def _take_back_replayed(db: Database, labels: dict[object, str | None]) -> int:
+    """Delete what earlier replays taught for the questions of ``labels`` (by
+    :func:`_same_question`) other than their label now (an entry id, or None: out of
+    scope); how many were deleted."""
+    from sqlalchemy import delete, select
+
+    from bot.storage import LearnedPhrasing, LearnedVote, OutOfScopeQuestion
+
+    with db.session() as session:
+        votes = session.execute(
+            select(LearnedVote.id, LearnedVote.text, LearnedPhrasing.entry_id)
+            .join(LearnedPhrasing, LearnedPhrasing.id == LearnedVote.phrasing_id)
+            .where(LearnedVote.source == CASES, LearnedVote.user_id.is_(None))).all()
+        stale_votes = [vote_id for vote_id, text, entry_id in votes
+                       if labels.get(_same_question(text), entry_id) != entry_id]
+        handed = session.execute(select(OutOfScopeQuestion.id, OutOfScopeQuestion.text).where(
+            OutOfScopeQuestion.source == CASES, OutOfScopeQuestion.user_id.is_(None))).all()
+        stale_handed = [row_id for row_id, text in handed
+                        if labels.get(_same_question(text)) is not None]
+        if stale_votes:
+            session.execute(delete(LearnedVote).where(LearnedVote.id.in_(stale_votes)))
+            _prune(session)
+        if stale_handed:
+            session.execute(delete(OutOfScopeQuestion).where(
+                OutOfScopeQuestion.id.in_(stale_handed)))
+        return len(stale_votes) + len(stale_handed)
 
 
 def _same_question(text: str) -> object:

@@ -105,6 +105,28 @@ def test_learn_leaves_out_a_question_labelled_two_ways_and_says_so(
     assert "ANSWER" not in capsys.readouterr().out
 
 
+def test_learn_again_with_a_corrected_label_takes_back_the_wrong_one(
+        config_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def learn(expect: str | None) -> str:
+        path = tmp_path / f"{expect}.jsonl"
+        path.write_text(json.dumps({"q": TELLER, "expect": expect}) + "\n", encoding="utf-8")
+        assert cli(config_file, "learn", "--cases", str(path)) == 0
+        return capsys.readouterr().out
+
+    learn("volunteers")  # a mistake
+    assert "took back 1 label(s)" in learn("bank-account")
+    assert cli(config_file, "learned", "list") == 0
+    listing = capsys.readouterr().out
+    assert "bank-account" in listing and "volunteers" not in listing
+    assert cli(config_file, "ask", TELLER) == 0
+    assert "ANSWER" in (out := capsys.readouterr().out) and "bank-account" in out
+    assert "took back 1 label(s)" in learn(None)  # not for the FAQ after all
+    assert cli(config_file, "learned", "list") == 0
+    listing = capsys.readouterr().out
+    assert "bank-account" not in listing and "out of scope" in listing
+    assert "took back" not in learn(None)
+
+
 def test_ask_upgrades_a_database_older_than_the_bot_before_reading_it(
         config_file: Path, database_url: str, cases: Path,
         capsys: pytest.CaptureFixture[str]) -> None:

@@ -156,11 +156,13 @@ def run_learn(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     with Database(config.database_url) as db:
-        learned, handed_on, contradicting = learning.learn_cases(
+        learned, handed_on, taken_back, contradicting = learning.learn_cases(
             db, cases, config.learning.similarity)
     in_scope = sum(c.expect is not None for c in cases)
     print(f"learned {learned} question(s) of {in_scope} with an entry and "
           f"{handed_on} of {len(cases) - in_scope} without one (out of scope)")
+    if taken_back:
+        print(f"took back {taken_back} label(s) an earlier learn gave the same questions")
     if contradicting:
         print(f"left out {len(contradicting)} case(s) asking the same question as another "
               "with another answer; correct the file and run learn again:", file=sys.stderr)
