@@ -69,6 +69,18 @@ class Learned:
     voters: int
     active: bool
 
+    def state(self, lang: str, min_votes: int, in_faq: bool) -> str:
+        """What the listings (``/learned``, ``learned list``) say of it: why it counts,
+        how many more people it waits for, or that the FAQ lacks its entry (``in_faq``
+        False: renamed or deleted; the matcher ignores it until the entry is back)."""
+        from bot.phrases import say
+
+        if not in_faq:
+            return say(lang, "adm_learned_no_entry", entry=self.entry_id)
+        if self.active:
+            return say(lang, f"adm_learned_active_{self.source}", voters=self.voters)
+        return say(lang, "adm_learned_waiting", voters=self.voters, needed=min_votes)
+
     @property
     def text(self) -> str:
         return self.texts[0] if self.texts else ""

@@ -345,6 +345,8 @@ SQ: dict[str, str] = {
     "adm_learned_active_staff": "aktiv (përgjigje e stafit e lidhur nga një admin)",
     "adm_learned_active_cases": "aktiv (nga raste të etiketuara)",
     "adm_learned_waiting": "në pritje ({voters} nga {needed} persona)",
+    "adm_learned_no_entry": ("nuk përdoret: FAQ-ja nuk ka hyrje {entry} "
+                             "(iu ndryshua id-ja? hiqeni dhe mësojeni për id-në e re)"),
     "adm_learned_more": "… dhe {count} të tjera: <i>ngo-faq-bot learned list</i>",
     "adm_learned_remove": "Hiqe #{id}",
     "adm_learned_removed": "Formulimi i mësuar #{id} u hoq; boti nuk e përdor më.",
@@ -709,6 +711,8 @@ EN: dict[str, str] = {
     "adm_learned_active_staff": "active (a staff answer an admin linked)",
     "adm_learned_active_cases": "active (from labelled cases)",
     "adm_learned_waiting": "waiting ({voters} of {needed} people)",
+    "adm_learned_no_entry": ("not used: the FAQ has no entry {entry} "
+                             "(was its id changed? remove it and teach it for the new id)"),
     "adm_learned_more": "… and {count} more: <i>ngo-faq-bot learned list</i>",
     "adm_learned_remove": "Remove #{id}",
     "adm_learned_removed": "Learned phrasing #{id} removed; the bot no longer uses it.",

@@ -29,13 +29,11 @@ log = logging.getLogger(__name__)
 MAX_SHOWN = 10  # of each kind listed by /learned, newest first; the CLI lists all
 
 
-def describe(lang: str, item: learning.Learned, min_votes: int) -> Html:
+def describe(lang: str, item: learning.Learned, min_votes: int, in_faq: bool) -> Html:
     """One learned phrasing as an admin reads it."""
-    state = (say(lang, f"adm_learned_active_{item.source}", voters=item.voters)
-             if item.active else
-             say(lang, "adm_learned_waiting", voters=item.voters, needed=min_votes))
     return say(lang, "adm_learned_item", id=item.id, entry=item.entry_id,
-               language=item.language, state=state, text="\n".join(item.texts))
+               language=item.language, state=item.state(lang, min_votes, in_faq),
+               text="\n".join(item.texts))
 
 
 async def on_learned(update: Update, context: BotContext) -> None:
@@ -52,7 +50,7 @@ async def on_learned(update: Update, context: BotContext) -> None:
                     learning.handed_on(brain.db))
 
     lang, items, handed_on = await asyncio.to_thread(read)  # one trip off the event loop
-    replies = [Reply(describe(lang, item, min_votes),
+    replies = [Reply(describe(lang, item, min_votes, brain.faq.get(item.entry_id) is not None),
                      ((Button(say(lang, "adm_learned_remove", id=item.id),
                               RemoveLearned(item.id)),),))
                for item in items[:MAX_SHOWN]]

@@ -127,6 +127,19 @@ def test_learn_again_with_a_corrected_label_takes_back_the_wrong_one(
     assert "took back" not in learn(None)
 
 
+def test_learned_list_tells_a_phrasing_whose_entry_the_faq_lost(
+        config_file: Path, cases: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(config_file, "learn", "--cases", str(cases)) == 0
+    faq = tmp_path / "faq.yaml"
+    faq.write_text(faq.read_text(encoding="utf-8").replace("id: bank-account", "id: bank"),
+                   encoding="utf-8")
+    capsys.readouterr()
+    assert cli(config_file, "learned", "list") == 0
+    assert ("bank-account  en  not used: the FAQ has no entry bank-account (was its id "
+            "changed? remove it and teach it for the new id)") in capsys.readouterr().out
+
+
 def test_ask_upgrades_a_database_older_than_the_bot_before_reading_it(
         config_file: Path, database_url: str, cases: Path,
         capsys: pytest.CaptureFixture[str]) -> None:

@@ -21,14 +21,18 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.cli.faq import load_or_report
-from bot.phrases import plain, say
+from bot.phrases import plain
+
+if TYPE_CHECKING:
+    from bot.faq import Faq
 
 OUT_OF_SCOPE = "x"
+"""What marks the id of an out-of-scope question (``x12``) beside learned phrasings'."""
 CONTRADICTIONS_SHOWN = 5
 """Cases ``learn`` lists of those it left out as contradicting another."""
-"""What marks the id of an out-of-scope question (``x12``) beside learned phrasings'."""
 
 
 def phrasing_id(value: str) -> tuple[bool, int]:
@@ -84,13 +88,12 @@ def run_list(args: argparse.Namespace) -> int:
     with Database(config.database_url, create=False) as db:
         items = learning.listing(db, config.learning.min_votes)
         handed_on = learning.handed_on(db)
+    faq = _faq_quietly(config.faq_path) if items else None
     if not items:
         print("no learned phrasings")
     for item in items:
-        state = plain(say("en", f"adm_learned_active_{item.source}", voters=item.voters)
-                      if item.active else
-                      say("en", "adm_learned_waiting", voters=item.voters,
-                          needed=config.learning.min_votes))
+        in_faq = faq is None or faq.get(item.entry_id) is not None
+        state = plain(item.state("en", config.learning.min_votes, in_faq))
         print(f"#{item.id}  {item.entry_id}  {item.language}  {state}  "
               f"{item.created_at:%Y-%m-%d}")
         for text in item.texts:
@@ -102,6 +105,17 @@ def run_list(args: argparse.Namespace) -> int:
               f"{question.created_at:%Y-%m-%d}")
         print(f"    {question.text}")
     return 0
+
+
+def _faq_quietly(path: Path) -> Faq | None:
+    """The FAQ to tell learned phrasings of entries it lacks, or None if it does not load
+    (``faq check`` is the command that reports why)."""
+    from bot.faq import FaqError, load_faq
+
+    try:
+        return load_faq(path)
+    except (FaqError, OSError):
+        return None
 
 
 def run_remove(args: argparse.Namespace) -> int:
