@@ -212,8 +212,25 @@ class _Checker:
         if not isinstance(node, SequenceNode):
             self.report(node, f"{what} must be a list of texts, not {_kind(node)}")
             return ()
-        values = (self.text(item, f"an item of {what}") for item in node.value)
+        values = [self.text(item, f"an item of {what}") for item in node.value]
+        if node.flow_style:
+            self._split_at_a_comma(node, values, what)
         return tuple(v for v in values if v)
+
+    def _split_at_a_comma(self, node: SequenceNode, values: list[str | None],
+                          what: str) -> None:
+        """In a list in brackets a comma ends an item: ``[Përshëndetje, si mund ta
+        regjistroj shoqatën?]`` is two texts, "Përshëndetje" and a question. Report the
+        items that read as one question cut there: one not ending a sentence, and the
+        next beginning in lower case and asking."""
+        for item, value, after in zip(node.value, values, values[1:], strict=False):
+            if (value and after and value[-1] not in ".?!" and after[0].islower()
+                    and after.rstrip().endswith("?")):
+                self.report(item, f"{what}: a comma ends an item of a list in [...], so "
+                                  f"'{value}' and '{after}' are two texts: put the whole "
+                                  "text in quotes (\"...\"), or write the list one item a "
+                                  "line (- ...)")
+                return
 
     def by_language(self, node: Node, what: str) -> dict[str, Node]:
         """A mapping of language codes, checking each code."""

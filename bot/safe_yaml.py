@@ -138,6 +138,11 @@ def syntax_hint(text: str, exc: yaml.MarkedYAMLError) -> str:
         return f" (a quote opened on line {opened} is never closed)"
     if ("flow sequence" in context or "flow mapping" in context) and (
             mark is None or opened != mark.line + 1):
+        lines = text.splitlines()
+        if 0 < opened <= len(lines) and " #" in lines[opened - 1]:
+            return (f" (on line {opened}, ' #' starts a comment in YAML, so the rest of "
+                    "the line, its ']' or '}' too, is not read: put the text in quotes "
+                    "(\"...\"))")
         return (f" (a '[' or '{{' opened on line {opened} is not closed on its line; "
                 "a text beginning with one needs quotes)")
     if ": " in line.partition("#")[0].split(":", 1)[-1] and not line.lstrip().startswith("#"):

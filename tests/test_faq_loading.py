@@ -85,6 +85,9 @@ def test_yaml_syntax_error_names_line_and_column(tmp_path: Path) -> None:
      "a '[' or '{' opened on line 9 is not closed on its line"),
     (("        - How do I register an NGO?", "        - How do I register an NGO?\n"
       "        and run it"), "a ':' missing, or a text without quotes"),
+    (("        - How do I register an NGO?\n", "        - [Where is room #5?]\n"),
+     "on line 9, ' #' starts a comment in YAML, so the rest of the line, its ']' or '}' "
+     "too, is not read"),
 ])
 def test_a_yaml_mistake_is_told_in_words_an_admin_knows(
         tmp_path: Path, mistake: tuple[str, str], told: str) -> None:
@@ -92,6 +95,17 @@ def test_a_yaml_mistake_is_told_in_words_an_admin_knows(
     path = write(tmp_path, "broken.yaml", GOOD.replace(*mistake))
     (problem,) = problems_of(path)
     assert told in problem
+
+
+def test_a_question_cut_at_its_comma_in_a_list_in_brackets_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "comma.yaml", GOOD.replace(
+        "      sq:\n        - Si regjistrohet një OJF?",
+        "      sq: [Përshëndetje, si regjistrohet një OJF?, Orari, Kontakt]"))
+    (problem,) = problems_of(path)
+    assert problem == (
+        f"{path}:6: entry 'ngo-registration': questions 'sq': a comma ends an item of a list "
+        "in [...], so 'Përshëndetje' and 'si regjistrohet një OJF?' are two texts: put the "
+        "whole text in quotes (\"...\"), or write the list one item a line (- ...)")
 
 
 def test_empty_file(tmp_path: Path) -> None:
