@@ -429,13 +429,17 @@ def _check_version(check: _Checker, root: Node, node: Node | None) -> None:
                            f"version: {FORMAT_VERSION})")
 
 
+FAQ_SUFFIXES = (".yaml", ".yml")
+"""How the names of a FAQ folder's files end (in any case)."""
+
+
 def faq_files(path: str | os.PathLike[str]) -> list[Path]:
     """The YAML files of a FAQ: ``path`` itself, or every ``*.yaml`` and ``*.yml`` in the
     folder (``.YAML`` too)."""
     path = Path(path)
     if path.is_dir():
         return sorted(p for p in path.iterdir()
-                      if p.suffix.lower() in (".yaml", ".yml") and p.is_file())
+                      if p.suffix.lower() in FAQ_SUFFIXES and p.is_file())
     return [path]
 
 

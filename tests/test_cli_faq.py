@@ -79,6 +79,20 @@ def test_faq_check_of_one_file_names_an_id_a_file_beside_it_uses(
     assert "entry 'volunteers': duplicate id" in capsys.readouterr().out
 
 
+def test_faq_check_says_which_files_the_bot_does_not_read(
+        faq_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Saved by Notepad as "Text Documents": a good FAQ, which the bot never loads.
+    saved = tmp_path / "parking.yaml.txt"
+    saved.write_text(FAQ.replace("volunteers", "parking"), encoding="utf-8")
+    assert main(["faq", "check", str(saved)]) == 1
+    assert (f"{saved}: the bot reads only files whose names end in .yaml or .yml: rename it "
+            "parking.yaml") in capsys.readouterr().out
+    assert main(["faq", "check", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert (f"note: {saved} is not read (the bot reads only files whose names end in .yaml "
+            "or .yml)\nOK: 2 entries in 1 file(s)") in out
+
+
 def test_faq_check_defaults_to_the_configured_path(
         faq_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "config.yaml"

@@ -85,13 +85,23 @@ def load_or_report(path: Path) -> Faq | None:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from bot.faq import check_faq
+    from bot.faq import FAQ_SUFFIXES, Problem, check_faq
 
     path = _faq_path(args, args.path)
     faq, problems = check_faq(path)
     if faq is not None and path.is_file():
         problems = _clashes(path, {entry.id for entry in faq.entries})
+        if path.suffix.lower() not in FAQ_SUFFIXES:
+            problems.append(Problem(str(path), 0, None, None, (
+                "the bot reads only files whose names end in .yaml or .yml: rename it "
+                f"{path.name.partition('.')[0]}.yaml")))
         faq = None if problems else faq
+    if path.is_dir():
+        for unread in sorted(p.name for p in path.iterdir() if p.is_file() and (
+                ".yaml" in p.name.lower() or ".yml" in p.name.lower())
+                and p.suffix.lower() not in FAQ_SUFFIXES):
+            print(f"note: {path / unread} is not read (the bot reads only files whose names "
+                  "end in .yaml or .yml)")
     if faq is None:
         for problem in problems:
             print(problem)
