@@ -70,8 +70,8 @@ class Period:
     def checked(cls, first: date | None, last: date | None, *, default_days: int = 30,
                 today: date | None = None) -> Period:
         """:meth:`of_days` for a period someone typed: :class:`PeriodError` says why one
-        cannot be reported (the first day after the last, a date out of range, more than
-        ``MAX_DAYS``)."""
+        cannot be reported (the first day after the last, a start after today, a date out
+        of range, more than ``MAX_DAYS``)."""
         today = today or datetime.now(UTC).date()
         if first is not None and first > (last or today):
             raise PeriodError("the first day is after the last" if last is not None
@@ -80,6 +80,8 @@ class Period:
             period = cls.of_days(first, last, default_days=default_days, today=today)
         except OverflowError:
             raise PeriodError("the dates are out of range") from None
+        if period.since.date() > today:
+            raise PeriodError("the period starts after today")
         if (period.until - period.since).days > MAX_DAYS:
             raise PeriodError(f"the period is longer than {MAX_DAYS} days; check the years")
         return period

@@ -177,6 +177,8 @@ def test_report_writes_its_chart_only_to_a_png_file(
 @pytest.mark.parametrize("dates, message", [
     (["--since", "2026-03-04", "--until", "2026-03-02"], "--since is after --until"),
     (["--since", "2099-01-01"], "the first day is after today"),
+    (["--until", "2099-06-30"], "the period starts after today"),
+    (["--since", "2099-01-01", "--until", "2099-01-31"], "the period starts after today"),
     (["--since", "0202-01-01", "--until", "2026-03-04"], "longer than 3660 days"),
     (["--until", "9999-12-31"], "out of range"),
     (["--until", "0001-01-05"], "out of range"),
