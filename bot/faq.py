@@ -463,6 +463,26 @@ def _duplicates(ids: list[tuple[str, str, int]]) -> list[Problem]:
     return problems
 
 
+def _shared_questions(entries: list[Entry]) -> list[Problem]:
+    """A problem for each question two entries have (the same words, whatever the case,
+    accents and punctuation): the bot could never answer it, only offer both."""
+    from bot.text import fold
+
+    first: dict[tuple[str, str], Entry] = {}
+    problems = []
+    for entry in entries:
+        for lang, questions in entry.questions.items():
+            for question in questions:
+                other = first.setdefault((lang, fold(question)), entry)
+                if other.id != entry.id:
+                    problems.append(Problem(
+                        entry.source_file, entry.source_line, None, entry.id,
+                        f"the question '{question}' is also one of entry '{other.id}' "
+                        f"({other.source_file}:{other.source_line}): the bot cannot tell "
+                        "which answers it; keep it in one entry"))
+    return problems
+
+
 def check_faq(path: str | os.PathLike[str]) -> tuple[Faq | None, list[Problem]]:
     """Validate a FAQ file or folder: the FAQ if it is valid, and every problem found."""
     path = Path(path)
@@ -480,6 +500,8 @@ def check_faq(path: str | os.PathLike[str]) -> tuple[Faq | None, list[Problem]]:
         problems += check.problems
         ids += check.ids
     problems += _duplicates(ids)
+    if not problems:
+        problems = _shared_questions(entries)
     if problems:
         order = {_display(file): number for number, file in enumerate(files)}
         problems.sort(key=lambda p: (order.get(p.file, len(order)), p.line))

@@ -108,6 +108,20 @@ def test_a_question_cut_at_its_comma_in_a_list_in_brackets_is_refused(tmp_path: 
         "whole text in quotes (\"...\"), or write the list one item a line (- ...)")
 
 
+def test_a_question_of_two_entries_is_refused(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", GOOD)
+    copy = write(tmp_path, "b.yaml", entry("""\
+        questions:
+          en: ["how do I register an NGO"]
+        answer:
+          en: Elsewhere.
+    """, "ngo-copy"))
+    assert problems_of(tmp_path) == [
+        f"{copy}:3: entry 'ngo-copy': the question 'how do I register an NGO' is also one of "
+        f"entry 'ngo-registration' ({tmp_path / 'a.yaml'}:3): the bot cannot tell which "
+        "answers it; keep it in one entry"]
+
+
 def test_empty_file(tmp_path: Path) -> None:
     path = write(tmp_path, "empty.yaml", "# nothing yet\n")
     assert problems_of(path) == [f"{path}: the file is empty (expected 'version: 1' and "
@@ -214,7 +228,8 @@ def test_every_problem_is_reported_in_one_pass(tmp_path: Path) -> None:
 
 def test_folder_loads_every_yaml_file(tmp_path: Path) -> None:
     write(tmp_path, "a.yaml", GOOD)
-    write(tmp_path, "b.yaml", GOOD.replace("ngo-registration", "ngo-other"))
+    write(tmp_path, "b.yaml", GOOD.replace("ngo-registration", "ngo-other")
+          .replace("register an NGO", "close an NGO").replace("regjistrohet", "mbyllet"))
     (tmp_path / "notes.txt").write_text("not a FAQ", encoding="utf-8")
     faq = load_faq(tmp_path)
     assert [e.id for e in faq.entries] == ["ngo-registration", "ngo-other"]
