@@ -11,7 +11,7 @@ import json
 import os
 import re
 
-from bot.files import read_bytes
+from bot.files import NotUtf8, read_bytes, text_of
 
 _KEYS = ("q", "expect")
 # The bench's cases take some 160 bytes each (60 KB for 364 questions): 64 MB is some
@@ -35,10 +35,9 @@ def read_cases(path: str | os.PathLike[str], expected: str,
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from None
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        where = data[:exc.start].count(b"\n") + 1
-        raise ValueError(f"{path}:{where}: not UTF-8 text (save the file as UTF-8)") from None
+        text = text_of(data)
+    except NotUtf8 as exc:
+        raise ValueError(f"{path}:{exc.line}: {exc.problem}") from None
     cases = []
     for number, line in enumerate(text.splitlines(), 1):
         if line.strip():

@@ -35,7 +35,6 @@ import difflib
 import functools
 import hashlib
 import importlib.util
-import io
 import json
 import math
 import os
@@ -46,7 +45,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from bot.files import read_bytes, read_text
+from bot.files import NotUtf8, read_bytes, read_text, text_of
 from bot.limits import WEBHOOK_PORTS
 from bot.workhours import WorkingHours, parse_hours
 
@@ -653,14 +652,14 @@ def _document(source: Path, content: bytes) -> tuple[str, dict[str, Any]]:
 
     text, root = "", None
     try:
-        text = io.TextIOWrapper(io.BytesIO(content), encoding="utf-8").read()
+        text = text_of(content)
         root = safe_yaml.compose(text, "the configuration")
         if root is None:
             return text, {}
         _each_key_once(source, root)
         raw = safe_yaml.construct(root)  # a tag of no YAML type, a list as a key: refused
-    except UnicodeDecodeError:
-        raise ConfigError(f"{source}: the file is not UTF-8 text") from None
+    except NotUtf8 as exc:
+        raise ConfigError(f"{source}:{exc.line}: {exc.problem}") from None
     except ConfigError:  # a key written twice: it says where already
         raise
     except yaml.YAMLError as exc:

@@ -386,8 +386,8 @@ def _read_file(check: _Checker, path: Path) -> list[Entry]:
     except OSError as exc:
         check.report(None, f"cannot read the file: {exc.strerror or exc}")
         return []
-    except UnicodeDecodeError:
-        check.report(None, "the file is not UTF-8 text")
+    except files.NotUtf8 as exc:
+        check.report(None, exc.problem, line=exc.line)
         return []
     except ValueError as exc:
         check.report(None, str(exc))

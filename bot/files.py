@@ -5,7 +5,6 @@ before anything else is loaded."""
 
 from __future__ import annotations
 
-import io
 import os
 
 
@@ -29,7 +28,30 @@ def read_bytes(path: str | os.PathLike[str], limit: int) -> bytes:
     return content
 
 
+class NotUtf8(ValueError):
+    """A file that is not UTF-8 text: the ``line`` of its first byte that is not, and
+    the ``problem`` with how to save it so."""
+
+    def __init__(self, line: int, advice: str) -> None:
+        self.line, self.problem = line, f"not UTF-8 text ({advice})"
+        super().__init__(f"line {line}: {self.problem}")
+
+
+SAVE_AS_UTF8 = "save it as UTF-8: in Notepad, Save As and Encoding UTF-8"
+
+
+def text_of(content: bytes, advice: str = SAVE_AS_UTF8) -> str:
+    """``content`` as UTF-8 text, as ``Path.read_text`` reads it (universal newlines), a
+    byte order mark at the start dropped; :class:`NotUtf8` naming the line of the first
+    byte that is not UTF-8 (a file saved as Windows-1252 writes "ë" as one such byte),
+    and ``advice``."""
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise NotUtf8(content[:exc.start].count(b"\n") + 1, advice) from None
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
 def read_text(path: str | os.PathLike[str], limit: int) -> str:
-    """The file's UTF-8 text, read as :func:`read_bytes` reads it and decoded as
-    ``Path.read_text`` does (universal newlines); UnicodeDecodeError if it is no UTF-8."""
-    return io.TextIOWrapper(io.BytesIO(read_bytes(path, limit)), encoding="utf-8").read()
+    """The file's text, read as :func:`read_bytes` reads it and decoded by :func:`text_of`."""
+    return text_of(read_bytes(path, limit))

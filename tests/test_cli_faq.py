@@ -160,7 +160,8 @@ def test_eval_refuses_a_case_whose_expect_is_not_an_id(faq_file: Path, tmp_path:
     assert captured.err == f'error: {cases}:1: "expect" must be a FAQ id or null, not 3\n'
     cases.write_bytes(b'{"q": "Si hap nj\xeb llogari?", "expect": null}\n')  # Windows-1252
     assert main(["eval", "--faq", str(faq_file), "--cases", str(cases)]) == 1
-    assert capsys.readouterr().err == f"error: {cases}:1: not UTF-8 text (save the file as UTF-8)\n"
+    assert capsys.readouterr().err == (f"error: {cases}:1: not UTF-8 text (save it as UTF-8: in "
+                                       "Notepad, Save As and Encoding UTF-8)\n")
 
 
 def test_every_subcommand_has_help() -> None:

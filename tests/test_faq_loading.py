@@ -122,6 +122,15 @@ def test_a_question_of_two_entries_is_refused(tmp_path: Path) -> None:
         "answers it; keep it in one entry"]
 
 
+def test_a_file_saved_as_windows_1252_is_told_where_and_how_to_save_it(tmp_path: Path) -> None:
+    path = tmp_path / "legacy.yaml"
+    path.write_bytes(GOOD.encode("cp1252"))  # "ë" as one byte, on line 7
+    assert problems_of(path) == [f"{path}:7: not UTF-8 text (save it as UTF-8: in Notepad, "
+                                 "Save As and Encoding UTF-8)"]
+    path.write_bytes(b"\xef\xbb\xbf" + GOOD.replace("\n", "\r\n").encode())  # Notepad's UTF-8
+    assert load_faq(path).entries[0].question_in("sq") == "Si regjistrohet një OJF?"
+
+
 def test_empty_file(tmp_path: Path) -> None:
     path = write(tmp_path, "empty.yaml", "# nothing yet\n")
     assert problems_of(path) == [f"{path}: the file is empty (expected 'version: 1' and "

@@ -24,7 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.faq import did_you_mean
-from bot.files import read_bytes
+from bot.files import NotUtf8, read_bytes, text_of
 from bot.registry import NIPT_FORM
 from bot.registry.index import INDEXED_COLUMNS
 from bot.storage import Database, Organisation, RegistryChange
@@ -138,12 +138,10 @@ def _read_text(path: Path) -> str:
         raise RegistryImportError(f"{path}: cannot read the file: {exc.strerror}") from None
     except ValueError as exc:
         raise RegistryImportError(f"{path}: {exc}") from None
-    try:  # as Path.read_text reads it: universal newlines
-        return io.TextIOWrapper(io.BytesIO(content), encoding="utf-8-sig").read()
-    except UnicodeDecodeError as exc:
-        line = content[: exc.start].count(b"\n") + 1
-        raise RegistryImportError(f"{path}: line {line}: not UTF-8 text "
-                                  "(save the spreadsheet as 'CSV UTF-8')") from None
+    try:
+        return text_of(content, "save the spreadsheet as 'CSV UTF-8'")
+    except NotUtf8 as exc:
+        raise RegistryImportError(f"{path}: {exc}") from None
 
 
 def _parse_row(values: list[str], header: list[str]) -> dict[str, Any]:
