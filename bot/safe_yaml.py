@@ -96,6 +96,20 @@ class Loader(yaml.SafeLoader):
 _FAST_LOADER = getattr(yaml, "CSafeLoader", None)  # LibYAML, when PyYAML was built with it
 
 
+def _check_indentation(text: str) -> None:
+    """Refuse a line indented with a non-breaking space (U+00A0, what a word processor
+    or a web page copies): YAML reads it as text, so the line silently leaves the
+    mapping it was meant for ("answer:" is then empty, its text a key of its own)."""
+    if "\u00a0" not in text:
+        return
+    for number, line in enumerate(text.splitlines()):
+        indent = line[:len(line) - len(line.lstrip(" \u00a0"))]
+        if "\u00a0" in indent:
+            raise Refused("the line is indented with a non-breaking space (U+00A0), as a "
+                          "word processor or a web page writes it: indent with plain spaces",
+                          yaml.Mark("", 0, number, indent.index("\u00a0"), "", 0))
+
+
 def compose(text: str, files: str) -> Node | None:
     """The node tree of one YAML document, within the limits of :func:`_check_events`
     (``files``, the kind of file, for its messages).
@@ -104,6 +118,7 @@ def compose(text: str, files: str) -> Node | None:
     read is read again by :class:`Loader`, which accepts ``?`` in flow lists
     and whose error messages are the clearer ones.
     """
+    _check_indentation(text)
     if _FAST_LOADER is not None:
         try:
             _check_events(yaml.parse(text, Loader=_FAST_LOADER), files)
@@ -134,6 +149,9 @@ def syntax_hint(text: str, exc: yaml.MarkedYAMLError) -> str:
     opened = exc.context_mark.line + 1 if exc.context_mark else 0
     if "\t" in problem or "\t" in line[:len(line) - len(line.lstrip())]:
         return " (indent with spaces, not tabs)"
+    if any(q in line for q in "“”„‘’"):
+        return (" (curly quotes “ ” are not quotes to YAML, only straight ones: "
+                "answer: \"Note: bring the statute\")")
     if "quoted scalar" in context:
         return f" (a quote opened on line {opened} is never closed)"
     if ("flow sequence" in context or "flow mapping" in context) and (

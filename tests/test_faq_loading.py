@@ -85,6 +85,11 @@ def test_yaml_syntax_error_names_line_and_column(tmp_path: Path) -> None:
      "a '[' or '{' opened on line 9 is not closed on its line"),
     (("        - How do I register an NGO?", "        - How do I register an NGO?\n"
       "        and run it"), "a ':' missing, or a text without quotes"),
+    (("      en: At the Tirana court.", "      en: “Note: at the Tirana court”"),
+     "(curly quotes “ ” are not quotes to YAML, only straight ones"),
+    (("      en: At the Tirana court.", "\u00a0     en: At the Tirana court."),
+     ":12:1: the line is indented with a non-breaking space (U+00A0), as a word processor "
+     "or a web page writes it: indent with plain spaces"),
     (("        - How do I register an NGO?\n", "        - [Where is room #5?]\n"),
      "on line 9, ' #' starts a comment in YAML, so the rest of the line, its ']' or '}' "
      "too, is not read"),
