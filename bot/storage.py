@@ -38,7 +38,13 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Connection, CursorResult, Engine, Result, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    DisconnectionError,
+    NoSuchModuleError,
+    SQLAlchemyError,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 if TYPE_CHECKING:  # Alembic is imported where the schema is upgraded: reading needs none of it
@@ -451,6 +457,16 @@ def _safe_url(url: str) -> str:
         return "(not a database URL)"
 
 
+def _driver_hint(url: str, exc: Exception) -> str:
+    """How to write a PostgreSQL URL whose driver could not be loaded ("postgres://", as
+    hosting services give it; "postgresql://" means psycopg2, which may be missing)."""
+    if url.partition("://")[0].lower().startswith("postgres") and isinstance(
+            exc, (NoSuchModuleError, ImportError)):
+        return (" (write the URL as postgresql+psycopg://..., the driver the bot installs "
+                "with pip install -e '.[postgres]')")
+    return ""
+
+
 def rows_changed(result: Result[Any]) -> int:
     """How many rows an UPDATE or DELETE changed."""
     return int(cast(CursorResult[Any], result).rowcount or 0)
@@ -491,8 +507,8 @@ class Database:
         try:
             self._open(url, migrate, create)
         except (ArgumentError, DBAPIError, ImportError, OSError) as exc:
-            raise DatabaseUnavailable(
-                f"cannot open the database {_safe_url(url)}: {reason_of(exc)}") from None
+            raise DatabaseUnavailable(f"cannot open the database {_safe_url(url)}: "
+                                      f"{reason_of(exc)}{_driver_hint(url, exc)}") from None
 
     def _open(self, url: str, migrate: bool, create: bool) -> None:
         self.url = url

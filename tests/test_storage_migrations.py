@@ -91,6 +91,10 @@ def test_session_commits_on_success_and_rolls_back_on_error(database: Database) 
     ("nonsense://x", "Can't load plugin"),
     ("not a url", "not a database URL"),
     ("postgresql+psycopg://nobody:secret@127.0.0.1:1/x", "port 1 failed"),
+    # As hosting services write it: SQLAlchemy has no "postgres" dialect.
+    ("postgres://nobody:secret@127.0.0.1/x", "Can't load plugin: sqlalchemy.dialects:postgres "
+     "(write the URL as postgresql+psycopg://..., the driver the bot installs with "
+     "pip install -e '.[postgres]')"),
 ])
 def test_an_unusable_url_is_a_clear_error_without_the_password(url: str, message: str) -> None:
     with pytest.raises(DatabaseUnavailable, match="cannot open the database") as raised:
