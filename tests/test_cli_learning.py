@@ -206,10 +206,13 @@ def test_learn_refuses_cases_for_another_faq(config_file: Path, tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     Database(database_url).close()  # the bot has started once: an empty database
     cases = tmp_path / "other.jsonl"
-    cases.write_text(json.dumps({"q": "x y z", "expect": "ngo-registration"}) + "\n")
+    cases.write_text(json.dumps({"q": "x y z", "expect": "ngo-registration"}) + "\n"
+                     + json.dumps({"q": "a b c", "expect": "bank-acount"}) + "\n")
     assert cli(config_file, "learn", "--cases", str(cases)) == 1
     err = capsys.readouterr().err
-    assert "no FAQ entry ngo-registration" in err and "--faq" in err
+    assert ("no FAQ entry bank-acount (did you mean bank-account?), ngo-registration in 2 "
+            "entries of the FAQ; correct the ids, or pass the FAQ the cases were written for "
+            "with --faq") in err
     assert cli(config_file, "learned", "list") == 0
     assert "no learned phrasings" in capsys.readouterr().out
 

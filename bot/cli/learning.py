@@ -19,6 +19,7 @@ The database, config and FAQ libraries are imported where they are used, so that
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -165,8 +166,11 @@ def run_learn(args: argparse.Namespace) -> int:
         return 1
     unknown = sorted({c.expect for c in cases if c.expect and faq.get(c.expect) is None})
     if unknown:
-        print(f"error: {args.cases}: no FAQ entry {', '.join(unknown)} in {len(faq)} entries "
-              f"of the FAQ; pass the FAQ the cases were written for with --faq",
+        ids = [entry.id for entry in faq.entries]
+        named = ", ".join(f"{u} (did you mean {close[0]}?)" if (
+            close := difflib.get_close_matches(u, ids, 1, 0.8)) else u for u in unknown)
+        print(f"error: {args.cases}: no FAQ entry {named} in {len(faq)} entries of the FAQ; "
+              "correct the ids, or pass the FAQ the cases were written for with --faq",
               file=sys.stderr)
         return 1
     with Database(config.database_url) as db:
