@@ -413,6 +413,14 @@ def test_cli_import_prints_the_report(database_url: str, tmp_path: Path,
 
     assert main(["--config", config, "registry", "import", "--strict", str(path)]) == 1
     assert "refused (--strict)" in capsys.readouterr().out
+    # A column shifted on every row: the first bad rows, then how many more.
+    shifted = write_csv(tmp_path / "shifted.csv",
+                        [f"L{n},Shoqata,,,,,,,,,,aktive" for n in range(45)])
+    assert main(["--config", config, "registry", "import", str(shifted)]) == 1
+    out, err = capsys.readouterr()
+    assert err.count("malformed NIPT") == 20 and "line 21: malformed NIPT 'L19'" in err
+    assert f"{shifted}: ... and 25 more bad row(s) like these" in err
+    assert "45 row(s): 0 new, 0 updated, 0 unchanged, 45 skipped" in out
     assert main(["--config", config, "registry", "import", str(write_csv(tmp_path / "ok.csv",
                                                                            GOOD))]) == 0
     assert "0 new, 0 updated, 3 unchanged, 0 skipped" in capsys.readouterr().out

@@ -63,12 +63,19 @@ def _load_index(args: argparse.Namespace) -> RegistryIndex:
         db.close()
 
 
+ERRORS_SHOWN = 20
+"""Bad rows an import lists one by one (a file with a shifted column has one a row)."""
+
+
 def _print_import(report: ImportReport) -> None:
     for column in report.ignored:
         print(f"{report.path}: line 1: column {column} is not a registry column; "
               "its values are not imported", file=sys.stderr)
-    for error in report.errors:
+    for error in report.errors[:ERRORS_SHOWN]:
         print(f"{report.path}: {error}", file=sys.stderr)
+    if len(report.errors) > ERRORS_SHOWN:
+        print(f"{report.path}: ... and {len(report.errors) - ERRORS_SHOWN} more bad row(s) "
+              f"like these; mend these first and import again", file=sys.stderr)
     if report.refused:
         print(f"{report.path}: refused (--strict): {report.skipped} bad row(s) "
               f"of {report.rows}; nothing was written")
