@@ -82,6 +82,15 @@ def test_an_updated_file_updates_rows_and_keeps_the_others(database: Database,
     assert orgs["M44444444D"].registered_on is None  # NIPT upper-cased; empty date is unknown
 
 
+def test_a_status_as_spreadsheets_write_it_is_kept_as_the_registry_writes_it(
+        database: Database, tmp_path: Path) -> None:
+    rows = [GOOD[0].replace(",aktive", ",AKTIV"), GOOD[1].replace(",pezulluar", ",Suspended"),
+            GOOD[2].replace(",aktive", ",Cregjistruar")]
+    import_registry(database, write_csv(tmp_path / "r.csv", rows))
+    assert {nipt: org.status for nipt, org in organisations(database).items()} == {
+        "K11111111A": "aktive", "L22222222B": "pezulluar", "J33333333C": "çregjistruar"}
+
+
 def test_a_file_with_fewer_columns_leaves_the_others_alone(database: Database,
                                                            tmp_path: Path) -> None:
     import_registry(database, write_csv(tmp_path / "r.csv", GOOD))

@@ -28,6 +28,7 @@ from bot.files import NotUtf8, read_bytes, text_of
 from bot.registry import NIPT_FORM
 from bot.registry.index import INDEXED_COLUMNS
 from bot.storage import Database, Organisation, RegistryChange
+from bot.text import fold
 from bot.untrusted import first_hidden, named
 
 COLUMNS: tuple[str, ...] = (
@@ -144,6 +145,17 @@ def _read_text(path: Path) -> str:
         raise RegistryImportError(f"{path}: {exc}") from None
 
 
+_STATUSES = {spelled: status for status, spellings in {
+    "aktive": ("aktive", "aktiv", "active", "e regjistruar", "registered"),
+    "pezulluar": ("pezulluar", "pezulluare", "e pezulluar", "suspended"),
+    "çregjistruar": ("cregjistruar", "cregjistruare", "e cregjistruar", "deregistered",
+                     "struck off"),
+}.items() for spelled in spellings}
+"""A status as spreadsheets write it (folded: "Aktive", "AKTIV", "active") -> as the
+registry keeps it, so that one status is counted and translated as one; another value
+is kept as it is."""
+
+
 def _parse_row(values: list[str], header: list[str]) -> dict[str, Any]:
     if len(values) != len(header):
         raise ValueError(f"wrong number of fields: expected {len(header)}, found {len(values)}")
@@ -166,6 +178,8 @@ def _parse_row(values: list[str], header: list[str]) -> dict[str, Any]:
         raise ValueError("missing name")
     row: dict[str, Any] = {key: (value or None) for key, value in raw.items()}
     row["nipt"] = nipt
+    if row.get("status"):
+        row["status"] = _STATUSES.get(fold(row["status"]), row["status"])
     if "registered_on" in row:
         row["registered_on"] = parse_date(raw["registered_on"])
     return row
