@@ -465,7 +465,7 @@ class Assistant:
         if not message.words:
             return [Reply(say(self.language(asker), "ask_usage"))]
         decision = self.matcher.decide(message)
-        lang = self._language_of(asker, message, decision)
+        lang = self._language_of(asker, message)
         opened = self.tickets.open(asker.id, asker.name, argument, lang, _guesses(decision),
                                    message_id=message_id)
         return [self._opened(lang, opened)]
@@ -508,7 +508,7 @@ class Assistant:
             if kind in TICKET_MEDIA and self.tickets.enabled:
                 message = read(caption or "")
                 decision = self.matcher.decide(message)
-                lang = self._language_of(asker, message, decision)
+                lang = self._language_of(asker, message)
                 opened = self.tickets.open(
                     asker.id, asker.name, caption or phrases.raw(lang, f"media_{kind}"), lang,
                     _guesses(decision), message_id=message_id, relay=kind, file_id=file_id)
@@ -542,7 +542,7 @@ class Assistant:
         """
         text = message.text
         decision, also = self._two_questions(message, self.matcher.decide(message))
-        lang = self._language_of(asker, message, decision)
+        lang = self._language_of(asker, message)
         lookup = self._lookup(message)
         # In a group, no question is kept for the staff: their answer goes to a private
         # chat, which the person may never have opened (/ask is refused there too).
@@ -550,7 +550,8 @@ class Assistant:
                                                                    message_id)
         faq_score = decision.top.score if decision.top else 0.0
         # A name's words are in the organisation's language, not the person's.
-        named = self.language(asker) if _reads_as_name(message) else lang
+        named = self.language(asker) if _reads_as_name(message) else self._language_of(
+            asker, message, names=True)
         if lookup and lookup.decision == "found" and (
                 decision.decision != "answer" or lookup.results[0].score >= faq_score):
             return self._logged(asker, chat_id, text, named, decision, "registry",
@@ -645,13 +646,18 @@ class Assistant:
                   and d.top is not None and d.top.entry != decision.top.entry]
         return decision, max(others, key=lambda m: m.score).entry if others else None
 
-    def _language_of(self, asker: Asker, message: Message, decision: Decision) -> str:
-        """Answer in the language of the question, unless it is too short to tell
-        (a name, two words): then in the person's language."""
-        if len(message.words) < MIN_WORDS_FOR_LANGUAGE:
-            return self.language(asker)
-        detected = decision.lang or message.lang
-        return detected if detected in phrases.LANGUAGES else self.language(asker)
+    def _language_of(self, asker: Asker, message: Message, *, names: bool = False) -> str:
+        """Answer in the language of the question, unless it is too short to tell (a
+        name, two words, a NIPT, markup) or says nothing of either: then in the person's
+        language. ``names``: leave its Capitalised words out (a registry look-up: the
+        organisation's name may be in another language than the question)."""
+        own = self.language(asker)
+        if sum(len(w) > 1 and w.isalpha() for w in message.words) < MIN_WORDS_FOR_LANGUAGE:
+            return own
+        vocabularies = self.matcher.vocabularies
+        detected = (message.language_beside_names(vocabularies, own) if names
+                    else message.language(vocabularies, own))
+        return detected if detected in phrases.LANGUAGES else own
 
     # --- buttons --------------------------------------------------------
 

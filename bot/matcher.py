@@ -584,6 +584,12 @@ class FaqMatcher:
                    learned, out_of_scope=out_of_scope)
 
     @property
+    def vocabularies(self) -> dict[str, set[str]]:
+        """The FAQ's words in each language, which settle the language of a question
+        whose marker words do not (:meth:`bot.text.Message.language`)."""
+        return self._languages
+
+    @property
     def semantic(self) -> bool:
         """True when a model scores questions beside the lexical index."""
         return self.vectors is not None
@@ -915,7 +921,7 @@ class FaqMatcher:
         memory, 19%; the figures are kept in ``bot/data/calibration.json``).
         """
         message = read(message) if isinstance(message, str) else message
-        lang = message.language(self._languages)
+        lang = message.language(self.vocabularies)
         if not message.words:
             return Decision(message.text, lang, "escalate", None, ())
         limit = self.config.max_suggestions

@@ -575,7 +575,9 @@ def _marked(lowered: str, counted: Sequence[str]) -> tuple[int, int]:
 
 
 def _language(lowered: str, tokens: Sequence[str],
-              vocabularies: Mapping[str, Collection[str]] | None) -> str:
+              vocabularies: Mapping[str, Collection[str]] | None, tie: str = "sq") -> str:
+    """The language ``tokens`` say: by marker words, then by ``vocabularies``, then by
+    the letters of each; ``tie`` when nothing tells one from the other."""
     counted = _counted(tokens)
     sq, en = _marked(lowered, counted)
     if sq == en and vocabularies:
@@ -584,7 +586,7 @@ def _language(lowered: str, tokens: Sequence[str],
     if sq == en:
         sq = sum(1 for w in counted if _SQ_LETTERS.search(w))
         en = sum(1 for w in counted if _EN_LETTERS.search(w))
-    return "en" if en > sq else "sq"
+    return tie if sq == en else "en" if en > sq else "sq"
 
 
 _THANKS_EMOJI = frozenset("👍🙏❤💙💚♥😊🙂👌✅🤝")
@@ -771,9 +773,20 @@ class Message:
         """Whether it asks for a person (:func:`asks_for_staff`)."""
         return _asks_for_staff(self.words)
 
-    def language(self, vocabularies: Mapping[str, Collection[str]]) -> str:
-        """The language, ties settled by ``vocabularies`` (see :func:`detect_language`)."""
-        return _language(self.text.casefold(), self.words, vocabularies)
+    def language(self, vocabularies: Mapping[str, Collection[str]], tie: str = "sq") -> str:
+        """The language, ties settled by ``vocabularies`` (see :func:`detect_language`),
+        ``tie`` when they do not settle it."""
+        return _language(self.text.casefold(), self.words, vocabularies, tie)
+
+    def language_beside_names(self, vocabularies: Mapping[str, Collection[str]],
+                              tie: str) -> str:
+        """:meth:`language` of its words but the Capitalised ones, which may be an
+        organisation's name in another language than the question around it ("is Shoqata
+        e Artizanëve registered?"): the language to answer a registry look-up in."""
+        around = [t for t in self.text.split() if not t[:1].isupper()]
+        names = {fold(t) for t in self.text.split() if t[:1].isupper()}
+        kept = [w for w in self.words if w not in names]
+        return _language(" ".join(around).casefold(), kept, vocabularies, tie)
 
     @cached_property
     def kinds(self) -> frozenset[str]:

@@ -156,3 +156,15 @@ def test_excuse_me_before_a_question_is_only_politeness(brain: Assistant) -> Non
     [reply] = brain.reply(Asker(id=511), "me falni, si mund te hapim llogari bankare?",
                           chat_id=511)
     assert reply.buttons[0][0].choice == Helpful("sq", "ngo-bank-account")
+
+
+@pytest.mark.parametrize(("text", "card"), [
+    # A NIPT or markup alone says no language: the person's.
+    ("X-00000006-D", "Legal form: "), ("<b>X00000006D</b>", "Legal form: "),
+    # The name's words are Albanian; the question around it is not.
+    ("is Shoqata e Artizaneve Duararte registered?", "Legal form: "),
+    ("a eshte e regjistruar Shoqata e Artizaneve Duararte?", "Forma ligjore: ")])
+def test_a_look_up_is_answered_in_the_language_of_the_words_around_the_name(
+        brain: Assistant, text: str, card: str) -> None:
+    [reply] = brain.reply(Asker(id=512, language_code="en"), text, chat_id=512)
+    assert card in reply.text
