@@ -122,12 +122,18 @@ def test_generic_queries_find_nothing(sample_index: RegistryIndex) -> None:
     ("a esht ende e regjistrueme Fushembel?",             # "esht": Gheg, "ende": still
      ["Qendra për Zhvillimin Rural Fushëmbël"]),
     ("Shoqata e Bletarëve", ["Shoqata e Bletarëve të Zallit të Artë",
-                             "Shoqata e Bletarëve të Luginës Kaltëroshe"])])
+                             "Shoqata e Bletarëve të Luginës Kaltëroshe"]),
+    # One typo away, or inflected as people write it.
+    ("Greenhollw", ["Greenhollow Environmental Alliance"]),
+    ("Luleborra", ["Qendra Rinore Lulebora", "Qendra Rinore Lulebora Shkodër"]),
+    ("nipti i Luleboras", ["Qendra Rinore Lulebora", "Qendra Rinore Lulebora Shkodër"]),
+    ("pensionistet", ["Shoqata Kombëtare e Pensionistëve Flokëbardhë"]),
+    ("bletaret e korces", ["Shoqata e Bletarëve të Zallit të Artë"])])
 def test_distinctive_words_of_a_name_offer_the_organisations_having_them(
         database: Database, settings: RegistryConfig, query: str, names: list[str]) -> None:
     """One word of a name of three or four scores under ``candidates`` in the bot's demo
-    registry, yet names it (one or two organisations have it): offered, not "no
-    registered organisation matches"."""
+    registry, yet names it (one or two organisations have it), typed as it is or with a
+    typo or an inflection: offered, not "no registered organisation matches"."""
     import_registry(database, SAMPLE_CSV)
     result = RegistryIndex.load(database, settings).search(read(query))
     assert result.decision == "candidates"

@@ -476,8 +476,9 @@ class RegistryIndex:
         else the close ones as ``candidates`` (``closest`` when only one of them
         explains every word of the query: it comes first); else, when a word of the query
         is in a few names only (``rare``), the organisations whose names have every word
-        of it ("Greenhollow" for "Greenhollow Environmental Alliance": one word of three
-        scores under ``candidates``, yet names it); else ``not_found``."""
+        of it, or a word one typo or an inflection away ("Greenhollow", "Greenhollw" for
+        "Greenhollow Environmental Alliance": one word of three scores under
+        ``candidates``, yet names it); else ``not_found``."""
         config = self.config
         best = scored[0]
         runner_up = scored[1].score if len(scored) > 1 else 0.0
@@ -496,7 +497,7 @@ class RegistryIndex:
             limit += 1
         close = close[:limit]
         if not close and rare:
-            close = [c for c in scored if c.covers and c.precision == 1.0][:limit]
+            close = [c for c in scored if c.covers and c.precision >= _SIM_TYPO][:limit]
         if not close:
             return SearchResult(query, "not_found", ())
         covering = [c for c in close if c.covers]
