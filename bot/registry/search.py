@@ -45,7 +45,14 @@ from bot.config import RegistryConfig
 from bot.registry import index as registry_index
 from bot.registry import typed_nipts
 from bot.registry.index import OrgRecord, Tables
-from bot.registry.words import EQUIVALENTS, GENERIC_WORDS, MIN_FUZZY, keys, query_words
+from bot.registry.words import (
+    EQUIVALENTS,
+    GENERIC_WORDS,
+    MIN_FUZZY,
+    is_filler,
+    keys,
+    query_words,
+)
 from bot.storage import Database
 from bot.text import Message, fold
 
@@ -232,7 +239,10 @@ class RegistryIndex:
             hits = tuple(self._hit(tables, doc, 100.0) for doc in docs if doc is not None)
             return SearchResult(query, "found" if hits else "not_found", hits)
 
-        capitalised = message.capitalised
+        # Typed in capitals, a word may be an acronym ("PA"); filler ("NIPT", "INFO") stays
+        # filler unless some organisation's acronym it is.
+        capitalised = frozenset(w for w in message.capitalised
+                                if w in tables.acronyms or not is_filler(w))
         typed = query_words(message.words, keep=capitalised)[:_MAX_QUERY_WORDS]
         word_matches = [_matches(tables, word, exact_only=optional) for word, optional in typed]
         _add_joined(tables, [word for word, _ in typed], word_matches)

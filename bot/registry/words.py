@@ -86,11 +86,11 @@ def query_words(words: Iterable[str], keep: frozenset[str] = frozenset()
     seen: dict[str, bool] = {}
     for word in words:
         if word not in STOPWORDS or word in keep:
-            seen.setdefault(word, (_filler(word) or len(word) == 1) and word not in keep)
+            seen.setdefault(word, (is_filler(word) or len(word) == 1) and word not in keep)
     return list(seen.items())
 
 
-def _filler(word: str) -> bool:
+def is_filler(word: str) -> bool:
     """Whether ``word`` is filler, or a Gheg spelling of filler ("a osht e regjistruar")."""
     return word in QUERY_FILLER or any(form in QUERY_FILLER for form in standard_forms(word))
 
