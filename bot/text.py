@@ -607,8 +607,24 @@ _NOT = frozenset(("not", "no", "nuk", "s", "jo", "but", "por", "never", "kurre",
                   "asgje", "kot"))
 
 
+_HERE = frozenset("""
+yes yeah yep no nope po jo alo allo halo
+""".split())
+"""Words that, alone, answer nothing the bot asked or check that someone is there."""
+_THERE = frozenset((
+    "anyone there", "is anyone there", "anybody there", "is anybody there", "someone there",
+    "is someone there", "are you there", "you there", "a jeni aty", "jeni aty", "a je aty",
+    "je aty", "ka njeri", "a ka njeri", "ka njeri aty", "ka kush", "a ka kush"))
+"""Someone checking that the bot is there, greetings aside ("hello, is anyone there?");
+not "are you there on Saturday?"."""
+
+
 def smalltalk(message: Message) -> str | None:
-    """``"greeting"``, ``"thanks"`` or ``None`` when ``message`` asks something.
+    """``"greeting"``, ``"thanks"``, ``"here"`` or ``None`` when ``message`` asks
+    something.
+
+    "here": a yes or no alone, or someone checking that the bot is there ("alo", "is
+    anyone there?", "a jeni aty?"), told the bot is listening.
 
     A message is small talk if every word in it is a greeting, a thank you or
     goodbye, or a call for help: "Përshëndetje!", "ok thanks", "👍", "faleminderit
@@ -624,6 +640,9 @@ def smalltalk(message: Message) -> str | None:
         if any(ch in _GREETING_EMOJI for ch in message.text):
             return "greeting"
         return None
+    if all(w in _HERE for w in tokens) or " ".join(
+            w for w in tokens if w not in _GREETINGS) in _THERE:
+        return "here"
     said: Collection[str] = tokens
     if not all(w in _GREETINGS or w in _THANKS or w in _HELP for w in tokens):
         # Function words around a greeting or thanks, asking nothing, saying no "not".

@@ -95,6 +95,9 @@ def test_the_language_small_talk_is_marked_in() -> None:
     ("Pershendetje, kam nje pyetje", "greeting"),
     ("thanks for the help", "thanks"),
     ("shnet", "greeting"),
+    # A yes or no alone, or checking that the bot is there.
+    ("yes", "here"), ("jo", "here"), ("alo", "here"), ("is anyone there?", "here"),
+    ("pershendetje, a jeni aty?", "here"), ("are you there", "here"),
 ])
 def test_smalltalk_is_recognised(text: str, kind: str) -> None:
     assert smalltalk(read(text)) == kind
@@ -106,11 +109,12 @@ def test_smalltalk_is_recognised(text: str, kind: str) -> None:
     "faleminderit, por nuk me ndihmoi. mund te me lidhni me dike nga stafi?",
     "",
     "hi, what now",
-    "pershendetje, a jeni aty?",
     "ndihme financiare per shoqaten",
+    "are you there on saturday?",
+    "a jeni aty te shtunen?",
+    "yes, how do we register?",
     "hello can you help me",                 # a question without "?"
     "pershendetje, a mund te vij sot",
-    "are you there",
     "I did not get it",
     "Thanks, but that is not it",            # a complaint
     "Faleminderit, por nuk eshte kjo",

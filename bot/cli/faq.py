@@ -158,12 +158,14 @@ def decision_json(decision: Decision) -> dict[str, object]:
 
 def _describe(decision: Decision, message: Message) -> str:
     """A few lines a person can read."""
+    from bot.phrases import plain, say
     from bot.text import smalltalk
 
     lines = [f"? {decision.question}"]
     talk = smalltalk(message)
     if talk:
-        lines.append(f"  small talk ({talk}): the bot replies with a short {talk}")
+        lines.append(f"  small talk ({talk}): the bot replies "
+                     f"\"{plain(say(decision.lang, talk))}\"")
         return "\n".join(lines)
     top = decision.top
     score = f"{top.score:.1f}" if top else "-"
