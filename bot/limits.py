@@ -24,6 +24,8 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.untrusted import visible
+
 MAX_TEXT = 4096           # characters of a message
 MAX_CAPTION = 1024        # characters of a photo's or a document's caption
 MAX_TOPIC_NAME = 128      # characters of a forum topic's name
@@ -49,8 +51,10 @@ def shorten(text: str, limit: int) -> str:
 
 
 def label(text: str, limit: int = MAX_LABEL) -> str:
-    """``text`` on one line, at most ``limit`` characters (a button's label, a quote)."""
-    return shorten(" ".join(text.split()), limit)
+    """``text`` on one line, at most ``limit`` characters (a button's label, a quote),
+    without the invisible controls a person may have typed (a right-to-left override
+    left open would reverse the rest of the bot's sentence around the quote)."""
+    return shorten(visible(text), limit)
 
 
 # Never cut inside an HTML tag or an entity such as &amp;.

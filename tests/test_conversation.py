@@ -168,3 +168,10 @@ def test_a_look_up_is_answered_in_the_language_of_the_words_around_the_name(
         brain: Assistant, text: str, card: str) -> None:
     [reply] = brain.reply(Asker(id=512, language_code="en"), text, chat_id=512)
     assert card in reply.text
+
+
+def test_a_bidi_control_a_person_typed_is_not_quoted_back(brain: Assistant) -> None:
+    # Left open in the reply, U+202E would show the rest of the bot's sentence reversed.
+    [reply] = brain.reply(Asker(id=513, language_code="en"), "Lulebora\u202e", chat_id=513)
+    assert "“Lulebora”" in reply.text and "\u202e" not in reply.text
+    assert all("\u202e" not in button.label for row in reply.buttons for button in row)
