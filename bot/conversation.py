@@ -173,16 +173,19 @@ def _asks_of_one(message: Message) -> bool:
     ("nipt K12345678A") or asked about ("our NIPT is K12345678A, are we registered?"),
     or whether an organisation it names (a kind of organisation beside a Capitalised
     name: "a është e regjistruar Fondacioni Besa?", "is the Besa Foundation
-    registered?") is registered. Not a question that mentions a NIPT or a place ("we
-    have NIPT K12345678A, how do we open a bank account?", "I registered my association
-    in Tirana, what next?")."""
+    registered?"; two Capitalised words in a row: "is Partners Albania registered?") is
+    registered. Not a question that mentions a NIPT or a place ("we have NIPT
+    K12345678A, how do we open a bank account?", "I registered my association in Tirana,
+    what next?", "Is my Association registered with the Tax office?")."""
     if NIPT_IN_TEXT.search(message.text):
         return (len(message.words) <= NIPT_MESSAGE_WORDS
                 or bool(_REGISTERED.search(message.said)))
     if not _asks_if_registered(message):
         return False
     typed = message.text.split()
-    titled = [w[:1].isupper() and w[1:2].islower() for w in typed]
+    titled = [i > 0 and w[:1].isupper() and w[1:2].islower() for i, w in enumerate(typed)]
+    if _asks_status(message) and any(a and b for a, b in zip(titled, titled[1:], strict=False)):
+        return True
     return any(titled[i] and fold(w) in GENERIC_WORDS
                and ((i > 0 and titled[i - 1]) or (i + 1 < len(typed) and titled[i + 1]))
                for i, w in enumerate(typed))

@@ -175,3 +175,14 @@ def test_a_bidi_control_a_person_typed_is_not_quoted_back(brain: Assistant) -> N
     [reply] = brain.reply(Asker(id=513, language_code="en"), "Lulebora\u202e", chat_id=513)
     assert "“Lulebora”" in reply.text and "\u202e" not in reply.text
     assert all("\u202e" not in button.label for row in reply.buttons for button in row)
+
+
+def test_asking_whether_a_name_of_two_capitalised_words_is_registered_is_a_look_up(
+        brain: Assistant) -> None:
+    # Not the FAQ's programme of Partners Albania: the sample registry does not have it.
+    [reply] = brain.reply(Asker(id=514, language_code="en"),
+                          "is Partners Albania registered?", chat_id=514)
+    assert reply.text.startswith("No registered organisation matches")
+    [reply] = brain.reply(Asker(id=515, language_code="en"),
+                          "Is my Association registered with the Tax office?", chat_id=515)
+    assert not reply.text.startswith("No registered organisation")
