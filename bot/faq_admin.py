@@ -36,6 +36,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from bot.config import FaqAdminConfig
 from bot.faq import Entry, Faq, Problem, check_faq, faq_files, read_text
+from bot.phrases import Html, say
 from bot.text import fold
 from bot.untrusted import visible
 
@@ -92,6 +93,37 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return self.faq is not None
+
+    def text(self, lang: str) -> Html:
+        """What a reload did, as admins read it: the change, or the problems (the last
+        good FAQ stays)."""
+        if self.faq is None:
+            return problems_text(lang, self.problems)
+        if not self.change:
+            return say(lang, "adm_unchanged", entries=len(self.faq))
+        return say(lang, "adm_reloaded", entries=len(self.faq),
+                   change=change_text(lang, self.change))
+
+
+MAX_PROBLEMS_SHOWN = 30
+"""Problems of a FAQ listed to admins (a file of many mistakes has many)."""
+
+
+def change_text(lang: str, change: Change) -> Html:
+    """The entries a change adds, removes and changes, as admins read it."""
+    def ids(found: tuple[str, ...]) -> str:
+        return ", ".join(found) if found else say(lang, "adm_stats_none")
+
+    return say(lang, "adm_change", added=ids(change.added), removed=ids(change.removed),
+               changed=ids(change.changed))
+
+
+def problems_text(lang: str, problems: tuple[Problem, ...] | list[Problem]) -> Html:
+    """A FAQ's problems as admins read them (the first :data:`MAX_PROBLEMS_SHOWN`)."""
+    lines = [f"• {p}" for p in problems[:MAX_PROBLEMS_SHOWN]]
+    if len(problems) > MAX_PROBLEMS_SHOWN:
+        lines.append(f"… +{len(problems) - MAX_PROBLEMS_SHOWN}")
+    return say(lang, "adm_problems", count=len(problems), problems="\n".join(lines))
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,14 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 from bot import learning, privacy, report, retention, suggestions
 from bot.choices import Button, CancelUpload, ConfirmUpload, SettleSuggestion
 from bot.conversation import Asker, Assistant, Reply
-from bot.faq import Problem
-from bot.faq_admin import Change, FaqAdmin, Outcome, SuggestionError, UploadError
+from bot.faq_admin import (
+    FaqAdmin,
+    Outcome,
+    SuggestionError,
+    UploadError,
+    change_text,
+    problems_text,
+)
 from bot.intents import Document, Picture
 from bot.limits import MAX_DOCUMENT, label
 from bot.phrases import Html, say
@@ -37,7 +43,6 @@ from handlers.render import acknowledge, answer, send, without_buttons
 
 log = logging.getLogger(__name__)
 
-MAX_PROBLEMS_SHOWN = 30
 ADMIN_BUTTONS = (ConfirmUpload, CancelUpload, SettleSuggestion)
 RETENTION_EVERY = timedelta(days=1)
 RETENTION_FIRST = timedelta(seconds=1)  # soon after the start (0 would mean "after a day")
@@ -49,38 +54,12 @@ async def _lang(context: BotContext, update: Update) -> str:
     return await asyncio.to_thread(assistant.language, asker(user)) if user else "sq"
 
 
-def _ids(ids: tuple[str, ...], lang: str) -> str:
-    return ", ".join(ids) if ids else say(lang, "adm_stats_none")
-
-
-def change_text(lang: str, change: Change) -> Html:
-    return say(lang, "adm_change", added=_ids(change.added, lang),
-               removed=_ids(change.removed, lang), changed=_ids(change.changed, lang))
-
-
-def problems_text(lang: str, problems: tuple[Problem, ...] | list[Problem]) -> Html:
-    lines = [f"• {p}" for p in problems[:MAX_PROBLEMS_SHOWN]]
-    if len(problems) > MAX_PROBLEMS_SHOWN:
-        lines.append(f"… +{len(problems) - MAX_PROBLEMS_SHOWN}")
-    return say(lang, "adm_problems", count=len(problems), problems="\n".join(lines))
-
-
-def outcome_text(lang: str, outcome: Outcome) -> Html:
-    """What a reload did: the change, or the problems (the last good FAQ stays)."""
-    if outcome.faq is None:
-        return problems_text(lang, outcome.problems)
-    if not outcome.change:
-        return say(lang, "adm_unchanged", entries=len(outcome.faq))
-    return say(lang, "adm_reloaded", entries=len(outcome.faq),
-               change=change_text(lang, outcome.change))
-
-
 async def tell_admins(context: BotContext, outcome: Outcome) -> None:
     """Send every admin the result of a reload they did not ask for."""
     assistant = context.bot_data.assistant
     for admin_id in assistant.config.admins:
         lang = await asyncio.to_thread(assistant.language, Asker(id=admin_id))
-        await send(context, admin_id, [Reply(outcome_text(lang, outcome))])
+        await send(context, admin_id, [Reply(outcome.text(lang))])
 
 
 async def _reply(update: Update, context: BotContext, *replies: Reply) -> None:
@@ -94,7 +73,7 @@ async def _reply(update: Update, context: BotContext, *replies: Reply) -> None:
 async def on_reload(update: Update, context: BotContext) -> None:
     """/reload: read the FAQ files now."""
     outcome = await asyncio.to_thread(context.bot_data.faq_admin.reload)
-    await _reply(update, context, Reply(outcome_text(await _lang(context, update), outcome)))
+    await _reply(update, context, Reply(outcome.text(await _lang(context, update))))
 
 
 async def poll_faq(context: BotContext) -> None:
@@ -270,7 +249,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     admin = context.bot_data.faq_admin
     if isinstance(choice, ConfirmUpload):
         outcome = await asyncio.to_thread(admin.confirm, choice.token)
-        text = say(lang, "adm_upload_expired") if outcome is None else outcome_text(lang, outcome)
+        text = say(lang, "adm_upload_expired") if outcome is None else outcome.text(lang)
     elif isinstance(choice, CancelUpload):
         admin.cancel(choice.token)
         text = say(lang, "adm_upload_cancelled")

@@ -203,3 +203,24 @@ def test_a_config_copied_to_another_folder_names_the_demo_registrys_setting(
         f"error: cannot import the sample registry: {tmp_path / 'bot' / 'data'}")
     assert "registry.sample_csv in the config" in result.stderr
     assert "null to start with an empty one" in result.stderr
+
+
+def test_the_chat_reads_the_faq_files_again_when_they_change(tmp_path: Path) -> None:
+    """An admin trying an edit out in the terminal sees it, as the Telegram bot's admins do."""
+    faq = tmp_path / "faq.yaml"
+    text = ("version: 1\nentries:\n  - id: hours\n    questions:\n"
+            "      en: [When are you open?]\n    answer:\n      en: {answer}\n")
+    faq.write_text(text.format(answer="From eight to four."), encoding="utf-8")
+    with subprocess.Popen([CLI, "chat", "--lang", "en"], stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, text=True, cwd=tmp_path,
+                          env=environment(tmp_path, FAQ_PATH=str(faq))) as process:
+        assert process.stdin is not None and process.stdout is not None
+        process.stdin.write("When are you open?\n")
+        process.stdin.flush()
+        while "From eight to four." not in (line := process.stdout.readline()):
+            assert line, "the chat ended before answering"
+        faq.write_text(text.format(answer="From nine to five."), encoding="utf-8")
+        os.utime(faq, (time.time() + 5, time.time() + 5))  # seen as changed at any clock
+        out, _ = process.communicate("When are you open?\n", timeout=60)
+    assert "The FAQ was reloaded: 1 entries.\nAdded: none\nRemoved: none\nChanged: hours" in out
+    assert out.rstrip().split("\n\n")[-2] == "From nine to five."

@@ -143,11 +143,16 @@ class Terminal:
     """
 
     def __init__(self, brain: Assistant, asker: Asker, out: TextIO) -> None:
+        from bot.faq_admin import FaqAdmin
+
         self.brain = brain
         self.asker = asker
         self.out = out
         self.rows: list[tuple[Button, ...]] = []
         """The buttons under the last replies shown, numbered in order from 1."""
+        self.faq_admin = FaqAdmin.for_assistant(brain)
+        """The FAQ files, read again when they change (an admin trying an edit out here),
+        as the Telegram bot reads them."""
 
     def converse(self, lines: TextIO) -> None:
         interactive = lines.isatty()
@@ -164,6 +169,9 @@ class Terminal:
     def handle(self, line: str) -> None:
         if not line:
             return
+        outcome = self.faq_admin.reload_if_changed()
+        if outcome is not None:  # what the Telegram bot tells its admins
+            self.say(plain(outcome.text(self.lang())) + "\n")
         if line.isascii() and line.isdigit() and self.choices:  # not "²", "٣"
             self.press(int(line))
         elif line.startswith("/"):
