@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.text import Message, detect_language, fold, read
+from bot.text import Message, detect_language, fold, read, same_question, sameness
 from bot.untrusted import visible
 
 if TYPE_CHECKING:  # SQLAlchemy is imported where it is used: ``ask`` reads without it
@@ -456,20 +456,18 @@ def learn_cases(db: Database, cases: Iterable[Case],
     were taken back, and the cases left out.
 
     The file is the admin's word: a question an earlier replay labelled otherwise (the
-    same terms: :func:`_same_question`) loses that label, so that a corrected file
-    corrects what was learned (people's picks stay). A case is left out when another
-    case of the file asks the same question with another answer: which label is right
-    is for a person to say, and learning both would teach the bot either at random."""
+    same question: :func:`bot.text.same_question`) loses that label, so that a corrected
+    file corrects what was learned (people's picks stay). A case is left out when
+    another case of the file asks the same question with another answer: which label is
+    right is for a person to say, and learning both would teach the bot either at
+    random."""
     cases = list(cases)
-    labels: dict[object, set[str | None]] = defaultdict(set)
-    for case in cases:
-        labels[_same_question(case.question)].add(case.expect)
-    contradicting = [c for c in cases if len(labels[_same_question(c.question)]) > 1]
-    taken_back = _take_back_replayed(db, {key: next(iter(found))
-                                          for key, found in labels.items() if len(found) == 1})
+    labelled = _Labelled([(read(case.question), case.expect) for case in cases])
+    left_out = [labelled.others(message, expect) for message, expect in labelled.items]
+    taken_back = _take_back_replayed(db, labelled)
     learned = handed = 0
-    for case in cases:
-        if len(labels[_same_question(case.question)]) > 1:
+    for case, out in zip(cases, left_out, strict=True):
+        if out:
             continue
         language = detect_language(case.question)
         if case.expect is not None:
@@ -478,28 +476,50 @@ def learn_cases(db: Database, cases: Iterable[Case],
         else:
             handed += hand_on(db, text=case.question, language=language, user_id=None,
                               source=CASES)
-    return learned, handed, taken_back, contradicting
+    return learned, handed, taken_back, [c for c, out in zip(cases, left_out, strict=True) if out]
 
 
-def _take_back_replayed(db: Database, labels: dict[object, str | None]) -> int:
-    """Delete what earlier replays taught for the questions of ``labels`` (by
-    :func:`_same_question`) other than their label now (an entry id, or None: out of
-    scope); how many were deleted."""
+class _Labelled:
+    """Labelled questions (an entry id, or None: out of scope), found by
+    :func:`bot.text.sameness` and compared by :func:`bot.text.same_question`."""
+
+    def __init__(self, items: list[tuple[Message, str | None]]) -> None:
+        self.items = items
+        self._by_key: dict[object, list[tuple[Message, str | None]]] = defaultdict(list)
+        for message, expect in items:
+            self._by_key[sameness(message)].append((message, expect))
+
+    def labels(self, message: Message) -> set[str | None]:
+        """The labels given to the same question as ``message``."""
+        return {expect for other, expect in self._by_key.get(sameness(message), ())
+                if same_question(message, other)}
+
+    def others(self, message: Message, expect: str | None) -> bool:
+        """Whether the same question as ``message`` has another label than ``expect``."""
+        return bool(self.labels(message) - {expect})
+
+
+def _take_back_replayed(db: Database, labelled: _Labelled) -> int:
+    """Delete what earlier replays taught for questions ``labelled`` labels otherwise
+    now, and for which it gives one label only (an entry id, or None: out of scope); how
+    many were deleted."""
     from sqlalchemy import delete, select
 
     from bot.storage import LearnedPhrasing, LearnedVote, OutOfScopeQuestion
+
+    def stale(text: str, label: str | None) -> bool:
+        now = labelled.labels(read(text))
+        return len(now) == 1 and label not in now
 
     with db.session() as session:
         votes = session.execute(
             select(LearnedVote.id, LearnedVote.text, LearnedPhrasing.entry_id)
             .join(LearnedPhrasing, LearnedPhrasing.id == LearnedVote.phrasing_id)
             .where(LearnedVote.source == CASES, LearnedVote.user_id.is_(None))).all()
-        stale_votes = [vote_id for vote_id, text, entry_id in votes
-                       if labels.get(_same_question(text), entry_id) != entry_id]
+        stale_votes = [vote_id for vote_id, text, entry_id in votes if stale(text, entry_id)]
         handed = session.execute(select(OutOfScopeQuestion.id, OutOfScopeQuestion.text).where(
             OutOfScopeQuestion.source == CASES, OutOfScopeQuestion.user_id.is_(None))).all()
-        stale_handed = [row_id for row_id, text in handed
-                        if labels.get(_same_question(text)) is not None]
+        stale_handed = [row_id for row_id, text in handed if stale(text, None)]
         if stale_votes:
             session.execute(delete(LearnedVote).where(LearnedVote.id.in_(stale_votes)))
             _prune(session)
@@ -507,11 +527,6 @@ def _take_back_replayed(db: Database, labels: dict[object, str | None]) -> int:
             session.execute(delete(OutOfScopeQuestion).where(
                 OutOfScopeQuestion.id.in_(stale_handed)))
         return len(stale_votes) + len(stale_handed)
-
-
-def _same_question(text: str) -> object:
-    message = read(text)
-    return message.terms or message.words
 
 
 def export_yaml(learned: Iterable[Learned]) -> str:

@@ -68,11 +68,16 @@ from bot.config import MatchingConfig
 from bot.embedding import VectorCache, Vectors, vector_cache
 from bot.faq import Entry, Faq
 from bot.text import (
+    Asking,
     Message,
+    Sameness,
+    alike,
+    asking,
     content_words,
     is_stopword,
     question_kinds,
     read,
+    sameness,
     split_sentences,
     standard_forms,
     term,
@@ -243,55 +248,6 @@ class _Phrasing:
     weight: float
 
 
-Sameness = frozenset[str] | tuple[str, ...]
-
-
-def sameness(message: Message) -> Sameness:
-    """What makes a question the same question asked again (:meth:`FaqMatcher.decide`):
-    its terms; for a question of function words only ("who are you?", "where are
-    you?": no terms), its words in order but for :data:`_EMPHASIS`. Empty for a
-    message without words."""
-    return message.terms or tuple(w for w in message.words if w not in _EMPHASIS)
-
-
-_EMPHASIS = frozenset(("ju", "exactly", "actually", "really", "saktesisht", "konkretisht"))
-"""Words a question of function words only says or leaves out and stays the same
-question: "ju" (an Albanian verb says its person: "kush jeni ju?" is "kush jeni?") and
-adverbs of emphasis ("what exactly do you do?" is "what do you do?")."""
-
-
-KEYWORD_WORDS = 4
-"""Words of a text that asks for nothing in particular (no where, how...) and still
-reads as a few keywords ("aplikim grant amshc", "Orari"), not as a statement."""
-
-Asking = frozenset[str] | None
-
-
-def asking(message: Message) -> Asking:
-    """What a text asks for (:attr:`bot.text.Message.kinds`: where, how...), or None
-    for a few keywords, which may stand for any question on their terms."""
-    return None if not message.kinds and len(message.words) <= KEYWORD_WORDS else message.kinds
-
-
-def _alike(asked: Asking, phrasing: Asking, terms: int) -> bool:
-    """Whether a question and a phrasing with the same :func:`sameness` (of ``terms``
-    terms) ask the same question: the phrasing is a few keywords ("Orari": any question
-    on its terms); or they ask for the same kinds of thing ("what" and "how" alike:
-    "we'd like to rename the association - what to do?", "how do we rename it?"); or one
-    asks for nothing in particular (a few keywords, a statement) and they share more
-    than one term. "We want to found an association, where do we start?" has the one
-    term "association", as has "pershendetje, jam nga nje shoqate ne Shkoder", which
-    asks nothing, and "we need more volunteers" has the one term of "I want to
-    volunteer, where can I help?"; "sa OJF jane regjistruar ne databaze?" asks how many,
-    not how to register."""
-    if phrasing is None or asked == phrasing:
-        return True
-    if not asked or not phrasing:
-        return terms > 1
-    return asked | phrasing <= _WHAT_OR_HOW
-
-
-_WHAT_OR_HOW = frozenset(("what", "how"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -560,7 +516,7 @@ class FaqMatcher:
             self._sentence_rows = [np.array([row[s] for s in found], dtype=np.intp)
                                    for found in sentences]
         self._faq_same: dict[Sameness, set[tuple[int, Asking]]] = defaultdict(set)
-        """The :func:`sameness` of each FAQ phrasing -> the entries having a phrasing so,
+        """The :func:`~bot.text.sameness` of each FAQ phrasing -> the entries having a phrasing so,
         with what it asks for (learned phrasings join a copy: ``_same``)."""
         for i, entry_words in enumerate(self._entry_words):
             for phrasing in entry_words.questions:
@@ -905,7 +861,7 @@ class FaqMatcher:
         ranking has no word to weigh, and the model's cosine alone never answers), is
         answered with its entry, or offered with the other entries having such a
         phrasing (:func:`sameness`), if it asks for what the phrasing asks for
-        (:func:`_alike`).
+        (:func:`bot.text.alike`).
 
         With a model, a question the lexical ranking alone decides with
         confidence (see :class:`bot.decision.Calibration`, the cascade is chosen
@@ -929,7 +885,7 @@ class FaqMatcher:
         lexical = self._ranked(message, scored, semantic=False)
         asks = asking(message)
         same = {i for i, other in self._same.get(sameness(message), ())
-                if _alike(asks, other, len(message.terms))}
+                if alike(asks, other, len(message.terms))}
         if same:
             found = {m.entry.id: m for m in lexical.matches}
             offered = tuple(found.get(self.faq.entries[i].id, Match(self.faq.entries[i], 100.0))

@@ -913,3 +913,71 @@ def read(text: str) -> Message:
         content = [(w, 1.0) for w in all_content]
     return Message(text=text, words=tuple(tokens), content=tuple(content),
                    sentences=tuple(sentences), question=question)
+
+
+# --------------------------------------------------------------------------
+# The same question asked again: what the FAQ matcher answers at once and what
+# learning counts as one question.
+# --------------------------------------------------------------------------
+
+Sameness = frozenset[str] | tuple[str, ...]
+
+
+def sameness(message: Message) -> Sameness:
+    """What makes a question the same question asked again (with :func:`alike`): its
+    terms; for a question of function words only ("who are you?", "where are you?": no
+    terms), its words in order but for :data:`_EMPHASIS`. Empty for a message without
+    words."""
+    return message.terms or tuple(w for w in message.words if w not in _EMPHASIS)
+
+
+_EMPHASIS = frozenset(("ju", "exactly", "actually", "really", "saktesisht", "konkretisht"))
+"""Words a question of function words only says or leaves out and stays the same
+question: "ju" (an Albanian verb says its person: "kush jeni ju?" is "kush jeni?") and
+adverbs of emphasis ("what exactly do you do?" is "what do you do?")."""
+KEYWORD_WORDS = 4
+"""Words of a text that asks for nothing in particular (no where, how...) and still
+reads as a few keywords ("aplikim grant amshc", "Orari"), not as a statement."""
+
+Asking = frozenset[str] | None
+
+
+def asking(message: Message) -> Asking:
+    """What a text asks for (:attr:`Message.kinds`: where, how...), or None for a few
+    keywords, which may stand for a question on their terms (:func:`alike`)."""
+    return None if not message.kinds and len(message.words) <= KEYWORD_WORDS else message.kinds
+
+
+def alike(asked: Asking, phrasing: Asking, terms: int) -> bool:
+    """Whether a question and a phrasing with the same :func:`sameness` (of ``terms``
+    terms) ask the same question: the phrasing is a few keywords ("Orari": any question
+    on its terms); or they ask for the same kinds of thing ("what" and "how" alike:
+    "we'd like to rename the association - what to do?", "how do we rename it?"); or the
+    question is a few keywords and the phrasing asks what or how, or nothing in
+    particular ("agency" for "Tell me about the agency."); or they share more than one
+    term. One term is not enough evidence beside a phrasing that asks where or when, or
+    for a statement: "We want to found an association, where do we start?" has the one
+    term "association", as has "pershendetje, jam nga nje shoqate ne Shkoder", which asks
+    nothing; "visa" has the one term of "When can I visit you?"; "sa OJF jane
+    regjistruar ne databaze?" asks how many, not how to register."""
+    if phrasing is None or asked == phrasing:
+        return True
+    if asked is None and phrasing <= _WHAT_OR_HOW:
+        return True
+    if asked is None or not asked or not phrasing:
+        return terms > 1
+    return asked | phrasing <= _WHAT_OR_HOW
+
+
+_WHAT_OR_HOW = frozenset(("what", "how"))
+
+
+def same_question(one: Message, other: Message) -> bool:
+    """Whether two people's questions are the same question (:func:`sameness` and
+    :func:`alike` either way round): what learning counts as one question."""
+    key = sameness(one)
+    if not key or key != sameness(other):
+        return False
+    terms = len(one.terms)
+    return (alike(asking(one), asking(other), terms)
+            or alike(asking(other), asking(one), terms))

@@ -105,6 +105,19 @@ def test_learn_leaves_out_a_question_labelled_two_ways_and_says_so(
     assert "ANSWER" not in capsys.readouterr().out
 
 
+def test_learn_tells_questions_of_the_same_words_asking_other_things_apart(
+        config_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "two.jsonl"
+    path.write_text(json.dumps({"q": "Where do we open a bank account?",
+                                "expect": "bank-account"}) + "\n"
+                    + json.dumps({"q": "How many bank accounts can we open?",
+                                  "expect": None}) + "\n", encoding="utf-8")
+    assert cli(config_file, "learn", "--cases", str(path)) == 0
+    out, err = capsys.readouterr()
+    assert "learned 1 question(s) of 1 with an entry and 1 of 1 without one" in out
+    assert "left out" not in err and "took back" not in out
+
+
 def test_learn_again_with_a_corrected_label_takes_back_the_wrong_one(
         config_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     def learn(expect: str | None) -> str:

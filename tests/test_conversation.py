@@ -66,7 +66,9 @@ def test_two_questions_in_one_sentence_get_one_answer_and_a_button(
     ("what exactly do you do?", "ascs-mission"), ("Kush jeni ju?", "ascs-about"),
     # The same questions without the pronoun or the adverb the FAQ has.
     ("kush jeni?", "ascs-about"), ("what do you do?", "ascs-mission"),
-    ("ku jeni?", "ascs-address")])
+    ("ku jeni?", "ascs-address"),
+    # One keyword, the one term of "Tell me about the agency." and "What is ASCS?".
+    ("agency", "ascs-about")])
 def test_questions_to_the_agency_as_you_are_answered(
         brain: Assistant, question: str, entry: str) -> None:
     [reply] = brain.reply(Asker(id=507), question, chat_id=507)
