@@ -66,9 +66,7 @@ def test_two_questions_in_one_sentence_get_one_answer_and_a_button(
     ("what exactly do you do?", "ascs-mission"), ("Kush jeni ju?", "ascs-about"),
     # The same questions without the pronoun or the adverb the FAQ has.
     ("kush jeni?", "ascs-about"), ("what do you do?", "ascs-mission"),
-    ("ku jeni?", "ascs-address"),
-    # One keyword, the one term of "Tell me about the agency." and "What is ASCS?".
-    ("agency", "ascs-about")])
+    ("ku jeni?", "ascs-address")])
 def test_questions_to_the_agency_as_you_are_answered(
         brain: Assistant, question: str, entry: str) -> None:
     [reply] = brain.reply(Asker(id=507), question, chat_id=507)
@@ -188,3 +186,10 @@ def test_asking_whether_a_name_of_two_capitalised_words_is_registered_is_a_look_
     [reply] = brain.reply(Asker(id=515, language_code="en"),
                           "Is my Association registered with the Tax office?", chat_id=515)
     assert not reply.text.startswith("No registered organisation")
+
+
+def test_one_keyword_is_answered_with_the_entry_whose_phrasing_has_it_alone(
+        brain: Assistant) -> None:
+    # The one term of "Tell me about the agency." and "What is ASCS?".
+    [reply] = brain.reply(Asker(id=516, language_code="en"), "agency", chat_id=516)
+    assert reply.buttons[0][0].choice == Helpful("en", "ascs-about")
