@@ -183,12 +183,42 @@ def _asks_of_one(message: Message) -> bool:
     if not _asks_if_registered(message):
         return False
     typed = message.text.split()
-    titled = [i > 0 and w[:1].isupper() and w[1:2].islower() for i, w in enumerate(typed)]
-    if _asks_status(message) and any(a and b for a, b in zip(titled, titled[1:], strict=False)):
+    titled = [w[:1].isupper() and w[1:2].islower() for w in typed]
+    if _asks_status(message) and _names_two_words(typed, titled):
         return True
     return any(titled[i] and fold(w) in GENERIC_WORDS
                and ((i > 0 and titled[i - 1]) or (i + 1 < len(typed) and titled[i + 1]))
                for i, w in enumerate(typed))
+
+
+_NAME_JOINERS = frozenset(("e", "i", "te", "të", "se", "së", "of", "the", "for", "and"))
+"""Words inside a name between its Capitalised words ("Gjykata e Rrethit Gjyqësor")."""
+_BEFORE_A_PLACE = frozenset(("ne", "në", "te", "tek", "nga", "me", "per", "për", "in", "at",
+                             "with", "by", "from", "to", "on"))
+"""Words before the name of an institution or a place, not of the organisation asked about
+("e regjistruar ne Gjykaten e Rrethit Gjyqesor", "registered with the Tax Office")."""
+
+
+def _names_two_words(typed: list[str], titled: list[bool]) -> bool:
+    """Whether the words ``typed`` hold a name of two Capitalised words or more (its
+    joiners aside; not the first word of the sentence alone) that no preposition
+    introduces: "is Partners Albania registered?", not "a eshte e regjistruar shoqata ne
+    Gjykaten e Rrethit Gjyqesor?"."""
+    i = 1
+    while i < len(typed):
+        if not titled[i]:
+            i += 1
+            continue
+        start = i
+        capitals = 0
+        while i < len(typed) and (titled[i] or (typed[i].lower() in _NAME_JOINERS
+                                               and i + 1 < len(typed) and titled[i + 1])):
+            capitals += titled[i]
+            i += 1
+        before = typed[start - 1].lower()
+        if capitals >= 2 and before not in _BEFORE_A_PLACE and before != "the":
+            return True
+    return False
 
 
 def _reads_as_name(message: Message) -> bool:

@@ -183,9 +183,13 @@ def test_asking_whether_a_name_of_two_capitalised_words_is_registered_is_a_look_
     [reply] = brain.reply(Asker(id=514, language_code="en"),
                           "is Partners Albania registered?", chat_id=514)
     assert reply.text.startswith("No registered organisation matches")
-    [reply] = brain.reply(Asker(id=515, language_code="en"),
-                          "Is my Association registered with the Tax office?", chat_id=515)
-    assert not reply.text.startswith("No registered organisation")
+    for number, text in ((515, "Is my Association registered with the Tax Office?"),
+                         (517, "A eshte e regjistruar shoqata ne Gjykaten e Rrethit "
+                               "Gjyqesor?")):
+        [reply] = brain.reply(Asker(id=number, language_code="en"), text, chat_id=number)
+        assert not reply.text.startswith(("No registered organisation", "Asnjë organizatë"))
+    [reply] = brain.reply(Asker(id=518), "Fondacioni Besa a eshte i regjistruar?", chat_id=518)
+    assert reply.text.startswith("Asnjë organizatë e regjistruar nuk përputhet")
 
 
 def test_one_keyword_is_answered_with_the_entry_whose_phrasing_has_it_alone(
