@@ -799,12 +799,18 @@ class Message:
 
     def language_beside_names(self, vocabularies: Mapping[str, Collection[str]],
                               tie: str) -> str:
-        """:meth:`language` of its words but the Capitalised ones, which may be an
-        organisation's name in another language than the question around it ("is Shoqata
-        e Artizanëve registered?"): the language to answer a registry look-up in."""
-        around = [t for t in self.text.split() if not t[:1].isupper()]
-        names = {fold(t) for t in self.text.split() if t[:1].isupper()}
-        kept = [w for w in self.words if w not in names]
+        """:meth:`language` of its words but those of names (Capitalised words, a
+        sentence's first word aside when it is a function word, and the little words
+        between them: "Shoqata e Artizanëve"), which may be in another language than the
+        question around them ("Is Shoqata e Artizanëve registered?"): the language to
+        answer a registry look-up in."""
+        typed = self.text.split()
+        capital = [t[:1].isupper() and not (i == 0 and is_stopword(fold(t)))
+                   for i, t in enumerate(typed)]
+        named = [capital[i] or (0 < i < len(typed) - 1 and capital[i - 1] and capital[i + 1])
+                 for i in range(len(typed))]
+        around = [t for t, name in zip(typed, named, strict=True) if not name]
+        kept = words(" ".join(around))
         return _language(" ".join(around).casefold(), kept, vocabularies, tie)
 
     @cached_property

@@ -163,6 +163,8 @@ def test_excuse_me_before_a_question_is_only_politeness(brain: Assistant) -> Non
     ("X-00000006-D", "Legal form: "), ("<b>X00000006D</b>", "Legal form: "),
     # The name's words are Albanian; the question around it is not.
     ("is Shoqata e Artizaneve Duararte registered?", "Legal form: "),
+    ("Is Shoqata e Artizaneve Duararte registered?", "Legal form: "),
+    ("Does Shoqata e Artizaneve Duararte exist?", "Legal form: "),
     ("a eshte e regjistruar Shoqata e Artizaneve Duararte?", "Forma ligjore: ")])
 def test_a_look_up_is_answered_in_the_language_of_the_words_around_the_name(
         brain: Assistant, text: str, card: str) -> None:
