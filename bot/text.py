@@ -155,12 +155,12 @@ dhe ose apo per nga nje te ne me si cfare cili cila cilat ku kur kush pse
 eshte jane jemi jeni kemi keni kam duhet mund nuk qe se sa po por edhe vetem nese
 tone jone juaj ime une ju na i e u ka ta mire shume faleminderit pershendetje
 flm miredita mirdita tung ckemi mirupafshim rrofsh rrofshi miremengjes mirmengjes
-mirembrema mirmbrema ndihme shnet
+mirembrema mirmbrema ndihme shnet fal falni
 """.split())
 _EN_MARKERS = frozenset("""
 the and or for from a an to of in on is are was were do does did how what which
 who where when why can could should would will my our your we i you it this that
-there have has with about please thanks hello hi thank bye goodbye
+there have has with about please thanks hello hi thank bye goodbye excuse sorry
 """.split())
 
 # A small bilingual glossary of the NGO domain: each group of (folded) words

@@ -84,7 +84,7 @@ def test_a_question_of_function_words_about_others_is_not_taken_for_the_agency(
     ("faleminderit", "Ju lutem!"), ("Pershendetje, kam nje pyetje", "Përshëndetje!"),
     ("thanks", "You are welcome!"), ("ok", "You are welcome!"),
     # "Më fal" (excuse me): not the organisation whose acronym is FAL.
-    ("me fal", "Përshëndetje!")])
+    ("me fal", "Përshëndetje!"), ("excuse me", "Hello!")])
 def test_small_talk_is_answered_in_the_language_of_its_words(
         brain: Assistant, text: str, reply: str) -> None:
     # The person's app is in English; words of no one language ("ok") keep it.
