@@ -221,11 +221,18 @@ class _Checker:
                           what: str) -> None:
         """In a list in brackets a comma ends an item: ``[Përshëndetje, si mund ta
         regjistroj shoqatën?]`` is two texts, "Përshëndetje" and a question. Report the
-        items that read as one question cut there: one not ending a sentence, and the
-        next beginning in lower case and asking."""
+        items that read as one question cut there: a greeting or thanks alone before an
+        item in lower case that asks, or an item whose next one begins with a word that
+        joins clauses ("[We registered, but the bank refused?]"). ``[Orari, kur jeni
+        hapur?]`` is a keyword and a question."""
+        from bot.text import read, smalltalk, words
+
         for item, value, after in zip(node.value, values, values[1:], strict=False):
-            if (value and after and value[-1] not in ".?!" and after[0].islower()
-                    and after.rstrip().endswith("?")):
+            if not (value and after and value[-1] not in ".?!" and after[0].islower()):
+                continue
+            first = words(after)[:1]
+            if ((smalltalk(read(value)) and after.rstrip().endswith("?"))
+                    or (first and first[0] in _CLAUSE_JOINERS)):
                 self.report(item, f"{what}: a comma ends an item of a list in [...], so "
                                   f"'{value}' and '{after}' are two texts: put the whole "
                                   "text in quotes (\"...\"), or write the list one item a "
@@ -244,6 +251,12 @@ class _Checker:
             else:
                 self.report(value, f"'{lang}' in {what} is not a language code (like sq or en)")
         return good
+
+
+_CLAUSE_JOINERS = frozenset((
+    "and", "but", "or", "so", "because", "which", "that", "dhe", "por", "ose", "apo", "se",
+    "sepse", "qe", "pra", "kurse"))
+"""Words that begin the second clause of one sentence (folded)."""
 
 
 def _kind(node: Node | None) -> str:

@@ -111,6 +111,12 @@ def test_a_question_cut_at_its_comma_in_a_list_in_brackets_is_refused(tmp_path: 
         f"{path}:6: entry 'ngo-registration': questions 'sq': a comma ends an item of a list "
         "in [...], so 'Përshëndetje' and 'si regjistrohet një OJF?' are two texts: put the "
         "whole text in quotes (\"...\"), or write the list one item a line (- ...)")
+    # A keyword, then a question: two texts indeed.
+    path.write_text(GOOD.replace("      sq:\n        - Si regjistrohet një OJF?",
+                                 "      sq: [Regjistrimi, si regjistrohet një OJF?]"),
+                    encoding="utf-8")
+    assert load_faq(path).entries[0].questions["sq"] == ("Regjistrimi",
+                                                         "si regjistrohet një OJF?")
 
 
 def test_a_question_of_two_entries_is_refused(tmp_path: Path) -> None:
