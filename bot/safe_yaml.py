@@ -4,6 +4,7 @@ reading ``?`` in a flow list as text, as people write it (:class:`Loader`)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -96,6 +97,9 @@ class Loader(yaml.SafeLoader):
 _FAST_LOADER = getattr(yaml, "CSafeLoader", None)  # LibYAML, when PyYAML was built with it
 
 
+_STRUCTURE = re.compile(r"-( |$)|[^\s:#'\"]+:( |$)")
+
+
 def _check_indentation(text: str) -> None:
     """Refuse a line indented with a non-breaking space (U+00A0, what a word processor
     or a web page copies): YAML reads it as text, so the line silently leaves the
@@ -103,8 +107,10 @@ def _check_indentation(text: str) -> None:
     if "\u00a0" not in text:
         return
     for number, line in enumerate(text.splitlines()):
-        indent = line[:len(line) - len(line.lstrip(" \u00a0"))]
-        if "\u00a0" in indent:
+        rest = line.lstrip(" \u00a0")
+        indent = line[:len(line) - len(rest)]
+        # A key or a list item; a line of a text block ("|") may begin with any space.
+        if "\u00a0" in indent and _STRUCTURE.match(rest):
             raise Refused("the line is indented with a non-breaking space (U+00A0), as a "
                           "word processor or a web page writes it: indent with plain spaces",
                           yaml.Mark("", 0, number, indent.index("\u00a0"), "", 0))

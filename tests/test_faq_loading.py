@@ -119,6 +119,13 @@ def test_a_question_cut_at_its_comma_in_a_list_in_brackets_is_refused(tmp_path: 
                                                          "si regjistrohet një OJF?")
 
 
+def test_a_text_block_may_indent_its_lines_with_non_breaking_spaces(tmp_path: Path) -> None:
+    path = write(tmp_path, "block.yaml", GOOD.replace(
+        "      en: At the Tirana court.",
+        "      en: |\n        Opening hours:\n        \u00a0\u00a0Monday 8-16"))
+    assert load_faq(path).entries[0].answer_in("en") == "Opening hours:\n\u00a0\u00a0Monday 8-16"
+
+
 def test_a_question_of_two_entries_is_refused(tmp_path: Path) -> None:
     write(tmp_path, "a.yaml", GOOD)
     copy = write(tmp_path, "b.yaml", entry("""\
