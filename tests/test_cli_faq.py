@@ -85,8 +85,14 @@ def test_faq_check_says_which_files_the_bot_does_not_read(
     saved = tmp_path / "parking.yaml.txt"
     saved.write_text(FAQ.replace("volunteers", "parking"), encoding="utf-8")
     assert main(["faq", "check", str(saved)]) == 1
-    assert (f"{saved}: the bot reads only files whose names end in .yaml or .yml: rename it "
-            "parking.yaml") in capsys.readouterr().out
+    assert (f"{saved}: the bot reads only the files of a FAQ folder whose names end in .yaml "
+            "or .yml: rename it parking.yaml") in capsys.readouterr().out
+    # Named in the configuration, the bot reads it whatever its name.
+    (tmp_path / "settings").mkdir()
+    config = tmp_path / "settings" / "config.yaml"
+    config.write_text(f"faq:\n  path: {saved}\n", encoding="utf-8")
+    assert main(["--config", str(config), "faq", "check", str(saved)]) == 0
+    capsys.readouterr()
     assert main(["faq", "check", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert (f"note: {saved} is not read (the bot reads only files whose names end in .yaml "

@@ -70,6 +70,17 @@ def _faq_path(args: argparse.Namespace, given: str | None) -> Path:
     return Path(given) if given else load_config(args.config).faq_path
 
 
+def _configured(args: argparse.Namespace, path: Path) -> bool:
+    """Whether ``path`` is the FAQ the configuration names (a file the bot reads whatever
+    its name)."""
+    from bot.config import ConfigError, load_config
+
+    try:
+        return load_config(args.config).faq_path.resolve() == path.resolve()
+    except (ConfigError, OSError):
+        return False
+
+
 def load_or_report(path: Path) -> Faq | None:
     """The FAQ, or None after printing its problems to stderr."""
     from bot.faq import FaqError, load_faq
@@ -91,10 +102,13 @@ def run_check(args: argparse.Namespace) -> int:
     faq, problems = check_faq(path)
     if faq is not None and path.is_file():
         problems = _clashes(path, {entry.id for entry in faq.entries})
-        if path.suffix.lower() not in FAQ_SUFFIXES:
+        if path.suffix.lower() not in FAQ_SUFFIXES and not _configured(args, path):
+            # In a FAQ folder (the bot reads a file of another name only when configured).
+            base = path.stem if Path(path.stem).suffix.lower() in FAQ_SUFFIXES else (
+                f"{path.stem}.yaml")
             problems.append(Problem(str(path), 0, None, None, (
-                "the bot reads only files whose names end in .yaml or .yml: rename it "
-                f"{path.name.partition('.')[0]}.yaml")))
+                "the bot reads only the files of a FAQ folder whose names end in .yaml or "
+                f".yml: rename it {base}")))
         faq = None if problems else faq
     if path.is_dir():
         for unread in sorted(p.name for p in path.iterdir() if p.is_file() and (
