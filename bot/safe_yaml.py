@@ -97,6 +97,8 @@ class Loader(yaml.SafeLoader):
 _FAST_LOADER = getattr(yaml, "CSafeLoader", None)  # LibYAML, when PyYAML was built with it
 
 
+_CURLY_START = re.compile(r"(^|:\s|-\s|[\[,{]\s*)[“”„‘’]")
+"""A value that begins with a curly quote (not an apostrophe inside a word: "t’ju")."""
 _STRUCTURE = re.compile(r"-( |$)|[^\s:#'\"]+:( |$)")
 
 
@@ -155,7 +157,7 @@ def syntax_hint(text: str, exc: yaml.MarkedYAMLError) -> str:
     opened = exc.context_mark.line + 1 if exc.context_mark else 0
     if "\t" in problem or "\t" in line[:len(line) - len(line.lstrip())]:
         return " (indent with spaces, not tabs)"
-    if any(q in line for q in "“”„‘’"):
+    if _CURLY_START.search(line):
         return (" (curly quotes “ ” are not quotes to YAML, only straight ones: "
                 "answer: \"Note: bring the statute\")")
     if "quoted scalar" in context:

@@ -87,6 +87,9 @@ def test_yaml_syntax_error_names_line_and_column(tmp_path: Path) -> None:
       "        and run it"), "a ':' missing, or a text without quotes"),
     (("      en: At the Tirana court.", "      en: “Note: at the Tirana court”"),
      "(curly quotes “ ” are not quotes to YAML, only straight ones"),
+    # An apostrophe inside a word is no quote: the colon is the mistake.
+    (("      sq: Në gjykatën e Tiranës.", "      sq: Shënim: t’ju kujtojmë orarin"),
+     "(a text containing ': ' needs quotes"),
     (("      en: At the Tirana court.", "\u00a0     en: At the Tirana court."),
      ":12:1: the line is indented with a non-breaking space (U+00A0), as a word processor "
      "or a web page writes it: indent with plain spaces"),
