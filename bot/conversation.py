@@ -483,7 +483,8 @@ class Assistant:
         lang = self.language(asker)
         message = read(argument)
         if not message.words:
-            return [Reply(say(lang, "search_usage"))]
+            return [Reply(say(lang, "search_usage",
+                              example=self.registry.example() or "Partners Albania"))]
         result = self.registry.search(message)
         draft = (self.tickets.save_draft(asker.id, argument, lang, [])
                  if self.tickets.enabled and result.decision == "candidates" else None)

@@ -102,7 +102,7 @@ SQ: dict[str, str] = {
         "kontaktoni agjencinë:\n\n{contact}"
     ),
     "search_usage": ("Shkruani emrin ose NIPT-in pas komandës, "
-                     "p.sh. <i>/search Partners Albania</i>"),
+                     "p.sh. <i>/search {example}</i>"),
     "unknown": "—",
     # The registry's values, as the registry writes them (keys: folded).
     "registry_value_aktive": "aktive",
@@ -474,7 +474,7 @@ EN: dict[str, str] = {
         "contact the agency:\n\n{contact}"
     ),
     "search_usage": ("Write the name or the NIPT after the command, "
-                     "e.g. <i>/search Partners Albania</i>"),
+                     "e.g. <i>/search {example}</i>"),
     "unknown": "—",
     "registry_value_aktive": "active",
     "registry_value_pezulluar": "suspended",

@@ -223,6 +223,13 @@ class RegistryIndex:
         """Save the index, so that the next start loads it instead of building it."""
         registry_index.save(db, self._tables)
 
+    def example(self) -> str | None:
+        """The name of one organisation of the registry (the first by NIPT), for the help
+        of /search: an example that finds something here."""
+        tables = self._tables
+        return next((tables.name(doc) for doc in range(len(tables.dead)) if not tables.dead[doc]),
+                    None)
+
     def __len__(self) -> int:
         return self._tables.size
 
