@@ -54,7 +54,7 @@ from bot.registry.importer import ensure_sample_registry
 from bot.registry.search import OrgHit, RegistryIndex, SearchResult
 from bot.registry.words import GENERIC_WORDS
 from bot.storage import Database, Organisation, Person
-from bot.text import Message, fold, read, smalltalk
+from bot.text import Message, fold, name_runs, read, smalltalk
 from bot.tickets import TICKET_MEDIA, Opened, Tickets, guesses_of, rating_buttons
 from bot.untrusted import clean
 
@@ -184,39 +184,29 @@ def _asks_of_one(message: Message) -> bool:
         return False
     typed = message.text.split()
     titled = [w[:1].isupper() and w[1:2].islower() for w in typed]
-    if _asks_status(message) and _names_two_words(typed, titled):
+    if _asks_status(message) and _names_two_words(typed):
         return True
     return any(titled[i] and fold(w) in GENERIC_WORDS
                and ((i > 0 and titled[i - 1]) or (i + 1 < len(typed) and titled[i + 1]))
                for i, w in enumerate(typed))
 
 
-_NAME_JOINERS = frozenset(("e", "i", "te", "të", "se", "së", "of", "the", "for", "and"))
-"""Words inside a name between its Capitalised words ("Gjykata e Rrethit Gjyqësor")."""
 _BEFORE_A_PLACE = frozenset(("ne", "në", "te", "tek", "nga", "me", "per", "për", "in", "at",
                              "with", "by", "from", "to", "on"))
 """Words before the name of an institution or a place, not of the organisation asked about
 ("e regjistruar ne Gjykaten e Rrethit Gjyqesor", "registered with the Tax Office")."""
 
 
-def _names_two_words(typed: list[str], titled: list[bool]) -> bool:
-    """Whether the words ``typed`` hold a name of two Capitalised words or more (its
-    joiners aside; not the first word of the sentence alone) that no preposition
-    introduces: "is Partners Albania registered?", not "a eshte e regjistruar shoqata ne
-    Gjykaten e Rrethit Gjyqesor?"."""
-    i = 1
-    while i < len(typed):
-        if not titled[i]:
-            i += 1
-            continue
-        start = i
-        capitals = 0
-        while i < len(typed) and (titled[i] or (typed[i].lower() in _NAME_JOINERS
-                                               and i + 1 < len(typed) and titled[i + 1])):
-            capitals += titled[i]
-            i += 1
-        before = typed[start - 1].lower()
-        if capitals >= 2 and before not in _BEFORE_A_PLACE and before != "the":
+def _names_two_words(typed: list[str]) -> bool:
+    """Whether the words ``typed`` hold a name of two Capitalised words or more
+    (:func:`bot.text.name_runs`) that no preposition introduces ("the" aside): "is
+    Partners Albania registered?", "Is the Albanian Red Cross registered?", not "a eshte
+    e regjistruar shoqata ne Gjykaten e Rrethit Gjyqesor?"."""
+    for start, _, capitals in name_runs(typed):
+        before = start - 1
+        if before >= 0 and typed[before].lower() == "the":
+            before -= 1
+        if capitals >= 2 and (before < 0 or typed[before].lower() not in _BEFORE_A_PLACE):
             return True
     return False
 
@@ -758,10 +748,11 @@ class Assistant:
         return Pressed(valid=False, notice=phrases.raw(self.language(asker), "button_expired"))
 
     def _disliked(self, asker: Asker, lang: str, entry: Entry) -> int | None:
-        """The question behind a 👎: the one just asked, else the FAQ entry's own."""
+        """The question behind a 👎: the last one asked that the entry answered or was
+        offered for, else the FAQ entry's own."""
         if not self.tickets.enabled:
             return None
-        recent = self.tickets.recent_draft(asker.id)
+        recent = self.tickets.recent_draft(asker.id, entry.id)
         if recent is not None:
             return recent
         guess = [(entry.id, entry.question_in(lang), 0.0)]

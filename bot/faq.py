@@ -221,18 +221,21 @@ class _Checker:
                           what: str) -> None:
         """In a list in brackets a comma ends an item: ``[Përshëndetje, si mund ta
         regjistroj shoqatën?]`` is two texts, "Përshëndetje" and a question. Report the
-        items that read as one question cut there: a greeting or thanks alone before an
-        item in lower case that asks, or an item whose next one begins with a word that
-        joins clauses ("[We registered, but the bank refused?]"). ``[Orari, kur jeni
-        hapur?]`` is a keyword and a question."""
-        from bot.text import read, smalltalk, words
+        items that read as one question cut there: an item that does not end a sentence
+        and is no keyword (a greeting, "Please", "If we have no statute") before an item
+        in lower case that asks, or any item before one that begins with a word joining
+        clauses ("[We registered, but the bank refused]"). ``[Orari, kur jeni hapur?]``
+        is a keyword and a question."""
+        from bot.text import CLAUSE_STARTS, asking, read, words
 
         for item, value, after in zip(node.value, values, values[1:], strict=False):
             if not (value and after and value[-1] not in ".?!" and after[0].islower()):
                 continue
-            first = words(after)[:1]
-            if ((smalltalk(read(value)) and after.rstrip().endswith("?"))
-                    or (first and first[0] in _CLAUSE_JOINERS)):
+            message = read(value)
+            keyword = (bool(message.terms) and asking(message) is None
+                       and message.words[0] not in CLAUSE_STARTS)
+            if ((not keyword and after.rstrip().endswith("?"))
+                    or (words(after) or [""])[0] in _CLAUSE_JOINERS):
                 self.report(item, f"{what}: a comma ends an item of a list in [...], so "
                                   f"'{value}' and '{after}' are two texts: put the whole "
                                   "text in quotes (\"...\"), or write the list one item a "

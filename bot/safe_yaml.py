@@ -97,25 +97,37 @@ class Loader(yaml.SafeLoader):
 _FAST_LOADER = getattr(yaml, "CSafeLoader", None)  # LibYAML, when PyYAML was built with it
 
 
-_CURLY_START = re.compile(r"(^|:\s|-\s|[\[,{]\s*)[“”„‘’]")
+_CURLY_START = re.compile(r"(^|:\s+|-\s+|[\[,{]\s*)[“”„‘’]")
 """A value that begins with a curly quote (not an apostrophe inside a word: "t’ju")."""
-_STRUCTURE = re.compile(r"-( |$)|[^\s:#'\"]+:( |$)")
+_BLOCK_START = re.compile(r"(:|^\s*-)\s+[|>][-+0-9]*\s*(#.*)?$")
+"""A line whose value is a text block on the lines below it ("answer: |", "- >-")."""
 
 
 def _check_indentation(text: str) -> None:
     """Refuse a line indented with a non-breaking space (U+00A0, what a word processor
     or a web page copies): YAML reads it as text, so the line silently leaves the
-    mapping it was meant for ("answer:" is then empty, its text a key of its own)."""
+    mapping it was meant for ("answer:" is then empty, its text a key of its own). A
+    line of a text block ("answer: |") may hold one after the block's own indentation,
+    in plain spaces: that is text."""
     if "\u00a0" not in text:
         return
+    opened: int | None = None  # the indentation of the line that opened a text block
+    inside: int | None = None  # the block's own indentation, from its first line
     for number, line in enumerate(text.splitlines()):
-        rest = line.lstrip(" \u00a0")
-        indent = line[:len(line) - len(rest)]
-        # A key or a list item; a line of a text block ("|") may begin with any space.
-        if "\u00a0" in indent and _STRUCTURE.match(rest):
+        spaces = len(line) - len(line.lstrip(" "))
+        if opened is not None and line.strip():
+            if inside is None and spaces > opened:
+                inside = spaces
+            if inside is not None and spaces >= inside:
+                continue
+            opened = inside = None
+        lead = line[:len(line) - len(line.lstrip(" \u00a0"))]
+        if "\u00a0" in lead:
             raise Refused("the line is indented with a non-breaking space (U+00A0), as a "
                           "word processor or a web page writes it: indent with plain spaces",
-                          yaml.Mark("", 0, number, indent.index("\u00a0"), "", 0))
+                          yaml.Mark("", 0, number, lead.index("\u00a0"), "", 0))
+        if _BLOCK_START.search(line):
+            opened, inside = spaces, None
 
 
 def compose(text: str, files: str) -> Node | None:

@@ -799,17 +799,14 @@ class Message:
 
     def language_beside_names(self, vocabularies: Mapping[str, Collection[str]],
                               tie: str) -> str:
-        """:meth:`language` of its words but those of names (Capitalised words, a
-        sentence's first word aside when it is a function word, and the little words
-        between them: "Shoqata e Artizanëve"), which may be in another language than the
-        question around them ("Is Shoqata e Artizanëve registered?"): the language to
-        answer a registry look-up in."""
+        """:meth:`language` of its words but those of names (:func:`name_runs`), which
+        may be in another language than the question around them ("Is Shoqata e
+        Artizanëve registered?"): the language to answer a registry look-up in."""
         typed = self.text.split()
-        capital = [t[:1].isupper() and not (i == 0 and is_stopword(fold(t)))
-                   for i, t in enumerate(typed)]
-        named = [capital[i] or (0 < i < len(typed) - 1 and capital[i - 1] and capital[i + 1])
-                 for i in range(len(typed))]
-        around = [t for t, name in zip(typed, named, strict=True) if not name]
+        named: set[int] = set()
+        for start, end, _ in name_runs(typed):
+            named.update(range(start, end))
+        around = [t for i, t in enumerate(typed) if i not in named]
         kept = words(" ".join(around))
         return _language(" ".join(around).casefold(), kept, vocabularies, tie)
 
@@ -833,6 +830,43 @@ class Message:
                      if len(q.words) >= 3)
 
 
+NAME_JOINERS = frozenset(("e", "i", "te", "të", "se", "së", "per", "për", "of", "the", "for",
+                          "and", "dhe"))
+"""Little words inside a name, between its Capitalised words ("Qendra për të Drejtat e
+Fëmijëve", "Save the Children")."""
+
+
+def name_runs(typed: Sequence[str]) -> list[tuple[int, int, int]]:
+    """The names among the words ``typed`` as written (split at spaces): runs of
+    Capitalised words (or acronyms) and the little words between them
+    (:data:`NAME_JOINERS`), as (start, end, how many Capitalised words); a sentence's
+    first word is a name's only when it is no function word ("Is", "A")."""
+    def capital(i: int) -> bool:
+        token = typed[i].strip("\"'«»“”()?!.,:;")
+        return bool(token[:1].isupper() and (token[1:2].islower() or token.isupper())
+                    and not (i == 0 and is_stopword(fold(token))))
+
+    runs, i = [], 0
+    while i < len(typed):
+        if not capital(i):
+            i += 1
+            continue
+        start, capitals = i, 0
+        while i < len(typed):
+            if capital(i):
+                capitals += 1
+                i += 1
+                continue
+            j = i
+            while j < len(typed) and typed[j].lower() in NAME_JOINERS:
+                j += 1
+            if j == i or j == len(typed) or not capital(j):
+                break
+            i = j
+        runs.append((start, i, capitals))
+    return runs
+
+
 STORY_WEIGHT = 0.5
 """Weight of the words of a long message's sentences that do not ask
 ("we are a youth group in Korçë and ...") beside those of the sentence that does."""
@@ -854,7 +888,7 @@ _SECOND_ASKS = frozenset(_QUESTION_KINDS)
 """The words that begin a second question after "and" or a comma: a question word, or
 the start of a question (:data:`_SECOND_STARTS`)."""
 _SECOND_STARTS = tuple(tuple(start.split()) for start in (*_ASKING_STARTS, "deri kur"))
-_CLAUSE_STARTS = frozenset((
+CLAUSE_STARTS = frozenset((
     "when", "if", "once", "after", "before", "since", "while", "as", "kur", "nese", "nqs",
     "pasi", "sapo", "ndersa", "meqe", "meqenese", "kurdo"))
 """Words that begin a clause before a comma ("When we receive a grant, what reports must
@@ -880,7 +914,7 @@ def _joined_questions(sentence: Sentence) -> tuple[Sentence, ...]:
         second = tuple(w for f in folded[at:] for w in f)
         first_text = " ".join(tokens[:k]).rstrip(",")
         if (len(first) >= 3 and len(second) >= 3 and _asks(first_text, list(first))
-                and (joiner or first[0] not in _CLAUSE_STARTS)
+                and (joiner or first[0] not in CLAUSE_STARTS)
                 and (_SPELLINGS.get(second[0], second[0]) in _SECOND_ASKS
                      or any(second[:len(start)] == start for start in _SECOND_STARTS))):
             return (Sentence(first_text, first, True),
@@ -959,16 +993,16 @@ def alike(asked: Asking, phrasing: Asking, terms: int) -> bool:
     terms) ask the same question: the phrasing is a few keywords ("Orari": any question
     on its terms); or they ask for the same kinds of thing ("what" and "how" alike:
     "we'd like to rename the association - what to do?", "how do we rename it?"); or the
-    question is a few keywords and the phrasing asks what or how, or nothing in
-    particular ("agency" for "Tell me about the agency."); or they share more than one
-    term. One term is not enough evidence beside a phrasing that asks where or when, or
-    for a statement: "We want to found an association, where do we start?" has the one
-    term "association", as has "pershendetje, jam nga nje shoqate ne Shkoder", which asks
-    nothing; "visa" has the one term of "When can I visit you?"; "sa OJF jane
-    regjistruar ne databaze?" asks how many, not how to register."""
+    question is a few keywords and the phrasing asks what or how ("agency" for "What is
+    ASCS?"); or they share more than one term. One term is not enough beside a phrasing
+    that asks where or when, nor for a statement: "We want to found an association,
+    where do we start?" has the one term "association", as has "pershendetje, jam nga nje
+    shoqate ne Shkoder", which asks nothing; "visa" has the one term of "When can I
+    visit you?"; "sa OJF jane regjistruar ne databaze?" asks how many, not how to
+    register."""
     if phrasing is None or asked == phrasing:
         return True
-    if asked is None and phrasing <= _WHAT_OR_HOW:
+    if asked is None and phrasing and phrasing <= _WHAT_OR_HOW:
         return True
     if asked is None or not asked or not phrasing:
         return terms > 1

@@ -269,14 +269,19 @@ class Tickets:
             session.flush()
             return draft.id
 
-    def recent_draft(self, user_id: int) -> int | None:
-        """The person's last question, if it was asked within the last hour."""
+    def recent_draft(self, user_id: int, entry_id: str) -> int | None:
+        """The person's last question asked within the last hour to which the bot
+        answered or offered the entry ``entry_id``: the question behind a 👎 under that
+        answer, which may not be the last one asked."""
         since = self.clock() - RECENT_QUESTION
         with self.db.session() as session:
-            return session.scalar(select(TicketDraft.id)
-                                  .where(TicketDraft.user_id == user_id,
-                                         TicketDraft.created_at >= since)
-                                  .order_by(TicketDraft.id.desc()).limit(1))
+            drafts = session.execute(select(TicketDraft.id, TicketDraft.guesses)
+                                     .where(TicketDraft.user_id == user_id,
+                                            TicketDraft.created_at >= since)
+                                     .order_by(TicketDraft.id.desc())).all()
+        return next((draft_id for draft_id, guesses in drafts
+                     if any(isinstance(g, dict) and g.get("id") == entry_id
+                            for g in guesses or ())), None)
 
     def open_from_draft(self, user_id: int, name: str, draft_id: int) -> Opened:
         """Hand the draft ``draft_id`` to the staff (only its author may; only once)."""

@@ -87,6 +87,8 @@ def test_yaml_syntax_error_names_line_and_column(tmp_path: Path) -> None:
       "        and run it"), "a ':' missing, or a text without quotes"),
     (("      en: At the Tirana court.", "      en: “Note: at the Tirana court”"),
      "(curly quotes “ ” are not quotes to YAML, only straight ones"),
+    (("      en: At the Tirana court.", "      en:  “Note: at the Tirana court”"),
+     "(curly quotes “ ” are not quotes to YAML, only straight ones"),
     # An apostrophe inside a word is no quote: the colon is the mistake.
     (("      sq: Në gjykatën e Tiranës.", "      sq: Shënim: t’ju kujtojmë orarin"),
      "(a text containing ': ' needs quotes"),
@@ -103,6 +105,21 @@ def test_a_yaml_mistake_is_told_in_words_an_admin_knows(
     path = write(tmp_path, "broken.yaml", GOOD.replace(*mistake))
     (problem,) = problems_of(path)
     assert told in problem
+
+
+@pytest.mark.parametrize(("items", "cut"), [
+    ("[Please, how do you open an NGO?]", "'Please' and 'how do you open an NGO?'"),
+    ("[If we have no statute, what should we do?]", "'If we have no statute' and"),
+    ("[Nëse nuk kemi statut, çfarë duhet të bëjmë?]", "'Nëse nuk kemi statut' and"),
+    ("[After registration, how do we open an account?]", "'After registration' and"),
+    ("[We registered, but the bank refused]", "'We registered' and 'but the bank refused'"),
+])
+def test_a_list_in_brackets_cut_inside_a_sentence_is_refused(
+        tmp_path: Path, items: str, cut: str) -> None:
+    path = write(tmp_path, "cut.yaml", GOOD.replace(
+        "      en:\n        - How do I register an NGO?", f"      en: {items}"))
+    (problem,) = problems_of(path)
+    assert f"a comma ends an item of a list in [...], so {cut}" in problem
 
 
 def test_a_question_cut_at_its_comma_in_a_list_in_brackets_is_refused(tmp_path: Path) -> None:
@@ -125,8 +142,16 @@ def test_a_question_cut_at_its_comma_in_a_list_in_brackets_is_refused(tmp_path: 
 def test_a_text_block_may_indent_its_lines_with_non_breaking_spaces(tmp_path: Path) -> None:
     path = write(tmp_path, "block.yaml", GOOD.replace(
         "      en: At the Tirana court.",
-        "      en: |\n        Opening hours:\n        \u00a0\u00a0Monday 8-16"))
-    assert load_faq(path).entries[0].answer_in("en") == "Opening hours:\n\u00a0\u00a0Monday 8-16"
+        "      en: |\n        Opening hours:\n        \u00a0\u00a0Monday: 8-16\n"
+        "        \u00a0- statute"))
+    assert load_faq(path).entries[0].answer_in("en") == (
+        "Opening hours:\n\u00a0\u00a0Monday: 8-16\n\u00a0- statute")
+    # Where YAML wants its indentation, not after the block's own: refused by name.
+    path.write_text(GOOD.replace("      en: At the Tirana court.",
+                                 "      en: At the Tirana\n" + "\u00a0" * 8 + "court."),
+                    encoding="utf-8")
+    (problem,) = problems_of(path)
+    assert problem.startswith(f"{path}:13:1: the line is indented with a non-breaking space")
 
 
 def test_a_question_of_two_entries_is_refused(tmp_path: Path) -> None:
