@@ -123,7 +123,7 @@ faleminderit flm falemnderit faleminderes rrofsh rrofshi thanks thank thanx thx
 ty tnx ty appreciated appreciate cheers ok okay oki okej mire shume nice great
 perfect perfekt super you u bravo dakord clear noted kuptova got it much so lot
 all fine good shum falemnders faleminders
-bye goodbye mirupafshim shihemi
+bye goodbye mirupafshim shihemi helped ndihmuat ndihmoi ndihmove ndihmuan
 """.split())
 """Thanks and goodbyes (answered alike: "you are welcome, write if you have another
 question")."""
@@ -155,7 +155,7 @@ dhe ose apo per nga nje te ne me si cfare cili cila cilat ku kur kush pse
 eshte jane jemi jeni kemi keni kam duhet mund nuk qe se sa po por edhe vetem nese
 tone jone juaj ime une ju na i e u ka ta mire shume faleminderit pershendetje
 flm miredita mirdita tung ckemi mirupafshim rrofsh rrofshi miremengjes mirmengjes
-mirembrema mirmbrema ndihme shnet fal falni
+mirembrema mirmbrema ndihme shnet fal falni cka qka
 """.split())
 _EN_MARKERS = frozenset("""
 the and or for from a an to of in on is are was were do does did how what which
@@ -567,7 +567,7 @@ def _counted(tokens: Sequence[str]) -> Sequence[str]:
 def _marked(lowered: str, counted: Sequence[str]) -> tuple[int, int]:
     """How many marks of each language (Albanian, English) ``counted`` words have: its
     marker words, and ë or ç in the text (two)."""
-    sq = sum(1 for w in counted if w in _SQ_MARKERS)
+    sq = sum(1 for w in counted if _SPELLINGS.get(w, w) in _SQ_MARKERS)
     en = sum(1 for w in counted if w in _EN_MARKERS)
     if "ë" in lowered or "ç" in lowered:
         sq += 2
@@ -647,8 +647,11 @@ def smalltalk(message: Message) -> str | None:
     if not all(w in _GREETINGS or w in _THANKS or w in _HELP for w in tokens):
         # Function words around a greeting or thanks, asking nothing, saying no "not".
         said = [w for w in tokens if w in _POLITE]
-        rest = [w for w in tokens if w not in _POLITE]
-        if (not said or "?" in message.text or not all(is_stopword(w) for w in rest)
+        # "a" before "lot" ("thanks a lot") is the article, not the Albanian question.
+        rest = [w for i, w in enumerate(tokens) if w not in _POLITE and not (
+            w == "a" and tokens[i + 1:i + 2] and tokens[i + 1] in _THANKS)]
+        if (not said or "?" in message.text
+                or not all(is_stopword(w) or w in _THANKS for w in rest)
                 or any(w in _QUESTION_KINDS or w in _NOT for w in rest) or _asks("", rest)):
             return None
     return "thanks" if any(w in _THANKS and w not in _GREETINGS for w in said) else "greeting"

@@ -203,3 +203,9 @@ def test_one_keyword_is_answered_with_the_entry_whose_phrasing_has_it_alone(
     # The one term of "Tell me about the agency." and "What is ASCS?".
     [reply] = brain.reply(Asker(id=516, language_code="en"), "agency", chat_id=516)
     assert reply.buttons[0][0].choice == Helpful("en", "ascs-about")
+
+
+def test_a_gheg_question_is_answered_in_albanian(brain: Assistant) -> None:
+    # "çka" and "osht" (what, is) are Albanian, as "çfarë" and "është".
+    [reply] = brain.reply(Asker(id=519, language_code="en"), "cka osht TACSO?", chat_id=519)
+    assert reply.buttons[0][0].choice == Helpful("sq", "eu-support-tacso")

@@ -98,6 +98,9 @@ def test_the_language_small_talk_is_marked_in() -> None:
     # A yes or no alone, or checking that the bot is there.
     ("yes", "here"), ("jo", "here"), ("alo", "here"), ("is anyone there?", "here"),
     ("pershendetje, a jeni aty?", "here"), ("are you there", "here"),
+    # Thanks for the help given ("ndihmuat": helped), not a question about helping.
+    ("faleminderit, me ndihmuat shume", "thanks"), ("thanks a lot, that helped", "thanks"),
+    ("rrofsh, me ndihmove", "thanks"),
 ])
 def test_smalltalk_is_recognised(text: str, kind: str) -> None:
     assert smalltalk(read(text)) == kind
@@ -113,6 +116,9 @@ def test_smalltalk_is_recognised(text: str, kind: str) -> None:
     "are you there on saturday?",
     "a jeni aty te shtunen?",
     "yes, how do we register?",
+    "thanks a lot, how do I register?",
+    "faleminderit, a mund te me ndihmoni?",
+    "thanks, a lot of questions remain",
     "hello can you help me",                 # a question without "?"
     "pershendetje, a mund te vij sot",
     "I did not get it",
