@@ -985,10 +985,21 @@ reads as a few keywords ("aplikim grant amshc", "Orari"), not as a statement."""
 Asking = frozenset[str] | None
 
 
+ONE_TERM_WORDS = 6
+"""Words of a text of one term from which its question word may be about another part of
+it ("We have a new director, who do we tell?" is not "who is your director?")."""
+
+
 def asking(message: Message) -> Asking:
     """What a text asks for (:attr:`Message.kinds`: where, how...), or None for a few
-    keywords, which may stand for a question on their terms (:func:`alike`)."""
-    return None if not message.kinds and len(message.words) <= KEYWORD_WORDS else message.kinds
+    keywords, which may stand for a question on their terms (:func:`alike`); nothing
+    (an empty set) for a text of one term longer than :data:`ONE_TERM_WORDS`, whose
+    question word need not be about that term."""
+    if not message.kinds and len(message.words) <= KEYWORD_WORDS:
+        return None
+    if len(message.terms) == 1 and len(message.words) > ONE_TERM_WORDS:
+        return frozenset()
+    return message.kinds
 
 
 def alike(asked: Asking, phrasing: Asking, terms: int) -> bool:
@@ -1003,7 +1014,7 @@ def alike(asked: Asking, phrasing: Asking, terms: int) -> bool:
     shoqate ne Shkoder", which asks nothing; "visa" has the one term of "When can I
     visit you?"; "sa OJF jane regjistruar ne databaze?" asks how many, not how to
     register."""
-    if phrasing is None or asked == phrasing:
+    if phrasing is None or (asked and asked == phrasing):
         return True
     if asked is None and phrasing and phrasing <= _WHAT_OR_HOW:
         return True
