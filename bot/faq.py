@@ -174,7 +174,10 @@ class _Checker:
         """A non-empty text scalar, or None after reporting why not. A ``shown`` text
         (people read it: not an id or a category) must not be cut by a comment."""
         if not isinstance(node, ScalarNode) or node.tag not in _TEXT_TAGS:
-            self.report(node, f"{what} must be text, not {_kind(node)}")
+            # "- Our phone changed: how do we ...?" is read as "key: value".
+            hint = (" (a text containing ': ' needs quotes, e.g. - \"Note: bring the "
+                    "statute\")") if isinstance(node, MappingNode) else ""
+            self.report(node, f"{what} must be text, not {_kind(node)}{hint}")
             return None
         value = str(node.value).strip()
         if not value:

@@ -204,6 +204,9 @@ def test_unknown_key_suggests_the_right_one(tmp_path: Path) -> None:
     ("questions:\n  en: Why?\nanswer: Because.\n", 6, "answer must be a mapping, not 'Because.'"),
     ("questions:\n  en: [[Why]]\nanswer:\n  en: Because.\n", 5,
      "an item of questions 'en' must be text, not a list"),
+    ("questions:\n  en:\n    - Our phone changed: who do we tell?\nanswer:\n  en: Us.\n", 6,
+     "an item of questions 'en' must be text, not a mapping (a text containing ': ' needs "
+     "quotes"),
     ("questions:\n  en: [Why]\nanswer:\n  en: Because.\nlinks:\n  - title: x\n    url: ftp://x\n",
      10, "link url 'ftp://x' must start with"),
     ("questions:\n  en: [Why]\nanswer:\n  en: yes\n", 7, "answer 'en' must be text, not yes/no"),
