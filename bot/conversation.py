@@ -651,7 +651,7 @@ class Assistant:
                        decision: Decision) -> tuple[Decision, Entry | None]:
         """For a message that asks two things ("what are your hours? and where
         is your office?"): the decision on the clearer question, and the entry
-        answering the other one if the bot would answer or offer it alone. The
+        answering the other one if the bot would answer it alone. The
         message's own answer stands unless a question alone is answered with a higher
         score: read as one, the two may blur each other ("Cfare dokumentesh duhen per
         regjistrim dhe ku dorezohen ato?" got the documents of a grant call)."""
@@ -666,7 +666,8 @@ class Assistant:
                 decision = dataclasses.replace(clearest, question=decision.question)
         if decision.decision != "answer" or decision.top is None:
             return decision, None
-        others = [d.top for d in parts if d.decision in ("answer", "suggest")
+        # A part the bot only has choices for gets no button: its first choice may be wrong.
+        others = [d.top for d in parts if d.decision == "answer"
                   and d.top is not None and d.top.entry != decision.top.entry]
         return decision, max(others, key=lambda m: m.score).entry if others else None
 

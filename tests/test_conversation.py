@@ -209,3 +209,14 @@ def test_a_gheg_question_is_answered_in_albanian(brain: Assistant) -> None:
     # "çka" and "osht" (what, is) are Albanian, as "çfarë" and "është".
     [reply] = brain.reply(Asker(id=519, language_code="en"), "cka osht TACSO?", chat_id=519)
     assert reply.buttons[0][0].choice == Helpful("sq", "eu-support-tacso")
+
+
+def test_a_second_question_the_bot_only_has_choices_for_gets_no_button(
+        brain: Assistant) -> None:
+    # Alone, "How do I register an association?" is offered the database's registration
+    # first, the court's second: a button for the first would be the wrong one.
+    [reply] = brain.reply(Asker(id=520, language_code="en"),
+                          "How do I register an association? How much does it cost?",
+                          chat_id=520)
+    picks = [b.choice.entry for row in reply.buttons for b in row if isinstance(b.choice, Pick)]
+    assert "ascs-database-register" not in picks
