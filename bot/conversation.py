@@ -571,7 +571,7 @@ class Assistant:
         # In a group, no question is kept for the staff: their answer goes to a private
         # chat, which the person may never have opened (/ask is refused there too).
         draft = None if _in_group(asker, chat_id) else self._draft(asker, text, lang, decision,
-                                                                   message_id)
+                                                                   message_id, also)
         faq_score = decision.top.score if decision.top else 0.0
         # A name's words are in the organisation's language, not the person's.
         named = self.language(asker) if _reads_as_name(message) else self._language_of(
@@ -623,11 +623,15 @@ class Assistant:
         return reply
 
     def _draft(self, asker: Asker, text: str, lang: str, decision: Decision,
-               message_id: int | None = None) -> int | None:
-        """Keep the question for an "ask the staff" button (when there is a staff chat)."""
+               message_id: int | None = None, also: Entry | None = None) -> int | None:
+        """Keep the question for an "ask the staff" button (when there is a staff chat);
+        ``also``, the entry offered for another question it asked, is among its guesses
+        (a 👎 under that entry's answer finds the question by it)."""
         if not self.tickets.enabled:
             return None
-        return self.tickets.save_draft(asker.id, text, lang, _guesses(decision), message_id)
+        guesses = _guesses(decision) + (
+            guesses_of([(also.id, also.question_in(lang), 0.0)]) if also else [])
+        return self.tickets.save_draft(asker.id, text, lang, guesses, message_id)
 
     def _lookup(self, message: Message) -> SearchResult | None:
         """The registry search for a text that could be a look-up, else None."""

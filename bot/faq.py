@@ -176,7 +176,8 @@ class _Checker:
         if not isinstance(node, ScalarNode) or node.tag not in _TEXT_TAGS:
             # "- Our phone changed: how do we ...?" is read as "key: value".
             hint = (" (a text containing ': ' needs quotes, e.g. - \"Note: bring the "
-                    "statute\")") if isinstance(node, MappingNode) else ""
+                    "statute\")") if isinstance(node, MappingNode) and what.startswith(
+                        "an item") else ""
             self.report(node, f"{what} must be text, not {_kind(node)}{hint}")
             return None
         value = str(node.value).strip()
@@ -224,20 +225,22 @@ class _Checker:
                           what: str) -> None:
         """In a list in brackets a comma ends an item: ``[Përshëndetje, si mund ta
         regjistroj shoqatën?]`` is two texts, "Përshëndetje" and a question. Report the
-        items that read as one question cut there: an item that does not end a sentence
-        and is no keyword (a greeting, "Please", "If we have no statute") before an item
-        in lower case that asks, or any item before one that begins with a word joining
-        clauses ("[We registered, but the bank refused]"). ``[Orari, kur jeni hapur?]``
-        is a keyword and a question."""
-        from bot.text import CLAUSE_STARTS, asking, read, words
+        items that read as one question cut there: a greeting or "Please", or a clause
+        ("If we have no statute"), before an item in lower case that asks, or any item
+        before one that begins with a word joining clauses ("[We registered, but the bank
+        refused]"). ``[Orari, kur jeni hapur?]``, ``[Tirana, where is the office?]`` and
+        ``[Where is your office, when are you open?]`` are two texts each."""
+        from bot.text import CLAUSE_STARTS, is_place, read, words
 
         for item, value, after in zip(node.value, values, values[1:], strict=False):
             if not (value and after and value[-1] not in ".?!" and after[0].islower()):
                 continue
             message = read(value)
-            keyword = (bool(message.terms) and asking(message) is None
-                       and message.words[0] not in CLAUSE_STARTS)
-            if ((not keyword and after.rstrip().endswith("?"))
+            # Asking nothing and saying nothing: a greeting, "Please", "Ju lutem".
+            empty = not message.kinds and not (message.terms or any(
+                is_place(w) for w in message.words))
+            if (((empty or message.words[0] in CLAUSE_STARTS)
+                 and after.rstrip().endswith("?"))
                     or (words(after) or [""])[0] in _CLAUSE_JOINERS):
                 self.report(item, f"{what}: a comma ends an item of a list in [...], so "
                                   f"'{value}' and '{after}' are two texts: put the whole "

@@ -99,7 +99,9 @@ _FAST_LOADER = getattr(yaml, "CSafeLoader", None)  # LibYAML, when PyYAML was bu
 
 _CURLY_START = re.compile(r"(^|:\s+|-\s+|[\[,{]\s*)[“”„‘’]")
 """A value that begins with a curly quote (not an apostrophe inside a word: "t’ju")."""
-_BLOCK_START = re.compile(r"(:|^\s*-)\s+[|>][-+0-9]*\s*(#.*)?$")
+_BLOCK_START = re.compile(r"((:|^\s*-)\s+(!\S*\s+)?|^\s*)[|>][-+0-9]*\s*(#.*)?$")
+_STRUCTURE = re.compile(r"-( |$)|[^\s:#'\"]+:( |$)")
+"""A key ("en: ...") or a list item ("- ...") at the start of a line."""
 """A line whose value is a text block on the lines below it ("answer: |", "- >-")."""
 
 
@@ -115,14 +117,17 @@ def _check_indentation(text: str) -> None:
     inside: int | None = None  # the block's own indentation, from its first line
     for number, line in enumerate(text.splitlines()):
         spaces = len(line) - len(line.lstrip(" "))
-        if opened is not None and line.strip():
+        if opened is not None and line.strip(" \t"):
             if inside is None and spaces > opened:
                 inside = spaces
             if inside is not None and spaces >= inside:
                 continue
             opened = inside = None
-        lead = line[:len(line) - len(line.lstrip(" \u00a0"))]
-        if "\u00a0" in lead:
+        rest = line.lstrip(" \u00a0")
+        lead = line[:len(line) - len(rest)]
+        # A key or a list item so indented leaves its mapping; other text (a quoted text
+        # going on, a block YAML reads as such) is YAML's to read.
+        if "\u00a0" in lead and _STRUCTURE.match(rest):
             raise Refused("the line is indented with a non-breaking space (U+00A0), as a "
                           "word processor or a web page writes it: indent with plain spaces",
                           yaml.Mark("", 0, number, lead.index("\u00a0"), "", 0))
@@ -172,6 +177,11 @@ def syntax_hint(text: str, exc: yaml.MarkedYAMLError) -> str:
     if _CURLY_START.search(line):
         return (" (curly quotes “ ” are not quotes to YAML, only straight ones: "
                 "answer: \"Note: bring the statute\")")
+    lines = text.splitlines()
+    near = lines[max(0, mark.line - 1):mark.line + 1] if mark else []
+    if any("\u00a0" in n[:len(n) - len(n.lstrip(" \u00a0"))] for n in near):
+        return (" (a line here is indented with a non-breaking space, U+00A0, as a word "
+                "processor or a web page writes it: indent with plain spaces)")
     if "quoted scalar" in context:
         return f" (a quote opened on line {opened} is never closed)"
     if ("flow sequence" in context or "flow mapping" in context) and (

@@ -503,6 +503,11 @@ _STOPWORDS_ANY_SPELLING = _STOPWORDS | {w for w, std in _SPELLINGS.items() if st
 """The stopwords, and the Gheg spellings of stopwords."""
 
 
+def is_place(word: str) -> bool:
+    """True for the (folded) name of a town people mention for context."""
+    return word in _PLACES
+
+
 def is_stopword(word: str) -> bool:
     """True for function words, greetings and filler of either language."""
     return word in _STOPWORDS_ANY_SPELLING
@@ -649,7 +654,7 @@ def smalltalk(message: Message) -> str | None:
         said = [w for w in tokens if w in _POLITE]
         # "a" before "lot" ("thanks a lot") is the article, not the Albanian question.
         rest = [w for i, w in enumerate(tokens) if w not in _POLITE and not (
-            w == "a" and tokens[i + 1:i + 2] and tokens[i + 1] in _THANKS)]
+            w == "a" and tokens[i + 1:i + 2] == ("lot",))]
         if (not said or "?" in message.text
                 or not all(is_stopword(w) or w in _THANKS for w in rest)
                 or any(w in _QUESTION_KINDS or w in _NOT for w in rest) or _asks("", rest)):
@@ -842,12 +847,17 @@ Fëmijëve", "Save the Children")."""
 def name_runs(typed: Sequence[str]) -> list[tuple[int, int, int]]:
     """The names among the words ``typed`` as written (split at spaces): runs of
     Capitalised words (or acronyms) and the little words between them
-    (:data:`NAME_JOINERS`), as (start, end, how many Capitalised words); a sentence's
-    first word is a name's only when it is no function word ("Is", "A")."""
+    (:data:`NAME_JOINERS`), as (start, end, how many Capitalised words, acronyms such as
+    "NGO" not counted); a sentence's first word is a name's only when it is no function
+    word ("Is", "A")."""
     def capital(i: int) -> bool:
         token = typed[i].strip("\"'«»“”()?!.,:;")
         return bool(token[:1].isupper() and (token[1:2].islower() or token.isupper())
                     and not (i == 0 and is_stopword(fold(token))))
+
+    def titled(i: int) -> bool:
+        token = typed[i].strip("\"'«»“”()?!.,:;")
+        return token[1:2].islower()
 
     runs, i = [], 0
     while i < len(typed):
@@ -857,7 +867,7 @@ def name_runs(typed: Sequence[str]) -> list[tuple[int, int, int]]:
         start, capitals = i, 0
         while i < len(typed):
             if capital(i):
-                capitals += 1
+                capitals += titled(i)
                 i += 1
                 continue
             j = i
@@ -985,21 +995,10 @@ reads as a few keywords ("aplikim grant amshc", "Orari"), not as a statement."""
 Asking = frozenset[str] | None
 
 
-ONE_TERM_WORDS = 6
-"""Words of a text of one term from which its question word may be about another part of
-it ("We have a new director, who do we tell?" is not "who is your director?")."""
-
-
 def asking(message: Message) -> Asking:
     """What a text asks for (:attr:`Message.kinds`: where, how...), or None for a few
-    keywords, which may stand for a question on their terms (:func:`alike`); nothing
-    (an empty set) for a text of one term longer than :data:`ONE_TERM_WORDS`, whose
-    question word need not be about that term."""
-    if not message.kinds and len(message.words) <= KEYWORD_WORDS:
-        return None
-    if len(message.terms) == 1 and len(message.words) > ONE_TERM_WORDS:
-        return frozenset()
-    return message.kinds
+    keywords, which may stand for a question on their terms (:func:`alike`)."""
+    return None if not message.kinds and len(message.words) <= KEYWORD_WORDS else message.kinds
 
 
 def alike(asked: Asking, phrasing: Asking, terms: int) -> bool:

@@ -7,11 +7,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.choices import Helpful, Pick
+from bot.choices import AskStaff, Helpful, Pick, Unhelpful
 from bot.config import load_config
 from bot.conversation import Asker, Assistant
 from bot.faq import Faq
 from bot.phrases import say
+from bot.storage import TicketDraft
 from botapi.harness import PROJECT_ROOT
 
 
@@ -191,7 +192,9 @@ def test_asking_whether_a_name_of_two_capitalised_words_is_registered_is_a_look_
     assert reply.text.startswith("Asnjë organizatë e regjistruar nuk përputhet")
     for number, text in ((515, "Is my Association registered with the Tax Office?"),
                          (517, "A eshte e regjistruar shoqata ne Gjykaten e Rrethit "
-                               "Gjyqesor?")):
+                               "Gjyqesor?"),
+                         # Acronyms are no name: no organisation is asked about.
+                         (522, "Is an NGO and CSO registered?")):
         [reply] = brain.reply(Asker(id=number, language_code="en"), text, chat_id=number)
         assert not reply.text.startswith(("No registered organisation", "Asnjë organizatë"))
     [reply] = brain.reply(Asker(id=518), "Fondacioni Besa a eshte i regjistruar?", chat_id=518)
@@ -220,3 +223,28 @@ def test_a_second_question_the_bot_only_has_choices_for_gets_no_button(
                           chat_id=520)
     picks = [b.choice.entry for row in reply.buttons for b in row if isinstance(b.choice, Pick)]
     assert "ascs-database-register" not in picks
+
+
+def test_a_thumbs_down_under_the_other_questions_answer_keeps_the_message_for_the_staff(
+        database_url: str) -> None:
+    config = load_config(PROJECT_ROOT / "config.yaml", environ={})
+    config = dataclasses.replace(config, database_url=database_url,
+                                 staff=dataclasses.replace(config.staff, chat_id=-100123))
+    brain = Assistant.open(config)
+    assert brain.semantic_ready.wait(300)
+    try:
+        me = Asker(id=521, language_code="en")
+        question = "What are your hours? And where is your office?"
+        [reply] = brain.reply(me, question, chat_id=521)
+        [also] = [b.choice for row in reply.buttons for b in row if isinstance(b.choice, Pick)]
+        [answer] = brain.press(me, also, chat_id=521).replies
+        [down] = [b.choice for row in answer.buttons for b in row
+                  if isinstance(b.choice, Unhelpful)]
+        [offer] = brain.press(me, down, chat_id=521).replies
+        [ask] = [b.choice for row in offer.buttons for b in row
+                 if isinstance(b.choice, AskStaff)]
+        with brain.db.session() as session:
+            kept = session.get(TicketDraft, ask.draft)
+            assert kept is not None and kept.question == question
+    finally:
+        brain.close()

@@ -151,7 +151,13 @@ def test_a_text_block_may_indent_its_lines_with_non_breaking_spaces(tmp_path: Pa
                                  "      en: At the Tirana\n" + "\u00a0" * 8 + "court."),
                     encoding="utf-8")
     (problem,) = problems_of(path)
-    assert problem.startswith(f"{path}:13:1: the line is indented with a non-breaking space")
+    assert problem.startswith(f"{path}:") and (
+        "a line here is indented with a non-breaking space, U+00A0" in problem)
+    # A line of only a non-breaking space in a block (an empty paragraph pasted) is text.
+    path.write_text(GOOD.replace("      en: At the Tirana court.",
+                                 "      en: |\n        At the\n        \u00a0\n        court."),
+                    encoding="utf-8")
+    assert load_faq(path).entries[0].answer_in("en") == "At the\n\u00a0\ncourt."
 
 
 def test_a_question_of_two_entries_is_refused(tmp_path: Path) -> None:

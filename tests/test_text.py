@@ -119,6 +119,7 @@ def test_smalltalk_is_recognised(text: str, kind: str) -> None:
     "thanks a lot, how do I register?",
     "faleminderit, a mund te me ndihmoni?",
     "thanks, a lot of questions remain",
+    "pershendetje a shume kohe duhet",       # "a": the question, before "shume" (much)
     "hello can you help me",                 # a question without "?"
     "pershendetje, a mund te vij sot",
     "I did not get it",
