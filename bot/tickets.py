@@ -598,7 +598,8 @@ class Tickets:
 
     def edited(self, user_id: int, chat_id: int, message_id: int, text: str | None) -> bool:
         """The person edited a message the staff have (a copy of): edit the copy, marked
-        edited. False when the message is no ticket's."""
+        edited. False when the message is no ticket's, or its ticket is closed (its
+        question stays the one the staff answered)."""
         text = clean(text) if text is not None else None
         now = self.clock()
         with self.db.session() as session:
@@ -608,7 +609,8 @@ class Tickets:
             ticket = _get(session, Ticket, message.ticket_id) if message else None
             if message is None:
                 return self._question_edited(session, user_id, chat_id, message_id, text, now)
-            if ticket is None or ticket.staff_chat_id is None:
+            # A closed ticket keeps the question its answer was for.
+            if ticket is None or ticket.staff_chat_id is None or ticket.status == CLOSED:
                 return False
             message.text, message.edited_at = text, now
             if message.relay_id is None:  # waiting to be posted: posted as it is now
@@ -647,7 +649,8 @@ class Tickets:
             Ticket.user_id == user_id, Ticket.chat_id == chat_id,
             Ticket.question_message_id == message_id))
         question = _ASK.sub("", text or "").strip()
-        if ticket is None or not question or question == ticket.question:
+        if (ticket is None or ticket.status == CLOSED or not question
+                or question == ticket.question):
             return False
         ticket.question, ticket.question_edited_at = question, now
         self._changed(session, ticket, now)

@@ -566,6 +566,22 @@ def test_an_edit_of_a_relayed_message_edits_the_staff_copy(tickets: Tickets,
     assert "✏️ (ndryshuar) Vendimi i gjykatës" in visible_text(card.intent.text)
 
 
+def test_an_edit_after_the_ticket_is_closed_leaves_its_question(
+        tickets: Tickets, outbox: Outbox, database: Database) -> None:
+    # The staff answered the question as it was: the closed ticket keeps it.
+    opened = tickets.open(ANA, "Ana", "Si hap llogari?", "sq", [], message_id=80)
+    number = opened.ticket_id
+    assert number is not None
+    send_all(outbox)
+    assert tickets.close_by_person(ANA, number)
+    send_all(outbox)
+    assert not tickets.edited(ANA, ANA, 80, "Pyetje krejt tjeter pas mbylljes")
+    assert not [c for c in send_all(outbox) if c.ticket_id == number]
+    with database.session() as session:
+        ticket = session.get(Ticket, number)
+        assert ticket is not None and ticket.question == "Si hap llogari?"
+
+
 def test_a_question_the_staff_answer_in_their_own_words_is_out_of_scope_until_linked(
         tickets: Tickets, outbox: Outbox, database: Database) -> None:
     own = open_ticket(tickets, question="A jeni duke punësuar staf?")
