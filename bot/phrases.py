@@ -185,6 +185,8 @@ SQ: dict[str, str] = {
     "staff_close_button": "Mbyll",
     "staff_faq_button": "Shto te FAQ",
     "staff_sent": "✓ U dërgua te personi (bileta #{number}).",
+    "staff_edit_not_sent": ("Ndryshimi i përgjigjes nuk i shkon personit (bileta #{number}): "
+                            "dërgojeni korrigjimin si përgjigje të re."),
     "staff_already_sent": "Kjo përgjigje është dërguar tashmë (bileta #{number}).",
     "staff_claimed": "Bileta #{number} u mor nga {name}.",
     "staff_closed": "Bileta #{number} u mbyll nga {name}.",
@@ -553,6 +555,8 @@ EN: dict[str, str] = {
     "staff_close_button": "Close",
     "staff_faq_button": "Add to FAQ",
     "staff_sent": "✓ Sent to the person (ticket #{number}).",
+    "staff_edit_not_sent": ("An edit of a reply does not reach the person (ticket "
+                            "#{number}): send the correction as a new reply."),
     "staff_already_sent": "This answer was sent already (ticket #{number}).",
     "staff_claimed": "Ticket #{number} claimed by {name}.",
     "staff_closed": "Ticket #{number} closed by {name}.",

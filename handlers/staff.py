@@ -322,6 +322,23 @@ async def on_reply(update: Update, context: BotContext) -> None:
         await _say(context, message, outcome.text)
 
 
+async def on_staff_edit(update: Update, context: BotContext) -> None:
+    """A staff member edited their reply to a ticket: the person has the reply as it was
+    sent (Telegram tells the bot of the edit, and an edit is no new answer to send), so
+    the staff member is told to send the correction as a new reply."""
+    message = update.edited_message
+    if message is None or message.from_user is None or _anonymous(message):
+        return
+    staff = context.bot_data.staff_desk
+    ticket_id = await _ticket_of(staff, message, context.bot.id)
+    text = message.text or message.caption or ""
+    if ticket_id is None or text.startswith("!") or \
+            not await staff.is_staff(context.bot, message.from_user, message.chat.id):
+        return
+    await _say(context, message, say(staff.tickets.lang, "staff_edit_not_sent",
+                                     number=ticket_id))
+
+
 async def on_button(update: Update, context: BotContext) -> None:
     """Claim, Close, Add to FAQ under a ticket's post; from anyone else, or forged: nothing."""
     query = update.callback_query
@@ -682,6 +699,8 @@ def register(application: BotApplication, brain: Assistant) -> None:
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
     application.add_handler(MessageHandler(
         filters.UpdateType.EDITED_MESSAGE & filters.ChatType.PRIVATE, on_edited))
+    application.add_handler(MessageHandler(
+        staff.chats & filters.UpdateType.EDITED_MESSAGE & ~filters.COMMAND, on_staff_edit))
     application.add_handler(CommandHandler(list(STAFF_COMMANDS), on_command,
                                            filters=in_staff_chat))
     application.add_handler(CommandHandler([*DESK_COMMANDS, "start"], on_desk_command,

@@ -221,6 +221,25 @@ async def test_a_staff_reply_to_a_bot_message_of_no_ticket_is_not_lost_unseen(
     assert deliveries(api, 4015, number) == []
 
 
+async def test_a_staff_member_who_edits_a_reply_is_told_to_send_the_correction(
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
+    """The person has the reply as it was sent: an edit does not reach them, and the staff
+    member is told so rather than left to think it did."""
+    await start(started, staff_config(api, tmp_path / "bot.db"))
+    ana = api.user(4016, "Ana")
+    number = await ask_staff(api, ana)
+    card = await card_of(api, number)
+    sent = await staff_says(api, BESA, "Afati eshte 5 maj.", card)
+    await api.wait_for("sendMessage", where=lambda c: c.chat_id == 4016
+                       and "Afati eshte 5 maj." in c.text)
+    since = api.mark()
+    await api.edit(sent["message"], text="Afati eshte 15 maj.")
+    [notice] = await api.replies(STAFF_CHAT, since=since)
+    assert notice.text == (f"Ndryshimi i përgjigjes nuk i shkon personit (bileta #{number}): "
+                           "dërgojeni korrigjimin si përgjigje të re.")
+    assert notice.params["reply_parameters"]["message_id"] == sent["message"]["message_id"]
+
+
 async def test_in_a_forum_writing_in_a_topic_of_no_ticket_is_no_reply_to_the_bot(
         api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
     """Telegram sends every message of a forum topic as a reply to the topic's first
