@@ -258,6 +258,7 @@ SQ: dict[str, str] = {
     "staff_save_usage": ("Përdorimi: /save EMRI si përgjigje mesazhit që do të ruhet "
                          "(emri: shkronja, shifra, - ose _)."),
     "staff_saved": "Përgjigja «{name}» u ruajt. Përdoreni me /saved si përgjigje një bilete.",
+    "staff_saved_text_only": "Ruhet vetëm teksti i saj: fotoja ose skedari jo.",
     "staff_save_bots": ("Ruhen vetëm mesazhet e stafit: ato të botit citojnë njerëz (emrin "
                         "dhe fjalët e tyre). Shkruani përgjigjen, pastaj /save EMRI si "
                         "përgjigje asaj."),
@@ -627,6 +628,7 @@ EN: dict[str, str] = {
     "staff_save_usage": ("Usage: /save NAME as a reply to the message to keep "
                          "(name: letters, digits, - or _)."),
     "staff_saved": "Saved reply “{name}” kept. Use it with /saved as a reply to a ticket.",
+    "staff_saved_text_only": "Only its text is kept: not the photo or file.",
     "staff_save_bots": ("Only the staff's own messages can be saved: the bot's quote people "
                         "(their name and words). Write the reply, then /save NAME as a reply "
                         "to it."),

@@ -500,7 +500,10 @@ async def on_desk_command(update: Update, context: BotContext) -> None:
             return
         text = (replied.text or replied.caption) if replied else None
         outcome = await asyncio.to_thread(tickets.save_reply, rest, text, who)
-        await _say(context, message, outcome.text)
+        attached = replied is not None and any(
+            (replied.photo, replied.document, replied.video, replied.voice, replied.audio))
+        await _say(context, message, Html(outcome.text + "\n" + say(lang, "staff_saved_text_only"))
+                   if outcome.ok and attached else outcome.text)
         return
     if name in ("assign", "unassign"):
         await _assign(context, message, name, args)

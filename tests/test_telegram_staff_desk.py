@@ -143,6 +143,15 @@ async def test_faq_answer_in_the_persons_language_links_the_ticket(
     assert ticket.entry_id == entry.id and ticket.status == "answered"
 
 
+async def test_saving_a_photo_keeps_its_caption_and_says_so(
+        api: BotApiServer, database_url: str, started: list[RunningBot]) -> None:
+    await start(started, desk_config(api, database_url))
+    form = await api.send_photo(besa(api), caption="Formulari i aplikimit", chat=staff_chat(api))
+    said = await staff_command(api, besa(api), "/save formular", form["message"])
+    assert said.text == ("Përgjigja «formular» u ruajt. Përdoreni me /saved si përgjigje një "
+                         "bilete.\nRuhet vetëm teksti i saj: fotoja ose skedari jo.")
+
+
 async def test_saved_replies_are_kept_and_sent_only_when_chosen(
         api: BotApiServer, database_url: str, started: list[RunningBot]) -> None:
     config = desk_config(api, database_url)
