@@ -573,9 +573,10 @@ class Assistant:
         draft = None if _in_group(asker, chat_id) else self._draft(asker, text, lang, decision,
                                                                    message_id, also)
         faq_score = decision.top.score if decision.top else 0.0
-        # A name's words are in the organisation's language, not the person's.
-        named = self.language(asker) if _reads_as_name(message) else self._language_of(
-            asker, message, names=True)
+        # A name's words are in the organisation's language, not the person's. Only a
+        # look-up (a short message) may get a registry reply in it.
+        named = lang if lookup is None else self.language(asker) if _reads_as_name(
+            message) else self._language_of(asker, message, names=True)
         if lookup and lookup.decision == "found" and (
                 decision.decision != "answer" or lookup.results[0].score >= faq_score):
             return self._logged(asker, chat_id, text, named, decision, "registry",
@@ -680,13 +681,13 @@ class Assistant:
         name, two words, a NIPT, markup) or says nothing of either: then in the person's
         language. ``names``: leave its Capitalised words out (a registry look-up: the
         organisation's name may be in another language than the question)."""
-        own = self.language(asker)
         if sum(len(w) > 1 and w.isalpha() for w in message.words) < MIN_WORDS_FOR_LANGUAGE:
-            return own
+            return self.language(asker)
         vocabularies = self.matcher.vocabularies
-        detected = (message.language_beside_names(vocabularies, own) if names
-                    else message.language(vocabularies, own))
-        return detected if detected in phrases.LANGUAGES else own
+        # A tie is "": the person's language is read (from the database) only then.
+        detected = (message.language_beside_names(vocabularies, "") if names
+                    else message.language(vocabularies, ""))
+        return detected if detected in phrases.LANGUAGES else self.language(asker)
 
     # --- buttons --------------------------------------------------------
 

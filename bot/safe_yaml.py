@@ -100,9 +100,9 @@ _FAST_LOADER = getattr(yaml, "CSafeLoader", None)  # LibYAML, when PyYAML was bu
 _CURLY_START = re.compile(r"(^|:\s+|-\s+|[\[,{]\s*)[“”„‘’]")
 """A value that begins with a curly quote (not an apostrophe inside a word: "t’ju")."""
 _BLOCK_START = re.compile(r"((:|^\s*-)\s+(!\S*\s+)?|^\s*)[|>][-+0-9]*\s*(#.*)?$")
+"""A line whose value is a text block on the lines below it ("answer: |", "- >-")."""
 _STRUCTURE = re.compile(r"-( |$)|[^\s:#'\"]+:( |$)")
 """A key ("en: ...") or a list item ("- ...") at the start of a line."""
-"""A line whose value is a text block on the lines below it ("answer: |", "- >-")."""
 
 
 def _check_indentation(text: str) -> None:

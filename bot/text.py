@@ -850,14 +850,15 @@ def name_runs(typed: Sequence[str]) -> list[tuple[int, int, int]]:
     (:data:`NAME_JOINERS`), as (start, end, how many Capitalised words, acronyms such as
     "NGO" not counted); a sentence's first word is a name's only when it is no function
     word ("Is", "A")."""
+    bare = [t.strip("\"'«»“”()?!.,:;") for t in typed]
+
     def capital(i: int) -> bool:
-        token = typed[i].strip("\"'«»“”()?!.,:;")
+        token = bare[i]
         return bool(token[:1].isupper() and (token[1:2].islower() or token.isupper())
                     and not (i == 0 and is_stopword(fold(token))))
 
     def titled(i: int) -> bool:
-        token = typed[i].strip("\"'«»“”()?!.,:;")
-        return token[1:2].islower()
+        return bare[i][1:2].islower()
 
     runs, i = [], 0
     while i < len(typed):
@@ -1017,7 +1018,7 @@ def alike(asked: Asking, phrasing: Asking, terms: int) -> bool:
         return True
     if asked is None and phrasing and phrasing <= _WHAT_OR_HOW:
         return True
-    if asked is None or not asked or not phrasing:
+    if not asked or not phrasing:  # a few keywords, or a statement
         return terms > 1
     return asked | phrasing <= _WHAT_OR_HOW
 
