@@ -998,8 +998,29 @@ Asking = frozenset[str] | None
 
 def asking(message: Message) -> Asking:
     """What a text asks for (:attr:`Message.kinds`: where, how...), or None for a few
-    keywords, which may stand for a question on their terms (:func:`alike`)."""
-    return None if not message.kinds and len(message.words) <= KEYWORD_WORDS else message.kinds
+    keywords, which may stand for a question on their terms (:func:`alike`). A text
+    whose terms all sit before the clause that asks reads as a statement (nothing):
+    "We have a new director, who do we tell?" does not ask who the director is."""
+    if not message.kinds and len(message.words) <= KEYWORD_WORDS:
+        return None
+    if message.terms and not message.terms & _asked_terms(message):
+        return frozenset()
+    return message.kinds
+
+
+def _asked_terms(message: Message) -> frozenset[str]:
+    """The terms of the clauses (split at commas) of its sentences that ask which ask
+    themselves: "who do we tell?" of "We have a new director, who do we tell?"."""
+    found: set[str] = set()
+    for sentence in message.sentences:
+        if not sentence.asks:
+            continue
+        clauses = [c for c in sentence.text.split(",") if c.strip()]
+        for clause in clauses:
+            clause_words = words(clause)
+            if len(clauses) == 1 or _asks(clause, clause_words):
+                found.update(term(w) for w in _content(clause_words))
+    return frozenset(found)
 
 
 def alike(asked: Asking, phrasing: Asking, terms: int) -> bool:

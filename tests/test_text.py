@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.text import (asks_for_staff, detect_language, fold, question_kinds, read, smalltalk,
-                      standard_forms, strip_diacritics, words)
+from bot.text import (asks_for_staff, detect_language, fold, question_kinds, read, same_question,
+                      smalltalk, standard_forms, strip_diacritics, words)
 
 
 def terms(text: str) -> frozenset[str]:
@@ -253,3 +253,15 @@ def test_what_a_question_asks_for() -> None:
     message = read("Our office is in Vlora, where we work with youth. "
                    "Who signs the annual report?")
     assert message.kinds == {"who"}
+
+
+@pytest.mark.parametrize(("one", "other", "same"), [
+    # The phrasing's one term sits before the clause that asks: it does not ask who
+    # the director is.
+    ("who is your director?", "We have a new director, who do we tell?", False),
+    ("who is the director?", "Who is the director?", True),
+    ("where is your office?", "Where is the office?", True),
+])
+def test_a_question_about_a_statement_is_not_a_question_about_its_term(
+        one: str, other: str, same: bool) -> None:
+    assert same_question(read(one), read(other)) is same
