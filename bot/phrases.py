@@ -216,7 +216,13 @@ SQ: dict[str, str] = {
     "staff_unknown_command": ("Nuk u dërgua te personi (bileta #{number}): {command} nuk është "
                               "komandë e stafit. Për ta dërguar siç është, fillojeni me një "
                               "shenjë tjetër, p.sh. një hapësirë para „/”."),
-    "staff_undeliverable": "⚠️ Përgjigja nuk arriti te personi (bileta #{number}): {error}",
+    "staff_undeliverable": "⚠️ Përgjigja nuk arriti te personi (bileta #{number}): {why}.",
+    "staff_undelivered_blocked": "personi e ka bllokuar botin",
+    "staff_undelivered_deactivated": "llogaria e personit në Telegram është fshirë",
+    "staff_undelivered_no_chat": ("Telegram nuk e gjen bisedën me personin (llogaria mund të "
+                                  "jetë fshirë)"),
+    "staff_undelivered_refused": "Telegram e refuzoi ({error})",
+    "staff_undelivered_open": "Bileta është sërish e hapur: nuk llogaritet si e përgjigjur.",
     "staff_not_a_ticket": ("Nuk u dërgua: mesazhi të cilit iu përgjigjët nuk i përket asnjë "
                            "bilete. Për t'i shkruar një personi, përgjigjuni postimit të biletës "
                            "së tij (ose shkruani në temën e saj)."),
@@ -587,7 +593,13 @@ EN: dict[str, str] = {
     "staff_unknown_command": ("Not sent to the person (ticket #{number}): {command} is no "
                               "staff command. To send it as it is, start it with another "
                               "character, e.g. a space before the “/”."),
-    "staff_undeliverable": "⚠️ The answer could not reach the person (ticket #{number}): {error}",
+    "staff_undeliverable": "⚠️ The answer did not reach the person (ticket #{number}): {why}.",
+    "staff_undelivered_blocked": "they blocked the bot",
+    "staff_undelivered_deactivated": "their Telegram account was deleted",
+    "staff_undelivered_no_chat": ("Telegram cannot find a chat with them (their account may be "
+                                  "gone)"),
+    "staff_undelivered_refused": "Telegram refused it ({error})",
+    "staff_undelivered_open": "The ticket is open again: it does not count as answered.",
     "staff_not_a_ticket": ("Not sent: the message you replied to belongs to no ticket. To write to"
                            " a person, reply to their ticket's post (or write in its topic)."),
     "staff_anonymous": ("Not done: you are writing as the group (an anonymous admin), so I cannot "

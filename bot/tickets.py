@@ -5,8 +5,9 @@ sends ``/ask TEXT``); it is stored, with its post for the staff chat queued
 in the outbox in the same transaction, before the person is told its
 number. The staff answer by replying to the ticket's post (or in its forum
 topic); each answer is queued for delivery to the person and the ticket
-becomes ``answered``. The person's further messages go to the same ticket
-until it is closed (by the person's button or by the staff).
+becomes ``answered`` (``open`` again should Telegram refuse it for good). The
+person's further messages go to the same ticket until it is closed (by the
+person's button or by the staff).
 
 A photo, document or voice message opens a ticket too (copied to the staff
 chat as it is, by Telegram's copy of it: nothing is downloaded), and an edit
@@ -799,6 +800,30 @@ class Tickets:
                 intent=Deliver(from_chat=message.chat_id, message_id=message.message_id,
                                caption=caption, buttons=self._close_button(ticket)),
                 purpose=DELIVERY, ticket_id=ticket.id, now=now)
+
+    def undelivered(self, session: Session, ticket_id: int, error: str,
+                    why: str | None) -> None:
+        """An answer to the person of ``ticket_id`` that Telegram refused for good, in the
+        transaction that gives it up (:meth:`bot.outbox.Outbox.give_up`): the staff are told
+        why under the ticket (``why``: the person blocked the bot...; None: Telegram's
+        ``error``), and an answered ticket is open again, no longer answered, unless another
+        answer is still on its way to the person."""
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is None:
+            return
+        now = self.clock()
+        reason = say(self.lang, f"staff_undelivered_{why}") if why is not None else \
+            say(self.lang, "staff_undelivered_refused", error=error[:200])
+        text = say(self.lang, "staff_undeliverable", number=ticket.id, why=reason)
+        waiting = session.scalar(select(OutboxItem.id).where(
+            OutboxItem.ticket_id == ticket.id, OutboxItem.purpose == DELIVERY,
+            OutboxItem.status == "pending").limit(1))
+        if ticket.status == ANSWERED and waiting is None:
+            ticket.status = OPEN
+            ticket.answered_at = None
+            self._changed(session, ticket, now)
+            text = Html(text + " " + say(self.lang, "staff_undelivered_open"))
+        self._post(session, ticket, text, now)
 
     def claim(self, ticket_id: int, staff: StaffMember) -> Outcome:
         """The staff member takes the ticket; its post shows who."""

@@ -460,6 +460,39 @@ async def test_a_restart_in_an_outage_loses_nothing_and_sends_nothing_twice(
                 and c.result]) == 1
 
 
+@pytest.mark.parametrize(("status", "description", "why"), [
+    (403, "Forbidden: bot was blocked by the user", "personi e ka bllokuar botin"),
+    (403, "Forbidden: user is deactivated", "llogaria e personit në Telegram është fshirë"),
+    (400, "Bad Request: chat not found",
+     "Telegram nuk e gjen bisedën me personin (llogaria mund të jetë fshirë)"),
+])
+async def test_an_answer_telegram_refuses_for_good_leaves_the_ticket_open_and_says_why(
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path, status: int,
+        description: str, why: str) -> None:
+    """The person blocked the bot (or their account is gone): the staff read why their
+    answer did not reach them, and the ticket waits as open, not as answered."""
+    await start(started, staff_config(api, tmp_path / "bot.db"))
+    ana = api.user(4210, "Ana")
+    number = await ask_staff(api, ana)
+    card = await card_of(api, number)
+    api.fail("sendMessage", status=status, chat_id=4210, description=description)
+    since = api.mark()
+    await staff_says(api, BESA, "Ja përgjigja", card)
+    note = await api.wait_for("sendMessage", since=since, where=lambda c: (
+        c.chat_id == STAFF_CHAT and c.text.startswith("⚠️")))
+    assert note.text == (f"⚠️ Përgjigja nuk arriti te personi (bileta #{number}): {why}. "
+                         "Bileta është sërish e hapur: nuk llogaritet si e përgjigjur.")
+    assert note.params["reply_parameters"]["message_id"] == card.result["message_id"]
+    assert api.message_text(STAFF_CHAT, card.result["message_id"]).startswith(
+        f"🎫 Bileta #{number} · e hapur\n")
+    since = api.mark()
+    await api.send_text(api.user(BESA, "Besa"), "/open", chat=staff_chat(api))
+    listing = await api.wait_for("sendMessage", since=since,
+                                 where=lambda c: c.chat_id == STAFF_CHAT)
+    assert listing.text.splitlines()[1].startswith(f"#{number} · 0m · e hapur · Besa · ")
+    assert deliveries(api, 4210, number) == []
+
+
 async def test_a_repeated_update_is_handled_once(api: BotApiServer, started: list[RunningBot],
                                                  tmp_path: Path) -> None:
     await start(started, staff_config(api, tmp_path / "bot.db"))
