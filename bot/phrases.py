@@ -212,6 +212,10 @@ SQ: dict[str, str] = {
     "staff_reminder": "⏰ Bileta #{number} pret prej {age} ({claimed}).",
     "staff_usage": ("Përdorimi: /close N, /reopen N, /open, /ban ID ose /ban #N, "
                     "/unban ID ose /unban #N"),
+    "staff_not_a_user_id": ("«{given}» nuk është ID e një personi në Telegram: ajo është një "
+                            "numër i plotë mbi 0, p.sh. 123456789 (ID e një grupi është "
+                            "negative). Shkruani /{command} ID ose /{command} #N (personi i "
+                            "biletës N)."),
     "staff_not_allowed": "Vetëm stafi mund ta bëjë këtë.",
     "staff_unknown_command": ("Nuk u dërgua te personi (bileta #{number}): {command} nuk është "
                               "komandë e stafit. Për ta dërguar siç është, fillojeni me një "
@@ -589,6 +593,9 @@ EN: dict[str, str] = {
     "staff_unclaimed": "unclaimed",
     "staff_reminder": "⏰ Ticket #{number} has been waiting for {age} ({claimed}).",
     "staff_usage": "Usage: /close N, /reopen N, /open, /ban ID or /ban #N, /unban ID or /unban #N",
+    "staff_not_a_user_id": ("“{given}” is not a person's Telegram id: that is a whole number "
+                            "above 0, e.g. 123456789 (a group's id is negative). Write "
+                            "/{command} ID or /{command} #N (the person of ticket N)."),
     "staff_not_allowed": "Only the staff can do this.",
     "staff_unknown_command": ("Not sent to the person (ticket #{number}): {command} is no "
                               "staff command. To send it as it is, start it with another "

@@ -101,6 +101,8 @@ TICKET_MEDIA = frozenset({"photo", "document", "voice", "video", "audio"})
 COMMENT_WINDOW = timedelta(minutes=30)
 MAX_HISTORY = 10
 SAVED_NAME = re.compile(r"^[\w-]{1,32}$")
+# Telegram's user ids are positive and have at most 52 significant bits (a group's is negative).
+USER_IDS = range(1, 2**52)
 _ASK = re.compile(r"^\s*/ask(?:@\w+)?\s*", re.IGNORECASE)
 # How long an "ask the staff" button stays valid.
 DRAFT_LIFETIME = timedelta(days=1)
@@ -185,6 +187,15 @@ def rating_buttons(lang: str, ticket_id: int) -> Buttons:
     """👍 / 👎 for a closed ticket, as the person sees them."""
     return ((Button("👍", Rate(lang, ticket_id, good=True)),
              Button("👎", Rate(lang, ticket_id, good=False))),)
+
+
+def user_id_of(text: str) -> int | None:
+    """The person's Telegram user id that ``text`` (a staff command's argument) gives; None
+    when no person can have it (0, a group's negative id, a name, too large a number)."""
+    if not (text.isascii() and text.isdecimal()):
+        return None
+    user_id = int(text)
+    return user_id if user_id in USER_IDS else None
 
 
 def guesses_of(matches: list[tuple[str, str, float]]) -> list[dict[str, Any]]:

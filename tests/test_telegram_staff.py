@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.inbox import Inbox
-from bot.storage import Database, FaqSuggestion, Ticket
+from bot.storage import Ban, Database, FaqSuggestion, Ticket
 from botapi import BotApiServer, Call
 from botapi.harness import RunningBot
 from staffchat import (BESA, DRITA, LOADED, OUTSIDER, STAFF_CHAT, UNANSWERABLE, ask_staff, card_of,
@@ -612,6 +612,28 @@ async def test_ban_and_unban(api: BotApiServer, started: list[RunningBot],
     await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == STAFF_CHAT)
     [welcome] = await replies_to(api, ana, "/ask Faleminderit që më zhbllokuat")
     assert welcome.text.startswith("Pyetja juaj iu dërgua stafit")
+
+
+async def test_ban_refuses_what_is_no_persons_id(api: BotApiServer, started: list[RunningBot],
+                                                 tmp_path: Path) -> None:
+    """0, a group's (negative) id, a name or a number beyond Telegram's ids: refused, saying
+    what is wrong; nobody is banned."""
+    config = staff_config(api, tmp_path / "bot.db")
+    await start(started, config)
+    besa = api.user(BESA, "Besa")
+    for command in ("/ban 0", f"/ban {STAFF_CHAT}", "/ban ana", "/ban 99999999999999999999",
+                    "/unban 0"):
+        since = api.mark()
+        await api.send_text(besa, command, chat=staff_chat(api))
+        said = await api.wait_for("sendMessage", since=since,
+                                  where=lambda c: c.chat_id == STAFF_CHAT)
+        name, given = command[1:].split()
+        assert said.text == (
+            f"«{given}» nuk është ID e një personi në Telegram: ajo është një numër i plotë mbi "
+            f"0, p.sh. 123456789 (ID e një grupi është negative). Shkruani /{name} ID ose "
+            f"/{name} #N (personi i biletës N).")
+    with Database(config.database_url) as db, db.session() as session:
+        assert session.scalars(select(Ban)).all() == []
 
 
 async def test_staff_commands_open_close_reopen(api: BotApiServer, started: list[RunningBot],
