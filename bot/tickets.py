@@ -557,12 +557,23 @@ class Tickets:
                                                 number=ticket.id), now)
             return True
 
-    def may_rate(self, user_id: int, ticket_id: int) -> bool:
-        """Whether the person is still to say how ``ticket_id`` went (closed, not rated)."""
+    def ask_rating(self, user_id: int, ticket_id: int) -> bool:
+        """Whether to ask the person now how their closed ticket ``ticket_id`` went (once
+        per ticket: :meth:`_to_ask`)."""
+        now = self.clock()
         with self.db.session() as session:
             ticket = _get(session, Ticket, ticket_id)
             return ticket is not None and ticket.user_id == user_id and \
-                ticket.status == CLOSED and ticket.rating is None
+                ticket.status == CLOSED and self._to_ask(ticket, now)
+
+    @staticmethod
+    def _to_ask(ticket: Ticket, now: datetime) -> bool:
+        """Whether the person is to be asked how ``ticket`` went: not rated, and not asked
+        before (it was closed, reopened and closed again); True counts them asked."""
+        if ticket.rating is not None or ticket.rating_asked_at is not None:
+            return False
+        ticket.rating_asked_at = now
+        return True
 
     def rate(self, user_id: int, ticket_id: int, good: bool) -> bool:
         """The person's 👍 / 👎 for their closed ticket, once; False otherwise."""
@@ -862,7 +873,7 @@ class Tickets:
             ticket.closed_at = now
             self._changed(session, ticket, now)
             self._tell_person(session, ticket, "ticket_closed_by_staff", now,
-                              rating=ticket.rating is None)
+                              rating=self._to_ask(ticket, now))
             return Outcome(True, say(self.lang, "staff_closed", number=ticket.id,
                                      name=shown_name(staff.name)))
 
