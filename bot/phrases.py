@@ -155,6 +155,8 @@ SQ: dict[str, str] = {
     "ticket_closed_by_staff": ("Stafi e mbylli biletën #{number}. "
                                "Mund të më shkruani sërish kur të doni."),
     "ticket_reopened": "Stafi e rihapi biletën #{number}: mesazhet tuaja shkojnë sërish te ajo.",
+    "ticket_reopened_elsewhere": ("Stafi e rihapi biletën #{number}. Çfarë shkruani shkon te "
+                                  "bileta #{other}, e cila është ende e hapur."),
     "ticket_too_many": ("Keni dërguar shumë pyetje stafit në orën e fundit. "
                         "Ju lutemi prisni pak dhe provoni sërish, "
                         "ose kontaktoni agjencinë:\n\n{contact}"),
@@ -192,6 +194,10 @@ SQ: dict[str, str] = {
     "staff_closed": "Bileta #{number} u mbyll nga {name}.",
     "staff_closed_by_person": "Personi e mbylli biletën #{number}.",
     "staff_reopened": "Bileta #{number} u rihap.",
+    "staff_reopened_elsewhere": ("Bileta #{number} u rihap. Personi ka edhe biletën #{other} të "
+                                 "hapur: çfarë shkruan shkon te ajo."),
+    "staff_reopen_banned": ("Bileta #{number} nuk u rihap: personi i saj është i bllokuar. "
+                            "Zhbllokojeni më parë me /unban #{number}."),
     "staff_is_closed": "Bileta #{number} është e mbyllur; rihapeni me /reopen {number}.",
     "staff_not_closed": "Bileta #{number} nuk është e mbyllur.",
     "staff_no_such_ticket": "Nuk ka biletë #{number}.",
@@ -537,6 +543,8 @@ EN: dict[str, str] = {
     "ticket_closed": "Ticket #{number} is closed. Thank you! Write to me again any time.",
     "ticket_closed_by_staff": "The staff closed ticket #{number}. Write to me again any time.",
     "ticket_reopened": "The staff reopened ticket #{number}: your messages go to it again.",
+    "ticket_reopened_elsewhere": ("The staff reopened ticket #{number}. What you write goes to "
+                                  "ticket #{other}, which is open too."),
     "ticket_too_many": ("You have sent many questions to the staff in the last hour. "
                         "Please wait a little and try again, or contact the agency:\n\n{contact}"),
     "ticket_refused": ("I cannot send questions to the staff from this account. "
@@ -573,6 +581,10 @@ EN: dict[str, str] = {
     "staff_closed": "Ticket #{number} closed by {name}.",
     "staff_closed_by_person": "The person closed ticket #{number}.",
     "staff_reopened": "Ticket #{number} reopened.",
+    "staff_reopened_elsewhere": ("Ticket #{number} reopened. Its person has ticket #{other} open "
+                                 "too: what they write goes there."),
+    "staff_reopen_banned": ("Ticket #{number} not reopened: its person is banned. Unban them "
+                            "first with /unban #{number}."),
     "staff_is_closed": "Ticket #{number} is closed; reopen it with /reopen {number}.",
     "staff_not_closed": "Ticket #{number} is not closed.",
     "staff_no_such_ticket": "There is no ticket #{number}.",

@@ -878,7 +878,9 @@ class Tickets:
                                      name=shown_name(staff.name)))
 
     def reopen(self, ticket_id: int, staff: StaffMember) -> Outcome:
-        """Open a closed ticket again; the person's messages go to it again."""
+        """Open a closed ticket again; the person's messages go to it again, unless they
+        have a newer ticket open (their messages go to their newest). Not for a banned
+        person (their messages go nowhere)."""
         now = self.clock()
         with self.db.session() as session:
             ticket = _get(session, Ticket, ticket_id)
@@ -886,9 +888,19 @@ class Tickets:
                 return self._unknown(ticket_id)
             if ticket.status != CLOSED:
                 return Outcome(False, say(self.lang, "staff_not_closed", number=ticket.id))
+            if session.get(Ban, ticket.user_id) is not None:
+                return Outcome(False, say(self.lang, "staff_reopen_banned", number=ticket.id))
             ticket.status = ANSWERED if ticket.answered_at else OPEN
             ticket.closed_at = None
             self._changed(session, ticket, now)
+            newer = session.scalar(select(func.max(Ticket.id)).where(
+                Ticket.user_id == ticket.user_id, Ticket.status.in_(ACTIVE),
+                Ticket.id > ticket.id))
+            if newer is not None:
+                self._tell_person(session, ticket, "ticket_reopened_elsewhere", now,
+                                  other=newer)
+                return Outcome(True, say(self.lang, "staff_reopened_elsewhere",
+                                         number=ticket.id, other=newer))
             self._tell_person(session, ticket, "ticket_reopened", now)
             return Outcome(True, say(self.lang, "staff_reopened", number=ticket.id))
 
@@ -1269,10 +1281,10 @@ class Tickets:
 
     @staticmethod
     def _tell_person(session: Session, ticket: Ticket, phrase: str, now: datetime,
-                     rating: bool = False) -> None:
+                     rating: bool = False, **values: Any) -> None:
         """Queue a notice about ``ticket`` to the person, in their language (with ``rating``:
-        asking how it went, with 👍 / 👎)."""
-        text = say(ticket.language, phrase, number=ticket.id)
+        asking how it went, with 👍 / 👎; ``values``: the phrase's other blanks)."""
+        text = say(ticket.language, phrase, number=ticket.id, **values)
         notice = Say(text)
         if rating:
             notice = Say(text + "\n\n" + say(ticket.language, "rating_ask"),

@@ -666,6 +666,49 @@ async def test_staff_commands_open_close_reopen(api: BotApiServer, started: list
                                        "/ban #N, /unban ID ose /unban #N")
 
 
+async def test_reopen_tells_the_truth_about_another_open_ticket_and_a_ban(
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
+    """A person's messages go to their newest open ticket: reopening an older one says so,
+    to them and to the staff. A banned person's ticket is not reopened."""
+    await start(started, staff_config(api, tmp_path / "bot.db"))
+    ana, arben, besa = api.user(4610, "Ana"), api.user(4611, "Arben"), api.user(BESA, "Besa")
+
+    async def command(text: str) -> str:
+        since = api.mark()
+        await api.send_text(besa, text, chat=staff_chat(api))
+        return (await api.wait_for("sendMessage", since=since,
+                                   where=lambda c: c.chat_id == STAFF_CHAT)).text
+
+    older = await ask_staff(api, ana)
+    await card_of(api, older)
+    since = api.mark()
+    await command(f"/close {older}")
+    await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == 4610)
+    [opened] = await replies_to(api, ana, "/ask Pyetje tjetër për stafin")
+    newer = int(opened.text.split("#")[1].split(".")[0])
+    await card_of(api, newer)
+    since = api.mark()
+    assert await command(f"/reopen {older}") == (
+        f"Bileta #{older} u rihap. Personi ka edhe biletën #{newer} të hapur: çfarë shkruan "
+        "shkon te ajo.")
+    told = await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == 4610)
+    assert told.text == (f"Stafi e rihapi biletën #{older}. Çfarë shkruani shkon te bileta "
+                         f"#{newer}, e cila është ende e hapur.")
+    [added] = await replies_to(api, ana, "Edhe një gjë")
+    assert added.text == f"U shtua te bileta #{newer}."
+
+    banned = await ask_staff(api, arben)
+    await card_of(api, banned)
+    await command(f"/ban #{banned}")
+    since = api.mark()
+    assert await command(f"/reopen {banned}") == (
+        f"Bileta #{banned} nuk u rihap: personi i saj është i bllokuar. Zhbllokojeni më parë "
+        f"me /unban #{banned}.")
+    await settled(api, arben)
+    assert [c.text for c in api.sent_to(4611, since)
+            if c.text.startswith("Stafi e rihapi")] == []
+
+
 async def test_reminders_announce_waiting_tickets_once_per_period(
         api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
     await start(started, staff_config(api, tmp_path / "bot.db",
