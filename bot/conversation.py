@@ -724,7 +724,7 @@ class Assistant:
                 if not self.tickets.close_by_person(asker.id, number):
                     return self._expired(asker)
                 closed = say(lang, "ticket_closed", number=number)
-                if self.tickets.may_rate(asker.id, number):
+                if self.tickets.ask_rating(asker.id, number):
                     return Pressed(close=True, replies=(Reply(
                         Html(closed + "\n\n" + say(lang, "rating_ask")),
                         rating_buttons(lang, number)),))

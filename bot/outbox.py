@@ -43,7 +43,6 @@ from bot.intents import (
     Delete,
     Edit,
     Intent,
-    NoteOnTicket,
     RenameTopic,
     from_row,
     to_row,
@@ -86,6 +85,10 @@ FORGET = "forget"
 STAFF_REPLY = "staff_reply"
 GONE_ONCE_MADE = frozenset({FORGET})
 """Purposes whose rows are deleted once their call is made (or given up)."""
+# Why Telegram refuses for good to deliver to a person, as far as the staff need to know
+# (read from its refusal by handlers/outbox.py): they blocked the bot, their account was
+# deleted, Telegram knows no chat with them.
+BLOCKED, DEACTIVATED, NO_CHAT = "blocked", "deactivated", "no_chat"
 
 
 def utcnow() -> datetime:
@@ -176,7 +179,9 @@ class Outbox:
     def __init__(self, db: Database, retry_interval: timedelta = timedelta(seconds=5),
                  clock: Callable[[], datetime] = utcnow, *, worker: str = "main",
                  lease: timedelta = timedelta(seconds=60),
-                 language: str = phrases.DEFAULT_LANGUAGE) -> None:
+                 language: str = phrases.DEFAULT_LANGUAGE,
+                 undelivered: Callable[[Session, int, str, str | None], None] | None = None
+                 ) -> None:
         self.db = db
         self.retry_interval = retry_interval
         self.clock = clock
@@ -187,6 +192,9 @@ class Outbox:
         self.worker = worker
         self.lease = lease
         self.language = language  # of the staff chat
+        # Told (session, ticket, error, why) of an answer Telegram refused for good: the
+        # tickets' bookkeeping (:meth:`bot.tickets.Tickets.undelivered`).
+        self.undelivered = undelivered
 
     def queue_replies(self, chat_id: int, calls: list[Intent], *,
                       update_key: tuple[int, int] | None = None, purpose: str = REPLY,
@@ -389,12 +397,13 @@ class Outbox:
                 .values(next_attempt_at=self.clock() + timedelta(seconds=after),
                         claimed_by=None, claimed_until=None))
 
-    def give_up(self, call: Call, error: str) -> None:
+    def give_up(self, call: Call, error: str, why: str | None = None) -> None:
         """Telegram will never accept ``call``: mark it failed so the chat's queue moves on.
 
-        An answer that cannot reach the person (they blocked the bot) is reported
-        under the ticket in the staff chat, so that the staff know; a forgotten person's
-        message Telegram no longer deletes is emptied instead."""
+        An answer that cannot reach the person is handed to :attr:`undelivered` in the same
+        transaction (``why``: :data:`BLOCKED`, :data:`DEACTIVATED`, :data:`NO_CHAT`, or None
+        when Telegram's ``error`` says no such thing), so that the staff know; a forgotten
+        person's message Telegram no longer deletes is emptied instead."""
         with self.db.session() as session:
             if call.purpose in GONE_ONCE_MADE:
                 gone = rows_changed(session.execute(
@@ -413,12 +422,9 @@ class Outbox:
                 .values(status="failed", attempts=OutboxItem.attempts + 1,
                         last_error=error[:500], claimed_by=None, claimed_until=None,
                         **_lighter(call))))
-            ticket = session.get(Ticket, call.ticket_id) if call.ticket_id is not None else None
-            if done == 1 and call.purpose == DELIVERY and ticket and ticket.staff_chat_id:
-                text = say(self.language, "staff_undeliverable", number=ticket.id,
-                           error=error[:200])
-                enqueue(session, chat_id=ticket.staff_chat_id, intent=NoteOnTicket(text),
-                        purpose=STAFF_NOTE, ticket_id=ticket.id, now=self.clock())
+            if done == 1 and call.purpose == DELIVERY and call.ticket_id is not None \
+                    and self.undelivered is not None:
+                self.undelivered(session, call.ticket_id, error, why)
 
     def counts(self) -> dict[str, int]:
         """How many calls are pending, sent and failed."""

@@ -155,6 +155,8 @@ SQ: dict[str, str] = {
     "ticket_closed_by_staff": ("Stafi e mbylli biletën #{number}. "
                                "Mund të më shkruani sërish kur të doni."),
     "ticket_reopened": "Stafi e rihapi biletën #{number}: mesazhet tuaja shkojnë sërish te ajo.",
+    "ticket_reopened_elsewhere": ("Stafi e rihapi biletën #{number}. Çfarë shkruani shkon te "
+                                  "bileta #{other}, e cila është ende e hapur."),
     "ticket_too_many": ("Keni dërguar shumë pyetje stafit në orën e fundit. "
                         "Ju lutemi prisni pak dhe provoni sërish, "
                         "ose kontaktoni agjencinë:\n\n{contact}"),
@@ -192,6 +194,10 @@ SQ: dict[str, str] = {
     "staff_closed": "Bileta #{number} u mbyll nga {name}.",
     "staff_closed_by_person": "Personi e mbylli biletën #{number}.",
     "staff_reopened": "Bileta #{number} u rihap.",
+    "staff_reopened_elsewhere": ("Bileta #{number} u rihap. Personi ka edhe biletën #{other} të "
+                                 "hapur: çfarë shkruan shkon te ajo."),
+    "staff_reopen_banned": ("Bileta #{number} nuk u rihap: personi i saj është i bllokuar. "
+                            "Zhbllokojeni më parë me /unban #{number}."),
     "staff_is_closed": "Bileta #{number} është e mbyllur; rihapeni me /reopen {number}.",
     "staff_not_closed": "Bileta #{number} nuk është e mbyllur.",
     "staff_no_such_ticket": "Nuk ka biletë #{number}.",
@@ -212,11 +218,21 @@ SQ: dict[str, str] = {
     "staff_reminder": "⏰ Bileta #{number} pret prej {age} ({claimed}).",
     "staff_usage": ("Përdorimi: /close N, /reopen N, /open, /ban ID ose /ban #N, "
                     "/unban ID ose /unban #N"),
+    "staff_not_a_user_id": ("«{given}» nuk është ID e një personi në Telegram: ajo është një "
+                            "numër i plotë mbi 0, p.sh. 123456789 (ID e një grupi është "
+                            "negative). Shkruani /{command} ID ose /{command} #N (personi i "
+                            "biletës N)."),
     "staff_not_allowed": "Vetëm stafi mund ta bëjë këtë.",
     "staff_unknown_command": ("Nuk u dërgua te personi (bileta #{number}): {command} nuk është "
                               "komandë e stafit. Për ta dërguar siç është, fillojeni me një "
                               "shenjë tjetër, p.sh. një hapësirë para „/”."),
-    "staff_undeliverable": "⚠️ Përgjigja nuk arriti te personi (bileta #{number}): {error}",
+    "staff_undeliverable": "⚠️ Përgjigja nuk arriti te personi (bileta #{number}): {why}.",
+    "staff_undelivered_blocked": "personi e ka bllokuar botin",
+    "staff_undelivered_deactivated": "llogaria e personit në Telegram është fshirë",
+    "staff_undelivered_no_chat": ("Telegram nuk e gjen bisedën me personin (llogaria mund të "
+                                  "jetë fshirë)"),
+    "staff_undelivered_refused": "Telegram e refuzoi ({error})",
+    "staff_undelivered_open": "Bileta është sërish e hapur: nuk llogaritet si e përgjigjur.",
     "staff_not_a_ticket": ("Nuk u dërgua: mesazhi të cilit iu përgjigjët nuk i përket asnjë "
                            "bilete. Për t'i shkruar një personi, përgjigjuni postimit të biletës "
                            "së tij (ose shkruani në temën e saj)."),
@@ -527,6 +543,8 @@ EN: dict[str, str] = {
     "ticket_closed": "Ticket #{number} is closed. Thank you! Write to me again any time.",
     "ticket_closed_by_staff": "The staff closed ticket #{number}. Write to me again any time.",
     "ticket_reopened": "The staff reopened ticket #{number}: your messages go to it again.",
+    "ticket_reopened_elsewhere": ("The staff reopened ticket #{number}. What you write goes to "
+                                  "ticket #{other}, which is open too."),
     "ticket_too_many": ("You have sent many questions to the staff in the last hour. "
                         "Please wait a little and try again, or contact the agency:\n\n{contact}"),
     "ticket_refused": ("I cannot send questions to the staff from this account. "
@@ -563,6 +581,10 @@ EN: dict[str, str] = {
     "staff_closed": "Ticket #{number} closed by {name}.",
     "staff_closed_by_person": "The person closed ticket #{number}.",
     "staff_reopened": "Ticket #{number} reopened.",
+    "staff_reopened_elsewhere": ("Ticket #{number} reopened. Its person has ticket #{other} open "
+                                 "too: what they write goes there."),
+    "staff_reopen_banned": ("Ticket #{number} not reopened: its person is banned. Unban them "
+                            "first with /unban #{number}."),
     "staff_is_closed": "Ticket #{number} is closed; reopen it with /reopen {number}.",
     "staff_not_closed": "Ticket #{number} is not closed.",
     "staff_no_such_ticket": "There is no ticket #{number}.",
@@ -583,11 +605,20 @@ EN: dict[str, str] = {
     "staff_unclaimed": "unclaimed",
     "staff_reminder": "⏰ Ticket #{number} has been waiting for {age} ({claimed}).",
     "staff_usage": "Usage: /close N, /reopen N, /open, /ban ID or /ban #N, /unban ID or /unban #N",
+    "staff_not_a_user_id": ("“{given}” is not a person's Telegram id: that is a whole number "
+                            "above 0, e.g. 123456789 (a group's id is negative). Write "
+                            "/{command} ID or /{command} #N (the person of ticket N)."),
     "staff_not_allowed": "Only the staff can do this.",
     "staff_unknown_command": ("Not sent to the person (ticket #{number}): {command} is no "
                               "staff command. To send it as it is, start it with another "
                               "character, e.g. a space before the “/”."),
-    "staff_undeliverable": "⚠️ The answer could not reach the person (ticket #{number}): {error}",
+    "staff_undeliverable": "⚠️ The answer did not reach the person (ticket #{number}): {why}.",
+    "staff_undelivered_blocked": "they blocked the bot",
+    "staff_undelivered_deactivated": "their Telegram account was deleted",
+    "staff_undelivered_no_chat": ("Telegram cannot find a chat with them (their account may be "
+                                  "gone)"),
+    "staff_undelivered_refused": "Telegram refused it ({error})",
+    "staff_undelivered_open": "The ticket is open again: it does not count as answered.",
     "staff_not_a_ticket": ("Not sent: the message you replied to belongs to no ticket. To write to"
                            " a person, reply to their ticket's post (or write in its topic)."),
     "staff_anonymous": ("Not done: you are writing as the group (an anonymous admin), so I cannot "

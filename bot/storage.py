@@ -195,11 +195,12 @@ class Ticket(Base):
     # The FAQ entry a staff member answered with (/faq): the question may become its phrasing.
     entry_id: Mapped[str | None] = mapped_column(String(64))
     question_edited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # The person's satisfaction once closed: +1 / -1, an optional comment.
+    # The person's satisfaction once closed: +1 / -1, an optional comment; asked once.
     rating: Mapped[int | None] = mapped_column(SmallInteger)
     rating_comment: Mapped[str | None] = mapped_column(Text)
     rated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     comment_wanted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    rating_asked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The update that opened the ticket: handled again after a crash, it finds the ticket.
     update_id: Mapped[int | None] = mapped_column(BigInteger)
 

@@ -5,8 +5,9 @@ sends ``/ask TEXT``); it is stored, with its post for the staff chat queued
 in the outbox in the same transaction, before the person is told its
 number. The staff answer by replying to the ticket's post (or in its forum
 topic); each answer is queued for delivery to the person and the ticket
-becomes ``answered``. The person's further messages go to the same ticket
-until it is closed (by the person's button or by the staff).
+becomes ``answered`` (``open`` again should Telegram refuse it for good). The
+person's further messages go to the same ticket until it is closed (by the
+person's button or by the staff).
 
 A photo, document or voice message opens a ticket too (copied to the staff
 chat as it is, by Telegram's copy of it: nothing is downloaded), and an edit
@@ -100,6 +101,8 @@ TICKET_MEDIA = frozenset({"photo", "document", "voice", "video", "audio"})
 COMMENT_WINDOW = timedelta(minutes=30)
 MAX_HISTORY = 10
 SAVED_NAME = re.compile(r"^[\w-]{1,32}$")
+# Telegram's user ids are positive and have at most 52 significant bits (a group's is negative).
+USER_IDS = range(1, 2**52)
 _ASK = re.compile(r"^\s*/ask(?:@\w+)?\s*", re.IGNORECASE)
 # How long an "ask the staff" button stays valid.
 DRAFT_LIFETIME = timedelta(days=1)
@@ -184,6 +187,15 @@ def rating_buttons(lang: str, ticket_id: int) -> Buttons:
     """👍 / 👎 for a closed ticket, as the person sees them."""
     return ((Button("👍", Rate(lang, ticket_id, good=True)),
              Button("👎", Rate(lang, ticket_id, good=False))),)
+
+
+def user_id_of(text: str) -> int | None:
+    """The person's Telegram user id that ``text`` (a staff command's argument) gives; None
+    when no person can have it (0, a group's negative id, a name, too large a number)."""
+    if not (text.isascii() and text.isdecimal()):
+        return None
+    user_id = int(text)
+    return user_id if user_id in USER_IDS else None
 
 
 def guesses_of(matches: list[tuple[str, str, float]]) -> list[dict[str, Any]]:
@@ -545,12 +557,23 @@ class Tickets:
                                                 number=ticket.id), now)
             return True
 
-    def may_rate(self, user_id: int, ticket_id: int) -> bool:
-        """Whether the person is still to say how ``ticket_id`` went (closed, not rated)."""
+    def ask_rating(self, user_id: int, ticket_id: int) -> bool:
+        """Whether to ask the person now how their closed ticket ``ticket_id`` went (once
+        per ticket: :meth:`_to_ask`)."""
+        now = self.clock()
         with self.db.session() as session:
             ticket = _get(session, Ticket, ticket_id)
             return ticket is not None and ticket.user_id == user_id and \
-                ticket.status == CLOSED and ticket.rating is None
+                ticket.status == CLOSED and self._to_ask(ticket, now)
+
+    @staticmethod
+    def _to_ask(ticket: Ticket, now: datetime) -> bool:
+        """Whether the person is to be asked how ``ticket`` went: not rated, and not asked
+        before (it was closed, reopened and closed again); True counts them asked."""
+        if ticket.rating is not None or ticket.rating_asked_at is not None:
+            return False
+        ticket.rating_asked_at = now
+        return True
 
     def rate(self, user_id: int, ticket_id: int, good: bool) -> bool:
         """The person's 👍 / 👎 for their closed ticket, once; False otherwise."""
@@ -800,6 +823,30 @@ class Tickets:
                                caption=caption, buttons=self._close_button(ticket)),
                 purpose=DELIVERY, ticket_id=ticket.id, now=now)
 
+    def undelivered(self, session: Session, ticket_id: int, error: str,
+                    why: str | None) -> None:
+        """An answer to the person of ``ticket_id`` that Telegram refused for good, in the
+        transaction that gives it up (:meth:`bot.outbox.Outbox.give_up`): the staff are told
+        why under the ticket (``why``: the person blocked the bot...; None: Telegram's
+        ``error``), and an answered ticket is open again, no longer answered, unless another
+        answer is still on its way to the person."""
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is None:
+            return
+        now = self.clock()
+        reason = say(self.lang, f"staff_undelivered_{why}") if why is not None else \
+            say(self.lang, "staff_undelivered_refused", error=error[:200])
+        text = say(self.lang, "staff_undeliverable", number=ticket.id, why=reason)
+        waiting = session.scalar(select(OutboxItem.id).where(
+            OutboxItem.ticket_id == ticket.id, OutboxItem.purpose == DELIVERY,
+            OutboxItem.status == "pending").limit(1))
+        if ticket.status == ANSWERED and waiting is None:
+            ticket.status = OPEN
+            ticket.answered_at = None
+            self._changed(session, ticket, now)
+            text = Html(text + " " + say(self.lang, "staff_undelivered_open"))
+        self._post(session, ticket, text, now)
+
     def claim(self, ticket_id: int, staff: StaffMember) -> Outcome:
         """The staff member takes the ticket; its post shows who."""
         now = self.clock()
@@ -826,12 +873,14 @@ class Tickets:
             ticket.closed_at = now
             self._changed(session, ticket, now)
             self._tell_person(session, ticket, "ticket_closed_by_staff", now,
-                              rating=ticket.rating is None)
+                              rating=self._to_ask(ticket, now))
             return Outcome(True, say(self.lang, "staff_closed", number=ticket.id,
                                      name=shown_name(staff.name)))
 
     def reopen(self, ticket_id: int, staff: StaffMember) -> Outcome:
-        """Open a closed ticket again; the person's messages go to it again."""
+        """Open a closed ticket again; the person's messages go to it again, unless they
+        have a newer ticket open (their messages go to their newest). Not for a banned
+        person (their messages go nowhere)."""
         now = self.clock()
         with self.db.session() as session:
             ticket = _get(session, Ticket, ticket_id)
@@ -839,9 +888,19 @@ class Tickets:
                 return self._unknown(ticket_id)
             if ticket.status != CLOSED:
                 return Outcome(False, say(self.lang, "staff_not_closed", number=ticket.id))
+            if session.get(Ban, ticket.user_id) is not None:
+                return Outcome(False, say(self.lang, "staff_reopen_banned", number=ticket.id))
             ticket.status = ANSWERED if ticket.answered_at else OPEN
             ticket.closed_at = None
             self._changed(session, ticket, now)
+            newer = session.scalar(select(func.max(Ticket.id)).where(
+                Ticket.user_id == ticket.user_id, Ticket.status.in_(ACTIVE),
+                Ticket.id > ticket.id))
+            if newer is not None:
+                self._tell_person(session, ticket, "ticket_reopened_elsewhere", now,
+                                  other=newer)
+                return Outcome(True, say(self.lang, "staff_reopened_elsewhere",
+                                         number=ticket.id, other=newer))
             self._tell_person(session, ticket, "ticket_reopened", now)
             return Outcome(True, say(self.lang, "staff_reopened", number=ticket.id))
 
@@ -1222,10 +1281,10 @@ class Tickets:
 
     @staticmethod
     def _tell_person(session: Session, ticket: Ticket, phrase: str, now: datetime,
-                     rating: bool = False) -> None:
+                     rating: bool = False, **values: Any) -> None:
         """Queue a notice about ``ticket`` to the person, in their language (with ``rating``:
-        asking how it went, with 👍 / 👎)."""
-        text = say(ticket.language, phrase, number=ticket.id)
+        asking how it went, with 👍 / 👎; ``values``: the phrase's other blanks)."""
+        text = say(ticket.language, phrase, number=ticket.id, **values)
         notice = Say(text)
         if rating:
             notice = Say(text + "\n\n" + say(ticket.language, "rating_ask"),

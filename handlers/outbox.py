@@ -47,7 +47,7 @@ from bot.intents import (
     UpdateTicket,
 )
 from bot.limits import RateLimits
-from bot.outbox import Call, Outbox, utcnow
+from bot.outbox import BLOCKED, DEACTIVATED, NO_CHAT, Call, Outbox, utcnow
 from bot.storage import reason_of
 from handlers import buttons
 from handlers.context import BotApplication, BotContext
@@ -64,6 +64,10 @@ LOOK_SOON = 0.2
 # A claimed call that Telegram's rates hold back longer than this (a group's twenty
 # messages a minute) is given back to the queue until its time, not kept claimed.
 HOLD_AT_MOST = 5.0
+# Telegram's refusals that say why a person cannot get the bot's messages, and what that
+# is for the staff.
+_GONE = (("bot was blocked by the user", BLOCKED), ("user is deactivated", DEACTIVATED),
+         ("chat not found", NO_CHAT))
 # The pauses between tries to record what a call did while the database refuses it.
 RECORD_PAUSE = 0.2
 RECORD_PAUSE_AT_MOST = 10.0
@@ -327,7 +331,7 @@ class Sender:
     async def _give_up(self, bot: Bot, call: Call, exc: TelegramError) -> None:
         log.error("outbox: Telegram refused %s to %s for good: %s", call.kind, call.chat_id, exc)
         await self._recorded(call, functools.partial(
-            self.outbox.give_up, call, redact(str(exc), bot.token)))
+            self.outbox.give_up, call, redact(str(exc), bot.token), _why(exc)))
 
     @staticmethod
     async def _recorded(call: Call, record: Callable[[], _T]) -> _T:
@@ -419,6 +423,13 @@ class Sender:
         return message.message_id
 
 
+def _why(refusal: TelegramError) -> str | None:
+    """Why a person cannot get the bot's messages, when Telegram's refusal says it (its
+    description is all that tells): :data:`bot.outbox.BLOCKED`..."""
+    said = refusal.message.lower()
+    return next((why for words, why in _GONE if words in said), None)
+
+
 def _reply(message_id: int | None) -> ReplyParameters | None:
     """Quote ``message_id`` if it is still there (else the message goes all the same)."""
     return (ReplyParameters(message_id, allow_sending_without_reply=True)
@@ -453,7 +464,7 @@ def register(application: BotApplication, brain: Assistant, *, worker: str = "ma
     # or its event loop is stuck); a few send timeouts at least.
     lease = max(brain.config.telegram.worker_lease, 3 * timedelta(seconds=config.send_timeout))
     outbox = Outbox(brain.db, config.retry_interval, worker=worker, lease=lease,
-                    language=config.language)
+                    language=config.language, undelivered=brain.tickets.undelivered)
     application.bot_data.sender = Sender(
         outbox, config.send_timeout, poll_interval=config.retry_interval.total_seconds(),
         limits=RateLimits(share=workers))

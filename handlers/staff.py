@@ -41,7 +41,7 @@ from bot.faq import Entry
 from bot.limits import label
 from bot.outbox import STAFF_REPLY
 from bot.phrases import Html, escape, plain, say
-from bot.tickets import Listing, StaffMember, StaffMessage, Tickets
+from bot.tickets import Listing, StaffMember, StaffMessage, Tickets, user_id_of
 from handlers import buttons
 from handlers.context import BotApplication, BotContext
 from handlers.inbox import FIRST_WAIT, LAST_WAIT, pause
@@ -398,8 +398,12 @@ async def on_command(update: Update, context: BotContext) -> None:
             await _say(context, message, phrases.say(tickets.lang, "staff_no_such_ticket",
                                             number=number))
             return
-    elif argument.isdecimal() and len(argument) <= 15:  # Telegram user ids have at most 52 bits
-        user_id = int(argument)
+    elif argument:
+        user_id = user_id_of(argument)
+        if user_id is None:
+            await _say(context, message, phrases.say(tickets.lang, "staff_not_a_user_id",
+                                                     given=label(argument), command=name))
+            return
     else:
         user_id = await asyncio.to_thread(tickets.person_of, replied) if replied else None
         about = replied if user_id is not None else None

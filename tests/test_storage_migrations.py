@@ -134,7 +134,7 @@ def test_out_of_scope_questions_migrate_up_and_down(database_url: str) -> None:
         assert db.revision() == "0014"
         assert "out_of_scope_questions" not in inspect(db.engine).get_table_names()
         db.migrate()
-        assert db.revision() == Database.head_revision() == "0018"
+        assert db.revision() == Database.head_revision() == "0019"
         with db.engine.begin() as connection:
             connection.execute(text(
                 "INSERT INTO out_of_scope_questions (user_id, text, language, source, "

@@ -379,17 +379,17 @@ async def test_the_token_is_neither_stored_with_an_outbox_error_nor_shown_to_the
     number = await ask_staff(api, api.user(4970, "Ana"))
     card = await card_of(api, number)
     api.fail("sendMessage", 1, status=400, chat_id=4970,
-             description=f"Bad Request: chat not found in /bot{api.token}/sendMessage")
+             description=f"Bad Request: can't parse entities in /bot{api.token}/sendMessage")
     since = api.mark()
     await api.send_text(api.user(BESA, "Besa"), "Përgjigja", chat=staff_chat(api),
                         reply_to=card.result)
     note = await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == STAFF_CHAT
                               and c.text.startswith("⚠️"))
-    assert note.text.endswith("Chat not found in /bot<token>/sendmessage")
+    assert "(Can't parse entities in /bot<token>/sendmessage)." in note.text
     with Database(config.database_url) as db, db.session() as session:
         [error] = session.scalars(select(OutboxItem.last_error)
                                   .where(OutboxItem.status == "failed")).all()
-    assert error == "Chat not found in /bot<token>/sendmessage"
+    assert error == "Can't parse entities in /bot<token>/sendmessage"
     assert api.token.split(":")[1].lower() not in "".join(cells(config.database_url)).lower()
 
 

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.inbox import Inbox
-from bot.storage import Database, FaqSuggestion, Ticket
+from bot.storage import Ban, Database, FaqSuggestion, Ticket
 from botapi import BotApiServer, Call
 from botapi.harness import RunningBot
 from staffchat import (BESA, DRITA, LOADED, OUTSIDER, STAFF_CHAT, UNANSWERABLE, ask_staff, card_of,
@@ -460,6 +460,39 @@ async def test_a_restart_in_an_outage_loses_nothing_and_sends_nothing_twice(
                 and c.result]) == 1
 
 
+@pytest.mark.parametrize(("status", "description", "why"), [
+    (403, "Forbidden: bot was blocked by the user", "personi e ka bllokuar botin"),
+    (403, "Forbidden: user is deactivated", "llogaria e personit në Telegram është fshirë"),
+    (400, "Bad Request: chat not found",
+     "Telegram nuk e gjen bisedën me personin (llogaria mund të jetë fshirë)"),
+])
+async def test_an_answer_telegram_refuses_for_good_leaves_the_ticket_open_and_says_why(
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path, status: int,
+        description: str, why: str) -> None:
+    """The person blocked the bot (or their account is gone): the staff read why their
+    answer did not reach them, and the ticket waits as open, not as answered."""
+    await start(started, staff_config(api, tmp_path / "bot.db"))
+    ana = api.user(4210, "Ana")
+    number = await ask_staff(api, ana)
+    card = await card_of(api, number)
+    api.fail("sendMessage", status=status, chat_id=4210, description=description)
+    since = api.mark()
+    await staff_says(api, BESA, "Ja përgjigja", card)
+    note = await api.wait_for("sendMessage", since=since, where=lambda c: (
+        c.chat_id == STAFF_CHAT and c.text.startswith("⚠️")))
+    assert note.text == (f"⚠️ Përgjigja nuk arriti te personi (bileta #{number}): {why}. "
+                         "Bileta është sërish e hapur: nuk llogaritet si e përgjigjur.")
+    assert note.params["reply_parameters"]["message_id"] == card.result["message_id"]
+    assert api.message_text(STAFF_CHAT, card.result["message_id"]).startswith(
+        f"🎫 Bileta #{number} · e hapur\n")
+    since = api.mark()
+    await api.send_text(api.user(BESA, "Besa"), "/open", chat=staff_chat(api))
+    listing = await api.wait_for("sendMessage", since=since,
+                                 where=lambda c: c.chat_id == STAFF_CHAT)
+    assert listing.text.splitlines()[1].startswith(f"#{number} · 0m · e hapur · Besa · ")
+    assert deliveries(api, 4210, number) == []
+
+
 async def test_a_repeated_update_is_handled_once(api: BotApiServer, started: list[RunningBot],
                                                  tmp_path: Path) -> None:
     await start(started, staff_config(api, tmp_path / "bot.db"))
@@ -581,6 +614,28 @@ async def test_ban_and_unban(api: BotApiServer, started: list[RunningBot],
     assert welcome.text.startswith("Pyetja juaj iu dërgua stafit")
 
 
+async def test_ban_refuses_what_is_no_persons_id(api: BotApiServer, started: list[RunningBot],
+                                                 tmp_path: Path) -> None:
+    """0, a group's (negative) id, a name or a number beyond Telegram's ids: refused, saying
+    what is wrong; nobody is banned."""
+    config = staff_config(api, tmp_path / "bot.db")
+    await start(started, config)
+    besa = api.user(BESA, "Besa")
+    for command in ("/ban 0", f"/ban {STAFF_CHAT}", "/ban ana", "/ban 99999999999999999999",
+                    "/unban 0"):
+        since = api.mark()
+        await api.send_text(besa, command, chat=staff_chat(api))
+        said = await api.wait_for("sendMessage", since=since,
+                                  where=lambda c: c.chat_id == STAFF_CHAT)
+        name, given = command[1:].split()
+        assert said.text == (
+            f"«{given}» nuk është ID e një personi në Telegram: ajo është një numër i plotë mbi "
+            f"0, p.sh. 123456789 (ID e një grupi është negative). Shkruani /{name} ID ose "
+            f"/{name} #N (personi i biletës N).")
+    with Database(config.database_url) as db, db.session() as session:
+        assert session.scalars(select(Ban)).all() == []
+
+
 async def test_staff_commands_open_close_reopen(api: BotApiServer, started: list[RunningBot],
                                                 tmp_path: Path) -> None:
     await start(started, staff_config(api, tmp_path / "bot.db"))
@@ -609,6 +664,49 @@ async def test_staff_commands_open_close_reopen(api: BotApiServer, started: list
     assert await command(f"/reopen {first}") == f"Bileta #{first} u rihap."
     assert await command("/close") == ("Përdorimi: /close N, /reopen N, /open, /ban ID ose "
                                        "/ban #N, /unban ID ose /unban #N")
+
+
+async def test_reopen_tells_the_truth_about_another_open_ticket_and_a_ban(
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
+    """A person's messages go to their newest open ticket: reopening an older one says so,
+    to them and to the staff. A banned person's ticket is not reopened."""
+    await start(started, staff_config(api, tmp_path / "bot.db"))
+    ana, arben, besa = api.user(4610, "Ana"), api.user(4611, "Arben"), api.user(BESA, "Besa")
+
+    async def command(text: str) -> str:
+        since = api.mark()
+        await api.send_text(besa, text, chat=staff_chat(api))
+        return (await api.wait_for("sendMessage", since=since,
+                                   where=lambda c: c.chat_id == STAFF_CHAT)).text
+
+    older = await ask_staff(api, ana)
+    await card_of(api, older)
+    since = api.mark()
+    await command(f"/close {older}")
+    await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == 4610)
+    [opened] = await replies_to(api, ana, "/ask Pyetje tjetër për stafin")
+    newer = int(opened.text.split("#")[1].split(".")[0])
+    await card_of(api, newer)
+    since = api.mark()
+    assert await command(f"/reopen {older}") == (
+        f"Bileta #{older} u rihap. Personi ka edhe biletën #{newer} të hapur: çfarë shkruan "
+        "shkon te ajo.")
+    told = await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == 4610)
+    assert told.text == (f"Stafi e rihapi biletën #{older}. Çfarë shkruani shkon te bileta "
+                         f"#{newer}, e cila është ende e hapur.")
+    [added] = await replies_to(api, ana, "Edhe një gjë")
+    assert added.text == f"U shtua te bileta #{newer}."
+
+    banned = await ask_staff(api, arben)
+    await card_of(api, banned)
+    await command(f"/ban #{banned}")
+    since = api.mark()
+    assert await command(f"/reopen {banned}") == (
+        f"Bileta #{banned} nuk u rihap: personi i saj është i bllokuar. Zhbllokojeni më parë "
+        f"me /unban #{banned}.")
+    await settled(api, arben)
+    assert [c.text for c in api.sent_to(4611, since)
+            if c.text.startswith("Stafi e rihapi")] == []
 
 
 async def test_reminders_announce_waiting_tickets_once_per_period(

@@ -255,6 +255,40 @@ async def test_satisfaction_is_asked_once_and_reported(
                      stats.text), stats.text
 
 
+async def test_a_ticket_closed_again_after_a_reopen_does_not_ask_for_a_rating_again(
+        api: BotApiServer, started: list[RunningBot], tmp_path: Path) -> None:
+    """Asked once per ticket: closed again by the staff or by the person, it is not asked
+    again; the buttons of the first ask still take the rating."""
+    await start(started, desk_config(api, tmp_path / "bot.db"))
+    ana = api.user(6005, "Ana")
+    number = await ask_staff(api, ana)
+    await card_of(api, number)
+
+    async def told(command: str) -> Call:
+        since = api.mark()
+        await staff_command(api, besa(api), command)
+        return await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == 6005)
+
+    asked = await told(f"/close {number}")
+    assert asked.text.endswith("Si shkoi? Na tregoni me një prekje:")
+    await told(f"/reopen {number}")
+    closed = await told(f"/close {number}")
+    assert closed.text == (f"Stafi e mbylli biletën #{number}. Mund të më shkruani sërish kur "
+                           "të doni.")
+    assert closed.buttons == []
+    reopened = await told(f"/reopen {number}")
+    since = api.mark()
+    await api.press(ana, reopened, f"c:sq:{number}")  # the close button of an earlier answer
+    closing = await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == 6005)
+    assert closing.text == (f"Bileta #{number} u mbyll. Faleminderit! Mund të më shkruani "
+                            "sërish kur të doni.")
+    assert closing.buttons == []
+    since = api.mark()
+    await api.press(ana, asked, f"r:sq:{number}:1")
+    thanks = await api.wait_for("sendMessage", since=since, where=lambda c: c.chat_id == 6005)
+    assert thanks.text == "Faleminderit për vlerësimin! Dëshironi të shtoni një koment?"
+
+
 # --- business hours ---------------------------------------------------------------
 
 async def test_outside_business_hours_the_person_hears_when_and_no_reminder_comes(

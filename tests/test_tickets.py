@@ -62,8 +62,8 @@ def tickets(database: Database, clock: Clock) -> Tickets:
 
 
 @pytest.fixture
-def outbox(database: Database, clock: Clock) -> Outbox:
-    return Outbox(database, timedelta(seconds=2), clock=clock)
+def outbox(database: Database, clock: Clock, tickets: Tickets) -> Outbox:
+    return Outbox(database, timedelta(seconds=2), clock=clock, undelivered=tickets.undelivered)
 
 
 def send_all(outbox: Outbox) -> list[Call]:
@@ -410,13 +410,37 @@ def test_an_answer_that_cannot_be_delivered_is_reported_to_the_staff(tickets: Ti
     tickets.answer(number, BESA, StaffMessage(STAFF_CHAT, 800, reply_to=1001, text="Ja"))
     [delivery, edit] = sorted(outbox.look()[0], key=lambda c: c.chat_id != ANA)
     assert delivery.chat_id == ANA
-    outbox.give_up(delivery, "Forbidden: bot was blocked by the user")
-    _, note = outbox.sent_then_next(edit)
+    outbox.give_up(delivery, "Bad Request: can't parse entities")
+    _, reopened = outbox.sent_then_next(edit)
+    assert reopened is not None and reopened.kind == "update_ticket"
+    assert visible_text(reopened.intent.text).startswith(f"🎫 Bileta #{number} · e hapur\n")
+    _, note = outbox.sent_then_next(reopened)
     assert note is not None
     assert note.chat_id == STAFF_CHAT and note.kind == "note" and note.ticket_post == 1001
     assert visible_text(note.intent.text) == (
-        f"⚠️ Përgjigja nuk arriti te personi (bileta #{number}): "
-        "Forbidden: bot was blocked by the user")
+        f"⚠️ Përgjigja nuk arriti te personi (bileta #{number}): Telegram e refuzoi "
+        "(Bad Request: can't parse entities). Bileta është sërish e hapur: nuk llogaritet "
+        "si e përgjigjur.")
+    assert tickets.listing().text.splitlines()[1].startswith(f"#{number} · 0m · e hapur · ")
+
+
+def test_an_answer_refused_while_another_is_on_its_way_leaves_the_ticket_answered(
+        tickets: Tickets, outbox: Outbox, database: Database) -> None:
+    """Of a long answer in pieces, each refused piece is reported; the ticket is open again
+    only when the last one is refused too, and stays answered when one goes through."""
+    number = open_ticket(tickets)
+    send_all(outbox)
+    tickets.answer(number, BESA, StaffMessage(STAFF_CHAT, 800, reply_to=1001, text="Ja"))
+    tickets.answer(number, BESA, StaffMessage(STAFF_CHAT, 801, reply_to=1001, text="Dhe"))
+    [first, _] = sorted(outbox.look()[0], key=lambda c: c.chat_id != ANA)
+    outbox.give_up(first, "Forbidden: bot was blocked by the user", "blocked")
+    with database.session() as session:
+        assert session.get(Ticket, number).status == "answered"
+    notes = [c for c in send_all(outbox) if c.kind == "note"]
+    assert [visible_text(c.intent.text) for c in notes] == [
+        f"⚠️ Përgjigja nuk arriti te personi (bileta #{number}): personi e ka bllokuar botin."]
+    with database.session() as session:
+        assert session.get(Ticket, number).status == "answered"
 
 
 def test_the_outbox_settings_are_read_from_the_config_file(tmp_path: Path) -> None:
