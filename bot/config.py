@@ -36,7 +36,6 @@ import functools
 import hashlib
 import importlib.util
 import json
-import math
 import os
 import re
 from datetime import date, time, timedelta
@@ -91,13 +90,14 @@ _DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
 def parse_duration(value: Any) -> timedelta:
-    """Read ``90``, ``"30m"``, ``"4h"`` or ``"2d"`` (a bare number means seconds)."""
+    """Read ``"30s"``, ``"30m"``, ``"4h"`` or ``"2d"``. A number alone is refused: an
+    admin writing ``retention: 365`` means days, not the seconds it once was read as
+    (people's words gone after six minutes)."""
     if isinstance(value, timedelta):
         duration = value
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        if math.isnan(value) or abs(value) > MAX_DURATION.total_seconds():  # NaN, or too long
-            raise ValueError(f"not a duration: {_shown(value)} (at most {MAX_DURATION.days}d)")
-        duration = timedelta(seconds=value)
+        raise ValueError(f"not a duration: {value:g} has no unit (write e.g. {value:g}d for "
+                         "days; h is hours, m minutes, s seconds)")
     else:
         match = _DURATION.match(value) if isinstance(value, str) else None
         if not match:
@@ -352,7 +352,20 @@ class FaqAdminConfig(_Section):
 
 
 def _retention(value: Any) -> Any:
-    return None if value in (None, "", 0, "0") else value
+    if isinstance(value, bool):  # "no" reads as keeping nothing, false == 0 as for ever
+        raise ValueError(f"not a duration: {_shown(value)} (write e.g. 365d, or 0 to keep "
+                         "everything)")
+    if value in (None, "", 0, "0"):
+        return None
+    if parse_duration(value) < RETENTION_MIN:
+        raise ValueError(f"{value!r} is shorter than a day (m is minutes, not months: write "
+                         "e.g. 365d)")
+    return value
+
+
+RETENTION_MIN = timedelta(days=1)
+"""Shortest retention accepted: a shorter one is a slip ("12m" for twelve months) that
+would take away people's words within the hour."""
 
 
 @dataclasses.dataclass(frozen=True)

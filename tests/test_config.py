@@ -118,6 +118,14 @@ def test_durations_are_read_in_human_units(tmp_path: Path) -> None:
     ("staff:\n  retry_interval: .inf\n", "staff.retry_interval: not a duration"),
     ("privacy:\n  retention: 1e308\n", "privacy.retention: not a duration"),
     ("privacy:\n  retention: [1]\n", "privacy.retention: not a duration: a list"),
+    # A number alone was read as seconds: a retention of 365 took people's words away
+    # after six minutes, "no" kept them for ever and "12m" (months?) twelve minutes.
+    ("privacy:\n  retention: 365\n",
+     "config.yaml:2: privacy.retention: not a duration: 365 has no unit \\(write e.g. 365d"),
+    ("staff:\n  remind_after: 4\n", "staff.remind_after: not a duration: 4 has no unit"),
+    ("privacy:\n  retention: no\n",
+     "privacy.retention: not a duration: false \\(write e.g. 365d, or 0 to keep everything"),
+    ("privacy:\n  retention: 12m\n", "privacy.retention: '12m' is shorter than a day"),
     ("matching:\n  answer: .nan\n", "matching.answer: expected a finite number"),
     ("matching:\n  model_threads: 0\n", "matching.model_threads: must be at least 1"),
     ("matching:\n  embedding: nanoe6\n",
@@ -267,11 +275,11 @@ def test_typed_values_are_read(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("value, unit", [("5s", timedelta(seconds=5)), ("4h", timedelta(hours=4)),
-                                         ("365d", timedelta(days=365)), (90, timedelta(seconds=90)),
+                                         ("365d", timedelta(days=365)),
                                          ("1.5m", timedelta(seconds=90))])
 def test_durations_keep_their_units(tmp_path: Path, value: object, unit: timedelta) -> None:
-    config = load_config(write(tmp_path, f"privacy:\n  retention: {value}\n"), environ={})
-    assert config.privacy.retention == unit
+    config = load_config(write(tmp_path, f"staff:\n  remind_after: {value}\n"), environ={})
+    assert config.staff.remind_after == unit
 
 
 def test_the_token_is_stripped_and_checked_before_any_call(tmp_path: Path) -> None:
