@@ -46,6 +46,7 @@ from zoneinfo import ZoneInfo
 
 from bot.files import NotUtf8, read_bytes, read_text, text_of
 from bot.limits import WEBHOOK_PORTS
+from bot.phrases import LANGUAGES
 from bot.workhours import WorkingHours, parse_hours
 
 if TYPE_CHECKING:
@@ -311,9 +312,20 @@ class RegistryConfig(_Section):
                              "one is answered as found")
 
 
+def _by_language(texts: dict[str, str]) -> dict[str, str]:
+    """Texts by language, every key a language the bot speaks (a misspelt one was
+    never shown)."""
+    for key in texts:
+        if key not in LANGUAGES:
+            raise ValueError(f"{key!r} is no language of the bot: expected "
+                             f"{' or '.join(LANGUAGES)}")
+    return texts
+
+
 @dataclasses.dataclass(frozen=True)
 class AgencyConfig(_Section):
-    name: dict[StrictStr, StrictStr] = dataclasses.field(default_factory=dict)
+    name: Annotated[dict[StrictStr, StrictStr], AfterValidator(_by_language)] = (
+        dataclasses.field(default_factory=dict))
     address: StrictStr = ""
     phone: StrictStr = ""
     email: StrictStr = ""

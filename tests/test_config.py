@@ -126,6 +126,10 @@ def test_durations_are_read_in_human_units(tmp_path: Path) -> None:
     ("privacy:\n  retention: no\n",
      "privacy.retention: not a duration: false \\(write e.g. 365d, or 0 to keep everything"),
     ("privacy:\n  retention: 12m\n", "privacy.retention: '12m' is shorter than a day"),
+    # A misspelt language under the agency's name: /contact showed the Albanian name in
+    # English.
+    ("agency:\n  name:\n    eng: Agency\n",
+     "agency.name: 'eng' is no language of the bot: expected sq or en"),
     ("matching:\n  answer: .nan\n", "matching.answer: expected a finite number"),
     ("matching:\n  model_threads: 0\n", "matching.model_threads: must be at least 1"),
     ("matching:\n  embedding: nanoe6\n",

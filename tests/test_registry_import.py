@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bot.cli import main
 from bot.cli.registry import ProgressBar
 from bot.registry.importer import (COLUMNS, RegistryImportError, ensure_sample_registry,
-                                   import_registry, registry_stats)
+                                   import_registry, read_registry_csv, registry_stats)
 from bot.storage import Database, Organisation
 
 HEADER = ",".join(COLUMNS)
@@ -465,3 +465,17 @@ def test_the_progress_bar_draws_only_on_a_terminal(database: Database, tmp_path:
         bar.finish()
     assert terminal.getvalue().endswith("\rImporting [" + "#" * 30 + "] 100% 3/3\n")
     assert pipe.getvalue() == ""
+
+
+def test_a_spreadsheets_column_names_are_the_registrys(tmp_path: Path) -> None:
+    """Excel's "Legal Form", "E-mail", "Registered On" were unknown columns: their values
+    were dropped for every organisation while the import said it went well."""
+    header = ("NIPT,Name,Acronym,Legal Form,City,Address,Phone,E-mail,Activity,Registered On,"
+              "Court-Decision,Status")
+    columns, rows, errors, count, unknown = read_registry_csv(
+        write_csv(tmp_path / "excel.csv", GOOD, header=header))
+    assert unknown == [] and errors == [] and count == len(GOOD)
+    first = rows[0]
+    assert first["legal_form"] == "Shoqatë" and first["email"] == "info@shbk.al"
+    assert first["registered_on"] == date(2006, 5, 9)
+    assert first["court_decision"] == "Vendim nr. 1, datë 09.05.2006"

@@ -201,6 +201,13 @@ def _records(reader: Any, path: Path) -> Iterator[tuple[int, int, list[str]]]:
         yield start, line, values
 
 
+def _column_name(written: str) -> str:
+    """A header's column as the importer names it: a spreadsheet's "Legal Form",
+    "legal-form" or "E-mail" is ``legal_form`` or ``email``."""
+    name = re.sub(r"[\s\-]+", "_", written.strip().lower())
+    return "email" if name == "e_mail" else name
+
+
 def read_registry_csv(path: Path) -> tuple[list[str], list[dict[str, Any]], list[RowError], int,
                                           list[str]]:
     """The known columns of a registry CSV, its good rows, the bad ones (with reasons),
@@ -214,7 +221,7 @@ def read_registry_csv(path: Path) -> tuple[list[str], list[dict[str, Any]], list
     first = next(_records(reader, path), None)
     if first is None:
         raise RegistryImportError(f"{path}: the file is empty")
-    header = [name.strip().lower() for name in first[2]]
+    header = [_column_name(name) for name in first[2]]
     twice = next((name for i, name in enumerate(header) if name in COLUMNS
                   and name in header[:i]), None)
     if twice is not None:  # its last value would be imported without a word
