@@ -479,3 +479,16 @@ def test_a_spreadsheets_column_names_are_the_registrys(tmp_path: Path) -> None:
     assert first["legal_form"] == "Shoqatë" and first["email"] == "info@shbk.al"
     assert first["registered_on"] == date(2006, 5, 9)
     assert first["court_decision"] == "Vendim nr. 1, datë 09.05.2006"
+
+
+def test_a_tab_separated_file_and_excels_separator_line(tmp_path: Path) -> None:
+    """Both were refused with "the header has no column nipt, name", which it has."""
+    tabbed = write_csv(tmp_path / "tabs.csv",
+                       ["K11111111A\tShoqata e Bletarëve\t\t\tKorçë"],
+                       header="\t".join(COLUMNS[:5]))
+    _, rows, errors, _, unknown = read_registry_csv(tabbed)
+    assert errors == [] and unknown == [] and rows[0]["city"] == "Korçë"
+    noted = write_csv(tmp_path / "sep.csv", ["nipt;name", "K11111111A;Shoqata"], header="sep=;")
+    with pytest.raises(RegistryImportError, match="line 1: 'sep=;' is a spreadsheet's note of "
+                                                  "its separator, not the header: delete"):
+        read_registry_csv(noted)

@@ -127,7 +127,9 @@ def parse_date(value: str) -> date | None:
 
 
 def _sniff_delimiter(header_line: str) -> str:
-    return ";" if header_line.count(";") > header_line.count(",") else ","
+    """The separator of a CSV by its header: a comma, or the semicolon or tab a
+    spreadsheet saves with, whichever the header has most of."""
+    return max((",", ";", "\t"), key=header_line.count)
 
 
 def _read_text(path: Path) -> str:
@@ -214,6 +216,9 @@ def read_registry_csv(path: Path) -> tuple[list[str], list[dict[str, Any]], list
     the row count and the header's unknown columns (with a guess at the one meant)."""
     text = _read_text(path)
     first_line = text.split("\n", 1)[0]
+    if re.fullmatch(r"\s*sep=.?\s*", first_line, re.IGNORECASE):
+        raise RegistryImportError(f"{path}: line 1: {first_line.strip()!r} is a spreadsheet's "
+                                  "note of its separator, not the header: delete that line")
     # strict: a quote still open at the end of the file is an error, not the rest of the
     # file read into the last field of one row.
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first_line),
