@@ -56,6 +56,10 @@ def test_chat_keeps_the_language_between_runs(tmp_path: Path) -> None:
     second = chat(tmp_path, ["/contact"])
     assert second.stdout.startswith("Hello! I am the virtual assistant")
     assert "Address: " in second.stdout
+    # --lang says the language to start in, whatever was chosen before (it was ignored).
+    third = chat(tmp_path, ["/contact"], "chat", "--lang", "sq")
+    assert third.stdout.startswith("Përshëndetje! Jam asistenti virtual")
+    assert chat(tmp_path, ["/contact"]).stdout.startswith("Përshëndetje!")
 
 
 def test_chat_treats_bad_input_sanely(tmp_path: Path) -> None:

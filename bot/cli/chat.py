@@ -127,8 +127,10 @@ def _chat(config: Config, lang: str | None) -> int:
     if brain is None:
         return 2
     try:
-        language_code = lang or (os.environ.get("LANG") or "").split(".")[0]
-        Terminal(brain, Asker(TERMINAL_USER_ID, language_code), sys.stdout).converse(sys.stdin)
+        asker = Asker(TERMINAL_USER_ID, lang or (os.environ.get("LANG") or "").split(".")[0])
+        if lang:  # chosen as with /lang: a language chosen before would win over the app's
+            brain.set_language(asker, lang)
+        Terminal(brain, asker, sys.stdout).converse(sys.stdin)
     finally:
         brain.close()
     return 0
