@@ -312,6 +312,11 @@ class RegistryConfig(_Section):
                              "one is answered as found")
 
 
+def _seconds(value: Any) -> Any:
+    """Seconds, written as a number or as a duration ("10s", like every other one)."""
+    return parse_duration(value).total_seconds() if isinstance(value, str) else value
+
+
 def _by_language(texts: dict[str, str]) -> dict[str, str]:
     """Texts by language, every key a language the bot speaks (a misspelt one was
     never shown)."""
@@ -340,7 +345,8 @@ class StaffConfig(_Section):
     max_tickets_per_hour: Annotated[StrictInt, Field(ge=1, le=10_000)] = 3
     # The outbox: how often it retries what could not be sent, and how long one call may take.
     retry_interval: Duration = timedelta(seconds=5)
-    send_timeout: Annotated[float, Field(strict=True, gt=0, le=600)] = 10.0
+    send_timeout: Annotated[float, BeforeValidator(_seconds),
+                            Field(strict=True, gt=0, le=600)] = 10.0
     # A person's text messages to their open ticket are posted together in the staff chat,
     # at most one post per ticket this often.
     followup_batch: Duration = timedelta(seconds=3)

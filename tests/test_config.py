@@ -278,6 +278,13 @@ def test_typed_values_are_read(tmp_path: Path) -> None:
     assert config.registry.refresh_interval == timedelta(minutes=1)
 
 
+def test_a_timeout_in_seconds_may_be_written_as_a_duration(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "staff:\n  send_timeout: 15s\n"), environ={})
+    assert config.staff.send_timeout == 15.0
+    assert load_config(write(tmp_path, "staff:\n  send_timeout: 7\n"),
+                       environ={}).staff.send_timeout == 7.0
+
+
 @pytest.mark.parametrize("value, unit", [("5s", timedelta(seconds=5)), ("4h", timedelta(hours=4)),
                                          ("365d", timedelta(days=365)),
                                          ("1.5m", timedelta(seconds=90))])
