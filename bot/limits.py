@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from bot.untrusted import visible
 
 MAX_TEXT = 4096           # characters of a message
+USER_IDS = range(1, 2**52)  # a person's ids: positive, 52 significant bits (a group's < 0)
 MAX_CAPTION = 1024        # characters of a photo's or a document's caption
 MAX_TOPIC_NAME = 128      # characters of a forum topic's name
 MAX_BUTTON_DATA = 64      # bytes of a button's callback data

@@ -883,9 +883,9 @@ class FaqMatcher:
         limit = self.config.max_suggestions
         scored = self.lexical(message)
         lexical = self._ranked(message, scored, semantic=False)
-        asks = asking(message)
-        same = {i for i, other in self._same.get(sameness(message), ())
-                if alike(asks, other, len(message.terms))}
+        candidates = self._same.get(sameness(message), ())
+        asks = asking(message) if candidates else None
+        same = {i for i, other in candidates if alike(asks, other, len(message.terms))}
         if same:
             found = {m.entry.id: m for m in lexical.matches}
             offered = tuple(found.get(self.faq.entries[i].id, Match(self.faq.entries[i], 100.0))

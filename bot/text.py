@@ -1016,9 +1016,12 @@ def _asked_terms(message: Message) -> frozenset[str]:
         if not sentence.asks:
             continue
         clauses = [c for c in sentence.text.split(",") if c.strip()]
+        if len(clauses) == 1:
+            found.update(term(w) for w in _content(list(sentence.words)))
+            continue
         for clause in clauses:
             clause_words = words(clause)
-            if len(clauses) == 1 or _asks(clause, clause_words):
+            if _asks(clause, clause_words):
                 found.update(term(w) for w in _content(clause_words))
     return frozenset(found)
 

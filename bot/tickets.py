@@ -54,7 +54,7 @@ from bot.intents import (
     Say,
     UpdateTicket,
 )
-from bot.limits import MAX_CAPTION, MAX_TEXT, MAX_TOPIC_NAME, shorten, split
+from bot.limits import MAX_CAPTION, MAX_TEXT, MAX_TOPIC_NAME, USER_IDS, shorten, split
 from bot.outbox import (
     DELIVERY,
     FOLLOWUPS,
@@ -101,8 +101,6 @@ TICKET_MEDIA = frozenset({"photo", "document", "voice", "video", "audio"})
 COMMENT_WINDOW = timedelta(minutes=30)
 MAX_HISTORY = 10
 SAVED_NAME = re.compile(r"^[\w-]{1,32}$")
-# Telegram's user ids are positive and have at most 52 significant bits (a group's is negative).
-USER_IDS = range(1, 2**52)
 _ASK = re.compile(r"^\s*/ask(?:@\w+)?\s*", re.IGNORECASE)
 # How long an "ask the staff" button stays valid.
 DRAFT_LIFETIME = timedelta(days=1)
